@@ -1,0 +1,37 @@
+#!/bin/bash
+# Installs every package needed to build and test labcontainers on Debian 12.
+# A machine that already has them all is left alone: no apt-get call at all.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	gcc make pkg-config libcurl4-openssl-dev libjansson-dev libsqlite3-dev
+	libsodium-dev libedit-dev
+	# real LXD (dnsmasq-base and nftables are only Recommends of lxd but its bridge
+	# needs them for DHCP and its firewall rules), the test image, the btrfs pool
+	lxd dnsmasq-base nftables debootstrap btrfs-progs
+	# tests
+	openssh-server openssh-client valgrind tmux clang sqlite3 curl
+	ca-certificates iproute2 procps
+)
+
+missing=()
+declare -A installed=()
+while IFS=' ' read -r pkg status; do
+	if [[ $status == installed ]]; then installed[$pkg]=1; fi
+done < <(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${PACKAGES[@]}" 2>/dev/null || true)
+for pkg in "${PACKAGES[@]}"; do
+	[[ -n ${installed[$pkg]:-} ]] || missing+=("$pkg")
+done
+((${#missing[@]} == 0)) && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+log=$(mktemp /tmp/labct-deps.XXXXXX)
+trap 'rm -f "$log"' EXIT
+export DEBIAN_FRONTEND=noninteractive
+if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } \
+	</dev/null >"$log" 2>&1; then
+	tail -n 30 "$log" >&2
+	echo "deps: apt-get failed (last lines above)" >&2
+	exit 1
+fi

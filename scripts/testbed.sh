@@ -1,0 +1,408 @@
+#!/bin/bash
+# Prepares the real LXD that the tests use, on a fresh machine or again on a prepared one:
+# installs packages, starts the daemon detached, creates the test bridge, storage pools and
+# profiles, builds (once, cached) and imports the Debian test image, and writes the facts to
+# /run/labct-testbed.env.  Only creates what is missing and never changes what it did not
+# create, except that the default profile gets a root disk and an eth0 nic if it has none.
+# Progress goes to stderr; stdout stays empty.
+#
+#   testbed.sh [up]           everything above (the default)
+#   testbed.sh start-lxd      start the daemon if it does not answer, wait until ready
+#   testbed.sh stop-lxd       stop the daemon (SIGTERM: running containers stay up)
+#   testbed.sh cleanup PFX-   force-delete every project named PFX-* and all that is in it
+set -euo pipefail
+shopt -s inherit_errexit
+
+LXD_DIR=/var/lib/lxd
+LXD_SOCKET=$LXD_DIR/unix.socket
+LXD_LOG_DIR=/var/log/lxd
+ENV_FILE=/run/labct-testbed.env
+LOCK_FILE=/run/labct-testbed.lock
+CACHE_DIR=/var/cache/labcontainers-test
+MIRROR=http://deb.debian.org/debian
+
+BRIDGE=labctbr0
+POOL_DIR=labct-dir
+POOL_BT=labct-bt
+PROFILE=labct
+PROFILE_BT=labct-bt
+IMAGE_ALIAS=labct-debian
+
+# The image recipe: these values and the text of customize_image() make the cache key.
+RECIPE_VERSION=1
+IMAGE_RELEASE=bookworm
+IMAGE_PACKAGES=systemd-sysv,openssh-server,sudo,iproute2,ifupdown,isc-dhcp-client,ca-certificates
+
+export LXD_DIR
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=
+
+log() { printf 'testbed: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+usage() {
+	echo "usage: $0 [up | start-lxd | stop-lxd | cleanup PREFIX-]" >&2
+	exit 2
+}
+
+# ---- the daemon -------------------------------------------------------------------------
+
+lxd_answers() {
+	curl -sf --max-time 5 --unix-socket "$LXD_SOCKET" http://lxd/1.0 >/dev/null 2>&1
+}
+
+# PID of the process listening on the socket: the daemon itself, not its forkproxy helpers.
+lxd_pid() {
+	ss -Hxlp src "$LXD_SOCKET" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p;T;q'
+}
+
+start_lxd() {
+	lxd_answers && return 0
+	log "starting lxd"
+	mkdir -p "$LXD_LOG_DIR"
+	# Fully detached: own session, cwd /, clean environment, and no descriptor inherited
+	# from the caller (a test runner's pipe or our lock), so nobody ends up waiting on it.
+	# The proxy variables point at a closed loopback port: lxd fetches instance types from
+	# the internet at start-up and daily, and must reach nothing but this machine.
+	# A stale socket file left by a killed daemon is removed by lxd itself.
+	(
+		cd /
+		for fd in "/proc/$BASHPID/fd"/*; do
+			fd=${fd##*/}
+			if ((fd > 2)); then exec {fd}>&-; fi
+		done
+		exec setsid env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 LXD_DIR="$LXD_DIR" \
+			http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 \
+			lxd --group root --logfile "$LXD_LOG_DIR/lxd.log" \
+			</dev/null >"$LXD_LOG_DIR/daemon.out" 2>&1
+	) &
+	lxd waitready --timeout 60 >/dev/null 2>&1 ||
+		die "lxd did not become ready in 60 s; see $LXD_LOG_DIR/lxd.log and daemon.out"
+}
+
+stop_lxd() {
+	local pid
+	pid=$(lxd_pid)
+	if [[ -z $pid ]]; then
+		log "lxd is not running"
+		return 0
+	fi
+	log "stopping lxd (pid $pid)"
+	kill -TERM "$pid"
+	for _ in {1..600}; do
+		if ! kill -0 "$pid" 2>/dev/null && ! lxd_answers; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	die "lxd (pid $pid) did not stop within 60 s"
+}
+
+# ---- network, pools, profiles -------------------------------------------------------------
+
+exists() { lxc query "$1" >/dev/null 2>&1; }
+
+# Prints the routes that overlap 10.N.0.0/24, ignoring default routes.
+routes_overlapping() {
+	ip -4 route show table all to root "$1"
+	ip -4 route show table all to match "$1" | grep -vw default || true
+}
+
+# Prints N for the first 10.N.0.0/24, N >= 214, that no route touches.
+free_subnet() {
+	local n
+	for n in {214..254}; do
+		if [[ -z $(routes_overlapping "10.$n.0.0/24") ]]; then
+			echo "$n"
+			return 0
+		fi
+	done
+	return 1
+}
+
+ensure_network() {
+	local n
+	exists "/1.0/networks/$BRIDGE" && return 0
+	n=$(free_subnet) || die "no free subnet for $BRIDGE: 10.214.0.0/24 .. 10.254.0.0/24 all routed"
+	log "creating bridge $BRIDGE 10.$n.0.1/24"
+	lxc network create "$BRIDGE" "ipv4.address=10.$n.0.1/24" ipv4.nat=false \
+		ipv6.address=none >/dev/null
+}
+
+ensure_pools() {
+	if ! exists "/1.0/storage-pools/$POOL_DIR"; then
+		log "creating storage pool $POOL_DIR (dir)"
+		lxc storage create "$POOL_DIR" dir >/dev/null
+	fi
+	if ! exists "/1.0/storage-pools/$POOL_BT"; then
+		# The pool lives on a loop file: make sure loop devices and btrfs are there.
+		if ! losetup -f >/dev/null 2>&1 && command -v modprobe >/dev/null; then
+			modprobe loop || true
+		fi
+		if ! grep -qw btrfs /proc/filesystems && command -v modprobe >/dev/null; then
+			modprobe btrfs || true
+		fi
+		log "creating storage pool $POOL_BT (btrfs, 8GiB loop file)"
+		lxc storage create "$POOL_BT" btrfs size=8GiB >/dev/null ||
+			log "warning: no btrfs pool; tests that need $POOL_BT will skip"
+	fi
+	# A pool whose loop file could not be mounted at start-up exists but is unusable.
+	if exists "/1.0/storage-pools/$POOL_BT" &&
+		! exists "/1.0/storage-pools/$POOL_BT/resources"; then
+		log "warning: storage pool $POOL_BT is unavailable; tests that need it will skip"
+	fi
+}
+
+bt_usable() { exists "/1.0/storage-pools/$POOL_BT/resources"; }
+
+# ensure_profile NAME POOL: root disk on POOL, eth0 on the test bridge, created in one call.
+ensure_profile() {
+	exists "/1.0/profiles/$1?project=default" && return 0
+	log "creating profile $1"
+	lxc query -X POST "/1.0/profiles?project=default" -d "{
+		\"name\": \"$1\",
+		\"description\": \"labcontainers tests: root on $2, eth0 on $BRIDGE\",
+		\"devices\": {
+			\"root\": {\"type\": \"disk\", \"path\": \"/\", \"pool\": \"$2\"},
+			\"eth0\": {\"type\": \"nic\", \"network\": \"$BRIDGE\", \"name\": \"eth0\"}
+		}}" >/dev/null
+}
+
+# The default profile only gets what it lacks: a root disk, an eth0 nic.
+ensure_default_profile() {
+	local yaml
+	yaml=$(lxc profile show default --project default)
+	if ! grep -qE '^ +path: /$' <<<"$yaml"; then
+		log "default profile: adding root disk on $POOL_DIR"
+		lxc profile device add default root disk path=/ "pool=$POOL_DIR" --project default >/dev/null
+	fi
+	if ! grep -qE '^  eth0:$|^ +name: eth0$' <<<"$yaml"; then
+		log "default profile: adding eth0 on $BRIDGE"
+		lxc profile device add default eth0 nic "network=$BRIDGE" name=eth0 \
+			--project default >/dev/null
+	fi
+}
+
+# ---- the test image -----------------------------------------------------------------------
+
+# customize_image DIR KEY: everything the image holds beyond debootstrap (DIR/rootfs), and
+# its LXD metadata and templates.
+customize_image() {
+	local dir=$1 key=$2 root=$1/rootfs
+
+	printf 'auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet dhcp\n' \
+		>"$root/etc/network/interfaces"
+
+	# Host keys and machine id belong to each container: made at its first boot.
+	rm -f "$root"/etc/ssh/ssh_host_*
+	: >"$root/etc/machine-id"
+	cat >"$root/etc/systemd/system/labct-ssh-hostkeys.service" <<-'EOF'
+	[Unit]
+	Description=Generate this container's SSH host keys
+	Before=ssh.service
+
+	[Service]
+	Type=oneshot
+	ExecStart=/usr/bin/ssh-keygen -A
+
+	[Install]
+	WantedBy=ssh.service
+	EOF
+	mkdir -p "$root/etc/systemd/system/ssh.service.wants"
+	ln -sf ../labct-ssh-hostkeys.service "$root/etc/systemd/system/ssh.service.wants/"
+
+	# LXD writes these from the templates when a container is created or copied.
+	: >"$root/etc/hostname"
+	mkdir -p "$dir/templates"
+	echo '{{ container.name }}' >"$dir/templates/hostname.tpl"
+	cat >"$dir/templates/hosts.tpl" <<-'EOF'
+	127.0.0.1	localhost
+	127.0.1.1	{{ container.name }}
+	::1	localhost ip6-localhost ip6-loopback
+	ff02::1	ip6-allnodes
+	ff02::2	ip6-allrouters
+	EOF
+
+	chroot "$root" apt-get clean
+	rm -rf "$root"/var/lib/apt/lists/*
+
+	cat >"$dir/metadata.yaml" <<-EOF
+	architecture: $(uname -m)
+	creation_date: $(date +%s)
+	properties:
+	  description: labcontainers test image (Debian $IMAGE_RELEASE, recipe $key)
+	  os: debian
+	  release: $IMAGE_RELEASE
+	  labct.recipe: "$key"
+	templates:
+	  /etc/hostname:
+	    when: [create, copy]
+	    template: hostname.tpl
+	  /etc/hosts:
+	    when: [create, copy]
+	    template: hosts.tpl
+	EOF
+}
+
+recipe_key() {
+	{
+		echo "$RECIPE_VERSION $IMAGE_RELEASE $IMAGE_PACKAGES"
+		declare -f customize_image
+	} | sha256sum | cut -c1-12
+}
+
+# Removes the temporary build tree, also when a build fails half-way.
+remove_build_dir() {
+	[[ -n $BUILD_DIR ]] || return 0
+	# A failed debootstrap can leave proc, sys or dev mounted inside the rootfs.
+	awk -v d="$BUILD_DIR/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r |
+		xargs -r umount -l
+	rm -rf --one-file-system "$BUILD_DIR"
+	BUILD_DIR=
+}
+
+# build_image TARBALL KEY: debootstrap, customise, pack; the tarball appears atomically.
+build_image() {
+	local tarball=$1 key=$2 start=$SECONDS gzip=gzip
+	command -v pigz >/dev/null && gzip=pigz
+	mkdir -p "$CACHE_DIR"
+	BUILD_DIR=$(mktemp -d "$CACHE_DIR/build.XXXXXX")
+	trap remove_build_dir EXIT
+	log "building image $key with debootstrap (about a minute)"
+	debootstrap --variant=minbase --include="$IMAGE_PACKAGES" "$IMAGE_RELEASE" \
+		"$BUILD_DIR/rootfs" "$MIRROR" >"$BUILD_DIR/debootstrap.log" 2>&1 || {
+		tail -n 20 "$BUILD_DIR/debootstrap.log" >&2
+		die "debootstrap failed (last lines above)"
+	}
+	customize_image "$BUILD_DIR" "$key"
+	tar --numeric-owner -C "$BUILD_DIR" -cf - metadata.yaml templates rootfs |
+		"$gzip" -1 >"$BUILD_DIR/image.tar.gz"
+	mv "$BUILD_DIR/image.tar.gz" "$tarball"
+	remove_build_dir
+	# Tarballs of older recipes are ours and no longer needed.
+	find "$CACHE_DIR" -maxdepth 1 -name "$IMAGE_ALIAS-*.tar.gz" ! -path "$tarball" -delete
+	log "built $tarball ($(du -m "$tarball" | cut -f1) MiB) in $((SECONDS - start)) s"
+}
+
+alias_target() {
+	{ lxc query "/1.0/images/aliases/$IMAGE_ALIAS" 2>/dev/null || true; } |
+		sed -n 's/.*"target": *"\([0-9a-f]*\)".*/\1/p'
+}
+
+# Prints the fingerprint of the image the alias points to, after making sure it is the
+# current recipe's.  A unified tarball's fingerprint is the sha256 of the file.
+ensure_image() {
+	local key tarball fp old start
+	key=$(recipe_key)
+	tarball=$CACHE_DIR/$IMAGE_ALIAS-$key.tar.gz
+	[[ -f $tarball ]] || build_image "$tarball" "$key"
+	fp=$(sha256sum "$tarball" | cut -d' ' -f1)
+	old=$(alias_target)
+	if [[ $old != "$fp" ]]; then
+		if ! exists "/1.0/images/$fp"; then
+			log "importing $tarball"
+			start=$SECONDS
+			lxc image import "$tarball" >/dev/null
+			log "imported in $((SECONDS - start)) s"
+		fi
+		if [[ -z $old ]]; then
+			lxc image alias create "$IMAGE_ALIAS" "$fp" >/dev/null
+		else
+			log "moving alias $IMAGE_ALIAS from ${old:0:12} to ${fp:0:12}"
+			lxc query -X PUT "/1.0/images/aliases/$IMAGE_ALIAS" \
+				-d "{\"target\": \"$fp\", \"description\": \"\"}" >/dev/null
+			# The image it left is ours if it carries our recipe property.
+			if [[ -n $(lxc image get-property "$old" labct.recipe 2>/dev/null) ]]; then
+				lxc image delete "$old" >/dev/null
+			fi
+		fi
+	fi
+	echo "$fp"
+}
+
+# ---- subcommands ----------------------------------------------------------------------------
+
+up() {
+	local gateway_cidr gateway subnet fp bt="" profile_bt="" a b c d len net
+	bash "$ROOT/scripts/deps.sh"    # instant when everything is installed
+	start_lxd
+	ensure_network
+	ensure_pools
+	ensure_profile "$PROFILE" "$POOL_DIR"
+	if bt_usable; then
+		bt=$POOL_BT
+		profile_bt=$PROFILE_BT
+		ensure_profile "$PROFILE_BT" "$POOL_BT"
+	fi
+	ensure_default_profile
+	fp=$(ensure_image)
+
+	gateway_cidr=$(lxc network get "$BRIDGE" ipv4.address)
+	gateway=${gateway_cidr%/*}
+	len=${gateway_cidr#*/}
+	IFS=. read -r a b c d <<<"$gateway"
+	net=$(((a << 24 | b << 16 | c << 8 | d) & (0xffffffff << (32 - len))))
+	subnet=$((net >> 24 & 255)).$((net >> 16 & 255)).$((net >> 8 & 255)).$((net & 255))/$len
+
+	cat >"$ENV_FILE.tmp" <<-EOF
+	LABCT_BRIDGE=$BRIDGE
+	LABCT_SUBNET=$subnet
+	LABCT_GATEWAY=$gateway
+	LABCT_POOL_DIR=$POOL_DIR
+	LABCT_POOL_BT=$bt
+	LABCT_IMAGE=$IMAGE_ALIAS
+	LABCT_IMAGE_FP=$fp
+	LABCT_PROFILE=$PROFILE
+	LABCT_PROFILE_BT=$profile_bt
+	LXD_SOCKET=$LXD_SOCKET
+	EOF
+	mv "$ENV_FILE.tmp" "$ENV_FILE"
+	log "ready (lxd $(lxd --version), bridge $BRIDGE $subnet, pools $POOL_DIR${bt:+, $bt}," \
+		"image $IMAGE_ALIAS ${fp:0:12})"
+}
+
+# cleanup PREFIX: force-delete every project whose name starts with PREFIX, with its
+# instances, and its own images and profiles where the project has them.
+cleanup() {
+	local prefix=$1 project failed=0
+	[[ ${#prefix} -ge 4 && $prefix == *- ]] ||
+		die "cleanup: PREFIX must be at least 4 characters and end in '-' (got '$prefix')"
+	start_lxd
+	for project in $(lxc query /1.0/projects | sed -n 's|.*"/1.0/projects/\([^"?]*\)".*|\1|p'); do
+		[[ $project == "$prefix"* && $project != default ]] || continue
+		log "cleanup: deleting project $project"
+		# Called in a condition, so a failing step does not stop the rest; the final
+		# project delete reports whether everything went.
+		delete_project "$project" || { log "cleanup: could not delete $project"; failed=1; }
+	done
+	return "$failed"
+}
+
+delete_project() {
+	local p=$1 name
+	for name in $(lxc list --project "$p" --format csv -c n); do
+		lxc delete -f --project "$p" "$name" >/dev/null
+	done
+	if [[ $(lxc project get "$p" features.images) == true ]]; then
+		for name in $(lxc image list --project "$p" --format csv -c F); do
+			lxc image delete --project "$p" "$name" >/dev/null
+		done
+	fi
+	if [[ $(lxc project get "$p" features.profiles) == true ]]; then
+		for name in $(lxc profile list --project "$p" --format csv | cut -d, -f1); do
+			[[ $name == default ]] || lxc profile delete --project "$p" "$name" >/dev/null
+		done
+	fi
+	lxc project delete "$p" >/dev/null
+}
+
+[[ $EUID == 0 ]] || die "must run as root"
+exec 9>"$LOCK_FILE"
+flock 9
+case ${1:-up} in
+up) (($# <= 1)) || usage; up ;;
+start-lxd) (($# == 1)) || usage; start_lxd ;;
+stop-lxd) (($# == 1)) || usage; stop_lxd ;;
+cleanup) (($# == 2)) || usage; cleanup "$2" ;;
+*) usage ;;
+esac
