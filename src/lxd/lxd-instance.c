@@ -1,0 +1,210 @@
+/* lxd-instance.c - instances: create, read, list, state, update, delete. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lxd-int.h"
+#include "xmalloc.h"
+
+int
+lxd_instance_create(struct lxd *l, const char *project,
+    const struct lxd_create *c)
+{
+	json_t *body, *src, *profiles;
+	char *path;
+	size_t i;
+	int r;
+
+	if ((c->image_alias == NULL) == (c->image_fingerprint == NULL))
+		return lxd_seterr(l, -EINVAL, "create %s: give exactly one of "
+		    "an image alias or fingerprint", c->name);
+	src = json_pack("{s:s}", "type", "image");
+	if (c->image_alias != NULL)
+		json_object_set_new(src, "alias", json_string(c->image_alias));
+	else
+		json_object_set_new(src, "fingerprint",
+		    json_string(c->image_fingerprint));
+	body = json_pack("{s:s, s:s, s:o}", "name", c->name, "type",
+	    "container", "source", src);
+	if (c->profiles != NULL) {
+		profiles = json_array();
+		for (i = 0; c->profiles[i] != NULL; i++)
+			json_array_append_new(profiles,
+			    json_string(c->profiles[i]));
+		json_object_set_new(body, "profiles", profiles);
+	}
+	if (c->config != NULL)
+		json_object_set(body, "config", c->config);
+	if (c->devices != NULL)
+		json_object_set(body, "devices", c->devices);
+	path = lxd_path(project, "/1.0/instances");
+	r = lxd_call(l, "POST", path, body, NULL);
+	free(path);
+	json_decref(body);
+	return r;
+}
+
+int
+lxd_instance_get(struct lxd *l, const char *project, const char *name,
+    json_t **out)
+{
+	char *path = lxd_path(project, "/1.0/instances/%s", name);
+	int r = lxd_call(l, "GET", path, NULL, out);
+
+	free(path);
+	return r;
+}
+
+int
+lxd_instance_state(struct lxd *l, const char *project, const char *name,
+    json_t **out)
+{
+	char *path = lxd_path(project, "/1.0/instances/%s/state", name);
+	int r = lxd_call(l, "GET", path, NULL, out);
+
+	free(path);
+	return r;
+}
+
+int
+lxd_instance_list(struct lxd *l, const char *project, int with_state,
+    json_t **out)
+{
+	char *path;
+	int r;
+
+	if (project == NULL)
+		path = xasprintf("/1.0/instances?recursion=%d&all-projects=true",
+		    with_state ? 2 : 1);
+	else
+		path = lxd_path(project, with_state ?
+		    "/1.0/instances?recursion=2" : "/1.0/instances?recursion=1");
+	r = lxd_call(l, "GET", path, NULL, out);
+	free(path);
+	if (r == 0 && !json_is_array(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		return lxd_seterr(l, -EPROTO, "LXD listed instances without "
+		    "a list");
+	}
+	return r;
+}
+
+int
+lxd_instance_set_state(struct lxd *l, const char *project, const char *name,
+    const char *action, int timeout, int force)
+{
+	json_t *body = json_pack("{s:s, s:b}", "action", action, "force",
+	    force);
+	char *path = lxd_path(project, "/1.0/instances/%s/state", name);
+	int r;
+
+	if (timeout >= 0)
+		json_object_set_new(body, "timeout", json_integer(timeout));
+	r = lxd_call(l, "PUT", path, body, NULL);
+	json_decref(body);
+	free(path);
+	return r;
+}
+
+int
+lxd_instance_delete(struct lxd *l, const char *project, const char *name)
+{
+	char *path = lxd_path(project, "/1.0/instances/%s", name);
+	int r = lxd_call(l, "DELETE", path, NULL, NULL);
+
+	free(path);
+	return r;
+}
+
+int
+lxd_instance_patch(struct lxd *l, const char *project, const char *name,
+    json_t *patch)
+{
+	char *path = lxd_path(project, "/1.0/instances/%s", name);
+	int r = lxd_call(l, "PATCH", path, patch, NULL);
+
+	free(path);
+	return r;
+}
+
+int
+lxd_instance_remove_device(struct lxd *l, const char *project,
+    const char *name, const char *device)
+{
+	char *path = lxd_path(project, "/1.0/instances/%s", name);
+	int r = 0, tries;
+
+	for (tries = 0; tries < 5; tries++) {
+		struct lxd_req get = { .method = "GET", .path = path };
+		struct lxd_req put = { .method = "PUT", .path = path };
+		struct curl_slist *hdrs = NULL;
+		char etag[160], *body, *ifmatch;
+		json_t *inst, *devs;
+
+		if ((r = lxd_request(l, &get, &inst, etag, sizeof(etag))) != 0)
+			break;
+		devs = json_object_get(inst, "devices");
+		if (json_object_get(devs, device) == NULL) {
+			json_decref(inst);
+			r = lxd_seterr(l, -ENOENT, "instance %s has no device "
+			    "%s", name, device);
+			break;
+		}
+		json_object_del(devs, device);
+		body = json_dumps(inst, JSON_COMPACT);
+		json_decref(inst);
+		ifmatch = xasprintf("If-Match: %s", etag);
+		hdrs = curl_slist_append(hdrs, ifmatch);
+		put.body = body;
+		put.body_len = strlen(body);
+		put.headers = hdrs;
+		r = lxd_request(l, &put, NULL, NULL, 0);
+		curl_slist_free_all(hdrs);
+		free(ifmatch);
+		free(body);
+		if (r != -EAGAIN)
+			break;
+	}
+	free(path);
+	return r;
+}
+
+const char *
+lxd_state_status(json_t *state)
+{
+	return json_string_value(json_object_get(state, "status"));
+}
+
+int
+lxd_state_pid(json_t *state)
+{
+	return (int)json_integer_value(json_object_get(state, "pid"));
+}
+
+const char *
+lxd_state_ipv4(json_t *state, const char *iface)
+{
+	json_t *nets = json_object_get(state, "network"), *nic, *addrs, *a;
+	const char *key;
+	size_t i;
+
+	json_object_foreach(nets, key, nic) {
+		if (iface != NULL ? strcmp(key, iface) != 0 :
+		    strcmp(key, "lo") == 0)
+			continue;
+		addrs = json_object_get(nic, "addresses");
+		json_array_foreach(addrs, i, a) {
+			const char *fam = json_string_value(json_object_get(a,
+			    "family"));
+			const char *scope = json_string_value(json_object_get(a,
+			    "scope"));
+
+			if (fam != NULL && strcmp(fam, "inet") == 0 &&
+			    scope != NULL && strcmp(scope, "global") == 0)
+				return json_string_value(json_object_get(a,
+				    "address"));
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,63 @@
+/* lxd-int.h - what the lxd_* files share and nobody else sees. */
+#ifndef LABC_LXD_INT_H
+#define LABC_LXD_INT_H
+
+#include <curl/curl.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "lxd.h"
+
+#define LXD_RESPONSE_LIMIT	(64u * 1024 * 1024)
+
+struct lxd {
+	char		*configured;	/* socket path given by the caller */
+	char		*socket;	/* socket in use */
+	CURL		*curl;
+	int		 connected;	/* GET /1.0 succeeded */
+	enum lxd_server	 kind;
+	char		*version;
+	json_t		*extensions;
+	long		 timeout;	/* plain requests, seconds */
+	long		 op_timeout;	/* operations, seconds */
+	lxd_progress_fn	 progress;
+	void		*progress_arg;
+	char		 err[1024];
+};
+
+struct lxd_req {
+	const char	*method;
+	const char	*path;
+	const void	*body;		/* raw body, or NULL */
+	size_t		 body_len;
+	const char	*content_type;	/* default application/json */
+	FILE		*upload;	/* stream the body from here instead */
+	long long	 upload_size;
+	struct curl_slist *headers;	/* extra headers, borrowed */
+	long		 timeout;	/* seconds; 0: l->timeout */
+	size_t		 limit;		/* response size cap; 0: default */
+};
+
+struct lxd_resp {
+	long		 http;
+	struct buf	 body;
+	char		 etag[160];
+};
+
+int	lxd_seterr(struct lxd *l, int r, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* One HTTP exchange, no envelope handling. */
+int	lxd_http(struct lxd *l, const struct lxd_req *rq, struct lxd_resp *rs);
+void	lxd_resp_free(struct lxd_resp *rs);
+/* One exchange whose answer is an envelope; async ones are waited for. */
+int	lxd_request(struct lxd *l, const struct lxd_req *rq, json_t **out,
+	    char *etag, size_t etagsz);
+/* "/1.0/instances/NAME" + "?project=P" built safely; caller frees. */
+char	*lxd_path(const char *project, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* A header line "X-LXD-name: value" with the server's prefix. */
+struct curl_slist *lxd_header(struct lxd *l, struct curl_slist *list,
+	    const char *name, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+
+#endif

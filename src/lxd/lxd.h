@@ -1,0 +1,185 @@
+/*
+ * lxd.h - a small client for the LXD (5.0) / Incus (6) REST API over the
+ * daemon's unix socket, built on libcurl and jansson.
+ *
+ * One struct lxd is one connection; it is not shared between threads (give
+ * each thread its own). Every function returns 0 or a negative errno:
+ *   -ENOENT      LXD said 404 (no such instance, image, project, ...)
+ *   -EEXIST      LXD said 409 (already exists)
+ *   -EACCES      LXD said 403
+ *   -EAGAIN      LXD said 412 (ETag mismatch: read again and retry)
+ *   -ECONNREFUSED LXD is not running (no socket, or nothing answers)
+ *   -ETIMEDOUT   the request or the operation ran out of time
+ *   -ESTALE      an operation vanished before its outcome was read
+ *   -EPROTO      LXD answered something that is not its API
+ *   -EIO         LXD reported any other failure
+ * and lxd_error() then holds the message, LXD's own text where it gave one.
+ */
+#ifndef LABC_LXD_H
+#define LABC_LXD_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+struct lxd;
+
+enum lxd_server { LXD_SERVER_UNKNOWN, LXD_SERVER_LXD, LXD_SERVER_INCUS };
+
+/*
+ * Progress of a long operation: stage is the operation metadata key (for
+ * example "create_instance_from_image_unpack_progress"), text its value
+ * ("Unpack: 45%"), percent parsed from it or -1.
+ */
+typedef void (*lxd_progress_fn)(void *arg, const char *stage,
+    const char *text, int percent);
+
+/* socket: a path, or NULL to find it (env, LXD deb, LXD snap, Incus). */
+struct lxd	*lxd_new(const char *socket);
+void		 lxd_free(struct lxd *l);
+const char	*lxd_error(const struct lxd *l);
+const char	*lxd_socket_path(const struct lxd *l);
+/* Request timeout in seconds for plain requests (default 30). */
+void		 lxd_set_timeout(struct lxd *l, long seconds);
+/* Where to report progress of the next operations (NULL: nowhere). */
+void		 lxd_set_progress(struct lxd *l, lxd_progress_fn fn, void *arg);
+
+/* GET /1.0 once (done lazily by every call); then what the server is. */
+int		 lxd_connect(struct lxd *l);
+enum lxd_server	 lxd_server_kind(const struct lxd *l);
+const char	*lxd_server_version(const struct lxd *l);
+int		 lxd_has_extension(const struct lxd *l, const char *ext);
+/* "X-LXD-" or "X-Incus-" */
+const char	*lxd_header_prefix(const struct lxd *l);
+
+/*
+ * The generic call. path is below the socket root ("/1.0/instances?..."),
+ * body may be NULL. Sync answers give their metadata; async ones are waited
+ * for (up to op_timeout seconds, <= 0 means the default 600) and give the
+ * finished operation's metadata. *out may be NULL if not wanted.
+ */
+int	lxd_call(struct lxd *l, const char *method, const char *path,
+	    json_t *body, json_t **out);
+/* Wait for an operation ("/1.0/operations/ID") and give its metadata. */
+int	lxd_wait(struct lxd *l, const char *op, long timeout, json_t **out);
+void	lxd_set_op_timeout(struct lxd *l, long seconds);
+
+/* Percent-escape one URL component (caller frees). */
+char	*lxd_escape(const char *s);
+
+/* --- instances --- */
+struct lxd_create {
+	const char	*name;
+	const char	*image_alias;		/* one of alias / fingerprint */
+	const char	*image_fingerprint;
+	const char	*const *profiles;	/* NULL-terminated, or NULL */
+	json_t		*config;		/* borrowed, may be NULL */
+	json_t		*devices;		/* borrowed, may be NULL */
+};
+int	lxd_instance_create(struct lxd *l, const char *project,
+	    const struct lxd_create *c);
+int	lxd_instance_get(struct lxd *l, const char *project, const char *name,
+	    json_t **out);
+int	lxd_instance_state(struct lxd *l, const char *project,
+	    const char *name, json_t **out);
+/*
+ * Every instance of a project (or of all projects if project is NULL) in
+ * one request; with_state asks for state too (recursion=2).
+ */
+int	lxd_instance_list(struct lxd *l, const char *project, int with_state,
+	    json_t **out);
+/* action: start, stop, restart, freeze, unfreeze; timeout < 0: LXD's */
+int	lxd_instance_set_state(struct lxd *l, const char *project,
+	    const char *name, const char *action, int timeout, int force);
+int	lxd_instance_delete(struct lxd *l, const char *project,
+	    const char *name);
+/* PATCH: merges config keys and devices. */
+int	lxd_instance_patch(struct lxd *l, const char *project,
+	    const char *name, json_t *patch);
+/* Remove a device (PUT with If-Match; retried on a concurrent change). */
+int	lxd_instance_remove_device(struct lxd *l, const char *project,
+	    const char *name, const char *device);
+
+/* Helpers over a state object (from lxd_instance_state or recursion=2). */
+const char *lxd_state_status(json_t *state);
+int	lxd_state_pid(json_t *state);
+/* First global IPv4 address of iface (NULL: any but lo); NULL if none. */
+const char *lxd_state_ipv4(json_t *state, const char *iface);
+
+/* --- files and exec --- */
+#define LXD_FILE_MKDIRS	0x1	/* create missing parent directories */
+int	lxd_file_push(struct lxd *l, const char *project, const char *name,
+	    const char *path, const void *data, size_t len, int uid, int gid,
+	    int mode, int flags);
+int	lxd_mkdir(struct lxd *l, const char *project, const char *name,
+	    const char *path, int uid, int gid, int mode);
+/* Read a file (at most limit bytes); *data is NUL-terminated. */
+int	lxd_file_get(struct lxd *l, const char *project, const char *name,
+	    const char *path, size_t limit, char **data, size_t *len);
+int	lxd_file_delete(struct lxd *l, const char *project, const char *name,
+	    const char *path);
+/*
+ * Run argv in the instance (uid 0) with output recorded; *status is the
+ * command's exit status. out/err may be NULL; they get the output.
+ */
+int	lxd_exec(struct lxd *l, const char *project, const char *name,
+	    const char *const *argv, int *status, char **out, char **err);
+
+/* --- images --- */
+int	lxd_image_list(struct lxd *l, const char *project, json_t **out);
+int	lxd_image_alias_get(struct lxd *l, const char *project,
+	    const char *alias, char **fingerprint);
+int	lxd_image_alias_create(struct lxd *l, const char *project,
+	    const char *alias, const char *fingerprint, const char *desc);
+int	lxd_image_alias_delete(struct lxd *l, const char *project,
+	    const char *alias);
+/* Import a unified image tarball; gives its fingerprint (caller frees). */
+int	lxd_image_import(struct lxd *l, const char *project,
+	    const char *tarball, char **fingerprint);
+int	lxd_image_delete(struct lxd *l, const char *project, const char *fp);
+/* Alias, or full / unique-prefix fingerprint -> full fingerprint. */
+int	lxd_image_resolve(struct lxd *l, const char *project, const char *ref,
+	    char **fingerprint);
+
+/* --- projects --- */
+int	lxd_project_create(struct lxd *l, const char *name, json_t *config,
+	    const char *description);
+int	lxd_project_get(struct lxd *l, const char *name, json_t **out);
+/* Sets these config keys, leaves the others (GET + PUT with ETag). */
+int	lxd_project_set_config(struct lxd *l, const char *name,
+	    json_t *config);
+int	lxd_project_delete(struct lxd *l, const char *name);
+int	lxd_project_list(struct lxd *l, json_t **out);
+
+/* --- server --- */
+int	lxd_resources(struct lxd *l, json_t **out);
+
+/* --- snapshots --- */
+int	lxd_snapshot_create(struct lxd *l, const char *project,
+	    const char *name, const char *snap);
+int	lxd_snapshot_list(struct lxd *l, const char *project,
+	    const char *name, json_t **out);
+int	lxd_snapshot_restore(struct lxd *l, const char *project,
+	    const char *name, const char *snap);
+int	lxd_snapshot_delete(struct lxd *l, const char *project,
+	    const char *name, const char *snap);
+
+/* --- pure helpers, exposed for tests --- */
+/*
+ * Decode one response envelope. kind: 's' sync, 'a' async (op gets the
+ * operation path), 'e' error. Returns 0 or the errno matching an error.
+ */
+struct lxd_envelope {
+	char	 kind;
+	long	 code;		/* status_code or error_code */
+	const char *error;	/* LXD's text, or NULL */
+	const char *operation;	/* async: "/1.0/operations/ID" */
+	json_t	*metadata;	/* borrowed from root */
+	json_t	*root;
+};
+int	lxd_envelope_parse(const char *body, size_t len, long http,
+	    struct lxd_envelope *env, char *msg, size_t msgsz);
+void	lxd_envelope_clear(struct lxd_envelope *env);
+int	lxd_errno_from_http(long code);
+int	lxd_progress_percent(const char *text);
+
+#endif
