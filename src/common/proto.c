@@ -1,0 +1,158 @@
+/* proto.c - frames and messages of the labc <-> labcd protocol (proto.h). */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "xmalloc.h"
+
+int
+proto_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* 0, -EPIPE if the stream ended before the first byte, else -errno. */
+int
+proto_read_all(int fd, void *p, size_t n)
+{
+	char *c = p;
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = read(fd, c + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ?
+			    -ETIMEDOUT : -errno;
+		if (r == 0)
+			return got == 0 ? -EPIPE : -EIO;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+json_t *
+proto_msg(const char *t)
+{
+	return json_pack("{s:i, s:s}", "v", PROTO_VERSION, "t", t);
+}
+
+int
+proto_send(int fd, json_t *msg)
+{
+	unsigned char hdr[4];
+	char *s;
+	size_t n;
+	int r;
+
+	json_object_set_new(msg, "v", json_integer(PROTO_VERSION));
+	s = json_dumps(msg, JSON_COMPACT);
+	if (s == NULL)
+		return -ENOMEM;
+	n = strlen(s);
+	if (n > PROTO_MAX_FRAME) {
+		free(s);
+		return -EMSGSIZE;
+	}
+	hdr[0] = (unsigned char)(n >> 24);
+	hdr[1] = (unsigned char)(n >> 16);
+	hdr[2] = (unsigned char)(n >> 8);
+	hdr[3] = (unsigned char)n;
+	if ((r = proto_write_all(fd, hdr, 4)) == 0)
+		r = proto_write_all(fd, s, n);
+	/* It may have carried a password or a session token. */
+	explicit_bzero(s, n);
+	free(s);
+	return r;
+}
+
+const char *
+proto_type(json_t *msg)
+{
+	const char *t = json_string_value(json_object_get(msg, "t"));
+
+	return t != NULL ? t : "";
+}
+
+int
+proto_recv(int fd, json_t **msg, char *err, size_t errsz)
+{
+	unsigned char hdr[4];
+	json_error_t jerr;
+	uint32_t n;
+	json_t *m, *v;
+	char *body;
+	int r;
+
+	*msg = NULL;
+	if ((r = proto_read_all(fd, hdr, 4)) != 0) {
+		snprintf(err, errsz, "%s", r == -EPIPE ? "connection closed" :
+		    r == -ETIMEDOUT ? "no message in time" :
+		    r == -EIO ? "truncated frame header" : strerror(-r));
+		return r;
+	}
+	n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+	    (uint32_t)hdr[2] << 8 | hdr[3];
+	if (n == 0 || n > PROTO_MAX_FRAME) {
+		snprintf(err, errsz, "frame of %u bytes refused (1 to %d "
+		    "allowed)", n, PROTO_MAX_FRAME);
+		return -EMSGSIZE;
+	}
+	body = xmalloc(n);
+	if ((r = proto_read_all(fd, body, n)) != 0) {
+		free(body);
+		snprintf(err, errsz, "%s", r == -ETIMEDOUT ?
+		    "frame not completed in time" : "truncated frame");
+		return r == -EPIPE ? -EIO : r;
+	}
+	/* jansson refuses \u0000 inside strings unless asked: good. */
+	m = json_loadb(body, n, JSON_REJECT_DUPLICATES, &jerr);
+	free(body);
+	if (m == NULL) {
+		snprintf(err, errsz, "invalid JSON: %s", jerr.text);
+		return -EPROTO;
+	}
+	if (!json_is_object(m)) {
+		json_decref(m);
+		snprintf(err, errsz, "a message must be a JSON object");
+		return -EPROTO;
+	}
+	v = json_object_get(m, "v");
+	if (!json_is_integer(v) || json_integer_value(v) != PROTO_VERSION) {
+		if (json_is_integer(v))
+			snprintf(err, errsz, "protocol version %lld not "
+			    "supported (this side speaks %d): use labc and "
+			    "labcd of the same release",
+			    (long long)json_integer_value(v), PROTO_VERSION);
+		else
+			snprintf(err, errsz, "message without a protocol "
+			    "version (\"v\": %d expected)", PROTO_VERSION);
+		json_decref(m);
+		return -EPROTO;
+	}
+	if (*proto_type(m) == '\0') {
+		json_decref(m);
+		snprintf(err, errsz, "a message must have a type (\"t\")");
+		return -EPROTO;
+	}
+	*msg = m;
+	return 0;
+}
