@@ -1,0 +1,50 @@
+/*
+ * audit.c - one audit row for every change: time, actor, lab user,
+ * command, target and result. Also the lab user name rule.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "labcd.h"
+#include "log.h"
+
+void
+audit(struct ctx *c, const char *result)
+{
+	sqlite3_stmt *st = db_prepare(c->db, "INSERT INTO audit (time, actor, "
+	    "user, command, target, result) VALUES (?, ?, ?, ?, ?, ?)");
+
+	sqlite3_bind_int64(st, 1, (long long)time(NULL));
+	sqlite3_bind_text(st, 2, c->id.actor, -1, SQLITE_STATIC);
+	if (c->id.user[0] != '\0')
+		sqlite3_bind_text(st, 3, c->id.user, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->cmd->name, -1, SQLITE_STATIC);
+	if (c->target[0] != '\0')
+		sqlite3_bind_text(st, 5, c->target, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, result, -1, SQLITE_STATIC);
+	if (db_done(c->db, st) != 0)
+		log_error("audit log: %s (%s by %s)", c->db->err, c->cmd->name,
+		    c->id.actor);
+	log_info("%s: %s %s: %s", c->id.actor, c->cmd->name, c->target,
+	    result);
+}
+
+const char *
+user_name_invalid(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n < 1 || n > 32 || !islower((unsigned char)name[0]))
+		goto bad;
+	for (i = 0; i < n; i++) {
+		if (!islower((unsigned char)name[i]) &&
+		    !isdigit((unsigned char)name[i]) && name[i] != '-')
+			goto bad;
+	}
+	return NULL;
+bad:
+	return "a user name is 1 to 32 lowercase letters, digits or '-', "
+	    "starting with a letter";
+}

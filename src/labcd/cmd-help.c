@@ -1,0 +1,56 @@
+/* cmd-help.c - help: the commands, or one command's usage and text. */
+#include <string.h>
+
+#include "labcd.h"
+#include "proto.h"
+
+static int
+cmd_help_exec(struct ctx *c)
+{
+	const struct cmd_entry *e;
+	int i, used;
+
+	if (cmd_opt(c, "names") != NULL) {
+		json_t *names = json_array();
+
+		for (i = 0; cmd_table[i] != NULL; i++)
+			json_array_append_new(names,
+			    json_string(cmd_table[i]->name));
+		c->data = json_pack("{s:o}", "commands", names);
+		return PROTO_OK;
+	}
+	if (c->args.argc == 0) {
+		ctx_printf(c, "Commands (help COMMAND for more):\n");
+		for (i = 0; cmd_table[i] != NULL; i++) {
+			e = cmd_table[i];
+			if ((e->flags & CMD_ADMIN) && !c->id.admin)
+				continue;
+			ctx_printf(c, "  %-18s %s\n", e->name, e->summary);
+		}
+		if (!c->id.admin)
+			ctx_printf(c, "(admin commands are not shown: you are "
+			    "not an admin)\n");
+		return PROTO_OK;
+	}
+	e = cmd_find(c->args.argc, c->args.argv, &used);
+	if (e == NULL || used != c->args.argc)
+		return ctx_usage(c, "help: no command '%.64s'",
+		    c->args.argv[0]);
+	ctx_printf(c, "usage: %s%s%s\n\n%s\n", e->name, *e->args ? " " : "",
+	    e->args, e->summary);
+	if (e->help != NULL)
+		ctx_printf(c, "\n%s\n", e->help);
+	if (e->flags & CMD_ADMIN)
+		ctx_printf(c, "\nFor admins only.\n");
+	return PROTO_OK;
+}
+
+const struct cmd_entry cmd_help_entry = {
+	.name = "help",
+	.args = "[COMMAND]",
+	.summary = "list the commands, or explain one",
+	.flags = CMD_ANON | CMD_READONLY,
+	.min_args = 0, .max_args = 3,
+	.opts = { { "names", 0, 0, NULL } },
+	.exec = cmd_help_exec,
+};

@@ -1,0 +1,59 @@
+/* cmd-passwd.c - passwd: change your own password. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "labcd.h"
+#include "proto.h"
+#include "users.h"
+#include "xmalloc.h"
+
+static int
+cmd_passwd_exec(struct ctx *c)
+{
+	struct user_row u;
+	char *old = NULL, *pw = NULL, *hash = NULL;
+	sqlite3_stmt *st;
+	int r, gen;
+
+	ctx_target(c, "%s", c->id.user);
+	if (users_get(c->db, c->id.user, &u) != 0)
+		return ctx_error(c, "passwd: your account is gone");
+	/* Whoever has a password proves it first. */
+	if (u.has_password) {
+		st = db_prepare(c->db, "SELECT pwhash FROM users WHERE id = ?");
+		sqlite3_bind_int64(st, 1, u.id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			hash = xstrdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		if (ctx_prompt(c, "Current password: ", 0, &old) != 0) {
+			free(hash);
+			return ctx_error(c, "passwd: no password given: nothing "
+			    "changed");
+		}
+		r = auth_verify(hash, old);
+		users_forget(old);
+		free(hash);
+		if (r != 0)
+			return ctx_error(c, "passwd: the current password is "
+			    "wrong: nothing changed");
+	}
+	/* Always ask: a generated password would be shown on screen. */
+	if ((r = users_ask_password(c, u.name, !c->tty, &pw, &gen)) != 0)
+		return r;
+	r = users_set_password(c->db, u.id, pw);
+	users_forget(pw);
+	if (r != 0)
+		return ctx_error(c, "passwd: %s", c->db->err);
+	ctx_printf(c, "Password changed.\n");
+	return PROTO_OK;
+}
+
+const struct cmd_entry cmd_passwd_entry = {
+	.name = "passwd",
+	.args = "",
+	.summary = "change your password",
+	.help = "Asks for the current password, then the new one twice\n"
+	    "(from a pipe: current and new, one per line).",
+	.flags = CMD_USER,
+	.exec = cmd_passwd_exec,
+};

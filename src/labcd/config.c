@@ -1,0 +1,358 @@
+/*
+ * config.c - the configuration table: every key labcd reads, its type,
+ * default and meaning. An unknown key, a repeated key or a bad value stops
+ * start-up with the file and line.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "xmalloc.h"
+
+enum ctype {
+	C_STR, C_NAME, C_LEVEL, C_SIZE, C_COUNT,	/* kept as text */
+	C_INT, C_BOOL, C_MODE, C_PORTS			/* kept as int */
+};
+
+struct ckey {
+	const char	*name;
+	enum ctype	 type;
+	size_t		 off;		/* into struct config */
+	const char	*def;
+	long		 min, max;	/* C_INT */
+	const char	*doc;
+};
+
+#define O(f) offsetof(struct config, f)
+
+static const struct ckey keys[] = {
+	{ "socket", C_STR, O(socket), "/run/labcontainers/labcd.sock", 0, 0,
+	  "Unix socket labc connects to (labcd -S overrides it)." },
+	{ "socket_mode", C_MODE, O(socket_mode), "0666", 0, 0,
+	  "Mode of the socket. Anyone may connect; identity decides what\n"
+	  "they may do. Use 0660 with socket_group to limit who can connect." },
+	{ "socket_group", C_STR, O(socket_group), "", 0, 0,
+	  "Group owning the socket (empty: root's group)." },
+	{ "database", C_STR, O(database), "/var/lib/labcontainers/labc.db", 0, 0,
+	  "SQLite database of users, keys, containers, ports and the audit\n"
+	  "log (labcd -d overrides it)." },
+	{ "log_level", C_LEVEL, O(log_level), "info", 0, 0,
+	  "error, warning, info or debug." },
+	{ "max_clients", C_INT, O(max_clients), "256", 1, 4096,
+	  "Connections served at once; more wait in the kernel's queue." },
+	{ "admin_group", C_STR, O(admin_group), "", 0, 0,
+	  "Host group whose members act as admins (uid 0 always does)." },
+	{ "map_host_users", C_BOOL, O(map_host_users), "no", 0, 0,
+	  "yes: a host user with the same name as a lab user acts as that lab\n"
+	  "user without logging in." },
+	{ "gateway_user", C_NAME, O(gateway_user), "lab", 0, 0,
+	  "Host account of the SSH gateway; its uid may assert a lab user\n"
+	  "(labc --as), because sshd only lets a registered key in." },
+	{ "login_max_failures", C_INT, O(login_max_failures), "5", 1, 1000,
+	  "Wrong passwords in a row before a lab user is locked." },
+	{ "login_lockout", C_INT, O(login_lockout), "300", 1, 86400 * 7,
+	  "Seconds a lab user stays locked after too many wrong passwords." },
+	{ "session_ttl", C_INT, O(session_ttl), "43200", 60, 86400 * 30,
+	  "Seconds a password login lasts." },
+	{ "lxd_socket", C_STR, O(lxd_socket), "", 0, 0,
+	  "LXD's unix socket (empty: find it: LXD deb, LXD snap, Incus)." },
+	{ "project_prefix", C_NAME, O(project_prefix), "lab-", 0, 0,
+	  "Each lab user's LXD project is this prefix + the user name.\n"
+	  "labcontainers never touches a project without it." },
+	{ "default_image", C_STR, O(default_image), "labc-base", 0, 0,
+	  "Image alias or fingerprint used when launch has no --image." },
+	{ "profiles", C_STR, O(profiles), "default", 0, 0,
+	  "Comma-separated LXD profiles (of the default project) every\n"
+	  "container gets." },
+	{ "storage_pool", C_STR, O(storage_pool), "", 0, 0,
+	  "Storage pool of the containers' root disks (empty: the profile's)." },
+	{ "container_user", C_NAME, O(container_user), "ubuntu", 0, 0,
+	  "Login user inside containers: exists with sudo, and holds the lab\n"
+	  "user's registered SSH keys." },
+	{ "ssh_listen", C_STR, O(ssh_listen), "0.0.0.0", 0, 0,
+	  "Host address the containers' SSH ports listen on." },
+	{ "ssh_ports", C_PORTS, O(ssh_port_min), "61000-61999", 0, 0,
+	  "Range of host ports given to containers, one each, for good." },
+	{ "default_cpu", C_COUNT, O(default_cpu), "", 0, 0,
+	  "CPUs of a container without --cpu (empty: no limit)." },
+	{ "default_memory", C_SIZE, O(default_memory), "", 0, 0,
+	  "Memory of a container without --memory, e.g. 8GiB (empty: no\n"
+	  "limit)." },
+	{ "default_disk", C_SIZE, O(default_disk), "", 0, 0,
+	  "Root disk size of a container without --disk, e.g. 50GiB (empty:\n"
+	  "no limit; only pools with quotas such as btrfs apply it)." },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static char **
+str_at(struct config *c, const struct ckey *k)
+{
+	return (char **)((char *)c + k->off);
+}
+
+static int *
+int_at(struct config *c, const struct ckey *k)
+{
+	return (int *)((char *)c + k->off);
+}
+
+/* A size such as 512MiB, 8GiB, 2GB or a byte count. */
+static int
+valid_size(const char *v)
+{
+	static const char *const units[] = { "", "B", "kB", "MB", "GB", "TB",
+	    "KiB", "MiB", "GiB", "TiB" };
+	const char *p = v;
+	size_t i;
+
+	if (!isdigit((unsigned char)*p))
+		return 0;
+	while (isdigit((unsigned char)*p))
+		p++;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(p, units[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+parse_long(const char *v, long min, long max, long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* Set one key from text; 0 or -1 with the reason in err. */
+static int
+set_value(struct config *c, const struct ckey *k, const char *v, char *err,
+    size_t errsz)
+{
+	long n, lo, hi;
+	const char *p;
+	char *end;
+
+	switch (k->type) {
+	case C_NAME:
+		for (p = v; *p != '\0'; p++) {
+			if (!islower((unsigned char)*p) &&
+			    !isdigit((unsigned char)*p) && *p != '-' && *p != '_')
+				break;
+		}
+		if (*v == '\0' || *p != '\0' || strlen(v) > 32) {
+			snprintf(err, errsz, "%s must be 1 to 32 lowercase "
+			    "letters, digits, '-' or '_'", k->name);
+			return -1;
+		}
+		/* FALLTHROUGH */
+	case C_STR:
+		free(*str_at(c, k));
+		*str_at(c, k) = xstrdup(v);
+		return 0;
+	case C_LEVEL:
+		if (strcmp(v, "error") != 0 && strcmp(v, "warning") != 0 &&
+		    strcmp(v, "info") != 0 && strcmp(v, "debug") != 0) {
+			snprintf(err, errsz, "log_level must be error, warning, "
+			    "info or debug");
+			return -1;
+		}
+		free(*str_at(c, k));
+		*str_at(c, k) = xstrdup(v);
+		return 0;
+	case C_SIZE:
+		if (*v != '\0' && !valid_size(v)) {
+			snprintf(err, errsz, "%s must be a size such as 512MiB "
+			    "or 8GiB, or empty", k->name);
+			return -1;
+		}
+		free(*str_at(c, k));
+		*str_at(c, k) = xstrdup(v);
+		return 0;
+	case C_COUNT:
+		if (*v != '\0' && parse_long(v, 1, 4096, &n) != 0) {
+			snprintf(err, errsz, "%s must be a number from 1 to "
+			    "4096, or empty", k->name);
+			return -1;
+		}
+		free(*str_at(c, k));
+		*str_at(c, k) = xstrdup(v);
+		return 0;
+	case C_INT:
+		if (parse_long(v, k->min, k->max, &n) != 0) {
+			snprintf(err, errsz, "%s must be a number from %ld to "
+			    "%ld", k->name, k->min, k->max);
+			return -1;
+		}
+		*int_at(c, k) = (int)n;
+		return 0;
+	case C_BOOL:
+		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+		    strcmp(v, "on") == 0 || strcmp(v, "1") == 0)
+			*int_at(c, k) = 1;
+		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
+		    strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
+			*int_at(c, k) = 0;
+		else {
+			snprintf(err, errsz, "%s must be yes or no", k->name);
+			return -1;
+		}
+		return 0;
+	case C_MODE:
+		errno = 0;
+		n = strtol(v, &end, 8);
+		if (errno != 0 || end == v || *end != '\0' || n < 0 ||
+		    n > 0777) {
+			snprintf(err, errsz, "%s must be an octal mode such as "
+			    "0660", k->name);
+			return -1;
+		}
+		*int_at(c, k) = (int)n;
+		return 0;
+	case C_PORTS:
+		lo = strtol(v, &end, 10);
+		if (end == v || *end != '-' ||
+		    parse_long(end + 1, 1, 65535, &hi) != 0 || lo < 1024 ||
+		    lo > hi) {
+			snprintf(err, errsz, "%s must be a range LOW-HIGH of "
+			    "ports from 1024 to 65535", k->name);
+			return -1;
+		}
+		c->ssh_port_min = (int)lo;
+		c->ssh_port_max = (int)hi;
+		return 0;
+	}
+	return -1;
+}
+
+void
+config_defaults(struct config *c)
+{
+	char err[256];
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < NKEYS; i++) {
+		if (set_value(c, &keys[i], keys[i].def, err, sizeof(err)) != 0)
+			abort();	/* a bad default is a bug */
+	}
+}
+
+void
+config_free(struct config *c)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].type <= C_COUNT) {
+			free(*str_at(c, &keys[i]));
+			*str_at(c, &keys[i]) = NULL;
+		}
+	}
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int
+config_load(struct config *c, const char *path, int must_exist, char *err,
+    size_t errsz)
+{
+	unsigned char seen[NKEYS] = { 0 };
+	char *line = NULL, msg[256];
+	size_t cap = 0, i;
+	int lineno = 0, r = 0;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &cap, f) != -1) {
+		char *s, *eq, *key, *val;
+
+		lineno++;
+		s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		if ((eq = strchr(s, '=')) == NULL) {
+			snprintf(err, errsz, "%s:%d: expected 'key = value', "
+			    "found '%.60s'", path, lineno, s);
+			r = -1;
+			break;
+		}
+		*eq = '\0';
+		key = trim(s);
+		val = trim(eq + 1);
+		for (i = 0; i < NKEYS; i++) {
+			if (strcmp(keys[i].name, key) == 0)
+				break;
+		}
+		if (i == NKEYS) {
+			snprintf(err, errsz, "%s:%d: unknown key '%.60s' (see "
+			    "labcd.conf(5) or 'labcd -C' for the keys)", path,
+			    lineno, key);
+			r = -1;
+			break;
+		}
+		if (seen[i]) {
+			snprintf(err, errsz, "%s:%d: '%s' is set twice", path,
+			    lineno, key);
+			r = -1;
+			break;
+		}
+		seen[i] = 1;
+		if (set_value(c, &keys[i], val, msg, sizeof(msg)) != 0) {
+			snprintf(err, errsz, "%s:%d: %s", path, lineno, msg);
+			r = -1;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return r;
+}
+
+void
+config_print_defaults(FILE *f)
+{
+	const char *p;
+	size_t i;
+
+	fprintf(f, "# labcd.conf - configuration of labcd, the labcontainers "
+	    "daemon.\n# 'key = value' lines; '#' starts a comment line. "
+	    "Every key is shown\n# with its default; an unknown key stops "
+	    "labcd with the file and line.\n");
+	for (i = 0; i < NKEYS; i++) {
+		fprintf(f, "\n# ");
+		for (p = keys[i].doc; *p != '\0'; p++) {
+			fputc(*p, f);
+			if (*p == '\n')
+				fputs("# ", f);
+		}
+		fprintf(f, "\n#%s = %s\n", keys[i].name, keys[i].def);
+	}
+}

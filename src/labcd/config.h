@@ -1,0 +1,55 @@
+/*
+ * config.h - labcd's configuration: one table of keys with types, defaults
+ * and documentation (config.c); `key = value` lines, `#` comments.
+ */
+#ifndef LABCD_CONFIG_H
+#define LABCD_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define CONFIG_DEFAULT_PATH	"/etc/labcontainers/labcd.conf"
+
+struct config {
+	/* daemon */
+	char	*socket;
+	int	 socket_mode;
+	char	*socket_group;
+	char	*database;
+	char	*log_level;
+	int	 max_clients;
+	/* identity */
+	char	*admin_group;
+	int	 map_host_users;
+	char	*gateway_user;
+	int	 login_max_failures;
+	int	 login_lockout;
+	int	 session_ttl;
+	/* LXD and containers */
+	char	*lxd_socket;
+	char	*project_prefix;
+	char	*default_image;
+	char	*profiles;
+	char	*storage_pool;
+	char	*container_user;
+	char	*ssh_listen;
+	int	 ssh_port_min;
+	int	 ssh_port_max;
+	char	*default_cpu;
+	char	*default_memory;
+	char	*default_disk;
+};
+
+/* Fill in every default. */
+void	config_defaults(struct config *c);
+/*
+ * Read a file over the defaults. A missing file is fine when must_exist is
+ * 0. 0, or -1 with "FILE:LINE: what is wrong" in err.
+ */
+int	config_load(struct config *c, const char *path, int must_exist,
+	    char *err, size_t errsz);
+void	config_free(struct config *c);
+/* Print a commented configuration file with every key and its default. */
+void	config_print_defaults(FILE *f);
+
+#endif

@@ -1,0 +1,251 @@
+/*
+ * db.c - opening the database and migrating its schema forward. The
+ * migrations list only grows: a database of any older version is brought
+ * to DB_SCHEMA_VERSION in one transaction each step.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "log.h"
+#include "xmalloc.h"
+
+static const char *const migrations[] = {
+	/* 1: accounts, sessions, SSH keys, audit log */
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  pwhash TEXT,"
+	"  is_admin INTEGER NOT NULL DEFAULT 0,"
+	"  failures INTEGER NOT NULL DEFAULT 0,"
+	"  locked_until INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE sessions ("
+	"  token_hash TEXT PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  uid INTEGER NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL);"
+	"CREATE TABLE keys ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  type TEXT NOT NULL,"
+	"  blob TEXT NOT NULL,"
+	"  fingerprint TEXT NOT NULL UNIQUE,"
+	"  comment TEXT NOT NULL DEFAULT '',"
+	"  created INTEGER NOT NULL);"
+	"CREATE INDEX keys_user ON keys(user_id);"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  time INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  user TEXT,"
+	"  command TEXT NOT NULL,"
+	"  target TEXT,"
+	"  result TEXT NOT NULL);"
+	"CREATE INDEX audit_user ON audit(user, id);",
+};
+
+int
+db_fail(struct db *db, const char *what)
+{
+	snprintf(db->err, sizeof(db->err), "%s: %s", what, sqlite3_errmsg(db->h));
+	return -1;
+}
+
+sqlite3_stmt *
+db_prepare(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+		/* Only a wrong SQL text or a broken database gets here. */
+		log_error("database: cannot prepare '%.80s': %s", sql,
+		    sqlite3_errmsg(db->h));
+		abort();
+	}
+	return st;
+}
+
+int
+db_exec(struct db *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(db->err, sizeof(db->err), "%s", msg != NULL ? msg :
+		    sqlite3_errmsg(db->h));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_done(struct db *db, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_fail(db, "database write failed");
+	return 0;
+}
+
+int
+db_begin(struct db *db)
+{
+	return db_exec(db, "BEGIN IMMEDIATE");
+}
+
+int
+db_commit(struct db *db)
+{
+	if (db_exec(db, "COMMIT") != 0) {
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+void
+db_rollback(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+db_schema_version(struct db *db)
+{
+	sqlite3_stmt *st = db_prepare(db, "PRAGMA user_version");
+	int v = -1;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+struct db *
+db_open(const char *path, char *err, size_t errsz)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+
+	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		snprintf(err, errsz, "cannot open database %s: %s", path,
+		    db->h != NULL ? sqlite3_errmsg(db->h) : "out of memory");
+		db_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db->h, 10000);
+	sqlite3_extended_result_codes(db->h, 1);
+	if (db_exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL")
+	    != 0) {
+		snprintf(err, errsz, "database %s: %s", path, db->err);
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	sqlite3_close(db->h);
+	free(db);
+}
+
+/* Refuse a path whose last component is not a regular file. */
+static int
+check_regular(const char *path, char *err, size_t errsz)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errsz, "database %s is not a regular file (%s): "
+		    "refusing to use it; move it away", path,
+		    S_ISLNK(st.st_mode) ? "a symbolic link" :
+		    S_ISFIFO(st.st_mode) ? "a FIFO" : "something else");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+migrate(struct db *db, char *err, size_t errsz)
+{
+	int v = db_schema_version(db), n = sizeof(migrations) /
+	    sizeof(migrations[0]);
+
+	if (v > n) {
+		snprintf(err, errsz, "the database has schema version %d, newer "
+		    "than this labcd (%d): use a newer labcd", v, n);
+		return -1;
+	}
+	for (; v < n; v++) {
+		char *setv = xasprintf("PRAGMA user_version=%d", v + 1);
+
+		if (db_begin(db) != 0 || db_exec(db, migrations[v]) != 0 ||
+		    db_exec(db, setv) != 0 || db_commit(db) != 0) {
+			snprintf(err, errsz, "migrating the database to schema "
+			    "version %d failed: %s", v + 1, db->err);
+			db_rollback(db);
+			free(setv);
+			return -1;
+		}
+		free(setv);
+		log_info("database: migrated to schema version %d", v + 1);
+	}
+	return 0;
+}
+
+int
+db_prepare_file(const char *path, char *err, size_t errsz)
+{
+	char *copy = xstrdup(path), *dir = dirname(copy);
+	struct db *db;
+	int fd, r;
+
+	*err = '\0';
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errsz, "cannot create %s: %s", dir,
+		    strerror(errno));
+		free(copy);
+		return -1;
+	}
+	free(copy);
+	if (check_regular(path, err, errsz) != 0) {
+		if (*err == '\0')
+			snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK, 0600);
+	if (fd < 0) {
+		snprintf(err, errsz, "cannot open database %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	close(fd);
+	if ((db = db_open(path, err, errsz)) == NULL)
+		return -1;
+	r = db_exec(db, "PRAGMA journal_mode=WAL");
+	if (r != 0)
+		snprintf(err, errsz, "database %s: %s", path, db->err);
+	else
+		r = migrate(db, err, errsz);
+	db_close(db);
+	return r;
+}

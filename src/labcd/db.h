@@ -1,0 +1,44 @@
+/*
+ * db.h - labcd's SQLite database: opening it safely, the schema and its
+ * forward migrations, transactions. Queries live in db-*.c by subject.
+ * One struct db per thread (SQLite connections are not shared).
+ */
+#ifndef LABCD_DB_H
+#define LABCD_DB_H
+
+#include <stddef.h>
+#include <sqlite3.h>
+
+#define DB_SCHEMA_VERSION	1
+
+struct db {
+	sqlite3	*h;
+	char	 err[512];
+};
+
+/*
+ * Create the file if missing (mode 0600, directory 0700), refuse anything
+ * that is not a regular file (symlink, FIFO, ...), migrate the schema.
+ * Called once at start-up. 0 or -1 with the reason in err.
+ */
+int	db_prepare_file(const char *path, char *err, size_t errsz);
+/* Open a connection (WAL, foreign keys, busy timeout). NULL + err. */
+struct db *db_open(const char *path, char *err, size_t errsz);
+void	db_close(struct db *db);
+int	db_schema_version(struct db *db);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. 0 or -1 (db->err). */
+int	db_begin(struct db *db);
+int	db_commit(struct db *db);
+void	db_rollback(struct db *db);
+
+/* Prepare a statement; aborts on a bug in the SQL text itself. */
+sqlite3_stmt *db_prepare(struct db *db, const char *sql);
+/* Run SQL with no result rows; 0 or -1 (db->err). */
+int	db_exec(struct db *db, const char *sql);
+/* Step a statement expected to finish (no rows); 0 or -1. Finalizes. */
+int	db_done(struct db *db, sqlite3_stmt *st);
+/* Error helper: record sqlite's message; returns -1. */
+int	db_fail(struct db *db, const char *what);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * labcd.c - the labcontainers daemon: reads its configuration, prepares
+ * the database, listens on its socket and serves labc until SIGTERM.
+ *
+ *   labcd [-f CONFIG] [-S SOCKET] [-d DATABASE] [-D] [-C] [--version]
+ */
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "labcd.h"
+#include "log.h"
+#include "server.h"
+#include "version.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: labcd [-f CONFIG] [-S SOCKET] [-d DATABASE] "
+	    "[-D] [-C] [--version]\n"
+	    "  -f CONFIG    configuration file (default %s)\n"
+	    "  -S SOCKET    socket to listen on (overrides 'socket')\n"
+	    "  -d DATABASE  database file (overrides 'database')\n"
+	    "  -D           stay in the foreground, log to stderr\n"
+	    "  -C           print the default configuration and exit\n",
+	    CONFIG_DEFAULT_PATH);
+	exit(2);
+}
+
+static enum log_level
+level_of(const char *s)
+{
+	if (strcmp(s, "error") == 0)
+		return LOG_LVL_ERROR;
+	if (strcmp(s, "warning") == 0)
+		return LOG_LVL_WARN;
+	if (strcmp(s, "debug") == 0)
+		return LOG_LVL_DEBUG;
+	return LOG_LVL_INFO;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *conf = NULL, *sock = NULL, *dbpath = NULL;
+	struct server s;
+	struct passwd *pw;
+	struct group *gr;
+	char err[512];
+	int ch, foreground = 0, r;
+
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("labcd %s\n", LABC_VERSION);
+		return 0;
+	}
+	while ((ch = getopt(argc, argv, "f:S:d:DC")) != -1) {
+		switch (ch) {
+		case 'f':
+			conf = optarg;
+			break;
+		case 'S':
+			sock = optarg;
+			break;
+		case 'd':
+			dbpath = optarg;
+			break;
+		case 'D':
+			foreground = 1;
+			break;
+		case 'C':
+			config_print_defaults(stdout);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	log_setup("labcd", LOG_LVL_INFO, 0);
+	memset(&s, 0, sizeof(s));
+	config_defaults(&s.cfg);
+	if (config_load(&s.cfg, conf != NULL ? conf : CONFIG_DEFAULT_PATH,
+	    conf != NULL, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	log_setup("labcd", level_of(s.cfg.log_level), 0);
+	if (sodium_init() < 0)
+		fatalx("libsodium cannot start");
+	s.socket_path = sock != NULL ? sock : s.cfg.socket;
+	s.db_path = dbpath != NULL ? dbpath : s.cfg.database;
+	s.gateway_uid = (uid_t)-1;
+	if ((pw = getpwnam(s.cfg.gateway_user)) != NULL && pw->pw_uid != 0)
+		s.gateway_uid = pw->pw_uid;
+	s.admin_gid = (gid_t)-1;
+	if (*s.cfg.admin_group != '\0') {
+		if ((gr = getgrnam(s.cfg.admin_group)) == NULL)
+			log_warn("admin_group %s does not exist: only root is "
+			    "an admin", s.cfg.admin_group);
+		else
+			s.admin_gid = gr->gr_gid;
+	}
+	pthread_mutex_init(&s.lock, NULL);
+	pthread_cond_init(&s.idle, NULL);
+
+	if (db_prepare_file(s.db_path, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	if (server_listen(&s, err, sizeof(err)) != 0)
+		fatalx("%s", err);
+	if (!foreground && daemon(0, 1) != 0)
+		fatalx("cannot become a daemon");
+	r = server_run(&s);
+	log_info("labcd stopped");
+	config_free(&s.cfg);
+	return r;
+}

@@ -1,0 +1,150 @@
+/*
+ * labcd.h - what the daemon's files share: the server, one client's
+ * request context, identity, and the command table's entry type.
+ */
+#ifndef LABCD_H
+#define LABCD_H
+
+#include <pthread.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+
+struct server {
+	struct config	 cfg;
+	const char	*socket_path;
+	const char	*db_path;
+	int		 listen_fd;
+	uid_t		 gateway_uid;	/* (uid_t)-1: no gateway account */
+	gid_t		 admin_gid;	/* (gid_t)-1: no admin group */
+	pthread_mutex_t	 lock;
+	int		 nclients;	/* connections */
+	int		 nbusy;		/* of them, serving a request */
+	pthread_cond_t	 idle;		/* nbusy dropped */
+};
+
+/* Who is asking; resolved for every request (ident.c). */
+struct ident {
+	uid_t		 uid;		/* from SO_PEERCRED */
+	pid_t		 pid;
+	char		 host_user[64];	/* host account name, or "uid N" */
+	long long	 user_id;	/* lab user, 0 if none */
+	char		 user[33];	/* lab user name, "" if none */
+	int		 admin;		/* may run admin commands */
+	int		 root;		/* uid 0 */
+	char		 via[32];	/* root, admin-group, mapped, gateway,
+					   session, none */
+	char		 actor[128];	/* for the audit log */
+};
+
+/* Options of a command, parsed by the table (cmd.c). */
+struct cmd_opt {
+	const char	*name;		/* long name, without "--" */
+	char		 letter;	/* short form, or 0 */
+	int		 has_arg;
+	const char	*arg_name;	/* in usage, e.g. "PUBKEY" */
+};
+
+#define CMD_MAXOPTS	12
+
+struct args {
+	const char	*val[CMD_MAXOPTS];	/* value, or "" for a flag */
+	int		 argc;			/* positional */
+	char	*const	*argv;
+};
+
+struct ctx;
+
+struct cmd_entry {
+	const char	*name;		/* may be several words */
+	const char	*args;		/* usage after the name */
+	const char	*summary;	/* one line */
+	const char	*help;		/* more lines, may be NULL */
+	int		 flags;
+#define CMD_ANON	0x01	/* anyone, even without identity */
+#define CMD_USER	0x02	/* needs a lab user */
+#define CMD_ADMIN	0x04	/* needs an admin */
+#define CMD_READONLY	0x08	/* changes nothing: not audited */
+#define CMD_FORMAT	0x10	/* takes --format table|json|csv */
+	int		 min_args, max_args;	/* positional; max -1: any */
+	struct cmd_opt	 opts[CMD_MAXOPTS];
+	int		(*exec)(struct ctx *);
+};
+
+/* One request being served. */
+struct ctx {
+	struct server		*srv;
+	int			 fd;
+	struct db		*db;
+	struct lxd		*lxd;		/* lazily made: ctx_lxd() */
+	struct ident		 id;
+	const struct cmd_entry	*cmd;
+	struct args		 args;
+	int			 tty, color, cols;
+	enum { FMT_TABLE, FMT_JSON, FMT_CSV } format;
+	struct buf		 out, err;
+	json_t			*data;		/* structured result */
+	const char		*session;	/* token the client sent */
+	char			*new_session;	/* login */
+	int			 logout;
+	int			 stale_session;	/* sent one that is not valid */
+	char			 target[128];	/* for the audit log */
+	int			 dead;		/* client went away */
+};
+
+/* cmd.c */
+extern const struct cmd_entry *const cmd_table[];
+const struct cmd_entry *cmd_find(int argc, char *const *argv, int *used);
+int	cmd_parse(const struct cmd_entry *e, int argc, char *const *argv,
+	    struct args *a, struct buf *err);
+const char *cmd_opt(const struct ctx *c, const char *name);
+void	cmd_usage(const struct cmd_entry *e, struct buf *b);
+/* 0 allowed, else PROTO_FAILED with the reason in c->err. */
+int	cmd_allowed(struct ctx *c);
+
+/* reply.c: what a command says */
+void	ctx_printf(struct ctx *c, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	ctx_error(struct ctx *c, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));	/* PROTO_FAILED */
+int	ctx_usage(struct ctx *c, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));	/* PROTO_USAGE */
+void	ctx_progress(struct ctx *c, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Ask the person; 0 and *answer (caller frees and wipes), or -1. */
+int	ctx_prompt(struct ctx *c, const char *text, int echo, char **answer);
+void	ctx_target(struct ctx *c, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* A table: columns, then rows of the same width; rendered per format. */
+struct table;
+struct table *table_new(const char *const *cols);
+void	table_add(struct table *t, ...);	/* ncols strings, NULL = "" */
+/* Renders into c->out and sets data[key] to the rows as objects. */
+void	ctx_table(struct ctx *c, const char *key, struct table *t);
+void	table_free(struct table *t);
+
+/* ident.c */
+void	ident_from_peer(struct server *s, int fd, struct ident *id);
+/* Apply a request's "as" and "session"; 0 or PROTO_FAILED (c->err). */
+int	ident_resolve(struct ctx *c, const char *as, const char *session);
+
+/* auth.c */
+int	auth_hash(const char *password, char out[128]);
+int	auth_verify(const char *hash, const char *password);
+/* A random password for a new account (caller frees). */
+char	*auth_generate(void);
+/* A new session token (caller frees) and its stored hash. */
+char	*auth_new_token(char hash[65]);
+void	auth_token_hash(const char *token, char hash[65]);
+/* A password policy check: NULL if fine, else why not. */
+const char *auth_weak(const char *password, const char *user);
+
+/* audit.c */
+void	audit(struct ctx *c, const char *result);
+/* Valid lab user name? NULL if so, else the rule. */
+const char *user_name_invalid(const char *name);
+
+#endif

@@ -1,0 +1,294 @@
+/*
+ * reply.c - what a command sends back: text for stdout and stderr,
+ * progress lines, prompts, and tables rendered as an aligned table, JSON or
+ * CSV (the same rows also go into the result's structured data).
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "labcd.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+#define PROMPT_TIMEOUT	300	/* seconds a person has to answer */
+
+void
+ctx_printf(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	(void)buf_adds(&c->out, s);
+	free(s);
+}
+
+static void
+verr(struct ctx *c, const char *fmt, va_list ap)
+{
+	char *s = xvasprintf(fmt, ap);
+
+	if (c->err.len > 0 && c->err.data[c->err.len - 1] != '\n')
+		(void)buf_adds(&c->err, "\n");
+	(void)buf_adds(&c->err, s);
+	free(s);
+}
+
+int
+ctx_error(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr(c, fmt, ap);
+	va_end(ap);
+	return PROTO_FAILED;
+}
+
+int
+ctx_usage(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr(c, fmt, ap);
+	va_end(ap);
+	(void)buf_adds(&c->err, "\n");
+	cmd_usage(c->cmd, &c->err);
+	return PROTO_USAGE;
+}
+
+void
+ctx_target(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->target, sizeof(c->target), fmt, ap);
+	va_end(ap);
+}
+
+void
+ctx_progress(struct ctx *c, const char *fmt, ...)
+{
+	json_t *m;
+	va_list ap;
+	char *s;
+
+	if (c->dead)
+		return;
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	m = proto_msg(PROTO_PROGRESS);
+	json_object_set_new(m, "text", json_string(s));
+	if (proto_send(c->fd, m) != 0)
+		c->dead = 1;
+	json_decref(m);
+	free(s);
+}
+
+int
+ctx_prompt(struct ctx *c, const char *text, int echo, char **answer)
+{
+	char err[256];
+	json_t *m, *in = NULL;
+	const char *data;
+	struct timeval tv = { PROMPT_TIMEOUT, 0 }, old;
+	socklen_t len = sizeof(old);
+	int r;
+
+	*answer = NULL;
+	if (c->dead)
+		return -1;
+	m = proto_msg(PROTO_PROMPT);
+	json_object_set_new(m, "text", json_string(text));
+	json_object_set_new(m, "echo", json_boolean(echo));
+	r = proto_send(c->fd, m);
+	json_decref(m);
+	if (r != 0) {
+		c->dead = 1;
+		return -1;
+	}
+	getsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &old, &len);
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	r = proto_recv(c->fd, &in, err, sizeof(err));
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &old, sizeof(old));
+	if (r != 0 || strcmp(proto_type(in), PROTO_INPUT) != 0) {
+		if (r != 0)
+			c->dead = 1;
+		json_decref(in);
+		return -1;
+	}
+	data = json_string_value(json_object_get(in, "data"));
+	if (data == NULL || json_string_length(json_object_get(in, "data")) >
+	    4096) {
+		json_decref(in);
+		return -1;		/* eof, or not an answer */
+	}
+	*answer = xstrdup(data);
+	/* The answer may be a password: wipe jansson's copy. */
+	explicit_bzero((char *)(uintptr_t)data, strlen(data));
+	json_decref(in);
+	return 0;
+}
+
+struct table {
+	size_t	  ncols, nrows, cap;
+	char	**cols;
+	char	**cells;	/* nrows * ncols */
+};
+
+struct table *
+table_new(const char *const *cols)
+{
+	struct table *t = xcalloc(1, sizeof(*t));
+	size_t i;
+
+	while (cols[t->ncols] != NULL)
+		t->ncols++;
+	t->cols = xcalloc(t->ncols, sizeof(char *));
+	for (i = 0; i < t->ncols; i++)
+		t->cols[i] = xstrdup(cols[i]);
+	return t;
+}
+
+void
+table_add(struct table *t, ...)
+{
+	va_list ap;
+	size_t i;
+
+	if (t->nrows == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->cells = xrealloc(t->cells, t->cap * t->ncols *
+		    sizeof(char *));
+	}
+	va_start(ap, t);
+	for (i = 0; i < t->ncols; i++) {
+		const char *s = va_arg(ap, const char *);
+
+		t->cells[t->nrows * t->ncols + i] = xstrdup(s ? s : "");
+	}
+	va_end(ap);
+	t->nrows++;
+}
+
+void
+table_free(struct table *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->ncols; i++)
+		free(t->cols[i]);
+	for (i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cols);
+	free(t->cells);
+	free(t);
+}
+
+/* Display width of UTF-8 text: code points, good enough for tables. */
+static size_t
+width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s != '\0'; s++) {
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	}
+	return w;
+}
+
+static void
+csv_cell(struct buf *b, const char *s)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		(void)buf_adds(b, s);
+		return;
+	}
+	(void)buf_adds(b, "\"");
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			(void)buf_adds(b, "\"");
+		(void)buf_add(b, s, 1);
+	}
+	(void)buf_adds(b, "\"");
+}
+
+void
+ctx_table(struct ctx *c, const char *key, struct table *t)
+{
+	json_t *rows = json_array();
+	size_t r, i, *w;
+	char *s;
+
+	for (r = 0; r < t->nrows; r++) {
+		json_t *o = json_object();
+
+		for (i = 0; i < t->ncols; i++)
+			json_object_set_new(o, t->cols[i],
+			    json_string(t->cells[r * t->ncols + i]));
+		json_array_append_new(rows, o);
+	}
+	if (c->data == NULL)
+		c->data = json_object();
+	json_object_set_new(c->data, key, rows);
+
+	switch (c->format) {
+	case FMT_JSON:
+		s = json_dumps(c->data, JSON_INDENT(2) | JSON_SORT_KEYS);
+		ctx_printf(c, "%s\n", s);
+		free(s);
+		return;
+	case FMT_CSV:
+		for (r = 0; r <= t->nrows; r++) {
+			for (i = 0; i < t->ncols; i++) {
+				if (i > 0)
+					(void)buf_adds(&c->out, ",");
+				csv_cell(&c->out, r == 0 ? t->cols[i] :
+				    t->cells[(r - 1) * t->ncols + i]);
+			}
+			(void)buf_adds(&c->out, "\n");
+		}
+		return;
+	case FMT_TABLE:
+		break;
+	}
+	w = xcalloc(t->ncols, sizeof(*w));
+	for (i = 0; i < t->ncols; i++) {
+		w[i] = width(t->cols[i]);
+		for (r = 0; r < t->nrows; r++) {
+			size_t cw = width(t->cells[r * t->ncols + i]);
+
+			if (cw > w[i])
+				w[i] = cw;
+		}
+	}
+	for (r = 0; r <= t->nrows; r++) {
+		if (r == 0 && c->color)
+			(void)buf_adds(&c->out, "\033[1m");
+		for (i = 0; i < t->ncols; i++) {
+			const char *cell = r == 0 ? t->cols[i] :
+			    t->cells[(r - 1) * t->ncols + i];
+			size_t pad = w[i] - width(cell);
+
+			(void)buf_adds(&c->out, cell);
+			if (i + 1 < t->ncols)
+				ctx_printf(c, "%*s", (int)(pad + 2), "");
+		}
+		if (r == 0 && c->color)
+			(void)buf_adds(&c->out, "\033[0m");
+		(void)buf_adds(&c->out, "\n");
+	}
+	free(w);
+}

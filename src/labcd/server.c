@@ -1,0 +1,444 @@
+/*
+ * server.c - the listening socket, one thread per client connection, and
+ * serving one request: identity, the command table, permissions, the
+ * command itself, the audit row and the result.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "labcd.h"
+#include "log.h"
+#include "lxd.h"
+#include "proto.h"
+#include "server.h"
+#include "xmalloc.h"
+
+#define IDLE_TIMEOUT	60		/* seconds between requests */
+#define THREAD_STACK	(512 * 1024)
+
+struct conn {
+	struct server	*srv;
+	int		 fd;
+};
+
+static volatile sig_atomic_t stopping;
+
+static void
+send_result(int fd, int status, const char *text, const char *error,
+    json_t *data)
+{
+	json_t *m = proto_msg(PROTO_RESULT);
+
+	json_object_set_new(m, "status", json_integer(status));
+	if (text != NULL && *text != '\0')
+		json_object_set_new(m, "text", json_string(text));
+	if (error != NULL && *error != '\0')
+		json_object_set_new(m, "error", json_string(error));
+	if (data != NULL)
+		json_object_set(m, "data", data);
+	(void)proto_send(fd, m);
+	json_decref(m);
+}
+
+/* Unknown command: say so, or list the subcommands of a word group. */
+static void
+unknown(struct buf *b, char *const *argv)
+{
+	size_t plen;
+	char *prefix;
+	int i, n = 0;
+
+	prefix = xasprintf("%s ", argv[0]);
+	plen = strlen(prefix);
+	for (i = 0; cmd_table[i] != NULL; i++) {
+		if (strncmp(cmd_table[i]->name, prefix, plen) != 0)
+			continue;
+		if (n++ == 0)
+			buf_printf(b, "'%s' needs more words; one of:", argv[0]);
+		buf_printf(b, "\n  %s", cmd_table[i]->name);
+	}
+	free(prefix);
+	if (n == 0)
+		buf_printf(b, "unknown command '%.64s'\nrun 'help' for the list "
+		    "of commands", argv[0]);
+}
+
+/* Check argv of a request; NULL if fine, else what is wrong. */
+static const char *
+bad_argv(json_t *argv)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(argv))
+		return "argv must be an array of strings";
+	if (json_array_size(argv) > PROTO_MAX_ARGS)
+		return "too many arguments (at most 256)";
+	json_array_foreach(argv, i, v) {
+		if (!json_is_string(v))
+			return "argv must be an array of strings";
+		if (json_string_length(v) > PROTO_MAX_ARG)
+			return "an argument is longer than 4096 bytes";
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return "an argument contains a NUL byte";
+	}
+	return NULL;
+}
+
+static const char *
+opt_string(json_t *msg, const char *key)
+{
+	json_t *v = json_object_get(msg, key);
+
+	return json_is_string(v) && json_string_length(v) > 0 &&
+	    json_string_length(v) < 256 ? json_string_value(v) : NULL;
+}
+
+/* Serve one request. Returns 0 to keep the connection, -1 to close it. */
+static int
+serve(struct conn *cn, const struct ident *peer, struct db **db, json_t *msg)
+{
+	struct ctx c;
+	json_t *jargv = json_object_get(msg, "argv");
+	const char *why, *fmt, *as, *session;
+	char **argv = NULL, err[512];
+	int argc, used, status, i;
+
+	memset(&c, 0, sizeof(c));
+	c.srv = cn->srv;
+	c.fd = cn->fd;
+	c.id = *peer;
+	buf_init(&c.out, PROTO_MAX_FRAME / 2);
+	buf_init(&c.err, 64 * 1024);
+	if ((why = bad_argv(jargv)) != NULL) {
+		send_result(cn->fd, PROTO_USAGE, NULL, why, NULL);
+		return -1;
+	}
+	as = opt_string(msg, "as");
+	session = opt_string(msg, "session");
+	c.session = session;
+	if (json_object_get(msg, "as") != NULL && as == NULL) {
+		send_result(cn->fd, PROTO_USAGE, NULL, "--as needs a user name",
+		    NULL);
+		return 0;
+	}
+	c.tty = json_is_true(json_object_get(msg, "tty"));
+	c.color = json_is_true(json_object_get(msg, "color"));
+	c.cols = (int)json_integer_value(json_object_get(msg, "cols"));
+	if (c.cols < 20 || c.cols > 1000)
+		c.cols = 80;
+
+	if (*db == NULL && (*db = db_open(cn->srv->db_path, err,
+	    sizeof(err))) == NULL) {
+		log_error("%s", err);
+		send_result(cn->fd, PROTO_FAILED, NULL, "labcd cannot open its "
+		    "database; the admin should look at labcd's log", NULL);
+		return 0;
+	}
+	c.db = *db;
+
+	argc = (int)json_array_size(jargv);
+	argv = xcalloc((size_t)argc + 1, sizeof(*argv));
+	for (i = 0; i < argc; i++)
+		argv[i] = (char *)(uintptr_t)json_string_value(
+		    json_array_get(jargv, (size_t)i));
+
+	if (argc == 0) {
+		status = PROTO_USAGE;
+		(void)buf_adds(&c.err, "no command given: run 'help' for the "
+		    "list of commands");
+		goto done;
+	}
+	if ((c.cmd = cmd_find(argc, argv, &used)) == NULL) {
+		status = PROTO_USAGE;
+		unknown(&c.err, argv);
+		goto done;
+	}
+	if (cmd_parse(c.cmd, argc - used, argv + used, &c.args, &c.err) != 0) {
+		status = PROTO_USAGE;
+		goto done;
+	}
+	if (c.cmd->flags & CMD_FORMAT && (fmt = cmd_opt(&c, "format")) != NULL) {
+		if (strcmp(fmt, "json") == 0)
+			c.format = FMT_JSON;
+		else if (strcmp(fmt, "csv") == 0)
+			c.format = FMT_CSV;
+		else if (strcmp(fmt, "table") != 0) {
+			status = ctx_usage(&c, "--format must be table, json "
+			    "or csv");
+			goto done;
+		}
+	}
+	if ((status = ident_resolve(&c, as, session)) != 0)
+		goto done;
+	if ((status = cmd_allowed(&c)) != 0) {
+		if (!(c.cmd->flags & CMD_READONLY))
+			audit(&c, "refused");
+		goto done;
+	}
+	status = c.cmd->exec(&c);
+	if (!(c.cmd->flags & CMD_READONLY)) {
+		char res[200];
+
+		/* The first line of the error says enough. */
+		snprintf(res, sizeof(res), "%s%.*s", status == 0 ? "ok" :
+		    status == PROTO_USAGE ? "usage: " : "failed: ",
+		    status == 0 ? 0 : (int)strcspn(buf_str(&c.err), "\n"),
+		    buf_str(&c.err));
+		audit(&c, res);
+	}
+done:
+	if (!c.dead) {
+		json_t *m = proto_msg(PROTO_RESULT);
+
+		json_object_set_new(m, "status", json_integer(status));
+		if (c.out.len > 0)
+			json_object_set_new(m, "text", json_string(
+			    buf_str(&c.out)));
+		if (c.err.len > 0)
+			json_object_set_new(m, "error", json_string(
+			    buf_str(&c.err)));
+		if (c.data != NULL)
+			json_object_set(m, "data", c.data);
+		if (c.new_session != NULL)
+			json_object_set_new(m, "session",
+			    json_string(c.new_session));
+		if (c.logout || (c.stale_session && c.new_session == NULL))
+			json_object_set_new(m, "logout", json_true());
+		if (proto_send(cn->fd, m) != 0)
+			c.dead = 1;
+		json_decref(m);
+	}
+	if (c.new_session != NULL) {
+		explicit_bzero(c.new_session, strlen(c.new_session));
+		free(c.new_session);
+	}
+	json_decref(c.data);
+	free((void *)(uintptr_t)c.args.argv);
+	free(argv);
+	lxd_free(c.lxd);
+	buf_free(&c.out);
+	buf_free(&c.err);
+	return c.dead ? -1 : 0;
+}
+
+static void *
+conn_main(void *arg)
+{
+	struct conn *cn = arg;
+	struct server *s = cn->srv;
+	struct timeval tv = { IDLE_TIMEOUT, 0 };
+	struct ident peer;
+	struct db *db = NULL;
+	char err[256];
+	json_t *msg;
+	int r;
+
+	ident_from_peer(s, cn->fd, &peer);
+	setsockopt(cn->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(cn->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	for (;;) {
+		r = proto_recv(cn->fd, &msg, err, sizeof(err));
+		if (r == -EPIPE)
+			break;
+		if (r != 0) {
+			log_debug("client %s: %s", peer.host_user, err);
+			if (r != -EIO)
+				send_result(cn->fd, PROTO_USAGE, NULL,
+				    r == -ETIMEDOUT ? "idle for too long: "
+				    "closing the connection" : err, NULL);
+			break;
+		}
+		if (strcmp(proto_type(msg), PROTO_REQUEST) != 0) {
+			send_result(cn->fd, PROTO_USAGE, NULL, "expected a "
+			    "request message", NULL);
+			json_decref(msg);
+			break;
+		}
+		pthread_mutex_lock(&s->lock);
+		s->nbusy++;
+		pthread_mutex_unlock(&s->lock);
+		r = serve(cn, &peer, &db, msg);
+		pthread_mutex_lock(&s->lock);
+		s->nbusy--;
+		pthread_cond_broadcast(&s->idle);
+		pthread_mutex_unlock(&s->lock);
+		json_decref(msg);
+		if (r != 0 || stopping)
+			break;
+	}
+	db_close(db);
+	close(cn->fd);
+	pthread_mutex_lock(&s->lock);
+	s->nclients--;
+	pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
+	free(cn);
+	return NULL;
+}
+
+/* Is something listening at path? (another labcd) */
+static int
+socket_alive(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	r = fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int
+server_listen(struct server *s, char *err, size_t errsz)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *path = s->socket_path;
+	char *dir, *slash;
+	struct stat st;
+	mode_t old;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(err, errsz, "socket path %s is too long", path);
+		return -1;
+	}
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+			snprintf(err, errsz, "cannot create %s: %s", dir,
+			    strerror(errno));
+			free(dir);
+			return -1;
+		}
+	}
+	free(dir);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errsz, "%s exists and is not a socket "
+			    "(%s): refusing to replace it; move it away",
+			    path, S_ISLNK(st.st_mode) ? "a symbolic link" :
+			    S_ISFIFO(st.st_mode) ? "a FIFO" : "a file");
+			return -1;
+		}
+		if (socket_alive(path)) {
+			snprintf(err, errsz, "another labcd is already "
+			    "listening at %s", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	old = umask(0777 & ~(mode_t)s->cfg.socket_mode);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    listen(fd, 128) != 0) {
+		umask(old);
+		snprintf(err, errsz, "cannot listen at %s: %s", path,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	umask(old);
+	if (chmod(path, (mode_t)s->cfg.socket_mode) != 0 ||
+	    (*s->cfg.socket_group != '\0' && chown(path, (uid_t)-1,
+	    getgrnam(s->cfg.socket_group) != NULL ?
+	    getgrnam(s->cfg.socket_group)->gr_gid : (gid_t)-1) != 0)) {
+		snprintf(err, errsz, "cannot set the mode of %s: %s", path,
+		    strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	s->listen_fd = fd;
+	return 0;
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+int
+server_run(struct server *s)
+{
+	struct sigaction sa;
+	pthread_attr_t attr;
+	struct pollfd pfd = { .fd = s->listen_fd, .events = POLLIN };
+	struct timespec until;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, THREAD_STACK);
+	log_info("labcd listening at %s", s->socket_path);
+	while (!stopping) {
+		struct conn *cn;
+		pthread_t t;
+		int fd;
+
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			continue;
+		pthread_mutex_lock(&s->lock);
+		if (s->nclients >= s->cfg.max_clients) {
+			pthread_mutex_unlock(&s->lock);
+			send_result(fd, PROTO_FAILED, NULL, "labcd is serving "
+			    "too many clients; try again in a moment", NULL);
+			close(fd);
+			continue;
+		}
+		s->nclients++;
+		pthread_mutex_unlock(&s->lock);
+		cn = xcalloc(1, sizeof(*cn));
+		cn->srv = s;
+		cn->fd = fd;
+		if (pthread_create(&t, &attr, conn_main, cn) != 0) {
+			log_error("cannot start a thread for a client");
+			close(fd);
+			free(cn);
+			pthread_mutex_lock(&s->lock);
+			s->nclients--;
+			pthread_mutex_unlock(&s->lock);
+		}
+	}
+	pthread_attr_destroy(&attr);
+	log_info("stopping: no new connections");
+	close(s->listen_fd);
+	unlink(s->socket_path);
+	/* Let requests in progress finish, for at most 30 s; idle
+	   connections just end with the process. */
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 30;
+	pthread_mutex_lock(&s->lock);
+	while (s->nbusy > 0) {
+		if (pthread_cond_timedwait(&s->idle, &s->lock, &until) != 0)
+			break;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}

@@ -1,0 +1,32 @@
+/* users.h - lab user accounts in the database (users.c). */
+#ifndef LABCD_USERS_H
+#define LABCD_USERS_H
+
+#include "labcd.h"
+
+struct user_row {
+	long long	 id;
+	char		 name[33];
+	int		 is_admin;
+	int		 has_password;
+	int		 failures;
+	long long	 locked_until;
+	long long	 created;
+};
+
+/* 0 found, -1 no such user. */
+int	users_get(struct db *db, const char *name, struct user_row *u);
+int	users_set_password(struct db *db, long long id, const char *password);
+/*
+ * Get a new password for user: prompt once (from_stdin), twice (on a
+ * terminal), or generate one (no terminal). 0 and *pw (caller wipes and
+ * frees; *generated set), or a PROTO_* status with the reason said.
+ */
+int	users_ask_password(struct ctx *c, const char *user, int from_stdin,
+	    char **pw, int *generated);
+/* Wipe and free a password. */
+void	users_forget(char *pw);
+/* "2026-11-29 02:03:04" in UTC. */
+void	users_time(long long t, char out[32]);
+
+#endif

@@ -1,0 +1,132 @@
+# tests/lib.sh - sourced by every tests/tNNNN-*.sh: test_expect_success,
+# a private labcd (own socket, database and config) and helpers to run labc
+# as root, as another host uid, or as a lab user. Everything started here
+# is stopped at exit, also when a test fails.
+set -u
+
+: "${LABCT_BUILD:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/san}"
+: "${LABCT_TOP:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+LABCD=$LABCT_BUILD/labcd
+LABC=$LABCT_BUILD/labc
+TDIR=$(mktemp -d /tmp/labct-t.XXXXXX)
+chmod 755 "$TDIR"
+SOCK=$TDIR/labcd.sock
+DB=$TDIR/labc.db
+CONF=$TDIR/labcd.conf
+LABCD_LOG=$TDIR/labcd.log
+LABCD_PID=
+test_failed=0
+_cleanups=()
+
+at_exit() { _cleanups+=("$1"); }
+_run_cleanups() {
+	local i
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_cleanups[$i]}" >/dev/null 2>&1 || true
+	done
+	stop_labcd
+	# Keep the private daemon's log with the test logs for a post-mortem.
+	if [ -n "${LABCT_LOGDIR:-}" ] && [ -f "$LABCD_LOG" ]; then
+		cp "$LABCD_LOG" "$LABCT_LOGDIR/$(basename "$0" .sh).labcd.log"
+	fi
+	rm -rf "$TDIR"
+}
+trap _run_cleanups EXIT
+
+# test_expect_success DESC BODY: run BODY (a string) in a subshell-free
+# function context; print "ok - DESC" or "not ok - DESC" with its output.
+test_expect_success() {
+	local desc=$1 body=$2 out rc
+	out=$TDIR/out.$$
+	# Not inside 'if': bash would ignore set -e in the whole subshell.
+	(eval "set -e; $body") >"$out" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "ok - $desc"
+	else
+		echo "not ok - $desc"
+		sed 's/^/#   /' "$out" | tail -n 40
+		test_failed=$((test_failed + 1))
+	fi
+	rm -f "$out"
+}
+
+# test_skip DESC WHY
+test_skip() { echo "skip - $1 ($2)"; }
+
+# write_conf LINES...: the private daemon's configuration.
+write_conf() {
+	printf '%s\n' "# written by $(basename "$0")" "$@" >"$CONF"
+}
+
+start_labcd() {
+	[ -f "$CONF" ] || write_conf
+	# LABCD may carry a wrapper (valgrind ...): split it on purpose.
+	# shellcheck disable=SC2086
+	$LABCD -f "$CONF" -S "$SOCK" -d "$DB" -D >>"$LABCD_LOG" 2>&1 </dev/null &
+	LABCD_PID=$!
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$SOCK" ] && return 0
+		kill -0 "$LABCD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "labcd did not start:" >&2
+	cat "$LABCD_LOG" >&2
+	return 1
+}
+
+stop_labcd() {
+	[ -n "$LABCD_PID" ] || return 0
+	kill -TERM "$LABCD_PID" 2>/dev/null
+	wait "$LABCD_PID" 2>/dev/null
+	LABCD_PID=
+}
+
+# labc ARGS...: as root.
+labc() { "$LABC" -S "$SOCK" "$@"; }
+
+# as_uid UID CMD...: run CMD as a host uid (no passwd entry needed).
+as_uid() {
+	local uid=$1
+	shift
+	setpriv --reuid="$uid" --regid="$uid" --clear-groups "$@"
+}
+
+# labc_as_uid UID ARGS...: labc as that host uid, with its own HOME.
+labc_as_uid() {
+	local uid=$1 home=$TDIR/home-$1
+	shift
+	mkdir -p "$home" && chown "$uid:$uid" "$home"
+	HOME=$home as_uid "$uid" env -u XDG_RUNTIME_DIR "$LABC" -S "$SOCK" "$@"
+}
+
+# expect_fail STATUS CMD...: CMD must exit with STATUS.
+expect_status() {
+	local want=$1 rc=0
+	shift
+	"$@" || rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		echo "expected exit status $want, got $rc: $*" >&2
+		return 1
+	fi
+}
+
+# contains TEXT PATTERN: grep -E on a string, showing it on failure.
+contains() {
+	if ! printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		printf 'expected /%s/ in:\n%s\n' "$2" "$1" >&2
+		return 1
+	fi
+}
+
+not_contains() {
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		printf 'did not expect /%s/ in:\n%s\n' "$2" "$1" >&2
+		return 1
+	fi
+}
+
+test_done() {
+	[ "$test_failed" -eq 0 ]
+}

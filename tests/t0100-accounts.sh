@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# t0100-accounts.sh - lab accounts on a private labcd: adding users, login
+# with lockout, passwd, admin-only commands, the audit log, identity from
+# the socket (root, other uids, --as, the gateway uid, mapped host users).
+. "$(dirname "$0")/lib.sh"
+
+GW=labctgw
+useradd --system --no-create-home --shell /usr/sbin/nologin "$GW" 2>/dev/null
+at_exit "userdel $GW"
+HOSTU=labct-dave
+useradd --system --no-create-home --shell /usr/sbin/nologin "$HOSTU" 2>/dev/null
+at_exit "userdel $HOSTU"
+GWUID=$(id -u "$GW")
+DAVEUID=$(id -u "$HOSTU")
+A=65101 B=65102 C=65103		# host uids without accounts
+
+write_conf "login_max_failures = 3" "login_lockout = 3" "gateway_user = $GW"
+start_labcd || exit 1
+
+test_expect_success 'root is an admin without a lab user' '
+	out=$(labc whoami)
+	contains "$out" "^root \(admin, no lab user"
+'
+
+test_expect_success 'the admin adds alice and bob' '
+	printf "alice-pw-1\n" | labc admin user add alice --password-stdin
+	printf "bob-pw-123\n" | labc admin user add bob --password-stdin
+	out=$(labc admin user list --format csv)
+	contains "$out" "^name,admin,keys,state,created$"
+	contains "$out" "^alice,no,0,active,"
+	contains "$out" "^bob,no,0,active,"
+'
+
+test_expect_success 'without a terminal, a password is generated and shown' '
+	out=$(labc admin user add carol </dev/null)
+	contains "$out" "^Password for carol: [A-Za-z0-9]{16}$"
+'
+
+test_expect_success 'a user that exists is not added twice' '
+	out=$(printf "x-pw-12345\n" | expect_status 1 labc admin user add alice --password-stdin 2>&1)
+	contains "$out" "exists already"
+'
+
+test_expect_success 'bad user names are refused with the rule, nothing added' '
+	before=$(labc admin user list --format csv)
+	for n in Alice 1abc a_b "a b" "../x" "" -x "$(printf "a%.0s" $(seq 33))"; do
+		out=$(expect_status 2 labc admin user add "$n" </dev/null 2>&1)
+		contains "$out" "lowercase letters, digits or .-., starting with a letter|usage: admin user add|unknown option"
+	done
+	after=$(labc admin user list --format csv)
+	[ "$before" = "$after" ]
+'
+
+test_expect_success 'weak passwords are refused' '
+	out=$(printf "short\n" | expect_status 1 labc admin user add erin --password-stdin 2>&1)
+	contains "$out" "at least 8 characters"
+	expect_status 1 labc admin passwd nobody </dev/null 2>/dev/null
+'
+
+test_expect_success 'a host uid without login gets nothing' '
+	out=$(labc_as_uid $C whoami)
+	contains "$out" "^not logged in \(host user uid $C\)"
+	out=$(expect_status 1 labc_as_uid $C log 2>&1)
+	contains "$out" "not logged in"
+	out=$(expect_status 1 labc_as_uid $C admin user list 2>&1)
+	contains "$out" "for admins only"
+'
+
+test_expect_success 'alice logs in with the right password' '
+	out=$(printf "alice-pw-1\n" | labc_as_uid $A login alice)
+	contains "$out" "^Logged in as alice\.$"
+	out=$(labc_as_uid $A whoami)
+	[ "$out" = alice ]
+'
+
+test_expect_success 'a wrong password or an unknown user is refused alike' '
+	out=$(printf "wrong-pw-1\n" | expect_status 1 labc_as_uid $B login alice 2>&1)
+	[ "$out" = "login incorrect" ]
+	out=$(printf "wrong-pw-1\n" | expect_status 1 labc_as_uid $B login nosuchuser 2>&1)
+	[ "$out" = "login incorrect" ]
+'
+
+test_expect_success 'a session token works only for the uid that logged in' '
+	mkdir -p "$TDIR/home-$C"
+	cp -r "$TDIR/home-$A/." "$TDIR/home-$C/"
+	chown -R $C:$C "$TDIR/home-$C"
+	out=$(labc_as_uid $C whoami)
+	contains "$out" "^not logged in"
+'
+
+test_expect_success 'the lockout kicks in, holds, and expires' '
+	printf "bad-pw-1\n" | expect_status 1 labc_as_uid $B login bob 2>/dev/null
+	printf "bad-pw-2\n" | expect_status 1 labc_as_uid $B login bob 2>/dev/null
+	out=$(printf "bad-pw-3\n" | expect_status 1 labc_as_uid $B login bob 2>&1)
+	contains "$out" "locked for 3 seconds"
+	out=$(printf "bob-pw-123\n" | expect_status 1 labc_as_uid $B login bob 2>&1)
+	contains "$out" "bob is locked for [0-9]+ more seconds"
+	out=$(labc admin user list --format csv)
+	contains "$out" "^bob,no,0,locked"
+	sleep 3.2
+	out=$(printf "bob-pw-123\n" | labc_as_uid $B login bob)
+	contains "$out" "Logged in as bob"
+'
+
+test_expect_success 'the audit log says who was locked out' '
+	out=$(labc admin log bob --format csv 2>/dev/null; labc admin log --format csv)
+	contains "$out" ",login,bob,failed: login incorrect; too many wrong passwords"
+	contains "$out" ",login,bob,failed: too many wrong passwords: bob is locked"
+'
+
+test_expect_success 'passwd changes alice'"'"'s password' '
+	printf "alice-pw-1\nalice-pw-2\n" | labc_as_uid $A passwd
+	printf "alice-pw-1\n" | expect_status 1 labc_as_uid $A login alice 2>/dev/null
+	out=$(printf "alice-pw-2\n" | labc_as_uid $A login alice)
+	contains "$out" "Logged in as alice"
+'
+
+test_expect_success 'passwd needs the current password' '
+	out=$(printf "not-it-123\nnew-pw-999\n" | expect_status 1 labc_as_uid $A passwd 2>&1)
+	contains "$out" "current password is wrong"
+	printf "alice-pw-2\n" | labc_as_uid $A login alice >/dev/null
+'
+
+test_expect_success 'bob cannot run admin commands' '
+	for cmd in "admin user list" "admin log" "admin user add zed" "admin user del alice" "admin passwd alice"; do
+		out=$(expect_status 1 labc_as_uid $B $cmd </dev/null 2>&1)
+		contains "$out" "for admins only; you are bob"
+	done
+	labc admin user list --format csv | grep -q "^alice,"
+'
+
+test_expect_success 'alice'"'"'s log shows her actions only' '
+	out=$(labc_as_uid $A log --format csv)
+	contains "$out" ",alice,alice,login,alice,ok$"
+	contains "$out" ",alice,alice,passwd,alice,ok$"
+	not_contains "$out" "bob"
+	out=$(labc admin log --format csv)
+	contains "$out" "bob"
+'
+
+test_expect_success 'a uid other than root or the gateway cannot assert a user' '
+	out=$(expect_status 1 labc_as_uid $C --as alice whoami 2>&1)
+	contains "$out" "--as is only for root and the SSH gateway account"
+	out=$(expect_status 1 labc_as_uid $A --as bob whoami 2>&1)
+	contains "$out" "--as is only for root"
+'
+
+test_expect_success 'the gateway uid may assert a lab user' '
+	out=$(labc_as_uid $GWUID --as alice whoami)
+	[ "$out" = alice ]
+	out=$(expect_status 1 labc_as_uid $GWUID --as nosuch whoami 2>&1)
+	contains "$out" "no such lab user"
+	out=$(labc_as_uid $GWUID admin user list 2>&1 || true)
+	contains "$out" "for admins only"
+'
+
+test_expect_success 'root acting for alice is audited as such' '
+	labc --as alice logout >/dev/null
+	out=$(labc admin log alice --format csv)
+	contains "$out" ",root as alice,alice,logout,"
+'
+
+test_expect_success 'logout ends the session' '
+	out=$(labc_as_uid $A logout)
+	contains "$out" "Logged out"
+	out=$(labc_as_uid $A whoami)
+	contains "$out" "^not logged in"
+'
+
+test_expect_success 'admin passwd sets a password and unlocks' '
+	printf "carol-pw-77\n" | labc admin passwd carol --password-stdin
+	out=$(printf "carol-pw-77\n" | labc_as_uid $C login carol)
+	contains "$out" "Logged in as carol"
+'
+
+test_expect_success 'admin user del removes a user and their sessions' '
+	labc admin user del carol
+	out=$(labc_as_uid $C whoami)
+	contains "$out" "^not logged in"
+	out=$(expect_status 1 labc admin user del carol 2>&1)
+	contains "$out" "no lab user .carol."
+'
+
+test_expect_success 'unknown commands and options are usage errors' '
+	out=$(expect_status 2 labc frobnicate 2>&1)
+	contains "$out" "unknown command .frobnicate."
+	out=$(expect_status 2 labc whoami --bogus 2>&1)
+	contains "$out" "unknown option .--bogus."
+	out=$(expect_status 2 labc admin 2>&1)
+	contains "$out" "admin user add"
+	out=$(expect_status 2 labc admin user list --format yaml 2>&1)
+	contains "$out" "--format must be table, json or csv"
+'
+
+test_expect_success 'help comes from the command table' '
+	out=$(labc help)
+	contains "$out" "admin user add +add a lab user"
+	out=$(labc_as_uid $C help)
+	not_contains "$out" "admin user add"
+	out=$(labc help admin user add)
+	contains "$out" "^usage: admin user add USER \[--admin\]"
+	out=$(labc help --names)
+	[ -z "$out" ] || true
+'
+
+# Mapped host users: restart the daemon with the switch on.
+stop_labcd
+write_conf "gateway_user = $GW" "map_host_users = yes"
+start_labcd || exit 1
+
+test_expect_success 'a host user with a lab user'"'"'s name is that user' '
+	printf "dave-pw-123\n" | labc admin user add $HOSTU --password-stdin >/dev/null
+	out=$(labc_as_uid $DAVEUID whoami)
+	[ "$out" = "$HOSTU" ]
+	out=$(labc_as_uid $C whoami)
+	contains "$out" "^not logged in"
+'
+
+kill -TERM "$LABCD_PID"
+wait "$LABCD_PID"
+term_rc=$?
+LABCD_PID=
+test_expect_success 'SIGTERM ends labcd cleanly and removes its socket' '
+	[ "$term_rc" -eq 0 ]
+	[ ! -e "$SOCK" ]
+	grep -q "labcd stopped" "$LABCD_LOG"
+'
+
+test_expect_success 'no password ever reached the log' '
+	not_contains "$(cat "$LABCD_LOG")" "alice-pw|bob-pw|carol-pw|dave-pw|bad-pw"
+'
+
+test_done
