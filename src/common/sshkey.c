@@ -7,6 +7,9 @@
  *
  * Only the structure is checked: an ECDSA point is not verified to be on
  * its curve (libsodium has no NIST curves); sshd does that when it is used.
+ *
+ * It also makes new ed25519 key pairs, the private key in the unencrypted
+ * openssh-key-v1 format that ssh-keygen writes (OpenSSH PROTOCOL.key).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -438,4 +441,175 @@ sshkey_format(const struct sshkey *k)
 {
 	return xasprintf("%s %s%s%s", k->type, k->base64,
 	    *k->comment != '\0' ? " " : "", k->comment);
+}
+
+/*
+ * Key generation. Everything is written into buffers of exactly the size
+ * needed, never grown: a realloc would leave a copy of the secret key in
+ * freed memory where no sodium_memzero can reach it.
+ */
+#define ED25519_NAME	"ssh-ed25519"
+#define ED25519_NAMELEN	(sizeof(ED25519_NAME) - 1)
+#define OPENSSH_MAGIC	"openssh-key-v1"	/* written with its NUL */
+#define OPENSSH_BEGIN	"-----BEGIN OPENSSH PRIVATE KEY-----\n"
+#define OPENSSH_END	"-----END OPENSSH PRIVATE KEY-----\n"
+#define OPENSSH_WRAP	70	/* base64 columns, as ssh-keygen */
+#define OPENSSH_BLOCK	8	/* the "none" cipher's block size */
+#define SSH_STRLEN(n)	(4 + (n))	/* uint32 length + bytes */
+#define ED25519_BLOBLEN	(SSH_STRLEN(ED25519_NAMELEN) + \
+			    SSH_STRLEN(crypto_sign_ed25519_PUBLICKEYBYTES))
+
+/* A cursor over a buffer sized in advance. */
+struct sshkey_wr {
+	unsigned char	*p;
+	size_t		 len;
+	size_t		 cap;
+};
+
+static void
+sshkey_put(struct sshkey_wr *w, const void *p, size_t n)
+{
+	if (w->cap - w->len < n)
+		abort();	/* a size computed wrongly is a bug */
+	memcpy(w->p + w->len, p, n);
+	w->len += n;
+}
+
+static void
+sshkey_put_u32(struct sshkey_wr *w, uint32_t v)
+{
+	unsigned char b[4];
+
+	b[0] = v >> 24;
+	b[1] = v >> 16;
+	b[2] = v >> 8;
+	b[3] = v;
+	sshkey_put(w, b, sizeof(b));
+}
+
+static void
+sshkey_put_string(struct sshkey_wr *w, const void *p, size_t n)
+{
+	sshkey_put_u32(w, (uint32_t)n);
+	sshkey_put(w, p, n);
+}
+
+/* Base64 of p[0..n), in a new string; caller wipes it if p is secret. */
+static char *
+sshkey_base64(const unsigned char *p, size_t n)
+{
+	size_t len = sodium_base64_ENCODED_LEN(n,
+	    sodium_base64_VARIANT_ORIGINAL);
+	char *s = xmalloc(len);
+
+	sodium_bin2base64(s, len, p, n, sodium_base64_VARIANT_ORIGINAL);
+	return s;
+}
+
+/* The openssh-key-v1 blob for (pk, sk); *len set, caller wipes and frees. */
+static unsigned char *
+sshkey_openssh_blob(const unsigned char *pk, const unsigned char *sk,
+    const char *comment, size_t commentlen, size_t *len)
+{
+	struct sshkey_wr w;
+	size_t seclen, padded, i;
+	uint32_t check;
+	unsigned char pad;
+
+	seclen = 4 + 4 + SSH_STRLEN(ED25519_NAMELEN) +
+	    SSH_STRLEN(crypto_sign_ed25519_PUBLICKEYBYTES) +
+	    SSH_STRLEN(crypto_sign_ed25519_SECRETKEYBYTES) +
+	    SSH_STRLEN(commentlen);
+	padded = (seclen + OPENSSH_BLOCK - 1) / OPENSSH_BLOCK * OPENSSH_BLOCK;
+	w.cap = sizeof(OPENSSH_MAGIC) + SSH_STRLEN(4) + SSH_STRLEN(4) +
+	    SSH_STRLEN(0) + 4 + SSH_STRLEN(ED25519_BLOBLEN) +
+	    SSH_STRLEN(padded);
+	w.p = xmalloc(w.cap);
+	w.len = 0;
+
+	sshkey_put(&w, OPENSSH_MAGIC, sizeof(OPENSSH_MAGIC));
+	sshkey_put_string(&w, "none", 4);	/* cipher */
+	sshkey_put_string(&w, "none", 4);	/* kdf */
+	sshkey_put_string(&w, "", 0);		/* kdf options */
+	sshkey_put_u32(&w, 1);			/* number of keys */
+	sshkey_put_u32(&w, ED25519_BLOBLEN);	/* the public key blob */
+	sshkey_put_string(&w, ED25519_NAME, ED25519_NAMELEN);
+	sshkey_put_string(&w, pk, crypto_sign_ed25519_PUBLICKEYBYTES);
+
+	/* The private section, which a passphrase would encrypt. */
+	sshkey_put_u32(&w, padded);
+	check = randombytes_random();
+	sshkey_put_u32(&w, check);
+	sshkey_put_u32(&w, check);
+	sshkey_put_string(&w, ED25519_NAME, ED25519_NAMELEN);
+	sshkey_put_string(&w, pk, crypto_sign_ed25519_PUBLICKEYBYTES);
+	sshkey_put_string(&w, sk, crypto_sign_ed25519_SECRETKEYBYTES);
+	sshkey_put_string(&w, comment, commentlen);
+	for (i = seclen; i < padded; i++) {
+		pad = i - seclen + 1;
+		sshkey_put(&w, &pad, 1);
+	}
+	if (w.len != w.cap)
+		abort();
+	sodium_memzero(&check, sizeof(check));
+	*len = w.len;
+	return w.p;
+}
+
+int
+sshkey_generate_ed25519(const char *comment, char **pub, char **priv)
+{
+	unsigned char pk[crypto_sign_ed25519_PUBLICKEYBYTES];
+	unsigned char sk[crypto_sign_ed25519_SECRETKEYBYTES];
+	unsigned char pubblob[ED25519_BLOBLEN], *blob;
+	struct sshkey_wr w = { pubblob, 0, sizeof(pubblob) };
+	size_t commentlen, bloblen, b64len, size, n, i;
+	char *b64, *out, *o;
+
+	*pub = *priv = NULL;
+	if (comment == NULL)
+		comment = "";
+	commentlen = strnlen(comment, SSHKEY_COMMENT_MAX + 1);
+	/* What sshkey_parse would give back, so no space at either end. */
+	if (commentlen > SSHKEY_COMMENT_MAX ||
+	    !sshkey_text_ok((const unsigned char *)comment, commentlen) ||
+	    (commentlen > 0 && (comment[0] == ' ' ||
+	    comment[commentlen - 1] == ' ')))
+		return -EINVAL;
+	if (sodium_init() < 0)
+		return -EIO;
+
+	crypto_sign_ed25519_keypair(pk, sk);
+
+	sshkey_put_string(&w, ED25519_NAME, ED25519_NAMELEN);
+	sshkey_put_string(&w, pk, sizeof(pk));
+	b64 = sshkey_base64(pubblob, sizeof(pubblob));
+	*pub = xasprintf("%s %s%s%s", ED25519_NAME, b64,
+	    commentlen > 0 ? " " : "", comment);
+	free(b64);
+
+	blob = sshkey_openssh_blob(pk, sk, comment, commentlen, &bloblen);
+	sodium_memzero(sk, sizeof(sk));
+	b64 = sshkey_base64(blob, bloblen);
+	sodium_memzero(blob, bloblen);
+	free(blob);
+
+	/* Armour, and a newline after every OPENSSH_WRAP columns. */
+	b64len = strlen(b64);
+	size = strlen(OPENSSH_BEGIN) + b64len +
+	    (b64len + OPENSSH_WRAP - 1) / OPENSSH_WRAP + sizeof(OPENSSH_END);
+	o = out = xmalloc(size);
+	memcpy(o, OPENSSH_BEGIN, strlen(OPENSSH_BEGIN));
+	o += strlen(OPENSSH_BEGIN);
+	for (i = 0; i < b64len; i += OPENSSH_WRAP) {
+		n = b64len - i < OPENSSH_WRAP ? b64len - i : OPENSSH_WRAP;
+		memcpy(o, b64 + i, n);
+		o += n;
+		*o++ = '\n';
+	}
+	memcpy(o, OPENSSH_END, sizeof(OPENSSH_END));
+	sodium_memzero(b64, b64len);
+	free(b64);
+	*priv = out;
+	return 0;
 }

@@ -30,4 +30,19 @@ void	 sshkey_free(struct sshkey *k);	/* accepts a zeroed struct */
 /* "type base64 comment" (no comment part if empty); caller frees. */
 char	*sshkey_format(const struct sshkey *k);
 
+/*
+ * Make a new ed25519 key pair (libsodium crypto_sign_keypair). *pub gets the
+ * public key line "ssh-ed25519 BASE64 COMMENT" (no comment part if comment
+ * is empty or NULL); *priv the private key in OpenSSH's own format
+ * ("-----BEGIN OPENSSH PRIVATE KEY-----", unencrypted openssh-key-v1, base64
+ * wrapped at 70 columns, "-----END OPENSSH PRIVATE KEY-----\n"), exactly as
+ * ssh-keygen -t ed25519 -N '' writes it. Both are caller-freed; *priv holds
+ * the secret key, so wipe it with sodium_memzero(*priv, strlen(*priv))
+ * before free(). 0; -EINVAL if the comment is not one sshkey_parse would
+ * give back unchanged (valid UTF-8, no control characters, at most
+ * SSHKEY_COMMENT_MAX bytes, no space at either end); -EIO if libsodium
+ * cannot start. On error *pub and *priv are NULL.
+ */
+int	 sshkey_generate_ed25519(const char *comment, char **pub, char **priv);
+
 #endif

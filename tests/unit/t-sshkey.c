@@ -2,15 +2,24 @@
  * t-sshkey.c - the public key line parser: real keys made by ssh-keygen
  * (OpenSSH 9.2) with the fingerprints ssh-keygen -lf printed for them,
  * every refusal with its message, and a mutation loop meant for the ASan
- * build (make SAN=1).
+ * build (make SAN=1). Then key generation: the layout of the private key
+ * read back by hand, and ssh-keygen (when installed) reading, re-writing
+ * and signing with it.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
+#include "buf.h"
 #include "sshkey.h"
 #include "test.h"
 #include "xmalloc.h"
@@ -420,6 +429,454 @@ mutations(void)
 	CHECKF(nok > 100, "only %d mutants parsed", nok);
 }
 
+/*
+ * Key generation.
+ */
+#define PRIV_BEGIN	"-----BEGIN OPENSSH PRIVATE KEY-----\n"
+#define PRIV_END	"-----END OPENSSH PRIVATE KEY-----\n"
+#define CHECKINT_OFF	98	/* where the checkints are in the v1 blob */
+
+static void
+free_priv(char *priv)
+{
+	if (priv != NULL) {
+		sodium_memzero(priv, strlen(priv));
+		free(priv);
+	}
+}
+
+/* A cursor to read a v1 blob back. */
+struct rd {
+	const unsigned char	*p;
+	size_t			 left;
+};
+
+static int
+get_u32(struct rd *r, uint32_t *v)
+{
+	if (r->left < 4)
+		return -1;
+	*v = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 |
+	    (uint32_t)r->p[2] << 8 | r->p[3];
+	r->p += 4;
+	r->left -= 4;
+	return 0;
+}
+
+static int
+get_string(struct rd *r, const unsigned char **s, size_t *n)
+{
+	uint32_t len;
+
+	if (get_u32(r, &len) != 0 || r->left < len)
+		return -1;
+	*s = r->p;
+	*n = len;
+	r->p += len;
+	r->left -= len;
+	return 0;
+}
+
+static int
+same(const unsigned char *s, size_t n, const void *want, size_t wantlen)
+{
+	return n == wantlen && memcmp(s, want, n) == 0;
+}
+#define SAME_STR(s, n, str) same(s, n, str, strlen(str))
+
+/*
+ * The armoured text's blob, after checking the text: the markers, and
+ * base64 in lines of 70 but the last. NULL on failure; caller wipes.
+ */
+static unsigned char *
+priv_blob(const char *priv, size_t *len)
+{
+	const char *p, *nl, *end;
+	char *b64;
+	size_t n = 0, binmax;
+	unsigned char *bin;
+
+	if (strncmp(priv, PRIV_BEGIN, strlen(PRIV_BEGIN)) != 0 ||
+	    strlen(priv) < strlen(PRIV_BEGIN) + strlen(PRIV_END) ||
+	    strcmp(priv + strlen(priv) - strlen(PRIV_END), PRIV_END) != 0) {
+		t_fail(__FILE__, __LINE__, "markers: %s", priv);
+		return NULL;
+	}
+	end = priv + strlen(priv) - strlen(PRIV_END);
+	b64 = xmalloc(end - priv);
+	for (p = priv + strlen(PRIV_BEGIN); p < end; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (nl - p > 70 || nl == p || (nl - p < 70 && nl + 1 != end)) {
+			t_fail(__FILE__, __LINE__, "a line of %d: %s",
+			    (int)(nl - p), priv);
+			free(b64);
+			return NULL;
+		}
+		memcpy(b64 + n, p, nl - p);
+		n += nl - p;
+	}
+	binmax = n / 4 * 3;
+	bin = xmalloc(binmax);
+	if (sodium_base642bin(bin, binmax, b64, n, NULL, len, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) != 0) {
+		t_fail(__FILE__, __LINE__, "bad base64: %s", priv);
+		sodium_memzero(bin, binmax);
+		free(bin);
+		bin = NULL;
+	}
+	sodium_memzero(b64, n);
+	free(b64);
+	return bin;
+}
+
+/* Read the private key back field by field and check it against pub. */
+static void
+check_priv(const char *pub, const char *priv, const char *comment)
+{
+	struct sshkey k;
+	struct rd r;
+	const unsigned char *s, *pk, *sk, *sec;
+	unsigned char *pubblob, *bin, sig[crypto_sign_ed25519_BYTES];
+	unsigned char pk2[crypto_sign_ed25519_PUBLICKEYBYTES];
+	size_t n, publen, binlen, seclen, i;
+	uint32_t v, check1 = 0, check2 = 1;
+
+	REQUIRE(sshkey_parse(pub, &k, NULL, 0) == 0);
+	pubblob = xmalloc(strlen(k.base64));
+	REQUIRE(sodium_base642bin(pubblob, strlen(k.base64), k.base64,
+	    strlen(k.base64), NULL, &publen, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) == 0);
+	sshkey_free(&k);
+	if ((bin = priv_blob(priv, &binlen)) == NULL) {
+		free(pubblob);
+		return;
+	}
+
+	r.p = bin;
+	r.left = binlen;
+	CHECK(r.left > 15 && memcmp(r.p, "openssh-key-v1", 15) == 0);
+	r.p += 15, r.left -= 15;
+	CHECK(get_string(&r, &s, &n) == 0 && SAME_STR(s, n, "none"));
+	CHECK(get_string(&r, &s, &n) == 0 && SAME_STR(s, n, "none"));
+	CHECK(get_string(&r, &s, &n) == 0 && n == 0);
+	CHECK(get_u32(&r, &v) == 0 && v == 1);
+	CHECK(get_string(&r, &s, &n) == 0 && same(s, n, pubblob, publen));
+	CHECK(r.p - bin == CHECKINT_OFF - 4);
+	CHECK(get_string(&r, &sec, &seclen) == 0 && r.left == 0);
+	CHECKF(seclen % 8 == 0, "private section of %zu bytes", seclen);
+
+	r.p = sec;
+	r.left = seclen;
+	CHECK(get_u32(&r, &check1) == 0 && get_u32(&r, &check2) == 0);
+	CHECK(check1 == check2);
+	CHECK(get_string(&r, &s, &n) == 0 && SAME_STR(s, n, "ssh-ed25519"));
+	CHECK(get_string(&r, &pk, &n) == 0 && n == sizeof(pk2));
+	CHECK(publen == 51 && memcmp(pk, pubblob + 19, sizeof(pk2)) == 0);
+	CHECK(get_string(&r, &sk, &n) == 0 &&
+	    n == crypto_sign_ed25519_SECRETKEYBYTES);
+	CHECK(get_string(&r, &s, &n) == 0 && SAME_STR(s, n, comment));
+	CHECKF(r.left < 8, "%zu bytes of padding", r.left);
+	for (i = 0; i < r.left; i++)
+		CHECKF(r.p[i] == i + 1, "padding byte %zu is %u", i, r.p[i]);
+
+	/* seed || pk, and it signs what pk verifies. */
+	CHECK(memcmp(sk + 32, pk, sizeof(pk2)) == 0);
+	crypto_sign_ed25519_sk_to_pk(pk2, sk);
+	CHECK(memcmp(pk2, pk, sizeof(pk2)) == 0);
+	crypto_sign_ed25519_detached(sig, NULL, (const unsigned char *)"hi",
+	    2, sk);
+	CHECK(crypto_sign_ed25519_verify_detached(sig,
+	    (const unsigned char *)"hi", 2, pk) == 0);
+
+	sodium_memzero(bin, binlen);
+	free(bin);
+	free(pubblob);
+}
+
+static void
+generate(void)
+{
+	static const char *const comments[] = {
+		"alice@lab", "", "carol smith laptop", "Zo\xc3\xab \xe2\x9c\x93",
+	};
+	struct sshkey k;
+	char err[512], *pub, *priv, *s;
+	size_t i;
+
+	for (i = 0; i < sizeof(comments) / sizeof(comments[0]); i++) {
+		REQUIRE(sshkey_generate_ed25519(comments[i], &pub, &priv) == 0);
+		REQUIREF(sshkey_parse(pub, &k, err, sizeof(err)) == 0, "%s: %s",
+		    pub, err);
+		CHECK(strcmp(k.type, "ssh-ed25519") == 0);
+		CHECK(k.bits == 256);
+		CHECKF(strcmp(k.comment, comments[i]) == 0, "'%s'", k.comment);
+		/* Already in the form sshkey_format gives: no trailing space. */
+		s = sshkey_format(&k);
+		CHECKF(strcmp(s, pub) == 0, "%s", pub);
+		free(s);
+		sshkey_free(&k);
+		check_priv(pub, priv, comments[i]);
+		free(pub);
+		free_priv(priv);
+	}
+
+	/* NULL is the empty comment. */
+	REQUIRE(sshkey_generate_ed25519(NULL, &pub, &priv) == 0);
+	CHECK(strchr(pub, ' ') == strrchr(pub, ' '));
+	check_priv(pub, priv, "");
+	free(pub);
+	free_priv(priv);
+}
+
+static void
+generate_differs(void)
+{
+	char *pub1, *priv1, *pub2, *priv2;
+
+	REQUIRE(sshkey_generate_ed25519("x", &pub1, &priv1) == 0);
+	REQUIRE(sshkey_generate_ed25519("x", &pub2, &priv2) == 0);
+	CHECK(strcmp(pub1, pub2) != 0);
+	CHECK(strcmp(priv1, priv2) != 0);
+	/* Same comment, so the same length. */
+	CHECK(strlen(priv1) == strlen(priv2));
+	free(pub1);
+	free(pub2);
+	free_priv(priv1);
+	free_priv(priv2);
+}
+
+static void
+generate_refusals(void)
+{
+	static const char *const bad[] = {
+		"a\nb", "a\rb", "a\tb", "\x01", "x\x7f", "\x1b[31mred",
+		"\xc2\x9b" "1m", "caf\xe9", "\xff", " lead", "trail ", " ",
+	};
+	static char unchanged[] = "unchanged";
+	char *pub, *priv, comment[SSHKEY_COMMENT_MAX + 2];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		pub = priv = unchanged;
+		CHECKF(sshkey_generate_ed25519(bad[i], &pub, &priv) == -EINVAL,
+		    "comment %zu", i);
+		CHECK(pub == NULL && priv == NULL);
+	}
+	/* 256 bytes are fine, 257 are not. */
+	memset(comment, 'c', SSHKEY_COMMENT_MAX);
+	comment[SSHKEY_COMMENT_MAX] = '\0';
+	REQUIRE(sshkey_generate_ed25519(comment, &pub, &priv) == 0);
+	check_priv(pub, priv, comment);
+	free(pub);
+	free_priv(priv);
+	strcat(comment, "c");
+	CHECK(sshkey_generate_ed25519(comment, &pub, &priv) == -EINVAL);
+	CHECK(pub == NULL && priv == NULL);
+}
+
+/* Run a shell command; its exit status, and its output in *out. */
+static int
+run(char **out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+run(char **out, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	char chunk[4096], *cmd;
+	va_list ap;
+	size_t n;
+	FILE *f;
+	int st;
+
+	va_start(ap, fmt);
+	cmd = xvasprintf(fmt, ap);
+	va_end(ap);
+	if ((f = popen(cmd, "r")) == NULL) {
+		free(cmd);
+		*out = xstrdup("popen failed");
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		(void)buf_add(&b, chunk, n);
+	st = pclose(f);
+	free(cmd);
+	*out = buf_steal(&b);
+	if (*out == NULL)
+		*out = xstrdup("");
+	return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int
+write_file(const char *path, const char *data, mode_t mode)
+{
+	size_t len = strlen(data);
+	int fd, ok;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, mode)) < 0)
+		return -1;
+	ok = write(fd, data, len) == (ssize_t)len;
+	return close(fd) == 0 && ok ? 0 : -1;
+}
+
+static char *
+read_file(const char *path)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	char chunk[4096];
+	size_t n;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		(void)buf_add(&b, chunk, n);
+	fclose(f);
+	return b.data == NULL ? xstrdup("") : buf_steal(&b);
+}
+
+/*
+ * ssh-keygen rewrites our key file with -p: apart from the random checkint
+ * the result must be the same bytes, so we write what it writes.
+ */
+static void
+keygen_rewrite(const char *dir, const char *priv)
+{
+	char *path, *out, *again = NULL;
+	unsigned char *b1 = NULL, *b2 = NULL;
+	size_t l1 = 0, l2 = 0, i;
+	int r;
+
+	path = xasprintf("%s/rewrite", dir);
+	REQUIRE(write_file(path, priv, 0600) == 0);
+	r = run(&out, "ssh-keygen -p -P '' -N '' -f '%s' 2>&1", path);
+	CHECKF(r == 0, "ssh-keygen -p: %d %s", r, out);
+	free(out);
+	if (r == 0 && (again = read_file(path)) != NULL) {
+		CHECKF(strlen(again) == strlen(priv), "%s\n%s", priv, again);
+		b1 = priv_blob(priv, &l1);
+		b2 = priv_blob(again, &l2);
+	}
+	if (b1 != NULL && b2 != NULL && l1 == l2 && l1 > CHECKINT_OFF + 8) {
+		CHECK(memcmp(b1, b2, CHECKINT_OFF) == 0);
+		CHECK(memcmp(b2 + CHECKINT_OFF, b2 + CHECKINT_OFF + 4, 4) == 0);
+		for (i = CHECKINT_OFF + 8; i < l1 && b1[i] == b2[i]; i++)
+			/* nothing */;
+		CHECKF(i == l1, "byte %zu of %zu differs", i, l1);
+	} else
+		CHECKF(0, "could not compare: %zu %zu", l1, l2);
+	if (b1 != NULL)
+		sodium_memzero(b1, l1);
+	if (b2 != NULL)
+		sodium_memzero(b2, l2);
+	free(b1);
+	free(b2);
+	free_priv(again);
+	unlink(path);
+	free(path);
+}
+
+/* What ssh-keygen says of one generated pair. */
+static void
+keygen_pair(const char *dir, const char *comment)
+{
+	struct sshkey k;
+	char *pub = NULL, *priv = NULL, *key, *msg, *sig, *signers, *out;
+	char *expect, *fp;
+	size_t typeb64;
+	int r;
+
+	key = xasprintf("%s/id_ed25519", dir);
+	msg = xasprintf("%s/msg", dir);
+	sig = xasprintf("%s/msg.sig", dir);
+	signers = xasprintf("%s/allowed_signers", dir);
+	if (sshkey_generate_ed25519(comment, &pub, &priv) != 0 ||
+	    sshkey_parse(pub, &k, NULL, 0) != 0) {
+		CHECKF(0, "generate or parse failed for '%s'", comment);
+		goto out;
+	}
+	typeb64 = strlen(k.type) + 1 + strlen(k.base64);
+	CHECK(write_file(key, priv, 0600) == 0);
+
+	/* -y: "type base64", and 9.2 adds " comment" if there is one. */
+	r = run(&out, "ssh-keygen -y -f '%s' 2>&1", key);
+	CHECKF(r == 0 && strncmp(out, pub, typeb64) == 0 &&
+	    (strcmp(out + typeb64, "\n") == 0 ||
+	    (strncmp(out, pub, strlen(pub)) == 0 &&
+	    strcmp(out + strlen(pub), "\n") == 0)),
+	    "-y: %d '%s' for '%s'", r, out, pub);
+	free(out);
+
+	/* -l: "256 SHA256:... comment (ED25519)". */
+	r = run(&out, "ssh-keygen -l -f '%s' 2>&1", key);
+	expect = xasprintf("256 %s ", k.fingerprint);
+	CHECKF(r == 0 && strncmp(out, expect, strlen(expect)) == 0 &&
+	    strstr(out, "(ED25519)\n") != NULL, "-l: %d '%s', not %s", r, out,
+	    k.fingerprint);
+	free(expect);
+	free(out);
+
+	/* Sign, and check the signature against our public key. */
+	CHECK(write_file(msg, "a small file to sign\n", 0600) == 0);
+	r = run(&out, "ssh-keygen -Y sign -f '%s' -n test '%s' 2>&1", key, msg);
+	CHECKF(r == 0, "sign: %d %s", r, out);
+	free(out);
+	fp = xasprintf("ED25519 key %s\n", k.fingerprint);
+	r = run(&out, "ssh-keygen -Y check-novalidate -n test -s '%s' < '%s' "
+	    "2>&1", sig, msg);
+	CHECKF(r == 0 && strstr(out, fp) != NULL, "check-novalidate: %d %s",
+	    r, out);
+	free(out);
+	expect = xasprintf("lab@test %.*s\n", (int)typeb64, pub);
+	CHECK(write_file(signers, expect, 0644) == 0);
+	free(expect);
+	r = run(&out, "ssh-keygen -Y verify -f '%s' -I lab@test -n test "
+	    "-s '%s' < '%s' 2>&1", signers, sig, msg);
+	CHECKF(r == 0 && strstr(out, fp) != NULL, "verify: %d %s", r, out);
+	free(out);
+	/* And a changed message does not verify. */
+	unlink(msg);
+	CHECK(write_file(msg, "a small file to sigN\n", 0600) == 0);
+	r = run(&out, "ssh-keygen -Y verify -f '%s' -I lab@test -n test "
+	    "-s '%s' < '%s' 2>&1", signers, sig, msg);
+	CHECKF(r != 0, "verify of a changed message: %d %s", r, out);
+	free(out);
+	free(fp);
+
+	keygen_rewrite(dir, priv);
+	sshkey_free(&k);
+out:
+	unlink(key);
+	unlink(msg);
+	unlink(sig);
+	unlink(signers);
+	free(key);
+	free(msg);
+	free(sig);
+	free(signers);
+	free(pub);
+	free_priv(priv);
+}
+
+static void
+generate_keygen(void)
+{
+	char dir[] = "/tmp/labct-sshkey-XXXXXX", *out;
+	int r;
+
+	r = run(&out, "command -v ssh-keygen 2>&1");
+	free(out);
+	if (r != 0) {
+		t_skip("ssh-keygen is not installed");
+		return;
+	}
+	REQUIRE(mkdtemp(dir) != NULL);
+	keygen_pair(dir, "alice@lab");
+	keygen_pair(dir, "");
+	keygen_pair(dir, "Zo\xc3\xab \xe2\x9c\x93");
+	CHECKF(rmdir(dir) == 0, "%s not empty", dir);
+}
+
 int
 main(void)
 {
@@ -431,5 +888,9 @@ main(void)
 	RUN(refusals);
 	RUN(rsa_bits);
 	RUN(mutations);
+	RUN(generate);
+	RUN(generate_differs);
+	RUN(generate_refusals);
+	RUN(generate_keygen);
 	return t_done();
 }
