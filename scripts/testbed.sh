@@ -120,13 +120,20 @@ free_subnet() {
 	return 1
 }
 
+# dns.mode=none: lab users name containers freely ("box" in every
+# project); LXD refuses two running instances of one name on a bridge
+# that registers names in DNS.
 ensure_network() {
 	local n
-	exists "/1.0/networks/$BRIDGE" && return 0
+	if exists "/1.0/networks/$BRIDGE"; then
+		[ "$(lxc network get "$BRIDGE" dns.mode)" = none ] ||
+			lxc network set "$BRIDGE" dns.mode none
+		return 0
+	fi
 	n=$(free_subnet) || die "no free subnet for $BRIDGE: 10.214.0.0/24 .. 10.254.0.0/24 all routed"
 	log "creating bridge $BRIDGE 10.$n.0.1/24"
 	lxc network create "$BRIDGE" "ipv4.address=10.$n.0.1/24" ipv4.nat=false \
-		ipv6.address=none >/dev/null
+		ipv6.address=none dns.mode=none >/dev/null
 }
 
 ensure_pools() {
