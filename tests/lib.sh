@@ -130,3 +130,31 @@ not_contains() {
 test_done() {
 	[ "$test_failed" -eq 0 ]
 }
+
+# need_lxd: skip the whole file when the run has no LXD test bed.
+need_lxd() {
+	if [ "${LABCT_NO_LXD:-}" = 1 ] || [ -z "${LABCT_PREFIX:-}" ]; then
+		echo "skip - $(basename "$0" .sh) (needs the LXD test bed: run through tests/run)"
+		exit 0
+	fi
+}
+
+# ssh_in KEY PORT CMD...: ssh into a test container on 127.0.0.1.
+ssh_in() {
+	local key=$1 port=$2
+	shift 2
+	ssh -i "$key" -p "$port" -o StrictHostKeyChecking=no \
+	    -o UserKnownHostsFile=/dev/null -o BatchMode=yes \
+	    -o ConnectTimeout=10 -o LogLevel=ERROR "ubuntu@127.0.0.1" "$@"
+}
+
+# newkey NAME: an ed25519 key pair at $TDIR/NAME(.pub).
+newkey() {
+	rm -f "$TDIR/$1" "$TDIR/$1.pub"
+	ssh-keygen -q -t ed25519 -N '' -C "$1" -f "$TDIR/$1"
+}
+
+# port_of USER NAME: the container's SSH port, from labc list.
+port_of() {
+	labc --as "$1" list --format csv | awk -F, -v n="$2" '$1 == n { print $4 }'
+}

@@ -17,6 +17,22 @@ extern const struct cmd_entry cmd_logout_entry;
 extern const struct cmd_entry cmd_whoami_entry;
 extern const struct cmd_entry cmd_passwd_entry;
 extern const struct cmd_entry cmd_log_entry;
+extern const struct cmd_entry cmd_create_entry;
+extern const struct cmd_entry cmd_launch_entry;
+extern const struct cmd_entry cmd_start_entry;
+extern const struct cmd_entry cmd_stop_entry;
+extern const struct cmd_entry cmd_restart_entry;
+extern const struct cmd_entry cmd_delete_entry;
+extern const struct cmd_entry cmd_list_entry;
+extern const struct cmd_entry cmd_details_entry;
+extern const struct cmd_entry cmd_images_entry;
+extern const struct cmd_entry cmd_key_add_entry;
+extern const struct cmd_entry cmd_key_list_entry;
+extern const struct cmd_entry cmd_key_del_entry;
+extern const struct cmd_entry cmd_key_gen_entry;
+extern const struct cmd_entry cmd_quota_entry;
+extern const struct cmd_entry cmd_admin_quota_set_entry;
+extern const struct cmd_entry cmd_admin_quota_show_entry;
 extern const struct cmd_entry cmd_admin_user_add_entry;
 extern const struct cmd_entry cmd_admin_user_del_entry;
 extern const struct cmd_entry cmd_admin_user_list_entry;
@@ -30,11 +46,27 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_whoami_entry,
 	&cmd_passwd_entry,
 	&cmd_log_entry,
+	&cmd_create_entry,
+	&cmd_launch_entry,
+	&cmd_start_entry,
+	&cmd_stop_entry,
+	&cmd_restart_entry,
+	&cmd_delete_entry,
+	&cmd_list_entry,
+	&cmd_details_entry,
+	&cmd_images_entry,
+	&cmd_key_add_entry,
+	&cmd_key_list_entry,
+	&cmd_key_del_entry,
+	&cmd_key_gen_entry,
+	&cmd_quota_entry,
 	&cmd_admin_user_add_entry,
 	&cmd_admin_user_del_entry,
 	&cmd_admin_user_list_entry,
 	&cmd_admin_passwd_entry,
 	&cmd_admin_log_entry,
+	&cmd_admin_quota_set_entry,
+	&cmd_admin_quota_show_entry,
 	NULL
 };
 

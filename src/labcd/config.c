@@ -85,6 +85,15 @@ static const struct ckey keys[] = {
 	{ "default_disk", C_SIZE, O(default_disk), "", 0, 0,
 	  "Root disk size of a container without --disk, e.g. 50GiB (empty:\n"
 	  "no limit; only pools with quotas such as btrfs apply it)." },
+	{ "quota_containers", C_COUNT, O(quota_containers), "", 0, 0,
+	  "Containers a new lab user may have (empty: no limit). Quotas are\n"
+	  "LXD project limits; 'admin quota set' changes them per user." },
+	{ "quota_cpu", C_COUNT, O(quota_cpu), "", 0, 0,
+	  "CPUs all of a new lab user's containers may use together." },
+	{ "quota_memory", C_SIZE, O(quota_memory), "", 0, 0,
+	  "Memory all of a new lab user's containers may use together." },
+	{ "quota_disk", C_SIZE, O(quota_disk), "", 0, 0,
+	  "Disk all of a new lab user's containers may use together." },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -101,9 +110,8 @@ int_at(struct config *c, const struct ckey *k)
 	return (int *)((char *)c + k->off);
 }
 
-/* A size such as 512MiB, 8GiB, 2GB or a byte count. */
-static int
-valid_size(const char *v)
+int
+config_size_valid(const char *v)
 {
 	static const char *const units[] = { "", "B", "kB", "MB", "GB", "TB",
 	    "KiB", "MiB", "GiB", "TiB" };
@@ -172,7 +180,7 @@ set_value(struct config *c, const struct ckey *k, const char *v, char *err,
 		*str_at(c, k) = xstrdup(v);
 		return 0;
 	case C_SIZE:
-		if (*v != '\0' && !valid_size(v)) {
+		if (*v != '\0' && !config_size_valid(v)) {
 			snprintf(err, errsz, "%s must be a size such as 512MiB "
 			    "or 8GiB, or empty", k->name);
 			return -1;

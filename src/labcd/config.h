@@ -38,6 +38,10 @@ struct config {
 	char	*default_cpu;
 	char	*default_memory;
 	char	*default_disk;
+	char	*quota_containers;
+	char	*quota_cpu;
+	char	*quota_memory;
+	char	*quota_disk;
 };
 
 /* Fill in every default. */
@@ -49,6 +53,8 @@ void	config_defaults(struct config *c);
 int	config_load(struct config *c, const char *path, int must_exist,
 	    char *err, size_t errsz);
 void	config_free(struct config *c);
+/* A size such as 512MiB, 8GiB, 2GB or a byte count? 1 yes, 0 no. */
+int	config_size_valid(const char *v);
 /* Print a commented configuration file with every key and its default. */
 void	config_print_defaults(FILE *f);
 

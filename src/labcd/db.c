@@ -50,6 +50,20 @@ static const char *const migrations[] = {
 	"  target TEXT,"
 	"  result TEXT NOT NULL);"
 	"CREATE INDEX audit_user ON audit(user, id);",
+
+	/* 2: LXD projects of users, containers with their stable ports */
+	"ALTER TABLE users ADD COLUMN project TEXT;"
+	"CREATE TABLE containers ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  name TEXT NOT NULL,"
+	"  port INTEGER NOT NULL UNIQUE,"
+	"  image TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'creating',"
+	"  provisioned INTEGER NOT NULL DEFAULT 0,"
+	"  keys_synced INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL,"
+	"  UNIQUE (user_id, name));",
 };
 
 int

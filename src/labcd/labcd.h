@@ -79,7 +79,7 @@ struct ctx {
 	struct server		*srv;
 	int			 fd;
 	struct db		*db;
-	struct lxd		*lxd;		/* lazily made: ctx_lxd() */
+	struct lxd		**lxdp;		/* the connection's: ctx_lxd() */
 	struct ident		 id;
 	const struct cmd_entry	*cmd;
 	struct args		 args;
@@ -125,6 +125,11 @@ void	table_add(struct table *t, ...);	/* ncols strings, NULL = "" */
 /* Renders into c->out and sets data[key] to the rows as objects. */
 void	ctx_table(struct ctx *c, const char *key, struct table *t);
 void	table_free(struct table *t);
+
+/* ctx-lxd.c: the connection's LXD client, with progress to this client. */
+struct lxd *ctx_lxd(struct ctx *c);
+/* LXD's message for the last failed call, for ctx_error. */
+const char *ctx_lxd_error(struct ctx *c);
 
 /* ident.c */
 void	ident_from_peer(struct server *s, int fd, struct ident *id);

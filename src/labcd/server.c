@@ -29,6 +29,7 @@
 struct conn {
 	struct server	*srv;
 	int		 fd;
+	struct lxd	*lxd;		/* made at the first need */
 };
 
 static volatile sig_atomic_t stopping;
@@ -117,6 +118,7 @@ serve(struct conn *cn, const struct ident *peer, struct db **db, json_t *msg)
 	memset(&c, 0, sizeof(c));
 	c.srv = cn->srv;
 	c.fd = cn->fd;
+	c.lxdp = &cn->lxd;
 	c.id = *peer;
 	buf_init(&c.out, PROTO_MAX_FRAME / 2);
 	buf_init(&c.err, 64 * 1024);
@@ -226,7 +228,6 @@ done:
 	json_decref(c.data);
 	free((void *)(uintptr_t)c.args.argv);
 	free(argv);
-	lxd_free(c.lxd);
 	buf_free(&c.out);
 	buf_free(&c.err);
 	return c.dead ? -1 : 0;
@@ -278,6 +279,7 @@ conn_main(void *arg)
 			break;
 	}
 	db_close(db);
+	lxd_free(cn->lxd);
 	close(cn->fd);
 	pthread_mutex_lock(&s->lock);
 	s->nclients--;

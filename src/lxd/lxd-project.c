@@ -87,6 +87,16 @@ lxd_project_delete(struct lxd *l, const char *name)
 }
 
 int
+lxd_project_state(struct lxd *l, const char *name, json_t **out)
+{
+	char *path = lxd_path(NULL, "/1.0/projects/%s/state", name);
+	int r = lxd_call(l, "GET", path, NULL, out);
+
+	free(path);
+	return r;
+}
+
+int
 lxd_project_list(struct lxd *l, json_t **out)
 {
 	return lxd_call(l, "GET", "/1.0/projects?recursion=1", NULL, out);
@@ -96,6 +106,16 @@ int
 lxd_resources(struct lxd *l, json_t **out)
 {
 	return lxd_call(l, "GET", "/1.0/resources", NULL, out);
+}
+
+int
+lxd_profile_get(struct lxd *l, const char *name, json_t **out)
+{
+	char *path = lxd_path(NULL, "/1.0/profiles/%s", name);
+	int r = lxd_call(l, "GET", path, NULL, out);
+
+	free(path);
+	return r;
 }
 
 int

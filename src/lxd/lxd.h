@@ -149,9 +149,13 @@ int	lxd_project_set_config(struct lxd *l, const char *name,
 	    json_t *config);
 int	lxd_project_delete(struct lxd *l, const char *name);
 int	lxd_project_list(struct lxd *l, json_t **out);
+/* Limits and usage: {"resources": {"containers": {"Limit","Usage"}...}} */
+int	lxd_project_state(struct lxd *l, const char *name, json_t **out);
 
 /* --- server --- */
 int	lxd_resources(struct lxd *l, json_t **out);
+/* A profile of the default project. */
+int	lxd_profile_get(struct lxd *l, const char *name, json_t **out);
 
 /* --- snapshots --- */
 int	lxd_snapshot_create(struct lxd *l, const char *project,

@@ -1,0 +1,96 @@
+/*
+ * cmd-admin-quota-set.c - admin quota set: a lab user's limits, set as
+ * LXD project limits so that LXD enforces them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ct.h"
+#include "lxd.h"
+#include "proto.h"
+#include "users.h"
+
+static const struct {
+	const char	*key;		/* as the admin types it */
+	const char	*lxd;		/* the project limit */
+	int		 size;		/* a size, else a count */
+} limits[] = {
+	{ "containers", "limits.containers", 0 },
+	{ "cpu", "limits.cpu", 0 },
+	{ "memory", "limits.memory", 1 },
+	{ "disk", "limits.disk", 1 },
+};
+
+static int
+cmd_admin_quota_set_exec(struct ctx *c)
+{
+	const char *name = c->args.argv[0];
+	struct lxd *l = ctx_lxd(c);
+	struct user_row u;
+	char project[64];
+	json_t *conf = json_object();
+	int i, k, r;
+
+	ctx_target(c, "%.64s", name);
+	if (users_get(c->db, name, &u) != 0) {
+		json_decref(conf);
+		return ctx_error(c, "no lab user '%.64s'", name);
+	}
+	for (i = 1; i < c->args.argc; i++) {
+		const char *a = c->args.argv[i], *eq = strchr(a, '='), *v;
+		char *end;
+
+		for (k = 0; eq != NULL && k < 4; k++) {
+			if (strlen(limits[k].key) == (size_t)(eq - a) &&
+			    strncmp(a, limits[k].key, (size_t)(eq - a)) == 0)
+				break;
+		}
+		if (eq == NULL || k == 4) {
+			json_decref(conf);
+			return ctx_usage(c, "'%.64s': expected KEY=VALUE with KEY "
+			    "one of containers, cpu, memory, disk", a);
+		}
+		v = eq + 1;
+		if (strcmp(v, "none") == 0 || strcmp(v, "unlimited") == 0)
+			v = "";
+		else if (limits[k].size ? !config_size_valid(v) :
+		    (strtol(v, &end, 10) < 0 || *end != '\0' || *v == '\0')) {
+			json_decref(conf);
+			return ctx_usage(c, "%s=%.32s: give %s, or 'none'",
+			    limits[k].key, v, limits[k].size ?
+			    "a size such as 16GiB" : "a number");
+		}
+		json_object_set_new(conf, limits[k].lxd, json_string(v));
+	}
+	if ((r = ct_ensure_project(c, u.id, u.name)) != 0) {
+		json_decref(conf);
+		return r;
+	}
+	ct_project_of(c, u.id, u.name, project);
+	r = lxd_project_set_config(l, project, conf);
+	json_decref(conf);
+	if (r != 0 && strstr(lxd_error(l), "either directly or via a "
+	    "profile") != NULL)
+		return ctx_error(c, "LXD refused the quota: %s\n(a container "
+		    "made before the quota has no such limit of its own: set "
+		    "quotas before %s makes containers, or recreate them)",
+		    lxd_error(l), u.name);
+	if (r != 0)
+		return ctx_error(c, "LXD refused the quota: %s", lxd_error(l));
+	ctx_printf(c, "Quota of %s set.\n", u.name);
+	return PROTO_OK;
+}
+
+const struct cmd_entry cmd_admin_quota_set_entry = {
+	.name = "admin quota set",
+	.args = "USER KEY=VALUE...",
+	.summary = "set a lab user's quota (containers, cpu, memory, disk)",
+	.help = "For example: admin quota set alice containers=3 cpu=8\n"
+	    "memory=32GiB disk=200GiB. 'none' removes a limit. LXD enforces\n"
+	    "them; each container must then have its own CPU, memory and\n"
+	    "disk limits (labcd uses --cpu/--memory/--disk, the configured\n"
+	    "defaults, or 1 CPU, 1GiB and 10GiB).",
+	.flags = CMD_ADMIN,
+	.min_args = 2, .max_args = 5,
+	.exec = cmd_admin_quota_set_exec,
+};

@@ -1,0 +1,43 @@
+/* cmd-create.c - create: a new container, stopped, with its SSH port. */
+#include "ct.h"
+#include "proto.h"
+
+static int
+cmd_create_exec(struct ctx *c)
+{
+	const char *name = c->args.argv[0], *why = ct_name_invalid(name);
+	struct ct_opts o;
+	struct ct ct;
+	char cmd[160];
+	int r;
+
+	ctx_target(c, "%.64s", name);
+	if (why != NULL)
+		return ctx_usage(c, "'%.64s' cannot be a container name: %s",
+		    name, why);
+	if ((r = ct_opts_from_args(c, &o)) != 0)
+		return r;
+	if ((r = ct_create(c, name, &o, &ct)) != 0)
+		return r;
+	ct_ssh_command(c, ct.port, cmd, sizeof(cmd));
+	ctx_printf(c, "Created %s (SSH port %d). Start it with 'start %s', "
+	    "then:\n  %s\n", name, ct.port, name, cmd);
+	return PROTO_OK;
+}
+
+const struct cmd_entry cmd_create_entry = {
+	.name = "create",
+	.args = "NAME [--image IMAGE] [--cpu N] [--memory SIZE] [--disk SIZE]",
+	.summary = "create a container (stopped)",
+	.help = "NAME: 1 to 63 lowercase letters, digits or '-', starting with\n"
+	    "a letter. The image is the admin's default unless --image names\n"
+	    "an alias or fingerprint (see 'images'). The container gets an\n"
+	    "SSH port of its own, kept for good.",
+	.flags = CMD_USER,
+	.min_args = 1, .max_args = 1,
+	.opts = {
+		{ "image", 0, 1, "IMAGE" }, { "cpu", 0, 1, "N" },
+		{ "memory", 0, 1, "SIZE" }, { "disk", 0, 1, "SIZE" },
+	},
+	.exec = cmd_create_exec,
+};

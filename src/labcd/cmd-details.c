@@ -1,0 +1,145 @@
+/* cmd-details.c - details: everything about your containers, and how to connect. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ct.h"
+#include "lxd.h"
+#include "proto.h"
+#include "users.h"
+#include "xmalloc.h"
+
+static void
+human(long long bytes, char *out, size_t outsz)
+{
+	const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(out, outsz, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+}
+
+/* One container's block of text and its data object. */
+static json_t *
+describe(struct ctx *c, const struct ct *ct, json_t *inst)
+{
+	json_t *state = json_object_get(inst, "state");
+	json_t *conf = json_object_get(inst, "expanded_config");
+	json_t *root = json_object_get(json_object_get(inst,
+	    "expanded_devices"), "root");
+	const char *status = inst ? json_string_value(json_object_get(inst,
+	    "status")) : "missing (deleted outside labcontainers)";
+	const char *ip = lxd_state_ipv4(state, NULL);
+	const char *cpu = json_string_value(json_object_get(conf, "limits.cpu"));
+	const char *mem = json_string_value(json_object_get(conf,
+	    "limits.memory"));
+	const char *disk = json_string_value(json_object_get(root, "size"));
+	const char *desc = json_string_value(json_object_get(conf,
+	    "image.description"));
+	const char *fp = json_string_value(json_object_get(conf,
+	    "volatile.base_image"));
+	long long mem_used = json_integer_value(json_object_get(json_object_get(
+	    state, "memory"), "usage"));
+	long long disk_used = json_integer_value(json_object_get(
+	    json_object_get(json_object_get(state, "disk"), "root"), "usage"));
+	long long cpu_ns = json_integer_value(json_object_get(json_object_get(
+	    state, "cpu"), "usage"));
+	char cmd[160], created[32], mu[32], du[32];
+
+	ct_ssh_command(c, ct->port, cmd, sizeof(cmd));
+	users_time(ct->created, created);
+	human(mem_used, mu, sizeof(mu));
+	human(disk_used, du, sizeof(du));
+	ctx_printf(c, "%s\n", ct->name);
+	ctx_printf(c, "  state:    %s\n", status ? status : "?");
+	ctx_printf(c, "  ipv4:     %s\n", ip ? ip : "-");
+	ctx_printf(c, "  ssh port: %d\n", ct->port);
+	ctx_printf(c, "  connect:  %s\n", cmd);
+	ctx_printf(c, "  image:    %s%s%s%s%s%.12s\n", ct->image,
+	    desc ? " (" : "", desc ? desc : "", desc ? ")" : "",
+	    fp ? ", " : "", fp ? fp : "");
+	ctx_printf(c, "  cpu:      %s, used %.1f s\n", cpu ? cpu : "no limit",
+	    (double)cpu_ns / 1e9);
+	ctx_printf(c, "  memory:   %s, used %s\n", mem ? mem : "no limit", mu);
+	ctx_printf(c, "  disk:     %s, used %s\n", disk ? disk : "no limit", du);
+	ctx_printf(c, "  created:  %s UTC\n", created);
+	return json_pack("{s:s, s:s, s:s?, s:i, s:s, s:s, s:s?, s:s?, s:s?, "
+	    "s:s?, s:I, s:I, s:I, s:s}", "name", ct->name, "state",
+	    status ? status : "?", "ipv4", ip, "port", ct->port, "ssh", cmd,
+	    "image", ct->image, "fingerprint", fp, "cpu", cpu, "memory", mem,
+	    "disk", disk, "memory_used", (json_int_t)mem_used, "disk_used",
+	    (json_int_t)disk_used, "cpu_ns", (json_int_t)cpu_ns, "created",
+	    created);
+}
+
+static int
+cmd_details_exec(struct ctx *c)
+{
+	struct lxd *l = ctx_lxd(c);
+	json_t *list = NULL, *out = json_array(), *v;
+	char project[64];
+	sqlite3_stmt *st;
+	size_t i;
+	int k, r, n = 0, status = PROTO_OK;
+
+	for (k = 0; k < c->args.argc; k++) {
+		struct ct ct;
+
+		if (ct_find(c, c->args.argv[k], &ct) != 0)
+			status = PROTO_FAILED;
+	}
+	if (status != PROTO_OK) {
+		json_decref(out);
+		return status;
+	}
+	ct_project_of(c, c->id.user_id, c->id.user, project);
+	r = lxd_instance_list(l, project, 1, &list);
+	if (r != 0 && r != -ENOENT) {
+		json_decref(out);
+		return ctx_error(c, "%s", lxd_error(l));
+	}
+	st = db_prepare(c->db, "SELECT name FROM containers WHERE user_id = ? "
+	    "ORDER BY name");
+	sqlite3_bind_int64(st, 1, c->id.user_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		json_t *inst = NULL;
+		struct ct ct;
+		int want = c->args.argc == 0;
+
+		for (k = 0; k < c->args.argc; k++)
+			want |= strcmp(c->args.argv[k], name) == 0;
+		if (!want || ct_get(c, name, &ct) != 0)
+			continue;
+		json_array_foreach(list, i, v) {
+			if (strcmp(json_string_value(json_object_get(v, "name")) ?:
+			    "", name) == 0)
+				inst = v;
+		}
+		if (n++ > 0)
+			ctx_printf(c, "\n");
+		json_array_append_new(out, describe(c, &ct, inst));
+	}
+	sqlite3_finalize(st);
+	json_decref(list);
+	if (n == 0)
+		ctx_printf(c, "You have no containers: 'launch NAME' makes "
+		    "one.\n");
+	c->data = json_pack("{s:o}", "containers", out);
+	return PROTO_OK;
+}
+
+const struct cmd_entry cmd_details_entry = {
+	.name = "details",
+	.args = "[NAME...]",
+	.summary = "show a container's state, address, port, limits and use",
+	.help = "Without NAME, all your containers.",
+	.flags = CMD_USER | CMD_READONLY,
+	.min_args = 0, .max_args = 64,
+	.exec = cmd_details_exec,
+};

@@ -1,0 +1,55 @@
+/* cmd-key-del.c - key del: unregister one of your SSH keys. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ct.h"
+#include "proto.h"
+
+static int
+cmd_key_del_exec(struct ctx *c)
+{
+	const char *what = c->args.argv[0];
+	char fp[72];
+	sqlite3_stmt *st;
+	int n = 0;
+
+	ctx_target(c, "%.64s", what);
+	/* A fingerprint (with or without "SHA256:"), or a comment. */
+	snprintf(fp, sizeof(fp), "%s%.64s", strncmp(what, "SHA256:", 7) ?
+	    "SHA256:" : "", what);
+	st = db_prepare(c->db, "SELECT count(*) FROM keys WHERE user_id = ?1 "
+	    "AND (fingerprint = ?2 OR comment = ?3)");
+	sqlite3_bind_int64(st, 1, c->id.user_id);
+	sqlite3_bind_text(st, 2, fp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, what, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (n == 0)
+		return ctx_error(c, "you have no key with fingerprint or "
+		    "comment '%.64s' (see 'key list')", what);
+	if (n > 1)
+		return ctx_error(c, "%d of your keys have the comment '%.64s': "
+		    "give the fingerprint (see 'key list')", n, what);
+	st = db_prepare(c->db, "DELETE FROM keys WHERE user_id = ?1 AND "
+	    "(fingerprint = ?2 OR comment = ?3)");
+	sqlite3_bind_int64(st, 1, c->id.user_id);
+	sqlite3_bind_text(st, 2, fp, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, what, -1, SQLITE_STATIC);
+	if (db_done(c->db, st) != 0)
+		return ctx_error(c, "key del: %s", c->db->err);
+	ctx_printf(c, "Key removed.\n");
+	if (ct_sync_keys(c, c->id.user_id, c->id.user) != 0)
+		ctx_printf(c, "Some containers could not be updated now; they "
+		    "are when they next start.\n");
+	return PROTO_OK;
+}
+
+const struct cmd_entry cmd_key_del_entry = {
+	.name = "key del",
+	.args = "FINGERPRINT|COMMENT",
+	.summary = "remove one of your SSH keys (from every container too)",
+	.flags = CMD_USER,
+	.min_args = 1, .max_args = 1,
+	.exec = cmd_key_del_exec,
+};

@@ -1,0 +1,56 @@
+/* cmd-launch.c - launch: create if missing, then start. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ct.h"
+#include "proto.h"
+
+static int
+cmd_launch_exec(struct ctx *c)
+{
+	const char *name = c->args.argv[0], *why = ct_name_invalid(name);
+	struct ct_opts o;
+	struct ct ct;
+	char *status = NULL;
+	int r;
+
+	ctx_target(c, "%.64s", name);
+	if (why != NULL)
+		return ctx_usage(c, "'%.64s' cannot be a container name: %s",
+		    name, why);
+	if ((r = ct_opts_from_args(c, &o)) != 0)
+		return r;
+	if (ct_get(c, name, &ct) != 0) {
+		if ((r = ct_create(c, name, &o, &ct)) != 0)
+			return r;
+	} else {
+		if ((r = ct_status(c, &ct, &status)) != 0)
+			return r;
+		if (status != NULL && strcmp(status, "Running") == 0) {
+			char cmd[160];
+
+			free(status);
+			ct_ssh_command(c, ct.port, cmd, sizeof(cmd));
+			ctx_printf(c, "%s is running already. Connect with:\n"
+			    "  %s\n", name, cmd);
+			return PROTO_OK;
+		}
+		free(status);
+	}
+	return ct_start(c, &ct, 1);
+}
+
+const struct cmd_entry cmd_launch_entry = {
+	.name = "launch",
+	.args = "NAME [--image IMAGE] [--cpu N] [--memory SIZE] [--disk SIZE]",
+	.summary = "create a container if it is missing, and start it",
+	.help = "Shows progress, and ends with the ssh command to connect.\n"
+	    "A running container is left alone. See 'help create'.",
+	.flags = CMD_USER,
+	.min_args = 1, .max_args = 1,
+	.opts = {
+		{ "image", 0, 1, "IMAGE" }, { "cpu", 0, 1, "N" },
+		{ "memory", 0, 1, "SIZE" }, { "disk", 0, 1, "SIZE" },
+	},
+	.exec = cmd_launch_exec,
+};

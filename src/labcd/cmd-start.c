@@ -1,0 +1,28 @@
+/* cmd-start.c - start: start containers. */
+#include "ct.h"
+#include "proto.h"
+
+static int
+cmd_start_exec(struct ctx *c)
+{
+	int i, status = PROTO_OK;
+
+	ctx_target(c, "%.100s", c->args.argv[0]);
+	for (i = 0; i < c->args.argc; i++) {
+		struct ct ct;
+
+		if (ct_find(c, c->args.argv[i], &ct) != 0 ||
+		    ct_start(c, &ct, 1) != 0)
+			status = PROTO_FAILED;
+	}
+	return status;
+}
+
+const struct cmd_entry cmd_start_entry = {
+	.name = "start",
+	.args = "NAME...",
+	.summary = "start containers",
+	.flags = CMD_USER,
+	.min_args = 1, .max_args = 64,
+	.exec = cmd_start_exec,
+};

@@ -1,0 +1,759 @@
+/*
+ * ct.c - lab users' containers: names, projects, stable ports, create,
+ * start with the container user and the owner's keys, stop, delete.
+ * The database holds what labcd promised (name, port); LXD holds what
+ * exists. A row is written before LXD is asked and removed if LXD fails,
+ * so a port is never given twice and nothing is left half made.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ct.h"
+#include "log.h"
+#include "lxd.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+#define STOP_TIMEOUT	30	/* seconds for a clean shutdown */
+#define SSH_WAIT	30	/* seconds for sshd to answer after start */
+
+const char *
+ct_name_invalid(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n < 1 || n > 63 || name[0] < 'a' || name[0] > 'z' ||
+	    name[n - 1] == '-')
+		goto bad;
+	for (i = 0; i < n; i++) {
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == '-'))
+			goto bad;
+	}
+	return NULL;
+bad:
+	return "a container name is 1 to 63 lowercase letters, digits or "
+	    "'-', starting with a letter and not ending with '-'";
+}
+
+void
+ct_project_of(struct ctx *c, long long user_id, const char *user,
+    char project[64])
+{
+	sqlite3_stmt *st = db_prepare(c->db,
+	    "SELECT project FROM users WHERE id = ?");
+
+	project[0] = '\0';
+	sqlite3_bind_int64(st, 1, user_id);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0) != NULL)
+		snprintf(project, 64, "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (project[0] == '\0')
+		snprintf(project, 64, "%s%s", c->srv->cfg.project_prefix, user);
+}
+
+int
+ct_ensure_project(struct ctx *c, long long user_id, const char *user)
+{
+	struct lxd *l = ctx_lxd(c);
+	const struct config *cfg = &c->srv->cfg;
+	char project[64];
+	sqlite3_stmt *st;
+	json_t *conf;
+	int r;
+
+	ct_project_of(c, user_id, user, project);
+	if ((r = lxd_project_get(l, project, NULL)) == 0)
+		goto record;
+	if (r != -ENOENT)
+		return ctx_error(c, "%s", lxd_error(l));
+	/* Images and profiles come from the default project. */
+	conf = json_pack("{s:s, s:s, s:s}", "features.images", "false",
+	    "features.profiles", "false", "user.labc.owner", user);
+	if (*cfg->quota_containers != '\0')
+		json_object_set_new(conf, "limits.containers",
+		    json_string(cfg->quota_containers));
+	if (*cfg->quota_cpu != '\0')
+		json_object_set_new(conf, "limits.cpu",
+		    json_string(cfg->quota_cpu));
+	if (*cfg->quota_memory != '\0')
+		json_object_set_new(conf, "limits.memory",
+		    json_string(cfg->quota_memory));
+	if (*cfg->quota_disk != '\0')
+		json_object_set_new(conf, "limits.disk",
+		    json_string(cfg->quota_disk));
+	r = lxd_project_create(l, project, conf, "labcontainers: lab user");
+	json_decref(conf);
+	if (r != 0 && r != -EEXIST)
+		return ctx_error(c, "cannot make the LXD project %s: %s",
+		    project, lxd_error(l));
+	log_info("LXD project %s made for %s", project, user);
+record:
+	st = db_prepare(c->db, "UPDATE users SET project = ? WHERE id = ? "
+	    "AND project IS NULL");
+	sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, user_id);
+	(void)db_done(c->db, st);
+	return PROTO_OK;
+}
+
+static void
+row_to_ct(sqlite3_stmt *st, struct ct *ct)
+{
+	memset(ct, 0, sizeof(*ct));
+	ct->id = sqlite3_column_int64(st, 0);
+	ct->user_id = sqlite3_column_int64(st, 1);
+	snprintf(ct->name, sizeof(ct->name), "%s",
+	    (const char *)sqlite3_column_text(st, 2));
+	ct->port = sqlite3_column_int(st, 3);
+	snprintf(ct->image, sizeof(ct->image), "%s",
+	    (const char *)sqlite3_column_text(st, 4));
+	snprintf(ct->state, sizeof(ct->state), "%s",
+	    (const char *)sqlite3_column_text(st, 5));
+	ct->provisioned = sqlite3_column_int(st, 6);
+	ct->keys_synced = sqlite3_column_int(st, 7);
+	ct->created = sqlite3_column_int64(st, 8);
+}
+
+#define CT_COLUMNS "id, user_id, name, port, image, state, provisioned, " \
+	"keys_synced, created"
+
+int
+ct_get(struct ctx *c, const char *name, struct ct *ct)
+{
+	sqlite3_stmt *st = db_prepare(c->db, "SELECT " CT_COLUMNS
+	    " FROM containers WHERE user_id = ? AND name = ?");
+	int r = -1;
+
+	sqlite3_bind_int64(st, 1, c->id.user_id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		row_to_ct(st, ct);
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+ct_find(struct ctx *c, const char *name, struct ct *ct)
+{
+	const char *why = ct_name_invalid(name);
+
+	if (why != NULL)
+		return ctx_error(c, "'%.64s' is not a container name: %s",
+		    name, why);
+	if (ct_get(c, name, ct) != 0)
+		return ctx_error(c, "you have no container '%s' (see 'list')",
+		    name);
+	return PROTO_OK;
+}
+
+void
+ct_ssh_command(struct ctx *c, int port, char *out, size_t outsz)
+{
+	const char *host = c->srv->cfg.ssh_listen;
+	char hn[256] = "localhost";
+
+	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) {
+		if (gethostname(hn, sizeof(hn) - 1) != 0)
+			snprintf(hn, sizeof(hn), "localhost");
+		host = hn;
+	}
+	snprintf(out, outsz, "ssh -p %d %s@%s", port,
+	    c->srv->cfg.container_user, host);
+}
+
+/* Can a program bind this port on the listen address? */
+static int
+port_free(const char *listen_addr, int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd, ok;
+
+	sin.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, listen_addr, &sin.sin_addr) != 1)
+		sin.sin_addr.s_addr = htonl(INADDR_ANY);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 1;
+	ok = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	close(fd);
+	return ok;
+}
+
+/*
+ * Reserve a port and the name in one transaction: the row says
+ * 'creating' until LXD has made the container.
+ */
+static int
+reserve(struct ctx *c, const char *name, const char *image, struct ct *ct)
+{
+	const struct config *cfg = &c->srv->cfg;
+	int lo = cfg->ssh_port_min, hi = cfg->ssh_port_max, port = 0, p;
+	unsigned char *used = xcalloc((size_t)(hi - lo + 1), 1);
+	sqlite3_stmt *st;
+
+	if (db_begin(c->db) != 0) {
+		free(used);
+		return ctx_error(c, "database busy: %s", c->db->err);
+	}
+	st = db_prepare(c->db, "SELECT 1 FROM containers WHERE user_id = ? "
+	    "AND name = ?");
+	sqlite3_bind_int64(st, 1, c->id.user_id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		sqlite3_finalize(st);
+		db_rollback(c->db);
+		free(used);
+		return ctx_error(c, "you have a container named %s already",
+		    name);
+	}
+	sqlite3_finalize(st);
+	st = db_prepare(c->db, "SELECT port FROM containers");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		p = sqlite3_column_int(st, 0);
+		if (p >= lo && p <= hi)
+			used[p - lo] = 1;
+	}
+	sqlite3_finalize(st);
+	for (p = lo; p <= hi && port == 0; p++) {
+		if (!used[p - lo] && port_free(cfg->ssh_listen, p))
+			port = p;
+	}
+	free(used);
+	if (port == 0) {
+		db_rollback(c->db);
+		return ctx_error(c, "no free SSH port left in %d-%d: the admin "
+		    "should widen ssh_ports", lo, hi);
+	}
+	st = db_prepare(c->db, "INSERT INTO containers (user_id, name, port, "
+	    "image, state, created) VALUES (?, ?, ?, ?, 'creating', ?)");
+	sqlite3_bind_int64(st, 1, c->id.user_id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, port);
+	sqlite3_bind_text(st, 4, image, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (long long)time(NULL));
+	if (db_done(c->db, st) != 0 || db_commit(c->db) != 0) {
+		db_rollback(c->db);
+		return ctx_error(c, "cannot record the container: %s",
+		    c->db->err);
+	}
+	return ct_get(c, name, ct) == 0 ? PROTO_OK :
+	    ctx_error(c, "the container's record vanished");
+}
+
+static void
+forget(struct ctx *c, const struct ct *ct)
+{
+	sqlite3_stmt *st = db_prepare(c->db,
+	    "DELETE FROM containers WHERE id = ?");
+
+	sqlite3_bind_int64(st, 1, ct->id);
+	if (db_done(c->db, st) != 0)
+		log_error("cannot remove container %s of %s from the database: "
+		    "%s", ct->name, c->id.user, c->db->err);
+}
+
+static void
+set_field(struct ctx *c, const struct ct *ct, const char *sql)
+{
+	sqlite3_stmt *st = db_prepare(c->db, sql);
+
+	sqlite3_bind_int64(st, 1, ct->id);
+	(void)db_done(c->db, st);
+}
+
+/* The pool of the root disk: storage_pool, else the profiles' root. */
+static char *
+root_pool(struct ctx *c)
+{
+	const struct config *cfg = &c->srv->cfg;
+	char *profiles = xstrdup(cfg->profiles), *save = NULL, *p, *pool = NULL;
+
+	if (*cfg->storage_pool != '\0') {
+		free(profiles);
+		return xstrdup(cfg->storage_pool);
+	}
+	for (p = strtok_r(profiles, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save)) {
+		json_t *prof = NULL;
+		const char *v;
+
+		if (lxd_profile_get(ctx_lxd(c), p, &prof) == 0 &&
+		    (v = json_string_value(json_object_get(json_object_get(
+		    json_object_get(prof, "devices"), "root"), "pool"))) !=
+		    NULL) {
+			free(pool);
+			pool = xstrdup(v);
+		}
+		json_decref(prof);
+	}
+	free(profiles);
+	return pool;
+}
+
+/* Project limits that each instance must then set itself. */
+static json_t *
+project_limits(struct ctx *c, const char *project)
+{
+	json_t *p = NULL, *conf;
+
+	if (lxd_project_get(ctx_lxd(c), project, &p) != 0)
+		return json_object();
+	conf = json_incref(json_object_get(p, "config"));
+	json_decref(p);
+	return conf != NULL ? conf : json_object();
+}
+
+/* A count of the user's containers against limits.containers. */
+static int
+check_count(struct ctx *c, json_t *limits)
+{
+	const char *max = json_string_value(json_object_get(limits,
+	    "limits.containers"));
+	sqlite3_stmt *st;
+	int n = 0;
+
+	if (max == NULL || *max == '\0')
+		return PROTO_OK;
+	st = db_prepare(c->db, "SELECT count(*) FROM containers WHERE "
+	    "user_id = ?");
+	sqlite3_bind_int64(st, 1, c->id.user_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (n >= atoi(max))
+		return ctx_error(c, "quota: you may have %s container%s and "
+		    "have %d; delete one, or ask your admin for more", max,
+		    strcmp(max, "1") == 0 ? "" : "s", n);
+	return PROTO_OK;
+}
+
+/* Say a failure of LXD's in the user's terms. */
+static int
+lxd_refused(struct ctx *c, const char *what, const char *name)
+{
+	const char *e = ctx_lxd_error(c);
+
+	if (strstr(e, "DNS name") != NULL)
+		return ctx_error(c, "%s %s failed: another container named %s "
+		    "is running on the same LXD network, which puts names in "
+		    "DNS; the admin should run 'lxc network set NETWORK "
+		    "dns.mode none' (%s)", what, name, name, e);
+	if (strstr(e, "Reached maximum number of instances") != NULL)
+		return ctx_error(c, "quota: you may not have more containers "
+		    "(%s)", e);
+	if (strstr(e, "limits.") != NULL || strstr(e, "exceed") != NULL)
+		return ctx_error(c, "quota: %s %s would pass your limits: %s",
+		    what, name, e);
+	return ctx_error(c, "%s %s failed: %s", what, name, e);
+}
+
+int
+ct_create(struct ctx *c, const char *name, const struct ct_opts *o,
+    struct ct *ct)
+{
+	const struct config *cfg = &c->srv->cfg;
+	const char *image = o->image != NULL ? o->image : cfg->default_image;
+	const char *cpu = o->cpu != NULL ? o->cpu : cfg->default_cpu;
+	const char *mem = o->memory != NULL ? o->memory : cfg->default_memory;
+	const char *disk = o->disk != NULL ? o->disk : cfg->default_disk;
+	struct lxd *l = ctx_lxd(c);
+	struct lxd_create lc = { .name = name };
+	char project[64], listen[96], **profiles = NULL, *fp = NULL, *pool;
+	char *plist, *save = NULL, *p;
+	json_t *limits, *conf, *devs;
+	size_t np = 0;
+	int r;
+
+	if ((r = ct_ensure_project(c, c->id.user_id, c->id.user)) != 0)
+		return r;
+	ct_project_of(c, c->id.user_id, c->id.user, project);
+	if (lxd_image_resolve(l, project, image, &fp) != 0)
+		return ctx_error(c, "%s", lxd_error(l));
+	limits = project_limits(c, project);
+	if ((r = check_count(c, limits)) != 0) {
+		json_decref(limits);
+		free(fp);
+		return r;
+	}
+	/* LXD wants each instance to set what its project limits. */
+	if ((cpu == NULL || *cpu == '\0') &&
+	    json_object_get(limits, "limits.cpu") != NULL)
+		cpu = "1";
+	if ((mem == NULL || *mem == '\0') &&
+	    json_object_get(limits, "limits.memory") != NULL)
+		mem = "1GiB";
+	if ((disk == NULL || *disk == '\0') &&
+	    json_object_get(limits, "limits.disk") != NULL)
+		disk = "10GiB";
+	json_decref(limits);
+
+	if ((r = reserve(c, name, image, ct)) != 0) {
+		free(fp);
+		return r;
+	}
+	conf = json_pack("{s:s}", "user.labc.owner", c->id.user);
+	if (cpu != NULL && *cpu != '\0')
+		json_object_set_new(conf, "limits.cpu", json_string(cpu));
+	if (mem != NULL && *mem != '\0')
+		json_object_set_new(conf, "limits.memory", json_string(mem));
+	snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen,
+	    ct->port);
+	devs = json_pack("{s:{s:s, s:s, s:s}}", "ssh", "type", "proxy",
+	    "listen", listen, "connect", "tcp:127.0.0.1:22");
+	if ((disk != NULL && *disk != '\0') || *cfg->storage_pool != '\0') {
+		if ((pool = root_pool(c)) == NULL) {
+			r = ctx_error(c, "no storage pool for the root disk: "
+			    "set storage_pool, or a root disk in the profiles");
+			goto fail;
+		}
+		json_object_set_new(devs, "root", json_pack("{s:s, s:s, s:s}",
+		    "type", "disk", "path", "/", "pool", pool));
+		if (disk != NULL && *disk != '\0')
+			json_object_set_new(json_object_get(devs, "root"),
+			    "size", json_string(disk));
+		free(pool);
+	}
+	plist = xstrdup(cfg->profiles);
+	profiles = xcalloc(strlen(plist) / 2 + 2, sizeof(char *));
+	for (p = strtok_r(plist, ", ", &save); p != NULL;
+	    p = strtok_r(NULL, ", ", &save))
+		profiles[np++] = p;
+	lc.image_fingerprint = fp;
+	lc.profiles = (const char *const *)profiles;
+	lc.config = conf;
+	lc.devices = devs;
+	ctx_progress(c, "Creating %s", name);
+	r = lxd_instance_create(l, project, &lc);
+	free(profiles);
+	free(plist);
+	if (r != 0) {
+		r = lxd_refused(c, "creating", name);
+		goto fail;
+	}
+	set_field(c, ct, "UPDATE containers SET state = 'ready' WHERE id = ?");
+	snprintf(ct->state, sizeof(ct->state), "ready");
+	json_decref(conf);
+	json_decref(devs);
+	free(fp);
+	/* Keys now, while stopped; a failure is mended at start. */
+	(void)ct_sync_keys(c, c->id.user_id, c->id.user);
+	return PROTO_OK;
+fail:
+	forget(c, ct);
+	json_decref(conf);
+	json_decref(devs);
+	free(fp);
+	return r;
+}
+
+/* The user's registered keys as an authorized_keys file. */
+static char *
+authorized_keys(struct ctx *c, long long user_id)
+{
+	sqlite3_stmt *st = db_prepare(c->db, "SELECT type, blob, comment FROM "
+	    "keys WHERE user_id = ? ORDER BY id");
+	struct buf b = BUF_INIT(0);
+
+	sqlite3_bind_int64(st, 1, user_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *cm = (const char *)sqlite3_column_text(st, 2);
+
+		buf_printf(&b, "%s %s%s%s\n", sqlite3_column_text(st, 0),
+		    sqlite3_column_text(st, 1), *cm ? " " : "", cm);
+	}
+	sqlite3_finalize(st);
+	return buf_steal(&b);
+}
+
+static void
+home_of(struct ctx *c, char *out, size_t outsz)
+{
+	const char *u = c->srv->cfg.container_user;
+
+	snprintf(out, outsz, strcmp(u, "root") == 0 ? "/root" : "/home/%s", u);
+}
+
+/* Write authorized_keys into one container; 0 or -1 (logged). */
+static int
+push_keys(struct ctx *c, const char *project, const char *name,
+    const char *keys, int uid, int gid)
+{
+	char home[128], path[160];
+
+	home_of(c, home, sizeof(home));
+	snprintf(path, sizeof(path), "%s/.ssh/authorized_keys", home);
+	if (lxd_file_push(ctx_lxd(c), project, name, path, keys, strlen(keys),
+	    uid, gid, 0600, LXD_FILE_MKDIRS) != 0) {
+		log_warn("keys of %s not written into %s/%s: %s", c->id.user,
+		    project, name, ctx_lxd_error(c));
+		return -1;
+	}
+	return 0;
+}
+
+int
+ct_sync_keys(struct ctx *c, long long user_id, const char *user)
+{
+	sqlite3_stmt *st = db_prepare(c->db, "SELECT id, name FROM containers "
+	    "WHERE user_id = ? AND state = 'ready'");
+	char project[64], *keys = authorized_keys(c, user_id);
+	int failed = 0;
+
+	ct_project_of(c, user_id, user, project);
+	sqlite3_bind_int64(st, 1, user_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		sqlite3_stmt *up;
+		int ok;
+
+		/* uid 1000 is the container user: ct_start makes it so. */
+		ok = push_keys(c, project, name, keys, 1000, 1000) == 0;
+		failed += !ok;
+		up = db_prepare(c->db, "UPDATE containers SET keys_synced = ? "
+		    "WHERE id = ?");
+		sqlite3_bind_int(up, 1, ok);
+		sqlite3_bind_int64(up, 2, sqlite3_column_int64(st, 0));
+		(void)db_done(c->db, up);
+	}
+	sqlite3_finalize(st);
+	free(keys);
+	return failed ? -1 : 0;
+}
+
+int
+ct_status(struct ctx *c, const struct ct *ct, char **status)
+{
+	char project[64];
+	json_t *st = NULL;
+	int r;
+
+	*status = NULL;
+	ct_project_of(c, ct->user_id, c->id.user, project);
+	r = lxd_instance_state(ctx_lxd(c), project, ct->name, &st);
+	if (r == 0 && lxd_state_status(st) != NULL)
+		*status = xstrdup(lxd_state_status(st));
+	json_decref(st);
+	if (r != 0 && r != -ENOENT)
+		return ctx_error(c, "%s", ctx_lxd_error(c));
+	return PROTO_OK;
+}
+
+/*
+ * Make the container user with sudo (uid 1000 where free) and own its
+ * home; prints "UID GID". Runs once per container, as root inside.
+ */
+static const char provision_sh[] =
+    "u=\"$1\"; set -e\n"
+    "if ! id -u \"$u\" >/dev/null 2>&1; then\n"
+    "  useradd -m -s /bin/bash -u 1000 \"$u\" 2>/dev/null ||"
+    " useradd -m -s /bin/bash \"$u\"\n"
+    "fi\n"
+    "# a locked password would keep sshd from taking keys\n"
+    "if passwd -S \"$u\" 2>/dev/null | grep -q \" L \"; then"
+    " usermod -p '*' \"$u\"; fi\n"
+    "if getent group sudo >/dev/null; then usermod -aG sudo \"$u\"; fi\n"
+    "if [ -d /etc/sudoers.d ]; then\n"
+    "  echo \"$u ALL=(ALL) NOPASSWD:ALL\" > /etc/sudoers.d/90-labc\n"
+    "  chmod 0440 /etc/sudoers.d/90-labc\n"
+    "fi\n"
+    "h=$(getent passwd \"$u\" | cut -d: -f6)\n"
+    "mkdir -p \"$h/.ssh\"; chmod 700 \"$h/.ssh\"\n"
+    "chown \"$u:\" \"$h\"; chown -R \"$u:\" \"$h/.ssh\"\n"
+    "echo \"$(id -u \"$u\") $(id -g \"$u\")\"\n";
+
+static int
+provision(struct ctx *c, const char *project, struct ct *ct)
+{
+	const char *argv[] = { "sh", "-c", provision_sh, "labc-provision",
+	    c->srv->cfg.container_user, NULL };
+	char *out = NULL, *err = NULL, *keys;
+	int status = -1, uid = -1, gid = -1, r;
+
+	r = lxd_exec(ctx_lxd(c), project, ct->name, argv, &status, &out, &err);
+	if (r != 0 || status != 0 || sscanf(out, "%d %d", &uid, &gid) != 2) {
+		r = ctx_error(c, "making the user %s in %s failed: %s",
+		    c->srv->cfg.container_user, ct->name, r != 0 ?
+		    ctx_lxd_error(c) : err);
+		free(out);
+		free(err);
+		return r;
+	}
+	free(out);
+	free(err);
+	keys = authorized_keys(c, ct->user_id);
+	r = push_keys(c, project, ct->name, keys, uid, gid);
+	free(keys);
+	set_field(c, ct, r == 0 ? "UPDATE containers SET provisioned = 1, "
+	    "keys_synced = 1 WHERE id = ?" :
+	    "UPDATE containers SET provisioned = 1 WHERE id = ?");
+	ct->provisioned = 1;
+	ct->keys_synced = r == 0;
+	return PROTO_OK;
+}
+
+/* Wait until sshd answers on the container's port: "SSH-" comes first. */
+static int
+ssh_answers(const char *listen_addr, int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	double until = (double)time(NULL) + SSH_WAIT;
+
+	sin.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, listen_addr, &sin.sin_addr) != 1 ||
+	    sin.sin_addr.s_addr == htonl(INADDR_ANY))
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	while ((double)time(NULL) < until) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		char banner[4];
+
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sin,
+		    sizeof(sin)) == 0 && poll(&pfd, 1, 2000) == 1 &&
+		    read(fd, banner, 4) == 4 && memcmp(banner, "SSH-", 4) == 0) {
+			close(fd);
+			return 1;
+		}
+		if (fd >= 0)
+			close(fd);
+		usleep(250 * 1000);
+	}
+	return 0;
+}
+
+int
+ct_start(struct ctx *c, struct ct *ct, int say_ready)
+{
+	struct lxd *l = ctx_lxd(c);
+	char project[64], cmd[160];
+	int r;
+
+	ct_project_of(c, ct->user_id, c->id.user, project);
+	ctx_progress(c, "Starting %s", ct->name);
+	r = lxd_instance_set_state(l, project, ct->name, "start", -1, 0);
+	if (r != 0 && strstr(lxd_error(l), "already running") == NULL)
+		return lxd_refused(c, "starting", ct->name);
+	if (!ct->provisioned) {
+		ctx_progress(c, "Making the user %s",
+		    c->srv->cfg.container_user);
+		if ((r = provision(c, project, ct)) != 0)
+			return r;
+	} else if (!ct->keys_synced) {
+		char *keys = authorized_keys(c, ct->user_id);
+
+		if (push_keys(c, project, ct->name, keys, 1000, 1000) == 0)
+			set_field(c, ct, "UPDATE containers SET keys_synced = 1 "
+			    "WHERE id = ?");
+		free(keys);
+	}
+	if (!say_ready)
+		return PROTO_OK;
+	ctx_progress(c, "Waiting for ssh on port %d", ct->port);
+	ct_ssh_command(c, ct->port, cmd, sizeof(cmd));
+	if (ssh_answers(c->srv->cfg.ssh_listen, ct->port))
+		ctx_printf(c, "%s is running. Connect with:\n  %s\n", ct->name,
+		    cmd);
+	else
+		ctx_printf(c, "%s is running, but its sshd did not answer "
+		    "within %d s; try later:\n  %s\n", ct->name, SSH_WAIT, cmd);
+	return PROTO_OK;
+}
+
+int
+ct_stop(struct ctx *c, struct ct *ct, int force)
+{
+	struct lxd *l = ctx_lxd(c);
+	char project[64];
+
+	ct_project_of(c, ct->user_id, c->id.user, project);
+	if (lxd_instance_set_state(l, project, ct->name, "stop",
+	    force ? -1 : STOP_TIMEOUT, force) == 0)
+		return PROTO_OK;
+	if (strstr(lxd_error(l), "already stopped") != NULL)
+		return PROTO_OK;
+	if (!force)
+		return ctx_error(c, "%s did not shut down cleanly within %d s "
+		    "(%s): 'stop -f %s' stops it at once", ct->name,
+		    STOP_TIMEOUT, lxd_error(l), ct->name);
+	return lxd_refused(c, "stopping", ct->name);
+}
+
+int
+ct_delete(struct ctx *c, struct ct *ct, int force)
+{
+	struct lxd *l = ctx_lxd(c);
+	char project[64], *status;
+	int r;
+
+	if ((r = ct_status(c, ct, &status)) != 0)
+		return r;
+	ct_project_of(c, ct->user_id, c->id.user, project);
+	if (status != NULL && strcmp(status, "Stopped") != 0 && !force) {
+		r = ctx_error(c, "%s is %s: stop it first, or 'delete -f %s'",
+		    ct->name, status, ct->name);
+		free(status);
+		return r;
+	}
+	set_field(c, ct, "UPDATE containers SET state = 'deleting' WHERE id = ?");
+	if (status != NULL && strcmp(status, "Stopped") != 0 &&
+	    lxd_instance_set_state(l, project, ct->name, "stop", -1, 1) != 0 &&
+	    strstr(lxd_error(l), "already stopped") == NULL) {
+		free(status);
+		set_field(c, ct, "UPDATE containers SET state = 'ready' "
+		    "WHERE id = ?");
+		return lxd_refused(c, "stopping", ct->name);
+	}
+	r = status != NULL ? lxd_instance_delete(l, project, ct->name) : 0;
+	free(status);
+	if (r != 0 && r != -ENOENT) {
+		set_field(c, ct, "UPDATE containers SET state = 'ready' "
+		    "WHERE id = ?");
+		return lxd_refused(c, "deleting", ct->name);
+	}
+	forget(c, ct);
+	return PROTO_OK;
+}
+
+int
+ct_opts_from_args(struct ctx *c, struct ct_opts *o)
+{
+	const char *v;
+	char *end;
+	long n;
+
+	memset(o, 0, sizeof(*o));
+	o->image = cmd_opt(c, "image");
+	if (o->image != NULL && (*o->image == '\0' || strlen(o->image) > 128))
+		return ctx_usage(c, "--image needs an image alias or "
+		    "fingerprint (see 'images')");
+	if ((v = cmd_opt(c, "cpu")) != NULL) {
+		n = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || n < 1 || n > 1024)
+			return ctx_usage(c, "--cpu needs a number of CPUs from "
+			    "1 to 1024");
+		o->cpu = v;
+	}
+	if ((v = cmd_opt(c, "memory")) != NULL) {
+		if (!config_size_valid(v) || *v == '0')
+			return ctx_usage(c, "--memory needs a size such as "
+			    "512MiB or 8GiB");
+		o->memory = v;
+	}
+	if ((v = cmd_opt(c, "disk")) != NULL) {
+		if (!config_size_valid(v) || *v == '0')
+			return ctx_usage(c, "--disk needs a size such as 10GiB");
+		o->disk = v;
+	}
+	return PROTO_OK;
+}

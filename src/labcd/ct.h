@@ -1,0 +1,58 @@
+/*
+ * ct.h - lab users' containers (ct.c): each lives in its owner's LXD
+ * project with a stable SSH port, and holds the owner's keys.
+ */
+#ifndef LABCD_CT_H
+#define LABCD_CT_H
+
+#include "labcd.h"
+
+struct ct {
+	long long	 id;
+	long long	 user_id;
+	char		 name[64];
+	int		 port;
+	char		 image[160];
+	char		 state[16];	/* creating, ready, deleting */
+	int		 provisioned;	/* container user made */
+	int		 keys_synced;	/* authorized_keys current */
+	long long	 created;
+};
+
+struct ct_opts {
+	const char	*image;		/* alias or fingerprint; NULL: default */
+	const char	*cpu;		/* NULL: default */
+	const char	*memory;
+	const char	*disk;
+};
+
+/* --image, --cpu, --memory, --disk checked; 0 or PROTO_USAGE. */
+int	ct_opts_from_args(struct ctx *c, struct ct_opts *o);
+/* NULL if a valid container name, else the rule. */
+const char *ct_name_invalid(const char *name);
+/* The LXD project of a lab user (caller's buffer of 64). */
+void	ct_project_of(struct ctx *c, long long user_id, const char *user,
+	    char project[64]);
+/* Make the user's LXD project if LXD has none. 0 or PROTO_FAILED. */
+int	ct_ensure_project(struct ctx *c, long long user_id, const char *user);
+/* 0 found, -1 not. Of the caller's lab user. */
+int	ct_get(struct ctx *c, const char *name, struct ct *ct);
+/* Check name and find the caller's container, or say why not. */
+int	ct_find(struct ctx *c, const char *name, struct ct *ct);
+int	ct_create(struct ctx *c, const char *name, const struct ct_opts *o,
+	    struct ct *ct);
+/* Start (if stopped), make the container user, put keys, wait for ssh. */
+int	ct_start(struct ctx *c, struct ct *ct, int say_ready);
+int	ct_stop(struct ctx *c, struct ct *ct, int force);
+int	ct_delete(struct ctx *c, struct ct *ct, int force);
+/* Write the user's keys into every container of theirs. */
+int	ct_sync_keys(struct ctx *c, long long user_id, const char *user);
+/*
+ * LXD's status ("Running", "Stopped", ...) in *status (caller frees), NULL
+ * if LXD has no such instance. 0, or PROTO_FAILED if LXD cannot say.
+ */
+int	ct_status(struct ctx *c, const struct ct *ct, char **status);
+/* How to connect: "ssh -p PORT USER@HOST". */
+void	ct_ssh_command(struct ctx *c, int port, char *out, size_t outsz);
+
+#endif

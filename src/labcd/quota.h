@@ -1,0 +1,12 @@
+/* quota.h - quotas as LXD project limits (quota.c). */
+#ifndef LABCD_QUOTA_H
+#define LABCD_QUOTA_H
+
+#include "labcd.h"
+
+/* Add one user's row (limit/usage per resource) to a quota table. */
+int	quota_row(struct ctx *c, struct table *t, long long user_id,
+	    const char *user);
+extern const char *const quota_cols[];
+
+#endif
