@@ -36,7 +36,7 @@ COMMON	:= src/common/xmalloc.c src/common/buf.c src/common/log.c \
 LXD	:= src/lxd/lxd.c src/lxd/lxd-instance.c src/lxd/lxd-files.c \
 	   src/lxd/lxd-image.c src/lxd/lxd-project.c
 LABCD	:= $(wildcard src/labcd/*.c)
-LABC	:= src/labc/labc.c src/labc/client.c src/labc/shell.c
+LABC	:= $(wildcard src/labc/*.c)
 UNIT	:= $(patsubst %.c,%,$(wildcard tests/unit/t-*.c))
 INTEG	:= $(patsubst %.c,%,$(wildcard tests/integ/t-*.c))
 TOOLS	:= $(patsubst %.c,%,$(wildcard tests/tools/*.c))

@@ -66,7 +66,8 @@ start_labcd() {
 	$LABCD -f "$CONF" -S "$SOCK" -d "$DB" -D >>"$LABCD_LOG" 2>&1 </dev/null &
 	LABCD_PID=$!
 	local i
-	for ((i = 0; i < 100; i++)); do
+	# Up to 60 s: under valgrind on a busy machine it takes a while.
+	for ((i = 0; i < 600; i++)); do
 		[ -S "$SOCK" ] && return 0
 		kill -0 "$LABCD_PID" 2>/dev/null || break
 		sleep 0.1

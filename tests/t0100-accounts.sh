@@ -145,12 +145,21 @@ test_expect_success 'a uid other than root or the gateway cannot assert a user' 
 	contains "$out" "--as is only for root"
 '
 
-test_expect_success 'the gateway uid may assert a lab user' '
-	out=$(labc_as_uid $GWUID --as alice whoami)
+test_expect_success 'the gateway uid asserts a lab user only with her key' '
+	ssh-keygen -q -t ed25519 -N "" -C gw-alice -f $TDIR/gwkey
+	labc --as alice key add "$(cat $TDIR/gwkey.pub)" >/dev/null
+	out=$(expect_status 1 labc_as_uid $GWUID --as alice whoami 2>&1)
+	contains "$out" "the SSH key of this connection is not alice"
+	# As sshd runs it: the forced command, and the key it accepted.
+	printf "publickey %s\n" "$(cut -d" " -f1,2 $TDIR/gwkey.pub)" > $TDIR/userauth
+	chmod 644 $TDIR/userauth
+	out=$(SSH_USER_AUTH=$TDIR/userauth SSH_ORIGINAL_COMMAND=whoami labc_as_uid $GWUID -c "$LABC --as alice")
 	[ "$out" = alice ]
-	out=$(expect_status 1 labc_as_uid $GWUID --as nosuch whoami 2>&1)
+	out=$(SSH_USER_AUTH=$TDIR/userauth SSH_ORIGINAL_COMMAND=whoami labc_as_uid $GWUID -c "$LABC --as bob" 2>&1 || true)
+	contains "$out" "not bob"
+	out=$(SSH_USER_AUTH=$TDIR/userauth SSH_ORIGINAL_COMMAND=whoami labc_as_uid $GWUID -c "$LABC --as nosuch" 2>&1 || true)
 	contains "$out" "no such lab user"
-	out=$(labc_as_uid $GWUID admin user list 2>&1 || true)
+	out=$(SSH_USER_AUTH=$TDIR/userauth SSH_ORIGINAL_COMMAND="admin user list" labc_as_uid $GWUID -c "$LABC --as alice" 2>&1 || true)
 	contains "$out" "for admins only"
 '
 

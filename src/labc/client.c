@@ -306,6 +306,7 @@ client_free(struct client *c)
 	}
 	free(c->session_file);
 	free(c->as);
+	free(c->key);
 	free(c->path);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
@@ -412,6 +413,8 @@ client_request(struct client *c, char **argv, int argc, char *err,
 	json_object_set_new(req, "cols", json_integer(client_columns()));
 	if (c->as != NULL)
 		json_object_set_new(req, "as", json_string(c->as));
+	if (c->key != NULL)
+		json_object_set_new(req, "key", json_string(c->key));
 	if (c->session != NULL)
 		json_object_set_new(req, "session", json_string(c->session));
 	return req;

@@ -14,6 +14,7 @@
 struct client {
 	char	*path;		/* labcd's socket */
 	char	*as;		/* --as USER, or NULL */
+	char	*key;		/* gateway: "TYPE BASE64" sshd accepted */
 	char	*session;	/* the token from login, or NULL */
 	char	*session_file;	/* its file; NULL: in memory only */
 	int	 fd;		/* -1 while not connected */

@@ -21,6 +21,7 @@
 
 #include "argv.h"
 #include "client.h"
+#include "gateway.h"
 #include "proto.h"
 #include "shell.h"
 #include "version.h"
@@ -30,6 +31,7 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: labc [-S socket] [--as user] [command [arg ...]]\n"
 	    "       labc [-S socket] [--as user] -c \"command arg ...\"\n"
+	    "       labc [-S socket] --authorized-keys account [key type]\n"
 	    "       labc --version\n"
 	    "Without a command labc starts a shell; 'labc help' lists the "
 	    "commands.\n");
@@ -79,6 +81,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "as",		required_argument,	NULL, 'a' },
+		{ "authorized-keys", no_argument,	NULL, 'K' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
@@ -86,7 +89,8 @@ main(int argc, char **argv)
 	const char *sock = NULL, *as = NULL, *cmd = NULL;
 	struct client c;
 	char **words = NULL, err[256];
-	int ch, nwords = 0, login, persist, status;
+	const char *gw_user = NULL;
+	int ch, nwords = 0, login, persist, status, keys = 0;
 
 	setlocale(LC_CTYPE, "");
 	json_set_alloc_funcs(malloc, labc_json_free);
@@ -105,6 +109,9 @@ main(int argc, char **argv)
 			break;
 		case 'c':
 			cmd = optarg;
+			break;
+		case 'K':
+			keys = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -159,9 +166,14 @@ main(int argc, char **argv)
 	 * gateway account, where they would pass from one person to the
 	 * next) and not when acting --as someone.
 	 */
-	persist = !login && cmd == NULL && as == NULL;
+	persist = !login && cmd == NULL && as == NULL && !keys;
 	client_init(&c, sock, as, persist);
-	if (cmd != NULL)
+	if (keys)
+		status = gateway_authorized_keys(&c, argc - optind,
+		    argv + optind);
+	else if (cmd != NULL && gateway_forced(words, nwords, &gw_user))
+		status = gateway_run(&c, gw_user);
+	else if (cmd != NULL)
 		status = labc_run(&c, words, nwords);
 	else if (optind < argc)
 		status = labc_run(&c, argv + optind, argc - optind);

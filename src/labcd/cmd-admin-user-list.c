@@ -14,7 +14,7 @@ cmd_admin_user_list_exec(struct ctx *c)
 	struct table *t = table_new(cols);
 	sqlite3_stmt *st = db_prepare(c->db, "SELECT u.name, u.is_admin, "
 	    "(SELECT count(*) FROM keys k WHERE k.user_id = u.id), "
-	    "u.locked_until, u.created FROM users u ORDER BY u.name");
+	    "u.locked_until, u.created, u.disabled FROM users u ORDER BY u.name");
 	long long now = (long long)time(NULL);
 
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -23,7 +23,9 @@ cmd_admin_user_list_exec(struct ctx *c)
 
 		snprintf(keys, sizeof(keys), "%d", sqlite3_column_int(st, 2));
 		users_time(sqlite3_column_int64(st, 4), created);
-		if (until > now)
+		if (sqlite3_column_int(st, 5))
+			snprintf(state, sizeof(state), "locked by admin");
+		else if (until > now)
 			snprintf(state, sizeof(state), "locked (%llds)",
 			    until - now);
 		else

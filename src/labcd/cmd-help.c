@@ -23,7 +23,8 @@ cmd_help_exec(struct ctx *c)
 		ctx_printf(c, "Commands (help COMMAND for more):\n");
 		for (i = 0; cmd_table[i] != NULL; i++) {
 			e = cmd_table[i];
-			if ((e->flags & CMD_ADMIN) && !c->id.admin)
+			if (((e->flags & CMD_ADMIN) && !c->id.admin) ||
+			    (e->flags & CMD_HIDDEN))
 				continue;
 			ctx_printf(c, "  %-18s %s\n", e->name, e->summary);
 		}

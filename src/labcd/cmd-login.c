@@ -71,6 +71,11 @@ cmd_login_exec(struct ctx *c)
 		return ctx_error(c, "login: no password given");
 	}
 	found = users_get(c->db, name, &u) == 0;
+	if (found && u.disabled) {
+		users_forget(pw);
+		free(name);
+		return ctx_error(c, "%s is locked by an admin", u.name);
+	}
 	if (found && u.locked_until > now) {
 		users_forget(pw);
 		free(name);

@@ -33,6 +33,12 @@ extern const struct cmd_entry cmd_key_gen_entry;
 extern const struct cmd_entry cmd_quota_entry;
 extern const struct cmd_entry cmd_admin_quota_set_entry;
 extern const struct cmd_entry cmd_admin_quota_show_entry;
+extern const struct cmd_entry cmd_nc_entry;
+extern const struct cmd_entry cmd_ssh_config_entry;
+extern const struct cmd_entry cmd_gateway_keys_entry;
+extern const struct cmd_entry cmd_admin_user_lock_entry;
+extern const struct cmd_entry cmd_admin_user_unlock_entry;
+extern const struct cmd_entry cmd_admin_gateway_setup_entry;
 extern const struct cmd_entry cmd_admin_user_add_entry;
 extern const struct cmd_entry cmd_admin_user_del_entry;
 extern const struct cmd_entry cmd_admin_user_list_entry;
@@ -60,13 +66,19 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_key_del_entry,
 	&cmd_key_gen_entry,
 	&cmd_quota_entry,
+	&cmd_nc_entry,
+	&cmd_ssh_config_entry,
+	&cmd_gateway_keys_entry,
 	&cmd_admin_user_add_entry,
 	&cmd_admin_user_del_entry,
 	&cmd_admin_user_list_entry,
+	&cmd_admin_user_lock_entry,
+	&cmd_admin_user_unlock_entry,
 	&cmd_admin_passwd_entry,
 	&cmd_admin_log_entry,
 	&cmd_admin_quota_set_entry,
 	&cmd_admin_quota_show_entry,
+	&cmd_admin_gateway_setup_entry,
 	NULL
 };
 

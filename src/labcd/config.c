@@ -52,6 +52,13 @@ static const struct ckey keys[] = {
 	{ "gateway_user", C_NAME, O(gateway_user), "lab", 0, 0,
 	  "Host account of the SSH gateway; its uid may assert a lab user\n"
 	  "(labc --as), because sshd only lets a registered key in." },
+	{ "gateway_keys_user", C_NAME, O(gateway_keys_user), "nobody", 0, 0,
+	  "Unprivileged account sshd runs 'labc --authorized-keys' as." },
+	{ "gateway_host", C_STR, O(gateway_host), "", 0, 0,
+	  "Name or address members use to reach the gateway (empty: this\n"
+	  "host's name); it goes into 'labc ssh-config'." },
+	{ "gateway_port", C_INT, O(gateway_port), "22", 1, 65535,
+	  "Port of the gateway's sshd, for 'labc ssh-config'." },
 	{ "login_max_failures", C_INT, O(login_max_failures), "5", 1, 1000,
 	  "Wrong passwords in a row before a lab user is locked." },
 	{ "login_lockout", C_INT, O(login_lockout), "300", 1, 86400 * 7,

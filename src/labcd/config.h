@@ -22,6 +22,9 @@ struct config {
 	char	*admin_group;
 	int	 map_host_users;
 	char	*gateway_user;
+	char	*gateway_keys_user;
+	char	*gateway_host;
+	int	 gateway_port;
 	int	 login_max_failures;
 	int	 login_lockout;
 	int	 session_ttl;

@@ -64,6 +64,9 @@ static const char *const migrations[] = {
 	"  keys_synced INTEGER NOT NULL DEFAULT 0,"
 	"  created INTEGER NOT NULL,"
 	"  UNIQUE (user_id, name));",
+
+	/* 3: accounts an admin has locked (no key, session or password) */
+	"ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;",
 };
 
 int

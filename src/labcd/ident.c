@@ -14,6 +14,7 @@
 
 #include "labcd.h"
 #include "proto.h"
+#include "sshkey.h"
 #include "xmalloc.h"
 
 /* Is uid (primary group gid, name) in the admin group? */
@@ -34,6 +35,18 @@ in_admin_group(struct server *s, const struct passwd *pw)
 			return 1;
 	}
 	return 0;
+}
+
+uid_t
+ident_uid_of(const char *name)
+{
+	struct passwd pwbuf, *pw = NULL;
+	char strbuf[4096];
+
+	if (getpwnam_r(name, &pwbuf, strbuf, sizeof(strbuf), &pw) != 0 ||
+	    pw == NULL || pw->pw_uid == 0)
+		return (uid_t)-1;
+	return pw->pw_uid;
 }
 
 void
@@ -63,16 +76,20 @@ ident_from_peer(struct server *s, int fd, struct ident *id)
 	id->admin = id->root || in_admin_group(s, pw);
 }
 
-/* Load a lab user by name into id; 0, or -1 if there is none. */
+/* Load a lab user by name into id; 0, -1 if none, -2 if locked. */
 static int
 load_user(struct ctx *c, const char *name)
 {
 	sqlite3_stmt *st = db_prepare(c->db,
-	    "SELECT id, name, is_admin FROM users WHERE name = ?");
+	    "SELECT id, name, is_admin, disabled FROM users WHERE name = ?");
 	int r = -1;
 
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if (sqlite3_step(st) != SQLITE_ROW)
+		r = -1;
+	else if (sqlite3_column_int(st, 3))
+		r = -2;		/* locked by an admin */
+	else {
 		c->id.user_id = sqlite3_column_int64(st, 0);
 		snprintf(c->id.user, sizeof(c->id.user), "%s",
 		    (const char *)sqlite3_column_text(st, 1));
@@ -83,25 +100,55 @@ load_user(struct ctx *c, const char *name)
 	return r;
 }
 
+/* Does the key sshd accepted belong to lab user user_id? */
+static int
+key_is_users(struct ctx *c, const char *key, long long user_id)
+{
+	struct sshkey k;
+	sqlite3_stmt *st;
+	char err[256];
+	int ok = 0;
+
+	if (key == NULL || sshkey_parse(key, &k, err, sizeof(err)) != 0)
+		return 0;
+	st = db_prepare(c->db, "SELECT 1 FROM keys WHERE fingerprint = ? AND "
+	    "user_id = ?");
+	sqlite3_bind_text(st, 1, k.fingerprint, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, user_id);
+	ok = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	sshkey_free(&k);
+	return ok;
+}
+
 int
-ident_resolve(struct ctx *c, const char *as, const char *session)
+ident_resolve(struct ctx *c, const char *as, const char *session,
+    const char *key)
 {
 	struct ident *id = &c->id;
 	struct server *s = c->srv;
+	int r;
 
 	snprintf(id->via, sizeof(id->via), "none");
 	if (as != NULL) {
 		const char *why = user_name_invalid(as);
 
-		if (!id->root && id->uid != s->gateway_uid)
+		if (!id->root && id->uid != ident_uid_of(s->cfg.gateway_user))
 			return ctx_error(c, "--as is only for root and the SSH "
 			    "gateway account; you are %s", id->host_user);
 		if (why != NULL)
 			return ctx_error(c, "--as %.40s: %s", as, why);
 		/* Acting for a member is being that member, nothing more. */
 		id->admin = 0;
-		if (load_user(c, as) != 0)
-			return ctx_error(c, "--as %s: no such lab user", as);
+		if ((r = load_user(c, as)) != 0)
+			return ctx_error(c, "--as %s: %s", as, r == -2 ?
+			    "the account is locked (ask an admin)" :
+			    "no such lab user");
+		/* The gateway proves it with the key sshd accepted. */
+		if (!id->root && !key_is_users(c, key, id->user_id))
+			return ctx_error(c, "--as %s: the SSH key of this "
+			    "connection is not %s's (or no longer registered)",
+			    as, as);
 		snprintf(id->via, sizeof(id->via), "%s", id->root ? "root" :
 		    "gateway");
 		snprintf(id->actor, sizeof(id->actor), "%s as %s",
@@ -131,7 +178,10 @@ ident_resolve(struct ctx *c, const char *as, const char *session)
 
 			snprintf(name, sizeof(name), "%s", id->user);
 			id->admin = 0;	/* the session's user, nothing more */
-			if (load_user(c, name) == 0) {
+			if ((r = load_user(c, name)) == -2)
+				return ctx_error(c, "%s is locked (ask an "
+				    "admin)", name);
+			if (r == 0) {
 				snprintf(id->via, sizeof(id->via), "session");
 				snprintf(id->actor, sizeof(id->actor), "%s",
 				    id->user);

@@ -5,7 +5,6 @@
  *   labcd [-f CONFIG] [-S SOCKET] [-d DATABASE] [-D] [-C] [--version]
  */
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +48,6 @@ main(int argc, char **argv)
 {
 	const char *conf = NULL, *sock = NULL, *dbpath = NULL;
 	struct server s;
-	struct passwd *pw;
 	struct group *gr;
 	char err[512];
 	int ch, foreground = 0, r;
@@ -93,9 +91,6 @@ main(int argc, char **argv)
 		fatalx("libsodium cannot start");
 	s.socket_path = sock != NULL ? sock : s.cfg.socket;
 	s.db_path = dbpath != NULL ? dbpath : s.cfg.database;
-	s.gateway_uid = (uid_t)-1;
-	if ((pw = getpwnam(s.cfg.gateway_user)) != NULL && pw->pw_uid != 0)
-		s.gateway_uid = pw->pw_uid;
 	s.admin_gid = (gid_t)-1;
 	if (*s.cfg.admin_group != '\0') {
 		if ((gr = getgrnam(s.cfg.admin_group)) == NULL)

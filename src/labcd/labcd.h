@@ -18,7 +18,6 @@ struct server {
 	const char	*socket_path;
 	const char	*db_path;
 	int		 listen_fd;
-	uid_t		 gateway_uid;	/* (uid_t)-1: no gateway account */
 	gid_t		 admin_gid;	/* (gid_t)-1: no admin group */
 	pthread_mutex_t	 lock;
 	int		 nclients;	/* connections */
@@ -69,6 +68,7 @@ struct cmd_entry {
 #define CMD_ADMIN	0x04	/* needs an admin */
 #define CMD_READONLY	0x08	/* changes nothing: not audited */
 #define CMD_FORMAT	0x10	/* takes --format table|json|csv */
+#define CMD_HIDDEN	0x20	/* for programs, not listed in help */
 	int		 min_args, max_args;	/* positional; max -1: any */
 	struct cmd_opt	 opts[CMD_MAXOPTS];
 	int		(*exec)(struct ctx *);
@@ -132,9 +132,15 @@ struct lxd *ctx_lxd(struct ctx *c);
 const char *ctx_lxd_error(struct ctx *c);
 
 /* ident.c */
+/* The uid of a host account (not root), or -1: looked up each time. */
+uid_t	ident_uid_of(const char *name);
 void	ident_from_peer(struct server *s, int fd, struct ident *id);
-/* Apply a request's "as" and "session"; 0 or PROTO_FAILED (c->err). */
-int	ident_resolve(struct ctx *c, const char *as, const char *session);
+/*
+ * Apply a request's "as" (with "key", the SSH key the gateway's sshd
+ * accepted) and "session"; 0 or PROTO_FAILED (c->err).
+ */
+int	ident_resolve(struct ctx *c, const char *as, const char *session,
+	    const char *key);
 
 /* auth.c */
 int	auth_hash(const char *password, char out[128]);

@@ -181,7 +181,8 @@ serve(struct conn *cn, const struct ident *peer, struct db **db, json_t *msg)
 			goto done;
 		}
 	}
-	if ((status = ident_resolve(&c, as, session)) != 0)
+	if ((status = ident_resolve(&c, as, session, json_string_value(
+	    json_object_get(msg, "key")))) != 0)
 		goto done;
 	if ((status = cmd_allowed(&c)) != 0) {
 		if (!(c.cmd->flags & CMD_READONLY))

@@ -17,8 +17,8 @@ int
 users_get(struct db *db, const char *name, struct user_row *u)
 {
 	sqlite3_stmt *st = db_prepare(db, "SELECT id, name, is_admin, "
-	    "pwhash IS NOT NULL, failures, locked_until, created FROM users "
-	    "WHERE name = ?");
+	    "pwhash IS NOT NULL, failures, locked_until, created, disabled "
+	    "FROM users WHERE name = ?");
 	int r = -1;
 
 	memset(u, 0, sizeof(*u));
@@ -32,6 +32,7 @@ users_get(struct db *db, const char *name, struct user_row *u)
 		u->failures = sqlite3_column_int(st, 4);
 		u->locked_until = sqlite3_column_int64(st, 5);
 		u->created = sqlite3_column_int64(st, 6);
+		u->disabled = sqlite3_column_int(st, 7);
 		r = 0;
 	}
 	sqlite3_finalize(st);

@@ -12,6 +12,7 @@ struct user_row {
 	int		 failures;
 	long long	 locked_until;
 	long long	 created;
+	int		 disabled;	/* locked by an admin */
 };
 
 /* 0 found, -1 no such user. */

@@ -1,0 +1,133 @@
+/*
+ * cmd-nc.c - nc: join the caller's stdin/stdout to port 22 of their own
+ * container, through labcd, for ssh's ProxyCommand: no forwarded port
+ * needed. After a "stream" message the connection carries raw bytes.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ct.h"
+#include "lxd.h"
+#include "proto.h"
+
+#define NC_IDLE	(4 * 3600 * 1000)	/* ms without a byte either way */
+
+/* Connect to ip:22 within 5 s; the fd or -1. */
+static int
+dial(const char *ip)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons(22) };
+	struct pollfd pfd;
+	int fd, err = 0;
+	socklen_t len = sizeof(err);
+
+	if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1 ||
+	    (fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 &&
+	    errno != EINPROGRESS)
+		goto fail;
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	if (poll(&pfd, 1, 5000) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR,
+	    &err, &len) != 0 || err != 0)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Copy both ways until both sides have finished. */
+static void
+splice_loop(int a, int b)
+{
+	struct pollfd p[2] = { { a, POLLIN, 0 }, { b, POLLIN, 0 } };
+	char buf[16384];
+	int open_in[2] = { 1, 1 }, i;
+
+	while (open_in[0] || open_in[1]) {
+		if (poll(p, 2, NC_IDLE) <= 0)
+			return;
+		for (i = 0; i < 2; i++) {
+			ssize_t n;
+
+			if (!open_in[i] || !(p[i].revents & (POLLIN | POLLHUP |
+			    POLLERR)))
+				continue;
+			n = read(p[i].fd, buf, sizeof(buf));
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (n <= 0) {
+				open_in[i] = 0;
+				p[i].fd = -1;
+				shutdown(i == 0 ? b : a, SHUT_WR);
+				continue;
+			}
+			if (proto_write_all(i == 0 ? b : a, buf, (size_t)n) != 0)
+				return;
+		}
+	}
+}
+
+static int
+cmd_nc_exec(struct ctx *c)
+{
+	struct lxd *l;
+	struct ct ct;
+	json_t *st = NULL, *m;
+	char project[64], ip[64];
+	const char *addr;
+	int fd, r, flags;
+
+	ctx_target(c, "%.64s", c->args.argv[0]);
+	if ((r = ct_find(c, c->args.argv[0], &ct)) != 0)
+		return r;
+	l = ctx_lxd(c);
+	ct_project_of(c, ct.user_id, c->id.user, project);
+	if (lxd_instance_state(l, project, ct.name, &st) != 0)
+		return ctx_error(c, "%s", lxd_error(l));
+	addr = lxd_state_ipv4(st, NULL);
+	if (addr == NULL || strcmp(lxd_state_status(st) ?: "", "Running")) {
+		json_decref(st);
+		return ctx_error(c, "%s is not running (or has no address "
+		    "yet): 'start %s' first", ct.name, ct.name);
+	}
+	snprintf(ip, sizeof(ip), "%s", addr);
+	json_decref(st);
+	if ((fd = dial(ip)) < 0)
+		return ctx_error(c, "%s does not answer on port 22 (is sshd "
+		    "running in it?)", ct.name);
+	flags = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	m = proto_msg(PROTO_STREAM);
+	json_object_set_new(m, "status", json_integer(PROTO_OK));
+	r = proto_send(c->fd, m);
+	json_decref(m);
+	if (r == 0)
+		splice_loop(c->fd, fd);
+	close(fd);
+	c->dead = 1;		/* the stream was the answer: no result */
+	return PROTO_OK;
+}
+
+const struct cmd_entry cmd_nc_entry = {
+	.name = "nc",
+	.args = "NAME",
+	.summary = "connect to your container's ssh (for ssh's ProxyCommand)",
+	.help = "ssh -o ProxyCommand='ssh lab@SERVER nc box' ubuntu@box\n"
+	    "reaches box without a forwarded port; 'ssh-config' writes it\n"
+	    "for you.",
+	.flags = CMD_USER,
+	.min_args = 1, .max_args = 1,
+	.exec = cmd_nc_exec,
+};

@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# t0300-gateway.sh - the SSH gateway with a real sshd on a loopback port,
+# set up as 'admin gateway setup' does it, real ssh clients and real
+# containers: keyless first login, keys, launch, nc through the gateway,
+# ssh-config, and everything the gateway must refuse.
+. "$(dirname "$0")/lib.sh"
+need_lxd
+
+GW=labctgw
+SSHD_PORT=62322
+P=${LABCT_PREFIX}g-
+userdel -r $GW >/dev/null 2>&1
+userdel labct-laptop >/dev/null 2>&1
+at_exit "userdel -r $GW"
+at_exit "userdel labct-laptop"
+write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
+    "profiles = $LABCT_PROFILE" "ssh_listen = 127.0.0.1" \
+    "ssh_ports = 62300-62399" "gateway_user = $GW" \
+    "gateway_host = 127.0.0.1" "gateway_port = $SSHD_PORT"
+start_labcd || exit 1
+labc admin user add alice </dev/null >$TDIR/alice.pw
+ALICE_PW=$(sed -n 's/^Password for alice: //p' $TDIR/alice.pw)
+labc admin user add bob </dev/null >/dev/null
+newkey alice
+newkey bob
+labc --as bob key add < $TDIR/bob.pub
+
+# The test's own sshd: loopback only, its own host key, only $GW.
+mkdir -p /run/sshd $TDIR/sshd.d
+ssh-keygen -q -t ed25519 -N '' -f $TDIR/hostkey
+cat > $TDIR/sshd_config <<CONF
+Port $SSHD_PORT
+ListenAddress 127.0.0.1
+HostKey $TDIR/hostkey
+PidFile $TDIR/sshd.pid
+Include $TDIR/sshd.d/*.conf
+UsePAM yes
+AllowUsers $GW
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+CONF
+
+# An empty password typed by no one: ssh asks this program.
+printf '#!/bin/sh\necho\n' > $TDIR/askpass
+chmod 755 $TDIR/askpass
+nokey() {	# nokey ARGS...: ssh to the gateway with no key, empty password
+	SSH_ASKPASS=$TDIR/askpass SSH_ASKPASS_REQUIRE=force DISPLAY=none \
+	    setsid -w ssh -p $SSHD_PORT -o StrictHostKeyChecking=no \
+	    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+	    -o PubkeyAuthentication=no -o ConnectTimeout=10 "$@"
+}
+
+gw() {	# gw KEY ARGS...: ssh to the gateway with that key
+	local key=$1
+	shift
+	ssh -i "$TDIR/$key" -p $SSHD_PORT -o StrictHostKeyChecking=no \
+	    -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR \
+	    -o IdentitiesOnly=yes -o ConnectTimeout=10 "$@"
+}
+
+test_expect_success 'admin gateway setup makes the account and the drop-in' '
+	out=$(labc admin gateway setup --dir $TDIR/sshd.d --sshd-config $TDIR/sshd_config --labc $LABC)
+	contains "$out" "Made the account $GW"
+	contains "$out" "Wrote $TDIR/sshd.d/50-labcontainers.conf"
+	contains "$out" "sshd -t accepts it"
+	[ "$(getent passwd $GW | cut -d: -f7)" = "$LABC" ]
+	contains "$(cat $TDIR/sshd.d/50-labcontainers.conf)" "^Match User $GW$"
+'
+
+test_expect_success 'running it again changes nothing and says so' '
+	out=$(labc admin gateway setup --dir $TDIR/sshd.d --sshd-config $TDIR/sshd_config --labc $LABC)
+	contains "$out" "The account $GW is right already"
+	contains "$out" "50-labcontainers.conf is right already"
+'
+
+test_expect_success 'the drop-in changes nothing for other accounts' '
+	root=$(/usr/sbin/sshd -T -f $TDIR/sshd_config -C user=root,host=x,addr=127.0.0.1)
+	gwc=$(/usr/sbin/sshd -T -f $TDIR/sshd_config -C user=$GW,host=x,addr=127.0.0.1)
+	contains "$root" "^permitemptypasswords no$"
+	contains "$root" "^exposeauthinfo no$"
+	contains "$gwc" "^permitemptypasswords yes$"
+	contains "$gwc" "^disableforwarding yes$"
+	contains "$gwc" "^kbdinteractiveauthentication yes$"
+	contains "$gwc" "^passwordauthentication no$"
+'
+
+/usr/sbin/sshd -f $TDIR/sshd_config -E $TDIR/sshd.log
+at_exit 'kill $(cat '"$TDIR"'/sshd.pid)'
+[ -n "${LABCT_LOGDIR:-}" ] && at_exit "cp $TDIR/sshd.log $LABCT_LOGDIR/t0300-gateway.sshd.log"
+for i in $(seq 50); do [ -s $TDIR/sshd.pid ] && break; sleep 0.1; done
+
+test_expect_success 'a member without a key gets in, logs in and adds a key' '
+	out=$(printf "whoami\nlogin alice\n%s\nkey add %s\nkey list\n" "$ALICE_PW" "$(cat $TDIR/alice.pub)" |
+	    nokey -T $GW@127.0.0.1 2>&1)
+	contains "$out" "not logged in"
+	contains "$out" "Logged in as alice"
+	contains "$out" "Key SHA256:.* registered"
+'
+
+test_expect_success 'from then on her key is enough: whoami says alice' '
+	[ "$(gw alice $GW@127.0.0.1 whoami)" = alice ]
+	[ "$(gw bob $GW@127.0.0.1 whoami)" = bob ]
+'
+
+test_expect_success 'labc --authorized-keys gives sshd forced commands' '
+	out=$(as_uid $(id -u nobody) $LABC -S $SOCK --authorized-keys $GW)
+	contains "$out" "^restrict,pty,command=\"$LABC --as alice\" ssh-ed25519 "
+	contains "$out" "^restrict,pty,command=\"$LABC --as bob\" ssh-ed25519 "
+	[ -z "$(as_uid $(id -u nobody) $LABC -S $SOCK --authorized-keys root)" ]
+	out=$(as_uid 65401 $LABC -S $SOCK --authorized-keys $GW 2>&1 || true)
+	contains "$out" "for sshd only"
+'
+
+test_expect_success 'ssh lab@server launch box runs one command, no prompt' '
+	out=$(gw alice $GW@127.0.0.1 launch box </dev/null 2>&1)
+	contains "$out" "box is running"
+	expect_status 2 gw alice $GW@127.0.0.1 frobnicate </dev/null 2>/dev/null
+'
+
+test_expect_success 'nc through the gateway reaches box with no forwarded port' '
+	out=$(gw alice -o ProxyCommand="ssh -i $TDIR/alice -p $SSHD_PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR $GW@127.0.0.1 nc box" ubuntu@box hostname)
+	[ "$out" = box ]
+'
+
+test_expect_success 'the ssh-config output works as a config file' '
+	gw alice $GW@127.0.0.1 ssh-config > $TDIR/home-ssh-config
+	contains "$(cat $TDIR/home-ssh-config)" "^Host box$"
+	contains "$(cat $TDIR/home-ssh-config)" "ProxyCommand ssh -p $SSHD_PORT $GW@127.0.0.1 nc box"
+	# ssh reads ~/.ssh of the passwd entry: a laptop user of our own
+	h=$TDIR/laptop
+	useradd --no-create-home --home-dir $h --shell /bin/sh labct-laptop
+	mkdir -p $h/.ssh; cp $TDIR/alice $h/.ssh/id_ed25519
+	printf "StrictHostKeyChecking no\nUserKnownHostsFile /dev/null\nLogLevel ERROR\nBatchMode yes\n" > $h/.ssh/config
+	cp $TDIR/home-ssh-config $h/ssh-config
+	chown -R labct-laptop: $h; chmod 700 $h/.ssh
+	out=$(setpriv --reuid=labct-laptop --regid=labct-laptop --init-groups env HOME=$h ssh -F $h/ssh-config -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR box hostname)
+	userdel labct-laptop
+	[ "$out" = box ]
+'
+
+test_expect_success 'bob'"'"'s key cannot act as alice or reach her container' '
+	out=$(gw bob $GW@127.0.0.1 "labc --as alice whoami" 2>&1 || true)
+	contains "$out" "unknown command .labc."
+	out=$(gw bob $GW@127.0.0.1 --as alice whoami 2>&1 || true)
+	not_contains "$out" "^alice$"
+	out=$(gw bob $GW@127.0.0.1 nc box 2>&1 </dev/null || true)
+	contains "$out" "you have no container .box."
+'
+
+test_expect_success 'the empty-password way in cannot claim a user' '
+	out=$(nokey $GW@127.0.0.1 "$LABC --as alice" </dev/null 2>&1 || true)
+	contains "$out" "needs the SSH key sshd accepted|not alice|unknown command"
+	not_contains "$out" "^alice$"
+	out=$(nokey $GW@127.0.0.1 whoami </dev/null 2>&1 || true)
+	contains "$out" "not logged in"
+'
+
+test_expect_success 'port forwarding, stdio forwarding and sftp are refused' '
+	expect_status 255 gw alice -o ExitOnForwardFailure=yes -R 62398:127.0.0.1:22 -N $GW@127.0.0.1 2>/dev/null
+	out=$(gw alice -W 127.0.0.1:22 $GW@127.0.0.1 </dev/null 2>&1 || true)
+	contains "$out" "prohibited|refused|failed"
+	out=$(gw alice -s $GW@127.0.0.1 sftp </dev/null 2>&1 || true)
+	contains "$out" "subsystem request failed|unknown command"
+	! sftp -i $TDIR/alice -P $SSHD_PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes $GW@127.0.0.1 </dev/null >/dev/null 2>&1
+	out=$(gw alice -v -A $GW@127.0.0.1 whoami 2>&1)
+	not_contains "$out" "key options:.*agent-forwarding"
+'
+
+test_expect_success 'hostile commands run nothing but labc'"'"'s own parsing' '
+	rm -f /tmp/labct-pwned
+	for cmd in "list; touch /tmp/labct-pwned" "\$(touch /tmp/labct-pwned)" \
+	    "\`touch /tmp/labct-pwned\`" "list
+touch /tmp/labct-pwned" "whoami | touch /tmp/labct-pwned" \
+	    "$(head -c 100000 /dev/zero | tr "\0" a)"; do
+		rc=0
+		gw alice $GW@127.0.0.1 "$cmd" </dev/null >/dev/null 2>&1 || rc=$?
+		[ $rc -eq 1 ] || [ $rc -eq 2 ] || { echo "rc $rc for ${cmd:0:40}"; exit 1; }
+	done
+	[ ! -e /tmp/labct-pwned ]
+'
+
+test_expect_success 'a locked user'"'"'s key stops at the next connection' '
+	labc admin user lock bob
+	expect_status 255 gw bob $GW@127.0.0.1 whoami 2>/dev/null
+	labc admin user unlock bob
+	[ "$(gw bob $GW@127.0.0.1 whoami)" = bob ]
+'
+
+test_expect_success 'a deleted user'"'"'s key stops at the next connection' '
+	labc admin user del bob
+	expect_status 255 gw bob $GW@127.0.0.1 whoami 2>/dev/null
+'
+
+test_done
