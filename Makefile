@@ -45,8 +45,10 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
 PROGS	:= $(B)/labcd $(B)/labc
 TESTS	:= $(patsubst %,$(B)/%,$(UNIT) $(INTEG) $(TOOLS))
+STUBS	:= $(B)/tests/nvml-stub/libnvidia-ml.so.1 \
+	   $(B)/tests/nvml-stub/old/libnvidia-ml.so.1
 
-all: $(PROGS) $(TESTS)
+all: $(PROGS) $(TESTS) $(STUBS)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -67,10 +69,26 @@ $(B)/labcd: $(call obj,$(LABCD)) $(B)/liblxd.a $(B)/libcommon.a
 $(B)/labc: $(call obj,$(LABC)) $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Objects before archives: a test may add objects of its own (t-nvml).
 $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/test.o $(B)/liblxd.a \
     $(B)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS)
+
+# The stand-in NVML that tests dlopen, and its old-driver variant. Never
+# sanitized: plain and sanitized programs alike load it.
+STUBFLAGS = $(filter-out $(SANFLAGS),$(CFLAGS)) -fPIC -shared \
+	    -Wl,-soname,libnvidia-ml.so.1
+
+$(B)/tests/nvml-stub/libnvidia-ml.so.1: tests/nvml-stub/nvml-stub.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STUBFLAGS) -o $@ $<
+
+$(B)/tests/nvml-stub/old/libnvidia-ml.so.1: tests/nvml-stub/nvml-stub.c
+	@mkdir -p $(dir $@)
+	$(CC) $(STUBFLAGS) -DNVML_STUB_OLD -o $@ $<
+
+$(B)/tests/unit/t-nvml: $(call obj,src/labcd/nvml.c) | $(STUBS)
 
 check:
 	tests/run
