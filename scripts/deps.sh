@@ -12,7 +12,7 @@ PACKAGES=(
 	lxd dnsmasq-base nftables debootstrap btrfs-progs
 	# tests
 	openssh-server openssh-client valgrind tmux clang sqlite3 curl
-	ca-certificates iproute2 procps
+	ca-certificates iproute2 procps jq
 )
 
 missing=()

@@ -17,6 +17,10 @@ LABCD_LOG=$TDIR/labcd.log
 LABCD_PID=
 test_failed=0
 _cleanups=()
+exec 3>&1	# the test file's own stdout, for measured()
+
+# measured TEXT: a figure for the notes, shown in the run's output.
+measured() { echo "#   measured: $*" >&3; }
 
 at_exit() { _cleanups+=("$1"); }
 _run_cleanups() {

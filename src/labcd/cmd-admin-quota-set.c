@@ -29,7 +29,8 @@ cmd_admin_quota_set_exec(struct ctx *c)
 	struct user_row u;
 	char project[64];
 	json_t *conf = json_object();
-	int i, k, r;
+	long long gpus = -1;
+	int i, k, r, set_gpus = 0;
 
 	ctx_target(c, "%.64s", name);
 	if (users_get(c->db, name, &u) != 0) {
@@ -40,6 +41,22 @@ cmd_admin_quota_set_exec(struct ctx *c)
 		const char *a = c->args.argv[i], *eq = strchr(a, '='), *v;
 		char *end;
 
+		/* GPUs: LXD has no such limit; labcd keeps and enforces it. */
+		if (strncmp(a, "gpus=", 5) == 0) {
+			long n = strtol(a + 5, &end, 10);
+
+			if (strcmp(a + 5, "none") == 0)
+				gpus = -1;
+			else if (a[5] == '\0' || *end != '\0' || n < 0 ||
+			    n > 4096) {
+				json_decref(conf);
+				return ctx_usage(c, "gpus=%.32s: give a number, or "
+				    "'none'", a + 5);
+			} else
+				gpus = n;
+			set_gpus = 1;
+			continue;
+		}
 		for (k = 0; eq != NULL && k < 4; k++) {
 			if (strlen(limits[k].key) == (size_t)(eq - a) &&
 			    strncmp(a, limits[k].key, (size_t)(eq - a)) == 0)
@@ -48,7 +65,7 @@ cmd_admin_quota_set_exec(struct ctx *c)
 		if (eq == NULL || k == 4) {
 			json_decref(conf);
 			return ctx_usage(c, "'%.64s': expected KEY=VALUE with KEY "
-			    "one of containers, cpu, memory, disk", a);
+			    "one of containers, cpu, memory, disk, gpus", a);
 		}
 		v = eq + 1;
 		if (strcmp(v, "none") == 0 || strcmp(v, "unlimited") == 0)
@@ -61,6 +78,23 @@ cmd_admin_quota_set_exec(struct ctx *c)
 			    "a size such as 16GiB" : "a number");
 		}
 		json_object_set_new(conf, limits[k].lxd, json_string(v));
+	}
+	if (set_gpus) {
+		sqlite3_stmt *st = db_prepare(c->db, "UPDATE users SET "
+		    "gpu_quota = ? WHERE id = ?");
+
+		if (gpus >= 0)
+			sqlite3_bind_int64(st, 1, gpus);
+		sqlite3_bind_int64(st, 2, u.id);
+		if (db_done(c->db, st) != 0) {
+			json_decref(conf);
+			return ctx_error(c, "%s", c->db->err);
+		}
+	}
+	if (json_object_size(conf) == 0) {
+		json_decref(conf);
+		ctx_printf(c, "Quota of %s set.\n", u.name);
+		return PROTO_OK;
 	}
 	if ((r = ct_ensure_project(c, u.id, u.name)) != 0) {
 		json_decref(conf);
@@ -84,13 +118,14 @@ cmd_admin_quota_set_exec(struct ctx *c)
 const struct cmd_entry cmd_admin_quota_set_entry = {
 	.name = "admin quota set",
 	.args = "USER KEY=VALUE...",
-	.summary = "set a lab user's quota (containers, cpu, memory, disk)",
+	.summary = "set a lab user's quota (containers, cpu, memory, disk, gpus)",
 	.help = "For example: admin quota set alice containers=3 cpu=8\n"
-	    "memory=32GiB disk=200GiB. 'none' removes a limit. LXD enforces\n"
-	    "them; each container must then have its own CPU, memory and\n"
+	    "memory=32GiB disk=200GiB gpus=2. 'none' removes a limit. gpus\n"
+	    "counts distinct GPUs over all the user's containers (labcd\n"
+	    "enforces it); LXD enforces the others; each container must then have its own CPU, memory and\n"
 	    "disk limits (labcd uses --cpu/--memory/--disk, the configured\n"
 	    "defaults, or 1 CPU, 1GiB and 10GiB).",
 	.flags = CMD_ADMIN,
-	.min_args = 2, .max_args = 5,
+	.min_args = 2, .max_args = 6,
 	.exec = cmd_admin_quota_set_exec,
 };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ct.h"
+#include "gpu.h"
 #include "lxd.h"
 #include "proto.h"
 #include "users.h"
@@ -49,7 +50,8 @@ describe(struct ctx *c, const struct ct *ct, json_t *inst)
 	    json_object_get(json_object_get(state, "disk"), "root"), "usage"));
 	long long cpu_ns = json_integer_value(json_object_get(json_object_get(
 	    state, "cpu"), "usage"));
-	char cmd[160], created[32], mu[32], du[32];
+	char cmd[160], created[32], mu[32], du[32], *gpus;
+	json_t *o;
 
 	ct_ssh_command(c, ct->port, cmd, sizeof(cmd));
 	users_time(ct->created, created);
@@ -67,14 +69,18 @@ describe(struct ctx *c, const struct ct *ct, json_t *inst)
 	    (double)cpu_ns / 1e9);
 	ctx_printf(c, "  memory:   %s, used %s\n", mem ? mem : "no limit", mu);
 	ctx_printf(c, "  disk:     %s, used %s\n", disk ? disk : "no limit", du);
+	gpus = gpu_of_container(c, ct->id);
+	ctx_printf(c, "  gpus:     %s\n", *gpus ? gpus : "none");
 	ctx_printf(c, "  created:  %s UTC\n", created);
-	return json_pack("{s:s, s:s, s:s?, s:i, s:s, s:s, s:s?, s:s?, s:s?, "
-	    "s:s?, s:I, s:I, s:I, s:s}", "name", ct->name, "state",
+	o = json_pack("{s:s, s:s, s:s?, s:i, s:s, s:s, s:s?, s:s?, s:s?, "
+	    "s:s?, s:I, s:I, s:I, s:s, s:s}", "name", ct->name, "state",
 	    status ? status : "?", "ipv4", ip, "port", ct->port, "ssh", cmd,
 	    "image", ct->image, "fingerprint", fp, "cpu", cpu, "memory", mem,
 	    "disk", disk, "memory_used", (json_int_t)mem_used, "disk_used",
 	    (json_int_t)disk_used, "cpu_ns", (json_int_t)cpu_ns, "created",
-	    created);
+	    created, "gpus", gpus);
+	free(gpus);
+	return o;
 }
 
 static int

@@ -24,6 +24,9 @@ cmd_launch_exec(struct ctx *c)
 		if ((r = ct_create(c, name, &o, &ct)) != 0)
 			return r;
 	} else {
+		if (o.gpu != NULL)
+			return ctx_error(c, "%s exists already: give it GPUs "
+			    "with 'gpu attach %s LIST'", name, name);
 		if ((r = ct_status(c, &ct, &status)) != 0)
 			return r;
 		if (status != NULL && strcmp(status, "Running") == 0) {
@@ -42,7 +45,8 @@ cmd_launch_exec(struct ctx *c)
 
 const struct cmd_entry cmd_launch_entry = {
 	.name = "launch",
-	.args = "NAME [--image IMAGE] [--cpu N] [--memory SIZE] [--disk SIZE]",
+	.args = "NAME [--image IMAGE] [--cpu N] [--memory SIZE] [--disk SIZE]\n"
+	    "    [--gpu all|none|LIST [--exclusive]]",
 	.summary = "create a container if it is missing, and start it",
 	.help = "Shows progress, and ends with the ssh command to connect.\n"
 	    "A running container is left alone. See 'help create'.",
@@ -51,6 +55,7 @@ const struct cmd_entry cmd_launch_entry = {
 	.opts = {
 		{ "image", 0, 1, "IMAGE" }, { "cpu", 0, 1, "N" },
 		{ "memory", 0, 1, "SIZE" }, { "disk", 0, 1, "SIZE" },
+		{ "gpu", 0, 1, "all|none|LIST" }, { "exclusive", 0, 0, NULL },
 	},
 	.exec = cmd_launch_exec,
 };

@@ -39,6 +39,9 @@ extern const struct cmd_entry cmd_gateway_keys_entry;
 extern const struct cmd_entry cmd_admin_user_lock_entry;
 extern const struct cmd_entry cmd_admin_user_unlock_entry;
 extern const struct cmd_entry cmd_admin_gateway_setup_entry;
+extern const struct cmd_entry cmd_gpus_entry;
+extern const struct cmd_entry cmd_gpu_attach_entry;
+extern const struct cmd_entry cmd_gpu_detach_entry;
 extern const struct cmd_entry cmd_admin_user_add_entry;
 extern const struct cmd_entry cmd_admin_user_del_entry;
 extern const struct cmd_entry cmd_admin_user_list_entry;
@@ -61,6 +64,9 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_list_entry,
 	&cmd_details_entry,
 	&cmd_images_entry,
+	&cmd_gpus_entry,
+	&cmd_gpu_attach_entry,
+	&cmd_gpu_detach_entry,
 	&cmd_key_add_entry,
 	&cmd_key_list_entry,
 	&cmd_key_del_entry,

@@ -92,6 +92,16 @@ static const struct ckey keys[] = {
 	{ "default_disk", C_SIZE, O(default_disk), "", 0, 0,
 	  "Root disk size of a container without --disk, e.g. 50GiB (empty:\n"
 	  "no limit; only pools with quotas such as btrfs apply it)." },
+	{ "nvml_library", C_STR, O(nvml_library), "libnvidia-ml.so.1", 0, 0,
+	  "NVIDIA's NVML library, loaded at run time (no build dependency);\n"
+	  "without it GPU commands say 'no NVIDIA driver found'." },
+	{ "gpu_default", C_STR, O(gpu_default), "none", 0, 0,
+	  "GPUs of a container made without --gpu: none, all, or a list of\n"
+	  "nvidia-smi indexes such as 0,1." },
+	{ "nvidia_runtime", C_BOOL, O(nvidia_runtime), "no", 0, 0,
+	  "yes: containers with GPUs get nvidia.runtime=true, so the host's\n"
+	  "driver libraries are mounted in and images need none of their own\n"
+	  "(needs nvidia-container-cli on the host)." },
 	{ "quota_containers", C_COUNT, O(quota_containers), "", 0, 0,
 	  "Containers a new lab user may have (empty: no limit). Quotas are\n"
 	  "LXD project limits; 'admin quota set' changes them per user." },

@@ -41,6 +41,9 @@ struct config {
 	char	*default_cpu;
 	char	*default_memory;
 	char	*default_disk;
+	char	*nvml_library;
+	char	*gpu_default;
+	int	 nvidia_runtime;
 	char	*quota_containers;
 	char	*quota_cpu;
 	char	*quota_memory;

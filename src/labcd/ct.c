@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ct.h"
+#include "gpu.h"
 #include "log.h"
 #include "lxd.h"
 #include "proto.h"
@@ -370,6 +371,7 @@ ct_create(struct ctx *c, const char *name, const struct ct_opts *o,
 	const char *disk = o->disk != NULL ? o->disk : cfg->default_disk;
 	struct lxd *l = ctx_lxd(c);
 	struct lxd_create lc = { .name = name };
+	struct gpu_req gpus;
 	char project[64], listen[96], **profiles = NULL, *fp = NULL, *pool;
 	char *plist, *save = NULL, *p;
 	json_t *limits, *conf, *devs;
@@ -399,7 +401,19 @@ ct_create(struct ctx *c, const char *name, const struct ct_opts *o,
 		disk = "10GiB";
 	json_decref(limits);
 
+	if ((r = gpu_request(c, o->gpu != NULL ? o->gpu : cfg->gpu_default,
+	    o->exclusive, &gpus)) != 0) {
+		free(fp);
+		return r;
+	}
 	if ((r = reserve(c, name, image, ct)) != 0) {
+		gpu_request_free(&gpus);
+		free(fp);
+		return r;
+	}
+	if ((r = gpu_reserve(c, c->id.user_id, ct->id, &gpus)) != 0) {
+		forget(c, ct);
+		gpu_request_free(&gpus);
 		free(fp);
 		return r;
 	}
@@ -410,8 +424,14 @@ ct_create(struct ctx *c, const char *name, const struct ct_opts *o,
 		json_object_set_new(conf, "limits.memory", json_string(mem));
 	snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen,
 	    ct->port);
-	devs = json_pack("{s:{s:s, s:s, s:s}}", "ssh", "type", "proxy",
-	    "listen", listen, "connect", "tcp:127.0.0.1:22");
+	devs = gpu_devices(&gpus);
+	json_object_set_new(devs, "ssh", json_pack("{s:s, s:s, s:s}", "type",
+	    "proxy", "listen", listen, "connect", "tcp:127.0.0.1:22"));
+	if (gpus.n > 0 && cfg->nvidia_runtime) {
+		json_object_set_new(conf, "nvidia.runtime", json_string("true"));
+		json_object_set_new(conf, "nvidia.driver.capabilities",
+		    json_string("compute,utility"));
+	}
 	if ((disk != NULL && *disk != '\0') || *cfg->storage_pool != '\0') {
 		if ((pool = root_pool(c)) == NULL) {
 			r = ctx_error(c, "no storage pool for the root disk: "
@@ -446,14 +466,16 @@ ct_create(struct ctx *c, const char *name, const struct ct_opts *o,
 	snprintf(ct->state, sizeof(ct->state), "ready");
 	json_decref(conf);
 	json_decref(devs);
+	gpu_request_free(&gpus);
 	free(fp);
 	/* Keys now, while stopped; a failure is mended at start. */
 	(void)ct_sync_keys(c, c->id.user_id, c->id.user);
 	return PROTO_OK;
 fail:
-	forget(c, ct);
+	forget(c, ct);		/* its GPU rows go with it */
 	json_decref(conf);
 	json_decref(devs);
+	gpu_request_free(&gpus);
 	free(fp);
 	return r;
 }
@@ -750,6 +772,10 @@ ct_opts_from_args(struct ctx *c, struct ct_opts *o)
 			    "512MiB or 8GiB");
 		o->memory = v;
 	}
+	o->gpu = cmd_opt(c, "gpu");
+	o->exclusive = cmd_opt(c, "exclusive") != NULL;
+	if (o->exclusive && o->gpu == NULL)
+		return ctx_usage(c, "--exclusive goes with --gpu LIST");
 	if ((v = cmd_opt(c, "disk")) != NULL) {
 		if (!config_size_valid(v) || *v == '0')
 			return ctx_usage(c, "--disk needs a size such as 10GiB");

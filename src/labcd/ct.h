@@ -24,6 +24,8 @@ struct ct_opts {
 	const char	*cpu;		/* NULL: default */
 	const char	*memory;
 	const char	*disk;
+	const char	*gpu;		/* all, none, "0,2"; NULL: default */
+	int		 exclusive;
 };
 
 /* --image, --cpu, --memory, --disk checked; 0 or PROTO_USAGE. */

@@ -67,6 +67,16 @@ static const char *const migrations[] = {
 
 	/* 3: accounts an admin has locked (no key, session or password) */
 	"ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;",
+
+	/* 4: GPUs given to containers, and the GPU quota (NULL: none) */
+	"CREATE TABLE gpus ("
+	"  container_id INTEGER NOT NULL REFERENCES containers(id)"
+	"    ON DELETE CASCADE,"
+	"  gpu INTEGER NOT NULL,"
+	"  pci TEXT NOT NULL,"
+	"  exclusive INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (container_id, gpu));"
+	"ALTER TABLE users ADD COLUMN gpu_quota INTEGER;",
 };
 
 int

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <sqlite3.h>
 
-#define DB_SCHEMA_VERSION	3
+#define DB_SCHEMA_VERSION	4
 
 struct db {
 	sqlite3	*h;

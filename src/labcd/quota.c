@@ -11,7 +11,7 @@
 #include "quota.h"
 
 const char *const quota_cols[] = { "user", "containers", "cpu", "memory",
-    "disk", NULL };
+    "disk", "gpus", NULL };
 
 static void
 human(long long v, int bytes, char *out, size_t outsz)
@@ -51,7 +51,7 @@ int
 quota_row(struct ctx *c, struct table *t, long long user_id, const char *user)
 {
 	struct lxd *l = ctx_lxd(c);
-	char project[64], n[48], cpu[48], mem[48], disk[48];
+	char project[64], n[48], cpu[48], mem[48], disk[48], gpus[32] = "0/-";
 	json_t *st = NULL, *res;
 	int r;
 
@@ -69,7 +69,25 @@ quota_row(struct ctx *c, struct table *t, long long user_id, const char *user)
 	cell(res, "cpu", 0, cpu, sizeof(cpu));
 	cell(res, "memory", 1, mem, sizeof(mem));
 	cell(res, "disk", 1, disk, sizeof(disk));
-	table_add(t, user, n, cpu, mem, disk);
+	{
+		sqlite3_stmt *q = db_prepare(c->db, "SELECT (SELECT count("
+		    "DISTINCT g.gpu) FROM gpus g JOIN containers ct ON ct.id = "
+		    "g.container_id WHERE ct.user_id = ?1), (SELECT gpu_quota "
+		    "FROM users WHERE id = ?1)");
+
+		sqlite3_bind_int64(q, 1, user_id);
+		if (sqlite3_step(q) == SQLITE_ROW) {
+			if (sqlite3_column_type(q, 1) == SQLITE_NULL)
+				snprintf(gpus, sizeof(gpus), "%d/-",
+				    sqlite3_column_int(q, 0));
+			else
+				snprintf(gpus, sizeof(gpus), "%d/%d",
+				    sqlite3_column_int(q, 0),
+				    sqlite3_column_int(q, 1));
+		}
+		sqlite3_finalize(q);
+	}
+	table_add(t, user, n, cpu, mem, disk, gpus);
 	json_decref(st);
 	return PROTO_OK;
 }

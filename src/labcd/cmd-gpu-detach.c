@@ -1,0 +1,78 @@
+/* cmd-gpu-detach.c - gpu detach: take GPUs from one of your containers. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ct.h"
+#include "gpu.h"
+#include "lxd.h"
+#include "proto.h"
+
+static int
+cmd_gpu_detach_exec(struct ctx *c)
+{
+	const char *name = c->args.argv[0], *list = c->args.argv[1];
+	struct lxd *l;
+	struct gpu_req req;
+	struct ct ct;
+	char project[64], dev[16], *now;
+	sqlite3_stmt *st;
+	size_t i;
+	int r;
+
+	ctx_target(c, "%.64s %.32s", name, list);
+	if ((r = ct_find(c, name, &ct)) != 0)
+		return r;
+	if ((r = gpu_request(c, list, 0, &req)) != 0)
+		return r;
+	l = ctx_lxd(c);
+	ct_project_of(c, ct.user_id, c->id.user, project);
+	for (i = 0; i < req.n; i++) {
+		int has = 0;
+
+		st = db_prepare(c->db, "SELECT 1 FROM gpus WHERE container_id "
+		    "= ? AND gpu = ?");
+		sqlite3_bind_int64(st, 1, ct.id);
+		sqlite3_bind_int(st, 2, req.idx[i]);
+		has = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		if (!has) {
+			int g = req.idx[i];
+
+			if (strcmp(list, "all") == 0)
+				continue;
+			gpu_request_free(&req);
+			return ctx_error(c, "%s does not have GPU %d", ct.name, g);
+		}
+		snprintf(dev, sizeof(dev), "gpu%d", req.idx[i]);
+		r = lxd_instance_remove_device(l, project, ct.name, dev);
+		if (r != 0 && r != -ENOENT) {
+			int g = req.idx[i];
+
+			gpu_request_free(&req);
+			return ctx_error(c, "LXD refused to take GPU %d from %s: "
+			    "%s", g, ct.name, lxd_error(l));
+		}
+		st = db_prepare(c->db, "DELETE FROM gpus WHERE container_id = ? "
+		    "AND gpu = ?");
+		sqlite3_bind_int64(st, 1, ct.id);
+		sqlite3_bind_int(st, 2, req.idx[i]);
+		(void)db_done(c->db, st);
+	}
+	gpu_request_free(&req);
+	now = gpu_of_container(c, ct.id);
+	ctx_printf(c, "%s has %s%s.\n", ct.name, *now ? "GPU " : "no GPUs",
+	    now);
+	free(now);
+	return PROTO_OK;
+}
+
+const struct cmd_entry cmd_gpu_detach_entry = {
+	.name = "gpu detach",
+	.args = "NAME all|LIST",
+	.summary = "take GPUs from a container (an exclusive hold ends)",
+	.flags = CMD_USER,
+	.min_args = 2, .max_args = 2,
+	.exec = cmd_gpu_detach_exec,
+};

@@ -1,0 +1,180 @@
+/*
+ * cmd-gpus.c - gpus: who uses which GPU. Every member sees every GPU's
+ * use, each process with its container and lab user (never a command
+ * line): NVML's host PID -> /proc/PID/cgroup -> the LXC payload cgroup
+ * "<project>_<name>" -> the project's owner.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu.h"
+#include "lxd.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+static void
+mib(unsigned long long bytes, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%.1f GiB", (double)bytes / (1024.0 * 1024 *
+	    1024));
+}
+
+/* The lab user owning LXD project p ("" if none of ours). */
+static void
+owner_of(struct ctx *c, const char *p, char user[160])
+{
+	sqlite3_stmt *st = db_prepare(c->db, "SELECT name FROM users WHERE "
+	    "project = ?1 OR (project IS NULL AND ?2 || name = ?1)");
+
+	user[0] = '\0';
+	sqlite3_bind_text(st, 1, p, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->srv->cfg.project_prefix, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(user, 160, "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+/* LXD's view, to say which cards LXD can pass to containers. */
+static json_t *
+lxd_cards(struct ctx *c)
+{
+	json_t *res = NULL, *cards;
+
+	if (lxd_resources(ctx_lxd(c), &res) != 0)
+		return NULL;
+	cards = json_incref(json_object_get(json_object_get(res, "gpu"),
+	    "cards"));
+	json_decref(res);
+	return cards;
+}
+
+static int
+lxd_knows(json_t *cards, const struct nvml_gpu *g)
+{
+	json_t *card;
+	size_t i;
+
+	json_array_foreach(cards, i, card) {
+		const char *pci = json_string_value(json_object_get(card,
+		    "pci_address"));
+		const char *uuid = json_string_value(json_object_get(
+		    json_object_get(card, "nvidia"), "uuid"));
+
+		if ((pci != NULL && strcasecmp(pci, g->pci) == 0) ||
+		    (uuid != NULL && strcmp(uuid, g->uuid) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+cmd_gpus_exec(struct ctx *c)
+{
+	struct nvml_gpu *gpus = NULL;
+	json_t *out = json_array(), *cards;
+	char err[512];
+	size_t n = 0, i, k;
+
+	if (nvml_query(c->srv->cfg.nvml_library, &gpus, &n, err,
+	    sizeof(err)) != 0) {
+		json_decref(out);
+		return ctx_error(c, "%s", err);
+	}
+	cards = lxd_cards(c);
+	for (i = 0; i < n; i++) {
+		const struct nvml_gpu *g = &gpus[i];
+		json_t *procs = json_array(), *gj;
+		sqlite3_stmt *st;
+		char used[32], total[32], holder[128] = "", users[512] = "";
+
+		st = db_prepare(c->db, "SELECT u.name, c.name, g.exclusive FROM "
+		    "gpus g JOIN containers c ON c.id = g.container_id JOIN "
+		    "users u ON u.id = c.user_id WHERE g.gpu = ? ORDER BY "
+		    "u.name, c.name");
+		sqlite3_bind_int(st, 1, g->index);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			size_t len = strlen(users);
+
+			snprintf(users + len, sizeof(users) - len, "%s%s/%s",
+			    len ? ", " : "", sqlite3_column_text(st, 0),
+			    sqlite3_column_text(st, 1));
+			if (sqlite3_column_int(st, 2))
+				snprintf(holder, sizeof(holder), "%s/%s",
+				    sqlite3_column_text(st, 0),
+				    sqlite3_column_text(st, 1));
+		}
+		sqlite3_finalize(st);
+		mib(g->mem_used, used, sizeof(used));
+		mib(g->mem_total, total, sizeof(total));
+		if (c->format == FMT_TABLE) {
+			ctx_printf(c, "%sGPU %d  %s  %s  %s / %s", i ? "\n" : "",
+			    g->index, g->name, g->pci, used, total);
+			if (g->util >= 0)
+				ctx_printf(c, "  %d%%", g->util);
+			if (*holder)
+				ctx_printf(c, "  held by %s", holder);
+			else if (*users)
+				ctx_printf(c, "  given to %s", users);
+			if (cards != NULL && !lxd_knows(cards, g))
+				ctx_printf(c, "  (LXD does not see it)");
+			ctx_printf(c, "\n");
+			if (g->nprocs > 0)
+				ctx_printf(c, "  %-8s %-10s %-20s %s\n", "PID",
+				    "MEMORY", "CONTAINER", "USER");
+		}
+		for (k = 0; k < g->nprocs; k++) {
+			char project[128], name[64], user[160] = "", mem[32];
+			int w = gpu_pid_container(g->procs[k].pid, project,
+			    name);
+
+			if (w < 0)
+				continue;	/* ended since NVML said so */
+			if (w == 0)
+				snprintf(name, sizeof(name), "-");
+			else
+				owner_of(c, project, user);
+			if (w == 1 && *user == '\0')
+				snprintf(user, sizeof(user), "(LXD project %s)",
+				    project);
+			mib(g->procs[k].mem, mem, sizeof(mem));
+			if (c->format == FMT_TABLE)
+				ctx_printf(c, "  %-8u %-10s %-20s %s\n",
+				    g->procs[k].pid, mem, name,
+				    w == 0 ? "host" : user);
+			json_array_append_new(procs, json_pack("{s:i, s:I, s:s?, "
+			    "s:s}", "pid", (int)g->procs[k].pid, "memory",
+			    (json_int_t)g->procs[k].mem, "container", w == 1 ?
+			    name : NULL, "user", w == 0 ? "host" : user));
+		}
+		gj = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:i, s:s?, s:o}",
+		    "index", g->index, "name", g->name, "pci", g->pci, "uuid",
+		    g->uuid, "memory_total", (json_int_t)g->mem_total,
+		    "memory_used", (json_int_t)g->mem_used, "utilization",
+		    g->util, "exclusive_holder", *holder ? holder : NULL,
+		    "processes", procs);
+		json_array_append_new(out, gj);
+	}
+	if (n == 0 && c->format == FMT_TABLE)
+		ctx_printf(c, "NVML reports no GPUs on this host.\n");
+	json_decref(cards);
+	nvml_free(gpus, n);
+	c->data = json_pack("{s:o}", "gpus", out);
+	if (c->format == FMT_JSON) {
+		char *s = json_dumps(c->data, JSON_INDENT(2));
+
+		ctx_printf(c, "%s\n", s);
+		free(s);
+	} else if (c->format == FMT_CSV)
+		return ctx_usage(c, "gpus has no CSV form: use --format json");
+	return PROTO_OK;
+}
+
+const struct cmd_entry cmd_gpus_entry = {
+	.name = "gpus",
+	.args = "[--format table|json]",
+	.summary = "show every GPU: memory, use, and whose processes run on it",
+	.flags = CMD_READONLY | CMD_FORMAT,
+	.opts = { { "format", 0, 1, "FORMAT" } },
+	.exec = cmd_gpus_exec,
+};

@@ -1,0 +1,300 @@
+/*
+ * gpu.c - GPUs for containers: parsing requests against NVML's list, the
+ * exclusive holds and the GPU quota (LXD has none: labcd enforces it),
+ * LXD gpu devices by PCI address (on LXD 5.0.2 id= does not isolate
+ * NVIDIA cards), and host PID -> container through the cgroup LXC made.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+static int
+cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+void
+gpu_request_free(struct gpu_req *req)
+{
+	nvml_free(req->inv, req->ninv);
+	free(req->idx);
+	memset(req, 0, sizeof(*req));
+}
+
+static int
+parse(struct ctx *c, const char *spec, int exclusive, struct gpu_req *req)
+{
+	char err[512], *copy, *tok, *save, *end;
+	size_t i;
+	int r = 0;
+
+	memset(req, 0, sizeof(*req));
+	req->exclusive = exclusive;
+	if (strcmp(spec, "none") == 0) {
+		if (exclusive)
+			return ctx_usage(c, "--exclusive needs GPUs (--gpu)");
+		return PROTO_OK;
+	}
+	if (nvml_query(c->srv->cfg.nvml_library, &req->inv, &req->ninv, err,
+	    sizeof(err)) != 0)
+		return ctx_error(c, "%s", err);
+	if (strcmp(spec, "all") == 0) {
+		req->idx = xcalloc(req->ninv + 1, sizeof(int));
+		for (i = 0; i < req->ninv; i++)
+			req->idx[req->n++] = req->inv[i].index;
+		return PROTO_OK;
+	}
+	req->idx = xcalloc(strlen(spec) + 1, sizeof(int));
+	copy = xstrdup(spec);
+	/* Split at each ',' (strtok would skip an empty item). */
+	for (tok = copy; tok != NULL && r == 0; tok = save) {
+		long v;
+
+		if ((save = strchr(tok, ',')) != NULL)
+			*save++ = '\0';
+
+		errno = 0;
+		v = strtol(tok, &end, 10);
+		if (*tok == '\0' || *end != '\0' || errno != 0 || v < 0 ||
+		    tok[0] == '-' || tok[0] == '+')
+			r = ctx_usage(c, "--gpu takes all, none, or GPU numbers "
+			    "as nvidia-smi shows them, such as 0,2; not '%.32s'",
+			    tok);
+		else if ((size_t)v >= req->ninv)
+			r = ctx_usage(c, "there is no GPU %ld: this host has "
+			    "%zu (0 to %zu; see 'gpus')", v, req->ninv,
+			    req->ninv ? req->ninv - 1 : 0);
+		for (i = 0; r == 0 && i < req->n; i++) {
+			if (req->idx[i] == (int)v)
+				r = ctx_usage(c, "GPU %ld is named twice in --gpu "
+				    "%.64s", v, spec);
+		}
+		if (r == 0)
+			req->idx[req->n++] = (int)v;
+	}
+	free(copy);
+	if (r != 0)
+		return r;
+	if (req->n == 0)
+		return ctx_usage(c, "--gpu takes all, none, or a list such as "
+		    "0,2");
+	qsort(req->idx, req->n, sizeof(int), cmp_int);
+	return PROTO_OK;
+}
+
+int
+gpu_request(struct ctx *c, const char *spec, int exclusive,
+    struct gpu_req *req)
+{
+	int r = parse(c, spec, exclusive, req);
+
+	if (r != 0)
+		gpu_request_free(req);	/* nothing half-made for the caller */
+	return r;
+}
+
+static const struct nvml_gpu *
+inv_gpu(const struct gpu_req *req, int index)
+{
+	size_t i;
+
+	for (i = 0; i < req->ninv; i++) {
+		if (req->inv[i].index == index)
+			return &req->inv[i];
+	}
+	return NULL;
+}
+
+/* Who else has GPU g: "alice/box", exclusive or not; NULL if nobody. */
+static char *
+holder(struct ctx *c, long long ct_id, int g, int only_exclusive)
+{
+	sqlite3_stmt *st = db_prepare(c->db, "SELECT u.name, c.name, "
+	    "g.exclusive FROM gpus g JOIN containers c ON c.id = "
+	    "g.container_id JOIN users u ON u.id = c.user_id WHERE g.gpu = ? "
+	    "AND g.container_id != ? AND (g.exclusive OR NOT ?) LIMIT 1");
+	char *who = NULL;
+
+	sqlite3_bind_int(st, 1, g);
+	sqlite3_bind_int64(st, 2, ct_id);
+	sqlite3_bind_int(st, 3, only_exclusive);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		who = xasprintf("%s/%s%s", sqlite3_column_text(st, 0),
+		    sqlite3_column_text(st, 1), sqlite3_column_int(st, 2) ?
+		    " (exclusively)" : "");
+	sqlite3_finalize(st);
+	return who;
+}
+
+int
+gpu_reserve(struct ctx *c, long long user_id, long long ct_id,
+    const struct gpu_req *req)
+{
+	sqlite3_stmt *st;
+	long long quota = -1;
+	size_t i;
+	int used = 0, r;
+
+	if (req->n == 0)
+		return PROTO_OK;
+	if (db_begin(c->db) != 0)
+		return ctx_error(c, "database busy: %s", c->db->err);
+	for (i = 0; i < req->n; i++) {
+		char *who = holder(c, ct_id, req->idx[i], !req->exclusive);
+
+		if (who != NULL) {
+			db_rollback(c->db);
+			r = ctx_error(c, req->exclusive ? "GPU %d is in use by "
+			    "%s: it cannot be given exclusively" : "GPU %d is "
+			    "held by %s", req->idx[i], who);
+			free(who);
+			return r;
+		}
+	}
+	/* The quota counts distinct GPUs over all the user's containers. */
+	st = db_prepare(c->db, "SELECT gpu_quota FROM users WHERE id = ?");
+	sqlite3_bind_int64(st, 1, user_id);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		quota = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (quota >= 0) {
+		struct buf list = BUF_INIT(0);
+
+		for (i = 0; i < req->n; i++)
+			buf_printf(&list, "%s%d", i ? "," : "", req->idx[i]);
+		st = db_prepare(c->db, "SELECT count(*) FROM (SELECT g.gpu FROM "
+		    "gpus g JOIN containers c ON c.id = g.container_id WHERE "
+		    "c.user_id = ?1 UNION SELECT value FROM json_each('[' || ?2 "
+		    "|| ']'))");
+		sqlite3_bind_int64(st, 1, user_id);
+		sqlite3_bind_text(st, 2, buf_str(&list), -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			used = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		buf_free(&list);
+		if (used > quota) {
+			db_rollback(c->db);
+			return ctx_error(c, "quota: you may use %lld GPU%s and "
+			    "this would make it %d; detach some, or ask your "
+			    "admin for more", quota, quota == 1 ? "" : "s",
+			    used);
+		}
+	}
+	for (i = 0; i < req->n; i++) {
+		const struct nvml_gpu *g = inv_gpu(req, req->idx[i]);
+
+		st = db_prepare(c->db, "INSERT OR REPLACE INTO gpus "
+		    "(container_id, gpu, pci, exclusive) VALUES (?, ?, ?, ?)");
+		sqlite3_bind_int64(st, 1, ct_id);
+		sqlite3_bind_int(st, 2, req->idx[i]);
+		sqlite3_bind_text(st, 3, g != NULL ? g->pci : "", -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, req->exclusive);
+		if (db_done(c->db, st) != 0) {
+			db_rollback(c->db);
+			return ctx_error(c, "cannot record the GPUs: %s",
+			    c->db->err);
+		}
+	}
+	if (db_commit(c->db) != 0)
+		return ctx_error(c, "cannot record the GPUs: %s", c->db->err);
+	return PROTO_OK;
+}
+
+void
+gpu_release(struct ctx *c, long long ct_id, const struct gpu_req *req)
+{
+	sqlite3_stmt *st;
+	size_t i;
+
+	if (req == NULL) {
+		st = db_prepare(c->db, "DELETE FROM gpus WHERE container_id = ?");
+		sqlite3_bind_int64(st, 1, ct_id);
+		(void)db_done(c->db, st);
+		return;
+	}
+	for (i = 0; i < req->n; i++) {
+		st = db_prepare(c->db, "DELETE FROM gpus WHERE container_id = ? "
+		    "AND gpu = ?");
+		sqlite3_bind_int64(st, 1, ct_id);
+		sqlite3_bind_int(st, 2, req->idx[i]);
+		(void)db_done(c->db, st);
+	}
+}
+
+json_t *
+gpu_devices(const struct gpu_req *req)
+{
+	json_t *devs = json_object();
+	size_t i;
+
+	for (i = 0; i < req->n; i++) {
+		const struct nvml_gpu *g = inv_gpu(req, req->idx[i]);
+		char name[16];
+
+		snprintf(name, sizeof(name), "gpu%d", req->idx[i]);
+		json_object_set_new(devs, name, json_pack("{s:s, s:s, s:s, "
+		    "s:s}", "type", "gpu", "gputype", "physical", "pci",
+		    g != NULL ? g->pci : "", "mode", "0666"));
+	}
+	return devs;
+}
+
+char *
+gpu_of_container(struct ctx *c, long long ct_id)
+{
+	sqlite3_stmt *st = db_prepare(c->db, "SELECT gpu, exclusive FROM gpus "
+	    "WHERE container_id = ? ORDER BY gpu");
+	struct buf b = BUF_INIT(0);
+
+	sqlite3_bind_int64(st, 1, ct_id);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		buf_printf(&b, "%s%d%s", b.len ? "," : "",
+		    sqlite3_column_int(st, 0), sqlite3_column_int(st, 1) ?
+		    " (exclusive)" : "");
+	sqlite3_finalize(st);
+	return buf_steal(&b);
+}
+
+int
+gpu_pid_container(unsigned int pid, char project[128], char name[64])
+{
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	/* Any line: "N:ctrl:/lxc.payload.<project>_<name>/..." */
+	while (!found && getline(&line, &cap, f) > 0) {
+		char *p = strstr(line, "/lxc.payload."), *end, *us;
+
+		if (p == NULL)
+			continue;
+		p += strlen("/lxc.payload.");
+		end = p + strcspn(p, "/\n");
+		*end = '\0';
+		/* Instance names have no '_': the last one splits. */
+		if ((us = strrchr(p, '_')) != NULL) {
+			*us = '\0';
+			snprintf(project, 128, "%s", p);
+			snprintf(name, 64, "%s", us + 1);
+		} else {
+			snprintf(project, 128, "default");
+			snprintf(name, 64, "%s", p);
+		}
+		found = 1;
+	}
+	free(line);
+	fclose(f);
+	return found;
+}

@@ -1,0 +1,50 @@
+/*
+ * gpu.h - GPUs for containers (gpu.c): which ones a request names, who
+ * may have them (exclusive holds, the GPU quota), the LXD devices, and
+ * which container and lab user a GPU process belongs to.
+ */
+#ifndef LABCD_GPU_H
+#define LABCD_GPU_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "labcd.h"
+#include "nvml.h"
+
+struct gpu_req {
+	struct nvml_gpu	*inv;		/* the host's GPUs */
+	size_t		 ninv;
+	int		*idx;		/* the ones asked for, ascending */
+	size_t		 n;
+	int		 exclusive;
+};
+
+/*
+ * Read "all", "none" or "0,2" (nvidia-smi indexes) against the host's
+ * GPUs. 0 (req filled; n may be 0), PROTO_USAGE for a bad list, or
+ * PROTO_FAILED when GPUs are asked for and NVML is missing. Said in c.
+ */
+int	gpu_request(struct ctx *c, const char *spec, int exclusive,
+	    struct gpu_req *req);
+void	gpu_request_free(struct gpu_req *req);
+/*
+ * In one transaction: refuse GPUs held exclusively by another container
+ * (or, for an exclusive request, used by any other), refuse going over the
+ * user's GPU quota, then record them for container ct_id.
+ */
+int	gpu_reserve(struct ctx *c, long long user_id, long long ct_id,
+	    const struct gpu_req *req);
+/* Forget GPUs of a container (all if req is NULL). */
+void	gpu_release(struct ctx *c, long long ct_id, const struct gpu_req *req);
+/* LXD devices for the request: {"gpu2": {type gpu, pci ..., mode 0666}}. */
+json_t	*gpu_devices(const struct gpu_req *req);
+/* "0,2" (exclusive marked "0*") of a container, for details; caller frees. */
+char	*gpu_of_container(struct ctx *c, long long ct_id);
+/*
+ * The container of a host PID from /proc/PID/cgroup: 1 and project/name,
+ * 0 for a host process, -1 if the process is gone.
+ */
+int	gpu_pid_container(unsigned int pid, char project[128], char name[64]);
+
+#endif
