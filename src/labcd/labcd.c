@@ -5,6 +5,7 @@
  *   labcd [-f CONFIG] [-S SOCKET] [-d DATABASE] [-D] [-C] [--version]
  */
 #include <grp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,11 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 
+	/*
+	 * One thread per client: without a cap glibc gives threads arenas
+	 * of their own, and memory that is never given back.
+	 */
+	mallopt(M_ARENA_MAX, 2);
 	log_setup("labcd", LOG_LVL_INFO, 0);
 	memset(&s, 0, sizeof(s));
 	config_defaults(&s.cfg);

@@ -20,7 +20,8 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void
 curl_init_once(void)
 {
-	curl_global_init(CURL_GLOBAL_ALL);
+	/* Only a unix socket: no TLS to set up (and no memory for it). */
+	curl_global_init(CURL_GLOBAL_NOTHING);
 }
 
 struct lxd *
