@@ -11,7 +11,9 @@ SSHD_PORT=62322
 P=${LABCT_PREFIX}g-
 userdel -r $GW >/dev/null 2>&1
 userdel labct-laptop >/dev/null 2>&1
+userdel labct-true >/dev/null 2>&1
 at_exit "userdel -r $GW"
+at_exit "userdel labct-true"
 at_exit "userdel labct-laptop"
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE" "ssh_listen = 127.0.0.1" \
@@ -35,7 +37,7 @@ HostKey $TDIR/hostkey
 PidFile $TDIR/sshd.pid
 Include $TDIR/sshd.d/*.conf
 UsePAM yes
-AllowUsers $GW
+AllowUsers $GW labct-true
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 CONF
@@ -177,6 +179,26 @@ touch /tmp/labct-pwned" "whoami | touch /tmp/labct-pwned" \
 		[ $rc -eq 1 ] || [ $rc -eq 2 ] || { echo "rc $rc for ${cmd:0:40}"; exit 1; }
 	done
 	[ ! -e /tmp/labct-pwned ]
+'
+
+# The baseline for our cost on a login: the same sshd, a key whose
+# forced command is /bin/true.
+useradd --no-create-home --home-dir $TDIR/truehome --shell /bin/sh labct-true
+mkdir -p $TDIR/truehome/.ssh
+printf 'restrict,command="/bin/true" %s\n' "$(cat $TDIR/alice.pub)" > $TDIR/truehome/.ssh/authorized_keys
+
+test_expect_success 'measured: ssh whoami through labc vs a forced /bin/true' '
+	a="" b=""
+	for i in 1 2 3 4 5 6 7 8 9 10 11; do
+		t0=$(date +%s%N); gw alice $GW@127.0.0.1 whoami >/dev/null
+		t1=$(date +%s%N); gw alice labct-true@127.0.0.1 >/dev/null
+		t2=$(date +%s%N)
+		a="$a $(( (t1 - t0) / 1000000 ))" b="$b $(( (t2 - t1) / 1000000 ))"
+	done
+	ma=$(echo $a | tr " " "\n" | sort -n | sed -n 6p)
+	mb=$(echo $b | tr " " "\n" | sort -n | sed -n 6p)
+	measured "ssh lab@127.0.0.1 whoami median $ma ms; forced /bin/true median $mb ms (ASan labc)"
+	[ -n "$ma" ] && [ -n "$mb" ]
 '
 
 test_expect_success 'a locked user'"'"'s key stops at the next connection' '
