@@ -818,3 +818,29 @@ client_result_free(struct client_result *res)
 	json_decref(res->data);
 	res->data = NULL;
 }
+
+/* One command: its status, or the client's own 1 or 2. */
+int
+client_run(struct client *c, char **argv, int argc)
+{
+	struct client_result res;
+	char err[512];
+	int r, sig;
+
+	r = client_exchange(c, argv, argc, CLIENT_STREAM, &res, err,
+	    sizeof(err));
+	if (r == -EINTR && (sig = client_signal_take()) != 0) {
+		/* Terminal restored: now end the way the signal would. */
+		client_close(c);
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return 128 + sig;
+	}
+	if (r != 0) {
+		fprintf(stderr, "labc: %s\n", err);
+		return r == -EINVAL ? PROTO_USAGE : PROTO_FAILED;
+	}
+	r = res.status;
+	client_result_free(&res);
+	return r;
+}

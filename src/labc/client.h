@@ -57,6 +57,12 @@ void	client_close(struct client *c);
 int	client_exchange(struct client *c, char **argv, int argc, int flags,
 	    struct client_result *res, char *err, size_t errsz);
 void	client_result_free(struct client_result *res);
+/*
+ * One command with its output passed on (streams too): its status, or
+ * the client's own 1 or 2. A signal that ended the wait ends labc the
+ * way the signal would, once the terminal is restored.
+ */
+int	client_run(struct client *c, char **argv, int argc);
 
 /*
  * Catch SIGINT, SIGTERM and SIGHUP (no SA_RESTART) so that waits end with

@@ -59,24 +59,6 @@ accepted_key(void)
 	return key;
 }
 
-static int
-run_one(struct client *c, char **argv, int argc)
-{
-	struct client_result res;
-	char err[512];
-	int r;
-
-	r = client_exchange(c, argv, argc, CLIENT_STREAM, &res, err,
-	    sizeof(err));
-	if (r != 0) {
-		fprintf(stderr, "labc: %s\n", err);
-		return r == -EINVAL ? PROTO_USAGE : PROTO_FAILED;
-	}
-	r = res.status;
-	client_result_free(&res);
-	return r;
-}
-
 int
 gateway_run(struct client *c, const char *user)
 {
@@ -102,7 +84,7 @@ gateway_run(struct client *c, const char *user)
 		argv_free(words);
 		return shell_run(c, isatty(STDIN_FILENO), 0);
 	}
-	r = run_one(c, words, n);
+	r = client_run(c, words, n);
 	argv_free(words);
 	return r;
 }
@@ -130,5 +112,5 @@ gateway_authorized_keys(struct client *c, int argc, char **argv)
 	req[3] = self;
 	req[4] = argc == 3 ? argv[2] : NULL;	/* %t */
 	req[5] = argc == 3 ? argv[1] : NULL;	/* %k */
-	return run_one(c, req, argc == 3 ? 6 : 4);
+	return client_run(c, req, argc == 3 ? 6 : 4);
 }

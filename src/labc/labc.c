@@ -50,32 +50,6 @@ labc_json_free(void *p)
 	free(p);
 }
 
-/* One command: its status, or the client's own 1 or 2. */
-static int
-labc_run(struct client *c, char **argv, int argc)
-{
-	struct client_result res;
-	char err[512];
-	int r, sig;
-
-	r = client_exchange(c, argv, argc, CLIENT_STREAM, &res, err,
-	    sizeof(err));
-	if (r == -EINTR && (sig = client_signal_take()) != 0) {
-		/* Terminal restored: now end the way the signal would. */
-		client_close(c);
-		signal(sig, SIG_DFL);
-		raise(sig);
-		return 128 + sig;
-	}
-	if (r != 0) {
-		fprintf(stderr, "labc: %s\n", err);
-		return r == -EINVAL ? PROTO_USAGE : PROTO_FAILED;
-	}
-	r = res.status;
-	client_result_free(&res);
-	return r;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -174,9 +148,9 @@ main(int argc, char **argv)
 	else if (cmd != NULL && gateway_forced(words, nwords, &gw_user))
 		status = gateway_run(&c, gw_user);
 	else if (cmd != NULL)
-		status = labc_run(&c, words, nwords);
+		status = client_run(&c, words, nwords);
 	else if (optind < argc)
-		status = labc_run(&c, argv + optind, argc - optind);
+		status = client_run(&c, argv + optind, argc - optind);
 	else
 		status = shell_run(&c, isatty(STDIN_FILENO), persist);
 	client_free(&c);

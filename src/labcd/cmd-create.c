@@ -27,8 +27,7 @@ cmd_create_exec(struct ctx *c)
 
 const struct cmd_entry cmd_create_entry = {
 	.name = "create",
-	.args = "NAME [--image IMAGE] [--cpu N] [--memory SIZE] [--disk SIZE]\n"
-	    "    [--gpu all|none|LIST [--exclusive]]",
+	.args = CT_CREATE_ARGS,
 	.summary = "create a container (stopped)",
 	.help = "NAME: 1 to 63 lowercase letters, digits or '-', starting with\n"
 	    "a letter. The image is the admin's default unless --image names\n"
@@ -38,10 +37,6 @@ const struct cmd_entry cmd_create_entry = {
 	    "container alone.",
 	.flags = CMD_USER,
 	.min_args = 1, .max_args = 1,
-	.opts = {
-		{ "image", 0, 1, "IMAGE" }, { "cpu", 0, 1, "N" },
-		{ "memory", 0, 1, "SIZE" }, { "disk", 0, 1, "SIZE" },
-		{ "gpu", 0, 1, "all|none|LIST" }, { "exclusive", 0, 0, NULL },
-	},
+	.opts = { CT_CREATE_OPTS },
 	.exec = cmd_create_exec,
 };

@@ -45,17 +45,12 @@ cmd_launch_exec(struct ctx *c)
 
 const struct cmd_entry cmd_launch_entry = {
 	.name = "launch",
-	.args = "NAME [--image IMAGE] [--cpu N] [--memory SIZE] [--disk SIZE]\n"
-	    "    [--gpu all|none|LIST [--exclusive]]",
+	.args = CT_CREATE_ARGS,
 	.summary = "create a container if it is missing, and start it",
 	.help = "Shows progress, and ends with the ssh command to connect.\n"
 	    "A running container is left alone. See 'help create'.",
 	.flags = CMD_USER,
 	.min_args = 1, .max_args = 1,
-	.opts = {
-		{ "image", 0, 1, "IMAGE" }, { "cpu", 0, 1, "N" },
-		{ "memory", 0, 1, "SIZE" }, { "disk", 0, 1, "SIZE" },
-		{ "gpu", 0, 1, "all|none|LIST" }, { "exclusive", 0, 0, NULL },
-	},
+	.opts = { CT_CREATE_OPTS },
 	.exec = cmd_launch_exec,
 };

@@ -28,7 +28,15 @@ struct ct_opts {
 	int		 exclusive;
 };
 
-/* --image, --cpu, --memory, --disk checked; 0 or PROTO_USAGE. */
+/* The options of create and launch, read by ct_opts_from_args. */
+#define CT_CREATE_ARGS "NAME [--image IMAGE] [--cpu N] [--memory SIZE] " \
+	"[--disk SIZE]\n    [--gpu all|none|LIST [--exclusive]]"
+#define CT_CREATE_OPTS \
+	{ "image", 0, 1, "IMAGE" }, { "cpu", 0, 1, "N" }, \
+	{ "memory", 0, 1, "SIZE" }, { "disk", 0, 1, "SIZE" }, \
+	{ "gpu", 0, 1, "all|none|LIST" }, { "exclusive", 0, 0, NULL }
+
+/* --image, --cpu, --memory, --disk, --gpu checked; 0 or PROTO_USAGE. */
 int	ct_opts_from_args(struct ctx *c, struct ct_opts *o);
 /* NULL if a valid container name, else the rule. */
 const char *ct_name_invalid(const char *name);

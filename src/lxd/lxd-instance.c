@@ -1,5 +1,6 @@
 /* lxd-instance.c - instances: create, read, list, state, update, delete. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,44 +129,27 @@ lxd_instance_patch(struct lxd *l, const char *project, const char *name,
 	return r;
 }
 
+static int
+drop_device(struct lxd *l, json_t *inst, json_t **put, void *arg)
+{
+	const char *device = arg;
+	json_t *devs = json_object_get(inst, "devices");
+
+	if (json_object_get(devs, device) == NULL)
+		return lxd_seterr(l, -ENOENT, "instance %s has no device %s",
+		    json_string_value(json_object_get(inst, "name")), device);
+	json_object_del(devs, device);
+	*put = json_incref(inst);
+	return 0;
+}
+
 int
 lxd_instance_remove_device(struct lxd *l, const char *project,
     const char *name, const char *device)
 {
 	char *path = lxd_path(project, "/1.0/instances/%s", name);
-	int r = 0, tries;
+	int r = lxd_update(l, path, drop_device, (void *)(uintptr_t)device);
 
-	for (tries = 0; tries < 5; tries++) {
-		struct lxd_req get = { .method = "GET", .path = path };
-		struct lxd_req put = { .method = "PUT", .path = path };
-		struct curl_slist *hdrs = NULL;
-		char etag[160], *body, *ifmatch;
-		json_t *inst, *devs;
-
-		if ((r = lxd_request(l, &get, &inst, etag, sizeof(etag))) != 0)
-			break;
-		devs = json_object_get(inst, "devices");
-		if (json_object_get(devs, device) == NULL) {
-			json_decref(inst);
-			r = lxd_seterr(l, -ENOENT, "instance %s has no device "
-			    "%s", name, device);
-			break;
-		}
-		json_object_del(devs, device);
-		body = json_dumps(inst, JSON_COMPACT);
-		json_decref(inst);
-		ifmatch = xasprintf("If-Match: %s", etag);
-		hdrs = curl_slist_append(hdrs, ifmatch);
-		put.body = body;
-		put.body_len = strlen(body);
-		put.headers = hdrs;
-		r = lxd_request(l, &put, NULL, NULL, 0);
-		curl_slist_free_all(hdrs);
-		free(ifmatch);
-		free(body);
-		if (r != -EAGAIN)
-			break;
-	}
 	free(path);
 	return r;
 }

@@ -52,6 +52,15 @@ void	lxd_resp_free(struct lxd_resp *rs);
 /* One exchange whose answer is an envelope; async ones are waited for. */
 int	lxd_request(struct lxd *l, const struct lxd_req *rq, json_t **out,
 	    char *etag, size_t etagsz);
+/*
+ * Read-modify-write of an object: GET (with its ETag), edit makes the PUT
+ * body from it (0, or an error that stops), PUT with If-Match; done again
+ * when someone else changed the object in between.
+ */
+typedef int (*lxd_edit_fn)(struct lxd *l, json_t *obj, json_t **put,
+	    void *arg);
+int	lxd_update(struct lxd *l, const char *path, lxd_edit_fn edit,
+	    void *arg);
 /* "/1.0/instances/NAME" + "?project=P" built safely; caller frees. */
 char	*lxd_path(const char *project, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

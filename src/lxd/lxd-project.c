@@ -31,47 +31,27 @@ lxd_project_get(struct lxd *l, const char *name, json_t **out)
 	return r;
 }
 
+static int
+merge_config(struct lxd *l, json_t *proj, json_t **put, void *arg)
+{
+	json_t *cfg = json_object_get(proj, "config");
+
+	(void)l;
+	if (!json_is_object(cfg))
+		json_object_set_new(proj, "config", cfg = json_object());
+	json_object_update(cfg, arg);
+	*put = json_pack("{s:O, s:s}", "config", cfg, "description",
+	    json_string_value(json_object_get(proj, "description")) ?: "");
+	return 0;
+}
+
+/* GET, merge, PUT: LXD 5.0's PATCH of a project drops the keys not given. */
 int
 lxd_project_set_config(struct lxd *l, const char *name, json_t *config)
 {
 	char *path = lxd_path(NULL, "/1.0/projects/%s", name);
-	int r = 0, tries;
+	int r = lxd_update(l, path, merge_config, config);
 
-	/*
-	 * GET, merge, PUT with If-Match: LXD 5.0's PATCH of a project
-	 * resets the keys it is not given.
-	 */
-	for (tries = 0; tries < 5; tries++) {
-		struct lxd_req get = { .method = "GET", .path = path };
-		struct lxd_req put = { .method = "PUT", .path = path };
-		struct curl_slist *hdrs = NULL;
-		char etag[160], *body, *ifmatch;
-		json_t *proj, *cfg, *req;
-
-		if ((r = lxd_request(l, &get, &proj, etag, sizeof(etag))) != 0)
-			break;
-		cfg = json_object_get(proj, "config");
-		if (!json_is_object(cfg))
-			json_object_set_new(proj, "config", cfg = json_object());
-		json_object_update(cfg, config);
-		req = json_pack("{s:O, s:s}", "config", cfg, "description",
-		    json_string_value(json_object_get(proj, "description")) ?:
-		    "");
-		json_decref(proj);
-		body = json_dumps(req, JSON_COMPACT);
-		json_decref(req);
-		ifmatch = xasprintf("If-Match: %s", etag);
-		hdrs = curl_slist_append(hdrs, ifmatch);
-		put.body = body;
-		put.body_len = strlen(body);
-		put.headers = hdrs;
-		r = lxd_request(l, &put, NULL, NULL, 0);
-		curl_slist_free_all(hdrs);
-		free(ifmatch);
-		free(body);
-		if (r != -EAGAIN)
-			break;
-	}
 	free(path);
 	return r;
 }

@@ -736,3 +736,39 @@ lxd_wait(struct lxd *l, const char *op, long timeout, json_t **out)
 			    timeout : l->op_timeout);
 	}
 }
+
+int
+lxd_update(struct lxd *l, const char *path, lxd_edit_fn edit, void *arg)
+{
+	int r = 0, tries;
+
+	for (tries = 0; tries < 5; tries++) {
+		struct lxd_req get = { .method = "GET", .path = path };
+		struct lxd_req put = { .method = "PUT", .path = path };
+		struct curl_slist *hdrs = NULL;
+		char etag[160], *body, *ifmatch;
+		json_t *obj, *req;
+
+		if ((r = lxd_request(l, &get, &obj, etag, sizeof(etag))) != 0)
+			break;
+		req = NULL;
+		r = edit(l, obj, &req, arg);
+		json_decref(obj);
+		if (r != 0)
+			break;
+		body = json_dumps(req, JSON_COMPACT);
+		json_decref(req);
+		ifmatch = xasprintf("If-Match: %s", etag);
+		hdrs = curl_slist_append(hdrs, ifmatch);
+		put.body = body;
+		put.body_len = strlen(body);
+		put.headers = hdrs;
+		r = lxd_request(l, &put, NULL, NULL, 0);
+		curl_slist_free_all(hdrs);
+		free(ifmatch);
+		free(body);
+		if (r != -EAGAIN)	/* changed meanwhile: read again */
+			break;
+	}
+	return r;
+}
