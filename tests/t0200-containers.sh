@@ -197,6 +197,23 @@ test_expect_success 'an unknown image is refused, nothing left behind' '
 	out=$(expect_status 2 labc --as alice launch newbox --memory 12 2>&1 || true)
 '
 
+test_expect_success 'a port another program holds is skipped' '
+	used=$(labc list --all --format csv | awk -F, "NR > 1 { print \$5 }")
+	free=""
+	for p in $(seq 62100 62199); do
+		echo "$used" | grep -qx $p || { free=$p; break; }
+	done
+	"$LABCT_BUILD/tests/tools/labct-listen" $free 120 > $TDIR/listen.out &
+	lpid=$!
+	for i in $(seq 50); do [ -s $TDIR/listen.out ] && break; sleep 0.1; done
+	labc --as alice create portcheck >/dev/null
+	p=$(port_of alice portcheck)
+	kill $lpid
+	[ "$p" != "$free" ]
+	[ "$p" -gt "$free" ]
+	labc --as alice delete portcheck >/dev/null
+'
+
 test_expect_success 'images lists the test image as the default' '
 	contains "$(labc images --format csv)" "^$LABCT_IMAGE,[0-9a-f]{12},.*,yes$"
 '

@@ -669,7 +669,23 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 	if (!ct->provisioned) {
 		ctx_progress(c, "Making the user %s",
 		    c->srv->cfg.container_user);
-		if ((r = provision(c, project, ct)) != 0)
+		r = provision(c, project, ct);
+		/*
+		 * Seen under load: LXD says started, and the container's init
+		 * is gone a moment later. One more start, then say so.
+		 */
+		if (r != 0 && strstr(buf_str(&c->err), "not running") != NULL) {
+			buf_reset(&c->err);
+			log_warn("%s/%s stopped right after starting; starting "
+			    "it again", project, ct->name);
+			sleep(1);
+			if (lxd_instance_set_state(l, project, ct->name, "start",
+			    -1, 0) != 0 && strstr(lxd_error(l),
+			    "already running") == NULL)
+				return lxd_refused(c, "starting", ct->name);
+			r = provision(c, project, ct);
+		}
+		if (r != 0)
 			return r;
 	} else if (!ct->keys_synced) {
 		char *keys = authorized_keys(c, ct->user_id);
