@@ -58,9 +58,21 @@ test_expect_success() {
 # test_skip DESC WHY
 test_skip() { echo "skip - $1 ($2)"; }
 
-# write_conf LINES...: the private daemon's configuration.
+# write_conf LINES...: the private daemon's configuration. Unless the
+# lines say otherwise, its LXD projects carry this run's prefix (removed
+# at the end of the run), and without a test bed it has no LXD at all:
+# a test never leaves anything in an LXD it did not make.
 write_conf() {
-	printf '%s\n' "# written by $(basename "$0")" "$@" >"$CONF"
+	local extra=()
+	case "$*" in *project_prefix*) ;; *)
+		extra+=("project_prefix = ${LABCT_PREFIX:-labct-nolxd-}$(basename "$0" .sh | cut -c1-5)-")
+	esac
+	if [ -z "${LABCT_PREFIX:-}" ] || [ "${LABCT_NO_LXD:-}" = 1 ]; then
+		case "$*" in *lxd_socket*) ;; *)
+			extra+=("lxd_socket = $TDIR/no-lxd.sock")
+		esac
+	fi
+	printf '%s\n' "# written by $(basename "$0")" "${extra[@]}" "$@" >"$CONF"
 }
 
 start_labcd() {
