@@ -15,6 +15,13 @@ userdel labct-true >/dev/null 2>&1
 at_exit "userdel -r $GW"
 at_exit "userdel labct-true"
 at_exit "userdel labct-laptop"
+# sshd runs AuthorizedKeysCommand only from a path whose every directory
+# is root's and not writable by others: not from a clone under /tmp.
+GWBIN=/run/labct-gw.$$
+mkdir -m 755 $GWBIN && cp "$LABC" $GWBIN/labc
+at_exit "rm -rf $GWBIN"
+LABC_GW=$GWBIN/labc
+
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE" "ssh_listen = 127.0.0.1" \
     "ssh_ports = 62300-62399" "gateway_user = $GW" \
@@ -61,16 +68,16 @@ gw() {	# gw KEY ARGS...: ssh to the gateway with that key
 }
 
 test_expect_success 'admin gateway setup makes the account and the drop-in' '
-	out=$(labc admin gateway setup --dir $TDIR/sshd.d --sshd-config $TDIR/sshd_config --labc $LABC)
+	out=$(labc admin gateway setup --dir $TDIR/sshd.d --sshd-config $TDIR/sshd_config --labc $LABC_GW)
 	contains "$out" "Made the account $GW"
 	contains "$out" "Wrote $TDIR/sshd.d/50-labcontainers.conf"
 	contains "$out" "sshd -t accepts it"
-	[ "$(getent passwd $GW | cut -d: -f7)" = "$LABC" ]
+	[ "$(getent passwd $GW | cut -d: -f7)" = "$LABC_GW" ]
 	contains "$(cat $TDIR/sshd.d/50-labcontainers.conf)" "^Match User $GW$"
 '
 
 test_expect_success 'running it again changes nothing and says so' '
-	out=$(labc admin gateway setup --dir $TDIR/sshd.d --sshd-config $TDIR/sshd_config --labc $LABC)
+	out=$(labc admin gateway setup --dir $TDIR/sshd.d --sshd-config $TDIR/sshd_config --labc $LABC_GW)
 	contains "$out" "The account $GW is right already"
 	contains "$out" "50-labcontainers.conf is right already"
 '
@@ -105,9 +112,9 @@ test_expect_success 'from then on her key is enough: whoami says alice' '
 '
 
 test_expect_success 'labc --authorized-keys gives sshd forced commands' '
-	out=$(as_uid $(id -u nobody) $LABC -S $SOCK --authorized-keys $GW)
-	contains "$out" "^restrict,pty,command=\"$LABC --as alice\" ssh-ed25519 "
-	contains "$out" "^restrict,pty,command=\"$LABC --as bob\" ssh-ed25519 "
+	out=$(as_uid $(id -u nobody) $LABC_GW -S $SOCK --authorized-keys $GW)
+	contains "$out" "^restrict,pty,command=\"$LABC_GW --as alice\" ssh-ed25519 "
+	contains "$out" "^restrict,pty,command=\"$LABC_GW --as bob\" ssh-ed25519 "
 	[ -z "$(as_uid $(id -u nobody) $LABC -S $SOCK --authorized-keys root)" ]
 	out=$(as_uid 65401 $LABC -S $SOCK --authorized-keys $GW 2>&1 || true)
 	contains "$out" "for sshd only"
@@ -150,7 +157,7 @@ test_expect_success 'bob'"'"'s key cannot act as alice or reach her container' '
 '
 
 test_expect_success 'the empty-password way in cannot claim a user' '
-	out=$(nokey $GW@127.0.0.1 "$LABC --as alice" </dev/null 2>&1 || true)
+	out=$(nokey $GW@127.0.0.1 "$LABC_GW --as alice" </dev/null 2>&1 || true)
 	contains "$out" "needs the SSH key sshd accepted|not alice|unknown command"
 	not_contains "$out" "^alice$"
 	out=$(nokey $GW@127.0.0.1 whoami </dev/null 2>&1 || true)
