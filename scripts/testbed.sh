@@ -56,7 +56,25 @@ lxd_pid() {
 	ss -Hxlp src "$LXD_SOCKET" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p;T;q'
 }
 
+# LXD's production kernel limits, where the machine's are lower: every
+# Debian container's systemd takes inotify instances from the one host uid
+# all unprivileged roots map to, and at the default 128 the 25th or so
+# container dies at boot ("Failed to create control group inotify object").
+raise_limits() {
+	local kv key want have
+	for kv in fs.inotify.max_user_instances=1024 kernel.keys.maxkeys=2000 \
+	    kernel.keys.maxbytes=2000000; do
+		key=${kv%%=*} want=${kv#*=}
+		have=$(sysctl -n "$key" 2>/dev/null) || continue
+		if ((have < want)); then
+			log "raising $key $have -> $want (LXD's production value)"
+			sysctl -qw "$key=$want" || true
+		fi
+	done
+}
+
 start_lxd() {
+	raise_limits
 	lxd_answers && return 0
 	log "starting lxd"
 	mkdir -p "$LXD_LOG_DIR"
