@@ -294,7 +294,7 @@ at_once() {
 		printf '## %s %s\n' "$what" "$i"
 		cat "$W/par/$what.$i"
 	done >>"$CMDLOG"
-	((failed == 0)) || { FAIL_WHY="$failed of $PAR $what failed: $(cat "$W"/par/"$what".* | grep -i error | tail -n 1)"; return 1; }
+	((failed == 0)) || { FAIL_WHY="$failed of $PAR $what failed: $(grep -hv '^ *$' "$W"/par/"$what".* | grep -Eiv '^(Creating|Starting|Unpacking|Making|Waiting)' | tail -n 1)"; return 1; }
 }
 
 par_labc_launch() { lc "$MAIN" --as "$(par_user "$1")" launch par; }
@@ -468,6 +468,37 @@ rss_growth() {
 	note "$id" "VmRSS ${b[0]} → ${m[0]} → ${a[0]} KiB (whole run +$((a[0] - b[0])): 1st half +$((m[0] - b[0])), 2nd half +$((a[0] - m[0]))); RssAnon ${b[1]} → ${m[1]} → ${a[1]}, RssFile ${b[2]} → ${m[2]} → ${a[2]}; $5"
 }
 
+# rss_series ID COUNT FUNC: FUNC COUNT/2 twice, labcd's memory before, between
+# and after (rss_growth). A series that fails (LXD restarted under the list
+# requests) is run again once LXD answers.
+SERIES_OUT=''
+rss_series() {
+	local id=$1 count=$2 fn=$3 before mid after t0 t1 ms
+	for _ in 1 2; do
+		before=$(rss_snap)
+		now_us t0
+		if "$fn" $((count / 2)) && mid=$(rss_snap) && "$fn" $((count - count / 2)); then
+			now_us t1
+			after=$(rss_snap)
+			ms_between "$t0" "$t1" ms
+			rss_growth "$id" "$before" "$mid" "$after" "took $(fmt s "$ms") s; second half: ${SERIES_OUT:-}"
+			return 0
+		fi
+		say "warning: $id: a request failed (${SERIES_OUT:-}); once more when LXD answers"
+		sleep 3
+		lxd waitready --timeout 180 >/dev/null 2>&1 || true
+	done
+	die "$id: requests failed twice"
+}
+
+series_labc() { SERIES_OUT="$1 × labc whoami"; loop_whoami "$1"; }
+series_conn() { series_reqloop "$1" whoami; }
+series_list() { series_reqloop "$1" list --all; }
+series_reqloop() {
+	SERIES_OUT=$("$REQLOOP" "${LD_SOCK[$MAIN]}" "$@") || return 1
+	printf '## reqloop %s\n%s\n' "$*" "$SERIES_OUT" >>"$CMDLOG"
+}
+
 # loop_whoami COUNT: COUNT times 'labc whoami', a new client each time.
 loop_whoami() {
 	local i
@@ -477,7 +508,7 @@ loop_whoami() {
 }
 
 case_memory() {
-	local before mid after real extra line nlist i t0 t1 ms
+	local real extra nlist i
 	figure rss.worked 5 mem MiB "labcd VmRSS after the cases above (then restarted)"
 	figure rss.idle 5 mem MiB "labcd VmRSS, idle right after start"
 	figure rss.real 5 mem MiB "labcd VmRSS, $N real containers known"
@@ -515,34 +546,12 @@ case_memory() {
 	# Warm up (allocator arenas, thread stacks, SQLite caches), then measure,
 	# also half-way: growth in the second half too is what a leak looks like.
 	loop_whoami 200 || die "labc whoami failed"
-	before=$(rss_snap)
-	value rss.before "${before%% *}"
+	value rss.before "$(rss_kib "$MAIN")"
 	note rss.before "$(rss_note)"
-	now_us t0
-	loop_whoami $((REQS / 2)) || die "labc whoami failed"
-	mid=$(rss_snap)
-	loop_whoami $((REQS - REQS / 2)) || die "labc whoami failed"
-	now_us t1
-	after=$(rss_snap)
-	ms_between "$t0" "$t1" ms
-	rss_growth rss.grow_labc "$before" "$mid" "$after" "$REQS runs of labc took $(fmt s "$ms") s"
-
-	before=$after
-	line=$("$REQLOOP" "${LD_SOCK[$MAIN]}" $((REQS / 2)) whoami) || die "reqloop failed: $line"
-	mid=$(rss_snap)
-	line=$("$REQLOOP" "${LD_SOCK[$MAIN]}" $((REQS - REQS / 2)) whoami) || die "reqloop failed: $line"
-	printf '## reqloop %s whoami (second half)\n%s\n' $((REQS - REQS / 2)) "$line" >>"$CMDLOG"
-	after=$(rss_snap)
-	rss_growth rss.grow_conn "$before" "$mid" "$after" "second half: $line"
-
-	before=$after
-	line=$("$REQLOOP" "${LD_SOCK[$MAIN]}" $((nlist / 2)) list --all) || die "reqloop failed: $line"
-	mid=$(rss_snap)
-	line=$("$REQLOOP" "${LD_SOCK[$MAIN]}" $((nlist - nlist / 2)) list --all) || die "reqloop failed: $line"
-	printf '## reqloop %s list --all (second half)\n%s\n' $((nlist - nlist / 2)) "$line" >>"$CMDLOG"
-	after=$(rss_snap)
-	rss_growth rss.grow_list "$before" "$mid" "$after" "second half: $line"
-	value rss.after "${after%% *}"
+	rss_series rss.grow_labc "$REQS" series_labc
+	rss_series rss.grow_conn "$REQS" series_conn
+	rss_series rss.grow_list "$nlist" series_list
+	value rss.after "$(rss_kib "$MAIN")"
 	note rss.after "$(rss_note)"
 
 	((RSS_K > N)) || return 0
