@@ -24,6 +24,10 @@
 #include "xmalloc.h"
 
 #define STOP_TIMEOUT	30	/* seconds for a clean shutdown */
+
+static char	*authorized_keys(struct ctx *c, long long user_id);
+static int	 push_keys(struct ctx *c, const char *project,
+		    const char *name, const char *keys, int uid, int gid);
 #define SSH_WAIT	30	/* seconds for sshd to answer after start */
 
 const char *
@@ -373,7 +377,7 @@ ct_create(struct ctx *c, const char *name, const struct ct_opts *o,
 	struct lxd_create lc = { .name = name };
 	struct gpu_req gpus;
 	char project[64], listen[96], **profiles = NULL, *fp = NULL, *pool;
-	char *plist, *save = NULL, *p;
+	char *plist, *save = NULL, *p, *keys;
 	json_t *limits, *conf, *devs;
 	size_t np = 0;
 	int r;
@@ -468,8 +472,17 @@ ct_create(struct ctx *c, const char *name, const struct ct_opts *o,
 	json_decref(devs);
 	gpu_request_free(&gpus);
 	free(fp);
-	/* Keys now, while stopped; a failure is mended at start. */
-	(void)ct_sync_keys(c, c->id.user_id, c->id.user);
+	/*
+	 * Keys into this container now, while stopped (the user's other
+	 * containers have them already); a failure is mended at start.
+	 */
+	keys = authorized_keys(c, c->id.user_id);
+	if (push_keys(c, project, name, keys, 1000, 1000) == 0) {
+		set_field(c, ct, "UPDATE containers SET keys_synced = 1 "
+		    "WHERE id = ?");
+		ct->keys_synced = 1;
+	}
+	free(keys);
 	return PROTO_OK;
 fail:
 	forget(c, ct);		/* its GPU rows go with it */
