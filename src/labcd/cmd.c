@@ -47,6 +47,7 @@ extern const struct cmd_entry cmd_admin_user_del_entry;
 extern const struct cmd_entry cmd_admin_user_list_entry;
 extern const struct cmd_entry cmd_admin_passwd_entry;
 extern const struct cmd_entry cmd_admin_log_entry;
+extern const struct cmd_entry cmd_admin_reconcile_entry;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_help_entry,
@@ -82,6 +83,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_admin_user_unlock_entry,
 	&cmd_admin_passwd_entry,
 	&cmd_admin_log_entry,
+	&cmd_admin_reconcile_entry,
 	&cmd_admin_quota_set_entry,
 	&cmd_admin_quota_show_entry,
 	&cmd_admin_gateway_setup_entry,

@@ -70,6 +70,9 @@ static const struct ckey keys[] = {
 	{ "project_prefix", C_NAME, O(project_prefix), "lab-", 0, 0,
 	  "Each lab user's LXD project is this prefix + the user name.\n"
 	  "labcontainers never touches a project without it." },
+	{ "reconcile_interval", C_INT, O(reconcile_interval), "300", 0, 86400,
+	  "Seconds between comparisons of the database with LXD (0: only at\n"
+	  "start-up, after LXD failed mid-way, and on 'admin reconcile')." },
 	{ "default_image", C_STR, O(default_image), "labc-base", 0, 0,
 	  "Image alias or fingerprint used when launch has no --image." },
 	{ "profiles", C_STR, O(profiles), "default", 0, 0,

@@ -31,6 +31,7 @@ struct config {
 	/* LXD and containers */
 	char	*lxd_socket;
 	char	*project_prefix;
+	int	 reconcile_interval;
 	char	*default_image;
 	char	*profiles;
 	char	*storage_pool;

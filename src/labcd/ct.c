@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "lxd.h"
 #include "proto.h"
+#include "reconcile.h"
 #include "xmalloc.h"
 
 #define STOP_TIMEOUT	30	/* seconds for a clean shutdown */
@@ -364,8 +366,89 @@ lxd_refused(struct ctx *c, const char *what, const char *name)
 	return ctx_error(c, "%s %s failed: %s", what, name, e);
 }
 
+/*
+ * LXD did not say how it ended: it went away, or the operation vanished.
+ * Whatever it did is for reconciliation to find.
+ */
+static int
+outcome_unknown(int r)
+{
+	return r == -ECONNREFUSED || r == -ECONNRESET || r == -ETIMEDOUT ||
+	    r == -ESTALE || r == -EPROTO;
+}
+
+/*
+ * Containers that a request is creating or deleting right now, by owner
+ * and name: reconciliation leaves their rows alone.
+ */
+static pthread_mutex_t	 busy_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct busy {
+	long long	 user_id;
+	char		 name[64];
+} *busy;
+static size_t		 nbusy, busy_cap;
+
+static void
+busy_set(long long user_id, const char *name, int on)
+{
+	size_t i;
+
+	pthread_mutex_lock(&busy_lock);
+	if (on) {
+		if (nbusy == busy_cap) {
+			busy_cap = busy_cap ? busy_cap * 2 : 16;
+			busy = xrealloc(busy, busy_cap * sizeof(*busy));
+		}
+		busy[nbusy].user_id = user_id;
+		snprintf(busy[nbusy].name, sizeof(busy[nbusy].name), "%s",
+		    name);
+		nbusy++;
+	} else {
+		for (i = 0; i < nbusy; i++) {
+			if (busy[i].user_id == user_id &&
+			    strcmp(busy[i].name, name) == 0) {
+				busy[i] = busy[--nbusy];
+				break;
+			}
+		}
+		if (nbusy == 0) {
+			free(busy);
+			busy = NULL;
+			busy_cap = 0;
+		}
+	}
+	pthread_mutex_unlock(&busy_lock);
+}
+
 int
-ct_create(struct ctx *c, const char *name, const struct ct_opts *o,
+ct_busy(long long user_id, const char *name)
+{
+	size_t i;
+	int r = 0;
+
+	pthread_mutex_lock(&busy_lock);
+	for (i = 0; i < nbusy && !r; i++)
+		r = busy[i].user_id == user_id && strcmp(busy[i].name, name) == 0;
+	pthread_mutex_unlock(&busy_lock);
+	return r;
+}
+
+static int
+delete_failed(struct ctx *c, struct ct *ct, int r, const char *what)
+{
+	if (outcome_unknown(r)) {
+		/* The row stays 'deleting': reconciliation finishes it. */
+		reconcile_soon();
+		return ctx_error(c, "%s %s failed: %s; labcd finishes the "
+		    "deletion once LXD answers again", what, ct->name,
+		    ctx_lxd_error(c));
+	}
+	set_field(c, ct, "UPDATE containers SET state = 'ready' WHERE id = ?");
+	return lxd_refused(c, what, ct->name);
+}
+
+static int
+create(struct ctx *c, const char *name, const struct ct_opts *o,
     struct ct *ct)
 {
 	const struct config *cfg = &c->srv->cfg;
@@ -462,6 +545,21 @@ ct_create(struct ctx *c, const char *name, const struct ct_opts *o,
 	r = lxd_instance_create(l, project, &lc);
 	free(profiles);
 	free(plist);
+	if (r != 0 && outcome_unknown(r)) {
+		/*
+		 * LXD went away mid-way: it may have made the container or
+		 * part of it. The row stays 'creating', its port reserved,
+		 * until reconciliation removes what was made.
+		 */
+		r = ctx_error(c, "creating %s failed: %s; labcd removes what "
+		    "was made once LXD answers again", name, lxd_error(l));
+		reconcile_soon();
+		json_decref(conf);
+		json_decref(devs);
+		gpu_request_free(&gpus);
+		free(fp);
+		return r;
+	}
 	if (r != 0) {
 		r = lxd_refused(c, "creating", name);
 		goto fail;
@@ -740,8 +838,8 @@ ct_stop(struct ctx *c, struct ct *ct, int force)
 	return lxd_refused(c, "stopping", ct->name);
 }
 
-int
-ct_delete(struct ctx *c, struct ct *ct, int force)
+static int
+delete(struct ctx *c, struct ct *ct, int force)
 {
 	struct lxd *l = ctx_lxd(c);
 	char project[64], *status;
@@ -758,22 +856,43 @@ ct_delete(struct ctx *c, struct ct *ct, int force)
 	}
 	set_field(c, ct, "UPDATE containers SET state = 'deleting' WHERE id = ?");
 	if (status != NULL && strcmp(status, "Stopped") != 0 &&
-	    lxd_instance_set_state(l, project, ct->name, "stop", -1, 1) != 0 &&
-	    strstr(lxd_error(l), "already stopped") == NULL) {
+	    (r = lxd_instance_set_state(l, project, ct->name, "stop", -1,
+	    1)) != 0 && strstr(lxd_error(l), "already stopped") == NULL) {
 		free(status);
-		set_field(c, ct, "UPDATE containers SET state = 'ready' "
-		    "WHERE id = ?");
-		return lxd_refused(c, "stopping", ct->name);
+		return delete_failed(c, ct, r, "stopping");
 	}
 	r = status != NULL ? lxd_instance_delete(l, project, ct->name) : 0;
 	free(status);
-	if (r != 0 && r != -ENOENT) {
-		set_field(c, ct, "UPDATE containers SET state = 'ready' "
-		    "WHERE id = ?");
-		return lxd_refused(c, "deleting", ct->name);
-	}
+	if (r != 0 && r != -ENOENT)
+		return delete_failed(c, ct, r, "deleting");
 	forget(c, ct);
 	return PROTO_OK;
+}
+
+int
+ct_create(struct ctx *c, const char *name, const struct ct_opts *o,
+    struct ct *ct)
+{
+	int r;
+
+	busy_set(c->id.user_id, name, 1);
+	r = create(c, name, o, ct);
+	busy_set(c->id.user_id, name, 0);
+	return r;
+}
+
+int
+ct_delete(struct ctx *c, struct ct *ct, int force)
+{
+	char name[64];
+	long long user_id = ct->user_id;
+	int r;
+
+	snprintf(name, sizeof(name), "%s", ct->name);
+	busy_set(user_id, name, 1);
+	r = delete(c, ct, force);
+	busy_set(user_id, name, 0);
+	return r;
 }
 
 int

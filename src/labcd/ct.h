@@ -62,6 +62,8 @@ int	ct_sync_keys(struct ctx *c, long long user_id, const char *user);
  * if LXD has no such instance. 0, or PROTO_FAILED if LXD cannot say.
  */
 int	ct_status(struct ctx *c, const struct ct *ct, char **status);
+/* Is a request creating or deleting this container now? */
+int	ct_busy(long long user_id, const char *name);
 /* How to connect: "ssh -p PORT USER@HOST". */
 void	ct_ssh_command(struct ctx *c, int port, char *out, size_t outsz);
 

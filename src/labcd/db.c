@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -160,13 +161,36 @@ db_schema_version(struct db *db)
 	return v;
 }
 
+/* Is the file system under path mounted read-only? */
+static int
+on_readonly_fs(const char *path)
+{
+	struct statvfs sv;
+
+	return statvfs(path, &sv) == 0 && (sv.f_flag & ST_RDONLY);
+}
+
 struct db *
 db_open(const char *path, char *err, size_t errsz)
 {
 	struct db *db = xcalloc(1, sizeof(*db));
+	char *uri = NULL;
+	int r;
 
-	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+	if (on_readonly_fs(path)) {
+		/*
+		 * SQLite cannot make the -shm file of a WAL database there;
+		 * nothing can change the file either, so read it as
+		 * immutable. Every write then fails with "readonly".
+		 */
+		uri = sqlite3_mprintf("file:%s?mode=ro&immutable=1", path);
+		r = sqlite3_open_v2(uri, &db->h, SQLITE_OPEN_READONLY |
+		    SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW, NULL);
+		sqlite3_free(uri);
+	} else
+		r = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
+		    SQLITE_OPEN_NOFOLLOW, NULL);
+	if (r != SQLITE_OK) {
 		snprintf(err, errsz, "cannot open database %s: %s", path,
 		    db->h != NULL ? sqlite3_errmsg(db->h) : "out of memory");
 		db_close(db);
@@ -260,6 +284,22 @@ db_prepare_file(const char *path, char *err, size_t errsz)
 	}
 	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK, 0600);
+	if (fd < 0 && errno == EROFS && (db = db_open(path, err, errsz)) !=
+	    NULL) {
+		/* Serve what can be read; every change fails until then. */
+		r = db_schema_version(db) == (int)(sizeof(migrations) /
+		    sizeof(migrations[0])) ? 0 : -1;
+		if (r == 0)
+			log_warn("database %s is on a read-only file system: "
+			    "labcd answers what only reads, every change fails "
+			    "until it is writable again", path);
+		else
+			snprintf(err, errsz, "database %s is on a read-only file "
+			    "system and needs a newer schema: make it writable",
+			    path);
+		db_close(db);
+		return r;
+	}
 	if (fd < 0) {
 		snprintf(err, errsz, "cannot open database %s: %s", path,
 		    strerror(errno));

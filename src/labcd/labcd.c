@@ -15,6 +15,7 @@
 
 #include "labcd.h"
 #include "log.h"
+#include "reconcile.h"
 #include "server.h"
 #include "version.h"
 
@@ -114,7 +115,9 @@ main(int argc, char **argv)
 		fatalx("%s", err);
 	if (!foreground && daemon(0, 1) != 0)
 		fatalx("cannot become a daemon");
+	reconcile_start(&s);
 	r = server_run(&s);
+	reconcile_stop();
 	log_info("labcd stopped");
 	config_free(&s.cfg);
 	return r;

@@ -360,8 +360,13 @@ lxd_http(struct lxd *l, const struct lxd_req *rq, struct lxd_resp *rs)
 		/* FALLTHROUGH */
 	default:
 		if (cc == CURLE_GOT_NOTHING || cc == CURLE_RECV_ERROR ||
-		    cc == CURLE_SEND_ERROR)
+		    cc == CURLE_SEND_ERROR) {
+			/* LXD went away mid-request: what it did is unknown. */
 			l->connected = 0;
+			return lxd_seterr(l, -ECONNRESET, "LXD went away while "
+			    "answering %s %s (%s)", rq->method, rq->path,
+			    curl_easy_strerror(cc));
+		}
 		return lxd_seterr(l, -EIO, "talking to LXD at %s failed: %s",
 		    l->socket, curl_easy_strerror(cc));
 	}

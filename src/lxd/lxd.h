@@ -9,6 +9,7 @@
  *   -EACCES      LXD said 403
  *   -EAGAIN      LXD said 412 (ETag mismatch: read again and retry)
  *   -ECONNREFUSED LXD is not running (no socket, or nothing answers)
+ *   -ECONNRESET  LXD went away in the middle of a request
  *   -ETIMEDOUT   the request or the operation ran out of time
  *   -ESTALE      an operation vanished before its outcome was read
  *   -EPROTO      LXD answered something that is not its API

@@ -1,0 +1,55 @@
+/*
+ * cmd-admin-reconcile.c - admin reconcile: compare the database with LXD
+ * now, say every difference and mend it (or, with --dry-run, only say).
+ */
+#include <stdio.h>
+
+#include "labcd.h"
+#include "proto.h"
+#include "reconcile.h"
+
+static int
+cmd_admin_reconcile_exec(struct ctx *c)
+{
+	static const char *const cols[] = { "user", "container", "problem",
+	    "action", NULL };
+	int dry = cmd_opt(c, "dry-run") != NULL, r;
+	json_t *findings = json_array(), *f;
+	struct table *t;
+	size_t i;
+
+	if ((r = reconcile_run(c, !dry, findings)) != 0) {
+		json_decref(findings);
+		return r;
+	}
+	if (json_array_size(findings) == 0 && c->format == FMT_TABLE)
+		ctx_printf(c, "The database and LXD agree.\n");
+	else {
+		t = table_new(cols);
+		json_array_foreach(findings, i, f)
+			table_add(t, json_string_value(json_object_get(f, "user")),
+			    json_string_value(json_object_get(f, "container")),
+			    json_string_value(json_object_get(f, "problem")),
+			    json_string_value(json_object_get(f, "action")));
+		ctx_table(c, "findings", t);
+		table_free(t);
+	}
+	json_decref(findings);
+	return PROTO_OK;
+}
+
+const struct cmd_entry cmd_admin_reconcile_entry = {
+	.name = "admin reconcile",
+	.args = "[--dry-run] [--format table|json|csv]",
+	.summary = "compare the database with LXD and mend the differences",
+	.help = "labcd does this at start-up, when LXD failed in the middle of\n"
+	    "a change, and every reconcile_interval seconds. It finishes\n"
+	    "interrupted creations and deletions, releases the ports of\n"
+	    "containers deleted with lxc behind its back, and adopts a\n"
+	    "container of a user's project that it has no record of when its\n"
+	    "port is free. It never deletes a container it has no record of.\n"
+	    "--dry-run only says what it would do.",
+	.flags = CMD_ADMIN | CMD_FORMAT,
+	.opts = { { "dry-run", 'n', 0, NULL }, { "format", 0, 1, "FORMAT" } },
+	.exec = cmd_admin_reconcile_exec,
+};

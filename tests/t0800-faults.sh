@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# t0800-faults.sh - what a shared server does to labcd, on the real LXD:
+# a container deleted with lxc behind labcd's back, one made behind its
+# back, LXD stopped in the middle of a launch, labcd killed with SIGKILL
+# in the middle of launches and deletes (20 times), and a database on a
+# file system that fills up or turns read-only. After each, reconciliation
+# must bring the database and LXD to agree without losing anything.
+. "$(dirname "$0")/lib.sh"
+need_lxd
+
+P=${LABCT_PREFIX}f-
+PORTS=62600-62699
+write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
+    "profiles = $LABCT_PROFILE_BT" "ssh_listen = 127.0.0.1" \
+    "ssh_ports = $PORTS" "reconcile_interval = 0"
+start_labcd || exit 1
+for u in alice bob; do
+	labc admin user add $u </dev/null >/dev/null
+done
+
+# The database's containers and LXD's instances of this test's projects,
+# as "user/name port", sorted; they must be the same lines.
+db_view() {
+	sqlite3 "$DB" "SELECT u.name || '/' || c.name || ' ' || c.port || ' ' ||
+	    c.state FROM containers c JOIN users u ON u.id = c.user_id" | sort
+}
+lxd_view() {
+	lxc query "/1.0/instances?all-projects=true&recursion=1" |
+	    jq -r --arg p "$P" '.[] | select(.project | startswith($p)) |
+	    "\(.project | ltrimstr($p))/\(.name) \(.devices.ssh.listen // "none" |
+	    split(":") | last) ready"' | sort
+}
+agree() {
+	local d l
+	d=$(db_view) l=$(lxd_view)
+	if [ "$d" != "$l" ]; then
+		echo "database:"; echo "$d"; echo "LXD:"; echo "$l"
+		return 1
+	fi
+	# no port twice
+	[ -z "$(sqlite3 "$DB" "SELECT port FROM containers GROUP BY port
+	    HAVING count(*) > 1")" ]
+}
+# Wait until labcd's own reconciliation leaves nothing to do.
+settled() {
+	local i
+	for ((i = 0; i < 60; i++)); do
+		[ "$(labc admin reconcile --dry-run --format json |
+		    jq '.findings | length')" = 0 ] && return 0
+		sleep 1
+	done
+	labc admin reconcile --dry-run
+	return 1
+}
+restart_labcd() {
+	stop_labcd
+	rm -f "$SOCK"
+	start_labcd
+}
+
+test_expect_success 'a container deleted with lxc: list says missing, reconcile releases its port' '
+	labc --as alice create gone >/dev/null
+	port=$(port_of alice gone)
+	lxc delete -f --project ${P}alice gone
+	contains "$(labc --as alice list --format csv)" "^gone,missing,-,$port,"
+	contains "$(labc --as alice details gone 2>&1)" "missing|deleted outside"
+	out=$(labc admin reconcile --dry-run)
+	contains "$out" "alice +gone +deleted outside labcontainers +would release port $port"
+	[ "$(sqlite3 "$DB" "SELECT count(*) FROM containers WHERE port = $port")" = 1 ]
+	out=$(labc admin reconcile)
+	contains "$out" "released port $port"
+	not_contains "$(labc --as alice list --format csv)" "^gone,"
+	contains "$(labc admin log -n 5)" "reconcile.*alice/gone.*released port $port"
+	agree
+'
+
+test_expect_success 'a container made with lxc in a user project is adopted, not deleted' '
+	lxc init "$LABCT_IMAGE" --project ${P}bob -p $LABCT_PROFILE_BT stray >/dev/null
+	lxc config device add --project ${P}bob stray ssh proxy \
+	    listen=tcp:127.0.0.1:62690 connect=tcp:127.0.0.1:22 >/dev/null
+	lxc init "$LABCT_IMAGE" --project ${P}bob -p $LABCT_PROFILE_BT noport >/dev/null
+	out=$(labc admin reconcile)
+	contains "$out" "bob +stray +not in the database +adopted it with port 62690"
+	contains "$out" "bob +noport +not in the database +left alone: it has no SSH port device"
+	contains "$(labc --as bob list --format csv)" "^stray,stopped,-,62690,"
+	lxc info --project ${P}bob noport >/dev/null
+	labc --as bob start stray >/dev/null
+	contains "$(labc --as bob list --format csv)" "^stray,running,"
+	lxc delete -f --project ${P}bob noport
+	labc --as bob delete -f stray >/dev/null
+	agree
+'
+
+test_expect_success 'a port device changed behind labcd is put back' '
+	labc --as bob create moved >/dev/null
+	port=$(port_of bob moved)
+	lxc config device set --project ${P}bob moved ssh listen=tcp:127.0.0.1:62691
+	out=$(labc admin reconcile)
+	contains "$out" "bob +moved +its SSH port device has port 62691, the database $port +set the device to port $port"
+	[ "$(lxc config device get --project ${P}bob moved ssh listen)" = "tcp:127.0.0.1:$port" ]
+	labc --as bob delete moved >/dev/null
+	agree
+'
+
+# On the dir pool a create takes seconds: time to stop LXD within it.
+write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
+    "profiles = $LABCT_PROFILE" "ssh_listen = 127.0.0.1" \
+    "ssh_ports = $PORTS" "reconcile_interval = 0"
+restart_labcd || exit 1
+
+test_expect_success 'LXD killed in the middle of a launch: clear error, then nothing left; LXD back: launch works without restarting labcd' '
+	labc --as alice launch slow >$TDIR/slow.out 2>&1 &
+	lpid=$!
+	for i in $(seq 200); do
+		[ "$(sqlite3 "$DB" "SELECT state FROM containers WHERE name = '\''slow'\''")" = creating ] && break
+		sleep 0.05
+	done
+	sleep 0.5
+	# As if LXD crashed: no chance to finish the operation.
+	kill -9 $(ss -Hxlp src "$LXD_SOCKET" | sed -n "s/.*pid=\([0-9]*\).*/\1/p;q")
+	sleep 1
+	rc=0; wait $lpid || rc=$?
+	cat $TDIR/slow.out
+	[ $rc = 1 ]
+	contains "$(cat $TDIR/slow.out)" "failed:.*LXD"
+	bash "$LABCT_TESTBED" start-lxd 2>/dev/null
+	settled
+	agree
+	labc --as alice launch slow >/dev/null
+	contains "$(labc --as alice list --format csv)" "^slow,running,"
+	labc --as alice delete -f slow >/dev/null
+	agree
+	measured "LXD killed mid-launch: labc said: $(grep -m1 failed $TDIR/slow.out)"
+'
+
+# The rest runs on btrfs, where creates are quick.
+write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
+    "profiles = $LABCT_PROFILE_BT" "ssh_listen = 127.0.0.1" \
+    "ssh_ports = $PORTS" "reconcile_interval = 0"
+restart_labcd || exit 1
+# The kill test restarts labcd in its subshell: it leaves the pid here.
+echo $LABCD_PID >$TDIR/labcd.pid
+at_exit 'kill -9 $(cat $TDIR/labcd.pid)'
+
+test_expect_success 'labcd killed with SIGKILL during launch and delete, 20 times: after each restart the database and LXD agree' '
+	kills=0 repaired=0
+	for round in $(seq 20); do
+		user=$([ $((round % 2)) = 0 ] && echo alice || echo bob)
+		labc --as $user launch k$round >/dev/null 2>&1 &
+		lp=$! dp=
+		if [ $round -gt 2 ]; then
+			labc --as $user delete -f k$((round - 2)) >/dev/null 2>&1 &
+			dp=$!
+		fi
+		# Somewhere in the first 2 s: reserving, creating, starting,
+		# making the user, deleting.
+		sleep "$(awk -v r=$RANDOM "BEGIN { printf \"%.2f\", r % 200 / 100 }")"
+		kill -9 $LABCD_PID
+		wait $LABCD_PID $lp $dp 2>/dev/null || true
+		kills=$((kills + 1))
+		LABCD_PID=
+		rm -f "$SOCK"
+		start_labcd
+		echo $LABCD_PID >$TDIR/labcd.pid
+		settled
+		agree
+		repaired=$((repaired + $(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE command = '\''reconcile'\''")))
+		sqlite3 "$DB" "DELETE FROM audit WHERE command = '\''reconcile'\''"
+	done
+	[ "$(sqlite3 "$DB" "PRAGMA integrity_check")" = ok ]
+	# Everything still works after all that.
+	labc --as alice launch after >/dev/null
+	contains "$(labc --as alice list --format csv)" "^after,running,"
+	measured "SIGKILL during launch/delete: $kills kills, $repaired repairs by reconciliation, database and LXD agreed after every restart"
+'
+LABCD_PID=$(cat $TDIR/labcd.pid)
+
+test_expect_success 'the containers left are all whole: they start and have their user' '
+	for row in $(db_view | tr " " ":"); do
+		user=${row%%/*} rest=${row#*/} name=${rest%%:*}
+		labc --as $user start $name >/dev/null
+		lxc exec --project $P$user $name -- id -u ubuntu >/dev/null
+	done
+'
+
+# A database on a small file system of its own, filled up, then read-only.
+FS=$TDIR/fs
+mkdir -p $FS
+mount -t tmpfs -o size=3m tmpfs $FS
+at_exit "umount -l $FS"
+
+stop_labcd
+cp "$DB" $FS/labc.db
+DB=$FS/labc.db
+rm -f "$SOCK"
+start_labcd || exit 1
+
+test_expect_success 'database on a full disk: changes fail clearly, reads work, nothing is lost' '
+	newkey fk1
+	newkey fk2
+	labc --as alice key add < $TDIR/fk1.pub >/dev/null
+	before=$(labc --as alice key list --format csv)
+	# Fill the file system: SQLite can no longer grow its files.
+	dd if=/dev/zero of=$FS/fill bs=64k 2>/dev/null || true
+	sync
+	out=$(expect_status 1 labc --as alice key add < $TDIR/fk2.pub 2>&1)
+	contains "$out" "(full|disk|space|database)"
+	out2=$(expect_status 1 labc admin user add carol </dev/null 2>&1)
+	contains "$out2" "full"
+	[ "$(labc --as alice key list --format csv)" = "$before" ]
+	labc --as alice list >/dev/null
+	labc whoami >/dev/null
+	rm -f $FS/fill
+	labc --as alice key add < $TDIR/fk2.pub >/dev/null
+	contains "$(labc --as alice key list)" "fk2"
+	[ "$(sqlite3 "$DB" "PRAGMA integrity_check")" = ok ]
+	measured "disk full: key add said: $(echo "$out" | head -n1)"
+'
+
+# A file system that turns read-only (as ext4 does on errors); labcd
+# started on it must still answer what only reads.
+stop_labcd
+mount -o remount,ro $FS
+rm -f "$SOCK"
+start_labcd || exit 1
+
+test_expect_success 'database on a read-only file system: changes fail clearly, reads work, nothing is lost' '
+	before=$(labc --as alice key list --format csv)
+	out=$(expect_status 1 labc --as alice key del fk2 2>&1)
+	contains "$out" "read-?only"
+	[ "$(labc --as alice key list --format csv)" = "$before" ]
+	labc --as alice list >/dev/null
+	contains "$(labc --as alice whoami)" alice
+	contains "$(cat $LABCD_LOG)" "read-only file system"
+	measured "read-only database: key del said: $(echo "$out" | head -n1)"
+'
+stop_labcd
+mount -o remount,rw $FS
+rm -f "$SOCK"
+start_labcd || exit 1
+
+test_expect_success 'writable again: the change goes through, integrity ok' '
+	labc --as alice key del fk2 >/dev/null
+	not_contains "$(labc --as alice key list)" "fk2"
+	[ "$(sqlite3 "$DB" "PRAGMA integrity_check")" = ok ]
+'
+
+test_done
