@@ -3,11 +3,30 @@
 #   make SAN=1         ASan + UBSan build in build/san/
 #   make check         the whole test suite (see README.md)
 #   make WERROR=1      warnings are errors (CI)
+#   make install       labcd, labc, manual pages, completion, unit, config
+#                      (PREFIX=/usr/local, DESTDIR, BINDIR, SBINDIR, MANDIR,
+#                      SYSCONFDIR, UNITDIR, COMPDIR); make uninstall
 
 CC	?= cc
 PKGS	:= libcurl jansson libsodium sqlite3 libedit
 SAN	?= 0
 WERROR	?= 0
+
+# The one version: src/common/version.h (debian/changelog repeats it; a
+# test checks that they agree).
+VERSION	:= $(shell sed -n 's/^\#define LABC_VERSION "\(.*\)"$$/\1/p' \
+	   src/common/version.h)
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+SBINDIR	?= $(PREFIX)/sbin
+MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/labcontainers
+COMPDIR	?= $(PREFIX)/share/bash-completion/completions
+# systemd reads /usr/local/lib/systemd/system as well as /lib/systemd/system.
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+INSTALL	?= install
 
 ifeq ($(SAN),1)
 B	:= build/san
@@ -49,6 +68,9 @@ STUBS	:= $(B)/tests/nvml-stub/libnvidia-ml.so.1 \
 	   $(B)/tests/nvml-stub/old/libnvidia-ml.so.1
 
 all: $(PROGS) $(TESTS) $(STUBS)
+
+# Only the two programs (what a package needs).
+programs: $(PROGS)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -93,10 +115,46 @@ $(B)/tests/unit/t-nvml: $(call obj,src/labcd/nvml.c) | $(STUBS)
 check:
 	tests/run
 
+# The configuration is the admin's: installed only where there is none.
+# The unit's ExecStart names labcd where it is installed.
+install: $(PROGS)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(COMPDIR) \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/labcontainers
+	$(INSTALL) -m 0755 $(B)/labc $(DESTDIR)$(BINDIR)/labc
+	$(INSTALL) -m 0755 $(B)/labcd $(DESTDIR)$(SBINDIR)/labcd
+	$(INSTALL) -m 0644 man/labc.1 $(DESTDIR)$(MANDIR)/man1/labc.1
+	$(INSTALL) -m 0644 man/labcd.conf.5 $(DESTDIR)$(MANDIR)/man5/labcd.conf.5
+	$(INSTALL) -m 0644 man/labcd.8 $(DESTDIR)$(MANDIR)/man8/labcd.8
+	$(INSTALL) -m 0644 etc/bash-completion/labc $(DESTDIR)$(COMPDIR)/labc
+	sed 's|/usr/sbin/labcd|$(SBINDIR)/labcd|' etc/labcd.service \
+	    > $(DESTDIR)$(UNITDIR)/labcd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/labcd.service
+	$(INSTALL) -m 0644 README.md PROTOCOL.md $(DESTDIR)$(DOCDIR)/
+	test -e $(DESTDIR)$(SYSCONFDIR)/labcontainers/labcd.conf || \
+	    $(INSTALL) -m 0644 etc/labcd.conf \
+	    $(DESTDIR)$(SYSCONFDIR)/labcontainers/labcd.conf
+
+# Leaves the configuration (it may hold the admin's changes) and the
+# database in /var/lib/labcontainers.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/labc $(DESTDIR)$(SBINDIR)/labcd \
+	    $(DESTDIR)$(MANDIR)/man1/labc.1 \
+	    $(DESTDIR)$(MANDIR)/man5/labcd.conf.5 \
+	    $(DESTDIR)$(MANDIR)/man8/labcd.8 $(DESTDIR)$(COMPDIR)/labc \
+	    $(DESTDIR)$(UNITDIR)/labcd.service \
+	    $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/PROTOCOL.md
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+
+version:
+	@echo $(VERSION)
+
 clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-.PHONY: all check clean
+.PHONY: all programs check clean install uninstall version
 .SECONDARY:

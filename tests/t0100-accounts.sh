@@ -209,7 +209,11 @@ test_expect_success 'help comes from the command table' '
 	out=$(labc help admin user add)
 	contains "$out" "^usage: admin user add USER \[--admin\]"
 	out=$(labc help --names)
-	[ -z "$out" ] || true
+	contains "$out" "^admin user add$"
+	contains "$out" "^key add$"
+	out=$(labc_as_uid $C help --names)
+	contains "$out" "^launch$"
+	not_contains "$out" "^admin"
 '
 
 # Mapped host users: restart the daemon with the switch on.

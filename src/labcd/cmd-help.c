@@ -10,12 +10,20 @@ cmd_help_exec(struct ctx *c)
 	const struct cmd_entry *e;
 	int i, used;
 
+	/*
+	 * --names: every name for the shell's completion (data), and one
+	 * line per command the caller may see for other completers (bash).
+	 */
 	if (cmd_opt(c, "names") != NULL) {
 		json_t *names = json_array();
 
-		for (i = 0; cmd_table[i] != NULL; i++)
-			json_array_append_new(names,
-			    json_string(cmd_table[i]->name));
+		for (i = 0; cmd_table[i] != NULL; i++) {
+			e = cmd_table[i];
+			json_array_append_new(names, json_string(e->name));
+			if (!((e->flags & CMD_ADMIN) && !c->id.admin) &&
+			    !(e->flags & CMD_HIDDEN))
+				ctx_printf(c, "%s\n", e->name);
+		}
 		c->data = json_pack("{s:o}", "commands", names);
 		return PROTO_OK;
 	}
