@@ -13,6 +13,8 @@ PACKAGES=(
 	# tests
 	openssh-server openssh-client valgrind tmux clang sqlite3 curl
 	ca-certificates iproute2 procps jq
+	# the Debian package (tests/t0030-package.sh) and its manual pages
+	debhelper dpkg-dev man-db groff-base
 )
 
 missing=()

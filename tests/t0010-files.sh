@@ -35,7 +35,65 @@ test_expect_success 'a symlink or FIFO at the database or socket path is refused
 '
 
 test_expect_success 'the systemd unit starts labcd in the foreground' '
-	contains "$(cat "$LABCT_TOP/etc/labcd.service")" "^ExecStart=/usr/bin/labcd -D$"
+	contains "$(cat "$LABCT_TOP/etc/labcd.service")" "^ExecStart=/usr/sbin/labcd -D$"
+'
+
+# systemd need not run: verify only reads the unit (with labcd where the
+# build has it, since ExecStart must exist).
+test_expect_success 'systemd-analyze verify accepts the unit' '
+	if ! command -v systemd-analyze >/dev/null; then
+		echo "no systemd-analyze: not checked"; exit 0
+	fi
+	mkdir -p "$TDIR/unit"
+	sed "s|/usr/sbin/labcd|$LABCD|" "$LABCT_TOP/etc/labcd.service" \
+	    >"$TDIR/unit/labcd.service"
+	systemd-analyze verify --man=no "$TDIR/unit/labcd.service"
+'
+
+test_expect_success 'labcd.conf(5) documents every key with its default' '
+	page=$(sed "s/\\\\-/-/g" "$LABCT_TOP/man/labcd.conf.5")
+	n=0
+	while IFS= read -r line; do
+		case $line in "#"[a-z]*" = "*) ;; *) continue ;; esac
+		key=${line%% = *}; key=${key#\#}; def=${line#* = }
+		if [ -n "$def" ]; then
+			printf "%s\n" "$page" | grep -qxF ".BI \"$key = \" \"$def\"" ||
+			    { echo "labcd.conf.5 lacks $key = $def"; exit 1; }
+		else
+			printf "%s\n" "$page" | grep -qxF ".B $key =" ||
+			    { echo "labcd.conf.5 lacks $key (empty default)"; exit 1; }
+		fi
+		n=$((n + 1))
+	done < <("$LABCD" -C)
+	[ "$n" -gt 30 ]
+'
+
+test_expect_success 'labc(1) documents every command labcd has' '
+	cp "$LABCT_TOP/etc/labcd.conf" "$CONF"
+	start_labcd
+	page=$(sed "s/\\\\-/-/g" "$LABCT_TOP/man/labc.1")
+	n=0
+	while IFS= read -r name; do
+		printf "%s\n" "$page" | grep -qE "^\.B $name( |$)" ||
+		    { echo "labc.1 lacks the command $name"; exit 1; }
+		n=$((n + 1))
+	done < <(labc help --names)
+	stop_labcd
+	[ "$n" -gt 30 ]
+'
+
+test_expect_success 'the manual pages format without a warning' '
+	for p in labc.1 labcd.8 labcd.conf.5; do
+		out=$(groff -man -ww -z "$LABCT_TOP/man/$p" 2>&1)
+		[ -z "$out" ] || { echo "$p: $out"; exit 1; }
+	done
+'
+
+test_expect_success 'one version: labc, labcd and debian/changelog agree' '
+	v=$("$LABC" --version)
+	[ "$v" = "labc $(make -s -C "$LABCT_TOP" version)" ]
+	[ "$("$LABCD" --version)" = "labcd ${v#labc }" ]
+	contains "$(head -n 1 "$LABCT_TOP/debian/changelog")" "^labcontainers \(${v#labc }(-[0-9]+)?\) "
 '
 
 test_done
