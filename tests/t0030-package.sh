@@ -5,67 +5,79 @@
 # manual pages, completion and unit work from their installed paths, and
 # dpkg -r and dpkg -P take it all away again.
 #
-# It installs into the real /usr and /etc, so it refuses to run where that
-# would disturb anything: a labcontainers already installed (package or
-# files), a running labcd at the default socket, or a database in
-# /var/lib/labcontainers.
+# The machine is shared (other tests make a gateway account whose home is
+# in /var/lib/labcontainers, which a purge removes) and a failed run must
+# not leave a half-installed package. So the test runs in a mount namespace
+# of its own where /usr, /etc and /var are the machine's own seen through
+# an overlay: dpkg, its database, the maintainer scripts, man-db and
+# deb-systemd-helper all work on the real files, and every change they make
+# is gone when the test ends, whatever happens.
+if [ -z "${LABCT_PKG_NS:-}" ]; then
+	if [ "$(id -u)" = 0 ] && unshare --mount --propagation private true 2>/dev/null; then
+		LABCT_PKG_NS=1 exec unshare --mount --propagation private "$0" "$@"
+	fi
+	echo "skip - $(basename "$0" .sh) (needs root and mount namespaces)"
+	exit 0
+fi
 . "$(dirname "$0")/lib.sh"
 
 skip_all() { echo "skip - $(basename "$0" .sh) ($1)"; exit 0; }
 
 command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null ||
     skip_all "no dpkg-buildpackage or debhelper: run scripts/deps.sh"
+OV=$TDIR/overlay
+mkdir -p "$OV"
+mount -t tmpfs labct-pkg "$OV" || skip_all "cannot mount a tmpfs"
+at_exit "umount -l $OV"
+for d in /usr /etc /var; do
+	mkdir -p "$OV/upper$d" "$OV/work$d"
+	mount -t overlay labct-pkg -o "lowerdir=$d,upperdir=$OV/upper$d,workdir=$OV/work$d" "$d" ||
+	    skip_all "no overlayfs over $d"
+done
+# Inside the overlay this machine may have no labcontainers yet: a test
+# leaves nothing outside, but someone's make install might have.
 if dpkg-query -W -f='${db:Status-Status}' labcontainers 2>/dev/null |
     grep -qv '^not-installed$'; then
-	skip_all "a labcontainers package is on this machine already"
+	skip_all "a labcontainers package is installed on this machine"
 fi
-for f in /usr/sbin/labcd /usr/bin/labc /etc/labcontainers \
-    /run/labcontainers/labcd.sock; do
-	[ ! -e "$f" ] || skip_all "$f exists: the package would replace it"
+for f in /usr/sbin/labcd /usr/bin/labc; do
+	[ ! -e "$f" ] || skip_all "$f exists on this machine"
 done
-# An empty /var/lib/labcontainers (made by hand or a test) is put back
-# after the purge; one with anything in it is someone's database.
-state_was=
-if [ -d /var/lib/labcontainers ]; then
-	[ -z "$(ls -A /var/lib/labcontainers)" ] ||
-	    skip_all "/var/lib/labcontainers holds files: the purge would remove them"
-	state_was=$(stat -c %a /var/lib/labcontainers)
-fi
-restore_state() {
-	if [ -n "$state_was" ] && [ ! -d /var/lib/labcontainers ]; then
-		mkdir -p /var/lib/labcontainers
-		chmod "$state_was" /var/lib/labcontainers
-	fi
-}
-# Whatever happens, the machine is left as it was found.
-at_exit 'dpkg -P labcontainers; restore_state'
+# As on a machine that never had labcontainers (in the overlay only).
+rm -rf /etc/labcontainers /var/lib/labcontainers
 
 VERSION=$(make -s -C "$LABCT_TOP" version)
 DEB=$TDIR/pkg/labcontainers_${VERSION}_$(dpkg --print-architecture).deb
-
-# dpkg_wait ARGS...: dpkg, waiting up to 2 minutes for the lock that
-# another apt or dpkg on this shared machine may hold.
-dpkg_wait() {
-	local i out rc
-	for ((i = 0; i < 60; i++)); do
-		rc=0
-		out=$(dpkg "$@" 2>&1) || rc=$?
-		if [ $rc -ne 0 ] && printf '%s' "$out" | grep -q 'lock'; then
-			sleep 2
-			continue
-		fi
-		printf '%s\n' "$out"
-		return $rc
-	done
-	echo "dpkg: the lock stayed taken" >&2
-	return 1
-}
 
 # secs START: seconds since START (date +%s%N), one decimal.
 secs() {
 	local d=$((($(date +%s%N) - $1) / 100000000))
 	echo "$((d / 10)).$((d % 10))"
 }
+
+test_expect_success 'make install and uninstall with DESTDIR and PREFIX' '
+	dest=$TDIR/dest
+	make -s -C "$LABCT_TOP" install DESTDIR="$dest" >/dev/null
+	for f in usr/local/bin/labc usr/local/sbin/labcd \
+	    usr/local/share/man/man1/labc.1 usr/local/share/man/man8/labcd.8 \
+	    usr/local/share/man/man5/labcd.conf.5 \
+	    usr/local/share/bash-completion/completions/labc \
+	    usr/local/lib/systemd/system/labcd.service etc/labcontainers/labcd.conf; do
+		[ -f "$dest/$f" ] || { echo "no $f"; exit 1; }
+	done
+	[ -x "$dest/usr/local/sbin/labcd" ]
+	contains "$(cat "$dest/usr/local/lib/systemd/system/labcd.service")" \
+	    "^ExecStart=/usr/local/sbin/labcd -D$"
+	# The admin'"'"'s configuration is never overwritten.
+	echo "default_image = mine" >"$dest/etc/labcontainers/labcd.conf"
+	make -s -C "$LABCT_TOP" install DESTDIR="$dest" PREFIX=/opt/lc >/dev/null
+	[ "$(cat "$dest/etc/labcontainers/labcd.conf")" = "default_image = mine" ]
+	[ -x "$dest/opt/lc/bin/labc" ]
+	make -s -C "$LABCT_TOP" uninstall DESTDIR="$dest" >/dev/null
+	make -s -C "$LABCT_TOP" uninstall DESTDIR="$dest" PREFIX=/opt/lc >/dev/null
+	left=$(find "$dest" -type f)
+	[ "$left" = "$dest/etc/labcontainers/labcd.conf" ] || { echo "left: $left"; exit 1; }
+'
 
 test_expect_success 'dpkg-buildpackage -us -uc -b builds the .deb in a copy' '
 	mkdir -p "$TDIR/pkg/src"
@@ -93,7 +105,7 @@ test_expect_success 'dpkg -i installs it where systemd is not PID 1' '
 	[ -f "$DEB" ]
 	[ ! -d /run/systemd/system ] || echo "(systemd runs here)"
 	t0=$(date +%s%N)
-	dpkg_wait -i "$DEB" >"$TDIR/pkg/install.log" || { cat "$TDIR/pkg/install.log"; exit 1; }
+	dpkg -i "$DEB" >"$TDIR/pkg/install.log" || { cat "$TDIR/pkg/install.log"; exit 1; }
 	measured "dpkg -i labcontainers: $(secs $t0) s"
 	[ "$(dpkg-query -W -f="\${db:Status-Abbrev}" labcontainers)" = "ii " ]
 	dpkg -L labcontainers >"$TDIR/pkg/files"
@@ -131,7 +143,7 @@ test_expect_success 'the installed programs, pages, completion and unit work' '
 
 test_expect_success 'dpkg -r removes the programs and keeps configuration and state' '
 	t0=$(date +%s%N)
-	dpkg_wait -r labcontainers >"$TDIR/pkg/remove.log" || { cat "$TDIR/pkg/remove.log"; exit 1; }
+	dpkg -r labcontainers >"$TDIR/pkg/remove.log" || { cat "$TDIR/pkg/remove.log"; exit 1; }
 	measured "dpkg -r labcontainers: $(secs $t0) s"
 	[ "$(dpkg-query -W -f="\${db:Status-Abbrev}" labcontainers)" = "rc " ]
 	for f in /usr/sbin/labcd /usr/bin/labc /usr/share/man/man1/labc.1.gz \
@@ -144,7 +156,7 @@ test_expect_success 'dpkg -r removes the programs and keeps configuration and st
 
 test_expect_success 'dpkg -P purges: no file of the package is left' '
 	t0=$(date +%s%N)
-	dpkg_wait -P labcontainers >"$TDIR/pkg/purge.log" || { cat "$TDIR/pkg/purge.log"; exit 1; }
+	dpkg -P labcontainers >"$TDIR/pkg/purge.log" || { cat "$TDIR/pkg/purge.log"; exit 1; }
 	measured "dpkg -P labcontainers: $(secs $t0) s"
 	st=$(dpkg-query -W -f="\${db:Status-Status}" labcontainers 2>/dev/null || true)
 	[ -z "$st" ] || [ "$st" = not-installed ]
@@ -161,6 +173,4 @@ test_expect_success 'dpkg -P purges: no file of the package is left' '
 	done
 	[ ! -e /etc/systemd/system/multi-user.target.wants/labcd.service ]
 '
-restore_state
-
 test_done
