@@ -137,8 +137,14 @@ test_expect_success 'the installed programs, pages, completion and unit work' '
 	out=$(PATH=/usr/bin:/bin bash -c ". /usr/share/bash-completion/completions/labc
 	    COMP_WORDS=(labc -S $TDIR/i.sock adm); COMP_CWORD=3; _labc
 	    echo \${COMPREPLY[*]}")
-	kill $pid; wait $pid || true
 	[ "$out" = admin ]
+	# The gateway account gets the installed labc as its shell (in the
+	# overlay: useradd writes only there).
+	out=$(/usr/bin/labc -S "$TDIR/i.sock" admin gateway setup)
+	contains "$out" "/usr/bin/labc"
+	[ "$(getent passwd lab | cut -d: -f7)" = /usr/bin/labc ]
+	[ -d /var/lib/labcontainers/lab ]
+	kill $pid; wait $pid || true
 '
 
 test_expect_success 'dpkg -r removes the programs and keeps configuration and state' '

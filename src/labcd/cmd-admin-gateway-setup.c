@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,20 +20,32 @@
 #include "run.h"
 #include "xmalloc.h"
 
-/* The labc next to this labcd, else the installed one. */
+/*
+ * The labc next to this labcd (a build tree), else in the bin beside its
+ * sbin (make install: PREFIX/sbin/labcd, PREFIX/bin/labc), else the
+ * package's.
+ */
 static char *
 labc_path(void)
 {
-	char self[4096], *slash, *p;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 6);
+	static const char *const rel[] = { "labc", "../bin/labc" };
+	char self[4096], real[PATH_MAX], *slash, *p;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	size_t i;
 
 	if (n > 0) {
 		self[n] = '\0';
 		if ((slash = strrchr(self, '/')) != NULL) {
-			p = xasprintf("%.*s/labc", (int)(slash - self), self);
-			if (access(p, X_OK) == 0)
-				return p;
-			free(p);
+			for (i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+				p = xasprintf("%.*s/%s", (int)(slash - self),
+				    self, rel[i]);
+				if (access(p, X_OK) == 0 &&
+				    realpath(p, real) != NULL) {
+					free(p);
+					return xstrdup(real);
+				}
+				free(p);
+			}
 		}
 	}
 	return xstrdup("/usr/bin/labc");
