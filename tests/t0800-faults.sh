@@ -9,7 +9,7 @@
 need_lxd
 
 P=${LABCT_PREFIX}f-
-PORTS=62600-62699
+PORTS=62700-62799
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE_BT" "ssh_listen = 127.0.0.1" \
     "ssh_ports = $PORTS" "reconcile_interval = 0"
@@ -71,18 +71,19 @@ test_expect_success 'a container deleted with lxc: list says missing, reconcile 
 	contains "$out" "released port $port"
 	not_contains "$(labc --as alice list --format csv)" "^gone,"
 	contains "$(labc admin log -n 5)" "reconcile.*alice/gone.*released port $port"
+	contains "$(labc --as alice log -n 5)" "reconcile.*gone.*released port $port"
 	agree
 '
 
 test_expect_success 'a container made with lxc in a user project is adopted, not deleted' '
 	lxc init "$LABCT_IMAGE" --project ${P}bob -p $LABCT_PROFILE_BT stray >/dev/null
 	lxc config device add --project ${P}bob stray ssh proxy \
-	    listen=tcp:127.0.0.1:62690 connect=tcp:127.0.0.1:22 >/dev/null
+	    listen=tcp:127.0.0.1:62790 connect=tcp:127.0.0.1:22 >/dev/null
 	lxc init "$LABCT_IMAGE" --project ${P}bob -p $LABCT_PROFILE_BT noport >/dev/null
 	out=$(labc admin reconcile)
-	contains "$out" "bob +stray +not in the database +adopted it with port 62690"
+	contains "$out" "bob +stray +not in the database +adopted it with port 62790"
 	contains "$out" "bob +noport +not in the database +left alone: it has no SSH port device"
-	contains "$(labc --as bob list --format csv)" "^stray,stopped,-,62690,"
+	contains "$(labc --as bob list --format csv)" "^stray,stopped,-,62790,"
 	lxc info --project ${P}bob noport >/dev/null
 	labc --as bob start stray >/dev/null
 	contains "$(labc --as bob list --format csv)" "^stray,running,"
@@ -94,9 +95,9 @@ test_expect_success 'a container made with lxc in a user project is adopted, not
 test_expect_success 'a port device changed behind labcd is put back' '
 	labc --as bob create moved >/dev/null
 	port=$(port_of bob moved)
-	lxc config device set --project ${P}bob moved ssh listen=tcp:127.0.0.1:62691
+	lxc config device set --project ${P}bob moved ssh listen=tcp:127.0.0.1:62791
 	out=$(labc admin reconcile)
-	contains "$out" "bob +moved +its SSH port device has port 62691, the database $port +set the device to port $port"
+	contains "$out" "bob +moved +its SSH port device has port 62791, the database $port +set the device to port $port"
 	[ "$(lxc config device get --project ${P}bob moved ssh listen)" = "tcp:127.0.0.1:$port" ]
 	labc --as bob delete moved >/dev/null
 	agree
@@ -123,9 +124,14 @@ test_expect_success 'LXD killed in the middle of a launch: clear error, then not
 	cat $TDIR/slow.out
 	[ $rc = 1 ]
 	contains "$(cat $TDIR/slow.out)" "failed:.*LXD"
+	# The port stays reserved, and the half-made container is not used.
+	[ "$(sqlite3 "$DB" "SELECT state FROM containers WHERE name = '\''slow'\''")" = creating ]
+	out=$(expect_status 1 labc --as alice launch slow 2>&1)
+	contains "$out" "slow is still being created, or its creation failed"
 	bash "$LABCT_TESTBED" start-lxd 2>/dev/null
 	settled
 	agree
+	contains "$(labc --as alice log -n 3)" "reconcile.*slow.*(removed the half-made container|nothing was made); released port"
 	labc --as alice launch slow >/dev/null
 	contains "$(labc --as alice list --format csv)" "^slow,running,"
 	labc --as alice delete -f slow >/dev/null
@@ -143,7 +149,7 @@ echo $LABCD_PID >$TDIR/labcd.pid
 at_exit 'kill -9 $(cat $TDIR/labcd.pid)'
 
 test_expect_success 'labcd killed with SIGKILL during launch and delete, 20 times: after each restart the database and LXD agree' '
-	kills=0 repaired=0
+	kills=0 repaired=0 midway=0
 	for round in $(seq 20); do
 		user=$([ $((round % 2)) = 0 ] && echo alice || echo bob)
 		labc --as $user launch k$round >/dev/null 2>&1 &
@@ -158,6 +164,7 @@ test_expect_success 'labcd killed with SIGKILL during launch and delete, 20 time
 		kill -9 $LABCD_PID
 		wait $LABCD_PID $lp $dp 2>/dev/null || true
 		kills=$((kills + 1))
+		midway=$((midway + $(sqlite3 "$DB" "SELECT count(*) FROM containers WHERE state != '\''ready'\''")))
 		LABCD_PID=
 		rm -f "$SOCK"
 		start_labcd
@@ -168,10 +175,12 @@ test_expect_success 'labcd killed with SIGKILL during launch and delete, 20 time
 		sqlite3 "$DB" "DELETE FROM audit WHERE command = '\''reconcile'\''"
 	done
 	[ "$(sqlite3 "$DB" "PRAGMA integrity_check")" = ok ]
+	# Kills landed in the middle of changes, and reconciliation mended them.
+	[ $midway -gt 0 ] && [ $repaired -gt 0 ]
 	# Everything still works after all that.
 	labc --as alice launch after >/dev/null
 	contains "$(labc --as alice list --format csv)" "^after,running,"
-	measured "SIGKILL during launch/delete: $kills kills, $repaired repairs by reconciliation, database and LXD agreed after every restart"
+	measured "SIGKILL during launch/delete: $kills kills, $midway found a create or delete half done, $repaired repairs by reconciliation, database and LXD agreed after every restart"
 '
 LABCD_PID=$(cat $TDIR/labcd.pid)
 

@@ -49,7 +49,8 @@ const struct cmd_entry cmd_admin_reconcile_entry = {
 	    "container of a user's project that it has no record of when its\n"
 	    "port is free. It never deletes a container it has no record of.\n"
 	    "--dry-run only says what it would do.",
-	.flags = CMD_ADMIN | CMD_FORMAT,
+	/* Not audited as a whole: each repair is, in its owner's log. */
+	.flags = CMD_ADMIN | CMD_READONLY | CMD_FORMAT,
 	.opts = { { "dry-run", 'n', 0, NULL }, { "format", 0, 1, "FORMAT" } },
 	.exec = cmd_admin_reconcile_exec,
 };

@@ -18,7 +18,8 @@ cmd_gpu_attach_exec(struct ctx *c)
 	int r;
 
 	ctx_target(c, "%.64s %.32s", name, list);
-	if ((r = ct_find(c, name, &ct)) != 0)
+	if ((r = ct_find(c, name, &ct)) != 0 ||
+	    (r = ct_check_ready(c, &ct)) != 0)
 		return r;
 	if (strcmp(list, "none") == 0)
 		return ctx_usage(c, "gpu attach needs GPUs: all or a list");

@@ -22,7 +22,8 @@ cmd_gpu_detach_exec(struct ctx *c)
 	int r;
 
 	ctx_target(c, "%.64s %.32s", name, list);
-	if ((r = ct_find(c, name, &ct)) != 0)
+	if ((r = ct_find(c, name, &ct)) != 0 ||
+	    (r = ct_check_ready(c, &ct)) != 0)
 		return r;
 	if ((r = gpu_request(c, list, 0, &req)) != 0)
 		return r;

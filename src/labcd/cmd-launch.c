@@ -24,6 +24,8 @@ cmd_launch_exec(struct ctx *c)
 		if ((r = ct_create(c, name, &o, &ct)) != 0)
 			return r;
 	} else {
+		if ((r = ct_check_ready(c, &ct)) != 0)
+			return r;
 		if (o.gpu != NULL)
 			return ctx_error(c, "%s exists already: give it GPUs "
 			    "with 'gpu attach %s LIST'", name, name);

@@ -90,7 +90,8 @@ cmd_nc_exec(struct ctx *c)
 	int fd, r, flags;
 
 	ctx_target(c, "%.64s", c->args.argv[0]);
-	if ((r = ct_find(c, c->args.argv[0], &ct)) != 0)
+	if ((r = ct_find(c, c->args.argv[0], &ct)) != 0 ||
+	    (r = ct_check_ready(c, &ct)) != 0)
 		return r;
 	l = ctx_lxd(c);
 	ct_project_of(c, ct.user_id, c->id.user, project);

@@ -152,6 +152,23 @@ ct_get(struct ctx *c, const char *name, struct ct *ct)
 	return r;
 }
 
+/* Read a container's row again by id: 0, or -1 if it is gone. */
+static int
+reload(struct ctx *c, struct ct *ct)
+{
+	sqlite3_stmt *st = db_prepare(c->db, "SELECT " CT_COLUMNS
+	    " FROM containers WHERE id = ?");
+	int r = -1;
+
+	sqlite3_bind_int64(st, 1, ct->id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		row_to_ct(st, ct);
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 int
 ct_find(struct ctx *c, const char *name, struct ct *ct)
 {
@@ -271,13 +288,13 @@ forget(struct ctx *c, const struct ct *ct)
 		    "%s", ct->name, c->id.user, c->db->err);
 }
 
-static void
+static int
 set_field(struct ctx *c, const struct ct *ct, const char *sql)
 {
 	sqlite3_stmt *st = db_prepare(c->db, sql);
 
 	sqlite3_bind_int64(st, 1, ct->id);
-	(void)db_done(c->db, st);
+	return db_done(c->db, st);
 }
 
 /* The pool of the root disk: storage_pool, else the profiles' root. */
@@ -388,49 +405,72 @@ static struct busy {
 } *busy;
 static size_t		 nbusy, busy_cap;
 
-static void
-busy_set(long long user_id, const char *name, int on)
+/* Claim a container for one request (or reconciliation): 0, or -1 if
+   someone holds it. */
+int
+ct_claim(long long user_id, const char *name)
 {
 	size_t i;
 
 	pthread_mutex_lock(&busy_lock);
-	if (on) {
-		if (nbusy == busy_cap) {
-			busy_cap = busy_cap ? busy_cap * 2 : 16;
-			busy = xrealloc(busy, busy_cap * sizeof(*busy));
+	for (i = 0; i < nbusy; i++) {
+		if (busy[i].user_id == user_id &&
+		    strcmp(busy[i].name, name) == 0) {
+			pthread_mutex_unlock(&busy_lock);
+			return -1;
 		}
-		busy[nbusy].user_id = user_id;
-		snprintf(busy[nbusy].name, sizeof(busy[nbusy].name), "%s",
-		    name);
-		nbusy++;
-	} else {
-		for (i = 0; i < nbusy; i++) {
-			if (busy[i].user_id == user_id &&
-			    strcmp(busy[i].name, name) == 0) {
-				busy[i] = busy[--nbusy];
-				break;
-			}
+	}
+	if (nbusy == busy_cap) {
+		busy_cap = busy_cap ? busy_cap * 2 : 16;
+		busy = xrealloc(busy, busy_cap * sizeof(*busy));
+	}
+	busy[nbusy].user_id = user_id;
+	snprintf(busy[nbusy].name, sizeof(busy[nbusy].name), "%s", name);
+	nbusy++;
+	pthread_mutex_unlock(&busy_lock);
+	return 0;
+}
+
+void
+ct_release(long long user_id, const char *name)
+{
+	size_t i;
+
+	pthread_mutex_lock(&busy_lock);
+	for (i = 0; i < nbusy; i++) {
+		if (busy[i].user_id == user_id &&
+		    strcmp(busy[i].name, name) == 0) {
+			busy[i] = busy[--nbusy];
+			break;
 		}
-		if (nbusy == 0) {
-			free(busy);
-			busy = NULL;
-			busy_cap = 0;
-		}
+	}
+	if (nbusy == 0) {
+		free(busy);
+		busy = NULL;
+		busy_cap = 0;
 	}
 	pthread_mutex_unlock(&busy_lock);
 }
 
-int
-ct_busy(long long user_id, const char *name)
+static int
+busy_error(struct ctx *c, const char *name)
 {
-	size_t i;
-	int r = 0;
+	return ctx_error(c, "%s is being changed by another request, or by "
+	    "labcd putting its records right; try again in a moment", name);
+}
 
-	pthread_mutex_lock(&busy_lock);
-	for (i = 0; i < nbusy && !r; i++)
-		r = busy[i].user_id == user_id && strcmp(busy[i].name, name) == 0;
-	pthread_mutex_unlock(&busy_lock);
-	return r;
+/* Start, stop and the like need a container that was made whole. */
+int
+ct_check_ready(struct ctx *c, const struct ct *ct)
+{
+	if (strcmp(ct->state, "creating") == 0)
+		return ctx_error(c, "%s is still being created, or its creation "
+		    "failed and labcd removes what was made once LXD answers; "
+		    "see 'list', or 'delete %s'", ct->name, ct->name);
+	if (strcmp(ct->state, "deleting") == 0)
+		return ctx_error(c, "%s is being deleted; labcd finishes that "
+		    "once LXD answers", ct->name);
+	return PROTO_OK;
 }
 
 static int
@@ -564,7 +604,18 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 		r = lxd_refused(c, "creating", name);
 		goto fail;
 	}
-	set_field(c, ct, "UPDATE containers SET state = 'ready' WHERE id = ?");
+	if (set_field(c, ct, "UPDATE containers SET state = 'ready' "
+	    "WHERE id = ?") != 0) {
+		/* Still 'creating': reconciliation removes it, as said. */
+		r = ctx_error(c, "creating %s: LXD made it, but labcd cannot "
+		    "record that (%s); it will be removed", name, c->db->err);
+		reconcile_soon();
+		json_decref(conf);
+		json_decref(devs);
+		gpu_request_free(&gpus);
+		free(fp);
+		return r;
+	}
 	snprintf(ct->state, sizeof(ct->state), "ready");
 	json_decref(conf);
 	json_decref(devs);
@@ -772,6 +823,8 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 	char project[64], cmd[160];
 	int r;
 
+	if ((r = ct_check_ready(c, ct)) != 0)
+		return r;
 	ct_project_of(c, ct->user_id, c->id.user, project);
 	ctx_progress(c, "Starting %s", ct->name);
 	r = lxd_instance_set_state(l, project, ct->name, "start", -1, 0);
@@ -825,6 +878,8 @@ ct_stop(struct ctx *c, struct ct *ct, int force)
 	struct lxd *l = ctx_lxd(c);
 	char project[64];
 
+	if (ct_check_ready(c, ct) != 0)
+		return PROTO_FAILED;
 	ct_project_of(c, ct->user_id, c->id.user, project);
 	if (lxd_instance_set_state(l, project, ct->name, "stop",
 	    force ? -1 : STOP_TIMEOUT, force) == 0)
@@ -875,9 +930,10 @@ ct_create(struct ctx *c, const char *name, const struct ct_opts *o,
 {
 	int r;
 
-	busy_set(c->id.user_id, name, 1);
+	if (ct_claim(c->id.user_id, name) != 0)
+		return busy_error(c, name);
 	r = create(c, name, o, ct);
-	busy_set(c->id.user_id, name, 0);
+	ct_release(c->id.user_id, name);
 	return r;
 }
 
@@ -889,9 +945,15 @@ ct_delete(struct ctx *c, struct ct *ct, int force)
 	int r;
 
 	snprintf(name, sizeof(name), "%s", ct->name);
-	busy_set(user_id, name, 1);
+	if (ct_claim(user_id, name) != 0)
+		return busy_error(c, name);
+	/* The row may have changed while another request held it. */
+	if (reload(c, ct) != 0) {
+		ct_release(user_id, name);
+		return ctx_error(c, "%s is gone already", name);
+	}
 	r = delete(c, ct, force);
-	busy_set(user_id, name, 0);
+	ct_release(user_id, name);
 	return r;
 }
 

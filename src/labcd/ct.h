@@ -62,8 +62,14 @@ int	ct_sync_keys(struct ctx *c, long long user_id, const char *user);
  * if LXD has no such instance. 0, or PROTO_FAILED if LXD cannot say.
  */
 int	ct_status(struct ctx *c, const struct ct *ct, char **status);
-/* Is a request creating or deleting this container now? */
-int	ct_busy(long long user_id, const char *name);
+/*
+ * Hold a container (by owner and name) while changing what it is: create,
+ * delete, reconciliation. 0, or -1 if someone holds it already.
+ */
+int	ct_claim(long long user_id, const char *name);
+void	ct_release(long long user_id, const char *name);
+/* 0 if the container was made whole, else PROTO_FAILED saying why not. */
+int	ct_check_ready(struct ctx *c, const struct ct *ct);
 /* How to connect: "ssh -p PORT USER@HOST". */
 void	ct_ssh_command(struct ctx *c, int port, char *out, size_t outsz);
 

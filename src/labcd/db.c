@@ -13,6 +13,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "db.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -161,6 +162,40 @@ db_schema_version(struct db *db)
 	return v;
 }
 
+/* A file: URI for path, percent-escaping what URIs reserve. */
+static char *
+db_uri(const char *path, const char *query)
+{
+	struct buf b;
+	const char *p;
+	char *uri;
+
+	buf_init(&b, 8192);
+	(void)buf_adds(&b, "file:");
+	for (p = path; *p != '\0'; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			(void)buf_printf(&b, "%%%02X", (unsigned char)*p);
+		else
+			(void)buf_add(&b, p, 1);
+	}
+	(void)buf_printf(&b, "?%s", query);
+	uri = sqlite3_mprintf("%s", buf_str(&b));
+	buf_free(&b);
+	return uri;
+}
+
+/* No -wal file beside path, or an empty one. */
+static int
+wal_empty(const char *path)
+{
+	char *wal = xasprintf("%s-wal", path);
+	struct stat st;
+	int r = stat(wal, &st) != 0 || st.st_size == 0;
+
+	free(wal);
+	return r;
+}
+
 /* Is the file system under path mounted read-only? */
 static int
 on_readonly_fs(const char *path)
@@ -181,9 +216,12 @@ db_open(const char *path, char *err, size_t errsz)
 		/*
 		 * SQLite cannot make the -shm file of a WAL database there;
 		 * nothing can change the file either, so read it as
-		 * immutable. Every write then fails with "readonly".
+		 * immutable (every write then fails with "readonly") -
+		 * unless a WAL holds changes not in the file yet, which
+		 * immutable would not see: then read-only, as SQLite can.
 		 */
-		uri = sqlite3_mprintf("file:%s?mode=ro&immutable=1", path);
+		uri = db_uri(path, wal_empty(path) ? "mode=ro&immutable=1" :
+		    "mode=ro");
 		r = sqlite3_open_v2(uri, &db->h, SQLITE_OPEN_READONLY |
 		    SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW, NULL);
 		sqlite3_free(uri);

@@ -50,6 +50,7 @@ main(int argc, char **argv)
 {
 	const char *conf = NULL, *sock = NULL, *dbpath = NULL;
 	struct server s;
+	struct db *keeper;
 	struct group *gr;
 	char err[512];
 	int ch, foreground = 0, r;
@@ -111,6 +112,13 @@ main(int argc, char **argv)
 
 	if (db_prepare_file(s.db_path, err, sizeof(err)) != 0)
 		fatalx("%s", err);
+	/*
+	 * One connection open for labcd's life keeps the WAL index (-shm)
+	 * in place: the last connection to close would remove it, and the
+	 * next one could not make it again on a full disk.
+	 */
+	if ((keeper = db_open(s.db_path, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	if (server_listen(&s, err, sizeof(err)) != 0)
 		fatalx("%s", err);
 	if (!foreground && daemon(0, 1) != 0)
@@ -118,6 +126,7 @@ main(int argc, char **argv)
 	reconcile_start(&s);
 	r = server_run(&s);
 	reconcile_stop();
+	db_close(keeper);
 	log_info("labcd stopped");
 	config_free(&s.cfg);
 	return r;

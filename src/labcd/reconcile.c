@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,59 +31,83 @@
 #include "reconcile.h"
 #include "xmalloc.h"
 
-#define OP_WAIT		120	/* seconds for an operation left running */
+#define OP_WAIT		30	/* seconds for an operation left running */
 
 /* One run at a time: the background one and 'admin reconcile'. */
 static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int bg_stopping;
 
 struct finder {
 	struct ctx	*c;
 	int		 repair;
 	json_t		*findings;
-	json_t		*waited;	/* projects whose operations ended */
+	json_t		*waited;	/* project -> true: LXD is idle there */
 };
 
+/*
+ * Say a finding. changed: a repair was made, which is a change like any
+ * other: one audit row, in the owner's log as well as the admin's.
+ */
 static void
 say(struct finder *f, const char *user, const char *name,
-    const char *problem, const char *action)
+    const char *problem, const char *action, int changed)
 {
 	struct ctx *c = f->c;
+	char target[sizeof(c->target)], who[sizeof(c->id.user)];
 
 	json_array_append_new(f->findings, json_pack("{s:s, s:s, s:s, s:s}",
 	    "user", user, "container", name, "problem", problem,
 	    "action", action));
-	if (f->repair) {
-		/* Each repair is a change: one audit row each. */
-		ctx_target(c, "%s/%s", user, name);
-		audit(c, action);
-	}
+	if (!changed)
+		return;
+	memcpy(target, c->target, sizeof(target));
+	memcpy(who, c->id.user, sizeof(who));
+	ctx_target(c, "%s/%s", user, name);
+	snprintf(c->id.user, sizeof(c->id.user), "%s", user);
+	audit(c, action);
+	memcpy(c->target, target, sizeof(target));
+	memcpy(c->id.user, who, sizeof(who));
 }
 
 /*
  * Let LXD finish what it was doing in a project: after labcd was killed
- * its last operation may still run, and its outcome decides.
+ * its last operation may still run, and its outcome decides. 0 when no
+ * operation runs there any more, -1 if one still does (or LXD cannot
+ * say): the project is left for a later pass.
  */
-static void
+static int
 wait_operations(struct finder *f, const char *project)
 {
 	struct lxd *l = ctx_lxd(f->c);
-	json_t *ops = NULL, *op;
+	json_t *ops = NULL, *op, *known;
 	char *path, *esc;
 	size_t i;
+	int r = 0, n;
 
-	if (json_object_get(f->waited, project) != NULL)
-		return;
-	json_object_set_new(f->waited, project, json_true());
+	if ((known = json_object_get(f->waited, project)) != NULL)
+		return json_is_true(known) ? 0 : -1;
 	esc = lxd_escape(project);
 	path = xasprintf("/1.0/operations?project=%s&recursion=1", esc);
 	free(esc);
-	if (lxd_call(l, "GET", path, NULL, &ops) == 0) {
+	for (n = 0; n < 2 && r == 0; n++) {
+		json_decref(ops);
+		ops = NULL;
+		if (lxd_call(l, "GET", path, NULL, &ops) != 0) {
+			r = -1;
+			break;
+		}
+		if (json_array_size(json_object_get(ops, "running")) == 0)
+			break;
+		if (n == 1) {		/* waited once, still running */
+			r = -1;
+			break;
+		}
 		json_array_foreach(json_object_get(ops, "running"), i, op) {
 			const char *id = json_string_value(json_object_get(op,
 			    "id"));
 			char *opath;
 
-			if (id == NULL)
+			if (id == NULL || bg_stopping)
 				continue;
 			opath = xasprintf("/1.0/operations/%s", id);
 			log_info("reconcile: waiting for LXD operation %s in %s",
@@ -93,6 +118,8 @@ wait_operations(struct finder *f, const char *project)
 	}
 	json_decref(ops);
 	free(path);
+	json_object_set_new(f->waited, project, json_boolean(r == 0));
+	return r;
 }
 
 /* LXD's instance now, or NULL (gone); -1 if LXD cannot say. */
@@ -127,15 +154,18 @@ remove_instance(struct finder *f, const char *project, const char *name,
 	return r == 0 || r == -ENOENT ? 0 : -1;
 }
 
-static void
+static int
 forget_row(struct finder *f, long long id)
 {
 	sqlite3_stmt *st = db_prepare(f->c->db,
 	    "DELETE FROM containers WHERE id = ?");
 
 	sqlite3_bind_int64(st, 1, id);
-	if (db_done(f->c->db, st) != 0)
+	if (db_done(f->c->db, st) != 0) {
 		log_error("reconcile: %s", f->c->db->err);
+		return -1;
+	}
+	return 0;
 }
 
 /* The port of an instance's ssh proxy device, or 0. */
@@ -151,159 +181,224 @@ device_port(json_t *inst)
 	return atoi(colon + 1);
 }
 
+struct row {
+	long long	 id, user_id;
+	char		 user[64], project[64], name[64], state[16];
+	int		 port;
+};
+
+/* The row again, now that it is claimed: 0, or -1 if it is gone. */
+static int
+reread(struct finder *f, struct row *w)
+{
+	sqlite3_stmt *st = db_prepare(f->c->db, "SELECT port, state FROM "
+	    "containers WHERE id = ?");
+	int r = -1;
+
+	sqlite3_bind_int64(st, 1, w->id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		w->port = sqlite3_column_int(st, 0);
+		snprintf(w->state, sizeof(w->state), "%s",
+		    sqlite3_column_text(st, 1));
+		r = 0;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* A row whose request did not finish: creating or deleting. */
 static void
-interrupted(struct finder *f, long long id, const char *user,
-    const char *project, const char *name, int port, int creating)
+interrupted(struct finder *f, const struct row *w)
 {
-	char problem[160], action[200];
+	int creating = w->state[0] == 'c';
+	char problem[160], action[300];
 	json_t *inst = NULL;
 
 	snprintf(problem, sizeof(problem), "%s was interrupted", creating ?
 	    "creation" : "deletion");
-	wait_operations(f, project);
-	if (instance_now(f, project, name, &inst) != 0) {
-		say(f, user, name, problem, "none: LXD cannot say whether the "
-		    "container exists; tried again later");
+	if (wait_operations(f, w->project) != 0 ||
+	    instance_now(f, w->project, w->name, &inst) != 0) {
+		say(f, w->user, w->name, problem, "none yet: LXD is busy there "
+		    "or cannot say; tried again later", 0);
 		return;
 	}
 	if (!f->repair) {
 		snprintf(action, sizeof(action), "would %s and release port %d",
 		    inst == NULL ? "forget it" : creating ? "remove the "
-		    "half-made container" : "finish the deletion", port);
-		say(f, user, name, problem, action);
+		    "half-made container" : "finish the deletion", w->port);
+		say(f, w->user, w->name, problem, action, 0);
 		json_decref(inst);
 		return;
 	}
-	if (inst != NULL && remove_instance(f, project, name, inst) != 0) {
-		snprintf(action, sizeof(action), "none: LXD refused to delete "
-		    "it (%s); tried again later", ctx_lxd_error(f->c));
-		say(f, user, name, problem, action);
+	if (inst != NULL && remove_instance(f, w->project, w->name, inst) !=
+	    0) {
+		snprintf(action, sizeof(action), "none yet: LXD refused to "
+		    "delete it (%.200s); tried again later", ctx_lxd_error(f->c));
+		say(f, w->user, w->name, problem, action, 0);
 		json_decref(inst);
-		reconcile_soon();
 		return;
 	}
-	forget_row(f, id);
-	snprintf(action, sizeof(action), "%s; released port %d", inst == NULL ?
-	    "nothing was made" : creating ? "removed the half-made container" :
-	    "finished the deletion", port);
-	say(f, user, name, problem, action);
+	if (forget_row(f, w->id) != 0)
+		say(f, w->user, w->name, problem, "none yet: the database "
+		    "cannot be written; tried again later", 0);
+	else {
+		snprintf(action, sizeof(action), "%s; released port %d",
+		    inst == NULL ? "nothing was made" : creating ? "removed the "
+		    "half-made container" : "finished the deletion", w->port);
+		say(f, w->user, w->name, problem, action, 1);
+	}
 	json_decref(inst);
 }
 
 /* A row 'ready' whose instance LXD did not list. */
 static void
-missing(struct finder *f, long long id, const char *user,
-    const char *project, const char *name, int port)
+missing(struct finder *f, const struct row *w)
 {
 	char action[160];
 	json_t *inst = NULL;
 
 	/* Listed a moment ago without it: is it really gone? */
-	if (instance_now(f, project, name, &inst) != 0 || inst != NULL) {
+	if (instance_now(f, w->project, w->name, &inst) != 0 || inst != NULL) {
 		json_decref(inst);
 		return;
 	}
-	if (f->repair) {
-		forget_row(f, id);
-		snprintf(action, sizeof(action), "released port %d and its "
-		    "GPUs", port);
-	} else
+	if (!f->repair) {
 		snprintf(action, sizeof(action), "would release port %d",
-		    port);
-	say(f, user, name, "deleted outside labcontainers", action);
+		    w->port);
+		say(f, w->user, w->name, "deleted outside labcontainers", action,
+		    0);
+	} else if (forget_row(f, w->id) == 0) {
+		snprintf(action, sizeof(action), "released port %d and its "
+		    "GPUs", w->port);
+		say(f, w->user, w->name, "deleted outside labcontainers", action,
+		    1);
+	} else
+		say(f, w->user, w->name, "deleted outside labcontainers",
+		    "none yet: the database cannot be written; tried again "
+		    "later", 0);
 }
 
 static void
-wrong_port(struct finder *f, const char *user, const char *project,
-    const char *name, int have, int want)
+wrong_port(struct finder *f, const struct row *w, int have)
 {
 	const struct config *cfg = &f->c->srv->cfg;
-	char problem[160], action[160], listen[96];
+	char problem[160], action[300], listen[96];
 	json_t *patch;
+	int ok;
 
 	snprintf(problem, sizeof(problem), "its SSH port device %s port %d, "
-	    "the database %d", have ? "has" : "is missing:", have, want);
+	    "the database %d", have ? "has" : "is missing:", have, w->port);
 	if (!f->repair) {
 		snprintf(action, sizeof(action), "would set the device to port "
-		    "%d", want);
-		say(f, user, name, problem, action);
+		    "%d", w->port);
+		say(f, w->user, w->name, problem, action, 0);
 		return;
 	}
-	snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen, want);
+	snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen, w->port);
 	patch = json_pack("{s:{s:{s:s, s:s, s:s}}}", "devices", "ssh", "type",
 	    "proxy", "listen", listen, "connect", "tcp:127.0.0.1:22");
-	if (lxd_instance_patch(ctx_lxd(f->c), project, name, patch) == 0)
+	ok = lxd_instance_patch(ctx_lxd(f->c), w->project, w->name, patch) == 0;
+	if (ok)
 		snprintf(action, sizeof(action), "set the device to port %d",
-		    want);
+		    w->port);
 	else
-		snprintf(action, sizeof(action), "none: LXD refused (%s)",
-		    ctx_lxd_error(f->c));
+		snprintf(action, sizeof(action), "none yet: LXD refused "
+		    "(%.200s)", ctx_lxd_error(f->c));
 	json_decref(patch);
-	say(f, user, name, problem, action);
+	say(f, w->user, w->name, problem, action, ok);
+}
+
+/* Does the instance have GPU devices of its own? */
+static int
+has_gpus(json_t *inst)
+{
+	const char *k;
+	json_t *d;
+
+	json_object_foreach(json_object_get(inst, "devices"), k, d) {
+		if (json_string_value(json_object_get(d, "type")) != NULL &&
+		    strcmp(json_string_value(json_object_get(d, "type")),
+		    "gpu") == 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* An instance in a user's project that no row accounts for. */
 static void
 stray(struct finder *f, long long user_id, const char *user,
-    const char *project, const char *name, json_t *inst)
+    const char *project, const char *name)
 {
 	const struct config *cfg = &f->c->srv->cfg;
-	const char *image = json_string_value(json_object_get(json_object_get(
-	    inst, "config"), "image.description"));
-	int port = device_port(inst), taken = 1;
+	int port, taken = 1;
 	char action[300];
+	const char *image;
+	json_t *inst = NULL;
 	sqlite3_stmt *st;
 
-	if (ct_busy(user_id, name))
-		return;
-	/* A request may have written the row since the listing. */
+	if (ct_claim(user_id, name) != 0)
+		return;		/* a request is on it */
+	/* A request may have written the row, or deleted the instance,
+	   since the listing. */
 	st = db_prepare(f->c->db, "SELECT 1 FROM containers WHERE "
 	    "user_id = ? AND name = ?");
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		sqlite3_finalize(st);
+	taken = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (taken || instance_now(f, project, name, &inst) != 0 ||
+	    inst == NULL) {
+		json_decref(inst);
+		ct_release(user_id, name);
 		return;
 	}
-	sqlite3_finalize(st);
+	port = device_port(inst);
 	if (port >= cfg->ssh_port_min && port <= cfg->ssh_port_max) {
 		st = db_prepare(f->c->db, "SELECT 1 FROM containers WHERE "
 		    "port = ?");
 		sqlite3_bind_int(st, 1, port);
 		taken = sqlite3_step(st) == SQLITE_ROW;
 		sqlite3_finalize(st);
-	}
-	if (taken) {
+	} else
+		taken = 1;
+	if (taken || has_gpus(inst)) {
 		snprintf(action, sizeof(action), "left alone: %s; the admin "
 		    "may delete it with 'lxc delete -f --project %s %s'",
+		    has_gpus(inst) ? "it has GPUs that labcd did not give" :
 		    port == 0 ? "it has no SSH port device" :
 		    port < cfg->ssh_port_min || port > cfg->ssh_port_max ?
 		    "its SSH port is outside ssh_ports" :
 		    "its SSH port belongs to another container", project, name);
-		say(f, user, name, "not in the database", action);
-		return;
-	}
-	if (!f->repair) {
+		say(f, user, name, "not in the database", action, 0);
+	} else if (!f->repair) {
 		snprintf(action, sizeof(action), "would adopt it with port %d",
 		    port);
-		say(f, user, name, "not in the database", action);
-		return;
+		say(f, user, name, "not in the database", action, 0);
+	} else {
+		image = json_string_value(json_object_get(json_object_get(inst,
+		    "config"), "image.description"));
+		st = db_prepare(f->c->db, "INSERT INTO containers (user_id, "
+		    "name, port, image, state, created) VALUES (?, ?, ?, ?, "
+		    "'ready', ?)");
+		sqlite3_bind_int64(st, 1, user_id);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, port);
+		sqlite3_bind_text(st, 4, image != NULL ? image : "?", -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, (long long)time(NULL));
+		if (db_done(f->c->db, st) != 0) {
+			snprintf(action, sizeof(action), "none yet: %.200s",
+			    f->c->db->err);
+			say(f, user, name, "not in the database", action, 0);
+		} else {
+			snprintf(action, sizeof(action), "adopted it with port "
+			    "%d; its user and keys are set up at its next start",
+			    port);
+			say(f, user, name, "not in the database", action, 1);
+		}
 	}
-	st = db_prepare(f->c->db, "INSERT INTO containers (user_id, name, "
-	    "port, image, state, created) VALUES (?, ?, ?, ?, 'ready', ?)");
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, port);
-	sqlite3_bind_text(st, 4, image != NULL ? image : "?", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, (long long)time(NULL));
-	if (db_done(f->c->db, st) != 0)
-		snprintf(action, sizeof(action), "none: %.200s", f->c->db->err);
-	else
-		snprintf(action, sizeof(action), "adopted it with port %d; "
-		    "its user and keys are set up at its next start", port);
-	say(f, user, name, "not in the database", action);
+	json_decref(inst);
+	ct_release(user_id, name);
 }
 
 int
@@ -312,11 +407,15 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 	struct finder f = { .c = c, .repair = repair, .findings = findings };
 	struct lxd *l = ctx_lxd(c);
 	json_t *list = NULL, *idx, *inst, *users;
+	struct row *rows = NULL;
+	size_t i, nrows = 0, cap = 0;
 	sqlite3_stmt *st;
 	const char *key;
-	size_t i;
 	void *tmp;
 
+	if (repair && sqlite3_db_readonly(c->db->h, "main") == 1)
+		return ctx_error(c, "the database is read-only: nothing can be "
+		    "mended; use --dry-run to see the differences");
 	pthread_mutex_lock(&run_lock);
 	if (lxd_instance_list(l, NULL, 0, &list) != 0) {
 		pthread_mutex_unlock(&run_lock);
@@ -351,52 +450,73 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 	}
 	json_decref(list);
 
+	/*
+	 * The rows, read whole before anything is written: a statement kept
+	 * open would pin a snapshot that later writes of others make stale.
+	 */
 	st = db_prepare(c->db, "SELECT c.id, c.user_id, u.name, "
-	    "coalesce(u.project, ? || u.name), c.name, c.port, c.state "
-	    "FROM containers c JOIN users u ON u.id = c.user_id ORDER BY c.id");
+	    "coalesce(u.project, ? || u.name), c.name FROM containers c "
+	    "JOIN users u ON u.id = c.user_id ORDER BY c.id");
 	sqlite3_bind_text(st, 1, c->srv->cfg.project_prefix, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		long long id = sqlite3_column_int64(st, 0);
-		long long uid = sqlite3_column_int64(st, 1);
-		char user[64], project[64], name[64], state[16], *k;
-		int port = sqlite3_column_int(st, 5), have;
+		struct row *w;
 
-		snprintf(user, sizeof(user), "%s", sqlite3_column_text(st, 2));
-		snprintf(project, sizeof(project), "%s",
+		if (nrows == cap) {
+			cap = cap ? cap * 2 : 64;
+			rows = xrealloc(rows, cap * sizeof(*rows));
+		}
+		w = &rows[nrows++];
+		memset(w, 0, sizeof(*w));
+		w->id = sqlite3_column_int64(st, 0);
+		w->user_id = sqlite3_column_int64(st, 1);
+		snprintf(w->user, sizeof(w->user), "%s",
+		    sqlite3_column_text(st, 2));
+		snprintf(w->project, sizeof(w->project), "%s",
 		    sqlite3_column_text(st, 3));
-		snprintf(name, sizeof(name), "%s", sqlite3_column_text(st, 4));
-		snprintf(state, sizeof(state), "%s", sqlite3_column_text(st, 6));
-		k = xasprintf("%s/%s", project, name);
+		snprintf(w->name, sizeof(w->name), "%s",
+		    sqlite3_column_text(st, 4));
+	}
+	sqlite3_finalize(st);
+
+	for (i = 0; i < nrows && !bg_stopping; i++) {
+		struct row *w = &rows[i];
+		char *k = xasprintf("%s/%s", w->project, w->name);
+		int have;
+
 		inst = json_incref(json_object_get(idx, k));
 		json_object_del(idx, k);
 		free(k);
-		if (ct_busy(uid, name)) {
+		/* A request holds it: its outcome is its own to record. */
+		if (ct_claim(w->user_id, w->name) != 0) {
 			json_decref(inst);
 			continue;
 		}
-		if (strcmp(state, "creating") == 0 ||
-		    strcmp(state, "deleting") == 0)
-			interrupted(&f, id, user, project, name, port,
-			    state[0] == 'c');
-		else if (inst == NULL)
-			missing(&f, id, user, project, name, port);
-		else if ((have = device_port(inst)) != port)
-			wrong_port(&f, user, project, name, have, port);
+		if (reread(&f, w) == 0) {
+			if (strcmp(w->state, "creating") == 0 ||
+			    strcmp(w->state, "deleting") == 0)
+				interrupted(&f, w);
+			else if (inst == NULL)
+				missing(&f, w);
+			else if ((have = device_port(inst)) != w->port)
+				wrong_port(&f, w, have);
+		}
+		ct_release(w->user_id, w->name);
 		json_decref(inst);
 	}
-	sqlite3_finalize(st);
+	free(rows);
 
 	json_object_foreach_safe(idx, tmp, key, inst) {
 		const char *slash = strchr(key, '/');
 		char project[64];
 		json_t *u;
 
+		if (bg_stopping)
+			break;
 		snprintf(project, sizeof(project), "%.*s", (int)(slash - key),
 		    key);
 		u = json_object_get(users, project);
 		stray(&f, (long long)json_integer_value(json_array_get(u, 0)),
-		    json_string_value(json_array_get(u, 1)), project, slash + 1,
-		    inst);
+		    json_string_value(json_array_get(u, 1)), project, slash + 1);
 	}
 	json_decref(idx);
 	json_decref(users);
@@ -407,10 +527,12 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 
 /* ---- the background reconciler ----------------------------------------- */
 
+#define RETRY_LXD	5	/* seconds, while LXD does not answer */
+#define RETRY_LEFT	30	/* seconds, while something is left to mend */
+
 static pthread_mutex_t	 bg_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 bg_wake = PTHREAD_COND_INITIALIZER;
 static int		 bg_pending = 1;	/* at start-up */
-static int		 bg_stopping;
 static int		 bg_started;
 static pthread_t	 bg_thread;
 
@@ -425,26 +547,32 @@ reconcile_soon(void)
 	pthread_mutex_unlock(&bg_lock);
 }
 
-/* One background run: 0 done, -1 LXD or the database did not answer. */
+/*
+ * One background pass, on a database connection of its own made for it
+ * (so a file system turned writable again is seen as such). Seconds
+ * until the next pass, or 0 for the configured interval.
+ */
 static int
-bg_run(struct server *s, struct db **db, struct lxd **l)
+bg_run(struct server *s, struct lxd **l, int *failing)
 {
 	struct ctx c;
+	struct db *db;
 	json_t *findings, *fd;
 	char err[512];
-	size_t i;
+	size_t i, left = 0;
 	int r;
 
-	if (*db == NULL && (*db = db_open(s->db_path, err, sizeof(err))) ==
-	    NULL) {
-		log_error("reconcile: %s", err);
-		return -1;
+	if ((db = db_open(s->db_path, err, sizeof(err))) == NULL) {
+		if (!*failing)
+			log_error("reconcile: %s", err);
+		*failing = 1;
+		return RETRY_LEFT;
 	}
 	memset(&c, 0, sizeof(c));
 	c.srv = s;
 	c.fd = -1;
 	c.dead = 1;		/* no client to tell */
-	c.db = *db;
+	c.db = db;
 	c.lxdp = l;
 	c.cmd = &bg_cmd;
 	c.id.root = c.id.admin = 1;
@@ -453,68 +581,70 @@ bg_run(struct server *s, struct db **db, struct lxd **l)
 	buf_init(&c.out, 64 * 1024);
 	buf_init(&c.err, 64 * 1024);
 	findings = json_array();
-	r = reconcile_run(&c, 1, findings);
-	if (r != 0)
-		log_debug("reconcile: %s", buf_str(&c.err));
-	json_array_foreach(findings, i, fd)
-		log_warn("reconcile: %s/%s: %s: %s",
-		    json_string_value(json_object_get(fd, "user")),
-		    json_string_value(json_object_get(fd, "container")),
-		    json_string_value(json_object_get(fd, "problem")),
-		    json_string_value(json_object_get(fd, "action")));
-	if (r == 0)
+	/* Read-only database: say what differs, mend nothing. */
+	r = reconcile_run(&c, sqlite3_db_readonly(db->h, "main") != 1,
+	    findings);
+	if (r == PROTO_FAILED) {
+		if (!*failing)
+			log_warn("reconcile: %s; trying again every %d s",
+			    buf_str(&c.err), RETRY_LXD);
+		*failing = 1;
+	} else {
+		*failing = 0;
+		json_array_foreach(findings, i, fd) {
+			if (strncmp(json_string_value(json_object_get(fd,
+			    "action")), "none yet", 8) == 0)
+				left++;
+			log_warn("reconcile: %s/%s: %s: %s",
+			    json_string_value(json_object_get(fd, "user")),
+			    json_string_value(json_object_get(fd, "container")),
+			    json_string_value(json_object_get(fd, "problem")),
+			    json_string_value(json_object_get(fd, "action")));
+		}
 		log_info("reconcile: database and LXD compared, %zu "
 		    "difference%s", json_array_size(findings),
 		    json_array_size(findings) == 1 ? "" : "s");
+	}
 	json_decref(findings);
 	buf_free(&c.out);
 	buf_free(&c.err);
-	return r == 0 ? 0 : -1;
+	db_close(db);
+	return r == PROTO_FAILED ? RETRY_LXD : left > 0 ? RETRY_LEFT : 0;
 }
 
 static void *
 bg_main(void *arg)
 {
 	struct server *s = arg;
-	struct db *db = NULL;
 	struct lxd *l = NULL;
 	time_t next = 0;
-	int failing = 0;
+	int failing = 0, again;
 
 	pthread_mutex_lock(&bg_lock);
 	while (!bg_stopping) {
-		struct timespec ts;
 		time_t now = time(NULL);
-		int due = bg_pending || (s->cfg.reconcile_interval > 0 &&
-		    now >= next);
 
-		if (!due) {
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 2;
-			pthread_cond_timedwait(&bg_wake, &bg_lock, &ts);
+		if (!bg_pending && (next == 0 || now < next)) {
+			struct timespec ts;
+
+			if (next == 0)		/* nothing planned: when asked */
+				pthread_cond_wait(&bg_wake, &bg_lock);
+			else {
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_sec += next - now;
+				pthread_cond_timedwait(&bg_wake, &bg_lock, &ts);
+			}
 			continue;
 		}
 		bg_pending = 0;
 		pthread_mutex_unlock(&bg_lock);
-		if (bg_run(s, &db, &l) != 0) {
-			if (!failing)
-				log_warn("reconcile: LXD does not answer; "
-				    "trying again every 5 s");
-			failing = 1;
-			pthread_mutex_lock(&bg_lock);
-			bg_pending = 1;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 5;
-			if (!bg_stopping)
-				pthread_cond_timedwait(&bg_wake, &bg_lock, &ts);
-			continue;
-		}
-		failing = 0;
-		next = time(NULL) + s->cfg.reconcile_interval;
+		again = bg_run(s, &l, &failing);
+		next = again > 0 ? time(NULL) + again :
+		    s->cfg.reconcile_interval > 0 ?
+		    time(NULL) + s->cfg.reconcile_interval : 0;
 		pthread_mutex_lock(&bg_lock);
 	}
 	pthread_mutex_unlock(&bg_lock);
-	db_close(db);
 	lxd_free(l);
 	return NULL;
 }
