@@ -48,6 +48,8 @@ extern const struct cmd_entry cmd_admin_user_list_entry;
 extern const struct cmd_entry cmd_admin_passwd_entry;
 extern const struct cmd_entry cmd_admin_log_entry;
 extern const struct cmd_entry cmd_admin_reconcile_entry;
+extern const struct cmd_entry cmd_admin_doctor_entry;
+extern const struct cmd_entry cmd_admin_import_entry;
 
 const struct cmd_entry *const cmd_table[] = {
 	&cmd_help_entry,
@@ -87,6 +89,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_admin_quota_set_entry,
 	&cmd_admin_quota_show_entry,
 	&cmd_admin_gateway_setup_entry,
+	&cmd_admin_doctor_entry,
+	&cmd_admin_import_entry,
 	NULL
 };
 

@@ -79,6 +79,7 @@ static struct {
 	nvmlReturn_t	(*init)(void);
 	const char	*(*error_string)(nvmlReturn_t);
 	nvmlReturn_t	(*count)(unsigned int *);
+	nvmlReturn_t	(*driver)(char *, unsigned int);
 	nvmlReturn_t	(*handle)(unsigned int, nvmlDevice_t *);
 	nvmlReturn_t	(*name)(nvmlDevice_t, char *, unsigned int);
 	nvmlReturn_t	(*uuid)(nvmlDevice_t, char *, unsigned int);
@@ -171,6 +172,7 @@ load(const char *lib, char *err, size_t errsz)
 		return -1;
 	}
 	SYM(nv.error_string, "nvmlErrorString");
+	SYM(nv.driver, "nvmlSystemGetDriverVersion");
 	SYM(nv.name, "nvmlDeviceGetName");
 	SYM(nv.uuid, "nvmlDeviceGetUUID");
 	nv.pci_v3 = SYM(nv.pci, "nvmlDeviceGetPciInfo_v3",
@@ -428,6 +430,38 @@ nvml_query(const char *lib, struct nvml_gpu **gpus, size_t *n, char *err,
 	}
 	*gpus = g;
 	*n = count;
+	r = 0;
+out:
+	pthread_mutex_unlock(&nvml_lock);
+	return r;
+}
+
+int
+nvml_driver_version(const char *lib, char *out, size_t outsz, char *err,
+    size_t errsz)
+{
+	/* NVML_SYSTEM_DRIVER_VERSION_BUFFER_SIZE is 80. */
+	char v[80];
+	nvmlReturn_t rc;
+	int r = -1;
+
+	out[0] = '\0';
+	pthread_mutex_lock(&nvml_lock);
+	if (lib == NULL || *lib == '\0')
+		lib = NVML_DEFAULT_LIB;
+	if (load(lib, err, errsz) != 0 || start(err, errsz) != 0)
+		goto out;
+	if (nv.driver == NULL) {
+		snprintf(err, errsz, "%s has no nvmlSystemGetDriverVersion", lib);
+		goto out;
+	}
+	if ((rc = nv.driver(v, sizeof(v))) != NVML_SUCCESS) {
+		nvml_error(err, errsz, "NVML could not give the driver version",
+		    rc);
+		goto out;
+	}
+	v[sizeof(v) - 1] = '\0';
+	snprintf(out, outsz, "%s", v);
 	r = 0;
 out:
 	pthread_mutex_unlock(&nvml_lock);

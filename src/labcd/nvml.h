@@ -34,6 +34,9 @@ struct nvml_gpu {
 int	nvml_query(const char *lib, struct nvml_gpu **gpus, size_t *n,
 	    char *err, size_t errsz);
 void	nvml_free(struct nvml_gpu *gpus, size_t n);
+/* The driver's version ("550.54.15"), as the host's NVML says; 0 or -1. */
+int	nvml_driver_version(const char *lib, char *out, size_t outsz,
+	    char *err, size_t errsz);
 /* "00000000:3B:00.0" -> "0000:3b:00.0" (out of at least 32 bytes). */
 void	nvml_pci_normalize(const char *busid, char *out);
 

@@ -16,6 +16,8 @@
  *   gproc GPU_INDEX PID USED_MIB	a graphics process
  *   fail init		nvmlInit answers DRIVER_NOT_LOADED
  *   fail procs		the process lists answer UNKNOWN
+ *   driver VERSION	what nvmlSystemGetDriverVersion says (default
+ *	550.54.15), as after a driver upgrade on the host
  *   # a comment; blank lines are ignored too
  *
  * Built with -DNVML_STUB_OLD it is an old driver instead: only the
@@ -75,6 +77,7 @@ typedef struct {
 
 const char	*nvmlErrorString(nvmlReturn_t);
 nvmlReturn_t	 nvmlShutdown(void);
+nvmlReturn_t	 nvmlSystemGetDriverVersion(char *, unsigned int);
 nvmlReturn_t	 nvmlDeviceGetName(nvmlDevice_t, char *, unsigned int);
 nvmlReturn_t	 nvmlDeviceGetUUID(nvmlDevice_t, char *, unsigned int);
 nvmlReturn_t	 nvmlDeviceGetMemoryInfo(nvmlDevice_t, nvmlMemory_t *);
@@ -121,6 +124,7 @@ static struct stub_gpu gpus[STUB_GPUS];
 static unsigned int ngpus;
 static struct stub_proc procs[STUB_PROCS];
 static unsigned int nprocs;
+static char driver[80];
 static struct nvmlDevice_st handles[STUB_GPUS];
 
 /* $NVML_STUB_FILE again; called with lock held. */
@@ -135,6 +139,7 @@ reread(void)
 
 	ngpus = nprocs = 0;
 	fail_init = fail_procs = 0;
+	snprintf(driver, sizeof(driver), "550.54.15");
 	if (path == NULL || (f = fopen(path, "r")) == NULL)
 		return;
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -158,6 +163,9 @@ reread(void)
 			    strtoull(arg, NULL, 10);
 			p->graphics = kw[0] == 'g';
 			nprocs++;
+		} else if (strcmp(kw, "driver") == 0) {
+			if (sscanf(line, "driver %79s", driver) != 1)
+				snprintf(driver, sizeof(driver), "550.54.15");
 		} else if (strcmp(kw, "fail") == 0 &&
 		    sscanf(line, "fail %15s", arg) == 1) {
 			if (strcmp(arg, "init") == 0)
@@ -316,6 +324,24 @@ nvmlShutdown(void)
 		initialized--;
 	else
 		rc = NVML_ERROR_UNINITIALIZED;
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
+nvmlReturn_t
+nvmlSystemGetDriverVersion(char *version, unsigned int len)
+{
+	nvmlReturn_t rc = NVML_SUCCESS;
+
+	if (version == NULL)
+		return NVML_ERROR_INVALID_ARGUMENT;
+	pthread_mutex_lock(&lock);
+	if (!initialized)
+		rc = NVML_ERROR_UNINITIALIZED;
+	else if (strlen(driver) >= len)
+		rc = NVML_ERROR_INSUFFICIENT_SIZE;
+	else
+		snprintf(version, len, "%s", driver);
 	pthread_mutex_unlock(&lock);
 	return rc;
 }

@@ -1,0 +1,802 @@
+/*
+ * cmd-admin-doctor.c - admin doctor: checks what labcd depends on and
+ * explains it, one row per finding (check, status, detail, fix). A
+ * "problem" comes with the command that fixes it and makes the command
+ * fail; a "warn" is worth a look; "ok" says what was seen. It changes
+ * nothing.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ct.h"
+#include "lxd.h"
+#include "nvml.h"
+#include "proto.h"
+#include "run.h"
+#include "xmalloc.h"
+
+#define POOL_WARN_PERCENT	10	/* free space below this: warn */
+#define PORTS_SHOWN		8	/* taken ports named in the detail */
+
+struct doctor {
+	struct ctx	*c;
+	struct table	*t;
+	struct lxd	*l;		/* NULL when LXD is not reachable */
+	int		 problems, warnings;
+	char		 driver[80];	/* host NVIDIA driver, "" if none */
+};
+
+/* One finding; fix may be NULL. */
+static void
+row(struct doctor *d, const char *check, const char *status, const char *fix,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+row(struct doctor *d, const char *check, const char *status, const char *fix,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char *detail;
+
+	va_start(ap, fmt);
+	detail = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (strcmp(status, "problem") == 0)
+		d->problems++;
+	else if (strcmp(status, "warn") == 0)
+		d->warnings++;
+	table_add(d->t, check, status, detail, fix);
+	free(detail);
+}
+
+static void
+check_lxd(struct doctor *d)
+{
+	const struct config *cfg = &d->c->srv->cfg;
+	struct lxd *l = ctx_lxd(d->c);
+
+	if (lxd_connect(l) != 0) {
+		row(d, "lxd", "problem", "start LXD: systemctl start lxd "
+		    "(no systemd: lxd --group lxd &), or set lxd_socket in "
+		    "labcd.conf", "LXD is not reachable at %s: %s",
+		    *cfg->lxd_socket ? cfg->lxd_socket : lxd_socket_path(l),
+		    lxd_error(l));
+		return;
+	}
+	d->l = l;
+	row(d, "lxd", "ok", NULL, "%s %s at %s",
+	    lxd_server_kind(l) == LXD_SERVER_INCUS ? "Incus" : "LXD",
+	    lxd_server_version(l), lxd_socket_path(l));
+}
+
+/* The profiles of labcd.conf, each once; caller frees the array. */
+static char **
+profile_names(struct doctor *d, size_t *n)
+{
+	char *plist = xstrdup(d->c->srv->cfg.profiles), *save = NULL, *p;
+	char **v = xcalloc(strlen(plist) / 2 + 2, sizeof(*v));
+
+	*n = 0;
+	for (p = strtok_r(plist, ", ", &save); p != NULL;
+	    p = strtok_r(NULL, ", ", &save))
+		v[(*n)++] = xstrdup(p);
+	free(plist);
+	return v;
+}
+
+static void
+add_name(json_t *set, const char *name)
+{
+	if (name != NULL && *name != '\0')
+		json_object_set_new(set, name, json_true());
+}
+
+/* "1.5 GiB", or "12.0 MiB" for small pools. */
+static void
+size_text(double bytes, char out[32])
+{
+	if (bytes >= 1073741824.0)
+		snprintf(out, 32, "%.1f GiB", bytes / 1073741824.0);
+	else
+		snprintf(out, 32, "%.1f MiB", bytes / 1048576.0);
+}
+
+static void
+check_pool(struct doctor *d, const char *pool)
+{
+	char *e = lxd_escape(pool), *path = xasprintf("/1.0/storage-pools/%s/"
+	    "resources", e), *fix;
+	json_t *res = NULL, *space;
+	double used, total, freep;
+	char fs[32], ts[32];
+
+	if (lxd_call(d->l, "GET", path, NULL, &res) != 0) {
+		row(d, "storage pool", "problem", "lxc storage list (then set "
+		    "storage_pool in labcd.conf, or the profile's root disk)",
+		    "pool %s: %s", pool, lxd_error(d->l));
+		goto out;
+	}
+	space = json_object_get(res, "space");
+	used = json_number_value(json_object_get(space, "used"));
+	total = json_number_value(json_object_get(space, "total"));
+	if (total <= 0) {
+		row(d, "storage pool", "warn", NULL, "pool %s: LXD gives no "
+		    "size", pool);
+		goto out;
+	}
+	freep = 100.0 * (total - used) / total;
+	size_text(total - used, fs);
+	size_text(total, ts);
+	if (freep < POOL_WARN_PERCENT) {
+		fix = xasprintf("free space in %s (lxc list --all-projects; "
+		    "lxc image list) or grow it (lxc storage set %s size=...)",
+		    pool, pool);
+		row(d, "storage pool", "warn", fix, "pool %s: %.1f%% free "
+		    "(%s of %s), under %d%%", pool, freep, fs, ts,
+		    POOL_WARN_PERCENT);
+		free(fix);
+	} else
+		row(d, "storage pool", "ok", NULL, "pool %s: %.0f%% free "
+		    "(%s of %s)", pool, freep, fs, ts);
+out:
+	json_decref(res);
+	free(path);
+	free(e);
+}
+
+static void
+check_bridge(struct doctor *d, const char *net)
+{
+	char *e = lxd_escape(net), *path = xasprintf("/1.0/networks/%s", e);
+	char *fix = NULL;
+	json_t *n = NULL, *conf;
+	const char *addr, *dhcp, *dns;
+
+	if (lxd_call(d->l, "GET", path, NULL, &n) != 0) {
+		fix = xasprintf("lxc network create %s ipv4.address=10.X.Y.1/24 "
+		    "ipv4.nat=true ipv6.address=none dns.mode=none (a free "
+		    "subnet), or fix the profiles' nic device", net);
+		row(d, "bridge", "problem", fix, "network %s: %s", net,
+		    lxd_error(d->l));
+		goto out;
+	}
+	if (!json_is_true(json_object_get(n, "managed"))) {
+		row(d, "bridge", "warn", NULL, "%s is not managed by LXD: "
+		    "DHCP for the containers is up to the host", net);
+		goto out;
+	}
+	conf = json_object_get(n, "config");
+	addr = json_string_value(json_object_get(conf, "ipv4.address"));
+	dhcp = json_string_value(json_object_get(conf, "ipv4.dhcp"));
+	dns = json_string_value(json_object_get(conf, "dns.mode"));
+	if (addr == NULL || *addr == '\0' || strcmp(addr, "none") == 0) {
+		fix = xasprintf("lxc network set %s ipv4.address=10.X.Y.1/24 "
+		    "(a free subnet)", net);
+		row(d, "bridge", "problem", fix, "%s has no IPv4 address, so "
+		    "no DHCP: containers get no address", net);
+	} else if (dhcp != NULL && strcmp(dhcp, "false") == 0) {
+		fix = xasprintf("lxc network set %s ipv4.dhcp=true", net);
+		row(d, "bridge", "problem", fix, "%s has DHCP off "
+		    "(ipv4.dhcp=false): containers get no address", net);
+	} else if (dns == NULL || strcmp(dns, "none") != 0) {
+		fix = xasprintf("lxc network set %s dns.mode=none", net);
+		row(d, "bridge", "warn", fix, "%s (%s, DHCP on) puts container "
+		    "names in DNS (dns.mode=%s): two users' containers of the "
+		    "same name cannot run at once", net, addr,
+		    dns != NULL ? dns : "managed");
+	} else
+		row(d, "bridge", "ok", NULL, "%s: %s, DHCP on, dns.mode=none",
+		    net, addr);
+out:
+	free(fix);
+	json_decref(n);
+	free(path);
+	free(e);
+}
+
+/* Profiles exist; their root pools and bridges, and storage_pool. */
+static void
+check_profiles(struct doctor *d)
+{
+	const struct config *cfg = &d->c->srv->cfg;
+	json_t *pools = json_object(), *nets = json_object(), *v;
+	const char *k;
+	size_t n, i;
+	char **names = profile_names(d, &n);
+
+	add_name(pools, cfg->storage_pool);
+	for (i = 0; i < n; i++) {
+		json_t *prof = NULL, *dev;
+		const char *dk;
+
+		if (lxd_profile_get(d->l, names[i], &prof) != 0) {
+			char *fix = xasprintf("lxc profile create %s, or fix "
+			    "'profiles' in labcd.conf", names[i]);
+
+			row(d, "profile", "problem", fix, "profile %s: %s",
+			    names[i], lxd_error(d->l));
+			free(fix);
+			continue;
+		}
+		json_object_foreach(json_object_get(prof, "devices"), dk, dev) {
+			const char *type = json_string_value(json_object_get(
+			    dev, "type"));
+
+			if (type != NULL && strcmp(type, "disk") == 0 &&
+			    json_string_value(json_object_get(dev, "path")) &&
+			    strcmp(json_string_value(json_object_get(dev,
+			    "path")), "/") == 0 && *cfg->storage_pool == '\0')
+				add_name(pools, json_string_value(
+				    json_object_get(dev, "pool")));
+			if (type != NULL && strcmp(type, "nic") == 0) {
+				add_name(nets, json_string_value(
+				    json_object_get(dev, "network")));
+				add_name(nets, json_string_value(
+				    json_object_get(dev, "parent")));
+			}
+		}
+		json_decref(prof);
+	}
+	if (json_object_size(pools) == 0)
+		row(d, "storage pool", "problem", "lxc profile device add "
+		    "default root disk path=/ pool=POOL, or set storage_pool "
+		    "in labcd.conf", "no root disk pool in the profiles (%s) "
+		    "and no storage_pool", cfg->profiles);
+	json_object_foreach(pools, k, v)
+		check_pool(d, k);
+	if (json_object_size(nets) == 0)
+		row(d, "bridge", "warn", NULL, "no nic device in the profiles "
+		    "(%s): containers have no network", cfg->profiles);
+	json_object_foreach(nets, k, v)
+		check_bridge(d, k);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	json_decref(pools);
+	json_decref(nets);
+}
+
+static void
+check_image(struct doctor *d)
+{
+	const char *img = d->c->srv->cfg.default_image;
+	char *fp = NULL, *fix;
+
+	if (lxd_image_resolve(d->l, "default", img, &fp) != 0) {
+		fix = xasprintf("lxc image alias create %s FINGERPRINT (an "
+		    "image of 'lxc image list'), or set default_image in "
+		    "labcd.conf", img);
+		row(d, "default image", "problem", fix, "default_image %s: %s",
+		    img, lxd_error(d->l));
+		free(fix);
+		return;
+	}
+	row(d, "default image", "ok", NULL, "%s is %.12s", img, fp);
+	free(fp);
+}
+
+static int
+port_free(const char *listen_addr, int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd, ok, one = 1;
+
+	sin.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, listen_addr, &sin.sin_addr) != 1)
+		sin.sin_addr.s_addr = htonl(INADDR_ANY);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 1;
+	/*
+	 * As a listener would (LXD's proxy does): a connection of the past
+	 * in TIME_WAIT does not hold the port.
+	 */
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ok = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	close(fd);
+	return ok;
+}
+
+/*
+ * Ports of the range that something holds: labcd's own containers' proxy
+ * devices hold theirs (the ports in the database) and are left out.
+ */
+static void
+check_ports(struct doctor *d)
+{
+	const struct config *cfg = &d->c->srv->cfg;
+	int lo = cfg->ssh_port_min, hi = cfg->ssh_port_max, p, taken = 0;
+	unsigned char *ours = xcalloc((size_t)(hi - lo + 1), 1);
+	sqlite3_stmt *st = db_prepare(d->c->db, "SELECT port FROM containers");
+	struct buf list = BUF_INIT(0);
+	char *fix;
+
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		p = sqlite3_column_int(st, 0);
+		if (p >= lo && p <= hi)
+			ours[p - lo] = 1;
+	}
+	sqlite3_finalize(st);
+	for (p = lo; p <= hi; p++) {
+		if (ours[p - lo] || port_free(cfg->ssh_listen, p))
+			continue;
+		if (taken++ < PORTS_SHOWN)
+			buf_printf(&list, "%s%d", taken > 1 ? ", " : "", p);
+	}
+	free(ours);
+	if (taken > 0) {
+		fix = xasprintf("see what holds them (ss -ltnp 'sport >= :%d "
+		    "and sport <= :%d') and stop it, or move ssh_ports in "
+		    "labcd.conf", lo, hi);
+		row(d, "ssh ports", "problem", fix, "%d port%s of %d-%d on %s "
+		    "held by something that is not a labcd container: %s%s",
+		    taken, taken == 1 ? "" : "s", lo, hi, cfg->ssh_listen,
+		    buf_str(&list), taken > PORTS_SHOWN ? ", ..." : "");
+		free(fix);
+	} else
+		row(d, "ssh ports", "ok", NULL, "%d-%d on %s: free but for "
+		    "labcd's containers", lo, hi, cfg->ssh_listen);
+	buf_free(&list);
+}
+
+static void
+check_gateway(struct doctor *d)
+{
+	const struct config *cfg = &d->c->srv->cfg;
+	const char *dir = cmd_opt(d->c, "dir") ?: "/etc/ssh/sshd_config.d";
+	const char *conf = cmd_opt(d->c, "sshd-config") ?:
+	    "/etc/ssh/sshd_config";
+	char *path = xasprintf("%s/50-labcontainers.conf", dir), *out = NULL;
+	char *who = xasprintf("user=%s,host=doctor,addr=127.0.0.1",
+	    cfg->gateway_user), *fix;
+	const char *test[] = { "/usr/sbin/sshd", "-t", "-f", conf, NULL };
+	const char *eff[] = { "/usr/sbin/sshd", "-T", "-f", conf, "-C", who,
+	    NULL };
+	struct passwd *pw = getpwnam(cfg->gateway_user);
+	struct stat sb;
+	int r;
+
+	fix = xasprintf("labc admin gateway setup%s%s%s%s", cmd_opt(d->c,
+	    "dir") ? " --dir " : "", cmd_opt(d->c, "dir") ?: "",
+	    cmd_opt(d->c, "sshd-config") ? " --sshd-config " : "",
+	    cmd_opt(d->c, "sshd-config") ?: "");
+	if (pw == NULL)
+		row(d, "gateway account", "problem", fix, "no host account %s "
+		    "(gateway_user)", cfg->gateway_user);
+	else if (strstr(pw->pw_shell, "labc") == NULL)
+		row(d, "gateway account", "problem", fix, "%s has the login "
+		    "shell %s, not labc", cfg->gateway_user, pw->pw_shell);
+	else
+		row(d, "gateway account", "ok", NULL, "%s (uid %u, shell %s)",
+		    cfg->gateway_user, (unsigned)pw->pw_uid, pw->pw_shell);
+
+	if (stat(path, &sb) != 0) {
+		row(d, "sshd drop-in", "problem", fix, "%s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if ((r = run_cmd(test, &out)) != 0) {
+		char *f2 = xasprintf("correct %s (or remove it and run: %s), "
+		    "then sshd -t -f %s", path, fix, conf);
+
+		out[strcspn(out, "\n")] = '\0';
+		row(d, "sshd drop-in", "problem", f2, "sshd -t -f %s refuses "
+		    "the configuration: %s", conf, r < 0 ? "sshd did not run" :
+		    out);
+		free(f2);
+		goto out;
+	}
+	free(out);
+	out = NULL;
+	/* In force for the gateway account: the Include reaches it. */
+	if (run_cmd(eff, &out) != 0 || strstr(out, "\nauthorizedkeyscommand ")
+	    == NULL || strstr(out, "--authorized-keys") == NULL) {
+		char *f2 = xasprintf("add 'Include %s/*.conf' at the top of %s",
+		    dir, conf);
+
+		row(d, "sshd drop-in", "problem", f2, "%s is valid, but sshd "
+		    "does not apply it to %s (sshd -T -C %s)", path,
+		    cfg->gateway_user, who);
+		free(f2);
+		goto out;
+	}
+	row(d, "sshd drop-in", "ok", NULL, "%s: sshd -t accepts it, and it "
+	    "applies to %s", path, cfg->gateway_user);
+out:
+	free(fix);
+	free(out);
+	free(who);
+	free(path);
+}
+
+/* Are GPUs expected on this host? */
+static int
+gpus_expected(struct doctor *d)
+{
+	sqlite3_stmt *st = db_prepare(d->c->db, "SELECT count(*) FROM gpus");
+	int n = 0;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n > 0 || strcmp(d->c->srv->cfg.gpu_default, "none") != 0 ||
+	    d->c->srv->cfg.nvidia_runtime;
+}
+
+/* A program in labcd's PATH? */
+static int
+in_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char *copy = xstrdup(path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
+	char *save = NULL, *dir;
+	int found = 0;
+
+	for (dir = strtok_r(copy, ":", &save); dir != NULL && !found;
+	    dir = strtok_r(NULL, ":", &save)) {
+		char *p = xasprintf("%s/%s", dir, prog);
+
+		found = access(p, X_OK) == 0;
+		free(p);
+	}
+	free(copy);
+	return found;
+}
+
+static void
+check_nvidia(struct doctor *d)
+{
+	const struct config *cfg = &d->c->srv->cfg;
+	struct nvml_gpu *g = NULL;
+	size_t n = 0;
+	char err[512];
+
+	if (nvml_query(cfg->nvml_library, &g, &n, err, sizeof(err)) != 0) {
+		int nodriver = strncmp(err, "no NVIDIA driver", 16) == 0;
+
+		if (nodriver && !gpus_expected(d))
+			row(d, "nvidia", "ok", NULL, "no NVIDIA GPU (%s); none "
+			    "expected (gpu_default none, no GPU given out)",
+			    err);
+		else
+			row(d, "nvidia", "problem", "install or load the NVIDIA "
+			    "driver (nvidia-smi must work), or set "
+			    "nvml_library in labcd.conf", "NVML: %s", err);
+		return;
+	}
+	if (nvml_driver_version(cfg->nvml_library, d->driver,
+	    sizeof(d->driver), err, sizeof(err)) != 0)
+		d->driver[0] = '\0';
+	row(d, "nvidia", "ok", NULL, "%zu GPU%s, driver %s (NVML from %s)", n,
+	    n == 1 ? "" : "s", d->driver[0] ? d->driver : "unknown",
+	    cfg->nvml_library);
+	nvml_free(g, n);
+	if (n > 0) {
+		if (access("/dev/nvidia-uvm", F_OK) != 0)
+			row(d, "nvidia-uvm", "problem", "nvidia-modprobe -u -c=0 "
+			    "(or modprobe nvidia-uvm and make the node)",
+			    "/dev/nvidia-uvm is missing: CUDA in the containers "
+			    "cannot start");
+		else
+			row(d, "nvidia-uvm", "ok", NULL, "/dev/nvidia-uvm "
+			    "present");
+	}
+	if (cfg->nvidia_runtime) {
+		if (!in_path("nvidia-container-cli"))
+			row(d, "nvidia runtime", "problem", "apt-get install "
+			    "nvidia-container-toolkit (libnvidia-container-"
+			    "tools), or set nvidia_runtime = no",
+			    "nvidia_runtime is on, but nvidia-container-cli "
+			    "is not in PATH: containers with GPUs will not "
+			    "start");
+		else
+			row(d, "nvidia runtime", "ok", NULL, "nvidia-container-"
+			    "cli found");
+	}
+}
+
+/* "libnvidia-ml.so.550.54.15" in a directory listing: its version. */
+static const char *
+nvml_lib_version(json_t *names)
+{
+	static const char pre[] = "libnvidia-ml.so.";
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(names, i, v) {
+		const char *s = json_string_value(v);
+
+		if (s != NULL && strncmp(s, pre, sizeof(pre) - 1) == 0 &&
+		    strchr(s + sizeof(pre) - 1, '.') != NULL)
+			return s + sizeof(pre) - 1;
+	}
+	return NULL;
+}
+
+/*
+ * Running containers of lab users that carry NVIDIA driver libraries
+ * (their own, or the host's put in by nvidia.runtime at start) of another
+ * version than the host's driver: after a driver upgrade, NVML in them
+ * says "Driver/library version mismatch" until they restart.
+ */
+static void
+check_driver_libs(struct doctor *d)
+{
+	const char *prefix = d->c->srv->cfg.project_prefix;
+	json_t *list = NULL, *inst;
+	size_t i;
+	int seen = 0, bad = 0;
+
+	if (d->driver[0] == '\0')
+		return;
+	if (lxd_instance_list(d->l, NULL, 1, &list) != 0) {
+		row(d, "driver libraries", "warn", NULL, "cannot list "
+		    "instances: %s", lxd_error(d->l));
+		return;
+	}
+	json_array_foreach(list, i, inst) {
+		const char *proj = json_string_value(json_object_get(inst,
+		    "project")), *name = json_string_value(json_object_get(
+		    inst, "name")), *status = json_string_value(json_object_get(
+		    inst, "status")), *ver;
+		char *data = NULL, *fix;
+		json_t *env;
+
+		if (proj == NULL || name == NULL || status == NULL ||
+		    strncmp(proj, prefix, strlen(prefix)) != 0 ||
+		    strcmp(status, "Running") != 0)
+			continue;
+		if (lxd_file_get(d->l, proj, name, "/usr/lib/x86_64-linux-gnu",
+		    1 << 20, &data, NULL) != 0) {
+			free(data);
+			continue;
+		}
+		env = json_loads(data, 0, NULL);
+		free(data);
+		ver = nvml_lib_version(json_object_get(env, "metadata"));
+		if (ver != NULL) {
+			seen++;
+			if (strcmp(ver, d->driver) != 0) {
+				bad++;
+				fix = xasprintf("labc --as %s restart %s (the "
+				    "host's libraries come in at start with "
+				    "nvidia_runtime), or install the %s driver "
+				    "libraries inside it", proj + strlen(prefix),
+				    name, d->driver);
+				row(d, "driver libraries", "problem", fix,
+				    "%s/%s has libnvidia-ml.so.%s, the host's "
+				    "driver is %s", proj + strlen(prefix), name,
+				    ver, d->driver);
+				free(fix);
+			}
+		}
+		json_decref(env);
+	}
+	json_decref(list);
+	if (bad == 0)
+		row(d, "driver libraries", "ok", NULL, "%d running container%s "
+		    "with NVIDIA libraries, all %s", seen, seen == 1 ? "" : "s",
+		    d->driver);
+}
+
+static void
+check_database(struct doctor *d)
+{
+	const char *db = d->c->srv->db_path;
+	sqlite3_stmt *st = db_prepare(d->c->db, "PRAGMA integrity_check");
+	struct buf b = BUF_INIT(0);
+	char *fix = xasprintf("stop labcd, keep a copy of %s, then: sqlite3 %s "
+	    "'.recover' | sqlite3 %s.new && mv %s.new %s", db, db, db, db, db);
+	int n = 0, ok = 0;
+
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(st, 0);
+
+		if (n++ == 0 && s != NULL && strcmp(s, "ok") == 0)
+			ok = 1;
+		else if (n <= 3)
+			buf_printf(&b, "%s%s", b.len ? "; " : "", s ? s : "");
+	}
+	if (sqlite3_finalize(st) != SQLITE_OK && n == 0)
+		buf_printf(&b, "%s", sqlite3_errmsg(d->c->db->h));
+	if (!ok)
+		row(d, "database", "problem", fix, "%s: integrity_check: %s",
+		    db, buf_str(&b));
+	buf_reset(&b);
+	n = 0;
+	st = db_prepare(d->c->db, "PRAGMA foreign_key_check");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n++ < 3)
+			buf_printf(&b, "%s%s row %lld -> %s", b.len ? "; " : "",
+			    sqlite3_column_text(st, 0),
+			    (long long)sqlite3_column_int64(st, 1),
+			    sqlite3_column_text(st, 2));
+	}
+	sqlite3_finalize(st);
+	if (n > 0) {
+		char *f2 = xasprintf("stop labcd, keep a copy of %s, and "
+		    "delete the rows that point nowhere (sqlite3 %s 'PRAGMA "
+		    "foreign_key_check')", db, db);
+
+		row(d, "database", "problem", f2, "%d row%s whose owner is "
+		    "gone: %s%s", n, n == 1 ? "" : "s", buf_str(&b),
+		    n > 3 ? "; ..." : "");
+		free(f2);
+	} else if (ok)
+		row(d, "database", "ok", NULL, "%s: integrity_check ok, no "
+		    "broken references (schema %d)", db,
+		    db_schema_version(d->c->db));
+	buf_free(&b);
+	free(fix);
+}
+
+/*
+ * Drift until reconcile.c lands: rows without an instance in the owner's
+ * project, and instances of users' projects that no row accounts for.
+ */
+static int
+drift_compare(struct ctx *c, json_t *found)
+{
+	const char *prefix = c->srv->cfg.project_prefix;
+	struct lxd *l = ctx_lxd(c);
+	json_t *list = NULL, *have = json_object(), *inst;
+	sqlite3_stmt *st;
+	size_t i;
+
+	if (lxd_instance_list(l, NULL, 0, &list) != 0)
+		return ctx_error(c, "%s", lxd_error(l));
+	json_array_foreach(list, i, inst) {
+		const char *proj = json_string_value(json_object_get(inst,
+		    "project")), *name = json_string_value(json_object_get(
+		    inst, "name"));
+		char *key;
+
+		if (proj == NULL || name == NULL ||
+		    strncmp(proj, prefix, strlen(prefix)) != 0)
+			continue;
+		key = xasprintf("%s/%s", proj, name);
+		json_object_set_new(have, key, json_string(name));
+		free(key);
+	}
+	json_decref(list);
+	st = db_prepare(c->db, "SELECT u.name, coalesce(u.project, ? || "
+	    "u.name), ct.name FROM containers ct JOIN users u ON u.id = "
+	    "ct.user_id WHERE ct.state = 'ready'");
+	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *user = (const char *)sqlite3_column_text(st, 0);
+		const char *proj = (const char *)sqlite3_column_text(st, 1);
+		const char *name = (const char *)sqlite3_column_text(st, 2);
+		char *key = xasprintf("%s/%s", proj, name), *fix;
+
+		if (json_object_get(have, key) != NULL)
+			json_object_del(have, key);
+		else {
+			fix = xasprintf("labc --as %s delete %s (forgets it "
+			    "and frees its port)", user, name);
+			json_array_append_new(found, json_pack("{s:s, s:s, "
+			    "s:s, s:s}", "user", user, "container", name,
+			    "problem", "in the database, but LXD has no such "
+			    "instance (deleted behind labcd's back)", "action",
+			    fix));
+			free(fix);
+		}
+		free(key);
+	}
+	sqlite3_finalize(st);
+	{
+		const char *key;
+		json_t *v;
+
+		json_object_foreach(have, key, v) {
+			char *proj = xstrndup(key, strcspn(key, "/"));
+			char *fix = xasprintf("lxc delete --project %s %s, or "
+			    "keep it outside labcd", proj,
+			    json_string_value(v));
+
+			json_array_append_new(found, json_pack("{s:s, s:s, "
+			    "s:s, s:s}", "user", proj + strlen(prefix),
+			    "container", json_string_value(v), "problem",
+			    "in the user's LXD project, unknown to labcd",
+			    "action", fix));
+			free(fix);
+			free(proj);
+		}
+	}
+	json_decref(have);
+	return 0;
+}
+
+/* What the comparison found, as rows: LXD is the truth. */
+static void
+check_drift(struct doctor *d)
+{
+	json_t *found = json_array(), *f;
+	size_t i;
+
+	if (drift_compare(d->c, found) != 0) {
+		row(d, "drift", "warn", NULL, "could not compare the database "
+		    "with LXD: %s", buf_str(&d->c->err));
+		buf_reset(&d->c->err);
+		json_decref(found);
+		return;
+	}
+	json_array_foreach(found, i, f) {
+		const char *user = json_string_value(json_object_get(f, "user"));
+		const char *ct = json_string_value(json_object_get(f,
+		    "container"));
+		const char *problem = json_string_value(json_object_get(f,
+		    "problem"));
+		const char *action = json_string_value(json_object_get(f,
+		    "action"));
+
+		row(d, "drift", "problem", action, "%s/%s: %s",
+		    user ? user : "?", ct ? ct : "?", problem ? problem : "?");
+	}
+	if (json_array_size(found) == 0)
+		row(d, "drift", "ok", NULL, "the database and LXD agree");
+	json_decref(found);
+}
+
+static int
+cmd_admin_doctor_exec(struct ctx *c)
+{
+	static const char *const cols[] = { "check", "status", "detail", "fix",
+	    NULL };
+	struct doctor d = { .c = c, .t = table_new(cols) };
+
+	check_lxd(&d);
+	if (d.l != NULL) {
+		check_profiles(&d);
+		check_image(&d);
+	}
+	check_ports(&d);
+	check_gateway(&d);
+	check_nvidia(&d);
+	if (d.l != NULL)
+		check_driver_libs(&d);
+	check_database(&d);
+	if (d.l != NULL)
+		check_drift(&d);
+	ctx_table(c, "checks", d.t);
+	table_free(d.t);
+	if (d.problems > 0)
+		return ctx_error(c, "%d problem%s, %d warning%s: each problem "
+		    "says the command that fixes it", d.problems,
+		    d.problems == 1 ? "" : "s", d.warnings,
+		    d.warnings == 1 ? "" : "s");
+	if (c->format == FMT_TABLE)
+		ctx_printf(c, "No problem%s.\n", d.warnings == 0 ? "" :
+		    d.warnings == 1 ? " (1 warning)" : " (some warnings)");
+	return PROTO_OK;
+}
+
+const struct cmd_entry cmd_admin_doctor_entry = {
+	.name = "admin doctor",
+	.args = "[--dir DIR] [--sshd-config FILE] [--format table|json|csv]",
+	.summary = "check what labcd depends on, and say how to fix it",
+	.help = "Checks LXD and its version, the storage pools (warns under\n"
+	    "10% free) and bridges of the profiles, the default image, the\n"
+	    "SSH port range, the gateway account and its sshd drop-in\n"
+	    "(DIR/50-labcontainers.conf, checked with sshd -t -f FILE; the\n"
+	    "same options as 'admin gateway setup'), NVML, /dev/nvidia-uvm,\n"
+	    "nvidia-container-cli when nvidia_runtime is on, containers whose\n"
+	    "NVIDIA libraries differ from the host's driver, the database\n"
+	    "(integrity and references) and drift between it and LXD. Each\n"
+	    "problem comes with the command that fixes it; any problem\n"
+	    "makes it fail (exit 1), warnings alone do not.",
+	.flags = CMD_ADMIN | CMD_READONLY | CMD_FORMAT,
+	.opts = {
+		{ "dir", 0, 1, "DIR" }, { "sshd-config", 0, 1, "FILE" },
+		{ "format", 0, 1, "FORMAT" },
+	},
+	.exec = cmd_admin_doctor_exec,
+};

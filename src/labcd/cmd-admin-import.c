@@ -1,0 +1,609 @@
+/*
+ * cmd-admin-import.c - admin import: brings a lab over from the original
+ * tool (a shared SSH account whose login shell was a Python script, over
+ * LXD and one SQLite file). What is read, and nothing else:
+ *
+ *   lab_users(username, password, salt, ...)
+ *	one lab user per row. The user column may also be called user_name,
+ *	name, user or login. password is hex SHA-256 of password + salt:
+ *	it is not kept (labcd stores argon2id), so every user comes over
+ *	with no usable password until the admin gives one or a key.
+ *   lab_containers(container_name, belongs_to_username, ...)
+ *	one container per row (also name/container; owner also username,
+ *	owner, user, belongs_to). An optional port, ssh_port or host_port
+ *	column gives its old SSH port; without one the port is worked out
+ *	as the original tool did from the container's IPv4 address:
+ *	port_start + (address - ip_start), by default 61000 and
+ *	10.18.242.2/24 (--port-start, --ip-start).
+ *
+ * The containers were LXD instances in the default project (--from
+ * another); a stopped one is moved into its owner's project (LXD moves
+ * only stopped containers between projects), gets its SSH port device
+ * and is recorded. A running one is left alone and listed with the exact
+ * commands, unless --stop says to stop, move and start it again. Names
+ * that break labcd's rules are reported and skipped, never changed.
+ * Running it again changes nothing that was imported.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ct.h"
+#include "log.h"
+#include "lxd.h"
+#include "proto.h"
+#include "users.h"
+#include "xmalloc.h"
+
+struct import {
+	struct ctx	*c;
+	sqlite3		*old;
+	const char	*file;		/* as the admin gave it */
+	const char	*from;		/* LXD project of the old containers */
+	int		 dry, stop;
+	long		 port_start;
+	uint32_t	 ip_start, ip_mask;
+	int		 users_new, users_same, users_bad;
+	int		 cts_new, cts_same, cts_listed, cts_bad;
+};
+
+/* Hostile text made printable for a message: at most 64 characters. */
+static void
+shown(const unsigned char *s, char out[80])
+{
+	size_t i, o = 0;
+
+	if (s == NULL) {
+		snprintf(out, 80, "(none)");
+		return;
+	}
+	for (i = 0; s[i] != '\0' && o < 64; i++)
+		out[o++] = s[i] >= 0x20 && s[i] < 0x7f ? (char)s[i] : '?';
+	if (s[i] != '\0')
+		o += (size_t)snprintf(out + o, 80 - o, "...");
+	out[o] = '\0';
+}
+
+/* The first of NAMES that TABLE has as a column (caller frees), or NULL. */
+static char *
+column(sqlite3 *h, const char *table, const char *const *names)
+{
+	char *sql = xasprintf("SELECT name FROM pragma_table_info('%s')",
+	    table), *found = NULL;
+	sqlite3_stmt *st;
+	int i;
+
+	for (i = 0; names[i] != NULL && found == NULL; i++) {
+		if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+			break;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *n = (const char *)sqlite3_column_text(st, 0);
+
+			if (n != NULL && strcasecmp(n, names[i]) == 0) {
+				found = xstrdup(names[i]);
+				break;
+			}
+		}
+		sqlite3_finalize(st);
+	}
+	free(sql);
+	return found;
+}
+
+static int
+port_free(const char *listen_addr, int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd, ok, one = 1;
+
+	sin.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, listen_addr, &sin.sin_addr) != 1)
+		sin.sin_addr.s_addr = htonl(INADDR_ANY);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 1;
+	/*
+	 * As a listener would (LXD's proxy does): a connection of the past
+	 * in TIME_WAIT does not hold the port.
+	 */
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ok = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	close(fd);
+	return ok;
+}
+
+static int
+port_in_db(struct ctx *c, int port)
+{
+	sqlite3_stmt *st = db_prepare(c->db, "SELECT 1 FROM containers WHERE "
+	    "port = ?");
+	int used;
+
+	sqlite3_bind_int(st, 1, port);
+	used = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return used;
+}
+
+/* A usable port: the old one if it is, else the first free; 0 if none. */
+static int
+choose_port(struct import *im, int old, const char **why)
+{
+	const struct config *cfg = &im->c->srv->cfg;
+	int p;
+
+	*why = NULL;
+	if (old > 0) {
+		if (old < cfg->ssh_port_min || old > cfg->ssh_port_max)
+			*why = "outside ssh_ports";
+		else if (port_in_db(im->c, old))
+			*why = "given to another labcd container";
+		else if (!port_free(cfg->ssh_listen, old))
+			*why = "held by another program";
+		else
+			return old;
+	}
+	for (p = cfg->ssh_port_min; p <= cfg->ssh_port_max; p++) {
+		if (!port_in_db(im->c, p) && port_free(cfg->ssh_listen, p))
+			return p;
+	}
+	return 0;
+}
+
+/* The original tool's port for an IPv4 address, or 0. */
+static int
+old_port_of_ip(struct import *im, const char *ip)
+{
+	struct in_addr a;
+	uint32_t v;
+	long p;
+
+	if (ip == NULL || inet_pton(AF_INET, ip, &a) != 1)
+		return 0;
+	v = ntohl(a.s_addr);
+	if ((v & im->ip_mask) != (im->ip_start & im->ip_mask))
+		return 0;
+	p = im->port_start + (long)v - (long)im->ip_start;
+	return p > 1024 && p <= 65535 ? (int)p : 0;
+}
+
+/* Its IPv4 address: live, or a static one on its eth0 device. */
+static const char *
+instance_ip(json_t *inst, json_t *state)
+{
+	const char *ip = lxd_state_ipv4(state, "eth0");
+
+	if (ip == NULL)
+		ip = json_string_value(json_object_get(json_object_get(
+		    json_object_get(inst, "expanded_devices"), "eth0"),
+		    "ipv4.address"));
+	return ip;
+}
+
+static void
+import_user(struct import *im, const unsigned char *raw)
+{
+	struct ctx *c = im->c;
+	const char *name = (const char *)raw, *why;
+	struct user_row u;
+	sqlite3_stmt *st;
+	char show[80];
+
+	shown(raw, show);
+	if (raw == NULL || (why = user_name_invalid(name)) != NULL) {
+		ctx_printf(c, "user %s: skipped: %s (add them by hand under a "
+		    "valid name: labc admin user add NAME)\n", show,
+		    raw == NULL ? "no name" : why);
+		im->users_bad++;
+		return;
+	}
+	if (users_get(c->db, name, &u) == 0) {
+		ctx_printf(c, "user %s: in labcd already, unchanged\n", name);
+		im->users_same++;
+		return;
+	}
+	if (!im->dry) {
+		st = db_prepare(c->db, "INSERT INTO users (name, is_admin, "
+		    "created) VALUES (?, 0, ?)");
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (long long)time(NULL));
+		if (db_done(c->db, st) != 0) {
+			ctx_printf(c, "user %s: not imported: %s\n", name,
+			    c->db->err);
+			im->users_bad++;
+			return;
+		}
+	}
+	ctx_printf(c, "user %s: %s with no usable password (the old salted "
+	    "SHA-256 hash is not kept): give one with 'labc admin passwd %s', "
+	    "or register their key: labc --as %s key add 'ssh-ed25519 ...'\n",
+	    name, im->dry ? "would be imported" : "imported", name, name);
+	im->users_new++;
+}
+
+/* Record an adopted container; 0, or -1 with the reason said. */
+static int
+record(struct import *im, long long uid, const char *name, int port,
+    const char *image)
+{
+	struct ctx *c = im->c;
+	sqlite3_stmt *st = db_prepare(c->db, "INSERT INTO containers (user_id, "
+	    "name, port, image, state, provisioned, keys_synced, created) "
+	    "VALUES (?, ?, ?, ?, 'ready', 0, 0, ?)");
+
+	sqlite3_bind_int64(st, 1, uid);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, port);
+	sqlite3_bind_text(st, 4, image, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (long long)time(NULL));
+	return db_done(c->db, st);
+}
+
+/* The port device and owner mark labcd gives every container. */
+static int
+mark(struct import *im, const char *project, const char *name,
+    const char *owner, int port)
+{
+	char listen[96];
+	json_t *patch;
+	int r;
+
+	snprintf(listen, sizeof(listen), "tcp:%s:%d",
+	    im->c->srv->cfg.ssh_listen, port);
+	patch = json_pack("{s:{s:s}, s:{s:{s:s, s:s, s:s}}}", "config",
+	    "user.labc.owner", owner, "devices", "ssh", "type", "proxy",
+	    "listen", listen, "connect", "tcp:127.0.0.1:22");
+	r = lxd_instance_patch(ctx_lxd(im->c), project, name, patch);
+	json_decref(patch);
+	return r;
+}
+
+static int
+move(struct import *im, const char *name, const char *to)
+{
+	struct lxd *l = ctx_lxd(im->c);
+	char *e = lxd_escape(name), *f = lxd_escape(im->from);
+	char *path = xasprintf("/1.0/instances/%s?project=%s", e, f);
+	json_t *body = json_pack("{s:s, s:b, s:s}", "name", name, "migration",
+	    1, "project", to);
+	int r = lxd_call(l, "POST", path, body, NULL);
+
+	json_decref(body);
+	free(path);
+	free(f);
+	free(e);
+	return r;
+}
+
+static void
+import_container(struct import *im, const unsigned char *rawname,
+    const unsigned char *rawowner, int colport)
+{
+	struct ctx *c = im->c;
+	struct lxd *l = ctx_lxd(c);
+	const char *name = (const char *)rawname, *owner = (const char *)rawowner;
+	const char *why, *status, *portwhy, *image;
+	char show[80], showo[80], project[64], portnote[160] = "";
+	json_t *inst = NULL, *state = NULL;
+	struct user_row u;
+	sqlite3_stmt *st;
+	int r, exists, here = 0, running, old, port;
+
+	shown(rawname, show);
+	shown(rawowner, showo);
+	if (rawname == NULL || (why = ct_name_invalid(name)) != NULL) {
+		ctx_printf(c, "container %s/%s: skipped: %s\n", showo, show,
+		    rawname == NULL ? "no name" : why);
+		im->cts_bad++;
+		return;
+	}
+	if (rawowner == NULL || user_name_invalid(owner) != NULL ||
+	    users_get(c->db, owner, &u) != 0) {
+		if (!(im->dry && rawowner != NULL &&
+		    user_name_invalid(owner) == NULL)) {
+			ctx_printf(c, "container %s/%s: skipped: its owner %s "
+			    "is not a lab user\n", showo, name, showo);
+			im->cts_bad++;
+			return;
+		}
+		u.id = 0;	/* a dry run did not make the owner */
+		snprintf(u.name, sizeof(u.name), "%s", owner);
+	}
+	if (u.id != 0) {
+		st = db_prepare(c->db, "SELECT 1 FROM containers WHERE "
+		    "user_id = ? AND name = ?");
+		sqlite3_bind_int64(st, 1, u.id);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		exists = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		if (exists) {
+			ctx_printf(c, "container %s/%s: in labcd already, "
+			    "unchanged\n", u.name, name);
+			im->cts_same++;
+			return;
+		}
+		ct_project_of(c, u.id, u.name, project);
+	} else
+		snprintf(project, sizeof(project), "%s%s",
+		    c->srv->cfg.project_prefix, u.name);
+
+	/* Where is it: the old project, or moved by hand already? */
+	if ((r = lxd_instance_get(l, im->from, name, &inst)) == -ENOENT &&
+	    strcmp(im->from, project) != 0 &&
+	    (r = lxd_instance_get(l, project, name, &inst)) == 0)
+		here = 1;
+	if (r != 0) {
+		ctx_printf(c, "container %s/%s: skipped: %s\n", u.name, name,
+		    r == -ENOENT ? "LXD has no such instance (in the project "
+		    "it came from, or its owner's)" : lxd_error(l));
+		im->cts_bad++;
+		goto out;
+	}
+	(void)lxd_instance_state(l, here ? project : im->from, name, &state);
+	status = json_string_value(json_object_get(inst, "status"));
+	running = status == NULL || strcmp(status, "Stopped") != 0;
+
+	old = colport > 0 ? colport : old_port_of_ip(im, instance_ip(inst,
+	    state));
+	if ((port = choose_port(im, old, &portwhy)) == 0) {
+		ctx_printf(c, "container %s/%s: skipped: no free port left in "
+		    "ssh_ports %d-%d\n", u.name, name,
+		    c->srv->cfg.ssh_port_min, c->srv->cfg.ssh_port_max);
+		im->cts_bad++;
+		goto out;
+	}
+	if (old > 0 && port == old)
+		snprintf(portnote, sizeof(portnote), "port %d, its old port",
+		    port);
+	else if (old > 0)
+		snprintf(portnote, sizeof(portnote), "new port %d: its old "
+		    "port %d is %s", port, old, portwhy);
+	else
+		snprintf(portnote, sizeof(portnote), "new port %d (its old "
+		    "port is not known)", port);
+
+	if (!here && running && !im->stop) {
+		ctx_printf(c, "container %s/%s: not moved: it is running, and "
+		    "LXD moves only stopped containers. Either import again "
+		    "with --stop, or do it yourself and import again:\n"
+		    "  lxc stop %s --project %s\n"
+		    "  lxc move %s %s --project %s --target-project %s\n"
+		    "  labc admin import %s\n", u.name, name, name, im->from,
+		    name, name, im->from, project, im->file);
+		im->cts_listed++;
+		goto out;
+	}
+	if (im->dry) {
+		ctx_printf(c, "container %s/%s: would be %s %s%s, %s\n",
+		    u.name, name, here ? "adopted in" : "moved from", here ?
+		    project : im->from, here ? "" : running ?
+		    " (stopped, moved, started again)" : "", portnote);
+		im->cts_new++;
+		goto out;
+	}
+	if ((r = ct_ensure_project(c, u.id, u.name)) != 0) {
+		ctx_printf(c, "container %s/%s: not moved: %s\n", u.name, name,
+		    buf_str(&c->err));
+		buf_reset(&c->err);
+		im->cts_bad++;
+		goto out;
+	}
+	if (!here && running && lxd_instance_set_state(l, im->from, name,
+	    "stop", 60, 0) != 0 && strstr(lxd_error(l), "already stopped")
+	    == NULL) {
+		ctx_printf(c, "container %s/%s: not moved: stopping it failed: "
+		    "%s\n", u.name, name, lxd_error(l));
+		im->cts_bad++;
+		goto out;
+	}
+	if (!here && move(im, name, project) != 0) {
+		ctx_printf(c, "container %s/%s: not moved: LXD said: %s\n",
+		    u.name, name, lxd_error(l));
+		im->cts_bad++;
+		if (running)
+			(void)lxd_instance_set_state(l, im->from, name,
+			    "start", -1, 0);
+		goto out;
+	}
+	if (mark(im, project, name, u.name, port) != 0) {
+		ctx_printf(c, "container %s/%s: moved into %s, but its SSH "
+		    "port device was refused: %s; add it: lxc config device "
+		    "add %s ssh proxy listen=tcp:%s:%d connect=tcp:127.0.0.1:22 "
+		    "--project %s, then import again\n", u.name, name, project,
+		    lxd_error(l), name, c->srv->cfg.ssh_listen, port, project);
+		im->cts_bad++;
+		goto out;
+	}
+	image = json_string_value(json_object_get(json_object_get(inst,
+	    "config"), "volatile.base_image"));
+	if (record(im, u.id, name, port, image ? image : "imported") != 0) {
+		ctx_printf(c, "container %s/%s: moved into %s, but not "
+		    "recorded: %s\n", u.name, name, project, c->db->err);
+		im->cts_bad++;
+		goto out;
+	}
+	if (!here && running && lxd_instance_set_state(l, project, name,
+	    "start", -1, 0) != 0)
+		ctx_printf(c, "container %s/%s: starting it again failed: %s\n",
+		    u.name, name, lxd_error(l));
+	ctx_printf(c, "container %s/%s: %s %s into %s, %s; 'labc --as %s "
+	    "start %s' makes the user %s in it and puts the keys\n", u.name,
+	    name, here ? "adopted in place," : "moved from", here ? "" :
+	    im->from, project, portnote, u.name, name,
+	    c->srv->cfg.container_user);
+	im->cts_new++;
+out:
+	json_decref(inst);
+	json_decref(state);
+}
+
+static int
+parse_options(struct import *im)
+{
+	struct ctx *c = im->c;
+	const char *v;
+	char *end, net[64], *slash;
+	struct in_addr a;
+	long bits;
+
+	im->from = cmd_opt(c, "from") ?: "default";
+	im->dry = cmd_opt(c, "dry-run") != NULL;
+	im->stop = cmd_opt(c, "stop") != NULL;
+	im->port_start = 61000;
+	if ((v = cmd_opt(c, "port-start")) != NULL) {
+		im->port_start = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || im->port_start < 1025 ||
+		    im->port_start > 65535)
+			return ctx_usage(c, "--port-start needs a port from 1025 "
+			    "to 65535");
+	}
+	v = cmd_opt(c, "ip-start") ?: "10.18.242.2/24";
+	snprintf(net, sizeof(net), "%s", v);
+	if ((slash = strchr(net, '/')) == NULL)
+		return ctx_usage(c, "--ip-start needs ADDRESS/BITS, such as "
+		    "10.18.242.2/24");
+	*slash = '\0';
+	bits = strtol(slash + 1, &end, 10);
+	if (inet_pton(AF_INET, net, &a) != 1 || *end != '\0' || bits < 1 ||
+	    bits > 32)
+		return ctx_usage(c, "--ip-start needs ADDRESS/BITS, such as "
+		    "10.18.242.2/24");
+	im->ip_start = ntohl(a.s_addr);
+	im->ip_mask = bits == 32 ? 0xffffffffU : ~(0xffffffffU >> bits);
+	return PROTO_OK;
+}
+
+static int
+cmd_admin_import_exec(struct ctx *c)
+{
+	static const char *const ucols[] = { "username", "user_name", "name",
+	    "user", "login", NULL };
+	static const char *const cnames[] = { "container_name", "name",
+	    "container", NULL };
+	static const char *const cowners[] = { "belongs_to_username",
+	    "username", "owner", "user", "belongs_to", "owner_name", NULL };
+	static const char *const cports[] = { "port", "ssh_port", "host_port",
+	    NULL };
+	struct import im = { .c = c, .file = c->args.argv[0] };
+	char *path, *ucol = NULL, *ncol = NULL, *ocol = NULL, *pcol = NULL;
+	char *sql;
+	sqlite3_stmt *st;
+	int r;
+
+	ctx_target(c, "%.100s", im.file);
+	if (!c->id.root)
+		return ctx_error(c, "admin import reads a file of the host: "
+		    "run it as root");
+	if ((r = parse_options(&im)) != 0)
+		return r;
+	/* A relative name is the caller's: from its working directory. */
+	path = im.file[0] == '/' ? xstrdup(im.file) :
+	    xasprintf("/proc/%d/cwd/%s", (int)c->id.pid, im.file);
+	if (sqlite3_open_v2(path, &im.old, SQLITE_OPEN_READONLY,
+	    NULL) != SQLITE_OK || sqlite3_exec(im.old, "SELECT 1 FROM "
+	    "sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+		r = ctx_error(c, "cannot read %s as an SQLite database: %s",
+		    im.file, im.old ? sqlite3_errmsg(im.old) : "no memory");
+		goto out;
+	}
+	if ((ucol = column(im.old, "lab_users", ucols)) == NULL) {
+		r = ctx_error(c, "%s has no table lab_users with a username "
+		    "column: it is not the original tool's database", im.file);
+		goto out;
+	}
+	ncol = column(im.old, "lab_containers", cnames);
+	ocol = column(im.old, "lab_containers", cowners);
+	pcol = column(im.old, "lab_containers", cports);
+	if (im.dry)
+		ctx_printf(c, "Dry run: nothing is changed.\n");
+
+	sql = xasprintf("SELECT \"%s\" FROM lab_users ORDER BY 1", ucol);
+	if (sqlite3_prepare_v2(im.old, sql, -1, &st, NULL) != SQLITE_OK) {
+		free(sql);
+		r = ctx_error(c, "%s: %s", im.file, sqlite3_errmsg(im.old));
+		goto out;
+	}
+	free(sql);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		import_user(&im, sqlite3_column_type(st, 0) == SQLITE_TEXT ?
+		    sqlite3_column_text(st, 0) : NULL);
+	sqlite3_finalize(st);
+
+	if (ncol == NULL || ocol == NULL)
+		ctx_printf(c, "No containers: %s has no table lab_containers "
+		    "with container_name and belongs_to_username.\n", im.file);
+	else {
+		sql = xasprintf("SELECT \"%s\", \"%s\", %s%s%s FROM "
+		    "lab_containers ORDER BY 2, 1", ncol, ocol, pcol ? "\"" :
+		    "", pcol ? pcol : "NULL", pcol ? "\"" : "");
+		if (sqlite3_prepare_v2(im.old, sql, -1, &st, NULL) !=
+		    SQLITE_OK) {
+			free(sql);
+			r = ctx_error(c, "%s: %s", im.file,
+			    sqlite3_errmsg(im.old));
+			goto out;
+		}
+		free(sql);
+		while (sqlite3_step(st) == SQLITE_ROW && !c->dead)
+			import_container(&im, sqlite3_column_type(st, 0) ==
+			    SQLITE_TEXT ? sqlite3_column_text(st, 0) : NULL,
+			    sqlite3_column_type(st, 1) == SQLITE_TEXT ?
+			    sqlite3_column_text(st, 1) : NULL,
+			    sqlite3_column_int(st, 2));
+		sqlite3_finalize(st);
+	}
+	ctx_printf(c, "Users: %d %s, %d unchanged, %d skipped. Containers: %d "
+	    "%s, %d unchanged, %d left for you, %d skipped.\n", im.users_new,
+	    im.dry ? "to import" : "imported", im.users_same, im.users_bad,
+	    im.cts_new, im.dry ? "to adopt" : "adopted", im.cts_same,
+	    im.cts_listed, im.cts_bad);
+	if (!im.dry && im.cts_new > 0)
+		ctx_printf(c, "Remove the original tool's iptables port rules: "
+		    "labcd's proxy devices serve those ports now.\n");
+	ctx_target(c, "%.60s: %d+%d users, %d+%d containers", im.file,
+	    im.users_new, im.users_same, im.cts_new, im.cts_same);
+	r = PROTO_OK;
+out:
+	sqlite3_close(im.old);
+	free(path);
+	free(ucol);
+	free(ncol);
+	free(ocol);
+	free(pcol);
+	return r;
+}
+
+const struct cmd_entry cmd_admin_import_entry = {
+	.name = "admin import",
+	.args = "FILE [--dry-run] [--stop] [--from PROJECT] [--port-start N]\n"
+	    "    [--ip-start ADDRESS/BITS]",
+	.summary = "bring users and containers over from the original tool",
+	.help = "FILE is the original tool's SQLite database: its lab_users\n"
+	    "become lab users with no usable password (their salted SHA-256\n"
+	    "hashes are not kept: give each one with 'admin passwd', or\n"
+	    "register their key), and the LXD instances of lab_containers\n"
+	    "(in the default project, or --from PROJECT) move into their\n"
+	    "owner's project with an SSH port: the old one where it is free\n"
+	    "in ssh_ports (from a port column, else from the container's\n"
+	    "address as the original tool did: --port-start, default 61000,\n"
+	    "plus its offset from --ip-start, default 10.18.242.2/24), else\n"
+	    "a new one. LXD moves only stopped containers: running ones are\n"
+	    "listed with the commands to move them, or stopped, moved and\n"
+	    "started again with --stop. Invalid names are reported and\n"
+	    "skipped. --dry-run says what it would do. Importing again\n"
+	    "changes nothing that is imported already.",
+	.flags = CMD_ADMIN,
+	.min_args = 1, .max_args = 1,
+	.opts = {
+		{ "dry-run", 0, 0, NULL }, { "stop", 0, 0, NULL },
+		{ "from", 0, 1, "PROJECT" }, { "port-start", 0, 1, "N" },
+		{ "ip-start", 0, 1, "ADDRESS/BITS" },
+	},
+	.exec = cmd_admin_import_exec,
+};
