@@ -47,6 +47,7 @@ struct import {
 	sqlite3		*old;
 	const char	*file;		/* as the admin gave it */
 	const char	*from;		/* LXD project of the old containers */
+	const char	*ucol;		/* lab_users' user name column */
 	int		 dry, stop;
 	long		 port_start;
 	uint32_t	 ip_start, ip_mask;
@@ -186,6 +187,24 @@ instance_ip(json_t *inst, json_t *state)
 	return ip;
 }
 
+/* Does the old database have this user? (a dry run made no one) */
+static int
+old_has_user(struct import *im, const char *name)
+{
+	char *sql = xasprintf("SELECT 1 FROM lab_users WHERE \"%s\" = ?",
+	    im->ucol);
+	sqlite3_stmt *st;
+	int found = 0;
+
+	if (sqlite3_prepare_v2(im->old, sql, -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		found = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+	}
+	free(sql);
+	return found;
+}
+
 static void
 import_user(struct import *im, const unsigned char *raw)
 {
@@ -306,7 +325,8 @@ import_container(struct import *im, const unsigned char *rawname,
 	if (rawowner == NULL || user_name_invalid(owner) != NULL ||
 	    users_get(c->db, owner, &u) != 0) {
 		if (!(im->dry && rawowner != NULL &&
-		    user_name_invalid(owner) == NULL)) {
+		    user_name_invalid(owner) == NULL &&
+		    old_has_user(im, owner))) {
 			ctx_printf(c, "container %s/%s: skipped: its owner %s "
 			    "is not a lab user\n", showo, name, showo);
 			im->cts_bad++;
@@ -432,10 +452,14 @@ import_container(struct import *im, const unsigned char *rawname,
 	    "start", -1, 0) != 0)
 		ctx_printf(c, "container %s/%s: starting it again failed: %s\n",
 		    u.name, name, lxd_error(l));
-	ctx_printf(c, "container %s/%s: %s %s into %s, %s; 'labc --as %s "
-	    "start %s' makes the user %s in it and puts the keys\n", u.name,
-	    name, here ? "adopted in place," : "moved from", here ? "" :
-	    im->from, project, portnote, u.name, name,
+	if (here)
+		ctx_printf(c, "container %s/%s: adopted where it is, in %s, ",
+		    u.name, name, project);
+	else
+		ctx_printf(c, "container %s/%s: moved from %s into %s, ",
+		    u.name, name, im->from, project);
+	ctx_printf(c, "%s; 'labc --as %s start %s' makes the user %s in it "
+	    "and puts the keys\n", portnote, u.name, name,
 	    c->srv->cfg.container_user);
 	im->cts_new++;
 out:
@@ -517,6 +541,7 @@ cmd_admin_import_exec(struct ctx *c)
 		    "column: it is not the original tool's database", im.file);
 		goto out;
 	}
+	im.ucol = ucol;
 	ncol = column(im.old, "lab_containers", cnames);
 	ocol = column(im.old, "lab_containers", cowners);
 	pcol = column(im.old, "lab_containers", cports);
