@@ -21,6 +21,7 @@
 #include "lxd.h"
 #include "nvml.h"
 #include "proto.h"
+#include "reconcile.h"
 #include "run.h"
 #include "xmalloc.h"
 
@@ -638,91 +639,14 @@ check_database(struct doctor *d)
 	free(fix);
 }
 
-/*
- * Drift until reconcile.c lands: rows without an instance in the owner's
- * project, and instances of users' projects that no row accounts for.
- */
-static int
-drift_compare(struct ctx *c, json_t *found)
-{
-	const char *prefix = c->srv->cfg.project_prefix;
-	struct lxd *l = ctx_lxd(c);
-	json_t *list = NULL, *have = json_object(), *inst;
-	sqlite3_stmt *st;
-	size_t i;
-
-	if (lxd_instance_list(l, NULL, 0, &list) != 0)
-		return ctx_error(c, "%s", lxd_error(l));
-	json_array_foreach(list, i, inst) {
-		const char *proj = json_string_value(json_object_get(inst,
-		    "project")), *name = json_string_value(json_object_get(
-		    inst, "name"));
-		char *key;
-
-		if (proj == NULL || name == NULL ||
-		    strncmp(proj, prefix, strlen(prefix)) != 0)
-			continue;
-		key = xasprintf("%s/%s", proj, name);
-		json_object_set_new(have, key, json_string(name));
-		free(key);
-	}
-	json_decref(list);
-	st = db_prepare(c->db, "SELECT u.name, coalesce(u.project, ? || "
-	    "u.name), ct.name FROM containers ct JOIN users u ON u.id = "
-	    "ct.user_id WHERE ct.state = 'ready'");
-	sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *user = (const char *)sqlite3_column_text(st, 0);
-		const char *proj = (const char *)sqlite3_column_text(st, 1);
-		const char *name = (const char *)sqlite3_column_text(st, 2);
-		char *key = xasprintf("%s/%s", proj, name), *fix;
-
-		if (json_object_get(have, key) != NULL)
-			json_object_del(have, key);
-		else {
-			fix = xasprintf("labc --as %s delete %s (forgets it "
-			    "and frees its port)", user, name);
-			json_array_append_new(found, json_pack("{s:s, s:s, "
-			    "s:s, s:s}", "user", user, "container", name,
-			    "problem", "in the database, but LXD has no such "
-			    "instance (deleted behind labcd's back)", "action",
-			    fix));
-			free(fix);
-		}
-		free(key);
-	}
-	sqlite3_finalize(st);
-	{
-		const char *key;
-		json_t *v;
-
-		json_object_foreach(have, key, v) {
-			char *proj = xstrndup(key, strcspn(key, "/"));
-			char *fix = xasprintf("lxc delete --project %s %s, or "
-			    "keep it outside labcd", proj,
-			    json_string_value(v));
-
-			json_array_append_new(found, json_pack("{s:s, s:s, "
-			    "s:s, s:s}", "user", proj + strlen(prefix),
-			    "container", json_string_value(v), "problem",
-			    "in the user's LXD project, unknown to labcd",
-			    "action", fix));
-			free(fix);
-			free(proj);
-		}
-	}
-	json_decref(have);
-	return 0;
-}
-
-/* What the comparison found, as rows: LXD is the truth. */
+/* What reconcile_run (only looking) finds, as rows: LXD is the truth. */
 static void
 check_drift(struct doctor *d)
 {
 	json_t *found = json_array(), *f;
 	size_t i;
 
-	if (drift_compare(d->c, found) != 0) {
+	if (reconcile_run(d->c, 0, found) != 0) {
 		row(d, "drift", "warn", NULL, "could not compare the database "
 		    "with LXD: %s", buf_str(&d->c->err));
 		buf_reset(&d->c->err);
@@ -738,8 +662,13 @@ check_drift(struct doctor *d)
 		const char *action = json_string_value(json_object_get(f,
 		    "action"));
 
-		row(d, "drift", "problem", action, "%s/%s: %s",
+		char *fix = action != NULL && strncmp(action, "would ", 6) == 0 ?
+		    xasprintf("labc admin reconcile (it will %s)", action + 6) :
+		    xstrdup(action != NULL ? action : "labc admin reconcile");
+
+		row(d, "drift", "problem", fix, "%s/%s: %s",
 		    user ? user : "?", ct ? ct : "?", problem ? problem : "?");
+		free(fix);
 	}
 	if (json_array_size(found) == 0)
 		row(d, "drift", "ok", NULL, "the database and LXD agree");

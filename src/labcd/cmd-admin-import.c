@@ -312,7 +312,7 @@ import_container(struct import *im, const unsigned char *rawname,
 	json_t *inst = NULL, *state = NULL;
 	struct user_row u;
 	sqlite3_stmt *st;
-	int r, exists, here = 0, running, old, port;
+	int r, exists, here = 0, running, old, port, busy = 0;
 
 	shown(rawname, show);
 	shown(rawowner, showo);
@@ -414,6 +414,14 @@ import_container(struct import *im, const unsigned char *rawname,
 		im->cts_bad++;
 		goto out;
 	}
+	/* Reconciliation leaves it alone until it is recorded. */
+	if (ct_claim(u.id, name) != 0) {
+		ctx_printf(c, "container %s/%s: not moved: it is being changed "
+		    "right now; import again in a moment\n", u.name, name);
+		im->cts_bad++;
+		goto out;
+	}
+	busy = 1;
 	if (!here && running && lxd_instance_set_state(l, im->from, name,
 	    "stop", 60, 0) != 0 && strstr(lxd_error(l), "already stopped")
 	    == NULL) {
@@ -463,6 +471,8 @@ import_container(struct import *im, const unsigned char *rawname,
 	    c->srv->cfg.container_user);
 	im->cts_new++;
 out:
+	if (busy)
+		ct_release(u.id, name);
 	json_decref(inst);
 	json_decref(state);
 }
