@@ -154,6 +154,18 @@ test_expect_success 'an adopted container works as labcd'"'"'s own: start makes 
 	[ "$(ssh_in $TDIR/alice $TRAIN_PORT hostname)" = alice-lxc-train ]
 '
 
+lxc init $LABCT_IMAGE carol-lxc-p1 --project $OLD -p $LABCT_PROFILE_BT >/dev/null
+test_expect_success 'a variant of the schema (user_name, name, owner, a port column): the old port is kept' '
+	sqlite3 $TDIR/variant.db "CREATE TABLE lab_users(id INTEGER PRIMARY KEY, user_name TEXT, password TEXT);
+	    CREATE TABLE lab_containers(name TEXT, owner TEXT, port INTEGER);
+	    INSERT INTO lab_users(user_name, password) VALUES ('"'dave'"', '"'x'"');
+	    INSERT INTO lab_containers VALUES ('"'carol-lxc-p1'"', '"'carol'"', 64990)"
+	out=$(labc admin import $TDIR/variant.db --from $OLD)
+	contains "$out" "^user dave: imported"
+	contains "$out" "^container carol/carol-lxc-p1: moved from $OLD into ${P}carol, port 64990, its old port"
+	[ "$(port_of carol carol-lxc-p1)" = 64990 ]
+'
+
 test_expect_success 'a file that is not the original tool'"'"'s database is refused' '
 	echo "not sqlite" > $TDIR/junk
 	out=$(expect_status 1 labc admin import $TDIR/junk 2>&1)

@@ -395,6 +395,32 @@ querier(void *arg)
 	return NULL;
 }
 
+/* The driver's version: the stub's default, then the one its file says. */
+static void
+driver_version(void)
+{
+	char v[80], err[256];
+
+	stub_file(three);
+	REQUIREF(nvml_driver_version(stub, v, sizeof(v), err, sizeof(err)) == 0,
+	    "%s", err);
+	CHECKF(strcmp(v, "550.54.15") == 0, "%s", v);
+	stub_file("driver 535.104.05\n");
+	REQUIRE(nvml_driver_version(stub, v, sizeof(v), err, sizeof(err)) == 0);
+	/* nvmlInit ran once; a count reads the file again, as labcd's query. */
+	{
+		struct nvml_gpu *g;
+		size_t n;
+
+		REQUIRE(nvml_query(stub, &g, &n, err, sizeof(err)) == 0);
+		nvml_free(g, n);
+	}
+	REQUIRE(nvml_driver_version(stub, v, sizeof(v), err, sizeof(err)) == 0);
+	CHECKF(strcmp(v, "535.104.05") == 0, "%s", v);
+	CHECK(nvml_driver_version("/nonexistent/libnvidia-ml.so.1", v,
+	    sizeof(v), err, sizeof(err)) == -1);
+}
+
 static void
 threads(void)
 {
@@ -447,6 +473,7 @@ main(void)
 	RUN(fail_procs);
 	RUN(other_library);
 	RUN(many);
+	RUN(driver_version);
 	RUN(threads);
 	unlink(file);
 	return t_done();
