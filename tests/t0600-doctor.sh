@@ -92,7 +92,7 @@ test_expect_success 'ports of the range held by another program: problem naming 
 	sleep 0.5
 	out=$(expect_status 1 doctor)
 	kill $l1 $l2
-	contains "$out" "^ssh ports +problem +2 ports of $PORTS on 127.0.0.1 held by something that is not a labcd container: 64605, 64611 "
+	contains "$out" "^ssh ports +problem +2 ports of $PORTS on 127.0.0.1 held by something that is not a labcd container: 64605 \(labct-listen, pid $l1\), 64611 \(labct-listen, pid $l2\) "
 	contains "$out" "ss -ltnp"
 	port=$(port_of alice box)
 	not_contains "$(printf "%s\n" "$out" | grep "^ssh ports")" "[ ,]$port[, ]"

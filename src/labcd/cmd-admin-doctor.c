@@ -6,6 +6,7 @@
  * nothing.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -306,6 +307,82 @@ port_free(const char *listen_addr, int port)
 	return ok;
 }
 
+/* The inode of the socket listening on PORT (TCP, v4 or v6), or 0. */
+static unsigned long
+listener_inode(int port)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	char line[512];
+	unsigned long inode = 0;
+	unsigned int lport, st;
+	size_t i;
+	FILE *f;
+
+	for (i = 0; i < 2 && inode == 0; i++) {
+		if ((f = fopen(files[i], "r")) == NULL)
+			continue;
+		while (inode == 0 && fgets(line, sizeof(line), f) != NULL) {
+			unsigned long ino;
+
+			if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x "
+			    "%x %*[0-9A-Fa-f]:%*[0-9A-Fa-f] %*[0-9A-Fa-f]:"
+			    "%*[0-9A-Fa-f] %*[0-9A-Fa-f] %*u %*u %lu", &lport, &st,
+			    &ino) == 3 && st == 0x0A && (int)lport == port)
+				inode = ino;
+		}
+		fclose(f);
+	}
+	return inode;
+}
+
+/* "labct-listen, pid 4242": who holds the socket INODE; "" if unknown. */
+static void
+holder(unsigned long inode, char *out, size_t outsz)
+{
+	char want[64], path[64], link[64], comm[64];
+	struct dirent *p, *fd;
+	DIR *proc, *fds;
+	FILE *f;
+
+	out[0] = '\0';
+	if (inode == 0 || (proc = opendir("/proc")) == NULL)
+		return;
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	while (out[0] == '\0' && (p = readdir(proc)) != NULL) {
+		if (p->d_name[0] < '0' || p->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/fd", p->d_name);
+		if ((fds = opendir(path)) == NULL)
+			continue;
+		while ((fd = readdir(fds)) != NULL) {
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "/proc/%.20s/fd/%.20s",
+			    p->d_name, fd->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = '\0';
+			if (strcmp(link, want) != 0)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%.20s/comm", p->d_name);
+			comm[0] = '\0';
+			if ((f = fopen(path, "r")) != NULL) {
+				if (fgets(comm, sizeof(comm), f) == NULL)
+					comm[0] = '\0';
+				fclose(f);
+			}
+			comm[strcspn(comm, "\n")] = '\0';
+			snprintf(out, outsz, "%.16s, pid %.20s%s", comm, p->d_name,
+			    strcmp(comm, "lxd") == 0 ? ": a proxy device of a "
+			    "container labcd does not know" : "");
+			break;
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+}
+
 /*
  * Ports of the range that something holds: labcd's own containers' proxy
  * devices hold theirs (the ports in the database) and are left out.
@@ -329,8 +406,13 @@ check_ports(struct doctor *d)
 	for (p = lo; p <= hi; p++) {
 		if (ours[p - lo] || port_free(cfg->ssh_listen, p))
 			continue;
-		if (taken++ < PORTS_SHOWN)
-			buf_printf(&list, "%s%d", taken > 1 ? ", " : "", p);
+		if (taken++ < PORTS_SHOWN) {
+			char who[160];
+
+			holder(listener_inode(p), who, sizeof(who));
+			buf_printf(&list, "%s%d%s%s%s", taken > 1 ? ", " : "", p,
+			    who[0] ? " (" : "", who, who[0] ? ")" : "");
+		}
 	}
 	free(ours);
 	if (taken > 0) {
