@@ -137,7 +137,7 @@ test_expect_success '--stop: stopped, moved, started again; the old port kept wh
 	out=$(labc admin import $OLDDB --stop --from $OLD --port-start $PORT0 --ip-start 10.214.0.2/24)
 	kill $holder
 	contains "$out" "^container alice/alice-lxc-train: moved from $OLD into ${P}alice, port $TRAIN_PORT, its old port"
-	contains "$out" "^container alice/alice-lxc-busy: moved from $OLD into ${P}alice, new port [0-9]+: its old port $BUSY_PORT is held by another program"
+	contains "$out" "^container alice/alice-lxc-busy: moved from $OLD into ${P}alice, new port [0-9]+: its old port $BUSY_PORT is held by another program \(labct-listen, pid $holder\)"
 	[ "$(port_of alice alice-lxc-train)" = $TRAIN_PORT ]
 	[ "$(lxc list --project ${P}alice alice-lxc-train -f csv -c s)" = RUNNING ]
 	[ -z "$(lxc list --project $OLD -f csv -c n)" ]

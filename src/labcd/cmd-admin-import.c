@@ -31,13 +31,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ct.h"
 #include "log.h"
 #include "lxd.h"
+#include "ports.h"
 #include "proto.h"
 #include "users.h"
 #include "xmalloc.h"
@@ -51,6 +51,7 @@ struct import {
 	int		 dry, stop;
 	long		 port_start;
 	uint32_t	 ip_start, ip_mask;
+	char		 why[200];	/* why the old port is not kept */
 	int		 users_new, users_same, users_bad;
 	int		 cts_new, cts_same, cts_listed, cts_bad;
 };
@@ -99,27 +100,6 @@ column(sqlite3 *h, const char *table, const char *const *names)
 }
 
 static int
-port_free(const char *listen_addr, int port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	int fd, ok, one = 1;
-
-	sin.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, listen_addr, &sin.sin_addr) != 1)
-		sin.sin_addr.s_addr = htonl(INADDR_ANY);
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return 1;
-	/*
-	 * As a listener would (LXD's proxy does): a connection of the past
-	 * in TIME_WAIT does not hold the port.
-	 */
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	ok = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
-	close(fd);
-	return ok;
-}
-
-static int
 port_in_db(struct ctx *c, int port)
 {
 	sqlite3_stmt *st = db_prepare(c->db, "SELECT 1 FROM containers WHERE "
@@ -145,8 +125,15 @@ choose_port(struct import *im, int old, const char **why)
 			*why = "outside ssh_ports";
 		else if (port_in_db(im->c, old))
 			*why = "given to another labcd container";
-		else if (!port_free(cfg->ssh_listen, old))
-			*why = "held by another program";
+		else if (!port_free(cfg->ssh_listen, old)) {
+			char who[160];
+
+			port_holder(old, who, sizeof(who));
+			snprintf(im->why, sizeof(im->why), "held by another "
+			    "program%s%s%s", who[0] ? " (" : "", who,
+			    who[0] ? ")" : "");
+			*why = im->why;
+		}
 		else
 			return old;
 	}
@@ -308,7 +295,7 @@ import_container(struct import *im, const unsigned char *rawname,
 	struct lxd *l = ctx_lxd(c);
 	const char *name = (const char *)rawname, *owner = (const char *)rawowner;
 	const char *why, *status, *portwhy, *image;
-	char show[80], showo[80], project[64], portnote[160] = "";
+	char show[80], showo[80], project[64], portnote[300] = "";
 	json_t *inst = NULL, *state = NULL;
 	struct user_row u;
 	sqlite3_stmt *st;

@@ -1,0 +1,111 @@
+/*
+ * ports.c - the host's TCP ports as a listener sees them: is a port free
+ * to bind, and which program holds it (from /proc), for admin doctor and
+ * admin import.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "ports.h"
+
+int
+port_free(const char *listen_addr, int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd, ok, one = 1;
+
+	sin.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, listen_addr, &sin.sin_addr) != 1)
+		sin.sin_addr.s_addr = htonl(INADDR_ANY);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 1;
+	/*
+	 * As a listener would (LXD's proxy does): a connection of the past
+	 * in TIME_WAIT does not hold the port.
+	 */
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ok = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* The inode of the socket listening on PORT (TCP, v4 or v6), or 0. */
+static unsigned long
+listener_inode(int port)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	char line[512];
+	unsigned long inode = 0;
+	unsigned int lport, st;
+	size_t i;
+	FILE *f;
+
+	for (i = 0; i < 2 && inode == 0; i++) {
+		if ((f = fopen(files[i], "r")) == NULL)
+			continue;
+		while (inode == 0 && fgets(line, sizeof(line), f) != NULL) {
+			unsigned long ino;
+
+			if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x "
+			    "%x %*[0-9A-Fa-f]:%*[0-9A-Fa-f] %*[0-9A-Fa-f]:"
+			    "%*[0-9A-Fa-f] %*[0-9A-Fa-f] %*u %*u %lu", &lport, &st,
+			    &ino) == 3 && st == 0x0A && (int)lport == port)
+				inode = ino;
+		}
+		fclose(f);
+	}
+	return inode;
+}
+
+void
+port_holder(int port, char *out, size_t outsz)
+{
+	unsigned long inode = listener_inode(port);
+	char want[64], path[64], link[64], comm[64];
+	struct dirent *p, *fd;
+	DIR *proc, *fds;
+	FILE *f;
+
+	out[0] = '\0';
+	if (inode == 0 || (proc = opendir("/proc")) == NULL)
+		return;
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	while (out[0] == '\0' && (p = readdir(proc)) != NULL) {
+		if (p->d_name[0] < '0' || p->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/fd", p->d_name);
+		if ((fds = opendir(path)) == NULL)
+			continue;
+		while ((fd = readdir(fds)) != NULL) {
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "/proc/%.20s/fd/%.20s",
+			    p->d_name, fd->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = '\0';
+			if (strcmp(link, want) != 0)
+				continue;
+			snprintf(path, sizeof(path), "/proc/%.20s/comm", p->d_name);
+			comm[0] = '\0';
+			if ((f = fopen(path, "r")) != NULL) {
+				if (fgets(comm, sizeof(comm), f) == NULL)
+					comm[0] = '\0';
+				fclose(f);
+			}
+			comm[strcspn(comm, "\n")] = '\0';
+			snprintf(out, outsz, "%.16s, pid %.20s%s", comm, p->d_name,
+			    strcmp(comm, "lxd") == 0 ? ": a proxy device of a "
+			    "container labcd does not know" : "");
+			break;
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+}

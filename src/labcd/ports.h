@@ -1,0 +1,18 @@
+/* ports.h - the host's TCP ports (ports.c). */
+#ifndef LABCD_PORTS_H
+#define LABCD_PORTS_H
+
+#include <stddef.h>
+
+/*
+ * Could a listener bind PORT on listen_addr (an IPv4 address, else any)?
+ * With SO_REUSEADDR, as LXD's proxy binds: TIME_WAIT holds nothing.
+ */
+int	port_free(const char *listen_addr, int port);
+/*
+ * Who listens on PORT: "sshd, pid 812" (LXD's proxy says so); "" if no
+ * listener or no process is found.
+ */
+void	port_holder(int port, char *out, size_t outsz);
+
+#endif
