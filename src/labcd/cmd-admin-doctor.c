@@ -361,6 +361,12 @@ check_gateway(struct doctor *d)
 		row(d, "gateway account", "ok", NULL, "%s (uid %u, shell %s)",
 		    cfg->gateway_user, (unsigned)pw->pw_uid, pw->pw_shell);
 
+	if (access(test[0], X_OK) != 0) {
+		row(d, "sshd drop-in", "problem", "apt-get install "
+		    "openssh-server", "%s: %s: no sshd for the gateway", test[0],
+		    strerror(errno));
+		goto out;
+	}
 	if (stat(path, &sb) != 0) {
 		row(d, "sshd drop-in", "problem", fix, "%s: %s", path,
 		    strerror(errno));
