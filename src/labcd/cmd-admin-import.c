@@ -526,7 +526,14 @@ cmd_admin_import_exec(struct ctx *c)
 	/* A relative name is the caller's: from its working directory. */
 	path = im.file[0] == '/' ? xstrdup(im.file) :
 	    xasprintf("/proc/%d/cwd/%s", (int)c->id.pid, im.file);
+	/*
+	 * Read-only, and what the file's schema says runs nothing of ours:
+	 * a view or trigger in it may not call functions with side effects.
+	 */
 	if (sqlite3_open_v2(path, &im.old, SQLITE_OPEN_READONLY,
+	    NULL) != SQLITE_OK || sqlite3_db_config(im.old,
+	    SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) != SQLITE_OK ||
+	    sqlite3_db_config(im.old, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
 	    NULL) != SQLITE_OK || sqlite3_exec(im.old, "SELECT 1 FROM "
 	    "sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
 		r = ctx_error(c, "cannot read %s as an SQLite database: %s",
