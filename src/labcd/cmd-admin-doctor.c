@@ -580,12 +580,20 @@ static void
 check_database(struct doctor *d)
 {
 	const char *db = d->c->srv->db_path;
-	sqlite3_stmt *st = db_prepare(d->c->db, "PRAGMA integrity_check");
+	sqlite3_stmt *st = NULL;
 	struct buf b = BUF_INIT(0);
 	char *fix = xasprintf("stop labcd, keep a copy of %s, then: sqlite3 %s "
 	    "'.recover' | sqlite3 %s.new && mv %s.new %s", db, db, db, db, db);
 	int n = 0, ok = 0;
 
+	/* Not db_prepare: a broken schema must be said, not abort labcd. */
+	if (sqlite3_prepare_v2(d->c->db->h, "PRAGMA integrity_check", -1, &st,
+	    NULL) != SQLITE_OK) {
+		row(d, "database", "problem", fix, "%s: %s", db,
+		    sqlite3_errmsg(d->c->db->h));
+		sqlite3_finalize(st);
+		goto out;
+	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *s = (const char *)sqlite3_column_text(st, 0);
 
@@ -601,7 +609,11 @@ check_database(struct doctor *d)
 		    db, buf_str(&b));
 	buf_reset(&b);
 	n = 0;
-	st = db_prepare(d->c->db, "PRAGMA foreign_key_check");
+	if (sqlite3_prepare_v2(d->c->db->h, "PRAGMA foreign_key_check", -1,
+	    &st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		goto out;
+	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (n++ < 3)
 			buf_printf(&b, "%s%s row %lld -> %s", b.len ? "; " : "",
@@ -623,6 +635,7 @@ check_database(struct doctor *d)
 		row(d, "database", "ok", NULL, "%s: integrity_check ok, no "
 		    "broken references (schema %d)", db,
 		    db_schema_version(d->c->db));
+out:
 	buf_free(&b);
 	free(fix);
 }
