@@ -19,7 +19,6 @@ LXD_LOG_DIR=/var/log/lxd
 ENV_FILE=/run/labct-testbed.env
 LOCK_FILE=/run/labct-testbed.lock
 CACHE_DIR=/var/cache/labcontainers-test
-MIRROR=http://deb.debian.org/debian
 
 BRIDGE=labctbr0
 POOL_DIR=labct-dir
@@ -28,14 +27,11 @@ PROFILE=labct
 PROFILE_BT=labct-bt
 IMAGE_ALIAS=labct-debian
 
-# The image recipe: these values and the text of customize_image() make the cache key.
-RECIPE_VERSION=1
-IMAGE_RELEASE=bookworm
-IMAGE_PACKAGES=systemd-sysv,openssh-server,sudo,iproute2,ifupdown,isc-dhcp-client,ca-certificates
-
 export LXD_DIR
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=
+# The image recipe (customize_image, recipe_key, build_image), shared with setup.sh.
+# shellcheck source=scripts/image.sh
+. "$ROOT/scripts/image.sh"
 
 log() { printf 'testbed: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -209,105 +205,6 @@ ensure_default_profile() {
 }
 
 # ---- the test image -----------------------------------------------------------------------
-
-# customize_image DIR KEY: everything the image holds beyond debootstrap (DIR/rootfs), and
-# its LXD metadata and templates.
-customize_image() {
-	local dir=$1 key=$2 root=$1/rootfs
-
-	printf 'auto lo\niface lo inet loopback\n\nauto eth0\niface eth0 inet dhcp\n' \
-		>"$root/etc/network/interfaces"
-
-	# Host keys and machine id belong to each container: made at its first boot.
-	rm -f "$root"/etc/ssh/ssh_host_*
-	: >"$root/etc/machine-id"
-	cat >"$root/etc/systemd/system/labct-ssh-hostkeys.service" <<-'EOF'
-	[Unit]
-	Description=Generate this container's SSH host keys
-	Before=ssh.service
-
-	[Service]
-	Type=oneshot
-	ExecStart=/usr/bin/ssh-keygen -A
-
-	[Install]
-	WantedBy=ssh.service
-	EOF
-	mkdir -p "$root/etc/systemd/system/ssh.service.wants"
-	ln -sf ../labct-ssh-hostkeys.service "$root/etc/systemd/system/ssh.service.wants/"
-
-	# LXD writes these from the templates when a container is created or copied.
-	: >"$root/etc/hostname"
-	mkdir -p "$dir/templates"
-	echo '{{ container.name }}' >"$dir/templates/hostname.tpl"
-	cat >"$dir/templates/hosts.tpl" <<-'EOF'
-	127.0.0.1	localhost
-	127.0.1.1	{{ container.name }}
-	::1	localhost ip6-localhost ip6-loopback
-	ff02::1	ip6-allnodes
-	ff02::2	ip6-allrouters
-	EOF
-
-	chroot "$root" apt-get clean
-	rm -rf "$root"/var/lib/apt/lists/*
-
-	cat >"$dir/metadata.yaml" <<-EOF
-	architecture: $(uname -m)
-	creation_date: $(date +%s)
-	properties:
-	  description: labcontainers test image (Debian $IMAGE_RELEASE, recipe $key)
-	  os: debian
-	  release: $IMAGE_RELEASE
-	  labct.recipe: "$key"
-	templates:
-	  /etc/hostname:
-	    when: [create, copy]
-	    template: hostname.tpl
-	  /etc/hosts:
-	    when: [create, copy]
-	    template: hosts.tpl
-	EOF
-}
-
-recipe_key() {
-	{
-		echo "$RECIPE_VERSION $IMAGE_RELEASE $IMAGE_PACKAGES"
-		declare -f customize_image
-	} | sha256sum | cut -c1-12
-}
-
-# Removes the temporary build tree, also when a build fails half-way.
-remove_build_dir() {
-	[[ -n $BUILD_DIR ]] || return 0
-	# A failed debootstrap can leave proc, sys or dev mounted inside the rootfs.
-	awk -v d="$BUILD_DIR/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r |
-		xargs -r umount -l
-	rm -rf --one-file-system "$BUILD_DIR"
-	BUILD_DIR=
-}
-
-# build_image TARBALL KEY: debootstrap, customise, pack; the tarball appears atomically.
-build_image() {
-	local tarball=$1 key=$2 start=$SECONDS gzip=gzip
-	command -v pigz >/dev/null && gzip=pigz
-	mkdir -p "$CACHE_DIR"
-	BUILD_DIR=$(mktemp -d "$CACHE_DIR/build.XXXXXX")
-	trap remove_build_dir EXIT
-	log "building image $key with debootstrap (about a minute)"
-	debootstrap --variant=minbase --include="$IMAGE_PACKAGES" "$IMAGE_RELEASE" \
-		"$BUILD_DIR/rootfs" "$MIRROR" >"$BUILD_DIR/debootstrap.log" 2>&1 || {
-		tail -n 20 "$BUILD_DIR/debootstrap.log" >&2
-		die "debootstrap failed (last lines above)"
-	}
-	customize_image "$BUILD_DIR" "$key"
-	tar --numeric-owner -C "$BUILD_DIR" -cf - metadata.yaml templates rootfs |
-		"$gzip" -1 >"$BUILD_DIR/image.tar.gz"
-	mv "$BUILD_DIR/image.tar.gz" "$tarball"
-	remove_build_dir
-	# Tarballs of older recipes are ours and no longer needed.
-	find "$CACHE_DIR" -maxdepth 1 -name "$IMAGE_ALIAS-*.tar.gz" ! -path "$tarball" -delete
-	log "built $tarball ($(du -m "$tarball" | cut -f1) MiB) in $((SECONDS - start)) s"
-}
 
 alias_target() {
 	{ lxc query "/1.0/images/aliases/$IMAGE_ALIAS" 2>/dev/null || true; } |
