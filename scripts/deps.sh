@@ -1,21 +1,33 @@
 #!/bin/bash
 # Installs every package needed to build and test labcontainers on Debian 12.
 # A machine that already has them all is left alone: no apt-get call at all.
+#
+#   deps.sh             build, run and test (what tests/run needs)
+#   deps.sh --setup     build and run only (what setup.sh needs)
+#   --dry-run           print the missing packages, one line, and install nothing
 set -euo pipefail
 
-PACKAGES=(
-	# build
-	gcc make pkg-config libcurl4-openssl-dev libjansson-dev libsqlite3-dev
-	libsodium-dev libedit-dev
-	# real LXD (dnsmasq-base and nftables are only Recommends of lxd but its bridge
-	# needs them for DHCP and its firewall rules), the test image, the btrfs pool
-	lxd dnsmasq-base nftables debootstrap btrfs-progs
-	# tests
-	openssh-server openssh-client valgrind tmux clang sqlite3 curl
-	ca-certificates iproute2 procps jq
+BUILD=(gcc make pkg-config libcurl4-openssl-dev libjansson-dev libsqlite3-dev
+	libsodium-dev libedit-dev)
+# Real LXD (dnsmasq-base and nftables are only Recommends of lxd but its bridge needs
+# them for DHCP and its firewall rules), the offline image build, a btrfs pool, the SSH
+# gateway, and what setup.sh calls.
+RUNTIME=(lxd dnsmasq-base nftables debootstrap btrfs-progs openssh-server curl jq
+	ca-certificates iproute2 procps)
+TEST=(openssh-client valgrind tmux clang sqlite3
 	# the Debian package (tests/t0030-package.sh) and its manual pages
-	debhelper dpkg-dev man-db groff-base
-)
+	debhelper dpkg-dev man-db groff-base)
+
+setup=0 dry=0
+for arg; do
+	case $arg in
+	--setup) setup=1 ;;
+	--dry-run) dry=1 ;;
+	*) echo "usage: $0 [--setup] [--dry-run]" >&2; exit 2 ;;
+	esac
+done
+PACKAGES=("${BUILD[@]}" "${RUNTIME[@]}")
+((setup)) || PACKAGES+=("${TEST[@]}")
 
 missing=()
 declare -A installed=()
@@ -25,6 +37,10 @@ done < <(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${PACKAGES[@]}" 2>
 for pkg in "${PACKAGES[@]}"; do
 	[[ -n ${installed[$pkg]:-} ]] || missing+=("$pkg")
 done
+if ((dry)); then
+	echo "${missing[*]}"
+	exit 0
+fi
 ((${#missing[@]} == 0)) && exit 0
 
 echo "deps: installing ${missing[*]}" >&2

@@ -1,0 +1,563 @@
+#!/bin/bash
+# setup.sh - the one command that sets labcontainers up on a Debian 12 machine, as root:
+# packages, labcd and labc, LXD (only what is not set up yet), the base image, the
+# configuration, the GPU profile, labcd running, the SSH gateway account and the first
+# admin.  Every step prints one line, "ok: ... already right" or "done: <what changed>";
+# a second run changes nothing and says so.  Non-interactive.  See --help.
+set -euo pipefail
+shopt -s inherit_errexit
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SBIN=/usr/local/sbin
+BIN=/usr/local/bin
+CONF_DIR=/etc/labcontainers
+CONF=$CONF_DIR/labcd.conf
+LOG_DIR=/var/log/labcontainers
+RUN_DIR=/run/labcontainers
+PID_FILE=$RUN_DIR/labcd.pid
+CACHE_DIR=/var/cache/labcontainers
+UNIT=/etc/systemd/system/labcd.service
+SYSCTL_FILE=/etc/sysctl.d/60-labcontainers.conf
+GPU_PROFILE=labc-gpu
+: "${LXD_DIR:=/var/lib/lxd}"
+export LXD_DIR
+LXD_SOCKET=$LXD_DIR/unix.socket
+LXD_LOG_DIR=/var/log/lxd
+
+# Options.
+admin=${SUDO_USER:-}
+bridge=labcbr0
+pool_driver=dir
+pool_size=50GiB
+deps=1
+image_from=
+image_server=ubuntu:22.04
+use_server=1
+use_systemd=auto
+
+log() { printf '%s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+ok() { printf 'ok: %s\n' "$*"; }
+done_() { printf 'done: %s\n' "$*"; changes=$((changes + 1)); }
+changes=0
+
+usage() {
+	cat <<-EOF
+	usage: sudo ./setup.sh [OPTION]...
+
+	Sets labcontainers up on this Debian 12 machine, or checks that it is: installs
+	the packages, builds and installs labcd ($SBIN) and labc ($BIN), initialises
+	LXD if it is not yet (storage pool, bridge on a free 10.N.0.0/24, default
+	profile), provides the base image, writes $CONF if absent, makes
+	an LXD profile for GPUs where an NVIDIA driver is present, starts labcd, makes
+	the SSH gateway account and the first admin. Each step prints "ok: ..." when
+	it was right already or "done: ..." with what it changed.
+
+	  --admin NAME         the first admin lab user (default: \$SUDO_USER, here '${SUDO_USER:-}')
+	  --no-admin           make no admin
+	  --bridge NAME        bridge to make if LXD has none in its default profile (default $bridge)
+	  --pool dir|btrfs     storage pool to make if LXD has none (default dir; btrfs: a
+	                       loop file of --pool-size, default $pool_size)
+	  --pool-size SIZE     size of the btrfs loop file
+	  --image-server R:I   image to copy as labc-base when the server answers (default $image_server)
+	  --offline            never ask an image server: build the image with debootstrap
+	  --mirror URL         Debian mirror for debootstrap (default http://deb.debian.org/debian)
+	  --image-from FILE    import this LXD image tarball as labc-base instead
+	  --no-deps            install no packages (they must be there)
+	  --no-systemd         start LXD and labcd as plain background processes even under systemd
+	  -h, --help           this text
+	EOF
+	exit "${1:-0}"
+}
+
+while (($#)); do
+	case $1 in
+	--admin) admin=${2:?--admin needs a NAME}; shift ;;
+	--no-admin) admin= ;;
+	--bridge) bridge=${2:?--bridge needs a NAME}; shift ;;
+	--pool) pool_driver=${2:?--pool needs dir or btrfs}; shift ;;
+	--pool-size) pool_size=${2:?--pool-size needs a SIZE}; shift ;;
+	--image-server) image_server=${2:?--image-server needs REMOTE:IMAGE}; shift ;;
+	--offline) use_server=0 ;;
+	--mirror) export MIRROR=${2:?--mirror needs a URL}; shift ;;
+	--image-from) image_from=${2:?--image-from needs a FILE}; shift ;;
+	--no-deps) deps=0 ;;
+	--no-systemd) use_systemd=0 ;;
+	-h | --help) usage 0 ;;
+	*) echo "setup.sh: unknown option '$1'" >&2; usage 2 >&2 ;;
+	esac
+	shift
+done
+case $pool_driver in dir | btrfs) ;; *) die "--pool: dir or btrfs, not '$pool_driver'" ;; esac
+[[ $bridge =~ ^[a-z][a-z0-9-]{0,14}$ ]] || die "--bridge: 1 to 15 of a-z, 0-9, '-' (not '$bridge')"
+[[ -z $image_from || -r $image_from ]] || die "--image-from: cannot read $image_from"
+[[ $admin != root ]] || admin=
+[[ $EUID == 0 ]] || die "run it as root: sudo $0"
+
+if [[ $use_systemd == auto ]]; then
+	use_systemd=0
+	if [[ -d /run/systemd/system && $(ps -p 1 -o comm= 2>/dev/null) == systemd ]]; then
+		use_systemd=1
+	fi
+fi
+
+# ---- packages, build, install ----------------------------------------------------------
+
+step_packages() {
+	local missing out
+	missing=$(bash "$ROOT/scripts/deps.sh" --setup --dry-run)
+	if [[ -z $missing ]]; then
+		ok "packages already installed"
+	elif ((!deps)); then
+		die "--no-deps, but these packages are missing: $missing"
+	else
+		out=$(bash "$ROOT/scripts/deps.sh" --setup </dev/null 2>&1) ||
+			die "installing packages failed:"$'\n'"$out"
+		done_ "installed $missing"
+	fi
+}
+
+step_build() {
+	local out
+	if make -C "$ROOT" -q build/labcd build/labc >/dev/null 2>&1; then
+		ok "labcd and labc already built"
+		return
+	fi
+	out=$(make -C "$ROOT" -s -j"$(nproc)" build/labcd build/labc 2>&1 </dev/null) ||
+		die "the build failed:"$'\n'"$out"
+	done_ "built labcd and labc in $ROOT/build"
+}
+
+binaries_changed=0
+# install_file SRC DEST MODE
+install_file() {
+	if cmp -s "$1" "$2" && [[ $(stat -c %a "$2") == "$3" ]]; then
+		ok "$2 already right"
+	else
+		install -D -m "$3" "$1" "$2"
+		binaries_changed=1
+		done_ "installed $2"
+	fi
+}
+
+step_install() {
+	install_file "$ROOT/build/labcd" "$SBIN/labcd" 755
+	install_file "$ROOT/build/labc" "$BIN/labc" 755
+}
+
+# ---- the kernel and LXD --------------------------------------------------------------------
+
+# LXD's production kernel limits (as scripts/testbed.sh raises them): every container's
+# systemd takes inotify instances from the one host uid all unprivileged roots map to.
+step_limits() {
+	local kv key want have text="" raised=()
+	for kv in fs.inotify.max_user_instances=1024 kernel.keys.maxkeys=2000 \
+		kernel.keys.maxbytes=2000000; do
+		key=${kv%%=*} want=${kv#*=}
+		have=$(sysctl -n "$key" 2>/dev/null) || continue
+		if ((have < want)); then
+			sysctl -qw "$key=$want" 2>/dev/null && raised+=("$key=$want")
+		else
+			want=$have
+		fi
+		text+="$key = $want"$'\n'
+	done
+	# Kept for the next boot, with the values now in force.
+	if [[ ! -f $SYSCTL_FILE ]]; then
+		mkdir -p "${SYSCTL_FILE%/*}"
+		printf '# LXD needs these (labcontainers setup.sh)\n%s' "$text" >"$SYSCTL_FILE"
+		raised+=("$SYSCTL_FILE")
+	fi
+	if ((${#raised[@]})); then
+		done_ "kernel limits for LXD: ${raised[*]}"
+	else
+		ok "kernel limits for LXD already right"
+	fi
+}
+
+lxd_answers() {
+	curl -sf --max-time 5 --unix-socket "$LXD_SOCKET" http://lxd/1.0 >/dev/null 2>&1
+}
+
+step_lxd_running() {
+	local group=root
+	if lxd_answers; then
+		ok "LXD already running"
+		return
+	fi
+	if ((use_systemd)); then
+		systemctl enable --now lxd.socket lxd.service >/dev/null 2>&1 ||
+			die "systemctl could not start lxd: see journalctl -u lxd"
+	else
+		getent group lxd >/dev/null && group=lxd
+		mkdir -p "$LXD_LOG_DIR"
+		# Detached: own session, cwd /, no descriptor of ours (a caller's pipe would
+		# otherwise stay open as long as LXD runs).
+		(
+			cd /
+			for fd in "/proc/$BASHPID/fd"/*; do
+				fd=${fd##*/}
+				if ((fd > 2)); then exec {fd}>&-; fi
+			done
+			exec setsid lxd --group "$group" --logfile "$LXD_LOG_DIR/lxd.log" \
+				</dev/null >"$LXD_LOG_DIR/daemon.out" 2>&1
+		) &
+	fi
+	lxd waitready --timeout 60 >/dev/null 2>&1 ||
+		die "LXD did not become ready in 60 s; see $LXD_LOG_DIR/lxd.log"
+	done_ "started LXD"
+}
+
+# The first lxc call of a user prints a welcome ("you should also run: lxd init"): not
+# here, where setup.sh is the init.
+lxc_quiet_welcome() { lxc remote list >/dev/null 2>&1 || true; }
+
+exists() { lxc query "$1" >/dev/null 2>&1; }
+
+# The device of the default profile whose KEY is VALUE (e.g. path /), as "name pool-or-network".
+profile_device() {
+	lxc query "/1.0/profiles/default?project=default" |
+		jq -r --arg k "$1" --arg v "$2" \
+			'.devices | to_entries[] | select(.value[$k] == $v) |
+			"\(.key) \(.value.pool // .value.network // .value.parent // "")"' | head -n 1
+}
+
+pool=
+step_pool() {
+	local dev pools
+	dev=$(profile_device path /)
+	if [[ -n $dev ]]; then
+		pool=${dev#* }
+		ok "LXD storage already right (default profile's root disk on pool $pool)"
+		return
+	fi
+	pools=$(lxc query /1.0/storage-pools | jq -r '.[] | sub(".*/"; "")')
+	if [[ -n $pools ]]; then
+		pool=$(head -n 1 <<<"$pools")
+		ok "LXD storage pool $pool already there"
+		return
+	fi
+	pool=default
+	if [[ $pool_driver == btrfs ]]; then
+		command -v mkfs.btrfs >/dev/null || die "--pool btrfs needs btrfs-progs"
+		lxc storage create "$pool" btrfs "size=$pool_size" >/dev/null ||
+			die "could not make the btrfs pool (loop devices and the btrfs module?)"
+		done_ "created LXD storage pool $pool (btrfs on a $pool_size loop file)"
+	else
+		lxc storage create "$pool" dir >/dev/null
+		done_ "created LXD storage pool $pool (dir, under $LXD_DIR/storage-pools)"
+	fi
+}
+
+# Prints the routes and addresses of this host that overlap the subnet $1.
+in_use() {
+	{
+		ip -4 route show table all to root "$1"
+		ip -4 route show table all to match "$1" | grep -vw default || true
+		ip -4 -o addr show to "$1"
+	} 2>/dev/null
+}
+
+# Prints the first 10.N.0.0/24, N from 214 (the range LXD users rarely take), that no route
+# or address of this host touches.
+free_subnet() {
+	local n
+	for n in {214..254} {100..213}; do
+		if [[ -z $(in_use "10.$n.0.0/24") ]]; then
+			echo "10.$n.0"
+			return 0
+		fi
+	done
+	return 1
+}
+
+net=
+step_bridge() {
+	local dev sub mode
+	dev=$(profile_device type nic)
+	net=${dev#* }
+	[[ -n $dev ]] || net=$bridge
+	if exists "/1.0/networks/$net"; then
+		# LXD 5.0 refuses two running instances of one name, in different projects, on a
+		# bridge that registers names in DNS; every member may call a container "box".
+		mode=$(lxc query "/1.0/networks/$net" | jq -r '.managed, (.config["dns.mode"] // "managed")' |
+			paste -sd ' ')
+		if [[ $mode == "true none" || $mode == false* ]]; then
+			ok "LXD bridge $net already right"
+		else
+			lxc network set "$net" dns.mode none >/dev/null
+			done_ "set dns.mode=none on LXD bridge $net (members' containers may share names)"
+		fi
+		return
+	fi
+	[[ -z $dev ]] || die "the default profile's nic uses network $net, which LXD does not have"
+	sub=$(free_subnet) || die "no free 10.N.0.0/24: every one is routed on this host"
+	lxc network create "$net" "ipv4.address=$sub.1/24" ipv4.nat=true ipv6.address=none \
+		dns.mode=none >/dev/null
+	done_ "created LXD bridge $net $sub.0/24 (free on this host; NAT out, no IPv6, no DNS)"
+}
+
+step_default_profile() {
+	local added=()
+	if [[ -z $(profile_device path /) ]]; then
+		lxc profile device add default root disk path=/ "pool=$pool" --project default >/dev/null
+		added+=("root disk on $pool")
+	fi
+	if [[ -z $(profile_device type nic) ]]; then
+		lxc profile device add default eth0 nic "network=$net" name=eth0 \
+			--project default >/dev/null
+		added+=("eth0 on $net")
+	fi
+	if ((${#added[@]})); then
+		done_ "default LXD profile: added $(IFS=,; echo "${added[*]}" | sed 's/,/, /g')"
+	else
+		ok "default LXD profile already right"
+	fi
+}
+
+# ---- the base image ------------------------------------------------------------------------
+
+# The image labcd launches when a member gives none: the config's default_image.
+default_image() {
+	local v=
+	[[ -f $CONF ]] && v=$(sed -n 's/^[[:space:]]*default_image[[:space:]]*=[[:space:]]*//p' "$CONF" |
+		tail -n 1 | sed 's/[[:space:]]*$//')
+	[[ -n $v ]] || v=$("$SBIN/labcd" -C | sed -n 's/^#default_image = //p')
+	echo "$v"
+}
+
+# 0 when the image server of REMOTE answers within 5 s.
+server_answers() {
+	local remote=${image_server%%:*} url
+	url=$(lxc remote list --format csv 2>/dev/null | awk -F, -v r="$remote" \
+		'$1 == r || $1 == r " (current)" { print $2 }')
+	[[ -n $url ]] || return 1
+	curl -sf --max-time 5 -o /dev/null "$url/streams/v1/index.json"
+}
+
+step_image() {
+	local alias key tarball start=$SECONDS
+	alias=$(default_image)
+	if exists "/1.0/images/aliases/$alias" || exists "/1.0/images/$alias"; then
+		ok "base image $alias already there"
+		return
+	fi
+	if [[ -n $image_from ]]; then
+		lxc image import "$image_from" --alias "$alias" >/dev/null
+		done_ "imported $image_from as image $alias in $((SECONDS - start)) s"
+		return
+	fi
+	if ((use_server)) && server_answers; then
+		if lxc image copy "$image_server" local: --alias "$alias" --auto-update \
+			>/dev/null 2>&1; then
+			done_ "copied $image_server as image $alias in $((SECONDS - start)) s"
+			return
+		fi
+		log "setup: copying $image_server failed; building the image with debootstrap"
+	fi
+	# No image server: build it as the test bed builds its image (scripts/image.sh).
+	# shellcheck source=scripts/image.sh
+	. "$ROOT/scripts/image.sh"
+	key=$(recipe_key)
+	tarball=$CACHE_DIR/labc-base-$key.tar.gz
+	[[ -f $tarball ]] || build_image "$tarball" "$key" "labcontainers base image" >&2
+	lxc image import "$tarball" --alias "$alias" >/dev/null
+	done_ "built image $alias offline with debootstrap (recipe $key) in $((SECONDS - start)) s"
+}
+
+# ---- GPUs ----------------------------------------------------------------------------------
+
+# labcd gives containers their GPUs itself (by PCI address, 'launch --gpu'); this profile
+# is the driver side: the host's NVIDIA libraries and tools mounted in, for containers
+# made with it (profiles = default,labc-gpu in the config) or by hand with lxc.
+step_gpu_profile() {
+	if ! command -v nvidia-smi >/dev/null && [[ ! -e /proc/driver/nvidia/version ]]; then
+		ok "no NVIDIA driver on this host: no GPU profile needed"
+		return
+	fi
+	if ! command -v nvidia-container-cli >/dev/null; then
+		ok "NVIDIA driver found; no nvidia-container-cli, so no $GPU_PROFILE profile" \
+			"(install nvidia-container-toolkit for it; --gpu works without)"
+		return
+	fi
+	if exists "/1.0/profiles/$GPU_PROFILE?project=default"; then
+		ok "LXD profile $GPU_PROFILE already there"
+		return
+	fi
+	lxc query -X POST "/1.0/profiles?project=default" -d "{
+		\"name\": \"$GPU_PROFILE\",
+		\"description\": \"labcontainers: the host's NVIDIA driver in the container\",
+		\"config\": {\"nvidia.runtime\": \"true\",
+			\"nvidia.driver.capabilities\": \"compute,utility\"}}" >/dev/null
+	done_ "created LXD profile $GPU_PROFILE (nvidia.runtime, compute and utility)"
+}
+
+# ---- configuration and labcd ---------------------------------------------------------------
+
+config_changed=0
+step_config() {
+	if [[ -f $CONF ]]; then
+		ok "$CONF already there (left as it is)"
+		return
+	fi
+	mkdir -p "$CONF_DIR"
+	"$SBIN/labcd" -C >"$CONF.tmp"
+	chmod 644 "$CONF.tmp"
+	mv "$CONF.tmp" "$CONF"
+	config_changed=1
+	done_ "wrote $CONF (every key commented out, with its default)"
+}
+
+socket_path() {
+	local v
+	v=$(sed -n 's/^[[:space:]]*socket[[:space:]]*=[[:space:]]*//p' "$CONF" | tail -n 1 |
+		sed 's/[[:space:]]*$//')
+	echo "${v:-$RUN_DIR/labcd.sock}"
+}
+
+labc() { "$BIN/labc" -S "$(socket_path)" "$@" </dev/null; }
+labcd_answers() { labc whoami >/dev/null 2>&1; }
+
+unit_text() {
+	sed "s|^ExecStart=.*|ExecStart=$SBIN/labcd -D|" "$ROOT/etc/labcd.service"
+}
+
+start_plain() {
+	local pid
+	mkdir -p "$LOG_DIR" "$RUN_DIR"
+	(
+		cd /
+		for fd in "/proc/$BASHPID/fd"/*; do
+			fd=${fd##*/}
+			if ((fd > 2)); then exec {fd}>&-; fi
+		done
+		exec setsid "$SBIN/labcd" -D </dev/null >>"$LOG_DIR/labcd.log" 2>&1
+	) &
+	pid=$!
+	echo "$pid" >"$PID_FILE"
+	for _ in {1..100}; do
+		labcd_answers && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	tail -n 5 "$LOG_DIR/labcd.log" >&2 || true
+	die "labcd did not start; see $LOG_DIR/labcd.log"
+}
+
+stop_plain() {
+	local pid
+	pid=$(cat "$PID_FILE" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in {1..400}; do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	die "labcd (pid $pid) did not stop within 40 s"
+}
+
+step_labcd() {
+	local restart=$((binaries_changed || config_changed)) running=0 pid
+	if ((use_systemd)); then
+		if [[ "$(cat "$UNIT" 2>/dev/null)" != "$(unit_text)" ]]; then
+			unit_text >"$UNIT"
+			systemctl daemon-reload
+			restart=1
+		fi
+		if ! systemctl is-enabled --quiet labcd.service 2>/dev/null; then
+			systemctl enable --quiet labcd.service
+			restart=1
+		fi
+		systemctl is-active --quiet labcd.service && running=1
+		if ((running && !restart)); then
+			ok "labcd already running (systemd unit labcd.service)"
+		elif ((running)); then
+			systemctl restart labcd.service
+			done_ "restarted labcd (systemd unit labcd.service, new binary or config)"
+		else
+			systemctl start labcd.service
+			done_ "started labcd (systemd unit labcd.service, enabled at boot)"
+		fi
+		for _ in {1..100}; do labcd_answers && return 0; sleep 0.1; done
+		die "labcd does not answer; see journalctl -u labcd"
+	fi
+	pid=$(cat "$PID_FILE" 2>/dev/null || true)
+	[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && labcd_answers && running=1
+	if ((running && !restart)); then
+		ok "labcd already running (pid $pid, log $LOG_DIR/labcd.log)"
+	elif ((running)); then
+		stop_plain
+		start_plain
+		done_ "restarted labcd (pid $(cat "$PID_FILE"), new binary or config)"
+	else
+		labcd_answers && die "a labcd not started by setup.sh answers on $(socket_path): stop it first"
+		start_plain
+		done_ "started labcd in the background (pid $(cat "$PID_FILE"), log $LOG_DIR/labcd.log;" \
+			"no systemd)"
+	fi
+}
+
+step_gateway() {
+	local out what=() user
+	out=$(labc admin gateway setup --labc "$BIN/labc" 2>&1) ||
+		die "labc admin gateway setup failed: $out"
+	if ! grep -qv 'right already' <<<"$out"; then
+		ok "SSH gateway account and sshd drop-in already right"
+		return
+	fi
+	user=$(sed -n 's/^Made the account \([^ ]*\) .*/\1/p; s/^Set the login shell of \([^ ]*\) .*/\1/p' \
+		<<<"$out")
+	grep -q '^Made the account' <<<"$out" && what+=("made the account $user (shell $BIN/labc)")
+	grep -q '^Set the login shell' <<<"$out" && what+=("set $user's login shell to $BIN/labc")
+	if grep -q '^Wrote\|^Updated' <<<"$out"; then
+		what+=("$(sed -n 's/^\(Wrote\|Updated\) \([^ ]*\) .*/\L\1\E \2/p' <<<"$out") (sshd -t accepts it)")
+		if ((use_systemd)) && systemctl reload ssh.service >/dev/null 2>&1; then
+			what+=("reloaded sshd")
+		else
+			what+=("reload sshd to use it")
+		fi
+	fi
+	done_ "SSH gateway: $(IFS=';'; echo "${what[*]}" | sed 's/;/; /g')"
+}
+
+step_admin() {
+	local row out pw
+	if [[ -z $admin ]]; then
+		ok "no first admin to make (root is always one; --admin NAME makes one)"
+		return
+	fi
+	row=$(labc admin user list --format csv | awk -F, -v n="$admin" '$1 == n')
+	if [[ $row == "$admin,yes,"* ]]; then
+		ok "lab user $admin already an admin"
+		return
+	elif [[ -n $row ]]; then
+		ok "lab user $admin already there, not an admin (left as it is)"
+		return
+	fi
+	out=$(labc admin user add "$admin" --admin 2>&1) || die "labc admin user add failed: $out"
+	pw=$(sed -n "s/^Password for $admin: //p" <<<"$out")
+	done_ "made lab user $admin the first admin; password (shown once, nowhere stored): $pw"
+}
+
+start=$SECONDS
+step_packages
+step_build
+step_install
+step_limits
+step_lxd_running
+lxc_quiet_welcome
+step_pool
+step_bridge
+step_default_profile
+step_config
+step_image
+step_gpu_profile
+step_labcd
+step_gateway
+step_admin
+next="log in with: labc login${admin:+ $admin}"
+labc help admin doctor >/dev/null 2>&1 && next="check it with: labc admin doctor"
+if ((changes)); then
+	echo "labcontainers is set up: $changes changes in $((SECONDS - start)) s; $next"
+else
+	echo "labcontainers was set up already: nothing changed; $next"
+fi

@@ -1,0 +1,296 @@
+#!/usr/bin/env bash
+# t0700-setup.sh - setup.sh on a machine where labcontainers was never installed and LXD
+# never initialised: it alone leads to a running labcd that answers its new admin, and a
+# second run changes nothing and says so.
+#
+# The machine's own LXD is the shared test bed, so the setup runs in a throwaway root: a
+# private mount namespace (unshare) where /var/lib/lxd and /var/log/lxd are empty
+# directories of this test (a second, fresh LXD starts uninitialised there), /etc and
+# /usr/local are overlays whose writes land here (the gateway account, the admin, the
+# config, the installed binaries are made in this view only), and /var/lib, /var/log and
+# /run/labcontainers are directories of this test.  The network namespace is the host's: the
+# fresh LXD's bridge has its own name, and setup.sh must choose a subnet no route of the
+# host uses (the test bed's 10.214.0.0/24 is the first it would try).  At the end everything
+# started in the namespace is stopped, the bridge and its nftables chains are gone, and the
+# test bed's bridge and firewall chains are as they were.
+. "$(dirname "$0")/lib.sh"
+need_lxd
+
+BR=labctsbr0
+ADMIN=labctadm
+IMAGE=$(ls /var/cache/labcontainers-test/"$LABCT_IMAGE"-*.tar.gz 2>/dev/null | head -n 1)
+
+# Every process in the mount namespace whose inode is in FILE, but this shell.
+ns_pids() {
+	local ns p
+	ns=$(cat "$1" 2>/dev/null) || return 0
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		[ "$p" != $$ ] && [ "$p" != "$BASHPID" ] || continue
+		[ "$(readlink /proc/$p/ns/mnt 2>/dev/null)" = "$ns" ] && echo "$p"
+	done
+	return 0
+}
+
+# kill_ns FILE: TERM everything in the namespace, KILL what is left after 10 s.
+kill_ns() {
+	local pids i
+	pids=$(ns_pids "$1")
+	[ -n "$pids" ] || return 0
+	kill -TERM $pids 2>/dev/null
+	for ((i = 0; i < 100; i++)); do
+		pids=$(ns_pids "$1")
+		[ -n "$pids" ] || return 0
+		sleep 0.1
+	done
+	kill -KILL $pids 2>/dev/null
+	sleep 0.5
+}
+
+# The nftables chains of bridge $1 in LXD's table, with their rules.
+nft_chains_of() {
+	local c
+	for c in $(nft list table inet lxd 2>/dev/null | awk -v b="$1" '$1 == "chain" && $2 ~ "\\." b "$" { print $2 }'); do
+		nft list chain inet lxd "$c"
+	done
+}
+
+# ---- inside the namespace ---------------------------------------------------------------
+if [ "${1:-}" = --in-namespace ]; then
+	R=$2
+	set -e
+	mount --bind "$R/lxd" /var/lib/lxd
+	mount --bind "$R/lxd-log" /var/log/lxd
+	mount -t overlay overlay -o "lowerdir=/etc,upperdir=$R/etc,workdir=$R/etc.work" /etc
+	mount -t overlay overlay \
+	    -o "lowerdir=/usr/local,upperdir=$R/local,workdir=$R/local.work" /usr/local
+	mount --bind "$R/var-lib" /var/lib/labcontainers
+	mount --bind "$R/var-log" /var/log/labcontainers
+	mount --bind "$R/run" /run/labcontainers
+	mount --bind "$R/cache" /var/cache/labcontainers
+	set +e
+	readlink /proc/self/ns/mnt >"$R/mntns"
+	# The fresh LXD must reach nothing but this machine (instance types, images).
+	export http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9
+	export HOME=$TDIR/home LXD_DIR=/var/lib/lxd
+	mkdir -p "$HOME"
+	unset SUDO_USER
+	LABC=/usr/local/bin/labc
+	SOCK=/run/labcontainers/labcd.sock
+	DBFILE=/var/lib/labcontainers/labc.db
+
+	# Stop what setup.sh started, LXD's bridge first so LXD takes its own nft chains and
+	# dnsmasq away; then whatever is left in the namespace.
+	at_exit "kill_ns $R/mntns"
+	at_exit "timeout 60 lxd shutdown --timeout 50"
+	at_exit "lxc network delete $BR"
+	at_exit "lxc profile device remove default eth0 --project default"
+	at_exit 'kill -TERM $(cat /run/labcontainers/labcd.pid)'
+
+	test_expect_success 'the throwaway root is fresh: nothing installed, LXD never initialised' '
+		[ ! -e /usr/local/sbin/labcd ] && [ ! -e /usr/local/bin/labc ]
+		[ ! -e /etc/labcontainers/labcd.conf ]
+		[ -z "$(ls -A /var/lib/lxd)" ]
+		! getent passwd lab
+		! curl -sf --max-time 2 --unix-socket /var/lib/lxd/unix.socket http://lxd/1.0
+		! ip link show $BR 2>/dev/null
+	'
+	ip -4 route show table all >"$TDIR/routes-before"
+	ip -4 -o addr show >>"$TDIR/routes-before"
+
+	setup() {
+		(cd "$LABCT_TOP" && ./setup.sh --no-deps --no-systemd --bridge "$BR" \
+		    --image-from "$IMAGE" --admin "$ADMIN" </dev/null 2>&1)
+	}
+	t0=$(date +%s.%N)
+	out1=$(setup)
+	rc1=$?
+	t1=$(date +%s.%N)
+	printf '%s\n' "$out1" | sed 's/\(nowhere stored): \).*/\1(hidden)/; s/^/#   first run: /'
+	measured "setup.sh first run (LXD init, image import from cache): $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+
+	test_expect_success 'the first run succeeds and every step says ok or done' '
+		[ $rc1 -eq 0 ]
+		! printf "%s\n" "$out1" | sed "\$d" | grep -Ev "^(ok|done): "
+		contains "$out1" "^labcontainers is set up: "
+	'
+
+	test_expect_success 'it initialised LXD: pool, bridge, default profile, image' '
+		contains "$out1" "^done: started LXD$"
+		contains "$out1" "^done: created LXD storage pool default \(dir"
+		contains "$out1" "^done: created LXD bridge $BR 10\.[0-9]+\.0\.0/24"
+		contains "$out1" "^done: default LXD profile: added root disk on default, eth0 on $BR$"
+		contains "$out1" "^done: imported .* as image labc-base"
+		[ "$(lxc network get $BR dns.mode)" = none ]
+		[ "$(lxc network get $BR ipv4.nat)" = true ]
+		[ "$(lxc network get $BR ipv6.address)" = none ]
+		lxc profile show default | grep -q "pool: default"
+	'
+
+	test_expect_success 'the bridge subnet is one no route or address of the host used' '
+		sub=$(lxc network get $BR ipv4.address)
+		[ "$sub" != "$LABCT_GATEWAY/24" ]
+		net=${sub%.1/24}
+		! grep -F " $net." "$TDIR/routes-before"
+		! grep -E "(^| )$net\.0/" "$TDIR/routes-before"
+	'
+
+	test_expect_success 'it installed, configured and started labcd, made the gateway and admin' '
+		contains "$out1" "^done: installed /usr/local/sbin/labcd$"
+		contains "$out1" "^done: installed /usr/local/bin/labc$"
+		contains "$out1" "^done: wrote /etc/labcontainers/labcd.conf"
+		contains "$out1" "^done: started labcd in the background \(pid [0-9]+"
+		contains "$out1" "^done: SSH gateway: made the account lab \(shell /usr/local/bin/labc\); wrote /etc/ssh/sshd_config.d/50-labcontainers.conf \(sshd -t accepts it\); reload sshd to use it$"
+		contains "$out1" "^done: made lab user $ADMIN the first admin; password"
+		cmp /etc/labcontainers/labcd.conf <(/usr/local/sbin/labcd -C)
+		kill -0 $(cat /run/labcontainers/labcd.pid)
+		[ "$(getent passwd lab | cut -d: -f7)" = /usr/local/bin/labc ]
+		[ -f /etc/ssh/sshd_config.d/50-labcontainers.conf ]
+	'
+
+	snapshot() {
+		sha256sum /etc/labcontainers/labcd.conf /usr/local/sbin/labcd /usr/local/bin/labc \
+		    /etc/ssh/sshd_config.d/50-labcontainers.conf /etc/passwd /etc/shadow /etc/group
+		ls -la --time-style=+%s.%N /etc/labcontainers /etc/sysctl.d
+		# Every table but the audit log, which records that the admin asked.
+		sqlite3 -readonly "$DBFILE" .dump | grep -v "^INSERT INTO audit "
+		cat /run/labcontainers/labcd.pid
+		lxc query /1.0 | jq -S .config
+		lxc network show $BR
+		lxc storage list --format csv
+		lxc profile list --format csv
+		lxc profile show default
+		lxc image list --format csv -c lfs
+		ip -4 route show table all
+		nft_chains_of $BR
+	}
+	snapshot >"$TDIR/snap1" 2>&1
+
+	t0=$(date +%s.%N)
+	out2=$(setup)
+	rc2=$?
+	t1=$(date +%s.%N)
+	measured "setup.sh second run (nothing to do): $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+	snapshot >"$TDIR/snap2" 2>&1
+
+	test_expect_success 'the second run changes nothing and says so, step by step' '
+		[ $rc2 -eq 0 ]
+		! printf "%s\n" "$out2" | grep "^done: "
+		[ "$(printf "%s\n" "$out2" | grep -c "^ok: ")" -ge 15 ]
+		contains "$out2" "^labcontainers was set up already: nothing changed; "
+		contains "$out2" "^ok: LXD already running$"
+		contains "$out2" "^ok: labcd already running \(pid $(cat /run/labcontainers/labcd.pid)"
+		contains "$out2" "^ok: SSH gateway account and sshd drop-in already right$"
+		contains "$out2" "^ok: lab user $ADMIN already an admin$"
+	'
+
+	test_expect_success 'files, database and LXD configuration are byte for byte the same' '
+		diff "$TDIR/snap1" "$TDIR/snap2"
+		grep -q "labc-base" "$TDIR/snap2"
+	'
+
+	test_expect_success 'the new admin logs in with the printed password; labcd knows labc-base' '
+		pw=$(printf "%s\n" "$out1" | sed -n "s/.*password (shown once, nowhere stored): //p")
+		[ -n "$pw" ]
+		out=$(printf "%s\n" "$pw" | labc_as_uid 65470 login $ADMIN)
+		contains "$out" "Logged in as $ADMIN"
+		[ "$(labc_as_uid 65470 whoami)" = "$ADMIN (admin)" ]
+		labc_as_uid 65470 admin user list | grep -q "^$ADMIN "
+		contains "$(labc_as_uid 65470 images)" "labc-base"
+	'
+
+	if labc help admin doctor >/dev/null 2>&1; then
+		test_expect_success 'labc admin doctor reports no problem' '
+			labc admin doctor
+		'
+	else
+		test_skip 'labc admin doctor reports no problem' 'no admin doctor in this labcd yet'
+	fi
+
+	# NVIDIA hardware is what these machines lack: its driver's tools are stood in for,
+	# in the throwaway /usr/local/bin.
+	test_expect_success 'with an NVIDIA driver, a run adds the GPU profile and nothing else' '
+		printf "#!/bin/sh\necho stand-in\n" >/usr/local/bin/nvidia-smi
+		cp /usr/local/bin/nvidia-smi /usr/local/bin/nvidia-container-cli
+		chmod 755 /usr/local/bin/nvidia-smi /usr/local/bin/nvidia-container-cli
+		out=$(setup)
+		rm -f /usr/local/bin/nvidia-smi /usr/local/bin/nvidia-container-cli
+		[ "$(printf "%s\n" "$out" | grep "^done: ")" = \
+		    "done: created LXD profile labc-gpu (nvidia.runtime, compute and utility)" ]
+		[ "$(lxc profile get labc-gpu nvidia.runtime)" = true ]
+		[ "$(lxc profile get labc-gpu nvidia.driver.capabilities)" = compute,utility ]
+	'
+
+	# The last: it takes the base image away. http_proxy points at a closed port, so no
+	# image server answers; nor does the mirror given.
+	test_expect_success 'without image server and mirror it tries debootstrap and says why it failed' '
+		lxc image alias delete labc-base
+		t0=$(date +%s)
+		out=$(cd "$LABCT_TOP" && expect_status 1 ./setup.sh --no-deps --no-systemd \
+		    --mirror http://127.0.0.1:9/debian </dev/null 2>&1)
+		[ $(($(date +%s) - t0)) -lt 30 ]
+		contains "$out" "building image .* with debootstrap"
+		contains "$out" "setup: error: debootstrap failed"
+		[ -z "$(ls /var/cache/labcontainers)" ]
+	'
+
+	test_expect_success 'without --help nothing is asked; --help and a wrong option say so' '
+		out=$(cd "$LABCT_TOP" && ./setup.sh --help)
+		contains "$out" "^usage: sudo ./setup.sh"
+		out=$(cd "$LABCT_TOP" && expect_status 2 ./setup.sh --frobnicate 2>&1)
+		contains "$out" "unknown option .--frobnicate."
+	'
+	test_done
+	exit
+fi
+
+# ---- on the host ---------------------------------------------------------------------------
+if [ -z "$IMAGE" ]; then
+	echo "skip - t0700-setup (no cached test image under /var/cache/labcontainers-test)"
+	exit 0
+fi
+R=$TDIR/root
+mkdir -p "$R"/lxd "$R"/lxd-log "$R"/etc "$R"/etc.work "$R"/local "$R"/local.work \
+    "$R"/var-lib "$R"/var-log "$R"/run "$R"/cache
+# Mount points that the host lacks are made now and taken away at the end.
+for d in /var/lib/labcontainers /var/log/labcontainers /run/labcontainers \
+    /var/cache/labcontainers; do
+	if [ ! -d $d ]; then
+		mkdir -p $d
+		at_exit "rmdir $d"
+	fi
+done
+at_exit "kill_ns $R/mntns"
+at_exit "ip link del $BR"
+at_exit 'for c in $(nft list table inet lxd | awk -v b='$BR' '"'"'$1 == "chain" && $2 ~ "\\." b "$" { print $2 }'"'"'); do nft flush chain inet lxd $c; nft delete chain inet lxd $c; done'
+# overlayfs leaves its work directories root-only: rm -rf in lib.sh copes.
+
+# Its configuration and state, not used_by: other runs' containers come and go.
+tb_show() { lxc query "/1.0/networks/$LABCT_BRIDGE" | jq -S 'del(.used_by)'; }
+tb_net=$(tb_show)
+tb_nft=$(nft_chains_of "$LABCT_BRIDGE")
+tb_dnsmasq=$(cat /var/lib/lxd/networks/"$LABCT_BRIDGE"/dnsmasq.pid 2>/dev/null)
+
+start=$(date +%s)
+unshare --mount --propagation private -- bash "$0" --in-namespace "$R"
+ns_rc=$?
+measured "t0700 in the namespace, both runs and checks: $(($(date +%s) - start)) s"
+
+test_expect_success 'the throwaway run ended and left no process behind' '
+	[ $ns_rc -eq 0 ]
+	[ -z "$(ns_pids $R/mntns)" ]
+'
+
+test_expect_success 'its bridge and firewall chains are gone from the host' '
+	! ip link show $BR 2>/dev/null
+	[ -z "$(nft_chains_of $BR)" ]
+'
+
+test_expect_success 'the test bed is as it was: bridge, firewall chains, dnsmasq' '
+	diff <(echo "$tb_net") <(tb_show)
+	diff <(echo "$tb_nft") <(nft_chains_of $LABCT_BRIDGE)
+	[ -n "$tb_nft" ]
+	[ -n "$tb_dnsmasq" ] && kill -0 $tb_dnsmasq
+	ip -4 addr show $LABCT_BRIDGE | grep -q "inet $LABCT_GATEWAY/"
+'
+test_done
