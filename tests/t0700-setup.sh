@@ -68,6 +68,11 @@ if [ "${1:-}" = --in-namespace ]; then
 	mount --bind "$R/var-log" /var/log/labcontainers
 	mount --bind "$R/run" /run/labcontainers
 	mount --bind "$R/cache" /var/cache/labcontainers
+	# A machine set up for real: what it installed is hidden in this view (whiteouts in
+	# the overlays, the account removed from the overlay's /etc only).
+	rm -rf /usr/local/sbin/labcd /usr/local/bin/labc /etc/labcontainers \
+	    /etc/ssh/sshd_config.d/50-labcontainers.conf /etc/sysctl.d/60-labcontainers.conf
+	if getent passwd lab >/dev/null; then userdel lab; fi
 	set +e
 	readlink /proc/self/ns/mnt >"$R/mntns"
 	# The fresh LXD must reach nothing but this machine (instance types, images).
