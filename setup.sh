@@ -19,9 +19,10 @@ CACHE_DIR=/var/cache/labcontainers
 UNIT=/etc/systemd/system/labcd.service
 SYSCTL_FILE=/etc/sysctl.d/60-labcontainers.conf
 GPU_PROFILE=labc-gpu
+# As lxc and lxd take them (and labcd started from here): LXD_SOCKET, else LXD_DIR's.
 : "${LXD_DIR:=/var/lib/lxd}"
-export LXD_DIR
-LXD_SOCKET=$LXD_DIR/unix.socket
+: "${LXD_SOCKET:=$LXD_DIR/unix.socket}"
+export LXD_DIR LXD_SOCKET
 LXD_LOG_DIR=/var/log/lxd
 
 # Options.
@@ -507,6 +508,9 @@ step_gateway() {
 	user=$(sed -n 's/^Made the account \([^ ]*\) .*/\1/p; s/^Set the login shell of \([^ ]*\) .*/\1/p' \
 		<<<"$out")
 	grep -q '^Made the account' <<<"$out" && what+=("made the account $user (shell $BIN/labc)")
+	user=${user:-$(sed -n 's/^Moved the home of \([^ ]*\) .*/\1/p' <<<"$out")}
+	grep -q '^Moved the home' <<<"$out" &&
+		what+=("$(sed -n 's/^Moved the home of \([^ ]*\) from [^ ]* to \([^ ]*\) .*/moved \1'"'"'s home to \2/p' <<<"$out")")
 	grep -q '^Set the login shell' <<<"$out" && what+=("set $user's login shell to $BIN/labc")
 	if grep -q '^Wrote\|^Updated' <<<"$out"; then
 		what+=("$(sed -n 's/^\(Wrote\|Updated\) \([^ ]*\) .*/\L\1\E \2/p' <<<"$out") (sshd -t accepts it)")

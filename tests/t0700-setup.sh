@@ -4,13 +4,13 @@
 # second run changes nothing and says so.
 #
 # The machine's own LXD is the shared test bed, so the setup runs in a throwaway root: a
-# private mount namespace (unshare) where /var/lib/lxd and /var/log/lxd are empty
-# directories of this test (a second, fresh LXD starts uninitialised there), /etc and
-# /usr/local are overlays whose writes land here (the gateway account, the admin, the
-# config, the installed binaries are made in this view only), and /var/lib, /var/log and
-# /run/labcontainers are directories of this test.  The network namespace is the host's: the
-# fresh LXD's bridge has its own name, and setup.sh must choose a subnet no route of the
-# host uses (the test bed's 10.214.0.0/24 is the first it would try).  At the end everything
+# private mount namespace (unshare) where a second, fresh LXD starts uninitialised in an
+# empty directory of this test (LXD_DIR=/var/lib/lxd-t0700, and /var/lib/lxd is empty), and
+# /etc, /usr/local, /var/lib, /var/log, /var/cache and /run are overlays whose writes land
+# here: the gateway account, the admin, the config, the installed binaries exist in this
+# view only.  The network namespace is the host's: the fresh LXD's bridge has its own name,
+# and setup.sh must choose a subnet no route of the host uses (the test bed's
+# 10.214.0.0/24 is the first it would try).  At the end everything
 # started in the namespace is stopped, the bridge and its nftables chains are gone, and the
 # test bed's bridge and firewall chains are as they were.
 . "$(dirname "$0")/lib.sh"
@@ -58,26 +58,37 @@ nft_chains_of() {
 # ---- inside the namespace ---------------------------------------------------------------
 if [ "${1:-}" = --in-namespace ]; then
 	R=$2
+	export LXD_DIR=/var/lib/lxd-t0700
+	unset LXD_SOCKET	# tests/run's, the test bed's
 	set -e
-	mount --bind "$R/lxd" /var/lib/lxd
+	# Overlays: the host's files show through, what this run writes stays in $R.
+	for d in /etc /usr/local /var/lib /var/log /var/cache /run; do
+		o=$R/ov/${d//\//_}
+		mkdir -p "$o/up" "$o/work"
+		mount -t overlay overlay -o "lowerdir=$d,upperdir=$o/up,workdir=$o/work" "$d"
+	done
+	# The fresh LXD's directories: empty, on a plain file system, and its socket at a path
+	# of its own, so that nothing on the host that finds the test bed's LXD by its socket
+	# path (ss in testbed.sh) can take one for the other.  The test bed's is hidden.
+	mkdir -p "$LXD_DIR"
+	mount --bind "$R/lxd" "$LXD_DIR"
+	mount --bind "$R/empty" /var/lib/lxd
 	mount --bind "$R/lxd-log" /var/log/lxd
-	mount -t overlay overlay -o "lowerdir=/etc,upperdir=$R/etc,workdir=$R/etc.work" /etc
-	mount -t overlay overlay \
-	    -o "lowerdir=/usr/local,upperdir=$R/local,workdir=$R/local.work" /usr/local
-	mount --bind "$R/var-lib" /var/lib/labcontainers
-	mount --bind "$R/var-log" /var/log/labcontainers
-	mount --bind "$R/run" /run/labcontainers
-	mount --bind "$R/cache" /var/cache/labcontainers
-	# A machine set up for real: what it installed is hidden in this view (whiteouts in
-	# the overlays, the account removed from the overlay's /etc only).
+	# What a machine set up for real (or another test) has is hidden in this view:
+	# whiteouts in the overlays, the account removed from the overlay's /etc only.
+	for d in /etc /usr/local /var/lib /var/log /var/cache /run; do
+		[ "$(findmnt -n -o FSTYPE "$d")" = overlay ]
+	done
 	rm -rf /usr/local/sbin/labcd /usr/local/bin/labc /etc/labcontainers \
-	    /etc/ssh/sshd_config.d/50-labcontainers.conf /etc/sysctl.d/60-labcontainers.conf
+	    /etc/ssh/sshd_config.d/50-labcontainers.conf /etc/sysctl.d/60-labcontainers.conf \
+	    /var/lib/labcontainers /var/log/labcontainers /var/cache/labcontainers \
+	    /run/labcontainers
 	if getent passwd lab >/dev/null; then userdel lab; fi
 	set +e
 	readlink /proc/self/ns/mnt >"$R/mntns"
 	# The fresh LXD must reach nothing but this machine (instance types, images).
 	export http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9
-	export HOME=$TDIR/home LXD_DIR=/var/lib/lxd
+	export HOME=$TDIR/home
 	mkdir -p "$HOME"
 	unset SUDO_USER
 	LABC=/usr/local/bin/labc
@@ -95,9 +106,9 @@ if [ "${1:-}" = --in-namespace ]; then
 	test_expect_success 'the throwaway root is fresh: nothing installed, LXD never initialised' '
 		[ ! -e /usr/local/sbin/labcd ] && [ ! -e /usr/local/bin/labc ]
 		[ ! -e /etc/labcontainers/labcd.conf ]
-		[ -z "$(ls -A /var/lib/lxd)" ]
+		[ -z "$(ls -A $LXD_DIR)" ] && [ -z "$(ls -A /var/lib/lxd)" ]
 		! getent passwd lab
-		! curl -sf --max-time 2 --unix-socket /var/lib/lxd/unix.socket http://lxd/1.0
+		! curl -sf --max-time 2 --unix-socket $LXD_DIR/unix.socket http://lxd/1.0
 		! ip link show $BR 2>/dev/null
 	'
 	ip -4 route show table all >"$TDIR/routes-before"
@@ -214,6 +225,19 @@ if [ "${1:-}" = --in-namespace ]; then
 
 	# NVIDIA hardware is what these machines lack: its driver's tools are stood in for,
 	# in the throwaway /usr/local/bin.
+	test_expect_success 'a member reaches labcd through the gateway sshd setup made' '
+		newkey member
+		labc_as_uid 65470 key add <$TDIR/member.pub
+		/usr/sbin/sshd -p 62722 -o ListenAddress=127.0.0.1 -o PidFile=/run/t0700-sshd.pid \
+		    -E $TDIR/sshd.log
+		for i in $(seq 50); do [ -s /run/t0700-sshd.pid ] && break; sleep 0.1; done
+		out=$(ssh -i $TDIR/member -p 62722 -o StrictHostKeyChecking=no \
+		    -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o IdentitiesOnly=yes \
+		    -o LogLevel=ERROR -o ConnectTimeout=10 lab@127.0.0.1 whoami 2>&1)
+		kill $(cat /run/t0700-sshd.pid)
+		[ "$out" = "$ADMIN (admin)" ] || { echo "$out"; tail -n 20 $TDIR/sshd.log; false; }
+	'
+
 	test_expect_success 'with an NVIDIA driver, a run adds the GPU profile and nothing else' '
 		printf "#!/bin/sh\necho stand-in\n" >/usr/local/bin/nvidia-smi
 		cp /usr/local/bin/nvidia-smi /usr/local/bin/nvidia-container-cli
@@ -255,16 +279,7 @@ if [ -z "$IMAGE" ]; then
 	exit 0
 fi
 R=$TDIR/root
-mkdir -p "$R"/lxd "$R"/lxd-log "$R"/etc "$R"/etc.work "$R"/local "$R"/local.work \
-    "$R"/var-lib "$R"/var-log "$R"/run "$R"/cache
-# Mount points that the host lacks are made now and taken away at the end.
-for d in /var/lib/labcontainers /var/log/labcontainers /run/labcontainers \
-    /var/cache/labcontainers; do
-	if [ ! -d $d ]; then
-		mkdir -p $d
-		at_exit "rmdir $d"
-	fi
-done
+mkdir -p "$R"/lxd "$R"/lxd-log "$R"/empty
 at_exit "kill_ns $R/mntns"
 at_exit "ip link del $BR"
 at_exit 'for c in $(nft list table inet lxd | awk -v b='$BR' '"'"'$1 == "chain" && $2 ~ "\\." b "$" { print $2 }'"'"'); do nft flush chain inet lxd $c; nft delete chain inet lxd $c; done'
