@@ -16,8 +16,12 @@
 . "$(dirname "$0")/lib.sh"
 need_lxd
 
-BR=labctsbr0
+# One bridge name per run (15 characters at most), should two runs meet; the namespace
+# side gets it from the host side.
+export T0700_BR=${T0700_BR:-labcts$$}
+BR=$T0700_BR
 ADMIN=labctadm
+SSHD_PORT=$((62700 + $$ % 50))
 IMAGE=$(ls /var/cache/labcontainers-test/"$LABCT_IMAGE"-*.tar.gz 2>/dev/null | head -n 1)
 
 # Every process in the mount namespace whose inode is in FILE, but this shell.
@@ -228,10 +232,10 @@ if [ "${1:-}" = --in-namespace ]; then
 	test_expect_success 'a member reaches labcd through the gateway sshd setup made' '
 		newkey member
 		labc_as_uid 65470 key add <$TDIR/member.pub
-		/usr/sbin/sshd -p 62722 -o ListenAddress=127.0.0.1 -o PidFile=/run/t0700-sshd.pid \
+		/usr/sbin/sshd -p $SSHD_PORT -o ListenAddress=127.0.0.1 -o PidFile=/run/t0700-sshd.pid \
 		    -E $TDIR/sshd.log
 		for i in $(seq 50); do [ -s /run/t0700-sshd.pid ] && break; sleep 0.1; done
-		out=$(ssh -i $TDIR/member -p 62722 -o StrictHostKeyChecking=no \
+		out=$(ssh -i $TDIR/member -p $SSHD_PORT -o StrictHostKeyChecking=no \
 		    -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o IdentitiesOnly=yes \
 		    -o LogLevel=ERROR -o ConnectTimeout=10 lab@127.0.0.1 whoami 2>&1)
 		kill $(cat /run/t0700-sshd.pid)
@@ -287,9 +291,24 @@ at_exit 'for c in $(nft list table inet lxd | awk -v b='$BR' '"'"'$1 == "chain" 
 
 # Its configuration and state, not used_by: other runs' containers come and go.
 tb_show() { lxc query "/1.0/networks/$LABCT_BRIDGE" | jq -S 'del(.used_by)'; }
+# Other runs' fault tests restart the test bed's LXD now and then: wait for it.
+tb_wait() {
+	local i
+	for ((i = 0; i < 60; i++)); do
+		lxc query /1.0 >/dev/null 2>&1 && return 0
+		sleep 1
+	done
+}
+# The test bed's dnsmasq serves its bridge (a restarted LXD starts a new one).
+tb_dnsmasq_serves() {
+	local pid
+	pid=$(sed -n 's/^pid: //p' /var/lib/lxd/networks/"$LABCT_BRIDGE"/dnsmasq.pid) &&
+	    [ -n "$pid" ] &&
+	    tr '\0' ' ' </proc/"$pid"/cmdline | grep -q -- "--interface=$LABCT_BRIDGE "
+}
+tb_wait
 tb_net=$(tb_show)
 tb_nft=$(nft_chains_of "$LABCT_BRIDGE")
-tb_dnsmasq=$(cat /var/lib/lxd/networks/"$LABCT_BRIDGE"/dnsmasq.pid 2>/dev/null)
 
 start=$(date +%s)
 unshare --mount --propagation private -- bash "$0" --in-namespace "$R"
@@ -307,10 +326,11 @@ test_expect_success 'its bridge and firewall chains are gone from the host' '
 '
 
 test_expect_success 'the test bed is as it was: bridge, firewall chains, dnsmasq' '
+	tb_wait
+	[ -n "$tb_net" ] && [ -n "$tb_nft" ]
 	diff <(echo "$tb_net") <(tb_show)
 	diff <(echo "$tb_nft") <(nft_chains_of $LABCT_BRIDGE)
-	[ -n "$tb_nft" ]
-	[ -n "$tb_dnsmasq" ] && kill -0 $tb_dnsmasq
+	tb_dnsmasq_serves
 	ip -4 addr show $LABCT_BRIDGE | grep -q "inet $LABCT_GATEWAY/"
 '
 test_done
