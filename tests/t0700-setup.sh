@@ -227,6 +227,24 @@ if [ "${1:-}" = --in-namespace ]; then
 		test_skip 'labc admin doctor reports no problem' 'no admin doctor in this labcd yet'
 	fi
 
+	test_expect_success 'what is wrong is put right, and only that: a bridge with DNS, an old labcd' '
+		lxc network set $BR dns.mode managed
+		cp /usr/local/sbin/labcd /usr/local/sbin/labcd.old
+		printf x >>/usr/local/sbin/labcd.old
+		mv /usr/local/sbin/labcd.old /usr/local/sbin/labcd
+		old=$(cat /run/labcontainers/labcd.pid)
+		out=$(setup)
+		[ "$(printf "%s\n" "$out" | grep "^done: ")" = "$(printf "%s\n" \
+		    "done: installed /usr/local/sbin/labcd" \
+		    "done: set dns.mode=none on LXD bridge $BR (members'"'"' containers may share names)" \
+		    "done: restarted labcd (pid $(cat /run/labcontainers/labcd.pid), new binary or config)")" ]
+		[ "$(cat /run/labcontainers/labcd.pid)" != "$old" ]
+		! kill -0 $old 2>/dev/null
+		[ "$(lxc network get $BR dns.mode)" = none ]
+		cmp /usr/local/sbin/labcd "$LABCT_TOP/build/labcd"
+		[ "$(labc_as_uid 65470 whoami)" = "$ADMIN (admin)" ]
+	'
+
 	# NVIDIA hardware is what these machines lack: its driver's tools are stood in for,
 	# in the throwaway /usr/local/bin.
 	test_expect_success 'a member reaches labcd through the gateway sshd setup made' '
