@@ -308,7 +308,12 @@ db_prepare_file(const char *path, char *err, size_t errsz)
 	int fd, r;
 
 	*err = '\0';
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+	/*
+	 * 0755, as the systemd unit makes it: the gateway account's home is
+	 * in it (admin gateway setup) and sshd must enter that. The database
+	 * is 0600 below, and SQLite gives its -wal and -shm the same mode.
+	 */
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
 		snprintf(err, errsz, "cannot create %s: %s", dir,
 		    strerror(errno));
 		free(copy);
