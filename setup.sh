@@ -8,15 +8,16 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SBIN=/usr/local/sbin
-BIN=/usr/local/bin
+PREFIX=/usr/local
+SBIN=$PREFIX/sbin
+BIN=$PREFIX/bin
 CONF_DIR=/etc/labcontainers
 CONF=$CONF_DIR/labcd.conf
 LOG_DIR=/var/log/labcontainers
 RUN_DIR=/run/labcontainers
 PID_FILE=$RUN_DIR/labcd.pid
 CACHE_DIR=/var/cache/labcontainers
-UNIT=/etc/systemd/system/labcd.service
+UNIT=$PREFIX/lib/systemd/system/labcd.service	# where make install puts it
 SYSCTL_FILE=/etc/sysctl.d/60-labcontainers.conf
 GPU_PROFILE=labc-gpu
 # As lxc and lxd take them (and labcd started from here): LXD_SOCKET, else LXD_DIR's.
@@ -47,7 +48,8 @@ usage() {
 	usage: sudo ./setup.sh [OPTION]...
 
 	Sets labcontainers up on this Debian 12 machine, or checks that it is: installs
-	the packages, builds and installs labcd ($SBIN) and labc ($BIN), initialises
+	the packages, builds and installs labcd ($SBIN), labc ($BIN), the manual pages,
+	completion and systemd unit (make install, PREFIX=$PREFIX), initialises
 	LXD if it is not yet (storage pool, bridge on a free 10.N.0.0/24, default
 	profile), provides the base image, writes $CONF if absent, makes
 	an LXD profile for GPUs where an NVIDIA driver is present, starts labcd, makes
@@ -130,20 +132,39 @@ step_build() {
 }
 
 binaries_changed=0
-# install_file SRC DEST MODE
-install_file() {
-	if cmp -s "$1" "$2" && [[ $(stat -c %a "$2") == "$3" ]]; then
-		ok "$2 already right"
-	else
-		install -D -m "$3" "$1" "$2"
-		binaries_changed=1
-		done_ "installed $2"
-	fi
-}
-
+unit_changed=0
+# 'make install' into a staging directory, then only the files that differ are copied, so
+# that a run says what it changed. The configuration is step_config's (only where absent).
 step_install() {
-	install_file "$ROOT/build/labcd" "$SBIN/labcd" 755
-	install_file "$ROOT/build/labc" "$BIN/labc" 755
+	local stage f dest mode n=0 changed=() out
+	stage=$(mktemp -d /tmp/labc-setup.XXXXXX)
+	if ! out=$(make -C "$ROOT" -s install DESTDIR="$stage" PREFIX="$PREFIX" 2>&1 </dev/null); then
+		rm -rf "$stage"
+		die "make install failed:"$'\n'"$out"
+	fi
+	while IFS= read -r -d '' f; do
+		dest=${f#"$stage"}
+		[[ $dest != "$CONF" ]] || continue
+		n=$((n + 1))
+		mode=$(stat -c %a "$f")
+		if ! cmp -s "$f" "$dest" || [[ $(stat -c %a "$dest") != "$mode" ]]; then
+			install -D -m "$mode" "$f" "$dest"
+			changed+=("$dest")
+			case $dest in
+			"$SBIN/labcd") binaries_changed=1 ;;
+			"$UNIT") unit_changed=1 ;;
+			esac
+		fi
+	done < <(find "$stage" -type f -print0 | sort -z)
+	rm -rf "$stage"
+	if ((${#changed[@]} == 0)); then
+		ok "labcd, labc, manual pages, completion, unit already installed ($n files under $PREFIX)"
+	elif ((${#changed[@]} <= 3)); then
+		done_ "installed $(IFS=,; echo "${changed[*]}" | sed 's/,/, /g')"
+	else
+		done_ "installed ${changed[0]}, ${changed[1]} and $((${#changed[@]} - 2)) more files" \
+			"(make install, PREFIX=$PREFIX)"
+	fi
 }
 
 # ---- the kernel and LXD --------------------------------------------------------------------
@@ -419,10 +440,6 @@ socket_path() {
 labc() { "$BIN/labc" -S "$(socket_path)" "$@" </dev/null; }
 labcd_answers() { labc whoami >/dev/null 2>&1; }
 
-unit_text() {
-	sed "s|^ExecStart=.*|ExecStart=$SBIN/labcd -D|" "$ROOT/etc/labcd.service"
-}
-
 start_plain() {
 	local pid
 	mkdir -p "$LOG_DIR" "$RUN_DIR"
@@ -459,8 +476,7 @@ stop_plain() {
 step_labcd() {
 	local restart=$((binaries_changed || config_changed)) running=0 pid
 	if ((use_systemd)); then
-		if [[ "$(cat "$UNIT" 2>/dev/null)" != "$(unit_text)" ]]; then
-			unit_text >"$UNIT"
+		if ((unit_changed)); then
 			systemctl daemon-reload
 			restart=1
 		fi
