@@ -524,9 +524,6 @@ step_gateway() {
 	user=$(sed -n 's/^Made the account \([^ ]*\) .*/\1/p; s/^Set the login shell of \([^ ]*\) .*/\1/p' \
 		<<<"$out")
 	grep -q '^Made the account' <<<"$out" && what+=("made the account $user (shell $BIN/labc)")
-	user=${user:-$(sed -n 's/^Moved the home of \([^ ]*\) .*/\1/p' <<<"$out")}
-	grep -q '^Moved the home' <<<"$out" &&
-		what+=("$(sed -n 's/^Moved the home of \([^ ]*\) from [^ ]* to \([^ ]*\) .*/moved \1'"'"'s home to \2/p' <<<"$out")")
 	grep -q '^Set the login shell' <<<"$out" && what+=("set $user's login shell to $BIN/labc")
 	if grep -q '^Wrote\|^Updated' <<<"$out"; then
 		what+=("$(sed -n 's/^\(Wrote\|Updated\) \([^ ]*\) .*/\L\1\E \2/p' <<<"$out") (sshd -t accepts it)")
