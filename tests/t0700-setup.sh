@@ -22,6 +22,8 @@ export T0700_BR=${T0700_BR:-labcts$$}
 BR=$T0700_BR
 ADMIN=labctadm
 SSHD_PORT=$((62700 + $$ % 50))
+# T0700_POOL=btrfs tries setup.sh --pool btrfs (a loop file) instead of the default dir.
+POOL=${T0700_POOL:-dir}
 IMAGE=$(ls /var/cache/labcontainers-test/"$LABCT_IMAGE"-*.tar.gz 2>/dev/null | head -n 1)
 
 # Every process in the mount namespace whose inode is in FILE, but this shell.
@@ -123,7 +125,8 @@ if [ "${1:-}" = --in-namespace ]; then
 
 	setup() {
 		(cd "$LABCT_TOP" && ./setup.sh --no-deps --no-systemd --bridge "$BR" \
-		    --image-from "$IMAGE" --admin "$ADMIN" </dev/null 2>&1)
+		    --image-from "$IMAGE" --admin "$ADMIN" --pool "$POOL" --pool-size 2GiB \
+		    </dev/null 2>&1)
 	}
 	t0=$(date +%s.%N)
 	out1=$(setup)
@@ -140,7 +143,7 @@ if [ "${1:-}" = --in-namespace ]; then
 
 	test_expect_success 'it initialised LXD: pool, bridge, default profile, image' '
 		contains "$out1" "^done: started LXD$"
-		contains "$out1" "^done: created LXD storage pool default \(dir"
+		contains "$out1" "^done: created LXD storage pool default \($POOL"
 		contains "$out1" "^done: created LXD bridge $BR 10\.[0-9]+\.0\.0/24"
 		contains "$out1" "^done: default LXD profile: added root disk on default, eth0 on $BR$"
 		contains "$out1" "^done: imported .* as image labc-base"
