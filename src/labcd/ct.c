@@ -21,6 +21,7 @@
 #include "gpu.h"
 #include "log.h"
 #include "lxd.h"
+#include "ports.h"
 #include "proto.h"
 #include "reconcile.h"
 #include "xmalloc.h"
@@ -196,23 +197,6 @@ ct_ssh_command(struct ctx *c, int port, char *out, size_t outsz)
 	}
 	snprintf(out, outsz, "ssh -p %d %s@%s", port,
 	    c->srv->cfg.container_user, host);
-}
-
-/* Can a program bind this port on the listen address? */
-static int
-port_free(const char *listen_addr, int port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	int fd, ok;
-
-	sin.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, listen_addr, &sin.sin_addr) != 1)
-		sin.sin_addr.s_addr = htonl(INADDR_ANY);
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return 1;
-	ok = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
-	close(fd);
-	return ok;
 }
 
 /*
