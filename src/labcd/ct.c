@@ -389,20 +389,28 @@ static struct busy {
 } *busy;
 static size_t		 nbusy, busy_cap;
 
+/* Its index in busy, or nbusy. Under busy_lock. */
+static size_t
+busy_find(long long user_id, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nbusy; i++) {
+		if (busy[i].user_id == user_id && strcmp(busy[i].name, name) == 0)
+			break;
+	}
+	return i;
+}
+
 /* Claim a container for one request (or reconciliation): 0, or -1 if
    someone holds it. */
 int
 ct_claim(long long user_id, const char *name)
 {
-	size_t i;
-
 	pthread_mutex_lock(&busy_lock);
-	for (i = 0; i < nbusy; i++) {
-		if (busy[i].user_id == user_id &&
-		    strcmp(busy[i].name, name) == 0) {
-			pthread_mutex_unlock(&busy_lock);
-			return -1;
-		}
+	if (busy_find(user_id, name) < nbusy) {
+		pthread_mutex_unlock(&busy_lock);
+		return -1;
 	}
 	if (nbusy == busy_cap) {
 		busy_cap = busy_cap ? busy_cap * 2 : 16;
@@ -421,13 +429,8 @@ ct_release(long long user_id, const char *name)
 	size_t i;
 
 	pthread_mutex_lock(&busy_lock);
-	for (i = 0; i < nbusy; i++) {
-		if (busy[i].user_id == user_id &&
-		    strcmp(busy[i].name, name) == 0) {
-			busy[i] = busy[--nbusy];
-			break;
-		}
-	}
+	if ((i = busy_find(user_id, name)) < nbusy)
+		busy[i] = busy[--nbusy];
 	if (nbusy == 0) {
 		free(busy);
 		busy = NULL;
