@@ -93,39 +93,15 @@ proto_type(json_t *msg)
 }
 
 int
-proto_recv(int fd, json_t **msg, char *err, size_t errsz)
+proto_decode(const void *body, size_t n, json_t **msg, char *err,
+    size_t errsz)
 {
-	unsigned char hdr[4];
 	json_error_t jerr;
-	uint32_t n;
 	json_t *m, *v;
-	char *body;
-	int r;
 
 	*msg = NULL;
-	if ((r = proto_read_all(fd, hdr, 4)) != 0) {
-		snprintf(err, errsz, "%s", r == -EPIPE ? "connection closed" :
-		    r == -ETIMEDOUT ? "no message in time" :
-		    r == -EIO ? "truncated frame header" : strerror(-r));
-		return r;
-	}
-	n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-	    (uint32_t)hdr[2] << 8 | hdr[3];
-	if (n == 0 || n > PROTO_MAX_FRAME) {
-		snprintf(err, errsz, "frame of %u bytes refused (1 to %d "
-		    "allowed)", n, PROTO_MAX_FRAME);
-		return -EMSGSIZE;
-	}
-	body = xmalloc(n);
-	if ((r = proto_read_all(fd, body, n)) != 0) {
-		free(body);
-		snprintf(err, errsz, "%s", r == -ETIMEDOUT ?
-		    "frame not completed in time" : "truncated frame");
-		return r == -EPIPE ? -EIO : r;
-	}
 	/* jansson refuses \u0000 inside strings unless asked: good. */
 	m = json_loadb(body, n, JSON_REJECT_DUPLICATES, &jerr);
-	free(body);
 	if (m == NULL) {
 		snprintf(err, errsz, "invalid JSON: %s", jerr.text);
 		return -EPROTO;
@@ -155,4 +131,59 @@ proto_recv(int fd, json_t **msg, char *err, size_t errsz)
 	}
 	*msg = m;
 	return 0;
+}
+
+int
+proto_recv(int fd, json_t **msg, char *err, size_t errsz)
+{
+	unsigned char hdr[4];
+	uint32_t n;
+	char *body;
+	int r;
+
+	*msg = NULL;
+	if ((r = proto_read_all(fd, hdr, 4)) != 0) {
+		snprintf(err, errsz, "%s", r == -EPIPE ? "connection closed" :
+		    r == -ETIMEDOUT ? "no message in time" :
+		    r == -EIO ? "truncated frame header" : strerror(-r));
+		return r;
+	}
+	n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+	    (uint32_t)hdr[2] << 8 | hdr[3];
+	if (n == 0 || n > PROTO_MAX_FRAME) {
+		snprintf(err, errsz, "frame of %u bytes refused (1 to %d "
+		    "allowed)", n, PROTO_MAX_FRAME);
+		return -EMSGSIZE;
+	}
+	body = xmalloc(n);
+	if ((r = proto_read_all(fd, body, n)) != 0) {
+		free(body);
+		snprintf(err, errsz, "%s", r == -ETIMEDOUT ?
+		    "frame not completed in time" : "truncated frame");
+		return r == -EPIPE ? -EIO : r;
+	}
+	r = proto_decode(body, n, msg, err, errsz);
+	free(body);
+	return r;
+}
+
+const char *
+proto_argv_invalid(json_t *argv)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(argv))
+		return "argv must be an array of strings";
+	if (json_array_size(argv) > PROTO_MAX_ARGS)
+		return "too many arguments (at most 256)";
+	json_array_foreach(argv, i, v) {
+		if (!json_is_string(v))
+			return "argv must be an array of strings";
+		if (json_string_length(v) > PROTO_MAX_ARG)
+			return "an argument is longer than 4096 bytes";
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return "an argument contains a NUL byte";
+	}
+	return NULL;
 }

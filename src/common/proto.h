@@ -43,6 +43,19 @@ int	proto_send(int fd, json_t *msg);
  * -EIO (truncated frame or read error), -ETIMEDOUT (SO_RCVTIMEO).
  */
 int	proto_recv(int fd, json_t **msg, char *err, size_t errsz);
+/*
+ * Decode the body of one frame (n bytes, not NUL-terminated): what
+ * proto_recv does once it has read a frame. 0 and *msg, or -EPROTO with
+ * a reason in err.
+ */
+int	proto_decode(const void *body, size_t n, json_t **msg, char *err,
+	    size_t errsz);
+/*
+ * Check a request's "argv": an array of at most PROTO_MAX_ARGS strings of
+ * at most PROTO_MAX_ARG bytes, none with a NUL. NULL if fine, else what is
+ * wrong.
+ */
+const char *proto_argv_invalid(json_t *argv);
 /* Type of a received message ("" if none). */
 const char *proto_type(json_t *msg);
 /* Build a message of type t (caller decrefs). */

@@ -1,8 +1,7 @@
 /*
  * audit.c - one audit row for every change: time, actor, lab user,
- * command, target and result. Also the lab user name rule.
+ * command, target and result. (The lab user name rule is in names.c.)
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -29,22 +28,4 @@ audit(struct ctx *c, const char *result)
 		    c->id.actor);
 	log_info("%s: %s %s: %s", c->id.actor, c->cmd->name, c->target,
 	    result);
-}
-
-const char *
-user_name_invalid(const char *name)
-{
-	size_t n = strlen(name), i;
-
-	if (n < 1 || n > 32 || !islower((unsigned char)name[0]))
-		goto bad;
-	for (i = 0; i < n; i++) {
-		if (!islower((unsigned char)name[i]) &&
-		    !isdigit((unsigned char)name[i]) && name[i] != '-')
-			goto bad;
-	}
-	return NULL;
-bad:
-	return "a user name is 1 to 32 lowercase letters, digits or '-', "
-	    "starting with a letter";
 }

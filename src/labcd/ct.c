@@ -33,25 +33,6 @@ static int	 push_keys(struct ctx *c, const char *project,
 		    const char *name, const char *keys, int uid, int gid);
 #define SSH_WAIT	30	/* seconds for sshd to answer after start */
 
-const char *
-ct_name_invalid(const char *name)
-{
-	size_t n = strlen(name), i;
-
-	if (n < 1 || n > 63 || name[0] < 'a' || name[0] > 'z' ||
-	    name[n - 1] == '-')
-		goto bad;
-	for (i = 0; i < n; i++) {
-		if (!((name[i] >= 'a' && name[i] <= 'z') ||
-		    (name[i] >= '0' && name[i] <= '9') || name[i] == '-'))
-			goto bad;
-	}
-	return NULL;
-bad:
-	return "a container name is 1 to 63 lowercase letters, digits or "
-	    "'-', starting with a letter and not ending with '-'";
-}
-
 void
 ct_project_of(struct ctx *c, long long user_id, const char *user,
     char project[64])

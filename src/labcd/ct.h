@@ -38,7 +38,7 @@ struct ct_opts {
 
 /* --image, --cpu, --memory, --disk, --gpu checked; 0 or PROTO_USAGE. */
 int	ct_opts_from_args(struct ctx *c, struct ct_opts *o);
-/* NULL if a valid container name, else the rule. */
+/* NULL if a valid container name, else the rule (names.c). */
 const char *ct_name_invalid(const char *name);
 /* The LXD project of a lab user (caller's buffer of 64). */
 void	ct_project_of(struct ctx *c, long long user_id, const char *user,

@@ -155,6 +155,8 @@ const char *auth_weak(const char *password, const char *user);
 
 /* audit.c */
 void	audit(struct ctx *c, const char *result);
+
+/* names.c */
 /* Valid lab user name? NULL if so, else the rule. */
 const char *user_name_invalid(const char *name);
 

@@ -74,28 +74,6 @@ unknown(struct buf *b, char *const *argv)
 		    "of commands", argv[0]);
 }
 
-/* Check argv of a request; NULL if fine, else what is wrong. */
-static const char *
-bad_argv(json_t *argv)
-{
-	size_t i;
-	json_t *v;
-
-	if (!json_is_array(argv))
-		return "argv must be an array of strings";
-	if (json_array_size(argv) > PROTO_MAX_ARGS)
-		return "too many arguments (at most 256)";
-	json_array_foreach(argv, i, v) {
-		if (!json_is_string(v))
-			return "argv must be an array of strings";
-		if (json_string_length(v) > PROTO_MAX_ARG)
-			return "an argument is longer than 4096 bytes";
-		if (strlen(json_string_value(v)) != json_string_length(v))
-			return "an argument contains a NUL byte";
-	}
-	return NULL;
-}
-
 static const char *
 opt_string(json_t *msg, const char *key)
 {
@@ -122,7 +100,7 @@ serve(struct conn *cn, const struct ident *peer, struct db **db, json_t *msg)
 	c.id = *peer;
 	buf_init(&c.out, PROTO_MAX_FRAME / 2);
 	buf_init(&c.err, 64 * 1024);
-	if ((why = bad_argv(jargv)) != NULL) {
+	if ((why = proto_argv_invalid(jargv)) != NULL) {
 		send_result(cn->fd, PROTO_USAGE, NULL, why, NULL);
 		return -1;
 	}

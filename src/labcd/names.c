@@ -1,0 +1,56 @@
+/*
+ * names.c - the rules for names that come from outside: container names
+ * (ct.h) and lab user names (labcd.h). Pure functions, kept apart from the
+ * code that acts on the names so that tests/fuzz can check them alone.
+ */
+#include <string.h>
+
+#include "ct.h"
+#include "labcd.h"
+
+/* ASCII only, whatever the locale: a name goes into LXD and SQL. */
+static int
+lower(char c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+static int
+digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+const char *
+ct_name_invalid(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n < 1 || n > 63 || !lower(name[0]) || name[n - 1] == '-')
+		goto bad;
+	for (i = 0; i < n; i++) {
+		if (!lower(name[i]) && !digit(name[i]) && name[i] != '-')
+			goto bad;
+	}
+	return NULL;
+bad:
+	return "a container name is 1 to 63 lowercase letters, digits or "
+	    "'-', starting with a letter and not ending with '-'";
+}
+
+const char *
+user_name_invalid(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n < 1 || n > 32 || !lower(name[0]))
+		goto bad;
+	for (i = 0; i < n; i++) {
+		if (!lower(name[i]) && !digit(name[i]) && name[i] != '-')
+			goto bad;
+	}
+	return NULL;
+bad:
+	return "a user name is 1 to 32 lowercase letters, digits or '-', "
+	    "starting with a letter";
+}
