@@ -26,6 +26,7 @@
 #define RSA_MIN_BITS	2048
 #define RSA_MAX_BITS	16384	/* OpenSSH's SSH_RSA_MAXIMUM_MODULUS_SIZE */
 #define TYPE_SHOWN	40	/* at most this much of a bad type is quoted */
+#define PRIVATE_MARK	"PRIVATE KEY-----"	/* a line with it is refused */
 
 enum sshkey_kind { K_ED25519, K_RSA, K_ECDSA };
 
@@ -362,7 +363,7 @@ sshkey_parse(const char *line, struct sshkey *k, char *err, size_t errsz)
 		return sshkey_fail(err, errsz, "the key is empty: paste the "
 		    "whole line of your public key file, e.g. "
 		    "~/.ssh/id_ed25519.pub");
-	if (memmem(p, end - p, "PRIVATE KEY-----", 16) != NULL)
+	if (memmem(p, end - p, PRIVATE_MARK, strlen(PRIVATE_MARK)) != NULL)
 		return sshkey_fail(err, errsz, "this is a private key: never "
 		    "give it away; give the public key (the .pub file) "
 		    "instead");
@@ -574,7 +575,9 @@ sshkey_generate_ed25519(const char *comment, char **pub, char **priv)
 	if (commentlen > SSHKEY_COMMENT_MAX ||
 	    !sshkey_text_ok((const unsigned char *)comment, commentlen) ||
 	    (commentlen > 0 && (comment[0] == ' ' ||
-	    comment[commentlen - 1] == ' ')))
+	    comment[commentlen - 1] == ' ')) ||
+	    memmem(comment, commentlen, PRIVATE_MARK,
+	    strlen(PRIVATE_MARK)) != NULL)
 		return -EINVAL;
 	if (sodium_init() < 0)
 		return -EIO;

@@ -40,7 +40,8 @@ char	*sshkey_format(const struct sshkey *k);
  * the secret key, so wipe it with sodium_memzero(*priv, strlen(*priv))
  * before free(). 0; -EINVAL if the comment is not one sshkey_parse would
  * give back unchanged (valid UTF-8, no control characters, at most
- * SSHKEY_COMMENT_MAX bytes, no space at either end); -EIO if libsodium
+ * SSHKEY_COMMENT_MAX bytes, no space at either end, not containing
+ * "PRIVATE KEY-----", which marks a pasted private key); -EIO if libsodium
  * cannot start. On error *pub and *priv are NULL.
  */
 int	 sshkey_generate_ed25519(const char *comment, char **pub, char **priv);

@@ -651,6 +651,9 @@ generate_refusals(void)
 	static const char *const bad[] = {
 		"a\nb", "a\rb", "a\tb", "\x01", "x\x7f", "\x1b[31mred",
 		"\xc2\x9b" "1m", "caf\xe9", "\xff", " lead", "trail ", " ",
+		/* sshkey_parse would take the line for a private key
+		   (found by tests/fuzz/fuzz-sshkey) */
+		"jPRIVATE KEY-----A",
 	};
 	static char unchanged[] = "unchanged";
 	char *pub, *priv, comment[SSHKEY_COMMENT_MAX + 2];
