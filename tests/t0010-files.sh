@@ -25,6 +25,20 @@ test_expect_success 'an unknown key stops start-up with the file and line' '
 	[ ! -e "$TDIR/x.sock" ]
 '
 
+# Found by tests/fuzz/fuzz-config: with 32 characters, prefix + a 32-character
+# user name was cut to 63, so two users could share one LXD project.
+test_expect_success 'project_prefix: at most 31 characters, no underscore' '
+	for p in abcdefghijklmnopqrstuvwxyz012345 lab_; do
+		printf "project_prefix = %s\n" "$p" > "$TDIR/bad.conf"
+		out=$(expect_status 1 "$LABCD" -f "$TDIR/bad.conf" -S "$TDIR/x.sock" -d "$TDIR/x.db" -D 2>&1)
+		contains "$out" "bad.conf:1: project_prefix must be 1 to 31 lowercase"
+	done
+	write_conf "project_prefix = abcdefghijklmnopqrstuvwxyz01234"
+	start_labcd
+	contains "$(labc whoami)" "^root"
+	stop_labcd
+'
+
 test_expect_success 'a symlink or FIFO at the database or socket path is refused' '
 	ln -s /etc/passwd "$TDIR/link.db"
 	out=$(expect_status 1 "$LABCD" -S "$TDIR/y.sock" -d "$TDIR/link.db" -D 2>&1)

@@ -14,7 +14,7 @@
 #include "xmalloc.h"
 
 enum ctype {
-	C_STR, C_NAME, C_LEVEL, C_SIZE, C_COUNT,	/* kept as text */
+	C_STR, C_NAME, C_PREFIX, C_LEVEL, C_SIZE, C_COUNT, /* kept as text */
 	C_INT, C_BOOL, C_MODE, C_PORTS			/* kept as int */
 };
 
@@ -28,6 +28,7 @@ struct ckey {
 };
 
 #define O(f) offsetof(struct config, f)
+#define PREFIX_MAX	31	/* project_prefix: 31 + a user's 32 < 64 */
 
 static const struct ckey keys[] = {
 	{ "socket", C_STR, O(socket), "/run/labcontainers/labcd.sock", 0, 0,
@@ -67,9 +68,10 @@ static const struct ckey keys[] = {
 	  "Seconds a password login lasts." },
 	{ "lxd_socket", C_STR, O(lxd_socket), "", 0, 0,
 	  "LXD's unix socket (empty: find it: LXD deb, LXD snap, Incus)." },
-	{ "project_prefix", C_NAME, O(project_prefix), "lab-", 0, 0,
+	{ "project_prefix", C_PREFIX, O(project_prefix), "lab-", 0, 0,
 	  "Each lab user's LXD project is this prefix + the user name.\n"
-	  "labcontainers never touches a project without it." },
+	  "labcontainers never touches a project without it. At most 31\n"
+	  "lowercase letters, digits or '-'." },
 	{ "reconcile_interval", C_INT, O(reconcile_interval), "300", 0, 86400,
 	  "Seconds between comparisons of the database with LXD (0: only at\n"
 	  "start-up, after LXD failed mid-way, and on 'admin reconcile')." },
@@ -186,6 +188,22 @@ set_value(struct config *c, const struct ckey *k, const char *v, char *err,
 		}
 		/* FALLTHROUGH */
 	case C_STR:
+		free(*str_at(c, k));
+		*str_at(c, k) = xstrdup(v);
+		return 0;
+	case C_PREFIX:
+		/*
+		 * With a user name (up to 32) it makes an LXD project name
+		 * that must fit labcd's 64-byte buffers untruncated, or two
+		 * users could share a project; LXD refuses '_' in one.
+		 */
+		if (*v == '\0' || strlen(v) > PREFIX_MAX ||
+		    strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+		    strlen(v)) {
+			snprintf(err, errsz, "%s must be 1 to %d lowercase "
+			    "letters, digits or '-'", k->name, PREFIX_MAX);
+			return -1;
+		}
 		free(*str_at(c, k));
 		*str_at(c, k) = xstrdup(v);
 		return 0;
