@@ -6,6 +6,8 @@
 #   make install       labcd, labc, manual pages, completion, unit, config
 #                      (PREFIX=/usr/local, DESTDIR, BINDIR, SBINDIR, MANDIR,
 #                      SYSCONFDIR, UNITDIR, COMPDIR); make uninstall
+#   make fuzz          libFuzzer targets in build/fuzz/ (clang; tests/fuzz)
+#   make fuzz-long     run each longer, FUZZ_SECONDS each (scripts/fuzz-long.sh)
 
 CC	?= cc
 PKGS	:= libcurl jansson libsodium sqlite3 libedit
@@ -112,6 +114,46 @@ $(B)/tests/nvml-stub/old/libnvidia-ml.so.1: tests/nvml-stub/nvml-stub.c
 
 $(B)/tests/unit/t-nvml: $(call obj,src/labcd/nvml.c) | $(STUBS)
 
+# libFuzzer targets (tests/fuzz/README.md): clang, ASan + UBSan, every
+# source compiled again with coverage. Not part of 'all': tests/run builds
+# them. Archives let each target pull in only what it calls.
+FUZZCC	?= clang
+FB	:= build/fuzz
+FUZZSAN	:= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	   -fno-omit-frame-pointer
+FUZZCFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) $(FUZZSAN) \
+	   -fsanitize=fuzzer-no-link -Isrc/common -Isrc/lxd -Isrc/labcd \
+	   $(shell pkg-config --cflags $(PKGS))
+FUZZ	:= $(patsubst tests/fuzz/%.c,$(FB)/%,$(wildcard tests/fuzz/fuzz-*.c))
+fobj = $(patsubst %.c,$(FB)/obj/%.o,$(1))
+
+fuzz: $(FUZZ)
+
+$(FB)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZCC) $(FUZZCFLAGS) -MMD -MP -c -o $@ $<
+
+# labcd without its main(), for the command table.
+$(FB)/liblabcd.a: $(call fobj,$(filter-out src/labcd/labcd.c,$(LABCD))) Makefile
+	@rm -f $@
+	$(AR) rcs $@ $(filter %.o,$^)
+
+$(FB)/liblxd.a: $(call fobj,$(LXD)) Makefile
+	@rm -f $@
+	$(AR) rcs $@ $(filter %.o,$^)
+
+$(FB)/libcommon.a: $(call fobj,$(COMMON)) Makefile
+	@rm -f $@
+	$(AR) rcs $@ $(filter %.o,$^)
+
+$(FB)/fuzz-%: $(FB)/obj/tests/fuzz/fuzz-%.o $(FB)/liblabcd.a $(FB)/liblxd.a \
+    $(FB)/libcommon.a
+	$(FUZZCC) $(FUZZSAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+FUZZ_SECONDS ?= 180
+fuzz-long: fuzz
+	scripts/fuzz-long.sh $(FUZZ_SECONDS)
+
 check:
 	tests/run
 
@@ -156,5 +198,5 @@ clean:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-.PHONY: all programs check clean install uninstall version
+.PHONY: all programs check clean install uninstall version fuzz fuzz-long
 .SECONDARY:
