@@ -87,7 +87,7 @@ test_expect_success 'bad GPU lists are refused clearly, nothing made' '
 	before=$(labc --as bob list --format csv)
 	out=$(expect_status 2 labc --as bob create g --gpu 9 2>&1)
 	contains "$out" "there is no GPU 9: this host has 4 \(0 to 3"
-	for bad in -1 0,0 abc "1,,2" ""; do
+	for bad in -1 0,0 abc "1,,2" "" " 1" +1 "1, 2"; do
 		out=$(expect_status 2 labc --as bob create g --gpu "$bad" 2>&1)
 		contains "$out" "--gpu|GPU 0 is named twice"
 	done

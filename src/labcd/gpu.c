@@ -61,8 +61,8 @@ parse(struct ctx *c, const char *spec, int exclusive, struct gpu_req *req)
 
 		errno = 0;
 		v = strtol(tok, &end, 10);
-		if (*tok == '\0' || *end != '\0' || errno != 0 || v < 0 ||
-		    tok[0] == '-' || tok[0] == '+')
+		/* Digits only: strtol would also take " 1", "+1", "-0". */
+		if (*tok < '0' || *tok > '9' || *end != '\0' || errno != 0)
 			r = ctx_usage(c, "--gpu takes all, none, or GPU numbers "
 			    "as nvidia-smi shows them, such as 0,2; not '%.32s'",
 			    tok);
