@@ -150,6 +150,9 @@ $(FB)/fuzz-%: $(FB)/obj/tests/fuzz/fuzz-%.o $(FB)/liblabcd.a $(FB)/liblxd.a \
     $(FB)/libcommon.a
 	$(FUZZCC) $(FUZZSAN) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
+# fuzz-cmd reads GPU lists against the stand-in NVML.
+$(FB)/fuzz-cmd: | $(STUBS)
+
 FUZZ_SECONDS ?= 180
 fuzz-long: fuzz
 	scripts/fuzz-long.sh $(FUZZ_SECONDS)

@@ -8,12 +8,182 @@
  *   spells more of them; when none is found, no command's name matches;
  * - a parse that succeeds has positional arguments within the command's
  *   bounds, taken in order from argv, and option values that are "" for a
- *   flag or point into argv; a failure says why and gives the usage.
+ *   flag or point into argv; a failure says why and gives the usage;
+ * - the values create and launch check (ct_opts_from_args) are within
+ *   their rules when accepted, and a GPU list (--gpu, gpu attach) read
+ *   by gpu_request against four GPUs of the stand-in NVML
+ *   (build/tests/nvml-stub, built by plain make) names exactly the GPUs
+ *   the list does, ascending, each once.
  */
+#include <limits.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "buf.h"
+#include "config.h"
+#include "ct.h"
 #include "fuzz.h"
+#include "gpu.h"
 #include "labcd.h"
 #include "proto.h"
+#include "xmalloc.h"
+
+#define NGPUS	4
+
+static struct server srv;
+
+/* The stand-in NVML next to this program, with NGPUS GPUs. */
+static void
+setup(void)
+{
+	static const char gpus[] =
+	    "gpu A100 00000000:3B:00.0 GPU-0 40960 0 0\n"
+	    "gpu A100 00000000:5E:00.0 GPU-1 40960 0 0\n"
+	    "gpu A100 00000000:86:00.0 GPU-2 40960 0 0\n"
+	    "gpu A100 00000000:AF:00.0 GPU-3 40960 0 0\n";
+	char exe[PATH_MAX], *slash, path[64];
+	ssize_t n;
+	int fd;
+
+	config_defaults(&srv.cfg);
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 64)) <= 0)
+		return;
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) == NULL)
+		return;
+	strcpy(slash, "/../tests/nvml-stub/libnvidia-ml.so.1");
+	if (access(exe, R_OK) != 0) {
+		fprintf(stderr, "fuzz-cmd: no %s (run make): GPU lists are "
+		    "not checked\n", exe);
+		return;
+	}
+	if ((fd = memfd_create("nvml-stub", 0)) < 0 ||
+	    write(fd, gpus, sizeof(gpus) - 1) != (ssize_t)sizeof(gpus) - 1)
+		abort();
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	setenv("NVML_STUB_FILE", path, 1);
+	free(srv.cfg.nvml_library);
+	srv.cfg.nvml_library = xstrdup(exe);
+}
+
+/* The GPU numbers of a list, as the user meant them; -1 if not a list. */
+static int
+list_of(const char *spec, int want[NGPUS])
+{
+	const char *p = spec;
+	int n = 0, v, i;
+
+	for (;;) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (v = 0; *p >= '0' && *p <= '9'; p++) {
+			if (v > 1000)
+				return -1;
+			v = v * 10 + (*p - '0');
+		}
+		if (v >= NGPUS)
+			return -1;
+		for (i = 0; i < n; i++) {
+			if (want[i] == v)
+				return -1;
+		}
+		want[n++] = v;
+		if (*p == '\0')
+			return n;
+		if (*p++ != ',')
+			return -1;
+	}
+}
+
+static void
+check_gpu(struct ctx *c, const char *spec, int exclusive)
+{
+	struct gpu_req req;
+	int want[NGPUS], n, r, i, j;
+
+	buf_reset(&c->err);
+	r = gpu_request(c, spec, exclusive, &req);
+	if (r == PROTO_FAILED) {
+		/* Only without NVML. */
+		FUZZ_CHECK(strstr(buf_str(&c->err), "NVIDIA") != NULL);
+		return;
+	}
+	n = strcmp(spec, "all") == 0 ? NGPUS : list_of(spec, want);
+	if (strcmp(spec, "none") == 0)
+		n = exclusive ? -1 : 0;
+	if (r != 0) {
+		FUZZ_CHECK(r == PROTO_USAGE && c->err.len > 0);
+		FUZZ_CHECK(req.idx == NULL && req.n == 0 && req.inv == NULL);
+		FUZZ_CHECK(n < 0);
+		return;
+	}
+	FUZZ_CHECK(n >= 0 && req.n == (size_t)n);
+	for (i = 0; i < n; i++) {
+		FUZZ_CHECK(req.idx[i] >= 0 && req.idx[i] < NGPUS);
+		FUZZ_CHECK(i == 0 || req.idx[i - 1] < req.idx[i]);
+		if (strcmp(spec, "all") != 0) {
+			for (j = 0; j < n && want[j] != req.idx[i]; j++)
+				;
+			FUZZ_CHECK(j < n);
+		}
+	}
+	gpu_request_free(&req);
+}
+
+static int
+has_opt(const struct cmd_entry *e, const char *name)
+{
+	int i;
+
+	for (i = 0; i < CMD_MAXOPTS && e->opts[i].name != NULL; i++) {
+		if (strcmp(e->opts[i].name, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+size_ok(const char *v)
+{
+	return v == NULL || (config_size_valid(v) && *v != '0');
+}
+
+/* What a command checks of its values before it acts. */
+static void
+check_values(const struct cmd_entry *e, const struct args *a)
+{
+	struct ctx c;
+	struct ct_opts o;
+	char *end;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	c.srv = &srv;
+	c.cmd = e;
+	c.args = *a;
+	buf_init(&c.out, PROTO_MAX_FRAME / 2);
+	buf_init(&c.err, 64 * 1024);
+	if (has_opt(e, "image")) {
+		r = ct_opts_from_args(&c, &o);
+		if (r == 0) {
+			FUZZ_CHECK(o.image == NULL || (*o.image != '\0' &&
+			    strlen(o.image) <= 128));
+			FUZZ_CHECK(o.cpu == NULL || (strtol(o.cpu, &end, 10) >=
+			    1 && strtol(o.cpu, NULL, 10) <= 1024 &&
+			    *end == '\0'));
+			FUZZ_CHECK(size_ok(o.memory) && size_ok(o.disk));
+			FUZZ_CHECK(!o.exclusive || o.gpu != NULL);
+			if (o.gpu != NULL)
+				check_gpu(&c, o.gpu, o.exclusive);
+		} else
+			FUZZ_CHECK(r == PROTO_USAGE && strstr(buf_str(&c.err),
+			    "usage: ") != NULL);
+	}
+	if (strcmp(e->name, "gpu attach") == 0)
+		check_gpu(&c, a->argv[1], cmd_opt(&c, "exclusive") != NULL);
+	buf_free(&c.out);
+	buf_free(&c.err);
+}
 
 /* How many words name has (words are separated by one space). */
 static int
@@ -96,6 +266,7 @@ check_parse(const struct cmd_entry *e, int argc, char **argv)
 			else
 				FUZZ_CHECK(*a.val[i] == '\0');
 		}
+		check_values(e, &a);
 	} else {
 		FUZZ_CHECK(r == -1);
 		FUZZ_CHECK(strstr(buf_str(&err), "usage: ") != NULL);
@@ -112,6 +283,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct cmd_entry *e;
 	char *words = fuzz_string(data, size), *argv[PROTO_MAX_ARGS + 1], *p;
 	int argc = 0, used, i;
+
+	if (srv.cfg.socket == NULL)
+		setup();
 
 	/* Words separated by NUL; a last one without. */
 	for (p = words; p < words + size && argc < PROTO_MAX_ARGS; argc++) {
