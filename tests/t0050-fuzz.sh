@@ -9,6 +9,10 @@
 . "$(dirname "$0")/lib.sh"
 
 secs=${LABCT_FUZZ_SECONDS:-8}
+# tests/run's fast_unwind_on_malloc=0 would make every malloc unwind the
+# stack slowly: a fuzzer keeps the checks that matter, at full speed.
+export ASAN_OPTIONS="detect_leaks=1:strict_string_checks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 fb=$LABCT_TOP/build/fuzz
 src=$LABCT_TOP/tests/fuzz
 
