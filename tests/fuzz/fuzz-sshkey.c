@@ -6,7 +6,9 @@
  *   comment is printable UTF-8 without spaces at the ends, its
  *   fingerprint is the SHA-256 of its base64 decoded here again, and
  *   sshkey_format of it parses back to the same key;
- * - a key made with the input as comment parses back with that comment.
+ * - a key made with the input as comment parses back with that comment,
+ *   and a comment key generation refuses is refused or changed by
+ *   sshkey_parse too.
  */
 #include <errno.h>
 
@@ -14,6 +16,9 @@
 
 #include "fuzz.h"
 #include "sshkey.h"
+
+/* ssh-keygen -t ed25519, without its comment */
+#define ED25519 "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJBOen0GnBqGbAVGC2D73HIMWUYRTXdgKPXazWMKA8Di"
 
 static const char *const types[] = {
 	"ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
@@ -97,7 +102,15 @@ check_generate(const char *comment)
 	r = sshkey_generate_ed25519(comment, &pub, &priv);
 	if (r != 0) {
 		FUZZ_CHECK(r == -EINVAL && pub == NULL && priv == NULL);
-		/* Then a pasted key with it must be refused or changed. */
+		/* Then a pasted key with it is refused, or its comment
+		   comes back changed. */
+		if (asprintf(&pub, "%s %s", ED25519, comment) < 0)
+			abort();
+		if (sshkey_parse(pub, &k, err, sizeof(err)) == 0) {
+			FUZZ_CHECK(strcmp(k.comment, comment) != 0);
+			sshkey_free(&k);
+		}
+		free(pub);
 		return;
 	}
 	FUZZ_CHECK(sshkey_parse(pub, &k, err, sizeof(err)) == 0);
