@@ -24,27 +24,52 @@ make_dummy(void)
 	(void)auth_hash("labcontainers: no such user", dummy);
 }
 
-/* Record a wrong password; returns 1 if that locked the account. */
-static int
-count_failure(struct ctx *c, const struct user_row *u)
+static void
+lock_account(struct ctx *c, const struct user_row *u, long long now)
 {
-	long long now = (long long)time(NULL);
-	sqlite3_stmt *st;
-	int locked = 0;
+	sqlite3_stmt *st = db_prepare(c->db, "UPDATE users SET failures = 0, "
+	    "locked_until = ? WHERE id = ?");
 
-	if (u->failures + 1 >= c->srv->cfg.login_max_failures) {
-		st = db_prepare(c->db, "UPDATE users SET failures = 0, "
-		    "locked_until = ? WHERE id = ?");
-		sqlite3_bind_int64(st, 1, now + c->srv->cfg.login_lockout);
-		sqlite3_bind_int64(st, 2, u->id);
-		locked = 1;
-	} else {
-		st = db_prepare(c->db, "UPDATE users SET failures = failures "
-		    "+ 1 WHERE id = ?");
-		sqlite3_bind_int64(st, 1, u->id);
-	}
+	sqlite3_bind_int64(st, 1, now + c->srv->cfg.login_lockout);
+	sqlite3_bind_int64(st, 2, u->id);
 	(void)db_done(c->db, st);
-	return locked;
+}
+
+/*
+ * Count this try before its password is checked, in one statement: tries
+ * made in parallel each take one of the login_max_failures, so no more
+ * guesses than that are ever checked before the lockout (a count read
+ * first and raised after a wrong password let every try in flight through,
+ * up to max_clients of them). 0 and u->failures with this try, or the
+ * seconds the account stays locked.
+ */
+static long long
+claim_try(struct ctx *c, struct user_row *u, long long now)
+{
+	int max = c->srv->cfg.login_max_failures;
+	long long left = 1;
+	sqlite3_stmt *st;
+
+	st = db_prepare(c->db, "UPDATE users SET failures = failures + 1 "
+	    "WHERE id = ? AND locked_until <= ? RETURNING failures");
+	sqlite3_bind_int64(st, 1, u->id);
+	sqlite3_bind_int64(st, 2, now);
+	u->failures = sqlite3_step(st) == SQLITE_ROW ?
+	    sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (u->failures >= 0 && u->failures <= max)
+		return 0;
+	if (u->failures > max) {	/* more tries at once than allowed */
+		lock_account(c, u, now);
+		log_warn("login: %s locked for %d s: more than %d tries at "
+		    "once", u->name, c->srv->cfg.login_lockout, max);
+	}
+	st = db_prepare(c->db, "SELECT locked_until FROM users WHERE id = ?");
+	sqlite3_bind_int64(st, 1, u->id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		left = sqlite3_column_int64(st, 0) - now;
+	sqlite3_finalize(st);
+	return left > 0 ? left : 1;
 }
 
 static int
@@ -52,7 +77,7 @@ cmd_login_exec(struct ctx *c)
 {
 	struct user_row u;
 	char *name = NULL, *pw = NULL, *hash = NULL, tokhash[65];
-	long long now = (long long)time(NULL);
+	long long now = (long long)time(NULL), left;
 	sqlite3_stmt *st;
 	int found, ok, r;
 
@@ -76,12 +101,12 @@ cmd_login_exec(struct ctx *c)
 		free(name);
 		return ctx_error(c, "%s is locked by an admin", u.name);
 	}
-	if (found && u.locked_until > now) {
+	if (found && (left = claim_try(c, &u, now)) != 0) {
 		users_forget(pw);
 		free(name);
 		return ctx_error(c, "too many wrong passwords: %s is locked for "
 		    "%lld more seconds (or until an admin sets a new password)",
-		    u.name, u.locked_until - now);
+		    u.name, left);
 	}
 	if (found) {
 		st = db_prepare(c->db, "SELECT pwhash FROM users WHERE id = ?");
@@ -98,7 +123,8 @@ cmd_login_exec(struct ctx *c)
 	free(hash);
 	free(name);
 	if (!ok) {
-		if (found && count_failure(c, &u)) {
+		if (found && u.failures >= c->srv->cfg.login_max_failures) {
+			lock_account(c, &u, now);
 			log_warn("login: %s locked for %d s after %d wrong "
 			    "passwords", u.name, c->srv->cfg.login_lockout,
 			    c->srv->cfg.login_max_failures);
@@ -108,7 +134,7 @@ cmd_login_exec(struct ctx *c)
 		}
 		/* Slow down guessing: a second more per failure, up to 3. */
 		if (found)
-			sleep(u.failures + 1 < 3 ? (unsigned)u.failures + 1 : 3);
+			sleep(u.failures < 3 ? (unsigned)u.failures : 3);
 		return ctx_error(c, "login incorrect");
 	}
 	c->new_session = auth_new_token(tokhash);
