@@ -160,8 +160,20 @@ serve(struct conn *cn, const struct ident *peer, struct db **db, json_t *msg)
 		}
 	}
 	if ((status = ident_resolve(&c, as, session, json_string_value(
-	    json_object_get(msg, "key")))) != 0)
+	    json_object_get(msg, "key")))) != 0) {
+		/* A refused --as is someone claiming to be another: audited
+		   like any refusal, under the host account that asked. */
+		if (!(c.cmd->flags & CMD_READONLY)) {
+			c.id.user[0] = '\0';
+			if (as != NULL && user_name_invalid(as) != NULL)
+				as = "an invalid name";	/* no newlines in logs */
+			snprintf(c.id.actor, sizeof(c.id.actor), "%s%s%.32s%s",
+			    c.id.host_user, as != NULL ? " (as " : "",
+			    as != NULL ? as : "", as != NULL ? ")" : "");
+			audit(&c, "refused");
+		}
 		goto done;
+	}
 	if ((status = cmd_allowed(&c)) != 0) {
 		if (!(c.cmd->flags & CMD_READONLY))
 			audit(&c, "refused");
