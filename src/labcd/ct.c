@@ -33,6 +33,32 @@ static int	 push_keys(struct ctx *c, const char *project,
 		    const char *name, const char *keys, int uid, int gid);
 #define SSH_WAIT	30	/* seconds for sshd to answer after start */
 
+/*
+ * Reading a user's keys and writing them into containers is one step per
+ * user. Two key changes at once each read the keys and then write them;
+ * the older read could be written last, leaving a deleted key in (or an
+ * added key out of) a container that the database says is synced.
+ */
+#define KEY_LOCKS	16
+static pthread_mutex_t key_locks[KEY_LOCKS];
+static pthread_once_t key_locks_once = PTHREAD_ONCE_INIT;
+
+static void
+key_locks_init(void)
+{
+	int i;
+
+	for (i = 0; i < KEY_LOCKS; i++)
+		pthread_mutex_init(&key_locks[i], NULL);
+}
+
+static pthread_mutex_t *
+key_lock(long long user_id)
+{
+	pthread_once(&key_locks_once, key_locks_init);
+	return &key_locks[(unsigned long long)user_id % KEY_LOCKS];
+}
+
 void
 ct_project_of(struct ctx *c, long long user_id, const char *user,
     char project[64])
@@ -593,12 +619,14 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 	 * Keys into this container now, while stopped (the user's other
 	 * containers have them already); a failure is mended at start.
 	 */
+	pthread_mutex_lock(key_lock(c->id.user_id));
 	keys = authorized_keys(c, c->id.user_id);
 	if (push_keys(c, project, name, keys, 1000, 1000) == 0) {
 		set_field(c, ct, "UPDATE containers SET keys_synced = 1 "
 		    "WHERE id = ?");
 		ct->keys_synced = 1;
 	}
+	pthread_mutex_unlock(key_lock(c->id.user_id));
 	free(keys);
 	return PROTO_OK;
 fail:
@@ -658,10 +686,15 @@ push_keys(struct ctx *c, const char *project, const char *name,
 int
 ct_sync_keys(struct ctx *c, long long user_id, const char *user)
 {
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT id, name FROM containers "
-	    "WHERE user_id = ? AND state = 'ready'");
-	char project[64], *keys = authorized_keys(c, user_id);
+	pthread_mutex_t *lock = key_lock(user_id);
+	sqlite3_stmt *st;
+	char project[64], *keys;
 	int failed = 0;
+
+	pthread_mutex_lock(lock);
+	st = db_prepare(c->db, "SELECT id, name FROM containers WHERE "
+	    "user_id = ? AND state = 'ready'");
+	keys = authorized_keys(c, user_id);
 
 	ct_project_of(c, user_id, user, project);
 	sqlite3_bind_int64(st, 1, user_id);
@@ -680,6 +713,7 @@ ct_sync_keys(struct ctx *c, long long user_id, const char *user)
 		(void)db_done(c->db, up);
 	}
 	sqlite3_finalize(st);
+	pthread_mutex_unlock(lock);
 	free(keys);
 	return failed ? -1 : 0;
 }
@@ -744,8 +778,10 @@ provision(struct ctx *c, const char *project, struct ct *ct)
 	}
 	free(out);
 	free(err);
+	pthread_mutex_lock(key_lock(ct->user_id));
 	keys = authorized_keys(c, ct->user_id);
 	r = push_keys(c, project, ct->name, keys, uid, gid);
+	pthread_mutex_unlock(key_lock(ct->user_id));
 	free(keys);
 	set_field(c, ct, r == 0 ? "UPDATE containers SET provisioned = 1, "
 	    "keys_synced = 1 WHERE id = ?" :
@@ -820,11 +856,14 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 		if (r != 0)
 			return r;
 	} else if (!ct->keys_synced) {
-		char *keys = authorized_keys(c, ct->user_id);
+		char *keys;
 
+		pthread_mutex_lock(key_lock(ct->user_id));
+		keys = authorized_keys(c, ct->user_id);
 		if (push_keys(c, project, ct->name, keys, 1000, 1000) == 0)
 			set_field(c, ct, "UPDATE containers SET keys_synced = 1 "
 			    "WHERE id = ?");
+		pthread_mutex_unlock(key_lock(ct->user_id));
 		free(keys);
 	}
 	if (!say_ready)
