@@ -29,9 +29,14 @@ _run_cleanups() {
 		eval "${_cleanups[$i]}" >/dev/null 2>&1 || true
 	done
 	stop_labcd
-	# Keep the private daemon's log with the test logs for a post-mortem.
+	# Keep the private daemon's log with the test logs for a post-mortem,
+	# and its audit table: tests/run looks for secrets in both.
 	if [ -n "${LABCT_LOGDIR:-}" ] && [ -f "$LABCD_LOG" ]; then
 		cp "$LABCD_LOG" "$LABCT_LOGDIR/$(basename "$0" .sh).labcd.log"
+	fi
+	if [ -n "${LABCT_LOGDIR:-}" ] && [ -f "$DB" ]; then
+		sqlite3 "$DB" "SELECT * FROM audit" \
+		    >"$LABCT_LOGDIR/$(basename "$0" .sh).audit.log" 2>&1
 	fi
 	rm -rf "$TDIR"
 }
@@ -165,10 +170,19 @@ ssh_in() {
 	    -o ConnectTimeout=10 -o LogLevel=ERROR "ubuntu@127.0.0.1" "$@"
 }
 
+# secret VALUE: a password or private key the test uses. tests/run then
+# checks that no log of the run (labcd's, the audit tables) holds it.
+secret() {
+	[ -n "${LABCT_LOGDIR:-}" ] && [ -n "$1" ] || return 0
+	printf '%s\n' "$1" >>"$LABCT_LOGDIR/secrets.list"
+}
+
 # newkey NAME: an ed25519 key pair at $TDIR/NAME(.pub).
 newkey() {
 	rm -f "$TDIR/$1" "$TDIR/$1.pub"
 	ssh-keygen -q -t ed25519 -N '' -C "$1" -f "$TDIR/$1"
+	# Line 5 of the file holds the private seed (2-4: header, public key).
+	secret "$(sed -n 5p "$TDIR/$1")"
 }
 
 # port_of USER NAME: the container's SSH port, from labc list.
