@@ -305,6 +305,7 @@ db_prepare_file(const char *path, char *err, size_t errsz)
 {
 	char *copy = xstrdup(path), *dir = dirname(copy);
 	struct db *db;
+	struct stat st;
 	int fd, r;
 
 	*err = '\0';
@@ -347,6 +348,21 @@ db_prepare_file(const char *path, char *err, size_t errsz)
 		snprintf(err, errsz, "cannot open database %s: %s", path,
 		    strerror(errno));
 		return -1;
+	}
+	/*
+	 * It holds password hashes: a file copied in with a looser mode
+	 * (a restored backup) is made 0600 again; SQLite gives its -wal and
+	 * -shm files the database's mode.
+	 */
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0) {
+		log_warn("database %s had mode %04o: now 0600", path,
+		    (unsigned)(st.st_mode & 07777));
+		if (fchmod(fd, 0600) != 0) {
+			snprintf(err, errsz, "cannot make database %s mode "
+			    "0600: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
 	}
 	close(fd);
 	if ((db = db_open(path, err, errsz)) == NULL)
