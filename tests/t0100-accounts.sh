@@ -15,6 +15,10 @@ DAVEUID=$(id -u "$HOSTU")
 A=65101 B=65102 C=65103		# host uids without accounts
 
 write_conf "login_max_failures = 3" "login_lockout = 3" "gateway_user = $GW"
+for s in alice-pw-1 alice-pw-2 bad-pw-1 bad-pw-2 bad-pw-3 bob-pw-123 \
+    carol-pw-77 dave-pw-123 new-pw-999 wrong-pw-1 x-pw-12345 not-it-123; do
+	secret "$s"	# tests/run looks for them in every log
+done
 start_labcd || exit 1
 
 test_expect_success 'root is an admin without a lab user' '

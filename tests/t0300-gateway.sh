@@ -29,6 +29,7 @@ write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
 start_labcd || exit 1
 labc admin user add alice </dev/null >$TDIR/alice.pw
 ALICE_PW=$(sed -n 's/^Password for alice: //p' $TDIR/alice.pw)
+secret "$ALICE_PW"
 labc admin user add bob </dev/null >/dev/null
 newkey alice
 newkey bob
