@@ -689,31 +689,47 @@ ct_sync_keys(struct ctx *c, long long user_id, const char *user)
 	pthread_mutex_t *lock = key_lock(user_id);
 	sqlite3_stmt *st;
 	char project[64], *keys;
+	json_t *cts = json_array(), *v;
+	size_t i;
 	int failed = 0;
 
 	pthread_mutex_lock(lock);
+	keys = authorized_keys(c, user_id);
+	ct_project_of(c, user_id, user, project);
+	/*
+	 * The list first, then the pushes: an update of keys_synced made
+	 * while this SELECT still read (an older snapshot, once another
+	 * request wrote) failed with SQLITE_BUSY_SNAPSHOT, unseen, and a
+	 * container LXD did not take the keys into stayed marked synced.
+	 */
 	st = db_prepare(c->db, "SELECT id, name FROM containers WHERE "
 	    "user_id = ? AND state = 'ready'");
-	keys = authorized_keys(c, user_id);
-
-	ct_project_of(c, user_id, user, project);
 	sqlite3_bind_int64(st, 1, user_id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 1);
-		sqlite3_stmt *up;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(cts, json_pack("[I,s]",
+		    (json_int_t)sqlite3_column_int64(st, 0),
+		    (const char *)sqlite3_column_text(st, 1)));
+	sqlite3_finalize(st);
+	json_array_foreach(cts, i, v) {
+		const char *name = json_string_value(json_array_get(v, 1));
 		int ok;
 
 		/* uid 1000 is the container user: ct_start makes it so. */
 		ok = push_keys(c, project, name, keys, 1000, 1000) == 0;
 		failed += !ok;
-		up = db_prepare(c->db, "UPDATE containers SET keys_synced = ? "
+		st = db_prepare(c->db, "UPDATE containers SET keys_synced = ? "
 		    "WHERE id = ?");
-		sqlite3_bind_int(up, 1, ok);
-		sqlite3_bind_int64(up, 2, sqlite3_column_int64(st, 0));
-		(void)db_done(c->db, up);
+		sqlite3_bind_int(st, 1, ok);
+		sqlite3_bind_int64(st, 2, json_integer_value(
+		    json_array_get(v, 0)));
+		if (db_done(c->db, st) != 0) {
+			log_error("keys of %s: cannot record whether %s has "
+			    "them: %s", user, name, c->db->err);
+			failed++;
+		}
 	}
-	sqlite3_finalize(st);
 	pthread_mutex_unlock(lock);
+	json_decref(cts);
 	free(keys);
 	return failed ? -1 : 0;
 }
