@@ -13,6 +13,8 @@
 #include "config.h"
 #include "db.h"
 
+#define DB_POOL		4	/* idle database connections kept */
+
 struct server {
 	struct config	 cfg;
 	const char	*socket_path;
@@ -23,6 +25,14 @@ struct server {
 	int		 nclients;	/* connections */
 	int		 nbusy;		/* of them, serving a request */
 	pthread_cond_t	 idle;		/* nbusy dropped */
+	/*
+	 * Idle SQLite connections (under lock), kept open between requests:
+	 * opening one costs a file open, the WAL and shm mapping and the
+	 * PRAGMAs each time. A request takes one for its duration, so no
+	 * two threads ever use one connection at once.
+	 */
+	struct db	*db_idle[DB_POOL];
+	int		 ndb_idle;
 };
 
 /* Who is asking; resolved for every request (ident.c). */

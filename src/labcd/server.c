@@ -84,6 +84,35 @@ opt_string(json_t *msg, const char *key)
 }
 
 /* Serve one request. Returns 0 to keep the connection, -1 to close it. */
+/* A database connection for one request: an idle one, or a new one. */
+static struct db *
+db_take(struct server *s, char *err, size_t errsz)
+{
+	struct db *db = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->ndb_idle > 0)
+		db = s->db_idle[--s->ndb_idle];
+	pthread_mutex_unlock(&s->lock);
+	return db != NULL ? db : db_open(s->db_path, err, errsz);
+}
+
+/* Give it back after the request; beyond DB_POOL idle ones, close it. */
+static void
+db_give(struct server *s, struct db *db)
+{
+	if (db == NULL)
+		return;
+	db_rollback(db);	/* nothing half done stays open */
+	pthread_mutex_lock(&s->lock);
+	if (s->ndb_idle < DB_POOL) {
+		s->db_idle[s->ndb_idle++] = db;
+		db = NULL;
+	}
+	pthread_mutex_unlock(&s->lock);
+	db_close(db);
+}
+
 static int
 serve(struct conn *cn, const struct ident *peer, struct db **db, json_t *msg)
 {
@@ -118,8 +147,7 @@ serve(struct conn *cn, const struct ident *peer, struct db **db, json_t *msg)
 	if (c.cols < 20 || c.cols > 1000)
 		c.cols = 80;
 
-	if (*db == NULL && (*db = db_open(cn->srv->db_path, err,
-	    sizeof(err))) == NULL) {
+	if (*db == NULL && (*db = db_take(cn->srv, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		send_result(cn->fd, PROTO_FAILED, NULL, "labcd cannot open its "
 		    "database; the admin should look at labcd's log", NULL);
@@ -261,6 +289,8 @@ conn_main(void *arg)
 		s->nbusy++;
 		pthread_mutex_unlock(&s->lock);
 		r = serve(cn, &peer, &db, msg);
+		db_give(s, db);
+		db = NULL;
 		pthread_mutex_lock(&s->lock);
 		s->nbusy--;
 		pthread_cond_broadcast(&s->idle);
@@ -269,7 +299,6 @@ conn_main(void *arg)
 		if (r != 0 || stopping)
 			break;
 	}
-	db_close(db);
 	lxd_free(cn->lxd);
 	close(cn->fd);
 	pthread_mutex_lock(&s->lock);
@@ -432,6 +461,11 @@ server_run(struct server *s)
 		if (pthread_cond_timedwait(&s->idle, &s->lock, &until) != 0)
 			break;
 	}
+	pthread_mutex_unlock(&s->lock);
+	/* Idle connections only: a request still running keeps its own. */
+	pthread_mutex_lock(&s->lock);
+	while (s->ndb_idle > 0)
+		db_close(s->db_idle[--s->ndb_idle]);
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }
