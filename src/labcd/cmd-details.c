@@ -11,6 +11,9 @@
 #include "users.h"
 #include "xmalloc.h"
 
+/* Up to this many names, one LXD request each; more, the project. */
+#define DETAILS_ONE_BY_ONE	4
+
 static void
 human(long long bytes, char *out, size_t outsz)
 {
@@ -104,8 +107,26 @@ cmd_details_exec(struct ctx *c)
 		return status;
 	}
 	ct_project_of(c, c->id.user_id, c->id.user, project);
-	r = lxd_instance_list(l, project, 1, &list);
+	if (c->args.argc > 0 && c->args.argc <= DETAILS_ONE_BY_ONE) {
+		/*
+		 * A few names: ask for those alone. The whole project with
+		 * state costs LXD the state of every container in it.
+		 */
+		list = json_array();
+		for (k = 0, r = 0; k < c->args.argc && r == 0; k++) {
+			json_t *inst = NULL;
+
+			r = lxd_instance_get_full(l, project, c->args.argv[k],
+			    &inst);
+			if (r == 0)
+				json_array_append_new(list, inst);
+			else if (r == -ENOENT)
+				r = 0;	/* said 'missing' below */
+		}
+	} else
+		r = lxd_instance_list(l, project, 1, &list);
 	if (r != 0 && r != -ENOENT) {
+		json_decref(list);
 		json_decref(out);
 		return ctx_error(c, "%s", lxd_error(l));
 	}

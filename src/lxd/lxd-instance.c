@@ -57,6 +57,17 @@ lxd_instance_get(struct lxd *l, const char *project, const char *name,
 }
 
 int
+lxd_instance_get_full(struct lxd *l, const char *project, const char *name,
+    json_t **out)
+{
+	char *path = lxd_path(project, "/1.0/instances/%s?recursion=1", name);
+	int r = lxd_call(l, "GET", path, NULL, out);
+
+	free(path);
+	return r;
+}
+
+int
 lxd_instance_state(struct lxd *l, const char *project, const char *name,
     json_t **out)
 {

@@ -80,6 +80,9 @@ int	lxd_instance_create(struct lxd *l, const char *project,
 	    const struct lxd_create *c);
 int	lxd_instance_get(struct lxd *l, const char *project, const char *name,
 	    json_t **out);
+/* The instance with its state, snapshots and backups (recursion=1). */
+int	lxd_instance_get_full(struct lxd *l, const char *project,
+	    const char *name, json_t **out);
 int	lxd_instance_state(struct lxd *l, const char *project,
 	    const char *name, json_t **out);
 /*
@@ -119,8 +122,9 @@ int	lxd_file_get(struct lxd *l, const char *project, const char *name,
 int	lxd_file_delete(struct lxd *l, const char *project, const char *name,
 	    const char *path);
 /*
- * Run argv in the instance (uid 0) with output recorded; *status is the
- * command's exit status. out/err may be NULL; they get the output.
+ * Run argv in the instance (uid 0); *status is the command's exit status.
+ * out/err may be NULL; they get the output. With both NULL the output is
+ * not recorded (to /dev/null): four requests fewer.
  */
 int	lxd_exec(struct lxd *l, const char *project, const char *name,
 	    const char *const *argv, int *status, char **out, char **err);
@@ -152,6 +156,15 @@ int	lxd_project_delete(struct lxd *l, const char *name);
 int	lxd_project_list(struct lxd *l, json_t **out);
 /* Limits and usage: {"resources": {"containers": {"Limit","Usage"}...}} */
 int	lxd_project_state(struct lxd *l, const char *name, json_t **out);
+
+/* --- networks --- */
+/*
+ * The DHCP leases of a managed network, as the instances of project see
+ * them (LXD lists only the leases of that project's instances): an array
+ * of {"hostname", "hwaddr", "address", "type"}.
+ */
+int	lxd_network_leases(struct lxd *l, const char *project,
+	    const char *network, json_t **out);
 
 /* --- server --- */
 int	lxd_resources(struct lxd *l, json_t **out);
