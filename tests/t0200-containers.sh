@@ -40,6 +40,9 @@ test_expect_success 'details shows state, address, port and the ssh command' '
 	contains "$out" "image: +$LABCT_IMAGE"
 	contains "$out" "memory: .*used"
 	contains "$out" "created: "
+	ip=$(printf "%s\n" "$out" | awk "/ipv4:/ { print \$2 }")
+	contains "$(labc --as alice list --format csv)" "^box,running,$ip,$port,"
+	contains "$(labc list --all --format csv)" "^alice,box,running,$ip,$port,"
 '
 
 test_expect_success 'the port stays the same after stop and start' '

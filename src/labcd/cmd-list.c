@@ -1,6 +1,14 @@
 /*
  * cmd-list.c - list: your containers (or everyone's with --all, for
- * admins), from one LXD request whatever their number.
+ * admins), from one LXD request whatever their number, plus one for the
+ * DHCP leases of each (project, network) among the running ones.
+ *
+ * Why not the state of the instances (recursion=2), which has their
+ * addresses? LXD then reads every running container's cgroups, disk use
+ * and interfaces: with 30 containers that one request took 5 times as
+ * long as the list without state, and most of 'lxc list'. The address a
+ * container got from LXD's DHCP is its lease; a container whose network
+ * has no leases (not managed by LXD) falls back to its own state.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +31,102 @@ state_word(json_t *inst, char *out, size_t outsz)
 	for (i = 0; out[i] != '\0'; i++)
 		out[i] = (char)(out[i] >= 'A' && out[i] <= 'Z' ? out[i] + 32 :
 		    out[i]);
+}
+
+/* The leases asked for so far, during one list. */
+struct nic_cache {
+	struct lxd	*l;
+	json_t		*leases;	/* "project/network": {mac: ip} or null */
+};
+
+/* The IPv4 leases of a network in a project as {mac: address}, cached. */
+static json_t *
+leases_of(struct nic_cache *nc, const char *project, const char *network)
+{
+	char *key = xasprintf("%s/%s", project, network);
+	json_t *m = json_object_get(nc->leases, key), *list = NULL, *v;
+	size_t i;
+
+	if (m == NULL) {
+		if (lxd_network_leases(nc->l, project, network, &list) != 0)
+			m = json_null();	/* not LXD's: no leases */
+		else {
+			m = json_object();
+			json_array_foreach(list, i, v) {
+				const char *mac = json_string_value(
+				    json_object_get(v, "hwaddr"));
+				const char *ip = json_string_value(
+				    json_object_get(v, "address"));
+
+				/* IPv6 leases have no MAC; the first wins */
+				if (mac != NULL && *mac != '\0' && ip != NULL &&
+				    strchr(ip, ':') == NULL &&
+				    json_object_get(m, mac) == NULL)
+					json_object_set_new(m, mac,
+					    json_string(ip));
+			}
+			json_decref(list);
+		}
+		json_object_set_new(nc->leases, key, m);
+	}
+	free(key);
+	return m;
+}
+
+/*
+ * The IPv4 address of a running instance (recursion=1 object): the lease
+ * of its first NIC that has one, by name (eth0 before eth1). If a NIC's
+ * network gives no leases, the instance's own state says (one request).
+ * Caller frees.
+ */
+static char *
+instance_ipv4(struct nic_cache *nc, json_t *inst, const char *project)
+{
+	json_t *devs = json_object_get(inst, "expanded_devices"), *d;
+	json_t *conf = json_object_get(inst, "expanded_config"), *m;
+	const char *name, *best = NULL, *bestnic = NULL, *net, *mac;
+	char *vkey, *ip = NULL;
+	int ask_state = 0;
+
+	json_object_foreach(devs, name, d) {
+		if (strcmp(json_string_value(json_object_get(d, "type")) ?: "",
+		    "nic") != 0)
+			continue;
+		net = json_string_value(json_object_get(d, "network"));
+		if (net == NULL)
+			net = json_string_value(json_object_get(d, "parent"));
+		mac = json_string_value(json_object_get(d, "hwaddr"));
+		vkey = xasprintf("volatile.%s.hwaddr", name);
+		if (mac == NULL)
+			mac = json_string_value(json_object_get(conf, vkey));
+		free(vkey);
+		if (net == NULL || mac == NULL) {
+			ask_state = 1;
+			continue;
+		}
+		if (json_is_null(m = leases_of(nc, project, net))) {
+			ask_state = 1;
+			continue;
+		}
+		if (json_object_get(m, mac) != NULL && (bestnic == NULL ||
+		    strcmp(name, bestnic) < 0)) {
+			bestnic = name;
+			best = json_string_value(json_object_get(m, mac));
+		}
+	}
+	if (best != NULL)
+		return xstrdup(best);
+	if (ask_state) {
+		json_t *st = NULL;
+		const char *iname = json_string_value(json_object_get(inst,
+		    "name"));
+
+		if (iname != NULL && lxd_instance_state(nc->l, project, iname,
+		    &st) == 0 && lxd_state_ipv4(st, NULL) != NULL)
+			ip = xstrdup(lxd_state_ipv4(st, NULL));
+		json_decref(st);
+	}
+	return ip;
 }
 
 /* Index LXD's instances by "project/name". */
@@ -57,6 +161,7 @@ cmd_list_exec(struct ctx *c)
 	struct lxd *l;
 	struct table *t;
 	sqlite3_stmt *st;
+	struct nic_cache nc;
 	json_t *list = NULL, *idx;
 	char project[64];
 	int r;
@@ -68,10 +173,10 @@ cmd_list_exec(struct ctx *c)
 		    "USER, or (admins) list --all");
 	l = ctx_lxd(c);
 	if (all)
-		r = lxd_instance_list(l, NULL, 1, &list);
+		r = lxd_instance_list(l, NULL, 0, &list);
 	else {
 		ct_project_of(c, c->id.user_id, c->id.user, project);
-		r = lxd_instance_list(l, project, 1, &list);
+		r = lxd_instance_list(l, project, 0, &list);
 		if (r == -ENOENT) {	/* no project yet: no containers */
 			list = json_array();
 			r = 0;
@@ -88,6 +193,8 @@ cmd_list_exec(struct ctx *c)
 	}
 	idx = index_instances(list);
 	json_decref(list);
+	nc.l = l;
+	nc.leases = json_object();
 
 	t = table_new(all ? cols_all : cols);
 	st = db_prepare(c->db, "SELECT u.name, coalesce(u.project, ? || u.name), "
@@ -101,12 +208,13 @@ cmd_list_exec(struct ctx *c)
 		char *key = xasprintf("%s/%s", sqlite3_column_text(st, 1),
 		    sqlite3_column_text(st, 2));
 		json_t *inst = json_object_get(idx, key);
-		const char *ip = lxd_state_ipv4(json_object_get(inst, "state"),
-		    NULL);
-		char state[32], port[16];
+		char state[32], port[16], *ip = NULL;
 
 		free(key);
 		state_word(inst, state, sizeof(state));
+		if (strcmp(state, "running") == 0)
+			ip = instance_ipv4(&nc, inst, (const char *)
+			    sqlite3_column_text(st, 1));
 		if (strcmp((const char *)sqlite3_column_text(st, 5), "ready") != 0)
 			snprintf(state, sizeof(state), "%s",
 			    sqlite3_column_text(st, 5));
@@ -117,8 +225,10 @@ cmd_list_exec(struct ctx *c)
 		else
 			table_add(t, sqlite3_column_text(st, 2), state,
 			    ip ? ip : "-", port, sqlite3_column_text(st, 4));
+		free(ip);
 	}
 	sqlite3_finalize(st);
+	json_decref(nc.leases);
 	json_decref(idx);
 	ctx_table(c, "containers", t);
 	table_free(t);
@@ -130,7 +240,9 @@ const struct cmd_entry cmd_list_entry = {
 	.args = "[--all] [--format table|json|csv]",
 	.summary = "list your containers",
 	.help = "state is LXD's; 'missing' means the container was deleted\n"
-	    "outside labcontainers. Admins see everyone's with --all.",
+	    "outside labcontainers. ipv4 is the address LXD's DHCP gave a\n"
+	    "running container ('details' shows what the container itself\n"
+	    "says). Admins see everyone's with --all.",
 	.flags = CMD_READONLY | CMD_FORMAT,
 	.opts = { { "all", 'a', 0, NULL }, { "format", 0, 1, "FORMAT" } },
 	.exec = cmd_list_exec,

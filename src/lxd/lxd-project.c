@@ -1,4 +1,4 @@
-/* lxd-project.c - projects, server resources and snapshots. */
+/* lxd-project.c - projects, server resources, network leases, snapshots. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,5 +145,22 @@ lxd_snapshot_delete(struct lxd *l, const char *project, const char *name,
 	int r = lxd_call(l, "DELETE", path, NULL, NULL);
 
 	free(path);
+	return r;
+}
+
+int
+lxd_network_leases(struct lxd *l, const char *project, const char *network,
+    json_t **out)
+{
+	char *path = lxd_path(project, "/1.0/networks/%s/leases", network);
+	int r = lxd_call(l, "GET", path, NULL, out);
+
+	free(path);
+	if (r == 0 && !json_is_array(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		return lxd_seterr(l, -EPROTO, "LXD listed leases without a "
+		    "list");
+	}
 	return r;
 }
