@@ -32,6 +32,7 @@ static char	*authorized_keys(struct ctx *c, long long user_id);
 static int	 push_keys(struct ctx *c, const char *project,
 		    const char *name, const char *keys, int uid, int gid);
 #define SSH_WAIT	30	/* seconds for sshd to answer after start */
+#define SSH_POLL_MS	50	/* a try is one loopback connect */
 
 /*
  * Reading a user's keys and writing them into containers is one step per
@@ -77,19 +78,32 @@ ct_project_of(struct ctx *c, long long user_id, const char *user,
 		snprintf(project, 64, "%s%s", c->srv->cfg.project_prefix, user);
 }
 
-int
-ct_ensure_project(struct ctx *c, long long user_id, const char *user)
+/*
+ * ct_ensure_project, and the project's config in *limits if wanted (what
+ * LXD has, or what was just made): create needs it for the limits, and
+ * reading the project once is enough.
+ */
+static int
+ensure_project(struct ctx *c, long long user_id, const char *user,
+    json_t **limits)
 {
 	struct lxd *l = ctx_lxd(c);
 	const struct config *cfg = &c->srv->cfg;
 	char project[64];
 	sqlite3_stmt *st;
-	json_t *conf;
+	json_t *conf, *p = NULL;
 	int r;
 
 	ct_project_of(c, user_id, user, project);
-	if ((r = lxd_project_get(l, project, NULL)) == 0)
+	if ((r = lxd_project_get(l, project, &p)) == 0) {
+		if (limits != NULL) {
+			*limits = json_incref(json_object_get(p, "config"));
+			if (*limits == NULL)
+				*limits = json_object();
+		}
+		json_decref(p);
 		goto record;
+	}
 	if (r != -ENOENT)
 		return ctx_error(c, "%s", lxd_error(l));
 	/* Images and profiles come from the default project. */
@@ -108,10 +122,15 @@ ct_ensure_project(struct ctx *c, long long user_id, const char *user)
 		json_object_set_new(conf, "limits.disk",
 		    json_string(cfg->quota_disk));
 	r = lxd_project_create(l, project, conf, "labcontainers: lab user");
-	json_decref(conf);
-	if (r != 0 && r != -EEXIST)
+	if (r != 0 && r != -EEXIST) {
+		json_decref(conf);
 		return ctx_error(c, "cannot make the LXD project %s: %s",
 		    project, lxd_error(l));
+	}
+	if (limits != NULL)
+		*limits = conf;
+	else
+		json_decref(conf);
 	log_info("LXD project %s made for %s", project, user);
 record:
 	st = db_prepare(c->db, "UPDATE users SET project = ? WHERE id = ? "
@@ -120,6 +139,12 @@ record:
 	sqlite3_bind_int64(st, 2, user_id);
 	(void)db_done(c->db, st);
 	return PROTO_OK;
+}
+
+int
+ct_ensure_project(struct ctx *c, long long user_id, const char *user)
+{
+	return ensure_project(c, user_id, user, NULL);
 }
 
 static void
@@ -317,19 +342,6 @@ root_pool(struct ctx *c)
 	return pool;
 }
 
-/* Project limits that each instance must then set itself. */
-static json_t *
-project_limits(struct ctx *c, const char *project)
-{
-	json_t *p = NULL, *conf;
-
-	if (lxd_project_get(ctx_lxd(c), project, &p) != 0)
-		return json_object();
-	conf = json_incref(json_object_get(p, "config"));
-	json_decref(p);
-	return conf != NULL ? conf : json_object();
-}
-
 /* A count of the user's containers against limits.containers. */
 static int
 check_count(struct ctx *c, json_t *limits)
@@ -493,18 +505,20 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 	struct lxd *l = ctx_lxd(c);
 	struct lxd_create lc = { .name = name };
 	struct gpu_req gpus;
-	char project[64], listen[96], **profiles = NULL, *fp = NULL, *pool;
-	char *plist, *save = NULL, *p, *keys;
+	char project[64], **profiles = NULL, *fp = NULL, *pool;
+	char *plist, *save = NULL, *p;
 	json_t *limits, *conf, *devs;
 	size_t np = 0;
 	int r;
 
-	if ((r = ct_ensure_project(c, c->id.user_id, c->id.user)) != 0)
+	/* The project's limits: what each instance must then set itself. */
+	if ((r = ensure_project(c, c->id.user_id, c->id.user, &limits)) != 0)
 		return r;
 	ct_project_of(c, c->id.user_id, c->id.user, project);
-	if (lxd_image_resolve(l, project, image, &fp) != 0)
+	if (lxd_image_resolve(l, project, image, &fp) != 0) {
+		json_decref(limits);
 		return ctx_error(c, "%s", lxd_error(l));
-	limits = project_limits(c, project);
+	}
 	if ((r = check_count(c, limits)) != 0) {
 		json_decref(limits);
 		free(fp);
@@ -543,11 +557,11 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 		json_object_set_new(conf, "limits.cpu", json_string(cpu));
 	if (mem != NULL && *mem != '\0')
 		json_object_set_new(conf, "limits.memory", json_string(mem));
-	snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen,
-	    ct->port);
+	/*
+	 * No ssh device yet: the first start adds it while the container
+	 * boots (see ct_start). The port is ours already (reserve).
+	 */
 	devs = gpu_devices(&gpus);
-	json_object_set_new(devs, "ssh", json_pack("{s:s, s:s, s:s}", "type",
-	    "proxy", "listen", listen, "connect", "tcp:127.0.0.1:22"));
 	if (gpus.n > 0 && cfg->nvidia_runtime) {
 		json_object_set_new(conf, "nvidia.runtime", json_string("true"));
 		json_object_set_new(conf, "nvidia.driver.capabilities",
@@ -615,19 +629,7 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 	json_decref(devs);
 	gpu_request_free(&gpus);
 	free(fp);
-	/*
-	 * Keys into this container now, while stopped (the user's other
-	 * containers have them already); a failure is mended at start.
-	 */
-	pthread_mutex_lock(key_lock(c->id.user_id));
-	keys = authorized_keys(c, c->id.user_id);
-	if (push_keys(c, project, name, keys, 1000, 1000) == 0) {
-		set_field(c, ct, "UPDATE containers SET keys_synced = 1 "
-		    "WHERE id = ?");
-		ct->keys_synced = 1;
-	}
-	pthread_mutex_unlock(key_lock(c->id.user_id));
-	free(keys);
+	/* The keys go in with the container user, at the first start. */
 	return PROTO_OK;
 fail:
 	forget(c, ct);		/* its GPU rows go with it */
@@ -753,10 +755,14 @@ ct_status(struct ctx *c, const struct ct *ct, char **status)
 }
 
 /*
- * Make the container user with sudo (uid 1000 where free) and own its
- * home; prints "UID GID". Runs once per container, as root inside.
+ * Make the container user with sudo (uid 1000 where free), own its home,
+ * and write the keys ($2) as its authorized_keys. Runs once per
+ * container, as root inside; its errors go to ERRLOG, read on failure
+ * only (recording the output would cost four more LXD requests).
  */
+#define PROVISION_ERRLOG "/run/labc-provision.err"
 static const char provision_sh[] =
+    "exec 2>" PROVISION_ERRLOG "\n"
     "u=\"$1\"; set -e\n"
     "if ! id -u \"$u\" >/dev/null 2>&1; then\n"
     "  useradd -m -s /bin/bash -u 1000 \"$u\" 2>/dev/null ||"
@@ -772,37 +778,50 @@ static const char provision_sh[] =
     "fi\n"
     "h=$(getent passwd \"$u\" | cut -d: -f6)\n"
     "mkdir -p \"$h/.ssh\"; chmod 700 \"$h/.ssh\"\n"
+    "if [ \"$2\" != - ]; then\n"
+    "  (umask 077; printf '%s' \"$2\" > \"$h/.ssh/authorized_keys\")\n"
+    "fi\n"
     "chown \"$u:\" \"$h\"; chown -R \"$u:\" \"$h/.ssh\"\n"
-    "echo \"$(id -u \"$u\") $(id -g \"$u\")\"\n";
+    "rm -f " PROVISION_ERRLOG "\n";
 
+/* Keys longer than this go by the files API (argv has its limits). */
+#define PROVISION_KEYS_MAX	(64 * 1024)
+
+/*
+ * The container user and its keys; the caller records provisioned. The
+ * user's key lock is held from reading the keys to writing them, as for
+ * every push (a key added meanwhile is not overwritten by older ones).
+ */
 static int
 provision(struct ctx *c, const char *project, struct ct *ct)
 {
+	char *keys, *err = NULL;
 	const char *argv[] = { "sh", "-c", provision_sh, "labc-provision",
-	    c->srv->cfg.container_user, NULL };
-	char *out = NULL, *err = NULL, *keys;
-	int status = -1, uid = -1, gid = -1, r;
+	    c->srv->cfg.container_user, "-", NULL };
+	int status = -1, inline_keys, r;
 
-	r = lxd_exec(ctx_lxd(c), project, ct->name, argv, &status, &out, &err);
-	if (r != 0 || status != 0 || sscanf(out, "%d %d", &uid, &gid) != 2) {
-		r = ctx_error(c, "making the user %s in %s failed: %s",
-		    c->srv->cfg.container_user, ct->name, r != 0 ?
-		    ctx_lxd_error(c) : err);
-		free(out);
-		free(err);
-		return r;
-	}
-	free(out);
-	free(err);
 	pthread_mutex_lock(key_lock(ct->user_id));
 	keys = authorized_keys(c, ct->user_id);
-	r = push_keys(c, project, ct->name, keys, uid, gid);
+	if ((inline_keys = strlen(keys) < PROVISION_KEYS_MAX))
+		argv[5] = keys;
+	r = lxd_exec(ctx_lxd(c), project, ct->name, argv, &status, NULL, NULL);
+	if (r != 0 || status != 0) {
+		pthread_mutex_unlock(key_lock(ct->user_id));
+		if (r == 0)
+			(void)lxd_file_get(ctx_lxd(c), project, ct->name,
+			    PROVISION_ERRLOG, 4096, &err, NULL);
+		r = ctx_error(c, "making the user %s in %s failed: %s",
+		    c->srv->cfg.container_user, ct->name, r != 0 ?
+		    ctx_lxd_error(c) : err != NULL && *err != '\0' ? err :
+		    "the script failed");
+		free(err);
+		free(keys);
+		return r;
+	}
+	/* uid 1000 is the container user, as provision_sh makes it. */
+	r = inline_keys ? 0 : push_keys(c, project, ct->name, keys, 1000, 1000);
 	pthread_mutex_unlock(key_lock(ct->user_id));
 	free(keys);
-	set_field(c, ct, r == 0 ? "UPDATE containers SET provisioned = 1, "
-	    "keys_synced = 1 WHERE id = ?" :
-	    "UPDATE containers SET provisioned = 1 WHERE id = ?");
-	ct->provisioned = 1;
 	ct->keys_synced = r == 0;
 	return PROTO_OK;
 }
@@ -831,17 +850,84 @@ ssh_answers(const char *listen_addr, int port)
 		}
 		if (fd >= 0)
 			close(fd);
-		usleep(250 * 1000);
+		usleep(SSH_POLL_MS * 1000);
 	}
 	return 0;
+}
+
+/*
+ * Adding the ssh device to a running container, on a connection of its
+ * own. LXD starts a proxy device's forkproxy and then sleeps a whole
+ * second before it looks whether it came up (LXD 5.0, device/proxy.go),
+ * so a start with the device in the config takes a second longer. At
+ * the first start the device is added beside the container's boot and
+ * the making of the user, which take that long anyway.
+ */
+struct ssh_dev {
+	pthread_t	 t;
+	const char	*socket;
+	const char	*project;
+	const char	*name;
+	json_t		*patch;
+	int		 r;
+	char		 err[512];
+};
+
+static void *
+ssh_dev_main(void *arg)
+{
+	struct ssh_dev *d = arg;
+	struct lxd *l = lxd_new(*d->socket != '\0' ? d->socket : NULL);
+
+	if (l == NULL) {
+		d->r = -ENOMEM;
+		snprintf(d->err, sizeof(d->err), "out of memory");
+		return NULL;
+	}
+	/* Idempotent: a container made by an older labcd has it already. */
+	d->r = lxd_instance_patch(l, d->project, d->name, d->patch);
+	if (d->r != 0)
+		snprintf(d->err, sizeof(d->err), "%s", lxd_error(l));
+	lxd_free(l);
+	return NULL;
+}
+
+static int
+ssh_dev_start(struct ctx *c, struct ssh_dev *d, const char *project,
+    const struct ct *ct)
+{
+	char listen[96];
+
+	memset(d, 0, sizeof(*d));
+	snprintf(listen, sizeof(listen), "tcp:%s:%d", c->srv->cfg.ssh_listen,
+	    ct->port);
+	d->socket = c->srv->cfg.lxd_socket;
+	d->project = project;
+	d->name = ct->name;
+	d->patch = json_pack("{s:{s:{s:s, s:s, s:s}}}", "devices", "ssh",
+	    "type", "proxy", "listen", listen, "connect", "tcp:127.0.0.1:22");
+	if (pthread_create(&d->t, NULL, ssh_dev_main, d) != 0) {
+		json_decref(d->patch);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+ssh_dev_wait(struct ssh_dev *d)
+{
+	pthread_join(d->t, NULL);
+	json_decref(d->patch);
+	return d->r;
 }
 
 int
 ct_start(struct ctx *c, struct ct *ct, int say_ready)
 {
 	struct lxd *l = ctx_lxd(c);
+	struct ssh_dev dev;
 	char project[64], cmd[160];
-	int r;
+	int r, dr;
 
 	if ((r = ct_check_ready(c, ct)) != 0)
 		return r;
@@ -851,6 +937,9 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 	if (r != 0 && strstr(lxd_error(l), "already running") == NULL)
 		return lxd_refused(c, "starting", ct->name);
 	if (!ct->provisioned) {
+		if (ssh_dev_start(c, &dev, project, ct) != 0)
+			return ctx_error(c, "cannot start a thread to add the "
+			    "ssh device of %s", ct->name);
 		ctx_progress(c, "Making the user %s",
 		    c->srv->cfg.container_user);
 		r = provision(c, project, ct);
@@ -862,15 +951,28 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 			buf_reset(&c->err);
 			log_warn("%s/%s stopped right after starting; starting "
 			    "it again", project, ct->name);
+			(void)ssh_dev_wait(&dev);
 			sleep(1);
 			if (lxd_instance_set_state(l, project, ct->name, "start",
 			    -1, 0) != 0 && strstr(lxd_error(l),
 			    "already running") == NULL)
 				return lxd_refused(c, "starting", ct->name);
+			if (ssh_dev_start(c, &dev, project, ct) != 0)
+				return ctx_error(c, "cannot start a thread to "
+				    "add the ssh device of %s", ct->name);
 			r = provision(c, project, ct);
 		}
+		dr = ssh_dev_wait(&dev);
 		if (r != 0)
 			return r;
+		if (dr != 0)
+			return ctx_error(c, "adding the ssh port %d to %s "
+			    "failed: %s", ct->port, ct->name, dev.err);
+		/* Only now: a failure above is mended at the next start. */
+		set_field(c, ct, ct->keys_synced ? "UPDATE containers SET "
+		    "provisioned = 1, keys_synced = 1 WHERE id = ?" :
+		    "UPDATE containers SET provisioned = 1 WHERE id = ?");
+		ct->provisioned = 1;
 	} else if (!ct->keys_synced) {
 		char *keys;
 

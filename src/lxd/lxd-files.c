@@ -200,7 +200,8 @@ lxd_exec(struct lxd *l, const char *project, const char *name,
 		json_array_append_new(cmd, json_string(argv[i]));
 	body = json_pack("{s:o, s:b, s:b, s:b, s:{s:s, s:s}}",
 	    "command", cmd, "wait-for-websocket", 0, "interactive", 0,
-	    "record-output", 1, "environment", "HOME", "/root", "PATH",
+	    "record-output", out != NULL || err != NULL, "environment",
+	    "HOME", "/root", "PATH",
 	    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 	path = lxd_path(project, "/1.0/instances/%s/exec", name);
 	r = lxd_call(l, "POST", path, body, &meta);
