@@ -91,15 +91,15 @@ case_list() {
 	must lxc list --all-projects --format csv
 	for ((r = 1; r <= R_LIST; r++)); do
 		must lc "$MAIN" list --all && sample list.labc "$TM"
-		[[ $(grep -Ec '^c[0-9]+ +box[0-9]+ +running ' "$W/last.out") -ge $N ]] ||
-			die "labc list --all does not show the $N running containers"
+		[[ $(grep -Ec '^c[0-9]+ +box[0-9]+ +running +[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+ ' "$W/last.out") -ge $N ]] ||
+			die "labc list --all does not show the $N running containers with their addresses"
 		must lxc list --all-projects && sample list.lxc "$TM"
 		must lxc list --all-projects --format csv && sample list.lxccsv "$TM"
 		must lxd_get '/1.0/instances?recursion=2&all-projects=true' && sample list.api2 "$TM"
 		must lxd_get '/1.0/instances?recursion=1&all-projects=true' && sample list.api1 "$TM"
 	done
-	note list.api2 "the one request labcd's list --all makes (src/labcd/cmd-list.c), sent with curl: the floor for labcd as it is"
-	note list.api1 "without the state of each instance (no IPv4 addresses): the floor for a list that does not ask LXD for state"
+	note list.api2 "with the state of each instance, sent with curl: what lxc list asks for, and what labcd's list asked for until it took the addresses from the DHCP leases"
+	note list.api1 "without the state of each instance: labcd's list --all asks this, then the DHCP leases of each user's project with running containers (GET /1.0/networks/NET/leases?project=P; src/labcd/cmd-list.c)"
 }
 
 # lxd_get PATH: one GET to LXD's API with curl, the body thrown away.
@@ -166,7 +166,7 @@ case_launch() {
 		figure "launch.$kind.ph2" 2 time ms "  labc launch: LXD create (+ keys pushed)"
 		figure "launch.$kind.ph3" 2 time ms "  labc launch: LXD start"
 		figure "launch.$kind.ph4" 2 time ms "  labc launch: making the user (exec + key push)"
-		figure "launch.$kind.ph5" 2 time ms "  labc launch: waiting for sshd (labcd polls /250 ms)"
+		figure "launch.$kind.ph5" 2 time ms "  labc launch: waiting for sshd (labcd polls /50 ms)"
 		figure "delete.$kind.labc" 2 time s "labc delete -f ($kind pool, running)" base="delete.$kind.lxc"
 		figure "delete.$kind.lxc" 2 time s "lxc delete -f ($kind pool, running)"
 		if [[ -z $pool || -z $profile ]]; then
@@ -584,4 +584,86 @@ synth_rows() {
 		echo "FROM n JOIN users u ON u.name = printf('s%03d', n.i / 10 + 1);"
 		echo 'COMMIT;'
 	} | sqlite3 "${LD_DB[$MAIN]}" || die "cannot insert the synthetic rows"
+}
+
+# ---- case 6: ssh through the gateway -------------------------------------------------------
+
+# A private sshd on a loopback port, set up the way 'labc admin gateway
+# setup' does it (as tests/t0300-gateway.sh does), with a labcd of its own.
+# labcd's cost on a login: `ssh labcbgw@127.0.0.1 whoami` (sshd runs labc
+# --authorized-keys to ask labcd whose key it is, then labc runs whoami)
+# against the same sshd and key letting a plain account in with the
+# forced command /bin/true.
+GW_DIR='' GW_USER=labcbgw GW_TRUE=labcb-true GW_PORT=63322 GW_SSHD_PID=''
+
+gw_ssh() {	# gw_ssh ACCOUNT ARGS...: one ssh login with the bench key
+	local who=$1
+	shift
+	ssh -i "$GW_DIR/key" -p "$GW_PORT" -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR \
+		-o IdentitiesOnly=yes -o ConnectTimeout=10 "$who@127.0.0.1" "$@" </dev/null
+}
+
+# gw_cleanup: the sshd, the two accounts and the directory (from on_exit).
+gw_cleanup() {
+	[[ -n $GW_DIR ]] || return 0
+	[[ -z $GW_SSHD_PID ]] || kill "$GW_SSHD_PID" 2>/dev/null
+	userdel -r "$GW_USER" >/dev/null 2>&1
+	userdel "$GW_TRUE" >/dev/null 2>&1
+	rm -rf "$GW_DIR"
+	GW_DIR=''
+}
+
+case_ssh() {
+	local r out
+	figure ssh.labc 6 time ms "ssh ${GW_USER}@127.0.0.1 whoami (through the gateway)" base=ssh.true
+	figure ssh.true 6 time ms "ssh, same sshd and key, forced command /bin/true"
+	command -v sshd >/dev/null || PATH=$PATH:/usr/sbin
+	command -v sshd >/dev/null || die "case 6 needs sshd (openssh-server)"
+	say "case 6: the SSH gateway with a private sshd on 127.0.0.1:$GW_PORT, $R_FAST rounds"
+	! id "$GW_USER" >/dev/null 2>&1 || userdel -r "$GW_USER" >/dev/null 2>&1
+	! id "$GW_TRUE" >/dev/null 2>&1 || userdel "$GW_TRUE" >/dev/null 2>&1
+	# sshd runs AuthorizedKeysCommand only from a path whose every
+	# directory is root's and not writable by others: not from /tmp.
+	GW_DIR=/run/labcb-gw.$$
+	mkdir -m 755 "$GW_DIR" "$GW_DIR/sshd.d" && cp "$LABC" "$GW_DIR/labc" ||
+		die "cannot prepare $GW_DIR"
+	start_labcd gw "gateway_user = $GW_USER" "gateway_host = 127.0.0.1" \
+		"gateway_port = $GW_PORT"
+	ssh-keygen -q -t ed25519 -N '' -f "$GW_DIR/hostkey" && ssh-keygen -q -t ed25519 -N '' -f "$GW_DIR/key" ||
+		die "ssh-keygen failed"
+	cat >"$GW_DIR/sshd_config" <<-CONF
+	Port $GW_PORT
+	ListenAddress 127.0.0.1
+	HostKey $GW_DIR/hostkey
+	PidFile $GW_DIR/sshd.pid
+	Include $GW_DIR/sshd.d/*.conf
+	UsePAM yes
+	AllowUsers $GW_USER $GW_TRUE
+	PasswordAuthentication no
+	KbdInteractiveAuthentication no
+	CONF
+	run_logged lc gw admin gateway setup --dir "$GW_DIR/sshd.d" --sshd-config "$GW_DIR/sshd_config" \
+		--labc "$GW_DIR/labc" || die "labc admin gateway setup failed"
+	useradd --no-create-home --home-dir "$GW_DIR/truehome" --shell /bin/sh "$GW_TRUE" ||
+		die "cannot make the account $GW_TRUE"
+	mkdir -p "$GW_DIR/truehome/.ssh"
+	printf 'restrict,command="/bin/true" %s\n' "$(cat "$GW_DIR/key.pub")" >"$GW_DIR/truehome/.ssh/authorized_keys"
+	chown -R "$GW_TRUE:" "$GW_DIR/truehome"
+	mkdir -p /run/sshd
+	"$(command -v sshd)" -f "$GW_DIR/sshd_config" -E "$GW_DIR/sshd.log" || die "sshd did not start"
+	for ((r = 0; r < 50; r++)); do [[ -s $GW_DIR/sshd.pid ]] && break; sleep 0.1; done
+	GW_SSHD_PID=$(cat "$GW_DIR/sshd.pid" 2>/dev/null)
+	[[ -n $GW_SSHD_PID ]] || die "sshd did not start: $(tail -n 5 "$GW_DIR/sshd.log")"
+	add_users gw labcbssh
+	run_logged lc gw --as labcbssh key add <"$GW_DIR/key.pub" || die "key add failed"
+	out=$(gw_ssh "$GW_USER" whoami 2>&1) || die "ssh through the gateway failed: $out"
+	[[ $out == *labcbssh* ]] || die "ssh whoami through the gateway said: $out"
+	gw_ssh "$GW_TRUE" >/dev/null 2>&1 || die "ssh with the forced /bin/true failed"
+	for ((r = 1; r <= R_FAST; r++)); do
+		must gw_ssh "$GW_USER" whoami && sample ssh.labc "$TM"
+		must gw_ssh "$GW_TRUE" && sample ssh.true "$TM"
+	done
+	note ssh.labc "sshd asks labc --authorized-keys (one labcd request) whose key it is, then runs labc whoami (another); both sides pay ssh's key exchange and the login"
+	stop_labcd gw
 }

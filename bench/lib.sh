@@ -431,6 +431,9 @@ start_labcd() {
 	case $k in
 	dir) profile=$LABCT_PROFILE ports=63000-63499 prefix=labcb-d- ;;
 	btrfs) profile=$LABCT_PROFILE_BT ports=63500-63999 prefix=labcb-b- ;;
+	# case 6: no containers; its socket where the gateway's sshd and
+	# its users (not root) reach it, not in the private $W
+	gw) profile=$LABCT_PROFILE ports=64000-64099 prefix=labcb-g- d=$GW_DIR/labcd ;;
 	esac
 	mkdir -p "$d"
 	cat >"$d/labcd.conf" <<-EOF
@@ -606,6 +609,7 @@ on_exit() {
 	done
 	stop_labcds
 	stop_counter
+	gw_cleanup
 	if [[ ${CLEANUP_NEEDED:-0} == 1 ]]; then
 		say "removing the benchmark's LXD projects (labcb-*)"
 		cleanup_lxd
