@@ -185,14 +185,15 @@ struct row {
 	long long	 id, user_id;
 	char		 user[64], project[64], name[64], state[16];
 	int		 port;
+	int		 provisioned;	/* started once: has its ssh device */
 };
 
 /* The row again, now that it is claimed: 0, or -1 if it is gone. */
 static int
 reread(struct finder *f, struct row *w)
 {
-	sqlite3_stmt *st = db_prepare(f->c->db, "SELECT port, state FROM "
-	    "containers WHERE id = ?");
+	sqlite3_stmt *st = db_prepare(f->c->db, "SELECT port, state, "
+	    "provisioned FROM containers WHERE id = ?");
 	int r = -1;
 
 	sqlite3_bind_int64(st, 1, w->id);
@@ -200,6 +201,7 @@ reread(struct finder *f, struct row *w)
 		w->port = sqlite3_column_int(st, 0);
 		snprintf(w->state, sizeof(w->state), "%s",
 		    sqlite3_column_text(st, 1));
+		w->provisioned = sqlite3_column_int(st, 2);
 		r = 0;
 	}
 	sqlite3_finalize(st);
@@ -497,7 +499,10 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 				interrupted(&f, w);
 			else if (inst == NULL)
 				missing(&f, w);
-			else if ((have = device_port(inst)) != w->port)
+			/* Never started, no device: its first start adds
+			   it (ct_start), no drift. */
+			else if ((have = device_port(inst)) != w->port &&
+			    (have != 0 || w->provisioned))
 				wrong_port(&f, w, have);
 		}
 		ct_release(w->user_id, w->name);
