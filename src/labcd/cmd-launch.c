@@ -20,6 +20,7 @@ cmd_launch_exec(struct ctx *c)
 		    name, why);
 	if ((r = ct_opts_from_args(c, &o)) != 0)
 		return r;
+	o.starting = 1;
 	if (ct_get(c, name, &ct) != 0) {
 		if ((r = ct_create(c, name, &o, &ct)) != 0)
 			return r;

@@ -558,10 +558,20 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 	if (mem != NULL && *mem != '\0')
 		json_object_set_new(conf, "limits.memory", json_string(mem));
 	/*
-	 * No ssh device yet: the first start adds it while the container
-	 * boots (see ct_start). The port is ours already (reserve).
+	 * The ssh device. Not for a launch: its start adds it while the
+	 * container boots (ssh_dev_start), a second saved; should labcd
+	 * die before, reconciliation adds it (reconcile.c).
 	 */
 	devs = gpu_devices(&gpus);
+	if (!o->starting) {
+		char listen[96];
+
+		snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen,
+		    ct->port);
+		json_object_set_new(devs, "ssh", json_pack("{s:s, s:s, s:s}",
+		    "type", "proxy", "listen", listen, "connect",
+		    "tcp:127.0.0.1:22"));
+	}
 	if (gpus.n > 0 && cfg->nvidia_runtime) {
 		json_object_set_new(conf, "nvidia.runtime", json_string("true"));
 		json_object_set_new(conf, "nvidia.driver.capabilities",

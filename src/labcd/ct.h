@@ -26,6 +26,7 @@ struct ct_opts {
 	const char	*disk;
 	const char	*gpu;		/* all, none, "0,2"; NULL: default */
 	int		 exclusive;
+	int		 starting;	/* launch: started right after create */
 };
 
 /* The options of create and launch, read by ct_opts_from_args. */

@@ -288,8 +288,16 @@ wrong_port(struct finder *f, const struct row *w, int have)
 	json_t *patch;
 	int ok;
 
+	/*
+	 * A launch adds the device at the first start (ct_start); one that
+	 * did not get there is no drift, but gets its device now.
+	 */
+	int quiet = have == 0 && !w->provisioned;
+
 	snprintf(problem, sizeof(problem), "its SSH port device %s port %d, "
 	    "the database %d", have ? "has" : "is missing:", have, w->port);
+	if (!f->repair && quiet)
+		return;
 	if (!f->repair) {
 		snprintf(action, sizeof(action), "would set the device to port "
 		    "%d", w->port);
@@ -307,7 +315,11 @@ wrong_port(struct finder *f, const struct row *w, int have)
 		snprintf(action, sizeof(action), "none yet: LXD refused "
 		    "(%.200s)", ctx_lxd_error(f->c));
 	json_decref(patch);
-	say(f, w->user, w->name, problem, action, ok);
+	if (quiet && ok)
+		log_info("%s/%s: ssh device on port %d added (a launch ended "
+		    "before its start)", w->project, w->name, w->port);
+	else
+		say(f, w->user, w->name, problem, action, ok);
 }
 
 /* Does the instance have GPU devices of its own? */
@@ -499,10 +511,7 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 				interrupted(&f, w);
 			else if (inst == NULL)
 				missing(&f, w);
-			/* Never started, no device: its first start adds
-			   it (ct_start), no drift. */
-			else if ((have = device_port(inst)) != w->port &&
-			    (have != 0 || w->provisioned))
+			else if ((have = device_port(inst)) != w->port)
 				wrong_port(&f, w, have);
 		}
 		ct_release(w->user_id, w->name);
