@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ct.h"
 #include "log.h"
@@ -286,7 +287,7 @@ wrong_port(struct finder *f, const struct row *w, int have)
 	const struct config *cfg = &f->c->srv->cfg;
 	char problem[160], action[300], listen[96];
 	json_t *patch;
-	int ok;
+	int ok, tries;
 
 	/*
 	 * A launch adds the device at the first start (ct_start); one that
@@ -307,7 +308,11 @@ wrong_port(struct finder *f, const struct row *w, int have)
 	snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen, w->port);
 	patch = json_pack("{s:{s:{s:s, s:s, s:s}}}", "devices", "ssh", "type",
 	    "proxy", "listen", listen, "connect", "tcp:127.0.0.1:22");
-	ok = lxd_instance_patch(ctx_lxd(f->c), w->project, w->name, patch) == 0;
+	/* A start left running by a labcd that died holds the instance. */
+	for (tries = 0; !(ok = lxd_instance_patch(ctx_lxd(f->c), w->project,
+	    w->name, patch) == 0) && tries < OP_WAIT && strstr(
+	    ctx_lxd_error(f->c), "is busy running") != NULL; tries++)
+		sleep(1);
 	if (ok)
 		snprintf(action, sizeof(action), "set the device to port %d",
 		    w->port);
