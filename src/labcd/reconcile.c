@@ -308,10 +308,14 @@ wrong_port(struct finder *f, const struct row *w, int have)
 	snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen, w->port);
 	patch = json_pack("{s:{s:{s:s, s:s, s:s}}}", "devices", "ssh", "type",
 	    "proxy", "listen", listen, "connect", "tcp:127.0.0.1:22");
-	/* A start left running by a labcd that died holds the instance. */
+	/*
+	 * A start left running by a labcd that died holds the instance
+	 * ("Failed to create instance update operation: Instance is busy
+	 * running a start operation", or a matching one just ended).
+	 */
 	for (tries = 0; !(ok = lxd_instance_patch(ctx_lxd(f->c), w->project,
 	    w->name, patch) == 0) && tries < OP_WAIT && strstr(
-	    ctx_lxd_error(f->c), "is busy running") != NULL; tries++)
+	    ctx_lxd_error(f->c), "update operation") != NULL; tries++)
 		sleep(1);
 	if (ok)
 		snprintf(action, sizeof(action), "set the device to port %d",
