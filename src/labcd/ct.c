@@ -830,6 +830,10 @@ provision(struct ctx *c, const char *project, struct ct *ct)
 	}
 	/* uid 1000 is the container user, as provision_sh makes it. */
 	r = inline_keys ? 0 : push_keys(c, project, ct->name, keys, 1000, 1000);
+	/* Under the lock: a key change after it marks it unsynced again. */
+	if (r == 0)
+		set_field(c, ct, "UPDATE containers SET keys_synced = 1 WHERE "
+		    "id = ?");
 	pthread_mutex_unlock(key_lock(ct->user_id));
 	free(keys);
 	ct->keys_synced = r == 0;
@@ -979,9 +983,8 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 			return ctx_error(c, "adding the ssh port %d to %s "
 			    "failed: %s", ct->port, ct->name, dev.err);
 		/* Only now: a failure above is mended at the next start. */
-		set_field(c, ct, ct->keys_synced ? "UPDATE containers SET "
-		    "provisioned = 1, keys_synced = 1 WHERE id = ?" :
-		    "UPDATE containers SET provisioned = 1 WHERE id = ?");
+		set_field(c, ct, "UPDATE containers SET provisioned = 1 "
+		    "WHERE id = ?");
 		ct->provisioned = 1;
 	} else if (!ct->keys_synced) {
 		char *keys;
