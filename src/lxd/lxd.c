@@ -432,19 +432,13 @@ lxd_http(struct lxd *l, const struct lxd_req *rq, struct lxd_resp *rs)
 	for (h = rq->headers; h != NULL; h = h->next)
 		buf_printf(&req, "%s\r\n", h->line);
 	buf_adds(&req, "\r\n");
-	if (rq->body != NULL)	/* one write: LXD may answer on the head */
-		buf_add(&req, rq->body, rq->body_len);
 	r = send_all(fd, req.data, req.len, deadline);
 	buf_free(&req);
+	if (r == 0 && rq->body != NULL)
+		r = send_all(fd, rq->body, rq->body_len, deadline);
 	while (r == 0 && rq->upload != NULL &&
 	    (blen = fread(chunk, 1, sizeof(chunk), rq->upload)) > 0)
 		r = send_all(fd, chunk, blen, deadline);
-	/*
-	 * LXD may answer (404, say) and close before it read all we sent:
-	 * a write that failed then still leaves its answer to read.
-	 */
-	if (r == -EIO)
-		r = 0;
 
 	/* The whole answer, until LXD closes (we asked it to). */
 	while (r == 0) {
