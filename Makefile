@@ -10,7 +10,7 @@
 #   make fuzz-long     run each longer, FUZZ_SECONDS each (scripts/fuzz-long.sh)
 
 CC	?= cc
-PKGS	:= jansson libsodium sqlite3 libedit
+PKGS	:= libcurl jansson libsodium sqlite3 libedit
 SAN	?= 0
 WERROR	?= 0
 

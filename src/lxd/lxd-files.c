@@ -49,7 +49,7 @@ post_file(struct lxd *l, const char *project, const char *name,
 		.body = data != NULL ? data : "", .body_len = len,
 		.content_type = "application/octet-stream",
 	};
-	struct lxd_hdr *h = NULL;
+	struct curl_slist *h = NULL;
 	int r;
 
 	h = lxd_header(l, h, "type", "%s", type);
@@ -61,7 +61,7 @@ post_file(struct lxd *l, const char *project, const char *name,
 		h = lxd_header(l, h, "write", "overwrite");
 	rq.headers = h;
 	r = lxd_request(l, &rq, NULL, NULL, 0);
-	lxd_hdr_free(h);
+	curl_slist_free_all(h);
 	free(p);
 	return r;
 }

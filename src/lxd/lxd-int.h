@@ -2,6 +2,7 @@
 #ifndef LABC_LXD_INT_H
 #define LABC_LXD_INT_H
 
+#include <curl/curl.h>
 #include <stdio.h>
 
 #include "buf.h"
@@ -12,6 +13,7 @@
 struct lxd {
 	char		*configured;	/* socket path given by the caller */
 	char		*socket;	/* socket in use */
+	CURL		*curl;
 	int		 connected;	/* GET /1.0 succeeded */
 	enum lxd_server	 kind;
 	char		*version;
@@ -31,7 +33,7 @@ struct lxd_req {
 	const char	*content_type;	/* default application/json */
 	FILE		*upload;	/* stream the body from here instead */
 	long long	 upload_size;
-	const struct lxd_hdr *headers;	/* extra headers, borrowed */
+	struct curl_slist *headers;	/* extra headers, borrowed */
 	long		 timeout;	/* seconds; 0: l->timeout */
 	size_t		 limit;		/* response size cap; 0: default */
 };
@@ -62,16 +64,8 @@ int	lxd_update(struct lxd *l, const char *path, lxd_edit_fn edit,
 /* "/1.0/instances/NAME" + "?project=P" built safely; caller frees. */
 char	*lxd_path(const char *project, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-/* Extra request headers: a list of "Name: value" lines. */
-struct lxd_hdr {
-	struct lxd_hdr	*next;
-	char		 line[];
-};
-/* Appended at the end; the list's head is returned. */
-struct lxd_hdr *lxd_hdr_add(struct lxd_hdr *list, const char *line);
-void	lxd_hdr_free(struct lxd_hdr *list);
 /* A header line "X-LXD-name: value" with the server's prefix. */
-struct lxd_hdr *lxd_header(struct lxd *l, struct lxd_hdr *list,
+struct curl_slist *lxd_header(struct lxd *l, struct curl_slist *list,
 	    const char *name, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
 

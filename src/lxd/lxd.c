@@ -1,33 +1,44 @@
 /*
  * lxd.c - transport for the LXD client: finding the socket, one HTTP
- * HTTP/1.1 exchange, response envelopes, and waiting on operations.
+ * exchange with libcurl, response envelopes, and waiting on operations.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "lxd-int.h"
 #include "xmalloc.h"
 
 #define DEFAULT_SOCKET	"/var/lib/lxd/unix.socket"
 
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void
+curl_init_once(void)
+{
+	/* Only a unix socket: no TLS to set up (and no memory for it). */
+	curl_global_init(CURL_GLOBAL_NOTHING);
+}
+
 struct lxd *
 lxd_new(const char *socket)
 {
 	struct lxd *l;
 
+	pthread_once(&curl_once, curl_init_once);
 	l = xcalloc(1, sizeof(*l));
 	if (socket != NULL && *socket != '\0')
 		l->configured = xstrdup(socket);
+	l->curl = curl_easy_init();
+	if (l->curl == NULL) {
+		free(l->configured);
+		free(l);
+		return NULL;
+	}
 	l->timeout = 30;
 	l->op_timeout = 600;
 	return l;
@@ -38,6 +49,7 @@ lxd_free(struct lxd *l)
 {
 	if (l == NULL)
 		return;
+	curl_easy_cleanup(l->curl);
 	json_decref(l->extensions);
 	free(l->configured);
 	free(l->socket);
@@ -205,10 +217,11 @@ lxd_path(const char *project, const char *fmt, ...)
 	return buf_steal(&b);
 }
 
-struct lxd_hdr *
-lxd_header(struct lxd *l, struct lxd_hdr *list, const char *name,
+struct curl_slist *
+lxd_header(struct lxd *l, struct curl_slist *list, const char *name,
     const char *fmt, ...)
 {
+	struct curl_slist *n;
 	va_list ap;
 	char *v, *h;
 
@@ -216,35 +229,43 @@ lxd_header(struct lxd *l, struct lxd_hdr *list, const char *name,
 	v = xvasprintf(fmt, ap);
 	va_end(ap);
 	h = xasprintf("%s%s: %s", lxd_header_prefix(l), name, v);
-	list = lxd_hdr_add(list, h);
+	n = curl_slist_append(list, h);
 	free(v);
 	free(h);
-	return list;
-}
-
-struct lxd_hdr *
-lxd_hdr_add(struct lxd_hdr *list, const char *line)
-{
-	size_t n = strlen(line);
-	struct lxd_hdr *h = xmalloc(sizeof(*h) + n + 1), **p = &list;
-
-	h->next = NULL;
-	memcpy(h->line, line, n + 1);
-	while (*p != NULL)
-		p = &(*p)->next;
-	*p = h;
-	return list;
-}
-
-void
-lxd_hdr_free(struct lxd_hdr *list)
-{
-	while (list != NULL) {
-		struct lxd_hdr *next = list->next;
-
-		free(list);
-		list = next;
+	if (n == NULL) {
+		fprintf(stderr, "fatal: out of memory (curl header)\n");
+		abort();
 	}
+	return n;
+}
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct buf *b = arg;
+
+	if (buf_add(b, p, size * n) != 0)
+		return 0;		/* curl stops: CURLE_WRITE_ERROR */
+	return size * n;
+}
+
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct lxd_resp *rs = arg;
+	size_t len = size * n, v;
+
+	if (len > 5 && strncasecmp(p, "ETag:", 5) == 0) {
+		for (v = 5; v < len && (p[v] == ' ' || p[v] == '\t'); v++)
+			;
+		while (len > v && (p[len - 1] == '\r' || p[len - 1] == '\n'))
+			len--;
+		if (len - v < sizeof(rs->etag)) {
+			memcpy(rs->etag, p + v, len - v);
+			rs->etag[len - v] = '\0';
+		}
+	}
+	return size * n;
 }
 
 void
@@ -267,264 +288,88 @@ not_running(struct lxd *l)
 	    "--group root &' where systemd does not run)", l->socket);
 }
 
-/*
- * The HTTP/1.1 of one exchange over the unix socket, written here rather
- * than with libcurl: libcurl and the thirty libraries it loads (TLS,
- * Kerberos, LDAP, ...) made 7 MiB of labcd's 9.5 MiB resident memory,
- * for a local socket that needs none of them. One connection per request
- * ("Connection: close"): connecting to a unix socket costs microseconds,
- * and the end of the answer is then simply the end of the stream.
- */
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Wait for fd until the deadline: 1 ready, 0 timed out, -1 error. */
-static int
-wait_fd(int fd, short events, long long deadline)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-	long long left;
-	int r;
-
-	for (;;) {
-		if ((left = deadline - now_ms()) <= 0)
-			return 0;
-		r = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
-		if (r > 0)
-			return 1;
-		if (r < 0 && errno != EINTR)
-			return -1;
-	}
-}
-
-/* Write all of p: 0, -ETIMEDOUT or -EIO. */
-static int
-send_all(int fd, const char *p, size_t n, long long deadline)
-{
-	ssize_t w;
-	int r;
-
-	while (n > 0) {
-		if ((r = wait_fd(fd, POLLOUT, deadline)) <= 0)
-			return r == 0 ? -ETIMEDOUT : -EIO;
-		w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (w <= 0)
-			return -EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Decode a chunked body from raw into out; 0, -E2BIG or -EPROTO. */
-static int
-dechunk(const char *raw, size_t n, struct buf *out)
-{
-	size_t i = 0, size;
-	char *end;
-
-	for (;;) {
-		if (i >= n)
-			return -EPROTO;
-		size = strtoul(raw + i, &end, 16);
-		if (end == raw + i)
-			return -EPROTO;
-		while ((size_t)(end - raw) < n && *end != '\n')
-			end++;		/* chunk extensions */
-		i = (size_t)(end - raw) + 1;
-		if (size == 0)
-			return 0;	/* trailers do not matter */
-		if (size > n || i + size > n)
-			return -EPROTO;
-		if (buf_add(out, raw + i, size) != 0)
-			return -E2BIG;
-		i += size;
-		if (i < n && raw[i] == '\r')
-			i++;
-		if (i < n && raw[i] == '\n')
-			i++;
-	}
-}
-
-/* Find a header's value in the head (case-insensitive); NULL if none. */
-static const char *
-head_value(const char *head, const char *name, size_t *len)
-{
-	size_t nl = strlen(name);
-	const char *p = head, *v, *e;
-
-	while ((p = strstr(p, "\r\n")) != NULL) {
-		p += 2;
-		if (strncasecmp(p, name, nl) != 0 || p[nl] != ':')
-			continue;
-		for (v = p + nl + 1; *v == ' ' || *v == '\t'; v++)
-			;
-		for (e = v; *e != '\0' && *e != '\r' && *e != '\n'; e++)
-			;
-		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		*len = (size_t)(e - v);
-		return v;
-	}
-	return NULL;
-}
-
 int
 lxd_http(struct lxd *l, const struct lxd_req *rq, struct lxd_resp *rs)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct curl_slist *hdrs = NULL, *h;
+	char *url, *ctype;
 	long timeout = rq->timeout > 0 ? rq->timeout : l->timeout;
-	long long deadline = now_ms() + timeout * 1000;
-	size_t limit = rq->limit ? rq->limit : LXD_RESPONSE_LIMIT, hlen = 0;
-	long long clen = -1;
-	struct buf req = BUF_INIT(0), raw;
-	const struct lxd_hdr *h;
-	const char *v, *body;
-	char chunk[65536], *hend;
-	size_t vlen, blen;
-	ssize_t n;
-	int fd = -1, r, chunked;
+	CURLcode cc;
+	CURL *c = l->curl;
 
 	memset(rs, 0, sizeof(*rs));
-	buf_init(&rs->body, limit);
-	/* The raw answer: the body, its head and chunk framing. */
-	buf_init(&raw, limit + limit / 8 + 65536);
+	buf_init(&rs->body, rq->limit ? rq->limit : LXD_RESPONSE_LIMIT);
 	if (l->socket == NULL)
 		find_socket(l);
-	if (strlen(l->socket) >= sizeof(sun.sun_path))
-		return lxd_seterr(l, -EINVAL, "socket path %s is too long",
-		    l->socket);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", l->socket);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return lxd_seterr(l, -EIO, "cannot make a socket: %s",
-		    strerror(errno));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		r = errno;
-		close(fd);
-		buf_free(&raw);
-		if (r == ENOENT || r == ECONNREFUSED || r == ENOTSOCK)
-			return not_running(l);
-		return lxd_seterr(l, -EIO, "talking to LXD at %s failed: %s",
-		    l->socket, strerror(r));
-	}
-	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 
-	buf_printf(&req, "%s %s HTTP/1.1\r\nHost: lxd\r\n"
-	    "User-Agent: labcontainers\r\nConnection: close\r\n",
-	    rq->method, rq->path);
+	curl_easy_reset(c);
+	url = xasprintf("http://lxd%s", rq->path);
+	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, l->socket);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &rs->body);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, rs);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+
+	ctype = xasprintf("Content-Type: %s", rq->content_type ?
+	    rq->content_type : "application/json");
 	if (rq->body != NULL || rq->upload != NULL)
-		buf_printf(&req, "Content-Type: %s\r\nContent-Length: %lld\r\n",
-		    rq->content_type ? rq->content_type : "application/json",
-		    rq->upload != NULL ? rq->upload_size :
-		    (long long)rq->body_len);
-	else if (strcmp(rq->method, "GET") != 0)
-		buf_adds(&req, "Content-Length: 0\r\n");
+		hdrs = curl_slist_append(hdrs, ctype);
+	hdrs = curl_slist_append(hdrs, "Expect:");
 	for (h = rq->headers; h != NULL; h = h->next)
-		buf_printf(&req, "%s\r\n", h->line);
-	buf_adds(&req, "\r\n");
-	r = send_all(fd, req.data, req.len, deadline);
-	buf_free(&req);
-	if (r == 0 && rq->body != NULL)
-		r = send_all(fd, rq->body, rq->body_len, deadline);
-	while (r == 0 && rq->upload != NULL &&
-	    (blen = fread(chunk, 1, sizeof(chunk), rq->upload)) > 0)
-		r = send_all(fd, chunk, blen, deadline);
+		hdrs = curl_slist_append(hdrs, h->data);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 
-	/* The whole answer, until LXD closes (we asked it to). */
-	while (r == 0) {
-		if ((r = wait_fd(fd, POLLIN, deadline)) <= 0) {
-			r = r == 0 ? -ETIMEDOUT : -EIO;
-			break;
-		}
-		r = 0;
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n < 0) {
-			r = -EIO;
-			break;
-		}
-		if (n == 0)
-			break;
-		if (buf_add(&raw, chunk, (size_t)n) != 0) {
-			r = -E2BIG;
-			break;
-		}
-		if (hlen == 0 && (hend = strstr(buf_str(&raw), "\r\n\r\n")) !=
-		    NULL) {
-			hlen = (size_t)(hend - raw.data) + 4;
-			*hend = '\0';
-			if ((v = head_value(raw.data, "Content-Length",
-			    &vlen)) != NULL)
-				clen = strtoll(v, NULL, 10);
-			*hend = '\r';
-		}
-		/* A Content-Length answer may end before the close. */
-		if (hlen > 0 && clen >= 0 && (long long)(raw.len - hlen) >= clen)
-			break;
+	if (rq->upload != NULL) {
+		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(c, CURLOPT_READDATA, rq->upload);
+		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+		    (curl_off_t)rq->upload_size);
+	} else if (rq->body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, rq->body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)rq->body_len);
 	}
-	close(fd);
-	if (r == -ETIMEDOUT) {
-		buf_free(&raw);
+	if (strcmp(rq->method, "GET") != 0)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
+
+	cc = curl_easy_perform(c);
+	curl_slist_free_all(hdrs);
+	free(ctype);
+	free(url);
+
+	switch (cc) {
+	case CURLE_OK:
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->http);
+		return 0;
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return not_running(l);
+	case CURLE_OPERATION_TIMEDOUT:
 		return lxd_seterr(l, -ETIMEDOUT, "LXD did not answer %s %s "
 		    "within %ld s", rq->method, rq->path, timeout);
+	case CURLE_WRITE_ERROR:
+		if (rs->body.toobig)
+			return lxd_seterr(l, -E2BIG, "LXD's answer to %s %s is "
+			    "larger than %zu bytes", rq->method, rq->path,
+			    rs->body.limit);
+		/* FALLTHROUGH */
+	default:
+		if (cc == CURLE_GOT_NOTHING || cc == CURLE_RECV_ERROR ||
+		    cc == CURLE_SEND_ERROR) {
+			/* LXD went away mid-request: what it did is unknown. */
+			l->connected = 0;
+			return lxd_seterr(l, -ECONNRESET, "LXD went away while "
+			    "answering %s %s (%s)", rq->method, rq->path,
+			    curl_easy_strerror(cc));
+		}
+		return lxd_seterr(l, -EIO, "talking to LXD at %s failed: %s",
+		    l->socket, curl_easy_strerror(cc));
 	}
-	if (r == -E2BIG) {
-		buf_free(&raw);
-		rs->body.toobig = 1;
-		return lxd_seterr(l, -E2BIG, "LXD's answer to %s %s is larger "
-		    "than %zu bytes", rq->method, rq->path, rs->body.limit);
-	}
-	if (r != 0 || hlen == 0) {
-		/* LXD went away mid-request: what it did is unknown. */
-		l->connected = 0;
-		buf_free(&raw);
-		return lxd_seterr(l, -ECONNRESET, "LXD went away while "
-		    "answering %s %s (%s)", rq->method, rq->path, r != 0 ?
-		    "the connection broke" : raw.len == 0 ? "no answer" :
-		    "the answer ended in its head");
-	}
-	if (sscanf(raw.data, "HTTP/1.%*d %ld", &rs->http) != 1) {
-		l->connected = 0;
-		buf_free(&raw);
-		return lxd_seterr(l, -EIO, "talking to LXD at %s failed: not "
-		    "an HTTP answer", l->socket);
-	}
-	raw.data[hlen - 2] = '\0';	/* the head alone, for head_value */
-	if ((v = head_value(raw.data, "ETag", &vlen)) != NULL &&
-	    vlen < sizeof(rs->etag)) {
-		memcpy(rs->etag, v, vlen);
-		rs->etag[vlen] = '\0';
-	}
-	chunked = (v = head_value(raw.data, "Transfer-Encoding", &vlen)) !=
-	    NULL && vlen >= 7 && strncasecmp(v, "chunked", 7) == 0;
-	blen = raw.len - hlen;
-	if (!chunked && (v = head_value(raw.data, "Content-Length", &vlen)) !=
-	    NULL && strtoul(v, NULL, 10) < blen)
-		blen = strtoul(v, NULL, 10);
-	body = raw.data + hlen;
-	r = chunked ? dechunk(body, blen, &rs->body) :
-	    buf_add(&rs->body, body, blen) != 0 ? -E2BIG : 0;
-	buf_free(&raw);
-	if (r == -E2BIG)
-		return lxd_seterr(l, -E2BIG, "LXD's answer to %s %s is larger "
-		    "than %zu bytes", rq->method, rq->path, rs->body.limit);
-	if (r != 0) {
-		l->connected = 0;
-		return lxd_seterr(l, -EIO, "talking to LXD at %s failed: a "
-		    "broken chunked answer", l->socket);
-	}
-	return 0;
 }
 
 int
@@ -816,7 +661,6 @@ lxd_wait(struct lxd *l, const char *op, long timeout, json_t **out)
 {
 	double deadline = now_s() + (timeout > 0 ? timeout : l->op_timeout);
 	char last[256] = "";
-	long quiet = 1;		/* seconds of the next wait, with progress */
 	int r;
 
 	if (out != NULL)
@@ -830,15 +674,8 @@ lxd_wait(struct lxd *l, const char *op, long timeout, json_t **out)
 		double left = deadline - now_s();
 		char *path;
 
-		/*
-		 * Short waits while someone watches progress, as long as
-		 * the operation has progress to show; else (start, stop,
-		 * delete, exec) ever longer ones: each wait is a request.
-		 */
-		chunk = l->progress != NULL ? quiet : (left > 30 ? 30 :
-		    (long)left);
-		if (chunk > left)
-			chunk = (long)left;
+		/* Short waits while someone watches progress. */
+		chunk = l->progress != NULL ? 1 : (left > 30 ? 30 : (long)left);
 		if (chunk < 1)
 			chunk = 1;
 		path = xasprintf("%s/wait?timeout=%ld", op, chunk);
@@ -897,8 +734,6 @@ lxd_wait(struct lxd *l, const char *op, long timeout, json_t **out)
 		}
 		report_progress(l, json_object_get(opobj, "metadata"), last,
 		    sizeof(last));
-		quiet = json_object_size(json_object_get(opobj, "metadata")) >
-		    0 ? 1 : quiet < 8 ? quiet * 2 : 8;
 		json_decref(opobj);
 		if (now_s() >= deadline)
 			return lxd_seterr(l, -ETIMEDOUT, "LXD operation %s "
@@ -915,7 +750,7 @@ lxd_update(struct lxd *l, const char *path, lxd_edit_fn edit, void *arg)
 	for (tries = 0; tries < 5; tries++) {
 		struct lxd_req get = { .method = "GET", .path = path };
 		struct lxd_req put = { .method = "PUT", .path = path };
-		struct lxd_hdr *hdrs = NULL;
+		struct curl_slist *hdrs = NULL;
 		char etag[160], *body, *ifmatch;
 		json_t *obj, *req;
 
@@ -929,12 +764,12 @@ lxd_update(struct lxd *l, const char *path, lxd_edit_fn edit, void *arg)
 		body = json_dumps(req, JSON_COMPACT);
 		json_decref(req);
 		ifmatch = xasprintf("If-Match: %s", etag);
-		hdrs = lxd_hdr_add(hdrs, ifmatch);
+		hdrs = curl_slist_append(hdrs, ifmatch);
 		put.body = body;
 		put.body_len = strlen(body);
 		put.headers = hdrs;
 		r = lxd_request(l, &put, NULL, NULL, 0);
-		lxd_hdr_free(hdrs);
+		curl_slist_free_all(hdrs);
 		free(ifmatch);
 		free(body);
 		if (r != -EAGAIN)	/* changed meanwhile: read again */

@@ -1,6 +1,6 @@
 /*
  * lxd.h - a small client for the LXD (5.0) / Incus (6) REST API over the
- * daemon's unix socket: its own small HTTP/1.1 (lxd.c) and jansson.
+ * daemon's unix socket, built on libcurl and jansson.
  *
  * One struct lxd is one connection; it is not shared between threads (give
  * each thread its own). Every function returns 0 or a negative errno:
