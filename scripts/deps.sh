@@ -7,7 +7,7 @@
 #   --dry-run           print the missing packages, one line, and install nothing
 set -euo pipefail
 
-BUILD=(gcc make pkg-config libjansson-dev libsqlite3-dev
+BUILD=(gcc make pkg-config libcurl4-openssl-dev libjansson-dev libsqlite3-dev
 	libsodium-dev libedit-dev)
 # Real LXD (dnsmasq-base and nftables are only Recommends of lxd but its bridge needs
 # them for DHCP and its firewall rules), the offline image build, a btrfs pool, the SSH
