@@ -117,9 +117,13 @@ test_expect_success 'LXD killed in the middle of a launch: clear error, then not
 		sleep 0.05
 	done
 	sleep 0.5
-	# As if LXD crashed: no chance to finish the operation.
+	# As if LXD crashed: no chance to finish the operation. Its
+	# forkproxy helpers outlive it and would keep every running
+	# container'\''s port from its restarted self: end them, as a
+	# restart of its service (one cgroup) would.
 	kill -9 $(ss -Hxlp src "$LXD_SOCKET" | sed -n "s/.*pid=\([0-9]*\).*/\1/p;q")
 	sleep 1
+	pkill -9 -f "^/usr/bin/lxd forkproxy|^lxd forkproxy" || true
 	rc=0; wait $lpid || rc=$?
 	cat $TDIR/slow.out
 	[ $rc = 1 ]
