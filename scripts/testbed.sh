@@ -167,6 +167,14 @@ ensure_pools() {
 		lxc storage create "$POOL_BT" btrfs size=8GiB >/dev/null ||
 			log "warning: no btrfs pool; tests that need $POOL_BT will skip"
 	fi
+	# btrfs marks its quota accounting inconsistent after some crashes (LXD killed
+	# mid-operation, as t0800 does) and then enforces no size limit: rescan it.
+	local mp=$LXD_DIR/storage-pools/$POOL_BT
+	if mountpoint -q "$mp" 2>/dev/null &&
+		btrfs qgroup show "$mp" 2>&1 | grep -q inconsistent; then
+		log "btrfs quota accounting of $POOL_BT is inconsistent: rescanning"
+		btrfs quota rescan -w "$mp" >/dev/null 2>&1 || true
+	fi
 	# A pool whose loop file could not be mounted at start-up exists but is unusable.
 	if exists "/1.0/storage-pools/$POOL_BT" &&
 		! exists "/1.0/storage-pools/$POOL_BT/resources"; then
