@@ -197,7 +197,12 @@ test_expect_success 'an unknown image is refused, nothing left behind' '
 	[ "$before" = "$after" ]
 	out=$(expect_status 2 labc --as alice launch newbox --cpu lots 2>&1)
 	contains "$out" "--cpu needs a number"
-	out=$(expect_status 2 labc --as alice launch newbox --memory 12 2>&1 || true)
+	out=$(expect_status 2 labc --as alice launch newbox --memory 99999999999999999999GiB 2>&1)
+	contains "$out" "--memory needs a size such as 512MiB or 8GiB"
+	out=$(expect_status 2 labc --as alice launch newbox --disk 12parsecs 2>&1)
+	contains "$out" "--disk needs a size such as 10GiB"
+	after=$(labc --as alice list --format csv; lxc list --project ${P}alice --format csv -c n)
+	[ "$before" = "$after" ]
 '
 
 test_expect_success 'a port another program holds is skipped' '

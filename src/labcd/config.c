@@ -144,6 +144,9 @@ config_size_valid(const char *v)
 		return 0;
 	while (isdigit((unsigned char)*p))
 		p++;
+	/* A petabyte in bytes has 16 digits: more is a typing slip. */
+	if (p - v > 15)
+		return 0;
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(p, units[i]) == 0)
 			return 1;

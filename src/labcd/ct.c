@@ -1117,7 +1117,7 @@ ct_opts_from_args(struct ctx *c, struct ct_opts *o)
 	if ((v = cmd_opt(c, "memory")) != NULL) {
 		if (!config_size_valid(v) || *v == '0')
 			return ctx_usage(c, "--memory needs a size such as "
-			    "512MiB or 8GiB");
+			    "512MiB or 8GiB (at most 15 digits)");
 		o->memory = v;
 	}
 	o->gpu = cmd_opt(c, "gpu");
@@ -1126,7 +1126,8 @@ ct_opts_from_args(struct ctx *c, struct ct_opts *o)
 		return ctx_usage(c, "--exclusive goes with --gpu LIST");
 	if ((v = cmd_opt(c, "disk")) != NULL) {
 		if (!config_size_valid(v) || *v == '0')
-			return ctx_usage(c, "--disk needs a size such as 10GiB");
+			return ctx_usage(c, "--disk needs a size such as 10GiB "
+			    "(at most 15 digits)");
 		o->disk = v;
 	}
 	return PROTO_OK;
