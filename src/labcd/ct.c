@@ -612,11 +612,7 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 		r = ctx_error(c, "creating %s failed: %s; labcd removes what "
 		    "was made once LXD answers again", name, lxd_error(l));
 		reconcile_soon();
-		json_decref(conf);
-		json_decref(devs);
-		gpu_request_free(&gpus);
-		free(fp);
-		return r;
+		goto keep;
 	}
 	if (r != 0) {
 		r = lxd_refused(c, "creating", name);
@@ -628,11 +624,7 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 		r = ctx_error(c, "creating %s: LXD made it, but labcd cannot "
 		    "record that (%s); it will be removed", name, c->db->err);
 		reconcile_soon();
-		json_decref(conf);
-		json_decref(devs);
-		gpu_request_free(&gpus);
-		free(fp);
-		return r;
+		goto keep;
 	}
 	snprintf(ct->state, sizeof(ct->state), "ready");
 	json_decref(conf);
@@ -643,6 +635,7 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 	return PROTO_OK;
 fail:
 	forget(c, ct);		/* its GPU rows go with it */
+keep:
 	json_decref(conf);
 	json_decref(devs);
 	gpu_request_free(&gpus);

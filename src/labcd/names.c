@@ -21,19 +21,26 @@ digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-const char *
-ct_name_invalid(const char *name)
+/* 1 to max lowercase letters, digits or '-', starting with a letter. */
+static int
+label_ok(const char *name, size_t max)
 {
 	size_t n = strlen(name), i;
 
-	if (n < 1 || n > 63 || !lower(name[0]) || name[n - 1] == '-')
-		goto bad;
+	if (n < 1 || n > max || !lower(name[0]))
+		return 0;
 	for (i = 0; i < n; i++) {
 		if (!lower(name[i]) && !digit(name[i]) && name[i] != '-')
-			goto bad;
+			return 0;
 	}
-	return NULL;
-bad:
+	return 1;
+}
+
+const char *
+ct_name_invalid(const char *name)
+{
+	if (label_ok(name, 63) && name[strlen(name) - 1] != '-')
+		return NULL;
 	return "a container name is 1 to 63 lowercase letters, digits or "
 	    "'-', starting with a letter and not ending with '-'";
 }
@@ -41,16 +48,8 @@ bad:
 const char *
 user_name_invalid(const char *name)
 {
-	size_t n = strlen(name), i;
-
-	if (n < 1 || n > 32 || !lower(name[0]))
-		goto bad;
-	for (i = 0; i < n; i++) {
-		if (!lower(name[i]) && !digit(name[i]) && name[i] != '-')
-			goto bad;
-	}
-	return NULL;
-bad:
+	if (label_ok(name, 32))
+		return NULL;
 	return "a user name is 1 to 32 lowercase letters, digits or '-', "
 	    "starting with a letter";
 }
