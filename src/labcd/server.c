@@ -47,6 +47,13 @@ struct holder {
 };
 static struct holder *holders;
 static int nholders;
+/*
+ * Connections accepted but not yet admitted (under srv->lock): their
+ * threads decide. They do not count as clients, so a burst of refused
+ * ones never crowds out one that may come in; PENDING_MAX bounds them.
+ */
+#define PENDING_MAX	64
+static int npending;
 
 static volatile sig_atomic_t stopping;
 
@@ -330,10 +337,15 @@ admit(struct conn *cn, const struct ident *peer, int gateway, char *why,
 	    s->cfg.max_clients_per_uid, r = 0;
 
 	pthread_mutex_lock(&s->lock);
-	if (!peer->admin && s->nclients > s->cfg.max_clients - reserved(s))
+	npending--;
+	if (s->nclients >= s->cfg.max_clients - (peer->admin ? 0 :
+	    reserved(s)))
 		r = -1;
 	else if (!peer->root && hold(cn->uid_place, cap) != 0)
 		r = -2;
+	else
+		s->nclients++;
+	pthread_cond_broadcast(&s->idle);	/* npending dropped */
 	pthread_mutex_unlock(&s->lock);
 	if (r == -1)
 		snprintf(why, whysz, "labcd is serving too many clients; try "
@@ -402,8 +414,10 @@ conn_main(void *arg)
 	if (admit(cn, &peer, gateway, why, sizeof(why)) != NULL) {
 		log_debug("client %s refused: %s", peer.host_user, why);
 		send_result(cn->fd, PROTO_FAILED, NULL, why, NULL);
-		cn->uid_place[0] = '\0';
-		goto out;
+		lxd_free(cn->lxd);
+		close(cn->fd);
+		free(cn);
+		return NULL;
 	}
 	if (peer.root)
 		cn->uid_place[0] = '\0';	/* holds nothing */
@@ -456,7 +470,6 @@ conn_main(void *arg)
 		if (r != 0 || stopping)
 			break;
 	}
-out:
 	lxd_free(cn->lxd);
 	close(cn->fd);
 	pthread_mutex_lock(&s->lock);
@@ -583,20 +596,27 @@ server_run(struct server *s)
 		pthread_t t;
 		int fd;
 
+		/* Too many undecided: the rest wait in the kernel's queue. */
+		pthread_mutex_lock(&s->lock);
+		if (npending >= PENDING_MAX) {
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 100 * 1000000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+			(void)pthread_cond_timedwait(&s->idle, &s->lock, &until);
+			pthread_mutex_unlock(&s->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&s->lock);
 		if (poll(&pfd, 1, 1000) <= 0)
 			continue;
 		fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
 		pthread_mutex_lock(&s->lock);
-		if (s->nclients >= s->cfg.max_clients) {
-			pthread_mutex_unlock(&s->lock);
-			send_result(fd, PROTO_FAILED, NULL, "labcd is serving "
-			    "too many clients; try again in a moment", NULL);
-			close(fd);
-			continue;
-		}
-		s->nclients++;
+		npending++;
 		pthread_mutex_unlock(&s->lock);
 		cn = xcalloc(1, sizeof(*cn));
 		cn->srv = s;
@@ -606,7 +626,7 @@ server_run(struct server *s)
 			close(fd);
 			free(cn);
 			pthread_mutex_lock(&s->lock);
-			s->nclients--;
+			npending--;
 			pthread_mutex_unlock(&s->lock);
 		}
 	}
