@@ -19,8 +19,13 @@ GW=labct54gw$$
 useradd --system --no-create-home --shell /usr/sbin/nologin "$GW" 2>/dev/null
 at_exit "userdel $GW"
 GWUID=$(id -u "$GW")
+ADMG=labct54g$$ ADM=labct54a$$
+groupadd "$ADMG" && at_exit "groupdel $ADMG"
+useradd --system --no-create-home --shell /usr/sbin/nologin -G "$ADMG" "$ADM"
+at_exit "userdel $ADM"
+ADMUID=$(id -u "$ADM")
 
-write_conf "frame_timeout = $FT" "gateway_user = $GW" \
+write_conf "frame_timeout = $FT" "gateway_user = $GW" "admin_group = $ADMG" \
     "login_max_failures = 3" "login_lockout = $LOCK"
 start_labcd || exit 1
 
@@ -75,6 +80,7 @@ test_expect_success '16 uids x 16 slow clients: the unreserved slots fill, root 
 	sleep 3
 	t0=$(now); out=$(labc whoami); t1=$(now)
 	contains "$out" "^root \(admin"
+	contains "$(labc_as_uid $ADMUID whoami 2>&1)" "\(admin"
 	contains "$(labc_as_uid 65399 whoami 2>&1)" "labcd is serving too many clients; try again in a moment"
 	wait
 	refused=$(count $TDIR/many.* "serving too many clients")
@@ -106,9 +112,9 @@ test_expect_success 'gateway: one SSH key holds at most 16 unanswered login prom
 # alice), each password sent with the request: without a bound each is a
 # 64 MiB argon2id at once. Measured on the plain build (ASan keeps freed
 # memory in quarantine), as the 78 -> 869 MB figure before the fix was.
+stop_labcd
+LABCD=${LABCT_BUILD%/san}/labcd start_labcd || exit 1
 test_expect_success '64 parallel wrong logins: labcd'"'"'s peak memory stays bounded' '
-	stop_labcd
-	LABCD=${LABCT_BUILD%/san}/labcd start_labcd
 	labc whoami >/dev/null
 	before=$(vmhwm)
 	t0=$(now)
@@ -129,11 +135,12 @@ test_expect_success '64 parallel wrong logins: labcd'"'"'s peak memory stays bou
 	[ "$incorrect" -ge 16 ]
 	[ $((after - before)) -lt 400 ]
 	measured "64 parallel wrong logins (8 uids, 48 unknown users and alice): labcd VmHWM $before MB -> $after MB; $incorrect login incorrect, $busy busy, $held held off for alice, in $(secs $t0 $t1) s"
-	stop_labcd
-	start_labcd
 '
+stop_labcd
+start_labcd || exit 1
 
-for s in g1 g2 g3 g4 g5 g6 g7 g8 g9; do secret alice-guess-$s; done
+for s in alice-guess-g1 alice-guess-g2 alice-guess-g3 alice-guess-g4 bob-guess-1 \
+    bob-guess-2 bob-guess-3 not-bobs-pw-1 wrong-pw-99; do secret $s; done
 test_expect_success 'strangers guessing alice'"'"'s password: their places wait, alice logs in from her own uid' '
 	# alice logged in from uid 65430 before
 	contains "$(login_as 65430 alice "$ALICE_PW")" "^Logged in as alice\.$"
@@ -175,15 +182,17 @@ test_expect_success 'gateway: guesses from one SSH key do not keep out another k
 '
 
 test_expect_success 'an unknown user gets the same answer, after as long, as a wrong password' '
-	t0=$(now); a=$(login_as 65440 bob not-bobs-pw-1); t1=$(now)
-	b=$(login_as 65441 nosuchuser not-bobs-pw-1); t2=$(now)
+	t0=$(now); a=$(login_as 65440 bob not-bobs-pw-1) && exit 1; t1=$(now)
+	b=$(login_as 65441 nosuchuser not-bobs-pw-1) && exit 1; t2=$(now)
 	[ "$a" = "login incorrect" ]
 	[ "$b" = "login incorrect" ]
 	measured "wrong password for bob: $(secs $t0 $t1) s; unknown user: $(secs $t1 $t2) s"
 	# and a user locked by an admin says so only after the right password
 	labc admin user lock bob >/dev/null
-	[ "$(login_as 65442 bob wrong-pw-99)" = "login incorrect" ]
-	contains "$(login_as 65443 bob "$BOB_PW")" "bob is locked by an admin"
+	out=$(login_as 65442 bob wrong-pw-99) && exit 1
+	[ "$out" = "login incorrect" ]
+	out=$(login_as 65443 bob "$BOB_PW") && exit 1
+	contains "$out" "bob is locked by an admin"
 	labc admin user unlock bob >/dev/null
 '
 

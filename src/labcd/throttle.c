@@ -154,11 +154,13 @@ throttle_done(struct server *s, const char *user, const char *place, int ok,
 			pair->count--;
 		if (!pair->known && acct->count > 0)
 			acct->count--;
-	} else {
-		n = pair->until > now ? s->cfg.login_max_failures : pair->count;
-		if (pair->until > now)
-			*wait = pair->until - now;
-	}
+	} else if (pair->until > now) {
+		/* This one ended the run: the wait starts now, in full. */
+		n = s->cfg.login_max_failures;
+		pair->until = now + s->cfg.login_lockout;
+		*wait = s->cfg.login_lockout;
+	} else
+		n = pair->count;
 	pthread_mutex_unlock(&th_lock);
 	return n;
 }
