@@ -7,7 +7,8 @@
 # gateway sessions that never answer the login prompt, per SSH key; 64
 # wrong logins at once (labcd's peak memory measured); strangers guessing
 # a member's password do not keep her out; passwd guesses are counted;
-# an unknown user gets the same answer as a known one.
+# an unknown user gets the same answer as a known one; with LXD, nc
+# streams per member.
 . "$(dirname "$0")/lib.sh"
 
 SLOW=$LABCT_BUILD/tests/tools/labct-slow
@@ -217,5 +218,35 @@ test_expect_success 'no password reached labcd'"'"'s log' '
 	done
 	kill -0 $LABCD_PID
 '
+
+# nc streams per lab user: needs a container, so LXD.
+if [ -n "${LABCT_PREFIX:-}" ] && [ "${LABCT_NO_LXD:-}" != 1 ]; then
+	stop_labcd
+	write_conf "project_prefix = ${LABCT_PREFIX}d-" \
+	    "default_image = $LABCT_IMAGE" "profiles = $LABCT_PROFILE" \
+	    "ssh_listen = 127.0.0.1" "ssh_ports = 62540-62549" \
+	    "frame_timeout = $FT" "max_nc_per_user = 3"
+	start_labcd || exit 1
+	test_expect_success 'nc: a member holds at most max_nc_per_user streams; closing one frees it' '
+		labc --as alice launch box >/dev/null
+		mkfifo $TDIR/hold
+		exec 7<>$TDIR/hold
+		for i in 1 2 3; do
+			labc --as alice nc box <$TDIR/hold >$TDIR/nc.$i 2>&1 &
+		done
+		for i in $(seq 100); do
+			[ "$(cat $TDIR/nc.1 $TDIR/nc.2 $TDIR/nc.3 | grep -c ^SSH-2.0)" -eq 3 ] && break
+			sleep 0.2
+		done
+		[ "$(cat $TDIR/nc.1 $TDIR/nc.2 $TDIR/nc.3 | grep -c ^SSH-2.0)" -eq 3 ]
+		out=$(labc --as alice nc box </dev/null 2>&1) && exit 1
+		contains "$out" "you have 3 nc streams open already \(at most 3 at once\): close some ssh sessions and try again"
+		exec 7>&-
+		wait
+		out=$(labc --as alice nc box </dev/null 2>&1)
+		contains "$out" "^SSH-2.0"
+		labc --as alice delete -f box >/dev/null
+	'
+fi
 
 test_done
