@@ -374,6 +374,11 @@ admit_key(struct conn *cn, json_t *msg, char *why, size_t whysz)
 	if (key != NULL && sshkey_parse(key, &k, err, sizeof(err)) == 0) {
 		snprintf(place, sizeof(place), "key %s", k.fingerprint);
 		sshkey_free(&k);
+	} else if (key != NULL && *key != '\0') {
+		char h[65];	/* not a key line: still one place per value */
+
+		auth_token_hash(key, h);
+		snprintf(place, sizeof(place), "key #%.32s", h);
 	} else
 		snprintf(place, sizeof(place), "key (none)");
 	if (strcmp(place, cn->key_place) == 0)
