@@ -148,9 +148,11 @@ throttle_done(struct server *s, const char *user, const char *place, int ok,
 		src = th_get(T_PLACE, "", place, now);
 		if (src->count > 0)
 			src->count--;
-		if (pair->until > now && pair->count == 0)
-			pair->until = 0, pair->count = s->cfg.login_max_failures - 1;
-		else if (pair->count > 0)
+		if (pair->until > now && pair->count == 0) {
+			/* it was the last of a run: undo the wait */
+			pair->until = 0;
+			pair->count = s->cfg.login_max_failures - 1;
+		} else if (pair->count > 0)
 			pair->count--;
 		if (!pair->known && acct->count > 0)
 			acct->count--;
