@@ -64,6 +64,9 @@ test_expect_success '256 slow clients from nobody: 16 held, the rest refused, ro
 	[ "$(count $TDIR/nobody.out "closed after .*: nobody already holds 16 connections to labcd \(at most 16 at once per account\): close some")" -eq 240 ]
 	[ "$(count $TDIR/nobody.out "closed after .*: a message was not complete within $FT s: closing the connection")" -eq 16 ]
 	[ "$(count $TDIR/nobody.out " open after ")" -eq 0 ]
+	# the admin can see it, without a line per refusal
+	n=$(grep -c "refusing connections (nobody): nobody already holds 16 connections" "$LABCD_LOG")
+	[ "$n" -ge 1 ] && [ "$n" -le 5 ]
 	measured "root whoami while nobody held 16 slow connections (240 refused): $(secs $t0 $t1) s"
 '
 

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "labcd.h"
@@ -56,6 +57,28 @@ static int nholders;
 static int npending;
 
 static volatile sig_atomic_t stopping;
+
+/*
+ * Say in the log that connections are being refused, at most once every
+ * 10 s (each refusal would let a flood write the journal full).
+ */
+static void
+log_refusal(const char *who, const char *why)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static time_t last;
+	time_t now = time(NULL);
+	int say;
+
+	pthread_mutex_lock(&lock);
+	if ((say = now - last >= 10))
+		last = now;
+	pthread_mutex_unlock(&lock);
+	if (say)
+		log_warn("refusing connections (%s): %s", who, why);
+	else
+		log_debug("client %s refused: %s", who, why);
+}
 
 /* The last slots of max_clients: for root and the admin group only. */
 static int
@@ -417,7 +440,7 @@ conn_main(void *arg)
 	    (unsigned)peer.uid);
 	setsockopt(cn->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (admit(cn, &peer, gateway, why, sizeof(why)) != NULL) {
-		log_debug("client %s refused: %s", peer.host_user, why);
+		log_refusal(peer.host_user, why);
 		send_result(cn->fd, PROTO_FAILED, NULL, why, NULL);
 		lxd_free(cn->lxd);
 		close(cn->fd);
@@ -455,6 +478,7 @@ conn_main(void *arg)
 			break;
 		}
 		if (gateway && admit_key(cn, msg, why, sizeof(why)) != 0) {
+			log_refusal(peer.host_user, why);
 			send_result(cn->fd, PROTO_FAILED, NULL, why, NULL);
 			json_decref(msg);
 			break;
