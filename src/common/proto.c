@@ -1,9 +1,11 @@
 /* proto.c - frames and messages of the labc <-> labcd protocol (proto.h). */
 #include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "proto.h"
@@ -133,20 +135,88 @@ proto_decode(const void *body, size_t n, json_t **msg, char *err,
 	return 0;
 }
 
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait until fd is readable, at most until the deadline (now_ms(); -1:
+ * none). 0, or -ETIMEDOUT. poll() counts the remaining time, not each
+ * read() afresh: a byte now and then does not stretch the deadline.
+ */
+static int
+wait_readable(int fd, long long deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	long long left;
+	int r;
+
+	if (deadline < 0)
+		return 0;
+	for (;;) {
+		if ((left = deadline - now_ms()) <= 0)
+			return -ETIMEDOUT;
+		r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* proto_read_all by a deadline: 0, -EPIPE, -ETIMEDOUT or -errno. */
+static int
+read_by(int fd, void *p, size_t n, long long deadline)
+{
+	char *c = p;
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		if ((r = wait_readable(fd, deadline)) != 0)
+			return r;
+		r = read(fd, c + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ?
+			    -ETIMEDOUT : -errno;
+		if (r == 0)
+			return got == 0 ? -EPIPE : -EIO;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
 int
-proto_recv(int fd, json_t **msg, char *err, size_t errsz)
+proto_recv_timed(int fd, json_t **msg, int wait_ms, int frame_ms,
+    char *err, size_t errsz)
 {
 	unsigned char hdr[4];
+	long long deadline = -1;
 	uint32_t n;
 	char *body;
 	int r;
 
 	*msg = NULL;
-	if ((r = proto_read_all(fd, hdr, 4)) != 0) {
-		snprintf(err, errsz, "%s", r == -EPIPE ? "connection closed" :
-		    r == -ETIMEDOUT ? "no message in time" :
-		    r == -EIO ? "truncated frame header" : strerror(-r));
+	if (wait_ms >= 0 && (r = wait_readable(fd, now_ms() + wait_ms)) != 0) {
+		snprintf(err, errsz, "%s", r == -ETIMEDOUT ?
+		    "no message in time" : strerror(-r));
 		return r;
+	}
+	/* The frame's clock starts with its first byte. */
+	if (frame_ms >= 0)
+		deadline = now_ms() + frame_ms;
+	if ((r = read_by(fd, hdr, 4, deadline)) != 0) {
+		snprintf(err, errsz, "%s", r == -EPIPE ? "connection closed" :
+		    r == -ETIMEDOUT ? "frame not completed in time" :
+		    r == -EIO ? "truncated frame header" : strerror(-r));
+		return r == -ETIMEDOUT ? -ETIME : r;
 	}
 	n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
 	    (uint32_t)hdr[2] << 8 | hdr[3];
@@ -156,15 +226,21 @@ proto_recv(int fd, json_t **msg, char *err, size_t errsz)
 		return -EMSGSIZE;
 	}
 	body = xmalloc(n);
-	if ((r = proto_read_all(fd, body, n)) != 0) {
+	if ((r = read_by(fd, body, n, deadline)) != 0) {
 		free(body);
 		snprintf(err, errsz, "%s", r == -ETIMEDOUT ?
 		    "frame not completed in time" : "truncated frame");
-		return r == -EPIPE ? -EIO : r;
+		return r == -EPIPE ? -EIO : r == -ETIMEDOUT ? -ETIME : r;
 	}
 	r = proto_decode(body, n, msg, err, errsz);
 	free(body);
 	return r;
+}
+
+int
+proto_recv(int fd, json_t **msg, char *err, size_t errsz)
+{
+	return proto_recv_timed(fd, msg, -1, -1, err, errsz);
 }
 
 const char *

@@ -44,6 +44,13 @@ int	proto_send(int fd, json_t *msg);
  */
 int	proto_recv(int fd, json_t **msg, char *err, size_t errsz);
 /*
+ * proto_recv with deadlines (ms; -1: none): wait_ms for the first byte
+ * (-ETIMEDOUT if none came), then frame_ms for the whole frame from that
+ * byte on, however the bytes trickle in (-ETIME if it is not complete).
+ */
+int	proto_recv_timed(int fd, json_t **msg, int wait_ms, int frame_ms,
+	    char *err, size_t errsz);
+/*
  * Decode the body of one frame (n bytes, not NUL-terminated): what
  * proto_recv does once it has read a frame. 0 and *msg, or -EPROTO with
  * a reason in err.

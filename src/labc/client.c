@@ -420,6 +420,30 @@ client_request(struct client *c, char **argv, int argc, char *err,
 	return req;
 }
 
+/*
+ * A fresh connection that labcd refused at once (too many clients) was
+ * closed before the request went out: its one result says why. 1 and the
+ * reason in err, or 0.
+ */
+static int
+client_refused(struct client *c, char *err, size_t errsz)
+{
+	json_t *m = NULL;
+	const char *e;
+	char perr[64];
+	int r = 0;
+
+	if (proto_recv(c->fd, &m, perr, sizeof(perr)) != 0)
+		return 0;
+	e = json_string_value(json_object_get(m, "error"));
+	if (strcmp(proto_type(m), PROTO_RESULT) == 0 && e != NULL) {
+		snprintf(err, errsz, "%s", e);
+		r = 1;
+	}
+	json_decref(m);
+	return r;
+}
+
 /* Send a request; a connection found dead is made again, once. */
 static int
 client_send(struct client *c, json_t *req, char *err, size_t errsz)
@@ -438,6 +462,11 @@ client_send(struct client *c, json_t *req, char *err, size_t errsz)
 			snprintf(err, errsz, "the command is too long to send "
 			    "(more than %d bytes)", PROTO_MAX_FRAME);
 			return -EINVAL;
+		}
+		if (fresh && (r == -EPIPE || r == -ECONNRESET) &&
+		    client_refused(c, err, errsz)) {
+			client_close(c);
+			return -ECONNREFUSED;
 		}
 		client_close(c);
 		if (fresh || (r != -EPIPE && r != -ECONNRESET))

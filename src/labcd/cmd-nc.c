@@ -8,16 +8,62 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "labcd.h"
 #include "ct.h"
 #include "lxd.h"
 #include "proto.h"
 
 #define NC_IDLE	(4 * 3600 * 1000)	/* ms without a byte either way */
+#define NC_USERS	4096		/* >= max_clients: one per stream */
+
+/* Open streams per lab user: at most max_nc_per_user each. */
+static pthread_mutex_t nc_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { long long user_id; int n; } nc_open[NC_USERS];
+
+/* Take a stream for user_id: 0, or -1 if they have cap open already. */
+static int
+nc_take(long long user_id, int cap)
+{
+	int i, slot = -1, r = -1;
+
+	pthread_mutex_lock(&nc_lock);
+	for (i = 0; i < NC_USERS; i++) {
+		if (nc_open[i].n > 0 && nc_open[i].user_id == user_id) {
+			slot = i;
+			break;
+		}
+		if (nc_open[i].n == 0 && slot < 0)
+			slot = i;
+	}
+	if (slot >= 0 && nc_open[slot].n < cap) {
+		nc_open[slot].user_id = user_id;
+		nc_open[slot].n++;
+		r = 0;
+	}
+	pthread_mutex_unlock(&nc_lock);
+	return r;
+}
+
+static void
+nc_give(long long user_id)
+{
+	int i;
+
+	pthread_mutex_lock(&nc_lock);
+	for (i = 0; i < NC_USERS; i++) {
+		if (nc_open[i].n > 0 && nc_open[i].user_id == user_id) {
+			nc_open[i].n--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&nc_lock);
+}
 
 /* Connect to ip:22 within 5 s; the fd or -1. */
 static int
@@ -105,9 +151,15 @@ cmd_nc_exec(struct ctx *c)
 	}
 	snprintf(ip, sizeof(ip), "%s", addr);
 	json_decref(st);
-	if ((fd = dial(ip)) < 0)
+	if (nc_take(c->id.user_id, c->srv->cfg.max_nc_per_user) != 0)
+		return ctx_error(c, "you have %d nc streams open already (at "
+		    "most %d at once): close some ssh sessions and try again",
+		    c->srv->cfg.max_nc_per_user, c->srv->cfg.max_nc_per_user);
+	if ((fd = dial(ip)) < 0) {
+		nc_give(c->id.user_id);
 		return ctx_error(c, "%s does not answer on port 22 (is sshd "
 		    "running in it?)", ct.name);
+	}
 	flags = fcntl(fd, F_GETFL);
 	fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 	m = proto_msg(PROTO_STREAM);
@@ -117,6 +169,7 @@ cmd_nc_exec(struct ctx *c)
 	if (r == 0)
 		splice_loop(c->fd, fd);
 	close(fd);
+	nc_give(c->id.user_id);
 	c->dead = 1;		/* the stream was the answer: no result */
 	return PROTO_OK;
 }

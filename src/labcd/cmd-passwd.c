@@ -1,4 +1,8 @@
-/* cmd-passwd.c - passwd: change your own password. */
+/*
+ * cmd-passwd.c - passwd: change your own password. Wrong current passwords
+ * are counted like login's (throttle.c).
+ */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +16,8 @@ cmd_passwd_exec(struct ctx *c)
 {
 	struct user_row u;
 	char *old = NULL, *pw = NULL, *hash = NULL;
+	const char *why;
+	long long left;
 	sqlite3_stmt *st;
 	int r, gen;
 
@@ -30,9 +36,28 @@ cmd_passwd_exec(struct ctx *c)
 			return ctx_error(c, "passwd: no password given: nothing "
 			    "changed");
 		}
+		/* Counted like login: a stolen session is no free guesses. */
+		if ((left = throttle_claim(c->srv, u.name, c->place,
+		    &why)) != 0) {
+			users_forget(old);
+			free(hash);
+			return ctx_error(c, "passwd: %s: try again in %lld "
+			    "seconds; nothing changed", why, left);
+		}
 		r = auth_verify(hash, old);
 		users_forget(old);
 		free(hash);
+		(void)throttle_done(c->srv, u.name, c->place, r == 0 ? 1 :
+		    r == -EBUSY ? -1 : 0, &left);
+		if (r == -EBUSY)
+			return ctx_error(c, "passwd: labcd is busy checking "
+			    "other passwords; try again in a moment: nothing "
+			    "changed");
+		if (r != 0 && left > 0)
+			return ctx_error(c, "passwd: the current password is "
+			    "wrong; too many wrong passwords: wait %lld seconds "
+			    "before the next try from here; nothing changed",
+			    left);
 		if (r != 0)
 			return ctx_error(c, "passwd: the current password is "
 			    "wrong: nothing changed");

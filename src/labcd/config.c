@@ -44,7 +44,18 @@ static const struct ckey keys[] = {
 	{ "log_level", C_LEVEL, O(log_level), "info", 0, 0,
 	  "error, warning, info or debug." },
 	{ "max_clients", C_INT, O(max_clients), "256", 1, 4096,
-	  "Connections served at once; more wait in the kernel's queue." },
+	  "Connections served at once; the last sixteenth of them (at most\n"
+	  "16) only for root and the admin group. Beyond, labcd answers\n"
+	  "'too many clients' and closes." },
+	{ "max_clients_per_uid", C_INT, O(max_clients_per_uid), "16", 1, 4096,
+	  "Connections one host account may hold at once (root: no limit).\n"
+	  "Through the gateway, the same for each SSH key." },
+	{ "max_clients_gateway", C_INT, O(max_clients_gateway), "128", 1, 4096,
+	  "Connections the gateway account may hold at once: all its SSH\n"
+	  "sessions together." },
+	{ "frame_timeout", C_INT, O(frame_timeout), "60", 1, 3600,
+	  "Seconds a client has to send a whole message once it started one,\n"
+	  "and to send its next request; then labcd closes the connection." },
 	{ "admin_group", C_STR, O(admin_group), "", 0, 0,
 	  "Host group whose members act as admins (uid 0 always does)." },
 	{ "map_host_users", C_BOOL, O(map_host_users), "no", 0, 0,
@@ -61,9 +72,15 @@ static const struct ckey keys[] = {
 	{ "gateway_port", C_INT, O(gateway_port), "22", 1, 65535,
 	  "Port of the gateway's sshd, for 'labc ssh-config'." },
 	{ "login_max_failures", C_INT, O(login_max_failures), "5", 1, 1000,
-	  "Wrong passwords in a row before a lab user is locked." },
+	  "Wrong passwords in a row, for one lab user from one place (a host\n"
+	  "account, or an SSH key at the gateway), before that place must\n"
+	  "wait login_lockout seconds. The account itself is never locked by\n"
+	  "guessing; strangers together get this many tries per\n"
+	  "login_lockout." },
 	{ "login_lockout", C_INT, O(login_lockout), "300", 1, 86400 * 7,
-	  "Seconds a lab user stays locked after too many wrong passwords." },
+	  "Seconds a place waits after too many wrong passwords." },
+	{ "max_nc_per_user", C_INT, O(max_nc_per_user), "8", 1, 1024,
+	  "'nc' streams (ssh ProxyCommand) one lab user may have open at once." },
 	{ "session_ttl", C_INT, O(session_ttl), "43200", 60, 86400 * 30,
 	  "Seconds a password login lasts." },
 	{ "lxd_socket", C_STR, O(lxd_socket), "", 0, 0,

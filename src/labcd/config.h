@@ -18,6 +18,9 @@ struct config {
 	char	*database;
 	char	*log_level;
 	int	 max_clients;
+	int	 max_clients_per_uid;
+	int	 max_clients_gateway;
+	int	 frame_timeout;
 	/* identity */
 	char	*admin_group;
 	int	 map_host_users;
@@ -27,6 +30,7 @@ struct config {
 	int	 gateway_port;
 	int	 login_max_failures;
 	int	 login_lockout;
+	int	 max_nc_per_user;
 	int	 session_ttl;
 	/* LXD and containers */
 	char	*lxd_socket;

@@ -101,6 +101,8 @@ struct ctx {
 	char			*new_session;	/* login */
 	int			 logout;
 	int			 stale_session;	/* sent one that is not valid */
+	const char		*place;		/* "uid N", or at the gateway
+						   "key FINGERPRINT" */
 	char			 target[128];	/* for the audit log */
 	int			 dead;		/* client went away */
 };
@@ -153,7 +155,12 @@ int	ident_resolve(struct ctx *c, const char *as, const char *session,
 	    const char *key);
 
 /* auth.c */
+/* 0, -1 on failure, -EBUSY if too many checks wait already. */
 int	auth_hash(const char *password, char out[128]);
+/*
+ * 0 if password matches hash, -1 if not (a NULL or empty hash costs the
+ * same work and never matches), -EBUSY if too many checks wait already.
+ */
 int	auth_verify(const char *hash, const char *password);
 /* A random password for a new account (caller frees). */
 char	*auth_generate(void);
@@ -162,6 +169,21 @@ char	*auth_new_token(char hash[65]);
 void	auth_token_hash(const char *token, char hash[65]);
 /* A password policy check: NULL if fine, else why not. */
 const char *auth_weak(const char *password, const char *user);
+
+/* throttle.c: password guessing (login, passwd) */
+/*
+ * Claim one password check for user (as typed) from place: 0, or the
+ * seconds to wait and *why (static text). After a 0, throttle_done.
+ */
+long long throttle_claim(struct server *s, const char *user,
+	    const char *place, const char **why);
+/*
+ * The check's outcome: ok 1 right, 0 wrong, -1 not made (the try is given
+ * back). For a wrong one: the wrong ones in a row from place, and *wait
+ * the seconds place must now wait (0 if none).
+ */
+int	throttle_done(struct server *s, const char *user, const char *place,
+	    int ok, long long *wait);
 
 /* audit.c */
 void	audit(struct ctx *c, const char *result);

@@ -15,6 +15,7 @@
 #include "xmalloc.h"
 
 #define PROMPT_TIMEOUT	300	/* seconds a person has to answer */
+#define PROMPT_ANON	30	/* the same, for callers without identity */
 
 void
 ctx_printf(struct ctx *c, const char *fmt, ...)
@@ -100,9 +101,9 @@ ctx_prompt(struct ctx *c, const char *text, int echo, char **answer)
 	char err[256];
 	json_t *m, *in = NULL;
 	const char *data;
-	struct timeval tv = { PROMPT_TIMEOUT, 0 }, old;
-	socklen_t len = sizeof(old);
-	int r;
+	/* An anonymous caller holding a slot for minutes is an attack. */
+	int wait = c->id.user[0] == '\0' && !c->id.admin ? PROMPT_ANON :
+	    PROMPT_TIMEOUT, r;
 
 	*answer = NULL;
 	if (c->dead)
@@ -116,10 +117,8 @@ ctx_prompt(struct ctx *c, const char *text, int echo, char **answer)
 		c->dead = 1;
 		return -1;
 	}
-	getsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &old, &len);
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	r = proto_recv(c->fd, &in, err, sizeof(err));
-	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &old, sizeof(old));
+	r = proto_recv_timed(c->fd, &in, wait * 1000,
+	    c->srv->cfg.frame_timeout * 1000, err, sizeof(err));
 	if (r != 0 || strcmp(proto_type(in), PROTO_INPUT) != 0) {
 		if (r != 0)
 			c->dead = 1;

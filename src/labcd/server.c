@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "labcd.h"
@@ -21,18 +22,109 @@
 #include "lxd.h"
 #include "proto.h"
 #include "server.h"
+#include "sshkey.h"
 #include "xmalloc.h"
 
-#define IDLE_TIMEOUT	60		/* seconds between requests */
 #define THREAD_STACK	(512 * 1024)
+#define RESERVED_MAX	16	/* slots kept for root and admins */
 
 struct conn {
 	struct server	*srv;
 	int		 fd;
 	struct lxd	*lxd;		/* made at the first need */
+	char		 uid_place[32];	/* "uid N" */
+	char		 key_place[80];	/* at the gateway: "key SHA256:..." */
+	const char	*place;		/* of the request: one of them */
 };
 
+/*
+ * Connections held per place (under srv->lock): "uid N" for every
+ * caller but root, and at the gateway also "key FINGERPRINT", the SSH key
+ * of the session, since one gateway uid stands for many people.
+ */
+struct holder {
+	char	 place[80];
+	int	 n;
+};
+static struct holder *holders;
+static int nholders;
+/*
+ * Connections accepted but not yet admitted (under srv->lock): their
+ * threads decide. They do not count as clients, so a burst of refused
+ * ones never crowds out one that may come in; PENDING_MAX bounds them.
+ */
+#define PENDING_MAX	64
+static int npending;
+
 static volatile sig_atomic_t stopping;
+
+/*
+ * Say in the log that connections are being refused, at most once every
+ * 10 s (each refusal would let a flood write the journal full).
+ */
+static void
+log_refusal(const char *who, const char *why)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static time_t last;
+	time_t now = time(NULL);
+	int say;
+
+	pthread_mutex_lock(&lock);
+	if ((say = now - last >= 10))
+		last = now;
+	pthread_mutex_unlock(&lock);
+	if (say)
+		log_warn("refusing connections (%s): %s", who, why);
+	else
+		log_debug("client %s refused: %s", who, why);
+}
+
+/* The last slots of max_clients: for root and the admin group only. */
+static int
+reserved(const struct server *s)
+{
+	int n = s->cfg.max_clients / 16;
+
+	return n < 1 ? 1 : n > RESERVED_MAX ? RESERVED_MAX : n;
+}
+
+/* Take one of place's at most cap connections (srv->lock held): 0 or -1. */
+static int
+hold(const char *place, int cap)
+{
+	struct holder *free_one = NULL;
+	int i;
+
+	for (i = 0; i < nholders; i++) {
+		if (strcmp(holders[i].place, place) == 0) {
+			if (holders[i].n >= cap)
+				return -1;
+			holders[i].n++;
+			return 0;
+		}
+		if (holders[i].n == 0 && free_one == NULL)
+			free_one = &holders[i];
+	}
+	if (free_one == NULL)
+		return -1;	/* cannot happen: two per connection */
+	snprintf(free_one->place, sizeof(free_one->place), "%s", place);
+	free_one->n = 1;
+	return 0;
+}
+
+static void
+unhold(const char *place)
+{
+	int i;
+
+	for (i = 0; i < nholders && *place != '\0'; i++) {
+		if (holders[i].n > 0 && strcmp(holders[i].place, place) == 0) {
+			holders[i].n--;
+			return;
+		}
+	}
+}
 
 static void
 send_result(int fd, int status, const char *text, const char *error,
@@ -127,6 +219,7 @@ serve(struct conn *cn, const struct ident *peer, struct db **db, json_t *msg)
 	c.fd = cn->fd;
 	c.lxdp = &cn->lxd;
 	c.id = *peer;
+	c.place = cn->place;
 	buf_init(&c.out, PROTO_MAX_FRAME / 2);
 	buf_init(&c.err, 64 * 1024);
 	if ((why = proto_argv_invalid(jargv)) != NULL) {
@@ -252,31 +345,130 @@ done:
 	return c.dead ? -1 : 0;
 }
 
+/*
+ * May this caller hold one more connection? NULL, or why not. Root always
+ * may (up to max_clients); the last slots are for root and admins; every
+ * other host account has max_clients_per_uid, the gateway account
+ * max_clients_gateway for all its sessions.
+ */
+static const char *
+admit(struct conn *cn, const struct ident *peer, int gateway, char *why,
+    size_t whysz)
+{
+	struct server *s = cn->srv;
+	int cap = gateway ? s->cfg.max_clients_gateway :
+	    s->cfg.max_clients_per_uid, r = 0;
+
+	pthread_mutex_lock(&s->lock);
+	npending--;
+	if (s->nclients >= s->cfg.max_clients - (peer->admin ? 0 :
+	    reserved(s)))
+		r = -1;
+	else if (!peer->root && hold(cn->uid_place, cap) != 0)
+		r = -2;
+	else
+		s->nclients++;
+	pthread_cond_broadcast(&s->idle);	/* npending dropped */
+	pthread_mutex_unlock(&s->lock);
+	if (r == -1)
+		snprintf(why, whysz, "labcd is serving too many clients; try "
+		    "again in a moment");
+	else if (r == -2)
+		snprintf(why, whysz, "%s already holds %d connections to labcd "
+		    "(at most %d at once%s): close some (other labc "
+		    "shells, nc streams) and try again", peer->host_user, cap,
+		    cap, gateway ? " for the gateway account" : " per account");
+	return r != 0 ? why : NULL;
+}
+
+/*
+ * At the gateway, the SSH key of the request is the place: one key holds
+ * at most max_clients_per_uid connections. 0, or -1 with why.
+ */
+static int
+admit_key(struct conn *cn, json_t *msg, char *why, size_t whysz)
+{
+	struct server *s = cn->srv;
+	const char *key = json_string_value(json_object_get(msg, "key"));
+	char place[80], err[128];
+	struct sshkey k;
+	int r = 0;
+
+	if (key != NULL && sshkey_parse(key, &k, err, sizeof(err)) == 0) {
+		snprintf(place, sizeof(place), "key %s", k.fingerprint);
+		sshkey_free(&k);
+	} else if (key != NULL && *key != '\0') {
+		char h[65];	/* not a key line: still one place per value */
+
+		auth_token_hash(key, h);
+		snprintf(place, sizeof(place), "key #%.32s", h);
+	} else
+		snprintf(place, sizeof(place), "key (none)");
+	if (strcmp(place, cn->key_place) == 0)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	if (hold(place, s->cfg.max_clients_per_uid) != 0)
+		r = -1;
+	else {
+		unhold(cn->key_place);
+		snprintf(cn->key_place, sizeof(cn->key_place), "%s", place);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (r != 0)
+		snprintf(why, whysz, "this SSH key already holds %d connections "
+		    "to labcd (at most %d at once): close some sessions and "
+		    "try again", s->cfg.max_clients_per_uid,
+		    s->cfg.max_clients_per_uid);
+	return r;
+}
+
 static void *
 conn_main(void *arg)
 {
 	struct conn *cn = arg;
 	struct server *s = cn->srv;
-	struct timeval tv = { IDLE_TIMEOUT, 0 };
+	struct timeval tv = { 60, 0 };
+	int ms = s->cfg.frame_timeout * 1000, gateway, r;
 	struct ident peer;
 	struct db *db = NULL;
-	char err[256];
+	char err[256], why[256];
 	json_t *msg;
-	int r;
 
 	ident_from_peer(s, cn->fd, &peer);
-	setsockopt(cn->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	gateway = !peer.root && peer.uid == ident_uid_of(s->cfg.gateway_user);
+	snprintf(cn->uid_place, sizeof(cn->uid_place), "uid %u",
+	    (unsigned)peer.uid);
 	setsockopt(cn->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (admit(cn, &peer, gateway, why, sizeof(why)) != NULL) {
+		log_refusal(peer.host_user, why);
+		send_result(cn->fd, PROTO_FAILED, NULL, why, NULL);
+		lxd_free(cn->lxd);
+		close(cn->fd);
+		free(cn);
+		return NULL;
+	}
+	if (peer.root)
+		cn->uid_place[0] = '\0';	/* holds nothing */
 	for (;;) {
-		r = proto_recv(cn->fd, &msg, err, sizeof(err));
+		/* Idle for frame_timeout, then each frame within it. */
+		r = proto_recv_timed(cn->fd, &msg, ms, ms, err, sizeof(err));
 		if (r == -EPIPE)
 			break;
 		if (r != 0) {
 			log_debug("client %s: %s", peer.host_user, err);
+			if (r == -ETIMEDOUT)
+				snprintf(why, sizeof(why), "idle for %d s: "
+				    "closing the connection",
+				    s->cfg.frame_timeout);
+			else if (r == -ETIME)
+				snprintf(why, sizeof(why), "a message was not "
+				    "complete within %d s: closing the "
+				    "connection", s->cfg.frame_timeout);
+			else
+				snprintf(why, sizeof(why), "%s", err);
 			if (r != -EIO)
-				send_result(cn->fd, PROTO_USAGE, NULL,
-				    r == -ETIMEDOUT ? "idle for too long: "
-				    "closing the connection" : err, NULL);
+				send_result(cn->fd, PROTO_USAGE, NULL, why,
+				    NULL);
 			break;
 		}
 		if (strcmp(proto_type(msg), PROTO_REQUEST) != 0) {
@@ -285,6 +477,14 @@ conn_main(void *arg)
 			json_decref(msg);
 			break;
 		}
+		if (gateway && admit_key(cn, msg, why, sizeof(why)) != 0) {
+			log_refusal(peer.host_user, why);
+			send_result(cn->fd, PROTO_FAILED, NULL, why, NULL);
+			json_decref(msg);
+			break;
+		}
+		cn->place = gateway ? cn->key_place : cn->uid_place[0] != '\0' ?
+		    cn->uid_place : "uid 0";
 		pthread_mutex_lock(&s->lock);
 		s->nbusy++;
 		pthread_mutex_unlock(&s->lock);
@@ -302,6 +502,8 @@ conn_main(void *arg)
 	lxd_free(cn->lxd);
 	close(cn->fd);
 	pthread_mutex_lock(&s->lock);
+	unhold(cn->uid_place);
+	unhold(cn->key_place);
 	s->nclients--;
 	pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->lock);
@@ -412,6 +614,8 @@ server_run(struct server *s)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
+	nholders = 2 * s->cfg.max_clients + 2;
+	holders = xcalloc((size_t)nholders, sizeof(*holders));
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, THREAD_STACK);
@@ -421,20 +625,27 @@ server_run(struct server *s)
 		pthread_t t;
 		int fd;
 
+		/* Too many undecided: the rest wait in the kernel's queue. */
+		pthread_mutex_lock(&s->lock);
+		if (npending >= PENDING_MAX) {
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 100 * 1000000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+			(void)pthread_cond_timedwait(&s->idle, &s->lock, &until);
+			pthread_mutex_unlock(&s->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&s->lock);
 		if (poll(&pfd, 1, 1000) <= 0)
 			continue;
 		fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
 		pthread_mutex_lock(&s->lock);
-		if (s->nclients >= s->cfg.max_clients) {
-			pthread_mutex_unlock(&s->lock);
-			send_result(fd, PROTO_FAILED, NULL, "labcd is serving "
-			    "too many clients; try again in a moment", NULL);
-			close(fd);
-			continue;
-		}
-		s->nclients++;
+		npending++;
 		pthread_mutex_unlock(&s->lock);
 		cn = xcalloc(1, sizeof(*cn));
 		cn->srv = s;
@@ -444,7 +655,7 @@ server_run(struct server *s)
 			close(fd);
 			free(cn);
 			pthread_mutex_lock(&s->lock);
-			s->nclients--;
+			npending--;
 			pthread_mutex_unlock(&s->lock);
 		}
 	}

@@ -2,6 +2,7 @@
  * users.c - lab user accounts: reading one, setting a password, and asking
  * the person for a new password (twice on a terminal, or generating one).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,10 +45,12 @@ users_set_password(struct db *db, long long id, const char *password)
 {
 	char hash[128];
 	sqlite3_stmt *st;
+	int r;
 
-	if (auth_hash(password, hash) != 0) {
-		snprintf(db->err, sizeof(db->err), "hashing the password failed "
-		    "(out of memory?)");
+	if ((r = auth_hash(password, hash)) != 0) {
+		snprintf(db->err, sizeof(db->err), "%s", r == -EBUSY ?
+		    "labcd is busy checking other passwords; try again in a "
+		    "moment" : "hashing the password failed (out of memory?)");
 		return -1;
 	}
 	st = db_prepare(db, "UPDATE users SET pwhash = ?, failures = 0, "
