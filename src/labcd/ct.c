@@ -231,6 +231,16 @@ ct_ssh_command(struct ctx *c, int port, char *out, size_t outsz)
 	    c->srv->cfg.container_user, host);
 }
 
+json_t *
+ct_ssh_device(const struct config *cfg, int port)
+{
+	char listen[96];
+
+	snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen, port);
+	return json_pack("{s:s, s:s, s:s}", "type", "proxy", "listen", listen,
+	    "connect", "tcp:127.0.0.1:22");
+}
+
 /*
  * Reserve a port and the name in one transaction: the row says
  * 'creating' until LXD has made the container.
@@ -563,15 +573,8 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 	 * die before, reconciliation adds it (reconcile.c).
 	 */
 	devs = gpu_devices(&gpus);
-	if (!o->starting) {
-		char listen[96];
-
-		snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen,
-		    ct->port);
-		json_object_set_new(devs, "ssh", json_pack("{s:s, s:s, s:s}",
-		    "type", "proxy", "listen", listen, "connect",
-		    "tcp:127.0.0.1:22"));
-	}
+	if (!o->starting)
+		json_object_set_new(devs, "ssh", ct_ssh_device(cfg, ct->port));
 	if (gpus.n > 0 && cfg->nvidia_runtime) {
 		json_object_set_new(conf, "nvidia.runtime", json_string("true"));
 		json_object_set_new(conf, "nvidia.driver.capabilities",
@@ -903,16 +906,12 @@ static int
 ssh_dev_start(struct ctx *c, struct ssh_dev *d, const char *project,
     const struct ct *ct)
 {
-	char listen[96];
-
 	memset(d, 0, sizeof(*d));
-	snprintf(listen, sizeof(listen), "tcp:%s:%d", c->srv->cfg.ssh_listen,
-	    ct->port);
 	d->socket = c->srv->cfg.lxd_socket;
 	d->project = project;
 	d->name = ct->name;
-	d->patch = json_pack("{s:{s:{s:s, s:s, s:s}}}", "devices", "ssh",
-	    "type", "proxy", "listen", listen, "connect", "tcp:127.0.0.1:22");
+	d->patch = json_pack("{s:{s:o}}", "devices", "ssh",
+	    ct_ssh_device(&c->srv->cfg, ct->port));
 	if (pthread_create(&d->t, NULL, ssh_dev_main, d) != 0) {
 		json_decref(d->patch);
 		return -1;

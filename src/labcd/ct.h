@@ -71,6 +71,11 @@ int	ct_claim(long long user_id, const char *name);
 void	ct_release(long long user_id, const char *name);
 /* 0 if the container was made whole, else PROTO_FAILED saying why not. */
 int	ct_check_ready(struct ctx *c, const struct ct *ct);
+/*
+ * The ssh proxy device of a container on host port PORT, as labcd makes it
+ * everywhere (create, start, import, reconciliation, unlock).
+ */
+json_t	*ct_ssh_device(const struct config *cfg, int port);
 /* How to connect: "ssh -p PORT USER@HOST". */
 void	ct_ssh_command(struct ctx *c, int port, char *out, size_t outsz);
 

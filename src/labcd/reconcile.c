@@ -285,7 +285,7 @@ static void
 wrong_port(struct finder *f, const struct row *w, int have)
 {
 	const struct config *cfg = &f->c->srv->cfg;
-	char problem[160], action[300], listen[96];
+	char problem[160], action[300];
 	json_t *patch;
 	int ok, tries;
 
@@ -305,9 +305,8 @@ wrong_port(struct finder *f, const struct row *w, int have)
 		say(f, w->user, w->name, problem, action, 0);
 		return;
 	}
-	snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen, w->port);
-	patch = json_pack("{s:{s:{s:s, s:s, s:s}}}", "devices", "ssh", "type",
-	    "proxy", "listen", listen, "connect", "tcp:127.0.0.1:22");
+	patch = json_pack("{s:{s:o}}", "devices", "ssh", ct_ssh_device(cfg,
+	    w->port));
 	/*
 	 * A start left running by a labcd that died holds the instance
 	 * ("Failed to create instance update operation: Instance is busy
