@@ -89,6 +89,37 @@ lxd_resources(struct lxd *l, json_t **out)
 }
 
 int
+lxd_profile_get_in(struct lxd *l, const char *project, const char *name,
+    json_t **out)
+{
+	char *path = lxd_path(project, "/1.0/profiles/%s", name);
+	int r = lxd_call(l, "GET", path, NULL, out);
+
+	free(path);
+	return r;
+}
+
+int
+lxd_profile_put(struct lxd *l, const char *project, const char *name,
+    json_t *config, json_t *devices, const char *description)
+{
+	json_t *body = json_pack("{s:O, s:O, s:s}", "config", config,
+	    "devices", devices, "description", description ?: "");
+	char *path = lxd_path(project, "/1.0/profiles/%s", name);
+	int r = lxd_call(l, "PUT", path, body, NULL);
+
+	free(path);
+	if (r == -ENOENT) {
+		path = lxd_path(project, "/1.0/profiles");
+		json_object_set_new(body, "name", json_string(name));
+		r = lxd_call(l, "POST", path, body, NULL);
+		free(path);
+	}
+	json_decref(body);
+	return r;
+}
+
+int
 lxd_profile_get(struct lxd *l, const char *name, json_t **out)
 {
 	char *path = lxd_path(NULL, "/1.0/profiles/%s", name);
