@@ -1,7 +1,9 @@
 /*
  * cmd-nc.c - nc: join the caller's stdin/stdout to port 22 of their own
  * container, through labcd, for ssh's ProxyCommand: no forwarded port
- * needed. After a "stream" message the connection carries raw bytes.
+ * needed. After a "stream" message the connection carries raw bytes. The
+ * way in is what LXD made (the ssh proxy device, else the DHCP lease),
+ * never an address the container reports.
  */
 #include <arpa/inet.h>
 #include <errno.h>
