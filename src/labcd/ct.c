@@ -88,6 +88,7 @@ adopt_project(struct ctx *c, const char *project, const char *user,
     json_t *p)
 {
 	const char *why = project_not_owned(json_object_get(p, "config"), user);
+	char reason[400];
 
 	if (why != NULL)
 		return ctx_error(c, "LXD has a project %s already, and %s; "
@@ -96,14 +97,13 @@ adopt_project(struct ctx *c, const char *project, const char *user,
 		    "delete %s'), or, if it is %s's, mark it: 'lxc project set "
 		    "%s %s %s'", project, why, user, project, user, project,
 		    PROJECT_OWNER_KEY, user);
-	switch (project_mend(c, project, p, 1)) {
+	switch (project_mend(c, project, p, 1, reason, sizeof(reason))) {
 	case PROJECT_REFUSED:
 		return ctx_error(c, "cannot bring the LXD project %s to what "
 		    "labcd makes (restricted, with its own copies of the "
 		    "profiles '%s'): %s; the admin should make it fit (no "
 		    "privileged, nesting or raw.* containers or profiles, no "
-		    "host disks)", project, c->srv->cfg.profiles,
-		    ctx_lxd_error(c));
+		    "host disks)", project, c->srv->cfg.profiles, reason);
 	case PROJECT_MENDED:
 		log_info("LXD project %s restricted, its profiles copied",
 		    project);
@@ -180,14 +180,18 @@ ensure_project(struct ctx *c, long long user_id, const char *user,
 		    project, lxd_error(l));
 	} else {
 		/* New: its own copies of the profiles. */
+		char reason[400];
+
 		p = NULL;
+		snprintf(reason, sizeof(reason), "%s", ctx_lxd_error(c));
 		if (lxd_project_get(l, project, &p) != 0 ||
-		    project_mend(c, project, p, 1) == PROJECT_REFUSED) {
+		    project_mend(c, project, p, 1, reason, sizeof(reason)) ==
+		    PROJECT_REFUSED) {
 			json_decref(p);
 			json_decref(conf);
 			return ctx_error(c, "the LXD project %s is made, but "
 			    "the profiles '%s' cannot be copied into it: %s",
-			    project, c->srv->cfg.profiles, ctx_lxd_error(c));
+			    project, c->srv->cfg.profiles, reason);
 		}
 		json_decref(p);
 	}

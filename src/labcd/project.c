@@ -197,18 +197,57 @@ has_instances(json_t *p)
 	return 0;
 }
 
+/*
+ * Would every instance of the project pass the restrictions? LXD 5.0.2
+ * does not check when a project becomes restricted=true, and then
+ * refuses every change to any instance of it while one does not pass.
+ * 0, or -1 with why.
+ */
+static int
+instances_fit(struct ctx *c, const char *project, char *why, size_t whysz)
+{
+	json_t *list = NULL, *inst;
+	char reason[160];
+	size_t i;
+	int r = 0;
+
+	if (lxd_instance_list(ctx_lxd(c), project, 0, &list) != 0) {
+		snprintf(why, whysz, "%s", ctx_lxd_error(c));
+		return -1;
+	}
+	json_array_foreach(list, i, inst) {
+		if (project_instance_untrusted(inst, NULL, reason,
+		    sizeof(reason)) != NULL) {
+			snprintf(why, whysz, "its container %s stands in the "
+			    "way: %s", json_string_value(json_object_get(inst,
+			    "name")) ?: "?", reason);
+			r = -1;
+			break;
+		}
+	}
+	json_decref(list);
+	return r;
+}
+
 enum project_mend
-project_mend(struct ctx *c, const char *project, json_t *p, int repair)
+project_mend(struct ctx *c, const char *project, json_t *p, int repair,
+    char *why, size_t whysz)
 {
 	json_t *conf = json_object_get(p, "config"), *missing, *own;
 	const char *fp = json_string_value(json_object_get(conf,
 	    "features.profiles"));
 	int changed = 0, r = 0;
 
+	snprintf(why, whysz, "?");
 	missing = project_restrictions_missing(conf);
 	if ((fp == NULL || strcmp(fp, "true") != 0) && has_instances(p)) {
 		json_decref(missing);
 		return PROJECT_OLD;
+	}
+	if (missing != NULL && has_instances(p) &&
+	    instances_fit(c, project, why, whysz) != 0) {
+		json_decref(missing);
+		return PROJECT_REFUSED;
 	}
 	/* Profiles of its own first (it is empty), then their copies. */
 	if (repair && json_object_get(missing, "features.profiles") != NULL) {
@@ -222,7 +261,9 @@ project_mend(struct ctx *c, const char *project, json_t *p, int repair)
 		r = lxd_project_set_config(ctx_lxd(c), project, missing);
 	changed += missing != NULL;
 	json_decref(missing);
-	if (r != 0)
+	if (r != 0) {
+		snprintf(why, whysz, "LXD refused: %s", ctx_lxd_error(c));
 		return PROJECT_REFUSED;
+	}
 	return changed > 0 ? PROJECT_MENDED : PROJECT_RIGHT;
 }

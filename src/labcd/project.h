@@ -43,7 +43,7 @@ enum project_mend {
 	PROJECT_RIGHT,		/* as labcd makes them */
 	PROJECT_MENDED,		/* made so (or, without repair, would be) */
 	PROJECT_OLD,		/* an older labcd's, with containers: stays */
-	PROJECT_REFUSED		/* LXD refused: ctx_lxd_error says why */
+	PROJECT_REFUSED		/* LXD refused, or an instance does not fit */
 };
 
 /*
@@ -51,10 +51,11 @@ enum project_mend {
  * restricted, with copies of the configured profiles of the default
  * project. Only looks when repair is 0. An older labcd's project has no
  * profiles of its own, and LXD gives it some only while it is empty: one
- * with containers stays unrestricted (PROJECT_OLD). The owner is checked
- * by the caller (project_not_owned).
+ * with containers stays unrestricted (PROJECT_OLD), and so does one with
+ * a container the restrictions would refuse (PROJECT_REFUSED, with why).
+ * The owner is checked by the caller (project_not_owned).
  */
 enum project_mend project_mend(struct ctx *c, const char *project, json_t *p,
-	    int repair);
+	    int repair, char *why, size_t whysz);
 
 #endif

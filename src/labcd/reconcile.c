@@ -396,7 +396,7 @@ projects(struct finder *f, json_t *users, json_t *foreign)
 	struct lxd *l = ctx_lxd(f->c);
 	json_t *list = NULL, *p, *u;
 	const char *name, *user, *why;
-	char problem[160], action[400], what[64];
+	char problem[160], action[400], what[64], reason[300];
 	size_t i;
 
 	if (lxd_project_list(l, &list) != 0)
@@ -419,7 +419,8 @@ projects(struct finder *f, json_t *users, json_t *foreign)
 			say(f, user, what, problem, action, 0);
 			continue;
 		}
-		switch (project_mend(f->c, name, p, f->repair)) {
+		switch (project_mend(f->c, name, p, f->repair, reason,
+		    sizeof(reason))) {
 		case PROJECT_RIGHT:
 			break;
 		case PROJECT_MENDED:
@@ -437,9 +438,8 @@ projects(struct finder *f, json_t *users, json_t *foreign)
 			    "holds containers", 0);
 			break;
 		case PROJECT_REFUSED:
-			snprintf(action, sizeof(action), "left as it is: LXD "
-			    "refused (%.200s); the admin should make it fit",
-			    ctx_lxd_error(f->c));
+			snprintf(action, sizeof(action), "left as it is: %.250s; "
+			    "the admin should make it fit", reason);
 			say(f, user, what, "not restricted as labcd makes "
 			    "projects, or its profiles differ", action, 0);
 			break;
