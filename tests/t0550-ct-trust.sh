@@ -214,6 +214,30 @@ test_expect_success 'reconcile adopts no privileged or raw instance in a member 
 	[ "$(lxc query "/1.0/projects/${P}alice" | jq -r .config.restricted)" = true ]
 '
 
+test_expect_success 'an older labcd'"'"'s projects: restricted where empty, reported where not' '
+	for u in erin frank; do
+		lxc project create "${P}$u" -c features.images=false \
+		    -c features.profiles=false -c user.labc.owner=$u >/dev/null
+	done
+	# frank had a container made then; LXD adds profiles only to an empty project.
+	lxc init "$LABCT_IMAGE" old --project "${P}frank" -p "$LABCT_PROFILE" >/dev/null
+	for u in erin frank; do
+		printf "%s-pw-12345\n" $u | labc admin user add $u --password-stdin >/dev/null
+	done
+	# erin: empty, taken over and restricted when she was added.
+	[ "$(lxc query "/1.0/projects/${P}erin" | jq -r .config.restricted)" = true ]
+	[ "$(lxc query "/1.0/projects/${P}erin" | jq -r .config.\"features.profiles\")" = true ]
+	lxc profile show "$LABCT_PROFILE" --project "${P}erin" | grep -q "network: $LABCT_BRIDGE"
+	[ "$(lxc query "/1.0/projects/${P}frank" | jq -r ".config.restricted // \"no\"")" = no ]
+	out=$(labc admin reconcile --dry-run)
+	contains "$out" "frank .*project ${P}frank .*unrestricted: an older labcd made it.*left unrestricted while it holds containers"
+	not_contains "$out" "project ${P}erin"
+	lxc delete old --project "${P}frank"
+	out=$(labc admin reconcile)
+	contains "$out" "frank .*project ${P}frank .*restricted it"
+	[ "$(lxc query "/1.0/projects/${P}frank" | jq -r .config.restricted)" = true ]
+'
+
 boxport() { sqlite3 "$DB" "SELECT port FROM containers WHERE name = '"'box'"'"; }
 
 test_expect_success 'locking alice closes the SSH port of her container and her nc' '
