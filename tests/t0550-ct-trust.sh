@@ -135,6 +135,8 @@ test_expect_success 'without its ssh device, nc dials LXD'"'"'s lease, never the
 	contains "$out" "does not answer"
 	# The lease is the real address again once she gives it back.
 	in_box box sh -c "ip addr flush dev eth0 && ip addr add 10.214.0.250/32 dev eth0 && ip addr add $real dev eth0"
+	# The host may take a moment to find the address again (ARP).
+	for i in 1 2 3 4 5; do ssh_nc true 2>/dev/null && break; sleep 2; done
 	[ "$(ssh_nc hostname)" = box ]
 	labc admin reconcile >/dev/null
 	[ -n "$(lxc config device get box ssh listen --project "${P}alice")" ]
@@ -248,7 +250,10 @@ test_expect_success 'locking alice closes the SSH port of her container and her 
 	! ssh_in $TDIR/alice1 $port true 2>/dev/null
 	[ -z "$(lxc config device get box ssh listen --project "${P}alice" 2>/dev/null)" ]
 	out=$(alice nc box </dev/null 2>&1) && exit 1
+	contains "$out" "login has expired"
 	! ssh_nc true 2>/dev/null
+	last=$(sqlite3 "$DB" "SELECT actor, result FROM audit WHERE command = '"'nc'"' ORDER BY id DESC LIMIT 1")
+	[ "${last##*|}" = refused ]
 	contains "$(audit "admin user lock")" "alice\|ok"
 '
 
