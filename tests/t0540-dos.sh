@@ -262,7 +262,9 @@ if [ -n "${LABCT_PREFIX:-}" ] && [ "${LABCT_NO_LXD:-}" != 1 ]; then
 		contains "$out" "you have 3 nc streams open already \(at most 3 at once\): close some ssh sessions and try again"
 		exec 7>&-
 		wait
-		out=$(labc --as alice nc box </dev/null 2>&1)
+		# stdin open until the banner is in: LXD'"'"'s proxy, which nc
+		# goes through, ends both ways at the first end of file.
+		out=$(sleep 2 | labc --as alice nc box 2>&1)
 		contains "$out" "^SSH-2.0"
 		labc --as alice delete -f box >/dev/null
 	'

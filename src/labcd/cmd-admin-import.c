@@ -256,15 +256,11 @@ static int
 mark(struct import *im, const char *project, const char *name,
     const char *owner, int port)
 {
-	char listen[96];
 	json_t *patch;
 	int r;
 
-	snprintf(listen, sizeof(listen), "tcp:%s:%d",
-	    im->c->srv->cfg.ssh_listen, port);
-	patch = json_pack("{s:{s:s}, s:{s:{s:s, s:s, s:s}}}", "config",
-	    "user.labc.owner", owner, "devices", "ssh", "type", "proxy",
-	    "listen", listen, "connect", "tcp:127.0.0.1:22");
+	patch = json_pack("{s:{s:s}, s:{s:o}}", "config", "user.labc.owner",
+	    owner, "devices", "ssh", ct_ssh_device(&im->c->srv->cfg, port));
 	r = lxd_instance_patch(ctx_lxd(im->c), project, name, patch);
 	json_decref(patch);
 	return r;

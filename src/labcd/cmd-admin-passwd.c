@@ -19,7 +19,7 @@ cmd_admin_passwd_exec(struct ctx *c)
 	    NULL, &pw, &gen);
 	if (r != 0)
 		return r;
-	r = users_set_password(c->db, u.id, pw);
+	r = users_set_password(c->db, u.id, pw, NULL);
 	if (r == 0 && gen)
 		ctx_printf(c, "New password for %s: %s\n(give it to %s; they "
 		    "change it with 'passwd')\n", u.name, pw, u.name);
@@ -27,8 +27,8 @@ cmd_admin_passwd_exec(struct ctx *c)
 	if (r != 0)
 		return ctx_error(c, "admin passwd: %s", c->db->err);
 	if (!gen)
-		ctx_printf(c, "Password of %s changed; the account is "
-		    "unlocked.\n", u.name);
+		ctx_printf(c, "Password of %s changed; their sessions are "
+		    "ended and the account is unlocked.\n", u.name);
 	return PROTO_OK;
 }
 

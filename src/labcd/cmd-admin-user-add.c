@@ -45,7 +45,7 @@ cmd_admin_user_add_exec(struct ctx *c)
 		goto fail;
 	}
 	id = sqlite3_last_insert_rowid(c->db->h);
-	if (users_set_password(c->db, id, pw) != 0) {
+	if (users_set_password(c->db, id, pw, NULL) != 0) {
 		r = ctx_error(c, "admin user add: %s", c->db->err);
 		goto fail;
 	}

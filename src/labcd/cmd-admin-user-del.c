@@ -42,7 +42,10 @@ purge(struct ctx *c, const struct user_row *u)
 	if (r != 0)
 		return r;
 	ct_project_of(c, u->id, u->name, project);
-	r = lxd_project_delete(l, project);
+	/* Its copies of the profiles first: LXD deletes only empty ones. */
+	r = lxd_profile_delete_all(l, project);
+	if (r == 0 || r == -ENOENT)
+		r = lxd_project_delete(l, project);
 	if (r != 0 && r != -ENOENT)
 		return ctx_error(c, "cannot delete the LXD project %s: %s",
 		    project, lxd_error(l));

@@ -1,8 +1,11 @@
 /*
  * cmd-admin-user-lock.c - admin user lock / unlock: a locked lab user can
  * neither log in nor use their keys (the gateway stops offering them at
- * once); their containers stay as they are.
+ * once), their sessions end, and their containers lose their SSH ports
+ * (keys inside are theirs to keep: they are root there); the containers
+ * keep running. Unlocking gives the ports back.
  */
+#include "ct.h"
 #include "labcd.h"
 #include "proto.h"
 #include "users.h"
@@ -13,6 +16,7 @@ set_lock(struct ctx *c, int lock)
 	const char *name = c->args.argv[0];
 	struct user_row u;
 	sqlite3_stmt *st;
+	int left;
 
 	ctx_target(c, "%.64s", name);
 	if (users_get(c->db, name, &u) != 0)
@@ -24,13 +28,18 @@ set_lock(struct ctx *c, int lock)
 	sqlite3_bind_int64(st, 1, u.id);
 	if (db_done(c->db, st) != 0)
 		return ctx_error(c, "%s", c->db->err);
-	if (lock) {
-		st = db_prepare(c->db, "DELETE FROM sessions WHERE user_id = ?");
-		sqlite3_bind_int64(st, 1, u.id);
-		(void)db_done(c->db, st);
-	}
+	if (lock)
+		users_end_sessions(c->db, u.id, NULL);
+	/* After the flag: reconciliation then keeps the ports as meant. */
+	left = ct_ssh_lock(c, u.id, u.name, lock);
 	ctx_printf(c, "%s is %s.\n", u.name, lock ? "locked: no login, no "
-	    "key works" : "unlocked");
+	    "key works, no SSH port into their containers" : "unlocked, "
+	    "with the SSH ports of their containers");
+	if (left > 0)
+		ctx_printf(c, "%d container%s still %s: labcd %s once LXD "
+		    "answers (see 'admin reconcile').\n", left, left == 1 ?
+		    "" : "s", lock ? "have their SSH ports" : "lack their SSH "
+		    "ports", lock ? "takes them away" : "gives them back");
 	return PROTO_OK;
 }
 
@@ -49,7 +58,8 @@ cmd_admin_user_unlock_exec(struct ctx *c)
 const struct cmd_entry cmd_admin_user_lock_entry = {
 	.name = "admin user lock",
 	.args = "USER",
-	.summary = "lock a lab user out (password and keys), keep their things",
+	.summary = "lock a lab user out (password, keys, SSH ports), keep "
+	    "their things",
 	.flags = CMD_ADMIN,
 	.min_args = 1, .max_args = 1,
 	.exec = cmd_admin_user_lock_exec,

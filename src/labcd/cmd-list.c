@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ct.h"
+#include "leases.h"
 #include "lxd.h"
 #include "proto.h"
 #include "xmalloc.h"
@@ -33,99 +34,28 @@ state_word(json_t *inst, char *out, size_t outsz)
 		    out[i]);
 }
 
-/* The leases asked for so far, during one list. */
-struct nic_cache {
-	struct lxd	*l;
-	json_t		*leases;	/* "project/network": {mac: ip} or null */
-};
-
-/* The IPv4 leases of a network in a project as {mac: address}, cached. */
-static json_t *
-leases_of(struct nic_cache *nc, const char *project, const char *network)
-{
-	char *key = xasprintf("%s/%s", project, network);
-	json_t *m = json_object_get(nc->leases, key), *list = NULL, *v;
-	size_t i;
-
-	if (m == NULL) {
-		if (lxd_network_leases(nc->l, project, network, &list) != 0)
-			m = json_null();	/* not LXD's: no leases */
-		else {
-			m = json_object();
-			json_array_foreach(list, i, v) {
-				const char *mac = json_string_value(
-				    json_object_get(v, "hwaddr"));
-				const char *ip = json_string_value(
-				    json_object_get(v, "address"));
-
-				/* IPv6 leases have no MAC; the first wins */
-				if (mac != NULL && *mac != '\0' && ip != NULL &&
-				    strchr(ip, ':') == NULL &&
-				    json_object_get(m, mac) == NULL)
-					json_object_set_new(m, mac,
-					    json_string(ip));
-			}
-			json_decref(list);
-		}
-		json_object_set_new(nc->leases, key, m);
-	}
-	free(key);
-	return m;
-}
-
 /*
- * The IPv4 address of a running instance (recursion=1 object): the lease
- * of its first NIC that has one, by name (eth0 before eth1). If a NIC's
- * network gives no leases, the instance's own state says (one request).
+ * The IPv4 address of a running instance (recursion=1 object): LXD's
+ * DHCP lease (leases.c). If a NIC's network gives no leases, the
+ * instance's own state says (one request): shown, never dialled.
  * Caller frees.
  */
 static char *
-instance_ipv4(struct nic_cache *nc, json_t *inst, const char *project)
+instance_ipv4(struct leases *ls, struct lxd *l, json_t *inst,
+    const char *project)
 {
-	json_t *devs = json_object_get(inst, "expanded_devices"), *d;
-	json_t *conf = json_object_get(inst, "expanded_config"), *m;
-	const char *name, *best = NULL, *bestnic = NULL, *net, *mac;
-	char *vkey, *ip = NULL;
-	int ask_state = 0;
+	const char *iname = json_string_value(json_object_get(inst, "name"));
+	char *ip;
+	json_t *st = NULL;
+	int unmanaged;
 
-	json_object_foreach(devs, name, d) {
-		if (strcmp(json_string_value(json_object_get(d, "type")) ?: "",
-		    "nic") != 0)
-			continue;
-		net = json_string_value(json_object_get(d, "network"));
-		if (net == NULL)
-			net = json_string_value(json_object_get(d, "parent"));
-		mac = json_string_value(json_object_get(d, "hwaddr"));
-		vkey = xasprintf("volatile.%s.hwaddr", name);
-		if (mac == NULL)
-			mac = json_string_value(json_object_get(conf, vkey));
-		free(vkey);
-		if (net == NULL || mac == NULL) {
-			ask_state = 1;
-			continue;
-		}
-		if (json_is_null(m = leases_of(nc, project, net))) {
-			ask_state = 1;
-			continue;
-		}
-		if (json_object_get(m, mac) != NULL && (bestnic == NULL ||
-		    strcmp(name, bestnic) < 0)) {
-			bestnic = name;
-			best = json_string_value(json_object_get(m, mac));
-		}
-	}
-	if (best != NULL)
-		return xstrdup(best);
-	if (ask_state) {
-		json_t *st = NULL;
-		const char *iname = json_string_value(json_object_get(inst,
-		    "name"));
-
-		if (iname != NULL && lxd_instance_state(nc->l, project, iname,
-		    &st) == 0 && lxd_state_ipv4(st, NULL) != NULL)
-			ip = xstrdup(lxd_state_ipv4(st, NULL));
-		json_decref(st);
-	}
+	if ((ip = leases_ipv4(ls, inst, project, &unmanaged)) != NULL ||
+	    !unmanaged)
+		return ip;
+	if (iname != NULL && lxd_instance_state(l, project, iname, &st) == 0 &&
+	    lxd_state_ipv4(st, NULL) != NULL)
+		ip = xstrdup(lxd_state_ipv4(st, NULL));
+	json_decref(st);
 	return ip;
 }
 
@@ -161,7 +91,7 @@ cmd_list_exec(struct ctx *c)
 	struct lxd *l;
 	struct table *t;
 	sqlite3_stmt *st;
-	struct nic_cache nc;
+	struct leases *ls;
 	json_t *list = NULL, *idx;
 	char project[64];
 	int r;
@@ -193,8 +123,7 @@ cmd_list_exec(struct ctx *c)
 	}
 	idx = index_instances(list);
 	json_decref(list);
-	nc.l = l;
-	nc.leases = json_object();
+	ls = leases_new(l);
 
 	t = table_new(all ? cols_all : cols);
 	st = db_prepare(c->db, "SELECT u.name, coalesce(u.project, ? || u.name), "
@@ -213,7 +142,7 @@ cmd_list_exec(struct ctx *c)
 		free(key);
 		state_word(inst, state, sizeof(state));
 		if (strcmp(state, "running") == 0)
-			ip = instance_ipv4(&nc, inst, (const char *)
+			ip = instance_ipv4(ls, l, inst, (const char *)
 			    sqlite3_column_text(st, 1));
 		if (strcmp((const char *)sqlite3_column_text(st, 5), "ready") != 0)
 			snprintf(state, sizeof(state), "%s",
@@ -228,7 +157,7 @@ cmd_list_exec(struct ctx *c)
 		free(ip);
 	}
 	sqlite3_finalize(st);
-	json_decref(nc.leases);
+	leases_free(ls);
 	json_decref(idx);
 	ctx_table(c, "containers", t);
 	table_free(t);

@@ -1,7 +1,9 @@
 /*
  * cmd-nc.c - nc: join the caller's stdin/stdout to port 22 of their own
  * container, through labcd, for ssh's ProxyCommand: no forwarded port
- * needed. After a "stream" message the connection carries raw bytes.
+ * needed. After a "stream" message the connection carries raw bytes. The
+ * way in is what LXD made (the ssh proxy device, else the DHCP lease),
+ * never an address the container reports.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,6 +18,7 @@
 
 #include "labcd.h"
 #include "ct.h"
+#include "leases.h"
 #include "lxd.h"
 #include "proto.h"
 
@@ -65,12 +68,12 @@ nc_give(long long user_id)
 	pthread_mutex_unlock(&nc_lock);
 }
 
-/* Connect to ip:22 within 5 s; the fd or -1. */
+/* Connect to ip:port within 5 s; the fd or -1. */
 static int
-dial(const char *ip)
+dial(const char *ip, int port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,
-	    .sin_port = htons(22) };
+	    .sin_port = htons((uint16_t)port) };
 	struct pollfd pfd;
 	int fd, err = 0;
 	socklen_t len = sizeof(err);
@@ -91,6 +94,63 @@ dial(const char *ip)
 fail:
 	close(fd);
 	return -1;
+}
+
+/*
+ * Where the container's sshd is, by what LXD made, never by what the
+ * container says about itself (its owner is root there: an address it
+ * reports could be any host's). Its ssh proxy device first: LXD's
+ * forkproxy listens on ssh_listen:port and connects to 127.0.0.1:22
+ * inside the container's own network namespace. Else the address LXD's
+ * DHCP leased it. 0 and ip, port; or PROTO_FAILED, said.
+ */
+static int
+target(struct ctx *c, const struct ct *ct, char ip[64], int *port)
+{
+	const struct config *cfg = &c->srv->cfg;
+	struct lxd *l = ctx_lxd(c);
+	struct in_addr a;
+	struct leases *ls;
+	char project[64], *lease;
+	json_t *inst = NULL, *dev;
+	int r = PROTO_OK;
+
+	ct_project_of(c, ct->user_id, c->id.user, project);
+	if (lxd_instance_get(l, project, ct->name, &inst) != 0)
+		return ctx_error(c, "%s", lxd_error(l));
+	if (strcmp(json_string_value(json_object_get(inst, "status")) ?: "",
+	    "Running") != 0) {
+		r = ctx_error(c, "%s is not running: 'start %s' first",
+		    ct->name, ct->name);
+		goto out;
+	}
+	/* The device as labcd made it, on an IPv4 address of this host. */
+	dev = ct_ssh_device(cfg, ct->port);
+	if (json_equal(dev, json_object_get(json_object_get(inst,
+	    "expanded_devices"), "ssh")) &&
+	    inet_pton(AF_INET, cfg->ssh_listen, &a) == 1) {
+		json_decref(dev);
+		snprintf(ip, 64, "%s", a.s_addr == htonl(INADDR_ANY) ?
+		    "127.0.0.1" : cfg->ssh_listen);
+		*port = ct->port;
+		goto out;
+	}
+	json_decref(dev);
+	ls = leases_new(l);
+	lease = leases_ipv4(ls, inst, project, NULL);
+	leases_free(ls);
+	if (lease == NULL) {
+		r = ctx_error(c, "%s has no SSH port device and no address "
+		    "from LXD's DHCP (yet): try again in a moment, or 'restart "
+		    "%s'", ct->name, ct->name);
+		goto out;
+	}
+	snprintf(ip, 64, "%s", lease);
+	free(lease);
+	*port = 22;
+out:
+	json_decref(inst);
+	return r;
 }
 
 /* Copy both ways until both sides have finished. */
@@ -128,34 +188,21 @@ splice_loop(int a, int b)
 static int
 cmd_nc_exec(struct ctx *c)
 {
-	struct lxd *l;
 	struct ct ct;
-	json_t *st = NULL, *m;
-	char project[64], ip[64];
-	const char *addr;
-	int fd, r, flags;
+	json_t *m;
+	char ip[64];
+	int fd, r, flags, port = 0;
 
 	ctx_target(c, "%.64s", c->args.argv[0]);
 	if ((r = ct_find(c, c->args.argv[0], &ct)) != 0 ||
-	    (r = ct_check_ready(c, &ct)) != 0)
+	    (r = ct_check_ready(c, &ct)) != 0 ||
+	    (r = target(c, &ct, ip, &port)) != 0)
 		return r;
-	l = ctx_lxd(c);
-	ct_project_of(c, ct.user_id, c->id.user, project);
-	if (lxd_instance_state(l, project, ct.name, &st) != 0)
-		return ctx_error(c, "%s", lxd_error(l));
-	addr = lxd_state_ipv4(st, NULL);
-	if (addr == NULL || strcmp(lxd_state_status(st) ?: "", "Running")) {
-		json_decref(st);
-		return ctx_error(c, "%s is not running (or has no address "
-		    "yet): 'start %s' first", ct.name, ct.name);
-	}
-	snprintf(ip, sizeof(ip), "%s", addr);
-	json_decref(st);
 	if (nc_take(c->id.user_id, c->srv->cfg.max_nc_per_user) != 0)
 		return ctx_error(c, "you have %d nc streams open already (at "
 		    "most %d at once): close some ssh sessions and try again",
 		    c->srv->cfg.max_nc_per_user, c->srv->cfg.max_nc_per_user);
-	if ((fd = dial(ip)) < 0) {
+	if ((fd = dial(ip, port)) < 0) {
 		nc_give(c->id.user_id);
 		return ctx_error(c, "%s does not answer on port 22 (is sshd "
 		    "running in it?)", ct.name);

@@ -65,7 +65,9 @@ cmd_passwd_exec(struct ctx *c)
 	/* Always ask: a generated password would be shown on screen. */
 	if ((r = users_ask_password(c, u.name, !c->tty, &pw, &gen)) != 0)
 		return r;
-	r = users_set_password(c->db, u.id, pw);
+	/* Other sessions end; this one, if it is one, goes on. */
+	r = users_set_password(c->db, u.id, pw, strcmp(c->id.via, "session") ==
+	    0 ? c->session : NULL);
 	users_forget(pw);
 	if (r != 0)
 		return ctx_error(c, "passwd: %s", c->db->err);

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "lxd.h"
 #include "ports.h"
+#include "project.h"
 #include "proto.h"
 #include "reconcile.h"
 #include "xmalloc.h"
@@ -79,6 +80,41 @@ ct_project_of(struct ctx *c, long long user_id, const char *user,
 }
 
 /*
+ * An existing project is the user's only if labcd made it for them (its
+ * owner key); it is then brought to what labcd makes (project_mend).
+ */
+static int
+adopt_project(struct ctx *c, const char *project, const char *user,
+    json_t *p)
+{
+	const char *why = project_not_owned(json_object_get(p, "config"), user);
+	char reason[400];
+
+	if (why != NULL)
+		return ctx_error(c, "LXD has a project %s already, and %s; "
+		    "labcd does not take it over for %s. The admin should "
+		    "move its instances elsewhere and delete it ('lxc project "
+		    "delete %s'), or, if it is %s's, mark it: 'lxc project set "
+		    "%s %s %s'", project, why, user, project, user, project,
+		    PROJECT_OWNER_KEY, user);
+	switch (project_mend(c, project, p, 1, reason, sizeof(reason))) {
+	case PROJECT_REFUSED:
+		return ctx_error(c, "cannot bring the LXD project %s to what "
+		    "labcd makes (restricted, with its own copies of the "
+		    "profiles '%s'): %s; the admin should make it fit (no "
+		    "privileged, nesting or raw.* containers or profiles, no "
+		    "host disks)", project, c->srv->cfg.profiles, reason);
+	case PROJECT_MENDED:
+		log_info("LXD project %s restricted, its profiles copied",
+		    project);
+		break;
+	default:	/* right, or an older labcd's: reconcile says so */
+		break;
+	}
+	return PROTO_OK;
+}
+
+/*
  * ct_ensure_project, and the project's config in *limits if wanted (what
  * LXD has, or what was just made): create needs it for the limits, and
  * reading the project once is enough.
@@ -96,19 +132,27 @@ ensure_project(struct ctx *c, long long user_id, const char *user,
 
 	ct_project_of(c, user_id, user, project);
 	if ((r = lxd_project_get(l, project, &p)) == 0) {
-		if (limits != NULL) {
+		r = adopt_project(c, project, user, p);
+		if (r == 0 && limits != NULL) {
 			*limits = json_incref(json_object_get(p, "config"));
 			if (*limits == NULL)
 				*limits = json_object();
 		}
 		json_decref(p);
+		if (r != 0)
+			return r;
 		goto record;
 	}
 	if (r != -ENOENT)
 		return ctx_error(c, "%s", lxd_error(l));
-	/* Images and profiles come from the default project. */
-	conf = json_pack("{s:s, s:s, s:s}", "features.images", "false",
-	    "features.profiles", "false", "user.labc.owner", user);
+	/*
+	 * Images come from the default project; profiles are copied from
+	 * there (project_mend), as LXD restricts only projects with their
+	 * own.
+	 */
+	conf = json_pack("{s:s, s:s}", "features.images", "false",
+	    PROJECT_OWNER_KEY, user);
+	project_restrict(conf);
 	if (*cfg->quota_containers != '\0')
 		json_object_set_new(conf, "limits.containers",
 		    json_string(cfg->quota_containers));
@@ -122,10 +166,34 @@ ensure_project(struct ctx *c, long long user_id, const char *user,
 		json_object_set_new(conf, "limits.disk",
 		    json_string(cfg->quota_disk));
 	r = lxd_project_create(l, project, conf, "labcontainers: lab user");
-	if (r != 0 && r != -EEXIST) {
+	if (r == -EEXIST && lxd_project_get(l, project, &p) == 0) {
+		/* Made meanwhile: by whom? */
+		r = adopt_project(c, project, user, p);
+		json_decref(p);
+		if (r != 0) {
+			json_decref(conf);
+			return r;
+		}
+	} else if (r != 0) {
 		json_decref(conf);
 		return ctx_error(c, "cannot make the LXD project %s: %s",
 		    project, lxd_error(l));
+	} else {
+		/* New: its own copies of the profiles. */
+		char reason[400];
+
+		p = NULL;
+		snprintf(reason, sizeof(reason), "%s", ctx_lxd_error(c));
+		if (lxd_project_get(l, project, &p) != 0 ||
+		    project_mend(c, project, p, 1, reason, sizeof(reason)) ==
+		    PROJECT_REFUSED) {
+			json_decref(p);
+			json_decref(conf);
+			return ctx_error(c, "the LXD project %s is made, but "
+			    "the profiles '%s' cannot be copied into it: %s",
+			    project, c->srv->cfg.profiles, reason);
+		}
+		json_decref(p);
 	}
 	if (limits != NULL)
 		*limits = conf;
@@ -229,6 +297,16 @@ ct_ssh_command(struct ctx *c, int port, char *out, size_t outsz)
 	}
 	snprintf(out, outsz, "ssh -p %d %s@%s", port,
 	    c->srv->cfg.container_user, host);
+}
+
+json_t *
+ct_ssh_device(const struct config *cfg, int port)
+{
+	char listen[96];
+
+	snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen, port);
+	return json_pack("{s:s, s:s, s:s}", "type", "proxy", "listen", listen,
+	    "connect", "tcp:127.0.0.1:22");
 }
 
 /*
@@ -552,7 +630,7 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 		free(fp);
 		return r;
 	}
-	conf = json_pack("{s:s}", "user.labc.owner", c->id.user);
+	conf = json_pack("{s:s}", PROJECT_OWNER_KEY, c->id.user);
 	if (cpu != NULL && *cpu != '\0')
 		json_object_set_new(conf, "limits.cpu", json_string(cpu));
 	if (mem != NULL && *mem != '\0')
@@ -563,15 +641,8 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 	 * die before, reconciliation adds it (reconcile.c).
 	 */
 	devs = gpu_devices(&gpus);
-	if (!o->starting) {
-		char listen[96];
-
-		snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen,
-		    ct->port);
-		json_object_set_new(devs, "ssh", json_pack("{s:s, s:s, s:s}",
-		    "type", "proxy", "listen", listen, "connect",
-		    "tcp:127.0.0.1:22"));
-	}
+	if (!o->starting)
+		json_object_set_new(devs, "ssh", ct_ssh_device(cfg, ct->port));
 	if (gpus.n > 0 && cfg->nvidia_runtime) {
 		json_object_set_new(conf, "nvidia.runtime", json_string("true"));
 		json_object_set_new(conf, "nvidia.driver.capabilities",
@@ -686,6 +757,59 @@ push_keys(struct ctx *c, const char *project, const char *name,
 		return -1;
 	}
 	return 0;
+}
+
+int
+ct_ssh_lock(struct ctx *c, long long user_id, const char *user, int locked)
+{
+	struct lxd *l = ctx_lxd(c);
+	sqlite3_stmt *st;
+	char project[64];
+	json_t *cts = json_array(), *v, *patch;
+	size_t i;
+	int left = 0, r;
+
+	ct_project_of(c, user_id, user, project);
+	st = db_prepare(c->db, "SELECT name, port FROM containers WHERE "
+	    "user_id = ? AND state = 'ready' ORDER BY name");
+	sqlite3_bind_int64(st, 1, user_id);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(cts, json_pack("[s,i]",
+		    (const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_int(st, 1)));
+	sqlite3_finalize(st);
+	json_array_foreach(cts, i, v) {
+		const char *name = json_string_value(json_array_get(v, 0));
+		int port = (int)json_integer_value(json_array_get(v, 1));
+
+		/* A request on it: reconciliation does it afterwards. */
+		if (ct_claim(user_id, name) != 0) {
+			log_warn("%s/%s is busy: its ssh port is %s by "
+			    "reconciliation", project, name, locked ?
+			    "taken away" : "given back");
+			left++;
+			continue;
+		}
+		if (locked)
+			r = lxd_instance_remove_device(l, project, name, "ssh");
+		else {
+			patch = json_pack("{s:{s:o}}", "devices", "ssh",
+			    ct_ssh_device(&c->srv->cfg, port));
+			r = lxd_instance_patch(l, project, name, patch);
+			json_decref(patch);
+		}
+		ct_release(user_id, name);
+		if (r != 0 && r != -ENOENT) {
+			log_warn("%s/%s: ssh port %d not %s: %s", project, name,
+			    port, locked ? "taken away" : "given back",
+			    lxd_error(l));
+			left++;
+		}
+	}
+	json_decref(cts);
+	if (left > 0)
+		reconcile_soon();
+	return left;
 }
 
 int
@@ -903,16 +1027,12 @@ static int
 ssh_dev_start(struct ctx *c, struct ssh_dev *d, const char *project,
     const struct ct *ct)
 {
-	char listen[96];
-
 	memset(d, 0, sizeof(*d));
-	snprintf(listen, sizeof(listen), "tcp:%s:%d", c->srv->cfg.ssh_listen,
-	    ct->port);
 	d->socket = c->srv->cfg.lxd_socket;
 	d->project = project;
 	d->name = ct->name;
-	d->patch = json_pack("{s:{s:{s:s, s:s, s:s}}}", "devices", "ssh",
-	    "type", "proxy", "listen", listen, "connect", "tcp:127.0.0.1:22");
+	d->patch = json_pack("{s:{s:o}}", "devices", "ssh",
+	    ct_ssh_device(&c->srv->cfg, ct->port));
 	if (pthread_create(&d->t, NULL, ssh_dev_main, d) != 0) {
 		json_decref(d->patch);
 		return -1;

@@ -56,6 +56,15 @@ int	ct_create(struct ctx *c, const char *name, const struct ct_opts *o,
 int	ct_start(struct ctx *c, struct ct *ct, int say_ready);
 int	ct_stop(struct ctx *c, struct ct *ct, int force);
 int	ct_delete(struct ctx *c, struct ct *ct, int force);
+/*
+ * Take away (locked) or give back the ssh port devices of every container
+ * of a user: a locked user's are meant to be absent, which also ends the
+ * connections through them. The number of containers left as they were
+ * (LXD refused, or a request held them; logged): reconciliation finishes
+ * those.
+ */
+int	ct_ssh_lock(struct ctx *c, long long user_id, const char *user,
+	    int locked);
 /* Write the user's keys into every container of theirs. */
 int	ct_sync_keys(struct ctx *c, long long user_id, const char *user);
 /*
@@ -71,6 +80,11 @@ int	ct_claim(long long user_id, const char *name);
 void	ct_release(long long user_id, const char *name);
 /* 0 if the container was made whole, else PROTO_FAILED saying why not. */
 int	ct_check_ready(struct ctx *c, const struct ct *ct);
+/*
+ * The ssh proxy device of a container on host port PORT, as labcd makes it
+ * everywhere (create, start, import, reconciliation, unlock).
+ */
+json_t	*ct_ssh_device(const struct config *cfg, int port);
 /* How to connect: "ssh -p PORT USER@HOST". */
 void	ct_ssh_command(struct ctx *c, int port, char *out, size_t outsz);
 

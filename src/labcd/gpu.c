@@ -27,6 +27,57 @@ gpu_request_free(struct gpu_req *req)
 	memset(req, 0, sizeof(*req));
 }
 
+/*
+ * Is pci "dddd:bb:dd.f" in lowercase hex, as LXD wants it? An address
+ * LXD cannot match exactly must never reach a gpu device: to LXD an empty
+ * pci is no filter, i.e. every GPU of the host.
+ */
+static int
+pci_valid(const char *pci)
+{
+	static const char form[] = "xxxx:xx:xx.f";
+	size_t i;
+
+	if (strlen(pci) != sizeof(form) - 1)
+		return 0;
+	for (i = 0; form[i] != '\0'; i++) {
+		char ch = pci[i];
+
+		if (form[i] == 'x' ? !((ch >= '0' && ch <= '9') ||
+		    (ch >= 'a' && ch <= 'f')) : form[i] == 'f' ?
+		    !(ch >= '0' && ch <= '7') : ch != form[i])
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Each GPU asked for has a PCI address LXD can match (fail closed): 0,
+ * or PROTO_FAILED saying which one has not.
+ */
+static int
+check_pci(struct ctx *c, const struct gpu_req *req)
+{
+	size_t i, j;
+
+	for (i = 0; i < req->n; i++) {
+		const struct nvml_gpu *g = NULL;
+
+		for (j = 0; j < req->ninv; j++) {
+			if (req->inv[j].index == req->idx[i])
+				g = &req->inv[j];
+		}
+		if (g == NULL || !pci_valid(g->pci))
+			return ctx_error(c, "GPU %d has no PCI address that "
+			    "labcd can use (NVML says '%.32s'): no GPU is "
+			    "given without an exact address (LXD would read "
+			    "it as every GPU); nothing changed. The admin "
+			    "should check the driver ('nvidia-smi -q -i %d')",
+			    req->idx[i], g != NULL ? g->pci : "", req->idx[i]);
+	}
+	return PROTO_OK;
+}
+
 static int
 parse(struct ctx *c, const char *spec, int exclusive, struct gpu_req *req)
 {
@@ -48,7 +99,7 @@ parse(struct ctx *c, const char *spec, int exclusive, struct gpu_req *req)
 		req->idx = xcalloc(req->ninv + 1, sizeof(int));
 		for (i = 0; i < req->ninv; i++)
 			req->idx[req->n++] = req->inv[i].index;
-		return PROTO_OK;
+		return check_pci(c, req);
 	}
 	req->idx = xcalloc(strlen(spec) + 1, sizeof(int));
 	copy = xstrdup(spec);
@@ -85,7 +136,7 @@ parse(struct ctx *c, const char *spec, int exclusive, struct gpu_req *req)
 		return ctx_usage(c, "--gpu takes all, none, or a list such as "
 		    "0,2");
 	qsort(req->idx, req->n, sizeof(int), cmp_int);
-	return PROTO_OK;
+	return check_pci(c, req);
 }
 
 int
@@ -240,9 +291,12 @@ gpu_devices(const struct gpu_req *req)
 		char name[16];
 
 		snprintf(name, sizeof(name), "gpu%d", req->idx[i]);
+		/* gpu_request checked every address (check_pci). */
+		if (g == NULL || !pci_valid(g->pci))
+			abort();
 		json_object_set_new(devs, name, json_pack("{s:s, s:s, s:s, "
 		    "s:s}", "type", "gpu", "gputype", "physical", "pci",
-		    g != NULL ? g->pci : "", "mode", "0666"));
+		    g->pci, "mode", "0666"));
 	}
 	return devs;
 }

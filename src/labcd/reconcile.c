@@ -11,8 +11,15 @@
  *   row 'ready', no instance           deleted outside labcd: release
  *                                      the port (and its GPUs)
  *   port device differs from the row   put the row's port back
- *   instance without a row             adopt it if its port is free,
- *                                      else leave it and say so
+ *   the user is locked                 take its port device away, never
+ *                                      put it back
+ *   instance without a row             adopt it if its port is free and
+ *                                      it is as labcd makes them (not
+ *                                      privileged, no raw.*, no host
+ *                                      disk, no other devices), else
+ *                                      leave it and say so
+ *   user's project not labcd's         leave it and its instances alone
+ *   user's project unrestricted        restrict it (an older labcd's)
  *
  * It never deletes a container that no row accounts for.
  */
@@ -28,6 +35,7 @@
 #include "ct.h"
 #include "log.h"
 #include "lxd.h"
+#include "project.h"
 #include "proto.h"
 #include "reconcile.h"
 #include "xmalloc.h"
@@ -187,14 +195,16 @@ struct row {
 	char		 user[64], project[64], name[64], state[16];
 	int		 port;
 	int		 provisioned;	/* started once: has its ssh device */
+	int		 locked;	/* its user's: no ssh device meant */
 };
 
 /* The row again, now that it is claimed: 0, or -1 if it is gone. */
 static int
 reread(struct finder *f, struct row *w)
 {
-	sqlite3_stmt *st = db_prepare(f->c->db, "SELECT port, state, "
-	    "provisioned FROM containers WHERE id = ?");
+	sqlite3_stmt *st = db_prepare(f->c->db, "SELECT c.port, c.state, "
+	    "c.provisioned, u.disabled FROM containers c JOIN users u ON "
+	    "u.id = c.user_id WHERE c.id = ?");
 	int r = -1;
 
 	sqlite3_bind_int64(st, 1, w->id);
@@ -203,6 +213,7 @@ reread(struct finder *f, struct row *w)
 		snprintf(w->state, sizeof(w->state), "%s",
 		    sqlite3_column_text(st, 1));
 		w->provisioned = sqlite3_column_int(st, 2);
+		w->locked = sqlite3_column_int(st, 3);
 		r = 0;
 	}
 	sqlite3_finalize(st);
@@ -285,7 +296,7 @@ static void
 wrong_port(struct finder *f, const struct row *w, int have)
 {
 	const struct config *cfg = &f->c->srv->cfg;
-	char problem[160], action[300], listen[96];
+	char problem[160], action[300];
 	json_t *patch;
 	int ok, tries;
 
@@ -305,9 +316,8 @@ wrong_port(struct finder *f, const struct row *w, int have)
 		say(f, w->user, w->name, problem, action, 0);
 		return;
 	}
-	snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen, w->port);
-	patch = json_pack("{s:{s:{s:s, s:s, s:s}}}", "devices", "ssh", "type",
-	    "proxy", "listen", listen, "connect", "tcp:127.0.0.1:22");
+	patch = json_pack("{s:{s:o}}", "devices", "ssh", ct_ssh_device(cfg,
+	    w->port));
 	/*
 	 * A start left running by a labcd that died holds the instance
 	 * ("Failed to create instance update operation: Instance is busy
@@ -331,6 +341,33 @@ wrong_port(struct finder *f, const struct row *w, int have)
 		say(f, w->user, w->name, problem, action, ok);
 }
 
+/*
+ * A locked user's container with an ssh device: locking takes it away
+ * (cmd-admin-user-lock.c); here when LXD was away then, or the device
+ * came back since.
+ */
+static void
+locked_port(struct finder *f, const struct row *w)
+{
+	const char *problem = "its user is locked, and it has an SSH port";
+	char action[300];
+	int r;
+
+	if (!f->repair) {
+		say(f, w->user, w->name, problem, "would take the port away", 0);
+		return;
+	}
+	r = lxd_instance_remove_device(ctx_lxd(f->c), w->project, w->name,
+	    "ssh");
+	if (r == 0 || r == -ENOENT)
+		say(f, w->user, w->name, problem, "took the port away", 1);
+	else {
+		snprintf(action, sizeof(action), "none yet: LXD refused "
+		    "(%.200s)", ctx_lxd_error(f->c));
+		say(f, w->user, w->name, problem, action, 0);
+	}
+}
+
 /* Does the instance have GPU devices of its own? */
 static int
 has_gpus(json_t *inst)
@@ -347,16 +384,80 @@ has_gpus(json_t *inst)
 	return 0;
 }
 
+/*
+ * The users' LXD projects: one that is not labcd's for that user is left
+ * alone (its instances are not adopted: into *foreign); one an older
+ * labcd made without restrictions gets them if it can (project_mend), and
+ * every one gets the default project's profiles again where they changed.
+ */
+static void
+projects(struct finder *f, json_t *users, json_t *foreign)
+{
+	struct lxd *l = ctx_lxd(f->c);
+	json_t *list = NULL, *p, *u;
+	const char *name, *user, *why;
+	char problem[160], action[400], what[64], reason[300];
+	size_t i;
+
+	if (lxd_project_list(l, &list) != 0)
+		return;		/* the instances say LXD is there; next pass */
+	json_array_foreach(list, i, p) {
+		name = json_string_value(json_object_get(p, "name"));
+		if (name == NULL || (u = json_object_get(users, name)) == NULL)
+			continue;
+		user = json_string_value(json_array_get(u, 1));
+		snprintf(what, sizeof(what), "project %s", name);
+		if ((why = project_not_owned(json_object_get(p, "config"),
+		    user)) != NULL) {
+			json_object_set_new(foreign, name, json_true());
+			snprintf(problem, sizeof(problem), "not labcd's: %s",
+			    why);
+			snprintf(action, sizeof(action), "left alone, its "
+			    "containers not adopted; the admin should move them "
+			    "and delete it, or mark it: 'lxc project set %s %s "
+			    "%s'", name, PROJECT_OWNER_KEY, user);
+			say(f, user, what, problem, action, 0);
+			continue;
+		}
+		switch (project_mend(f->c, name, p, f->repair, reason,
+		    sizeof(reason))) {
+		case PROJECT_RIGHT:
+			break;
+		case PROJECT_MENDED:
+			say(f, user, what, "not restricted as labcd makes "
+			    "projects, or its profiles differ from the default "
+			    "project's", f->repair ? "restricted it, copied the "
+			    "profiles" : "would restrict it, copy the profiles",
+			    f->repair);
+			break;
+		case PROJECT_OLD:
+			/* Not "none yet": trying again changes nothing. */
+			say(f, user, what, "unrestricted: an older labcd made it "
+			    "without profiles of its own, which LXD adds only "
+			    "to an empty project", "left unrestricted while it "
+			    "holds containers", 0);
+			break;
+		case PROJECT_REFUSED:
+			snprintf(action, sizeof(action), "left as it is: %.250s; "
+			    "the admin should make it fit", reason);
+			say(f, user, what, "not restricted as labcd makes "
+			    "projects, or its profiles differ", action, 0);
+			break;
+		}
+	}
+	json_decref(list);
+}
+
 /* An instance in a user's project that no row accounts for. */
 static void
 stray(struct finder *f, long long user_id, const char *user,
-    const char *project, const char *name)
+    const char *project, const char *name, int foreign)
 {
 	const struct config *cfg = &f->c->srv->cfg;
 	int port, taken = 1;
-	char action[300];
-	const char *image;
-	json_t *inst = NULL;
+	char action[400], untrusted[128];
+	const char *image, *why = NULL;
+	json_t *inst = NULL, *ssh;
 	sqlite3_stmt *st;
 
 	if (ct_claim(user_id, name) != 0)
@@ -384,11 +485,20 @@ stray(struct finder *f, long long user_id, const char *user,
 		sqlite3_finalize(st);
 	} else
 		taken = 1;
-	if (taken || has_gpus(inst)) {
+	/* Only what labcd could have made; never privileged, raw, ... */
+	ssh = ct_ssh_device(cfg, port);
+	if (foreign)
+		why = "its project is not labcd's";
+	else if (has_gpus(inst))
+		why = "it has GPUs that labcd did not give";
+	else
+		why = project_instance_untrusted(inst, ssh, untrusted,
+		    sizeof(untrusted));
+	json_decref(ssh);
+	if (taken || why != NULL) {
 		snprintf(action, sizeof(action), "left alone: %s; the admin "
 		    "may delete it with 'lxc delete -f --project %s %s'",
-		    has_gpus(inst) ? "it has GPUs that labcd did not give" :
-		    port == 0 ? "it has no SSH port device" :
+		    why != NULL ? why : port == 0 ? "it has no SSH port device" :
 		    port < cfg->ssh_port_min || port > cfg->ssh_port_max ?
 		    "its SSH port is outside ssh_ports" :
 		    "its SSH port belongs to another container", project, name);
@@ -429,7 +539,7 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 {
 	struct finder f = { .c = c, .repair = repair, .findings = findings };
 	struct lxd *l = ctx_lxd(c);
-	json_t *list = NULL, *idx, *inst, *users;
+	json_t *list = NULL, *idx, *inst, *users, *foreign;
 	struct row *rows = NULL;
 	size_t i, nrows = 0, cap = 0;
 	sqlite3_stmt *st;
@@ -472,6 +582,8 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 		free(k);
 	}
 	json_decref(list);
+	foreign = json_object();
+	projects(&f, users, foreign);
 
 	/*
 	 * The rows, read whole before anything is written: a statement kept
@@ -520,7 +632,12 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 				interrupted(&f, w);
 			else if (inst == NULL)
 				missing(&f, w);
-			else if ((have = device_port(inst)) != w->port)
+			else if (w->locked) {
+				/* Meant to have no port: never given back. */
+				if (json_object_get(json_object_get(inst,
+				    "devices"), "ssh") != NULL)
+					locked_port(&f, w);
+			} else if ((have = device_port(inst)) != w->port)
 				wrong_port(&f, w, have);
 		}
 		ct_release(w->user_id, w->name);
@@ -539,8 +656,10 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 		    key);
 		u = json_object_get(users, project);
 		stray(&f, (long long)json_integer_value(json_array_get(u, 0)),
-		    json_string_value(json_array_get(u, 1)), project, slash + 1);
+		    json_string_value(json_array_get(u, 1)), project, slash + 1,
+		    json_object_get(foreign, project) != NULL);
 	}
+	json_decref(foreign);
 	json_decref(idx);
 	json_decref(users);
 	json_decref(f.waited);

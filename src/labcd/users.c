@@ -40,8 +40,25 @@ users_get(struct db *db, const char *name, struct user_row *u)
 	return r;
 }
 
+void
+users_end_sessions(struct db *db, long long id, const char *keep_token)
+{
+	sqlite3_stmt *st = db_prepare(db, "DELETE FROM sessions WHERE "
+	    "user_id = ? AND token_hash IS NOT ?");
+	char keep[65];
+
+	sqlite3_bind_int64(st, 1, id);
+	if (keep_token != NULL) {
+		auth_token_hash(keep_token, keep);
+		sqlite3_bind_text(st, 2, keep, -1, SQLITE_TRANSIENT);
+	}
+	if (db_done(db, st) != 0)
+		log_error("sessions of user %lld not ended: %s", id, db->err);
+}
+
 int
-users_set_password(struct db *db, long long id, const char *password)
+users_set_password(struct db *db, long long id, const char *password,
+    const char *keep_token)
 {
 	char hash[128];
 	sqlite3_stmt *st;
@@ -58,7 +75,10 @@ users_set_password(struct db *db, long long id, const char *password)
 	sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, id);
 	sodium_memzero(hash, sizeof(hash));
-	return db_done(db, st);
+	/* Whoever knew the old password is logged out with it. */
+	if ((r = db_done(db, st)) == 0)
+		users_end_sessions(db, id, keep_token);
+	return r;
 }
 
 void

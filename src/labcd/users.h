@@ -17,7 +17,14 @@ struct user_row {
 
 /* 0 found, -1 no such user. */
 int	users_get(struct db *db, const char *name, struct user_row *u);
-int	users_set_password(struct db *db, long long id, const char *password);
+/*
+ * Set a password and end the user's sessions but keep_token's (the
+ * caller's own, for passwd; NULL: all of them).
+ */
+int	users_set_password(struct db *db, long long id, const char *password,
+	    const char *keep_token);
+/* End the user's password sessions but keep_token's (NULL: all). */
+void	users_end_sessions(struct db *db, long long id, const char *keep_token);
 /*
  * Get a new password for user: prompt once (from_stdin), twice (on a
  * terminal), or generate one (no terminal). 0 and *pw (caller wipes and

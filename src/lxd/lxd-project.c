@@ -89,6 +89,69 @@ lxd_resources(struct lxd *l, json_t **out)
 }
 
 int
+lxd_profile_get_in(struct lxd *l, const char *project, const char *name,
+    json_t **out)
+{
+	char *path = lxd_path(project, "/1.0/profiles/%s", name);
+	int r = lxd_call(l, "GET", path, NULL, out);
+
+	free(path);
+	return r;
+}
+
+int
+lxd_profile_put(struct lxd *l, const char *project, const char *name,
+    json_t *config, json_t *devices, const char *description)
+{
+	json_t *body = json_pack("{s:O, s:O, s:s}", "config", config,
+	    "devices", devices, "description", description ?: "");
+	char *path = lxd_path(project, "/1.0/profiles/%s", name);
+	int r = lxd_call(l, "PUT", path, body, NULL);
+
+	free(path);
+	if (r == -ENOENT) {
+		path = lxd_path(project, "/1.0/profiles");
+		json_object_set_new(body, "name", json_string(name));
+		r = lxd_call(l, "POST", path, body, NULL);
+		free(path);
+	}
+	json_decref(body);
+	return r;
+}
+
+int
+lxd_profile_delete_all(struct lxd *l, const char *project)
+{
+	char *path;
+	json_t *list = NULL, *p = NULL, *v;
+	size_t i;
+	int r;
+
+	/* Without profiles of its own, its profiles are the default's. */
+	if ((r = lxd_project_get(l, project, &p)) != 0)
+		return r;
+	v = json_object_get(json_object_get(p, "config"), "features.profiles");
+	r = strcmp(json_string_value(v) ?: "", "true") != 0;
+	json_decref(p);
+	if (r)
+		return 0;
+	path = lxd_path(project, "/1.0/profiles?recursion=1");
+	r = lxd_call(l, "GET", path, NULL, &list);
+	free(path);
+	json_array_foreach(list, i, v) {
+		const char *name = json_string_value(json_object_get(v, "name"));
+
+		if (r != 0 || name == NULL || strcmp(name, "default") == 0)
+			continue;
+		path = lxd_path(project, "/1.0/profiles/%s", name);
+		r = lxd_call(l, "DELETE", path, NULL, NULL);
+		free(path);
+	}
+	json_decref(list);
+	return r;
+}
+
+int
 lxd_profile_get(struct lxd *l, const char *name, json_t **out)
 {
 	char *path = lxd_path(NULL, "/1.0/profiles/%s", name);

@@ -170,6 +170,17 @@ int	lxd_network_leases(struct lxd *l, const char *project,
 int	lxd_resources(struct lxd *l, json_t **out);
 /* A profile of the default project. */
 int	lxd_profile_get(struct lxd *l, const char *name, json_t **out);
+/* A profile of a project. */
+int	lxd_profile_get_in(struct lxd *l, const char *project,
+	    const char *name, json_t **out);
+/*
+ * Delete every profile of a project that has its own, but its default (it
+ * goes with the project); a project without leaves the default's alone.
+ */
+int	lxd_profile_delete_all(struct lxd *l, const char *project);
+/* Make a profile of a project, or replace what it has (PUT, else POST). */
+int	lxd_profile_put(struct lxd *l, const char *project, const char *name,
+	    json_t *config, json_t *devices, const char *description);
 
 /* --- snapshots --- */
 int	lxd_snapshot_create(struct lxd *l, const char *project,

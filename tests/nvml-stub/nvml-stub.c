@@ -9,8 +9,10 @@
  *
  *   gpu NAME BUSID UUID MEM_TOTAL_MIB MEM_USED_MIB UTIL_PERCENT
  *	a GPU, numbered by its order in the file; BUSID in NVML's form
- *	"00000000:3B:00.0"; NAME without spaces; UTIL_PERCENT "-" makes
- *	nvmlDeviceGetUtilizationRates answer NOT_SUPPORTED
+ *	"00000000:3B:00.0" (BUSID "-": nvmlDeviceGetPciInfo answers
+ *	UNKNOWN, as for a card that fell off the bus); NAME without spaces;
+ *	UTIL_PERCENT "-" makes nvmlDeviceGetUtilizationRates answer
+ *	NOT_SUPPORTED
  *   proc GPU_INDEX PID USED_MIB	a compute process on that GPU; USED_MIB
  *	"-" is NVML_VALUE_NOT_AVAILABLE (as under Windows' WDDM)
  *   gproc GPU_INDEX PID USED_MIB	a graphics process
@@ -466,6 +468,8 @@ nvmlDeviceGetPciInfo(nvmlDevice_t dev, nvmlPciInfo_v1_t *pci)
 	pthread_mutex_lock(&lock);
 	if ((g = gpu_of(dev)) == NULL)
 		rc = NVML_ERROR_INVALID_ARGUMENT;
+	else if (strcmp(g->busid, "-") == 0)
+		rc = NVML_ERROR_UNKNOWN;
 	else {
 		memset(pci, 0, sizeof(*pci));
 		pci_fields(g->busid, &pci->domain, &pci->bus, &pci->device,
@@ -533,6 +537,8 @@ nvmlDeviceGetPciInfo_v3(nvmlDevice_t dev, nvmlPciInfo_t *pci)
 	pthread_mutex_lock(&lock);
 	if ((g = gpu_of(dev)) == NULL)
 		rc = NVML_ERROR_INVALID_ARGUMENT;
+	else if (strcmp(g->busid, "-") == 0)
+		rc = NVML_ERROR_UNKNOWN;
 	else {
 		memset(pci, 0, sizeof(*pci));
 		pci_fields(g->busid, &pci->domain, &pci->bus, &pci->device,

@@ -1,0 +1,269 @@
+/*
+ * project.c - what makes an LXD project a lab user's. labcd marks each
+ * project it makes with the owner key and restricts it, so that LXD
+ * itself refuses what labcd never does (privileged or nesting containers,
+ * raw.* and other low-level keys, host disks, devices other than the ssh
+ * proxy, GPUs and managed disks), whoever asks: a labcd bug, or anyone
+ * the admin gives LXD access to a member's project. A project or an
+ * instance that does not look like labcd's is not taken over.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "labcd.h"
+#include "lxd.h"
+#include "project.h"
+#include "xmalloc.h"
+
+/*
+ * The restrictions, checked on LXD 5.0.2: launch, the ssh proxy device,
+ * limits.cpu/memory and root disk sizes, gpu devices and nvidia.runtime
+ * all work under them (nvidia.runtime is not a low-level key to LXD).
+ * privilege=isolated would also separate members' uid ranges, but needs
+ * security.idmap.isolated on every container, which LXD applies only by
+ * remapping a stopped container's whole file system: not for old ones.
+ */
+static const char *const restrictions[][2] = {
+	{ "features.profiles", "true" },	/* LXD: needed to restrict */
+	{ "restricted", "true" },
+	{ "restricted.containers.nesting", "block" },
+	{ "restricted.containers.lowlevel", "block" },
+	{ "restricted.containers.privilege", "unprivileged" },
+	{ "restricted.devices.proxy", "allow" },
+	{ "restricted.devices.gpu", "allow" },
+	{ "restricted.devices.disk", "managed" },
+};
+#define NRESTRICTIONS	(sizeof(restrictions) / sizeof(restrictions[0]))
+
+const char *
+project_not_owned(json_t *config, const char *user)
+{
+	const char *owner = json_string_value(json_object_get(config,
+	    PROJECT_OWNER_KEY));
+
+	if (owner == NULL)
+		return "it has no " PROJECT_OWNER_KEY " key: labcd did not "
+		    "make it";
+	if (strcmp(owner, user) != 0)
+		return "its " PROJECT_OWNER_KEY " key names another user";
+	return NULL;
+}
+
+void
+project_restrict(json_t *config)
+{
+	size_t i;
+
+	for (i = 0; i < NRESTRICTIONS; i++)
+		json_object_set_new(config, restrictions[i][0],
+		    json_string(restrictions[i][1]));
+}
+
+json_t *
+project_restrictions_missing(json_t *config)
+{
+	json_t *m = NULL;
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < NRESTRICTIONS; i++) {
+		v = json_string_value(json_object_get(config,
+		    restrictions[i][0]));
+		if (v != NULL && strcmp(v, restrictions[i][1]) == 0)
+			continue;
+		if (m == NULL)
+			m = json_object();
+		json_object_set_new(m, restrictions[i][0],
+		    json_string(restrictions[i][1]));
+	}
+	return m;
+}
+
+/* Config keys labcd never sets: by prefix ('.' ends) or whole. */
+static const char *const lowlevel[] = {
+	"raw.", "security.syscalls.", "security.idmap.base",
+	"security.idmap.size", "security.devlxd.images", "linux.kernel_modules",
+	"boot.host_shutdown_timeout",
+};
+
+const char *
+project_instance_untrusted(json_t *inst, json_t *ssh, char *why,
+    size_t whysz)
+{
+	json_t *conf = json_object_get(inst, "config"), *d, *v;
+	const char *k, *type;
+	size_t i;
+
+	json_object_foreach(conf, k, v) {
+		const char *s = json_string_value(v);
+
+		if ((strcmp(k, "security.privileged") == 0 ||
+		    strcmp(k, "security.nesting") == 0) && s != NULL &&
+		    (strcmp(s, "true") == 0 || strcmp(s, "1") == 0 ||
+		    strcmp(s, "yes") == 0 || strcmp(s, "on") == 0)) {
+			snprintf(why, whysz, "it has %s=%s", k, s);
+			return why;
+		}
+		for (i = 0; i < sizeof(lowlevel) / sizeof(lowlevel[0]); i++) {
+			size_t n = strlen(lowlevel[i]);
+
+			if (lowlevel[i][n - 1] == '.' ? strncmp(k, lowlevel[i],
+			    n) == 0 : strcmp(k, lowlevel[i]) == 0) {
+				snprintf(why, whysz, "it has the low-level key "
+				    "%.64s", k);
+				return why;
+			}
+		}
+	}
+	json_object_foreach(json_object_get(inst, "devices"), k, d) {
+		type = json_string_value(json_object_get(d, "type"));
+		if (type == NULL)
+			type = "?";
+		if (strcmp(type, "gpu") == 0)
+			continue;	/* the caller decides about GPUs */
+		if (strcmp(type, "disk") == 0 &&
+		    json_object_get(d, "source") == NULL &&
+		    json_string_value(json_object_get(d, "pool")) != NULL &&
+		    strcmp(json_string_value(json_object_get(d, "path")) ?: "",
+		    "/") == 0)
+			continue;	/* the root disk, on a pool */
+		if (strcmp(k, "ssh") == 0 && strcmp(type, "proxy") == 0 &&
+		    (ssh == NULL || json_equal(d, ssh)))
+			continue;
+		snprintf(why, whysz, "its device %.32s (%.32s) is not one "
+		    "labcd makes", k, type);
+		return why;
+	}
+	return NULL;
+}
+
+/*
+ * The configured profiles of the default project, copied into project
+ * where they differ (or, without repair, counted). 0 and *changed, or -1
+ * with LXD's reason.
+ */
+static int
+sync_profiles(struct ctx *c, const char *project, int repair, int *changed)
+{
+	struct lxd *l = ctx_lxd(c);
+	char *list = xstrdup(c->srv->cfg.profiles), *save = NULL, *name;
+	json_t *src, *dst;
+	int r = 0;
+
+	*changed = 0;
+	for (name = strtok_r(list, ", ", &save); name != NULL && r == 0;
+	    name = strtok_r(NULL, ", ", &save)) {
+		src = dst = NULL;
+		if ((r = lxd_profile_get(l, name, &src)) != 0)
+			break;
+		r = lxd_profile_get_in(l, project, name, &dst);
+		if (r == 0 && json_equal(json_object_get(src, "config"),
+		    json_object_get(dst, "config")) &&
+		    json_equal(json_object_get(src, "devices"),
+		    json_object_get(dst, "devices"))) {
+			json_decref(src);
+			json_decref(dst);
+			continue;
+		}
+		(*changed)++;
+		r = r == 0 || r == -ENOENT ? 0 : r;
+		if (r == 0 && repair)
+			r = lxd_profile_put(l, project, name,
+			    json_object_get(src, "config"),
+			    json_object_get(src, "devices"),
+			    json_string_value(json_object_get(src,
+			    "description")));
+		json_decref(src);
+		json_decref(dst);
+	}
+	free(list);
+	return r == 0 ? 0 : -1;
+}
+
+/* Does LXD's project object list instances in it? */
+static int
+has_instances(json_t *p)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(p, "used_by"), i, v) {
+		if (strncmp(json_string_value(v) ?: "", "/1.0/instances/",
+		    15) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Would every instance of the project pass the restrictions? LXD 5.0.2
+ * does not check when a project becomes restricted=true, and then
+ * refuses every change to any instance of it while one does not pass.
+ * 0, or -1 with why.
+ */
+static int
+instances_fit(struct ctx *c, const char *project, char *why, size_t whysz)
+{
+	json_t *list = NULL, *inst;
+	char reason[160];
+	size_t i;
+	int r = 0;
+
+	if (lxd_instance_list(ctx_lxd(c), project, 0, &list) != 0) {
+		snprintf(why, whysz, "%s", ctx_lxd_error(c));
+		return -1;
+	}
+	json_array_foreach(list, i, inst) {
+		if (project_instance_untrusted(inst, NULL, reason,
+		    sizeof(reason)) != NULL) {
+			snprintf(why, whysz, "its container %s stands in the "
+			    "way: %s", json_string_value(json_object_get(inst,
+			    "name")) ?: "?", reason);
+			r = -1;
+			break;
+		}
+	}
+	json_decref(list);
+	return r;
+}
+
+enum project_mend
+project_mend(struct ctx *c, const char *project, json_t *p, int repair,
+    char *why, size_t whysz)
+{
+	json_t *conf = json_object_get(p, "config"), *missing, *own;
+	const char *fp = json_string_value(json_object_get(conf,
+	    "features.profiles"));
+	int changed = 0, r = 0;
+
+	snprintf(why, whysz, "?");
+	missing = project_restrictions_missing(conf);
+	if ((fp == NULL || strcmp(fp, "true") != 0) && has_instances(p)) {
+		json_decref(missing);
+		return PROJECT_OLD;
+	}
+	if (missing != NULL && has_instances(p) &&
+	    instances_fit(c, project, why, whysz) != 0) {
+		json_decref(missing);
+		return PROJECT_REFUSED;
+	}
+	/* Profiles of its own first (it is empty), then their copies. */
+	if (repair && json_object_get(missing, "features.profiles") != NULL) {
+		own = json_pack("{s:s}", "features.profiles", "true");
+		r = lxd_project_set_config(ctx_lxd(c), project, own);
+		json_decref(own);
+	}
+	if (r == 0)
+		r = sync_profiles(c, project, repair, &changed);
+	if (r == 0 && repair && missing != NULL)
+		r = lxd_project_set_config(ctx_lxd(c), project, missing);
+	changed += missing != NULL;
+	json_decref(missing);
+	if (r != 0) {
+		snprintf(why, whysz, "LXD refused: %s", ctx_lxd_error(c));
+		return PROJECT_REFUSED;
+	}
+	return changed > 0 ? PROJECT_MENDED : PROJECT_RIGHT;
+}

@@ -1,0 +1,61 @@
+/*
+ * project.h - what makes an LXD project a lab user's (project.c): the
+ * owner key labcd writes, and the restrictions that make LXD a second
+ * wall behind labcd.
+ */
+#ifndef LABCD_PROJECT_H
+#define LABCD_PROJECT_H
+
+#include <jansson.h>
+
+/* The config key that names a project's (and a container's) lab user. */
+#define PROJECT_OWNER_KEY	"user.labc.owner"
+
+/*
+ * NULL if config (an LXD project's) says it is user's, else why not:
+ * labcd takes over no project it did not make for that user.
+ */
+const char *project_not_owned(json_t *config, const char *user);
+/*
+ * Add the restrictions to a new project's config. LXD (5.0.2) restricts
+ * only a project with profiles of its own: labcd copies the configured
+ * ones from the default project into it (project_mend).
+ */
+void	 project_restrict(json_t *config);
+/*
+ * The restriction keys config lacks or has otherwise, with the values
+ * labcd wants (caller decrefs); NULL if it has them all.
+ */
+json_t	*project_restrictions_missing(json_t *config);
+/*
+ * Why an instance (an LXD instance object) is not one labcd could have
+ * made, so it must not be adopted: privileged, nesting, raw or other
+ * low-level config, or a device labcd does not make; NULL if none. The
+ * ssh device must equal ssh (ct_ssh_device), if ssh is not NULL.
+ */
+const char *project_instance_untrusted(json_t *inst, json_t *ssh,
+	    char *why, size_t whysz);
+
+struct ctx;
+
+/* What project_mend found or did. */
+enum project_mend {
+	PROJECT_RIGHT,		/* as labcd makes them */
+	PROJECT_MENDED,		/* made so (or, without repair, would be) */
+	PROJECT_OLD,		/* an older labcd's, with containers: stays */
+	PROJECT_REFUSED		/* LXD refused, or an instance does not fit */
+};
+
+/*
+ * Bring a user's project (p: LXD's project object) to what labcd makes:
+ * restricted, with copies of the configured profiles of the default
+ * project. Only looks when repair is 0. An older labcd's project has no
+ * profiles of its own, and LXD gives it some only while it is empty: one
+ * with containers stays unrestricted (PROJECT_OLD), and so does one with
+ * a container the restrictions would refuse (PROJECT_REFUSED, with why).
+ * The owner is checked by the caller (project_not_owned).
+ */
+enum project_mend project_mend(struct ctx *c, const char *project, json_t *p,
+	    int repair, char *why, size_t whysz);
+
+#endif
