@@ -49,8 +49,19 @@ cmd_help_exec(struct ctx *c)
 	    e->args, e->summary);
 	if (e->help != NULL)
 		ctx_printf(c, "\n%s\n", e->help);
-	if (e->flags & CMD_ADMIN)
+	if (e->flags & CMD_ROOT)
+		ctx_printf(c, "\nFor root only: it works on the host as root, "
+		    "and an admin is not root.\n");
+	else if (e->flags & CMD_ADMIN)
 		ctx_printf(c, "\nFor admins only.\n");
+	for (i = 0; i < CMD_MAXOPTS && e->opts[i].name != NULL; i++) {
+		if (e->opts[i].flags & CMD_ROOT)
+			ctx_printf(c, "--%s is for root only.\n",
+			    e->opts[i].name);
+		else if (e->opts[i].flags & CMD_ADMIN)
+			ctx_printf(c, "--%s is for admins only.\n",
+			    e->opts[i].name);
+	}
 	return PROTO_OK;
 }
 

@@ -233,19 +233,51 @@ usage:
 	return -1;
 }
 
+/* The first option given that needs flag (CMD_ADMIN, CMD_ROOT), or -1. */
+static int
+opt_needing(const struct ctx *c, int flag)
+{
+	int i;
+
+	for (i = 0; i < CMD_MAXOPTS && c->cmd->opts[i].name != NULL; i++) {
+		if ((c->cmd->opts[i].flags & flag) && c->args.val[i] != NULL)
+			return i;
+	}
+	return -1;
+}
+
+int
+cmd_root_refused(const struct ctx *c)
+{
+	return c->id.admin && !c->id.root && ((c->cmd->flags & CMD_ROOT) ||
+	    opt_needing(c, CMD_ROOT) >= 0);
+}
+
 int
 cmd_allowed(struct ctx *c)
 {
 	const struct cmd_entry *e = c->cmd;
+	const char *who = c->id.user[0] ? c->id.user : c->id.host_user;
+	int k;
 
-	if (e->flags & CMD_ANON)
-		return 0;
-	if (e->flags & CMD_ADMIN) {
-		if (c->id.admin)
-			return 0;
+	if ((e->flags & CMD_ADMIN) && !c->id.admin)
 		return ctx_error(c, "'%s' is for admins only; you are %s",
-		    e->name, c->id.user[0] ? c->id.user : c->id.host_user);
-	}
+		    e->name, who);
+	if ((k = opt_needing(c, CMD_ADMIN)) >= 0 && !c->id.admin)
+		return ctx_error(c, "%s --%s is for admins only; you are %s",
+		    e->name, e->opts[k].name, who);
+	/* An admin is not root: these read or change the host as root. */
+	if ((e->flags & CMD_ROOT) && !c->id.root)
+		return ctx_error(c, "'%s' is for root only: it works on the "
+		    "host as root, and an admin is not root; you are %s. Ask "
+		    "root to run it (sudo labc %s ...)", e->name, who, e->name);
+	if ((k = opt_needing(c, CMD_ROOT)) >= 0 && !c->id.root)
+		return ctx_error(c, "%s --%s is for root only: it makes root "
+		    "read a file you name, and an admin is not root; you are "
+		    "%s. Leave it out (the default is checked), or ask root to "
+		    "run it", e->name, e->opts[k].name, who);
+	if (e->flags & (CMD_ANON | CMD_ADMIN))
+		return 0;
 	if (c->id.user_id != 0)
 		return 0;
 	if (c->id.admin && !(e->flags & CMD_USER))
