@@ -1101,10 +1101,14 @@ ct_opts_from_args(struct ctx *c, struct ct_opts *o)
 		return ctx_usage(c, "--image needs an image alias or "
 		    "fingerprint (see 'images')");
 	if ((v = cmd_opt(c, "cpu")) != NULL) {
+		/* Digits only: strtol would take " 4" and "+4", and LXD
+		   gets the text as it is. */
 		n = strtol(v, &end, 10);
-		if (*v == '\0' || *end != '\0' || n < 1 || n > 1024)
+		if (*v == '\0' || strspn(v, "0123456789") != strlen(v) ||
+		    strlen(v) > 4 || n < 1 || n > 1024)
 			return ctx_usage(c, "--cpu needs a number of CPUs from "
-			    "1 to 1024");
+			    "1 to 1024, in digits only (such as 4), not "
+			    "'%.32s'", v);
 		o->cpu = v;
 	}
 	if ((v = cmd_opt(c, "memory")) != NULL) {
@@ -1117,6 +1121,8 @@ ct_opts_from_args(struct ctx *c, struct ct_opts *o)
 	o->exclusive = cmd_opt(c, "exclusive") != NULL;
 	if (o->exclusive && o->gpu == NULL)
 		return ctx_usage(c, "--exclusive goes with --gpu LIST");
+	if (o->exclusive && gpu_exclusive_allowed(c) != 0)
+		return PROTO_FAILED;
 	if ((v = cmd_opt(c, "disk")) != NULL) {
 		if (!config_size_valid(v) || *v == '0')
 			return ctx_usage(c, "--disk needs a size such as 10GiB "
