@@ -19,6 +19,7 @@
 
 #include "ct.h"
 #include "gpu.h"
+#include "inert.h"
 #include "log.h"
 #include "lxd.h"
 #include "ports.h"
@@ -813,6 +814,14 @@ provision(struct ctx *c, const char *project, struct ct *ct)
 		if (r == 0)
 			(void)lxd_file_get(ctx_lxd(c), project, ct->name,
 			    PROVISION_ERRLOG, 4096, &err, NULL);
+		if (err != NULL) {
+			/* The container's own words: shown inert. */
+			struct buf b = BUF_INIT(0);
+
+			inert_add(&b, err, strlen(err), INERT_LINES);
+			free(err);
+			err = buf_steal(&b);
+		}
 		r = ctx_error(c, "making the user %s in %s failed: %s",
 		    c->srv->cfg.container_user, ct->name, r != 0 ?
 		    ctx_lxd_error(c) : err != NULL && *err != '\0' ? err :
