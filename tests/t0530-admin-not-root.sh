@@ -76,7 +76,7 @@ test_expect_success 'admin doctor --sshd-config FILE as an admin-group member: r
 	before=$(state) n=$(audit_max)
 	out=$(expect_status 1 as_admin admin doctor --dir "$TDIR/d" \
 	    --sshd-config "$TDIR/shadow" 2>&1)
-	contains "$out" "admin doctor --(dir|sshd-config) is for root only: it makes root read a file you name"
+	contains "$out" "admin doctor --(dir|sshd-config) is for root only: with it root reads or changes what you name on the host"
 	! printf "%s\n" "$out" | grep -qF "labct53-"
 	out=$(expect_status 1 as_admin admin doctor --dir "$TDIR/d" 2>&1)
 	contains "$out" "admin doctor --dir is for root only"
@@ -108,9 +108,9 @@ test_expect_success 'admin gateway setup as an admin-group member: refused, no a
 '
 
 test_expect_success 'help says which commands and options are for root only' '
-	contains "$(labc help admin doctor)" "^--sshd-config is for root only"
-	contains "$(labc help admin import)" "^For root only"
-	contains "$(labc help list)" "^--all is for admins only"
+	contains "$(labc help admin doctor)" "^For root only: --dir, --sshd-config\.$"
+	contains "$(labc help admin import)" "^For root only: it works on the host as root"
+	contains "$(labc help list)" "^For admins only: --all\.$"
 '
 
 test_expect_success 'root may still use them' '

@@ -745,10 +745,10 @@ const struct cmd_entry cmd_admin_doctor_entry = {
 	    "makes it fail (exit 1), warnings alone do not.",
 	.flags = CMD_ADMIN | CMD_READONLY | CMD_FORMAT,
 	.opts = {
-		/* root runs sshd -t on them: the caller's file, read as root */
-		{ "dir", 0, 1, "DIR", CMD_ROOT },
-		{ "sshd-config", 0, 1, "FILE", CMD_ROOT },
+		{ "dir", 0, 1, "DIR" }, { "sshd-config", 0, 1, "FILE" },
 		{ "format", 0, 1, "FORMAT" },
 	},
+	/* root runs sshd -t on them: the caller's file, read as root */
+	.root_opts = "dir sshd-config",
 	.exec = cmd_admin_doctor_exec,
 };

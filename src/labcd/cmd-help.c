@@ -4,6 +4,23 @@
 #include "labcd.h"
 #include "proto.h"
 
+/* "For root only: --dir, --sshd-config." from "dir sshd-config". */
+static void
+opts_for(struct ctx *c, const char *who, const char *names)
+{
+	const char *p;
+	size_t n;
+
+	if (names == NULL)
+		return;
+	ctx_printf(c, "For %s only:", who);
+	for (p = names; *p != '\0'; p += n + (p[n] == ' ')) {
+		n = strcspn(p, " ");
+		ctx_printf(c, "%s --%.*s", p == names ? "" : ",", (int)n, p);
+	}
+	ctx_printf(c, ".\n");
+}
+
 static int
 cmd_help_exec(struct ctx *c)
 {
@@ -54,14 +71,8 @@ cmd_help_exec(struct ctx *c)
 		    "and an admin is not root.\n");
 	else if (e->flags & CMD_ADMIN)
 		ctx_printf(c, "\nFor admins only.\n");
-	for (i = 0; i < CMD_MAXOPTS && e->opts[i].name != NULL; i++) {
-		if (e->opts[i].flags & CMD_ROOT)
-			ctx_printf(c, "--%s is for root only.\n",
-			    e->opts[i].name);
-		else if (e->opts[i].flags & CMD_ADMIN)
-			ctx_printf(c, "--%s is for admins only.\n",
-			    e->opts[i].name);
-	}
+	opts_for(c, "root", e->root_opts);
+	opts_for(c, "admins", e->admin_opts);
 	return PROTO_OK;
 }
 

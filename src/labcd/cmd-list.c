@@ -242,7 +242,7 @@ const struct cmd_entry cmd_list_entry = {
 	    "running container ('details' shows what the container itself\n"
 	    "says). Admins see everyone's with --all.",
 	.flags = CMD_READONLY | CMD_FORMAT,
-	.opts = { { "all", 'a', 0, NULL, CMD_ADMIN },
-	    { "format", 0, 1, "FORMAT" } },
+	.opts = { { "all", 'a', 0, NULL }, { "format", 0, 1, "FORMAT" } },
+	.admin_opts = "all",
 	.exec = cmd_list_exec,
 };

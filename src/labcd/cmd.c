@@ -233,15 +233,26 @@ usage:
 	return -1;
 }
 
-/* The first option given that needs flag (CMD_ADMIN, CMD_ROOT), or -1. */
+/* The first option given that names lists (space-separated), or -1. */
 static int
-opt_needing(const struct ctx *c, int flag)
+opt_in(const struct ctx *c, const char *names)
 {
+	const char *p, *name;
+	size_t len;
 	int i;
 
+	if (names == NULL)
+		return -1;
 	for (i = 0; i < CMD_MAXOPTS && c->cmd->opts[i].name != NULL; i++) {
-		if ((c->cmd->opts[i].flags & flag) && c->args.val[i] != NULL)
-			return i;
+		if (c->args.val[i] == NULL)
+			continue;
+		name = c->cmd->opts[i].name;
+		len = strlen(name);
+		for (p = names; (p = strstr(p, name)) != NULL; p += len) {
+			if ((p == names || p[-1] == ' ') &&
+			    (p[len] == ' ' || p[len] == '\0'))
+				return i;
+		}
 	}
 	return -1;
 }
@@ -250,7 +261,7 @@ int
 cmd_root_refused(const struct ctx *c)
 {
 	return c->id.admin && !c->id.root && ((c->cmd->flags & CMD_ROOT) ||
-	    opt_needing(c, CMD_ROOT) >= 0);
+	    opt_in(c, c->cmd->root_opts) >= 0);
 }
 
 int
@@ -263,7 +274,7 @@ cmd_allowed(struct ctx *c)
 	if ((e->flags & CMD_ADMIN) && !c->id.admin)
 		return ctx_error(c, "'%s' is for admins only; you are %s",
 		    e->name, who);
-	if ((k = opt_needing(c, CMD_ADMIN)) >= 0 && !c->id.admin)
+	if ((k = opt_in(c, e->admin_opts)) >= 0 && !c->id.admin)
 		return ctx_error(c, "%s --%s is for admins only; you are %s",
 		    e->name, e->opts[k].name, who);
 	/* An admin is not root: these read or change the host as root. */
@@ -271,11 +282,12 @@ cmd_allowed(struct ctx *c)
 		return ctx_error(c, "'%s' is for root only: it works on the "
 		    "host as root, and an admin is not root; you are %s. Ask "
 		    "root to run it (sudo labc %s ...)", e->name, who, e->name);
-	if ((k = opt_needing(c, CMD_ROOT)) >= 0 && !c->id.root)
-		return ctx_error(c, "%s --%s is for root only: it makes root "
-		    "read a file you name, and an admin is not root; you are "
-		    "%s. Leave it out (the default is checked), or ask root to "
-		    "run it", e->name, e->opts[k].name, who);
+	if ((k = opt_in(c, c->cmd->root_opts)) >= 0 && !c->id.root)
+		return ctx_error(c, "%s --%s is for root only: with it root "
+		    "reads or changes what you name on the host, and an admin "
+		    "is not root; you are %s. Leave it out (the default is "
+		    "used), or ask root to run it", e->name, e->opts[k].name,
+		    who);
 	if (e->flags & (CMD_ANON | CMD_ADMIN))
 		return 0;
 	if (c->id.user_id != 0)

@@ -55,8 +55,6 @@ struct cmd_opt {
 	char		 letter;	/* short form, or 0 */
 	int		 has_arg;
 	const char	*arg_name;	/* in usage, e.g. "PUBKEY" */
-	int		 flags;		/* CMD_ADMIN, CMD_ROOT: who may give
-					   it (checked by cmd_allowed) */
 };
 
 #define CMD_MAXOPTS	12
@@ -85,6 +83,10 @@ struct cmd_entry {
 				   host as root (an admin is not root) */
 	int		 min_args, max_args;	/* positional; max -1: any */
 	struct cmd_opt	 opts[CMD_MAXOPTS];
+	/* Options only admins, or only root, may give (cmd_allowed): their
+	   names, separated by spaces, e.g. "dir sshd-config". */
+	const char	*admin_opts;
+	const char	*root_opts;
 	int		(*exec)(struct ctx *);
 };
 
