@@ -27,13 +27,16 @@ gpu NVIDIA-A100-SXM4-40GB 00000000:5E:00.0 GPU-1111bbbb 40960 0 0
 gpu NVIDIA-A100-SXM4-40GB 00000000:86:00.0 GPU-2222cccc 40960 0 0
 GPUS
 # Nothing about quotas or --exclusive: the shipped defaults are tested.
-if [ -n "${LABCT_PREFIX:-}" ] && [ "${LABCT_NO_LXD:-}" != 1 ]; then
-	write_conf "admin_group = $GRP" "nvml_library = $STUB" \
-	    "default_image = $LABCT_IMAGE" "profiles = $LABCT_PROFILE" \
-	    "ssh_listen = 127.0.0.1" "ssh_ports = 62530-62549"
-else
-	write_conf "admin_group = $GRP" "nvml_library = $STUB"
-fi
+conf() {	# conf [LINE...]: this file's settings, and LINEs
+	if [ -n "${LABCT_PREFIX:-}" ] && [ "${LABCT_NO_LXD:-}" != 1 ]; then
+		write_conf "admin_group = $GRP" "nvml_library = $STUB" \
+		    "default_image = $LABCT_IMAGE" "profiles = $LABCT_PROFILE" \
+		    "ssh_listen = 127.0.0.1" "ssh_ports = 62530-62549" "$@"
+	else
+		write_conf "admin_group = $GRP" "nvml_library = $STUB" "$@"
+	fi
+}
+conf
 start_labcd || exit 1
 
 ALICE_PW=alice-pw-$RANDOM$RANDOM
@@ -181,6 +184,23 @@ test_expect_success 'under the defaults a member may not use --exclusive, and is
 	[ "$(audit_since $n)" = "create: failed
 gpu attach: failed" ]
 '
+
+stop_labcd
+conf "gpu_exclusive = bob,alice"
+start_labcd || exit 1
+test_expect_success 'gpu_exclusive = bob,alice: alice passes that rule' '
+	out=$(labc_as_uid $A gpu attach nosuch 0 --exclusive 2>&1) && exit 1
+	! contains "$out" "not yours" 2>/dev/null
+	contains "$out" "you have no container .nosuch."
+'
+stop_labcd
+conf "gpu_exclusive = Alice!"
+test_expect_success 'a gpu_exclusive that is not a list of names stops start-up, saying the rule' '
+	out=$("$LABCD" -f "$CONF" -S "$TDIR/x.sock" -d "$TDIR/x.db" -D 2>&1) && exit 1
+	contains "$out" "labcd.conf:[0-9]+: gpu_exclusive must be admins, everyone, or lab user names separated by commas"
+'
+conf
+start_labcd || exit 1
 
 test_expect_success 'the shipped defaults: containers=5 and gpus=2 per new user' '
 	contains "$("$LABCD" -C)" "^#quota_containers = 5$"
