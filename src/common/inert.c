@@ -152,5 +152,7 @@ inert_copy(char *out, size_t outsz, const char *s)
 int
 inert_csv_formula(const char *s)
 {
-	return s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL;
+	/* A lone "-" (a table's "nothing") is no formula. */
+	return s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL &&
+	    strcmp(s, "-") != 0;
 }

@@ -23,7 +23,8 @@ char	*inert_str(const char *s);
 /* The first n bytes of a C string made inert into out (outsz > 0), cut at
  * a character, never in the middle of one or of an escape. */
 void	inert_copy(char *out, size_t outsz, const char *s);
-/* A CSV cell must not start a formula (=, +, -, @, tab, CR): 1 if s would. */
+/* A CSV cell must not start a formula (=, +, -, @, tab, CR): 1 if s
+ * would (a lone "-" would not). */
 int	inert_csv_formula(const char *s);
 
 #endif

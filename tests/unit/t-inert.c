@@ -86,6 +86,8 @@ csv_formula(void)
 	CHECK(inert_csv_formula("@SUM(A1)"));
 	CHECK(inert_csv_formula("\tx"));
 	CHECK(inert_csv_formula("\rx"));
+	CHECK(inert_csv_formula("-1+1"));
+	CHECK(!inert_csv_formula("-"));
 	CHECK(!inert_csv_formula("box"));
 	CHECK(!inert_csv_formula(""));
 }
