@@ -53,7 +53,8 @@ LDFLAGS	+= $(SANFLAGS)
 LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -lpthread
 
 COMMON	:= src/common/xmalloc.c src/common/buf.c src/common/log.c \
-	   src/common/sshkey.c src/common/proto.c src/common/argv.c
+	   src/common/sshkey.c src/common/proto.c src/common/argv.c \
+	   src/common/inert.c
 LXD	:= src/lxd/lxd.c src/lxd/lxd-instance.c src/lxd/lxd-files.c \
 	   src/lxd/lxd-image.c src/lxd/lxd-project.c
 LABCD	:= $(wildcard src/labcd/*.c)

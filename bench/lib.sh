@@ -443,6 +443,8 @@ start_labcd() {
 	profiles = $profile
 	ssh_listen = 127.0.0.1
 	ssh_ports = $ports
+	# No default quota: a population may give a user more than 5.
+	quota_containers =
 	EOF
 	[[ $# -eq 0 ]] || printf '%s\n' "$@" >>"$d/labcd.conf"
 	"$LABCD" -f "$d/labcd.conf" -S "$d/sock" -d "$d/labc.db" -D >>"$d/labcd.log" 2>&1 </dev/null &

@@ -56,7 +56,7 @@ test_expect_success 'a cpu/memory quota refuses a container that would pass it' 
 	out=$(labc --as carol details fits)
 	contains "$out" "cpu: +1,"
 	contains "$out" "memory: +1GiB,"
-	contains "$(labc --as carol quota --format csv)" "^carol,1/-,1/2,1GiB/2GiB,"
+	contains "$(labc --as carol quota --format csv)" "^carol,1/5,1/2,1GiB/2GiB,"
 '
 
 test_expect_success 'a disk quota counts the root disks' '
@@ -68,7 +68,7 @@ test_expect_success 'a disk quota counts the root disks' '
 	out=$(expect_status 1 labc --as erin create more --disk 2GiB 2>&1)
 	contains "$out" "quota: .*disk"
 	[ "$(labc --as erin list --format csv | grep -c ,)" = 2 ]
-	contains "$(labc admin quota show erin --format csv)" "^erin,1/-,0/-,0B/-,2GiB/3GiB,0/-$"
+	contains "$(labc admin quota show erin --format csv)" "^erin,1/5,0/-,0B/-,2GiB/3GiB,0/2$"
 '
 
 test_expect_success 'a quota below what is used is refused by LXD, clearly' '

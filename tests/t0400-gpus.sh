@@ -17,7 +17,8 @@ gpu NVIDIA-A100-SXM4-40GB 00000000:AF:00.0 GPU-3333dddd 40960 0 0
 GPUS
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE" "ssh_listen = 127.0.0.1" \
-    "ssh_ports = 62400-62499" "nvml_library = $STUB"
+    "ssh_ports = 62400-62499" "nvml_library = $STUB" \
+    "quota_gpus = "	# its GPU quota is set where it is tested
 start_labcd || exit 1
 for u in alice bob; do labc admin user add $u </dev/null >/dev/null; done
 

@@ -134,13 +134,14 @@ class_re() {
 	sshonly)	echo "gateway authorized-keys is for sshd only" ;;
 	incorrect)	echo "^login incorrect$" ;;
 	noall)		echo "list --all is for admins only" ;;
+	rootonly)	echo "is for root only" ;;
 	*)		echo "no such class: $1" ;;
 	esac
 }
 
 refusals() {	# any refusal of a class that is about who asks
 	local k re=""
-	for k in admins login needuser noassert wrongkey sshonly noall; do
+	for k in admins login needuser noassert wrongkey sshonly noall rootonly; do
 		re="$re${re:+|}$(class_re $k)"
 	done
 	printf '%s' "$re"

@@ -10,9 +10,10 @@ need_lxd
 
 P=${LABCT_PREFIX}f-
 PORTS=62700-62799
+# No container quota: killed launches may leave a user more than the default 5.
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE_BT" "ssh_listen = 127.0.0.1" \
-    "ssh_ports = $PORTS" "reconcile_interval = 0"
+    "ssh_ports = $PORTS" "reconcile_interval = 0" "quota_containers = "
 start_labcd || exit 1
 for u in alice bob; do
 	labc admin user add $u </dev/null >/dev/null
@@ -106,7 +107,7 @@ test_expect_success 'a port device changed behind labcd is put back' '
 # On the dir pool a create takes seconds: time to stop LXD within it.
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE" "ssh_listen = 127.0.0.1" \
-    "ssh_ports = $PORTS" "reconcile_interval = 0"
+    "ssh_ports = $PORTS" "reconcile_interval = 0" "quota_containers = "
 restart_labcd || exit 1
 
 test_expect_success 'LXD killed in the middle of a launch: clear error, then nothing left; LXD back: launch works without restarting labcd' '
@@ -146,7 +147,7 @@ test_expect_success 'LXD killed in the middle of a launch: clear error, then not
 # The rest runs on btrfs, where creates are quick.
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE_BT" "ssh_listen = 127.0.0.1" \
-    "ssh_ports = $PORTS" "reconcile_interval = 0"
+    "ssh_ports = $PORTS" "reconcile_interval = 0" "quota_containers = "
 restart_labcd || exit 1
 # The kill test restarts labcd in its subshell: it leaves the pid here.
 echo $LABCD_PID >$TDIR/labcd.pid

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "inert.h"
 #include "proto.h"
 #include "xmalloc.h"
 
@@ -516,6 +517,25 @@ client_wait(struct client *c, char *err, size_t errsz)
  * the end of input, or -errno with err. From a terminal, with the echo off
  * when asked, and the terminal restored whatever happens.
  */
+/*
+ * Text from labcd to a terminal: a second wall behind labcd's own, so no
+ * escape sequence in a name or a message reaches the terminal raw (only
+ * labcd's colours and line breaks do). Pipes and files get it exact.
+ */
+static void
+client_put(FILE *f, const char *s, size_t n)
+{
+	struct buf b = BUF_INIT(0);
+
+	if (!isatty(fileno(f))) {
+		fwrite(s, 1, n, f);
+		return;
+	}
+	inert_add(&b, s, n, INERT_LINES | INERT_SGR);
+	fwrite(buf_str(&b), 1, b.len, f);
+	buf_free(&b);
+}
+
 static int
 client_ask_tty(const char *text, int echo, char *buf, size_t *len, char *err,
     size_t errsz)
@@ -531,7 +551,7 @@ client_ask_tty(const char *text, int echo, char *buf, size_t *len, char *err,
 		client_catch(old);
 		caught = 1;
 	}
-	fputs(text, stderr);
+	client_put(stderr, text, strlen(text));
 	fflush(stderr);
 	if (!echo && tcgetattr(STDIN_FILENO, &saved) == 0) {
 		t = saved;
@@ -685,14 +705,14 @@ client_result(struct client *c, json_t *msg, int flags,
 	error = json_string_value(json_object_get(msg, "error"));
 	if (!(flags & CLIENT_QUIET) && text != NULL && *text != '\0') {
 		n = strlen(text);
-		fwrite(text, 1, n, stdout);
+		client_put(stdout, text, n);
 		if (c->shell && text[n - 1] != '\n')
 			fputc('\n', stdout);
 	}
 	fflush(stdout);
 	if (!(flags & CLIENT_QUIET) && error != NULL && *error != '\0') {
 		n = strlen(error);
-		fwrite(error, 1, n, stderr);
+		client_put(stderr, error, n);
 		if (error[n - 1] != '\n')
 			fputc('\n', stderr);
 	}
@@ -798,8 +818,9 @@ client_exchange(struct client *c, char **argv, int argc, int flags,
 			text = json_string_value(json_object_get(msg, "text"));
 			if (!(flags & CLIENT_QUIET)) {
 				fflush(stdout);
-				fprintf(stderr, "%s\n", text != NULL ? text :
-				    "");
+				if (text != NULL)
+					client_put(stderr, text, strlen(text));
+				fputc('\n', stderr);
 			}
 		} else if (strcmp(t, PROTO_PROMPT) == 0) {
 			if ((r = client_prompt(c, msg, flags, err, errsz)) != 0)
@@ -816,8 +837,10 @@ client_exchange(struct client *c, char **argv, int argc, int flags,
 			res->status = PROTO_OK;
 			error = json_string_value(json_object_get(msg,
 			    "error"));
-			if (error != NULL && *error != '\0')
-				fprintf(stderr, "%s\n", error);
+			if (error != NULL && *error != '\0') {
+				client_put(stderr, error, strlen(error));
+				fputc('\n', stderr);
+			}
 			if (!(flags & CLIENT_STREAM)) {
 				snprintf(err, errsz, "labcd answered with a "
 				    "data stream, which only 'labc CMD' run "

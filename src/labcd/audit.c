@@ -6,44 +6,35 @@
 #include <string.h>
 #include <time.h>
 
+#include "inert.h"
 #include "labcd.h"
 #include "log.h"
-
-/*
- * The target comes from the request (a name not yet checked): control
- * characters would let a client write lines of its own into the log.
- */
-static const char *
-printable(const char *s, char *out, size_t outsz)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0' && i + 1 < outsz; i++)
-		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	out[i] = '\0';
-	return out;
-}
 
 void
 audit(struct ctx *c, const char *result)
 {
-	char target[sizeof(c->target)], res[256];
+	/*
+	 * The target and result come from the request (names not yet
+	 * checked, argv in error messages): stored inert, so neither the
+	 * log nor 'admin log' on an admin's terminal runs what they carry.
+	 */
+	char target[sizeof(c->target)], res[400];
 
 	sqlite3_stmt *st = db_prepare(c->db, "INSERT INTO audit (time, actor, "
 	    "user, command, target, result) VALUES (?, ?, ?, ?, ?, ?)");
 
+	inert_copy(target, sizeof(target), c->target);
+	inert_copy(res, sizeof(res), result);
 	sqlite3_bind_int64(st, 1, (long long)time(NULL));
 	sqlite3_bind_text(st, 2, c->id.actor, -1, SQLITE_STATIC);
 	if (c->id.user[0] != '\0')
 		sqlite3_bind_text(st, 3, c->id.user, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, c->cmd->name, -1, SQLITE_STATIC);
-	if (c->target[0] != '\0')
-		sqlite3_bind_text(st, 5, c->target, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, result, -1, SQLITE_STATIC);
+	if (target[0] != '\0')
+		sqlite3_bind_text(st, 5, target, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, res, -1, SQLITE_STATIC);
 	if (db_done(c->db, st) != 0)
 		log_error("audit log: %s (%s by %s)", c->db->err, c->cmd->name,
 		    c->id.actor);
-	log_info("%s: %s %s: %s", c->id.actor, c->cmd->name,
-	    printable(c->target, target, sizeof(target)),
-	    printable(result, res, sizeof(res)));
+	log_info("%s: %s %s: %s", c->id.actor, c->cmd->name, target, res);
 }

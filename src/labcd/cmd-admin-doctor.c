@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "ct.h"
+#include "inert.h"
+#include "log.h"
 #include "lxd.h"
 #include "nvml.h"
 #include "ports.h"
@@ -309,7 +311,9 @@ check_ports(struct doctor *d)
 		if (taken++ < PORTS_SHOWN) {
 			char who[160];
 
+			/* Any local user names their process: inert. */
 			port_holder(p, who, sizeof(who));
+			inert_copy(who, sizeof(who), who);
 			buf_printf(&list, "%s%d%s%s%s", taken > 1 ? ", " : "", p,
 			    who[0] ? " (" : "", who, who[0] ? ")" : "");
 		}
@@ -377,9 +381,20 @@ check_gateway(struct doctor *d)
 		    "then sshd -t -f %s", path, fix, conf);
 
 		out[strcspn(out, "\n")] = '\0';
+		/*
+		 * sshd ran as root and quotes the files it reads: its words
+		 * go to root only (an admin is not root); the log keeps them.
+		 */
+		if (r > 0) {
+			char *shown = inert_str(out);
+
+			log_warn("admin doctor: sshd -t -f %s: %s", conf, shown);
+			free(shown);
+		}
 		row(d, "sshd drop-in", "problem", f2, "sshd -t -f %s refuses "
 		    "the configuration: %s", conf, r < 0 ? "sshd did not run" :
-		    out);
+		    d->c->id.root ? out : "its message is in labcd's log (or "
+		    "run 'sudo labc admin doctor' to see it)");
 		free(f2);
 		goto out;
 	}
@@ -536,7 +551,7 @@ check_driver_libs(struct doctor *d)
 		    "project")), *name = json_string_value(json_object_get(
 		    inst, "name")), *status = json_string_value(json_object_get(
 		    inst, "status")), *ver;
-		char *data = NULL, *fix;
+		char *data = NULL, *fix, vbuf[64];
 		json_t *env;
 
 		if (proj == NULL || name == NULL || status == NULL ||
@@ -550,8 +565,11 @@ check_driver_libs(struct doctor *d)
 		}
 		env = json_loads(data, 0, NULL);
 		free(data);
+		/* A file name in a member's container: shown inert. */
 		ver = nvml_lib_version(json_object_get(env, "metadata"));
 		if (ver != NULL) {
+			inert_copy(vbuf, sizeof(vbuf), ver);
+			ver = vbuf;
 			seen++;
 			if (strcmp(ver, d->driver) != 0) {
 				bad++;
@@ -717,7 +735,9 @@ const struct cmd_entry cmd_admin_doctor_entry = {
 	    "10% free) and bridges of the profiles, the default image, the\n"
 	    "SSH port range, the gateway account and its sshd drop-in\n"
 	    "(DIR/50-labcontainers.conf, checked with sshd -t -f FILE; the\n"
-	    "same options as 'admin gateway setup'), NVML, /dev/nvidia-uvm,\n"
+	    "same options as 'admin gateway setup', for root only: sshd's\n"
+	    "messages quote the files it reads, so only root sees them),\n"
+	    "NVML, /dev/nvidia-uvm,\n"
 	    "nvidia-container-cli when nvidia_runtime is on, containers whose\n"
 	    "NVIDIA libraries differ from the host's driver, the database\n"
 	    "(integrity and references) and drift between it and LXD. Each\n"
@@ -728,5 +748,7 @@ const struct cmd_entry cmd_admin_doctor_entry = {
 		{ "dir", 0, 1, "DIR" }, { "sshd-config", 0, 1, "FILE" },
 		{ "format", 0, 1, "FORMAT" },
 	},
+	/* root runs sshd -t on them: the caller's file, read as root */
+	.root_opts = "dir sshd-config",
 	.exec = cmd_admin_doctor_exec,
 };

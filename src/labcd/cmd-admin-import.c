@@ -216,9 +216,11 @@ import_user(struct import *im, const unsigned char *raw)
 	}
 	if (!im->dry) {
 		st = db_prepare(c->db, "INSERT INTO users (name, is_admin, "
-		    "created) VALUES (?, 0, ?)");
+		    "created, gpu_quota) VALUES (?, 0, ?, nullif(?, ''))");
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (long long)time(NULL));
+		sqlite3_bind_text(st, 3, c->srv->cfg.quota_gpus, -1,
+		    SQLITE_STATIC);
 		if (db_done(c->db, st) != 0) {
 			ctx_printf(c, "user %s: not imported: %s\n", name,
 			    c->db->err);
@@ -514,9 +516,6 @@ cmd_admin_import_exec(struct ctx *c)
 	int r;
 
 	ctx_target(c, "%.100s", im.file);
-	if (!c->id.root)
-		return ctx_error(c, "admin import reads a file of the host: "
-		    "run it as root");
 	if ((r = parse_options(&im)) != 0)
 		return r;
 	/* A relative name is the caller's: from its working directory. */
@@ -623,7 +622,7 @@ const struct cmd_entry cmd_admin_import_entry = {
 	    "started again with --stop. Invalid names are reported and\n"
 	    "skipped. --dry-run says what it would do. Importing again\n"
 	    "changes nothing that is imported already.",
-	.flags = CMD_ADMIN,
+	.flags = CMD_ADMIN | CMD_ROOT,	/* it reads a file of the host */
 	.min_args = 1, .max_args = 1,
 	.opts = {
 		{ "dry-run", 0, 0, NULL }, { "stop", 0, 0, NULL },

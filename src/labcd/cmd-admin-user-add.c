@@ -35,11 +35,13 @@ cmd_admin_user_add_exec(struct ctx *c)
 		users_forget(pw);
 		return ctx_error(c, "admin user add: %s", c->db->err);
 	}
-	st = db_prepare(c->db, "INSERT INTO users (name, is_admin, created) "
-	    "VALUES (?, ?, ?)");
+	/* A new user's GPU quota is quota_gpus (NULL: no limit). */
+	st = db_prepare(c->db, "INSERT INTO users (name, is_admin, created, "
+	    "gpu_quota) VALUES (?, ?, ?, nullif(?, ''))");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, cmd_opt(c, "admin") != NULL);
 	sqlite3_bind_int64(st, 3, (long long)time(NULL));
+	sqlite3_bind_text(st, 4, c->srv->cfg.quota_gpus, -1, SQLITE_STATIC);
 	if (db_done(c->db, st) != 0) {
 		r = ctx_error(c, "admin user add: %s", c->db->err);
 		goto fail;

@@ -18,6 +18,9 @@ cmd_gpu_attach_exec(struct ctx *c)
 	int r;
 
 	ctx_target(c, "%.64s %.32s", name, list);
+	if (cmd_opt(c, "exclusive") != NULL &&
+	    (r = gpu_exclusive_allowed(c)) != 0)
+		return r;
 	if ((r = ct_find(c, name, &ct)) != 0 ||
 	    (r = ct_check_ready(c, &ct)) != 0)
 		return r;

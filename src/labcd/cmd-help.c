@@ -4,6 +4,23 @@
 #include "labcd.h"
 #include "proto.h"
 
+/* "For root only: --dir, --sshd-config." from "dir sshd-config". */
+static void
+opts_for(struct ctx *c, const char *who, const char *names)
+{
+	const char *p;
+	size_t n;
+
+	if (names == NULL)
+		return;
+	ctx_printf(c, "For %s only:", who);
+	for (p = names; *p != '\0'; p += n + (p[n] == ' ')) {
+		n = strcspn(p, " ");
+		ctx_printf(c, "%s --%.*s", p == names ? "" : ",", (int)n, p);
+	}
+	ctx_printf(c, ".\n");
+}
+
 static int
 cmd_help_exec(struct ctx *c)
 {
@@ -49,8 +66,13 @@ cmd_help_exec(struct ctx *c)
 	    e->args, e->summary);
 	if (e->help != NULL)
 		ctx_printf(c, "\n%s\n", e->help);
-	if (e->flags & CMD_ADMIN)
+	if (e->flags & CMD_ROOT)
+		ctx_printf(c, "\nFor root only: it works on the host as root, "
+		    "and an admin is not root.\n");
+	else if (e->flags & CMD_ADMIN)
 		ctx_printf(c, "\nFor admins only.\n");
+	opts_for(c, "root", e->root_opts);
+	opts_for(c, "admins", e->admin_opts);
 	return PROTO_OK;
 }
 

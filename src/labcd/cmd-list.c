@@ -96,8 +96,6 @@ cmd_list_exec(struct ctx *c)
 	char project[64];
 	int r;
 
-	if (all && !c->id.admin)
-		return ctx_error(c, "list --all is for admins only");
 	if (!all && c->id.user_id == 0)
 		return ctx_error(c, "you have no lab user: log in, use --as "
 		    "USER, or (admins) list --all");
@@ -174,5 +172,6 @@ const struct cmd_entry cmd_list_entry = {
 	    "says). Admins see everyone's with --all.",
 	.flags = CMD_READONLY | CMD_FORMAT,
 	.opts = { { "all", 'a', 0, NULL }, { "format", 0, 1, "FORMAT" } },
+	.admin_opts = "all",
 	.exec = cmd_list_exec,
 };

@@ -233,19 +233,63 @@ usage:
 	return -1;
 }
 
+/* The first option given that names lists (space-separated), or -1. */
+static int
+opt_in(const struct ctx *c, const char *names)
+{
+	const char *p, *name;
+	size_t len;
+	int i;
+
+	if (names == NULL)
+		return -1;
+	for (i = 0; i < CMD_MAXOPTS && c->cmd->opts[i].name != NULL; i++) {
+		if (c->args.val[i] == NULL)
+			continue;
+		name = c->cmd->opts[i].name;
+		len = strlen(name);
+		for (p = names; (p = strstr(p, name)) != NULL; p += len) {
+			if ((p == names || p[-1] == ' ') &&
+			    (p[len] == ' ' || p[len] == '\0'))
+				return i;
+		}
+	}
+	return -1;
+}
+
+int
+cmd_root_refused(const struct ctx *c)
+{
+	return c->id.admin && !c->id.root && ((c->cmd->flags & CMD_ROOT) ||
+	    opt_in(c, c->cmd->root_opts) >= 0);
+}
+
 int
 cmd_allowed(struct ctx *c)
 {
 	const struct cmd_entry *e = c->cmd;
+	const char *who = c->id.user[0] ? c->id.user : c->id.host_user;
+	int k;
 
-	if (e->flags & CMD_ANON)
-		return 0;
-	if (e->flags & CMD_ADMIN) {
-		if (c->id.admin)
-			return 0;
+	if ((e->flags & CMD_ADMIN) && !c->id.admin)
 		return ctx_error(c, "'%s' is for admins only; you are %s",
-		    e->name, c->id.user[0] ? c->id.user : c->id.host_user);
-	}
+		    e->name, who);
+	if ((k = opt_in(c, e->admin_opts)) >= 0 && !c->id.admin)
+		return ctx_error(c, "%s --%s is for admins only; you are %s",
+		    e->name, e->opts[k].name, who);
+	/* An admin is not root: these read or change the host as root. */
+	if ((e->flags & CMD_ROOT) && !c->id.root)
+		return ctx_error(c, "'%s' is for root only: it works on the "
+		    "host as root, and an admin is not root; you are %s. Ask "
+		    "root to run it (sudo labc %s ...)", e->name, who, e->name);
+	if ((k = opt_in(c, c->cmd->root_opts)) >= 0 && !c->id.root)
+		return ctx_error(c, "%s --%s is for root only: with it root "
+		    "reads or changes what you name on the host, and an admin "
+		    "is not root; you are %s. Leave it out (the default is "
+		    "used), or ask root to run it", e->name, e->opts[k].name,
+		    who);
+	if (e->flags & (CMD_ANON | CMD_ADMIN))
+		return 0;
 	if (c->id.user_id != 0)
 		return 0;
 	if (c->id.admin && !(e->flags & CMD_USER))

@@ -14,7 +14,7 @@
 #include "xmalloc.h"
 
 enum ctype {
-	C_STR, C_NAME, C_PREFIX, C_LEVEL, C_SIZE, C_COUNT, /* kept as text */
+	C_STR, C_NAME, C_PREFIX, C_LEVEL, C_WHO, C_SIZE, C_COUNT, /* text */
 	C_INT, C_BOOL, C_MODE, C_PORTS			/* kept as int */
 };
 
@@ -124,9 +124,17 @@ static const struct ckey keys[] = {
 	  "yes: containers with GPUs get nvidia.runtime=true, so the host's\n"
 	  "driver libraries are mounted in and images need none of their own\n"
 	  "(needs nvidia-container-cli on the host)." },
-	{ "quota_containers", C_COUNT, O(quota_containers), "", 0, 0,
-	  "Containers a new lab user may have (empty: no limit). Quotas are\n"
-	  "LXD project limits; 'admin quota set' changes them per user." },
+	{ "gpu_exclusive", C_WHO, O(gpu_exclusive), "admins", 0, 0,
+	  "Who may hold GPUs exclusively (--exclusive: nobody else may use\n"
+	  "them): admins, everyone, or lab users separated by commas (and\n"
+	  "admins). Members refused it may still share GPUs." },
+	{ "quota_containers", C_COUNT, O(quota_containers), "5", 0, 0,
+	  "Containers a new lab user may have (empty: no limit), so that one\n"
+	  "member cannot take every SSH port. Quotas are LXD project limits;\n"
+	  "'admin quota set' changes them per user." },
+	{ "quota_gpus", C_COUNT, O(quota_gpus), "2", 0, 0,
+	  "GPUs a new lab user may have at once, over all their containers\n"
+	  "(empty: no limit); 'admin quota set USER gpus=N' changes it." },
 	{ "quota_cpu", C_COUNT, O(quota_cpu), "", 0, 0,
 	  "CPUs all of a new lab user's containers may use together." },
 	{ "quota_memory", C_SIZE, O(quota_memory), "", 0, 0,
@@ -232,6 +240,19 @@ set_value(struct config *c, const struct ckey *k, const char *v, char *err,
 		    strcmp(v, "info") != 0 && strcmp(v, "debug") != 0) {
 			snprintf(err, errsz, "log_level must be error, warning, "
 			    "info or debug");
+			return -1;
+		}
+		free(*str_at(c, k));
+		*str_at(c, k) = xstrdup(v);
+		return 0;
+	case C_WHO:
+		/* admins, everyone, or names: a-z 0-9 - _, commas between. */
+		if (strcmp(v, "admins") != 0 && strcmp(v, "everyone") != 0 &&
+		    (*v == '\0' || *v == ',' || v[strlen(v) - 1] == ',' ||
+		    strstr(v, ",,") != NULL || strspn(v, "abcdefghijklmnopqrs"
+		    "tuvwxyz0123456789-_,") != strlen(v))) {
+			snprintf(err, errsz, "%s must be admins, everyone, or "
+			    "lab user names separated by commas", k->name);
 			return -1;
 		}
 		free(*str_at(c, k));

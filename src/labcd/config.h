@@ -49,10 +49,12 @@ struct config {
 	char	*nvml_library;
 	char	*gpu_default;
 	int	 nvidia_runtime;
+	char	*gpu_exclusive;
 	char	*quota_containers;
 	char	*quota_cpu;
 	char	*quota_memory;
 	char	*quota_disk;
+	char	*quota_gpus;
 };
 
 /* Fill in every default. */

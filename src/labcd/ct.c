@@ -19,6 +19,7 @@
 
 #include "ct.h"
 #include "gpu.h"
+#include "inert.h"
 #include "log.h"
 #include "lxd.h"
 #include "ports.h"
@@ -937,6 +938,14 @@ provision(struct ctx *c, const char *project, struct ct *ct)
 		if (r == 0)
 			(void)lxd_file_get(ctx_lxd(c), project, ct->name,
 			    PROVISION_ERRLOG, 4096, &err, NULL);
+		if (err != NULL) {
+			/* The container's own words: shown inert. */
+			struct buf b = BUF_INIT(0);
+
+			inert_add(&b, err, strlen(err), INERT_LINES);
+			free(err);
+			err = buf_steal(&b);
+		}
 		r = ctx_error(c, "making the user %s in %s failed: %s",
 		    c->srv->cfg.container_user, ct->name, r != 0 ?
 		    ctx_lxd_error(c) : err != NULL && *err != '\0' ? err :
@@ -1221,10 +1230,14 @@ ct_opts_from_args(struct ctx *c, struct ct_opts *o)
 		return ctx_usage(c, "--image needs an image alias or "
 		    "fingerprint (see 'images')");
 	if ((v = cmd_opt(c, "cpu")) != NULL) {
+		/* Digits only: strtol would take " 4" and "+4", and LXD
+		   gets the text as it is. */
 		n = strtol(v, &end, 10);
-		if (*v == '\0' || *end != '\0' || n < 1 || n > 1024)
+		if (*v == '\0' || strspn(v, "0123456789") != strlen(v) ||
+		    strlen(v) > 4 || n < 1 || n > 1024)
 			return ctx_usage(c, "--cpu needs a number of CPUs from "
-			    "1 to 1024");
+			    "1 to 1024, in digits only (such as 4), not "
+			    "'%.32s'", v);
 		o->cpu = v;
 	}
 	if ((v = cmd_opt(c, "memory")) != NULL) {
@@ -1237,6 +1250,8 @@ ct_opts_from_args(struct ctx *c, struct ct_opts *o)
 	o->exclusive = cmd_opt(c, "exclusive") != NULL;
 	if (o->exclusive && o->gpu == NULL)
 		return ctx_usage(c, "--exclusive goes with --gpu LIST");
+	if (o->exclusive && gpu_exclusive_allowed(c) != 0)
+		return PROTO_FAILED;
 	if ((v = cmd_opt(c, "disk")) != NULL) {
 		if (!config_size_valid(v) || *v == '0')
 			return ctx_usage(c, "--disk needs a size such as 10GiB "

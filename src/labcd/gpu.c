@@ -139,6 +139,40 @@ parse(struct ctx *c, const char *spec, int exclusive, struct gpu_req *req)
 	return check_pci(c, req);
 }
 
+/* Is name one of the comma-separated names of list? */
+static int
+listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = list; *p != '\0'; p += strcspn(p, ",") + (p[strcspn(p,
+	    ",")] == ',')) {
+		if (n > 0 && strncmp(p, name, n) == 0 &&
+		    (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+int
+gpu_exclusive_allowed(struct ctx *c)
+{
+	const char *who = c->srv->cfg.gpu_exclusive;
+
+	/* Admins, and root acting for a member (it vouches). */
+	if (c->id.admin || c->id.root || strcmp(who, "everyone") == 0 ||
+	    (strcmp(who, "admins") != 0 && listed(who, c->id.user)))
+		return PROTO_OK;
+	return ctx_error(c, "--exclusive is not yours to use here: on this "
+	    "server only %s may hold GPUs so that nobody else can use them "
+	    "(gpu_exclusive in labcd.conf). Leave out --exclusive to share "
+	    "the GPUs, or ask your admin (to run it for you, or to add %s to "
+	    "gpu_exclusive)", strcmp(who, "admins") == 0 ? "admins" :
+	    "admins and the lab users listed", c->id.user[0] ? c->id.user :
+	    "you");
+}
+
 int
 gpu_request(struct ctx *c, const char *spec, int exclusive,
     struct gpu_req *req)

@@ -29,6 +29,11 @@ int	gpu_request(struct ctx *c, const char *spec, int exclusive,
 	    struct gpu_req *req);
 void	gpu_request_free(struct gpu_req *req);
 /*
+ * May the caller hold GPUs exclusively (gpu_exclusive in labcd.conf)?
+ * 0, or PROTO_FAILED saying why not and what to do instead.
+ */
+int	gpu_exclusive_allowed(struct ctx *c);
+/*
  * In one transaction: refuse GPUs held exclusively by another container
  * (or, for an exclusive request, used by any other), refuse going over the
  * user's GPU quota, then record them for container ct_id.

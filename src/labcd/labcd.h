@@ -79,8 +79,14 @@ struct cmd_entry {
 #define CMD_READONLY	0x08	/* changes nothing: not audited */
 #define CMD_FORMAT	0x10	/* takes --format table|json|csv */
 #define CMD_HIDDEN	0x20	/* for programs, not listed in help */
+#define CMD_ROOT	0x40	/* needs uid 0: it reads or changes the
+				   host as root (an admin is not root) */
 	int		 min_args, max_args;	/* positional; max -1: any */
 	struct cmd_opt	 opts[CMD_MAXOPTS];
+	/* Options only admins, or only root, may give (cmd_allowed): their
+	   names, separated by spaces, e.g. "dir sshd-config". */
+	const char	*admin_opts;
+	const char	*root_opts;
 	int		(*exec)(struct ctx *);
 };
 
@@ -116,6 +122,8 @@ const char *cmd_opt(const struct ctx *c, const char *name);
 void	cmd_usage(const struct cmd_entry *e, struct buf *b);
 /* 0 allowed, else PROTO_FAILED with the reason in c->err. */
 int	cmd_allowed(struct ctx *c);
+/* Is this an admin refused by a root-only command or option? (audited) */
+int	cmd_root_refused(const struct ctx *c);
 
 /* reply.c: what a command says */
 void	ctx_printf(struct ctx *c, const char *fmt, ...)

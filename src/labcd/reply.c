@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "inert.h"
 #include "labcd.h"
 #include "proto.h"
 #include "xmalloc.h"
@@ -65,14 +66,18 @@ ctx_usage(struct ctx *c, const char *fmt, ...)
 	return PROTO_USAGE;
 }
 
+/* The target often names what the request asked for: stored inert. */
 void
 ctx_target(struct ctx *c, const char *fmt, ...)
 {
 	va_list ap;
+	char *s;
 
 	va_start(ap, fmt);
-	vsnprintf(c->target, sizeof(c->target), fmt, ap);
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
+	inert_copy(c->target, sizeof(c->target), s);
+	free(s);
 }
 
 void
@@ -208,20 +213,30 @@ width(const char *s)
 	return w;
 }
 
+/*
+ * A CSV cell: inert like a table's, and never the start of a formula in a
+ * spreadsheet (OWASP, CSV injection): '=', '+', '-', '@', tab or CR first
+ * get a "'" before them.
+ */
 static void
-csv_cell(struct buf *b, const char *s)
+csv_cell(struct buf *b, const char *cell)
 {
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		(void)buf_adds(b, s);
+	char *s = inert_str(cell), *p;
+	const char *quote = inert_csv_formula(cell) ? "'" : "";
+
+	if (strpbrk(s, ",\"") == NULL) {
+		buf_printf(b, "%s%s", quote, s);
+		free(s);
 		return;
 	}
-	(void)buf_adds(b, "\"");
-	for (; *s != '\0'; s++) {
-		if (*s == '"')
+	buf_printf(b, "\"%s", quote);
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '"')
 			(void)buf_adds(b, "\"");
-		(void)buf_add(b, s, 1);
+		(void)buf_add(b, p, 1);
 	}
 	(void)buf_adds(b, "\"");
+	free(s);
 }
 
 void
@@ -262,6 +277,12 @@ ctx_table(struct ctx *c, const char *key, struct table *t)
 		return;
 	case FMT_TABLE:
 		break;
+	}
+	/* What a terminal shows: every cell inert (the JSON stays exact). */
+	for (i = 0; i < t->nrows * t->ncols; i++) {
+		s = inert_str(t->cells[i]);
+		free(t->cells[i]);
+		t->cells[i] = s;
 	}
 	w = xcalloc(t->ncols, sizeof(*w));
 	for (i = 0; i < t->ncols; i++) {

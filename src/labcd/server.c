@@ -296,7 +296,8 @@ serve(struct conn *cn, const struct ident *peer, struct db **db, json_t *msg)
 		goto done;
 	}
 	if ((status = cmd_allowed(&c)) != 0) {
-		if (!(c.cmd->flags & CMD_READONLY))
+		/* An admin reaching for root's powers is audited, reads too. */
+		if (!(c.cmd->flags & CMD_READONLY) || cmd_root_refused(&c))
 			audit(&c, "refused");
 		goto done;
 	}
