@@ -8,6 +8,7 @@
  *
  *   labct-req SOCKET [-a USER] [-k "TYPE BASE64"] [-s SESSION] -- ARG...
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ main(int argc, char **argv)
 	json_t *req, *a, *m = NULL;
 	int fd, i, ch, status = 3;
 
+	signal(SIGPIPE, SIG_IGN);	/* a refused connection is read below */
 	while ((ch = getopt(argc, argv, "a:k:s:")) != -1) {
 		switch (ch) {
 		case 'a':
@@ -61,10 +63,13 @@ main(int argc, char **argv)
 		json_object_set_new(req, "key", json_string(key));
 	if (session != NULL)
 		json_object_set_new(req, "session", json_string(session));
-	if (proto_send(fd, req) != 0) {
+	/*
+	 * labcd may refuse a connection (too many) before reading the
+	 * request: the send then fails, but its refusal is still there to
+	 * read, as labc reads it.
+	 */
+	if (proto_send(fd, req) != 0)
 		fprintf(stderr, "labct-req: cannot send\n");
-		return 3;
-	}
 	json_decref(req);
 	while (proto_recv(fd, &m, err, sizeof(err)) == 0) {
 		const char *t = proto_type(m);
