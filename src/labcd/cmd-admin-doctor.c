@@ -347,7 +347,8 @@ check_gateway_account(struct doctor *d, const struct passwd *pw,
 {
 	const struct config *cfg = &d->c->srv->cfg;
 	struct spwd *sp = getspnam(pw->pw_name);
-	struct passwd *kp = getpwnam(cfg->gateway_keys_user);
+	struct passwd kpw, *kp = NULL;
+	char kbuf[4096];
 	struct stat st;
 
 	if (sp == NULL || sp->sp_pwdp == NULL || (strcmp(sp->sp_pwdp, "*") != 0
@@ -366,6 +367,10 @@ check_gateway_account(struct doctor *d, const struct passwd *pw,
 		row(d, "gateway password", "ok", NULL, "%s's password is "
 		    "locked (SSH keys only); its home %s is root's", pw->pw_name,
 		    pw->pw_dir);
+	/* Not getpwnam: pw is its static entry. */
+	if (getpwnam_r(cfg->gateway_keys_user, &kpw, kbuf, sizeof(kbuf), &kp)
+	    != 0)
+		kp = NULL;
 	if (kp == NULL || kp->pw_uid == 0 || kp->pw_uid == pw->pw_uid ||
 	    strcmp(kp->pw_name, "nobody") == 0)
 		row(d, "gateway key lookup", "problem", kp == NULL ? fix :

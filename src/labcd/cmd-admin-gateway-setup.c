@@ -189,7 +189,7 @@ root_home(struct ctx *c, const struct passwd *pw)
 		if (errno != ENOENT || mkdir(pw->pw_dir, 0755) != 0)
 			return ctx_error(c, "cannot make the home %s of %s: %s",
 			    pw->pw_dir, pw->pw_name, strerror(errno));
-		if (chown(pw->pw_dir, 0, 0) != 0)
+		if (chown(pw->pw_dir, 0, 0) != 0 || chmod(pw->pw_dir, 0755) != 0)
 			return ctx_error(c, "cannot give %s to root: %s",
 			    pw->pw_dir, strerror(errno));
 		return PROTO_OK;
@@ -294,8 +294,8 @@ keys_account(struct ctx *c)
 	{
 		const char *add[] = { "/usr/sbin/useradd", "--system",
 		    "--no-create-home", "--home-dir", "/nonexistent", "--shell",
-		    "/usr/sbin/nologin", "--comment", "labcontainers: sshd's "
-		    "key lookup", user, NULL };
+		    "/usr/sbin/nologin", "--comment", "labcontainers sshd key "
+		    "lookup", user, NULL };
 
 		if ((r = run_or_say(c, add)) != 0)
 			return r;

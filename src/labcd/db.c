@@ -88,7 +88,8 @@ static const char *const migrations[] = {
 	 * out by the upgrade ('key list' shows it; a doubtful one can be
 	 * deleted and pasted again).
 	 */
-	"ALTER TABLE keys ADD COLUMN proven INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE keys ADD COLUMN"
+	"  proven INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE keys SET proven = 1;",
 };
 
