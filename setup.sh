@@ -526,7 +526,7 @@ step_gateway() {
 	grep -q '^Made the account [^ ]* (shell' <<<"$out" &&
 		what+=("made the account $user (shell $BIN/labc, SSH keys only)")
 	grep -q '^Set the login shell' <<<"$out" && what+=("set $user's login shell to $BIN/labc")
-	grep -q '^Locked the password' <<<"$out" && what+=("locked the gateway account's empty password")
+	grep -q '^Locked the password' <<<"$out" && what+=("locked the gateway account's password ('*': keys only)")
 	grep -q '^Made the account [^ ]* (sshd asks' <<<"$out" &&
 		what+=("made the key-lookup account $(sed -n 's/^Made the account \([^ ]*\) (sshd asks.*/\1/p' <<<"$out")")
 	if grep -q '^Wrote\|^Updated' <<<"$out"; then

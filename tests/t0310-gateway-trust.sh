@@ -40,10 +40,10 @@ test_expect_success 'setup: password *, a home of root'"'"'s, a key-lookup accou
 	out=$(gw_setup)
 	contains "$out" "Made the account $GW"
 	contains "$out" "Made the account $GWK"
-	[ "$(getent shadow $GW | cut -d: -f2)" = "*" ]
+	[ "$(getent shadow $GW | cut -d: -f2)" = "*" ] || { getent shadow $GW; false; }
 	home=$(getent passwd $GW | cut -d: -f6)
-	[ "$(stat -c %u:%a $home)" = 0:755 ]
-	[ "$(getent passwd $GWK | cut -d: -f7)" = /usr/sbin/nologin ]
+	[ "$(stat -c %u:%a $home)" = 0:755 ] || { stat $home; false; }
+	[ "$(getent passwd $GWK | cut -d: -f7)" = /usr/sbin/nologin ] || { getent passwd $GWK; false; }
 	[ "$(id -u $GWK)" -lt 1000 ]
 	d=$(cat $TDIR/sshd.d/50-labcontainers.conf)
 	for l in "AuthorizedKeysCommandUser $GWK" "AuthenticationMethods publickey" \

@@ -151,9 +151,10 @@ run_or_say(struct ctx *c, const char *const *argv)
 }
 
 /*
- * Lock the account's password to '*' unless it is locked already ('*' or
- * '!...'): an empty one lets every local user 'su' to it (pam_unix
- * nullok), and '!' alone would also stop sshd's key login.
+ * The password is '*': no password matches it, so su and login refuse the
+ * account (an empty one lets every local user su to it: pam_unix nullok),
+ * while sshd's key login works ('!' would stop that where sshd runs
+ * without PAM). useradd leaves '!'.
  */
 static int
 lock_password(struct ctx *c, const char *user, int made)
@@ -161,18 +162,20 @@ lock_password(struct ctx *c, const char *user, int made)
 	const char *mod[] = { "/usr/sbin/usermod", "--password", "*", user,
 	    NULL };
 	struct spwd *sp = getspnam(user);
+	const char *was;
 	int r;
 
-	if (sp != NULL && sp->sp_pwdp != NULL && (strcmp(sp->sp_pwdp, "*") ==
-	    0 || sp->sp_pwdp[0] == '!'))
+	if (sp != NULL && sp->sp_pwdp != NULL && strcmp(sp->sp_pwdp, "*") == 0)
 		return PROTO_OK;
+	was = sp == NULL || sp->sp_pwdp == NULL || sp->sp_pwdp[0] == '\0' ?
+	    "empty, so any local user could su to it" : sp->sp_pwdp[0] == '!' ?
+	    "locked with '!', which stops key logins where sshd runs without "
+	    "PAM" : "a usable password";
 	if ((r = run_or_say(c, mod)) != 0)
 		return r;
 	if (!made)
-		ctx_printf(c, "Locked the password of %s ('*'; it was %s, so "
-		    "any local user could su to it). Keys still work.\n", user,
-		    sp == NULL || sp->sp_pwdp == NULL || sp->sp_pwdp[0] == '\0' ?
-		    "empty" : "usable");
+		ctx_printf(c, "Locked the password of %s ('*'; it was %s). SSH "
+		    "keys still work.\n", user, was);
 	return PROTO_OK;
 }
 
