@@ -165,7 +165,7 @@ test_expect_success 'through sshd: an unknown key is anonymous, says which key a
 	contains "$out" "You came in with the SSH key $(fp carol) \\(ssh-ed25519\\)"
 	contains "$out" "login USER. logs you in and registers this key"
 	contains "$out" "ssh -i ~/.ssh/KEY -o IdentitiesOnly=yes"
-	contains "$out" "not logged in"
+	contains "$out" "^not logged in \\(SSH key $(fp carol), which logs no lab user in\\)"
 	out=$(gw carol $GW@127.0.0.1 key list 2>&1 || true)
 	contains "$out" "you are not logged in"
 '
