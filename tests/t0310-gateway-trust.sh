@@ -132,6 +132,23 @@ test_expect_success 'the gateway uid outside sshd: labcd refuses (parent is not 
 	contains "$rows" "^$GW\\|logout\\|refused$"
 '
 
+test_expect_success 'a process named to look like a child of sshd in /proc/PID/stat is not one' '
+	# comm, in parentheses in /proc/PID/stat, is the program'"'"'s name:
+	# ") R SSHDPID" would make a parser that stops at the first ")" read
+	# the sshd as its parent.
+	sp=$(cat $TDIR/sshd.pid)
+	fake="$GWBIN/) R $sp 1 1"
+	cp $LABC_GW "$fake"
+	before=$(keyrows)
+	rc=0; out=$(cd / && SSH_USER_AUTH=$TDIR/forged-gw SSH_ORIGINAL_COMMAND="key add $(cat $TDIR/evil.pub)" \
+	    LABC_SOCKET=$SOCK setpriv --reuid=$GW --regid=$(id -g $GW) --clear-groups \
+	    "$fake" -c "$LABC_GW --as alice" </dev/null 2>&1) || rc=$?
+	rm -f "$fake"
+	[ $rc -eq 1 ]
+	contains "$out" "believed only from sshd"
+	[ "$(keyrows)" = "$before" ]
+'
+
 test_expect_success 'labc takes SSH_USER_AUTH only from a regular 0600 file of its own uid' '
 	ln -sf $TDIR/forged-gw $TDIR/forged-link
 	out=$(AUTH=$TDIR/forged-link as_gw "--as alice" whoami || true)
