@@ -25,10 +25,13 @@ cmd_gateway_keys_exec(struct ctx *c)
 	sqlite3_stmt *st;
 
 	memset(&k, 0, sizeof(k));
-	if (!c->id.root && c->id.uid != ident_uid_of(s->cfg.gateway_keys_user))
+	/* Never the gateway account or nobody, whatever the config says. */
+	if (!c->id.root && (c->id.uid != ident_uid_of(s->cfg.gateway_keys_user)
+	    || c->id.uid == ident_uid_of(s->cfg.gateway_user) ||
+	    strcmp(c->id.host_user, "nobody") == 0))
 		return ctx_error(c, "gateway authorized-keys is for sshd only "
-		    "(root or gateway_keys_user %s); you are %s",
-		    s->cfg.gateway_keys_user, c->id.host_user);
+		    "(root or gateway_keys_user, an account of its own); you are "
+		    "%s", c->id.host_user);
 	if (strcmp(account, s->cfg.gateway_user) != 0)
 		return PROTO_OK;	/* not the gateway: no keys at all */
 	for (p = labc; *p != '\0'; p++) {
