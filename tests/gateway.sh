@@ -74,3 +74,40 @@ gw_bg() {	# gw_bg KEY ARGS...: gw in the background; GW_BG_PID is ssh's
 	    -o IdentitiesOnly=yes -o ConnectTimeout=10 "$@") &
 	GW_BG_PID=$!
 }
+
+# gw_raw_start GW PORT: for tests that speak the protocol as the gateway
+# uid themselves (labct-req, labct-slow), which labcd believes only from a
+# child of sshd: the test's own sshd lets GW (login shell /bin/sh) in with
+# the key $TDIR/gwraw; gw_raw ARGS... runs ARGS there with exec, so that
+# sshd stays the parent.
+gw_raw_start() {
+	local gw=$1 port=$2 d=$TDIR/gwraw.d
+	GW_RAW=$gw GW_RAW_PORT=$port
+	mkdir -p /run/sshd "$d"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/hostkey"
+	ssh-keygen -q -t ed25519 -N '' -f "$TDIR/gwraw"
+	cp "$TDIR/gwraw.pub" "$d/keys"
+	cat >"$d/sshd_config" <<CONF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $d/hostkey
+PidFile $d/sshd.pid
+UsePAM yes
+AllowUsers $gw
+StrictModes no
+AuthorizedKeysFile $d/keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+CONF
+	/usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log"
+	at_exit "kill \$(cat $d/sshd.pid); ps -u $gw -o pid= | xargs -r kill"
+	local i
+	for i in $(seq 50); do [ -s "$d/sshd.pid" ] && break; sleep 0.1; done
+}
+
+gw_raw() {
+	ssh -i "$TDIR/gwraw" -p "$GW_RAW_PORT" -o StrictHostKeyChecking=no \
+	    -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR \
+	    -o IdentitiesOnly=yes -o ConnectTimeout=10 "$GW_RAW@127.0.0.1" \
+	    "exec $(printf '%q ' "$@")"
+}

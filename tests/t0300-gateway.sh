@@ -13,7 +13,7 @@ userdel labct-true >/dev/null 2>&1
 at_exit "userdel labct-true"
 at_exit "userdel labct-laptop"
 GW_ALLOW=labct-true
-gw_init labctgw labctgwk 62322
+gw_init labct3gw labct3gk 62322	# not t0100's labctgw: runs may overlap
 
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE" "ssh_listen = 127.0.0.1" \
