@@ -13,7 +13,7 @@ LISTEN=$LABCT_BUILD/tests/tools/labct-listen
 STUB=$LABCT_BUILD/tests/nvml-stub/libnvidia-ml.so.1
 userdel -r $GW >/dev/null 2>&1
 userdel ${GW}k >/dev/null 2>&1
-at_exit "userdel -r $GW"
+at_exit "userdel -r $GW; rmdir /var/lib/labcontainers/$GW"	# a home of root's: userdel leaves it
 at_exit "userdel ${GW}k"
 
 # reconcile_interval 0: the drift made on purpose stays until doctor looks.
