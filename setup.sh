@@ -521,10 +521,14 @@ step_gateway() {
 		ok "SSH gateway account and sshd drop-in already right"
 		return
 	fi
-	user=$(sed -n 's/^Made the account \([^ ]*\) .*/\1/p; s/^Set the login shell of \([^ ]*\) .*/\1/p' \
+	user=$(sed -n 's/^Made the account \([^ ]*\) (shell.*/\1/p; s/^Set the login shell of \([^ ]*\) .*/\1/p' \
 		<<<"$out")
-	grep -q '^Made the account' <<<"$out" && what+=("made the account $user (shell $BIN/labc)")
+	grep -q '^Made the account [^ ]* (shell' <<<"$out" &&
+		what+=("made the account $user (shell $BIN/labc, SSH keys only)")
 	grep -q '^Set the login shell' <<<"$out" && what+=("set $user's login shell to $BIN/labc")
+	grep -q '^Locked the password' <<<"$out" && what+=("locked the gateway account's password ('*': keys only)")
+	grep -q '^Made the account [^ ]* (sshd asks' <<<"$out" &&
+		what+=("made the key-lookup account $(sed -n 's/^Made the account \([^ ]*\) (sshd asks.*/\1/p' <<<"$out")")
 	if grep -q '^Wrote\|^Updated' <<<"$out"; then
 		what+=("$(sed -n 's/^\(Wrote\|Updated\) \([^ ]*\) .*/\L\1\E \2/p' <<<"$out") (sshd -t accepts it)")
 		if ((use_systemd)) && systemctl reload ssh.service >/dev/null 2>&1; then

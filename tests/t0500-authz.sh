@@ -11,11 +11,17 @@ MATRIX=$LABCT_TOP/tests/authz-matrix.txt
 REQ=$LABCT_BUILD/tests/tools/labct-req
 STUB=$LABCT_BUILD/tests/nvml-stub/libnvidia-ml.so.1
 P=${LABCT_PREFIX}a-
-ROLES="owner other admin anon assert gwkey"
-GW=labct5gw$$
-useradd --system --no-create-home --shell /usr/sbin/nologin "$GW" 2>/dev/null
-at_exit "userdel $GW"
-GWUID=$(id -u "$GW")
+ROLES="owner other admin anon assert gwkey gwanon pasted agroup"
+. "$(dirname "$0")/gateway.sh"
+gw_init labct5gw labct5gk 63500
+# An admin-group member who is not root.
+AG=labct5ag
+userdel $AG >/dev/null 2>&1
+groupdel $AG >/dev/null 2>&1
+groupadd $AG && useradd --no-create-home --shell /usr/sbin/nologin -g $AG $AG
+at_exit "groupdel $AG"
+at_exit "userdel $AG"
+mkdir -p "$TDIR/home-ag" && chown $AG: "$TDIR/home-ag"
 A=65501 B=65502 C=65503 D=65504	# host uids without accounts
 for u in $A $B $C; do
 	mkdir -p "$TDIR/home-$u" && chown $u:$u "$TDIR/home-$u"
@@ -26,20 +32,23 @@ echo "gpu NVIDIA-A100-SXM4-40GB 00000000:3B:00.0 GPU-0000aaaa 40960 0 0" \
     >"$NVML_STUB_FILE"
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE_BT" "ssh_listen = 127.0.0.1" \
-    "ssh_ports = 62500-62599" "gateway_user = $GW" \
+    "ssh_ports = 62500-62599" "${GW_CONF[@]}" "admin_group = $AG" \
     "login_max_failures = 10" "nvml_library = $STUB"
 start_labcd || exit 1
+gw_setup >/dev/null || exit 1
+gw_start
+GWUID=$(id -u "$GW")
 
 ALICE_PW=alice-pw-$RANDOM$RANDOM BOB_PW=bob-pw-$RANDOM$RANDOM
 for s in "$ALICE_PW" "$BOB_PW" not-alices-pw new-pw-12345 owned-pw-123 \
-    zed-pw-23456 yan-pw-123456 mallory-pw-1; do
+    zed-pw-23456 yan-pw-123456 mallory-pw-1 zed-pw-34567 xan-pw-1234567; do
 	secret "$s"
 done
 printf '%s\n' "$ALICE_PW" | labc admin user add alice --password-stdin >/dev/null
 printf '%s\n' "$BOB_PW" | labc admin user add bob --password-stdin >/dev/null
 printf 'zed-pw-12345\n' | labc admin user add zed --password-stdin >/dev/null
 secret zed-pw-12345
-for k in alice1 alice2 bob1 newk; do newkey $k; done
+for k in alice1 alice2 bob1 newk stranger bobpasted; do newkey $k; done
 labc --as alice key add <"$TDIR/alice1.pub" >/dev/null
 labc --as bob key add <"$TDIR/bob1.pub" >/dev/null
 fp() { ssh-keygen -lf "$TDIR/$1.pub" | awk '{ print $2 }'; }
@@ -48,12 +57,6 @@ keyof() { cut -d' ' -f1,2 "$TDIR/$1.pub"; }
 # For admin import: a database of the original tool, with no one in it.
 sqlite3 "$TDIR/old.db" "CREATE TABLE lab_users (username TEXT);
     CREATE TABLE lab_containers (name TEXT, owner TEXT)"
-
-# For admin gateway setup: a config sshd -t accepts, written to $TDIR.
-mkdir -p "$TDIR/sshd.d"
-ssh-keygen -q -t ed25519 -N '' -f "$TDIR/hostkey"
-printf 'HostKey %s\nInclude %s/sshd.d/*.conf\n' "$TDIR/hostkey" "$TDIR" \
-    >"$TDIR/sshd_config"
 
 # session UID USER PW: that uid has a password session as USER.
 session() {
@@ -87,6 +90,11 @@ cell() {
 	admin)	timeout 120 "$LABC" -S "$SOCK" "$@" ;;
 	assert)	req "$D" alice1 "$@" ;;
 	gwkey)	req "$GWUID" bob1 "$@" ;;
+	gwanon)	gw stranger "$GW@127.0.0.1" "$(printf '%q ' "$@")" ;;
+	pasted)	gw bobpasted "$GW@127.0.0.1" "$(printf '%q ' "$@")" ;;
+	agroup)	HOME=$TDIR/home-ag setpriv --reuid=$AG --regid=$AG \
+		    --init-groups env -u XDG_RUNTIME_DIR timeout 120 \
+		    "$LABC" -S "$SOCK" "$@" ;;
 	esac <"$TDIR/stdin"
 }
 
@@ -110,7 +118,7 @@ lxd_get() {	# lxd_get PATH: LXD's answer, waiting out a restart
 # in the database; instances (state, devices) and projects in LXD.
 snap() {
 	sqlite3 "$DB" "SELECT name, is_admin, disabled, pwhash, gpu_quota
-	    FROM users ORDER BY id; SELECT user_id, fingerprint FROM keys
+	    FROM users ORDER BY id; SELECT user_id, fingerprint, proven FROM keys
 	    ORDER BY id; SELECT user_id, name, port, state FROM containers
 	    ORDER BY id; SELECT * FROM gpus ORDER BY 1, 2"
 	lxd_get "/1.0/instances?recursion=1&all-projects=true" |
@@ -135,13 +143,15 @@ class_re() {
 	incorrect)	echo "^login incorrect$" ;;
 	noall)		echo "list --all is for admins only" ;;
 	rootonly)	echo "is for root only" ;;
+	notsshd)	echo "believed only from sshd, and this process's parent is not sshd" ;;
 	*)		echo "no such class: $1" ;;
 	esac
 }
 
 refusals() {	# any refusal of a class that is about who asks
 	local k re=""
-	for k in admins login needuser noassert wrongkey sshonly noall rootonly; do
+	for k in admins login needuser noassert wrongkey notsshd sshonly \
+	    noall rootonly; do
 		re="$re${re:+|}$(class_re $k)"
 	done
 	printf '%s' "$re"
@@ -162,11 +172,11 @@ fill() {	# the {X} of the matrix
 	s=${s//\{PUB_NEW\}/$(cat "$TDIR/newk.pub")}
 	s=${s//\{FP_ALICE1\}/$(fp alice1)}
 	s=${s//\{FP_ALICE2\}/$(fp alice2)}
-	s=${s//\{GWARGS\}/--dir $TDIR/sshd.d --sshd-config $TDIR/sshd_config --labc $LABC}
+	s=${s//\{GWARGS\}/--dir $TDIR/sshd.d --sshd-config $TDIR/sshd_config --labc $LABC_GW}
 	s=${s//\{DOCARGS\}/--dir $TDIR/sshd.d --sshd-config $TDIR/sshd_config}
 	s=${s//\{TDIR\}/$TDIR}
 	s=${s//\{GW\}/$GW}
-	s=${s//\{LABCGW\}/$LABC}
+	s=${s//\{LABCGW\}/$LABC_GW}
 	printf '%s' "$s"
 }
 
@@ -261,6 +271,14 @@ test_expect_success 'alice has box running and a session; bob a session' '
 	session $A alice "$ALICE_PW"
 	session $B bob "$BOB_PW"
 	contains "$(labc --as alice list --format csv)" "^box,running,"
+'
+
+test_expect_success 'through sshd: a key bob pasted and a stranger'"'"'s land anonymous' '
+	contains "$(labc_as_uid $B key add <"$TDIR/bobpasted.pub")" "not proven yet"
+	for k in bobpasted stranger; do
+		contains "$(gw $k "$GW@127.0.0.1" whoami)" "^not logged in"
+	done
+	[ "$(gw bob1 "$GW@127.0.0.1" whoami)" = bob ]
 '
 
 # In the matrix's order (the owner's changes build on each other).

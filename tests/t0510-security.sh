@@ -209,10 +209,11 @@ test_expect_success 'a loose session directory is tightened; a planted link is n
 '
 
 GW=labct5gw$$
-useradd --system --no-create-home --shell /usr/sbin/nologin $GW
+useradd --system --no-create-home --home-dir $TDIR/gwhome --shell /usr/sbin/nologin $GW
 at_exit "userdel $GW"
+at_exit "userdel ${GW}k"
 stop_labcd
-write_conf "gateway_user = $GW"
+write_conf "gateway_user = $GW" "gateway_keys_user = ${GW}k"
 start_labcd || exit 1
 
 test_expect_success 'the gateway drop-in is 0644 root, a planted temp link not followed' '

@@ -17,9 +17,12 @@ NOBODY=$(id -u nobody)
 FT=8			# frame_timeout of this labcd, s
 LOCK=30			# login_lockout
 GW=labct54gw$$
-useradd --system --no-create-home --shell /usr/sbin/nologin "$GW" 2>/dev/null
+# labcd believes the gateway uid only from a child of sshd: its requests
+# go through the test's own sshd (tests/gateway.sh: gw_raw).
+useradd --system --no-create-home --shell /bin/sh "$GW" 2>/dev/null
 at_exit "userdel $GW"
 GWUID=$(id -u "$GW")
+. "$(dirname "$0")/gateway.sh"
 ADMG=labct54g$$ ADM=labct54a$$
 groupadd "$ADMG" && at_exit "groupdel $ADMG"
 useradd --system --no-create-home --shell /usr/sbin/nologin -G "$ADMG" "$ADM"
@@ -29,6 +32,7 @@ ADMUID=$(id -u "$ADM")
 write_conf "frame_timeout = $FT" "gateway_user = $GW" "admin_group = $ADMG" \
     "login_max_failures = 3" "login_lockout = $LOCK"
 start_labcd || exit 1
+gw_raw_start "$GW" 63540
 
 ALICE_PW=alice-pw-$RANDOM$RANDOM BOB_PW=bob-pw-$RANDOM$RANDOM
 for s in "$ALICE_PW" "$BOB_PW" new-bob-pw-99; do secret "$s"; done
@@ -114,10 +118,10 @@ KEY2=$(ssh-keygen -q -t ed25519 -N "" -f $TDIR/k2 && cut -d" " -f1,2 $TDIR/k2.pu
 
 test_expect_success 'gateway: one SSH key holds at most 16 unanswered login prompts, another key still gets one, cut at 30 s' '
 	settle
-	as_uid $GWUID "$SLOW" "$SOCK" prompt 20 45 "$KEY1" >$TDIR/gw1.out &
+	gw_raw "$SLOW" "$SOCK" prompt 20 45 "$KEY1" >$TDIR/gw1.out &
 	pid=$!
 	sleep 2
-	out=$(as_uid $GWUID "$REQ" "$SOCK" -k "$KEY2" -- login bob </dev/null) && exit 1
+	out=$(gw_raw "$REQ" "$SOCK" -k "$KEY2" -- login bob </dev/null) && exit 1
 	contains "$out" "login: no password given"
 	wait $pid
 	[ "$(count $TDIR/gw1.out "^[0-9]+ prompted")" -eq 16 ]
@@ -184,19 +188,19 @@ test_expect_success 'strangers guessing alice'"'"'s password: their places wait,
 
 test_expect_success 'gateway: guesses from one SSH key do not keep out another key'"'"'s login' '
 	for g in 1 2 3; do
-		out=$(echo bob-guess-$g | as_uid $GWUID "$REQ" "$SOCK" -k "$KEY1" -- login bob) && exit 1
+		out=$(echo bob-guess-$g | gw_raw "$REQ" "$SOCK" -k "$KEY1" -- login bob) && exit 1
 	done
 	contains "$out" "too many wrong passwords: wait"
-	out=$(echo "$BOB_PW" | as_uid $GWUID "$REQ" "$SOCK" -k "$KEY1" -- login bob) && exit 1
+	out=$(echo "$BOB_PW" | gw_raw "$REQ" "$SOCK" -k "$KEY1" -- login bob) && exit 1
 	contains "$out" "too many wrong passwords from here"
 	# The budget of strangers for bob is spent; bob from a new key waits
 	# a while (at most login_lockout / login_max_failures s), then is in.
-	out=$(echo "$BOB_PW" | as_uid $GWUID "$REQ" "$SOCK" -k "$KEY2" -- login bob) || {
+	out=$(echo "$BOB_PW" | gw_raw "$REQ" "$SOCK" -k "$KEY2" -- login bob) || {
 		contains "$out" "try again in [0-9]+ seconds"
 		w=$(echo "$out" | sed -n "s/.*try again in \([0-9]*\) seconds.*/\1/p")
 		[ "$w" -le $((LOCK / 3)) ]
 		sleep "$w"
-		out=$(echo "$BOB_PW" | as_uid $GWUID "$REQ" "$SOCK" -k "$KEY2" -- login bob)
+		out=$(echo "$BOB_PW" | gw_raw "$REQ" "$SOCK" -k "$KEY2" -- login bob)
 	}
 	contains "$out" "Logged in as bob"
 '

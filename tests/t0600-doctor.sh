@@ -12,7 +12,9 @@ PORTS=64600-64619
 LISTEN=$LABCT_BUILD/tests/tools/labct-listen
 STUB=$LABCT_BUILD/tests/nvml-stub/libnvidia-ml.so.1
 userdel -r $GW >/dev/null 2>&1
-at_exit "userdel -r $GW"
+userdel ${GW}k >/dev/null 2>&1
+at_exit "userdel -r $GW; rmdir /var/lib/labcontainers/$GW"	# a home of root's: userdel leaves it
+at_exit "userdel ${GW}k"
 
 # reconcile_interval 0: the drift made on purpose stays until doctor looks.
 conf() {	# conf "KEY = VALUE"...: the healthy settings, these replacing theirs
@@ -20,7 +22,7 @@ conf() {	# conf "KEY = VALUE"...: the healthy settings, these replacing theirs
 	for l in "project_prefix = $P" "default_image = $LABCT_IMAGE" \
 	    "profiles = $LABCT_PROFILE_BT" "ssh_listen = 127.0.0.1" \
 	    "ssh_ports = $PORTS" "gateway_user = $GW" \
-	    "reconcile_interval = 0"; do
+	    "gateway_keys_user = ${GW}k" "reconcile_interval = 0"; do
 		k=${l%% *}
 		case " $* " in *" $k = "*) ;; *) lines+=("$l") ;; esac
 	done

@@ -170,7 +170,8 @@ if [ "${1:-}" = --in-namespace ]; then
 		grep -q "^ExecStart=/usr/local/sbin/labcd " /usr/local/lib/systemd/system/labcd.service
 		contains "$out1" "^done: wrote /etc/labcontainers/labcd.conf"
 		contains "$out1" "^done: started labcd in the background \(pid [0-9]+"
-		contains "$out1" "^done: SSH gateway: made the account lab \(shell /usr/local/bin/labc\); wrote /etc/ssh/sshd_config.d/50-labcontainers.conf \(sshd -t accepts it\); reload sshd to use it$"
+		contains "$out1" "^done: SSH gateway: made the account lab \(shell /usr/local/bin/labc, SSH keys only\); made the key-lookup account labc-keys; wrote /etc/ssh/sshd_config.d/50-labcontainers.conf \(sshd -t accepts it\); reload sshd to use it$"
+		[ "$(getent shadow lab | cut -d: -f2)" = "*" ]
 		contains "$out1" "^done: made lab user $ADMIN the first admin; password"
 		cmp /etc/labcontainers/labcd.conf <(/usr/local/sbin/labcd -C)
 		kill -0 $(cat /run/labcontainers/labcd.pid)
@@ -264,14 +265,19 @@ if [ "${1:-}" = --in-namespace ]; then
 	# in the throwaway /usr/local/bin.
 	test_expect_success 'a member reaches labcd through the gateway sshd setup made' '
 		newkey member
-		labc_as_uid 65470 key add <$TDIR/member.pub
+		pw=$(printf "%s\n" "$out1" | sed -n "s/.*password (shown once, nowhere stored): //p")
 		/usr/sbin/sshd -p $SSHD_PORT -o ListenAddress=127.0.0.1 -o PidFile=/run/t0700-sshd.pid \
 		    -E $TDIR/sshd.log
 		for i in $(seq 50); do [ -s /run/t0700-sshd.pid ] && break; sleep 0.1; done
+		# The first time the key is unknown: login registers it.
+		first=$(printf "login %s\n%s\ny\n" $ADMIN "$pw" | ssh -T -i $TDIR/member -p $SSHD_PORT \
+		    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes \
+		    -o IdentitiesOnly=yes -o LogLevel=ERROR -o ConnectTimeout=10 lab@127.0.0.1 2>&1)
 		out=$(ssh -i $TDIR/member -p $SSHD_PORT -o StrictHostKeyChecking=no \
 		    -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o IdentitiesOnly=yes \
 		    -o LogLevel=ERROR -o ConnectTimeout=10 lab@127.0.0.1 whoami 2>&1)
 		kill $(cat /run/t0700-sshd.pid)
+		contains "$first" "Key SHA256:.* registered"
 		[ "$out" = "$ADMIN (admin)" ] || { echo "$out"; tail -n 20 $TDIR/sshd.log; false; }
 	'
 

@@ -1,18 +1,20 @@
 /*
  * gateway.c - labc as the login shell of the one SSH gateway account.
  *
- * sshd asks 'labc --authorized-keys %u %k %t' for the keys it may accept;
- * labcd answers each registered key with the forced command
- * "LABC --as USER". sshd then runs the shell as 'labc -c "LABC --as
- * USER"'. That string alone proves nothing (anyone let in by the empty
- * password fallback could send it), so the key sshd actually accepted,
+ * sshd asks 'labc --authorized-keys %u %k %t' about the key offered;
+ * labcd answers a proven key of a lab user with the forced command "LABC
+ * --as USER" and any other key with "LABC --anon". sshd then runs the
+ * shell as 'labc -c "LABC --as USER"'. The key sshd actually accepted,
  * read from the file ExposeAuthInfo names in SSH_USER_AUTH, goes with
- * every request: labcd acts as USER only if that key is USER's.
+ * every request: labcd acts as USER only if it is USER's proven key, and
+ * binds an anonymous session to it ('login' there registers it).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "argv.h"
@@ -20,6 +22,7 @@
 #include "gateway.h"
 #include "proto.h"
 #include "shell.h"
+#include "sshkey.h"
 #include "xmalloc.h"
 
 int
@@ -27,27 +30,55 @@ gateway_forced(char **argv, int argc, const char **user)
 {
 	const char *base;
 
-	if (argc != 3 || strcmp(argv[1], "--as") != 0)
+	if (argc == 3 && strcmp(argv[1], "--as") == 0)
+		*user = argv[2];
+	else if (argc == 2 && strcmp(argv[1], "--anon") == 0)
+		*user = NULL;
+	else
 		return 0;
 	base = strrchr(argv[0], '/');
 	base = base != NULL ? base + 1 : argv[0];
-	if (strcmp(base, "labc") != 0)
-		return 0;
-	*user = argv[2];
-	return 1;
+	return strcmp(base, "labc") == 0;
 }
 
-/* "TYPE BASE64" of the first public key sshd accepted, or NULL. */
+/*
+ * "TYPE BASE64" of the first public key sshd accepted, or NULL with why in
+ * err. sshd writes the file for this account: a regular file of ours,
+ * mode 0600. Anything else (a link, another's file) someone else made.
+ */
 static char *
-accepted_key(void)
+accepted_key(char *err, size_t errsz)
 {
 	const char *path = getenv("SSH_USER_AUTH");
 	char *line = NULL, *key = NULL;
+	struct stat st;
 	size_t cap = 0;
 	FILE *f;
+	int fd;
 
-	if (path == NULL || (f = fopen(path, "r")) == NULL)
+	if (path == NULL) {
+		snprintf(err, errsz, "no SSH_USER_AUTH (sshd's ExposeAuthInfo "
+		    "is off?)");
 		return NULL;
+	}
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		snprintf(err, errsz, "cannot open SSH_USER_AUTH %s: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != getuid() || (st.st_mode & 07777) != 0600) {
+		snprintf(err, errsz, "SSH_USER_AUTH %s is not sshd's: it must "
+		    "be a regular file of this account, mode 0600", path);
+		close(fd);
+		return NULL;
+	}
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		snprintf(err, errsz, "cannot read SSH_USER_AUTH: %s",
+		    strerror(errno));
+		return NULL;
+	}
 	while (key == NULL && getline(&line, &cap, f) > 0) {
 		char type[64], blob[16384];
 
@@ -56,25 +87,47 @@ accepted_key(void)
 	}
 	free(line);
 	fclose(f);
+	if (key == NULL)
+		snprintf(err, errsz, "SSH_USER_AUTH names no public key");
 	return key;
+}
+
+/* What an anonymous session says first: which key, and what to do. */
+static void
+anon_banner(const char *key)
+{
+	struct sshkey k;
+
+	if (sshkey_parse(key, &k, NULL, 0) != 0)
+		return;
+	fprintf(stderr, "You came in with the SSH key %s (%s), which logs no "
+	    "lab user in:\nyou are not logged in. 'login USER' logs you in "
+	    "and registers this key as\nyours, so that it logs you in "
+	    "directly from then on. To use another of your\nkeys: ssh -i "
+	    "~/.ssh/KEY -o IdentitiesOnly=yes ... ('help' lists the "
+	    "commands)\n", k.fingerprint, k.type);
+	sshkey_free(&k);
 }
 
 int
 gateway_run(struct client *c, const char *user)
 {
 	const char *orig = getenv("SSH_ORIGINAL_COMMAND");
-	char **words = NULL, err[256];
+	char **words = NULL, err[512];
 	int n = 0, r;
 
-	if ((c->key = accepted_key()) == NULL) {
+	if ((c->key = accepted_key(err, sizeof(err))) == NULL) {
 		fprintf(stderr, "labc: this gateway command needs the SSH key "
-		    "sshd accepted (sshd's ExposeAuthInfo is off?)\n");
+		    "sshd accepted: %s\n", err);
 		return PROTO_FAILED;
 	}
 	free(c->as);
-	c->as = xstrdup(user);
-	if (orig == NULL)
+	c->as = user != NULL ? xstrdup(user) : NULL;
+	if (orig == NULL) {
+		if (user == NULL)
+			anon_banner(c->key);
 		return shell_run(c, isatty(STDIN_FILENO), 0);
+	}
 	/* The person's command: split like a shell would quote, no more. */
 	if (argv_split(orig, &words, &n, err, sizeof(err)) != 0) {
 		fprintf(stderr, "labc: %s\n", err);
@@ -82,6 +135,8 @@ gateway_run(struct client *c, const char *user)
 	}
 	if (n == 0) {
 		argv_free(words);
+		if (user == NULL)
+			anon_banner(c->key);
 		return shell_run(c, isatty(STDIN_FILENO), 0);
 	}
 	r = client_run(c, words, n);

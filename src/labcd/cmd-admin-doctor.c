@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pwd.h>
+#include <shadow.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,6 +335,117 @@ check_ports(struct doctor *d)
 	buf_free(&list);
 }
 
+/*
+ * The gateway uid is trusted to assert lab users: only sshd's key login
+ * may reach it. Its password is locked ('*' or '!...', not empty: an
+ * empty one lets every local user su to it), its home is root's, and sshd
+ * runs the key lookup as an account of its own.
+ */
+static void
+check_gateway_account(struct doctor *d, const struct passwd *pw,
+    const char *fix)
+{
+	const struct config *cfg = &d->c->srv->cfg;
+	struct spwd *sp = getspnam(pw->pw_name);
+	struct passwd kpw, *kp = NULL;
+	char kbuf[4096];
+	struct stat st;
+
+	if (sp == NULL || sp->sp_pwdp == NULL || (strcmp(sp->sp_pwdp, "*") != 0
+	    && sp->sp_pwdp[0] != '!'))
+		row(d, "gateway password", "problem", fix, "%s's password is "
+		    "%s: any local user could su to it and speak for lab users",
+		    pw->pw_name, sp == NULL ? "not in /etc/shadow" :
+		    sp->sp_pwdp == NULL || sp->sp_pwdp[0] == '\0' ? "empty" :
+		    "usable");
+	else if (stat(pw->pw_dir, &st) != 0 || st.st_uid != 0 ||
+	    (st.st_mode & 022))
+		row(d, "gateway password", "problem", fix, "%s's password is "
+		    "locked, but its home %s is not root's alone", pw->pw_name,
+		    pw->pw_dir);
+	else
+		row(d, "gateway password", "ok", NULL, "%s's password is "
+		    "locked (SSH keys only); its home %s is root's", pw->pw_name,
+		    pw->pw_dir);
+	/* Not getpwnam: pw is its static entry. */
+	if (getpwnam_r(cfg->gateway_keys_user, &kpw, kbuf, sizeof(kbuf), &kp)
+	    != 0)
+		kp = NULL;
+	if (kp == NULL || kp->pw_uid == 0 || kp->pw_uid == pw->pw_uid ||
+	    strcmp(kp->pw_name, "nobody") == 0)
+		row(d, "gateway key lookup", "problem", kp == NULL ? fix :
+		    "set gateway_keys_user to an account of its own (default "
+		    "labc-keys), then labc admin gateway setup", "%s "
+		    "(gateway_keys_user) %s", cfg->gateway_keys_user,
+		    kp == NULL ? "does not exist" : "is not an account of its "
+		    "own: labcd answers it about every key");
+	else
+		row(d, "gateway key lookup", "ok", NULL, "sshd asks as %s (uid "
+		    "%u)", kp->pw_name, (unsigned)kp->pw_uid);
+}
+
+/* sshd -T's value for key (a line "key value"), or NULL; caller frees. */
+static char *
+sshd_value(const char *conf, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *p;
+
+	for (p = conf; p != NULL && *p != '\0'; p = strchr(p, '\n'),
+	    p = p != NULL ? p + 1 : NULL) {
+		if (strncmp(p, key, klen) == 0 && p[klen] == ' ')
+			return xstrndup(p + klen + 1, strcspn(p + klen + 1,
+			    "\n"));
+	}
+	return NULL;
+}
+
+/*
+ * What sshd applies to the gateway account (sshd -T -C user=...): public
+ * keys only, every key forced to labc (no authorized_keys file, no
+ * ForceCommand that would replace labc), no forwarding of any kind, no
+ * user rc. With every key forced, a Subsystem sftp request runs labc,
+ * which refuses it: that is how sftp is unreachable for the account.
+ */
+static void
+check_gateway_sshd(struct doctor *d, const char *eff, const char *fix)
+{
+	static const char *const want[][2] = {
+		{ "authenticationmethods", "publickey" },
+		{ "authorizedkeysfile", "none" },
+		{ "forcecommand", "none" },
+		{ "disableforwarding", "yes" },
+		{ "allowtcpforwarding", "no" },
+		{ "allowstreamlocalforwarding", "no" },
+		{ "x11forwarding", "no" },
+		{ "permittunnel", "no" },
+		{ "permituserrc", "no" },
+		{ "exposeauthinfo", "yes" },
+	};
+	struct buf bad = BUF_INIT(4096);
+	size_t i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char *v = sshd_value(eff, want[i][0]);
+
+		/* sshd -T leaves out a ForceCommand that is not set. */
+		if (v == NULL && strcmp(want[i][0], "forcecommand") == 0)
+			continue;
+		if (v == NULL || strcmp(v, want[i][1]) != 0)
+			buf_printf(&bad, "%s%s %s (want %s)", bad.len ? ", " :
+			    "", want[i][0], v ? v : "unset", want[i][1]);
+		free(v);
+	}
+	if (bad.len > 0)
+		row(d, "gateway sshd", "problem", fix, "sshd -T for %s: %s",
+		    d->c->srv->cfg.gateway_user, buf_str(&bad));
+	else
+		row(d, "gateway sshd", "ok", NULL, "%s: public keys only, each "
+		    "forced to labc (so no shell and no sftp), no forwarding, no "
+		    "user rc", d->c->srv->cfg.gateway_user);
+	buf_free(&bad);
+}
+
 static void
 check_gateway(struct doctor *d)
 {
@@ -364,6 +476,8 @@ check_gateway(struct doctor *d)
 	else
 		row(d, "gateway account", "ok", NULL, "%s (uid %u, shell %s)",
 		    cfg->gateway_user, (unsigned)pw->pw_uid, pw->pw_shell);
+	if (pw != NULL)
+		check_gateway_account(d, pw, fix);
 
 	if (access(test[0], X_OK) != 0) {
 		row(d, "sshd drop-in", "problem", "apt-get install "
@@ -414,6 +528,7 @@ check_gateway(struct doctor *d)
 	}
 	row(d, "sshd drop-in", "ok", NULL, "%s: sshd -t accepts it, and it "
 	    "applies to %s", path, cfg->gateway_user);
+	check_gateway_sshd(d, out, fix);
 out:
 	free(fix);
 	free(out);

@@ -1,14 +1,18 @@
 /*
  * cmd-admin-gateway-setup.c - admin gateway setup: the one SSH account
- * members reach the server through. Makes the account (login shell labc,
- * empty password for the keyless fallback, no LXD access), writes an
- * sshd drop-in that applies to that account only, checks it with sshd -t
- * and says what it changed.
+ * members reach the server through, and the account sshd asks about keys
+ * as. The gateway account gets login shell labc, password '*' (su and
+ * login refuse it; sshd's public-key login works) and a home of root's;
+ * labcd believes its uid, so nothing but sshd may run as it. Writes an
+ * sshd drop-in that applies to that account only (public keys only, no
+ * forwarding, no user rc), checks it with sshd -t and says what it changed.
+ * Run on an older install, it fixes what that left (an empty password).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <shadow.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,21 +67,27 @@ dropin_text(struct ctx *c, const char *labc)
 	char *t = xasprintf(
 	    "# labcontainers SSH gateway: written by 'labc admin gateway "
 	    "setup'.\n"
-	    "# Members log in as %s with their own registered key; labcd says\n"
-	    "# who they are. It applies to the account %s only.\n"
+	    "# Members log in as %s with their own key; labcd says who they\n"
+	    "# are. A key that is no lab user's proven key gets an anonymous\n"
+	    "# session, where 'login' registers it. Every key is forced to run\n"
+	    "# labc, so no shell, sftp or forwarding. For the account %s only.\n"
 	    "Match User %s\n"
 	    "\tAuthorizedKeysFile none\n"
 	    "\tAuthorizedKeysCommand %s %s--authorized-keys %%u %%k %%t\n"
 	    "\tAuthorizedKeysCommandUser %s\n"
 	    "\tExposeAuthInfo yes\n"
-	    "\t# A registered key; or, without one yet, the empty password\n"
-	    "\t# (press Enter), then 'login'. Not PasswordAuthentication: its\n"
-	    "\t# \"none\" method would let everyone in before their key.\n"
+	    "\tAuthenticationMethods publickey\n"
+	    "\tPubkeyAuthentication yes\n"
 	    "\tPasswordAuthentication no\n"
-	    "\tKbdInteractiveAuthentication yes\n"
-	    "\tPermitEmptyPasswords yes\n"
+	    "\tKbdInteractiveAuthentication no\n"
+	    "\tPermitEmptyPasswords no\n"
 	    "\tDisableForwarding yes\n"
+	    "\tAllowTcpForwarding no\n"
+	    "\tAllowStreamLocalForwarding no\n"
+	    "\tAllowAgentForwarding no\n"
+	    "\tX11Forwarding no\n"
 	    "\tPermitTunnel no\n"
+	    "\tPermitUserRC no\n"
 	    "\tPermitTTY yes\n"
 	    "%s", cfg->gateway_user, cfg->gateway_user, cfg->gateway_user,
 	    labc, sockopt, cfg->gateway_keys_user, env);
@@ -126,60 +136,175 @@ write_file(const char *path, const char *text)
 	return r;
 }
 
+/* Run argv; on failure say so (with its output) and return the status. */
+static int
+run_or_say(struct ctx *c, const char *const *argv)
+{
+	char *out = NULL;
+	int r;
+
+	if ((r = run_cmd(argv, &out)) != 0)
+		r = ctx_error(c, "%s %s failed: %s", argv[0], argv[1],
+		    out ? out : "");
+	free(out);
+	return r;
+}
+
+/*
+ * The password is '*': no password matches it, so su and login refuse the
+ * account (an empty one lets every local user su to it: pam_unix nullok),
+ * while sshd's key login works ('!' would stop that where sshd runs
+ * without PAM). useradd leaves '!'.
+ */
+static int
+lock_password(struct ctx *c, const char *user, int made)
+{
+	const char *mod[] = { "/usr/sbin/usermod", "--password", "*", user,
+	    NULL };
+	struct spwd *sp = getspnam(user);
+	const char *was;
+	int r;
+
+	if (sp != NULL && sp->sp_pwdp != NULL && strcmp(sp->sp_pwdp, "*") == 0)
+		return PROTO_OK;
+	was = sp == NULL || sp->sp_pwdp == NULL || sp->sp_pwdp[0] == '\0' ?
+	    "empty, so any local user could su to it" : sp->sp_pwdp[0] == '!' ?
+	    "locked with '!', which stops key logins where sshd runs without "
+	    "PAM" : "a usable password";
+	if ((r = run_or_say(c, mod)) != 0)
+		return r;
+	if (!made)
+		ctx_printf(c, "Locked the password of %s ('*'; it was %s). SSH "
+		    "keys still work.\n", user, was);
+	return PROTO_OK;
+}
+
+/*
+ * The home is root's and not writable by the account: nothing there
+ * (~/.ssh/rc, ~/.ssh/authorized_keys) is the account's to write.
+ */
+static int
+root_home(struct ctx *c, const struct passwd *pw)
+{
+	struct stat st;
+
+	if (lstat(pw->pw_dir, &st) != 0) {
+		if (errno != ENOENT || mkdir(pw->pw_dir, 0755) != 0)
+			return ctx_error(c, "cannot make the home %s of %s: %s",
+			    pw->pw_dir, pw->pw_name, strerror(errno));
+		if (chown(pw->pw_dir, 0, 0) != 0 || chmod(pw->pw_dir, 0755) != 0)
+			return ctx_error(c, "cannot give %s to root: %s",
+			    pw->pw_dir, strerror(errno));
+		return PROTO_OK;
+	}
+	if (S_ISDIR(st.st_mode) && st.st_uid == 0 && !(st.st_mode & 022))
+		return PROTO_OK;
+	if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 &&
+	    st.st_uid != pw->pw_uid))
+		return ctx_error(c, "the home %s of %s is not a directory of "
+		    "its own: give it one (usermod --home "
+		    "/var/lib/labcontainers/%s %s) and run this again",
+		    pw->pw_dir, pw->pw_name, pw->pw_name, pw->pw_name);
+	if (st.st_uid == 0 && (st.st_mode & S_ISVTX))
+		return ctx_error(c, "the home %s of %s is a shared directory "
+		    "(sticky, writable by others): give it one of its own "
+		    "(usermod --home /var/lib/labcontainers/%s %s)",
+		    pw->pw_dir, pw->pw_name, pw->pw_name, pw->pw_name);
+	if (chown(pw->pw_dir, 0, 0) != 0 || chmod(pw->pw_dir, 0755) != 0)
+		return ctx_error(c, "cannot give %s to root: %s", pw->pw_dir,
+		    strerror(errno));
+	ctx_printf(c, "Gave the home %s of %s to root, mode 0755 (it was "
+	    "writable by %s).\n", pw->pw_dir, pw->pw_name, st.st_uid == 0 ?
+	    "others" : pw->pw_name);
+	return PROTO_OK;
+}
+
 static int
 account(struct ctx *c, const char *labc)
 {
 	const char *user = c->srv->cfg.gateway_user;
 	struct passwd *pw = getpwnam(user);
-	char *out = NULL;
-	int r;
+	char *home = xasprintf("/var/lib/labcontainers/%s", user);
+	int r, made = 0, said = 0;
 
 	if (pw == NULL) {
-		char *home = xasprintf("/var/lib/labcontainers/%s", user);
 		const char *add[] = { "/usr/sbin/useradd", "--system",
-		    "--create-home", "--home-dir", home, "--shell", labc,
+		    "--no-create-home", "--home-dir", home, "--shell", labc,
 		    "--comment", "labcontainers SSH gateway", user, NULL };
-		const char *pw_del[] = { "/usr/bin/passwd", "-d", user, NULL };
 
 		(void)mkdir("/var/lib/labcontainers", 0755);
-		r = run_cmd(add, &out);
-		free(home);
-		if (r != 0) {
-			r = ctx_error(c, "useradd %s failed: %s", user,
-			    out ? out : "");
-			free(out);
-			return r;
+		if ((r = run_or_say(c, add)) != 0)
+			goto out;
+		made = 1;
+		if ((pw = getpwnam(user)) == NULL) {
+			r = ctx_error(c, "useradd made no account %s", user);
+			goto out;
 		}
-		free(out);
-		if (run_cmd(pw_del, &out) != 0) {
-			r = ctx_error(c, "passwd -d %s failed: %s", user,
-			    out ? out : "");
-			free(out);
-			return r;
-		}
-		free(out);
-		ctx_printf(c, "Made the account %s (shell %s, empty password "
-		    "for the keyless fallback).\n", user, labc);
-		return PROTO_OK;
 	}
-	if (pw->pw_uid == 0)
-		return ctx_error(c, "gateway_user %s is root: choose another "
+	if (pw->pw_uid == 0) {
+		r = ctx_error(c, "gateway_user %s is root: choose another "
 		    "account", user);
-	if (strcmp(pw->pw_shell, labc) != 0) {
+		goto out;
+	}
+	if (!made && strcmp(pw->pw_shell, labc) != 0) {
 		const char *mod[] = { "/usr/sbin/usermod", "--shell", labc,
 		    user, NULL };
 
-		if ((r = run_cmd(mod, &out)) != 0) {
-			r = ctx_error(c, "usermod %s failed: %s", user,
-			    out ? out : "");
-			free(out);
-			return r;
-		}
-		free(out);
+		if ((r = run_or_say(c, mod)) != 0)
+			goto out;
 		ctx_printf(c, "Set the login shell of %s to %s (it was %s).\n",
 		    user, labc, pw->pw_shell);
-	} else
+		said = 1;
+	}
+	if ((r = lock_password(c, user, made)) != 0 ||
+	    (r = root_home(c, pw)) != 0)
+		goto out;
+	if (made)
+		ctx_printf(c, "Made the account %s (shell %s, password '*': "
+		    "SSH keys only; home %s, root's).\n", user, labc,
+		    pw->pw_dir);
+	else if (!said && c->out.len == 0)
 		ctx_printf(c, "The account %s is right already.\n", user);
+	r = PROTO_OK;
+out:
+	free(home);
+	return r;
+}
+
+/*
+ * The account sshd runs 'labc --authorized-keys' as: one of its own (not
+ * nobody, which other daemons share), since labcd answers it every key.
+ */
+static int
+keys_account(struct ctx *c)
+{
+	const struct config *cfg = &c->srv->cfg;
+	const char *user = cfg->gateway_keys_user;
+	struct passwd *pw;
+	int r;
+
+	if (strcmp(user, "nobody") == 0 || strcmp(user, cfg->gateway_user) == 0)
+		return ctx_error(c, "gateway_keys_user %s: sshd's key lookup "
+		    "needs an account of its own (the default is labc-keys); "
+		    "change it in the configuration and run this again", user);
+	if ((pw = getpwnam(user)) != NULL) {
+		if (pw->pw_uid == 0)
+			return ctx_error(c, "gateway_keys_user %s is root: "
+			    "choose another account", user);
+		ctx_printf(c, "The account %s is right already.\n", user);
+		return PROTO_OK;
+	}
+	{
+		const char *add[] = { "/usr/sbin/useradd", "--system",
+		    "--no-create-home", "--home-dir", "/nonexistent", "--shell",
+		    "/usr/sbin/nologin", "--comment", "labcontainers sshd key "
+		    "lookup", user, NULL };
+
+		if ((r = run_or_say(c, add)) != 0)
+			return r;
+	}
+	ctx_printf(c, "Made the account %s (sshd asks labc about keys as it; "
+	    "no login).\n", user);
 	return PROTO_OK;
 }
 
@@ -200,7 +325,7 @@ cmd_admin_gateway_setup_exec(struct ctx *c)
 		r = ctx_error(c, "labc is not at %s: give --labc PATH", labc);
 		goto out;
 	}
-	if ((r = account(c, labc)) != 0)
+	if ((r = account(c, labc)) != 0 || (r = keys_account(c)) != 0)
 		goto out;
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
 		r = ctx_error(c, "cannot make %s: %s", dir, strerror(errno));
@@ -226,10 +351,12 @@ cmd_admin_gateway_setup_exec(struct ctx *c)
 			    "it was taken back:\n%s", conf, out ? out : "");
 			goto out;
 		}
-		ctx_printf(c, "%s %s (Match User %s: keys from labc, no "
-		    "forwarding).\nsshd -t accepts it; reload sshd to use it: "
-		    "systemctl reload ssh\n", old ? "Updated" : "Wrote", path,
-		    c->srv->cfg.gateway_user);
+		ctx_printf(c, "%s %s (Match User %s: public keys from labc "
+		    "only, no forwarding, no user rc%s).\nsshd -t accepts it; "
+		    "reload sshd to use it: systemctl reload ssh\n", old ?
+		    "Updated" : "Wrote", path, c->srv->cfg.gateway_user,
+		    old != NULL && strstr(old, "PermitEmptyPasswords yes") ?
+		    "; no more empty-password login" : "");
 	}
 	r = PROTO_OK;
 out:
@@ -246,11 +373,13 @@ const struct cmd_entry cmd_admin_gateway_setup_entry = {
 	.args = "[--dir DIR] [--sshd-config FILE] [--labc PATH]",
 	.summary = "make the SSH gateway account and its sshd drop-in",
 	.help = "Makes the account gateway_user if missing (login shell labc,\n"
-	    "empty password so members without a key can log in and then\n"
-	    "'login'), and writes DIR/50-labcontainers.conf (default\n"
-	    "/etc/ssh/sshd_config.d), a Match block for that account only,\n"
-	    "checked with sshd -t -f FILE. Running it again changes nothing\n"
-	    "that is right.",
+	    "password '*': SSH keys only; home root's) and the account\n"
+	    "gateway_keys_user sshd asks about keys as, and writes\n"
+	    "DIR/50-labcontainers.conf (default /etc/ssh/sshd_config.d), a\n"
+	    "Match block for that account only (public keys only, no\n"
+	    "forwarding, no user rc), checked with sshd -t -f FILE. Running\n"
+	    "it again changes nothing that is right, and fixes an older\n"
+	    "install's empty password and drop-in.",
 	.flags = CMD_ADMIN | CMD_ROOT,
 	.opts = {
 		{ "dir", 0, 1, "DIR" }, { "sshd-config", 0, 1, "FILE" },

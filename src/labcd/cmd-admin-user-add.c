@@ -51,7 +51,7 @@ cmd_admin_user_add_exec(struct ctx *c)
 		r = ctx_error(c, "admin user add: %s", c->db->err);
 		goto fail;
 	}
-	if (key != NULL && (r = keys_add(c, id, key, fp)) != 0)
+	if (key != NULL && (r = keys_add(c, id, key, 1, fp)) != 0)
 		goto fail;
 	if (db_commit(c->db) != 0) {
 		r = ctx_error(c, "admin user add: %s", c->db->err);

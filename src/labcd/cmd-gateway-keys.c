@@ -1,8 +1,10 @@
 /*
  * cmd-gateway-keys.c - gateway authorized-keys: what 'labc
- * --authorized-keys' prints for sshd: each registered key of each active
- * lab user, forced to run labc as that user. Only for root, the gateway
- * account and the account sshd runs the command as.
+ * --authorized-keys' prints for sshd. The key sshd is looking at, if it is
+ * a proven key of an active lab user, is forced to run labc as that user;
+ * any other key is forced to an anonymous session bound to that key, where
+ * 'login' proves and registers it. Only for root and the account sshd runs
+ * the command as (gateway_keys_user): not the gateway account itself.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +20,18 @@ cmd_gateway_keys_exec(struct ctx *c)
 {
 	const char *account = c->args.argv[0], *labc = c->args.argv[1], *p;
 	struct server *s = c->srv;
-	char fp[64] = "";
+	struct sshkey k;
+	int have_key = 0, n = 0;
 	sqlite3_stmt *st;
 
-	if (!c->id.root && c->id.uid != ident_uid_of(s->cfg.gateway_user) &&
-	    c->id.uid != ident_uid_of(s->cfg.gateway_keys_user))
-		return ctx_error(c, "gateway authorized-keys is for sshd only");
+	memset(&k, 0, sizeof(k));
+	/* Never the gateway account or nobody, whatever the config says. */
+	if (!c->id.root && (c->id.uid != ident_uid_of(s->cfg.gateway_keys_user)
+	    || c->id.uid == ident_uid_of(s->cfg.gateway_user) ||
+	    strcmp(c->id.host_user, "nobody") == 0))
+		return ctx_error(c, "gateway authorized-keys is for sshd only "
+		    "(root or gateway_keys_user, an account of its own); you are "
+		    "%s", c->id.host_user);
 	if (strcmp(account, s->cfg.gateway_user) != 0)
 		return PROTO_OK;	/* not the gateway: no keys at all */
 	for (p = labc; *p != '\0'; p++) {
@@ -33,27 +41,33 @@ cmd_gateway_keys_exec(struct ctx *c)
 			    "that cannot go into a forced command", labc);
 	}
 	if (c->args.argc == 4) {	/* the one key sshd is looking at */
-		struct sshkey k;
 		char *line = xasprintf("%s %s", c->args.argv[2],
 		    c->args.argv[3]);
 		char err[256];
-		int r = sshkey_parse(line, &k, err, sizeof(err));
 
+		have_key = sshkey_parse(line, &k, err, sizeof(err)) == 0;
 		free(line);
-		if (r != 0)
-			return PROTO_OK;
-		snprintf(fp, sizeof(fp), "%s", k.fingerprint);
-		sshkey_free(&k);
+		if (!have_key)
+			return PROTO_OK;	/* not a key we can name */
 	}
 	st = db_prepare(c->db, "SELECT u.name, k.type, k.blob FROM keys k "
 	    "JOIN users u ON u.id = k.user_id WHERE u.disabled = 0 AND "
-	    "(?1 = '' OR k.fingerprint = ?1) ORDER BY u.name, k.id");
-	sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW)
+	    "k.proven = 1 AND (?1 IS NULL OR k.fingerprint = ?1) "
+	    "ORDER BY u.name, k.id");
+	if (have_key)
+		sqlite3_bind_text(st, 1, k.fingerprint, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
 		ctx_printf(c, "restrict,pty,command=\"%s --as %s\" %s %s\n",
 		    labc, sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
 		    sqlite3_column_text(st, 2));
+		n++;
+	}
 	sqlite3_finalize(st);
+	/* Anyone else's key: in, but as no one until 'login'. */
+	if (have_key && n == 0)
+		ctx_printf(c, "restrict,pty,command=\"%s --anon\" %s %s\n", labc,
+		    k.type, k.base64);
+	sshkey_free(&k);
 	return PROTO_OK;
 }
 

@@ -28,12 +28,20 @@ cmd_key_add_exec(struct ctx *c)
 		free(in);
 	}
 	ctx_target(c, "%.60s", buf_str(&line));
-	r = keys_add(c, c->id.user_id, buf_str(&line), fp);
+	r = keys_add(c, c->id.user_id, buf_str(&line),
+	    c->id.root, fp);
 	buf_free(&line);
 	if (r != 0)
 		return r;
 	ctx_target(c, "%s", fp);
-	ctx_printf(c, "Key %s registered.\n", fp);
+	if (c->id.root)
+		ctx_printf(c, "Key %s registered (proven: root vouches for "
+		    "it).\n", fp);
+	else
+		ctx_printf(c, "Key %s registered, not proven yet: it logs you "
+		    "in at the gateway after you have used it once there ('ssh "
+		    "%s@SERVER', then 'login').\n", fp,
+		    c->srv->cfg.gateway_user);
 	if (ct_sync_keys(c, c->id.user_id, c->id.user) != 0)
 		ctx_printf(c, "Some containers could not be updated now; they "
 		    "are when they next start.\n");
@@ -46,7 +54,9 @@ const struct cmd_entry cmd_key_add_entry = {
 	.summary = "register an SSH public key (from the argument or stdin)",
 	.help = "PUBKEY is one line such as 'ssh-ed25519 AAAA... you@laptop'\n"
 	    "(quote it, or pipe it: labc key add < ~/.ssh/id_ed25519.pub).\n"
-	    "It goes into every one of your containers at once.",
+	    "It goes into every one of your containers at once. At the SSH\n"
+	    "gateway it logs you in only once proven: ssh to the gateway\n"
+	    "with it and 'login' there once (a key root adds is proven).",
 	.flags = CMD_USER,
 	.min_args = 0, .max_args = 8,
 	.exec = cmd_key_add_exec,

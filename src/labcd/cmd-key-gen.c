@@ -22,7 +22,7 @@ cmd_key_gen_exec(struct ctx *c)
 	if (sshkey_generate_ed25519(comment, &pub, &priv) != 0)
 		return ctx_usage(c, "the comment must be printable text of at "
 		    "most 256 bytes, without spaces at either end");
-	r = keys_add(c, c->id.user_id, pub, fp);
+	r = keys_add(c, c->id.user_id, pub, 1, fp);
 	free(pub);
 	if (r != 0) {
 		sodium_memzero(priv, strlen(priv));

@@ -7,9 +7,9 @@ static int
 cmd_key_list_exec(struct ctx *c)
 {
 	static const char *const cols[] = { "type", "fingerprint", "comment",
-	    "added", NULL };
+	    "added", "proven", NULL };
 	sqlite3_stmt *st = db_prepare(c->db, "SELECT type, fingerprint, "
-	    "comment, created FROM keys WHERE user_id = ? ORDER BY id");
+	    "comment, created, proven FROM keys WHERE user_id = ? ORDER BY id");
 	struct table *t = table_new(cols);
 
 	sqlite3_bind_int64(st, 1, c->id.user_id);
@@ -19,7 +19,8 @@ cmd_key_list_exec(struct ctx *c)
 		users_time(sqlite3_column_int64(st, 3), added);
 		table_add(t, (const char *)sqlite3_column_text(st, 0),
 		    (const char *)sqlite3_column_text(st, 1),
-		    (const char *)sqlite3_column_text(st, 2), added);
+		    (const char *)sqlite3_column_text(st, 2), added,
+		    sqlite3_column_int(st, 4) ? "yes" : "no");
 	}
 	sqlite3_finalize(st);
 	ctx_table(c, "keys", t);
@@ -31,6 +32,8 @@ const struct cmd_entry cmd_key_list_entry = {
 	.name = "key list",
 	.args = "[--format table|json|csv]",
 	.summary = "list your SSH keys",
+	.help = "proven: the key logs you in at the SSH gateway. A key you\n"
+	    "pasted is proven once you have logged in with it there.",
 	.flags = CMD_USER | CMD_READONLY | CMD_FORMAT,
 	.opts = { { "format", 0, 1, "FORMAT" } },
 	.exec = cmd_key_list_exec,

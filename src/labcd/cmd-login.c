@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "keys.h"
 #include "labcd.h"
 #include "log.h"
 #include "proto.h"
@@ -125,6 +126,8 @@ cmd_login_exec(struct ctx *c)
 	snprintf(c->id.actor, sizeof(c->id.actor), "%s", u.name);
 	ctx_printf(c, "Logged in as %s%s.\n", u.name, u.is_admin ?
 	    " (admin)" : "");
+	if (c->id.gw_key != NULL)	/* the key this SSH session came with */
+		keys_claim(c, u.id, u.name);
 	return PROTO_OK;
 }
 

@@ -62,10 +62,12 @@ static const struct ckey keys[] = {
 	  "yes: a host user with the same name as a lab user acts as that lab\n"
 	  "user without logging in." },
 	{ "gateway_user", C_NAME, O(gateway_user), "lab", 0, 0,
-	  "Host account of the SSH gateway; its uid may assert a lab user\n"
-	  "(labc --as), because sshd only lets a registered key in." },
-	{ "gateway_keys_user", C_NAME, O(gateway_keys_user), "nobody", 0, 0,
-	  "Unprivileged account sshd runs 'labc --authorized-keys' as." },
+	  "Host account of the SSH gateway (password '*', public keys\n"
+	  "only); its uid may assert a lab user (labc --as) from a child of\n"
+	  "sshd, which lets in only that user's proven key." },
+	{ "gateway_keys_user", C_NAME, O(gateway_keys_user), "labc-keys", 0, 0,
+	  "System account, of its own, that sshd runs 'labc\n"
+	  "--authorized-keys' as (made by 'admin gateway setup'; not nobody)." },
 	{ "gateway_host", C_STR, O(gateway_host), "", 0, 0,
 	  "Name or address members use to reach the gateway (empty: this\n"
 	  "host's name); it goes into 'labc ssh-config'." },

@@ -79,6 +79,18 @@ static const char *const migrations[] = {
 	"  exclusive INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (container_id, gpu));"
 	"ALTER TABLE users ADD COLUMN gpu_quota INTEGER;",
+
+	/*
+	 * 5: a key logs its user in at the gateway only once proven: added
+	 * by an admin, made by 'key gen', or presented to sshd by its holder
+	 * who then logged in. Keys from before were all added by an admin or
+	 * pasted by their member; they stay proven so that no lab is locked
+	 * out by the upgrade ('key list' shows it; a doubtful one can be
+	 * deleted and pasted again).
+	 */
+	"ALTER TABLE keys ADD COLUMN"
+	"  proven INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE keys SET proven = 1;",
 };
 
 int

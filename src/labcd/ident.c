@@ -1,9 +1,13 @@
 /*
  * ident.c - who is asking. The uid comes from the socket (SO_PEERCRED),
  * never from a message; then root, the admin group, mapped host users, the
- * gateway's assertion and password sessions decide the identity.
+ * gateway's assertion and password sessions decide the identity. The
+ * gateway uid is believed only from a process whose parent is sshd.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +53,118 @@ ident_uid_of(const char *name)
 	return pw->pw_uid;
 }
 
+/*
+ * The programs sshd runs a session's command from: sshd itself up to
+ * OpenSSH 9.7, sshd-session from 9.8 on. Only these may be the parent of
+ * a gateway process labcd believes.
+ */
+static const char *const sshd_programs[] = {
+	"/usr/sbin/sshd",
+	"/usr/lib/openssh/sshd-session",
+	NULL
+};
+
+/*
+ * ppid and start time (clock ticks since boot) from /proc/PID/stat. comm,
+ * the second field, is in parentheses and may itself hold ')' and spaces:
+ * the fields after it start after the last ')'.
+ */
+static int
+proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd, pp;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt
+	   cmajflt utime stime cutime cstime priority nice threads
+	   itrealvalue starttime */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %*c %d %*d %*d "
+	    "%*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+	    &pp, start) != 2)
+		return -EIO;
+	*ppid = pp;
+	return 0;
+}
+
+/*
+ * Is the peer pid's parent sshd? Asked when the client connects. The pid
+ * came from SO_PEERCRED at connect(); the parent's program is read, then
+ * the parent must have started before the peer and the peer still be the
+ * same process (same start time and parent), so a pid that changed hands
+ * while we looked does not pass. Left open: a peer that exited between
+ * connect() and this check, whose pid a child of sshd took in that
+ * instant (SO_PEERPIDFD, Linux 6.5, would close it).
+ */
+static int
+parent_is_sshd(pid_t pid)
+{
+	unsigned long long start, start2, pstart;
+	char path[64], exe[PATH_MAX];
+	const char *const *p;
+	pid_t ppid, ppid2, gpp;
+	ssize_t n;
+
+	if (pid <= 1 || proc_stat(pid, &ppid, &start) != 0 || ppid <= 1)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)ppid);
+	if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
+		return 0;
+	exe[n] = '\0';
+	/* A session older than an upgrade of OpenSSH runs a deleted file. */
+	if (n > 10 && strcmp(exe + n - 10, " (deleted)") == 0)
+		exe[n - 10] = '\0';
+	for (p = sshd_programs; *p != NULL; p++) {
+		if (strcmp(exe, *p) == 0)
+			break;
+	}
+	if (*p == NULL)
+		return 0;
+	if (proc_stat(ppid, &gpp, &pstart) != 0 || pstart > start ||
+	    proc_stat(pid, &ppid2, &start2) != 0 || ppid2 != ppid ||
+	    start2 != start)
+		return 0;
+	return 1;
+}
+
+/* UID_MIN of /etc/login.defs (default 1000): below it, system accounts. */
+static uid_t uid_min = 1000;
+static pthread_once_t uid_min_once = PTHREAD_ONCE_INIT;
+
+static void
+read_uid_min(void)
+{
+	FILE *f = fopen("/etc/login.defs", "re");
+	char line[256];
+	unsigned long v;
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, " UID_MIN %lu", &v) == 1 && v > 0 &&
+		    v < UINT_MAX)
+			uid_min = (uid_t)v;
+	}
+	fclose(f);
+}
+
+/* May this host uid be mapped to the lab user of its name? */
+static int
+mappable(struct server *s, uid_t uid)
+{
+	pthread_once(&uid_min_once, read_uid_min);
+	return uid >= uid_min && uid != ident_uid_of(s->cfg.gateway_user) &&
+	    uid != ident_uid_of(s->cfg.gateway_keys_user);
+}
+
 void
 ident_from_peer(struct server *s, int fd, struct ident *id)
 {
@@ -74,6 +190,9 @@ ident_from_peer(struct server *s, int fd, struct ident *id)
 		    (unsigned)cr.uid);
 	id->root = cr.uid == 0;
 	id->admin = id->root || in_admin_group(s, pw);
+	/* Checked once, when the client connects: its process is young. */
+	if (!id->root && cr.uid == ident_uid_of(s->cfg.gateway_user))
+		id->from_sshd = parent_is_sshd(cr.pid);
 }
 
 /* Load a lab user by name into id; 0, -1 if none, -2 if locked. */
@@ -100,7 +219,7 @@ load_user(struct ctx *c, const char *name)
 	return r;
 }
 
-/* Does the key sshd accepted belong to lab user user_id? */
+/* Is the key sshd accepted a proven key of lab user user_id? */
 static int
 key_is_users(struct ctx *c, const char *key, long long user_id)
 {
@@ -112,7 +231,7 @@ key_is_users(struct ctx *c, const char *key, long long user_id)
 	if (key == NULL || sshkey_parse(key, &k, err, sizeof(err)) != 0)
 		return 0;
 	st = db_prepare(c->db, "SELECT 1 FROM keys WHERE fingerprint = ? AND "
-	    "user_id = ?");
+	    "user_id = ? AND proven = 1");
 	sqlite3_bind_text(st, 1, k.fingerprint, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, user_id);
 	ok = sqlite3_step(st) == SQLITE_ROW;
@@ -130,12 +249,32 @@ ident_resolve(struct ctx *c, const char *as, const char *session,
 	int r;
 
 	snprintf(id->via, sizeof(id->via), "none");
+	if ((as != NULL || key != NULL) && !id->root) {
+		if (id->uid != ident_uid_of(s->cfg.gateway_user))
+			return ctx_error(c, "%s is only for root and the SSH "
+			    "gateway account; you are %s", as != NULL ? "--as" :
+			    "a request with an SSH key", id->host_user);
+		/* su, cron, setpriv...: the uid, but not sshd's word. */
+		if (!id->from_sshd)
+			return ctx_error(c, "the SSH gateway account %s is "
+			    "believed only from sshd, and this process's parent "
+			    "is not sshd: refused", id->host_user);
+	}
+	if (as == NULL && key != NULL && !id->root) {
+		struct sshkey k;
+		char err[256];
+
+		/* An anonymous session, bound to the key sshd accepted. */
+		if (sshkey_parse(key, &k, err, sizeof(err)) != 0)
+			return ctx_error(c, "the SSH key of this connection: %s",
+			    err);
+		snprintf(id->gw_fp, sizeof(id->gw_fp), "%s", k.fingerprint);
+		sshkey_free(&k);
+		id->gw_key = key;
+	}
 	if (as != NULL) {
 		const char *why = user_name_invalid(as);
 
-		if (!id->root && id->uid != ident_uid_of(s->cfg.gateway_user))
-			return ctx_error(c, "--as is only for root and the SSH "
-			    "gateway account; you are %s", id->host_user);
 		if (why != NULL)
 			return ctx_error(c, "--as %.40s: %s", as, why);
 		/* Acting for a member is being that member, nothing more. */
@@ -197,15 +336,18 @@ ident_resolve(struct ctx *c, const char *as, const char *session,
 		    "admin-group");
 		snprintf(id->actor, sizeof(id->actor), "%s", id->host_user);
 	}
-	if (s->cfg.map_host_users && !id->root &&
-	    user_name_invalid(id->host_user) == NULL &&
+	if (s->cfg.map_host_users && !id->root && id->gw_key == NULL &&
+	    mappable(s, id->uid) && user_name_invalid(id->host_user) == NULL &&
 	    load_user(c, id->host_user) == 0) {
 		if (strcmp(id->via, "none") == 0)
 			snprintf(id->via, sizeof(id->via), "mapped");
 		snprintf(id->actor, sizeof(id->actor), "%s", id->user);
 		return 0;
 	}
-	if (strcmp(id->via, "none") == 0)
+	if (strcmp(id->via, "none") == 0 && id->gw_key != NULL)
+		snprintf(id->actor, sizeof(id->actor), "%.40s (not logged "
+		    "in, key %.60s)", id->host_user, id->gw_fp);
+	else if (strcmp(id->via, "none") == 0)
 		snprintf(id->actor, sizeof(id->actor), "%s (not logged in)",
 		    id->host_user);
 	return 0;

@@ -47,6 +47,11 @@ struct ident {
 	char		 via[32];	/* root, admin-group, mapped, gateway,
 					   session, none */
 	char		 actor[128];	/* for the audit log */
+	int		 from_sshd;	/* the gateway uid, and the peer's
+					   parent is sshd (ident_from_peer) */
+	const char	*gw_key;	/* an anonymous gateway session: the
+					   key sshd accepted, "TYPE BASE64" */
+	char		 gw_fp[64];	/* and its fingerprint */
 };
 
 /* Options of a command, parsed by the table (cmd.c). */
