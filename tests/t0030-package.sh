@@ -43,8 +43,16 @@ fi
 for f in /usr/sbin/labcd /usr/bin/labc; do
 	[ ! -e "$f" ] || skip_all "$f exists on this machine"
 done
-# As on a machine that never had labcontainers (in the overlay only).
+# As on a machine that never had labcontainers (in the overlay only): one
+# that setup.sh set up has a running labcd (its socket and pid in
+# /run/labcontainers, hidden under a tmpfs of this namespace), its
+# configuration, database and the gateway account.
 rm -rf /etc/labcontainers /var/lib/labcontainers
+if [ -d /run/labcontainers ]; then
+	mount -t tmpfs -o mode=755 labct-pkg /run/labcontainers ||
+	    skip_all "cannot hide /run/labcontainers"
+fi
+if getent passwd lab >/dev/null; then userdel -f lab 2>/dev/null; fi
 
 VERSION=$(make -s -C "$LABCT_TOP" version)
 DEB=$TDIR/pkg/labcontainers_${VERSION}_$(dpkg --print-architecture).deb
