@@ -21,7 +21,7 @@ need_lxd
 export T0700_BR=${T0700_BR:-labcts$$}
 BR=$T0700_BR
 ADMIN=labctadm
-SSHD_PORT=$((62700 + $$ % 50))
+SSHD_PORT=$((62850 + $$ % 50))	# no other test's range
 # T0700_POOL=btrfs tries setup.sh --pool btrfs (a loop file) instead of the default dir.
 POOL=${T0700_POOL:-dir}
 IMAGE=$(ls /var/cache/labcontainers-test/"$LABCT_IMAGE"-*.tar.gz 2>/dev/null | head -n 1)
