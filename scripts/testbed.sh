@@ -430,8 +430,11 @@ private() {
 	if ((${#NSENTER[@]} == 0)); then
 		# The namespace: a copy of this one where LXD's mounts (its storage pools, shmounts)
 		# stay, held by a sleep of its own session so that it outlives LXD restarts.
+		# Containers' roots (uid 1000000 and up) must get through DIR to LXD_DIR.
+		chmod o+x "$dir"
+		setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$dir" ||
+			die "private: $dir is not reachable by other users: chmod o+x on every directory above it"
 		mkdir -p "$LXD_DIR"
-		chmod 711 "$LXD_DIR"
 		(
 			cd /
 			for fd in "/proc/$BASHPID/fd"/*; do
@@ -525,13 +528,14 @@ case ${1:-up} in
 private*)
 	(($# >= 2)) || usage
 	exec 9>"$2/lock" || die "private: cannot lock $2/lock"
+	flock 9
 	;;
 kill-ns | ns-pids) ;;
 *)
 	exec 9>"$LOCK_FILE"
+	flock 9
 	;;
 esac
-flock 9
 case ${1:-up} in
 up) (($# <= 1)) || usage; up ;;
 start-lxd) (($# == 1)) || usage; start_lxd ;;
