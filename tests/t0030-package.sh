@@ -54,6 +54,9 @@ if [ -d /run/labcontainers ]; then
 fi
 if getent passwd lab >/dev/null; then userdel -f lab 2>/dev/null; fi
 
+# The installed labcd the tests below start, also when one of them fails.
+at_exit '[ ! -s "$TDIR/i.pid" ] || kill "$(cat "$TDIR/i.pid")"'
+
 VERSION=$(make -s -C "$LABCT_TOP" version)
 DEB=$TDIR/pkg/labcontainers_${VERSION}_$(dpkg --print-architecture).deb
 
@@ -138,6 +141,7 @@ test_expect_success 'the installed programs, pages, completion and unit work' '
 	/usr/sbin/labcd -f "$CONF" -S "$TDIR/i.sock" -d "$TDIR/i.db" -D \
 	    >"$TDIR/i.log" 2>&1 </dev/null &
 	pid=$!
+	echo $pid >"$TDIR/i.pid"
 	for ((i = 0; i < 100; i++)); do [ -S "$TDIR/i.sock" ] && break; sleep 0.1; done
 	out=$(/usr/bin/labc -S "$TDIR/i.sock" whoami)
 	contains "$out" "^root"
