@@ -457,10 +457,15 @@ private() {
 	fi
 	start_lxd
 	if [[ -n $bridge ]]; then
+		# Its own bridge, never the test bed's: private-down deletes it from the host.
+		[[ $bridge != "$BRIDGE" ]] && { [[ $(cat "$dir/bridge" 2>/dev/null) == "$bridge" ]] ||
+			! ip link show "$bridge" >/dev/null 2>&1; } ||
+			die "private: bridge $bridge exists already: give a name of its own"
+		echo "$bridge" >"$dir/bridge"
 		BRIDGE=$bridge
 		prepare
 	else
-		write_env "$ENV_FILE" "" "" ""
+		printf 'LXD_SOCKET=%s\nLXD_DIR=%s\n' "$LXD_SOCKET" "$LXD_DIR" >"$ENV_FILE"
 	fi
 }
 
@@ -506,7 +511,9 @@ nft_chains_of() {
 private_down() {
 	local br c
 	private_env "$1"
-	br=$(sed -n 's/^LABCT_BRIDGE=//p' "$ENV_FILE" 2>/dev/null || true)
+	# The bridge private made (DIR/bridge), nothing else.
+	br=$(cat "$PDIR/bridge" 2>/dev/null || true)
+	[[ $br != "$BRIDGE" ]] || die "private-down: $PDIR/bridge names the test bed's bridge $BRIDGE"
 	if ((${#NSENTER[@]})); then
 		# Its containers stop with it (a killed daemon is started again to stop them).
 		if lxd_answers || start_lxd 2>/dev/null; then
@@ -520,7 +527,7 @@ private_down() {
 			nft flush chain inet lxd "$c" && nft delete chain inet lxd "$c" || true
 		done
 	fi
-	rm -f "$PDIR/holder.pid"
+	rm -f "$PDIR/holder.pid" "$PDIR/bridge"
 }
 
 [[ $EUID == 0 ]] || die "must run as root"
