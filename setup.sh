@@ -649,7 +649,8 @@ step_sshd() {
 	fi
 	sshd_loaded_line "$pid" >"$SSHD_LOADED"
 	if ((${#what[@]})); then
-		done_ "$(IFS=';'; echo "${what[*]}" | sed 's/;/; /g')"
+		out=$(printf '%s; ' "${what[@]}")
+		done_ "${out%; }"
 	else
 		ok "sshd already running with the gateway's drop-in (pid $pid)"
 	fi

@@ -271,18 +271,35 @@ if [ "${1:-}" = --in-namespace ]; then
 		[ "$out" = "$ADMIN (admin)" ] || { echo "$out"; false; }
 	'
 
-	test_expect_success 'a drop-in changed by hand: a run writes it back and reloads sshd (SIGHUP), only that' '
+	# As on a machine whose sshd ran before setup.sh: started without the drop-in.
+	test_expect_success 'sshd running without the drop-in: a run writes it and reloads sshd (SIGHUP), only that' '
+		old=$(cat /run/sshd.pid)
+		kill $old
+		for i in $(seq 50); do kill -0 $old 2>/dev/null || break; sleep 0.1; done
+		rm /etc/ssh/sshd_config.d/50-labcontainers.conf /run/labcontainers/sshd.loaded
+		/usr/sbin/sshd
 		pid=$(cat /run/sshd.pid)
-		echo "# edited" >>/etc/ssh/sshd_config.d/50-labcontainers.conf
+		! gw_whoami >/dev/null
 		out=$(setup)
-		[ "$(printf "%s\n" "$out" | grep "^done: ")" = "$(printf "%s\n" \
-		    "done: SSH gateway: updated /etc/ssh/sshd_config.d/50-labcontainers.conf (sshd -t accepts it)" \
-		    "done: reloaded sshd (SIGHUP to pid $pid, from /run/sshd.pid) for the gateway'"'"'s drop-in")" ]
+		want=$(printf "%s\n" \
+		    "done: SSH gateway: wrote /etc/ssh/sshd_config.d/50-labcontainers.conf (sshd -t accepts it)" \
+		    "done: reloaded sshd (SIGHUP to pid $pid, from /run/sshd.pid) for the gateway'"'"'s drop-in")
+		[ "$(printf "%s\n" "$out" | grep "^done: ")" = "$want" ] || { echo "$out"; false; }
 		[ "$(cat /run/sshd.pid)" = $pid ]
 		[ "$(gw_whoami)" = "$ADMIN (admin)" ]
 		out=$(setup)
 		contains "$out" "^ok: sshd already running with the gateway.s drop-in \(pid $pid\)$"
 		! printf "%s\n" "$out" | grep "^done: "
+	'
+
+	test_expect_success 'a drop-in edited by hand is written back; sshd, which never read the edit, is left alone' '
+		pid=$(cat /run/sshd.pid)
+		echo "# edited" >>/etc/ssh/sshd_config.d/50-labcontainers.conf
+		out=$(setup)
+		[ "$(printf "%s\n" "$out" | grep "^done: ")" = \
+		    "done: SSH gateway: updated /etc/ssh/sshd_config.d/50-labcontainers.conf (sshd -t accepts it)" ] ||
+		    { echo "$out"; false; }
+		contains "$out" "^ok: sshd already running with the gateway.s drop-in \(pid $pid\)$"
 	'
 
 	test_expect_success 'sshd stopped: a run starts it again, and only that' '
@@ -293,7 +310,8 @@ if [ "${1:-}" = --in-namespace ]; then
 		out=$(setup)
 		[ "$(cat /run/sshd.pid)" != $old ]
 		[ "$(printf "%s\n" "$out" | grep "^done: ")" = \
-		    "done: started sshd in the background (pid $(cat /run/sshd.pid), /run/sshd.pid; no systemd)" ]
+		    "done: started sshd in the background (pid $(cat /run/sshd.pid), /run/sshd.pid; no systemd)" ] ||
+		    { echo "$out"; false; }
 		[ "$(gw_whoami)" = "$ADMIN (admin)" ]
 	'
 
@@ -372,7 +390,8 @@ measured "t0700 in the namespace, both runs and checks: $(($(date +%s) - start))
 
 test_expect_success 'the throwaway run ended and left no process behind' '
 	[ $ns_rc -eq 0 ]
-	[ -z "$(ns_pids $R/mntns)" ]
+	left=$(ns_pids $R/mntns)
+	[ -z "$left" ] || { ps -o pid,ppid,args -p "$left"; false; }
 '
 
 test_expect_success 'its bridge and firewall chains are gone from the host' '
