@@ -44,15 +44,19 @@ for f in /usr/sbin/labcd /usr/bin/labc; do
 	[ ! -e "$f" ] || skip_all "$f exists on this machine"
 done
 # As on a machine that never had labcontainers (in the overlay only): one
-# that setup.sh set up has a running labcd (its socket and pid in
+# that setup.sh set up has labcd and labc in /usr/local (whose manual
+# pages man would find first), a running labcd (its socket and pid in
 # /run/labcontainers, hidden under a tmpfs of this namespace), its
 # configuration, database and the gateway account.
-rm -rf /etc/labcontainers /var/lib/labcontainers
+rm -rf /etc/labcontainers /var/lib/labcontainers /usr/local/sbin/labcd \
+    /usr/local/bin/labc /usr/local/share/man/man*/labc*.[158] \
+    /usr/local/share/bash-completion/completions/labc \
+    /usr/local/lib/systemd/system/labcd.service
 if [ -d /run/labcontainers ]; then
 	mount -t tmpfs -o mode=755 labct-pkg /run/labcontainers ||
 	    skip_all "cannot hide /run/labcontainers"
 fi
-if getent passwd lab >/dev/null; then userdel -f lab 2>/dev/null; fi
+if getent passwd lab >/dev/null; then userdel -f lab; fi
 
 # The installed labcd the tests below start, also when one of them fails.
 at_exit '[ ! -s "$TDIR/i.pid" ] || kill "$(cat "$TDIR/i.pid")"'
@@ -152,7 +156,7 @@ test_expect_success 'the installed programs, pages, completion and unit work' '
 	[ "$out" = admin ]
 	# The gateway account gets the installed labc as its shell (in the
 	# overlay: useradd writes only there).
-	out=$(/usr/bin/labc -S "$TDIR/i.sock" admin gateway setup)
+	out=$(/usr/bin/labc -S "$TDIR/i.sock" admin gateway setup 2>&1) || { echo "$out"; exit 1; }
 	contains "$out" "/usr/bin/labc"
 	[ "$(getent passwd lab | cut -d: -f7)" = /usr/bin/labc ]
 	[ -d /var/lib/labcontainers/lab ]
