@@ -23,7 +23,9 @@ SSHD=/usr/sbin/sshd
 SSHD_PID_FILE=/run/sshd.pid	# Debian's sshd_config: PidFile's default
 SSHD_PRIVSEP=/run/sshd
 DROPIN=/etc/ssh/sshd_config.d/50-labcontainers.conf
-SSHD_LOADED=$RUN_DIR/sshd.loaded	# "PID SHA256": sshd PID was given that drop-in
+# "PID SHA256": setup.sh gave sshd PID that drop-in. Not in $RUN_DIR, which systemd
+# removes whenever labcd.service stops.
+SSHD_LOADED=/run/labcontainers-sshd.loaded
 GPU_PROFILE=labc-gpu
 # As lxc and lxd take them (and labcd started from here): LXD_SOCKET, else LXD_DIR's.
 : "${LXD_DIR:=/var/lib/lxd}"
@@ -607,7 +609,6 @@ sshd_listens() {
 step_sshd() {
 	local pid out what=("${sshd_made[@]}")
 	command -v "$SSHD" >/dev/null || die "no $SSHD: install openssh-server (or drop --no-deps)"
-	mkdir -p "$RUN_DIR"
 	if ((use_systemd)); then
 		if ! systemctl is-enabled --quiet ssh.service 2>/dev/null ||
 			! systemctl is-active --quiet ssh.service; then

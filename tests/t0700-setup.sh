@@ -68,7 +68,7 @@ if [ "${1:-}" = --in-namespace ]; then
 	    /usr/local/lib/systemd/system/labcd.service /etc/labcontainers \
 	    /etc/ssh/sshd_config.d/50-labcontainers.conf /etc/sysctl.d/60-labcontainers.conf \
 	    /var/lib/labcontainers /var/log/labcontainers /var/cache/labcontainers \
-	    /run/labcontainers /run/sshd.pid /run/sshd
+	    /run/labcontainers /run/labcontainers-sshd.loaded /run/sshd.pid /run/sshd
 	if getent passwd lab >/dev/null; then userdel -f lab; fi
 	# The sshd of this root (setup.sh starts it: no systemd here) listens on a loopback
 	# port of its own, not on the host's port 22; the host's sshd, whose pid is in the
@@ -288,7 +288,7 @@ if [ "${1:-}" = --in-namespace ]; then
 		old=$(cat /run/sshd.pid)
 		kill $old
 		for i in $(seq 50); do kill -0 $old 2>/dev/null || break; sleep 0.1; done
-		rm /etc/ssh/sshd_config.d/50-labcontainers.conf /run/labcontainers/sshd.loaded
+		rm /etc/ssh/sshd_config.d/50-labcontainers.conf /run/labcontainers-sshd.loaded
 		/usr/sbin/sshd
 		pid=$(cat /run/sshd.pid)
 		! gw_whoami >/dev/null
