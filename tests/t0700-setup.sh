@@ -237,7 +237,7 @@ if [ "${1:-}" = --in-namespace ]; then
 			else
 				echo "held on the host: $held"
 				[ $doctor_rc -eq 1 ]
-				[ "$(printf "%s\n" "$doctor" | grep -c " problem ")" = 1 ]
+				[ "$(printf "%s\n" "$doctor" | grep -cE "^[a-z][a-z ]*[a-z] +problem ")" = 1 ]
 				contains "$doctor" "^ssh ports +problem +[0-9]+ ports? of 61000-61999 .* held by something that is not a labcd container: ${held// /, }"
 			fi
 		'
