@@ -585,9 +585,11 @@ sshd_has_dropin() {
 	local pid=$1 start
 	[[ -e $DROPIN ]] || return 0
 	[[ $(cat "$SSHD_LOADED" 2>/dev/null) == "$(sshd_loaded_line "$pid")" ]] && return 0
-	# Its start: boot time plus field 22 of /proc/PID/stat (clock ticks).
-	start=$(awk -v ticks="$(getconf CLK_TCK)" -v bt="$(awk '$1 == "btime" { print $2 }' /proc/stat)" \
-		'{ sub(/^.*\) /, ""); printf "%.2f", bt + $20 / ticks }' "/proc/$pid/stat" 2>/dev/null) ||
+	# Its start: boot time plus field 22 of /proc/PID/stat (clock ticks). The boot time
+	# from now and /proc/uptime, to 10 ms: /proc/stat's btime is cut to the second.
+	start=$(awk -v ticks="$(getconf CLK_TCK)" -v now="$(date +%s.%N)" \
+		-v up="$(cut -d' ' -f1 /proc/uptime)" \
+		'{ sub(/^.*\) /, ""); printf "%.2f", now - up + $20 / ticks }' "/proc/$pid/stat" 2>/dev/null) ||
 		return 1
 	[[ -n $start && -z $(find "$DROPIN" -newermt "@$start" 2>/dev/null) ]]
 }
