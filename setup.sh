@@ -2,8 +2,9 @@
 # setup.sh - the one command that sets labcontainers up on a Debian 12 machine, as root:
 # packages, labcd and labc, LXD (only what is not set up yet), the base image, the
 # configuration, the GPU profile, labcd running, the SSH gateway account, sshd running
-# with the gateway's drop-in, and the first admin.  Every step prints one line, "ok: ... already right" or "done: <what changed>";
-# a second run changes nothing and says so.  Non-interactive.  See --help.
+# with the gateway's drop-in, and the first admin.  Every step prints one line, "ok: ...
+# already right" or "done: <what changed>"; a second run changes nothing and says so.
+# Non-interactive.  See --help.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -612,12 +613,15 @@ step_sshd() {
 	local pid out what=("${sshd_made[@]}")
 	command -v "$SSHD" >/dev/null || die "no $SSHD: install openssh-server (or drop --no-deps)"
 	if ((use_systemd)); then
-		if ! systemctl is-enabled --quiet ssh.service 2>/dev/null ||
-			! systemctl is-active --quiet ssh.service; then
-			out=$(systemctl enable --now ssh.service 2>&1) ||
+		if ! systemctl is-enabled --quiet ssh.service 2>/dev/null; then
+			out=$(systemctl enable ssh.service 2>&1) || die "systemctl enable ssh failed: $out"
+			what+=("enabled ssh.service at boot")
+		fi
+		if ! systemctl is-active --quiet ssh.service; then
+			out=$(systemctl start ssh.service 2>&1) ||
 				die "systemctl could not start sshd: $out (see journalctl -u ssh)"
 			pid=$(sshd_pid) || die "ssh.service runs no $SSHD; see journalctl -u ssh"
-			what+=("started sshd (systemd unit ssh.service, enabled at boot, pid $pid)")
+			what+=("started sshd (systemd unit ssh.service, pid $pid)")
 		else
 			pid=$(sshd_pid) || die "ssh.service runs no $SSHD; see journalctl -u ssh"
 			if ! sshd_has_dropin "$pid"; then
