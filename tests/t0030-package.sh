@@ -47,7 +47,7 @@ done
 # that setup.sh set up has labcd and labc in /usr/local (whose manual
 # pages man would find first), a running labcd (its socket and pid in
 # /run/labcontainers, hidden under a tmpfs of this namespace), its
-# configuration, database and the gateway account.
+# configuration, database and the gateway's accounts.
 rm -rf /etc/labcontainers /var/lib/labcontainers /usr/local/sbin/labcd \
     /usr/local/bin/labc /usr/local/share/man/man*/labc*.[158] \
     /usr/local/share/bash-completion/completions/labc \
@@ -56,7 +56,9 @@ if [ -d /run/labcontainers ]; then
 	mount -t tmpfs -o mode=755 labct-pkg /run/labcontainers ||
 	    skip_all "cannot hide /run/labcontainers"
 fi
-if getent passwd lab >/dev/null; then userdel -f lab; fi
+for u in lab labc-keys; do
+	if getent passwd $u >/dev/null; then userdel -f $u; fi
+done
 
 # The installed labcd the tests below start, also when one of them fails.
 at_exit '[ ! -s "$TDIR/i.pid" ] || kill "$(cat "$TDIR/i.pid")"'
