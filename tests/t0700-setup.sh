@@ -69,7 +69,9 @@ if [ "${1:-}" = --in-namespace ]; then
 	    /etc/ssh/sshd_config.d/50-labcontainers.conf /etc/sysctl.d/60-labcontainers.conf \
 	    /var/lib/labcontainers /var/log/labcontainers /var/cache/labcontainers \
 	    /run/labcontainers /run/labcontainers-sshd.loaded /run/sshd.pid /run/sshd
-	if getent passwd lab >/dev/null; then userdel -f lab; fi
+	for u in lab labc-keys; do
+		if getent passwd $u >/dev/null; then userdel -f $u; fi
+	done
 	# The sshd of this root (setup.sh starts it: no systemd here) listens on a loopback
 	# port of its own, not on the host's port 22; the host's sshd, whose pid is in the
 	# host's /run/sshd.pid, is not in this view.
