@@ -1,9 +1,10 @@
 #!/bin/bash
 # setup.sh - the one command that sets labcontainers up on a Debian 12 machine, as root:
 # packages, labcd and labc, LXD (only what is not set up yet), the base image, the
-# configuration, the GPU profile, labcd running, the SSH gateway account and the first
-# admin.  Every step prints one line, "ok: ... already right" or "done: <what changed>";
-# a second run changes nothing and says so.  Non-interactive.  See --help.
+# configuration, the GPU profile, labcd running, the SSH gateway account, sshd running
+# with the gateway's drop-in, and the first admin.  Every step prints one line, "ok: ...
+# already right" or "done: <what changed>"; a second run changes nothing and says so.
+# Non-interactive.  See --help.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -19,6 +20,13 @@ PID_FILE=$RUN_DIR/labcd.pid
 CACHE_DIR=/var/cache/labcontainers
 UNIT=$PREFIX/lib/systemd/system/labcd.service	# where make install puts it
 SYSCTL_FILE=/etc/sysctl.d/60-labcontainers.conf
+SSHD=/usr/sbin/sshd
+SSHD_PID_FILE=/run/sshd.pid	# Debian's sshd_config: PidFile's default
+SSHD_PRIVSEP=/run/sshd
+DROPIN=/etc/ssh/sshd_config.d/50-labcontainers.conf
+# "PID SHA256": setup.sh gave sshd PID that drop-in. Not in $RUN_DIR, which systemd
+# removes whenever labcd.service stops.
+SSHD_LOADED=/run/labcontainers-sshd.loaded
 GPU_PROFILE=labc-gpu
 # As lxc and lxd take them (and labcd started from here): LXD_SOCKET, else LXD_DIR's.
 : "${LXD_DIR:=/var/lib/lxd}"
@@ -53,7 +61,8 @@ usage() {
 	LXD if it is not yet (storage pool, bridge on a free 10.N.0.0/24, default
 	profile), provides the base image, writes $CONF if absent, makes
 	an LXD profile for GPUs where an NVIDIA driver is present, starts labcd, makes
-	the SSH gateway account and the first admin. Each step prints "ok: ..." when
+	the SSH gateway account, starts sshd or reloads it (systemd's ssh.service, else
+	$SSHD found by /run/sshd.pid) and makes the first admin. Each step prints "ok: ..." when
 	it was right already or "done: ..." with what it changed.
 
 	  --admin NAME         the first admin lab user (default: \$SUDO_USER, here '${SUDO_USER:-}')
@@ -67,7 +76,7 @@ usage() {
 	  --mirror URL         Debian mirror for debootstrap (default http://deb.debian.org/debian)
 	  --image-from FILE    import this LXD image tarball as labc-base instead
 	  --no-deps            install no packages (they must be there)
-	  --no-systemd         start LXD and labcd as plain background processes even under systemd
+	  --no-systemd         start LXD, labcd and sshd as plain background processes even under systemd
 	  -h, --help           this text
 	EOF
 	exit "${1:-0}"
@@ -515,6 +524,7 @@ step_labcd() {
 
 step_gateway() {
 	local out what=() user
+	sshd_prepare
 	out=$(labc admin gateway setup --labc "$BIN/labc" 2>&1) ||
 		die "labc admin gateway setup failed: $out"
 	if ! grep -qv 'right already' <<<"$out"; then
@@ -531,13 +541,126 @@ step_gateway() {
 		what+=("made the key-lookup account $(sed -n 's/^Made the account \([^ ]*\) (sshd asks.*/\1/p' <<<"$out")")
 	if grep -q '^Wrote\|^Updated' <<<"$out"; then
 		what+=("$(sed -n 's/^\(Wrote\|Updated\) \([^ ]*\) .*/\L\1\E \2/p' <<<"$out") (sshd -t accepts it)")
-		if ((use_systemd)) && systemctl reload ssh.service >/dev/null 2>&1; then
-			what+=("reloaded sshd")
-		else
-			what+=("reload sshd to use it")
-		fi
 	fi
 	done_ "SSH gateway: $(IFS=';'; echo "${what[*]}" | sed 's/;/; /g')"
+}
+
+# ---- sshd ----------------------------------------------------------------------------------
+
+# What sshd needs before 'sshd -t' (the gateway step's check) or a start accepts anything:
+# its privilege separation directory, which systemd's ssh.service (RuntimeDirectory) and
+# Debian's init script make and nothing else does, and host keys. step_sshd reports it.
+sshd_made=()
+sshd_prepare() {
+	if [[ ! -d $SSHD_PRIVSEP ]]; then
+		install -d -m 0755 -o root -g root "$SSHD_PRIVSEP"
+		sshd_made+=("made $SSHD_PRIVSEP")
+	fi
+	if ! compgen -G '/etc/ssh/ssh_host_*_key' >/dev/null; then
+		ssh-keygen -A >/dev/null
+		sshd_made+=("made host keys (ssh-keygen -A)")
+	fi
+}
+
+# The system's sshd: the process whose pid is in its PidFile (/run/sshd.pid, Debian's),
+# if that process runs $SSHD; other sshds (a test's, on another port) are not it.
+sshd_pid() {
+	local pid exe
+	if ((use_systemd)); then
+		pid=$(systemctl show -p MainPID --value ssh.service 2>/dev/null) || return 1
+	else
+		pid=$(cat "$SSHD_PID_FILE" 2>/dev/null) || return 1
+	fi
+	[[ $pid =~ ^[1-9][0-9]*$ ]] || return 1
+	exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+	[[ $exe == "$SSHD" || $exe == "$SSHD (deleted)" ]] || return 1
+	echo "$pid"
+}
+
+# What step_sshd leaves in $SSHD_LOADED: sshd's pid and the drop-in it loaded.
+sshd_loaded_line() { echo "$1 $(sha256sum <"$DROPIN" 2>/dev/null | cut -d' ' -f1)"; }
+
+# 0 when sshd $1 runs with the drop-in as it is now: this script started or reloaded it
+# since the drop-in last changed, or it started after that (a boot, the admin).
+sshd_has_dropin() {
+	local pid=$1 start
+	[[ -e $DROPIN ]] || return 0
+	[[ $(cat "$SSHD_LOADED" 2>/dev/null) == "$(sshd_loaded_line "$pid")" ]] && return 0
+	# Its start: boot time plus field 22 of /proc/PID/stat (clock ticks). The boot time
+	# from now and /proc/uptime, to 10 ms: /proc/stat's btime is cut to the second.
+	start=$(awk -v ticks="$(getconf CLK_TCK)" -v now="$(date +%s.%N)" \
+		-v up="$(cut -d' ' -f1 /proc/uptime)" \
+		'{ sub(/^.*\) /, ""); printf "%.2f", now - up + $20 / ticks }' "/proc/$pid/stat" 2>/dev/null) ||
+		return 1
+	[[ -n $start && -z $(find "$DROPIN" -newermt "@$start" 2>/dev/null) ]]
+}
+
+# 0 once sshd $1 listens (after a start, or the re-exec a SIGHUP makes it do).
+sshd_listens() {
+	local pid=$1
+	for _ in {1..50}; do
+		[[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$SSHD"* ]] &&
+			ss -Htlnp 2>/dev/null | grep -q "pid=$pid," && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# sshd running, with the gateway's drop-in loaded: with systemd its unit ssh.service,
+# enabled and reloaded; without, $SSHD started in the background (it writes
+# $SSHD_PID_FILE) or sent SIGHUP, which makes it read its configuration again.
+step_sshd() {
+	local pid out what=("${sshd_made[@]}")
+	command -v "$SSHD" >/dev/null || die "no $SSHD: install openssh-server (or drop --no-deps)"
+	if ((use_systemd)); then
+		if ! systemctl is-enabled --quiet ssh.service 2>/dev/null; then
+			out=$(systemctl enable ssh.service 2>&1) || die "systemctl enable ssh failed: $out"
+			what+=("enabled ssh.service at boot")
+		fi
+		if ! systemctl is-active --quiet ssh.service; then
+			out=$(systemctl start ssh.service 2>&1) ||
+				die "systemctl could not start sshd: $out (see journalctl -u ssh)"
+			pid=$(sshd_pid) || die "ssh.service runs no $SSHD; see journalctl -u ssh"
+			what+=("started sshd (systemd unit ssh.service, pid $pid)")
+		else
+			pid=$(sshd_pid) || die "ssh.service runs no $SSHD; see journalctl -u ssh"
+			if ! sshd_has_dropin "$pid"; then
+				out=$(systemctl reload ssh.service 2>&1) ||
+					die "systemctl reload ssh failed: $out (see journalctl -u ssh)"
+				pid=$(sshd_pid) || die "ssh.service runs no $SSHD after reload"
+				what+=("reloaded sshd (systemd unit ssh.service, pid $pid) for the gateway's drop-in")
+			fi
+		fi
+	elif pid=$(sshd_pid); then
+		if ! sshd_has_dropin "$pid"; then
+			out=$("$SSHD" -t 2>&1) || die "sshd -t refuses the configuration, so sshd was not reloaded: $out"
+			kill -HUP "$pid"
+			sshd_listens "$pid" || die "sshd (pid $pid) does not listen after SIGHUP; see /var/log/auth.log"
+			what+=("reloaded sshd (SIGHUP to pid $pid, from $SSHD_PID_FILE) for the gateway's drop-in")
+		fi
+	else
+		out=$("$SSHD" -t 2>&1) || die "sshd -t refuses the configuration, so sshd was not started: $out"
+		# Detached as labcd is; sshd goes to the background by itself once it listens.
+		out=$(
+			cd /
+			for fd in "/proc/$BASHPID/fd"/*; do
+				fd=${fd##*/}
+				if ((fd > 2)); then exec {fd}>&-; fi
+			done
+			setsid "$SSHD" </dev/null 2>&1
+		) || die "$SSHD did not start: $out"
+		for _ in {1..50}; do pid=$(sshd_pid) && break; sleep 0.1; done
+		[[ -n $pid ]] && sshd_listens "$pid" ||
+			die "$SSHD started, but no sshd pid is in $SSHD_PID_FILE or it does not listen"
+		what+=("started sshd in the background (pid $pid, $SSHD_PID_FILE; no systemd)")
+	fi
+	sshd_loaded_line "$pid" >"$SSHD_LOADED"
+	if ((${#what[@]})); then
+		out=$(printf '%s; ' "${what[@]}")
+		done_ "${out%; }"
+	else
+		ok "sshd already running with the gateway's drop-in (pid $pid)"
+	fi
 }
 
 step_admin() {
@@ -574,6 +697,7 @@ step_image
 step_gpu_profile
 step_labcd
 step_gateway
+step_sshd
 step_admin
 next="log in with: labc login${admin:+ $admin}"
 labc help admin doctor >/dev/null 2>&1 && next="check it with: labc admin doctor"

@@ -10,12 +10,32 @@
 #   testbed.sh start-lxd      start the daemon if it does not answer, wait until ready
 #   testbed.sh stop-lxd       stop the daemon (SIGTERM: running containers stay up)
 #   testbed.sh cleanup PFX-   force-delete every project named PFX-* and all that is in it
+#
+# A test that stops or kills LXD does it to a private LXD of its own, never to this one
+# (members' containers run on the machine's LXD where setup.sh set it up):
+#
+#   testbed.sh private DIR [BRIDGE]  start one: a mount namespace of its own (held by a
+#                             sleep, DIR/holder.pid; its inode in DIR/mntns), LXD_DIR=DIR/lxd;
+#                             with BRIDGE also that bridge, the pools, profiles and image as
+#                             above; writes DIR/env (LABCT_* and LXD_DIR, LXD_SOCKET)
+#   testbed.sh private-start DIR     start its daemon again, in its namespace
+#   testbed.sh private-stop DIR      SIGTERM its daemon (its containers stay up)
+#   testbed.sh private-kill DIR      SIGKILL its daemon, then its forkproxy helpers (children
+#                             of that pid, in its namespace): a crash and a service restart
+#   testbed.sh private-down DIR      stop it all: containers, daemon, every process in its
+#                             namespace, its bridge and firewall chains
+#   testbed.sh kill-ns FILE          TERM, then KILL, every process in the mount namespace
+#                             whose inode is in FILE, but the caller and its parents
+#   testbed.sh ns-pids FILE          print those processes
 set -euo pipefail
 shopt -s inherit_errexit
 
 LXD_DIR=/var/lib/lxd
 LXD_SOCKET=$LXD_DIR/unix.socket
 LXD_LOG_DIR=/var/log/lxd
+LXD_LOG=$LXD_LOG_DIR/lxd.log
+LXD_OUT=$LXD_LOG_DIR/daemon.out
+NSENTER=()	# a private LXD: nsenter into its mount namespace
 ENV_FILE=/run/labct-testbed.env
 LOCK_FILE=/run/labct-testbed.lock
 CACHE_DIR=/var/cache/labcontainers-test
@@ -26,6 +46,7 @@ POOL_BT=labct-bt
 PROFILE=labct
 PROFILE_BT=labct-bt
 IMAGE_ALIAS=labct-debian
+BT_SIZE=8GiB
 
 export LXD_DIR
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,7 +58,9 @@ log() { printf 'testbed: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 usage() {
-	echo "usage: $0 [up | start-lxd | stop-lxd | cleanup PREFIX-]" >&2
+	echo "usage: $0 [up | start-lxd | stop-lxd | cleanup PREFIX- | private DIR [BRIDGE] |" \
+		"private-start DIR | private-stop DIR | private-kill DIR | private-down DIR |" \
+		"kill-ns FILE | ns-pids FILE]" >&2
 	exit 2
 }
 
@@ -72,8 +95,8 @@ raise_limits() {
 start_lxd() {
 	raise_limits
 	lxd_answers && return 0
-	log "starting lxd"
-	mkdir -p "$LXD_LOG_DIR"
+	log "starting lxd${NSENTER[*]:+ (private, $LXD_DIR)}"
+	mkdir -p "${LXD_LOG%/*}"
 	# Fully detached: own session, cwd /, clean environment, and no descriptor inherited
 	# from the caller (a test runner's pipe or our lock), so nobody ends up waiting on it.
 	# The proxy variables point at a closed loopback port: lxd fetches instance types from
@@ -85,13 +108,12 @@ start_lxd() {
 			fd=${fd##*/}
 			if ((fd > 2)); then exec {fd}>&-; fi
 		done
-		exec setsid env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 LXD_DIR="$LXD_DIR" \
-			http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 \
-			lxd --group root --logfile "$LXD_LOG_DIR/lxd.log" \
-			</dev/null >"$LXD_LOG_DIR/daemon.out" 2>&1
+		exec setsid "${NSENTER[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+			LXD_DIR="$LXD_DIR" http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 \
+			lxd --group root --logfile "$LXD_LOG" </dev/null >"$LXD_OUT" 2>&1
 	) &
 	lxd waitready --timeout 60 >/dev/null 2>&1 ||
-		die "lxd did not become ready in 60 s; see $LXD_LOG_DIR/lxd.log and daemon.out"
+		die "lxd did not become ready in 60 s; see $LXD_LOG and $LXD_OUT"
 }
 
 stop_lxd() {
@@ -144,10 +166,16 @@ ensure_network() {
 			lxc network set "$BRIDGE" dns.mode none
 		return 0
 	fi
+	# Private LXDs of parallel tests choose too: one at a time (the test bed's own lock).
+	if ((${#NSENTER[@]})); then
+		exec 8>"$LOCK_FILE"
+		flock 8
+	fi
 	n=$(free_subnet) || die "no free subnet for $BRIDGE: 10.214.0.0/24 .. 10.254.0.0/24 all routed"
 	log "creating bridge $BRIDGE 10.$n.0.1/24"
 	lxc network create "$BRIDGE" "ipv4.address=10.$n.0.1/24" ipv4.nat=false \
 		ipv6.address=none dns.mode=none >/dev/null
+	if ((${#NSENTER[@]})); then exec 8>&-; fi
 }
 
 ensure_pools() {
@@ -163,8 +191,8 @@ ensure_pools() {
 		if ! grep -qw btrfs /proc/filesystems && command -v modprobe >/dev/null; then
 			modprobe btrfs || true
 		fi
-		log "creating storage pool $POOL_BT (btrfs, 8GiB loop file)"
-		lxc storage create "$POOL_BT" btrfs size=8GiB >/dev/null ||
+		log "creating storage pool $POOL_BT (btrfs, $BT_SIZE loop file)"
+		lxc storage create "$POOL_BT" btrfs "size=$BT_SIZE" >/dev/null ||
 			log "warning: no btrfs pool; tests that need $POOL_BT will skip"
 	fi
 	# btrfs marks its quota accounting inconsistent after some crashes (LXD killed
@@ -253,9 +281,14 @@ ensure_image() {
 # ---- subcommands ----------------------------------------------------------------------------
 
 up() {
-	local gateway_cidr gateway subnet fp bt="" profile_bt="" a b c d len net
 	bash "$ROOT/scripts/deps.sh"    # instant when everything is installed
 	start_lxd
+	prepare
+}
+
+# The bridge, pools, profiles and image, in the LXD of LXD_DIR; the env file.
+prepare() {
+	local fp bt="" profile_bt=""
 	ensure_network
 	ensure_pools
 	ensure_profile "$PROFILE" "$POOL_DIR"
@@ -267,6 +300,14 @@ up() {
 	ensure_default_profile
 	fp=$(ensure_image)
 
+	write_env "$ENV_FILE" "$fp" "$bt" "$profile_bt"
+	log "ready (lxd $(lxd --version), bridge $BRIDGE $(lxc network get "$BRIDGE" ipv4.address)," \
+		"pools $POOL_DIR${bt:+, $bt}, image $IMAGE_ALIAS ${fp:0:12})"
+}
+
+# write_env FILE FINGERPRINT BTRFS-POOL BTRFS-PROFILE: the facts tests read.
+write_env() {
+	local gateway_cidr gateway subnet a b c d len net
 	gateway_cidr=$(lxc network get "$BRIDGE" ipv4.address)
 	gateway=${gateway_cidr%/*}
 	len=${gateway_cidr#*/}
@@ -274,21 +315,20 @@ up() {
 	net=$(((a << 24 | b << 16 | c << 8 | d) & (0xffffffff << (32 - len))))
 	subnet=$((net >> 24 & 255)).$((net >> 16 & 255)).$((net >> 8 & 255)).$((net & 255))/$len
 
-	cat >"$ENV_FILE.tmp" <<-EOF
+	cat >"$1.tmp" <<-EOF
 	LABCT_BRIDGE=$BRIDGE
 	LABCT_SUBNET=$subnet
 	LABCT_GATEWAY=$gateway
 	LABCT_POOL_DIR=$POOL_DIR
-	LABCT_POOL_BT=$bt
+	LABCT_POOL_BT=$3
 	LABCT_IMAGE=$IMAGE_ALIAS
-	LABCT_IMAGE_FP=$fp
+	LABCT_IMAGE_FP=$2
 	LABCT_PROFILE=$PROFILE
-	LABCT_PROFILE_BT=$profile_bt
+	LABCT_PROFILE_BT=$4
 	LXD_SOCKET=$LXD_SOCKET
+	LXD_DIR=$LXD_DIR
 	EOF
-	mv "$ENV_FILE.tmp" "$ENV_FILE"
-	log "ready (lxd $(lxd --version), bridge $BRIDGE $subnet, pools $POOL_DIR${bt:+, $bt}," \
-		"image $IMAGE_ALIAS ${fp:0:12})"
+	mv "$1.tmp" "$1"
 }
 
 # cleanup PREFIX: force-delete every project whose name starts with PREFIX, with its
@@ -326,13 +366,194 @@ delete_project() {
 	lxc project delete "$p" >/dev/null
 }
 
+# ---- a private LXD -----------------------------------------------------------------------
+
+# ns_pids FILE: every process in the mount namespace whose inode is in FILE, but this
+# script and its parents (a test in that namespace calls kill-ns on the rest).
+ns_pids() {
+	local ns p mine=" " q=$BASHPID
+	ns=$(cat "$1" 2>/dev/null) || return 0
+	[[ -n $ns ]] || return 0
+	while [[ $q =~ ^[0-9]+$ ]] && ((q > 1)); do
+		mine+="$q "
+		q=$(awk '{ sub(/^.*\) /, ""); print $2 }' "/proc/$q/stat" 2>/dev/null) || break
+	done
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		[[ $mine != *" $p "* ]] || continue
+		[[ $(readlink "/proc/$p/ns/mnt" 2>/dev/null) == "$ns" ]] && echo "$p"
+	done
+	return 0
+}
+
+# kill_ns FILE: TERM everything in the namespace, KILL what is left after 10 s.
+kill_ns() {
+	local pids
+	pids=$(ns_pids "$1")
+	[[ -n $pids ]] || return 0
+	# shellcheck disable=SC2086
+	kill -TERM $pids 2>/dev/null || true
+	for _ in {1..100}; do
+		pids=$(ns_pids "$1")
+		[[ -n $pids ]] || return 0
+		sleep 0.1
+	done
+	# shellcheck disable=SC2086
+	kill -KILL $pids 2>/dev/null || true
+	sleep 0.5
+}
+
+# The private LXD of DIR: its paths, and nsenter into its namespace (held by DIR/holder.pid).
+private_env() {
+	local dir=$1 holder
+	[[ $dir == /* && -d $dir ]] || die "private: DIR must be an existing absolute path (got '$dir')"
+	PDIR=$dir
+	LXD_DIR=$dir/lxd
+	LXD_SOCKET=$LXD_DIR/unix.socket
+	LXD_LOG=$dir/lxd.log
+	LXD_OUT=$dir/lxd.out
+	ENV_FILE=$dir/env
+	BT_SIZE=3GiB
+	export LXD_DIR LXD_SOCKET
+	holder=$(cat "$dir/holder.pid" 2>/dev/null || true)
+	if [[ -n $holder && $(readlink "/proc/$holder/ns/mnt" 2>/dev/null) == "$(cat "$dir/mntns")" ]]; then
+		NSENTER=(nsenter -t "$holder" -m --)
+	fi
+}
+
+# in_ns PID: 0 when PID is in the private LXD's mount namespace.
+in_ns() { [[ $(readlink "/proc/$1/ns/mnt" 2>/dev/null) == "$(cat "$PDIR/mntns")" ]]; }
+
+private() {
+	local dir=$1 bridge=${2:-} holder
+	private_env "$dir"
+	if ((${#NSENTER[@]} == 0)); then
+		# The namespace: a copy of this one where LXD's mounts (its storage pools, shmounts)
+		# stay, held by a sleep of its own session so that it outlives LXD restarts.
+		# Containers' roots (uid 1000000 and up) must get through DIR to LXD_DIR.
+		chmod o+x "$dir"
+		setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$dir" ||
+			die "private: $dir is not reachable by other users: chmod o+x on every directory above it"
+		mkdir -p "$LXD_DIR"
+		(
+			cd /
+			for fd in "/proc/$BASHPID/fd"/*; do
+				fd=${fd##*/}
+				if ((fd > 2)); then exec {fd}>&-; fi
+			done
+			exec setsid unshare --mount --propagation private sleep infinity \
+				</dev/null >/dev/null 2>&1
+		) &
+		holder=$!
+		for _ in {1..50}; do
+			[[ $(readlink "/proc/$holder/ns/mnt") != "$(readlink /proc/self/ns/mnt)" ]] && break
+			sleep 0.1
+		done
+		readlink "/proc/$holder/ns/mnt" >"$dir/mntns"
+		[[ $(cat "$dir/mntns") != "$(readlink /proc/self/ns/mnt)" ]] ||
+			die "private: no mount namespace of its own (unshare --mount)"
+		echo "$holder" >"$dir/holder.pid"
+		NSENTER=(nsenter -t "$holder" -m --)
+	fi
+	start_lxd
+	if [[ -n $bridge ]]; then
+		# Its own bridge, never the test bed's: private-down deletes it from the host.
+		[[ $bridge != "$BRIDGE" ]] && { [[ $(cat "$dir/bridge" 2>/dev/null) == "$bridge" ]] ||
+			! ip link show "$bridge" >/dev/null 2>&1; } ||
+			die "private: bridge $bridge exists already: give a name of its own"
+		echo "$bridge" >"$dir/bridge"
+		BRIDGE=$bridge
+		prepare
+	else
+		printf 'LXD_SOCKET=%s\nLXD_DIR=%s\n' "$LXD_SOCKET" "$LXD_DIR" >"$ENV_FILE"
+	fi
+}
+
+private_start() {
+	private_env "$1"
+	((${#NSENTER[@]})) || die "private-start: no private LXD in $1 (testbed.sh private first)"
+	start_lxd
+}
+
+private_stop() {
+	private_env "$1"
+	stop_lxd
+}
+
+# As if LXD crashed and its service were restarted, on a unit that ends its whole cgroup:
+# the daemon dies first, with no chance to finish anything; then its forkproxy helpers,
+# which would otherwise keep the ports of running containers from the restarted daemon.
+# Only processes of this LXD: its pid (the listener on its own socket) and that pid's
+# children, all in its mount namespace.
+private_kill() {
+	local pid c proxies=()
+	private_env "$1"
+	pid=$(lxd_pid)
+	[[ -n $pid ]] && in_ns "$pid" || die "private-kill: no private LXD runs in $1"
+	for c in $(ps -o pid= --ppid "$pid"); do
+		[[ $(tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null) == *" forkproxy "* ]] && proxies+=("$c")
+	done
+	log "killing lxd (pid $pid) and its ${#proxies[@]} forkproxy helpers"
+	kill -KILL "$pid"
+	for _ in {1..50}; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	for c in "${proxies[@]}"; do
+		in_ns "$c" && [[ $(tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null) == *" forkproxy "* ]] &&
+			kill -KILL "$c" 2>/dev/null || true
+	done
+}
+
+# nft_chains_of BRIDGE: LXD's firewall chains for that bridge.
+nft_chains_of() {
+	nft list table inet lxd 2>/dev/null |
+		awk -v b="$1" '$1 == "chain" && $2 ~ "\\." b "$" { print $2 }'
+}
+
+private_down() {
+	local br c
+	private_env "$1"
+	# The bridge private made (DIR/bridge), nothing else.
+	br=$(cat "$PDIR/bridge" 2>/dev/null || true)
+	[[ $br != "$BRIDGE" ]] || die "private-down: $PDIR/bridge names the test bed's bridge $BRIDGE"
+	if ((${#NSENTER[@]})); then
+		# Its containers stop with it (a killed daemon is started again to stop them).
+		if lxd_answers || start_lxd 2>/dev/null; then
+			timeout 60 lxd shutdown --timeout 50 >/dev/null 2>&1 || true
+		fi
+		kill_ns "$PDIR/mntns"
+	fi
+	if [[ -n $br ]]; then
+		ip link del "$br" 2>/dev/null || true
+		for c in $(nft_chains_of "$br"); do
+			nft flush chain inet lxd "$c" && nft delete chain inet lxd "$c" || true
+		done
+	fi
+	rm -f "$PDIR/holder.pid" "$PDIR/bridge"
+}
+
 [[ $EUID == 0 ]] || die "must run as root"
-exec 9>"$LOCK_FILE"
-flock 9
+case ${1:-up} in
+private*)
+	(($# >= 2)) || usage
+	exec 9>"$2/lock" || die "private: cannot lock $2/lock"
+	flock 9
+	;;
+kill-ns | ns-pids) ;;
+*)
+	exec 9>"$LOCK_FILE"
+	flock 9
+	;;
+esac
 case ${1:-up} in
 up) (($# <= 1)) || usage; up ;;
 start-lxd) (($# == 1)) || usage; start_lxd ;;
 stop-lxd) (($# == 1)) || usage; stop_lxd ;;
 cleanup) (($# == 2)) || usage; cleanup "$2" ;;
+private) (($# == 2 || $# == 3)) || usage; private "$2" "${3:-}" ;;
+private-start) (($# == 2)) || usage; private_start "$2" ;;
+private-stop) (($# == 2)) || usage; private_stop "$2" ;;
+private-kill) (($# == 2)) || usage; private_kill "$2" ;;
+private-down) (($# == 2)) || usage; private_down "$2" ;;
+kill-ns) (($# == 2)) || usage; kill_ns "$2" ;;
+ns-pids) (($# == 2)) || usage; ns_pids "$2" ;;
 *) usage ;;
 esac

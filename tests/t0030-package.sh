@@ -43,8 +43,25 @@ fi
 for f in /usr/sbin/labcd /usr/bin/labc; do
 	[ ! -e "$f" ] || skip_all "$f exists on this machine"
 done
-# As on a machine that never had labcontainers (in the overlay only).
-rm -rf /etc/labcontainers /var/lib/labcontainers
+# As on a machine that never had labcontainers (in the overlay only): one
+# that setup.sh set up has labcd and labc in /usr/local (whose manual
+# pages man would find first), a running labcd (its socket and pid in
+# /run/labcontainers, hidden under a tmpfs of this namespace), its
+# configuration, database and the gateway's accounts.
+rm -rf /etc/labcontainers /var/lib/labcontainers /usr/local/sbin/labcd \
+    /usr/local/bin/labc /usr/local/share/man/man*/labc*.[158] \
+    /usr/local/share/bash-completion/completions/labc \
+    /usr/local/lib/systemd/system/labcd.service
+if [ -d /run/labcontainers ]; then
+	mount -t tmpfs -o mode=755 labct-pkg /run/labcontainers ||
+	    skip_all "cannot hide /run/labcontainers"
+fi
+for u in lab labc-keys; do
+	if getent passwd $u >/dev/null; then userdel -f $u; fi
+done
+
+# The installed labcd the tests below start, also when one of them fails.
+at_exit '[ ! -s "$TDIR/i.pid" ] || kill "$(cat "$TDIR/i.pid")"'
 
 VERSION=$(make -s -C "$LABCT_TOP" version)
 DEB=$TDIR/pkg/labcontainers_${VERSION}_$(dpkg --print-architecture).deb
@@ -130,6 +147,7 @@ test_expect_success 'the installed programs, pages, completion and unit work' '
 	/usr/sbin/labcd -f "$CONF" -S "$TDIR/i.sock" -d "$TDIR/i.db" -D \
 	    >"$TDIR/i.log" 2>&1 </dev/null &
 	pid=$!
+	echo $pid >"$TDIR/i.pid"
 	for ((i = 0; i < 100; i++)); do [ -S "$TDIR/i.sock" ] && break; sleep 0.1; done
 	out=$(/usr/bin/labc -S "$TDIR/i.sock" whoami)
 	contains "$out" "^root"
@@ -140,7 +158,7 @@ test_expect_success 'the installed programs, pages, completion and unit work' '
 	[ "$out" = admin ]
 	# The gateway account gets the installed labc as its shell (in the
 	# overlay: useradd writes only there).
-	out=$(/usr/bin/labc -S "$TDIR/i.sock" admin gateway setup)
+	out=$(/usr/bin/labc -S "$TDIR/i.sock" admin gateway setup 2>&1) || { echo "$out"; exit 1; }
 	contains "$out" "/usr/bin/labc"
 	[ "$(getent passwd lab | cut -d: -f7)" = /usr/bin/labc ]
 	[ -d /var/lib/labcontainers/lab ]

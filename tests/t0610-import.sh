@@ -39,7 +39,9 @@ ip_of() {	# ip_of PROJECT NAME: its eth0 IPv4 address, waiting for DHCP
 	done
 	return 1
 }
-# The original tool's port: 64700 + (address - 10.214.0.2) here.
+# The original tool's port: 64700 + (address - .2 of the test bed's /24),
+# whichever 10.N.0.0/24 it has (10.215 where setup.sh's bridge took 10.214).
+IP_START=${LABCT_GATEWAY%.*}.2/24
 old_port() { echo $((PORT0 + ${1##*.} - 2)); }
 TRAIN_PORT=$(old_port "$(ip_of $OLD alice-lxc-train)")
 BUSY_PORT=$(old_port "$(ip_of $OLD alice-lxc-busy)")
@@ -74,7 +76,7 @@ state() {	# what labcd and LXD hold, to compare before and after
 
 test_expect_success '--dry-run says what would happen and changes nothing' '
 	before=$(state)
-	out=$(labc admin import $OLDDB --dry-run --from $OLD --port-start $PORT0 --ip-start 10.214.0.2/24)
+	out=$(labc admin import $OLDDB --dry-run --from $OLD --port-start $PORT0 --ip-start $IP_START)
 	contains "$out" "^Dry run: nothing is changed"
 	contains "$out" "^user alice: would be imported with no usable password"
 	contains "$out" "^container alice/alice-lxc-box1: would be moved from $OLD"
@@ -85,7 +87,7 @@ test_expect_success '--dry-run says what would happen and changes nothing' '
 test_expect_success 'the import: users with a forced password reset, stopped containers moved into their owners'"'"' projects' '
 	cd $TDIR	# a relative FILE is the caller'"'"'s
 	start=$(date +%s%N)
-	out=$(labc admin import lab.db --from $OLD --port-start $PORT0 --ip-start 10.214.0.2/24)
+	out=$(labc admin import lab.db --from $OLD --port-start $PORT0 --ip-start $IP_START)
 	measured "admin import of 6 users and 8 containers (2 moved): $(( ($(date +%s%N) - start) / 1000000 )) ms"
 	contains "$out" "^user alice: imported with no usable password \(the old salted SHA-256 hash is not kept\): give one with .labc admin passwd alice."
 	contains "$out" "^user bob: imported"
@@ -101,7 +103,7 @@ test_expect_success 'the import: users with a forced password reset, stopped con
 '
 
 test_expect_success 'hostile and unknown names are reported and skipped, never changed' '
-	out=$(labc admin import $OLDDB --from $OLD --port-start $PORT0 --ip-start 10.214.0.2/24)
+	out=$(labc admin import $OLDDB --from $OLD --port-start $PORT0 --ip-start $IP_START)
 	contains "$out" "^user Eve_Admin: skipped: a user name is 1 to 32 lowercase"
 	contains "$out" "^user x\?\[31mred: skipped"
 	contains "$out" "^user averyveryverylongusernamethatgoesonandon: skipped"
@@ -113,20 +115,20 @@ test_expect_success 'hostile and unknown names are reported and skipped, never c
 '
 
 test_expect_success 'a running container is listed with the exact commands; they work, and a second import adopts it' '
-	out=$(labc admin import $OLDDB --from $OLD --port-start $PORT0 --ip-start 10.214.0.2/24)
+	out=$(labc admin import $OLDDB --from $OLD --port-start $PORT0 --ip-start $IP_START)
 	contains "$out" "^container alice/alice-lxc-web: not moved: it is running"
 	contains "$out" "^  lxc stop alice-lxc-web --project $OLD$"
 	contains "$out" "^  lxc move alice-lxc-web alice-lxc-web --project $OLD --target-project ${P}alice$"
 	printf "%s\n" "$out" | sed -n "/alice-lxc-web: not moved/,/labc admin import/p" |
 	    grep "^  lxc " | while read -r cmd; do eval "$cmd" || exit 1; done
-	out=$(labc admin import $OLDDB --from $OLD --port-start $PORT0 --ip-start 10.214.0.2/24)
+	out=$(labc admin import $OLDDB --from $OLD --port-start $PORT0 --ip-start $IP_START)
 	contains "$out" "^container alice/alice-lxc-web: adopted where it is, in ${P}alice, new port"
 	contains "$(labc --as alice list --format csv)" "^alice-lxc-web,"
 '
 
 test_expect_success 'importing again changes nothing' '
 	before=$(state)
-	out=$(labc admin import $OLDDB --from $OLD --port-start $PORT0 --ip-start 10.214.0.2/24)
+	out=$(labc admin import $OLDDB --from $OLD --port-start $PORT0 --ip-start $IP_START)
 	contains "$out" "^Users: 0 imported, 3 unchanged, 3 skipped. Containers: 0 adopted, 3 unchanged, 2 left for you, 3 skipped."
 	[ "$(state)" = "$before" ]
 '
@@ -134,7 +136,7 @@ test_expect_success 'importing again changes nothing' '
 test_expect_success '--stop: stopped, moved, started again; the old port kept where free, a new one where another program holds it' '
 	$LISTEN 120 $BUSY_PORT >/dev/null & holder=$!
 	sleep 0.3
-	out=$(labc admin import $OLDDB --stop --from $OLD --port-start $PORT0 --ip-start 10.214.0.2/24)
+	out=$(labc admin import $OLDDB --stop --from $OLD --port-start $PORT0 --ip-start $IP_START)
 	kill $holder
 	contains "$out" "^container alice/alice-lxc-train: moved from $OLD into ${P}alice, port $TRAIN_PORT, its old port"
 	contains "$out" "^container alice/alice-lxc-busy: moved from $OLD into ${P}alice, new port [0-9]+: its old port $BUSY_PORT is held by another program \(labct-listen, pid $holder\)"

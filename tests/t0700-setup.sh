@@ -21,37 +21,15 @@ need_lxd
 export T0700_BR=${T0700_BR:-labcts$$}
 BR=$T0700_BR
 ADMIN=labctadm
-SSHD_PORT=$((62700 + $$ % 50))
+SSHD_PORT=$((62850 + $$ % 50))	# no other test's range
 # T0700_POOL=btrfs tries setup.sh --pool btrfs (a loop file) instead of the default dir.
 POOL=${T0700_POOL:-dir}
 IMAGE=$(ls /var/cache/labcontainers-test/"$LABCT_IMAGE"-*.tar.gz 2>/dev/null | head -n 1)
 
-# Every process in the mount namespace whose inode is in FILE, but this shell.
-ns_pids() {
-	local ns p
-	ns=$(cat "$1" 2>/dev/null) || return 0
-	for p in /proc/[0-9]*; do
-		p=${p#/proc/}
-		[ "$p" != $$ ] && [ "$p" != "$BASHPID" ] || continue
-		[ "$(readlink /proc/$p/ns/mnt 2>/dev/null)" = "$ns" ] && echo "$p"
-	done
-	return 0
-}
-
-# kill_ns FILE: TERM everything in the namespace, KILL what is left after 10 s.
-kill_ns() {
-	local pids i
-	pids=$(ns_pids "$1")
-	[ -n "$pids" ] || return 0
-	kill -TERM $pids 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		pids=$(ns_pids "$1")
-		[ -n "$pids" ] || return 0
-		sleep 0.1
-	done
-	kill -KILL $pids 2>/dev/null
-	sleep 0.5
-}
+# The processes in the mount namespace whose inode is in FILE (but this shell and its
+# parents); kill_ns TERMs them, then KILLs what is left after 10 s.
+ns_pids() { bash "$LABCT_TESTBED" ns-pids "$1"; }
+kill_ns() { bash "$LABCT_TESTBED" kill-ns "$1"; }
 
 # The nftables chains of bridge $1 in LXD's table, with their rules.
 nft_chains_of() {
@@ -90,8 +68,15 @@ if [ "${1:-}" = --in-namespace ]; then
 	    /usr/local/lib/systemd/system/labcd.service /etc/labcontainers \
 	    /etc/ssh/sshd_config.d/50-labcontainers.conf /etc/sysctl.d/60-labcontainers.conf \
 	    /var/lib/labcontainers /var/log/labcontainers /var/cache/labcontainers \
-	    /run/labcontainers
-	if getent passwd lab >/dev/null; then userdel lab; fi
+	    /run/labcontainers /run/labcontainers-sshd.loaded /run/sshd.pid /run/sshd
+	for u in lab labc-keys; do
+		if getent passwd $u >/dev/null; then userdel -f $u; fi
+	done
+	# The sshd of this root (setup.sh starts it: no systemd here) listens on a loopback
+	# port of its own, not on the host's port 22; the host's sshd, whose pid is in the
+	# host's /run/sshd.pid, is not in this view.
+	printf '# t0700: the sshd of the throwaway root\nPort %s\nListenAddress 127.0.0.1\n' \
+	    "$SSHD_PORT" >/etc/ssh/sshd_config.d/00-t0700.conf
 	set +e
 	readlink /proc/self/ns/mnt >"$R/mntns"
 	# The fresh LXD must reach nothing but this machine (instance types, images).
@@ -119,6 +104,8 @@ if [ "${1:-}" = --in-namespace ]; then
 		! getent passwd lab
 		! curl -sf --max-time 2 --unix-socket $LXD_DIR/unix.socket http://lxd/1.0
 		! ip link show $BR 2>/dev/null
+		[ ! -e /run/sshd.pid ] && [ ! -e /run/sshd ]
+		! ss -Htln "sport = :$SSHD_PORT" | grep -q .
 	'
 	ip -4 route show table all >"$TDIR/routes-before"
 	ip -4 -o addr show >>"$TDIR/routes-before"
@@ -170,8 +157,12 @@ if [ "${1:-}" = --in-namespace ]; then
 		grep -q "^ExecStart=/usr/local/sbin/labcd " /usr/local/lib/systemd/system/labcd.service
 		contains "$out1" "^done: wrote /etc/labcontainers/labcd.conf"
 		contains "$out1" "^done: started labcd in the background \(pid [0-9]+"
-		contains "$out1" "^done: SSH gateway: made the account lab \(shell /usr/local/bin/labc, SSH keys only\); made the key-lookup account labc-keys; wrote /etc/ssh/sshd_config.d/50-labcontainers.conf \(sshd -t accepts it\); reload sshd to use it$"
+		contains "$out1" "^done: SSH gateway: made the account lab \(shell /usr/local/bin/labc, SSH keys only\); made the key-lookup account labc-keys; wrote /etc/ssh/sshd_config.d/50-labcontainers.conf \(sshd -t accepts it\)$"
 		[ "$(getent shadow lab | cut -d: -f2)" = "*" ]
+		contains "$out1" "^done: made /run/sshd; started sshd in the background \(pid $(cat /run/sshd.pid), /run/sshd.pid; no systemd\)$"
+		[ "$(stat -c %a:%U /run/sshd)" = 755:root ]
+		[ "$(readlink /proc/$(cat /run/sshd.pid)/exe)" = /usr/sbin/sshd ]
+		ss -Htlnp "sport = :$SSHD_PORT" | grep -q "pid=$(cat /run/sshd.pid),"
 		contains "$out1" "^done: made lab user $ADMIN the first admin; password"
 		cmp /etc/labcontainers/labcd.conf <(/usr/local/sbin/labcd -C)
 		kill -0 $(cat /run/labcontainers/labcd.pid)
@@ -187,7 +178,7 @@ if [ "${1:-}" = --in-namespace ]; then
 		ls -la --time-style=+%s.%N /etc/labcontainers /etc/sysctl.d
 		# Every table but the audit log, which records that the admin asked.
 		sqlite3 -readonly "$DBFILE" .dump | grep -v "^INSERT INTO audit "
-		cat /run/labcontainers/labcd.pid
+		cat /run/labcontainers/labcd.pid /run/sshd.pid
 		lxc query /1.0 | jq -S .config
 		lxc network show $BR
 		lxc storage list --format csv
@@ -214,6 +205,7 @@ if [ "${1:-}" = --in-namespace ]; then
 		contains "$out2" "^ok: LXD already running$"
 		contains "$out2" "^ok: labcd already running \(pid $(cat /run/labcontainers/labcd.pid)"
 		contains "$out2" "^ok: SSH gateway account and sshd drop-in already right$"
+		contains "$out2" "^ok: sshd already running with the gateway.s drop-in \(pid $(cat /run/sshd.pid)\)$"
 		contains "$out2" "^ok: lab user $ADMIN already an admin$"
 	'
 
@@ -233,11 +225,23 @@ if [ "${1:-}" = --in-namespace ]; then
 	'
 
 	if labc help admin doctor >/dev/null 2>&1; then
+		# The network is the host's: where the machine runs labcontainers for real
+		# (setup.sh, then make check), its members' ports of the default ssh_ports are
+		# held, and doctor must say so, and only that.
+		held=$(ss -Htln "sport >= :61000 and sport <= :61999" | awk '{ sub(/.*:/, "", $4); print $4 }' |
+		    sort -un | paste -sd ' ')
 		doctor=$(labc admin doctor 2>&1)
 		doctor_rc=$?
 		printf '%s\n' "$doctor" | sed 's/^/#   doctor: /'
-		test_expect_success 'labc admin doctor reports no problem' '
-			[ $doctor_rc -eq 0 ]
+		test_expect_success 'labc admin doctor reports no problem (but the host'"'"'s own members'"'"' ports)' '
+			if [ -z "$held" ]; then
+				[ $doctor_rc -eq 0 ]
+			else
+				echo "held on the host: $held"
+				[ $doctor_rc -eq 1 ]
+				[ "$(printf "%s\n" "$doctor" | grep -cE "^[a-z][a-z ]*[a-z] +problem ")" = 1 ]
+				contains "$doctor" "^ssh ports +problem +[0-9]+ ports? of 61000-61999 .* held by something that is not a labcd container: ${held// /, }"
+			fi
 		'
 	else
 		test_skip 'labc admin doctor reports no problem' 'no admin doctor in this labcd yet'
@@ -263,22 +267,66 @@ if [ "${1:-}" = --in-namespace ]; then
 
 	# NVIDIA hardware is what these machines lack: its driver's tools are stood in for,
 	# in the throwaway /usr/local/bin.
-	test_expect_success 'a member reaches labcd through the gateway sshd setup made' '
+	gw_whoami() {
+		ssh -i $TDIR/member -p $SSHD_PORT -o StrictHostKeyChecking=no \
+		    -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o IdentitiesOnly=yes \
+		    -o LogLevel=ERROR -o ConnectTimeout=10 lab@127.0.0.1 whoami 2>&1
+	}
+
+	test_expect_success 'a member reaches labcd through the sshd setup started, with its drop-in' '
 		newkey member
 		pw=$(printf "%s\n" "$out1" | sed -n "s/.*password (shown once, nowhere stored): //p")
-		/usr/sbin/sshd -p $SSHD_PORT -o ListenAddress=127.0.0.1 -o PidFile=/run/t0700-sshd.pid \
-		    -E $TDIR/sshd.log
-		for i in $(seq 50); do [ -s /run/t0700-sshd.pid ] && break; sleep 0.1; done
 		# The first time the key is unknown: login registers it.
 		first=$(printf "login %s\n%s\ny\n" $ADMIN "$pw" | ssh -T -i $TDIR/member -p $SSHD_PORT \
 		    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes \
 		    -o IdentitiesOnly=yes -o LogLevel=ERROR -o ConnectTimeout=10 lab@127.0.0.1 2>&1)
-		out=$(ssh -i $TDIR/member -p $SSHD_PORT -o StrictHostKeyChecking=no \
-		    -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o IdentitiesOnly=yes \
-		    -o LogLevel=ERROR -o ConnectTimeout=10 lab@127.0.0.1 whoami 2>&1)
-		kill $(cat /run/t0700-sshd.pid)
 		contains "$first" "Key SHA256:.* registered"
-		[ "$out" = "$ADMIN (admin)" ] || { echo "$out"; tail -n 20 $TDIR/sshd.log; false; }
+		out=$(gw_whoami)
+		[ "$out" = "$ADMIN (admin)" ] || { echo "$out"; false; }
+	'
+
+	# As on a machine whose sshd ran before setup.sh: started without the drop-in.
+	test_expect_success 'sshd running without the drop-in: a run writes it and reloads sshd (SIGHUP), only that' '
+		old=$(cat /run/sshd.pid)
+		kill $old
+		for i in $(seq 50); do kill -0 $old 2>/dev/null || break; sleep 0.1; done
+		rm /etc/ssh/sshd_config.d/50-labcontainers.conf /run/labcontainers-sshd.loaded
+		/usr/sbin/sshd
+		pid=$(cat /run/sshd.pid)
+		! gw_whoami >/dev/null
+		out=$(setup)
+		want=$(printf "%s\n" \
+		    "done: SSH gateway: wrote /etc/ssh/sshd_config.d/50-labcontainers.conf (sshd -t accepts it)" \
+		    "done: reloaded sshd (SIGHUP to pid $pid, from /run/sshd.pid) for the gateway'"'"'s drop-in")
+		[ "$(printf "%s\n" "$out" | grep "^done: ")" = "$want" ] || { echo "$out"; false; }
+		[ "$(cat /run/sshd.pid)" = $pid ]
+		[ "$(gw_whoami)" = "$ADMIN (admin)" ]
+		out=$(setup)
+		contains "$out" "^ok: sshd already running with the gateway.s drop-in \(pid $pid\)$"
+		! printf "%s\n" "$out" | grep "^done: "
+	'
+
+	test_expect_success 'a drop-in edited by hand is written back; sshd, which never read the edit, is left alone' '
+		pid=$(cat /run/sshd.pid)
+		echo "# edited" >>/etc/ssh/sshd_config.d/50-labcontainers.conf
+		out=$(setup)
+		[ "$(printf "%s\n" "$out" | grep "^done: ")" = \
+		    "done: SSH gateway: updated /etc/ssh/sshd_config.d/50-labcontainers.conf (sshd -t accepts it)" ] ||
+		    { echo "$out"; false; }
+		contains "$out" "^ok: sshd already running with the gateway.s drop-in \(pid $pid\)$"
+	'
+
+	test_expect_success 'sshd stopped: a run starts it again, and only that' '
+		old=$(cat /run/sshd.pid)
+		kill $old
+		for i in $(seq 50); do kill -0 $old 2>/dev/null || break; sleep 0.1; done
+		! gw_whoami >/dev/null
+		out=$(setup)
+		[ "$(cat /run/sshd.pid)" != $old ]
+		[ "$(printf "%s\n" "$out" | grep "^done: ")" = \
+		    "done: started sshd in the background (pid $(cat /run/sshd.pid), /run/sshd.pid; no systemd)" ] ||
+		    { echo "$out"; false; }
+		[ "$(gw_whoami)" = "$ADMIN (admin)" ]
 	'
 
 	test_expect_success 'with an NVIDIA driver, a run adds the GPU profile and nothing else' '
@@ -356,7 +404,8 @@ measured "t0700 in the namespace, both runs and checks: $(($(date +%s) - start))
 
 test_expect_success 'the throwaway run ended and left no process behind' '
 	[ $ns_rc -eq 0 ]
-	[ -z "$(ns_pids $R/mntns)" ]
+	left=$(ns_pids $R/mntns)
+	[ -z "$left" ] || { ps -o pid,ppid,args -p "$left"; false; }
 '
 
 test_expect_success 'its bridge and firewall chains are gone from the host' '

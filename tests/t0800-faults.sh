@@ -5,15 +5,36 @@
 # in the middle of launches and deletes (20 times), and a database on a
 # file system that fills up or turns read-only. After each, reconciliation
 # must bring the database and LXD to agree without losing anything.
+#
+# The LXD it stops and kills is a private one (scripts/testbed.sh private): a
+# daemon of this test, in a mount namespace of its own, with its own LXD_DIR,
+# bridge, pools and copy of the test image. The machine's LXD, the test bed
+# and every member's container and port are never signalled.
 . "$(dirname "$0")/lib.sh"
 need_lxd
 
-P=${LABCT_PREFIX}f-
+PL=$TDIR/lxd-private
+mkdir -p "$PL"
+at_exit "bash $LABCT_TESTBED private-down $PL"
+t0=$(date +%s)
+if ! bash "$LABCT_TESTBED" private "$PL" "labctf$$" 2>"$TDIR/private.log"; then
+	cat "$TDIR/private.log"
+	echo "not ok - a private LXD for the fault tests"
+	exit 1
+fi
+measured "private LXD with its bridge, pools and image: $(($(date +%s) - t0)) s"
+# shellcheck disable=SC1091
+. "$PL/env"
+export LXD_DIR LXD_SOCKET
 PORTS=62700-62799
+[ -n "$LABCT_PROFILE_BT" ] || { echo "skip - t0800-faults (no btrfs pool)"; exit 0; }
+
+P=${LABCT_PREFIX}f-
 # No container quota: killed launches may leave a user more than the default 5.
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE_BT" "ssh_listen = 127.0.0.1" \
-    "ssh_ports = $PORTS" "reconcile_interval = 0" "quota_containers = "
+    "ssh_ports = $PORTS" "reconcile_interval = 0" "quota_containers = " \
+    "lxd_socket = $LXD_SOCKET"
 start_labcd || exit 1
 for u in alice bob; do
 	labc admin user add $u </dev/null >/dev/null
@@ -107,7 +128,8 @@ test_expect_success 'a port device changed behind labcd is put back' '
 # On the dir pool a create takes seconds: time to stop LXD within it.
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE" "ssh_listen = 127.0.0.1" \
-    "ssh_ports = $PORTS" "reconcile_interval = 0" "quota_containers = "
+    "ssh_ports = $PORTS" "reconcile_interval = 0" "quota_containers = " \
+    "lxd_socket = $LXD_SOCKET"
 restart_labcd || exit 1
 
 test_expect_success 'LXD killed in the middle of a launch: clear error, then nothing left; LXD back: launch works without restarting labcd' '
@@ -118,13 +140,11 @@ test_expect_success 'LXD killed in the middle of a launch: clear error, then not
 		sleep 0.05
 	done
 	sleep 0.5
-	# As if LXD crashed: no chance to finish the operation. Its
-	# forkproxy helpers outlive it and would keep every running
-	# container'\''s port from its restarted self: end them, as a
-	# restart of its service (one cgroup) would.
-	kill -9 $(ss -Hxlp src "$LXD_SOCKET" | sed -n "s/.*pid=\([0-9]*\).*/\1/p;q")
-	sleep 1
-	pkill -9 -f "^/usr/bin/lxd forkproxy|^lxd forkproxy" || true
+	# As if LXD crashed: no chance to finish the operation. Then its
+	# forkproxy helpers, which would keep every running container'\''s
+	# port from its restarted self, as a restart of its whole service
+	# would; only this test'\''s LXD and its own helpers.
+	bash "$LABCT_TESTBED" private-kill "$PL" 2>/dev/null
 	rc=0; wait $lpid || rc=$?
 	cat $TDIR/slow.out
 	[ $rc = 1 ]
@@ -133,7 +153,7 @@ test_expect_success 'LXD killed in the middle of a launch: clear error, then not
 	[ "$(sqlite3 "$DB" "SELECT state FROM containers WHERE name = '\''slow'\''")" = creating ]
 	out=$(expect_status 1 labc --as alice launch slow 2>&1)
 	contains "$out" "slow is still being created, or its creation failed"
-	bash "$LABCT_TESTBED" start-lxd 2>/dev/null
+	bash "$LABCT_TESTBED" private-start "$PL" 2>/dev/null
 	settled
 	agree
 	contains "$(labc --as alice log -n 3)" "reconcile.*slow.*(removed the half-made container|nothing was made); released port"
@@ -147,8 +167,26 @@ test_expect_success 'LXD killed in the middle of a launch: clear error, then not
 # The rest runs on btrfs, where creates are quick.
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE_BT" "ssh_listen = 127.0.0.1" \
-    "ssh_ports = $PORTS" "reconcile_interval = 0" "quota_containers = "
+    "ssh_ports = $PORTS" "reconcile_interval = 0" "quota_containers = " \
+    "lxd_socket = $LXD_SOCKET"
 restart_labcd || exit 1
+test_expect_success 'LXD stopped and started again (SIGTERM, as a package upgrade does): the port stays, ssh works' '
+	newkey alice1
+	labc --as alice key add "$(cat $TDIR/alice1.pub)" >/dev/null
+	labc --as alice launch box >/dev/null
+	port=$(port_of alice box)
+	[ "$(ssh_in $TDIR/alice1 $port hostname)" = box ]
+	bash "$LABCT_TESTBED" private-stop "$PL" 2>/dev/null
+	out=$(expect_status 1 labc --as alice list 2>&1)
+	contains "$out" "LXD is not running"
+	bash "$LABCT_TESTBED" private-start "$PL" 2>/dev/null
+	[ "$(port_of alice box)" = "$port" ]
+	for i in $(seq 20); do ssh_in $TDIR/alice1 $port true 2>/dev/null && break; sleep 1; done
+	[ "$(ssh_in $TDIR/alice1 $port hostname)" = box ]
+	labc --as alice delete -f box >/dev/null
+	agree
+'
+
 # The kill test restarts labcd in its subshell: it leaves the pid here.
 echo $LABCD_PID >$TDIR/labcd.pid
 at_exit 'kill -9 $(cat $TDIR/labcd.pid)'

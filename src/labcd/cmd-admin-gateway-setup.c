@@ -341,6 +341,10 @@ cmd_admin_gateway_setup_exec(struct ctx *c)
 			    strerror(errno));
 			goto out;
 		}
+		/* sshd -t wants its privilege separation directory, which
+		 * only ssh.service or Debian's init script make. */
+		if (mkdir("/run/sshd", 0755) == 0)
+			(void)chmod("/run/sshd", 0755);
 		if ((r = run_cmd(check, &out)) != 0) {
 			/* Never leave sshd a configuration it refuses. */
 			if (old != NULL)
