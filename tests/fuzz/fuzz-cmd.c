@@ -175,7 +175,12 @@ check_values(const struct cmd_entry *e, const struct args *a)
 			FUZZ_CHECK(!o.exclusive || o.gpu != NULL);
 			if (o.gpu != NULL)
 				check_gpu(&c, o.gpu, o.exclusive);
-		} else
+		} else if (r == PROTO_FAILED)	/* a member's --exclusive */
+			FUZZ_CHECK(has_opt(e, "exclusive") &&
+			    cmd_opt(&c, "exclusive") != NULL &&
+			    strstr(buf_str(&c.err), "--exclusive is not "
+			    "yours") != NULL);
+		else
 			FUZZ_CHECK(r == PROTO_USAGE && strstr(buf_str(&c.err),
 			    "usage: ") != NULL);
 	}
