@@ -149,6 +149,41 @@ test_expect_success 'a process named to look like a child of sshd in /proc/PID/s
 	[ "$(keyrows)" = "$before" ]
 '
 
+# Code that ever ran as the gateway uid could start an sshd of its own:
+# its sessions are children of sshd, but of one that runs as the gateway
+# account, which hands them a forged SSH_USER_AUTH (SetEnv) and any
+# forced command. labcd wants the session's sshd to be root's child.
+test_expect_success 'an sshd the gateway account started itself is not sshd'"'"'s word' '
+	d=$TDIR/own-sshd; mkdir -p $d
+	ssh-keygen -q -t ed25519 -N "" -f $d/hostkey
+	printf "command=\"%s --as alice\" %s\n" "$LABC_GW" "$(cat $TDIR/evil.pub)" >$d/keys
+	cat >$d/sshd_config <<CONF
+Port $((SSHD_PORT + 1))
+ListenAddress 127.0.0.1
+HostKey $d/hostkey
+PidFile $d/sshd.pid
+UsePAM no
+StrictModes no
+AuthorizedKeysFile $d/keys
+ExposeAuthInfo no
+SetEnv SSH_USER_AUTH=$TDIR/forged-gw LABC_SOCKET=$SOCK
+CONF
+	chown -R $GW $d
+	(cd / && setpriv --reuid=$GW --regid=$(id -g $GW) --clear-groups \
+	    /usr/sbin/sshd -f $d/sshd_config -E $d/sshd.log)
+	at_exit "kill \$(cat $d/sshd.pid) 2>/dev/null"
+	for i in $(seq 50); do [ -s $d/sshd.pid ] && break; sleep 0.1; done
+	before=$(keyrows)
+	rc=0; out=$(ssh -i $TDIR/evil -p $((SSHD_PORT + 1)) -o StrictHostKeyChecking=no \
+	    -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR \
+	    -o IdentitiesOnly=yes -o ConnectTimeout=10 $GW@127.0.0.1 \
+	    "key add $(cat $TDIR/evil.pub)" 2>&1) || rc=$?
+	kill $(cat $d/sshd.pid)
+	[ $rc -ne 0 ] || { echo "$out"; false; }
+	contains "$out" "believed only from sshd" || { cat $d/sshd.log; false; }
+	[ "$(keyrows)" = "$before" ]
+'
+
 test_expect_success 'labc takes SSH_USER_AUTH only from a regular 0600 file of its own uid' '
 	ln -sf $TDIR/forged-gw $TDIR/forged-link
 	out=$(AUTH=$TDIR/forged-link as_gw "--as alice" whoami || true)

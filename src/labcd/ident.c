@@ -95,9 +95,54 @@ proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
 	return 0;
 }
 
+/* Does pid run one of sshd_programs? */
+static int
+runs_sshd(pid_t pid)
+{
+	char path[64], exe[PATH_MAX];
+	const char *const *p;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
+		return 0;
+	exe[n] = '\0';
+	/* A session older than an upgrade of OpenSSH runs a deleted file. */
+	if (n > 10 && strcmp(exe + n - 10, " (deleted)") == 0)
+		exe[n - 10] = '\0';
+	for (p = sshd_programs; *p != NULL; p++) {
+		if (strcmp(exe, *p) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The real uid of pid (the first Uid: field of /proc/PID/status), or -1. */
+static uid_t
+proc_ruid(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned long u;
+	uid_t r = (uid_t)-1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return r;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "Uid: %lu", &u) == 1) {
+			r = (uid_t)u;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
 /*
- * Is the peer pid's parent sshd? Asked when the client connects. The pid
- * came from SO_PEERCRED at connect(); the parent's program is read, then
+ * Is the peer pid's parent sshd, itself a child of root's sshd? Asked
+ * when the client connects. The pid came from SO_PEERCRED at connect();
+ * the parent's program is read, then
  * the parent must have started before the peer and the peer still be the
  * same process (same start time and parent), so a pid that changed hands
  * while we looked does not pass. Left open: a peer that exited between
@@ -107,30 +152,25 @@ proc_stat(pid_t pid, pid_t *ppid, unsigned long long *start)
 static int
 parent_is_sshd(pid_t pid)
 {
-	unsigned long long start, start2, pstart;
-	char path[64], exe[PATH_MAX];
-	const char *const *p;
-	pid_t ppid, ppid2, gpp;
-	ssize_t n;
+	unsigned long long start, start2, pstart, gstart;
+	pid_t ppid, ppid2, gpp, ggpp;
 
-	if (pid <= 1 || proc_stat(pid, &ppid, &start) != 0 || ppid <= 1)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)ppid);
-	if ((n = readlink(path, exe, sizeof(exe) - 1)) <= 0)
-		return 0;
-	exe[n] = '\0';
-	/* A session older than an upgrade of OpenSSH runs a deleted file. */
-	if (n > 10 && strcmp(exe + n - 10, " (deleted)") == 0)
-		exe[n - 10] = '\0';
-	for (p = sshd_programs; *p != NULL; p++) {
-		if (strcmp(exe, *p) == 0)
-			break;
-	}
-	if (*p == NULL)
+	if (pid <= 1 || proc_stat(pid, &ppid, &start) != 0 || ppid <= 1 ||
+	    !runs_sshd(ppid))
 		return 0;
 	if (proc_stat(ppid, &gpp, &pstart) != 0 || pstart > start ||
 	    proc_stat(pid, &ppid2, &start2) != 0 || ppid2 != ppid ||
 	    start2 != start)
+		return 0;
+	/*
+	 * The session's sshd must be the child of root's sshd (the monitor
+	 * of privilege separation): an sshd that the gateway account
+	 * started itself runs every process as that account: code that ever
+	 * ran as it cannot pass off a forged ExposeAuthInfo file through an
+	 * sshd of its own.
+	 */
+	if (gpp <= 1 || !runs_sshd(gpp) || proc_ruid(gpp) != 0 ||
+	    proc_stat(gpp, &ggpp, &gstart) != 0 || gstart > pstart)
 		return 0;
 	return 1;
 }
