@@ -288,9 +288,23 @@ keys_account(struct ctx *c)
 		    "needs an account of its own (the default is labc-keys); "
 		    "change it in the configuration and run this again", user);
 	if ((pw = getpwnam(user)) != NULL) {
-		if (pw->pw_uid == 0)
-			return ctx_error(c, "gateway_keys_user %s is root: "
-			    "choose another account", user);
+		const char *sh = strrchr(pw->pw_shell, '/');
+
+		/*
+		 * labcd answers this account every lab user's keys: an
+		 * account people or other daemons use (www-data, a member's
+		 * login) must not be it. Ours is a system account that
+		 * cannot log in.
+		 */
+		if (pw->pw_uid == 0 || pw->pw_uid >= ident_uid_min() ||
+		    sh == NULL || (strcmp(sh, "/nologin") != 0 &&
+		    strcmp(sh, "/false") != 0))
+			return ctx_error(c, "gateway_keys_user %s is an account "
+			    "that can log in or is not a system account (uid "
+			    "%u, shell %s): sshd's key lookup needs one of its "
+			    "own; set gateway_keys_user to a name that does not "
+			    "exist yet (the default is labc-keys) and run this "
+			    "again", user, (unsigned)pw->pw_uid, pw->pw_shell);
 		ctx_printf(c, "The account %s is right already.\n", user);
 		return PROTO_OK;
 	}

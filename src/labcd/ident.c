@@ -196,12 +196,18 @@ read_uid_min(void)
 	fclose(f);
 }
 
+uid_t
+ident_uid_min(void)
+{
+	pthread_once(&uid_min_once, read_uid_min);
+	return uid_min;
+}
+
 /* May this host uid be mapped to the lab user of its name? */
 static int
 mappable(struct server *s, uid_t uid)
 {
-	pthread_once(&uid_min_once, read_uid_min);
-	return uid >= uid_min && uid != ident_uid_of(s->cfg.gateway_user) &&
+	return uid >= ident_uid_min() && uid != ident_uid_of(s->cfg.gateway_user) &&
 	    uid != ident_uid_of(s->cfg.gateway_keys_user);
 }
 

@@ -133,6 +133,14 @@ keys_claim(struct ctx *c, long long user_id, const char *user)
 			db_rollback(c->db);
 			goto fail;
 		}
+		/* Deleted or proven by someone else while we asked. */
+		if (sqlite3_changes(c->db->h) != 1) {
+			db_rollback(c->db);
+			ctx_printf(c, "The key %s changed while you answered; "
+			    "'login' again from this session to register it.\n",
+			    k.fingerprint);
+			goto out;
+		}
 	}
 	if (db_commit(c->db) != 0)
 		goto fail;

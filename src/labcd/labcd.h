@@ -159,6 +159,8 @@ const char *ctx_lxd_error(struct ctx *c);
 /* ident.c */
 /* The uid of a host account (not root), or -1: looked up each time. */
 uid_t	ident_uid_of(const char *name);
+/* UID_MIN of /etc/login.defs (default 1000): below it, system accounts. */
+uid_t	ident_uid_min(void);
 void	ident_from_peer(struct server *s, int fd, struct ident *id);
 /*
  * Apply a request's "as" (with "key", the SSH key the gateway's sshd
