@@ -216,6 +216,37 @@ test_expect_success 'reconcile adopts no privileged or raw instance in a member 
 	[ "$(lxc query "/1.0/projects/${P}alice" | jq -r .config.restricted)" = true ]
 '
 
+# LXD takes TRUE, On, 1 ... as true; a profile adds what the instance's
+# own config does not show.
+test_expect_success 'reconcile adopts no TRUE-privileged instance, none whose profile adds a host disk, none with another profile' '
+	lxc project set "${P}alice" restricted=false
+	lxc profile create hostdisk --project "${P}alice" >/dev/null
+	lxc profile device add hostdisk hostroot disk source=/ path=/mnt/host --project "${P}alice" >/dev/null
+	lxc profile create other --project "${P}alice" >/dev/null
+	port=62795
+	lxc init "$LABCT_IMAGE" evil2 --project "${P}alice" -p "$LABCT_PROFILE" -c security.privileged=TRUE >/dev/null
+	lxc init "$LABCT_IMAGE" hostd --project "${P}alice" -p "$LABCT_PROFILE" -p hostdisk >/dev/null
+	lxc init "$LABCT_IMAGE" otherp --project "${P}alice" -p "$LABCT_PROFILE" -p other >/dev/null
+	for n in evil2 hostd otherp; do
+		lxc config device add $n ssh proxy listen=tcp:127.0.0.1:$port connect=tcp:127.0.0.1:22 --project "${P}alice" >/dev/null
+		port=$((port - 1))
+	done
+	[ "$(lxc query "/1.0/instances/hostd?project=${P}alice" | jq -r ".devices.hostroot // \"none\"")" = none ]
+	out=$(labc admin reconcile)
+	contains "$out" "evil2 .*left alone: it has security.privileged=TRUE"
+	contains "$out" "hostd .*left alone: its device hostroot \(disk\), from a profile, is not one labcd makes"
+	contains "$out" "otherp .*left alone: its profile other is not one of the configured profiles"
+	contains "$out" "project ${P}alice.*left as it is: its container (evil2|hostd|otherp) stands in the way"
+	[ "$(lxc query "/1.0/projects/${P}alice" | jq -r .config.restricted)" = false ]
+	[ "$(sqlite3 "$DB" "SELECT count(*) FROM containers WHERE name IN ('"'evil2'"', '"'hostd'"', '"'otherp'"')")" = 0 ]
+	lxc delete evil2 hostd otherp --project "${P}alice"
+	lxc profile delete hostdisk --project "${P}alice"
+	lxc profile delete other --project "${P}alice"
+	out=$(labc admin reconcile)
+	contains "$out" "project ${P}alice.*restricted it"
+	[ "$(lxc query "/1.0/projects/${P}alice" | jq -r .config.restricted)" = true ]
+'
+
 test_expect_success 'an older labcd'"'"'s projects: restricted where empty, reported where not' '
 	for u in erin frank; do
 		lxc project create "${P}$u" -c features.images=false \
@@ -265,6 +296,12 @@ test_expect_success 'reconcile while alice is locked does not give the port back
 	out=$(labc admin reconcile)
 	contains "$out" "box .*locked.*took the port away"
 	! ssh_in $TDIR/alice1 $port true 2>/dev/null
+	# A container of hers without a row is not adopted with its port.
+	lxc init "$LABCT_IMAGE" stray1 --project "${P}alice" -p "$LABCT_PROFILE" >/dev/null
+	lxc config device add stray1 ssh proxy listen=tcp:127.0.0.1:62790 connect=tcp:127.0.0.1:22 --project "${P}alice" >/dev/null
+	out=$(labc admin reconcile)
+	contains "$out" "stray1 .*left alone while its user is locked"
+	[ "$(sqlite3 "$DB" "SELECT count(*) FROM containers WHERE name = '"'stray1'"'")" = 0 ]
 '
 
 test_expect_success 'unlocking alice opens the port again' '
@@ -274,6 +311,9 @@ test_expect_success 'unlocking alice opens the port again' '
 	[ "$(ssh_in $TDIR/alice1 $port hostname)" = box ]
 	login_as $A alice "$ALICE_PW"
 	[ "$(ssh_nc hostname)" = box ]
+	out=$(labc admin reconcile)
+	contains "$out" "stray1 .*adopted it with port 62790"
+	alice delete stray1 >/dev/null
 '
 
 test_done

@@ -1009,6 +1009,7 @@ struct ssh_dev {
 	const char	*project;
 	const char	*name;
 	json_t		*patch;
+	int		 skipped;	/* its user is locked: no thread */
 	int		 r;
 	char		 err[512];
 };
@@ -1036,7 +1037,24 @@ static int
 ssh_dev_start(struct ctx *c, struct ssh_dev *d, const char *project,
     const struct ct *ct)
 {
+	sqlite3_stmt *st;
+	int locked;
+
 	memset(d, 0, sizeof(*d));
+	/*
+	 * Locked while the launch ran: no port (admin user lock took the
+	 * others away, and left this one busy to reconciliation).
+	 */
+	st = db_prepare(c->db, "SELECT disabled FROM users WHERE id = ?");
+	sqlite3_bind_int64(st, 1, ct->user_id);
+	locked = sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (locked) {
+		log_warn("%s/%s: its user is locked: no ssh device added",
+		    project, ct->name);
+		d->skipped = 1;
+		return 0;
+	}
 	d->socket = c->srv->cfg.lxd_socket;
 	d->project = project;
 	d->name = ct->name;
@@ -1052,6 +1070,8 @@ ssh_dev_start(struct ctx *c, struct ssh_dev *d, const char *project,
 static int
 ssh_dev_wait(struct ssh_dev *d)
 {
+	if (d->skipped)
+		return 0;
 	pthread_join(d->t, NULL);
 	json_decref(d->patch);
 	return d->r;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "labcd.h"
 #include "lxd.h"
@@ -88,22 +89,37 @@ static const char *const lowlevel[] = {
 	"boot.host_shutdown_timeout",
 };
 
-const char *
-project_instance_untrusted(json_t *inst, json_t *ssh, char *why,
-    size_t whysz)
+/*
+ * Is a security.* flag on? LXD (shared.IsTrue) takes "true", "1", "yes"
+ * and "on" in any case; anything but a plain no counts as on here.
+ */
+static int
+flag_on(const char *s)
 {
-	json_t *conf = json_object_get(inst, "config"), *d, *v;
-	const char *k, *type;
+	static const char *const no[] = { "", "false", "0", "no", "off" };
+	size_t i;
+
+	if (s == NULL)
+		return 1;
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcasecmp(s, no[i]) == 0)
+			return 0;
+	return 1;
+}
+
+static const char *
+config_untrusted(json_t *conf, char *why, size_t whysz)
+{
+	const char *k;
+	json_t *v;
 	size_t i;
 
 	json_object_foreach(conf, k, v) {
 		const char *s = json_string_value(v);
 
 		if ((strcmp(k, "security.privileged") == 0 ||
-		    strcmp(k, "security.nesting") == 0) && s != NULL &&
-		    (strcmp(s, "true") == 0 || strcmp(s, "1") == 0 ||
-		    strcmp(s, "yes") == 0 || strcmp(s, "on") == 0)) {
-			snprintf(why, whysz, "it has %s=%s", k, s);
+		    strcmp(k, "security.nesting") == 0) && flag_on(s)) {
+			snprintf(why, whysz, "it has %s=%.32s", k, s ?: "?");
 			return why;
 		}
 		for (i = 0; i < sizeof(lowlevel) / sizeof(lowlevel[0]); i++) {
@@ -117,24 +133,79 @@ project_instance_untrusted(json_t *inst, json_t *ssh, char *why,
 			}
 		}
 	}
-	json_object_foreach(json_object_get(inst, "devices"), k, d) {
-		type = json_string_value(json_object_get(d, "type"));
-		if (type == NULL)
-			type = "?";
-		if (strcmp(type, "gpu") == 0)
-			continue;	/* the caller decides about GPUs */
-		if (strcmp(type, "disk") == 0 &&
-		    json_object_get(d, "source") == NULL &&
-		    json_string_value(json_object_get(d, "pool")) != NULL &&
-		    strcmp(json_string_value(json_object_get(d, "path")) ?: "",
-		    "/") == 0)
-			continue;	/* the root disk, on a pool */
-		if (strcmp(k, "ssh") == 0 && strcmp(type, "proxy") == 0 &&
-		    (ssh == NULL || json_equal(d, ssh)))
-			continue;
-		snprintf(why, whysz, "its device %.32s (%.32s) is not one "
-		    "labcd makes", k, type);
+	return NULL;
+}
+
+/*
+ * One device: the instance's own (ssh as said), or one a profile adds
+ * (profile: then also a nic on a managed network, never an ssh device).
+ */
+static const char *
+device_untrusted(const char *k, json_t *d, json_t *ssh, int profile,
+    char *why, size_t whysz)
+{
+	const char *type = json_string_value(json_object_get(d, "type"));
+
+	if (type == NULL)
+		type = "?";
+	if (strcmp(type, "gpu") == 0)
+		return NULL;	/* the caller decides about GPUs */
+	if (strcmp(type, "disk") == 0 &&
+	    json_object_get(d, "source") == NULL &&
+	    json_string_value(json_object_get(d, "pool")) != NULL &&
+	    strcmp(json_string_value(json_object_get(d, "path")) ?: "",
+	    "/") == 0)
+		return NULL;	/* the root disk, on a pool */
+	if (!profile && strcmp(k, "ssh") == 0 && strcmp(type, "proxy") == 0 &&
+	    (ssh == NULL || json_equal(d, ssh)))
+		return NULL;
+	if (profile && strcmp(type, "nic") == 0 &&
+	    *(json_string_value(json_object_get(d, "network")) ?: "") != '\0')
+		return NULL;	/* LXD: restricted.devices.nic=managed */
+	snprintf(why, whysz, "its device %.32s (%.32s)%s is not one labcd "
+	    "makes", k, type, profile ? ", from a profile," : "");
+	return why;
+}
+
+const char *
+project_instance_untrusted(json_t *inst, json_t *ssh, const char *profiles,
+    char *why, size_t whysz)
+{
+	json_t *own = json_object_get(inst, "devices"), *d, *v;
+	char *list, *save = NULL, *p;
+	const char *k, *name;
+	size_t i;
+	int found;
+
+	/* The expanded ones too: a profile can add privilege or a disk. */
+	if (config_untrusted(json_object_get(inst, "config"), why,
+	    whysz) != NULL || config_untrusted(json_object_get(inst,
+	    "expanded_config"), why, whysz) != NULL)
 		return why;
+	json_object_foreach(own, k, d) {
+		if (device_untrusted(k, d, ssh, 0, why, whysz) != NULL)
+			return why;
+	}
+	json_object_foreach(json_object_get(inst, "expanded_devices"), k, d) {
+		if (json_equal(d, json_object_get(own, k)))
+			continue;	/* its own, seen above */
+		if (device_untrusted(k, d, ssh, 1, why, whysz) != NULL)
+			return why;
+	}
+	/* Only the configured profiles (the project's copies of them). */
+	json_array_foreach(json_object_get(inst, "profiles"), i, v) {
+		name = json_string_value(v);
+		list = xstrdup(profiles);
+		found = 0;
+		for (p = strtok_r(list, ", ", &save); p != NULL && !found;
+		    p = strtok_r(NULL, ", ", &save))
+			found = name != NULL && strcmp(p, name) == 0;
+		free(list);
+		if (!found) {
+			snprintf(why, whysz, "its profile %.64s is not one of "
+			    "the configured profiles", name ?: "?");
+			return why;
+		}
 	}
 	return NULL;
 }
@@ -216,8 +287,8 @@ instances_fit(struct ctx *c, const char *project, char *why, size_t whysz)
 		return -1;
 	}
 	json_array_foreach(list, i, inst) {
-		if (project_instance_untrusted(inst, NULL, reason,
-		    sizeof(reason)) != NULL) {
+		if (project_instance_untrusted(inst, NULL,
+		    c->srv->cfg.profiles, reason, sizeof(reason)) != NULL) {
 			snprintf(why, whysz, "its container %s stands in the "
 			    "way: %s", json_string_value(json_object_get(inst,
 			    "name")) ?: "?", reason);

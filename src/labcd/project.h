@@ -29,12 +29,14 @@ void	 project_restrict(json_t *config);
 json_t	*project_restrictions_missing(json_t *config);
 /*
  * Why an instance (an LXD instance object) is not one labcd could have
- * made, so it must not be adopted: privileged, nesting, raw or other
- * low-level config, or a device labcd does not make; NULL if none. The
- * ssh device must equal ssh (ct_ssh_device), if ssh is not NULL.
+ * made, so it must not be adopted: privileged, nesting (any value LXD
+ * could take as true), raw or other low-level config, a device labcd
+ * does not make, in its own or its expanded config and devices, or a
+ * profile not in profiles (the configured list); NULL if none. The ssh
+ * device must equal ssh (ct_ssh_device), if ssh is not NULL.
  */
 const char *project_instance_untrusted(json_t *inst, json_t *ssh,
-	    char *why, size_t whysz);
+	    const char *profiles, char *why, size_t whysz);
 
 struct ctx;
 

@@ -16,8 +16,12 @@
  *   instance without a row             adopt it if its port is free and
  *                                      it is as labcd makes them (not
  *                                      privileged, no raw.*, no host
- *                                      disk, no other devices), else
- *                                      leave it and say so
+ *                                      disk, no other devices, also
+ *                                      from profiles; only the
+ *                                      configured profiles), else leave
+ *                                      it and say so; never while its
+ *                                      user is locked, nor when LXD
+ *                                      did not list the projects
  *   user's project not labcd's         leave it and its instances alone
  *   user's project unrestricted        restrict it (an older labcd's)
  *
@@ -389,8 +393,9 @@ has_gpus(json_t *inst)
  * alone (its instances are not adopted: into *foreign); one an older
  * labcd made without restrictions gets them if it can (project_mend), and
  * every one gets the default project's profiles again where they changed.
+ * -1 if LXD did not list them: then whose they are is not known.
  */
-static void
+static int
 projects(struct finder *f, json_t *users, json_t *foreign)
 {
 	struct lxd *l = ctx_lxd(f->c);
@@ -400,7 +405,7 @@ projects(struct finder *f, json_t *users, json_t *foreign)
 	size_t i;
 
 	if (lxd_project_list(l, &list) != 0)
-		return;		/* the instances say LXD is there; next pass */
+		return -1;	/* the instances say LXD is there; next pass */
 	json_array_foreach(list, i, p) {
 		name = json_string_value(json_object_get(p, "name"));
 		if (name == NULL || (u = json_object_get(users, name)) == NULL)
@@ -446,6 +451,7 @@ projects(struct finder *f, json_t *users, json_t *foreign)
 		}
 	}
 	json_decref(list);
+	return 0;
 }
 
 /* An instance in a user's project that no row accounts for. */
@@ -454,7 +460,7 @@ stray(struct finder *f, long long user_id, const char *user,
     const char *project, const char *name, int foreign)
 {
 	const struct config *cfg = &f->c->srv->cfg;
-	int port, taken = 1;
+	int port, taken = 1, locked;
 	char action[400], untrusted[128];
 	const char *image, *why = NULL;
 	json_t *inst = NULL, *ssh;
@@ -470,7 +476,15 @@ stray(struct finder *f, long long user_id, const char *user,
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	taken = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
-	if (taken || instance_now(f, project, name, &inst) != 0 ||
+	/* A locked user's: adopting it would give its port back. */
+	st = db_prepare(f->c->db, "SELECT disabled FROM users WHERE id = ?");
+	sqlite3_bind_int64(st, 1, user_id);
+	locked = sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (!taken && locked)
+		say(f, user, name, "not in the database", "left alone while "
+		    "its user is locked; adopted after 'admin user unlock'", 0);
+	if (taken || locked || instance_now(f, project, name, &inst) != 0 ||
 	    inst == NULL) {
 		json_decref(inst);
 		ct_release(user_id, name);
@@ -492,8 +506,8 @@ stray(struct finder *f, long long user_id, const char *user,
 	else if (has_gpus(inst))
 		why = "it has GPUs that labcd did not give";
 	else
-		why = project_instance_untrusted(inst, ssh, untrusted,
-		    sizeof(untrusted));
+		why = project_instance_untrusted(inst, ssh, cfg->profiles,
+		    untrusted, sizeof(untrusted));
 	json_decref(ssh);
 	if (taken || why != NULL) {
 		snprintf(action, sizeof(action), "left alone: %s; the admin "
@@ -542,6 +556,7 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 	json_t *list = NULL, *idx, *inst, *users, *foreign;
 	struct row *rows = NULL;
 	size_t i, nrows = 0, cap = 0;
+	int owners;
 	sqlite3_stmt *st;
 	const char *key;
 	void *tmp;
@@ -583,7 +598,7 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 	}
 	json_decref(list);
 	foreign = json_object();
-	projects(&f, users, foreign);
+	owners = projects(&f, users, foreign);
 
 	/*
 	 * The rows, read whole before anything is written: a statement kept
@@ -655,6 +670,14 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 		snprintf(project, sizeof(project), "%.*s", (int)(slash - key),
 		    key);
 		u = json_object_get(users, project);
+		/* Without the owner keys, no project is known to be labcd's. */
+		if (owners != 0) {
+			say(&f, json_string_value(json_array_get(u, 1)),
+			    slash + 1, "not in the database", "none yet: LXD "
+			    "did not list the projects, so whose it is is not "
+			    "known; tried again later", 0);
+			continue;
+		}
 		stray(&f, (long long)json_integer_value(json_array_get(u, 0)),
 		    json_string_value(json_array_get(u, 1)), project, slash + 1,
 		    json_object_get(foreign, project) != NULL);
