@@ -114,6 +114,7 @@ $(B)/tests/nvml-stub/old/libnvidia-ml.so.1: tests/nvml-stub/nvml-stub.c
 	$(CC) $(STUBFLAGS) -DNVML_STUB_OLD -o $@ $<
 
 $(B)/tests/unit/t-nvml: $(call obj,src/labcd/nvml.c) | $(STUBS)
+$(B)/tests/unit/t-throttle: $(call obj,src/labcd/throttle.c)
 
 # libFuzzer targets (tests/fuzz/README.md): clang, ASan + UBSan, every
 # source compiled again with coverage. Not part of 'all': tests/run builds

@@ -98,6 +98,8 @@ StrictModes no
 AuthorizedKeysFile $d/keys
 PasswordAuthentication no
 KbdInteractiveAuthentication no
+# floods of sessions at once (t0540): not dropped before labcd sees them
+MaxStartups 100
 CONF
 	/usr/sbin/sshd -f "$d/sshd_config" -E "$d/sshd.log"
 	at_exit "kill \$(cat $d/sshd.pid); ps -u $gw -o pid= | xargs -r kill"

@@ -14,17 +14,26 @@
 /*
  * Each argon2id check takes 64 MiB: at most AUTH_PARALLEL run at once
  * (16 at once took labcd from 78 MB to 869 MB); the others queue, for at
- * most AUTH_WAIT seconds, then get -EBUSY.
+ * most AUTH_WAIT seconds, then get -EBUSY. Anonymous gateway sessions
+ * (SSH keys are free to make) hold at most AUTH_ANON of them, so members,
+ * root and admins always find one.
  */
 #define AUTH_PARALLEL	2
 #define AUTH_WAIT	20
+#define AUTH_ANON	1
 
 static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t auth_free = PTHREAD_COND_INITIALIZER;
-static int auth_running;
+static int auth_running, auth_anon;
 
 static int
-auth_enter(void)
+auth_full(int anon)
+{
+	return auth_running >= AUTH_PARALLEL || (anon && auth_anon >= AUTH_ANON);
+}
+
+static int
+auth_enter(int anon)
 {
 	struct timespec until;
 	int r = 0;
@@ -32,22 +41,26 @@ auth_enter(void)
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += AUTH_WAIT;
 	pthread_mutex_lock(&auth_lock);
-	while (auth_running >= AUTH_PARALLEL && r == 0)
+	while (auth_full(anon) && r == 0)
 		if (pthread_cond_timedwait(&auth_free, &auth_lock, &until) ==
-		    ETIMEDOUT && auth_running >= AUTH_PARALLEL)
+		    ETIMEDOUT && auth_full(anon))
 			r = -EBUSY;
-	if (r == 0)
+	if (r == 0) {
 		auth_running++;
+		auth_anon += anon != 0;
+	}
 	pthread_mutex_unlock(&auth_lock);
 	return r;
 }
 
 static void
-auth_leave(void)
+auth_leave(int anon)
 {
 	pthread_mutex_lock(&auth_lock);
 	auth_running--;
-	pthread_cond_signal(&auth_free);
+	auth_anon -= anon != 0;
+	/* All: the one woken may be anonymous and unable to go on. */
+	pthread_cond_broadcast(&auth_free);
 	pthread_mutex_unlock(&auth_lock);
 }
 
@@ -65,10 +78,10 @@ auth_hash(const char *password, char out[128])
 {
 	int r;
 
-	if ((r = auth_enter()) != 0)
+	if ((r = auth_enter(0)) != 0)
 		return r;
 	r = hash_now(password, out);
-	auth_leave();
+	auth_leave(0);
 	return r;
 }
 
@@ -83,16 +96,16 @@ make_dummy(void)
 }
 
 int
-auth_verify(const char *hash, const char *password)
+auth_verify(const char *hash, const char *password, int anon)
 {
 	int none = hash == NULL || *hash == '\0', r;
 
-	if ((r = auth_enter()) != 0)
+	if ((r = auth_enter(anon)) != 0)
 		return r;
 	pthread_once(&dummy_once, make_dummy);
 	r = crypto_pwhash_str_verify(none ? dummy : hash, password,
 	    strlen(password)) == 0 && !none ? 0 : -1;
-	auth_leave();
+	auth_leave(anon);
 	return r;
 }
 

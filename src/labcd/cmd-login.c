@@ -66,7 +66,21 @@ cmd_login_exec(struct ctx *c)
 	 * Everything up to the password check is the same whether the user
 	 * exists or not: the throttle counts names as typed, and a missing
 	 * hash costs the same work. Only the right password learns more.
+	 * A host uid that still has a session of the name logged in as it
+	 * before: known, after a restart too (the throttle forgets). The
+	 * gateway's sessions say nothing of the key, so keys are not.
 	 */
+	if (strncmp(c->place, "uid ", 4) == 0) {
+		st = db_prepare(c->db, "SELECT 1 FROM sessions JOIN users ON "
+		    "users.id = sessions.user_id WHERE users.name = ? AND "
+		    "sessions.uid = ? AND sessions.expires > ?");
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (long long)c->id.uid);
+		sqlite3_bind_int64(st, 3, now);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			throttle_known(c->srv, name, c->place);
+		sqlite3_finalize(st);
+	}
 	if ((left = throttle_claim(c->srv, name, c->place, &why)) != 0) {
 		users_forget(pw);
 		r = ctx_error(c, "login: %s: try again in %lld seconds", why,
@@ -83,7 +97,8 @@ cmd_login_exec(struct ctx *c)
 			hash = xstrdup((const char *)sqlite3_column_text(st, 0));
 		sqlite3_finalize(st);
 	}
-	r = auth_verify(hash, pw);
+	/* An anonymous gateway session: one slot at most (keys are free). */
+	r = auth_verify(hash, pw, c->id.gw_key != NULL && c->id.user_id == 0);
 	users_forget(pw);
 	free(hash);
 	if (r == -EBUSY) {

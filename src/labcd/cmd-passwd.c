@@ -44,7 +44,8 @@ cmd_passwd_exec(struct ctx *c)
 			return ctx_error(c, "passwd: %s: try again in %lld "
 			    "seconds; nothing changed", why, left);
 		}
-		r = auth_verify(hash, old);
+		r = auth_verify(hash, old, c->id.gw_key != NULL &&
+		    c->id.user_id == 0);
 		users_forget(old);
 		free(hash);
 		(void)throttle_done(c->srv, u.name, c->place, r == 0 ? 1 :

@@ -175,8 +175,9 @@ int	auth_hash(const char *password, char out[128]);
 /*
  * 0 if password matches hash, -1 if not (a NULL or empty hash costs the
  * same work and never matches), -EBUSY if too many checks wait already.
+ * anon: for an anonymous gateway session (these share one slot).
  */
-int	auth_verify(const char *hash, const char *password);
+int	auth_verify(const char *hash, const char *password, int anon);
 /* A random password for a new account (caller frees). */
 char	*auth_generate(void);
 /* A new session token (caller frees) and its stored hash. */
@@ -199,6 +200,8 @@ long long throttle_claim(struct server *s, const char *user,
  */
 int	throttle_done(struct server *s, const char *user, const char *place,
 	    int ok, long long *wait);
+/* user logged in from place before (a session of user is still there). */
+void	throttle_known(struct server *s, const char *user, const char *place);
 
 /* audit.c */
 void	audit(struct ctx *c, const char *result);

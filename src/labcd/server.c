@@ -34,6 +34,7 @@ struct conn {
 	struct lxd	*lxd;		/* made at the first need */
 	char		 uid_place[32];	/* "uid N" */
 	char		 key_place[80];	/* at the gateway: "key SHA256:..." */
+	int		 anon;		/* holds one of ANON_PLACE's */
 	const char	*place;		/* of the request: one of them */
 };
 
@@ -54,6 +55,12 @@ static int nholders;
  * ones never crowds out one that may come in; PENDING_MAX bounds them.
  */
 #define PENDING_MAX	64
+/*
+ * Gateway sessions whose key is no lab user's proven key (keys are free
+ * to make) hold together at most a quarter of max_clients_gateway, so
+ * that members' keys always find room.
+ */
+#define ANON_PLACE	"gateway: keys of nobody"
 static int npending;
 
 static volatile sig_atomic_t stopping;
@@ -382,21 +389,47 @@ admit(struct conn *cn, const struct ident *peer, int gateway, char *why,
 	return r != 0 ? why : NULL;
 }
 
+/* Is the key a lab user's proven key? (a fingerprint, "" for none) */
+static int
+key_proven(struct server *s, struct db **db, const char *fp)
+{
+	sqlite3_stmt *st;
+	char err[256];
+	int ok;
+
+	if (*fp == '\0')
+		return 0;
+	if (*db == NULL && (*db = db_take(s, err, sizeof(err))) == NULL) {
+		log_error("%s", err);
+		return 0;	/* counted as anonymous: the smaller share */
+	}
+	st = db_prepare(*db, "SELECT 1 FROM keys WHERE fingerprint = ? AND "
+	    "proven = 1");
+	sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
+	ok = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return ok;
+}
+
 /*
  * At the gateway, the SSH key of the request is the place: one key holds
- * at most max_clients_per_uid connections. 0, or -1 with why.
+ * at most max_clients_per_uid connections, and keys that are nobody's
+ * proven key at most a quarter of max_clients_gateway together. 0, or -1
+ * with why.
  */
 static int
-admit_key(struct conn *cn, json_t *msg, char *why, size_t whysz)
+admit_key(struct conn *cn, struct db **db, json_t *msg, char *why,
+    size_t whysz)
 {
 	struct server *s = cn->srv;
 	const char *key = json_string_value(json_object_get(msg, "key"));
-	char place[80], err[128];
+	char place[80], fp[64] = "", err[128];
 	struct sshkey k;
-	int r = 0;
+	int r = 0, anon, share = s->cfg.max_clients_gateway / 4;
 
 	if (key != NULL && sshkey_parse(key, &k, err, sizeof(err)) == 0) {
 		snprintf(place, sizeof(place), "key %s", k.fingerprint);
+		snprintf(fp, sizeof(fp), "%s", k.fingerprint);
 		sshkey_free(&k);
 	} else if (key != NULL && *key != '\0') {
 		char h[65];	/* not a key line: still one place per value */
@@ -407,20 +440,33 @@ admit_key(struct conn *cn, json_t *msg, char *why, size_t whysz)
 		snprintf(place, sizeof(place), "key (none)");
 	if (strcmp(place, cn->key_place) == 0)
 		return 0;
+	anon = !key_proven(s, db, fp);
+	if (share < 1)
+		share = 1;
 	pthread_mutex_lock(&s->lock);
 	if (hold(place, s->cfg.max_clients_per_uid) != 0)
 		r = -1;
-	else {
+	else if (anon && !cn->anon && hold(ANON_PLACE, share) != 0) {
+		unhold(place);
+		r = -2;
+	} else {
 		unhold(cn->key_place);
 		snprintf(cn->key_place, sizeof(cn->key_place), "%s", place);
+		if (cn->anon && !anon)
+			unhold(ANON_PLACE);
+		cn->anon = anon;
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (r != 0)
+	if (r == -1)
 		snprintf(why, whysz, "this SSH key already holds %d connections "
 		    "to labcd (at most %d at once): close some sessions and "
 		    "try again", s->cfg.max_clients_per_uid,
 		    s->cfg.max_clients_per_uid);
-	return r;
+	else if (r == -2)
+		snprintf(why, whysz, "the gateway is serving %d sessions of SSH "
+		    "keys no lab user has proven (at most %d at once; members' "
+		    "keys still get in): try again in a moment", share, share);
+	return r != 0 ? -1 : 0;
 }
 
 static void *
@@ -478,7 +524,9 @@ conn_main(void *arg)
 			json_decref(msg);
 			break;
 		}
-		if (gateway && admit_key(cn, msg, why, sizeof(why)) != 0) {
+		if (gateway && admit_key(cn, &db, msg, why, sizeof(why)) != 0) {
+			db_give(s, db);
+			db = NULL;
 			log_refusal(peer.host_user, why);
 			send_result(cn->fd, PROTO_FAILED, NULL, why, NULL);
 			json_decref(msg);
@@ -505,6 +553,8 @@ conn_main(void *arg)
 	pthread_mutex_lock(&s->lock);
 	unhold(cn->uid_place);
 	unhold(cn->key_place);
+	if (cn->anon)
+		unhold(ANON_PLACE);
 	s->nclients--;
 	pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->lock);

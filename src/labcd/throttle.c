@@ -16,13 +16,17 @@
  *     not make many guesses. A place USER logged in from before skips it.
  *  3. One place starts at most LOGIN_RATE checks a minute, for all names.
  * A try is claimed before its password is checked (tries in parallel each
- * take one). The state is in memory: a restart forgets it.
+ * take one). The state is in memory: a restart forgets it, but a host uid
+ * that still has a session of USER is known again (cmd-login.c). An entry
+ * still counting is never forgotten to make room: when all TH_MAX are,
+ * tries are refused (fail closed) until some are spent.
  */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "labcd.h"
+#include "log.h"
 
 #define LOGIN_RATE	10	/* checks one place starts per minute */
 #define TH_MAX		4096	/* remembered (user, place) pairs and more */
@@ -44,10 +48,35 @@ struct tent {
 
 static pthread_mutex_t th_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tent th[TH_MAX];
+static long long th_full_said;	/* when the log last said it was full */
 
-/* The entry, made if missing (over the oldest one when full). */
+/*
+ * May e give its place to another? Not while it holds anything back: a
+ * wait not over, wrong tries counted lately (quiet for lock seconds, they
+ * are forgiven anyway), this minute's checks of a place. Else an attacker
+ * making many places would flush a user's count and wait.
+ */
+static int
+th_spent(const struct tent *e, long long now, int lock)
+{
+	switch (e->type) {
+	case T_FREE:
+		return 1;
+	case T_PLACE:
+		return e->count == 0 || now - e->until >= 60;
+	default:
+		return e->until <= now && (e->count == 0 || now - e->last > lock);
+	}
+}
+
+/*
+ * The entry, made if missing (over a spent one: free first, then
+ * strangers before known places, oldest first, never keep nor keep2: the
+ * others of the same try); NULL if none is spent.
+ */
 static struct tent *
-th_get(int type, const char *user, const char *place, long long now)
+th_get(int type, const char *user, const char *place, long long now, int lock,
+    const struct tent *keep, const struct tent *keep2)
 {
 	struct tent *e, *old = NULL;
 	int i;
@@ -57,20 +86,34 @@ th_get(int type, const char *user, const char *place, long long now)
 		if (e->type == type && strcmp(e->user, user) == 0 &&
 		    strcmp(e->place, place) == 0)
 			return e;
-		/* Free first, then strangers before known places, oldest. */
-		if (old != NULL && old->type == T_FREE)
+		if ((old != NULL && old->type == T_FREE) || e == keep ||
+		    e == keep2 || !th_spent(e, now, lock))
 			continue;
 		if (old == NULL || e->type == T_FREE || e->known < old->known ||
 		    (e->known == old->known && e->last < old->last))
 			old = e;
 	}
-	e = old;
+	if ((e = old) == NULL)
+		return NULL;
 	memset(e, 0, sizeof(*e));
 	e->type = type;
 	snprintf(e->user, sizeof(e->user), "%s", user);
 	snprintf(e->place, sizeof(e->place), "%s", place);
 	e->last = now;
 	return e;
+}
+
+void
+throttle_known(struct server *s, const char *user, const char *place)
+{
+	struct tent *pair;
+
+	pthread_mutex_lock(&th_lock);
+	pair = th_get(T_PAIR, user, place, (long long)time(NULL),
+	    s->cfg.login_lockout, NULL, NULL);
+	if (pair != NULL)
+		pair->known = 1;
+	pthread_mutex_unlock(&th_lock);
 }
 
 long long
@@ -82,7 +125,23 @@ throttle_claim(struct server *s, const char *user, const char *place,
 	struct tent *src, *pair, *acct;
 
 	pthread_mutex_lock(&th_lock);
-	src = th_get(T_PLACE, "", place, now);
+	/* Full of tries still counting: refuse rather than forget one. */
+	pair = th_get(T_PAIR, user, place, now, lock, NULL, NULL);
+	src = th_get(T_PLACE, "", place, now, lock, pair, NULL);
+	acct = th_get(T_USER, user, "", now, lock, pair, src);
+	if (pair == NULL || src == NULL || acct == NULL) {
+		wait = lock / max > 0 ? lock / max : 1;
+		*why = "too many places are trying passwords at once (labcd "
+		    "keeps count of at most 4096 and forgets none still "
+		    "counting)";
+		if (now - th_full_said >= 10) {	/* not a line per try */
+			th_full_said = now;
+			log_warn("login: the table of password tries is full "
+			    "(%d): tries from new places are refused until "
+			    "some are spent (%s from %s)", TH_MAX, user, place);
+		}
+		goto out;
+	}
 	if (now - src->until >= 60) {
 		src->until = now;
 		src->count = 0;
@@ -94,14 +153,12 @@ throttle_claim(struct server *s, const char *user, const char *place,
 		    "minute)";
 		goto out;
 	}
-	pair = th_get(T_PAIR, user, place, now);
 	pair->last = now;
 	if (pair->until > now) {
 		wait = pair->until - now;
 		*why = "too many wrong passwords from here";
 		goto out;
 	}
-	acct = th_get(T_USER, user, "", now);
 	if (now - acct->last > lock)
 		acct->count = 0;	/* quiet for a while: forgiven */
 	if (!pair->known && acct->count >= max && acct->until > now) {
@@ -131,22 +188,26 @@ throttle_done(struct server *s, const char *user, const char *place, int ok,
 {
 	long long now = (long long)time(NULL);
 	struct tent *pair, *acct, *src;
-	int n = 0;
+	int n = 0, lock = s->cfg.login_lockout;
 
 	*wait = 0;
 	pthread_mutex_lock(&th_lock);
-	pair = th_get(T_PAIR, user, place, now);
-	acct = th_get(T_USER, user, "", now);
-	if (ok > 0) {
+	pair = th_get(T_PAIR, user, place, now, lock, NULL, NULL);
+	acct = th_get(T_USER, user, "", now, lock, pair, NULL);
+	if (pair == NULL)
+		;	/* the table is full, and this try was refused */
+	else if (ok > 0) {
 		pair->count = 0;
 		pair->until = 0;
 		pair->known = 1;
-		acct->count = 0;
-		acct->until = 0;
+		if (acct != NULL) {
+			acct->count = 0;
+			acct->until = 0;
+		}
 	} else if (ok < 0) {
 		/* Not checked after all (busy): give the try back. */
-		src = th_get(T_PLACE, "", place, now);
-		if (src->count > 0)
+		src = th_get(T_PLACE, "", place, now, lock, pair, acct);
+		if (src != NULL && src->count > 0)
 			src->count--;
 		if (pair->until > now && pair->count == 0) {
 			/* it was the last of a run: undo the wait */
@@ -154,7 +215,7 @@ throttle_done(struct server *s, const char *user, const char *place, int ok,
 			pair->count = s->cfg.login_max_failures - 1;
 		} else if (pair->count > 0)
 			pair->count--;
-		if (!pair->known && acct->count > 0)
+		if (!pair->known && acct != NULL && acct->count > 0)
 			acct->count--;
 	} else if (pair->until > now) {
 		/* This one ended the run: the wait starts now, in full. */
