@@ -16,6 +16,8 @@ userdel labctsys >/dev/null 2>&1
 userdel labctnorm >/dev/null 2>&1
 at_exit "userdel labctsys >/dev/null 2>&1"
 at_exit "userdel labctnorm >/dev/null 2>&1"
+userdel labctsh >/dev/null 2>&1
+at_exit "userdel labctsh >/dev/null 2>&1"
 write_conf "${GW_CONF[@]}" "map_host_users = yes"
 start_labcd || exit 1
 
@@ -304,6 +306,27 @@ test_expect_success 'map_host_users maps no system account and not the gateway a
 	contains "$(labc_as_uid $(id -u $GWK) whoami)" "not logged in"
 	out=$(gw stranger $GW@127.0.0.1 whoami 2>&1)
 	contains "$out" "not logged in"
+'
+
+# labcd answers the key-lookup account every user's keys: an account that
+# people or other daemons log in as must not become it.
+test_expect_success 'setup refuses a key-lookup account that can log in or is not a system account' '
+	useradd --system --no-create-home --shell /bin/sh labctsh
+	d=$(cat $TDIR/sshd.d/50-labcontainers.conf)
+	for u in labctnorm labctsh; do
+		# a second labcd of this test, configured with that account
+		sed "s/^gateway_keys_user = .*/gateway_keys_user = $u/" "$CONF" >$TDIR/conf2
+		rm -f $TDIR/sock2
+		$LABCD -f $TDIR/conf2 -S $TDIR/sock2 -d $TDIR/db2 -D >>$TDIR/labcd2.log 2>&1 </dev/null &
+		pid2=$!
+		for i in $(seq 100); do [ -S $TDIR/sock2 ] && break; sleep 0.1; done
+		rc=0; out=$("$LABC" -S $TDIR/sock2 admin gateway setup --dir "$TDIR/sshd.d" \
+		    --sshd-config "$TDIR/sshd_config" --labc "$LABC_GW" 2>&1) || rc=$?
+		kill $pid2; wait $pid2 || true
+		[ $rc -eq 1 ] || { echo "$out"; false; }
+		contains "$out" "gateway_keys_user $u is an account that can log in or is not a system account"
+		[ "$(cat $TDIR/sshd.d/50-labcontainers.conf)" = "$d" ]
+	done
 '
 
 test_expect_success 'doctor sees a drop-in that lets user rc or forwarding through' '
