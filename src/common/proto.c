@@ -29,28 +29,6 @@ proto_write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
-/* 0, -EPIPE if the stream ended before the first byte, else -errno. */
-int
-proto_read_all(int fd, void *p, size_t n)
-{
-	char *c = p;
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < n) {
-		r = read(fd, c + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK ?
-			    -ETIMEDOUT : -errno;
-		if (r == 0)
-			return got == 0 ? -EPIPE : -EIO;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
 json_t *
 proto_msg(const char *t)
 {
@@ -169,7 +147,10 @@ wait_readable(int fd, long long deadline)
 	}
 }
 
-/* proto_read_all by a deadline: 0, -EPIPE, -ETIMEDOUT or -errno. */
+/*
+ * n bytes by a deadline (ms, or -1: none): 0, -EPIPE if the stream ended
+ * before the first byte, -ETIMEDOUT, else -errno.
+ */
 static int
 read_by(int fd, void *p, size_t n, long long deadline)
 {
@@ -191,6 +172,13 @@ read_by(int fd, void *p, size_t n, long long deadline)
 		got += (size_t)r;
 	}
 	return 0;
+}
+
+/* 0, -EPIPE if the stream ended before the first byte, else -errno. */
+int
+proto_read_all(int fd, void *p, size_t n)
+{
+	return read_by(fd, p, n, -1);
 }
 
 int
