@@ -13,9 +13,7 @@ cmd_ssh_config_exec(struct ctx *c)
 	sqlite3_stmt *st;
 	int n = 0;
 
-	snprintf(host, sizeof(host), "%s", cfg->gateway_host);
-	if (*host == '\0' && gethostname(host, sizeof(host) - 1) != 0)
-		snprintf(host, sizeof(host), "localhost");
+	config_server_name(cfg, host, sizeof(host));
 	if (cfg->gateway_port != 22)
 		snprintf(port, sizeof(port), "-p %d ", cfg->gateway_port);
 	ctx_printf(c, "# labcontainers: your containers, through the gateway "

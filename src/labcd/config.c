@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "xmalloc.h"
@@ -323,6 +324,18 @@ set_value(struct config *c, const struct ckey *k, const char *v, char *err,
 		return 0;
 	}
 	return -1;
+}
+
+void
+config_server_name(const struct config *c, char *out, size_t outsz)
+{
+	if (c->gateway_host != NULL && *c->gateway_host != '\0') {
+		snprintf(out, outsz, "%s", c->gateway_host);
+		return;
+	}
+	if (outsz < 2 || gethostname(out, outsz - 1) != 0 || *out == '\0')
+		snprintf(out, outsz, "localhost");
+	out[outsz - 1] = '\0';
 }
 
 void

@@ -68,6 +68,8 @@ int	config_load(struct config *c, const char *path, int must_exist,
 void	config_free(struct config *c);
 /* A size such as 512MiB, 8GiB, 2GB or a byte count? 1 yes, 0 no. */
 int	config_size_valid(const char *v);
+/* The name members reach this server by: gateway_host, else the host name. */
+void	config_server_name(const struct config *c, char *out, size_t outsz);
 /* Print a commented configuration file with every key and its default. */
 void	config_print_defaults(FILE *f);
 
