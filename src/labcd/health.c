@@ -91,9 +91,12 @@ field(json_t *row, const char *key)
 	return v != NULL ? v : "";
 }
 
-/* Keep a run's rows; say in the log what is new and what is gone. */
+/*
+ * Keep a run's rows; then say in the log what is new and what is gone
+ * (after: whoever reads the log may act on it at once).
+ */
 static void
-record(json_t *rows, int problems, int warnings)
+record(json_t *rows, int problems, int warnings, long long ms)
 {
 	json_t *keys = json_object(), *row, *v;
 	struct buf names = BUF_INIT(sizeof(last_names));
@@ -102,7 +105,7 @@ record(json_t *rows, int problems, int warnings)
 	int fresh = 0;
 
 	json_array_foreach(rows, i, row) {
-		char *key, *shown;
+		char *key;
 
 		if (strcmp(field(row, "status"), "problem") != 0)
 			continue;
@@ -110,13 +113,8 @@ record(json_t *rows, int problems, int warnings)
 		    "detail"));
 		json_object_set_new(keys, key, json_true());
 		if (prev_keys == NULL || json_object_get(prev_keys, key) ==
-		    NULL) {
+		    NULL)
 			fresh++;
-			shown = inert_str(key);
-			log_warn("doctor: %s (fix: %s)", shown, field(row,
-			    "fix"));
-			free(shown);
-		}
 		free(key);
 		/* The checks by name, each once: rows of one are together. */
 		if (names.len == 0 || strcmp(field(row, "check"), field(
@@ -125,6 +123,34 @@ record(json_t *rows, int problems, int warnings)
 		    "problem") != 0)
 			buf_printf(&names, "%s%s", names.len ? ", " : "",
 			    field(row, "check"));
+	}
+	pthread_mutex_lock(&lock);
+	json_decref(last_checks);
+	last_checks = json_incref(rows);
+	last_time = time(NULL);
+	last_problems = problems;
+	last_warnings = warnings;
+	if (fresh > 0)
+		last_gen++;
+	snprintf(last_names, sizeof(last_names), "%s", buf_str(&names));
+	pthread_mutex_unlock(&lock);
+	buf_free(&names);
+
+	json_array_foreach(rows, i, row) {
+		char *key, *shown;
+
+		if (strcmp(field(row, "status"), "problem") != 0)
+			continue;
+		key = xasprintf("%s: %s", field(row, "check"), field(row,
+		    "detail"));
+		if (prev_keys == NULL || json_object_get(prev_keys, key) ==
+		    NULL) {
+			shown = inert_str(key);
+			log_warn("doctor: %s (fix: %s)", shown, field(row,
+			    "fix"));
+			free(shown);
+		}
+		free(key);
 	}
 	json_object_foreach(prev_keys, k, v) {
 		char *shown;
@@ -137,21 +163,9 @@ record(json_t *rows, int problems, int warnings)
 	}
 	json_decref(prev_keys);
 	prev_keys = keys;
-	log_info("doctor: %d problem%s, %d warning%s%s", problems,
-	    problems == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s",
+	log_info("doctor: %d problem%s, %d warning%s (%lld ms)%s", problems,
+	    problems == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s", ms,
 	    problems > 0 ? ": 'labc admin doctor' says how to fix each" : "");
-
-	pthread_mutex_lock(&lock);
-	json_decref(last_checks);
-	last_checks = json_incref(rows);
-	last_time = time(NULL);
-	last_problems = problems;
-	last_warnings = warnings;
-	if (fresh > 0)
-		last_gen++;
-	snprintf(last_names, sizeof(last_names), "%s", buf_str(&names));
-	pthread_mutex_unlock(&lock);
-	buf_free(&names);
 }
 
 /* One run of doctor's checks, on a database connection of its own. */
@@ -162,8 +176,10 @@ doctor_pass(struct server *s, struct lxd **l)
 	struct ctx c;
 	struct db *db;
 	char err[512];
+	struct timespec t0, t1;
 	int problems, warnings;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((db = db_open(s->db_path, err, sizeof(err))) == NULL) {
 		log_error("doctor: %s", err);
 		return;
@@ -174,7 +190,10 @@ doctor_pass(struct server *s, struct lxd **l)
 	problems = doctor_checks(&c, NULL, NULL, t, &warnings);
 	ctx_table(&c, "checks", t);
 	table_free(t);
-	record(json_object_get(c.data, "checks"), problems, warnings);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	record(json_object_get(c.data, "checks"), problems, warnings,
+	    (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) /
+	    1000000);
 	own_ctx_free(&c);
 	db_close(db);
 }
