@@ -305,6 +305,10 @@ health_stop(void)
 	started = 0;
 	json_decref(prev_keys);
 	prev_keys = NULL;
+	pthread_mutex_lock(&lock);
+	json_decref(last_checks);
+	last_checks = NULL;
+	pthread_mutex_unlock(&lock);
 }
 
 json_t *
