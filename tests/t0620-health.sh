@@ -65,7 +65,7 @@ test_expect_success 'admin user add: a welcome message with the generated passwo
 	contains "$msg" "^       ssh-keygen -t ed25519$"
 	contains "$msg" "^       ssh -p 2222 lab@GPU-Server.cs.uni.edu$"
 	contains "$msg" "^       login alice$"
-	contains "$msg" "with the password $pw "
+	contains "$msg" "with the password $pw, and answer Y to make the key"
 	not_contains "$msg" "the password I gave you"
 	contains "$msg" "^       guide "
 	contains "$msg" "^       launch box --gpu 0 "
@@ -78,7 +78,7 @@ test_expect_success 'a password the admin chose is not in it: "the password I ga
 	out=$(printf "bob-pw-%s\n" $$ | labc admin user add bob --password-stdin)
 	msg=$(printf "%s\n" "$out" | sed -n "/8</,/8</p")
 	contains "$msg" "^       login bob$"
-	contains "$msg" "with the password I gave you "
+	contains "$msg" "with the password I gave you, and answer Y"
 	not_contains "$out" "bob-pw-"
 	not_contains "$out" "^Password for"
 '
@@ -115,10 +115,24 @@ gw_start
 newkey stranger
 
 test_expect_success 'an address as gateway_host: ssh box.lab in the welcome message' '
-	out=$(labc admin user add erin </dev/null)
-	secret "$(printf "%s\n" "$out" | sed -n "s/^Password for erin: //p")"
-	contains "$out" "^       ssh -p 63390 $GW@127\.0\.0\.1$"
-	contains "$out" "^       ssh box\.lab$"
+	labc admin user add erin </dev/null >$TDIR/erin.out
+	secret "$(sed -n "s/^Password for erin: //p" $TDIR/erin.out)"
+	contains "$(cat $TDIR/erin.out)" "^       ssh -p 63390 $GW@127\.0\.0\.1$"
+	contains "$(cat $TDIR/erin.out)" "^       ssh box\.lab$"
+'
+
+# gw_as KEY "ssh ARGS": the ssh command of the message, with the test's
+# own key and none of the laptop's known hosts.
+gw_as() { local k=$1 cmd=$2; shift 2; gw "$k" ${cmd#ssh } "$@"; }
+test_expect_success 'following the message: a new key, the ssh line, login with the password, then the key alone' '
+	newkey erin
+	pw=$(sed -n "s/^Password for erin: //p" $TDIR/erin.out)
+	line=$(sed -n "/8</,/8</s/^       \(ssh -p [0-9]* [^ ]*\)$/\1/p" $TDIR/erin.out | head -1)
+	login=$(sed -n "/8</,/8</s/^       \(login erin\)$/\1/p" $TDIR/erin.out)
+	[ "$line" = "ssh -p 63390 $GW@127.0.0.1" ] && [ "$login" = "login erin" ]
+	out=$(printf "%s\n%s\ny\n" "$login" "$pw" | gw_as erin "$line" -T 2>&1)
+	contains "$out" "Logged in as erin"
+	[ "$(gw_as erin "$line" whoami)" = erin ]
 '
 
 test_expect_success 'the anonymous gateway session greets and says what to do, through the real sshd' '

@@ -49,11 +49,14 @@ welcome(struct ctx *c, const char *name, const char *pw, int key)
 		ctx_printf(c, "1. On your laptop, make an SSH key if you have "
 		    "none (press Enter at\n   each question; on Windows in "
 		    "PowerShell):\n       ssh-keygen -t ed25519\n"
-		    "2. Log in through the lab's gateway with it:\n       %s\n"
+		    "2. Log in through the lab's gateway with it (the first "
+		    "time, ssh asks\n   whether to trust the server: yes):\n"
+		    "       %s\n"
 		    "   and at its prompt type\n       login %s\n"
-		    "   with %s%s (change it there with 'passwd').\n"
-		    "   That makes the key yours: from then on the same ssh "
-		    "logs you\n   in directly.\n", gw, name, pw != NULL ?
+		    "   with %s%s, and answer Y to make the key\n"
+		    "   yours: from then on the same ssh logs you in directly.\n"
+		    "   Change the password there with 'passwd'.\n", gw, name,
+		    pw != NULL ?
 		    "the password " : "the password I gave you", pw != NULL ?
 		    pw : "");
 	ctx_printf(c, "%d. First steps, at the lab prompt:\n"
