@@ -6,7 +6,8 @@
 # background doctor (a port of ssh_ports held by another program is found
 # within doctor_interval, told once to root, an admin-group member and a
 # lab --admin user at their next command, on stderr only, never to a
-# member, and no more once the port is free); audit retention (rows older
+# member, and no more once the port is free; a run stuck on an LXD that
+# never answers keeps no client waiting); audit retention (rows older
 # than audit_retention_days go at start-up, newer stay, the removal is
 # audited once). On the LXD test bed when there is one (the doctor then
 # checks the real LXD too); without, LXD's absence is one more problem.
@@ -248,6 +249,36 @@ test_expect_success 'held again: a new finding, told again, also in the interact
 	[ -z "$(err_of labc whoami)" ]
 '
 kill $lpid; wait $lpid 2>/dev/null; lpid=
+
+# An LXD that takes connections and never answers: the background doctor
+# waits on it (30 s per call), and clients must not.
+MUTE=$LABCT_BUILD/tests/tools/labct-mute
+$MUTE 120 $TDIR/mute.sock >$TDIR/mute.out & mpid=$!
+at_exit '[ -n "${mpid:-}" ] && kill $mpid'
+for i in $(seq 50); do [ -S $TDIR/mute.sock ] && break; sleep 0.1; done
+n0=$(wc -l <$LABCD_LOG)
+restart_with "lxd_socket = $TDIR/mute.sock" "doctor_interval = 1"
+test_expect_success 'a doctor run stuck on a mute LXD keeps no client waiting' '
+	for i in $(seq 100); do
+		grep -q "accepted 2" $TDIR/mute.out && break
+		sleep 0.1
+	done
+	grep -q "accepted 2" $TDIR/mute.out
+	sleep 1
+	t0=$(date +%s%N)
+	[ "$(labc whoami | cut -d" " -f1)" = root ]
+	labc admin user list >/dev/null
+	[ "$(member whoami)" = alice ]
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	measured "3 commands while the background doctor waits on LXD: $ms ms"
+	[ $ms -lt 5000 ]
+	# and the doctor was still in its run all along
+	! tail -n +$((n0 + 1)) $LABCD_LOG | grep -q "doctor: [0-9]* problem"
+'
+kill $mpid; wait $mpid 2>/dev/null; mpid=
+test_expect_success 'once LXD hangs up, the run ends with its problem' '
+	wait_log "warning: doctor: lxd: LXD is not reachable at $TDIR/mute.sock" 40
+'
 
 # ---- audit retention -------------------------------------------------------
 
