@@ -250,6 +250,22 @@ test_expect_success 'held again: a new finding, told again, also in the interact
 '
 kill $lpid; wait $lpid 2>/dev/null; lpid=
 
+# On the test bed: a default_image that LXD does not have.
+if [ ${#lxd_conf[@]} -gt 0 ]; then
+	stop_labcd
+	write_conf "default_image = labct-no-such-image" \
+	    "profiles = $LABCT_PROFILE" "ssh_listen = 127.0.0.1" \
+	    "ssh_ports = $PORTS" "doctor_interval = 2"
+	start_labcd
+	test_expect_success 'a default_image LXD does not have: found, logged with its fix, told to root' '
+		wait_log "warning: doctor: default image: default_image labct-no-such-image: .*\(fix: lxc image alias create labct-no-such-image" 30
+		err=$(err_of labc whoami)
+		contains "$err" "$NOTICE"
+		contains "$err" "\(.*default image.*\)"
+		[ -z "$(err_of member whoami)" ]
+	'
+fi
+
 # An LXD that takes connections and never answers: the background doctor
 # waits on it (30 s per call), and clients must not.
 MUTE=$LABCT_BUILD/tests/tools/labct-mute
