@@ -3,7 +3,8 @@
  * explains it, one row per finding (check, status, detail, fix). A
  * "problem" comes with the command that fixes it and makes the command
  * fail; a "warn" is worth a look; "ok" says what was seen. It changes
- * nothing.
+ * nothing. labcd runs the same checks (doctor_checks) in the background
+ * every doctor_interval (health.c).
  */
 #include <errno.h>
 #include <pwd.h>
