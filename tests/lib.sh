@@ -65,12 +65,18 @@ test_skip() { echo "skip - $1 ($2)"; }
 
 # write_conf LINES...: the private daemon's configuration. Unless the
 # lines say otherwise, its LXD projects carry this run's prefix (removed
-# at the end of the run), and without a test bed it has no LXD at all:
-# a test never leaves anything in an LXD it did not make.
+# at the end of the run), without a test bed it has no LXD at all (a test
+# never leaves anything in an LXD it did not make), and no background
+# doctor.
 write_conf() {
 	local extra=()
 	case "$*" in *project_prefix*) ;; *)
 		extra+=("project_prefix = ${LABCT_PREFIX:-labct-nolxd-}$(basename "$0" .sh | cut -c1-5)-")
+	esac
+	# labcd's background doctor speaks to admins at their next command:
+	# only in the tests that ask for it (t0620).
+	case "$*" in *doctor_interval*) ;; *)
+		extra+=("doctor_interval = 0")
 	esac
 	if [ -z "${LABCT_PREFIX:-}" ] || [ "${LABCT_NO_LXD:-}" = 1 ]; then
 		case "$*" in *lxd_socket*) ;; *)

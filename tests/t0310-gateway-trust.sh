@@ -217,7 +217,8 @@ test_expect_success 'through sshd: a proven key (the admin added it) logs its us
 test_expect_success 'through sshd: an unknown key is anonymous, says which key and what to do' '
 	out=$(printf "whoami\n" | gw carol -T $GW@127.0.0.1 2>&1)
 	contains "$out" "You came in with the SSH key $(fp carol) \\(ssh-ed25519\\)"
-	contains "$out" "login USER. logs you in and registers this key"
+	contains "$out" "login USER +log in with the password your admin gave you; this also"
+	contains "$out" "registers this key as yours, so that it logs you in"
 	contains "$out" "ssh -i ~/.ssh/KEY -o IdentitiesOnly=yes"
 	contains "$out" "^not logged in \\(SSH key $(fp carol), which logs no lab user in\\)"
 	out=$(gw carol $GW@127.0.0.1 key list 2>&1 || true)

@@ -18,7 +18,8 @@
 #define PROTO_MAX_ARG		4096		/* bytes in one argv entry */
 
 /* Client -> daemon */
-#define PROTO_REQUEST	"request"	/* argv, [session], [as], [tty], [cols] */
+#define PROTO_REQUEST	"request"	/* argv, [session], [as], [tty], [cols],
+					   [quiet] */
 #define PROTO_INPUT	"input"		/* data: the answer to a prompt */
 /* Daemon -> client */
 #define PROTO_PROGRESS	"progress"	/* text: one line of progress */

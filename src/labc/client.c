@@ -388,8 +388,8 @@ client_stale(struct client *c)
 }
 
 static json_t *
-client_request(struct client *c, char **argv, int argc, char *err,
-    size_t errsz)
+client_request(struct client *c, char **argv, int argc, int flags,
+    char *err, size_t errsz)
 {
 	const char *term = getenv("TERM");
 	json_t *req, *a, *s;
@@ -412,6 +412,9 @@ client_request(struct client *c, char **argv, int argc, char *err,
 	json_object_set_new(req, "tty", json_boolean(isatty(STDIN_FILENO)));
 	json_object_set_new(req, "color", json_boolean(color));
 	json_object_set_new(req, "cols", json_integer(client_columns()));
+	/* Nothing of it is shown: labcd keeps its notices for later. */
+	if (flags & CLIENT_QUIET)
+		json_object_set_new(req, "quiet", json_true());
 	if (c->as != NULL)
 		json_object_set_new(req, "as", json_string(c->as));
 	if (c->key != NULL)
@@ -790,7 +793,7 @@ client_exchange(struct client *c, char **argv, int argc, int flags,
 
 	memset(res, 0, sizeof(*res));
 	res->status = PROTO_FAILED;
-	if ((req = client_request(c, argv, argc, err, errsz)) == NULL)
+	if ((req = client_request(c, argv, argc, flags, err, errsz)) == NULL)
 		return -EINVAL;
 	r = client_send(c, req, err, errsz);
 	json_decref(req);

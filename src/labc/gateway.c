@@ -100,12 +100,18 @@ anon_banner(const char *key)
 
 	if (sshkey_parse(key, &k, NULL, 0) != 0)
 		return;
-	fprintf(stderr, "You came in with the SSH key %s (%s), which logs no "
-	    "lab user in:\nyou are not logged in. 'login USER' logs you in "
-	    "and registers this key as\nyours, so that it logs you in "
-	    "directly from then on. To use another of your\nkeys: ssh -i "
-	    "~/.ssh/KEY -o IdentitiesOnly=yes ... ('help' lists the "
-	    "commands)\n", k.fingerprint, k.type);
+	fprintf(stderr, "Welcome to the lab's GPU containers (labcontainers)."
+	    "\n\nYou came in with the SSH key %s (%s), which logs no "
+	    "lab user in:\nyou are not logged in. What to do:\n"
+	    "  login USER   log in with the password your admin gave you; "
+	    "this also\n               registers this key as yours, so that "
+	    "it logs you in\n               directly from then on\n"
+	    "  guide        the member guide: first steps, connecting, VS "
+	    "Code, data\n"
+	    "  help         the commands;  exit  leaves\n"
+	    "No account yet? Ask your lab's admin. To use another of your "
+	    "keys:\nssh -i ~/.ssh/KEY -o IdentitiesOnly=yes ...\n\n",
+	    k.fingerprint, k.type);
 	sshkey_free(&k);
 }
 

@@ -1,11 +1,13 @@
 /*
  * audit.c - one audit row for every change: time, actor, lab user,
- * command, target and result. (The lab user name rule is in names.c.)
+ * command, target and result; and the removal of rows past
+ * audit_retention_days. (The lab user name rule is in names.c.)
  */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include "health.h"
 #include "inert.h"
 #include "labcd.h"
 #include "log.h"
@@ -37,4 +39,18 @@ audit(struct ctx *c, const char *result)
 		log_error("audit log: %s (%s by %s)", c->db->err, c->cmd->name,
 		    c->id.actor);
 	log_info("%s: %s %s: %s", c->id.actor, c->cmd->name, target, res);
+}
+
+int
+audit_prune(struct db *db, int days, long long now)
+{
+	sqlite3_stmt *st;
+
+	if (days <= 0)
+		return 0;
+	st = db_prepare(db, "DELETE FROM audit WHERE time < ?");
+	sqlite3_bind_int64(st, 1, now - (long long)days * 86400);
+	if (db_done(db, st) != 0)
+		return -1;
+	return sqlite3_changes(db->h);
 }

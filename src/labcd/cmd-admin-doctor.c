@@ -3,7 +3,8 @@
  * explains it, one row per finding (check, status, detail, fix). A
  * "problem" comes with the command that fixes it and makes the command
  * fail; a "warn" is worth a look; "ok" says what was seen. It changes
- * nothing.
+ * nothing. labcd runs the same checks (doctor_checks) in the background
+ * every doctor_interval (health.c).
  */
 #include <errno.h>
 #include <pwd.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "ct.h"
+#include "health.h"
 #include "inert.h"
 #include "log.h"
 #include "lxd.h"
@@ -33,6 +35,7 @@ struct doctor {
 	struct ctx	*c;
 	struct table	*t;
 	struct lxd	*l;		/* NULL when LXD is not reachable */
+	const char	*dir, *conf;	/* --dir, --sshd-config, or NULL */
 	int		 problems, warnings;
 	char		 driver[80];	/* host NVIDIA driver, "" if none */
 };
@@ -450,9 +453,8 @@ static void
 check_gateway(struct doctor *d)
 {
 	const struct config *cfg = &d->c->srv->cfg;
-	const char *dir = cmd_opt(d->c, "dir") ?: "/etc/ssh/sshd_config.d";
-	const char *conf = cmd_opt(d->c, "sshd-config") ?:
-	    "/etc/ssh/sshd_config";
+	const char *dir = d->dir ?: "/etc/ssh/sshd_config.d";
+	const char *conf = d->conf ?: "/etc/ssh/sshd_config";
 	char *path = xasprintf("%s/50-labcontainers.conf", dir), *out = NULL;
 	char *who = xasprintf("user=%s,host=doctor,addr=127.0.0.1",
 	    cfg->gateway_user), *fix;
@@ -463,10 +465,9 @@ check_gateway(struct doctor *d)
 	struct stat sb;
 	int r;
 
-	fix = xasprintf("labc admin gateway setup%s%s%s%s", cmd_opt(d->c,
-	    "dir") ? " --dir " : "", cmd_opt(d->c, "dir") ?: "",
-	    cmd_opt(d->c, "sshd-config") ? " --sshd-config " : "",
-	    cmd_opt(d->c, "sshd-config") ?: "");
+	fix = xasprintf("labc admin gateway setup%s%s%s%s", d->dir ?
+	    " --dir " : "", d->dir ?: "", d->conf ? " --sshd-config " : "",
+	    d->conf ?: "");
 	if (pw == NULL)
 		row(d, "gateway account", "problem", fix, "no host account %s "
 		    "(gateway_user)", cfg->gateway_user);
@@ -809,12 +810,14 @@ check_drift(struct doctor *d)
 	json_decref(found);
 }
 
-static int
-cmd_admin_doctor_exec(struct ctx *c)
+const char *const doctor_columns[] = { "check", "status", "detail", "fix",
+	NULL };
+
+int
+doctor_checks(struct ctx *c, const char *dir, const char *sshd_config,
+    struct table *t, int *warnings)
 {
-	static const char *const cols[] = { "check", "status", "detail", "fix",
-	    NULL };
-	struct doctor d = { .c = c, .t = table_new(cols) };
+	struct doctor d = { .c = c, .t = t, .dir = dir, .conf = sshd_config };
 
 	check_lxd(&d);
 	if (d.l != NULL) {
@@ -829,16 +832,28 @@ cmd_admin_doctor_exec(struct ctx *c)
 	check_database(&d);
 	if (d.l != NULL)
 		check_drift(&d);
-	ctx_table(c, "checks", d.t);
-	table_free(d.t);
-	if (d.problems > 0)
+	*warnings = d.warnings;
+	return d.problems;
+}
+
+static int
+cmd_admin_doctor_exec(struct ctx *c)
+{
+	struct table *t = table_new(doctor_columns);
+	int problems, warnings;
+
+	problems = doctor_checks(c, cmd_opt(c, "dir"), cmd_opt(c,
+	    "sshd-config"), t, &warnings);
+	ctx_table(c, "checks", t);
+	table_free(t);
+	if (problems > 0)
 		return ctx_error(c, "%d problem%s, %d warning%s: each problem "
-		    "says the command that fixes it", d.problems,
-		    d.problems == 1 ? "" : "s", d.warnings,
-		    d.warnings == 1 ? "" : "s");
+		    "says the command that fixes it", problems,
+		    problems == 1 ? "" : "s", warnings,
+		    warnings == 1 ? "" : "s");
 	if (c->format == FMT_TABLE)
-		ctx_printf(c, "No problem%s.\n", d.warnings == 0 ? "" :
-		    d.warnings == 1 ? " (1 warning)" : " (some warnings)");
+		ctx_printf(c, "No problem%s.\n", warnings == 0 ? "" :
+		    warnings == 1 ? " (1 warning)" : " (some warnings)");
 	return PROTO_OK;
 }
 

@@ -3,6 +3,7 @@
  * default and meaning. An unknown key, a repeated key or a bad value stops
  * start-up with the file and line.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -95,6 +96,15 @@ static const struct ckey keys[] = {
 	{ "reconcile_interval", C_INT, O(reconcile_interval), "300", 0, 86400,
 	  "Seconds between comparisons of the database with LXD (0: only at\n"
 	  "start-up, after LXD failed mid-way, and on 'admin reconcile')." },
+	{ "doctor_interval", C_INT, O(doctor_interval), "3600", 0, 86400 * 7,
+	  "Seconds between the checks of 'admin doctor' that labcd runs by\n"
+	  "itself (0: never); the first a minute after start-up, or sooner\n"
+	  "with a shorter interval. A new problem is logged and told to each\n"
+	  "admin once, at their next labc command." },
+	{ "audit_retention_days", C_INT, O(audit_retention_days), "365", 0,
+	  36500,
+	  "Days the audit log keeps a row (0: forever). Older rows are removed\n"
+	  "at start-up and once a day; each removal is itself audited." },
 	{ "default_image", C_STR, O(default_image), "labc-base", 0, 0,
 	  "Image alias or fingerprint used when launch has no --image." },
 	{ "profiles", C_STR, O(profiles), "default", 0, 0,
@@ -336,6 +346,27 @@ config_server_name(const struct config *c, char *out, size_t outsz)
 	if (outsz < 2 || gethostname(out, outsz - 1) != 0 || *out == '\0')
 		snprintf(out, outsz, "localhost");
 	out[outsz - 1] = '\0';
+}
+
+void
+config_server_suffix(const struct config *c, char *out, size_t outsz)
+{
+	char name[256], *p;
+	unsigned char a[16];
+
+	config_server_name(c, name, sizeof(name));
+	/* An address literal has no name to take a label from. */
+	if (inet_pton(AF_INET, name, a) == 1 ||
+	    inet_pton(AF_INET6, name, a) == 1 ||
+	    (name[0] == '[' && strchr(name, ']') != NULL)) {
+		snprintf(out, outsz, "lab");
+		return;
+	}
+	if ((p = strchr(name, '.')) != NULL)
+		*p = '\0';
+	for (p = name; *p != '\0'; p++)
+		*p = (char)tolower((unsigned char)*p);
+	snprintf(out, outsz, "%s", *name != '\0' ? name : "lab");
 }
 
 void

@@ -36,6 +36,8 @@ struct config {
 	char	*lxd_socket;
 	char	*project_prefix;
 	int	 reconcile_interval;
+	int	 doctor_interval;
+	int	 audit_retention_days;
 	char	*default_image;
 	char	*profiles;
 	char	*storage_pool;
@@ -70,6 +72,11 @@ void	config_free(struct config *c);
 int	config_size_valid(const char *v);
 /* The name members reach this server by: gateway_host, else the host name. */
 void	config_server_name(const struct config *c, char *out, size_t outsz);
+/*
+ * SUFFIX of 'ssh box.SUFFIX': the first DNS label of the server name,
+ * lowercase, or "lab" when that name is an address literal.
+ */
+void	config_server_suffix(const struct config *c, char *out, size_t outsz);
 /* Print a commented configuration file with every key and its default. */
 void	config_print_defaults(FILE *f);
 

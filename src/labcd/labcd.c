@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "health.h"
 #include "labcd.h"
 #include "log.h"
 #include "reconcile.h"
@@ -124,8 +125,11 @@ main(int argc, char **argv)
 	if (!foreground && daemon(0, 1) != 0)
 		fatalx("cannot become a daemon");
 	reconcile_start(&s);
+	health_start(&s);
 	r = server_run(&s);
+	/* First: it ends a comparison that doctor may be waiting for. */
 	reconcile_stop();
+	health_stop();
 	db_close(keeper);
 	log_info("labcd stopped");
 	config_free(&s.cfg);

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "health.h"
 #include "labcd.h"
 #include "log.h"
 #include "lxd.h"
@@ -308,6 +309,7 @@ serve(struct conn *cn, const struct ident *peer, struct db **db, json_t *msg)
 			audit(&c, "refused");
 		goto done;
 	}
+	health_notice(&c, json_is_true(json_object_get(msg, "quiet")));
 	status = c.cmd->exec(&c);
 	if (!(c.cmd->flags & CMD_READONLY)) {
 		char res[200];

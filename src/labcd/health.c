@@ -1,0 +1,385 @@
+/*
+ * health.c - labcd watching itself, so that admins hear of a problem
+ * before members hit it, with or without systemd: doctor's checks (the
+ * very function 'admin doctor' runs) every doctor_interval, and the audit
+ * log pruned to audit_retention_days at start-up and once a day. It all
+ * runs in a thread of its own, like the reconciler: the checks call LXD
+ * and run sshd -t, and no client ever waits for them. The last result
+ * stays in memory: each admin is told of new problems once, at their next
+ * command (health_notice), and the status page reads it (health_last).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "health.h"
+#include "inert.h"
+#include "log.h"
+#include "lxd.h"
+#include "xmalloc.h"
+
+#define DOCTOR_FIRST	60	/* seconds after start-up: LXD may be starting */
+#define PRUNE_EVERY	86400	/* seconds between prunings of the audit log */
+#define TOLD_MAX	64	/* admins remembered as told */
+
+extern const struct cmd_entry cmd_admin_doctor_entry;
+extern const struct cmd_entry cmd_nc_entry;
+
+static const struct cmd_entry doctor_cmd = { .name = "doctor" };
+static const struct cmd_entry prune_cmd = { .name = "audit retention" };
+
+static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 wake = PTHREAD_COND_INITIALIZER;
+static int		 stopping, started;
+static pthread_t	 thread;
+
+/* The last background run (under lock). */
+static json_t		*last_checks;	/* its rows; NULL before the first */
+static time_t		 last_time;
+static int		 last_problems, last_warnings;
+static unsigned		 last_gen;	/* runs that found a problem the
+					   run before did not */
+static char		 last_names[256];	/* "default image, ssh ports" */
+
+/* Admins told of a generation (under lock): "root", "user X", "host X". */
+static struct {
+	char		 who[80];
+	unsigned	 gen;
+} told[TOLD_MAX];
+static int		 told_next;
+
+/* The problems of the run before ("check: detail"): the thread's own. */
+static json_t		*prev_keys;
+
+/* A context for work of labcd's own: no client, acting as an admin. */
+static void
+own_ctx(struct ctx *c, struct server *s, struct db *db, struct lxd **l,
+    const struct cmd_entry *cmd)
+{
+	memset(c, 0, sizeof(*c));
+	c->srv = s;
+	c->fd = -1;
+	c->dead = 1;		/* no client to tell */
+	c->db = db;
+	c->lxdp = l;
+	c->cmd = cmd;
+	/* An admin, not root: what root alone may see stays in the log. */
+	c->id.admin = 1;
+	snprintf(c->id.actor, sizeof(c->id.actor), "labcd");
+	snprintf(c->id.via, sizeof(c->id.via), "labcd");
+	snprintf(c->id.host_user, sizeof(c->id.host_user), "labcd");
+	buf_init(&c->out, 256 * 1024);
+	buf_init(&c->err, 64 * 1024);
+}
+
+static void
+own_ctx_free(struct ctx *c)
+{
+	json_decref(c->data);
+	buf_free(&c->out);
+	buf_free(&c->err);
+}
+
+static const char *
+field(json_t *row, const char *key)
+{
+	const char *v = json_string_value(json_object_get(row, key));
+
+	return v != NULL ? v : "";
+}
+
+/*
+ * Keep a run's rows; then say in the log what is new and what is gone
+ * (after: whoever reads the log may act on it at once).
+ */
+static void
+record(json_t *rows, int problems, int warnings, long long ms)
+{
+	json_t *keys = json_object(), *row, *v;
+	struct buf names = BUF_INIT(sizeof(last_names));
+	const char *k;
+	size_t i;
+	int fresh = 0;
+
+	json_array_foreach(rows, i, row) {
+		char *key;
+
+		if (strcmp(field(row, "status"), "problem") != 0)
+			continue;
+		key = xasprintf("%s: %s", field(row, "check"), field(row,
+		    "detail"));
+		json_object_set_new(keys, key, json_true());
+		if (prev_keys == NULL || json_object_get(prev_keys, key) ==
+		    NULL)
+			fresh++;
+		free(key);
+		/* The checks by name, each once: rows of one are together. */
+		if (names.len == 0 || strcmp(field(row, "check"), field(
+		    json_array_get(rows, i - 1), "check")) != 0 ||
+		    strcmp(field(json_array_get(rows, i - 1), "status"),
+		    "problem") != 0)
+			buf_printf(&names, "%s%s", names.len ? ", " : "",
+			    field(row, "check"));
+	}
+	pthread_mutex_lock(&lock);
+	json_decref(last_checks);
+	last_checks = json_incref(rows);
+	last_time = time(NULL);
+	last_problems = problems;
+	last_warnings = warnings;
+	if (fresh > 0)
+		last_gen++;
+	snprintf(last_names, sizeof(last_names), "%s", buf_str(&names));
+	pthread_mutex_unlock(&lock);
+	buf_free(&names);
+
+	json_array_foreach(rows, i, row) {
+		char *key, *shown;
+
+		if (strcmp(field(row, "status"), "problem") != 0)
+			continue;
+		key = xasprintf("%s: %s", field(row, "check"), field(row,
+		    "detail"));
+		if (prev_keys == NULL || json_object_get(prev_keys, key) ==
+		    NULL) {
+			shown = inert_str(key);
+			log_warn("doctor: %s (fix: %s)", shown, field(row,
+			    "fix"));
+			free(shown);
+		}
+		free(key);
+	}
+	json_object_foreach(prev_keys, k, v) {
+		char *shown;
+
+		if (json_object_get(keys, k) != NULL)
+			continue;
+		shown = inert_str(k);
+		log_info("doctor: no longer found: %s", shown);
+		free(shown);
+	}
+	json_decref(prev_keys);
+	prev_keys = keys;
+	log_info("doctor: %d problem%s, %d warning%s (%lld ms)%s", problems,
+	    problems == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s", ms,
+	    problems > 0 ? ": 'labc admin doctor' says how to fix each" : "");
+}
+
+/* One run of doctor's checks, on a database connection of its own. */
+static void
+doctor_pass(struct server *s, struct lxd **l)
+{
+	struct table *t;
+	struct ctx c;
+	struct db *db;
+	char err[512];
+	struct timespec t0, t1;
+	int problems, warnings;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((db = db_open(s->db_path, err, sizeof(err))) == NULL) {
+		log_error("doctor: %s", err);
+		return;
+	}
+	own_ctx(&c, s, db, l, &doctor_cmd);
+	c.format = FMT_JSON;
+	t = table_new(doctor_columns);
+	problems = doctor_checks(&c, NULL, NULL, t, &warnings);
+	ctx_table(&c, "checks", t);
+	table_free(t);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	record(json_object_get(c.data, "checks"), problems, warnings,
+	    (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) /
+	    1000000);
+	own_ctx_free(&c);
+	db_close(db);
+}
+
+/* Audit rows older than audit_retention_days go; the removal is audited. */
+static void
+prune_pass(struct server *s)
+{
+	int days = s->cfg.audit_retention_days, n;
+	time_t now = time(NULL), cutoff = now - (time_t)days * 86400;
+	struct ctx c;
+	struct db *db;
+	struct tm tm;
+	char err[512], day[32], res[200];
+
+	if ((db = db_open(s->db_path, err, sizeof(err))) == NULL) {
+		log_error("audit retention: %s", err);
+		return;
+	}
+	if (sqlite3_db_readonly(db->h, "main") == 1) {
+		db_close(db);
+		return;
+	}
+	if ((n = audit_prune(db, days, (long long)now)) < 0)
+		log_error("audit retention: %s", db->err);
+	else if (n > 0) {
+		localtime_r(&cutoff, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d %H:%M", &tm);
+		snprintf(res, sizeof(res), "removed %d row%s older than %d "
+		    "day%s (before %s; audit_retention_days)", n, n == 1 ? "" :
+		    "s", days, days == 1 ? "" : "s", day);
+		own_ctx(&c, s, db, NULL, &prune_cmd);
+		audit(&c, res);
+		own_ctx_free(&c);
+	}
+	db_close(db);
+}
+
+static void *
+health_main(void *arg)
+{
+	struct server *s = arg;
+	struct lxd *l = NULL;
+	int every = s->cfg.doctor_interval;
+	time_t now = time(NULL), next, next_doctor = 0, next_prune = 0;
+
+	if (every > 0)
+		next_doctor = now + (every < DOCTOR_FIRST ? every :
+		    DOCTOR_FIRST);
+	if (s->cfg.audit_retention_days > 0)
+		next_prune = now;
+	pthread_mutex_lock(&lock);
+	while (!stopping) {
+		now = time(NULL);
+		next = next_doctor == 0 ? next_prune : next_prune == 0 ?
+		    next_doctor : next_doctor < next_prune ? next_doctor :
+		    next_prune;
+		if (next == 0) {
+			pthread_cond_wait(&wake, &lock);
+			continue;
+		}
+		if (now < next) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += next - now;
+			pthread_cond_timedwait(&wake, &lock, &ts);
+			continue;
+		}
+		pthread_mutex_unlock(&lock);
+		if (next_prune != 0 && now >= next_prune) {
+			prune_pass(s);
+			next_prune = time(NULL) + PRUNE_EVERY;
+		}
+		if (next_doctor != 0 && now >= next_doctor) {
+			doctor_pass(s, &l);
+			next_doctor = time(NULL) + every;
+		}
+		pthread_mutex_lock(&lock);
+	}
+	pthread_mutex_unlock(&lock);
+	lxd_free(l);
+	return NULL;
+}
+
+void
+health_start(struct server *s)
+{
+	if (s->cfg.doctor_interval == 0 && s->cfg.audit_retention_days == 0)
+		return;
+	if (pthread_create(&thread, NULL, health_main, s) != 0) {
+		log_error("cannot start the background doctor: run 'labc "
+		    "admin doctor' by hand");
+		return;
+	}
+	started = 1;
+}
+
+void
+health_stop(void)
+{
+	if (!started)
+		return;
+	pthread_mutex_lock(&lock);
+	stopping = 1;
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&lock);
+	pthread_join(thread, NULL);
+	started = 0;
+	json_decref(prev_keys);
+	prev_keys = NULL;
+	pthread_mutex_lock(&lock);
+	json_decref(last_checks);
+	last_checks = NULL;
+	pthread_mutex_unlock(&lock);
+}
+
+json_t *
+health_last(void)
+{
+	json_t *o = NULL;
+
+	pthread_mutex_lock(&lock);
+	if (last_checks != NULL)
+		o = json_pack("{s:I, s:i, s:i, s:O}", "time",
+		    (json_int_t)last_time, "problems", last_problems,
+		    "warnings", last_warnings, "checks", last_checks);
+	pthread_mutex_unlock(&lock);
+	return o;
+}
+
+void
+health_notice(struct ctx *c, int quiet)
+{
+	char who[80], names[sizeof(last_names)], when[32];
+	time_t at, now = time(NULL);
+	struct tm tm, today;
+	int i, slot = -1, problems;
+
+	/*
+	 * Admins only, and only where a person reads stderr: not for a
+	 * request the client shows nothing of (the shell's prompt), not
+	 * for programs (hidden commands), not into an nc stream.
+	 */
+	if (!c->id.admin || quiet || c->dead || c->cmd->flags & CMD_HIDDEN ||
+	    c->cmd == &cmd_nc_entry)
+		return;
+	if (c->id.root)
+		snprintf(who, sizeof(who), "root");
+	else if (c->id.user[0] != '\0')
+		snprintf(who, sizeof(who), "user %s", c->id.user);
+	else
+		snprintf(who, sizeof(who), "host %s", c->id.host_user);
+	pthread_mutex_lock(&lock);
+	if (last_gen == 0 || last_problems == 0) {
+		pthread_mutex_unlock(&lock);
+		return;
+	}
+	for (i = 0; i < TOLD_MAX; i++) {
+		if (strcmp(told[i].who, who) == 0) {
+			slot = i;
+			break;
+		}
+	}
+	if (slot >= 0 && told[slot].gen == last_gen) {
+		pthread_mutex_unlock(&lock);
+		return;
+	}
+	if (slot < 0) {
+		slot = told_next;
+		told_next = (told_next + 1) % TOLD_MAX;
+		snprintf(told[slot].who, sizeof(told[slot].who), "%s", who);
+	}
+	told[slot].gen = last_gen;
+	problems = last_problems;
+	at = last_time;
+	snprintf(names, sizeof(names), "%s", last_names);
+	pthread_mutex_unlock(&lock);
+	/* Running doctor right now: they see it all anyway. */
+	if (c->cmd == &cmd_admin_doctor_entry)
+		return;
+	localtime_r(&at, &tm);
+	localtime_r(&now, &today);
+	strftime(when, sizeof(when), tm.tm_yday == today.tm_yday &&
+	    tm.tm_year == today.tm_year ? "%H:%M" : "%Y-%m-%d %H:%M", &tm);
+	ctx_progress(c, "labcd: doctor found %d problem%s at %s (%s): see "
+	    "'labc admin doctor'", problems, problems == 1 ? "" : "s", when,
+	    names);
+}

@@ -1,0 +1,46 @@
+/*
+ * health.h - labcd watching itself (health.c): doctor's checks run in the
+ * background every doctor_interval, their last result kept for admins
+ * (a notice at their next command) and for the status page, and the
+ * audit log pruned to audit_retention_days.
+ */
+#ifndef LABCD_HEALTH_H
+#define LABCD_HEALTH_H
+
+#include <jansson.h>
+
+#include "labcd.h"
+
+/* cmd-admin-doctor.c: the columns of doctor's rows, NULL-terminated. */
+extern const char *const doctor_columns[];
+/*
+ * Every check of 'admin doctor', one row each into t (doctor_columns:
+ * check, status ok|warn|problem, detail, fix). dir and sshd_config: the
+ * gateway's sshd drop-in directory and configuration, NULL for the
+ * defaults. Changes nothing. The number of problems; *warnings.
+ */
+int	doctor_checks(struct ctx *c, const char *dir, const char *sshd_config,
+	    struct table *t, int *warnings);
+
+/* The background thread: start-up, then every doctor_interval. */
+void	health_start(struct server *s);
+void	health_stop(void);
+
+/*
+ * The last background result, for the status page: {"time": unix
+ * seconds, "problems": N, "warnings": N, "checks": [rows as objects]},
+ * or NULL before the first run. Caller decrefs.
+ */
+json_t	*health_last(void);
+
+/*
+ * Before a command runs: an admin who has not been told of the problems
+ * the last background run found new gets one line on stderr (a progress
+ * message), once. quiet: the client shows nothing of this exchange.
+ */
+void	health_notice(struct ctx *c, int quiet);
+
+/* audit.c: remove rows older than days; how many, or -1 (db->err). */
+int	audit_prune(struct db *db, int days, long long now);
+
+#endif
