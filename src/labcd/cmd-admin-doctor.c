@@ -897,7 +897,9 @@ const struct cmd_entry cmd_admin_doctor_entry = {
 	.args = "[--dir DIR] [--sshd-config FILE] [--format table|json|csv]",
 	.summary = "check what labcd depends on, and say how to fix it",
 	.help = "Checks LXD and its version, the storage pools (warns under\n"
-	    "10% free) and bridges of the profiles, the default image, the\n"
+	    "10% free) and bridges of the profiles, the default image,\n"
+	    "member isolation (isolate_members: LXD's network ACLs and its\n"
+	    "firewall driver; a member not yet isolated shows as drift), the\n"
 	    "SSH port range, the gateway account and its sshd drop-in\n"
 	    "(DIR/50-labcontainers.conf, checked with sshd -t -f FILE; the\n"
 	    "same options as 'admin gateway setup', for root only: sshd's\n"

@@ -5,9 +5,10 @@
  * (user projects use the default project's networks), named from a hash of
  * the project and marked with it, with a /24 of member_subnets, and an LXD
  * network ACL of the same name on it: reject traffic to (egress) and from
- * (ingress) the rest of member_subnets, allow everything else. The
- * project's copies of the profiles point their nics at that bridge
- * (project.c). Traffic between two members' bridges is routed by the host,
+ * (ingress) the rest of member_subnets and the profiles' shared bridge but
+ * its host address (where containers that ran before isolation stay until
+ * their next start), allow everything else. The project's copies of the
+ * profiles point their nics at that bridge (project.c). Traffic between two members' bridges is routed by the host,
  * where LXD's bridge ACLs apply; a member's own containers share a bridge;
  * the host (labcd's nc by lease address) and beyond stay reachable.
  *
@@ -19,6 +20,7 @@
  * written as the ranges around it, not as an allow before a reject.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,9 @@
 #include "xmalloc.h"
 
 #define ISOLATE_DESC	"labcontainers: one lab user's containers"
+
+/* Two members' first starts must not pick the same free /24. */
+static pthread_mutex_t make_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void
 isolate_bridge_name(const char *project, char out[ISOLATE_NAME_MAX])
@@ -318,9 +323,12 @@ isolate_ensure(struct ctx *c, const char *project, char br[ISOLATE_NAME_MAX],
 		snprintf(why, whysz, "%s", ctx_lxd_error(c));
 		goto out;
 	}
+	pthread_mutex_lock(&make_lock);
 	if ((r = pick_subnet(c, &own, why, whysz)) != 0 ||
-	    (r = ensure_acl(c, br, own, shared, why, whysz)) != 0)
+	    (r = ensure_acl(c, br, own, shared, why, whysz)) != 0) {
+		pthread_mutex_unlock(&make_lock);
 		goto out;
+	}
 	ip_text(own + 1, ip);
 	want = isolating_config(br);
 	json_object_set_new(want, "ipv4.address", json_sprintf("%s/24", ip));
@@ -331,6 +339,7 @@ isolate_ensure(struct ctx *c, const char *project, char br[ISOLATE_NAME_MAX],
 	body = json_pack("{s:s, s:s, s:s, s:O}", "name", br, "type", "bridge",
 	    "description", ISOLATE_DESC, "config", want);
 	r = lxd_call(l, "POST", "/1.0/networks", body, NULL);
+	pthread_mutex_unlock(&make_lock);
 	if (r != 0)
 		snprintf(why, whysz, "LXD refused to make the bridge %s (%s/24): "
 		    "%s", br, ip, ctx_lxd_error(c));

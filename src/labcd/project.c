@@ -225,7 +225,7 @@ sync_profiles(struct ctx *c, const char *project, int repair, int *changed,
 {
 	struct lxd *l = ctx_lxd(c);
 	char *list = xstrdup(c->srv->cfg.profiles), *save = NULL, *name;
-	char br[ISOLATE_NAME_MAX], why[300], who[160];
+	char br[ISOLATE_NAME_MAX], why[300], who[160] = "?";
 	json_t *src, *dst, *want;
 	int r = 0, iso = c->srv->cfg.isolate_members;
 
@@ -259,8 +259,9 @@ sync_profiles(struct ctx *c, const char *project, int repair, int *changed,
 			continue;
 		}
 		r = r == 0 || r == -ENOENT ? 0 : r;
+		/* Not listed (-1): not known to be safe either. */
 		if (r == 0 && isolate_blocked(c, project, want, who,
-		    sizeof(who)) == 1) {
+		    sizeof(who)) != 0) {
 			(*waiting)++;
 			if (repair)
 				log_info("project %s: profile %s keeps its "
