@@ -94,7 +94,9 @@ stop_labcd
 conf yes
 start_labcd || exit 1
 for u in alice bob; do
+	start=$(date +%s%N)
 	labc admin user add $u </dev/null >/dev/null
+	measured "admin user add $u, with its bridge and ACL: $(( ($(date +%s%N) - start) / 1000000 )) ms"
 	labc --as $u key add "$(cat "$TDIR/${u}1.pub")" >/dev/null
 done
 
