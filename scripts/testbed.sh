@@ -364,6 +364,12 @@ delete_project() {
 		done
 	fi
 	lxc project delete "$p" >/dev/null
+	# Its own bridge and network ACL (isolate_members), marked with its name.
+	for name in $(lxc query "/1.0/networks?recursion=1" |
+	    jq -r --arg p "$p" '.[] | select(.config["user.labc.owner"] == $p) | .name'); do
+		lxc network delete "$name" >/dev/null
+		lxc network acl delete "$name" >/dev/null 2>&1 || true
+	done
 }
 
 # ---- a private LXD -----------------------------------------------------------------------

@@ -78,6 +78,10 @@ write_conf() {
 	case "$*" in *doctor_interval*) ;; *)
 		extra+=("doctor_interval = 0")
 	esac
+	# Members share the test bridge unless a test says otherwise (t0560).
+	case "$*" in *isolate_members*) ;; *)
+		extra+=("isolate_members = no")
+	esac
 	if [ -z "${LABCT_PREFIX:-}" ] || [ "${LABCT_NO_LXD:-}" = 1 ]; then
 		case "$*" in *lxd_socket*) ;; *)
 			extra+=("lxd_socket = $TDIR/no-lxd.sock")

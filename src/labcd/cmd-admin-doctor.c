@@ -810,6 +810,40 @@ check_drift(struct doctor *d)
 	json_decref(found);
 }
 
+/* isolate_members: what LXD needs for it; each member's state is drift. */
+static void
+check_isolation(struct doctor *d)
+{
+	json_t *info = NULL;
+	const char *fw;
+
+	if (!d->c->srv->cfg.isolate_members) {
+		row(d, "isolation", "ok", NULL, "off (isolate_members = no): "
+		    "members' containers share the profiles' bridge and reach "
+		    "each other");
+		return;
+	}
+	(void)lxd_call(d->l, "GET", "/1.0", NULL, &info);
+	fw = json_string_value(json_object_get(json_object_get(info,
+	    "environment"), "firewall"));
+	if (!lxd_has_extension(d->l, "network_acl") ||
+	    !lxd_has_extension(d->l, "network_bridge_acl"))
+		row(d, "isolation", "problem", "upgrade LXD (5.0 has them), or "
+		    "set isolate_members = no", "LXD lacks network ACLs on "
+		    "bridges (network_acl, network_bridge_acl): members' "
+		    "containers cannot be kept apart");
+	else if (fw == NULL || *fw == '\0')
+		row(d, "isolation", "warn", "apt-get install nftables, then "
+		    "restart LXD", "LXD names no firewall driver, which its "
+		    "network ACLs need");
+	else
+		row(d, "isolation", "ok", NULL, "on: each member's containers "
+		    "on a bridge of their own with a network ACL (LXD's "
+		    "firewall: %s); a member not yet so is listed under drift",
+		    fw);
+	json_decref(info);
+}
+
 const char *const doctor_columns[] = { "check", "status", "detail", "fix",
 	NULL };
 
@@ -823,6 +857,7 @@ doctor_checks(struct ctx *c, const char *dir, const char *sshd_config,
 	if (d.l != NULL) {
 		check_profiles(&d);
 		check_image(&d);
+		check_isolation(&d);
 	}
 	check_ports(&d);
 	check_gateway(&d);
@@ -862,7 +897,9 @@ const struct cmd_entry cmd_admin_doctor_entry = {
 	.args = "[--dir DIR] [--sshd-config FILE] [--format table|json|csv]",
 	.summary = "check what labcd depends on, and say how to fix it",
 	.help = "Checks LXD and its version, the storage pools (warns under\n"
-	    "10% free) and bridges of the profiles, the default image, the\n"
+	    "10% free) and bridges of the profiles, the default image,\n"
+	    "member isolation (isolate_members: LXD's network ACLs and its\n"
+	    "firewall driver; a member not yet isolated shows as drift), the\n"
 	    "SSH port range, the gateway account and its sshd drop-in\n"
 	    "(DIR/50-labcontainers.conf, checked with sshd -t -f FILE; the\n"
 	    "same options as 'admin gateway setup', for root only: sshd's\n"

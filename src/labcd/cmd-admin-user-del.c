@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ct.h"
+#include "isolate.h"
 #include "labcd.h"
 #include "lxd.h"
 #include "proto.h"
@@ -49,6 +50,12 @@ purge(struct ctx *c, const struct user_row *u)
 	if (r != 0 && r != -ENOENT)
 		return ctx_error(c, "cannot delete the LXD project %s: %s",
 		    project, lxd_error(l));
+	/* Its own bridge goes with it (isolate_members). */
+	if (isolate_remove(c, project) != 0)
+		return ctx_error(c, "the LXD project %s is deleted, but not its "
+		    "bridge and network ACL: %s; delete them with 'lxc network "
+		    "delete' and 'lxc network acl delete'", project,
+		    lxd_error(l));
 	return PROTO_OK;
 }
 

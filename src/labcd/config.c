@@ -16,7 +16,8 @@
 #include "xmalloc.h"
 
 enum ctype {
-	C_STR, C_NAME, C_PREFIX, C_LEVEL, C_WHO, C_SIZE, C_COUNT, /* text */
+	C_STR, C_NAME, C_PREFIX, C_LEVEL, C_WHO, C_SIZE, C_SUBNETS,
+	C_COUNT,						/* text */
 	C_INT, C_BOOL, C_MODE, C_PORTS			/* kept as int */
 };
 
@@ -110,6 +111,17 @@ static const struct ckey keys[] = {
 	{ "profiles", C_STR, O(profiles), "default", 0, 0,
 	  "Comma-separated LXD profiles (of the default project) every\n"
 	  "container gets." },
+	{ "isolate_members", C_BOOL, O(isolate_members), "yes", 0, 0,
+	  "yes: each lab user's containers get a bridge of their own, with\n"
+	  "a /24 of member_subnets and an LXD network ACL that rejects\n"
+	  "traffic to and from the other members' bridges: members' containers\n"
+	  "do not reach each other, and still reach this host and beyond.\n"
+	  "A member's running containers move at their next start after all\n"
+	  "of them stopped. no: all share the profiles' bridge." },
+	{ "member_subnets", C_SUBNETS, O(member_subnets), "10.240.0.0/16", 0, 0,
+	  "IPv4 range the members' bridges take their /24 from (isolate_members),\n"
+	  "skipping subnets LXD or this host's routes already use: A.B.C.D/N,\n"
+	  "N from 8 to 23." },
 	{ "storage_pool", C_STR, O(storage_pool), "", 0, 0,
 	  "Storage pool of the containers' root disks (empty: the profile's)." },
 	{ "container_user", C_NAME, O(container_user), "ubuntu", 0, 0,
@@ -206,6 +218,23 @@ parse_long(const char *v, long min, long max, long *out)
 	return 0;
 }
 
+int
+config_subnets_parse(const char *v, unsigned *net, int *bits)
+{
+	unsigned a, b, c, d;
+	int n, len = 0;
+
+	if (sscanf(v, "%3u.%3u.%3u.%3u/%2d%n", &a, &b, &c, &d, &n,
+	    &len) != 5 || v[len] != '\0' || !isdigit((unsigned char)*v) ||
+	    a > 255 || b > 255 || c > 255 || d > 255 || n < 8 || n > 23)
+		return -1;
+	*net = a << 24 | b << 16 | c << 8 | d;
+	if ((*net & ((1u << (32 - n)) - 1)) != 0)
+		return -1;
+	*bits = n;
+	return 0;
+}
+
 /* Set one key from text; 0 or -1 with the reason in err. */
 static int
 set_value(struct config *c, const struct ckey *k, const char *v, char *err,
@@ -214,6 +243,8 @@ set_value(struct config *c, const struct ckey *k, const char *v, char *err,
 	long n, lo, hi;
 	const char *p;
 	char *end;
+	unsigned net;
+	int bits;
 
 	switch (k->type) {
 	case C_NAME:
@@ -284,6 +315,16 @@ set_value(struct config *c, const struct ckey *k, const char *v, char *err,
 		if (*v != '\0' && parse_long(v, 1, 4096, &n) != 0) {
 			snprintf(err, errsz, "%s must be a number from 1 to "
 			    "4096, or empty", k->name);
+			return -1;
+		}
+		free(*str_at(c, k));
+		*str_at(c, k) = xstrdup(v);
+		return 0;
+	case C_SUBNETS:
+		if (config_subnets_parse(v, &net, &bits) != 0) {
+			snprintf(err, errsz, "%s must be an IPv4 network "
+			    "A.B.C.D/N with N from 8 to 23 and no host bits, "
+			    "such as 10.240.0.0/16", k->name);
 			return -1;
 		}
 		free(*str_at(c, k));

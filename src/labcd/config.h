@@ -57,6 +57,8 @@ struct config {
 	char	*quota_memory;
 	char	*quota_disk;
 	char	*quota_gpus;
+	int	 isolate_members;
+	char	*member_subnets;
 };
 
 /* Fill in every default. */
@@ -79,5 +81,10 @@ void	config_server_name(const struct config *c, char *out, size_t outsz);
 void	config_server_suffix(const struct config *c, char *out, size_t outsz);
 /* Print a commented configuration file with every key and its default. */
 void	config_print_defaults(FILE *f);
+/*
+ * member_subnets: "A.B.C.D/N", N from 8 to 23, no host bits: the
+ * network (host order) and N; 0, or -1 if v is not one.
+ */
+int	config_subnets_parse(const char *v, unsigned *net, int *bits);
 
 #endif

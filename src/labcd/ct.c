@@ -1083,11 +1083,16 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 	struct lxd *l = ctx_lxd(c);
 	struct ssh_dev dev;
 	char project[64], cmd[160];
+	char why[400];
 	int r, dr;
 
 	if ((r = ct_check_ready(c, ct)) != 0)
 		return r;
 	ct_project_of(c, ct->user_id, c->id.user, project);
+	/* Its own bridge, once none of the member's containers runs. */
+	if (c->srv->cfg.isolate_members &&
+	    project_sync_profiles(c, project, why, sizeof(why)) != 0)
+		return ctx_error(c, "cannot start %s: %s", ct->name, why);
 	ctx_progress(c, "Starting %s", ct->name);
 	r = lxd_instance_set_state(l, project, ct->name, "start", -1, 0);
 	if (r != 0 && strstr(lxd_error(l), "already running") == NULL)

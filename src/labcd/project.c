@@ -13,7 +13,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "isolate.h"
 #include "labcd.h"
+#include "log.h"
 #include "lxd.h"
 #include "project.h"
 #include "xmalloc.h"
@@ -212,45 +214,84 @@ project_instance_untrusted(json_t *inst, json_t *ssh, const char *profiles,
 
 /*
  * The configured profiles of the default project, copied into project
- * where they differ (or, without repair, counted). 0 and *changed, or -1
- * with LXD's reason.
+ * where they differ (or, without repair, counted). With isolate_members
+ * their nics point at the project's own bridge (isolate.c), made here;
+ * a copy that would move a running container's nic is left for a later
+ * pass (then *waiting). 0 and *changed, or -1 with LXD's reason.
  */
 static int
-sync_profiles(struct ctx *c, const char *project, int repair, int *changed)
+sync_profiles(struct ctx *c, const char *project, int repair, int *changed,
+    int *waiting, char *err, size_t errsz)
 {
 	struct lxd *l = ctx_lxd(c);
 	char *list = xstrdup(c->srv->cfg.profiles), *save = NULL, *name;
-	json_t *src, *dst;
-	int r = 0;
+	char br[ISOLATE_NAME_MAX], why[300], who[160] = "?";
+	json_t *src, *dst, *want;
+	int r = 0, iso = c->srv->cfg.isolate_members;
 
-	*changed = 0;
+	*changed = *waiting = 0;
+	/* Fails closed: no member joins a shared bridge by accident. */
+	if (iso && repair && isolate_ensure(c, project, br, why,
+	    sizeof(why)) != 0) {
+		snprintf(err, errsz, "members are to be kept apart "
+		    "(isolate_members) and %s", why);
+		free(list);
+		return -1;
+	} else if (iso)
+		isolate_bridge_name(project, br);
 	for (name = strtok_r(list, ", ", &save); name != NULL && r == 0;
 	    name = strtok_r(NULL, ", ", &save)) {
 		src = dst = NULL;
 		if ((r = lxd_profile_get(l, name, &src)) != 0)
 			break;
+		want = json_deep_copy(json_object_get(src, "devices"));
+		if (want == NULL)
+			want = json_object();
+		if (iso)
+			isolate_devices(want, br);
 		r = lxd_profile_get_in(l, project, name, &dst);
 		if (r == 0 && json_equal(json_object_get(src, "config"),
 		    json_object_get(dst, "config")) &&
-		    json_equal(json_object_get(src, "devices"),
-		    json_object_get(dst, "devices"))) {
+		    json_equal(want, json_object_get(dst, "devices"))) {
+			json_decref(want);
 			json_decref(src);
 			json_decref(dst);
 			continue;
 		}
-		(*changed)++;
 		r = r == 0 || r == -ENOENT ? 0 : r;
-		if (r == 0 && repair)
-			r = lxd_profile_put(l, project, name,
-			    json_object_get(src, "config"),
-			    json_object_get(src, "devices"),
-			    json_string_value(json_object_get(src,
-			    "description")));
+		/* Not listed (-1): not known to be safe either. */
+		if (r == 0 && isolate_blocked(c, project, want, who,
+		    sizeof(who)) != 0) {
+			(*waiting)++;
+			if (repair)
+				log_info("project %s: profile %s keeps its "
+				    "network while %s runs", project, name,
+				    who);
+		} else {
+			(*changed)++;
+			if (r == 0 && repair)
+				r = lxd_profile_put(l, project, name,
+				    json_object_get(src, "config"), want,
+				    json_string_value(json_object_get(src,
+				    "description")));
+		}
+		json_decref(want);
 		json_decref(src);
 		json_decref(dst);
 	}
 	free(list);
+	if (r != 0)
+		snprintf(err, errsz, "LXD refused: %s", ctx_lxd_error(c));
 	return r == 0 ? 0 : -1;
+}
+
+int
+project_sync_profiles(struct ctx *c, const char *project, char *why,
+    size_t whysz)
+{
+	int changed, waiting;
+
+	return sync_profiles(c, project, 1, &changed, &waiting, why, whysz);
 }
 
 /* Does LXD's project object list instances in it? */
@@ -307,7 +348,7 @@ project_mend(struct ctx *c, const char *project, json_t *p, int repair,
 	json_t *conf = json_object_get(p, "config"), *missing, *own;
 	const char *fp = json_string_value(json_object_get(conf,
 	    "features.profiles"));
-	int changed = 0, r = 0;
+	int changed = 0, waiting = 0, r = 0;
 
 	snprintf(why, whysz, "?");
 	missing = project_restrictions_missing(conf);
@@ -326,15 +367,15 @@ project_mend(struct ctx *c, const char *project, json_t *p, int repair,
 		r = lxd_project_set_config(ctx_lxd(c), project, own);
 		json_decref(own);
 	}
-	if (r == 0)
-		r = sync_profiles(c, project, repair, &changed);
-	if (r == 0 && repair && missing != NULL)
-		r = lxd_project_set_config(ctx_lxd(c), project, missing);
+	if (r != 0)
+		snprintf(why, whysz, "LXD refused: %s", ctx_lxd_error(c));
+	else if ((r = sync_profiles(c, project, repair, &changed, &waiting,
+	    why, whysz)) == 0 && repair && missing != NULL &&
+	    (r = lxd_project_set_config(ctx_lxd(c), project, missing)) != 0)
+		snprintf(why, whysz, "LXD refused: %s", ctx_lxd_error(c));
 	changed += missing != NULL;
 	json_decref(missing);
-	if (r != 0) {
-		snprintf(why, whysz, "LXD refused: %s", ctx_lxd_error(c));
+	if (r != 0)
 		return PROJECT_REFUSED;
-	}
 	return changed > 0 ? PROJECT_MENDED : PROJECT_RIGHT;
 }

@@ -60,4 +60,14 @@ enum project_mend {
 enum project_mend project_mend(struct ctx *c, const char *project, json_t *p,
 	    int repair, char *why, size_t whysz);
 
+/*
+ * The project's copies of the profiles, made again where the default
+ * project's differ (and, with isolate_members, pointed at its own bridge)
+ * unless that would move a running container's nic: before a start, so a
+ * member whose containers all stopped starts on the right bridge. 0, or
+ * -1 with why.
+ */
+int	project_sync_profiles(struct ctx *c, const char *project, char *why,
+	    size_t whysz);
+
 #endif

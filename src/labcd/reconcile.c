@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "ct.h"
+#include "isolate.h"
 #include "log.h"
 #include "lxd.h"
 #include "project.h"
@@ -388,6 +389,27 @@ has_gpus(json_t *inst)
 	return 0;
 }
 
+/* With isolate_members: is it in force for the project? Says if not. */
+static void
+isolation(struct finder *f, const char *user, const char *project)
+{
+	char why[300], problem[400], what[64], br[ISOLATE_NAME_MAX];
+	int r;
+
+	if (!f->c->srv->cfg.isolate_members ||
+	    (r = isolate_check(f->c, project, why, sizeof(why))) == 0)
+		return;
+	isolate_bridge_name(project, br);
+	snprintf(what, sizeof(what), "network %s", br);
+	snprintf(problem, sizeof(problem), "members are to be kept apart "
+	    "(isolate_members), but %s", why);
+	say(f, user, what, problem, r < 0 ? (f->repair ? "could not make it "
+	    "so (see labcd's log)" : "would make the bridge and its ACL") :
+	    "left running: LXD would swap the nic of a running container, "
+	    "leaving it without an address; it joins its own bridge at its "
+	    "next start once none of the member's containers runs", 0);
+}
+
 /*
  * The users' LXD projects: one that is not labcd's for that user is left
  * alone (its instances are not adopted: into *foreign); one an older
@@ -449,6 +471,7 @@ projects(struct finder *f, json_t *users, json_t *foreign)
 			    "projects, or its profiles differ", action, 0);
 			break;
 		}
+		isolation(f, user, name);
 	}
 	json_decref(list);
 	return 0;
