@@ -568,9 +568,9 @@ check_runtime(struct doctor *d)
 	if (cfg->nvidia_runtime && !found)
 		row(d, "nvidia runtime", "problem", "install NVIDIA's container "
 		    "toolkit (nvidia-container-cli, see docs/admin.md), or set "
-		    "nvidia_runtime = no", "nvidia_runtime is on (%s), but "
+		    "nvidia_runtime = no", "nvidia_runtime is on, but "
 		    "nvidia-container-cli is not in PATH: containers with GPUs "
-		    "will not start", how);
+		    "will not start (nvidia_runtime = %s)", how);
 	else if (cfg->nvidia_runtime)
 		row(d, "nvidia runtime", "ok", NULL, "on (nvidia_runtime = %s, "
 		    "%s): containers given GPUs get the host's driver at their "
@@ -787,10 +787,10 @@ check_gpu_driver(struct doctor *d)
 		    "NVIDIA's container toolkit (nvidia-container-cli, see "
 		    "docs/admin.md), restart labcd, then restart these "
 		    "containers");
-	row(d, "gpu driver", "warn", fix, "%d of %d container%s given GPUs "
-	    "get no driver from the host (%s): nvidia-smi and CUDA work in "
+	row(d, "gpu driver", "warn", fix, "%d container%s given GPUs (of %d) "
+	    "get%s no driver from the host (%s): nvidia-smi and CUDA work in "
 	    "them only with a driver of their image, of the host's version: "
-	    "%s%s", bare, given, given == 1 ? "" : "s",
+	    "%s%s", bare, bare == 1 ? "" : "s", given, bare == 1 ? "s" : "",
 	    cfg->nvidia_runtime ? "given GPUs before nvidia_runtime was on" :
 	    cfg->nvidia_runtime_auto ? "nvidia_runtime = auto found no "
 	    "nvidia-container-cli when labcd started, and no profile sets "
