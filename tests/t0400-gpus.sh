@@ -208,45 +208,41 @@ test_expect_success 'auto with nvidia-container-cli: a container given GPUs gets
 	contains "$row" "[:,] alice/box[, ]" && contains "$row" "[:,] bob/b1[, ]" && contains "$row" "[:,] bob/b4[, ]"
 '
 
-test_expect_success 'a container given GPUs while delivery was off gets nvidia.runtime at its next start' '
+# LXD 5.0.2 looks for nvidia-container-cli in its own PATH (/usr/sbin:/usr/bin:...
+# here, where the stand-in is not) whenever it prepares a container with
+# nvidia.runtime: not when it creates one (above), but on every change to one
+# (and at a start). So on this test bed, unlike a server with the toolkit, it
+# refuses both of the following; labcd must say so and keep nothing. That both
+# succeed where LXD finds the toolkit is shown by t0700, whose own LXD does.
+test_expect_success 'gpu attach with the driver: LXD without the toolkit refuses, stopped or running; nothing kept' '
+	labc --as alice create later >/dev/null
+	for ct in later work; do
+		out=$(expect_status 1 labc --as alice gpu attach $ct 1 2>&1)
+		contains "$out" "^LXD refused the GPUs for $ct: .*The NVIDIA container tools couldn.t be found"
+		[ -z "$(devices alice $ct)" ]
+		[ "$(drvconf alice $ct)" = "null null" ]
+		contains "$(labc --as alice details $ct)" "gpus: +none$"
+		not_contains "$(labc --as alice gpus)" "^GPU 1 .*alice/$ct"
+	done
+	[ "$(lxc query "/1.0/instances/work?project=${P}alice" | jq -r .status)" = Running ]
+'
+
+test_expect_success 'a container given GPUs while delivery was off: labcd adds nvidia.runtime at its next start' '
 	[ "$(drvconf alice box)" = "null null" ]
 	expect_status 1 labc --as alice start box >/dev/null 2>&1
-	[ "$(drvconf alice box)" = "true compute,utility" ]
-	grep -q "${P}alice/box: nvidia.runtime set before its start" $LABCD_LOG
-	row=$(labc admin doctor 2>&1 | grep "^gpu driver ")
-	contains "$row" "^gpu driver +warn +2 containers given GPUs \(of 4\) get no driver"
-	not_contains "$row" "alice/box"
+	grep -q "${P}alice/box has GPUs but no nvidia.runtime, and LXD refused it: .*The NVIDIA container tools couldn.t be found" $LABCD_LOG
 '
 
-test_expect_success 'gpu attach to a stopped container: the driver comes with its next start; numbering inside' '
-	labc --as alice create later >/dev/null
-	[ "$(drvconf alice later)" = "null null" ]
-	out=$(labc --as alice gpu attach later 1)
-	contains "$out" "^later has GPU 1 \(GPU 0 inside: a container numbers its GPUs from 0, in the host.s order;$"
-	contains "$out" "^CUDA_VISIBLE_DEVICES inside counts them so\)\.$"
-	contains "$out" "^It has them from its next start \(.start later.\)\.$"
-	[ "$(devices alice later)" = "gpu1=0000:5e:00.0 0666" ]
-	[ "$(drvconf alice later)" = "true compute,utility" ]
-	out=$(labc --as alice gpu attach drv 0)
-	contains "$out" "^drv has GPU 0,2 \(GPU 0 and 1 inside: "
-'
-
-# LXD plugs a gpu device into a running container at once, so it first looks for
-# the card on the host's PCI bus: with no GPU on this machine it refuses, and the
-# attach must leave nothing behind. (On a GPU server the same attach says
-# "restart NAME to get the host's driver inside", nvidia.runtime being applied by
-# LXD at a start only.)
-test_expect_success 'gpu attach to a running container: LXD'"'"'s refusal (no such card here) leaves nothing' '
-	[ "$(lxc query "/1.0/instances/work?project=${P}alice" | jq -r .status)" = Running ]
+stop_labcd
+start_labcd || exit 1	# without the stand-in: auto is off
+test_expect_success 'gpu attach without the driver (auto: off) to a running container: LXD looks for the card at once' '
 	out=$(expect_status 1 labc --as alice gpu attach work 1 2>&1)
 	echo "$out" >$TDIR/hotplug.txt
-	contains "$out" "^LXD refused the GPUs for work: "
+	contains "$out" "^LXD refused the GPUs for work: .*(GPU|gpu)"
 	[ -z "$(devices alice work)" ]
-	[ "$(drvconf alice work)" = "null null" ]
 	contains "$(labc --as alice details work)" "gpus: +none$"
-	not_contains "$(labc --as alice gpus)" "^GPU 1 .*alice/work"
 '
-measured "gpu attach to a running container on this GPU-less machine: $(head -n 1 $TDIR/hotplug.txt 2>/dev/null)"
+measured "gpu attach to a running container, no GPU on this machine: $(head -n 1 $TDIR/hotplug.txt 2>/dev/null)"
 
 # A host without NVIDIA's library.
 stop_labcd
