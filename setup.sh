@@ -281,7 +281,7 @@ profile_device() {
 # FREE_GIB"; fails when less than 5 GiB is free.
 loop_size() {
 	local free gib size
-	free=$(df -P --block-size=1 --output=avail "$LXD_DIR" | tail -n 1) || return 1
+	free=$(df --block-size=1 --output=avail "$LXD_DIR" | tail -n 1) || return 1
 	gib=$((free / 1073741824))
 	((gib >= 5)) || return 1
 	size=$((gib / 5))

@@ -150,7 +150,7 @@ if [ "${1:-}" = --in-namespace ]; then
 		[ $want -le 30 ] || want=30
 		[ "$size" = $want ]
 		# The free space it saw is what df sees (others write meanwhile: within 2 GiB).
-		now=$(($(df -P --block-size=1 --output=avail $LXD_DIR | tail -n 1) / 1073741824))
+		now=$(($(df --block-size=1 --output=avail $LXD_DIR | tail -n 1) / 1073741824))
 		[ $((now - free)) -le 2 ] && [ $((free - now)) -le 2 ]
 		[ "$(lxc query /1.0/storage-pools/default | jq -r ".driver, .config.size, .config.source" | paste -sd " ")" = \
 		    "btrfs ${size}GiB $LXD_DIR/disks/default.img" ]
@@ -369,10 +369,17 @@ if [ "${1:-}" = --in-namespace ]; then
 	'
 
 	# Another pool: only here (a real server keeps its pool). No container was made on
-	# this one, so nothing is on it.
+	# this one, so nothing is on it but the root disks of profiles: the default
+	# project's, and the admin's project's (labcd made it, as a copy).
 	drop_pool() {
-		lxc profile device remove default root --project default >/dev/null &&
-		    lxc storage delete default >/dev/null
+		local u name proj
+		for u in $(lxc query /1.0/storage-pools/default | jq -r ".used_by[]"); do
+			case $u in /1.0/profiles/*) ;; *) echo "pool used by $u"; return 1 ;; esac
+			name=${u#/1.0/profiles/} proj=default
+			case $name in *"?project="*) proj=${name#*\?project=} name=${name%%\?*} ;; esac
+			lxc profile device remove "$name" root --project "$proj" >/dev/null
+		done
+		lxc storage delete default >/dev/null
 	}
 
 	test_expect_success '--pool dir makes a dir pool and says it enforces no disk size; a second run keeps it' '
@@ -389,7 +396,7 @@ if [ "${1:-}" = --in-namespace ]; then
 
 	test_expect_success '--pool-device: a disk holding a file system is refused (nothing changed) unless --yes; then btrfs on it' '
 		drop_pool
-		truncate -s 1G $TDIR/disk.img
+		truncate -s 3G $TDIR/disk.img
 		mkfs.ext4 -q $TDIR/disk.img
 		dev=$(losetup -f --show $TDIR/disk.img)
 		echo $dev >>$TDIR/loopdevs
@@ -401,7 +408,7 @@ if [ "${1:-}" = --in-namespace ]; then
 		contains "$out" "--pool-device makes a btrfs pool: not with --pool dir"
 		out=$(setup --pool-device $dev --yes)
 		[ "$(printf "%s\n" "$out" | grep "^done: ")" = "$(printf "%s\n" \
-		    "done: created LXD storage pool default (btrfs on $dev, 1G; erased a file system (ext4) (--yes))" \
+		    "done: created LXD storage pool default (btrfs on $dev, 3G; erased a file system (ext4) (--yes))" \
 		    "done: default LXD profile: added root disk on default")" ] || { echo "$out"; false; }
 		[ "$(lxc query /1.0/storage-pools/default | jq -r .driver)" = btrfs ]
 		[ "$(blkid -p -s TYPE -o value $dev)" = btrfs ]
@@ -409,6 +416,55 @@ if [ "${1:-}" = --in-namespace ]; then
 		src=$(lxc query /1.0/storage-pools/default | jq -r .config.source)
 		[ "$src" = $dev ] || [ "$src" = "$(blkid -p -s UUID -o value $dev)" ]
 		contains "$(setup)" "^ok: LXD storage already right \(default profile.s root disk on pool default, btrfs\)$"
+	'
+
+	# The host's driver delivered by a real LXD, this one: its PATH has the throwaway
+	# /usr/local/bin, where NVIDIA's nvidia-container-cli is stood in for (the test
+	# bed's LXD has no such directory, so it refuses every change to a container with
+	# nvidia.runtime: t0400). GPUs come from the NVML stand-in; no container is
+	# started with one (there is none), they are made and changed.
+	drvconf() {
+		lxc query "/1.0/instances/$1?project=lab-$ADMIN" |
+		    jq -r '"\(.expanded_config["nvidia.runtime"]) \([.expanded_devices[] | select(.type == "gpu") | .pci] | join(","))"'
+	}
+	test_expect_success 'GPU driver: nvidia.runtime in LXD'"'"'s view when made, attached, and at the next start of an older one' '
+		pid=$(lxc query /1.0 | jq -r .environment.server_pid)
+		tr "\0" "\n" </proc/$pid/environ | grep -q "^PATH=.*:/usr/local/bin:"
+		export NVML_STUB_FILE=$TDIR/gpus.txt
+		printf "%s\n" "gpu NVIDIA-A100 00000000:3B:00.0 GPU-0000aaaa 40960 0 0" \
+		    "gpu NVIDIA-A100 00000000:5E:00.0 GPU-1111bbbb 40960 0 0" >$NVML_STUB_FILE
+		printf "%s\n" "nvml_library = $LABCT_BUILD/tests/nvml-stub/libnvidia-ml.so.1" \
+		    "ssh_listen = 127.0.0.1" "ssh_ports = 63500-63599" "storage_pool = default" \
+		    >>/etc/labcontainers/labcd.conf
+		old=$(cat /run/labcontainers/labcd.pid)
+		kill $old
+		for i in $(seq 100); do kill -0 $old 2>/dev/null || break; sleep 0.1; done
+		contains "$(setup)" "^done: started labcd in the background"
+		grep "nvidia_runtime = auto" /var/log/labcontainers/labcd.log | tail -n 1 |
+		    grep -q "auto: off, no nvidia-container-cli"
+		labc --as $ADMIN create old --gpu 0 >/dev/null
+		[ "$(drvconf old)" = "null 0000:3b:00.0" ]
+
+		printf "#!/bin/sh\necho stand-in\n" >/usr/local/bin/nvidia-smi
+		printf "#!/bin/sh\necho stand-in >&2; exit 1\n" >/usr/local/bin/nvidia-container-cli
+		chmod 755 /usr/local/bin/nvidia-smi /usr/local/bin/nvidia-container-cli
+		contains "$(setup)" "^done: restarted labcd \(pid [0-9]+, /usr/local/bin/nvidia-container-cli is newer: nvidia_runtime = auto turns on\)$"
+		labc --as $ADMIN create new --gpu 1 >/dev/null
+		[ "$(drvconf new)" = "true 0000:5e:00.0" ]
+		labc --as $ADMIN create plain >/dev/null
+		out=$(labc --as $ADMIN gpu attach plain 0,1)
+		contains "$out" "^plain has GPU 0,1 \(GPU 0 and 1 inside: a container numbers its GPUs from 0"
+		contains "$out" "^It has them from its next start \(.start plain.\)\.$"
+		[ "$(drvconf plain)" = "true 0000:3b:00.0,0000:5e:00.0" ]
+		row=$(labc admin doctor 2>&1 | grep "^gpu driver ")
+		contains "$row" "^gpu driver +warn +1 container given GPUs \(of 3\) gets no driver from the host \(given GPUs before nvidia_runtime was on\): .*: $ADMIN/old +restart them"
+		# Its start fails (LXD finds no such card), but labcd gave it the driver first.
+		expect_status 1 labc --as $ADMIN start old >/dev/null 2>&1
+		[ "$(drvconf old)" = "true 0000:3b:00.0" ]
+		grep -q "lab-$ADMIN/old: nvidia.runtime set before its start" /var/log/labcontainers/labcd.log
+		contains "$(labc admin doctor 2>&1 | grep "^gpu driver ")" "^gpu driver +ok +3 containers with GPUs, all given the host.s driver \(nvidia.runtime\) *$"
+		labc --as $ADMIN delete old new plain >/dev/null
+		rm /usr/local/bin/nvidia-smi /usr/local/bin/nvidia-container-cli
 	'
 
 	# The last: it takes the base image away. http_proxy points at a closed port, so no
