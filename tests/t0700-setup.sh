@@ -312,6 +312,8 @@ if [ "${1:-}" = --in-namespace ]; then
 		for i in $(seq 50); do kill -0 $old 2>/dev/null || break; sleep 0.1; done
 		rm /etc/ssh/sshd_config.d/50-labcontainers.conf /run/labcontainers-sshd.loaded
 		/usr/sbin/sshd
+		# Its parent returns before the daemon writes its pid (seen on a busy machine).
+		for i in $(seq 50); do [ -s /run/sshd.pid ] && break; sleep 0.1; done
 		pid=$(cat /run/sshd.pid)
 		! gw_whoami >/dev/null
 		out=$(setup)
