@@ -1,8 +1,9 @@
 #!/bin/bash
 # setup.sh - the one command that sets labcontainers up on a Debian 12 machine, as root:
-# packages, labcd and labc, LXD (only what is not set up yet), the base image, the
-# configuration, the GPU profile, labcd running, the SSH gateway account, sshd running
-# with the gateway's drop-in, and the first admin.  Every step prints one line, "ok: ...
+# packages, labcd and labc, LXD (only what is not set up yet: a storage pool that
+# enforces disk sizes, as lxd init makes one), the base image, the configuration, the
+# GPU driver check, labcd running, the SSH gateway account, sshd running with the
+# gateway's drop-in, and the first admin.  Every step prints one line, "ok: ...
 # already right" or "done: <what changed>"; a second run changes nothing and says so.
 # Non-interactive.  See --help.
 set -euo pipefail
@@ -27,7 +28,6 @@ DROPIN=/etc/ssh/sshd_config.d/50-labcontainers.conf
 # "PID SHA256": setup.sh gave sshd PID that drop-in. Not in $RUN_DIR, which systemd
 # removes whenever labcd.service stops.
 SSHD_LOADED=/run/labcontainers-sshd.loaded
-GPU_PROFILE=labc-gpu
 # As lxc and lxd take them (and labcd started from here): LXD_SOCKET, else LXD_DIR's.
 : "${LXD_DIR:=/var/lib/lxd}"
 : "${LXD_SOCKET:=$LXD_DIR/unix.socket}"
@@ -37,8 +37,10 @@ LXD_LOG_DIR=/var/log/lxd
 # Options.
 admin=${SUDO_USER:-}
 bridge=labcbr0
-pool_driver=dir
-pool_size=50GiB
+pool_driver=btrfs
+pool_size=	# empty: from the free space, as lxd init (step_pool)
+pool_device=
+yes=0
 deps=1
 image_from=
 image_server=ubuntu:22.04
@@ -59,18 +61,28 @@ usage() {
 	the packages, builds and installs labcd ($SBIN), labc ($BIN), the manual pages,
 	completion and systemd unit (make install, PREFIX=$PREFIX), initialises
 	LXD if it is not yet (storage pool, bridge on a free 10.N.0.0/24, default
-	profile), provides the base image, writes $CONF if absent, makes
-	an LXD profile for GPUs where an NVIDIA driver is present, starts labcd, makes
+	profile), provides the base image, writes $CONF if absent, checks
+	that containers given GPUs will get the host's NVIDIA driver, starts labcd, makes
 	the SSH gateway account, starts sshd or reloads it (systemd's ssh.service, else
 	$SSHD found by /run/sshd.pid) and makes the first admin. Each step prints "ok: ..." when
 	it was right already or "done: ..." with what it changed.
 
+	Storage, as lxd init: a new LXD gets a btrfs pool, which enforces each container's
+	disk size and the disk quotas, on a loop file under \$LXD_DIR/disks sized 20% of the
+	free space there (at least 5, at most 30 GiB; --pool-size sets it), or on a disk
+	or partition of its own (--pool-device). A dir pool enforces no disk size: only
+	with --pool dir. LXD's existing pool is left as it is.
+
 	  --admin NAME         the first admin lab user (default: \$SUDO_USER, here '${SUDO_USER:-}')
 	  --no-admin           make no admin
 	  --bridge NAME        bridge to make if LXD has none in its default profile (default $bridge)
-	  --pool dir|btrfs     storage pool to make if LXD has none (default dir; btrfs: a
-	                       loop file of --pool-size, default $pool_size)
-	  --pool-size SIZE     size of the btrfs loop file
+	  --pool btrfs|dir     storage pool to make if LXD has none (default btrfs)
+	  --pool-size SIZE     size of the btrfs loop file, e.g. 200GiB (default: 20% of
+	                       the free space, 5 to 30 GiB)
+	  --pool-device DEV    make the btrfs pool on this disk or partition instead of a
+	                       loop file; one that holds a file system or partitions is
+	                       refused unless --yes is given too (it erases them)
+	  --yes                with --pool-device: erase what the device holds
 	  --image-server R:I   image to copy as labc-base when the server answers (default $image_server)
 	  --offline            never ask an image server: build the image with debootstrap
 	  --mirror URL         Debian mirror for debootstrap (default http://deb.debian.org/debian)
@@ -89,6 +101,8 @@ while (($#)); do
 	--bridge) bridge=${2:?--bridge needs a NAME}; shift ;;
 	--pool) pool_driver=${2:?--pool needs dir or btrfs}; shift ;;
 	--pool-size) pool_size=${2:?--pool-size needs a SIZE}; shift ;;
+	--pool-device) pool_device=${2:?--pool-device needs a DEVICE such as /dev/sdb}; shift ;;
+	--yes) yes=1 ;;
 	--image-server) image_server=${2:?--image-server needs REMOTE:IMAGE}; shift ;;
 	--offline) use_server=0 ;;
 	--mirror) export MIRROR=${2:?--mirror needs a URL}; shift ;;
@@ -100,7 +114,15 @@ while (($#)); do
 	esac
 	shift
 done
-case $pool_driver in dir | btrfs) ;; *) die "--pool: dir or btrfs, not '$pool_driver'" ;; esac
+case $pool_driver in dir | btrfs) ;; *) die "--pool: btrfs or dir, not '$pool_driver'" ;; esac
+[[ -z $pool_size || $pool_size =~ ^[1-9][0-9]*(MiB|GiB|TiB|MB|GB|TB)$ ]] ||
+	die "--pool-size: a size such as 100GiB, not '$pool_size'"
+if [[ -n $pool_device ]]; then
+	[[ $pool_driver == btrfs ]] || die "--pool-device makes a btrfs pool: not with --pool dir"
+	[[ -z $pool_size ]] || die "--pool-device uses the whole device: not with --pool-size"
+	[[ -b $pool_device ]] || die "--pool-device: $pool_device is not a block device (a disk such as /dev/sdb, or a partition)"
+fi
+((!yes)) || [[ -n $pool_device ]] || die "--yes goes with --pool-device (it allows erasing the device)"
 [[ $bridge =~ ^[a-z][a-z0-9-]{0,14}$ ]] || die "--bridge: 1 to 15 of a-z, 0-9, '-' (not '$bridge')"
 [[ -z $image_from || -r $image_from ]] || die "--image-from: cannot read $image_from"
 [[ $admin != root ]] || admin=
@@ -253,13 +275,52 @@ profile_device() {
 			"\(.key) \(.value.pool // .value.network // .value.parent // "")"' | head -n 1
 }
 
+# The loop file lxd init would make (LXD's documented default for a pool without a
+# size): 20% of the free space of the file system of $LXD_DIR, where LXD keeps it
+# (disks/POOL.img, sparse), at least 5 GiB, at most 30 GiB; whole GiB. Prints "SIZE
+# FREE_GIB"; fails when less than 5 GiB is free.
+loop_size() {
+	local free gib size
+	free=$(df --block-size=1 --output=avail "$LXD_DIR" | tail -n 1) || return 1
+	gib=$((free / 1073741824))
+	((gib >= 5)) || return 1
+	size=$((gib / 5))
+	((size >= 5)) || size=5
+	((size <= 30)) || size=30
+	echo "${size}GiB $gib"
+}
+
+# --pool-device DEV: nothing may use it (mounted, part of LVM or RAID) and, without
+# --yes, it may hold no file system and no partitions. Prints what --yes erases, if any.
+device_check() {
+	local dev=$1 real name what mnt holders parts
+	real=$(readlink -f "$dev")
+	name=${real##*/}
+	mnt=$(lsblk -nro MOUNTPOINT "$real" 2>/dev/null | grep -v '^$' | paste -sd ' ' || true)
+	[[ -z $mnt ]] || die "--pool-device: $dev (or a partition of it) is mounted on $mnt: give a disk or partition nothing uses"
+	holders=$(find "/sys/class/block/$name/holders" -mindepth 1 -printf '%f ' 2>/dev/null || true)
+	holders=${holders% }
+	[[ -z $holders ]] || die "--pool-device: $dev is in use by $holders (LVM, RAID or dm): give a disk or partition nothing uses"
+	what=$(blkid -p -o export "$real" 2>/dev/null |
+		sed -n 's/^TYPE=\(.*\)/a file system (\1)/p; s/^PTTYPE=\(.*\)/a partition table (\1)/p' |
+		paste -sd ',' | sed 's/,/ and /g' || true)
+	parts=$(lsblk -nro NAME "$real" 2>/dev/null | tail -n +2 | paste -sd ' ' || true)
+	[[ -z $parts ]] || what="${what:+$what, }partitions $parts"
+	if [[ -n $what && $yes == 0 ]]; then
+		die "--pool-device: $dev holds $what; the pool would erase it. If nothing on it is needed: sudo $0 --pool-device $dev --yes"
+	fi
+	echo "$what"
+}
+
 pool=
 step_pool() {
-	local dev pools
+	local dev pools driver size free what
 	dev=$(profile_device path /)
 	if [[ -n $dev ]]; then
 		pool=${dev#* }
-		ok "LXD storage already right (default profile's root disk on pool $pool)"
+		driver=$(lxc query "/1.0/storage-pools/$pool" | jq -r .driver)
+		ok "LXD storage already right (default profile's root disk on pool $pool, $driver$(
+			[[ $driver != dir ]] || echo ": it enforces no disk size"))"
 		return
 	fi
 	pools=$(lxc query /1.0/storage-pools | jq -r '.[] | sub(".*/"; "")')
@@ -269,15 +330,40 @@ step_pool() {
 		return
 	fi
 	pool=default
-	if [[ $pool_driver == btrfs ]]; then
-		command -v mkfs.btrfs >/dev/null || die "--pool btrfs needs btrfs-progs"
-		lxc storage create "$pool" btrfs "size=$pool_size" >/dev/null ||
-			die "could not make the btrfs pool (loop devices and the btrfs module?)"
-		done_ "created LXD storage pool $pool (btrfs on a $pool_size loop file)"
-	else
+	if [[ $pool_driver == dir ]]; then
 		lxc storage create "$pool" dir >/dev/null
-		done_ "created LXD storage pool $pool (dir, under $LXD_DIR/storage-pools)"
+		done_ "created LXD storage pool $pool (dir, under $LXD_DIR/storage-pools; it enforces" \
+			"no disk size: --disk, default_disk and disk quotas are refused)"
+		return
 	fi
+	command -v mkfs.btrfs >/dev/null || die "a btrfs pool needs btrfs-progs (or: --pool dir)"
+	if [[ -n $pool_device ]]; then
+		what=$(device_check "$pool_device")
+		if [[ -n $what ]]; then
+			wipefs -a "$(readlink -f "$pool_device")" >/dev/null ||
+				die "could not erase $pool_device (wipefs -a)"
+			# The kernel forgets the partitions it knew on it.
+			blockdev --rereadpt "$(readlink -f "$pool_device")" 2>/dev/null || true
+		fi
+		lxc storage create "$pool" btrfs "source=$pool_device" >/dev/null ||
+			die "LXD could not make a btrfs pool on $pool_device (above)"
+		done_ "created LXD storage pool $pool (btrfs on $pool_device," \
+			"$(lsblk -ndo SIZE "$(readlink -f "$pool_device")" | tr -d ' ')${what:+; erased $what (--yes)})"
+		return
+	fi
+	if [[ -n $pool_size ]]; then
+		size=$pool_size
+		free="--pool-size"
+	else
+		read -r size free < <(loop_size) ||
+			die "less than 5 GiB free under $LXD_DIR for the pool's loop file: free some," \
+				"or give a disk (--pool-device /dev/sdX), or --pool dir (no disk sizes enforced)"
+		free="20% of the $free GiB free under $LXD_DIR, 5 to 30 GiB, as lxd init"
+	fi
+	lxc storage create "$pool" btrfs "size=$size" >/dev/null ||
+		die "could not make the btrfs pool (loop devices and the btrfs module?); or --pool dir"
+	done_ "created LXD storage pool $pool (btrfs on a $size loop file, $LXD_DIR/disks/$pool.img: $free;" \
+		"grow it with lxc storage set $pool size=SIZE, or use a disk: --pool-device)"
 }
 
 # Prints the routes and addresses of this host that overlap the subnet $1.
@@ -348,14 +434,17 @@ step_default_profile() {
 
 # ---- the base image ------------------------------------------------------------------------
 
-# The image labcd launches when a member gives none: the config's default_image.
-default_image() {
+# The value of key $1 in the config, else its default.
+conf_value() {
 	local v=
-	[[ -f $CONF ]] && v=$(sed -n 's/^[[:space:]]*default_image[[:space:]]*=[[:space:]]*//p' "$CONF" |
+	[[ -f $CONF ]] && v=$(sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" "$CONF" |
 		tail -n 1 | sed 's/[[:space:]]*$//')
-	[[ -n $v ]] || v=$("$SBIN/labcd" -C | sed -n 's/^#default_image = //p')
+	[[ -n $v ]] || v=$("$SBIN/labcd" -C | sed -n "s/^#$1 = //p")
 	echo "$v"
 }
+
+# The image labcd launches when a member gives none: the config's default_image.
+default_image() { conf_value default_image; }
 
 # 0 when the image server of REMOTE answers within 5 s.
 server_answers() {
@@ -398,29 +487,38 @@ step_image() {
 
 # ---- GPUs ----------------------------------------------------------------------------------
 
-# labcd gives containers their GPUs itself (by PCI address, 'launch --gpu'); this profile
-# is the driver side: the host's NVIDIA libraries and tools mounted in, for containers
-# made with it (profiles = default,labc-gpu in the config) or by hand with lxc.
-step_gpu_profile() {
+# labcd gives containers their GPUs (by PCI address, 'launch --gpu') and the host's
+# driver with them: nvidia.runtime on each container given GPUs, where nvidia_runtime
+# is yes, or auto (the default) and labcd finds nvidia-container-cli as it starts. That
+# is the one mechanism; no LXD profile, which would put NVIDIA's hook into every
+# container, GPU or not, and make each one's start depend on the toolkit. This step
+# only says what containers will get; a toolkit newer than the running labcd makes
+# step_labcd restart it, as labcd decides 'auto' when it starts.
+nvidia_cli=
+step_gpu() {
+	local mode
 	if ! command -v nvidia-smi >/dev/null && [[ ! -e /proc/driver/nvidia/version ]]; then
-		ok "no NVIDIA driver on this host: no GPU profile needed"
+		ok "no NVIDIA driver on this host (no nvidia-smi): nothing to give containers"
 		return
 	fi
-	if ! command -v nvidia-container-cli >/dev/null; then
-		ok "NVIDIA driver found; no nvidia-container-cli, so no $GPU_PROFILE profile" \
-			"(install nvidia-container-toolkit for it; --gpu works without)"
-		return
-	fi
-	if exists "/1.0/profiles/$GPU_PROFILE?project=default"; then
-		ok "LXD profile $GPU_PROFILE already there"
-		return
-	fi
-	lxc query -X POST "/1.0/profiles?project=default" -d "{
-		\"name\": \"$GPU_PROFILE\",
-		\"description\": \"labcontainers: the host's NVIDIA driver in the container\",
-		\"config\": {\"nvidia.runtime\": \"true\",
-			\"nvidia.driver.capabilities\": \"compute,utility\"}}" >/dev/null
-	done_ "created LXD profile $GPU_PROFILE (nvidia.runtime, compute and utility)"
+	mode=$(conf_value nvidia_runtime)
+	case $mode in yes | true | on | 1) mode=yes ;; no | false | off | 0) mode=no ;; esac
+	nvidia_cli=$(command -v nvidia-container-cli || true)
+	case $mode:${nvidia_cli:+cli} in
+	no:*)
+		ok "NVIDIA driver found; nvidia_runtime = no: containers given GPUs get the devices," \
+			"not the host's driver (their image needs its own)" ;;
+	*:cli)
+		ok "NVIDIA driver and $nvidia_cli found: containers given GPUs get the host's driver" \
+			"(nvidia_runtime = $mode)" ;;
+	yes:)
+		ok "NVIDIA driver found, but no nvidia-container-cli though nvidia_runtime = yes:" \
+			"containers given GPUs will not start; install NVIDIA's container toolkit" ;;
+	*)
+		ok "NVIDIA driver found, no nvidia-container-cli: containers given GPUs get the devices," \
+			"not the host's driver; install NVIDIA's container toolkit, then run setup.sh again" ;;
+	esac
+	[[ $mode == auto ]] || nvidia_cli=
 }
 
 # ---- configuration and labcd ---------------------------------------------------------------
@@ -482,8 +580,19 @@ stop_plain() {
 	die "labcd (pid $pid) did not stop within 40 s"
 }
 
+# 0 when labcd (pid $1) started before nvidia-container-cli came (its inode's change
+# time: dpkg keeps a packaged file's mtime): nvidia_runtime = auto, decided at labcd's
+# start, found none then.
+cli_newer_than() {
+	local start
+	[[ -n $nvidia_cli && -n $1 ]] || return 1
+	start=$(proc_start "$1") || return 1
+	[[ -n $start && -n $(find -L "$nvidia_cli" -newerct "@$start" 2>/dev/null) ]]
+}
+
 step_labcd() {
 	local restart=$((binaries_changed || config_changed)) running=0 pid
+	local why="new binary or config"
 	if ((use_systemd)); then
 		if ((unit_changed)); then
 			systemctl daemon-reload
@@ -494,11 +603,16 @@ step_labcd() {
 			restart=1
 		fi
 		systemctl is-active --quiet labcd.service && running=1
+		if ((running && !restart)) &&
+			cli_newer_than "$(systemctl show -p MainPID --value labcd.service)"; then
+			restart=1
+			why="$nvidia_cli is newer: nvidia_runtime = auto turns on"
+		fi
 		if ((running && !restart)); then
 			ok "labcd already running (systemd unit labcd.service)"
 		elif ((running)); then
 			systemctl restart labcd.service
-			done_ "restarted labcd (systemd unit labcd.service, new binary or config)"
+			done_ "restarted labcd (systemd unit labcd.service, $why)"
 		else
 			systemctl start labcd.service
 			done_ "started labcd (systemd unit labcd.service, enabled at boot)"
@@ -508,12 +622,16 @@ step_labcd() {
 	fi
 	pid=$(cat "$PID_FILE" 2>/dev/null || true)
 	[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && labcd_answers && running=1
+	if ((running && !restart)) && cli_newer_than "$pid"; then
+		restart=1
+		why="$nvidia_cli is newer: nvidia_runtime = auto turns on"
+	fi
 	if ((running && !restart)); then
 		ok "labcd already running (pid $pid, log $LOG_DIR/labcd.log)"
 	elif ((running)); then
 		stop_plain
 		start_plain
-		done_ "restarted labcd (pid $(cat "$PID_FILE"), new binary or config)"
+		done_ "restarted labcd (pid $(cat "$PID_FILE"), $why)"
 	else
 		labcd_answers && die "a labcd not started by setup.sh answers on $(socket_path): stop it first"
 		start_plain
@@ -580,18 +698,22 @@ sshd_pid() {
 # What step_sshd leaves in $SSHD_LOADED: sshd's pid and the drop-in it loaded.
 sshd_loaded_line() { echo "$1 $(sha256sum <"$DROPIN" 2>/dev/null | cut -d' ' -f1)"; }
 
+# When process $1 started, in seconds since the epoch: boot time plus field 22 of
+# /proc/PID/stat (clock ticks). The boot time from now and /proc/uptime, to 10 ms:
+# /proc/stat's btime is cut to the second.
+proc_start() {
+	awk -v ticks="$(getconf CLK_TCK)" -v now="$(date +%s.%N)" \
+		-v up="$(cut -d' ' -f1 /proc/uptime)" \
+		'{ sub(/^.*\) /, ""); printf "%.2f", now - up + $20 / ticks }' "/proc/$1/stat" 2>/dev/null
+}
+
 # 0 when sshd $1 runs with the drop-in as it is now: this script started or reloaded it
 # since the drop-in last changed, or it started after that (a boot, the admin).
 sshd_has_dropin() {
 	local pid=$1 start
 	[[ -e $DROPIN ]] || return 0
 	[[ $(cat "$SSHD_LOADED" 2>/dev/null) == "$(sshd_loaded_line "$pid")" ]] && return 0
-	# Its start: boot time plus field 22 of /proc/PID/stat (clock ticks). The boot time
-	# from now and /proc/uptime, to 10 ms: /proc/stat's btime is cut to the second.
-	start=$(awk -v ticks="$(getconf CLK_TCK)" -v now="$(date +%s.%N)" \
-		-v up="$(cut -d' ' -f1 /proc/uptime)" \
-		'{ sub(/^.*\) /, ""); printf "%.2f", now - up + $20 / ticks }' "/proc/$pid/stat" 2>/dev/null) ||
-		return 1
+	start=$(proc_start "$pid") || return 1
 	[[ -n $start && -z $(find "$DROPIN" -newermt "@$start" 2>/dev/null) ]]
 }
 
@@ -694,7 +816,7 @@ step_bridge
 step_default_profile
 step_config
 step_image
-step_gpu_profile
+step_gpu
 step_labcd
 step_gateway
 step_sshd

@@ -11,10 +11,11 @@ BUILD=(gcc make pkg-config libcurl4-openssl-dev libjansson-dev libsqlite3-dev
 	libsodium-dev libedit-dev)
 # Real LXD (dnsmasq-base and nftables are only Recommends of lxd but its bridge needs
 # them for DHCP and its firewall rules), the offline image build, a btrfs pool, the SSH
-# gateway, and what setup.sh calls.
+# gateway, what setup.sh calls, and the sqlite3 CLI of the backup runbook and doctor's
+# database fix.
 RUNTIME=(lxd dnsmasq-base nftables debootstrap btrfs-progs openssh-server curl jq
-	ca-certificates iproute2 procps)
-TEST=(openssh-client valgrind tmux clang sqlite3
+	ca-certificates iproute2 procps sqlite3)
+TEST=(openssh-client valgrind tmux clang
 	# the Debian package (tests/t0030-package.sh) and its manual pages
 	debhelper dpkg-dev man-db groff-base)
 

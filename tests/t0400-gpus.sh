@@ -2,7 +2,9 @@
 # t0400-gpus.sh - GPUs through the stand-in NVML library (these machines
 # have no NVIDIA GPU): the devices labcd asks LXD for, exclusive holds, the
 # GPU quota, bad lists, who-uses-what with real processes in real
-# containers of two users, and a host without the library.
+# containers of two users, the host's driver delivered (nvidia_runtime =
+# auto, with and without a stand-in nvidia-container-cli on labcd's PATH),
+# and a host without the library.
 . "$(dirname "$0")/lib.sh"
 need_lxd
 
@@ -38,6 +40,26 @@ test_expect_success '--gpu 0,2 asks LXD for exactly those two PCI addresses' '
 	[ "$(devices alice box)" = "gpu0=0000:3b:00.0 0666
 gpu2=0000:86:00.0 0666" ]
 	contains "$(labc --as alice details box)" "gpus: +0,2$"
+'
+
+drvconf() {	# drvconf USER NAME: nvidia.runtime and capabilities in LXD's view
+	lxc query "/1.0/instances/$2?project=$P$1" |
+	    jq -r '.expanded_config | "\(.["nvidia.runtime"]) \(.["nvidia.driver.capabilities"])"'
+}
+
+test_expect_success 'auto without nvidia-container-cli: the device, no driver (nvidia.runtime); doctor warns' '
+	grep -q "nvidia_runtime = auto: off, no nvidia-container-cli in PATH" $LABCD_LOG
+	[ "$(drvconf alice box)" = "null null" ]
+	out=$(labc admin doctor 2>&1 || true)
+	contains "$out" "^gpu driver +warn +1 container given GPUs \(of 1\) gets no driver from the host \(nvidia_runtime = auto found no nvidia-container-cli when labcd started, and no profile sets nvidia.runtime\): .*: alice/box +install NVIDIA.s container toolkit"
+	not_contains "$out" "^nvidia runtime "
+'
+
+test_expect_success 'help says how GPUs are numbered inside' '
+	contains "$(labc help gpu attach)" "host GPU 2 alone is GPU 0 inside \(cuda:0\)"
+	contains "$(labc help gpu attach)" "CUDA_VISIBLE_DEVICES inside counts the"
+	contains "$(labc help launch)" "--gpu 2 gives host GPU 2 .*; inside it is$"
+	contains "$(labc help create)" "--gpu 2 is GPU 0 inside \(cuda:0\)"
 '
 
 test_expect_success 'LXD'"'"'s refusal of a GPU it cannot find is reported clearly' '
@@ -156,6 +178,71 @@ test_expect_success 'measured: gpus with 8 GPUs x 20 processes' '
 	kill $pids 2>/dev/null || true
 	[ "$n" = 160 ]
 '
+
+# The host's driver delivered: NVIDIA's nvidia-container-cli, stood in for by a
+# script in a directory of labcd's PATH (labcd only looks for it; LXD runs it at a
+# container's start, which no container here reaches with a GPU).
+cat > $NVML_STUB_FILE <<GPUS
+gpu NVIDIA-A100-SXM4-40GB 00000000:3B:00.0 GPU-0000aaaa 40960 0 0
+gpu NVIDIA-A100-SXM4-40GB 00000000:5E:00.0 GPU-1111bbbb 40960 0 0
+gpu NVIDIA-A100-SXM4-40GB 00000000:86:00.0 GPU-2222cccc 40960 0 0
+gpu NVIDIA-A100-SXM4-40GB 00000000:AF:00.0 GPU-3333dddd 40960 0 0
+GPUS
+mkdir -p $TDIR/toolkit
+printf '#!/bin/sh\necho "stand-in nvidia-container-cli: no GPU on this machine" >&2\nexit 1\n' \
+    > $TDIR/toolkit/nvidia-container-cli
+chmod 755 $TDIR/toolkit/nvidia-container-cli
+stop_labcd
+PATH=$TDIR/toolkit:$PATH start_labcd || exit 1
+
+test_expect_success 'auto with nvidia-container-cli: a container given GPUs gets the device and nvidia.runtime, in LXD'"'"'s view' '
+	grep -q "nvidia_runtime = auto: on, $TDIR/toolkit/nvidia-container-cli found" $LABCD_LOG
+	labc --as alice create drv --gpu 2 >/dev/null
+	[ "$(devices alice drv)" = "gpu2=0000:86:00.0 0666" ]
+	[ "$(drvconf alice drv)" = "true compute,utility" ]
+	out=$(labc admin doctor 2>&1 || true)
+	contains "$out" "^nvidia runtime +ok +on \(nvidia_runtime = auto, $TDIR/toolkit/nvidia-container-cli\): containers given GPUs get the host.s driver"
+	# bob's b1 and b4 and alice's box were given GPUs above, while it was off.
+	row=$(printf "%s\n" "$out" | grep "^gpu driver ")
+	contains "$row" "^gpu driver +warn +3 containers given GPUs \(of 4\) get no driver from the host \(given GPUs before nvidia_runtime was on\): .* restart them"
+	contains "$row" "[:,] alice/box[, ]" && contains "$row" "[:,] bob/b1[, ]" && contains "$row" "[:,] bob/b4[, ]"
+'
+
+# LXD 5.0.2 looks for nvidia-container-cli in its own PATH (/usr/sbin:/usr/bin:...
+# here, where the stand-in is not) whenever it prepares a container with
+# nvidia.runtime: not when it creates one (above), but on every change to one
+# (and at a start). So on this test bed, unlike a server with the toolkit, it
+# refuses both of the following; labcd must say so and keep nothing. That both
+# succeed where LXD finds the toolkit is shown by t0700, whose own LXD does.
+test_expect_success 'gpu attach with the driver: LXD without the toolkit refuses, stopped or running; nothing kept' '
+	labc --as alice create later >/dev/null
+	for ct in later work; do
+		out=$(expect_status 1 labc --as alice gpu attach $ct 1 2>&1)
+		contains "$out" "^LXD refused the GPUs for $ct: .*The NVIDIA container tools couldn.t be found"
+		[ -z "$(devices alice $ct)" ]
+		[ "$(drvconf alice $ct)" = "null null" ]
+		contains "$(labc --as alice details $ct)" "gpus: +none$"
+		not_contains "$(labc --as alice gpus)" "^GPU 1 .*alice/$ct"
+	done
+	[ "$(lxc query "/1.0/instances/work?project=${P}alice" | jq -r .status)" = Running ]
+'
+
+test_expect_success 'a container given GPUs while delivery was off: labcd adds nvidia.runtime at its next start' '
+	[ "$(drvconf alice box)" = "null null" ]
+	expect_status 1 labc --as alice start box >/dev/null 2>&1
+	grep -q "${P}alice/box has GPUs but no nvidia.runtime, and LXD refused it: .*The NVIDIA container tools couldn.t be found" $LABCD_LOG
+'
+
+stop_labcd
+start_labcd || exit 1	# without the stand-in: auto is off
+test_expect_success 'gpu attach without the driver (auto: off) to a running container: LXD looks for the card at once' '
+	out=$(expect_status 1 labc --as alice gpu attach work 1 2>&1)
+	echo "$out" >$TDIR/hotplug.txt
+	contains "$out" "^LXD refused the GPUs for work: .*(GPU|gpu)"
+	[ -z "$(devices alice work)" ]
+	contains "$(labc --as alice details work)" "gpus: +none$"
+'
+measured "gpu attach to a running container, no GPU on this machine: $(head -n 1 $TDIR/hotplug.txt 2>/dev/null)"
 
 # A host without NVIDIA's library.
 stop_labcd

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # t0700-setup.sh - setup.sh on a machine where labcontainers was never installed and LXD
 # never initialised: it alone leads to a running labcd that answers its new admin, and a
-# second run changes nothing and says so.
+# second run changes nothing and says so. The storage pool it makes by default is btrfs on
+# a loop file sized as lxd init sizes one; --pool dir and --pool-device make the others.
 #
 # The machine's own LXD is the shared test bed, so the setup runs in a throwaway root: a
 # private mount namespace (unshare) where a second, fresh LXD starts uninitialised in an
@@ -22,8 +23,6 @@ export T0700_BR=${T0700_BR:-labcts$$}
 BR=$T0700_BR
 ADMIN=labctadm
 SSHD_PORT=$((62850 + $$ % 50))	# no other test's range
-# T0700_POOL=btrfs tries setup.sh --pool btrfs (a loop file) instead of the default dir.
-POOL=${T0700_POOL:-dir}
 IMAGE=$(ls /var/cache/labcontainers-test/"$LABCT_IMAGE"-*.tar.gz 2>/dev/null | head -n 1)
 
 # The processes in the mount namespace whose inode is in FILE (but this shell and its
@@ -44,6 +43,8 @@ if [ "${1:-}" = --in-namespace ]; then
 	R=$2
 	export LXD_DIR=/var/lib/lxd-t0700
 	unset LXD_SOCKET	# tests/run's, the test bed's
+	# A loop device a test attaches (--pool-device), let go after LXD has stopped.
+	at_exit 'for d in $(cat $TDIR/loopdevs 2>/dev/null); do losetup -d $d; done'
 	set -e
 	# Overlays: the host's files show through, what this run writes stays in $R.
 	for d in /etc /usr/local /var/lib /var/log /var/cache /run; do
@@ -112,8 +113,7 @@ if [ "${1:-}" = --in-namespace ]; then
 
 	setup() {
 		(cd "$LABCT_TOP" && ./setup.sh --no-deps --no-systemd --bridge "$BR" \
-		    --image-from "$IMAGE" --admin "$ADMIN" --pool "$POOL" --pool-size 2GiB \
-		    </dev/null 2>&1)
+		    --image-from "$IMAGE" --admin "$ADMIN" "$@" </dev/null 2>&1)
 	}
 	t0=$(date +%s.%N)
 	out1=$(setup)
@@ -130,7 +130,7 @@ if [ "${1:-}" = --in-namespace ]; then
 
 	test_expect_success 'it initialised LXD: pool, bridge, default profile, image' '
 		contains "$out1" "^done: started LXD$"
-		contains "$out1" "^done: created LXD storage pool default \($POOL"
+		contains "$out1" "^done: created LXD storage pool default \(btrfs on a "
 		contains "$out1" "^done: created LXD bridge $BR 10\.[0-9]+\.0\.0/24"
 		contains "$out1" "^done: default LXD profile: added root disk on default, eth0 on $BR$"
 		contains "$out1" "^done: imported .* as image labc-base"
@@ -139,6 +139,25 @@ if [ "${1:-}" = --in-namespace ]; then
 		[ "$(lxc network get $BR ipv6.address)" = none ]
 		lxc profile show default | grep -q "pool: default"
 	'
+
+	test_expect_success 'the pool is btrfs on a loop file sized as lxd init does: 20% of the free space, 5 to 30 GiB' '
+		line=$(printf "%s\n" "$out1" | grep "^done: created LXD storage pool default ")
+		contains "$line" "\(btrfs on a [0-9]+GiB loop file, $LXD_DIR/disks/default.img: 20% of the [0-9]+ GiB free under $LXD_DIR, 5 to 30 GiB, as lxd init; grow it with lxc storage set default size=SIZE, or use a disk: --pool-device\)$"
+		size=$(printf "%s\n" "$line" | sed -n "s/.*btrfs on a \([0-9]*\)GiB loop file.*/\1/p")
+		free=$(printf "%s\n" "$line" | sed -n "s/.* of the \([0-9]*\) GiB free .*/\1/p")
+		want=$((free / 5))
+		[ $want -ge 5 ] || want=5
+		[ $want -le 30 ] || want=30
+		[ "$size" = $want ]
+		# The free space it saw is what df sees (others write meanwhile: within 2 GiB).
+		now=$(($(df --block-size=1 --output=avail $LXD_DIR | tail -n 1) / 1073741824))
+		[ $((now - free)) -le 2 ] && [ $((free - now)) -le 2 ]
+		[ "$(lxc query /1.0/storage-pools/default | jq -r ".driver, .config.size, .config.source" | paste -sd " ")" = \
+		    "btrfs ${size}GiB $LXD_DIR/disks/default.img" ]
+		[ "$(stat -c %s $LXD_DIR/disks/default.img)" = $((size * 1073741824)) ]
+		echo "$size GiB from $free GiB free" >$TDIR/poolsize
+	'
+	measured "setup.sh default pool: btrfs on a loop file of $(cat $TDIR/poolsize 2>/dev/null)"
 
 	test_expect_success 'the bridge subnet is one no route or address of the host used' '
 		sub=$(lxc network get $BR ipv4.address)
@@ -203,6 +222,7 @@ if [ "${1:-}" = --in-namespace ]; then
 		[ "$(printf "%s\n" "$out2" | grep -c "^ok: ")" -ge 14 ]
 		contains "$out2" "^labcontainers was set up already: nothing changed; "
 		contains "$out2" "^ok: LXD already running$"
+		contains "$out2" "^ok: LXD storage already right \(default profile.s root disk on pool default, btrfs\)$"
 		contains "$out2" "^ok: labcd already running \(pid $(cat /run/labcontainers/labcd.pid)"
 		contains "$out2" "^ok: SSH gateway account and sshd drop-in already right$"
 		contains "$out2" "^ok: sshd already running with the gateway.s drop-in \(pid $(cat /run/sshd.pid)\)$"
@@ -292,6 +312,8 @@ if [ "${1:-}" = --in-namespace ]; then
 		for i in $(seq 50); do kill -0 $old 2>/dev/null || break; sleep 0.1; done
 		rm /etc/ssh/sshd_config.d/50-labcontainers.conf /run/labcontainers-sshd.loaded
 		/usr/sbin/sshd
+		# Its parent returns before the daemon writes its pid (seen on a busy machine).
+		for i in $(seq 50); do [ -s /run/sshd.pid ] && break; sleep 0.1; done
 		pid=$(cat /run/sshd.pid)
 		! gw_whoami >/dev/null
 		out=$(setup)
@@ -329,16 +351,122 @@ if [ "${1:-}" = --in-namespace ]; then
 		[ "$(gw_whoami)" = "$ADMIN (admin)" ]
 	'
 
-	test_expect_success 'with an NVIDIA driver, a run adds the GPU profile and nothing else' '
+	test_expect_success 'with an NVIDIA driver and the toolkit: no profile; labcd restarted once, nvidia_runtime = auto turns on' '
 		printf "#!/bin/sh\necho stand-in\n" >/usr/local/bin/nvidia-smi
 		cp /usr/local/bin/nvidia-smi /usr/local/bin/nvidia-container-cli
 		chmod 755 /usr/local/bin/nvidia-smi /usr/local/bin/nvidia-container-cli
 		out=$(setup)
-		rm -f /usr/local/bin/nvidia-smi /usr/local/bin/nvidia-container-cli
+		contains "$out" "^ok: NVIDIA driver and /usr/local/bin/nvidia-container-cli found: containers given GPUs get the host.s driver \(nvidia_runtime = auto\)$"
 		[ "$(printf "%s\n" "$out" | grep "^done: ")" = \
-		    "done: created LXD profile labc-gpu (nvidia.runtime, compute and utility)" ]
-		[ "$(lxc profile get labc-gpu nvidia.runtime)" = true ]
-		[ "$(lxc profile get labc-gpu nvidia.driver.capabilities)" = compute,utility ]
+		    "done: restarted labcd (pid $(cat /run/labcontainers/labcd.pid), /usr/local/bin/nvidia-container-cli is newer: nvidia_runtime = auto turns on)" ] ||
+		    { echo "$out"; false; }
+		grep -q "nvidia_runtime = auto: on, /usr/local/bin/nvidia-container-cli found" /var/log/labcontainers/labcd.log
+		! lxc query "/1.0/profiles/labc-gpu" >/dev/null 2>&1
+		out=$(setup)
+		! printf "%s\n" "$out" | grep "^done: "
+		rm -f /usr/local/bin/nvidia-container-cli
+		out=$(setup)
+		rm -f /usr/local/bin/nvidia-smi
+		contains "$out" "^ok: NVIDIA driver found, no nvidia-container-cli: containers given GPUs get the devices, not the host.s driver; install NVIDIA.s container toolkit, then run setup.sh again$"
+	'
+
+	# Another pool: only here (a real server keeps its pool). No container was made on
+	# this one, so nothing is on it but the root disks of profiles: the default
+	# project's, and the admin's project's (labcd made it, as a copy).
+	drop_pool() {
+		local u name proj
+		for u in $(lxc query /1.0/storage-pools/default | jq -r ".used_by[]"); do
+			case $u in /1.0/profiles/*) ;; *) echo "pool used by $u"; return 1 ;; esac
+			name=${u#/1.0/profiles/} proj=default
+			case $name in *"?project="*) proj=${name#*\?project=} name=${name%%\?*} ;; esac
+			lxc profile device remove "$name" root --project "$proj" >/dev/null
+		done
+		lxc storage delete default >/dev/null
+	}
+
+	test_expect_success '--pool dir makes a dir pool and says it enforces no disk size; a second run keeps it' '
+		drop_pool
+		out=$(setup --pool dir)
+		[ "$(printf "%s\n" "$out" | grep "^done: ")" = "$(printf "%s\n" \
+		    "done: created LXD storage pool default (dir, under $LXD_DIR/storage-pools; it enforces no disk size: --disk, default_disk and disk quotas are refused)" \
+		    "done: default LXD profile: added root disk on default")" ] || { echo "$out"; false; }
+		[ "$(lxc query /1.0/storage-pools/default | jq -r .driver)" = dir ]
+		out=$(setup)
+		contains "$out" "^ok: LXD storage already right \(default profile.s root disk on pool default, dir: it enforces no disk size\)$"
+		! printf "%s\n" "$out" | grep "^done: "
+	'
+
+	test_expect_success '--pool-device: a disk holding a file system is refused (nothing changed) unless --yes; then btrfs on it' '
+		drop_pool
+		truncate -s 3G $TDIR/disk.img
+		mkfs.ext4 -q $TDIR/disk.img
+		dev=$(losetup -f --show $TDIR/disk.img)
+		echo $dev >>$TDIR/loopdevs
+		out=$(expect_status 1 setup --pool-device $dev)
+		contains "$out" "^setup: error: --pool-device: $dev holds a file system \(ext4\); the pool would erase it. If nothing on it is needed: sudo ./setup.sh --pool-device $dev --yes$"
+		[ "$(lxc query /1.0/storage-pools | jq length)" = 0 ]
+		[ "$(blkid -p -s TYPE -o value $dev)" = ext4 ]
+		out=$(expect_status 1 setup --pool dir --pool-device $dev)
+		contains "$out" "--pool-device makes a btrfs pool: not with --pool dir"
+		out=$(setup --pool-device $dev --yes)
+		[ "$(printf "%s\n" "$out" | grep "^done: ")" = "$(printf "%s\n" \
+		    "done: created LXD storage pool default (btrfs on $dev, 3G; erased a file system (ext4) (--yes))" \
+		    "done: default LXD profile: added root disk on default")" ] || { echo "$out"; false; }
+		[ "$(lxc query /1.0/storage-pools/default | jq -r .driver)" = btrfs ]
+		[ "$(blkid -p -s TYPE -o value $dev)" = btrfs ]
+		# LXD keeps the device, or the UUID of the file system it made there.
+		src=$(lxc query /1.0/storage-pools/default | jq -r .config.source)
+		[ "$src" = $dev ] || [ "$src" = "$(blkid -p -s UUID -o value $dev)" ]
+		contains "$(setup)" "^ok: LXD storage already right \(default profile.s root disk on pool default, btrfs\)$"
+	'
+
+	# The host's driver delivered by a real LXD, this one: its PATH has the throwaway
+	# /usr/local/bin, where NVIDIA's nvidia-container-cli is stood in for (the test
+	# bed's LXD has no such directory, so it refuses every change to a container with
+	# nvidia.runtime: t0400). GPUs come from the NVML stand-in; no container is
+	# started with one (there is none), they are made and changed.
+	drvconf() {
+		lxc query "/1.0/instances/$1?project=lab-$ADMIN" |
+		    jq -r '"\(.expanded_config["nvidia.runtime"]) \([.expanded_devices[] | select(.type == "gpu") | .pci] | join(","))"'
+	}
+	test_expect_success 'GPU driver: nvidia.runtime in LXD'"'"'s view when made, attached, and at the next start of an older one' '
+		pid=$(lxc query /1.0 | jq -r .environment.server_pid)
+		tr "\0" "\n" </proc/$pid/environ | grep -q "^PATH=.*:/usr/local/bin:"
+		export NVML_STUB_FILE=$TDIR/gpus.txt
+		printf "%s\n" "gpu NVIDIA-A100 00000000:3B:00.0 GPU-0000aaaa 40960 0 0" \
+		    "gpu NVIDIA-A100 00000000:5E:00.0 GPU-1111bbbb 40960 0 0" >$NVML_STUB_FILE
+		printf "%s\n" "nvml_library = $LABCT_BUILD/tests/nvml-stub/libnvidia-ml.so.1" \
+		    "ssh_listen = 127.0.0.1" "ssh_ports = 63500-63599" "storage_pool = default" \
+		    >>/etc/labcontainers/labcd.conf
+		old=$(cat /run/labcontainers/labcd.pid)
+		kill $old
+		for i in $(seq 100); do kill -0 $old 2>/dev/null || break; sleep 0.1; done
+		contains "$(setup)" "^done: started labcd in the background"
+		grep "nvidia_runtime = auto" /var/log/labcontainers/labcd.log | tail -n 1 |
+		    grep -q "auto: off, no nvidia-container-cli"
+		labc --as $ADMIN create old --gpu 0 >/dev/null
+		[ "$(drvconf old)" = "null 0000:3b:00.0" ]
+
+		printf "#!/bin/sh\necho stand-in\n" >/usr/local/bin/nvidia-smi
+		printf "#!/bin/sh\necho stand-in >&2; exit 1\n" >/usr/local/bin/nvidia-container-cli
+		chmod 755 /usr/local/bin/nvidia-smi /usr/local/bin/nvidia-container-cli
+		contains "$(setup)" "^done: restarted labcd \(pid [0-9]+, /usr/local/bin/nvidia-container-cli is newer: nvidia_runtime = auto turns on\)$"
+		labc --as $ADMIN create new --gpu 1 >/dev/null
+		[ "$(drvconf new)" = "true 0000:5e:00.0" ]
+		labc --as $ADMIN create plain >/dev/null
+		out=$(labc --as $ADMIN gpu attach plain 0,1)
+		contains "$out" "^plain has GPU 0,1 \(GPU 0 and 1 inside: a container numbers its GPUs from 0"
+		contains "$out" "^It has them from its next start \(.start plain.\)\.$"
+		[ "$(drvconf plain)" = "true 0000:3b:00.0,0000:5e:00.0" ]
+		row=$(labc admin doctor 2>&1 | grep "^gpu driver ")
+		contains "$row" "^gpu driver +warn +1 container given GPUs \(of 3\) gets no driver from the host \(given GPUs before nvidia_runtime was on\): .*: $ADMIN/old +restart them"
+		# Its start fails (LXD finds no such card), but labcd gave it the driver first.
+		expect_status 1 labc --as $ADMIN start old >/dev/null 2>&1
+		[ "$(drvconf old)" = "true 0000:3b:00.0" ]
+		grep -q "lab-$ADMIN/old: nvidia.runtime set before its start" /var/log/labcontainers/labcd.log
+		contains "$(labc admin doctor 2>&1 | grep "^gpu driver ")" "^gpu driver +ok +3 containers with GPUs, all given the host.s driver \(nvidia.runtime\) *$"
+		labc --as $ADMIN delete old new plain >/dev/null
+		rm /usr/local/bin/nvidia-smi /usr/local/bin/nvidia-container-cli
 	'
 
 	# The last: it takes the base image away. http_proxy points at a closed port, so no

@@ -547,28 +547,39 @@ gpus_expected(struct doctor *d)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
+	/* nvidia_runtime = auto asks for nothing: it follows the host. */
 	return n > 0 || strcmp(d->c->srv->cfg.gpu_default, "none") != 0 ||
-	    d->c->srv->cfg.nvidia_runtime;
+	    (d->c->srv->cfg.nvidia_runtime && !d->c->srv->cfg.nvidia_runtime_auto);
 }
 
-/* A program in labcd's PATH? */
-static int
-in_path(const char *prog)
+/*
+ * The mechanism that delivers the host's driver: nvidia_runtime (yes, or
+ * auto and nvidia-container-cli found at labcd's start) and the program
+ * LXD then runs at every start of a container given GPUs.
+ */
+static void
+check_runtime(struct doctor *d)
 {
-	const char *path = getenv("PATH");
-	char *copy = xstrdup(path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
-	char *save = NULL, *dir;
-	int found = 0;
+	const struct config *cfg = &d->c->srv->cfg;
+	const char *how = cfg->nvidia_runtime_auto ? "auto" : "yes";
+	char path[4096];
+	int found = run_find("nvidia-container-cli", path, sizeof(path));
 
-	for (dir = strtok_r(copy, ":", &save); dir != NULL && !found;
-	    dir = strtok_r(NULL, ":", &save)) {
-		char *p = xasprintf("%s/%s", dir, prog);
-
-		found = access(p, X_OK) == 0;
-		free(p);
-	}
-	free(copy);
-	return found;
+	if (cfg->nvidia_runtime && !found)
+		row(d, "nvidia runtime", "problem", "install NVIDIA's container "
+		    "toolkit (nvidia-container-cli, see docs/admin.md), or set "
+		    "nvidia_runtime = no", "nvidia_runtime is on, but "
+		    "nvidia-container-cli is not in PATH: containers with GPUs "
+		    "will not start (nvidia_runtime = %s)", how);
+	else if (cfg->nvidia_runtime)
+		row(d, "nvidia runtime", "ok", NULL, "on (nvidia_runtime = %s, "
+		    "%s): containers given GPUs get the host's driver at their "
+		    "start", how, path);
+	else if (cfg->nvidia_runtime_auto && found)
+		row(d, "nvidia runtime", "warn", "restart labcd (systemctl "
+		    "restart labcd, or sudo ./setup.sh): nvidia_runtime = auto "
+		    "then turns it on", "%s is there, but was not when labcd "
+		    "started: containers given GPUs get no driver", path);
 }
 
 static void
@@ -609,18 +620,7 @@ check_nvidia(struct doctor *d)
 			row(d, "nvidia-uvm", "ok", NULL, "/dev/nvidia-uvm "
 			    "present");
 	}
-	if (cfg->nvidia_runtime) {
-		if (!in_path("nvidia-container-cli"))
-			row(d, "nvidia runtime", "problem", "apt-get install "
-			    "nvidia-container-toolkit (libnvidia-container-"
-			    "tools), or set nvidia_runtime = no",
-			    "nvidia_runtime is on, but nvidia-container-cli "
-			    "is not in PATH: containers with GPUs will not "
-			    "start");
-		else
-			row(d, "nvidia runtime", "ok", NULL, "nvidia-container-"
-			    "cli found");
-	}
+	check_runtime(d);
 }
 
 /* "libnvidia-ml.so.550.54.15" in a directory listing: its version. */
@@ -708,6 +708,98 @@ check_driver_libs(struct doctor *d)
 		row(d, "driver libraries", "ok", NULL, "%d running container%s "
 		    "with NVIDIA libraries, all %s", seen, seen == 1 ? "" : "s",
 		    d->driver);
+}
+
+#define GPU_CTS_SHOWN	8	/* containers named in the detail */
+
+/*
+ * Lab users' containers given GPUs (gpu devices, in LXD's expanded view:
+ * the profiles count) without nvidia.runtime: they have the devices but
+ * not the host's driver, so nvidia-smi and CUDA work in them only with a
+ * driver of their own image, of the host's version.
+ */
+static void
+check_gpu_driver(struct doctor *d)
+{
+	const struct config *cfg = &d->c->srv->cfg;
+	const char *prefix = cfg->project_prefix;
+	struct buf names = BUF_INIT(0);
+	json_t *list = NULL, *inst, *dev;
+	size_t i;
+	int given = 0, bare = 0;
+	char *fix;
+
+	if (lxd_instance_list(d->l, NULL, 0, &list) != 0) {
+		row(d, "gpu driver", "warn", NULL, "cannot list instances: %s",
+		    lxd_error(d->l));
+		return;
+	}
+	json_array_foreach(list, i, inst) {
+		const char *proj = json_string_value(json_object_get(inst,
+		    "project")), *name = json_string_value(json_object_get(
+		    inst, "name")), *k, *v;
+		int gpu = 0;
+
+		if (proj == NULL || name == NULL ||
+		    strncmp(proj, prefix, strlen(prefix)) != 0)
+			continue;
+		json_object_foreach(json_object_get(inst, "expanded_devices"),
+		    k, dev) {
+			v = json_string_value(json_object_get(dev, "type"));
+			gpu |= v != NULL && strcmp(v, "gpu") == 0;
+		}
+		if (!gpu)
+			continue;
+		given++;
+		v = json_string_value(json_object_get(json_object_get(inst,
+		    "expanded_config"), "nvidia.runtime"));
+		if (v != NULL && strcmp(v, "true") == 0)
+			continue;
+		if (bare++ < GPU_CTS_SHOWN) {
+			char shown[160];
+
+			/* Names LXD holds: shown inert all the same. */
+			snprintf(shown, sizeof(shown), "%s/%s",
+			    proj + strlen(prefix), name);
+			inert_copy(shown, sizeof(shown), shown);
+			buf_printf(&names, "%s%s", names.len ? ", " : "", shown);
+		}
+	}
+	json_decref(list);
+	if (bare == 0) {
+		if (given > 0)
+			row(d, "gpu driver", "ok", NULL, "%d container%s with "
+			    "GPUs, all given the host's driver (nvidia.runtime)",
+			    given, given == 1 ? "" : "s");
+		goto out;
+	}
+	if (cfg->nvidia_runtime)
+		fix = xstrdup("restart them (labc --as USER restart NAME): "
+		    "labcd gives a container with GPUs the host's driver at its "
+		    "start");
+	else if (cfg->nvidia_runtime_auto)
+		fix = xstrdup("install NVIDIA's container toolkit "
+		    "(nvidia-container-cli, see docs/admin.md), restart labcd "
+		    "(nvidia_runtime = auto then turns on), then restart these "
+		    "containers");
+	else
+		fix = xstrdup("set nvidia_runtime = auto in labcd.conf, install "
+		    "NVIDIA's container toolkit (nvidia-container-cli, see "
+		    "docs/admin.md), restart labcd, then restart these "
+		    "containers");
+	row(d, "gpu driver", "warn", fix, "%d container%s given GPUs (of %d) "
+	    "get%s no driver from the host (%s): nvidia-smi and CUDA work in "
+	    "them only with a driver of their image, of the host's version: "
+	    "%s%s", bare, bare == 1 ? "" : "s", given, bare == 1 ? "s" : "",
+	    cfg->nvidia_runtime ? "given GPUs before nvidia_runtime was on" :
+	    cfg->nvidia_runtime_auto ? "nvidia_runtime = auto found no "
+	    "nvidia-container-cli when labcd started, and no profile sets "
+	    "nvidia.runtime" : "nvidia_runtime = no, and no profile sets "
+	    "nvidia.runtime", buf_str(&names), bare > GPU_CTS_SHOWN ? ", ..." :
+	    "");
+	free(fix);
+out:
+	buf_free(&names);
 }
 
 static void
@@ -862,8 +954,10 @@ doctor_checks(struct ctx *c, const char *dir, const char *sshd_config,
 	check_ports(&d);
 	check_gateway(&d);
 	check_nvidia(&d);
-	if (d.l != NULL)
+	if (d.l != NULL) {
+		check_gpu_driver(&d);
 		check_driver_libs(&d);
+	}
 	check_database(&d);
 	if (d.l != NULL)
 		check_drift(&d);
@@ -905,7 +999,9 @@ const struct cmd_entry cmd_admin_doctor_entry = {
 	    "same options as 'admin gateway setup', for root only: sshd's\n"
 	    "messages quote the files it reads, so only root sees them),\n"
 	    "NVML, /dev/nvidia-uvm,\n"
-	    "nvidia-container-cli when nvidia_runtime is on, containers whose\n"
+	    "nvidia-container-cli when nvidia_runtime is on (or auto found it\n"
+	    "after labcd started), containers given GPUs that get no driver\n"
+	    "from the host, containers whose\n"
 	    "NVIDIA libraries differ from the host's driver, the database\n"
 	    "(integrity and references) and drift between it and LXD. Each\n"
 	    "problem comes with the command that fixes it; any problem\n"

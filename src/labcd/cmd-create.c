@@ -34,7 +34,9 @@ const struct cmd_entry cmd_create_entry = {
 	    "an alias or fingerprint (see 'images'). The container gets an\n"
 	    "SSH port of its own, kept for good. --gpu gives GPUs by their\n"
 	    "nvidia-smi number (see 'gpus'); --exclusive keeps them for this\n"
-	    "container alone.",
+	    "container alone. Inside, the container numbers its GPUs from 0\n"
+	    "in the host's order: --gpu 2 is GPU 0 inside (cuda:0), --gpu 0,2\n"
+	    "is GPU 0 and 1; CUDA_VISIBLE_DEVICES inside counts them so.",
 	.flags = CMD_USER,
 	.min_args = 1, .max_args = 1,
 	.opts = { CT_CREATE_OPTS },

@@ -7,15 +7,30 @@
 #include "lxd.h"
 #include "proto.h"
 
+/* How many GPUs the container has now. */
+static size_t
+gpu_count(struct ctx *c, long long ct_id)
+{
+	sqlite3_stmt *st = db_prepare(c->db, "SELECT count(*) FROM gpus WHERE "
+	    "container_id = ?");
+	size_t n = 0;
+
+	sqlite3_bind_int64(st, 1, ct_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (size_t)sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 static int
 cmd_gpu_attach_exec(struct ctx *c)
 {
-	const char *name = c->args.argv[0], *list = c->args.argv[1];
+	const char *name = c->args.argv[0], *list = c->args.argv[1], *v;
 	struct gpu_req req;
 	struct ct ct;
-	char project[64], *now;
-	json_t *patch;
-	int r;
+	char project[64], inside[48], *now;
+	json_t *patch, *inst = NULL, *drv;
+	int r, running, had_driver;
 
 	ctx_target(c, "%.64s %.32s", name, list);
 	if (cmd_opt(c, "exclusive") != NULL &&
@@ -34,14 +49,29 @@ cmd_gpu_attach_exec(struct ctx *c)
 		return r;
 	}
 	ct_project_of(c, ct.user_id, c->id.user, project);
+	/*
+	 * LXD plugs a gpu device into a running container at once, but
+	 * nvidia.runtime (the host's driver) takes effect at a start only.
+	 */
+	if (lxd_instance_get(ctx_lxd(c), project, ct.name, &inst) != 0) {
+		gpu_release(c, ct.id, &req);
+		gpu_request_free(&req);
+		return ctx_error(c, "cannot read %s from LXD: %s", ct.name,
+		    ctx_lxd_error(c));
+	}
+	v = json_string_value(json_object_get(inst, "status"));
+	running = v != NULL && strcmp(v, "Running") == 0;
+	v = json_string_value(json_object_get(json_object_get(inst,
+	    "expanded_config"), "nvidia.runtime"));
+	had_driver = v != NULL && strcmp(v, "true") == 0;
+	json_decref(inst);
 	patch = json_pack("{s:o}", "devices", gpu_devices(&req));
-	if (req.n > 0 && c->srv->cfg.nvidia_runtime)
-		json_object_set_new(patch, "config", json_pack("{s:s, s:s}",
-		    "nvidia.runtime", "true", "nvidia.driver.capabilities",
-		    "compute,utility"));
+	if ((drv = gpu_driver_config(&c->srv->cfg)) != NULL && !had_driver)
+		json_object_set(patch, "config", drv);
 	r = lxd_instance_patch(ctx_lxd(c), project, ct.name, patch);
 	json_decref(patch);
 	if (r != 0) {
+		json_decref(drv);
 		gpu_release(c, ct.id, &req);
 		gpu_request_free(&req);
 		return ctx_error(c, "LXD refused the GPUs for %s: %s", ct.name,
@@ -49,8 +79,27 @@ cmd_gpu_attach_exec(struct ctx *c)
 	}
 	gpu_request_free(&req);
 	now = gpu_of_container(c, ct.id);
-	ctx_printf(c, "%s has GPU %s.\n", ct.name, now);
+	gpu_inside(gpu_count(c, ct.id), inside, sizeof(inside));
+	ctx_printf(c, "%s has GPU %s (%s: a container numbers its GPUs from 0, "
+	    "in the host's order;\nCUDA_VISIBLE_DEVICES inside counts them "
+	    "so).\n", ct.name, now, inside);
 	free(now);
+	if (!running)
+		ctx_printf(c, "It has them from its next start ('start %s').\n",
+		    ct.name);
+	else if (drv != NULL && !had_driver)
+		ctx_printf(c, "%s is running: restart %s to get the host's "
+		    "driver inside ('restart %s').\n", ct.name, ct.name,
+		    ct.name);
+	else if (had_driver)
+		ctx_printf(c, "%s is running and has them now, with the host's "
+		    "driver: no restart needed.\n", ct.name);
+	else
+		ctx_printf(c, "%s is running and has them now. This server "
+		    "does not put the host's driver\ninto containers "
+		    "(nvidia_runtime): the image needs its own, of the host's "
+		    "version.\n", ct.name);
+	json_decref(drv);
 	return PROTO_OK;
 }
 
@@ -58,7 +107,15 @@ const struct cmd_entry cmd_gpu_attach_entry = {
 	.name = "gpu attach",
 	.args = "NAME all|LIST [--exclusive]",
 	.summary = "give GPUs (nvidia-smi numbers, e.g. 0,2) to a container",
-	.help = "--exclusive: nobody else may have them until you detach\n"
+	.help = "LIST: host GPU numbers, as 'gpus' and nvidia-smi on the host\n"
+	    "show them. Inside, a container numbers its own GPUs from 0, in\n"
+	    "that order: host GPU 2 alone is GPU 0 inside (cuda:0); host GPUs\n"
+	    "0 and 2 are GPU 0 and 1. CUDA_VISIBLE_DEVICES inside counts the\n"
+	    "container's GPUs, not the host's.\n"
+	    "A running container gets the device at once; the host's driver\n"
+	    "(nvidia-smi, CUDA's libraries) comes in at a start, so it says\n"
+	    "when a restart is needed.\n"
+	    "--exclusive: nobody else may have them until you detach\n"
 	    "them or delete the container.",
 	.flags = CMD_USER,
 	.min_args = 2, .max_args = 2,

@@ -51,7 +51,10 @@ const struct cmd_entry cmd_launch_entry = {
 	.args = CT_CREATE_ARGS,
 	.summary = "create a container if it is missing, and start it",
 	.help = "Shows progress, and ends with the ssh command to connect.\n"
-	    "A running container is left alone. See 'help create'.",
+	    "A running container is left alone. See 'help create'.\n"
+	    "--gpu 2 gives host GPU 2 (as 'gpus' numbers it); inside it is\n"
+	    "GPU 0 (cuda:0): a container numbers its GPUs from 0, in the\n"
+	    "host's order, and CUDA_VISIBLE_DEVICES inside counts them so.",
 	.flags = CMD_USER,
 	.min_args = 1, .max_args = 1,
 	.opts = { CT_CREATE_OPTS },

@@ -18,7 +18,7 @@
 enum ctype {
 	C_STR, C_NAME, C_PREFIX, C_LEVEL, C_WHO, C_SIZE, C_SUBNETS,
 	C_COUNT,						/* text */
-	C_INT, C_BOOL, C_MODE, C_PORTS			/* kept as int */
+	C_INT, C_BOOL, C_AUTO, C_MODE, C_PORTS		/* kept as int */
 };
 
 struct ckey {
@@ -145,10 +145,12 @@ static const struct ckey keys[] = {
 	{ "gpu_default", C_STR, O(gpu_default), "none", 0, 0,
 	  "GPUs of a container made without --gpu: none, all, or a list of\n"
 	  "nvidia-smi indexes such as 0,1." },
-	{ "nvidia_runtime", C_BOOL, O(nvidia_runtime), "no", 0, 0,
-	  "yes: containers with GPUs get nvidia.runtime=true, so the host's\n"
-	  "driver libraries are mounted in and images need none of their own\n"
-	  "(needs nvidia-container-cli on the host)." },
+	{ "nvidia_runtime", C_AUTO, O(nvidia_runtime), "auto", 0, 0,
+	  "yes: containers given GPUs get nvidia.runtime=true, so the host's\n"
+	  "driver libraries and nvidia-smi are mounted in at their start and\n"
+	  "images need none of their own (needs nvidia-container-cli, from\n"
+	  "NVIDIA's container toolkit). auto: yes when labcd finds\n"
+	  "nvidia-container-cli in its PATH as it starts (it logs which)." },
 	{ "gpu_exclusive", C_WHO, O(gpu_exclusive), "admins", 0, 0,
 	  "Who may hold GPUs exclusively (--exclusive: nobody else may use\n"
 	  "them): admins, everyone, or lab users separated by commas (and\n"
@@ -339,14 +341,18 @@ set_value(struct config *c, const struct ckey *k, const char *v, char *err,
 		*int_at(c, k) = (int)n;
 		return 0;
 	case C_BOOL:
-		if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+	case C_AUTO:
+		if (k->type == C_AUTO && strcmp(v, "auto") == 0)
+			*int_at(c, k) = CONFIG_AUTO;
+		else if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
 		    strcmp(v, "on") == 0 || strcmp(v, "1") == 0)
 			*int_at(c, k) = 1;
 		else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
 		    strcmp(v, "off") == 0 || strcmp(v, "0") == 0)
 			*int_at(c, k) = 0;
 		else {
-			snprintf(err, errsz, "%s must be yes or no", k->name);
+			snprintf(err, errsz, "%s must be yes%s or no", k->name,
+			    k->type == C_AUTO ? ", auto" : "");
 			return -1;
 		}
 		return 0;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #define CONFIG_DEFAULT_PATH	"/etc/labcontainers/labcd.conf"
+#define CONFIG_AUTO		2	/* a yes/no/auto key said auto */
 
 struct config {
 	/* daemon */
@@ -50,7 +51,9 @@ struct config {
 	char	*default_disk;
 	char	*nvml_library;
 	char	*gpu_default;
-	int	 nvidia_runtime;
+	int	 nvidia_runtime;	/* 0, 1; CONFIG_AUTO until labcd
+					   decides at start (labcd.c) */
+	int	 nvidia_runtime_auto;	/* it said auto (not a key) */
 	char	*gpu_exclusive;
 	char	*quota_containers;
 	char	*quota_cpu;

@@ -586,7 +586,7 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 	struct gpu_req gpus;
 	char project[64], **profiles = NULL, *fp = NULL, *pool;
 	char *plist, *save = NULL, *p;
-	json_t *limits, *conf, *devs;
+	json_t *limits, *conf, *devs, *drv;
 	size_t np = 0;
 	int r;
 
@@ -644,10 +644,9 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 	devs = gpu_devices(&gpus);
 	if (!o->starting)
 		json_object_set_new(devs, "ssh", ct_ssh_device(cfg, ct->port));
-	if (gpus.n > 0 && cfg->nvidia_runtime) {
-		json_object_set_new(conf, "nvidia.runtime", json_string("true"));
-		json_object_set_new(conf, "nvidia.driver.capabilities",
-		    json_string("compute,utility"));
+	if (gpus.n > 0 && (drv = gpu_driver_config(cfg)) != NULL) {
+		json_object_update(conf, drv);
+		json_decref(drv);
 	}
 	if ((disk != NULL && *disk != '\0') || *cfg->storage_pool != '\0') {
 		if ((pool = root_pool(c)) == NULL) {
@@ -1093,6 +1092,7 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 	if (c->srv->cfg.isolate_members &&
 	    project_sync_profiles(c, project, why, sizeof(why)) != 0)
 		return ctx_error(c, "cannot start %s: %s", ct->name, why);
+	gpu_driver_ensure(c, project, ct->name, ct->id);
 	ctx_progress(c, "Starting %s", ct->name);
 	r = lxd_instance_set_state(l, project, ct->name, "start", -1, 0);
 	if (r != 0 && strstr(lxd_error(l), "already running") == NULL)

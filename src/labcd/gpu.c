@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "gpu.h"
+#include "log.h"
+#include "lxd.h"
 #include "proto.h"
 #include "xmalloc.h"
 
@@ -333,6 +335,62 @@ gpu_devices(const struct gpu_req *req)
 		    g->pci, "mode", "0666"));
 	}
 	return devs;
+}
+
+json_t *
+gpu_driver_config(const struct config *cfg)
+{
+	if (cfg->nvidia_runtime != 1)
+		return NULL;
+	/* compute: CUDA; utility: nvidia-smi and NVML. */
+	return json_pack("{s:s, s:s}", "nvidia.runtime", "true",
+	    "nvidia.driver.capabilities", "compute,utility");
+}
+
+void
+gpu_driver_ensure(struct ctx *c, const char *project, const char *name,
+    long long ct_id)
+{
+	json_t *drv = gpu_driver_config(&c->srv->cfg), *inst = NULL, *patch;
+	struct lxd *l = ctx_lxd(c);
+	sqlite3_stmt *st;
+	const char *v;
+	int has = 0;
+
+	if (drv == NULL)
+		return;
+	st = db_prepare(c->db, "SELECT 1 FROM gpus WHERE container_id = ?");
+	sqlite3_bind_int64(st, 1, ct_id);
+	has = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (!has || lxd_instance_get(l, project, name, &inst) != 0)
+		goto out;
+	v = json_string_value(json_object_get(json_object_get(inst,
+	    "expanded_config"), "nvidia.runtime"));
+	if (v != NULL && strcmp(v, "true") == 0)
+		goto out;
+	patch = json_pack("{s:O}", "config", drv);
+	if (lxd_instance_patch(l, project, name, patch) != 0)
+		log_warn("%s/%s has GPUs but no nvidia.runtime, and LXD refused "
+		    "it: %s", project, name, lxd_error(l));
+	else
+		log_info("%s/%s: nvidia.runtime set before its start (given "
+		    "GPUs while nvidia_runtime was off)", project, name);
+	json_decref(patch);
+out:
+	json_decref(inst);
+	json_decref(drv);
+}
+
+void
+gpu_inside(size_t n, char *out, size_t outsz)
+{
+	if (n <= 1)
+		snprintf(out, outsz, "GPU 0 inside");
+	else if (n == 2)
+		snprintf(out, outsz, "GPU 0 and 1 inside");
+	else
+		snprintf(out, outsz, "GPU 0 to %zu inside", n - 1);
 }
 
 char *

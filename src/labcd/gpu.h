@@ -44,6 +44,24 @@ int	gpu_reserve(struct ctx *c, long long user_id, long long ct_id,
 void	gpu_release(struct ctx *c, long long ct_id, const struct gpu_req *req);
 /* LXD devices for the request: {"gpu2": {type gpu, pci ..., mode 0666}}. */
 json_t	*gpu_devices(const struct gpu_req *req);
+/*
+ * The instance config that delivers the host's NVIDIA driver to a
+ * container given GPUs (nvidia.runtime, applied by LXD at its start), or
+ * NULL when labcd delivers none (nvidia_runtime off). Caller owns it.
+ */
+json_t	*gpu_driver_config(const struct config *cfg);
+/*
+ * Before a start: a container with GPUs that lacks that config (given them
+ * while delivery was off) gets it. Failures are logged; the start goes on.
+ */
+void	gpu_driver_ensure(struct ctx *c, const char *project, const char *name,
+	    long long ct_id);
+/*
+ * How n GPUs of a container are numbered inside it: from 0, in the order
+ * of their host numbers ("GPU 0 inside", "GPU 0 and 1 inside", "GPU 0 to 3
+ * inside"). Host GPU 2 alone is GPU 0 inside.
+ */
+void	gpu_inside(size_t n, char *out, size_t outsz);
 /* "0,2" (exclusive marked "0*") of a container, for details; caller frees. */
 char	*gpu_of_container(struct ctx *c, long long ct_id);
 /*

@@ -17,6 +17,7 @@
 #include "labcd.h"
 #include "log.h"
 #include "reconcile.h"
+#include "run.h"
 #include "server.h"
 #include "version.h"
 
@@ -44,6 +45,30 @@ level_of(const char *s)
 	if (strcmp(s, "debug") == 0)
 		return LOG_LVL_DEBUG;
 	return LOG_LVL_INFO;
+}
+
+/*
+ * nvidia_runtime = auto: on when nvidia-container-cli, which LXD's
+ * nvidia.runtime runs at a container's start, is in PATH now. Decided once:
+ * a toolkit installed later counts from labcd's next start (doctor says so).
+ */
+static void
+nvidia_runtime_decide(struct config *cfg)
+{
+	char path[4096];
+
+	if (cfg->nvidia_runtime != CONFIG_AUTO)
+		return;
+	cfg->nvidia_runtime_auto = 1;
+	cfg->nvidia_runtime = run_find("nvidia-container-cli", path,
+	    sizeof(path));
+	if (cfg->nvidia_runtime)
+		log_info("nvidia_runtime = auto: on, %s found: containers "
+		    "given GPUs get the host's driver (nvidia.runtime)", path);
+	else
+		log_info("nvidia_runtime = auto: off, no nvidia-container-cli "
+		    "in PATH: containers given GPUs get the devices, not the "
+		    "host's driver");
 }
 
 int
@@ -96,6 +121,7 @@ main(int argc, char **argv)
 	    conf != NULL, err, sizeof(err)) != 0)
 		fatalx("%s", err);
 	log_setup("labcd", level_of(s.cfg.log_level), 0);
+	nvidia_runtime_decide(&s.cfg);
 	if (sodium_init() < 0)
 		fatalx("libsodium cannot start");
 	s.socket_path = sock != NULL ? sock : s.cfg.socket;

@@ -2,12 +2,16 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "run.h"
+#include "xmalloc.h"
 
 int
 run_cmd(const char *const *argv, char **out)
@@ -48,4 +52,26 @@ run_cmd(const char *const *argv, char **out)
 	else
 		buf_free(&b);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int
+run_find(const char *prog, char *out, size_t outsz)
+{
+	const char *path = getenv("PATH");
+	char *copy = xstrdup(path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
+	char *save = NULL, *dir;
+	struct stat st;
+	int found = 0;
+
+	for (dir = strtok_r(copy, ":", &save); dir != NULL && !found;
+	    dir = strtok_r(NULL, ":", &save)) {
+		char *p = xasprintf("%s/%s", dir, prog);
+
+		if ((found = stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(p, X_OK) == 0))
+			snprintf(out, outsz, "%s", p);
+		free(p);
+	}
+	free(copy);
+	return found;
 }

@@ -70,7 +70,8 @@ check_config(const struct config *c)
 	FUZZ_CHECK(c->ssh_port_min >= 1024 && c->ssh_port_min <=
 	    c->ssh_port_max && c->ssh_port_max <= 65535);
 	FUZZ_CHECK(c->map_host_users == 0 || c->map_host_users == 1);
-	FUZZ_CHECK(c->nvidia_runtime == 0 || c->nvidia_runtime == 1);
+	FUZZ_CHECK(c->nvidia_runtime == 0 || c->nvidia_runtime == 1 ||
+	    c->nvidia_runtime == CONFIG_AUTO);
 	FUZZ_CHECK(strcmp(c->log_level, "error") == 0 ||
 	    strcmp(c->log_level, "warning") == 0 ||
 	    strcmp(c->log_level, "info") == 0 ||
