@@ -285,19 +285,59 @@ ct_find(struct ctx *c, const char *name, struct ct *ct)
 	return PROTO_OK;
 }
 
-void
-ct_ssh_command(struct ctx *c, int port, char *out, size_t outsz)
+/* Is ssh_listen an address only this host reaches? */
+static int
+listen_loopback(const char *a)
 {
-	const char *host = c->srv->cfg.ssh_listen;
-	char hn[256] = "localhost";
+	struct in6_addr a6;
+	struct in_addr a4;
 
-	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) {
-		if (gethostname(hn, sizeof(hn) - 1) != 0)
-			snprintf(hn, sizeof(hn), "localhost");
-		host = hn;
+	if (inet_pton(AF_INET, a, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, a, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return strcmp(a, "localhost") == 0;
+}
+
+void
+ct_connect(struct ctx *c, const char *name, int port, char *route,
+    size_t routesz, char *direct, size_t directsz)
+{
+	const struct config *cfg = &c->srv->cfg;
+	const char *host = cfg->ssh_listen;
+	char server[256], suffix[256];
+
+	config_server_name(cfg, server, sizeof(server));
+	config_server_suffix(cfg, suffix, sizeof(suffix));
+	snprintf(route, routesz, "ssh %s.%s", name, suffix);
+	if (listen_loopback(host)) {
+		*direct = '\0';
+		return;
 	}
-	snprintf(out, outsz, "ssh -p %d %s@%s", port,
-	    c->srv->cfg.container_user, host);
+	/* Every address of this host: the one members know it by. */
+	if (*host == '\0' || strcmp(host, "0.0.0.0") == 0 ||
+	    strcmp(host, "::") == 0)
+		host = server;
+	snprintf(direct, directsz, "ssh -p %d %s@%s", port,
+	    cfg->container_user, host);
+}
+
+void
+ct_say_connect(struct ctx *c, const char *name, int port)
+{
+	const struct config *cfg = &c->srv->cfg;
+	char route[160], direct[400], server[256], gwport[16] = "";
+
+	ct_connect(c, name, port, route, sizeof(route), direct,
+	    sizeof(direct));
+	config_server_name(cfg, server, sizeof(server));
+	if (cfg->gateway_port != 22)
+		snprintf(gwport, sizeof(gwport), "-p %d ", cfg->gateway_port);
+	ctx_printf(c, "Connect with: %s    (once: ssh %s%s@%s ssh-config >> "
+	    "~/.ssh/config, see 'help ssh-config')\n", route, gwport,
+	    cfg->gateway_user, server);
+	if (*direct != '\0')
+		ctx_printf(c, "Or by its own port: %s\n", direct);
 }
 
 json_t *
@@ -1081,7 +1121,7 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 {
 	struct lxd *l = ctx_lxd(c);
 	struct ssh_dev dev;
-	char project[64], cmd[160];
+	char project[64];
 	char why[400];
 	int r, dr;
 
@@ -1147,13 +1187,12 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 	if (!say_ready)
 		return PROTO_OK;
 	ctx_progress(c, "Waiting for ssh on port %d", ct->port);
-	ct_ssh_command(c, ct->port, cmd, sizeof(cmd));
 	if (ssh_answers(c->srv->cfg.ssh_listen, ct->port))
-		ctx_printf(c, "%s is running. Connect with:\n  %s\n", ct->name,
-		    cmd);
+		ctx_printf(c, "%s is running.\n", ct->name);
 	else
 		ctx_printf(c, "%s is running, but its sshd did not answer "
-		    "within %d s; try later:\n  %s\n", ct->name, SSH_WAIT, cmd);
+		    "within %d s; try later.\n", ct->name, SSH_WAIT);
+	ct_say_connect(c, ct->name, ct->port);
 	return PROTO_OK;
 }
 
