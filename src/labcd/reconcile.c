@@ -694,7 +694,6 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 	for (i = 0; i < nrows && !bg_stopping; i++) {
 		struct row *w = &rows[i];
 		char *k = xasprintf("%s/%s", w->project, w->name);
-		int have;
 
 		inst = json_incref(json_object_get(idx, k));
 		json_object_del(idx, k);
