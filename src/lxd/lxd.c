@@ -258,8 +258,8 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	/* The files API says what a path is: file, directory, symlink. */
 	if ((len > 11 && strncasecmp(p, "X-LXD-type:", 11) == 0) ||
 	    (len > 13 && strncasecmp(p, "X-Incus-type:", 13) == 0)) {
-		for (v = strchr(p, ':') - p + 1; v < len && (p[v] == ' ' ||
-		    p[v] == '\t'); v++)
+		for (v = (size_t)((const char *)memchr(p, ':', len) - p) + 1;
+		    v < len && (p[v] == ' ' || p[v] == '\t'); v++)
 			;
 		while (len > v && (p[len - 1] == '\r' || p[len - 1] == '\n'))
 			len--;
