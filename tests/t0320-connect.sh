@@ -156,55 +156,64 @@ test_expect_success 'hostile names: a clear refusal, nothing echoed, nothing dia
 
 # ---- ssh_listen follows ----------------------------------------------------
 
-test_expect_success 'a labcd restarted with another ssh_listen moves box at reconciliation' '
-	port=$(port_of alice box)
-	[ "$(lxd_listen alice box)" = "tcp:127.0.0.1:$port" ]
-	stop_labcd; conf 127.0.0.2; start_labcd
-	t0=$(date +%s%N)
+# moved_to ADDR: wait (30 s at most) until LXD's device of box is on ADDR.
+moved_to() {
+	local i
 	for i in $(seq 300); do
-		[ "$(lxd_listen alice box)" = "tcp:127.0.0.2:$port" ] && break
+		[ "$(lxd_listen alice box)" = "tcp:$1:$PORT" ] && return 0
 		sleep 0.1
 	done
-	t1=$(date +%s%N)
-	measured "start-up reconciliation moved the device in $(( (t1 - t0) / 1000000 )) ms"
-	[ "$(lxd_listen alice box)" = "tcp:127.0.0.2:$port" ]
-	contains "$(cat $LABCD_LOG)" "box.*listens on tcp:127\.0\.0\.1:$port, ssh_listen says tcp:127\.0\.0\.2:$port.*moved the device"
+	echo "LXD says box listens on $(lxd_listen alice box), not tcp:$1:$PORT"
+	return 1
+}
+PORT=$(port_of alice box)
+
+test_expect_success 'box listens on ssh_listen, 127.0.0.1' '
+	[ "$(lxd_listen alice box)" = "tcp:127.0.0.1:$PORT" ]
+'
+
+# labcd restarted with another ssh_listen (its start-up reconciliation;
+# reconcile_interval = 0: no other pass)
+stop_labcd; conf 127.0.0.2; start_labcd || exit 1
+T0=$(date +%s%N)
+
+test_expect_success 'a labcd restarted with another ssh_listen moves box at reconciliation' '
+	moved_to 127.0.0.2
+	measured "the start-up reconciliation moved the device within $(( ($(date +%s%N) - T0) / 1000000 )) ms of labcd starting"
+	contains "$(cat $LABCD_LOG)" "box.*listens on tcp:127\.0\.0\.1:$PORT, ssh_listen says tcp:127\.0\.0\.2:$PORT.*moved the device"
 '
 
 test_expect_success 'the port answers on the new address only' '
-	port=$(port_of alice box)
-	for i in $(seq 50); do in_ct $TDIR/alice 127.0.0.2 $port true 2>/dev/null && break; sleep 0.2; done
-	[ "$(in_ct $TDIR/alice 127.0.0.2 $port hostname)" = box ]
-	! timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null
-	# and the gateway follows it too
+	for i in $(seq 50); do in_ct $TDIR/alice 127.0.0.2 $PORT true 2>/dev/null && break; sleep 0.2; done
+	[ "$(in_ct $TDIR/alice 127.0.0.2 $PORT hostname)" = box ]
+	! timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
+	# the gateway route follows too
 	[ "$(as_laptop ssh box.lab hostname)" = box ]
 	out=$(labc admin reconcile 2>&1)
 	not_contains "$out" "box"
 '
 
-test_expect_success 'ssh_listen not loopback: the device moves, and launch and details add the direct port' '
-	port=$(port_of alice box)
-	stop_labcd; conf $LABCT_GATEWAY; start_labcd
-	for i in $(seq 300); do
-		[ "$(lxd_listen alice box)" = "tcp:$LABCT_GATEWAY:$port" ] && break
-		sleep 0.1
-	done
-	[ "$(lxd_listen alice box)" = "tcp:$LABCT_GATEWAY:$port" ]
+stop_labcd; conf $LABCT_GATEWAY; start_labcd || exit 1
+
+test_expect_success 'ssh_listen not loopback: box follows, and launch and details add the direct port' '
+	moved_to $LABCT_GATEWAY
 	out=$(labc --as alice launch box 2>/dev/null)
+	contains "$out" "^box is running already"
 	contains "$out" "^Connect with: ssh box\.lab "
-	contains "$out" "^Or by its own port: ssh -p $port ubuntu@$LABCT_GATEWAY$"
+	contains "$out" "^Or by its own port: ssh -p $PORT ubuntu@$LABCT_GATEWAY$"
 	out=$(labc --as alice details box)
-	contains "$out" "direct: +ssh -p $port ubuntu@$LABCT_GATEWAY$"
-	for i in $(seq 50); do in_ct $TDIR/alice $LABCT_GATEWAY $port true 2>/dev/null && break; sleep 0.2; done
-	[ "$(in_ct $TDIR/alice $LABCT_GATEWAY $port hostname)" = box ]
-	! timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.2/$port" 2>/dev/null
-	stop_labcd; conf 127.0.0.1; start_labcd
-	for i in $(seq 300); do
-		[ "$(lxd_listen alice box)" = "tcp:127.0.0.1:$port" ] && break
-		sleep 0.1
-	done
-	[ "$(lxd_listen alice box)" = "tcp:127.0.0.1:$port" ]
-	for i in $(seq 50); do in_ct $TDIR/alice 127.0.0.1 $port true 2>/dev/null && break; sleep 0.2; done
+	contains "$out" "direct: +ssh -p $PORT ubuntu@$LABCT_GATEWAY$"
+	for i in $(seq 50); do in_ct $TDIR/alice $LABCT_GATEWAY $PORT true 2>/dev/null && break; sleep 0.2; done
+	[ "$(in_ct $TDIR/alice $LABCT_GATEWAY $PORT hostname)" = box ]
+	! timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.2/$PORT" 2>/dev/null
+'
+
+stop_labcd; conf 127.0.0.1; start_labcd || exit 1
+
+test_expect_success 'and back on 127.0.0.1' '
+	moved_to 127.0.0.1
+	for i in $(seq 50); do in_ct $TDIR/alice 127.0.0.1 $PORT true 2>/dev/null && break; sleep 0.2; done
+	[ "$(in_ct $TDIR/alice 127.0.0.1 $PORT hostname)" = box ]
 '
 
 # ---- authorized_keys: the member's own lines -----------------------------
