@@ -771,7 +771,7 @@ authorized_keys(struct ctx *c, long long user_id)
 {
 	sqlite3_stmt *st = db_prepare(c->db, "SELECT type, blob, comment FROM "
 	    "keys WHERE user_id = ? ORDER BY id");
-	struct buf b = BUF_INIT(0);
+	struct buf b = BUF_INIT(0), f = BUF_INIT(0);
 	char user[64] = "";
 
 	sqlite3_bind_int64(st, 1, user_id);
@@ -788,16 +788,11 @@ authorized_keys(struct ctx *c, long long user_id)
 		snprintf(user, sizeof(user), "%s",
 		    (const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
-	{
-		struct buf f = BUF_INIT(0);
-
-		buf_printf(&f, KEYS_BEGIN "%s (labcd writes this block at "
-		    "every 'key add' and 'key del': add your own lines outside "
-		    "it)\n%s" KEYS_END " of %s's keys\n", user, buf_str(&b),
-		    user);
-		buf_free(&b);
-		return buf_steal(&f);
-	}
+	buf_printf(&f, KEYS_BEGIN "%s (labcd writes this block at every 'key "
+	    "add' and 'key del': add your own lines outside it)\n%s" KEYS_END
+	    " of %s's keys\n", user, buf_str(&b), user);
+	buf_free(&b);
+	return buf_steal(&f);
 }
 
 static int
