@@ -121,8 +121,8 @@ test_expect_success 'nc through the gateway reaches box with no forwarded port' 
 
 test_expect_success 'the ssh-config output works as a config file' '
 	gw alice $GW@127.0.0.1 ssh-config > $TDIR/home-ssh-config
-	contains "$(cat $TDIR/home-ssh-config)" "^Host box$"
-	contains "$(cat $TDIR/home-ssh-config)" "ProxyCommand ssh -p $SSHD_PORT $GW@127.0.0.1 nc box"
+	contains "$(cat $TDIR/home-ssh-config)" "^Host \*\.lab$"
+	contains "$(cat $TDIR/home-ssh-config)" "ProxyCommand ssh -p $SSHD_PORT $GW@127.0.0.1 nc %h$"
 	# ssh reads ~/.ssh of the passwd entry: a laptop user of our own
 	h=$TDIR/laptop
 	useradd --no-create-home --home-dir $h --shell /bin/sh labct-laptop
@@ -130,7 +130,7 @@ test_expect_success 'the ssh-config output works as a config file' '
 	printf "StrictHostKeyChecking no\nUserKnownHostsFile /dev/null\nLogLevel ERROR\nBatchMode yes\n" > $h/.ssh/config
 	cp $TDIR/home-ssh-config $h/ssh-config
 	chown -R labct-laptop: $h; chmod 700 $h/.ssh
-	out=$(setpriv --reuid=labct-laptop --regid=labct-laptop --init-groups env HOME=$h ssh -F $h/ssh-config -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR box hostname)
+	out=$(setpriv --reuid=labct-laptop --regid=labct-laptop --init-groups env HOME=$h ssh -F $h/ssh-config -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR box.lab hostname)
 	userdel labct-laptop
 	[ "$out" = box ]
 '

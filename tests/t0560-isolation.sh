@@ -119,10 +119,12 @@ test_expect_success 'each member has a bridge and a network ACL of their own' '
 
 test_expect_success 'launch: labcd waits for sshd through the port as before; ssh in by port' '
 	out=$(labc --as alice launch a1)
-	contains "$out" "^a1 is running. Connect with:"
+	contains "$out" "^a1 is running\.$"
+	contains "$out" "^Connect with: ssh a1\."
 	labc --as alice launch a2 >/dev/null
 	out=$(labc --as bob launch b1)
-	contains "$out" "^b1 is running. Connect with:"
+	contains "$out" "^b1 is running\.$"
+	contains "$out" "^Connect with: ssh b1\."
 	[ "$(ssh_in $TDIR/alice1 $(port_of alice a1) hostname)" = a1 ]
 	[ "$(ssh_in $TDIR/bob1 $(port_of bob b1) hostname)" = b1 ]
 	contains "$(addr_of alice a1)" "^10\.215\."

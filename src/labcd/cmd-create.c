@@ -8,7 +8,6 @@ cmd_create_exec(struct ctx *c)
 	const char *name = c->args.argv[0], *why = ct_name_invalid(name);
 	struct ct_opts o;
 	struct ct ct;
-	char cmd[160];
 	int r;
 
 	ctx_target(c, "%.64s", name);
@@ -19,9 +18,9 @@ cmd_create_exec(struct ctx *c)
 		return r;
 	if ((r = ct_create(c, name, &o, &ct)) != 0)
 		return r;
-	ct_ssh_command(c, ct.port, cmd, sizeof(cmd));
-	ctx_printf(c, "Created %s (SSH port %d). Start it with 'start %s', "
-	    "then:\n  %s\n", name, ct.port, name, cmd);
+	ctx_printf(c, "Created %s (SSH port %d). Start it with 'start %s'.\n",
+	    name, ct.port, name);
+	ct_say_connect(c, name, ct.port);
 	return PROTO_OK;
 }
 

@@ -53,10 +53,11 @@ describe(struct ctx *c, const struct ct *ct, json_t *inst)
 	    json_object_get(json_object_get(state, "disk"), "root"), "usage"));
 	long long cpu_ns = json_integer_value(json_object_get(json_object_get(
 	    state, "cpu"), "usage"));
-	char cmd[160], created[32], mu[32], du[32], *gpus;
+	char cmd[160], direct[400], created[32], mu[32], du[32], *gpus;
 	json_t *o;
 
-	ct_ssh_command(c, ct->port, cmd, sizeof(cmd));
+	ct_connect(c, ct->name, ct->port, cmd, sizeof(cmd), direct,
+	    sizeof(direct));
 	users_time(ct->created, created);
 	human(mem_used, mu, sizeof(mu));
 	human(disk_used, du, sizeof(du));
@@ -64,7 +65,9 @@ describe(struct ctx *c, const struct ct *ct, json_t *inst)
 	ctx_printf(c, "  state:    %s\n", status ? status : "?");
 	ctx_printf(c, "  ipv4:     %s\n", ip ? ip : "-");
 	ctx_printf(c, "  ssh port: %d\n", ct->port);
-	ctx_printf(c, "  connect:  %s\n", cmd);
+	ctx_printf(c, "  connect:  %s    (see 'help ssh-config')\n", cmd);
+	if (*direct != '\0')
+		ctx_printf(c, "  direct:   %s\n", direct);
 	ctx_printf(c, "  image:    %s%s%s%s%s%.12s\n", ct->image,
 	    desc ? " (" : "", desc ? desc : "", desc ? ")" : "",
 	    fp ? ", " : "", fp ? fp : "");
@@ -76,12 +79,12 @@ describe(struct ctx *c, const struct ct *ct, json_t *inst)
 	ctx_printf(c, "  gpus:     %s\n", *gpus ? gpus : "none");
 	ctx_printf(c, "  created:  %s UTC\n", created);
 	o = json_pack("{s:s, s:s, s:s?, s:i, s:s, s:s, s:s?, s:s?, s:s?, "
-	    "s:s?, s:I, s:I, s:I, s:s, s:s}", "name", ct->name, "state",
+	    "s:s?, s:I, s:I, s:I, s:s, s:s, s:s?}", "name", ct->name, "state",
 	    status ? status : "?", "ipv4", ip, "port", ct->port, "ssh", cmd,
 	    "image", ct->image, "fingerprint", fp, "cpu", cpu, "memory", mem,
 	    "disk", disk, "memory_used", (json_int_t)mem_used, "disk_used",
 	    (json_int_t)disk_used, "cpu_ns", (json_int_t)cpu_ns, "created",
-	    created, "gpus", gpus);
+	    created, "gpus", gpus, "ssh_direct", *direct ? direct : NULL);
 	free(gpus);
 	return o;
 }

@@ -33,12 +33,9 @@ cmd_launch_exec(struct ctx *c)
 		if ((r = ct_status(c, &ct, &status)) != 0)
 			return r;
 		if (status != NULL && strcmp(status, "Running") == 0) {
-			char cmd[160];
-
 			free(status);
-			ct_ssh_command(c, ct.port, cmd, sizeof(cmd));
-			ctx_printf(c, "%s is running already. Connect with:\n"
-			    "  %s\n", name, cmd);
+			ctx_printf(c, "%s is running already.\n", name);
+			ct_say_connect(c, name, ct.port);
 			return PROTO_OK;
 		}
 		free(status);
@@ -50,7 +47,8 @@ const struct cmd_entry cmd_launch_entry = {
 	.name = "launch",
 	.args = CT_CREATE_ARGS,
 	.summary = "create a container if it is missing, and start it",
-	.help = "Shows progress, and ends with the ssh command to connect.\n"
+	.help = "Shows progress, and ends with how to connect: 'ssh NAME.SUFFIX'\n"
+	    "once 'ssh-config' is in your ~/.ssh/config (see 'help ssh-config').\n"
 	    "A running container is left alone. See 'help create'.\n"
 	    "--gpu 2 gives host GPU 2 (as 'gpus' numbers it); inside it is\n"
 	    "GPU 0 (cuda:0): a container numbers its GPUs from 0, in the\n"

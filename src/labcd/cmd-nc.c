@@ -185,16 +185,55 @@ splice_loop(int a, int b)
 	}
 }
 
+/*
+ * NAME, or NAME.ANYTHING as ssh's %h gives it from the Host *.SUFFIX
+ * block of ssh-config: container names have no dots, so the name is
+ * what comes before the first one. What follows is ignored, but must
+ * look like a host name: NULL, or why not.
+ */
+#define NC_HOST_MAX	253
+
+static const char *
+nc_name(const char *arg, char name[64])
+{
+	const char *dot = strchr(arg, '.'), *p;
+	size_t n = dot != NULL ? (size_t)(dot - arg) : strlen(arg);
+
+	if (strlen(arg) > NC_HOST_MAX)
+		return "it is longer than a host name can be";
+	for (p = arg; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
+		    *p == '_'))
+			return "a host name has only letters, digits, '-', '_' "
+			    "and '.'";
+	}
+	if (n == 0)
+		return "it has no container name before the dot";
+	if (n > 63)
+		return "a container name has at most 63 characters";
+	memcpy(name, arg, n);
+	name[n] = '\0';
+	return NULL;
+}
+
 static int
 cmd_nc_exec(struct ctx *c)
 {
 	struct ct ct;
 	json_t *m;
-	char ip[64];
+	char ip[64], name[64];
+	const char *why;
 	int fd, r, flags, port = 0;
 
-	ctx_target(c, "%.64s", c->args.argv[0]);
-	if ((r = ct_find(c, c->args.argv[0], &ct)) != 0 ||
+	if ((why = nc_name(c->args.argv[0], name)) != NULL) {
+		ctx_target(c, "(not a host name)");
+		return ctx_error(c, "nc takes NAME or NAME.SUFFIX (as 'ssh "
+		    "NAME.SUFFIX' gives it, see 'ssh-config'), and what it got "
+		    "is neither: %s", why);
+	}
+	ctx_target(c, "%.64s", name);
+	if ((r = ct_find(c, name, &ct)) != 0 ||
 	    (r = ct_check_ready(c, &ct)) != 0 ||
 	    (r = target(c, &ct, ip, &port)) != 0)
 		return r;
@@ -223,11 +262,12 @@ cmd_nc_exec(struct ctx *c)
 
 const struct cmd_entry cmd_nc_entry = {
 	.name = "nc",
-	.args = "NAME",
+	.args = "NAME[.SUFFIX]",
 	.summary = "connect to your container's ssh (for ssh's ProxyCommand)",
-	.help = "ssh -o ProxyCommand='ssh lab@SERVER nc box' ubuntu@box\n"
-	    "reaches box without a forwarded port; 'ssh-config' writes it\n"
-	    "for you.",
+	.help = "The ProxyCommand of the block 'ssh-config' prints: 'ssh\n"
+	    "box.SUFFIX' runs 'ssh lab@SERVER nc box.SUFFIX', which reaches\n"
+	    "box's sshd without a forwarded port. Everything from the first\n"
+	    "dot on is ignored (container names have none).",
 	.flags = CMD_USER,
 	.min_args = 1, .max_args = 1,
 	.exec = cmd_nc_exec,

@@ -1,48 +1,50 @@
-/* cmd-ssh-config.c - ssh-config: Host blocks for ~/.ssh/config. */
+/*
+ * cmd-ssh-config.c - ssh-config: the one ~/.ssh/config block for every
+ * container of this server, pasted once: "Host *.SUFFIX" through the
+ * gateway's nc, which takes NAME.SUFFIX. The same text every time and
+ * for everyone, so a container made later needs nothing new.
+ */
 #include <stdio.h>
-#include <unistd.h>
 
-#include "ct.h"
+#include "labcd.h"
 #include "proto.h"
 
 static int
 cmd_ssh_config_exec(struct ctx *c)
 {
 	const struct config *cfg = &c->srv->cfg;
-	char host[256], port[16] = "";
-	sqlite3_stmt *st;
-	int n = 0;
+	char server[256], suffix[256], port[16] = "";
 
-	config_server_name(cfg, host, sizeof(host));
+	config_server_name(cfg, server, sizeof(server));
+	config_server_suffix(cfg, suffix, sizeof(suffix));
 	if (cfg->gateway_port != 22)
 		snprintf(port, sizeof(port), "-p %d ", cfg->gateway_port);
-	ctx_printf(c, "# labcontainers: your containers, through the gateway "
-	    "%s@%s.\n# Paste into ~/.ssh/config, then: ssh NAME\n",
-	    cfg->gateway_user, host);
-	st = db_prepare(c->db, "SELECT name, port FROM containers WHERE "
-	    "user_id = ? AND state = 'ready' ORDER BY name");
-	sqlite3_bind_int64(st, 1, c->id.user_id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-
-		ctx_printf(c, "\nHost %s\n    HostName %s\n    User %s\n"
-		    "    ProxyCommand ssh %s%s@%s nc %s\n"
-		    "    # or without the gateway, by the container's own port:\n"
-		    "    #   HostName %s\n    #   Port %d\n", name, name,
-		    cfg->container_user, port, cfg->gateway_user, host, name,
-		    host, sqlite3_column_int(st, 1));
-		n++;
-	}
-	sqlite3_finalize(st);
-	if (n == 0)
-		ctx_printf(c, "# (you have no containers yet: 'launch NAME')\n");
+	ctx_printf(c, "# labcontainers on %s: container NAME is NAME.%s "
+	    "(paste once; new containers need nothing)\n"
+	    "Host *.%s\n"
+	    "    User %s\n"
+	    "    ProxyCommand ssh %s%s@%s nc %%h\n",
+	    server, suffix, suffix, cfg->container_user, port,
+	    cfg->gateway_user, server);
 	return PROTO_OK;
 }
 
 const struct cmd_entry cmd_ssh_config_entry = {
 	.name = "ssh-config",
 	.args = "",
-	.summary = "print ~/.ssh/config blocks for your containers",
+	.summary = "print the ~/.ssh/config block for your containers (once)",
+	.help = "One block for all your containers, now and later: add it to\n"
+	    "your ~/.ssh/config once, then 'ssh NAME.SUFFIX' (SUFFIX as the\n"
+	    "block says), 'scp FILE NAME.SUFFIX:', or VS Code's Remote-SSH to\n"
+	    "NAME.SUFFIX. Run once, on your laptop:\n"
+	    "  Linux, macOS:\n"
+	    "    mkdir -p ~/.ssh && ssh lab@SERVER ssh-config >> ~/.ssh/config\n"
+	    "  Windows PowerShell:\n"
+	    "    mkdir -Force $HOME\\.ssh; ssh lab@SERVER ssh-config |\n"
+	    "      Out-File -Append -Encoding ascii $HOME\\.ssh\\config\n"
+	    "  (PowerShell's '>>' writes UTF-16, which ssh cannot read.)\n"
+	    "Running it again adds the same block twice: not needed, not\n"
+	    "harmful. Each container's own port is in 'list' and 'details'.",
 	.flags = CMD_USER | CMD_READONLY,
 	.exec = cmd_ssh_config_exec,
 };

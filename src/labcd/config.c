@@ -128,7 +128,9 @@ static const struct ckey keys[] = {
 	  "Login user inside containers: exists with sudo, and holds the lab\n"
 	  "user's registered SSH keys." },
 	{ "ssh_listen", C_STR, O(ssh_listen), "0.0.0.0", 0, 0,
-	  "Host address the containers' SSH ports listen on." },
+	  "Host address the containers' SSH ports listen on (a loopback\n"
+	  "address: reachable through the gateway only). Changed, every\n"
+	  "container follows at the next reconciliation." },
 	{ "ssh_ports", C_PORTS, O(ssh_port_min), "61000-61999", 0, 0,
 	  "Range of host ports given to containers, one each, for good." },
 	{ "default_cpu", C_COUNT, O(default_cpu), "", 0, 0,

@@ -285,19 +285,59 @@ ct_find(struct ctx *c, const char *name, struct ct *ct)
 	return PROTO_OK;
 }
 
-void
-ct_ssh_command(struct ctx *c, int port, char *out, size_t outsz)
+/* Is ssh_listen an address only this host reaches? */
+static int
+listen_loopback(const char *a)
 {
-	const char *host = c->srv->cfg.ssh_listen;
-	char hn[256] = "localhost";
+	struct in6_addr a6;
+	struct in_addr a4;
 
-	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) {
-		if (gethostname(hn, sizeof(hn) - 1) != 0)
-			snprintf(hn, sizeof(hn), "localhost");
-		host = hn;
+	if (inet_pton(AF_INET, a, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, a, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return strcmp(a, "localhost") == 0;
+}
+
+void
+ct_connect(struct ctx *c, const char *name, int port, char *route,
+    size_t routesz, char *direct, size_t directsz)
+{
+	const struct config *cfg = &c->srv->cfg;
+	const char *host = cfg->ssh_listen;
+	char server[256], suffix[256];
+
+	config_server_name(cfg, server, sizeof(server));
+	config_server_suffix(cfg, suffix, sizeof(suffix));
+	snprintf(route, routesz, "ssh %s.%s", name, suffix);
+	if (listen_loopback(host)) {
+		*direct = '\0';
+		return;
 	}
-	snprintf(out, outsz, "ssh -p %d %s@%s", port,
-	    c->srv->cfg.container_user, host);
+	/* Every address of this host: the one members know it by. */
+	if (*host == '\0' || strcmp(host, "0.0.0.0") == 0 ||
+	    strcmp(host, "::") == 0)
+		host = server;
+	snprintf(direct, directsz, "ssh -p %d %s@%s", port,
+	    cfg->container_user, host);
+}
+
+void
+ct_say_connect(struct ctx *c, const char *name, int port)
+{
+	const struct config *cfg = &c->srv->cfg;
+	char route[160], direct[400], server[256], gwport[16] = "";
+
+	ct_connect(c, name, port, route, sizeof(route), direct,
+	    sizeof(direct));
+	config_server_name(cfg, server, sizeof(server));
+	if (cfg->gateway_port != 22)
+		snprintf(gwport, sizeof(gwport), "-p %d ", cfg->gateway_port);
+	ctx_printf(c, "Connect with: %s    (once: ssh %s%s@%s ssh-config >> "
+	    "~/.ssh/config, see 'help ssh-config')\n", route, gwport,
+	    cfg->gateway_user, server);
+	if (*direct != '\0')
+		ctx_printf(c, "Or by its own port: %s\n", direct);
 }
 
 json_t *
@@ -714,13 +754,25 @@ keep:
 	return r;
 }
 
-/* The user's registered keys as an authorized_keys file. */
+/*
+ * ~/.ssh/authorized_keys in a container holds the owner's registered keys
+ * in a block between these markers, and whatever else its owner put there
+ * around it, which labcd keeps. A file without the markers was written by
+ * an older labcd, which wrote only the registered keys (every time, the
+ * whole file): it is replaced, so that a key deleted since goes too.
+ */
+#define KEYS_BEGIN	"# labcontainers: keys of "
+#define KEYS_END	"# labcontainers: end"
+#define KEYS_READ_MAX	(256 * 1024)	/* bigger: the block alone */
+
+/* The user's registered keys as the managed block. */
 static char *
 authorized_keys(struct ctx *c, long long user_id)
 {
 	sqlite3_stmt *st = db_prepare(c->db, "SELECT type, blob, comment FROM "
 	    "keys WHERE user_id = ? ORDER BY id");
-	struct buf b = BUF_INIT(0);
+	struct buf b = BUF_INIT(0), f = BUF_INIT(0);
+	char user[64] = "";
 
 	sqlite3_bind_int64(st, 1, user_id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -730,6 +782,74 @@ authorized_keys(struct ctx *c, long long user_id)
 		    sqlite3_column_text(st, 1), *cm ? " " : "", cm);
 	}
 	sqlite3_finalize(st);
+	st = db_prepare(c->db, "SELECT name FROM users WHERE id = ?");
+	sqlite3_bind_int64(st, 1, user_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(user, sizeof(user), "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	buf_printf(&f, KEYS_BEGIN "%s (labcd writes this block at every 'key "
+	    "add' and 'key del': add your own lines outside it)\n%s" KEYS_END
+	    " of %s's keys\n", user, buf_str(&b), user);
+	buf_free(&b);
+	return buf_steal(&f);
+}
+
+static int
+starts(const char *line, size_t n, const char *prefix)
+{
+	size_t k = strlen(prefix);
+
+	return n >= k && memcmp(line, prefix, k) == 0;
+}
+
+/*
+ * The file the container has (old, len bytes: its owner's words, any
+ * bytes) with its block(s) replaced by block, where the first one was;
+ * every other line kept as it is. A begin marker without an end runs to
+ * the end of the file. No marker at all: block alone (an older labcd's).
+ */
+static char *
+keys_merge(const char *old, size_t len, const char *block, size_t *outlen)
+{
+	struct buf b = BUF_INIT(0);
+	const char *p = old, *end = old + len, *nl;
+	int inside = 0, placed = 0, marked = 0;
+	size_t n;
+
+	for (p = old; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		if (starts(p, (size_t)(nl - p), KEYS_BEGIN)) {
+			marked = 1;
+			break;
+		}
+	}
+	if (!marked) {
+		*outlen = strlen(block);
+		return xstrdup(block);
+	}
+	for (p = old; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			nl = end;
+		n = (size_t)(nl - p);
+		if (!inside && starts(p, n, KEYS_BEGIN)) {
+			inside = 1;
+			if (!placed++)
+				buf_adds(&b, block);
+			continue;
+		}
+		if (inside) {
+			if (starts(p, n, KEYS_END))
+				inside = 0;
+			continue;
+		}
+		buf_add(&b, p, n);
+		buf_adds(&b, "\n");
+	}
+	*outlen = b.len;
 	return buf_steal(&b);
 }
 
@@ -741,22 +861,63 @@ home_of(struct ctx *c, char *out, size_t outsz)
 	snprintf(out, outsz, strcmp(u, "root") == 0 ? "/root" : "/home/%s", u);
 }
 
-/* Write authorized_keys into one container; 0 or -1 (logged). */
+/*
+ * Write the block of keys into one container's authorized_keys, keeping
+ * its owner's other lines; 0 or -1 (logged). What the file holds is the
+ * owner's (root inside): read at most KEYS_READ_MAX bytes, and never
+ * through a symlink (LXD answers a symlink with its target, and would
+ * write through it): that goes, and the block is written in its place.
+ * LXD's file API acts inside the container, as its root.
+ */
 static int
 push_keys(struct ctx *c, const char *project, const char *name,
     const char *keys, int uid, int gid)
 {
-	char home[128], path[160];
+	struct lxd *l = ctx_lxd(c);
+	char home[128], path[160], type[16];
+	char *old = NULL, *merged = NULL;
+	size_t len = 0, mlen = 0;
+	int r;
 
 	home_of(c, home, sizeof(home));
 	snprintf(path, sizeof(path), "%s/.ssh/authorized_keys", home);
-	if (lxd_file_push(ctx_lxd(c), project, name, path, keys, strlen(keys),
-	    uid, gid, 0600, LXD_FILE_MKDIRS) != 0) {
-		log_warn("keys of %s not written into %s/%s: %s", c->id.user,
-		    project, name, ctx_lxd_error(c));
+	r = lxd_file_read(l, project, name, path, KEYS_READ_MAX, &old, &len,
+	    type, sizeof(type));
+	if (r == 0 && strcmp(type, "symlink") == 0) {
+		log_warn("%s/%s: %s is a symlink: replaced by a file with the "
+		    "keys of %s", project, name, path, c->id.user);
+		if (lxd_file_delete(l, project, name, path) != 0)
+			goto fail;
+	} else if (r == 0 && *type != '\0' && strcmp(type, "file") != 0) {
+		log_warn("keys of %s not written into %s/%s: %s is a %s, not "
+		    "a file", c->id.user, project, name, path, type);
+		free(old);
 		return -1;
+	} else if (r == 0)
+		merged = keys_merge(old, len, keys, &mlen);
+	else if (r == -E2BIG)
+		log_warn("%s/%s: %s is larger than %d bytes: replaced by the "
+		    "keys of %s alone", project, name, path, KEYS_READ_MAX,
+		    c->id.user);
+	else if (r != -ENOENT)
+		goto fail;
+	if (merged == NULL) {
+		merged = xstrdup(keys);
+		mlen = strlen(keys);
 	}
+	free(old);
+	old = NULL;
+	if (lxd_file_push(l, project, name, path, merged, mlen,
+	    uid, gid, 0600, LXD_FILE_MKDIRS) != 0)
+		goto fail;
+	free(merged);
 	return 0;
+fail:
+	log_warn("keys of %s not written into %s/%s: %s", c->id.user,
+	    project, name, ctx_lxd_error(c));
+	free(old);
+	free(merged);
+	return -1;
 }
 
 int
@@ -905,8 +1066,14 @@ static const char provision_sh[] =
     "fi\n"
     "h=$(getent passwd \"$u\" | cut -d: -f6)\n"
     "mkdir -p \"$h/.ssh\"; chmod 700 \"$h/.ssh\"\n"
+    "f=\"$h/.ssh/authorized_keys\"\n"
     "if [ \"$2\" != - ]; then\n"
-    "  (umask 077; printf '%s' \"$2\" > \"$h/.ssh/authorized_keys\")\n"
+    "  # lines outside labcd's block are kept (a file without it is an\n"
+    "  # older labcd's: replaced)\n"
+    "  (umask 077; { if [ -f \"$f\" ] && [ ! -L \"$f\" ] && grep -q '^"
+    KEYS_BEGIN "' \"$f\"; then sed '/^" KEYS_BEGIN "/,/^" KEYS_END "/d'"
+    " \"$f\"; fi; printf '%s' \"$2\"; } > \"$f.labc\"; mv -f \"$f.labc\""
+    " \"$f\")\n"
     "fi\n"
     "chown \"$u:\" \"$h\"; chown -R \"$u:\" \"$h/.ssh\"\n"
     "rm -f " PROVISION_ERRLOG "\n";
@@ -1081,7 +1248,7 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 {
 	struct lxd *l = ctx_lxd(c);
 	struct ssh_dev dev;
-	char project[64], cmd[160];
+	char project[64];
 	char why[400];
 	int r, dr;
 
@@ -1147,13 +1314,12 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 	if (!say_ready)
 		return PROTO_OK;
 	ctx_progress(c, "Waiting for ssh on port %d", ct->port);
-	ct_ssh_command(c, ct->port, cmd, sizeof(cmd));
 	if (ssh_answers(c->srv->cfg.ssh_listen, ct->port))
-		ctx_printf(c, "%s is running. Connect with:\n  %s\n", ct->name,
-		    cmd);
+		ctx_printf(c, "%s is running.\n", ct->name);
 	else
 		ctx_printf(c, "%s is running, but its sshd did not answer "
-		    "within %d s; try later:\n  %s\n", ct->name, SSH_WAIT, cmd);
+		    "within %d s; try later.\n", ct->name, SSH_WAIT);
+	ct_say_connect(c, ct->name, ct->port);
 	return PROTO_OK;
 }
 

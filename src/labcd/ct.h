@@ -85,7 +85,15 @@ int	ct_check_ready(struct ctx *c, const struct ct *ct);
  * everywhere (create, start, import, reconciliation, unlock).
  */
 json_t	*ct_ssh_device(const struct config *cfg, int port);
-/* How to connect: "ssh -p PORT USER@HOST". */
-void	ct_ssh_command(struct ctx *c, int port, char *out, size_t outsz);
+/*
+ * How to connect from a laptop: route is "ssh NAME.SUFFIX", through the
+ * gateway with the block 'ssh-config' prints; direct is "ssh -p PORT
+ * USER@HOST" by the container's own port, or "" where ssh_listen is a
+ * loopback address (no one outside reaches it).
+ */
+void	ct_connect(struct ctx *c, const char *name, int port, char *route,
+	    size_t routesz, char *direct, size_t directsz);
+/* The lines launch, create, start and details end with: ct_connect's. */
+void	ct_say_connect(struct ctx *c, const char *name, int port);
 
 #endif

@@ -297,13 +297,35 @@ missing(struct finder *f, const struct row *w)
 		    "later", 0);
 }
 
+/*
+ * Is the instance's ssh device the one labcd makes for port (listen
+ * address and all)? 1 yes; else 0, and the device's listen in have.
+ */
+static int
+device_right(const struct config *cfg, json_t *inst, int port,
+    char *have, size_t havesz)
+{
+	json_t *want = ct_ssh_device(cfg, port);
+	json_t *dev = json_object_get(json_object_get(inst, "devices"), "ssh");
+	int right = json_equal(dev, want);
+
+	snprintf(have, havesz, "%s", json_string_value(json_object_get(dev,
+	    "listen")) ?: "");
+	json_decref(want);
+	return right;
+}
+
+/*
+ * Its ssh device is missing, on another port, or on another address
+ * (ssh_listen changed since it was made): put labcd's back.
+ */
 static void
-wrong_port(struct finder *f, const struct row *w, int have)
+wrong_port(struct finder *f, const struct row *w, json_t *inst)
 {
 	const struct config *cfg = &f->c->srv->cfg;
-	char problem[160], action[300];
-	json_t *patch;
-	int ok, tries;
+	char problem[400], action[300], listen[160], want[160];
+	json_t *patch, *dev;
+	int ok, tries, have = device_port(inst);
 
 	/*
 	 * A launch adds the device at the first start (ct_start); one that
@@ -311,13 +333,28 @@ wrong_port(struct finder *f, const struct row *w, int have)
 	 */
 	int quiet = have == 0 && !w->provisioned;
 
-	snprintf(problem, sizeof(problem), "its SSH port device %s port %d, "
-	    "the database %d", have ? "has" : "is missing:", have, w->port);
+	if (device_right(cfg, inst, w->port, listen, sizeof(listen)))
+		return;
+	dev = ct_ssh_device(cfg, w->port);
+	snprintf(want, sizeof(want), "%s", json_string_value(json_object_get(
+	    dev, "listen")));
+	json_decref(dev);
+	if (have == w->port)
+		snprintf(problem, sizeof(problem), "its SSH port device "
+		    "listens on %.100s, ssh_listen says %.100s", listen, want);
+	else
+		snprintf(problem, sizeof(problem), "its SSH port device %s "
+		    "port %d, the database %d", have ? "has" : "is missing:",
+		    have, w->port);
 	if (!f->repair && quiet)
 		return;
 	if (!f->repair) {
-		snprintf(action, sizeof(action), "would set the device to port "
-		    "%d", w->port);
+		if (have == w->port)
+			snprintf(action, sizeof(action), "would move the device "
+			    "to %.100s", want);
+		else
+			snprintf(action, sizeof(action), "would set the device "
+			    "to port %d", w->port);
 		say(f, w->user, w->name, problem, action, 0);
 		return;
 	}
@@ -332,7 +369,10 @@ wrong_port(struct finder *f, const struct row *w, int have)
 	    w->name, patch) == 0) && tries < OP_WAIT && strstr(
 	    ctx_lxd_error(f->c), "update operation") != NULL; tries++)
 		sleep(1);
-	if (ok)
+	if (ok && have == w->port)
+		snprintf(action, sizeof(action), "moved the device to %.100s",
+		    want);
+	else if (ok)
 		snprintf(action, sizeof(action), "set the device to port %d",
 		    w->port);
 	else
@@ -654,7 +694,6 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 	for (i = 0; i < nrows && !bg_stopping; i++) {
 		struct row *w = &rows[i];
 		char *k = xasprintf("%s/%s", w->project, w->name);
-		int have;
 
 		inst = json_incref(json_object_get(idx, k));
 		json_object_del(idx, k);
@@ -675,8 +714,8 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 				if (json_object_get(json_object_get(inst,
 				    "devices"), "ssh") != NULL)
 					locked_port(&f, w);
-			} else if ((have = device_port(inst)) != w->port)
-				wrong_port(&f, w, have);
+			} else
+				wrong_port(&f, w, inst);
 		}
 		ct_release(w->user_id, w->name);
 		json_decref(inst);

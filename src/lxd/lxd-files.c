@@ -1,5 +1,6 @@
 /* lxd-files.c - the files API (push, read, mkdir) and exec with output. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,6 +121,15 @@ int
 lxd_file_get(struct lxd *l, const char *project, const char *name,
     const char *path, size_t limit, char **data, size_t *len)
 {
+	return lxd_file_read(l, project, name, path, limit, data, len, NULL,
+	    0);
+}
+
+int
+lxd_file_read(struct lxd *l, const char *project, const char *name,
+    const char *path, size_t limit, char **data, size_t *len, char *type,
+    size_t typesz)
+{
 	char *p = lxd_path(project, "/1.0/instances/%s/files?path=%s", name,
 	    path);
 	struct lxd_req rq = { .method = "GET", .path = p, .limit = limit };
@@ -130,6 +140,8 @@ lxd_file_get(struct lxd *l, const char *project, const char *name,
 	*data = NULL;
 	if (len != NULL)
 		*len = 0;
+	if (type != NULL && typesz > 0)
+		*type = '\0';
 	if ((r = lxd_connect(l)) != 0 || (r = lxd_http(l, &rq, &rs)) != 0)
 		goto out;
 	if (rs.http != 200) {
@@ -143,6 +155,8 @@ lxd_file_get(struct lxd *l, const char *project, const char *name,
 	}
 	if (len != NULL)
 		*len = rs.body.len;
+	if (type != NULL)
+		snprintf(type, typesz, "%s", rs.ftype);
 	*data = buf_steal(&rs.body);
 out:
 	lxd_resp_free(&rs);

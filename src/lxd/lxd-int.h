@@ -42,6 +42,7 @@ struct lxd_resp {
 	long		 http;
 	struct buf	 body;
 	char		 etag[160];
+	char		 ftype[16];	/* X-LXD-type of a files API answer */
 };
 
 int	lxd_seterr(struct lxd *l, int r, const char *fmt, ...)

@@ -255,6 +255,20 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	struct lxd_resp *rs = arg;
 	size_t len = size * n, v;
 
+	/* The files API says what a path is: file, directory, symlink. */
+	if ((len > 11 && strncasecmp(p, "X-LXD-type:", 11) == 0) ||
+	    (len > 13 && strncasecmp(p, "X-Incus-type:", 13) == 0)) {
+		for (v = (size_t)((const char *)memchr(p, ':', len) - p) + 1;
+		    v < len && (p[v] == ' ' || p[v] == '\t'); v++)
+			;
+		while (len > v && (p[len - 1] == '\r' || p[len - 1] == '\n'))
+			len--;
+		if (len - v < sizeof(rs->ftype)) {
+			memcpy(rs->ftype, p + v, len - v);
+			rs->ftype[len - v] = '\0';
+		}
+		return size * n;
+	}
 	if (len > 5 && strncasecmp(p, "ETag:", 5) == 0) {
 		for (v = 5; v < len && (p[v] == ' ' || p[v] == '\t'); v++)
 			;

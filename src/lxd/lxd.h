@@ -119,6 +119,13 @@ int	lxd_mkdir(struct lxd *l, const char *project, const char *name,
 /* Read a file (at most limit bytes); *data is NUL-terminated. */
 int	lxd_file_get(struct lxd *l, const char *project, const char *name,
 	    const char *path, size_t limit, char **data, size_t *len);
+/*
+ * lxd_file_get, and what the path is, as LXD says ("file", "directory",
+ * "symlink": LXD does not follow a symlink, its data is the target).
+ */
+int	lxd_file_read(struct lxd *l, const char *project, const char *name,
+	    const char *path, size_t limit, char **data, size_t *len,
+	    char *type, size_t typesz);
 int	lxd_file_delete(struct lxd *l, const char *project, const char *name,
 	    const char *path);
 /*
