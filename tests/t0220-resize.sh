@@ -72,12 +72,23 @@ test_expect_success 'set resizes a running container within quota, live' '
 
 test_expect_success 'the new disk size is enforced at once on btrfs' '
 	p=$(port_of alice box)
-	labc --as alice set box --disk 500MiB >/dev/null
-	[ "$(lxdv box)" = "2 2GiB 500MiB Running" ]
-	out=$(ssh_in $TDIR/alice1 $p "dd if=/dev/zero of=/home/ubuntu/f bs=1M count=400 status=none; sync; rm -f /home/ubuntu/f; sync" 2>&1 || true)
+	labc --as alice set box --disk 600MiB >/dev/null
+	[ "$(lxdv box)" = "2 2GiB 600MiB Running" ]
+	out=$(ssh_in $TDIR/alice1 $p "dd if=/dev/zero of=/home/ubuntu/f bs=1M count=500 status=none; sync; rm -f /home/ubuntu/f; sync" 2>&1 || true)
 	contains "$out" "Disk quota exceeded|No space left"
 	labc --as alice set box --disk 2GiB >/dev/null
-	ssh_in $TDIR/alice1 $p "dd if=/dev/zero of=/home/ubuntu/f bs=1M count=400 status=none && sync && rm -f /home/ubuntu/f"
+	ssh_in $TDIR/alice1 $p "dd if=/dev/zero of=/home/ubuntu/f bs=1M count=500 status=none && sync && rm -f /home/ubuntu/f"
+'
+
+test_expect_success 'a disk smaller than what the container holds is refused' '
+	before="$(lxdv box) / $(lxdv box2)"
+	out=$(expect_status 1 labc --as alice set box --disk 300MiB 2>&1)
+	contains "$out" "box holds [0-9.]+ MiB on its disk: --disk 300MiB would leave it no room, and LXD could then not change its size again\. Give --disk [0-9]+MiB or more"
+	out=$(expect_status 1 labc --as alice set box2 --disk 800MiB 2>&1)
+	contains "$out" "box2 is Stopped: a smaller disk is set while it runs"
+	[ "$(lxdv box) / $(lxdv box2)" = "$before" ]
+	need=$(printf "%s\n" "$(expect_status 1 labc --as alice set box --disk 300MiB 2>&1)" | sed -n "s/.*Give --disk \([0-9]*MiB\) or more.*/\1/p")
+	measured "smallest disk set allows for box: $need (du inside + 10% + 256 MiB)"
 '
 
 test_expect_success 'set beyond the quota is refused, says it, and changes nothing' '

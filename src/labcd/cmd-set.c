@@ -104,11 +104,58 @@ over_quota(struct ctx *c, const char *project, const struct ct *ct,
 	return rc;
 }
 
+/*
+ * A root disk made smaller (or limited for the first time) must keep
+ * what it holds, and room to write. LXD 5.0.2 on btrfs sets the qgroup
+ * limit and then fails on the next step when the subvolume holds more:
+ * the limit stays while LXD's config says the old size, and every later
+ * size change fails the same way (measured; see t0220). LXD's usage of a
+ * btrfs volume is its exclusive part, not what the limit counts (the
+ * image's shared blocks too), so the container's own du says it.
+ */
+#define DISK_ROOM(used)	((used) / 10 + (256LL << 20))
+
+static int
+disk_fits(struct ctx *c, const char *project, const struct ct *ct,
+    const char *now, const char *asked, const char *status)
+{
+	const char *argv[] = { "du", "-sxB1", "/", NULL };
+	long long want = bytes_of(asked), had = bytes_of(now), used;
+	char *out = NULL, held[32];
+	int st = -1, r;
+
+	if (now != NULL && had >= 0 && want >= had)
+		return PROTO_OK;		/* grows: holds what it holds */
+	if (status == NULL || strcmp(status, "Running") != 0)
+		return ctx_error(c, "%s is %s: a smaller disk%s is set while it "
+		    "runs, so that labcd can see what it holds ('start %s' "
+		    "first); nothing was changed", ct->name, status != NULL ?
+		    status : "not running", now == NULL ? " (or a first disk "
+		    "limit)" : "", ct->name);
+	ctx_progress(c, "Measuring what %s holds on its disk", ct->name);
+	r = lxd_exec(ctx_lxd(c), project, ct->name, argv, &st, &out, NULL);
+	used = r == 0 && out != NULL ? strtoll(out, NULL, 10) : -1;
+	free(out);
+	if (used <= 0)
+		return ctx_error(c, "cannot tell what %s holds on its disk (%s); "
+		    "nothing was changed", ct->name, r != 0 ?
+		    ctx_lxd_error(c) : "du said nothing");
+	if (want >= used + DISK_ROOM(used))
+		return PROTO_OK;
+	amount(used, 1, held, sizeof(held));
+	return ctx_error(c, "%s holds %s on its disk: --disk %s would leave it "
+	    "no room, and LXD could then not change its size again. Give "
+	    "--disk %lldMiB or more (or delete files in %s first); nothing "
+	    "was changed", ct->name, held, asked,
+	    (used + DISK_ROOM(used) + (1LL << 20) - 1) >> 20, ct->name);
+}
+
 static int
 set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 {
 	struct lxd *l = ctx_lxd(c);
-	char project[64], *status = NULL;
+	const char *status;
+	char project[64];
 	json_t *inst = NULL, *patch = json_object(), *conf, *root = NULL;
 	const char *now[3];
 	struct buf lim = BUF_INIT(0);
@@ -147,6 +194,9 @@ set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 		    "or ask the admin to " SIZES_POOL_FIX ".")) != 0)
 			goto out;
 		now[2] = json_string_value(json_object_get(root, "size"));
+		if ((r = disk_fits(c, project, ct, now[2], o->disk,
+		    json_string_value(json_object_get(inst, "status")))) != 0)
+			goto out;
 		root = json_deep_copy(root);
 		json_object_set_new(root, "size", json_string(o->disk));
 		json_object_set_new(patch, "devices", json_pack("{s:o}", "root",
@@ -166,30 +216,33 @@ set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 	/* One request: LXD takes all of it or, over a quota, none. */
 	if ((r = lxd_instance_patch(l, project, ct->name, patch)) != 0) {
 		const char *e = ctx_lxd_error(c);
+		const char *asked[3] = { o->cpu, o->memory, o->disk };
 
+		/* One this request changes: a quota already passed (lowered
+		   since) is LXD's to say as it is. */
 		for (k = 0; k < 3; k++) {
 			char q[48];
 
 			snprintf(q, sizeof(q), "\"%s\"", kinds[k].lxd);
-			if (strstr(e, "Reached maximum aggregate value") != NULL &&
-			    strstr(e, q) != NULL)
+			if (asked[k] != NULL && strstr(e, "Reached maximum "
+			    "aggregate value") != NULL && strstr(e, q) != NULL)
 				break;
 		}
 		if (k < 3)
-			r = over_quota(c, project, ct, now[k], k == 0 ? o->cpu :
-			    k == 1 ? o->memory : o->disk, k);
+			r = over_quota(c, project, ct, now[k], asked[k], k);
 		else
-			r = ctx_error(c, "LXD refused the new limits of %s: %s. "
-			    "Nothing was changed", ct->name, e);
+			r = ctx_error(c, "LXD refused the new limits of %s: %s "
+			    "('details %s' shows what it has)", ct->name, e,
+			    ct->name);
 		goto out;
 	}
-	(void)ct_status(c, ct, &status);
 	json_decref(inst);
 	inst = NULL;
 	if (lxd_instance_get(l, project, ct->name, &inst) == 0)
 		sizes_line(c, ct, inst, &lim);
 	else
 		buf_printf(&lim, "limits unknown (%s)", ctx_lxd_error(c));
+	status = json_string_value(json_object_get(inst, "status"));
 	ctx_printf(c, "%s: %s\n", ct->name, buf_str(&lim));
 	if (status != NULL && strcmp(status, "Running") == 0)
 		ctx_printf(c, "Applied now, while %s runs: no restart needed.\n",
@@ -199,7 +252,6 @@ set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 		    ct->name, status != NULL ? status : "not running");
 	r = PROTO_OK;
 out:
-	free(status);
 	buf_free(&lim);
 	json_decref(patch);
 	json_decref(inst);
