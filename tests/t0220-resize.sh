@@ -77,7 +77,7 @@ test_expect_success 'set resizes a running container within quota, live' '
 	done
 	same "$(inside box)" "2 2147483648"
 	same "$(initpid box)" "$pid"
-	measured "set on a running container: limits.memory and the btrfs root size at once, limits.cpu seen inside (nproc) after $((i - 1))00 ms; no restart (init pid $pid kept)"
+	measured "set on a running container: limits.memory and the btrfs root size at once, limits.cpu seen inside (nproc) after $(((i - 1) * 100)) ms; no restart (init pid $pid kept)"
 '
 
 test_expect_success 'the new disk size is enforced at once on btrfs' '
