@@ -14,11 +14,18 @@ if [ -z "${LABCT_POOL_BT:-}" ]; then
 fi
 
 P=${LABCT_PREFIX}rs-
+STUB=$LABCT_BUILD/tests/nvml-stub/libnvidia-ml.so.1
+export NVML_STUB_FILE=$TDIR/gpus.txt
+cat > $NVML_STUB_FILE <<GPUS
+gpu NVIDIA-A100-SXM4-40GB 00000000:3B:00.0 GPU-0000aaaa 40960 0 0
+gpu NVIDIA-A100-SXM4-40GB 00000000:5E:00.0 GPU-1111bbbb 40960 0 0
+gpu NVIDIA-A100-SXM4-40GB 00000000:86:00.0 GPU-2222cccc 40960 0 0
+GPUS
 A=65221 B=65222		# host uids without accounts
 conf_bt() {
 	write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
 	    "profiles = $LABCT_PROFILE_BT" "ssh_listen = 127.0.0.1" \
-	    "ssh_ports = 63000-63089" "$@"
+	    "ssh_ports = 63000-63089" "nvml_library = $STUB" "$@"
 }
 conf_dir() {
 	write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
@@ -59,8 +66,8 @@ test_expect_success 'launch ends with the limits the container got' '
 	contains "$out" "^box is running: 1 CPU, 1 GiB memory, 1 GiB disk, no GPUs$"
 	contains "$out" "^Connect with:"
 	same "$(lxdv box)" "1 1GiB 1GiB Running"
-	out=$(labc --as alice create box2 --cpu 1 --memory 512MiB --disk 1GiB)
-	contains "$out" "^Created box2 \(SSH port 630[0-8][0-9]\): 1 CPU, 512 MiB memory, 1 GiB disk, no GPUs$"
+	out=$(labc --as alice create box2 --cpu 1 --memory 512MiB --disk 1GiB --gpu 0,2)
+	contains "$out" "^Created box2 \(SSH port 630[0-8][0-9]\): 1 CPU, 512 MiB memory, 1 GiB disk, GPUs 0,2 \(GPU 0 and 1 inside\)$"
 '
 
 test_expect_success 'set resizes a running container within quota, live' '
@@ -166,7 +173,7 @@ labc admin user unlock alice >/dev/null
 
 test_expect_success 'set is audited, root may act for alice' '
 	out=$(labc --as alice set box2 --memory 1GiB)
-	contains "$out" "^box2: 1 CPU, 1 GiB memory, 1 GiB disk, no GPUs$"
+	contains "$out" "^box2: 1 CPU, 1 GiB memory, 1 GiB disk, GPUs 0,2 \(GPU 0 and 1 inside\)$"
 	contains "$out" "box2 is Stopped: the limits hold from its next start"
 	contains "$(labc admin log alice --format csv)" ",root as alice,alice,set,box2 --memory 1GiB,ok"
 	labc --as alice set box2 --memory 512MiB >/dev/null

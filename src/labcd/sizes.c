@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gpu.h"
 #include "proto.h"
 #include "sizes.h"
 #include "xmalloc.h"
@@ -93,7 +94,8 @@ gpus_text(struct ctx *c, const struct ct *ct, struct buf *b)
 	sqlite3_stmt *st = db_prepare(c->db, "SELECT DISTINCT gpu FROM gpus "
 	    "WHERE container_id = ? ORDER BY gpu");
 	struct buf host = BUF_INIT(0);
-	int n = 0, i;
+	char inside[48];
+	size_t n = 0;
 
 	sqlite3_bind_int64(st, 1, ct->id);
 	while (sqlite3_step(st) == SQLITE_ROW)
@@ -103,13 +105,9 @@ gpus_text(struct ctx *c, const struct ct *ct, struct buf *b)
 	if (n == 0)
 		buf_adds(b, "no GPUs");
 	else {
-		/* Inside, the container's GPUs count from 0, in host order. */
-		buf_printf(b, "GPU%s %s (GPU%s ", n > 1 ? "s" : "",
-		    buf_str(&host), n > 1 ? "s" : "");
-		for (i = 0; i < n; i++)
-			buf_printf(b, "%s%d", i == 0 ? "" : i == n - 1 ?
-			    " and " : ", ", i);
-		buf_adds(b, " inside)");
+		gpu_inside(n, inside, sizeof(inside));
+		buf_printf(b, "GPU%s %s (%s)", n > 1 ? "s" : "",
+		    buf_str(&host), inside);
 	}
 	buf_free(&host);
 }
