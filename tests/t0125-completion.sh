@@ -46,12 +46,13 @@ comp_as_uid() {
 test_expect_success 'command names come from labcd, once each' '
 	out=$(comp -S "$SOCK" "")
 	for w in admin create delete details gpu gpus help images key launch \
-	    list log login logout nc passwd quota restart ssh-config start \
-	    stop whoami; do
+	    list log login logout nc passwd quota restart set ssh-config \
+	    start stop whoami; do
 		contains "$out" "(^| )$w "
 	done
 	once "$out"
 	[ "$(comp -S "$SOCK" la)" = "launch " ]
+	[ "$(comp -S "$SOCK" set box --)" = "--cpu --disk --memory " ]
 	[ "$(comp -S "$SOCK" help ke)" = "key " ]
 	[ "$(comp -S "$SOCK" help key "")" = "add del gen list " ]
 	[ "$(comp -S "$SOCK" help key add "")" = "" ]

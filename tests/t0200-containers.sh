@@ -24,7 +24,7 @@ newkey bob1
 test_expect_success 'alice adds her key, launches box and sshes in' '
 	labc --as alice key add "$(cat $TDIR/alice1.pub)"
 	out=$(labc --as alice launch box 2>$TDIR/progress)
-	contains "$out" "^box is running"
+	contains "$out" "^box is running: no limit on CPUs, no limit on memory, no limit on disk, no GPUs$"
 	# ssh_listen is loopback: the gateway route only, no direct port
 	contains "$out" "^Connect with: ssh box\.$SFX .*ssh-config"
 	not_contains "$out" "ssh -p|Or by its own port"

@@ -115,7 +115,7 @@ lxd_get() {	# lxd_get PATH: LXD's answer, waiting out a restart
 }
 
 # What a refused cell must not change: users, keys, containers and GPUs
-# in the database; instances (state, devices) and projects in LXD.
+# in the database; instances (state, devices, limits) and projects in LXD.
 snap() {
 	sqlite3 "$DB" "SELECT name, is_admin, disabled, pwhash, gpu_quota
 	    FROM users ORDER BY id; SELECT user_id, fingerprint, proven FROM keys
@@ -123,7 +123,9 @@ snap() {
 	    ORDER BY id; SELECT * FROM gpus ORDER BY 1, 2"
 	lxd_get "/1.0/instances?recursion=1&all-projects=true" |
 	    jq -r --arg p "$P" '.metadata[] | select(.project | startswith($p))
-	    | "\(.project) \(.name) \(.status) \(.devices | keys | join(","))"' |
+	    | "\(.project) \(.name) \(.status) \(.devices | keys | join(","))"
+	    + " \(.config["limits.cpu"]) \(.config["limits.memory"])"
+	    + " \(.devices.root.size)"' |
 	    sort
 	lxd_get "/1.0/projects?recursion=1" |
 	    jq -c --arg p "$P" '.metadata[] | select(.name | startswith($p)) |

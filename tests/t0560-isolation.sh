@@ -119,11 +119,13 @@ test_expect_success 'each member has a bridge and a network ACL of their own' '
 
 test_expect_success 'launch: labcd waits for sshd through the port as before; ssh in by port' '
 	out=$(labc --as alice launch a1)
-	contains "$out" "^a1 is running\.$"
+	contains "$out" "^a1 is running: .*GPUs$"
+	not_contains "$out" "did not answer"
 	contains "$out" "^Connect with: ssh a1\."
 	labc --as alice launch a2 >/dev/null
 	out=$(labc --as bob launch b1)
-	contains "$out" "^b1 is running\.$"
+	contains "$out" "^b1 is running: .*GPUs$"
+	not_contains "$out" "did not answer"
 	contains "$out" "^Connect with: ssh b1\."
 	[ "$(ssh_in $TDIR/alice1 $(port_of alice a1) hostname)" = a1 ]
 	[ "$(ssh_in $TDIR/bob1 $(port_of bob b1) hostname)" = b1 ]

@@ -23,13 +23,16 @@
 #include "lxd.h"
 #include "nvml.h"
 #include "ports.h"
+#include "project.h"
 #include "proto.h"
 #include "reconcile.h"
 #include "run.h"
+#include "sizes.h"
 #include "xmalloc.h"
 
 #define POOL_WARN_PERCENT	10	/* free space below this: warn */
 #define PORTS_SHOWN		8	/* taken ports named in the detail */
+#define QUOTAS_SHOWN		8	/* disk quotas named in the detail */
 
 struct doctor {
 	struct ctx	*c;
@@ -936,6 +939,63 @@ check_isolation(struct doctor *d)
 	json_decref(info);
 }
 
+/*
+ * Disk limits on a pool that does not enforce them (dir): default_disk,
+ * quota_disk and the disk quotas of lab users' projects promise a size
+ * that a container can write past.
+ */
+static void
+check_disk_limits(struct doctor *d)
+{
+	const struct config *cfg = &d->c->srv->cfg;
+	const char *prefix = cfg->project_prefix, *v;
+	char *pool = ct_root_pool(d->c), driver[32];
+	struct buf what = BUF_INIT(0);
+	json_t *projects = NULL, *p;
+	size_t i, n = 0;
+
+	if (pool == NULL || sizes_pool_enforces(d->l, pool, driver,
+	    sizeof(driver)) != 0)
+		goto out;	/* none: check_profiles says so; else fine */
+	if (*cfg->default_disk != '\0')
+		buf_printf(&what, "; default_disk = %s", cfg->default_disk);
+	if (*cfg->quota_disk != '\0')
+		buf_printf(&what, "; quota_disk = %s", cfg->quota_disk);
+	if (lxd_project_list(d->l, &projects) == 0) {
+		json_array_foreach(projects, i, p) {
+			json_t *conf = json_object_get(p, "config");
+			const char *name = json_string_value(json_object_get(p,
+			    "name"));
+
+			v = json_string_value(json_object_get(conf,
+			    "limits.disk"));
+			if (name == NULL || strncmp(name, prefix,
+			    strlen(prefix)) != 0 || json_object_get(conf,
+			    PROJECT_OWNER_KEY) == NULL || v == NULL || *v == '\0')
+				continue;
+			if (n++ < QUOTAS_SHOWN)
+				buf_printf(&what, "; %s's disk quota %s",
+				    json_string_value(
+				    json_object_get(conf, PROJECT_OWNER_KEY)), v);
+		}
+		if (n > QUOTAS_SHOWN)
+			buf_printf(&what, " and %zu more", n - QUOTAS_SHOWN);
+	}
+	if (what.len > 0)
+		row(d, "disk limits", "warn", SIZES_POOL_FIX, "containers are "
+		    "made on pool %s (%s), which does not enforce disk sizes, "
+		    "yet disk limits are configured: %s", pool, driver,
+		    buf_str(&what) + 2);
+	else
+		row(d, "disk limits", "ok", NULL, "pool %s (%s) does not "
+		    "enforce disk sizes, and none is configured (--disk and "
+		    "disk= quotas are refused there)", pool, driver);
+out:
+	json_decref(projects);
+	buf_free(&what);
+	free(pool);
+}
+
 const char *const doctor_columns[] = { "check", "status", "detail", "fix",
 	NULL };
 
@@ -948,6 +1008,7 @@ doctor_checks(struct ctx *c, const char *dir, const char *sshd_config,
 	check_lxd(&d);
 	if (d.l != NULL) {
 		check_profiles(&d);
+		check_disk_limits(&d);
 		check_image(&d);
 		check_isolation(&d);
 	}
@@ -991,10 +1052,12 @@ const struct cmd_entry cmd_admin_doctor_entry = {
 	.args = "[--dir DIR] [--sshd-config FILE] [--format table|json|csv]",
 	.summary = "check what labcd depends on, and say how to fix it",
 	.help = "Checks LXD and its version, the storage pools (warns under\n"
-	    "10% free) and bridges of the profiles, the default image,\n"
-	    "member isolation (isolate_members: LXD's network ACLs and its\n"
-	    "firewall driver; a member not yet isolated shows as drift), the\n"
-	    "SSH port range, the gateway account and its sshd drop-in\n"
+	    "10% free, and when disk limits are configured on a pool that\n"
+	    "cannot enforce them, such as dir) and bridges of the\n"
+	    "profiles, the default image, member isolation\n"
+	    "(isolate_members: LXD's network ACLs and its firewall driver;\n"
+	    "a member not yet isolated shows as drift), the SSH port range,\n"
+	    "the gateway account and its sshd drop-in\n"
 	    "(DIR/50-labcontainers.conf, checked with sshd -t -f FILE; the\n"
 	    "same options as 'admin gateway setup', for root only: sshd's\n"
 	    "messages quote the files it reads, so only root sees them),\n"

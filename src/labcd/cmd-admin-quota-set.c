@@ -2,12 +2,14 @@
  * cmd-admin-quota-set.c - admin quota set: a lab user's limits, set as
  * LXD project limits so that LXD enforces them.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ct.h"
 #include "lxd.h"
 #include "proto.h"
+#include "sizes.h"
 #include "users.h"
 
 static const struct {
@@ -20,6 +22,26 @@ static const struct {
 	{ "memory", "limits.memory", 1 },
 	{ "disk", "limits.disk", 1 },
 };
+
+/*
+ * A disk quota counts root disk sizes; on a pool that ignores them (dir)
+ * it would promise what nobody enforces: refused before anything changes.
+ */
+static int
+disk_enforced(struct ctx *c, json_t *conf)
+{
+	const char *v = json_string_value(json_object_get(conf, "limits.disk"));
+	char *pool, what[64];
+	int r;
+
+	if (v == NULL || *v == '\0' || (pool = ct_root_pool(c)) == NULL)
+		return PROTO_OK;
+	snprintf(what, sizeof(what), "disk=%.32s", v);
+	r = sizes_disk_refused(c, pool, what, "To limit disks, first "
+	    SIZES_POOL_FIX "; 'disk=none' removes a disk quota.");
+	free(pool);
+	return r;
+}
 
 static int
 cmd_admin_quota_set_exec(struct ctx *c)
@@ -78,6 +100,10 @@ cmd_admin_quota_set_exec(struct ctx *c)
 			    "a size such as 16GiB" : "a number");
 		}
 		json_object_set_new(conf, limits[k].lxd, json_string(v));
+	}
+	if ((r = disk_enforced(c, conf)) != 0) {
+		json_decref(conf);
+		return r;
 	}
 	if (set_gpus) {
 		sqlite3_stmt *st = db_prepare(c->db, "UPDATE users SET "

@@ -1,6 +1,7 @@
 /* cmd-create.c - create: a new container, stopped, with its SSH port. */
 #include "ct.h"
 #include "proto.h"
+#include "sizes.h"
 
 static int
 cmd_create_exec(struct ctx *c)
@@ -8,6 +9,7 @@ cmd_create_exec(struct ctx *c)
 	const char *name = c->args.argv[0], *why = ct_name_invalid(name);
 	struct ct_opts o;
 	struct ct ct;
+	struct buf lim = BUF_INIT(0);
 	int r;
 
 	ctx_target(c, "%.64s", name);
@@ -18,8 +20,10 @@ cmd_create_exec(struct ctx *c)
 		return r;
 	if ((r = ct_create(c, name, &o, &ct)) != 0)
 		return r;
-	ctx_printf(c, "Created %s (SSH port %d). Start it with 'start %s'.\n",
-	    name, ct.port, name);
+	(void)sizes_line_get(c, &ct, &lim);
+	ctx_printf(c, "Created %s (SSH port %d): %s\nStart it with 'start "
+	    "%s'.\n", name, ct.port, buf_str(&lim), name);
+	buf_free(&lim);
 	ct_say_connect(c, name, ct.port);
 	return PROTO_OK;
 }

@@ -4,6 +4,31 @@
 
 #include "ct.h"
 #include "proto.h"
+#include "sizes.h"
+
+/*
+ * The options that make a container mean nothing to one that exists:
+ * refused, rather than silently ignored, saying what changes it.
+ */
+static int
+refuse_options_of_new(struct ctx *c, const char *name, const struct ct_opts *o,
+    const struct ct *ct)
+{
+	if (o->cpu == NULL && o->memory == NULL && o->disk == NULL &&
+	    o->image == NULL)
+		return PROTO_OK;
+	if (o->image != NULL)
+		return ctx_error(c, "%s exists already, made from %s: --image "
+		    "is for a new container ('set' changes only its CPU, "
+		    "memory and disk). Launch another name, or delete %s "
+		    "first; nothing was changed", name, ct->image, name);
+	return ctx_error(c, "%s exists already: launch does not resize it. "
+	    "Change its limits with 'set %s%s%s%s%s%s%s' (within your quota, "
+	    "see 'quota'); nothing was changed", name, name,
+	    o->cpu ? " --cpu " : "", o->cpu ? o->cpu : "",
+	    o->memory ? " --memory " : "", o->memory ? o->memory : "",
+	    o->disk ? " --disk " : "", o->disk ? o->disk : "");
+}
 
 static int
 cmd_launch_exec(struct ctx *c)
@@ -30,11 +55,18 @@ cmd_launch_exec(struct ctx *c)
 		if (o.gpu != NULL)
 			return ctx_error(c, "%s exists already: give it GPUs "
 			    "with 'gpu attach %s LIST'", name, name);
+		if ((r = refuse_options_of_new(c, name, &o, &ct)) != 0)
+			return r;
 		if ((r = ct_status(c, &ct, &status)) != 0)
 			return r;
 		if (status != NULL && strcmp(status, "Running") == 0) {
+			struct buf lim = BUF_INIT(0);
+
 			free(status);
-			ctx_printf(c, "%s is running already.\n", name);
+			(void)sizes_line_get(c, &ct, &lim);
+			ctx_printf(c, "%s is running already: %s\n", name,
+			    buf_str(&lim));
+			buf_free(&lim);
 			ct_say_connect(c, name, ct.port);
 			return PROTO_OK;
 		}
@@ -47,9 +79,12 @@ const struct cmd_entry cmd_launch_entry = {
 	.name = "launch",
 	.args = CT_CREATE_ARGS,
 	.summary = "create a container if it is missing, and start it",
-	.help = "Shows progress, and ends with how to connect: 'ssh NAME.SUFFIX'\n"
-	    "once 'ssh-config' is in your ~/.ssh/config (see 'help ssh-config').\n"
-	    "A running container is left alone. See 'help create'.\n"
+	.help = "Shows progress, and ends with the limits the container got\n"
+	    "and how to connect: 'ssh NAME.SUFFIX' once 'ssh-config' is in\n"
+	    "your ~/.ssh/config (see 'help ssh-config'). A running container\n"
+	    "is left alone. Of an existing container, the size options are\n"
+	    "refused: 'set' changes its CPU, memory and disk. See 'help\n"
+	    "create'.\n"
 	    "--gpu 2 gives host GPU 2 (as 'gpus' numbers it); inside it is\n"
 	    "GPU 0 (cuda:0): a container numbers its GPUs from 0, in the\n"
 	    "host's order, and CUDA_VISIBLE_DEVICES inside counts them so.",

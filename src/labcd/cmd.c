@@ -22,6 +22,7 @@ extern const struct cmd_entry cmd_launch_entry;
 extern const struct cmd_entry cmd_start_entry;
 extern const struct cmd_entry cmd_stop_entry;
 extern const struct cmd_entry cmd_restart_entry;
+extern const struct cmd_entry cmd_set_entry;
 extern const struct cmd_entry cmd_delete_entry;
 extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_details_entry;
@@ -63,6 +64,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_start_entry,
 	&cmd_stop_entry,
 	&cmd_restart_entry,
+	&cmd_set_entry,
 	&cmd_delete_entry,
 	&cmd_list_entry,
 	&cmd_details_entry,

@@ -140,7 +140,7 @@ static const struct ckey keys[] = {
 	  "limit)." },
 	{ "default_disk", C_SIZE, O(default_disk), "", 0, 0,
 	  "Root disk size of a container without --disk, e.g. 50GiB (empty:\n"
-	  "no limit; only pools with quotas such as btrfs apply it)." },
+	  "no limit). A pool that cannot enforce it (dir) refuses it." },
 	{ "nvml_library", C_STR, O(nvml_library), "libnvidia-ml.so.1", 0, 0,
 	  "NVIDIA's NVML library, loaded at run time (no build dependency);\n"
 	  "without it GPU commands say 'no NVIDIA driver found'." },

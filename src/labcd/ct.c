@@ -26,6 +26,7 @@
 #include "project.h"
 #include "proto.h"
 #include "reconcile.h"
+#include "sizes.h"
 #include "xmalloc.h"
 
 #define STOP_TIMEOUT	30	/* seconds for a clean shutdown */
@@ -432,9 +433,8 @@ set_field(struct ctx *c, const struct ct *ct, const char *sql)
 	return db_done(c->db, st);
 }
 
-/* The pool of the root disk: storage_pool, else the profiles' root. */
-static char *
-root_pool(struct ctx *c)
+char *
+ct_root_pool(struct ctx *c)
 {
 	const struct config *cfg = &c->srv->cfg;
 	char *profiles = xstrdup(cfg->profiles), *save = NULL, *p, *pool = NULL;
@@ -612,6 +612,30 @@ delete_failed(struct ctx *c, struct ct *ct, int r, const char *what)
 	return lxd_refused(c, what, ct->name);
 }
 
+/*
+ * --disk, or default_disk, on a pool that cannot keep a root disk to its
+ * size (dir) is refused: it would promise a limit nobody enforces.
+ */
+static int
+disk_enforced(struct ctx *c, const struct ct_opts *o)
+{
+	char *pool = ct_root_pool(c), what[96];
+	int r;
+
+	if (pool == NULL)
+		return PROTO_OK;	/* said below, where it matters */
+	if (o->disk != NULL)
+		snprintf(what, sizeof(what), "--disk %s", o->disk);
+	else
+		snprintf(what, sizeof(what), "default_disk = %s (labcd.conf)",
+		    c->srv->cfg.default_disk);
+	r = sizes_disk_refused(c, pool, what, o->disk != NULL ?
+	    "Leave --disk out, or ask the admin to " SIZES_POOL_FIX "." :
+	    "The admin should remove default_disk, or " SIZES_POOL_FIX ".");
+	free(pool);
+	return r;
+}
+
 static int
 create(struct ctx *c, const char *name, const struct ct_opts *o,
     struct ct *ct)
@@ -650,6 +674,12 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 	if ((mem == NULL || *mem == '\0') &&
 	    json_object_get(limits, "limits.memory") != NULL)
 		mem = "1GiB";
+	/* A size asked for (or configured) that the pool would not keep. */
+	if (disk != NULL && *disk != '\0' && (r = disk_enforced(c, o)) != 0) {
+		json_decref(limits);
+		free(fp);
+		return r;
+	}
 	if ((disk == NULL || *disk == '\0') &&
 	    json_object_get(limits, "limits.disk") != NULL)
 		disk = "10GiB";
@@ -689,7 +719,7 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 		json_decref(drv);
 	}
 	if ((disk != NULL && *disk != '\0') || *cfg->storage_pool != '\0') {
-		if ((pool = root_pool(c)) == NULL) {
+		if ((pool = ct_root_pool(c)) == NULL) {
 			r = ctx_error(c, "no storage pool for the root disk: "
 			    "set storage_pool, or a root disk in the profiles");
 			goto fail;
@@ -1314,11 +1344,19 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 	if (!say_ready)
 		return PROTO_OK;
 	ctx_progress(c, "Waiting for ssh on port %d", ct->port);
-	if (ssh_answers(c->srv->cfg.ssh_listen, ct->port))
-		ctx_printf(c, "%s is running.\n", ct->name);
-	else
-		ctx_printf(c, "%s is running, but its sshd did not answer "
-		    "within %d s; try later.\n", ct->name, SSH_WAIT);
+	{
+		struct buf lim = BUF_INIT(0);
+
+		(void)sizes_line_get(c, ct, &lim);
+		if (ssh_answers(c->srv->cfg.ssh_listen, ct->port))
+			ctx_printf(c, "%s is running: %s\n", ct->name,
+			    buf_str(&lim));
+		else
+			ctx_printf(c, "%s is running: %s\nIts sshd did not "
+			    "answer within %d s; try later.\n", ct->name,
+			    buf_str(&lim), SSH_WAIT);
+		buf_free(&lim);
+	}
 	ct_say_connect(c, ct->name, ct->port);
 	return PROTO_OK;
 }

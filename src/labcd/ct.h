@@ -95,5 +95,8 @@ void	ct_connect(struct ctx *c, const char *name, int port, char *route,
 	    size_t routesz, char *direct, size_t directsz);
 /* The lines launch, create, start and details end with: ct_connect's. */
 void	ct_say_connect(struct ctx *c, const char *name, int port);
+/* The pool of the root disk: storage_pool, else the profiles' root;
+   NULL if none. Caller frees. */
+char	*ct_root_pool(struct ctx *c);
 
 #endif

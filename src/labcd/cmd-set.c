@@ -1,0 +1,307 @@
+/*
+ * cmd-set.c - set: change the CPU, memory and disk limits of one of your
+ * containers, within your quota. One PATCH to LXD, so LXD's project
+ * limits (the quota) take all of it or none; on a running container LXD
+ * applies them at once (cgroups; the root disk's qgroup or quota).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ct.h"
+#include "lxd.h"
+#include "proto.h"
+#include "sizes.h"
+
+/* The quota LXD named in its refusal, as 'quota' words it. */
+static const struct {
+	const char	*lxd;		/* "limits.memory" */
+	const char	*res;		/* project state resource */
+	const char	*word;
+	const char	*opt;
+} kinds[] = {
+	{ "limits.cpu", "cpu", "CPUs", "--cpu" },
+	{ "limits.memory", "memory", "memory", "--memory" },
+	{ "limits.disk", "disk", "disk", "--disk" },
+};
+
+/* Bytes of a size as labcd takes them (config_size_valid), or -1. */
+static long long
+bytes_of(const char *v)
+{
+	static const struct { const char *u; long long m; } units[] = {
+		{ "", 1 }, { "B", 1 }, { "kB", 1000LL }, { "MB", 1000000LL },
+		{ "GB", 1000000000LL }, { "TB", 1000000000000LL },
+		{ "KiB", 1LL << 10 }, { "MiB", 1LL << 20 }, { "GiB", 1LL << 30 },
+		{ "TiB", 1LL << 40 },
+	};
+	char *end;
+	long long n;
+	size_t i;
+
+	if (v == NULL || *v < '0' || *v > '9')
+		return -1;
+	n = strtoll(v, &end, 10);
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].u) == 0)
+			return n > (1LL << 62) / units[i].m ? -1 : n * units[i].m;
+	}
+	return -1;
+}
+
+/* "3 GiB" or "3" (a count). */
+static void
+amount(long long v, int bytes, char *out, size_t outsz)
+{
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)v;
+	int i = 0;
+
+	if (!bytes) {
+		snprintf(out, outsz, "%lld", v);
+		return;
+	}
+	while (d >= 1024 && i < 4) {
+		d /= 1024;
+		i++;
+	}
+	snprintf(out, outsz, d == (long long)d ? "%.0f %s" : "%.1f %s", d, u[i]);
+}
+
+/*
+ * LXD refused because the project's limit would be passed: say which
+ * quota, what the others use of it, and what this container may have.
+ */
+static int
+over_quota(struct ctx *c, const char *project, const struct ct *ct,
+    const char *now, const char *asked, int k)
+{
+	const char *e = ctx_lxd_error(c);
+	json_t *st = NULL, *r;
+	long long lim, use, cur, others;
+	int bytes = k != 0, rc;
+	char l[32], o[32], m[32];
+
+	if (lxd_project_state(ctx_lxd(c), project, &st) != 0)
+		return ctx_error(c, "quota: %s %s would pass your %s quota (%s). "
+		    "Nothing was changed; 'quota' shows your quota", kinds[k].opt,
+		    asked, kinds[k].word, e);
+	r = json_object_get(json_object_get(st, "resources"), kinds[k].res);
+	lim = json_integer_value(json_object_get(r, "Limit"));
+	use = json_integer_value(json_object_get(r, "Usage"));
+	cur = bytes ? bytes_of(now) : now != NULL ? atoll(now) : 0;
+	others = use - (cur > 0 ? cur : 0);
+	amount(lim, bytes, l, sizeof(l));
+	amount(others, bytes, o, sizeof(o));
+	amount(lim - others > 0 ? lim - others : 0, bytes, m, sizeof(m));
+	rc = ctx_error(c, "quota: %s cannot have %s %s: your quota is %s %s "
+	    "for all your containers together, your other containers have %s "
+	    "of it, so %s may have at most %s. Nothing was changed; 'quota' "
+	    "shows your quota, and your admin can raise it", ct->name, asked,
+	    kinds[k].word, l, kinds[k].word, o, ct->name, m);
+	json_decref(st);
+	return rc;
+}
+
+/*
+ * A root disk made smaller (or limited for the first time) must keep
+ * what it holds, and room to write. LXD 5.0.2 on btrfs sets the qgroup
+ * limit and then fails on the next step when the subvolume holds more:
+ * the limit stays while LXD's config says the old size, and every later
+ * size change fails the same way (measured; see t0220). LXD's usage of a
+ * btrfs volume is its exclusive part, not what the limit counts (the
+ * image's shared blocks too), so the container's own du says it.
+ */
+#define DISK_ROOM(used)	((used) / 10 + (256LL << 20))
+
+static int
+disk_fits(struct ctx *c, const char *project, const struct ct *ct,
+    const char *now, const char *asked, const char *status)
+{
+	const char *argv[] = { "du", "-sxB1", "/", NULL };
+	long long want = bytes_of(asked), had = bytes_of(now), used;
+	char *out = NULL, held[32];
+	int st = -1, r;
+
+	if (now != NULL && had >= 0 && want >= had)
+		return PROTO_OK;		/* grows: holds what it holds */
+	if (status == NULL || strcmp(status, "Running") != 0)
+		return ctx_error(c, "%s is %s: a smaller disk%s is set while it "
+		    "runs, so that labcd can see what it holds ('start %s' "
+		    "first); nothing was changed", ct->name, status != NULL ?
+		    status : "not running", now == NULL ? " (or a first disk "
+		    "limit)" : "", ct->name);
+	ctx_progress(c, "Measuring what %s holds on its disk", ct->name);
+	r = lxd_exec(ctx_lxd(c), project, ct->name, argv, &st, &out, NULL);
+	used = r == 0 && out != NULL ? strtoll(out, NULL, 10) : -1;
+	free(out);
+	if (used <= 0)
+		return ctx_error(c, "cannot tell what %s holds on its disk (%s); "
+		    "nothing was changed", ct->name, r != 0 ?
+		    ctx_lxd_error(c) : "du said nothing");
+	if (want >= used + DISK_ROOM(used))
+		return PROTO_OK;
+	amount(used, 1, held, sizeof(held));
+	return ctx_error(c, "%s holds %s on its disk: --disk %s would leave it "
+	    "no room, and LXD could then not change its size again. Give "
+	    "--disk %lldMiB or more (or delete files in %s first); nothing "
+	    "was changed", ct->name, held, asked,
+	    (used + DISK_ROOM(used) + (1LL << 20) - 1) >> 20, ct->name);
+}
+
+static int
+set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
+{
+	struct lxd *l = ctx_lxd(c);
+	const char *status;
+	char project[64];
+	json_t *inst = NULL, *patch = json_object(), *conf, *root = NULL;
+	const char *now[3];
+	struct buf lim = BUF_INIT(0);
+	int r, k;
+
+	ct_project_of(c, ct->user_id, c->id.user, project);
+	if ((r = lxd_instance_get(l, project, ct->name, &inst)) != 0) {
+		r = ctx_error(c, "%s: %s", ct->name, r == -ENOENT ? "LXD has "
+		    "no such container (deleted outside labcontainers?)" :
+		    ctx_lxd_error(c));
+		goto out;
+	}
+	conf = json_object_get(inst, "expanded_config");
+	now[0] = json_string_value(json_object_get(conf, "limits.cpu"));
+	now[1] = json_string_value(json_object_get(conf, "limits.memory"));
+	now[2] = NULL;
+	if (o->disk != NULL) {
+		const char *pool;
+		char what[96];
+
+		/* Its own root disk, else the profile's made its own. */
+		root = json_object_get(json_object_get(inst, "devices"), "root");
+		if (root == NULL)
+			root = json_object_get(json_object_get(inst,
+			    "expanded_devices"), "root");
+		pool = json_string_value(json_object_get(root, "pool"));
+		if (pool == NULL) {
+			r = ctx_error(c, "%s has no root disk on a storage pool "
+			    "that LXD shows; the admin should look at it "
+			    "('lxc config show %s --project %s -e')", ct->name,
+			    ct->name, project);
+			goto out;
+		}
+		snprintf(what, sizeof(what), "--disk %s", o->disk);
+		if ((r = sizes_disk_refused(c, pool, what, "Leave --disk out, "
+		    "or ask the admin to " SIZES_POOL_FIX ".")) != 0)
+			goto out;
+		now[2] = json_string_value(json_object_get(root, "size"));
+		if ((r = disk_fits(c, project, ct, now[2], o->disk,
+		    json_string_value(json_object_get(inst, "status")))) != 0)
+			goto out;
+		root = json_deep_copy(root);
+		json_object_set_new(root, "size", json_string(o->disk));
+		json_object_set_new(patch, "devices", json_pack("{s:o}", "root",
+		    root));
+	}
+	if (o->cpu != NULL || o->memory != NULL) {
+		json_t *cf = json_object();
+
+		if (o->cpu != NULL)
+			json_object_set_new(cf, "limits.cpu",
+			    json_string(o->cpu));
+		if (o->memory != NULL)
+			json_object_set_new(cf, "limits.memory",
+			    json_string(o->memory));
+		json_object_set_new(patch, "config", cf);
+	}
+	/* One request: LXD takes all of it or, over a quota, none. */
+	if ((r = lxd_instance_patch(l, project, ct->name, patch)) != 0) {
+		const char *e = ctx_lxd_error(c);
+		const char *asked[3] = { o->cpu, o->memory, o->disk };
+
+		/* One this request changes: a quota already passed (lowered
+		   since) is LXD's to say as it is. */
+		for (k = 0; k < 3; k++) {
+			char q[48];
+
+			snprintf(q, sizeof(q), "\"%s\"", kinds[k].lxd);
+			if (asked[k] != NULL && strstr(e, "Reached maximum "
+			    "aggregate value") != NULL && strstr(e, q) != NULL)
+				break;
+		}
+		if (k < 3)
+			r = over_quota(c, project, ct, now[k], asked[k], k);
+		else
+			r = ctx_error(c, "LXD refused the new limits of %s: %s "
+			    "('details %s' shows what it has)", ct->name, e,
+			    ct->name);
+		goto out;
+	}
+	json_decref(inst);
+	inst = NULL;
+	if (lxd_instance_get(l, project, ct->name, &inst) == 0)
+		sizes_line(c, ct, inst, &lim);
+	else
+		buf_printf(&lim, "limits unknown (%s)", ctx_lxd_error(c));
+	status = json_string_value(json_object_get(inst, "status"));
+	ctx_printf(c, "%s: %s\n", ct->name, buf_str(&lim));
+	if (status != NULL && strcmp(status, "Running") == 0)
+		ctx_printf(c, "Applied now, while %s runs: no restart needed.\n",
+		    ct->name);
+	else
+		ctx_printf(c, "%s is %s: the limits hold from its next start.\n",
+		    ct->name, status != NULL ? status : "not running");
+	r = PROTO_OK;
+out:
+	buf_free(&lim);
+	json_decref(patch);
+	json_decref(inst);
+	return r;
+}
+
+static int
+cmd_set_exec(struct ctx *c)
+{
+	const char *name = c->args.argv[0];
+	struct ct_opts o;
+	struct ct ct;
+	int r;
+
+	ctx_target(c, "%.64s%s%.16s%s%.24s%s%.24s", name,
+	    cmd_opt(c, "cpu") ? " --cpu " : "", cmd_opt(c, "cpu") ?: "",
+	    cmd_opt(c, "memory") ? " --memory " : "",
+	    cmd_opt(c, "memory") ?: "", cmd_opt(c, "disk") ? " --disk " : "",
+	    cmd_opt(c, "disk") ?: "");
+	if ((r = ct_find(c, name, &ct)) != 0 ||
+	    (r = ct_check_ready(c, &ct)) != 0)
+		return r;
+	if ((r = ct_opts_from_args(c, &o)) != 0)
+		return r;
+	if (o.cpu == NULL && o.memory == NULL && o.disk == NULL)
+		return ctx_usage(c, "set needs what to change: --cpu N, "
+		    "--memory SIZE and/or --disk SIZE (see 'details %s' for "
+		    "what %s has now)", name, name);
+	/* Not while a create, delete or reconciliation works on it. */
+	if (ct_claim(ct.user_id, ct.name) != 0)
+		return ctx_error(c, "%s is being changed by another request, or "
+		    "by labcd putting its records right; try again in a moment",
+		    ct.name);
+	r = set_limits(c, &ct, &o);
+	ct_release(ct.user_id, ct.name);
+	return r;
+}
+
+const struct cmd_entry cmd_set_entry = {
+	.name = "set",
+	.args = "NAME [--cpu N] [--memory SIZE] [--disk SIZE]",
+	.summary = "change a container's CPU, memory or disk limit",
+	.help = "Within your quota (see 'quota'): beyond it, nothing changes.\n"
+	    "A running container gets the new limits at once, without a\n"
+	    "restart. --cpu is a number of CPUs; sizes are like 8GiB or\n"
+	    "500MiB. A disk size needs a storage pool that enforces it.\n"
+	    "Shows the limits the container has then.",
+	.flags = CMD_USER,
+	.min_args = 1, .max_args = 1,
+	.opts = { { "cpu", 0, 1, "N" }, { "memory", 0, 1, "SIZE" },
+	    { "disk", 0, 1, "SIZE" } },
+	.exec = cmd_set_exec,
+};

@@ -1,0 +1,49 @@
+/*
+ * sizes.h - a container's CPU, memory and disk limits (sizes.c): the one
+ * line that shows them, and whether a storage pool holds a root disk to
+ * its size.
+ */
+#ifndef LABCD_SIZES_H
+#define LABCD_SIZES_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "buf.h"
+#include "ct.h"
+#include "labcd.h"
+#include "lxd.h"
+
+/*
+ * "4 CPUs, 16 GiB memory, 100 GiB disk, GPUs 0,2 (GPU 0 and 1 inside)"
+ * appended to b: the limits as LXD has them (inst: the instance from
+ * lxd_instance_get or _get_full), the GPUs from the database, "no limit on
+ * memory" (and the like) where there is none, "no GPUs". A disk size on a
+ * pool that cannot hold it says so.
+ */
+void	sizes_line(struct ctx *c, const struct ct *ct, json_t *inst,
+	    struct buf *b);
+/* The same, asking LXD for the instance: 0, or -1 (b says why not). */
+int	sizes_line_get(struct ctx *c, const struct ct *ct, struct buf *b);
+/*
+ * Can pool keep a root disk to its size? 1 yes, 0 no (the dir driver: LXD
+ * skips the size unless the filesystem under it has project quotas, and
+ * says so only in its log), -1 LXD cannot say (lxd_error). The driver's
+ * name in driver (may be NULL).
+ */
+int	sizes_pool_enforces(struct lxd *l, const char *pool, char *driver,
+	    size_t driversz);
+/*
+ * 0 if a disk limit can be held on pool; else PROTO_FAILED, having said
+ * that what (such as "--disk 10GiB") cannot be enforced there, why, and
+ * then fix (what the caller should do instead).
+ */
+int	sizes_disk_refused(struct ctx *c, const char *pool, const char *what,
+	    const char *fix);
+/* The fix an admin can make: a pool that enforces sizes. */
+#define SIZES_POOL_FIX "make containers on a pool that enforces sizes " \
+	"(btrfs, zfs or lvm: 'lxc storage create POOL btrfs size=500GiB', " \
+	"then storage_pool = POOL in labcd.conf, or the profile's root disk " \
+	"on it)"
+
+#endif
