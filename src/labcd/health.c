@@ -98,7 +98,7 @@ field(json_t *row, const char *key)
 static void
 record(json_t *rows, int problems, int warnings, long long ms)
 {
-	json_t *keys = json_object(), *row, *v;
+	json_t *keys = json_object(), *named = json_object(), *row, *v;
 	struct buf names = BUF_INIT(sizeof(last_names));
 	const char *k;
 	size_t i;
@@ -116,14 +116,14 @@ record(json_t *rows, int problems, int warnings, long long ms)
 		    NULL)
 			fresh++;
 		free(key);
-		/* The checks by name, each once: rows of one are together. */
-		if (names.len == 0 || strcmp(field(row, "check"), field(
-		    json_array_get(rows, i - 1), "check")) != 0 ||
-		    strcmp(field(json_array_get(rows, i - 1), "status"),
-		    "problem") != 0)
-			buf_printf(&names, "%s%s", names.len ? ", " : "",
-			    field(row, "check"));
+		/* The checks by name, each once, wherever its rows are. */
+		if (json_object_get(named, field(row, "check")) != NULL)
+			continue;
+		json_object_set_new(named, field(row, "check"), json_true());
+		buf_printf(&names, "%s%s", names.len ? ", " : "",
+		    field(row, "check"));
 	}
+	json_decref(named);
 	pthread_mutex_lock(&lock);
 	json_decref(last_checks);
 	last_checks = json_incref(rows);
