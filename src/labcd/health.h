@@ -42,7 +42,12 @@ json_t	*health_last(void);
  */
 void	health_notice(struct ctx *c, int quiet);
 
-/* audit.c: remove rows older than days; how many, or -1 (db->err). */
+/*
+ * audit.c: remove rows older than days, AUDIT_PRUNE_BATCH at a time; how
+ * many, or -1 (db->err).
+ */
+#define AUDIT_PRUNE_BATCH	5000
+#define AUDIT_PRUNE_BATCH_S	"5000"
 int	audit_prune(struct db *db, int days, long long now);
 
 #endif
