@@ -282,6 +282,24 @@ test_expect_success 'a symlinked authorized_keys: labcd writes no file elsewhere
 	labc --as alice key del "$(ssh-keygen -lf $TDIR/alice2.pub | cut -d" " -f2)" >/dev/null
 '
 
+test_expect_success 'a FIFO as authorized_keys: key add returns at once, a file with the block replaces it' '
+	port=$(port_of alice box)
+	ak "rm -f .ssh/authorized_keys; mkfifo .ssh/authorized_keys"
+	# (sshd refuses a FIFO: alice cannot log in to look, LXD can)
+	[ "$(lxc exec --project ${P}alice box -- stat -c %F /home/ubuntu/.ssh/authorized_keys)" = fifo ]
+	t0=$(date +%s%N)
+	out=$(labc --as alice key add < $TDIR/alice2.pub)
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	measured "key add with a FIFO as authorized_keys: $ms ms"
+	[ $ms -lt 5000 ]
+	not_contains "$out" "could not be updated"
+	[ "$(ak stat -c %F .ssh/authorized_keys)" = "regular file" ]
+	contains "$(ak cat .ssh/authorized_keys)" "^# labcontainers: keys of alice "
+	contains "$(cat $LABCD_LOG)" "authorized_keys is a FIFO: replaced"
+	[ "$(in_ct $TDIR/alice2 127.0.0.1 $port hostname)" = box ]
+	labc --as alice key del "$(ssh-keygen -lf $TDIR/alice2.pub | cut -d" " -f2)" >/dev/null
+'
+
 test_expect_success 'a huge authorized_keys is not read whole: the block alone, labcd stays up' '
 	port=$(port_of alice box)
 	ak "cat .ssh/authorized_keys > k; head -c 400000 /dev/zero | tr \"\\\\0\" x >> k; echo >> k; cat k >> .ssh/authorized_keys; rm k"
@@ -291,6 +309,10 @@ test_expect_success 'a huge authorized_keys is not read whole: the block alone, 
 	[ "$(ak stat -c %s .ssh/authorized_keys)" -lt 4096 ]
 	contains "$(cat $LABCD_LOG)" "authorized_keys is larger than [0-9]+ bytes: replaced"
 	[ "$(in_ct $TDIR/alice2 127.0.0.1 $port hostname)" = box ]
+'
+
+test_expect_success 'help key del says a copy outside the block stays' '
+	contains "$(labc --as alice help key del)" "copy you put outside that block yourself stays"
 '
 
 test_expect_success 'bob'"'"'s key changes never touch alice'"'"'s file' '

@@ -8,8 +8,8 @@
 # lab --admin user at their next command, on stderr only, never to a
 # member, and no more once the port is free; a run stuck on an LXD that
 # never answers keeps no client waiting); audit retention (rows older
-# than audit_retention_days go at start-up, newer stay, the removal is
-# audited once). On the LXD test bed when there is one (the doctor then
+# than audit_retention_days are announced, and go no sooner than an hour
+# later, in batches, newer stay, the removal is audited once). On the LXD test bed when there is one (the doctor then
 # checks the real LXD too); without, LXD's absence is one more problem.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/gateway.sh"
@@ -312,14 +312,47 @@ total=$(sqlite3 "$DB" "SELECT count(*) FROM audit")
 conf "audit_retention_days = 30"
 start_labcd
 
-test_expect_success 'audit_retention_days: rows older go at start-up, newer stay, the removal is audited once' '
-	wait_log "audit retention .*removed 2 rows older than 30 days" 30
+test_expect_success 'audit_retention_days: the first removal is announced an hour ahead, nothing goes yet' '
+	wait_log "warning: audit retention: 2 rows older than 30 days go at [0-9-]+ [0-9:]+ \(audit_retention_days; back the database up first, or set 0 to keep them\)" 30
+	[ "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE actor LIKE $(q old-%)")" = 2 ]
+	row=$(sqlite3 "$DB" "SELECT actor || $(q "|") || result FROM audit WHERE command = $(q "audit retention")")
+	contains "$row" "^labcd\|2 rows older than 30 days go at "
+	[ "$(sqlite3 "$DB" "SELECT count(*) FROM audit")" = "$((total + 1))" ]
+'
+
+stop_labcd
+: >"$LABCD_LOG"
+start_labcd
+labc whoami >/dev/null
+sleep 1
+test_expect_success 'a restart within that hour removes nothing and announces nothing again' '
+	[ "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE actor LIKE $(q old-%)")" = 2 ]
+	[ "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE command = $(q "audit retention")")" = 1 ]
+	not_contains "$(cat $LABCD_LOG)" "audit retention"
+'
+
+# The hour gone by (the announcement an hour older), and more than one
+# batch of old rows: a start-up removes them all, in batches, while
+# requests go on.
+stop_labcd
+sqlite3 "$DB" "UPDATE audit SET time = time - 3601 WHERE command = 'audit retention';
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
+    INSERT INTO audit (time, actor, command, result)
+    SELECT $now - 100 * 86400, 'old-bulk', 'key add', 'ok' FROM n"
+start_labcd
+
+test_expect_success 'audit_retention_days: after the hour, rows older go, newer stay, the removal is audited once' '
+	fails=0
+	for i in $(seq 20); do labc whoami >/dev/null 2>&1 || fails=$((fails + 1)); done
+	wait_log "audit retention .*removed 12002 rows older than 30 days" 60
+	measured "audit retention: 12002 rows removed in batches; $fails of 20 requests meanwhile failed"
+	[ $fails -eq 0 ]
 	[ "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE actor LIKE $(q old-%)")" = 0 ]
 	[ "$(sqlite3 "$DB" "SELECT group_concat(actor) FROM audit WHERE actor LIKE $(q new-%)")" = new-1,new-2 ]
-	[ "$(sqlite3 "$DB" "SELECT count(*) FROM audit")" = "$((total - 2 + 1))" ]
-	row=$(sqlite3 "$DB" "SELECT actor || $(q "|") || command || $(q "|") || result FROM audit WHERE command = $(q "audit retention")")
-	contains "$row" "^labcd\|audit retention\|removed 2 rows older than 30 days \(before [0-9-]+ [0-9:]+; audit_retention_days\)$"
-	contains "$(labc admin log)" "audit retention .*removed 2 rows"
+	[ "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE command != $(q whoami)")" = "$((total - 2 + 2))" ]
+	row=$(sqlite3 "$DB" "SELECT actor || $(q "|") || command || $(q "|") || result FROM audit WHERE command = $(q "audit retention") ORDER BY id DESC LIMIT 1")
+	contains "$row" "^labcd\|audit retention\|removed 12002 rows older than 30 days \(before [0-9-]+ [0-9:]+; audit_retention_days\)$"
+	contains "$(labc admin log)" "audit retention .*removed 12002 rows"
 '
 
 stop_labcd
@@ -331,7 +364,7 @@ labc whoami >/dev/null
 sleep 1
 test_expect_success 'audit_retention_days = 0 keeps everything' '
 	[ "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE actor = $(q ancient)")" = 1 ]
-	[ "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE command = $(q "audit retention")")" = 1 ]
+	[ "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE command = $(q "audit retention")")" = 2 ]
 '
 
 stop_labcd
@@ -341,7 +374,7 @@ start_labcd
 labc whoami >/dev/null
 sleep 1
 test_expect_success 'nothing older: no removal, no second audit row' '
-	[ "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE command = $(q "audit retention")")" = 1 ]
+	[ "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE command = $(q "audit retention")")" = 2 ]
 	[ "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE actor LIKE $(q new-%)")" = 2 ]
 '
 

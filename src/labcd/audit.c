@@ -44,13 +44,27 @@ audit(struct ctx *c, const char *result)
 int
 audit_prune(struct db *db, int days, long long now)
 {
+	struct timespec pause = { 0, 20 * 1000000 };
 	sqlite3_stmt *st;
+	int n = 0, k;
 
 	if (days <= 0)
 		return 0;
-	st = db_prepare(db, "DELETE FROM audit WHERE time < ?");
-	sqlite3_bind_int64(st, 1, now - (long long)days * 86400);
-	if (db_done(db, st) != 0)
-		return -1;
-	return sqlite3_changes(db->h);
+	/*
+	 * In batches, each its own transaction, with a pause between: one
+	 * DELETE of a year of rows held the write lock past the busy
+	 * timeout of the requests waiting for it.
+	 */
+	do {
+		st = db_prepare(db, "DELETE FROM audit WHERE id IN (SELECT id "
+		    "FROM audit WHERE time < ? ORDER BY id LIMIT "
+		    AUDIT_PRUNE_BATCH_S ")");
+		sqlite3_bind_int64(st, 1, now - (long long)days * 86400);
+		if (db_done(db, st) != 0)
+			return -1;
+		n += k = sqlite3_changes(db->h);
+		if (k > 0)
+			nanosleep(&pause, NULL);
+	} while (k == AUDIT_PRUNE_BATCH);
+	return n;
 }

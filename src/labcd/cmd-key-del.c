@@ -49,6 +49,8 @@ const struct cmd_entry cmd_key_del_entry = {
 	.name = "key del",
 	.args = "FINGERPRINT|COMMENT",
 	.summary = "remove one of your SSH keys (from every container too)",
+	.help = "It leaves labcd's block in each container's authorized_keys; a\n"
+	    "copy you put outside that block yourself stays: remove it there.",
 	.flags = CMD_USER,
 	.min_args = 1, .max_args = 1,
 	.exec = cmd_key_del_exec,

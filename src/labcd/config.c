@@ -105,7 +105,8 @@ static const struct ckey keys[] = {
 	{ "audit_retention_days", C_INT, O(audit_retention_days), "365", 0,
 	  36500,
 	  "Days the audit log keeps a row (0: forever). Older rows are removed\n"
-	  "at start-up and once a day; each removal is itself audited." },
+	  "once a day, the first time an hour after labcd announced it in the\n"
+	  "log; each removal is itself audited." },
 	{ "default_image", C_STR, O(default_image), "labc-base", 0, 0,
 	  "Image alias or fingerprint used when launch has no --image." },
 	{ "profiles", C_STR, O(profiles), "default", 0, 0,

@@ -892,33 +892,91 @@ home_of(struct ctx *c, char *out, size_t outsz)
 }
 
 /*
+ * What is at path inside the container, told by exit status, without
+ * opening it: LXD's files GET opens whatever is there and says "file" of
+ * a FIFO, and blocks on it. Anything but a regular file or a directory
+ * is removed (a symlink too: LXD would write through it).
+ */
+static const char keys_type_sh[] =
+    "f=$1\n"
+    "if [ -L \"$f\" ]; then t=3\n"
+    "elif [ ! -e \"$f\" ]; then exit 2\n"
+    "elif [ -f \"$f\" ]; then exit 0\n"
+    "elif [ -d \"$f\" ]; then exit 4\n"
+    "elif [ -p \"$f\" ]; then t=5\n"
+    "elif [ -S \"$f\" ]; then t=6\n"
+    "else t=7; fi\n"
+    "rm -f -- \"$f\" || exit 1\n"
+    "exit $t\n";
+
+/*
  * Write the block of keys into one container's authorized_keys, keeping
- * its owner's other lines; 0 or -1 (logged). What the file holds is the
- * owner's (root inside): read at most KEYS_READ_MAX bytes, and never
- * through a symlink (LXD answers a symlink with its target, and would
- * write through it): that goes, and the block is written in its place.
+ * its owner's other lines; 0, -EAGAIN (the container is not running: the
+ * keys go in at its next start) or -1 (logged). What the file holds is
+ * the owner's (root inside): it is read only when it is a regular file
+ * (keys_type_sh says so first), at most KEYS_READ_MAX bytes; anything
+ * else goes, and the block is written in its place. The owner can still
+ * swap the file between the check and the read or the write; that costs
+ * them their own request (LXD's timeout), nobody else's.
  * LXD's file API acts inside the container, as its root.
  */
 static int
 push_keys(struct ctx *c, const char *project, const char *name,
     const char *keys, int uid, int gid)
 {
+	static const char *const what[] = { [3] = "a symlink",
+	    [5] = "a FIFO", [6] = "a socket", [7] = "not a regular file" };
 	struct lxd *l = ctx_lxd(c);
 	char home[128], path[160], type[16];
+	const char *argv[] = { "sh", "-c", keys_type_sh, "labc-keys", NULL,
+	    NULL };
 	char *old = NULL, *merged = NULL;
 	size_t len = 0, mlen = 0;
-	int r;
+	json_t *st = NULL;
+	int r, status = -1;
 
 	home_of(c, home, sizeof(home));
 	snprintf(path, sizeof(path), "%s/.ssh/authorized_keys", home);
-	r = lxd_file_read(l, project, name, path, KEYS_READ_MAX, &old, &len,
-	    type, sizeof(type));
-	if (r == 0 && strcmp(type, "symlink") == 0) {
-		log_warn("%s/%s: %s is a symlink: replaced by a file with the "
-		    "keys of %s", project, name, path, c->id.user);
-		if (lxd_file_delete(l, project, name, path) != 0)
-			goto fail;
-	} else if (r == 0 && *type != '\0' && strcmp(type, "file") != 0) {
+	argv[4] = path;
+	if ((r = lxd_exec(l, project, name, argv, &status, NULL, NULL)) != 0) {
+		/* A stopped one has its keys pushed when it starts. */
+		if (lxd_instance_state(l, project, name, &st) == 0 &&
+		    lxd_state_status(st) != NULL &&
+		    strcmp(lxd_state_status(st), "Running") != 0) {
+			json_decref(st);
+			return -EAGAIN;
+		}
+		json_decref(st);
+		goto fail;
+	}
+	switch (status) {
+	case 0:
+		r = lxd_file_read(l, project, name, path, KEYS_READ_MAX, &old,
+		    &len, type, sizeof(type));
+		break;
+	case 2:
+		r = -ENOENT;
+		break;
+	case 3:
+	case 5:
+	case 6:
+	case 7:
+		log_warn("%s/%s: %s is %s: replaced by a file with the keys "
+		    "of %s", project, name, path, what[status], c->id.user);
+		r = -ENOENT;
+		break;
+	case 4:
+		log_warn("keys of %s not written into %s/%s: %s is a "
+		    "directory, not a file", c->id.user, project, name, path);
+		return -1;
+	default:
+		log_warn("keys of %s not written into %s/%s: checking %s "
+		    "failed (exit status %d)", c->id.user, project, name,
+		    path, status);
+		return -1;
+	}
+	if (r == 0 && *type != '\0' && strcmp(type, "file") != 0) {
+		/* Swapped since the check. */
 		log_warn("keys of %s not written into %s/%s: %s is a %s, not "
 		    "a file", c->id.user, project, name, path, type);
 		free(old);

@@ -2,11 +2,13 @@
  * health.c - labcd watching itself, so that admins hear of a problem
  * before members hit it, with or without systemd: doctor's checks (the
  * very function 'admin doctor' runs) every doctor_interval, and the audit
- * log pruned to audit_retention_days at start-up and once a day. It all
+ * log pruned to audit_retention_days once a day (the first time an hour
+ * after labcd announced it: see prune_plan). It all
  * runs in a thread of its own, like the reconciler: the checks call LXD
  * and run sshd -t, and no client ever waits for them. The last result
  * stays in memory: each admin is told of new problems once, at their next
- * command (health_notice), and the status page reads it (health_last).
+ * command (health_notice); health_last gives it to the status page of
+ * issue 18, not written yet.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -23,6 +25,7 @@
 
 #define DOCTOR_FIRST	60	/* seconds after start-up: LXD may be starting */
 #define PRUNE_EVERY	86400	/* seconds between prunings of the audit log */
+#define PRUNE_NOTICE	3600	/* seconds from announcing the first to it */
 #define TOLD_MAX	64	/* admins remembered as told */
 
 extern const struct cmd_entry cmd_admin_doctor_entry;
@@ -98,7 +101,7 @@ field(json_t *row, const char *key)
 static void
 record(json_t *rows, int problems, int warnings, long long ms)
 {
-	json_t *keys = json_object(), *row, *v;
+	json_t *keys = json_object(), *named = json_object(), *row, *v;
 	struct buf names = BUF_INIT(sizeof(last_names));
 	const char *k;
 	size_t i;
@@ -116,14 +119,14 @@ record(json_t *rows, int problems, int warnings, long long ms)
 		    NULL)
 			fresh++;
 		free(key);
-		/* The checks by name, each once: rows of one are together. */
-		if (names.len == 0 || strcmp(field(row, "check"), field(
-		    json_array_get(rows, i - 1), "check")) != 0 ||
-		    strcmp(field(json_array_get(rows, i - 1), "status"),
-		    "problem") != 0)
-			buf_printf(&names, "%s%s", names.len ? ", " : "",
-			    field(row, "check"));
+		/* The checks by name, each once, wherever its rows are. */
+		if (json_object_get(named, field(row, "check")) != NULL)
+			continue;
+		json_object_set_new(named, field(row, "check"), json_true());
+		buf_printf(&names, "%s%s", names.len ? ", " : "",
+		    field(row, "check"));
 	}
+	json_decref(named);
 	pthread_mutex_lock(&lock);
 	json_decref(last_checks);
 	last_checks = json_incref(rows);
@@ -232,6 +235,65 @@ prune_pass(struct server *s)
 	db_close(db);
 }
 
+/*
+ * When the next pruning is (now, or later). Rows go no sooner than an
+ * hour after a labcd announced it, in the log and in the audit log: an
+ * admin who upgrades to a labcd with audit_retention_days (365 by
+ * default) and has older rows has that hour to back the database up or
+ * set 0. The announcement is an audit row of "audit retention", as each
+ * removal is: the first such row of the database is when it was
+ * announced. With nothing to remove there is nothing to announce: look
+ * again in a day.
+ */
+static time_t
+prune_plan(struct server *s)
+{
+	int days = s->cfg.audit_retention_days, n = 0;
+	time_t now = time(NULL), at = now + PRUNE_EVERY, first = 0;
+	struct ctx c;
+	struct db *db;
+	sqlite3_stmt *st;
+	struct tm tm;
+	char err[512], when[32], res[240];
+
+	if ((db = db_open(s->db_path, err, sizeof(err))) == NULL) {
+		log_error("audit retention: %s", err);
+		return at;
+	}
+	if (sqlite3_db_readonly(db->h, "main") == 1)
+		goto out;
+	st = db_prepare(db, "SELECT count(*) FROM audit WHERE time < ?");
+	sqlite3_bind_int64(st, 1, (long long)now - (long long)days * 86400);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (n == 0)
+		goto out;
+	st = db_prepare(db, "SELECT min(time) FROM audit WHERE actor = "
+	    "'labcd' AND command = 'audit retention'");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		first = (time_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (first != 0) {
+		at = first + PRUNE_NOTICE > now ? first + PRUNE_NOTICE : now;
+		goto out;
+	}
+	at = now + PRUNE_NOTICE;
+	localtime_r(&at, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	snprintf(res, sizeof(res), "%d row%s older than %d day%s go at %s "
+	    "(audit_retention_days; back the database up first, or set 0 "
+	    "to keep them)", n, n == 1 ? "" : "s", days, days == 1 ? "" :
+	    "s", when);
+	log_warn("audit retention: %s", res);
+	own_ctx(&c, s, db, NULL, &prune_cmd);
+	audit(&c, res);
+	own_ctx_free(&c);
+out:
+	db_close(db);
+	return at;
+}
+
 static void *
 health_main(void *arg)
 {
@@ -265,8 +327,11 @@ health_main(void *arg)
 		}
 		pthread_mutex_unlock(&lock);
 		if (next_prune != 0 && now >= next_prune) {
-			prune_pass(s);
-			next_prune = time(NULL) + PRUNE_EVERY;
+			next_prune = prune_plan(s);
+			if (next_prune <= time(NULL)) {
+				prune_pass(s);
+				next_prune = time(NULL) + PRUNE_EVERY;
+			}
 		}
 		if (next_doctor != 0 && now >= next_doctor) {
 			doctor_pass(s, &l);

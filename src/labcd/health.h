@@ -1,8 +1,9 @@
 /*
  * health.h - labcd watching itself (health.c): doctor's checks run in the
  * background every doctor_interval, their last result kept for admins
- * (a notice at their next command) and for the status page, and the
- * audit log pruned to audit_retention_days.
+ * (a notice at their next command; health_last keeps it for the status
+ * page, issue 18, not written yet), and the audit log pruned to
+ * audit_retention_days.
  */
 #ifndef LABCD_HEALTH_H
 #define LABCD_HEALTH_H
@@ -27,7 +28,8 @@ void	health_start(struct server *s);
 void	health_stop(void);
 
 /*
- * The last background result, for the status page: {"time": unix
+ * The last background result, for the status page (issue 18: no caller
+ * yet): {"time": unix
  * seconds, "problems": N, "warnings": N, "checks": [rows as objects]},
  * or NULL before the first run. Caller decrefs.
  */
@@ -40,7 +42,12 @@ json_t	*health_last(void);
  */
 void	health_notice(struct ctx *c, int quiet);
 
-/* audit.c: remove rows older than days; how many, or -1 (db->err). */
+/*
+ * audit.c: remove rows older than days, AUDIT_PRUNE_BATCH at a time; how
+ * many, or -1 (db->err).
+ */
+#define AUDIT_PRUNE_BATCH	5000
+#define AUDIT_PRUNE_BATCH_S	"5000"
 int	audit_prune(struct db *db, int days, long long now);
 
 #endif
