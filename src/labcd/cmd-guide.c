@@ -1,0 +1,81 @@
+/*
+ * cmd-guide.c - guide: the member guide (docs/member.md, built into labcd
+ * by the Makefile), with SERVER and SUFFIX filled in, so that a member
+ * reads it where they are, even before logging in (ssh lab@SERVER guide).
+ * guide --admin is the admin guide (docs/admin.md), for admins.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "labcd.h"
+#include "proto.h"
+
+/* build/gen/guides.c, from docs/member.md and docs/admin.md */
+extern const char guide_member[];
+extern const char guide_admin[];
+
+/*
+ * The suffix of the container names in ssh-config's wildcard block: the
+ * first DNS label of SERVER, or "lab" when SERVER is an address literal.
+ */
+static void
+server_suffix(const char *server, char *out, size_t outsz)
+{
+	unsigned char addr[16];
+
+	if (inet_pton(AF_INET, server, addr) == 1 ||
+	    inet_pton(AF_INET6, server, addr) == 1 || server[0] == '[') {
+		snprintf(out, outsz, "lab");
+		return;
+	}
+	snprintf(out, outsz, "%.*s", (int)strcspn(server, "."), server);
+}
+
+/* text with every whole word SERVER and SUFFIX replaced */
+static void
+substitute(struct ctx *c, const char *text, const char *server,
+    const char *suffix)
+{
+	const char *p = text, *s, *e;
+	size_t n;
+
+	while (*p != '\0') {
+		s = strstr(p, "SERVER");
+		e = strstr(p, "SUFFIX");
+		if (s == NULL || (e != NULL && e < s))
+			s = e;
+		if (s == NULL) {
+			ctx_printf(c, "%s", p);
+			break;
+		}
+		n = (size_t)(s - p);
+		ctx_printf(c, "%.*s%s", (int)n, p, s[1] == 'E' ? server :
+		    suffix);
+		p = s + 6;
+	}
+}
+
+static int
+cmd_guide_exec(struct ctx *c)
+{
+	char server[256], suffix[256];
+	int admin = cmd_opt(c, "admin") != NULL;	/* cmd_allowed checked */
+
+	config_server_name(&c->srv->cfg, server, sizeof(server));
+	server_suffix(server, suffix, sizeof(suffix));
+	substitute(c, admin ? guide_admin : guide_member, server, suffix);
+	return PROTO_OK;
+}
+
+const struct cmd_entry cmd_guide_entry = {
+	.name = "guide",
+	.args = "[--admin]",
+	.summary = "the member guide, for this server (--admin: the admin's)",
+	.help = "From a laptop: ssh lab@... guide | less\n"
+	    "The same text is docs/member.md (and docs/admin.md) in the "
+	    "source.",
+	.flags = CMD_ANON | CMD_READONLY,
+	.opts = { { "admin", 0, 0, NULL } },
+	.admin_opts = "admin",
+	.exec = cmd_guide_exec,
+};
