@@ -191,7 +191,8 @@ install: $(PROGS)
 	sed 's|/usr/sbin/labcd|$(SBINDIR)/labcd|' etc/labcd.service \
 	    > $(DESTDIR)$(UNITDIR)/labcd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/labcd.service
-	$(INSTALL) -m 0644 README.md PROTOCOL.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 README.md PROTOCOL.md docs/admin.md docs/member.md \
+	    docs/dev.md $(DESTDIR)$(DOCDIR)/
 	test -e $(DESTDIR)$(SYSCONFDIR)/labcontainers/labcd.conf || \
 	    $(INSTALL) -m 0644 etc/labcd.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/labcontainers/labcd.conf
@@ -204,7 +205,9 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man5/labcd.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man8/labcd.8 $(DESTDIR)$(COMPDIR)/labc \
 	    $(DESTDIR)$(UNITDIR)/labcd.service \
-	    $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/PROTOCOL.md
+	    $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/PROTOCOL.md \
+	    $(DESTDIR)$(DOCDIR)/admin.md $(DESTDIR)$(DOCDIR)/member.md \
+	    $(DESTDIR)$(DOCDIR)/dev.md
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 version:
