@@ -188,7 +188,8 @@ install: $(PROGS)
 	$(INSTALL) -m 0644 man/labcd.conf.5 $(DESTDIR)$(MANDIR)/man5/labcd.conf.5
 	$(INSTALL) -m 0644 man/labcd.8 $(DESTDIR)$(MANDIR)/man8/labcd.8
 	$(INSTALL) -m 0644 etc/bash-completion/labc $(DESTDIR)$(COMPDIR)/labc
-	sed 's|/usr/sbin/labcd|$(SBINDIR)/labcd|' etc/labcd.service \
+	sed -e 's|/usr/sbin/labcd|$(SBINDIR)/labcd|' \
+	    -e 's|/usr/share/doc/labcontainers|$(DOCDIR)|' etc/labcd.service \
 	    > $(DESTDIR)$(UNITDIR)/labcd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/labcd.service
 	$(INSTALL) -m 0644 README.md PROTOCOL.md docs/admin.md docs/member.md \
