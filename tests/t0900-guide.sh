@@ -154,6 +154,13 @@ for f in $TDIR/blocks/??; do
 			contains "$out" "REMOTE HOST IDENTIFICATION HAS CHANGED"
 		'
 	esac
+	# Before the first login: the guide is there for a key no one knows.
+	case $cmd in "ssh lab@127.0.0.1")
+		test_expect_success 'before logging in, ssh lab@SERVER guide is the guide' '
+			out=$(laptop $TDIR/in.- "ssh lab@127.0.0.1 guide" 2>/dev/null)
+			[ "$out" = "$(cat $TDIR/guide.txt)" ]
+		'
+	esac
 	case $cmd in "scp -r dataset "*)
 		mkdir $H/dataset && echo "some data" > $H/dataset/train.csv
 		chown -R $LAPTOP: $H/dataset
@@ -191,6 +198,12 @@ for f in $TDIR/blocks/??; do
 		esac
 	'
 done
+
+test_expect_success 'a member asking for the admin guide is refused' '
+	out=$(laptop $TDIR/in.- "ssh lab@127.0.0.1 guide --admin" 2>&1 || true)
+	contains "$out" "guide --admin is for admins only; you are alice"
+	not_contains "$out" "^# Admin guide"
+'
 
 test_expect_success 'the guide'"'"'s Linux path ran start to finish' '
 	[ "$(ls $TDIR/blocks | grep -c "^[0-9]*$")" -ge 10 ]
