@@ -21,11 +21,12 @@ test_expect_success 'guide prints docs/member.md with SERVER and SUFFIX filled i
 	stop_labcd
 '
 
-test_expect_success 'an address for SERVER: the suffix is lab' '
-	write_conf "gateway_host = 192.0.2.7"
+test_expect_success 'an address for SERVER: the suffix is lab; the gateway account as configured' '
+	write_conf "gateway_host = 192.0.2.7" "gateway_user = gpulab"
 	start_labcd
 	out=$(labc guide)
-	contains "$out" "^ssh lab@192\.0\.2\.7 whoami$"
+	contains "$out" "^ssh gpulab@192\.0\.2\.7 whoami$"
+	not_contains "$out" "(^|[^a-z])lab@192"
 	contains "$out" "^ssh box\.lab hostname$"
 	stop_labcd
 '
@@ -155,9 +156,9 @@ for f in $TDIR/blocks/??; do
 		'
 	esac
 	# Before the first login: the guide is there for a key no one knows.
-	case $cmd in "ssh lab@127.0.0.1")
+	case $cmd in "ssh $GW@127.0.0.1")
 		test_expect_success 'before logging in, ssh lab@SERVER guide is the guide' '
-			out=$(laptop $TDIR/in.- "ssh lab@127.0.0.1 guide" 2>/dev/null)
+			out=$(laptop $TDIR/in.- "ssh $GW@127.0.0.1 guide" 2>/dev/null)
 			[ "$out" = "$(cat $TDIR/guide.txt)" ]
 		'
 	esac
@@ -175,11 +176,11 @@ for f in $TDIR/blocks/??; do
 			[ -s $H/.ssh/id_ed25519.pub ]
 			# the passphrase protects it: the key does not load without
 			! ssh-keygen -y -P "" -f $H/.ssh/id_ed25519 >/dev/null 2>&1 ;;
-		"ssh lab@127.0.0.1")
+		"ssh $GW@127.0.0.1")
 			contains "$out" "Logged in as alice"
 			contains "$out" "registered" ;;
-		"ssh lab@127.0.0.1 whoami") contains "$out" "^alice$" ;;
-		"ssh lab@127.0.0.1 gpus") contains "$out" "^GPU 2 " ;;
+		"ssh $GW@127.0.0.1 whoami") contains "$out" "^alice$" ;;
+		"ssh $GW@127.0.0.1 gpus") contains "$out" "^GPU 2 " ;;
 		*" launch box "*)
 			contains "$out" "box is running"
 			contains "$out" "ssh box\.lab" ;;
@@ -200,7 +201,7 @@ for f in $TDIR/blocks/??; do
 done
 
 test_expect_success 'a member asking for the admin guide is refused' '
-	out=$(laptop $TDIR/in.- "ssh lab@127.0.0.1 guide --admin" 2>&1 || true)
+	out=$(laptop $TDIR/in.- "ssh $GW@127.0.0.1 guide --admin" 2>&1 || true)
 	contains "$out" "guide --admin is for admins only; you are .*alice"
 	not_contains "$out" "^# Admin guide"
 '

@@ -1,7 +1,8 @@
 /*
  * cmd-guide.c - guide: the member guide (docs/member.md, built into labcd
- * by the Makefile), with SERVER and SUFFIX filled in, so that a member
- * reads it where they are, even before logging in (ssh lab@SERVER guide).
+ * by the Makefile), with SERVER and SUFFIX filled in (and lab@SERVER with
+ * the gateway account's name), so that a member reads it where they are,
+ * even before logging in (ssh lab@SERVER guide).
  * guide --admin is the admin guide (docs/admin.md), for admins.
  */
 #include <arpa/inet.h>
@@ -31,39 +32,50 @@ server_suffix(const char *server, char *out, size_t outsz)
 	snprintf(out, outsz, "%.*s", (int)strcspn(server, "."), server);
 }
 
-/* text with every whole word SERVER and SUFFIX replaced */
+/*
+ * text with SERVER and SUFFIX replaced, and the gateway login "lab@SERVER"
+ * spelled with this server's gateway_user.
+ */
 static void
-substitute(struct ctx *c, const char *text, const char *server,
-    const char *suffix)
+substitute(struct ctx *c, const char *text, const char *login,
+    const char *server, const char *suffix)
 {
-	const char *p = text, *s, *e;
-	size_t n;
+	static const char *const words[] = { "lab@SERVER", "SERVER", "SUFFIX" };
+	const char *with[3] = { login, server, suffix };
+	const char *p = text, *s, *best;
+	size_t i, w;
 
 	while (*p != '\0') {
-		s = strstr(p, "SERVER");
-		e = strstr(p, "SUFFIX");
-		if (s == NULL || (e != NULL && e < s))
-			s = e;
-		if (s == NULL) {
+		best = NULL;
+		w = 0;
+		for (i = 0; i < 3; i++) {
+			s = strstr(p, words[i]);
+			if (s != NULL && (best == NULL || s < best)) {
+				best = s;
+				w = i;
+			}
+		}
+		if (best == NULL) {
 			ctx_printf(c, "%s", p);
 			break;
 		}
-		n = (size_t)(s - p);
-		ctx_printf(c, "%.*s%s", (int)n, p, s[1] == 'E' ? server :
-		    suffix);
-		p = s + 6;
+		ctx_printf(c, "%.*s%s", (int)(best - p), p, with[w]);
+		p = best + strlen(words[w]);
 	}
 }
 
 static int
 cmd_guide_exec(struct ctx *c)
 {
-	char server[256], suffix[256];
+	const struct config *cfg = &c->srv->cfg;
+	char server[256], suffix[256], login[300];
 	int admin = cmd_opt(c, "admin") != NULL;	/* cmd_allowed checked */
 
-	config_server_name(&c->srv->cfg, server, sizeof(server));
+	config_server_name(cfg, server, sizeof(server));
 	server_suffix(server, suffix, sizeof(suffix));
-	substitute(c, admin ? guide_admin : guide_member, server, suffix);
+	snprintf(login, sizeof(login), "%s@%s", cfg->gateway_user, server);
+	substitute(c, admin ? guide_admin : guide_member, login, server,
+	    suffix);
 	return PROTO_OK;
 }
 
