@@ -5,7 +5,7 @@
  * even before logging in (ssh lab@SERVER guide).
  * guide --admin is the admin guide (docs/admin.md), for admins.
  */
-#include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "labcd.h"
@@ -14,23 +14,6 @@
 /* build/gen/guides.c, from docs/member.md and docs/admin.md */
 extern const char guide_member[];
 extern const char guide_admin[];
-
-/*
- * The suffix of the container names in ssh-config's wildcard block: the
- * first DNS label of SERVER, or "lab" when SERVER is an address literal.
- */
-static void
-server_suffix(const char *server, char *out, size_t outsz)
-{
-	unsigned char addr[16];
-
-	if (inet_pton(AF_INET, server, addr) == 1 ||
-	    inet_pton(AF_INET6, server, addr) == 1 || server[0] == '[') {
-		snprintf(out, outsz, "lab");
-		return;
-	}
-	snprintf(out, outsz, "%.*s", (int)strcspn(server, "."), server);
-}
 
 /*
  * text with SERVER and SUFFIX replaced, and the gateway login "lab@SERVER"
@@ -72,7 +55,7 @@ cmd_guide_exec(struct ctx *c)
 	int admin = cmd_opt(c, "admin") != NULL;	/* cmd_allowed checked */
 
 	config_server_name(cfg, server, sizeof(server));
-	server_suffix(server, suffix, sizeof(suffix));
+	config_server_suffix(cfg, suffix, sizeof(suffix));
 	snprintf(login, sizeof(login), "%s@%s", cfg->gateway_user, server);
 	substitute(c, admin ? guide_admin : guide_member, login, server,
 	    suffix);
