@@ -58,6 +58,9 @@ COMMON	:= src/common/xmalloc.c src/common/buf.c src/common/log.c \
 LXD	:= src/lxd/lxd.c src/lxd/lxd-instance.c src/lxd/lxd-files.c \
 	   src/lxd/lxd-image.c src/lxd/lxd-project.c
 LABCD	:= $(wildcard src/labcd/*.c)
+# The guides, built into labcd as C strings ('labc guide'): no file to find
+# at run time. Shared by every build; written whole, then renamed.
+GUIDES	:= build/gen/guides.c
 LABC	:= $(wildcard src/labc/*.c)
 UNIT	:= $(patsubst %.c,%,$(wildcard tests/unit/t-*.c))
 INTEG	:= $(patsubst %.c,%,$(wildcard tests/integ/t-*.c))
@@ -88,7 +91,15 @@ $(B)/liblxd.a: $(call obj,$(LXD)) Makefile
 	@rm -f $@
 	$(AR) rcs $@ $(filter %.o,$^)
 
-$(B)/labcd: $(call obj,$(LABCD)) $(B)/liblxd.a $(B)/libcommon.a
+$(GUIDES): docs/member.md docs/admin.md Makefile
+	@mkdir -p $(dir $@)
+	{ for g in member admin; do \
+	    echo "const char guide_$$g[] ="; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' \
+	        -e 's/^/"/' -e 's/$$/\\n"/' docs/$$g.md; \
+	    echo ";"; done; } > $@.tmp.$$$$ && mv $@.tmp.$$$$ $@
+
+$(B)/labcd: $(call obj,$(LABCD) $(GUIDES)) $(B)/liblxd.a $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/labc: $(call obj,$(LABC)) $(B)/libcommon.a
@@ -136,7 +147,8 @@ $(FB)/obj/%.o: %.c
 	$(FUZZCC) $(FUZZCFLAGS) -MMD -MP -c -o $@ $<
 
 # labcd without its main(), for the command table.
-$(FB)/liblabcd.a: $(call fobj,$(filter-out src/labcd/labcd.c,$(LABCD))) Makefile
+$(FB)/liblabcd.a: $(call fobj,$(filter-out src/labcd/labcd.c,$(LABCD)) $(GUIDES)) \
+    Makefile
 	@rm -f $@
 	$(AR) rcs $@ $(filter %.o,$^)
 
@@ -176,10 +188,12 @@ install: $(PROGS)
 	$(INSTALL) -m 0644 man/labcd.conf.5 $(DESTDIR)$(MANDIR)/man5/labcd.conf.5
 	$(INSTALL) -m 0644 man/labcd.8 $(DESTDIR)$(MANDIR)/man8/labcd.8
 	$(INSTALL) -m 0644 etc/bash-completion/labc $(DESTDIR)$(COMPDIR)/labc
-	sed 's|/usr/sbin/labcd|$(SBINDIR)/labcd|' etc/labcd.service \
+	sed -e 's|/usr/sbin/labcd|$(SBINDIR)/labcd|' \
+	    -e 's|/usr/share/doc/labcontainers|$(DOCDIR)|' etc/labcd.service \
 	    > $(DESTDIR)$(UNITDIR)/labcd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/labcd.service
-	$(INSTALL) -m 0644 README.md PROTOCOL.md $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 README.md PROTOCOL.md docs/admin.md docs/member.md \
+	    docs/dev.md $(DESTDIR)$(DOCDIR)/
 	test -e $(DESTDIR)$(SYSCONFDIR)/labcontainers/labcd.conf || \
 	    $(INSTALL) -m 0644 etc/labcd.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/labcontainers/labcd.conf
@@ -192,7 +206,9 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man5/labcd.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man8/labcd.8 $(DESTDIR)$(COMPDIR)/labc \
 	    $(DESTDIR)$(UNITDIR)/labcd.service \
-	    $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/PROTOCOL.md
+	    $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/PROTOCOL.md \
+	    $(DESTDIR)$(DOCDIR)/admin.md $(DESTDIR)$(DOCDIR)/member.md \
+	    $(DESTDIR)$(DOCDIR)/dev.md
 	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 version:

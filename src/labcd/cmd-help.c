@@ -1,8 +1,10 @@
 /* cmd-help.c - help: the commands, or one command's usage and text. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "labcd.h"
 #include "proto.h"
+#include "xmalloc.h"
 
 /* "For root only: --dir, --sshd-config." from "dir sshd-config". */
 static void
@@ -19,6 +21,47 @@ opts_for(struct ctx *c, const char *who, const char *names)
 		ctx_printf(c, "%s --%.*s", p == names ? "" : ",", (int)n, p);
 	}
 	ctx_printf(c, ".\n");
+}
+
+/* Listed by plain 'help' for this caller? */
+static int
+shown(const struct ctx *c, const struct cmd_entry *e)
+{
+	return !((e->flags & CMD_ADMIN) && !c->id.admin) &&
+	    !(e->flags & CMD_HIDDEN);
+}
+
+/*
+ * text from column indent on, wrapped at spaces to the terminal's width
+ * (80 when it is not known), later lines indented as far.
+ */
+static void
+wrapped(struct ctx *c, const char *text, int indent)
+{
+	int width = (c->cols > 40 ? c->cols : 80) - 1 - indent;
+	const char *p = text;
+	int len, cut;
+
+	if (width < 20)
+		width = 20;
+	for (;;) {
+		len = (int)strlen(p);
+		if (len <= width) {
+			ctx_printf(c, "%s\n", p);
+			return;
+		}
+		for (cut = width; cut > 0 && p[cut] != ' '; cut--)
+			;
+		if (cut == 0)	/* one long word: leave it whole */
+			cut = (int)strcspn(p, " ");
+		ctx_printf(c, "%.*s\n", cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			return;
+		ctx_printf(c, "%*s", indent, "");
+	}
 }
 
 static int
@@ -45,13 +88,21 @@ cmd_help_exec(struct ctx *c)
 		return PROTO_OK;
 	}
 	if (c->args.argc == 0) {
+		int w = 0, n;
+
+		for (i = 0; cmd_table[i] != NULL; i++) {
+			e = cmd_table[i];
+			n = (int)strlen(e->name);
+			if (shown(c, e) && n > w)
+				w = n;
+		}
 		ctx_printf(c, "Commands (help COMMAND for more):\n");
 		for (i = 0; cmd_table[i] != NULL; i++) {
 			e = cmd_table[i];
-			if (((e->flags & CMD_ADMIN) && !c->id.admin) ||
-			    (e->flags & CMD_HIDDEN))
+			if (!shown(c, e))
 				continue;
-			ctx_printf(c, "  %-18s %s\n", e->name, e->summary);
+			ctx_printf(c, "  %-*s ", w, e->name);
+			wrapped(c, e->summary, w + 3);
 		}
 		if (!c->id.admin)
 			ctx_printf(c, "(admin commands are not shown: you are "
@@ -64,8 +115,19 @@ cmd_help_exec(struct ctx *c)
 		    c->args.argv[0]);
 	ctx_printf(c, "usage: %s%s%s\n\n%s\n", e->name, *e->args ? " " : "",
 	    e->args, e->summary);
-	if (e->help != NULL)
-		ctx_printf(c, "\n%s\n", e->help);
+	if (e->help != NULL) {
+		const char *p;
+		char *line;
+		size_t n;
+
+		ctx_printf(c, "\n");
+		for (p = e->help; *p != '\0'; p += n + (p[n] == '\n')) {
+			n = strcspn(p, "\n");
+			line = xstrndup(p, n);
+			wrapped(c, line, 0);
+			free(line);
+		}
+	}
 	if (e->flags & CMD_ROOT)
 		ctx_printf(c, "\nFor root only: it works on the host as root, "
 		    "and an admin is not root.\n");

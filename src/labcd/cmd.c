@@ -15,6 +15,7 @@ extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_login_entry;
 extern const struct cmd_entry cmd_logout_entry;
 extern const struct cmd_entry cmd_whoami_entry;
+extern const struct cmd_entry cmd_guide_entry;
 extern const struct cmd_entry cmd_passwd_entry;
 extern const struct cmd_entry cmd_log_entry;
 extern const struct cmd_entry cmd_create_entry;
@@ -57,6 +58,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_login_entry,
 	&cmd_logout_entry,
 	&cmd_whoami_entry,
+	&cmd_guide_entry,
 	&cmd_passwd_entry,
 	&cmd_log_entry,
 	&cmd_create_entry,
