@@ -180,6 +180,11 @@ T0=$(date +%s%N)
 test_expect_success 'a labcd restarted with another ssh_listen moves box at reconciliation' '
 	moved_to 127.0.0.2
 	measured "the start-up reconciliation moved the device within $(( ($(date +%s%N) - T0) / 1000000 )) ms of labcd starting"
+	# LXD has the device before labcd writes the pass to its log
+	for i in $(seq 50); do
+		grep -q "box.*listens on tcp:127\.0\.0\.1:$PORT, ssh_listen says tcp:127\.0\.0\.2:$PORT.*moved the device" $LABCD_LOG && break
+		sleep 0.1
+	done
 	contains "$(cat $LABCD_LOG)" "box.*listens on tcp:127\.0\.0\.1:$PORT, ssh_listen says tcp:127\.0\.0\.2:$PORT.*moved the device"
 '
 

@@ -47,8 +47,8 @@ welcome(struct ctx *c, const char *name, const char *pw, int key)
 			    "key; change it\n   with 'passwd'): %s\n", pw);
 	} else
 		ctx_printf(c, "1. On your laptop, make an SSH key if you have "
-		    "none (press Enter at\n   each question; on Windows in "
-		    "PowerShell):\n       ssh-keygen -t ed25519\n"
+		    "none (give it a\n   passphrase; on Windows in PowerShell; "
+		    "the guide has more):\n       ssh-keygen -t ed25519\n"
 		    "2. Log in through the lab's gateway with it (the first "
 		    "time, ssh asks\n   whether to trust the server: yes):\n"
 		    "       %s\n"
