@@ -28,14 +28,15 @@ cmd_admin_passwd_exec(struct ctx *c)
 		return ctx_error(c, "admin passwd: %s", c->db->err);
 	if (!gen)
 		ctx_printf(c, "Password of %s changed; their sessions are "
-		    "ended and the account is unlocked.\n", u.name);
+		    "ended and any wait after wrong passwords is over\n(an admin lock "
+		    "stays: 'admin user unlock').\n", u.name);
 	return PROTO_OK;
 }
 
 const struct cmd_entry cmd_admin_passwd_entry = {
 	.name = "admin passwd",
 	.args = "USER [--password-stdin]",
-	.summary = "set a lab user's password (and unlock the account)",
+	.summary = "set a lab user's password (ends any wrong-password wait)",
 	.help = "On a terminal it asks twice; with --password-stdin it reads\n"
 	    "one line; otherwise it generates a password and prints it.",
 	.flags = CMD_ADMIN,
