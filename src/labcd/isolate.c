@@ -307,6 +307,11 @@ ensure_acl(struct ctx *c, const char *project, const char *name, unsigned own,
 		json_object_set_new(want, "name", json_string(name));
 		r = lxd_call(l, "POST", "/1.0/network-acls", want, NULL);
 		*made = r == 0;
+		/* Seen on LXD 5.0.2 right after a GET said none: set it. */
+		if (r == -EEXIST) {
+			json_object_del(want, "name");
+			r = lxd_call(l, "PUT", path, want, NULL);
+		}
 	} else if (r == 0 && (!json_equal(json_object_get(have, "egress"),
 	    json_object_get(want, "egress")) ||
 	    !json_equal(json_object_get(have, "ingress"),
