@@ -370,6 +370,11 @@ delete_project() {
 		lxc network delete "$name" >/dev/null
 		lxc network acl delete "$name" >/dev/null 2>&1 || true
 	done
+	# An ACL whose bridge was never made (labcd stopped in between).
+	for name in $(lxc query "/1.0/network-acls?recursion=1" |
+	    jq -r --arg p "$p" '.[] | select(.config["user.labc.owner"] == $p) | .name'); do
+		lxc network acl delete "$name" >/dev/null 2>&1 || true
+	done
 }
 
 # ---- a private LXD -----------------------------------------------------------------------

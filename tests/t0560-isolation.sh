@@ -12,16 +12,23 @@
 # - a container that ran on the shared bridge when isolation came on
 #   keeps its network, is reported, cannot reach the isolated members,
 #   and moves to its member's bridge at its next start;
-# - deleting a member deletes their bridge and ACL; a bad member_subnets
-#   stops start-up.
+# - deleting a member deletes their bridge and ACL, with or without
+#   containers; a bridge whose project is gone is removed by reconcile;
+#   a bad member_subnets stops start-up;
+# - two first launches of one member at once make one bridge, whose ACL
+#   lets its own containers and the host in;
+# - a profile nic written as nictype=bridged parent=X is moved too; one
+#   isolation cannot move (macvlan) stops starts and is a doctor problem;
+# - a bridge outside member_subnets (changed since) is reported, its ACL
+#   rejects all of member_subnets, and it gets a new /24 at the next start.
 . "$(dirname "$0")/lib.sh"
 
 P=${LABCT_PREFIX:-labct-nolxd-}t0560-
 RANGE=10.215.0.0/16		# the members' bridges of this test
 OUT_PORT=63291			# a listener on the host, outside the bridges
-conf() {	# conf yes|no
+conf() {	# conf yes|no [PROFILE]
 	write_conf "project_prefix = $P" "default_image = ${LABCT_IMAGE:-none}" \
-	    "profiles = ${LABCT_PROFILE:-default}" "ssh_listen = 127.0.0.1" \
+	    "profiles = ${2:-${LABCT_PROFILE:-default}}" "ssh_listen = 127.0.0.1" \
 	    "ssh_ports = 63200-63279" "reconcile_interval = 0" \
 	    "isolate_members = $1" "member_subnets = $RANGE"
 }
@@ -81,6 +88,7 @@ at_exit "kill $OUT_PID"
 newkey carol1
 newkey alice1
 newkey bob1
+newkey erin1
 
 # ---- carol's container runs on the shared bridge before isolation ---------
 
@@ -89,10 +97,20 @@ start_labcd || exit 1
 labc admin user add carol </dev/null >/dev/null
 labc --as carol key add "$(cat "$TDIR/carol1.pub")" >/dev/null
 labc --as carol launch c1 >/dev/null
+labc admin user add erin </dev/null >/dev/null
+labc --as erin key add "$(cat "$TDIR/erin1.pub")" >/dev/null
 stop_labcd
 
 conf yes
 start_labcd || exit 1
+# erin has no bridge yet: her two first launches race each other and the
+# start-up reconciliation to make it.
+labc --as erin launch e1 > "$TDIR/e1.out" 2>&1 &
+E1=$!
+labc --as erin launch e2 > "$TDIR/e2.out" 2>&1 &
+E2=$!
+wait $E1; E1RC=$?
+wait $E2; E2RC=$?
 for u in alice bob; do
 	start=$(date +%s%N)
 	labc admin user add $u </dev/null >/dev/null
@@ -115,6 +133,22 @@ test_expect_success 'each member has a bridge and a network ACL of their own' '
 	  "$(lxc query /1.0/networks/$bb | jq -r ".config[\"ipv4.address\"]")" ]
 	[ "$(lxc query "/1.0/profiles/$LABCT_PROFILE?project=${P}alice" | jq -r .devices.eth0.network)" = "$ba" ]
 	[ "$(lxc query "/1.0/profiles/$LABCT_PROFILE?project=${P}bob" | jq -r .devices.eth0.network)" = "$bb" ]
+'
+
+test_expect_success 'two first launches at once: one bridge, whose ACL lets its own in' '
+	[ $E1RC = 0 ] && [ $E2RC = 0 ] || { cat "$TDIR/e1.out" "$TDIR/e2.out"; false; }
+	be=$(bridge_of erin)
+	[ -n "$be" ] && [ "$(echo "$be" | wc -l)" = 1 ]
+	own=$(lxc query /1.0/networks/$be | jq -r ".config[\"ipv4.address\"]")
+	acl=$(lxc query /1.0/network-acls/$be | jq -r ".egress[0].destination")
+	not_contains "$acl" "${own%.*}\."
+	E1A=$(addr_of erin e1) E2A=$(addr_of erin e2)
+	[ "$(probe erin e1 $E2A 22)" = open ]
+	timeout 5 bash -c "exec 3<>/dev/tcp/$E1A/22"
+	out=$(ssh -i $TDIR/erin1 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+	    -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=10 \
+	    -o ProxyCommand="$LABC -S $SOCK --as erin nc e2" ubuntu@e2 hostname)
+	[ "$out" = e2 ]
 '
 
 test_expect_success 'launch: labcd waits for sshd through the port as before; ssh in by port' '
@@ -182,6 +216,7 @@ test_expect_success 'carol'"'"'s container from before keeps its network and is 
 	contains "$C1" "^${LABCT_SUBNET%.*/*}\."
 	[ "$(ssh_in $TDIR/carol1 $(port_of carol c1) hostname)" = c1 ]
 	[ "$(probe carol c1 $LABCT_GATEWAY $OUT_PORT)" = open ]
+	[ "$(grep -c "isolate_members: the containers of members made before it move to bridges of their own at their next start, with a new subnet and address" "$LABCD_LOG")" = 1 ]
 	out=$(labc admin reconcile --dry-run)
 	contains "$out" "c1 runs on the shared bridge $LABCT_BRIDGE"
 	out=$(labc admin doctor --format csv 2>&1 || true)
@@ -211,6 +246,107 @@ test_expect_success 'deleting bob deletes his bridge and its ACL' '
 	expect_status 1 lxc query /1.0/networks/$bb >/dev/null 2>&1
 	expect_status 1 lxc query /1.0/network-acls/$bb >/dev/null 2>&1
 	[ "$(probe alice a1 $A2 22)" = open ]
+'
+
+test_expect_success 'deleting a member without containers deletes their project and bridge too' '
+	labc admin user add frank </dev/null >/dev/null
+	bf=$(bridge_of frank)
+	[ -n "$bf" ]
+	labc admin user del frank >/dev/null
+	[ -z "$(bridge_of frank)" ]
+	expect_status 1 lxc query /1.0/network-acls/$bf >/dev/null 2>&1
+	expect_status 1 lxc query "/1.0/projects/${P}frank" >/dev/null 2>&1
+'
+
+# brname PROJECT: its bridge's name, as isolate.c makes it (FNV-1a).
+brname() {
+	local h=2166136261 i c
+	for ((i = 0; i < ${#1}; i++)); do
+		printf -v c %d "'${1:i:1}"
+		h=$(( ((h ^ c) * 16777619) & 0xffffffff ))
+	done
+	printf "labc-%08x\n" $h
+}
+# Two bridges as labcd makes them: one of a project of this run that is
+# gone, one of another labcd's (another prefix).
+GH=$(brname ${P}ghost) OT=$(brname labct-other-ghost)
+for n in $GH $OT; do
+	lxc network delete $n >/dev/null 2>&1	# a run killed before its end
+	at_exit "lxc network delete $n >/dev/null 2>&1"
+done
+test_expect_success 'reconcile removes a bridge of its own whose project is gone, and no other' '
+	[ "$(brname ${P}alice)" = "$(bridge_of alice)" ]
+	lxc network create $GH --type bridge ipv4.address=10.215.250.1/24 \
+	    ipv6.address=none user.labc.owner=${P}ghost >/dev/null
+	lxc network create $OT --type bridge ipv4.address=10.215.251.1/24 \
+	    ipv6.address=none user.labc.owner=labct-other-ghost >/dev/null
+	out=$(labc admin reconcile --dry-run)
+	contains "$out" "bridge of project ${P}ghost, which LXD no longer has"
+	not_contains "$out" "labct-other-ghost"
+	out=$(labc admin doctor --format csv 2>&1 || true)
+	contains "$out" "drift,problem,.*${P}ghost"
+	labc admin reconcile >/dev/null
+	expect_status 1 lxc query /1.0/networks/$GH >/dev/null 2>&1
+	lxc query /1.0/networks/$OT >/dev/null
+'
+
+test_expect_success 'a bridge outside member_subnets: reported, its ACL rejects all of it, a new /24 at next start' '
+	be=$(bridge_of erin)
+	lxc network set $be ipv4.address 10.216.7.1/24
+	out=$(labc admin reconcile --dry-run)
+	contains "$out" "has 10.216.7.1/24, outside member_subnets $RANGE"
+	labc admin reconcile >/dev/null
+	acl=$(lxc query /1.0/network-acls/$be | jq -r ".egress[0].destination")
+	contains "$acl" "^10\.215\.0\.0-10\.215\.255\.255(,|$)"
+	labc --as erin stop e1 >/dev/null
+	labc --as erin stop e2 >/dev/null
+	labc --as erin start e1 >/dev/null
+	contains "$(lxc query /1.0/networks/$be | jq -r ".config[\"ipv4.address\"]")" "^10\.215\.[0-9]+\.1/24$"
+	contains "$(addr_of erin e1)" "^10\.215\."
+	out=$(labc admin reconcile --dry-run)
+	not_contains "$out" "outside member_subnets"
+'
+
+# Profiles of the default project made for this test; gone at the end.
+PB=${P}bridged PM=${P}macvlan
+lxc query -X POST -d "$(lxc query "/1.0/profiles/$LABCT_PROFILE" | jq --arg n "$PB" --arg b "$LABCT_BRIDGE" \
+    '{name: $n, config, description, devices: (.devices | .eth0 = {type: "nic", name: "eth0", nictype: "bridged", parent: $b})}')" \
+    /1.0/profiles >/dev/null
+lxc query -X POST -d "$(lxc query "/1.0/profiles/$LABCT_PROFILE" | jq --arg n "$PM" --arg b "$LABCT_BRIDGE" \
+    '{name: $n, config, description, devices: (.devices | .eth0 = {type: "nic", name: "eth0", nictype: "macvlan", parent: $b})}')" \
+    /1.0/profiles >/dev/null
+at_exit "lxc profile delete $PB >/dev/null 2>&1; lxc profile delete $PM >/dev/null 2>&1"
+
+stop_labcd
+conf yes $PB
+start_labcd || exit 1
+test_expect_success 'a profile nic nictype=bridged parent=X is moved to the member'"'"'s bridge too' '
+	labc admin user add gina </dev/null >/dev/null
+	bg=$(bridge_of gina)
+	[ -n "$bg" ]
+	d=$(lxc query "/1.0/profiles/$PB?project=${P}gina" | jq -c .devices.eth0)
+	[ "$(echo "$d" | jq -r .network)" = "$bg" ]
+	[ "$(echo "$d" | jq -r ".nictype // \"none\"")" = none ]
+	[ "$(echo "$d" | jq -r ".parent // \"none\"")" = none ]
+	labc --as gina launch g1 >/dev/null
+	[ "$(lxc query "/1.0/instances/g1?project=${P}gina" | jq -r .expanded_devices.eth0.network)" = "$bg" ]
+	contains "$(addr_of gina g1)" "^10\.215\."
+	[ "$(probe gina g1 $A1 22)" = refused ]
+	[ "$(probe alice a1 $(addr_of gina g1) 22)" = refused ]
+	labc --as gina delete -f g1 >/dev/null
+	labc admin user del gina >/dev/null
+'
+
+stop_labcd
+conf yes $PM
+start_labcd || exit 1
+test_expect_success 'a profile nic isolation cannot move (macvlan) stops starts, and doctor says so' '
+	out=$(labc admin doctor --format csv 2>&1 || true)
+	contains "$out" "^isolation,problem,\"?profile $PM has nic eth0 \(nictype macvlan\), which cannot be moved"
+	labc admin user add hal </dev/null >/dev/null
+	out=$(expect_status 1 labc --as hal launch h1 2>&1)
+	contains "$out" "profile $PM has nic eth0 \(nictype macvlan\), which cannot be moved"
+	[ -z "$(lxc query "/1.0/instances?project=${P}hal" | jq -r ".[]")" ]
 '
 
 test_done

@@ -19,6 +19,7 @@
 #include "ct.h"
 #include "health.h"
 #include "inert.h"
+#include "isolate.h"
 #include "log.h"
 #include "lxd.h"
 #include "nvml.h"
@@ -911,6 +912,7 @@ check_isolation(struct doctor *d)
 {
 	json_t *info = NULL;
 	const char *fw;
+	char why[300];
 
 	if (!d->c->srv->cfg.isolate_members) {
 		row(d, "isolation", "ok", NULL, "off (isolate_members = no): "
@@ -927,6 +929,11 @@ check_isolation(struct doctor *d)
 		    "set isolate_members = no", "LXD lacks network ACLs on "
 		    "bridges (network_acl, network_bridge_acl): members' "
 		    "containers cannot be kept apart");
+	else if (isolate_profiles_movable(d->c, why, sizeof(why)) != 0)
+		row(d, "isolation", "problem", "give the profile a bridged nic "
+		    "('lxc profile device set ... network lxdbr0'), or set "
+		    "isolate_members = no", "%s: no member's container starts "
+		    "(it would not be kept apart)", why);
 	else if (fw == NULL || *fw == '\0')
 		row(d, "isolation", "warn", "apt-get install nftables, then "
 		    "restart LXD", "LXD names no firewall driver, which its "
@@ -934,8 +941,9 @@ check_isolation(struct doctor *d)
 	else
 		row(d, "isolation", "ok", NULL, "on: each member's containers "
 		    "on a bridge of their own with a network ACL (LXD's "
-		    "firewall: %s); a member not yet so is listed under drift",
-		    fw);
+		    "firewall: %s); a member not yet so is listed under drift; "
+		    "containers made before it get a new address at their next "
+		    "start", fw);
 	json_decref(info);
 }
 

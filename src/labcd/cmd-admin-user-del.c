@@ -86,6 +86,11 @@ cmd_admin_user_del_exec(struct ctx *c)
 		    u.name, n, n == 1 ? "" : "s", u.name);
 	if (cmd_opt(c, "purge") != NULL && (r = purge(c, &u)) != 0)
 		return r;
+	/* Without containers their project and bridge (a /24) go too. */
+	if (n == 0 && cmd_opt(c, "purge") == NULL && purge(c, &u) != 0) {
+		ctx_printf(c, "Note: %s\n", buf_str(&c->err));
+		buf_reset(&c->err);
+	}
 	/* Keys and sessions go with the user (ON DELETE CASCADE). */
 	st = db_prepare(c->db, "DELETE FROM users WHERE id = ?");
 	sqlite3_bind_int64(st, 1, u.id);
@@ -101,7 +106,8 @@ const struct cmd_entry cmd_admin_user_del_entry = {
 	.args = "USER [--purge]",
 	.summary = "delete a lab user",
 	.help = "Refused while the user has containers, unless --purge,\n"
-	    "which deletes them, their ports and the user's LXD project.",
+	    "which deletes them, their ports and the user's LXD project.\n"
+	    "A user without containers goes with their project and bridge.",
 	.flags = CMD_ADMIN,
 	.min_args = 1, .max_args = 1,
 	.opts = { { "purge", 0, 0, NULL } },

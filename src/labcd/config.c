@@ -118,11 +118,12 @@ static const struct ckey keys[] = {
 	  "traffic to and from the other members' bridges: members' containers\n"
 	  "do not reach each other, and still reach this host and beyond.\n"
 	  "A member's running containers move at their next start after all\n"
-	  "of them stopped. no: all share the profiles' bridge." },
+	  "of them stopped, with a new subnet and address (an upgrade moves\n"
+	  "every member so). no: all share the profiles' bridge." },
 	{ "member_subnets", C_SUBNETS, O(member_subnets), "10.240.0.0/16", 0, 0,
 	  "IPv4 range the members' bridges take their /24 from (isolate_members),\n"
-	  "skipping subnets LXD or this host's routes already use: A.B.C.D/N,\n"
-	  "N from 8 to 23." },
+	  "skipping subnets LXD or this host's routes already use (not a route\n"
+	  "holding the whole range): A.B.C.D/N, N from 8 to 23." },
 	{ "storage_pool", C_STR, O(storage_pool), "", 0, 0,
 	  "Storage pool of the containers' root disks (empty: the profile's)." },
 	{ "container_user", C_NAME, O(container_user), "ubuntu", 0, 0,

@@ -35,8 +35,35 @@
 
 #define ISOLATE_DESC	"labcontainers: one lab user's containers"
 
-/* Two members' first starts must not pick the same free /24. */
+/*
+ * Held while a bridge is looked at and made or removed: two first starts
+ * of one member (or a start and the reconciler) must not both make one,
+ * two members' must not pick the same free /24, and a user's deletion
+ * must not race a reconciler making their bridge again.
+ */
 static pthread_mutex_t make_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int
+is_nic(json_t *d)
+{
+	return strcmp(json_string_value(json_object_get(d, "type")) ?: "",
+	    "nic") == 0;
+}
+
+/*
+ * The bridge a nic is on: its network, or a bridged nic's parent (LXD 3.x
+ * profiles, or hand-made). NULL for another kind (macvlan, physical...).
+ */
+static const char *
+nic_bridge(json_t *d)
+{
+	const char *v = json_string_value(json_object_get(d, "network"));
+
+	if (v == NULL && strcmp(json_string_value(json_object_get(d,
+	    "nictype")) ?: "", "bridged") == 0)
+		v = json_string_value(json_object_get(d, "parent"));
+	return v;
+}
 
 void
 isolate_bridge_name(const char *project, char out[ISOLATE_NAME_MAX])
@@ -71,12 +98,18 @@ cidr_of(const char *s, unsigned *net, unsigned *mask)
 	return 0;
 }
 
-/* Does the /24 at net overlap a route of this host (not the default)? */
+/*
+ * Does the /24 at net overlap a route of this host? Like lxd init, a
+ * route that holds all of member_subnets (bits) is not a collision: the
+ * default route, or a campus 10.0.0.0/8 via its router; a bridge's own
+ * /24 route is more specific and wins. The route in what if so.
+ */
 static int
-routed(unsigned net)
+routed(unsigned net, int bits, char *what, size_t whatsz)
 {
 	char line[256], ifname[64];
 	unsigned dst, gw, flags, mask, ref, use, metric;
+	char d[16];
 	FILE *f = fopen("/proc/net/route", "r");
 	int hit = 0;
 
@@ -89,8 +122,16 @@ routed(unsigned net)
 		/* /proc/net/route is in network order, read little-endian. */
 		dst = __builtin_bswap32(dst);
 		mask = __builtin_bswap32(mask);
+		if (bits > 0 && (mask & (~0u << (32 - bits))) != (~0u <<
+		    (32 - bits)))
+			continue;	/* broader than member_subnets */
 		hit = ((net & mask) == (dst & mask)) ||
 		    ((dst & 0xffffff00u) == net);
+		if (hit) {
+			ip_text(dst & mask, d);
+			snprintf(what, whatsz, "this host's route %s/%d on %s",
+			    d, __builtin_popcount(mask), ifname);
+		}
 	}
 	fclose(f);
 	return hit;
@@ -105,6 +146,7 @@ pick_subnet(struct ctx *c, unsigned *out, char *why, size_t whysz)
 	unsigned base, i, count, cand, net, mask;
 	int bits, used;
 	size_t j;
+	char what[120] = "", first[160] = "", c24[16];
 
 	if (config_subnets_parse(range, &base, &bits) != 0) {
 		snprintf(why, whysz, "member_subnets %s is not a network", range);
@@ -119,7 +161,7 @@ pick_subnet(struct ctx *c, unsigned *out, char *why, size_t whysz)
 	count = 1u << (24 - bits);
 	for (i = 0; i < count; i++) {
 		cand = base + (i << 8);
-		used = routed(cand);
+		used = routed(cand, bits, what, sizeof(what));
 		json_array_foreach(nets, j, n) {
 			if (used)
 				break;
@@ -129,6 +171,14 @@ pick_subnet(struct ctx *c, unsigned *out, char *why, size_t whysz)
 				continue;
 			used = (cand & mask) == net ||
 			    (net & 0xffffff00u) == cand;
+			if (used)
+				snprintf(what, sizeof(what), "LXD network %s",
+				    json_string_value(json_object_get(n,
+				    "name")) ?: "?");
+		}
+		if (used && first[0] == '\0') {
+			ip_text(cand, c24);
+			snprintf(first, sizeof(first), "%s/24 by %s", c24, what);
 		}
 		if (!used) {
 			json_decref(nets);
@@ -137,8 +187,9 @@ pick_subnet(struct ctx *c, unsigned *out, char *why, size_t whysz)
 		}
 	}
 	json_decref(nets);
-	snprintf(why, whysz, "no free /24 left in member_subnets %s: make it "
-	    "larger", range);
+	snprintf(why, whysz, "no free /24 left in member_subnets %s (each is "
+	    "used by an LXD network or a route of this host; %s): choose a "
+	    "range nothing uses, or a larger one", range, first);
 	return -1;
 }
 
@@ -161,10 +212,7 @@ template_net(struct ctx *c, char nat[16], char addr[48])
 		if (lxd_profile_get(ctx_lxd(c), name, &prof) != 0)
 			continue;
 		json_object_foreach(json_object_get(prof, "devices"), k, d) {
-			if (found || strcmp(json_string_value(json_object_get(d,
-			    "type")) ?: "", "nic") != 0 ||
-			    (v = json_string_value(json_object_get(d,
-			    "network"))) == NULL)
+			if (found || !is_nic(d) || (v = nic_bridge(d)) == NULL)
 				continue;
 			found = 1;
 			path = xasprintf("/1.0/networks/%s", v);
@@ -210,7 +258,7 @@ add_range(char *out, size_t outsz, unsigned lo, unsigned hi)
  * member's containers that ran before isolation stay until they restart.
  */
 static json_t *
-acl_body(struct ctx *c, unsigned own, const char *shared)
+acl_body(struct ctx *c, const char *project, unsigned own, const char *shared)
 {
 	unsigned base, last, net, mask, gw, a, b, cc, d;
 	char ranges[256] = "";
@@ -218,10 +266,14 @@ acl_body(struct ctx *c, unsigned own, const char *shared)
 
 	(void)config_subnets_parse(c->srv->cfg.member_subnets, &base, &bits);
 	last = base + ((1u << (32 - bits)) - 1);
-	if (own > base)
-		add_range(ranges, sizeof(ranges), base, own - 1);
-	if (own + 255 < last)
-		add_range(ranges, sizeof(ranges), own + 256, last);
+	if (own < base || own > last)	/* member_subnets changed since */
+		add_range(ranges, sizeof(ranges), base, last);
+	else {
+		if (own > base)
+			add_range(ranges, sizeof(ranges), base, own - 1);
+		if (own + 255 < last)
+			add_range(ranges, sizeof(ranges), own + 256, last);
+	}
 	if (cidr_of(shared, &net, &mask) == 0 && mask != 0 && mask != ~0u &&
 	    (net & (~0u << (32 - bits))) != base &&
 	    sscanf(shared, "%u.%u.%u.%u", &a, &b, &cc, &d) == 4) {
@@ -231,22 +283,22 @@ acl_body(struct ctx *c, unsigned own, const char *shared)
 		add_range(ranges, sizeof(ranges), gw + 1, net | ~mask);
 	}
 	return json_pack("{s:s, s:[{s:s, s:s, s:s, s:s}], "
-	    "s:[{s:s, s:s, s:s, s:s}], s:{}}",
+	    "s:[{s:s, s:s, s:s, s:s}], s:{s:s}}",
 	    "description", ISOLATE_DESC,
 	    "egress", "action", "reject", "destination", ranges, "state",
 	    "enabled", "description", "other members' containers",
 	    "ingress", "action", "reject", "source", ranges, "state",
 	    "enabled", "description", "other members' containers",
-	    "config");
+	    "config", PROJECT_OWNER_KEY, project);
 }
 
-/* The ACL there, with the rules for own; 0 or -1 with why. */
+/* The ACL there, with the rules for own (*made: new); 0 or -1 with why. */
 static int
-ensure_acl(struct ctx *c, const char *name, unsigned own, const char *shared,
-    char *why, size_t whysz)
+ensure_acl(struct ctx *c, const char *project, const char *name, unsigned own,
+    const char *shared, int *made, char *why, size_t whysz)
 {
 	struct lxd *l = ctx_lxd(c);
-	json_t *want = acl_body(c, own, shared), *have = NULL;
+	json_t *want = acl_body(c, project, own, shared), *have = NULL;
 	char *path = xasprintf("/1.0/network-acls/%s", name);
 	int r;
 
@@ -254,6 +306,12 @@ ensure_acl(struct ctx *c, const char *name, unsigned own, const char *shared,
 	if (r == -ENOENT) {
 		json_object_set_new(want, "name", json_string(name));
 		r = lxd_call(l, "POST", "/1.0/network-acls", want, NULL);
+		*made = r == 0;
+		/* Seen on LXD 5.0.2 right after a GET said none: set it. */
+		if (r == -EEXIST) {
+			json_object_del(want, "name");
+			r = lxd_call(l, "PUT", path, want, NULL);
+		}
 	} else if (r == 0 && (!json_equal(json_object_get(have, "egress"),
 	    json_object_get(want, "egress")) ||
 	    !json_equal(json_object_get(have, "ingress"),
@@ -277,20 +335,60 @@ isolating_config(const char *name)
 	    "security.acls.default.ingress.action", "allow");
 }
 
+/* The bridge's /24 in member_subnets? */
+static int
+in_range(struct ctx *c, unsigned own)
+{
+	unsigned base;
+	int bits;
+
+	if (config_subnets_parse(c->srv->cfg.member_subnets, &base, &bits) != 0)
+		return 1;
+	return (own & (~0u << (32 - bits))) == base;
+}
+
+/* Does an instance of project run? -1 if LXD did not say. */
+static int
+any_running(struct ctx *c, const char *project, int *any)
+{
+	json_t *list = NULL, *inst;
+	size_t i;
+	int n = 0;
+
+	if (lxd_instance_list(ctx_lxd(c), project, 0, &list) != 0)
+		return -1;
+	json_array_foreach(list, i, inst) {
+		n += strcmp(json_string_value(json_object_get(inst, "status")) ?:
+		    "", "Stopped") != 0;
+	}
+	if (any != NULL)
+		*any = json_array_size(list) > 0;
+	json_decref(list);
+	return n > 0;
+}
+
 int
 isolate_ensure(struct ctx *c, const char *project, char br[ISOLATE_NAME_MAX],
     char *why, size_t whysz)
 {
+	static int told;
 	struct lxd *l = ctx_lxd(c);
-	json_t *net = NULL, *conf, *want = NULL, *body = NULL, *v;
+	json_t *net = NULL, *conf, *want = NULL, *body = NULL, *v, *p = NULL;
 	const char *owner, *k;
 	unsigned own = 0, mask;
-	char *path, nat[16], shared[48], ip[16];
-	int r, differs = 0;
+	char *path, nat[16], shared[48], ip[16], *acl;
+	int r, differs = 0, made = 0, any = 0;
 
 	isolate_bridge_name(project, br);
 	template_net(c, nat, shared);
 	path = xasprintf("/1.0/networks/%s", br);
+	pthread_mutex_lock(&make_lock);
+	/* A user deleted meanwhile does not get a bridge back. */
+	if ((r = lxd_project_get(l, project, &p)) != 0) {
+		snprintf(why, whysz, "LXD has no project %s (%s): no bridge is "
+		    "made for it", project, ctx_lxd_error(c));
+		goto out;
+	}
 	r = lxd_call(l, "GET", path, NULL, &net);
 	if (r == 0) {
 		conf = json_object_get(net, "config");
@@ -306,9 +404,19 @@ isolate_ensure(struct ctx *c, const char *project, char br[ISOLATE_NAME_MAX],
 			r = -1;
 			goto out;
 		}
-		if ((r = ensure_acl(c, br, own, shared, why, whysz)) != 0)
-			goto out;
 		want = isolating_config(br);
+		/* Outside member_subnets (changed): a new /24 while none runs. */
+		if (!in_range(c, own) && any_running(c, project, NULL) == 0 &&
+		    pick_subnet(c, &own, why, whysz) == 0) {
+			ip_text(own + 1, ip);
+			json_object_set_new(want, "ipv4.address",
+			    json_sprintf("%s/24", ip));
+			log_info("LXD bridge %s of project %s moves to %s/24, in "
+			    "member_subnets", br, project, ip);
+		}
+		if ((r = ensure_acl(c, project, br, own, shared, &made,
+		    why, whysz)) != 0)
+			goto out;
 		json_object_foreach(want, k, v) {
 			differs |= !json_equal(v, json_object_get(conf, k));
 		}
@@ -323,12 +431,10 @@ isolate_ensure(struct ctx *c, const char *project, char br[ISOLATE_NAME_MAX],
 		snprintf(why, whysz, "%s", ctx_lxd_error(c));
 		goto out;
 	}
-	pthread_mutex_lock(&make_lock);
 	if ((r = pick_subnet(c, &own, why, whysz)) != 0 ||
-	    (r = ensure_acl(c, br, own, shared, why, whysz)) != 0) {
-		pthread_mutex_unlock(&make_lock);
+	    (r = ensure_acl(c, project, br, own, shared, &made,
+	    why, whysz)) != 0)
 		goto out;
-	}
 	ip_text(own + 1, ip);
 	want = isolating_config(br);
 	json_object_set_new(want, "ipv4.address", json_sprintf("%s/24", ip));
@@ -339,14 +445,29 @@ isolate_ensure(struct ctx *c, const char *project, char br[ISOLATE_NAME_MAX],
 	body = json_pack("{s:s, s:s, s:s, s:O}", "name", br, "type", "bridge",
 	    "description", ISOLATE_DESC, "config", want);
 	r = lxd_call(l, "POST", "/1.0/networks", body, NULL);
-	pthread_mutex_unlock(&make_lock);
-	if (r != 0)
+	if (r != 0) {
 		snprintf(why, whysz, "LXD refused to make the bridge %s (%s/24): "
 		    "%s", br, ip, ctx_lxd_error(c));
-	else
-		log_info("LXD bridge %s (%s/24) made for project %s", br, ip,
-		    project);
+		/* No ACL is left without its bridge. */
+		acl = xasprintf("/1.0/network-acls/%s", br);
+		if (made)
+			(void)lxd_call(l, "DELETE", acl, NULL, NULL);
+		free(acl);
+		goto out;
+	}
+	log_info("LXD bridge %s (%s/24) made for project %s", br, ip, project);
+	/* An upgrade: containers made before isolation move at next start. */
+	if (any_running(c, project, &any) >= 0 && any && !told) {
+		told = 1;
+		log_warn("isolate_members: the containers of members made before "
+		    "it move to bridges of their own at their next start, with a "
+		    "new subnet and address, and containers in the default "
+		    "project no longer reach them (isolate_members = no keeps "
+		    "the shared bridge)");
+	}
 out:
+	pthread_mutex_unlock(&make_lock);
+	json_decref(p);
 	json_decref(body);
 	json_decref(want);
 	json_decref(net);
@@ -354,17 +475,54 @@ out:
 	return r == 0 ? 0 : -1;
 }
 
-void
-isolate_devices(json_t *devices, const char *br)
+int
+isolate_devices(json_t *devices, const char *br, char *bad, size_t badsz)
 {
 	const char *k;
 	json_t *d;
 
 	json_object_foreach(devices, k, d) {
-		if (strcmp(json_string_value(json_object_get(d, "type")) ?: "",
-		    "nic") == 0 && json_object_get(d, "network") != NULL)
-			json_object_set_new(d, "network", json_string(br));
+		if (!is_nic(d))
+			continue;
+		if (nic_bridge(d) == NULL) {
+			snprintf(bad, badsz, "%s (nictype %s)", k,
+			    json_string_value(json_object_get(d, "nictype")) ?:
+			    "?");
+			return -1;
+		}
+		json_object_del(d, "nictype");
+		json_object_del(d, "parent");
+		json_object_set_new(d, "network", json_string(br));
 	}
+	return 0;
+}
+
+int
+isolate_profiles_movable(struct ctx *c, char *why, size_t whysz)
+{
+	char *list = xstrdup(c->srv->cfg.profiles), *save = NULL, *name;
+	char bad[120];
+	json_t *prof, *devs;
+	int r = 0;
+
+	for (name = strtok_r(list, ", ", &save); name != NULL && r == 0;
+	    name = strtok_r(NULL, ", ", &save)) {
+		prof = NULL;
+		if (lxd_profile_get(ctx_lxd(c), name, &prof) != 0)
+			continue;
+		devs = json_deep_copy(json_object_get(prof, "devices"));
+		if (devs != NULL && isolate_devices(devs, "x", bad,
+		    sizeof(bad)) != 0) {
+			snprintf(why, whysz, "profile %s has nic %s, which "
+			    "cannot be moved to a member's own bridge", name,
+			    bad);
+			r = -1;
+		}
+		json_decref(devs);
+		json_decref(prof);
+	}
+	free(list);
+	return r;
 }
 
 int
@@ -384,14 +542,16 @@ isolate_blocked(struct ctx *c, const char *project, json_t *devices,
 			continue;
 		json_object_foreach(json_object_get(inst, "expanded_devices"),
 		    k, d) {
-			have = json_string_value(json_object_get(d, "network"));
-			w = json_object_get(devices, k);
-			if (have == NULL || w == NULL || json_equal(
-			    json_object_get(w, "network"),
-			    json_object_get(d, "network")))
+			if (!is_nic(d) || (w = json_object_get(devices,
+			    k)) == NULL)
+				continue;
+			have = nic_bridge(d);
+			if (have == nic_bridge(w) || (have != NULL &&
+			    nic_bridge(w) != NULL && strcmp(have,
+			    nic_bridge(w)) == 0))
 				continue;
 			snprintf(who, whosz, "%s (on %s)", json_string_value(
-			    json_object_get(inst, "name")) ?: "?", have);
+			    json_object_get(inst, "name")) ?: "?", have ?: k);
 			blocked = 1;
 		}
 	}
@@ -406,6 +566,7 @@ isolate_check(struct ctx *c, const char *project, char *why, size_t whysz)
 	char br[ISOLATE_NAME_MAX], *path;
 	json_t *net = NULL, *acl = NULL, *list = NULL, *inst, *d;
 	const char *acls, *k, *nw;
+	unsigned own, mask;
 	size_t i;
 	int r = 0;
 
@@ -428,6 +589,16 @@ isolate_check(struct ctx *c, const char *project, char *why, size_t whysz)
 		r = -1;
 		goto out;
 	}
+	if (cidr_of(json_string_value(json_object_get(json_object_get(net,
+	    "config"), "ipv4.address")), &own, &mask) == 0 &&
+	    !in_range(c, own)) {
+		snprintf(why, whysz, "its bridge %s has %s, outside "
+		    "member_subnets %s (changed since)", br,
+		    json_string_value(json_object_get(json_object_get(net,
+		    "config"), "ipv4.address")), c->srv->cfg.member_subnets);
+		r = 2;
+		goto out;
+	}
 	if (lxd_instance_list(l, project, 0, &list) != 0)
 		goto out;
 	json_array_foreach(list, i, inst) {
@@ -436,13 +607,20 @@ isolate_check(struct ctx *c, const char *project, char *why, size_t whysz)
 			continue;
 		json_object_foreach(json_object_get(inst, "expanded_devices"),
 		    k, d) {
-			nw = json_string_value(json_object_get(d, "network"));
-			if (nw == NULL || strcmp(nw, br) == 0)
+			if (!is_nic(d) || ((nw = nic_bridge(d)) != NULL &&
+			    strcmp(nw, br) == 0))
 				continue;
-			snprintf(why, whysz, "its container %s runs on the "
-			    "shared bridge %s, not on its own %s",
-			    json_string_value(json_object_get(inst, "name")) ?:
-			    "?", nw, br);
+			if (nw != NULL)
+				snprintf(why, whysz, "its container %s runs on "
+				    "the shared bridge %s, not on its own %s",
+				    json_string_value(json_object_get(inst,
+				    "name")) ?: "?", nw, br);
+			else
+				snprintf(why, whysz, "its container %s has nic "
+				    "%s (nictype %s), not on its own bridge %s",
+				    json_string_value(json_object_get(inst,
+				    "name")) ?: "?", k, json_string_value(
+				    json_object_get(d, "nictype")) ?: "?", br);
 			r = 1;
 			goto out;
 		}
@@ -466,6 +644,7 @@ isolate_remove(struct ctx *c, const char *project)
 
 	isolate_bridge_name(project, br);
 	path = xasprintf("/1.0/networks/%s", br);
+	pthread_mutex_lock(&make_lock);
 	r = lxd_call(l, "GET", path, NULL, &net);
 	if (r == 0) {
 		owner = json_string_value(json_object_get(json_object_get(net,
@@ -482,7 +661,49 @@ isolate_remove(struct ctx *c, const char *project)
 	if (r == -ENOENT)
 		r = 0;
 out:
+	pthread_mutex_unlock(&make_lock);
 	json_decref(net);
 	free(path);
 	return r;
+}
+
+json_t *
+isolate_orphans(struct ctx *c)
+{
+	struct lxd *l = ctx_lxd(c);
+	const char *prefix = c->srv->cfg.project_prefix, *owner, *name;
+	json_t *nets = NULL, *projects = NULL, *have, *out = NULL, *n, *p;
+	char br[ISOLATE_NAME_MAX];
+	size_t i;
+
+	/* Networks first: a bridge listed was made after its project. */
+	if (lxd_call(l, "GET", "/1.0/networks?recursion=1", NULL, &nets) != 0 ||
+	    lxd_project_list(l, &projects) != 0)
+		goto out;
+	have = json_object();
+	json_array_foreach(projects, i, p) {
+		if ((name = json_string_value(json_object_get(p, "name"))) !=
+		    NULL)
+			json_object_set_new(have, name, json_true());
+	}
+	out = json_array();
+	json_array_foreach(nets, i, n) {
+		name = json_string_value(json_object_get(n, "name"));
+		owner = json_string_value(json_object_get(json_object_get(n,
+		    "config"), PROJECT_OWNER_KEY));
+		/* Only this labcd's (its prefix, its name): others share LXD. */
+		if (name == NULL || owner == NULL || strncmp(owner, prefix,
+		    strlen(prefix)) != 0 || json_object_get(have, owner) != NULL)
+			continue;
+		isolate_bridge_name(owner, br);
+		if (strcmp(name, br) != 0)
+			continue;
+		json_array_append_new(out, json_pack("{s:s, s:s}", "name", name,
+		    "owner", owner));
+	}
+	json_decref(have);
+out:
+	json_decref(projects);
+	json_decref(nets);
+	return out;
 }

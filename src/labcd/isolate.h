@@ -21,8 +21,14 @@ void	isolate_bridge_name(const char *project,
  */
 int	isolate_ensure(struct ctx *c, const char *project,
 	    char br[ISOLATE_NAME_MAX], char *why, size_t whysz);
-/* Point every nic of a profile's devices (with a network) at br. */
-void	isolate_devices(json_t *devices, const char *br);
+/*
+ * Point every nic of a profile's devices at br (a bridged nic's parent
+ * too). -1 with the nic in bad if one cannot be (macvlan, physical...).
+ */
+int	isolate_devices(json_t *devices, const char *br, char *bad,
+	    size_t badsz);
+/* -1 with why if a configured profile has a nic isolate_devices refuses. */
+int	isolate_profiles_movable(struct ctx *c, char *why, size_t whysz);
 /*
  * 1 if a running instance of project has a nic that devices would move
  * to another network (LXD swaps the nic of a running container, which
@@ -33,11 +39,17 @@ int	isolate_blocked(struct ctx *c, const char *project, json_t *devices,
 	    char *who, size_t whosz);
 /*
  * Is isolation in force for project? 0 yes; -1 no bridge or no ACL; 1 a
- * running container is still on another bridge; why says which.
+ * running container is still on another bridge; 2 its bridge is outside
+ * member_subnets; why says which.
  */
 int	isolate_check(struct ctx *c, const char *project, char *why,
 	    size_t whysz);
 /* Delete the project's bridge and ACL (user deletion); 0 or -errno. */
 int	isolate_remove(struct ctx *c, const char *project);
+/*
+ * This labcd's bridges (project_prefix) whose owner project LXD no longer
+ * has: [{name, owner}], or NULL if LXD did not list them.
+ */
+json_t	*isolate_orphans(struct ctx *c);
 
 #endif

@@ -225,7 +225,7 @@ sync_profiles(struct ctx *c, const char *project, int repair, int *changed,
 {
 	struct lxd *l = ctx_lxd(c);
 	char *list = xstrdup(c->srv->cfg.profiles), *save = NULL, *name;
-	char br[ISOLATE_NAME_MAX], why[300], who[160] = "?";
+	char br[ISOLATE_NAME_MAX], why[300], who[160] = "?", bad[120];
 	json_t *src, *dst, *want;
 	int r = 0, iso = c->srv->cfg.isolate_members;
 
@@ -247,8 +247,18 @@ sync_profiles(struct ctx *c, const char *project, int repair, int *changed,
 		want = json_deep_copy(json_object_get(src, "devices"));
 		if (want == NULL)
 			want = json_object();
-		if (iso)
-			isolate_devices(want, br);
+		/* Fails closed too: a nic that cannot be moved stops it. */
+		if (iso && isolate_devices(want, br, bad, sizeof(bad)) != 0) {
+			snprintf(err, errsz, "members are to be kept apart "
+			    "(isolate_members), but profile %s has nic %s, which "
+			    "cannot be moved to the member's own bridge: make it "
+			    "a bridged nic, or set isolate_members = no", name,
+			    bad);
+			json_decref(want);
+			json_decref(src);
+			free(list);
+			return -1;
+		}
 		r = lxd_profile_get_in(l, project, name, &dst);
 		if (r == 0 && json_equal(json_object_get(src, "config"),
 		    json_object_get(dst, "config")) &&

@@ -445,9 +445,46 @@ isolation(struct finder *f, const char *user, const char *project)
 	    "(isolate_members), but %s", why);
 	say(f, user, what, problem, r < 0 ? (f->repair ? "could not make it "
 	    "so (see labcd's log)" : "would make the bridge and its ACL") :
+	    r == 2 ? "left as it is while a container of the member runs "
+	    "(its ACL still rejects all of member_subnets); it gets a /24 "
+	    "of member_subnets at their next start" :
 	    "left running: LXD would swap the nic of a running container, "
 	    "leaving it without an address; it joins its own bridge at its "
 	    "next start once none of the member's containers runs", 0);
+}
+
+/*
+ * This labcd's bridges whose project is gone (a user deleted while LXD
+ * failed, or by an older labcd): labcd made them, so it removes them.
+ */
+static void
+orphans(struct finder *f, json_t *users)
+{
+	json_t *list = isolate_orphans(f->c), *n;
+	const char *owner;
+	char what[64], problem[160];
+	size_t i;
+	int ok;
+
+	json_array_foreach(list, i, n) {
+		owner = json_string_value(json_object_get(n, "owner"));
+		if (json_object_get(users, owner) != NULL)
+			continue;	/* its user's project is made again */
+		snprintf(what, sizeof(what), "network %s",
+		    json_string_value(json_object_get(n, "name")));
+		snprintf(problem, sizeof(problem), "the bridge of project %s, "
+		    "which LXD no longer has (its user was deleted)", owner);
+		if (!f->repair) {
+			say(f, owner, what, problem, "would delete it and its "
+			    "network ACL", 0);
+			continue;
+		}
+		ok = isolate_remove(f->c, owner) == 0;
+		say(f, owner, what, problem, ok ? "deleted it and its network "
+		    "ACL" : "none yet: LXD refused (see 'lxc network delete')",
+		    ok);
+	}
+	json_decref(list);
 }
 
 /*
@@ -662,6 +699,7 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 	json_decref(list);
 	foreign = json_object();
 	owners = projects(&f, users, foreign);
+	orphans(&f, users);
 
 	/*
 	 * The rows, read whole before anything is written: a statement kept
