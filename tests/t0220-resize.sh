@@ -105,7 +105,41 @@ test_expect_success 'a disk smaller than what the container holds is refused' '
 	contains "$out" "box2 is Stopped: a smaller disk is set while it runs"
 	same "$(lxdv box) / $(lxdv box2)" "$before"
 	need=$(printf "%s\n" "$(expect_status 1 labc --as alice set box --disk 300MiB 2>&1)" | sed -n "s/.*Give --disk \([0-9]*MiB\) or more.*/\1/p")
-	measured "smallest disk set allows for box: $need (du inside + 10% + 256 MiB)"
+	measured "smallest disk set allows for box: $need (du of its volume on the host + 10% + 256 MiB)"
+'
+
+test_expect_success 'a member'"'"'s own du inside changes nothing: labcd measures on the host' '
+	lxc exec box --project "${P}alice" -- sh -c "printf \"#!/bin/sh\nwhile :; do echo 1 /; done\n\" >/usr/local/bin/du; chmod 755 /usr/local/bin/du"
+	logs=/var/lib/lxd/logs/${P}alice_box
+	before=$(du -sB1 "$logs" 2>/dev/null | cut -f1)
+	vol=/var/lib/lxd/storage-pools/$LABCT_POOL_BT/containers/${P}alice_box
+	host=$(du -sxB1 "$vol" | cut -f1)
+	t0=$(date +%s)
+	out=$(expect_status 1 labc --as alice set box --disk 300MiB 2>&1)
+	t1=$(date +%s)
+	need=$(printf "%s\n" "$out" | sed -n "s/.*Give --disk \([0-9]*\)MiB or more.*/\1/p")
+	want=$(( (host + host / 10 + (256 << 20) + (1 << 20) - 1) >> 20 ))
+	printf "need %s want %s (host du %s)\n" "$need" "$want" "$host"
+	[ -n "$need" ] && [ $((need - want)) -le 8 ] && [ $((want - need)) -le 8 ]
+	[ $((t1 - t0)) -lt 20 ]
+	same "$(du -sB1 "$logs" 2>/dev/null | cut -f1)" "$before"
+	lxc exec box --project "${P}alice" -- rm -f /usr/local/bin/du
+	measured "set --disk measures box on the host (du -sx of its volume: $host bytes) in $((t1 - t0)) s; a fake du inside is never run"
+'
+
+test_expect_success 'two sets at once on two containers stay within the memory quota together' '
+	m1=$(lxdv box | cut -d" " -f2) m2=$(lxdv box2 | cut -d" " -f2)
+	labc --as alice set box --memory 2560MiB >$TDIR/par1 2>&1 & a=$!
+	labc --as alice set box2 --memory 1GiB >$TDIR/par2 2>&1 & b=$!
+	ok=0; wait $a && ok=$((ok + 1)); wait $b && ok=$((ok + 1))
+	cat $TDIR/par1 $TDIR/par2
+	[ $ok = 1 ]
+	sum=$(lxc query "/1.0/projects/${P}alice/state" | jq -r .resources.memory.Usage)
+	[ "$sum" -le $((3 << 30)) ]
+	labc --as alice set box --memory "$m1" >/dev/null 2>&1 || true
+	labc --as alice set box2 --memory "$m2" >/dev/null
+	labc --as alice set box --memory "$m1" >/dev/null
+	same "$(lxdv box | cut -d" " -f2) $(lxdv box2 | cut -d" " -f2)" "$m1 $m2"
 '
 
 test_expect_success 'set beyond the quota is refused, says it, and changes nothing' '
@@ -225,6 +259,14 @@ test_expect_success 'a disk quota is refused on a dir pool, and nothing of it is
 	same "$(labc admin quota show carol --format csv)" "$before"
 '
 
+test_expect_success 'a disk quota made on btrfs is refused at create on a dir pool, not silently dropped' '
+	labc admin quota set alice cpu=4 >/dev/null
+	out=$(expect_status 1 labc --as alice create cbox 2>&1)
+	contains "$out" "your disk quota \(4GiB, which gives each container a 10GiB disk\) cannot be enforced: .*a .dir. pool"
+	contains "$out" "The admin should remove the disk quota"
+	not_contains "$(labc --as alice list --format csv)" "cbox"
+'
+
 test_expect_success 'doctor warns of a disk quota on a dir pool' '
 	out=$(labc admin doctor --format csv 2>&1 || true)
 	contains "$out" "^disk limits,warn,.*pool $LABCT_POOL_DIR \(dir\), which does not enforce disk sizes, yet disk limits are configured: alice.s disk quota 4GiB"
@@ -240,6 +282,20 @@ test_expect_success 'default_disk on a dir pool: create is refused, doctor warns
 	not_contains "$(labc --as carol list --format csv)" "ebox"
 	out=$(labc admin doctor --format csv 2>&1 || true)
 	contains "$out" "^disk limits,warn,.*configured: default_disk = 2GiB; alice.s disk quota 4GiB"
+'
+
+stop_labcd
+conf_dir "quota_disk = 5GiB"
+start_labcd || exit 1
+printf 'dave-pw-1234\n' | labc admin user add dave --password-stdin >/dev/null
+
+test_expect_success 'quota_disk on a dir pool: a new project gets no disk limit it cannot keep' '
+	out=$(labc --as dave create fbox 2>&1)
+	contains "$out" "Created fbox"
+	same "$(lxc query "/1.0/projects/${P}dave" | jq -r ".config[\"limits.disk\"]")" null
+	out=$(labc admin doctor --format csv 2>&1 || true)
+	contains "$out" "^disk limits,warn,.*quota_disk = 5GiB"
+	labc --as dave delete fbox >/dev/null
 '
 
 stop_labcd

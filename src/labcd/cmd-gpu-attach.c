@@ -23,22 +23,15 @@ gpu_count(struct ctx *c, long long ct_id)
 }
 
 static int
-cmd_gpu_attach_exec(struct ctx *c)
+gpu_attach(struct ctx *c, const struct ct *ctp, const char *list)
 {
-	const char *name = c->args.argv[0], *list = c->args.argv[1], *v;
+	struct ct ct = *ctp;
 	struct gpu_req req;
-	struct ct ct;
 	char project[64], inside[48], *now;
 	json_t *patch, *inst = NULL, *drv;
 	int r, running, had_driver;
+	const char *v;
 
-	ctx_target(c, "%.64s %.32s", name, list);
-	if (cmd_opt(c, "exclusive") != NULL &&
-	    (r = gpu_exclusive_allowed(c)) != 0)
-		return r;
-	if ((r = ct_find(c, name, &ct)) != 0 ||
-	    (r = ct_check_ready(c, &ct)) != 0)
-		return r;
 	if (strcmp(list, "none") == 0)
 		return ctx_usage(c, "gpu attach needs GPUs: all or a list");
 	if ((r = gpu_request(c, list, cmd_opt(c, "exclusive") != NULL,
@@ -101,6 +94,31 @@ cmd_gpu_attach_exec(struct ctx *c)
 		    "version.\n", ct.name);
 	json_decref(drv);
 	return PROTO_OK;
+}
+
+static int
+cmd_gpu_attach_exec(struct ctx *c)
+{
+	const char *name = c->args.argv[0], *list = c->args.argv[1];
+	struct ct ct;
+	int r;
+
+	ctx_target(c, "%.64s %.32s", name, list);
+	if (cmd_opt(c, "exclusive") != NULL &&
+	    (r = gpu_exclusive_allowed(c)) != 0)
+		return r;
+	if ((r = ct_find(c, name, &ct)) != 0 ||
+	    (r = ct_check_ready(c, &ct)) != 0)
+		return r;
+	/* Serialised with set, create and delete of this container: a
+	   plain PATCH of one would otherwise undo the other's devices. */
+	if (ct_claim(ct.user_id, ct.name) != 0)
+		return ctx_error(c, "%s is being changed by another request, or "
+		    "by labcd putting its records right; try again in a moment",
+		    ct.name);
+	r = gpu_attach(c, &ct, list);
+	ct_release(ct.user_id, ct.name);
+	return r;
 }
 
 const struct cmd_entry cmd_gpu_attach_entry = {

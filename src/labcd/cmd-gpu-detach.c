@@ -10,21 +10,16 @@
 #include "proto.h"
 
 static int
-cmd_gpu_detach_exec(struct ctx *c)
+gpu_detach(struct ctx *c, const struct ct *ctp, const char *list)
 {
-	const char *name = c->args.argv[0], *list = c->args.argv[1];
+	struct ct ct = *ctp;
 	struct lxd *l;
 	struct gpu_req req;
-	struct ct ct;
 	char project[64], dev[16], *now;
 	sqlite3_stmt *st;
 	size_t i;
 	int r;
 
-	ctx_target(c, "%.64s %.32s", name, list);
-	if ((r = ct_find(c, name, &ct)) != 0 ||
-	    (r = ct_check_ready(c, &ct)) != 0)
-		return r;
 	if ((r = gpu_request(c, list, 0, &req)) != 0)
 		return r;
 	l = ctx_lxd(c);
@@ -67,6 +62,28 @@ cmd_gpu_detach_exec(struct ctx *c)
 	    now);
 	free(now);
 	return PROTO_OK;
+}
+
+static int
+cmd_gpu_detach_exec(struct ctx *c)
+{
+	const char *name = c->args.argv[0], *list = c->args.argv[1];
+	struct ct ct;
+	int r;
+
+	ctx_target(c, "%.64s %.32s", name, list);
+	if ((r = ct_find(c, name, &ct)) != 0 ||
+	    (r = ct_check_ready(c, &ct)) != 0)
+		return r;
+	/* Serialised with set, create and delete of this container: a
+	   plain PATCH of one would otherwise undo the other's devices. */
+	if (ct_claim(ct.user_id, ct.name) != 0)
+		return ctx_error(c, "%s is being changed by another request, or "
+		    "by labcd putting its records right; try again in a moment",
+		    ct.name);
+	r = gpu_detach(c, &ct, list);
+	ct_release(ct.user_id, ct.name);
+	return r;
 }
 
 const struct cmd_entry cmd_gpu_detach_entry = {

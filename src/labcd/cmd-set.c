@@ -8,11 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ct.h"
 #include "lxd.h"
 #include "proto.h"
+#include "run.h"
 #include "sizes.h"
+#include "xmalloc.h"
 
 /* The quota LXD named in its refusal, as 'quota' words it. */
 static const struct {
@@ -111,18 +114,82 @@ over_quota(struct ctx *c, const char *project, const struct ct *ct,
  * the limit stays while LXD's config says the old size, and every later
  * size change fails the same way (measured; see t0220). LXD's usage of a
  * btrfs volume is its exclusive part, not what the limit counts (the
- * image's shared blocks too), so the container's own du says it.
+ * image's shared blocks too), so labcd measures the container's root
+ * files itself, on the host: never by a program inside the container
+ * (root there may replace du, and LXD keeps an exec's recorded output in
+ * files on the host, outside any quota). du on the host reads sizes only,
+ * follows no symbolic link and, with -x, stays on the volume; a timeout
+ * bounds it. The volume is where LXD mounts every pool, next to its
+ * socket: storage-pools/POOL/containers/PROJECT_NAME (a pool's 'source'
+ * is the device or image file, not that mount; a snap LXD mounts it in
+ * its own namespace, where labcd refuses the shrink rather than guess).
  */
 #define DISK_ROOM(used)	((used) / 10 + (256LL << 20))
+#define DISK_MAX	(1LL << 56)	/* 64 PiB: more is a lie */
+#define DU_SECONDS	"20"
+
+/* Bytes under the container's root volume, or -1 with why in err. */
+static long long
+disk_used(struct ctx *c, const char *project, const char *pool,
+    const struct ct *ct, char *err, size_t errsz)
+{
+	const char *sock = lxd_socket_path(ctx_lxd(c)), *slash;
+	char tmo[256], du[256], *vol = NULL, *out = NULL, *end;
+	const char *argv[] = { tmo, "-s", "KILL", DU_SECONDS, du, "-sxB1",
+	    "--", NULL, NULL };
+	struct stat st;
+	long long used = -1;
+	int r;
+
+	if (sock == NULL || (slash = strrchr(sock, '/')) == NULL ||
+	    strchr(pool, '/') != NULL || strchr(project, '/') != NULL) {
+		snprintf(err, errsz, "LXD's directory is not known");
+		return -1;
+	}
+	if (!run_find("timeout", tmo, sizeof(tmo)) ||
+	    !run_find("du", du, sizeof(du))) {
+		snprintf(err, errsz, "labcd finds no 'du' and 'timeout' "
+		    "(coreutils) in its PATH");
+		return -1;
+	}
+	vol = strcmp(project, "default") == 0 ?
+	    xasprintf("%.*s/storage-pools/%s/containers/%s",
+	    (int)(slash - sock), sock, pool, ct->name) :
+	    xasprintf("%.*s/storage-pools/%s/containers/%s_%s",
+	    (int)(slash - sock), sock, pool, project, ct->name);
+	if (lstat(vol, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errsz, "its volume is not at %s on this host "
+		    "(LXD from a snap keeps it out of sight)", vol);
+		goto out;
+	}
+	argv[7] = vol;
+	r = run_cmd(argv, &out);
+	if (r == 124 || r == 128 + 9 || r == -1) {
+		snprintf(err, errsz, "measuring it took over " DU_SECONDS
+		    " seconds");
+		goto out;
+	}
+	errno = 0;
+	used = out != NULL ? strtoll(out, &end, 10) : -1;
+	if (r != 0 || out == NULL || errno != 0 || end == out || *end != '	' ||
+	    used <= 0) {
+		snprintf(err, errsz, "du on %s failed", vol);
+		used = -1;
+	} else if (used > DISK_MAX)
+		used = DISK_MAX;
+out:
+	free(out);
+	free(vol);
+	return used;
+}
 
 static int
-disk_fits(struct ctx *c, const char *project, const struct ct *ct,
-    const char *now, const char *asked, const char *status)
+disk_fits(struct ctx *c, const char *project, const char *pool,
+    const struct ct *ct, const char *now, const char *asked,
+    const char *status)
 {
-	const char *argv[] = { "du", "-sxB1", "/", NULL };
 	long long want = bytes_of(asked), had = bytes_of(now), used;
-	char *out = NULL, held[32];
-	int st = -1, r;
+	char held[32], why[320];
 
 	if (now != NULL && had >= 0 && want >= had)
 		return PROTO_OK;		/* grows: holds what it holds */
@@ -133,13 +200,10 @@ disk_fits(struct ctx *c, const char *project, const struct ct *ct,
 		    status : "not running", now == NULL ? " (or a first disk "
 		    "limit)" : "", ct->name);
 	ctx_progress(c, "Measuring what %s holds on its disk", ct->name);
-	r = lxd_exec(ctx_lxd(c), project, ct->name, argv, &st, &out, NULL);
-	used = r == 0 && out != NULL ? strtoll(out, NULL, 10) : -1;
-	free(out);
-	if (used <= 0)
-		return ctx_error(c, "cannot tell what %s holds on its disk (%s); "
-		    "nothing was changed", ct->name, r != 0 ?
-		    ctx_lxd_error(c) : "du said nothing");
+	if ((used = disk_used(c, project, pool, ct, why, sizeof(why))) < 0)
+		return ctx_error(c, "cannot tell what %s holds on its disk (%s), "
+		    "so its disk is not made smaller; nothing was changed. "
+		    "Try again later, or ask the admin", ct->name, why);
 	if (want >= used + DISK_ROOM(used))
 		return PROTO_OK;
 	amount(used, 1, held, sizeof(held));
@@ -194,7 +258,7 @@ set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 		    "or ask the admin to " SIZES_POOL_FIX ".")) != 0)
 			goto out;
 		now[2] = json_string_value(json_object_get(root, "size"));
-		if ((r = disk_fits(c, project, ct, now[2], o->disk,
+		if ((r = disk_fits(c, project, pool, ct, now[2], o->disk,
 		    json_string_value(json_object_get(inst, "status")))) != 0)
 			goto out;
 		root = json_deep_copy(root);
@@ -214,7 +278,10 @@ set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 		json_object_set_new(patch, "config", cf);
 	}
 	/* One request: LXD takes all of it or, over a quota, none. */
-	if ((r = lxd_instance_patch(l, project, ct->name, patch)) != 0) {
+	ct_quota_lock(ct->user_id);
+	r = lxd_instance_patch(l, project, ct->name, patch);
+	ct_quota_unlock(ct->user_id);
+	if (r != 0) {
 		const char *e = ctx_lxd_error(c);
 		const char *asked[3] = { o->cpu, o->memory, o->disk };
 

@@ -63,6 +63,39 @@ key_lock(long long user_id)
 	return &key_locks[(unsigned long long)user_id % KEY_LOCKS];
 }
 
+/*
+ * LXD 5.0 checks a project's limits, then applies a change: two changes
+ * of one user's containers at once can each pass the check and together
+ * pass the quota. So set's LXD writes take this, one user at a time.
+ * create does not: its POST holds for the image copy (minutes).
+ */
+static pthread_mutex_t quota_locks[KEY_LOCKS];
+static pthread_once_t quota_locks_once = PTHREAD_ONCE_INIT;
+
+static void
+quota_locks_init(void)
+{
+	int i;
+
+	for (i = 0; i < KEY_LOCKS; i++)
+		pthread_mutex_init(&quota_locks[i], NULL);
+}
+
+void
+ct_quota_lock(long long user_id)
+{
+	pthread_once(&quota_locks_once, quota_locks_init);
+	pthread_mutex_lock(&quota_locks[(unsigned long long)user_id %
+	    KEY_LOCKS]);
+}
+
+void
+ct_quota_unlock(long long user_id)
+{
+	pthread_mutex_unlock(&quota_locks[(unsigned long long)user_id %
+	    KEY_LOCKS]);
+}
+
 void
 ct_project_of(struct ctx *c, long long user_id, const char *user,
     char project[64])
@@ -164,9 +197,16 @@ ensure_project(struct ctx *c, long long user_id, const char *user,
 	if (*cfg->quota_memory != '\0')
 		json_object_set_new(conf, "limits.memory",
 		    json_string(cfg->quota_memory));
-	if (*cfg->quota_disk != '\0')
-		json_object_set_new(conf, "limits.disk",
-		    json_string(cfg->quota_disk));
+	/* Not on a pool that would not keep it (dir): every create would
+	   then be refused; doctor tells the admin of quota_disk. */
+	if (*cfg->quota_disk != '\0') {
+		char *pool = ct_root_pool(c);
+
+		if (pool == NULL || sizes_pool_enforces(l, pool, NULL, 0) != 0)
+			json_object_set_new(conf, "limits.disk",
+			    json_string(cfg->quota_disk));
+		free(pool);
+	}
 	r = lxd_project_create(l, project, conf, "labcontainers: lab user");
 	if (r == -EEXIST && lxd_project_get(l, project, &p) == 0) {
 		/* Made meanwhile: by whom? */
@@ -617,20 +657,26 @@ delete_failed(struct ctx *c, struct ct *ct, int r, const char *what)
  * size (dir) is refused: it would promise a limit nobody enforces.
  */
 static int
-disk_enforced(struct ctx *c, const struct ct_opts *o)
+disk_enforced(struct ctx *c, const struct ct_opts *o, const char *quota)
 {
-	char *pool = ct_root_pool(c), what[96];
+	char *pool = ct_root_pool(c), what[128];
 	int r;
 
 	if (pool == NULL)
 		return PROTO_OK;	/* said below, where it matters */
 	if (o->disk != NULL)
 		snprintf(what, sizeof(what), "--disk %s", o->disk);
+	else if (quota != NULL)
+		snprintf(what, sizeof(what), "your disk quota (%s, which gives "
+		    "each container a 10GiB disk)", quota);
 	else
 		snprintf(what, sizeof(what), "default_disk = %s (labcd.conf)",
 		    c->srv->cfg.default_disk);
 	r = sizes_disk_refused(c, pool, what, o->disk != NULL ?
 	    "Leave --disk out, or ask the admin to " SIZES_POOL_FIX "." :
+	    quota != NULL ? "The admin should remove the disk quota "
+	    "('admin quota set USER disk=' and quota_disk in labcd.conf), "
+	    "or " SIZES_POOL_FIX "." :
 	    "The admin should remove default_disk, or " SIZES_POOL_FIX ".");
 	free(pool);
 	return r;
@@ -645,6 +691,7 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 	const char *cpu = o->cpu != NULL ? o->cpu : cfg->default_cpu;
 	const char *mem = o->memory != NULL ? o->memory : cfg->default_memory;
 	const char *disk = o->disk != NULL ? o->disk : cfg->default_disk;
+	const char *quota = NULL;
 	struct lxd *l = ctx_lxd(c);
 	struct lxd_create lc = { .name = name };
 	struct gpu_req gpus;
@@ -674,15 +721,20 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 	if ((mem == NULL || *mem == '\0') &&
 	    json_object_get(limits, "limits.memory") != NULL)
 		mem = "1GiB";
-	/* A size asked for (or configured) that the pool would not keep. */
-	if (disk != NULL && *disk != '\0' && (r = disk_enforced(c, o)) != 0) {
+	if ((disk == NULL || *disk == '\0') &&
+	    json_object_get(limits, "limits.disk") != NULL) {
+		disk = "10GiB";
+		quota = json_string_value(json_object_get(limits,
+		    "limits.disk"));
+	}
+	/* A size asked for, configured or the quota's, that the pool would
+	   not keep. */
+	if (disk != NULL && *disk != '\0' &&
+	    (r = disk_enforced(c, o, quota)) != 0) {
 		json_decref(limits);
 		free(fp);
 		return r;
 	}
-	if ((disk == NULL || *disk == '\0') &&
-	    json_object_get(limits, "limits.disk") != NULL)
-		disk = "10GiB";
 	json_decref(limits);
 
 	if ((r = gpu_request(c, o->gpu != NULL ? o->gpu : cfg->gpu_default,

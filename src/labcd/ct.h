@@ -76,6 +76,9 @@ int	ct_status(struct ctx *c, const struct ct *ct, char **status);
  * Hold a container (by owner and name) while changing what it is: create,
  * delete, reconciliation. 0, or -1 if someone holds it already.
  */
+/* One user's quota-counted LXD writes at a time (set). */
+void	ct_quota_lock(long long user_id);
+void	ct_quota_unlock(long long user_id);
 int	ct_claim(long long user_id, const char *name);
 void	ct_release(long long user_id, const char *name);
 /* 0 if the container was made whole, else PROTO_FAILED saying why not. */
