@@ -112,10 +112,8 @@ cmd_gpu_attach_exec(struct ctx *c)
 		return r;
 	/* Serialised with set, create and delete of this container: a
 	   plain PATCH of one would otherwise undo the other's devices. */
-	if (ct_claim(ct.user_id, ct.name) != 0)
-		return ctx_error(c, "%s is being changed by another request, or "
-		    "by labcd putting its records right; try again in a moment",
-		    ct.name);
+	if ((r = ct_claim_for(c, &ct)) != PROTO_OK)
+		return r;
 	r = gpu_attach(c, &ct, list);
 	ct_release(ct.user_id, ct.name);
 	return r;

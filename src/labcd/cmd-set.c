@@ -348,10 +348,8 @@ cmd_set_exec(struct ctx *c)
 		    "--memory SIZE and/or --disk SIZE (see 'details %s' for "
 		    "what %s has now)", name, name);
 	/* Not while a create, delete or reconciliation works on it. */
-	if (ct_claim(ct.user_id, ct.name) != 0)
-		return ctx_error(c, "%s is being changed by another request, or "
-		    "by labcd putting its records right; try again in a moment",
-		    ct.name);
+	if ((r = ct_claim_for(c, &ct)) != PROTO_OK)
+		return r;
 	r = set_limits(c, &ct, &o);
 	ct_release(ct.user_id, ct.name);
 	return r;

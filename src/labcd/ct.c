@@ -624,6 +624,14 @@ busy_error(struct ctx *c, const char *name)
 	    "labcd putting its records right; try again in a moment", name);
 }
 
+int
+ct_claim_for(struct ctx *c, const struct ct *ct)
+{
+	if (ct_claim(ct->user_id, ct->name) != 0)
+		return busy_error(c, ct->name);
+	return PROTO_OK;
+}
+
 /* Start, stop and the like need a container that was made whole. */
 int
 ct_check_ready(struct ctx *c, const struct ct *ct)

@@ -80,6 +80,8 @@ int	ct_status(struct ctx *c, const struct ct *ct, char **status);
 void	ct_quota_lock(long long user_id);
 void	ct_quota_unlock(long long user_id);
 int	ct_claim(long long user_id, const char *name);
+/* ct_claim for a request: PROTO_OK, or the "being changed" error said. */
+int	ct_claim_for(struct ctx *c, const struct ct *ct);
 void	ct_release(long long user_id, const char *name);
 /* 0 if the container was made whole, else PROTO_FAILED saying why not. */
 int	ct_check_ready(struct ctx *c, const struct ct *ct);
