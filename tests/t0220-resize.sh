@@ -84,6 +84,16 @@ test_expect_success 'set resizes a running container within quota, live' '
 	done
 	same "$(inside box)" "2 2147483648"
 	same "$(initpid box)" "$pid"
+	# LXD 5.0.2 can balance CPUs before its database has the new count
+	# (labcd asks again): every change is seen inside, not most.
+	for n in 1 2 1 2 1 2; do
+		labc --as alice set box --cpu $n >/dev/null &&
+		for j in $(seq 50); do
+			[ "$(inside box)" = "$n 2147483648" ] && break
+			sleep 0.1
+		done &&
+		same "$(inside box)" "$n 2147483648" || return 1
+	done
 	measured "set on a running container: limits.memory and the btrfs root size at once, limits.cpu seen inside (nproc) after $(((i - 1) * 100)) ms; no restart (init pid $pid kept)"
 '
 

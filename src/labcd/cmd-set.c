@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "ct.h"
+#include "log.h"
 #include "lxd.h"
 #include "proto.h"
 #include "run.h"
@@ -214,6 +215,50 @@ disk_fits(struct ctx *c, const char *project, const char *pool,
 	    (used + DISK_ROOM(used) + (1LL << 20) - 1) >> 20, ct->name);
 }
 
+/*
+ * LXD 5.0.0 to 5.0.3 wake their CPU balancer in the middle of an instance
+ * update, before the new limits.cpu is in their database: when the balancer
+ * reads first, a running container keeps its old CPUs until the next start
+ * or stop anywhere on the host (fixed in lxd 5.0.4 and 6.1, commit
+ * 01a97bd8b3). So set wakes it again once the first write is in, with the
+ * same count spelled with a leading zero (a change, so LXD rebalances; the
+ * same count to its parser), then writes it back as asked. The balancer
+ * then reads the new count whichever write it sees. A failure here leaves
+ * the limit right in LXD and only its use late; it is logged, not an error.
+ */
+static void
+cpu_rebalance(struct ctx *c, long long user_id, const char *project,
+    const char *name, const char *cpu)
+{
+	struct lxd *l = ctx_lxd(c);
+	char canon[24], spelled[32];
+	const char *steps[2];
+	int i;
+
+	snprintf(canon, sizeof(canon), "%ld", strtol(cpu, NULL, 10));
+	snprintf(spelled, sizeof(spelled), "0%s", canon);
+	steps[0] = strcmp(cpu, canon) == 0 ? spelled : canon;
+	steps[1] = canon;
+	for (i = 0; i < 2; i++) {
+		json_t *p;
+		int r;
+
+		if (i == 1 && steps[0] == canon)
+			break;
+		p = json_pack("{s:{s:s}}", "config", "limits.cpu", steps[i]);
+		ct_quota_lock(user_id);
+		r = lxd_instance_patch(l, project, name, p);
+		ct_quota_unlock(user_id);
+		json_decref(p);
+		if (r != 0) {
+			log_msg(LOG_LVL_WARN, "set %s/%s: could not ask LXD "
+			    "to rebalance CPUs (limits.cpu=%s): %s", project,
+			    name, steps[i], ctx_lxd_error(c));
+			return;
+		}
+	}
+}
+
 static int
 set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 {
@@ -303,6 +348,10 @@ set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 			    ct->name);
 		goto out;
 	}
+	if (o->cpu != NULL && (now[0] == NULL || strcmp(now[0], o->cpu) != 0) &&
+	    strcmp(json_string_value(json_object_get(inst, "status")) ?: "",
+	    "Running") == 0)
+		cpu_rebalance(c, ct->user_id, project, ct->name, o->cpu);
 	json_decref(inst);
 	inst = NULL;
 	if (lxd_instance_get(l, project, ct->name, &inst) == 0)
