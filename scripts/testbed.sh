@@ -196,12 +196,21 @@ ensure_pools() {
 			log "warning: no btrfs pool; tests that need $POOL_BT will skip"
 	fi
 	# btrfs marks its quota accounting inconsistent after some crashes (LXD killed
-	# mid-operation, as t0800 does) and then enforces no size limit: rescan it.
-	local mp=$LXD_DIR/storage-pools/$POOL_BT
-	if mountpoint -q "$mp" 2>/dev/null &&
-		btrfs qgroup show "$mp" 2>&1 | grep -q inconsistent; then
-		log "btrfs quota accounting of $POOL_BT is inconsistent: rescanning"
-		btrfs quota rescan -w "$mp" >/dev/null 2>&1 || true
+	# mid-operation, as t0800 does), and, since Linux 6.8, whenever a subvolume
+	# whose tree is 3 levels or more deep is deleted (a container with a few
+	# hundred MiB: qgroups/drop_subtree_threshold defaults to 3); it then
+	# enforces no size limit. 8 (the deepest tree) makes deletes account in full;
+	# a rescan mends what is already inconsistent.
+	local mp=$LXD_DIR/storage-pools/$POOL_BT uuid
+	if mountpoint -q "$mp" 2>/dev/null; then
+		uuid=$(btrfs filesystem show "$mp" 2>/dev/null | sed -n 's/.*uuid: *//p' | head -n 1)
+		if [ -n "$uuid" ] && [ -w "/sys/fs/btrfs/$uuid/qgroups/drop_subtree_threshold" ]; then
+			echo 8 >"/sys/fs/btrfs/$uuid/qgroups/drop_subtree_threshold" 2>/dev/null || true
+		fi
+		if btrfs qgroup show "$mp" 2>&1 | grep -q inconsistent; then
+			log "btrfs quota accounting of $POOL_BT is inconsistent: rescanning"
+			btrfs quota rescan -w "$mp" >/dev/null 2>&1 || true
+		fi
 	fi
 	# A pool whose loop file could not be mounted at start-up exists but is unusable.
 	if exists "/1.0/storage-pools/$POOL_BT" &&
