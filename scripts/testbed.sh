@@ -207,6 +207,9 @@ ensure_pools() {
 		if [ -n "$uuid" ] && [ -w "/sys/fs/btrfs/$uuid/qgroups/drop_subtree_threshold" ]; then
 			echo 8 >"/sys/fs/btrfs/$uuid/qgroups/drop_subtree_threshold" 2>/dev/null || true
 		fi
+		# Subvolumes deleted before a restart are dropped after the mount,
+		# and such a drop can mark the accounting inconsistent: wait for them.
+		timeout 300 btrfs subvolume sync "$mp" >/dev/null 2>&1 || true
 		if btrfs qgroup show "$mp" 2>&1 | grep -q inconsistent; then
 			log "btrfs quota accounting of $POOL_BT is inconsistent: rescanning"
 			btrfs quota rescan -w "$mp" >/dev/null 2>&1 || true

@@ -47,9 +47,14 @@ trap _run_cleanups EXIT
 test_expect_success() {
 	local desc=$1 body=$2 out rc
 	out=$TDIR/out.$$
+	local t0=$SECONDS
 	# Not inside 'if': bash would ignore set -e in the whole subshell.
 	(eval "set -e; $body") >"$out" 2>&1
 	rc=$?
+	# Where a run's time goes (tests/run reports the slowest).
+	[ -z "${LABCT_LOGDIR:-}" ] || printf '%5d s  %s: %s\n' \
+	    $((SECONDS - t0)) "$(basename "$0" .sh)" "$desc" \
+	    >>"$LABCT_LOGDIR/test-times"
 	if [ $rc -eq 0 ]; then
 		echo "ok - $desc"
 	else

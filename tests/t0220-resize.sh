@@ -318,4 +318,56 @@ test_expect_success 'doctor is content with disk limits on btrfs' '
 	contains "$out" "^storage pool,"
 '
 
+# btrfs enforces no size once its quota accounting is marked inconsistent
+# (a crash, a large subvolume dropped after a reboot, Linux 6.8+ deleting one
+# drop_subtree_threshold levels deep) until a rescan: labcd mends it when it
+# starts and after each delete, and doctor says so.
+mp=/var/lib/lxd/storage-pools/$LABCT_POOL_BT
+sysq=/sys/fs/btrfs/$(btrfs filesystem show "$mp" 2>/dev/null |
+    sed -n "s/.*uuid: *//p" | head -n 1)/qgroups
+q=labct-q$$
+at_exit "echo 8 >$sysq/drop_subtree_threshold 2>/dev/null; btrfs qgroup destroy 1/$$ $mp >/dev/null 2>&1; btrfs subvolume delete $mp/$q-b $mp/$q-a >/dev/null 2>&1; btrfs quota rescan -w $mp >/dev/null 2>&1"
+if [ ! -w "$sysq/drop_subtree_threshold" ]; then
+	test_skip "a delete that left btrfs enforcing no size is mended by the next delete" \
+	    "this kernel has no $sysq/drop_subtree_threshold"
+else
+test_expect_success 'btrfs enforcing no size is mended by the next delete: a rescan, and deletes that keep the accounting' '
+	# Made inconsistent on purpose: a snapshot put in a parent qgroup
+	# without the rescan btrfs would otherwise run.
+	btrfs subvolume create $mp/$q-a >/dev/null
+	dd if=/dev/urandom of=$mp/$q-a/f bs=1M count=2 status=none
+	sync
+	btrfs subvolume snapshot $mp/$q-a $mp/$q-b >/dev/null
+	sync
+	btrfs qgroup create 1/$$ $mp
+	id=$(btrfs subvolume show $mp/$q-b | awk "/Subvolume ID/ {print \$3}")
+	btrfs qgroup assign --no-rescan 0/$id 1/$$ $mp
+	btrfs qgroup remove --no-rescan 0/$id 1/$$ $mp
+	btrfs qgroup destroy 1/$$ $mp
+	btrfs subvolume delete -c $mp/$q-b $mp/$q-a >/dev/null
+	same "$(cat $sysq/inconsistent)" 1
+	echo 3 >$sysq/drop_subtree_threshold
+	out=$(labc admin doctor --format csv 2>&1 || true)
+	contains "$out" "^disk limits,warn,.*quota accounting marked inconsistent: it enforces no disk limit until a rescan"
+	contains "$out" "drop_subtree_threshold 3"
+	contains "$out" "btrfs quota rescan -w $mp"
+	p=$(port_of alice box)
+	labc --as alice set box --disk 600MiB >/dev/null
+	labc --as alice create qbox --disk 500MiB --memory 256MiB >/dev/null
+	labc --as alice delete qbox >/dev/null
+	same "$(cat $sysq/drop_subtree_threshold)" 8
+	for i in $(seq 150); do
+		[ "$(cat $sysq/inconsistent)" = 0 ] && break
+		sleep 0.2
+	done
+	same "$(cat $sysq/inconsistent)" 0
+	contains "$(cat $LABCD_LOG)" "quota accounting was inconsistent, so no disk limit held: rescanning"
+	out=$(ssh_in $TDIR/alice1 $p "dd if=/dev/zero of=/home/ubuntu/f bs=1M count=500 status=none; sync; rm -f /home/ubuntu/f; sync" 2>&1 || true)
+	contains "$out" "Disk quota exceeded|No space left"
+	labc --as alice set box --disk 2GiB >/dev/null
+	out=$(labc admin doctor --format csv 2>&1 || true)
+	not_contains "$out" "^disk limits"
+'
+fi
+
 test_done

@@ -1004,6 +1004,20 @@ out:
 	free(pool);
 }
 
+/* btrfs enforces no size while its quota accounting is inconsistent. */
+static void
+check_btrfs_quota(struct doctor *d)
+{
+	struct buf warn = BUF_INIT(0), fix = BUF_INIT(0);
+
+	sizes_btrfs_check(d->l, &warn, &fix);
+	if (warn.len > 0)
+		row(d, "disk limits", "warn", buf_str(&fix), "%s",
+		    buf_str(&warn));
+	buf_free(&warn);
+	buf_free(&fix);
+}
+
 const char *const doctor_columns[] = { "check", "status", "detail", "fix",
 	NULL };
 
@@ -1017,6 +1031,7 @@ doctor_checks(struct ctx *c, const char *dir, const char *sshd_config,
 	if (d.l != NULL) {
 		check_profiles(&d);
 		check_disk_limits(&d);
+		check_btrfs_quota(&d);
 		check_image(&d);
 		check_isolation(&d);
 	}

@@ -8,6 +8,7 @@
 #include "labcd.h"
 #include "lxd.h"
 #include "proto.h"
+#include "sizes.h"
 #include "users.h"
 
 /* Delete every container of the user, then their project. */
@@ -40,6 +41,7 @@ purge(struct ctx *c, const struct user_row *u)
 		    u->name, ct.name, ct.port);
 	}
 	c->id = admin;
+	sizes_btrfs_mend(l);
 	if (r != 0)
 		return r;
 	ct_project_of(c, u->id, u->name, project);

@@ -1,11 +1,13 @@
 /* cmd-delete.c - delete: remove containers and release their ports. */
 #include "ct.h"
 #include "proto.h"
+#include "sizes.h"
 
 static int
 cmd_delete_exec(struct ctx *c)
 {
 	int i, status = PROTO_OK, force = cmd_opt(c, "force") != NULL;
+	int deleted = 0;
 
 	ctx_target(c, "%.100s", c->args.argv[0]);
 	for (i = 0; i < c->args.argc; i++) {
@@ -14,10 +16,15 @@ cmd_delete_exec(struct ctx *c)
 		if (ct_find(c, c->args.argv[i], &ct) != 0 ||
 		    ct_delete(c, &ct, force) != 0)
 			status = PROTO_FAILED;
-		else
+		else {
 			ctx_printf(c, "Deleted %s (port %d released).\n",
 			    ct.name, ct.port);
+			deleted++;
+		}
 	}
+	/* A delete can leave btrfs enforcing no size (sizes.h). */
+	if (deleted > 0)
+		sizes_btrfs_mend(ctx_lxd(c));
 	return status;
 }
 

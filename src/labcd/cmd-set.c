@@ -251,7 +251,7 @@ cpu_rebalance(struct ctx *c, long long user_id, const char *project,
 		ct_quota_unlock(user_id);
 		json_decref(p);
 		if (r != 0) {
-			log_msg(LOG_LVL_WARN, "set %s/%s: could not ask LXD "
+			log_warn("set %s/%s: could not ask LXD "
 			    "to rebalance CPUs (limits.cpu=%s): %s", project,
 			    name, steps[i], ctx_lxd_error(c));
 			return;

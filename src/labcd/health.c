@@ -21,6 +21,7 @@
 #include "inert.h"
 #include "log.h"
 #include "lxd.h"
+#include "sizes.h"
 #include "xmalloc.h"
 
 #define DOCTOR_FIRST	60	/* seconds after start-up: LXD may be starting */
@@ -191,6 +192,9 @@ doctor_pass(struct server *s, struct lxd **l)
 	c.format = FMT_JSON;
 	t = table_new(doctor_columns);
 	problems = doctor_checks(&c, NULL, NULL, t, &warnings);
+	/* What labcd can mend by itself (sizes.h), once said. */
+	if (*l != NULL)
+		sizes_btrfs_mend(*l);
 	ctx_table(&c, "checks", t);
 	table_free(t);
 	clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -19,6 +19,7 @@
 #include "reconcile.h"
 #include "run.h"
 #include "server.h"
+#include "sizes.h"
 #include "version.h"
 
 static void
@@ -69,6 +70,20 @@ nvidia_runtime_decide(struct config *cfg)
 		log_info("nvidia_runtime = auto: off, no nvidia-container-cli "
 		    "in PATH: containers given GPUs get the devices, not the "
 		    "host's driver");
+}
+
+/* Pools that stopped enforcing sizes while labcd was away (sizes.h). */
+static void
+btrfs_mend(struct server *s)
+{
+	struct lxd *l = lxd_new(*s->cfg.lxd_socket != '\0' ? s->cfg.lxd_socket :
+	    NULL);
+	json_t *info = NULL;
+
+	if (lxd_call(l, "GET", "/1.0", NULL, &info) == 0)
+		sizes_btrfs_mend(l);
+	json_decref(info);
+	lxd_free(l);
 }
 
 int
@@ -150,6 +165,7 @@ main(int argc, char **argv)
 		fatalx("%s", err);
 	if (!foreground && daemon(0, 1) != 0)
 		fatalx("cannot become a daemon");
+	btrfs_mend(&s);
 	reconcile_start(&s);
 	health_start(&s);
 	r = server_run(&s);

@@ -3,12 +3,23 @@
  * from LXD's view of the instance, and whether a storage pool keeps a
  * root disk to its size (LXD's dir driver silently does not).
  */
+#include <sys/ioctl.h>
+#include <sys/statfs.h>
+
+#include <linux/btrfs.h>
+#include <linux/magic.h>
+
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gpu.h"
+#include "log.h"
 #include "proto.h"
 #include "sizes.h"
 #include "xmalloc.h"
@@ -167,4 +178,179 @@ sizes_line_get(struct ctx *c, const struct ct *ct, struct buf *b)
 	sizes_line(c, ct, inst, b);
 	json_decref(inst);
 	return 0;
+}
+
+/*
+ * btrfs pools. btrfs stops enforcing every size limit (qgroup) the moment
+ * its quota accounting is marked inconsistent, until a rescan; since Linux
+ * 6.8 it marks it so whenever a subvolume whose tree is drop_subtree_threshold
+ * (default 3) levels deep or more is deleted: deleting one container of a few
+ * hundred MiB lifts the disk limits of all the others, silently. Setting the
+ * threshold to the deepest tree (8) makes deletes account in full. These
+ * look at what LXD has mounted under <LXD's dir>/storage-pools.
+ */
+#define BTRFS_DEEPEST	8
+
+/* The sysfs directory of the btrfs mounted at dirfd, or -1. */
+static int
+btrfs_sysfs(int dirfd, char *sys, size_t syssz)
+{
+	struct btrfs_ioctl_fs_info_args fi;
+	const unsigned char *u = fi.fsid;
+	struct statfs sf;
+
+	if (fstatfs(dirfd, &sf) != 0 || sf.f_type != BTRFS_SUPER_MAGIC)
+		return -1;
+	memset(&fi, 0, sizeof(fi));
+	if (ioctl(dirfd, BTRFS_IOC_FS_INFO, &fi) != 0)
+		return -1;
+	snprintf(sys, syssz, "/sys/fs/btrfs/%02x%02x%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x-%02x%02x%02x%02x%02x%02x/qgroups", u[0], u[1], u[2], u[3],
+	    u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
+	    u[14], u[15]);
+	return 0;
+}
+
+/* A small number from a sysfs file, or -1. */
+static int
+sysfs_int(const char *dir, const char *name)
+{
+	char path[PATH_MAX], v[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, v, sizeof(v) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	v[n] = '\0';
+	return atoi(v);
+}
+
+/*
+ * Call fn for each btrfs pool with quotas on (a pool with none holds no
+ * size yet): its name, path, sysfs directory and an open directory fd.
+ */
+static void
+btrfs_pools(struct lxd *l, void (*fn)(const char *, const char *,
+    const char *, int, void *), void *arg)
+{
+	const char *lxd_socket = lxd_socket_path(l), *slash;
+	char *top;
+	DIR *d;
+	struct dirent *de;
+
+	if (lxd_socket == NULL || (slash = strrchr(lxd_socket, '/')) == NULL)
+		return;
+	top = xasprintf("%.*s/storage-pools", (int)(slash - lxd_socket),
+	    lxd_socket);
+	if ((d = opendir(top)) == NULL) {
+		free(top);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char path[PATH_MAX], sys[128];
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", top, de->d_name);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1)
+			continue;
+		if (btrfs_sysfs(fd, sys, sizeof(sys)) == 0 &&
+		    access(sys, F_OK) == 0)
+			fn(de->d_name, path, sys, fd, arg);
+		close(fd);
+	}
+	closedir(d);
+	free(top);
+}
+
+static void
+mend_one(const char *pool, const char *path, const char *sys, int fd,
+    void *arg)
+{
+	char f[160];
+	int t = sysfs_int(sys, "drop_subtree_threshold");
+
+	(void)arg;
+	if (t >= 0 && t < BTRFS_DEEPEST) {
+		int w;
+
+		snprintf(f, sizeof(f), "%s/drop_subtree_threshold", sys);
+		if ((w = open(f, O_WRONLY | O_CLOEXEC)) == -1 ||
+		    write(w, "8\n", 2) != 2)
+			log_warn("btrfs pool %s: cannot make deletes keep its "
+			    "quota accounting (%s: %s); deleting a container may "
+			    "lift every disk limit on it until a rescan ('labc "
+			    "admin doctor' says)", pool, f, strerror(errno));
+		else
+			log_info("btrfs pool %s: deletes now keep its quota "
+			    "accounting (drop_subtree_threshold %d -> 8)", pool,
+			    t);
+		if (w != -1)
+			close(w);
+	}
+	if (sysfs_int(sys, "inconsistent") == 1) {
+		struct btrfs_ioctl_quota_rescan_args a;
+
+		memset(&a, 0, sizeof(a));
+		if (ioctl(fd, BTRFS_IOC_QUOTA_RESCAN, &a) == 0)
+			log_warn("btrfs pool %s: its quota accounting was "
+			    "inconsistent, so no disk limit held: rescanning "
+			    "%s", pool, path);
+		else if (errno != EINPROGRESS)
+			log_warn("btrfs pool %s: its quota accounting is "
+			    "inconsistent, so no disk limit holds, and labcd "
+			    "cannot rescan it (%s): run 'btrfs quota rescan %s'",
+			    pool, strerror(errno), path);
+	}
+}
+
+void
+sizes_btrfs_mend(struct lxd *l)
+{
+	btrfs_pools(l, mend_one, NULL);
+}
+
+struct btrfs_look {
+	struct buf	*warn, *fix;
+};
+
+static void
+look_one(const char *pool, const char *path, const char *sys, int fd,
+    void *arg)
+{
+	struct btrfs_look *k = arg;
+	int t = sysfs_int(sys, "drop_subtree_threshold");
+
+	(void)fd;
+	if (sysfs_int(sys, "inconsistent") == 1) {
+		buf_printf(k->warn, "%sbtrfs pool %s has its quota accounting "
+		    "marked inconsistent: it enforces no disk limit until a "
+		    "rescan", k->warn->len > 0 ? "; " : "", pool);
+		buf_printf(k->fix, "%sbtrfs quota rescan -w %s",
+		    k->fix->len > 0 ? "; " : "", path);
+	}
+	if (t >= 0 && t < BTRFS_DEEPEST) {
+		buf_printf(k->warn, "%sdeleting a container on btrfs pool %s "
+		    "can lift every disk limit on it (drop_subtree_threshold "
+		    "%d)", k->warn->len > 0 ? "; " : "", pool, t);
+		buf_printf(k->fix, "%secho 8 > %s/drop_subtree_threshold "
+		    "(labcd does it when it runs as root without the systemd "
+		    "sandbox; again after each mount)", k->fix->len > 0 ?
+		    "; " : "", sys);
+	}
+}
+
+void
+sizes_btrfs_check(struct lxd *l, struct buf *warn, struct buf *fix)
+{
+	struct btrfs_look k = { warn, fix };
+
+	btrfs_pools(l, look_one, &k);
 }

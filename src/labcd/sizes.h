@@ -40,6 +40,16 @@ int	sizes_pool_enforces(struct lxd *l, const char *pool, char *driver,
  */
 int	sizes_disk_refused(struct ctx *c, const char *pool, const char *what,
 	    const char *fix);
+/*
+ * Keep LXD's btrfs pools (mounted beside l's socket, once l has found
+ * it) enforcing sizes: deletes account in full (drop_subtree_threshold 8),
+ * and a rescan where the accounting is already inconsistent. Needs root's
+ * full powers; what it cannot do it logs. At start-up, after deletes and
+ * in the background doctor's passes.
+ */
+void	sizes_btrfs_mend(struct lxd *l);
+/* What keeps a btrfs pool from enforcing sizes, and the fix, appended. */
+void	sizes_btrfs_check(struct lxd *l, struct buf *warn, struct buf *fix);
 /* The fix an admin can make: a pool that enforces sizes. */
 #define SIZES_POOL_FIX "make containers on a pool that enforces sizes " \
 	"(btrfs, zfs or lvm: 'lxc storage create POOL btrfs size=500GiB', " \
