@@ -22,6 +22,30 @@ exec 3>&1	# the test file's own stdout, for measured()
 # measured TEXT: a figure for the notes, shown in the run's output.
 measured() { echo "#   measured: $*" >&3; }
 
+# Host accounts: tests/run runs two test files at once, and shadow's lock
+# fails at once ("cannot lock /etc/passwd; try again later") rather than
+# wait. Take turns on a lock of our own, and try again while shadow's is
+# held by someone else (a labcd running useradd).
+_account() {
+	local i rc out
+	for ((i = 0; i < 50; i++)); do
+		out=$(flock /run/labct-accounts.lock "$@" 2>&1)
+		rc=$?
+		case $out in *"cannot lock"*|*"try again later"*)
+			sleep 0.2
+			continue ;;
+		esac
+		break
+	done
+	[ -z "$out" ] || printf '%s\n' "$out" >&2
+	return $rc
+}
+useradd() { _account useradd "$@"; }
+userdel() { _account userdel "$@"; }
+usermod() { _account usermod "$@"; }
+groupadd() { _account groupadd "$@"; }
+groupdel() { _account groupdel "$@"; }
+
 at_exit() { _cleanups+=("$1"); }
 _run_cleanups() {
 	local i
