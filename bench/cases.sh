@@ -594,7 +594,7 @@ synth_rows() {
 # --authorized-keys to ask labcd whose key it is, then labc runs whoami)
 # against the same sshd and key letting a plain account in with the
 # forced command /bin/true.
-GW_DIR='' GW_USER=labcbgw GW_TRUE=labcb-true GW_PORT=63322 GW_SSHD_PID=''
+GW_DIR='' GW_USER=labcbgw GW_TRUE=labcb-true GW_PORT=64105 GW_SSHD_PID=''
 
 gw_ssh() {	# gw_ssh ACCOUNT ARGS...: one ssh login with the bench key
 	local who=$1

@@ -429,8 +429,8 @@ start_labcd() {
 	shift
 	[[ -z ${LD_PID[$k]:-} ]] || return 0
 	case $k in
-	dir) profile=$LABCT_PROFILE ports=63000-63499 prefix=labcb-d- ;;
-	btrfs) profile=$LABCT_PROFILE_BT ports=63500-63999 prefix=labcb-b- ;;
+	dir) profile=$LABCT_PROFILE ports=64110-64349 prefix=labcb-d- ;;
+	btrfs) profile=$LABCT_PROFILE_BT ports=64350-64589 prefix=labcb-b- ;;
 	# case 6: no containers; its socket where the gateway's sshd and
 	# its users (not root) reach it, not in the private $W
 	gw) profile=$LABCT_PROFILE ports=64000-64099 prefix=labcb-g- d=$GW_DIR/labcd ;;
