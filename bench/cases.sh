@@ -193,7 +193,7 @@ launch_round() {
 	local kind=$1 profile=$2 proj=$3 r=$4 name=b$4 t0 t1 t2 labc_ms del_ms lxc_ms ssh_ms xdel_ms phases x i
 	# A: labcd - creates, starts, makes the user, waits for sshd.
 	tm_stamped lc "$kind" --as lu launch "$name" || { round_fail "labc launch"; return 1; }
-	grep -q "is running. Connect with" "$W/last.out" || { round_fail "labc launch: no sshd"; return 1; }
+	grep -q "^Connect with: " "$W/last.out" || { round_fail "labc launch: no sshd"; return 1; }
 	labc_ms=$TM
 	phases=$(launch_phases "$name")
 	tm lc "$kind" --as lu delete -f "$name" || { round_fail "labc delete"; return 1; }
@@ -318,7 +318,7 @@ par_round() {
 	rm -f "$W"/par/*
 	at_once labc-launch par_labc_launch {} || return 1
 	labc_ms=$TM
-	[[ $(grep -l "is running. Connect with" "$W"/par/labc-launch.* | wc -l) == "$PAR" ]] ||
+	[[ $(grep -l "^Connect with: " "$W"/par/labc-launch.* | wc -l) == "$PAR" ]] ||
 		{ FAIL_WHY="not every container's sshd answered"; return 1; }
 	ports=$(lc "$MAIN" list --all --format csv | awk -F, '$1 ~ /^p[0-9]+$/ && $2 == "par" { print $5 }' |
 		sort -u | wc -l)
