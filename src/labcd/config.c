@@ -242,15 +242,17 @@ config_subnets_parse(const char *v, unsigned *net, int *bits)
 }
 
 /* Set one key from text; 0 or -1 with the reason in err. */
-static int
-set_value(struct config *c, const struct ckey *k, const char *v, char *err,
-    size_t errsz)
+/*
+ * Why v is not a value of the string key k, as the end of "KEY must be
+ * ..." (rule, rulesz); NULL if it is one.
+ */
+static const char *
+string_invalid(const struct ckey *k, const char *v, char *rule, size_t rulesz)
 {
-	long n, lo, hi;
 	const char *p;
-	char *end;
 	unsigned net;
 	int bits;
+	long n;
 
 	switch (k->type) {
 	case C_NAME:
@@ -259,16 +261,10 @@ set_value(struct config *c, const struct ckey *k, const char *v, char *err,
 			    !isdigit((unsigned char)*p) && *p != '-' && *p != '_')
 				break;
 		}
-		if (*v == '\0' || *p != '\0' || strlen(v) > 32) {
-			snprintf(err, errsz, "%s must be 1 to 32 lowercase "
-			    "letters, digits, '-' or '_'", k->name);
-			return -1;
-		}
-		/* FALLTHROUGH */
-	case C_STR:
-		free(*str_at(c, k));
-		*str_at(c, k) = xstrdup(v);
-		return 0;
+		if (*v == '\0' || *p != '\0' || strlen(v) > 32)
+			return "must be 1 to 32 lowercase letters, digits, '-' "
+			    "or '_'";
+		return NULL;
 	case C_PREFIX:
 		/*
 		 * With a user name (up to 32) it makes an LXD project name
@@ -278,64 +274,52 @@ set_value(struct config *c, const struct ckey *k, const char *v, char *err,
 		if (*v == '\0' || strlen(v) > PREFIX_MAX ||
 		    strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
 		    strlen(v)) {
-			snprintf(err, errsz, "%s must be 1 to %d lowercase "
-			    "letters, digits or '-'", k->name, PREFIX_MAX);
-			return -1;
+			snprintf(rule, rulesz, "must be 1 to %d lowercase "
+			    "letters, digits or '-'", PREFIX_MAX);
+			return rule;
 		}
-		free(*str_at(c, k));
-		*str_at(c, k) = xstrdup(v);
-		return 0;
+		return NULL;
 	case C_LEVEL:
 		if (strcmp(v, "error") != 0 && strcmp(v, "warning") != 0 &&
-		    strcmp(v, "info") != 0 && strcmp(v, "debug") != 0) {
-			snprintf(err, errsz, "log_level must be error, warning, "
-			    "info or debug");
-			return -1;
-		}
-		free(*str_at(c, k));
-		*str_at(c, k) = xstrdup(v);
-		return 0;
+		    strcmp(v, "info") != 0 && strcmp(v, "debug") != 0)
+			return "must be error, warning, info or debug";
+		return NULL;
 	case C_WHO:
 		/* admins, everyone, or names: a-z 0-9 - _, commas between. */
 		if (strcmp(v, "admins") != 0 && strcmp(v, "everyone") != 0 &&
 		    (*v == '\0' || *v == ',' || v[strlen(v) - 1] == ',' ||
 		    strstr(v, ",,") != NULL || strspn(v, "abcdefghijklmnopqrs"
-		    "tuvwxyz0123456789-_,") != strlen(v))) {
-			snprintf(err, errsz, "%s must be admins, everyone, or "
-			    "lab user names separated by commas", k->name);
-			return -1;
-		}
-		free(*str_at(c, k));
-		*str_at(c, k) = xstrdup(v);
-		return 0;
+		    "tuvwxyz0123456789-_,") != strlen(v)))
+			return "must be admins, everyone, or lab user names "
+			    "separated by commas";
+		return NULL;
 	case C_SIZE:
-		if (*v != '\0' && !config_size_valid(v)) {
-			snprintf(err, errsz, "%s must be a size such as 512MiB "
-			    "or 8GiB, or empty", k->name);
-			return -1;
-		}
-		free(*str_at(c, k));
-		*str_at(c, k) = xstrdup(v);
-		return 0;
+		if (*v != '\0' && !config_size_valid(v))
+			return "must be a size such as 512MiB or 8GiB, or empty";
+		return NULL;
 	case C_COUNT:
-		if (*v != '\0' && parse_long(v, 1, 4096, &n) != 0) {
-			snprintf(err, errsz, "%s must be a number from 1 to "
-			    "4096, or empty", k->name);
-			return -1;
-		}
-		free(*str_at(c, k));
-		*str_at(c, k) = xstrdup(v);
-		return 0;
+		if (*v != '\0' && parse_long(v, 1, 4096, &n) != 0)
+			return "must be a number from 1 to 4096, or empty";
+		return NULL;
 	case C_SUBNETS:
-		if (config_subnets_parse(v, &net, &bits) != 0) {
-			snprintf(err, errsz, "%s must be an IPv4 network "
-			    "A.B.C.D/N with N from 8 to 23 and no host bits, "
-			    "such as 10.240.0.0/16", k->name);
-			return -1;
-		}
-		free(*str_at(c, k));
-		*str_at(c, k) = xstrdup(v);
-		return 0;
+		if (config_subnets_parse(v, &net, &bits) != 0)
+			return "must be an IPv4 network A.B.C.D/N with N from 8 "
+			    "to 23 and no host bits, such as 10.240.0.0/16";
+		return NULL;
+	default:
+		return NULL;	/* C_STR: any text */
+	}
+}
+
+/* Set a key whose value is a number, a yes/no, a mode or a port range. */
+static int
+set_number(struct config *c, const struct ckey *k, const char *v, char *err,
+    size_t errsz)
+{
+	long n, lo, hi;
+	char *end;
+
+	switch (k->type) {
 	case C_INT:
 		if (parse_long(v, k->min, k->max, &n) != 0) {
 			snprintf(err, errsz, "%s must be a number from %ld to "
@@ -383,8 +367,35 @@ set_value(struct config *c, const struct ckey *k, const char *v, char *err,
 		c->ssh_port_min = (int)lo;
 		c->ssh_port_max = (int)hi;
 		return 0;
+	default:
+		return -1;
 	}
-	return -1;
+}
+
+static int
+set_value(struct config *c, const struct ckey *k, const char *v, char *err,
+    size_t errsz)
+{
+	char rule[96];
+	const char *why;
+
+	switch (k->type) {
+	case C_INT:
+	case C_BOOL:
+	case C_AUTO:
+	case C_MODE:
+	case C_PORTS:
+		return set_number(c, k, v, err, errsz);
+	default:
+		break;
+	}
+	if ((why = string_invalid(k, v, rule, sizeof(rule))) != NULL) {
+		snprintf(err, errsz, "%s %s", k->name, why);
+		return -1;
+	}
+	free(*str_at(c, k));
+	*str_at(c, k) = xstrdup(v);
+	return 0;
 }
 
 void
