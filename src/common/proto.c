@@ -8,26 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomicio.h"
 #include "proto.h"
 #include "xmalloc.h"
-
-int
-proto_write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 json_t *
 proto_msg(const char *t)
@@ -56,8 +39,8 @@ proto_send(int fd, json_t *msg)
 	hdr[1] = (unsigned char)(n >> 16);
 	hdr[2] = (unsigned char)(n >> 8);
 	hdr[3] = (unsigned char)n;
-	if ((r = proto_write_all(fd, hdr, 4)) == 0)
-		r = proto_write_all(fd, s, n);
+	if ((r = write_all(fd, hdr, 4)) == 0)
+		r = write_all(fd, s, n);
 	/* It may have carried a password or a session token. */
 	explicit_bzero(s, n);
 	free(s);
@@ -172,13 +155,6 @@ read_by(int fd, void *p, size_t n, long long deadline)
 		got += (size_t)r;
 	}
 	return 0;
-}
-
-/* 0, -EPIPE if the stream ended before the first byte, else -errno. */
-int
-proto_read_all(int fd, void *p, size_t n)
-{
-	return read_by(fd, p, n, -1);
 }
 
 int

@@ -69,8 +69,4 @@ const char *proto_type(json_t *msg);
 /* Build a message of type t (caller decrefs). */
 json_t	*proto_msg(const char *t);
 
-/* Write/read exactly n bytes, retrying on EINTR. 0 or -errno. */
-int	proto_write_all(int fd, const void *p, size_t n);
-int	proto_read_all(int fd, void *p, size_t n);
-
 #endif

@@ -21,6 +21,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "atomicio.h"
 #include "client.h"
 #include "inert.h"
 #include "proto.h"
@@ -223,7 +224,7 @@ client_session_save(struct client *c)
 		goto out;
 	}
 	line = xasprintf("%s\n", c->session);
-	if ((r = proto_write_all(fd, line, strlen(line))) != 0)
+	if ((r = write_all(fd, line, strlen(line))) != 0)
 		goto out;
 	if (close(fd) != 0) {
 		fd = -1;
@@ -759,7 +760,7 @@ client_splice(int fd, char *err, size_t errsz)
 			if (n <= 0) {
 				shutdown(fd, SHUT_WR);
 				pfd[0].fd = -1;
-			} else if ((r = proto_write_all(fd, buf, (size_t)n))
+			} else if ((r = write_all(fd, buf, (size_t)n))
 			    != 0)
 				break;
 		}
@@ -771,7 +772,7 @@ client_splice(int fd, char *err, size_t errsz)
 				r = -errno;
 			if (n <= 0)
 				break;
-			if ((r = proto_write_all(STDOUT_FILENO, buf,
+			if ((r = write_all(STDOUT_FILENO, buf,
 			    (size_t)n)) != 0)
 				break;
 		}

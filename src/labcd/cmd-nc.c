@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "atomicio.h"
 #include "labcd.h"
 #include "ct.h"
 #include "leases.h"
@@ -179,7 +180,7 @@ splice_loop(int a, int b)
 				shutdown(i == 0 ? b : a, SHUT_WR);
 				continue;
 			}
-			if (proto_write_all(i == 0 ? b : a, buf, (size_t)n) != 0)
+			if (write_all(i == 0 ? b : a, buf, (size_t)n) != 0)
 				return;
 		}
 	}

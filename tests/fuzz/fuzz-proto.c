@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "atomicio.h"
 #include "fuzz.h"
 #include "proto.h"
 
@@ -112,7 +113,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > STREAM_MAX)
 		return 0;
 	FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	FUZZ_CHECK(proto_write_all(sv[0], data, size) == 0);
+	FUZZ_CHECK(write_all(sv[0], data, size) == 0);
 	shutdown(sv[0], SHUT_WR);
 	for (n = 0;; n++) {
 		/* Each frame takes at least 5 bytes. */
