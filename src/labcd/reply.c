@@ -83,7 +83,6 @@ ctx_target(struct ctx *c, const char *fmt, ...)
 void
 ctx_progress(struct ctx *c, const char *fmt, ...)
 {
-	json_t *m;
 	va_list ap;
 	char *s;
 
@@ -92,11 +91,8 @@ ctx_progress(struct ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	m = proto_msg(PROTO_PROGRESS);
-	json_object_set_new(m, "text", json_string(s));
-	if (proto_send(c->fd, m) != 0)
+	if (proto_progress_send(c->fd, s) != 0)
 		c->dead = 1;
-	json_decref(m);
 	free(s);
 }
 
@@ -104,8 +100,7 @@ int
 ctx_prompt(struct ctx *c, const char *text, int echo, char **answer)
 {
 	char err[256];
-	json_t *m, *in = NULL;
-	const char *data;
+	json_t *in = NULL;
 	/* An anonymous caller holding a slot for minutes is an attack. */
 	int wait = c->id.user[0] == '\0' && !c->id.admin ? PROMPT_ANON :
 	    PROMPT_TIMEOUT, r;
@@ -113,34 +108,52 @@ ctx_prompt(struct ctx *c, const char *text, int echo, char **answer)
 	*answer = NULL;
 	if (c->dead)
 		return -1;
-	m = proto_msg(PROTO_PROMPT);
-	json_object_set_new(m, "text", json_string(text));
-	json_object_set_new(m, "echo", json_boolean(echo));
-	r = proto_send(c->fd, m);
-	json_decref(m);
-	if (r != 0) {
+	if (proto_prompt_send(c->fd, text, echo) != 0) {
 		c->dead = 1;
 		return -1;
 	}
 	r = proto_recv_timed(c->fd, &in, wait * 1000,
 	    c->srv->cfg.frame_timeout * 1000, err, sizeof(err));
-	if (r != 0 || strcmp(proto_type(in), PROTO_INPUT) != 0) {
-		if (r != 0)
-			c->dead = 1;
-		json_decref(in);
+	if (r != 0) {
+		c->dead = 1;
 		return -1;
 	}
-	data = json_string_value(json_object_get(in, "data"));
-	if (data == NULL || json_string_length(json_object_get(in, "data")) >
-	    4096) {
-		json_decref(in);
-		return -1;		/* eof, or not an answer */
-	}
-	*answer = xstrdup(data);
-	/* The answer may be a password: wipe jansson's copy. */
-	explicit_bzero((char *)(uintptr_t)data, strlen(data));
+	/* Not an input, eof, or not an answer: no answer. */
+	r = proto_input_decode(in, answer);
 	json_decref(in);
-	return 0;
+	return r == 0 ? 0 : -1;
+}
+
+int
+ctx_stream(struct ctx *c)
+{
+	int r;
+
+	if (c->dead)
+		return -1;
+	r = proto_stream_send(c->fd);
+	c->dead = 1;		/* the stream is the answer: no result */
+	return r == 0 ? c->fd : -1;
+}
+
+void
+ctx_result(struct ctx *c, int status)
+{
+	struct proto_result res = {
+		.status = status,
+		.text = buf_str(&c->out),
+		.error = buf_str(&c->err),
+		.data = c->data,
+		.session = c->new_session,
+		/* A session sent that is no longer good, and no new one. */
+		.logout = c->logout || (c->stale_session &&
+		    c->new_session == NULL),
+	};
+
+	if (c->dead)
+		return;
+	if (proto_result_send(c->fd, &res) != 0)
+		c->dead = 1;
 }
 
 struct table {
