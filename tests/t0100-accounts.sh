@@ -36,6 +36,10 @@ test_expect_success 'the admin adds alice and bob' '
 	contains "$out" "^bob,no,0,active,"
 '
 
+test_expect_success 'in JSON a count is a number, a word a string' '
+	[ "$(labc admin user list --format json | jq -c ".users[] | select(.name == \"alice\") | [.keys, .admin, .state]")" = "[0,\"no\",\"active\"]" ]
+'
+
 test_expect_success 'without a terminal, a password is generated and shown' '
 	out=$(labc admin user add carol </dev/null)
 	contains "$out" "^Password for carol: [A-Za-z0-9]{16}$"

@@ -150,7 +150,12 @@ int	ctx_stream(struct ctx *c);
 void	ctx_result(struct ctx *c, int status);
 void	ctx_target(struct ctx *c, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-/* A table: columns, then rows of the same width; rendered per format. */
+/*
+ * A table: columns, then rows of the same width; rendered per format. A
+ * column name ending in TABLE_NUM ("port#") holds numbers: its integers
+ * are numbers in JSON (the name is without it everywhere).
+ */
+#define TABLE_NUM	'#'
 struct table;
 struct table *table_new(const char *const *cols);
 void	table_add(struct table *t, ...);	/* ncols strings, NULL = "" */

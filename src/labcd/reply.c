@@ -3,6 +3,7 @@
  * progress lines, prompts, and tables rendered as an aligned table, JSON or
  * CSV (the same rows also go into the result's structured data).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -159,6 +160,7 @@ ctx_result(struct ctx *c, int status)
 struct table {
 	size_t	  ncols, nrows, cap;
 	char	**cols;
+	int	 *num;		/* per column: a number in JSON */
 	char	**cells;	/* nrows * ncols */
 };
 
@@ -166,13 +168,20 @@ struct table *
 table_new(const char *const *cols)
 {
 	struct table *t = xcalloc(1, sizeof(*t));
-	size_t i;
+	size_t i, n;
 
 	while (cols[t->ncols] != NULL)
 		t->ncols++;
 	t->cols = xcalloc(t->ncols, sizeof(char *));
-	for (i = 0; i < t->ncols; i++)
+	t->num = xcalloc(t->ncols, sizeof(*t->num));
+	for (i = 0; i < t->ncols; i++) {
 		t->cols[i] = xstrdup(cols[i]);
+		n = strlen(t->cols[i]);
+		if (n > 1 && t->cols[i][n - 1] == TABLE_NUM) {
+			t->cols[i][n - 1] = '\0';
+			t->num[i] = 1;
+		}
+	}
 	return t;
 }
 
@@ -209,6 +218,7 @@ table_free(struct table *t)
 	for (i = 0; i < t->nrows * t->ncols; i++)
 		free(t->cells[i]);
 	free(t->cols);
+	free(t->num);
 	free(t->cells);
 	free(t);
 }
@@ -252,6 +262,22 @@ csv_cell(struct buf *b, const char *cell)
 	free(s);
 }
 
+/* A cell in JSON: a number column's integers as numbers, else text. */
+static json_t *
+json_cell(const char *cell, int num)
+{
+	long long v;
+	char *end;
+
+	if (num && *cell != '\0' && *cell != ' ') {
+		errno = 0;
+		v = strtoll(cell, &end, 10);
+		if (errno == 0 && *end == '\0')
+			return json_integer(v);
+	}
+	return json_string(cell);
+}
+
 void
 ctx_table(struct ctx *c, const char *key, struct table *t)
 {
@@ -263,8 +289,8 @@ ctx_table(struct ctx *c, const char *key, struct table *t)
 		json_t *o = json_object();
 
 		for (i = 0; i < t->ncols; i++)
-			json_object_set_new(o, t->cols[i],
-			    json_string(t->cells[r * t->ncols + i]));
+			json_object_set_new(o, t->cols[i], json_cell(
+			    t->cells[r * t->ncols + i], t->num[i]));
 		json_array_append_new(rows, o);
 	}
 	if (c->data == NULL)
