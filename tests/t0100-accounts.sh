@@ -239,6 +239,18 @@ test_expect_success 'a host user with a lab user'"'"'s name is that user' '
 	contains "$out" "^not logged in"
 '
 
+test_expect_success 'a table fits the terminal it is shown in; a pipe gets whole lines' '
+	TERM=dumb script -qec "stty cols 50; $LABC -S $SOCK admin log" /dev/null |
+	    tr -d "\r" > $TDIR/narrow
+	labc admin log > $TDIR/whole
+	[ "$(LC_ALL=C.UTF-8 wc -L < $TDIR/narrow)" -le 50 ]
+	[ "$(LC_ALL=C.UTF-8 wc -L < $TDIR/whole)" -gt 50 ]
+	contains "$(cat $TDIR/narrow)" "^time +actor +user +command"
+	# Each row still starts on a line of its own, its cells wrapped.
+	[ "$(grep -c "^20[0-9][0-9]-" $TDIR/narrow)" = "$(grep -c "^20[0-9][0-9]-" $TDIR/whole)" ]
+	[ "$(wc -l < $TDIR/narrow)" -gt "$(wc -l < $TDIR/whole)" ]
+'
+
 kill -TERM "$LABCD_PID"
 wait "$LABCD_PID"
 term_rc=$?

@@ -278,11 +278,170 @@ json_cell(const char *cell, int num)
 	return json_string(cell);
 }
 
+#define TABLE_GAP	2	/* spaces between columns */
+#define TABLE_MIN	6	/* a column narrowed keeps this much */
+
+/*
+ * Narrow the widths w of n columns so a line fits cols (0: no limit):
+ * the columns narrower than a fair share keep their width, the wider ones
+ * share what is left equally. Nothing changes if the table fits.
+ */
+static void
+table_fit(size_t *w, size_t n, int cols)
+{
+	size_t total = TABLE_GAP * (n - 1), left, share, nwide, i;
+	int *fixed, changed;
+
+	for (i = 0; i < n; i++)
+		total += w[i];
+	if (cols <= 0 || total <= (size_t)cols)
+		return;
+	fixed = xcalloc(n, sizeof(*fixed));
+	left = (size_t)cols > TABLE_GAP * (n - 1) ? (size_t)cols -
+	    TABLE_GAP * (n - 1) : 0;
+	nwide = n;
+	do {
+		changed = 0;
+		share = left / nwide;
+		for (i = 0; i < n; i++) {
+			if (!fixed[i] && w[i] <= share) {
+				fixed[i] = 1;
+				left -= w[i];
+				nwide--;
+				changed = 1;
+			}
+		}
+	} while (changed && nwide > 0);
+	for (i = 0; i < n && nwide > 0; i++) {
+		if (fixed[i])
+			continue;
+		share = left / nwide--;
+		w[i] = share < TABLE_MIN ? TABLE_MIN : share;
+		left -= share;
+	}
+	free(fixed);
+}
+
+/* One code point of UTF-8 on from s. */
+static const char *
+next_cp(const char *s)
+{
+	for (s++; ((unsigned char)*s & 0xc0) == 0x80; s++)
+		;
+	return s;
+}
+
+/*
+ * The next line of a cell wrapped at width w: its length in bytes, and in
+ * *rest what follows. It breaks at the last space that fits, else (one
+ * long word) after w code points.
+ */
+static size_t
+wrap_line(const char *s, size_t w, const char **rest)
+{
+	const char *p = s, *brk = NULL;
+	size_t n = 0, len;
+
+	for (; *p != '\0' && n < w; p = next_cp(p), n++) {
+		if (*p == ' ' && p > s)
+			brk = p;
+	}
+	if (*p == '\0') {
+		*rest = p;
+		return (size_t)(p - s);
+	}
+	if (*p == ' ')
+		brk = p;
+	if (brk != NULL)
+		p = brk;
+	len = (size_t)(p - s);
+	while (*p == ' ')
+		p++;
+	*rest = p;
+	return len;
+}
+
+/* Display width of the first n bytes of s. */
+static size_t
+widthn(const char *s, size_t n)
+{
+	size_t w = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			w++;
+	}
+	return w;
+}
+
+/* Row r (0: the header) in widths w: more lines if a cell wraps. */
+static void
+table_row(struct ctx *c, const struct table *t, size_t r, const size_t *w)
+{
+	const char **at = xcalloc(t->ncols, sizeof(*at)), *from;
+	size_t i, len, last, line;
+	int more = 1;
+
+	for (i = 0; i < t->ncols; i++)
+		at[i] = r == 0 ? t->cols[i] : t->cells[(r - 1) * t->ncols + i];
+	for (line = 0; more; line++) {
+		/* A line after the first ends with its last cell. */
+		last = t->ncols - 1;
+		while (line > 0 && last > 0 && *at[last] == '\0')
+			last--;
+		if (r == 0 && c->color)
+			(void)buf_adds(&c->out, "\033[1m");
+		more = 0;
+		for (i = 0; i <= last; i++) {
+			from = at[i];
+			len = wrap_line(from, w[i] > 0 ? w[i] : 1, &at[i]);
+			(void)buf_add(&c->out, from, len);
+			if (i < last)
+				ctx_printf(c, "%*s", (int)(w[i] - widthn(from,
+				    len) + TABLE_GAP), "");
+			more |= *at[i] != '\0';
+		}
+		if (r == 0 && c->color)
+			(void)buf_adds(&c->out, "\033[0m");
+		(void)buf_adds(&c->out, "\n");
+	}
+	free(at);
+}
+
+/* A table for a terminal: aligned, fitted to c->cols when it is known. */
+static void
+table_render(struct ctx *c, struct table *t)
+{
+	size_t r, i, *w;
+	char *s;
+
+	/* What a terminal shows: every cell inert (the JSON stays exact). */
+	for (i = 0; i < t->nrows * t->ncols; i++) {
+		s = inert_str(t->cells[i]);
+		free(t->cells[i]);
+		t->cells[i] = s;
+	}
+	w = xcalloc(t->ncols, sizeof(*w));
+	for (i = 0; i < t->ncols; i++) {
+		w[i] = width(t->cols[i]);
+		for (r = 0; r < t->nrows; r++) {
+			size_t cw = width(t->cells[r * t->ncols + i]);
+
+			if (cw > w[i])
+				w[i] = cw;
+		}
+	}
+	table_fit(w, t->ncols, c->cols);
+	for (r = 0; r <= t->nrows; r++)
+		table_row(c, t, r, w);
+	free(w);
+}
+
 void
 ctx_table(struct ctx *c, const char *key, struct table *t)
 {
 	json_t *rows = json_array();
-	size_t r, i, *w;
+	size_t r, i;
 	char *s;
 
 	for (r = 0; r < t->nrows; r++) {
@@ -317,37 +476,5 @@ ctx_table(struct ctx *c, const char *key, struct table *t)
 	case FMT_TABLE:
 		break;
 	}
-	/* What a terminal shows: every cell inert (the JSON stays exact). */
-	for (i = 0; i < t->nrows * t->ncols; i++) {
-		s = inert_str(t->cells[i]);
-		free(t->cells[i]);
-		t->cells[i] = s;
-	}
-	w = xcalloc(t->ncols, sizeof(*w));
-	for (i = 0; i < t->ncols; i++) {
-		w[i] = width(t->cols[i]);
-		for (r = 0; r < t->nrows; r++) {
-			size_t cw = width(t->cells[r * t->ncols + i]);
-
-			if (cw > w[i])
-				w[i] = cw;
-		}
-	}
-	for (r = 0; r <= t->nrows; r++) {
-		if (r == 0 && c->color)
-			(void)buf_adds(&c->out, "\033[1m");
-		for (i = 0; i < t->ncols; i++) {
-			const char *cell = r == 0 ? t->cols[i] :
-			    t->cells[(r - 1) * t->ncols + i];
-			size_t pad = w[i] - width(cell);
-
-			(void)buf_adds(&c->out, cell);
-			if (i + 1 < t->ncols)
-				ctx_printf(c, "%*s", (int)(pad + 2), "");
-		}
-		if (r == 0 && c->color)
-			(void)buf_adds(&c->out, "\033[0m");
-		(void)buf_adds(&c->out, "\n");
-	}
-	free(w);
+	table_render(c, t);
 }
