@@ -346,11 +346,20 @@ proto_request_free(struct proto_request *req)
 	memset(req, 0, sizeof(*req));
 }
 
+/* Send a message made here, and let it go. 0 or -errno. */
+static int
+send_new(int fd, json_t *m)
+{
+	int r = proto_send(fd, m);
+
+	json_decref(m);
+	return r;
+}
+
 int
 proto_input_send(int fd, const char *data, size_t n)
 {
 	json_t *m = proto_msg(PROTO_INPUT), *v;
-	int r;
 
 	if (data == NULL)
 		json_object_set_new(m, "eof", json_true());
@@ -362,9 +371,7 @@ proto_input_send(int fd, const char *data, size_t n)
 		return -EILSEQ;
 	} else
 		json_object_set_new(m, "data", v);
-	r = proto_send(fd, m);
-	json_decref(m);
-	return r;
+	return send_new(fd, m);
 }
 
 int
@@ -388,7 +395,6 @@ int
 proto_result_send(int fd, const struct proto_result *res)
 {
 	json_t *m = proto_msg(PROTO_RESULT);
-	int r;
 
 	json_object_set_new(m, "status", json_integer(res->status));
 	if (res->text != NULL && *res->text != '\0')
@@ -401,46 +407,35 @@ proto_result_send(int fd, const struct proto_result *res)
 		json_object_set_new(m, "session", json_string(res->session));
 	if (res->logout)
 		json_object_set_new(m, "logout", json_true());
-	r = proto_send(fd, m);
-	json_decref(m);
-	return r;
+	return send_new(fd, m);
 }
 
 int
 proto_stream_send(int fd)
 {
 	json_t *m = proto_msg(PROTO_STREAM);
-	int r;
 
 	json_object_set_new(m, "status", json_integer(PROTO_OK));
-	r = proto_send(fd, m);
-	json_decref(m);
-	return r;
+	return send_new(fd, m);
 }
 
 int
 proto_progress_send(int fd, const char *text)
 {
 	json_t *m = proto_msg(PROTO_PROGRESS);
-	int r;
 
 	json_object_set_new(m, "text", json_string(text));
-	r = proto_send(fd, m);
-	json_decref(m);
-	return r;
+	return send_new(fd, m);
 }
 
 int
 proto_prompt_send(int fd, const char *text, int echo)
 {
 	json_t *m = proto_msg(PROTO_PROMPT);
-	int r;
 
 	json_object_set_new(m, "text", json_string(text));
 	json_object_set_new(m, "echo", json_boolean(echo));
-	r = proto_send(fd, m);
-	json_decref(m);
-	return r;
+	return send_new(fd, m);
 }
 
 void

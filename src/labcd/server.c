@@ -196,6 +196,22 @@ db_give(struct server *s, struct db *db)
 }
 
 /*
+ * A refused --as is someone claiming to be another: audited like any
+ * refusal, under the host account that asked.
+ */
+static void
+audit_refused_as(struct ctx *c, const char *as)
+{
+	c->id.user[0] = '\0';
+	if (as != NULL && user_name_invalid(as) != NULL)
+		as = "an invalid name";	/* no newlines in logs */
+	snprintf(c->id.actor, sizeof(c->id.actor), "%s%s%.32s%s",
+	    c->id.host_user, as != NULL ? " (as " : "", as != NULL ? as : "",
+	    as != NULL ? ")" : "");
+	audit(c, "refused");
+}
+
+/*
  * Serve one request; bad is what proto_request_decode said of it, with
  * why. Returns 0 to keep the connection, -1 to close it.
  */
@@ -204,7 +220,7 @@ serve(struct conn *cn, const struct ident *peer, struct db **db,
     const struct proto_request *req, int bad, const char *why)
 {
 	struct ctx c;
-	const char *fmt, *as = req->as;
+	const char *fmt;
 	char **argv = req->argv, err[512];
 	int argc = req->argc, used, status;
 
@@ -260,18 +276,10 @@ serve(struct conn *cn, const struct ident *peer, struct db **db,
 			goto done;
 		}
 	}
-	if ((status = ident_resolve(&c, as, req->session, req->key)) != 0) {
-		/* A refused --as is someone claiming to be another: audited
-		   like any refusal, under the host account that asked. */
-		if (!(c.cmd->flags & CMD_READONLY)) {
-			c.id.user[0] = '\0';
-			if (as != NULL && user_name_invalid(as) != NULL)
-				as = "an invalid name";	/* no newlines in logs */
-			snprintf(c.id.actor, sizeof(c.id.actor), "%s%s%.32s%s",
-			    c.id.host_user, as != NULL ? " (as " : "",
-			    as != NULL ? as : "", as != NULL ? ")" : "");
-			audit(&c, "refused");
-		}
+	if ((status = ident_resolve(&c, req->as, req->session,
+	    req->key)) != 0) {
+		if (!(c.cmd->flags & CMD_READONLY))
+			audit_refused_as(&c, req->as);
 		goto done;
 	}
 	if ((status = cmd_allowed(&c)) != 0) {
