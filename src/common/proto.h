@@ -4,7 +4,8 @@
  *
  * A frame is a 4-byte big-endian length N (1 <= N <= PROTO_MAX_FRAME)
  * followed by N bytes of one JSON object. Every object carries "v"
- * (PROTO_VERSION) and "t" (its type, below).
+ * (PROTO_VERSION) and "t" (its type, below). A change to what a
+ * message carries on the wire bumps PROTO_VERSION (tmux-protocol.h's rule).
  */
 #ifndef LABC_PROTO_H
 #define LABC_PROTO_H
