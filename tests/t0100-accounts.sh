@@ -36,6 +36,10 @@ test_expect_success 'the admin adds alice and bob' '
 	contains "$out" "^bob,no,0,active,"
 '
 
+test_expect_success 'in JSON a count is a number, a word a string' '
+	[ "$(labc admin user list --format json | jq -c ".users[] | select(.name == \"alice\") | [.keys, .admin, .state]")" = "[0,\"no\",\"active\"]" ]
+'
+
 test_expect_success 'without a terminal, a password is generated and shown' '
 	out=$(labc admin user add carol </dev/null)
 	contains "$out" "^Password for carol: [A-Za-z0-9]{16}$"
@@ -233,6 +237,18 @@ test_expect_success 'a host user with a lab user'"'"'s name is that user' '
 	[ "$out" = "$HOSTU" ]
 	out=$(labc_as_uid $C whoami)
 	contains "$out" "^not logged in"
+'
+
+test_expect_success 'a table fits the terminal it is shown in; a pipe gets whole lines' '
+	TERM=dumb script -qec "stty cols 50; $LABC -S $SOCK admin log" /dev/null |
+	    tr -d "\r" > $TDIR/narrow
+	labc admin log > $TDIR/whole
+	[ "$(LC_ALL=C.UTF-8 wc -L < $TDIR/narrow)" -le 50 ]
+	[ "$(LC_ALL=C.UTF-8 wc -L < $TDIR/whole)" -gt 50 ]
+	contains "$(cat $TDIR/narrow)" "^time +actor +user +command"
+	# Each row still starts on a line of its own, its cells wrapped.
+	[ "$(grep -c "^20[0-9][0-9]-" $TDIR/narrow)" = "$(grep -c "^20[0-9][0-9]-" $TDIR/whole)" ]
+	[ "$(wc -l < $TDIR/narrow)" -gt "$(wc -l < $TDIR/whole)" ]
 '
 
 kill -TERM "$LABCD_PID"

@@ -9,7 +9,7 @@
 static int
 cmd_admin_user_list_exec(struct ctx *c)
 {
-	static const char *const cols[] = { "name", "admin", "keys", "state",
+	static const char *const cols[] = { "name", "admin", "keys#", "state",
 	    "created", NULL };
 	struct table *t = table_new(cols);
 	sqlite3_stmt *st = db_prepare(c->db, "SELECT u.name, u.is_admin, "

@@ -83,10 +83,10 @@ index_instances(json_t *list)
 static int
 cmd_list_exec(struct ctx *c)
 {
-	static const char *const cols[] = { "name", "state", "ipv4", "port",
+	static const char *const cols[] = { "name", "state", "ipv4", "port#",
 	    "image", NULL };
 	static const char *const cols_all[] = { "owner", "name", "state",
-	    "ipv4", "port", "image", NULL };
+	    "ipv4", "port#", "image", NULL };
 	int all = cmd_opt(c, "all") != NULL;
 	struct lxd *l;
 	struct table *t;

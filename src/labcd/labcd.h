@@ -141,9 +141,21 @@ void	ctx_progress(struct ctx *c, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Ask the person; 0 and *answer (caller frees and wipes), or -1. */
 int	ctx_prompt(struct ctx *c, const char *text, int echo, char **answer);
+/*
+ * Answer with a stream of raw bytes instead of a result (nc): the fd to
+ * carry it, or -1 if the client is gone. No result follows either way.
+ */
+int	ctx_stream(struct ctx *c);
+/* Send the request's one result, from c->out, c->err, c->data... */
+void	ctx_result(struct ctx *c, int status);
 void	ctx_target(struct ctx *c, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-/* A table: columns, then rows of the same width; rendered per format. */
+/*
+ * A table: columns, then rows of the same width; rendered per format. A
+ * column name ending in TABLE_NUM ("port#") holds numbers: its integers
+ * are numbers in JSON (the name is without it everywhere).
+ */
+#define TABLE_NUM	'#'
 struct table;
 struct table *table_new(const char *const *cols);
 void	table_add(struct table *t, ...);	/* ncols strings, NULL = "" */

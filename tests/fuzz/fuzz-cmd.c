@@ -2,7 +2,7 @@
  * fuzz-cmd.c - a request's argv as labcd takes it apart: cmd_find picks the
  * command of the one table, cmd_parse its options and arguments, exactly as
  * server.c does (the input is argv words separated by NUL bytes, at most
- * PROTO_MAX_ARGS of at most PROTO_MAX_ARG bytes, as proto_argv_invalid
+ * PROTO_MAX_ARGS of at most PROTO_MAX_ARG bytes, as proto_request_decode
  * lets through). Nothing is executed. Checked beyond "no crash":
  * - the command found spells the first words of argv and no other command
  *   spells more of them; when none is found, no command's name matches;
