@@ -35,16 +35,18 @@
 #include <unistd.h>
 
 #include "ct.h"
+#include "db-legacy.h"
 #include "log.h"
 #include "lxd.h"
 #include "ports.h"
+#include "project.h"
 #include "proto.h"
 #include "users.h"
 #include "xmalloc.h"
 
 struct import {
 	struct ctx	*c;
-	sqlite3		*old;
+	struct legacydb	*old;
 	const char	*file;		/* as the admin gave it */
 	const char	*from;		/* LXD project of the old containers */
 	const char	*ucol;		/* lab_users' user name column */
@@ -73,57 +75,17 @@ shown(const unsigned char *s, char out[80])
 	out[o] = '\0';
 }
 
-/* The first of NAMES that TABLE has as a column (caller frees), or NULL. */
-static char *
-column(sqlite3 *h, const char *table, const char *const *names)
-{
-	char *sql = xasprintf("SELECT name FROM pragma_table_info('%s')",
-	    table), *found = NULL;
-	sqlite3_stmt *st;
-	int i;
-
-	for (i = 0; names[i] != NULL && found == NULL; i++) {
-		if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
-			break;
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			const char *n = (const char *)sqlite3_column_text(st, 0);
-
-			if (n != NULL && strcasecmp(n, names[i]) == 0) {
-				found = xstrdup(names[i]);
-				break;
-			}
-		}
-		sqlite3_finalize(st);
-	}
-	free(sql);
-	return found;
-}
-
-static int
-port_in_db(struct ctx *c, int port)
-{
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT 1 FROM containers WHERE "
-	    "port = ?");
-	int used;
-
-	sqlite3_bind_int(st, 1, port);
-	used = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return used;
-}
-
 /* A usable port: the old one if it is, else the first free; 0 if none. */
 static int
 choose_port(struct import *im, int old, const char **why)
 {
 	const struct config *cfg = &im->c->srv->cfg;
-	int p;
 
 	*why = NULL;
 	if (old > 0) {
 		if (old < cfg->ssh_port_min || old > cfg->ssh_port_max)
 			*why = "outside ssh_ports";
-		else if (port_in_db(im->c, old))
+		else if (ctdb_port_taken(im->c->db, old))
 			*why = "given to another labcd container";
 		else if (!port_free(cfg->ssh_listen, old)) {
 			char who[160];
@@ -137,11 +99,8 @@ choose_port(struct import *im, int old, const char **why)
 		else
 			return old;
 	}
-	for (p = cfg->ssh_port_min; p <= cfg->ssh_port_max; p++) {
-		if (!port_in_db(im->c, p) && port_free(cfg->ssh_listen, p))
-			return p;
-	}
-	return 0;
+	return port_pick(im->c->db, cfg->ssh_port_min, cfg->ssh_port_max,
+	    cfg->ssh_listen);
 }
 
 /* The original tool's port for an IPv4 address, or 0. */
@@ -174,31 +133,12 @@ instance_ip(json_t *inst, json_t *state)
 	return ip;
 }
 
-/* Does the old database have this user? (a dry run made no one) */
-static int
-old_has_user(struct import *im, const char *name)
-{
-	char *sql = xasprintf("SELECT 1 FROM lab_users WHERE \"%s\" = ?",
-	    im->ucol);
-	sqlite3_stmt *st;
-	int found = 0;
-
-	if (sqlite3_prepare_v2(im->old, sql, -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		found = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-	}
-	free(sql);
-	return found;
-}
-
 static void
 import_user(struct import *im, const unsigned char *raw)
 {
 	struct ctx *c = im->c;
 	const char *name = (const char *)raw, *why;
 	struct user_row u;
-	sqlite3_stmt *st;
 	char show[80];
 
 	shown(raw, show);
@@ -215,13 +155,7 @@ import_user(struct import *im, const unsigned char *raw)
 		return;
 	}
 	if (!im->dry) {
-		st = db_prepare(c->db, "INSERT INTO users (name, is_admin, "
-		    "created, gpu_quota) VALUES (?, 0, ?, nullif(?, ''))");
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (long long)time(NULL));
-		sqlite3_bind_text(st, 3, c->srv->cfg.quota_gpus, -1,
-		    SQLITE_STATIC);
-		if (db_done(c->db, st) != 0) {
+		if (ctdb_user_import(c->db, name, c->srv->cfg.quota_gpus) != 0) {
 			ctx_printf(c, "user %s: not imported: %s\n", name,
 			    c->db->err);
 			im->users_bad++;
@@ -240,17 +174,13 @@ static int
 record(struct import *im, long long uid, const char *name, int port,
     const char *image)
 {
-	struct ctx *c = im->c;
-	sqlite3_stmt *st = db_prepare(c->db, "INSERT INTO containers (user_id, "
-	    "name, port, image, state, provisioned, keys_synced, created) "
-	    "VALUES (?, ?, ?, ?, 'ready', 0, 0, ?)");
+	struct ct row = { .user_id = uid, .port = port,
+	    .created = (long long)time(NULL) };
 
-	sqlite3_bind_int64(st, 1, uid);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, port);
-	sqlite3_bind_text(st, 4, image, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, (long long)time(NULL));
-	return db_done(c->db, st);
+	snprintf(row.name, sizeof(row.name), "%s", name);
+	snprintf(row.image, sizeof(row.image), "%s", image);
+	snprintf(row.state, sizeof(row.state), "ready");
+	return ctdb_insert(im->c->db, &row);
 }
 
 /* The port device and owner mark labcd gives every container. */
@@ -261,7 +191,7 @@ mark(struct import *im, const char *project, const char *name,
 	json_t *patch;
 	int r;
 
-	patch = json_pack("{s:{s:s}, s:{s:o}}", "config", "user.labc.owner",
+	patch = json_pack("{s:{s:s}, s:{s:o}}", "config", PROJECT_OWNER_KEY,
 	    owner, "devices", "ssh", ct_ssh_device(&im->c->srv->cfg, port));
 	r = lxd_instance_patch(ctx_lxd(im->c), project, name, patch);
 	json_decref(patch);
@@ -296,8 +226,7 @@ import_container(struct import *im, const unsigned char *rawname,
 	char show[80], showo[80], project[64], portnote[300] = "";
 	json_t *inst = NULL, *state = NULL;
 	struct user_row u;
-	sqlite3_stmt *st;
-	int r, exists, here = 0, running, old, port, busy = 0;
+	int r, here = 0, running, old, port, busy = 0;
 
 	shown(rawname, show);
 	shown(rawowner, showo);
@@ -311,7 +240,7 @@ import_container(struct import *im, const unsigned char *rawname,
 	    users_get(c->db, owner, &u) != 0) {
 		if (!(im->dry && rawowner != NULL &&
 		    user_name_invalid(owner) == NULL &&
-		    old_has_user(im, owner))) {
+		    legacydb_has_user(im->old, im->ucol, owner))) {
 			ctx_printf(c, "container %s/%s: skipped: its owner %s "
 			    "is not a lab user\n", showo, name, showo);
 			im->cts_bad++;
@@ -321,13 +250,7 @@ import_container(struct import *im, const unsigned char *rawname,
 		snprintf(u.name, sizeof(u.name), "%s", owner);
 	}
 	if (u.id != 0) {
-		st = db_prepare(c->db, "SELECT 1 FROM containers WHERE "
-		    "user_id = ? AND name = ?");
-		sqlite3_bind_int64(st, 1, u.id);
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-		exists = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-		if (exists) {
+		if (ctdb_exists(c->db, u.id, name)) {
 			ctx_printf(c, "container %s/%s: in labcd already, "
 			    "unchanged\n", u.name, name);
 			im->cts_same++;
@@ -335,8 +258,8 @@ import_container(struct import *im, const unsigned char *rawname,
 		}
 		ct_project_of(c, u.id, u.name, project);
 	} else
-		snprintf(project, sizeof(project), "%s%s",
-		    c->srv->cfg.project_prefix, u.name);
+		project_name(c->srv->cfg.project_prefix, NULL, u.name,
+		    project);
 
 	/* Where is it: the old project, or moved by hand already? */
 	if ((r = lxd_instance_get(l, im->from, name, &inst)) == -ENOENT &&
@@ -462,6 +385,25 @@ out:
 	json_decref(state);
 }
 
+static void
+each_user(void *arg, const unsigned char *name)
+{
+	import_user(arg, name);
+}
+
+/* Until the client has gone. */
+static int
+each_container(void *arg, const unsigned char *name,
+    const unsigned char *owner, int port)
+{
+	struct import *im = arg;
+
+	if (im->c->dead)
+		return 1;
+	import_container(im, name, owner, port);
+	return 0;
+}
+
 static int
 parse_options(struct import *im)
 {
@@ -511,8 +453,7 @@ cmd_admin_import_exec(struct ctx *c)
 	    NULL };
 	struct import im = { .c = c, .file = c->args.argv[0] };
 	char *path, *ucol = NULL, *ncol = NULL, *ocol = NULL, *pcol = NULL;
-	char *sql;
-	sqlite3_stmt *st;
+	char err[512];
 	int r;
 
 	ctx_target(c, "%.100s", im.file);
@@ -521,66 +462,37 @@ cmd_admin_import_exec(struct ctx *c)
 	/* A relative name is the caller's: from its working directory. */
 	path = im.file[0] == '/' ? xstrdup(im.file) :
 	    xasprintf("/proc/%d/cwd/%s", (int)c->id.pid, im.file);
-	/*
-	 * Read-only, and what the file's schema says runs nothing of ours:
-	 * a view or trigger in it may not call functions with side effects.
-	 */
-	if (sqlite3_open_v2(path, &im.old, SQLITE_OPEN_READONLY,
-	    NULL) != SQLITE_OK || sqlite3_db_config(im.old,
-	    SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) != SQLITE_OK ||
-	    sqlite3_db_config(im.old, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
-	    NULL) != SQLITE_OK || sqlite3_exec(im.old, "SELECT 1 FROM "
-	    "sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+	/* Read-only, running nothing of the file's (db-legacy.c). */
+	if ((im.old = legacydb_open(path, err, sizeof(err))) == NULL) {
 		r = ctx_error(c, "cannot read %s as an SQLite database: %s",
-		    im.file, im.old ? sqlite3_errmsg(im.old) : "no memory");
+		    im.file, err);
 		goto out;
 	}
-	if ((ucol = column(im.old, "lab_users", ucols)) == NULL) {
+	if ((ucol = legacydb_column(im.old, "lab_users", ucols)) == NULL) {
 		r = ctx_error(c, "%s has no table lab_users with a username "
 		    "column: it is not the original tool's database", im.file);
 		goto out;
 	}
 	im.ucol = ucol;
-	ncol = column(im.old, "lab_containers", cnames);
-	ocol = column(im.old, "lab_containers", cowners);
-	pcol = column(im.old, "lab_containers", cports);
+	ncol = legacydb_column(im.old, "lab_containers", cnames);
+	ocol = legacydb_column(im.old, "lab_containers", cowners);
+	pcol = legacydb_column(im.old, "lab_containers", cports);
 	if (im.dry)
 		ctx_printf(c, "Dry run: nothing is changed.\n");
 
-	sql = xasprintf("SELECT \"%s\" FROM lab_users ORDER BY 1", ucol);
-	if (sqlite3_prepare_v2(im.old, sql, -1, &st, NULL) != SQLITE_OK) {
-		free(sql);
-		r = ctx_error(c, "%s: %s", im.file, sqlite3_errmsg(im.old));
+	if (legacydb_users(im.old, ucol, each_user, &im, err,
+	    sizeof(err)) != 0) {
+		r = ctx_error(c, "%s: %s", im.file, err);
 		goto out;
 	}
-	free(sql);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		import_user(&im, sqlite3_column_type(st, 0) == SQLITE_TEXT ?
-		    sqlite3_column_text(st, 0) : NULL);
-	sqlite3_finalize(st);
 
 	if (ncol == NULL || ocol == NULL)
 		ctx_printf(c, "No containers: %s has no table lab_containers "
 		    "with container_name and belongs_to_username.\n", im.file);
-	else {
-		sql = xasprintf("SELECT \"%s\", \"%s\", %s%s%s FROM "
-		    "lab_containers ORDER BY 2, 1", ncol, ocol, pcol ? "\"" :
-		    "", pcol ? pcol : "NULL", pcol ? "\"" : "");
-		if (sqlite3_prepare_v2(im.old, sql, -1, &st, NULL) !=
-		    SQLITE_OK) {
-			free(sql);
-			r = ctx_error(c, "%s: %s", im.file,
-			    sqlite3_errmsg(im.old));
-			goto out;
-		}
-		free(sql);
-		while (sqlite3_step(st) == SQLITE_ROW && !c->dead)
-			import_container(&im, sqlite3_column_type(st, 0) ==
-			    SQLITE_TEXT ? sqlite3_column_text(st, 0) : NULL,
-			    sqlite3_column_type(st, 1) == SQLITE_TEXT ?
-			    sqlite3_column_text(st, 1) : NULL,
-			    sqlite3_column_int(st, 2));
-		sqlite3_finalize(st);
+	else if (legacydb_containers(im.old, ncol, ocol, pcol,
+	    each_container, &im, err, sizeof(err)) != 0) {
+		r = ctx_error(c, "%s: %s", im.file, err);
+		goto out;
 	}
 	ctx_printf(c, "Users: %d %s, %d unchanged, %d skipped. Containers: %d "
 	    "%s, %d unchanged, %d left for you, %d skipped.\n", im.users_new,
@@ -594,7 +506,7 @@ cmd_admin_import_exec(struct ctx *c)
 	    im.users_new, im.users_same, im.cts_new, im.cts_same);
 	r = PROTO_OK;
 out:
-	sqlite3_close(im.old);
+	legacydb_close(im.old);
 	free(path);
 	free(ucol);
 	free(ncol);

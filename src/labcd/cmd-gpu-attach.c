@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ct.h"
+#include "db-gpus.h"
 #include "gpu.h"
 #include "lxd.h"
 #include "proto.h"
@@ -11,14 +12,10 @@
 static size_t
 gpu_count(struct ctx *c, long long ct_id)
 {
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT count(*) FROM gpus WHERE "
-	    "container_id = ?");
-	size_t n = 0;
+	struct gpu_use *u;
+	size_t n = gpudb_of_container(c->db, ct_id, &u);
 
-	sqlite3_bind_int64(st, 1, ct_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = (size_t)sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	free(u);
 	return n;
 }
 

@@ -100,18 +100,10 @@ void
 ct_project_of(struct ctx *c, long long user_id, const char *user,
     char project[64])
 {
-	sqlite3_stmt *st = db_prepare(c->db,
-	    "SELECT project FROM users WHERE id = ?");
+	char stored[PROJECT_MAX];
 
-	project[0] = '\0';
-	sqlite3_bind_int64(st, 1, user_id);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_text(st, 0) != NULL)
-		snprintf(project, 64, "%s",
-		    (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	if (project[0] == '\0')
-		snprintf(project, 64, "%s%s", c->srv->cfg.project_prefix, user);
+	ctdb_user_project(c->db, user_id, stored);
+	project_name(c->srv->cfg.project_prefix, stored, user, project);
 }
 
 /*
@@ -161,7 +153,6 @@ ensure_project(struct ctx *c, long long user_id, const char *user,
 	struct lxd *l = ctx_lxd(c);
 	const struct config *cfg = &c->srv->cfg;
 	char project[64];
-	sqlite3_stmt *st;
 	json_t *conf, *p = NULL;
 	int r;
 
@@ -243,11 +234,7 @@ ensure_project(struct ctx *c, long long user_id, const char *user,
 		json_decref(conf);
 	log_info("LXD project %s made for %s", project, user);
 record:
-	st = db_prepare(c->db, "UPDATE users SET project = ? WHERE id = ? "
-	    "AND project IS NULL");
-	sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, user_id);
-	(void)db_done(c->db, st);
+	(void)ctdb_user_project_set(c->db, user_id, project);
 	return PROTO_OK;
 }
 
@@ -257,59 +244,10 @@ ct_ensure_project(struct ctx *c, long long user_id, const char *user)
 	return ensure_project(c, user_id, user, NULL);
 }
 
-static void
-row_to_ct(sqlite3_stmt *st, struct ct *ct)
-{
-	memset(ct, 0, sizeof(*ct));
-	ct->id = sqlite3_column_int64(st, 0);
-	ct->user_id = sqlite3_column_int64(st, 1);
-	snprintf(ct->name, sizeof(ct->name), "%s",
-	    (const char *)sqlite3_column_text(st, 2));
-	ct->port = sqlite3_column_int(st, 3);
-	snprintf(ct->image, sizeof(ct->image), "%s",
-	    (const char *)sqlite3_column_text(st, 4));
-	snprintf(ct->state, sizeof(ct->state), "%s",
-	    (const char *)sqlite3_column_text(st, 5));
-	ct->provisioned = sqlite3_column_int(st, 6);
-	ct->keys_synced = sqlite3_column_int(st, 7);
-	ct->created = sqlite3_column_int64(st, 8);
-}
-
-#define CT_COLUMNS "id, user_id, name, port, image, state, provisioned, " \
-	"keys_synced, created"
-
 int
 ct_get(struct ctx *c, const char *name, struct ct *ct)
 {
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT " CT_COLUMNS
-	    " FROM containers WHERE user_id = ? AND name = ?");
-	int r = -1;
-
-	sqlite3_bind_int64(st, 1, c->id.user_id);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		row_to_ct(st, ct);
-		r = 0;
-	}
-	sqlite3_finalize(st);
-	return r;
-}
-
-/* Read a container's row again by id: 0, or -1 if it is gone. */
-static int
-reload(struct ctx *c, struct ct *ct)
-{
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT " CT_COLUMNS
-	    " FROM containers WHERE id = ?");
-	int r = -1;
-
-	sqlite3_bind_int64(st, 1, ct->id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		row_to_ct(st, ct);
-		r = 0;
-	}
-	sqlite3_finalize(st);
-	return r;
+	return ctdb_get(c->db, c->id.user_id, name, ct);
 }
 
 int
@@ -399,51 +337,27 @@ static int
 reserve(struct ctx *c, const char *name, const char *image, struct ct *ct)
 {
 	const struct config *cfg = &c->srv->cfg;
-	int lo = cfg->ssh_port_min, hi = cfg->ssh_port_max, port = 0, p;
-	unsigned char *used = xcalloc((size_t)(hi - lo + 1), 1);
-	sqlite3_stmt *st;
+	int lo = cfg->ssh_port_min, hi = cfg->ssh_port_max;
 
-	if (db_begin(c->db) != 0) {
-		free(used);
+	if (db_begin(c->db) != 0)
 		return ctx_error(c, "database busy: %s", c->db->err);
-	}
-	st = db_prepare(c->db, "SELECT 1 FROM containers WHERE user_id = ? "
-	    "AND name = ?");
-	sqlite3_bind_int64(st, 1, c->id.user_id);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		sqlite3_finalize(st);
+	if (ctdb_exists(c->db, c->id.user_id, name)) {
 		db_rollback(c->db);
-		free(used);
 		return ctx_error(c, "you have a container named %s already",
 		    name);
 	}
-	sqlite3_finalize(st);
-	st = db_prepare(c->db, "SELECT port FROM containers");
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		p = sqlite3_column_int(st, 0);
-		if (p >= lo && p <= hi)
-			used[p - lo] = 1;
-	}
-	sqlite3_finalize(st);
-	for (p = lo; p <= hi && port == 0; p++) {
-		if (!used[p - lo] && port_free(cfg->ssh_listen, p))
-			port = p;
-	}
-	free(used);
-	if (port == 0) {
+	memset(ct, 0, sizeof(*ct));
+	if ((ct->port = port_pick(c->db, lo, hi, cfg->ssh_listen)) == 0) {
 		db_rollback(c->db);
 		return ctx_error(c, "no free SSH port left in %d-%d: the admin "
 		    "should widen ssh_ports", lo, hi);
 	}
-	st = db_prepare(c->db, "INSERT INTO containers (user_id, name, port, "
-	    "image, state, created) VALUES (?, ?, ?, ?, 'creating', ?)");
-	sqlite3_bind_int64(st, 1, c->id.user_id);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, port);
-	sqlite3_bind_text(st, 4, image, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, (long long)time(NULL));
-	if (db_done(c->db, st) != 0 || db_commit(c->db) != 0) {
+	ct->user_id = c->id.user_id;
+	snprintf(ct->name, sizeof(ct->name), "%s", name);
+	snprintf(ct->image, sizeof(ct->image), "%s", image);
+	snprintf(ct->state, sizeof(ct->state), "creating");
+	ct->created = (long long)time(NULL);
+	if (ctdb_insert(c->db, ct) != 0 || db_commit(c->db) != 0) {
 		db_rollback(c->db);
 		return ctx_error(c, "cannot record the container: %s",
 		    c->db->err);
@@ -455,22 +369,9 @@ reserve(struct ctx *c, const char *name, const char *image, struct ct *ct)
 static void
 forget(struct ctx *c, const struct ct *ct)
 {
-	sqlite3_stmt *st = db_prepare(c->db,
-	    "DELETE FROM containers WHERE id = ?");
-
-	sqlite3_bind_int64(st, 1, ct->id);
-	if (db_done(c->db, st) != 0)
+	if (ctdb_delete(c->db, ct->id) != 0)
 		log_error("cannot remove container %s of %s from the database: "
 		    "%s", ct->name, c->id.user, c->db->err);
-}
-
-static int
-set_field(struct ctx *c, const struct ct *ct, const char *sql)
-{
-	sqlite3_stmt *st = db_prepare(c->db, sql);
-
-	sqlite3_bind_int64(st, 1, ct->id);
-	return db_done(c->db, st);
 }
 
 char *
@@ -507,17 +408,11 @@ check_count(struct ctx *c, json_t *limits)
 {
 	const char *max = json_string_value(json_object_get(limits,
 	    "limits.containers"));
-	sqlite3_stmt *st;
-	int n = 0;
+	int n;
 
 	if (max == NULL || *max == '\0')
 		return PROTO_OK;
-	st = db_prepare(c->db, "SELECT count(*) FROM containers WHERE "
-	    "user_id = ?");
-	sqlite3_bind_int64(st, 1, c->id.user_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	n = ctdb_count(c->db, c->id.user_id);
 	if (n >= atoi(max))
 		return ctx_error(c, "quota: you may have %s container%s and "
 		    "have %d; delete one, or ask your admin for more", max,
@@ -656,7 +551,7 @@ delete_failed(struct ctx *c, struct ct *ct, int r, const char *what)
 		    "deletion once LXD answers again", what, ct->name,
 		    ctx_lxd_error(c));
 	}
-	set_field(c, ct, "UPDATE containers SET state = 'ready' WHERE id = ?");
+	(void)ctdb_set_state(c->db, ct->id, "ready");
 	return lxd_refused(c, what, ct->name);
 }
 
@@ -819,8 +714,7 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 		r = lxd_refused(c, "creating", name);
 		goto fail;
 	}
-	if (set_field(c, ct, "UPDATE containers SET state = 'ready' "
-	    "WHERE id = ?") != 0) {
+	if (ctdb_set_state(c->db, ct->id, "ready") != 0) {
 		/* Still 'creating': reconciliation removes it, as said. */
 		r = ctx_error(c, "creating %s: LXD made it, but labcd cannot "
 		    "record that (%s); it will be removed", name, c->db->err);
@@ -859,29 +753,14 @@ keep:
 static char *
 authorized_keys(struct ctx *c, long long user_id)
 {
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT type, blob, comment FROM "
-	    "keys WHERE user_id = ? ORDER BY id");
-	struct buf b = BUF_INIT(0), f = BUF_INIT(0);
-	char user[64] = "";
+	struct buf f = BUF_INIT(0);
+	char user[64], *lines = ctdb_user_keys(c->db, user_id);
 
-	sqlite3_bind_int64(st, 1, user_id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *cm = (const char *)sqlite3_column_text(st, 2);
-
-		buf_printf(&b, "%s %s%s%s\n", sqlite3_column_text(st, 0),
-		    sqlite3_column_text(st, 1), *cm ? " " : "", cm);
-	}
-	sqlite3_finalize(st);
-	st = db_prepare(c->db, "SELECT name FROM users WHERE id = ?");
-	sqlite3_bind_int64(st, 1, user_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(user, sizeof(user), "%s",
-		    (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	ctdb_user_name(c->db, user_id, user);
 	buf_printf(&f, KEYS_BEGIN "%s (labcd writes this block at every 'key "
 	    "add' and 'key del': add your own lines outside it)\n%s" KEYS_END
-	    " of %s's keys\n", user, buf_str(&b), user);
-	buf_free(&b);
+	    " of %s's keys\n", user, lines, user);
+	free(lines);
 	return buf_steal(&f);
 }
 
@@ -1072,24 +951,17 @@ int
 ct_ssh_lock(struct ctx *c, long long user_id, const char *user, int locked)
 {
 	struct lxd *l = ctx_lxd(c);
-	sqlite3_stmt *st;
 	char project[64];
-	json_t *cts = json_array(), *v, *patch;
-	size_t i;
+	struct ct *cts;
+	json_t *patch;
+	size_t i, n;
 	int left = 0, r;
 
 	ct_project_of(c, user_id, user, project);
-	st = db_prepare(c->db, "SELECT name, port FROM containers WHERE "
-	    "user_id = ? AND state = 'ready' ORDER BY name");
-	sqlite3_bind_int64(st, 1, user_id);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(cts, json_pack("[s,i]",
-		    (const char *)sqlite3_column_text(st, 0),
-		    sqlite3_column_int(st, 1)));
-	sqlite3_finalize(st);
-	json_array_foreach(cts, i, v) {
-		const char *name = json_string_value(json_array_get(v, 0));
-		int port = (int)json_integer_value(json_array_get(v, 1));
+	ctdb_list(c->db, user_id, 1, &cts, &n);
+	for (i = 0; i < n; i++) {
+		const char *name = cts[i].name;
+		int port = cts[i].port;
 
 		/* A request on it: reconciliation does it afterwards. */
 		if (ct_claim(user_id, name) != 0) {
@@ -1115,7 +987,7 @@ ct_ssh_lock(struct ctx *c, long long user_id, const char *user, int locked)
 			left++;
 		}
 	}
-	json_decref(cts);
+	free(cts);
 	if (left > 0)
 		reconcile_soon();
 	return left;
@@ -1125,10 +997,9 @@ int
 ct_sync_keys(struct ctx *c, long long user_id, const char *user)
 {
 	pthread_mutex_t *lock = key_lock(user_id);
-	sqlite3_stmt *st;
 	char project[64], *keys;
-	json_t *cts = json_array(), *v;
-	size_t i;
+	struct ct *cts;
+	size_t i, n;
 	int failed = 0;
 
 	pthread_mutex_lock(lock);
@@ -1140,34 +1011,22 @@ ct_sync_keys(struct ctx *c, long long user_id, const char *user)
 	 * request wrote) failed with SQLITE_BUSY_SNAPSHOT, unseen, and a
 	 * container LXD did not take the keys into stayed marked synced.
 	 */
-	st = db_prepare(c->db, "SELECT id, name FROM containers WHERE "
-	    "user_id = ? AND state = 'ready'");
-	sqlite3_bind_int64(st, 1, user_id);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(cts, json_pack("[I,s]",
-		    (json_int_t)sqlite3_column_int64(st, 0),
-		    (const char *)sqlite3_column_text(st, 1)));
-	sqlite3_finalize(st);
-	json_array_foreach(cts, i, v) {
-		const char *name = json_string_value(json_array_get(v, 1));
+	ctdb_list(c->db, user_id, 1, &cts, &n);
+	for (i = 0; i < n; i++) {
+		const char *name = cts[i].name;
 		int ok;
 
 		/* uid 1000 is the container user: ct_start makes it so. */
 		ok = push_keys(c, project, name, keys, 1000, 1000) == 0;
 		failed += !ok;
-		st = db_prepare(c->db, "UPDATE containers SET keys_synced = ? "
-		    "WHERE id = ?");
-		sqlite3_bind_int(st, 1, ok);
-		sqlite3_bind_int64(st, 2, json_integer_value(
-		    json_array_get(v, 0)));
-		if (db_done(c->db, st) != 0) {
+		if (ctdb_set_keys_synced(c->db, cts[i].id, ok) != 0) {
 			log_error("keys of %s: cannot record whether %s has "
 			    "them: %s", user, name, c->db->err);
 			failed++;
 		}
 	}
 	pthread_mutex_unlock(lock);
-	json_decref(cts);
+	free(cts);
 	free(keys);
 	return failed ? -1 : 0;
 }
@@ -1272,8 +1131,7 @@ provision(struct ctx *c, const char *project, struct ct *ct)
 	r = inline_keys ? 0 : push_keys(c, project, ct->name, keys, 1000, 1000);
 	/* Under the lock: a key change after it marks it unsynced again. */
 	if (r == 0)
-		set_field(c, ct, "UPDATE containers SET keys_synced = 1 WHERE "
-		    "id = ?");
+		(void)ctdb_set_keys_synced(c->db, ct->id, 1);
 	pthread_mutex_unlock(key_lock(ct->user_id));
 	free(keys);
 	ct->keys_synced = r == 0;
@@ -1351,19 +1209,12 @@ static int
 ssh_dev_start(struct ctx *c, struct ssh_dev *d, const char *project,
     const struct ct *ct)
 {
-	sqlite3_stmt *st;
-	int locked;
-
 	memset(d, 0, sizeof(*d));
 	/*
 	 * Locked while the launch ran: no port (admin user lock took the
 	 * others away, and left this one busy to reconciliation).
 	 */
-	st = db_prepare(c->db, "SELECT disabled FROM users WHERE id = ?");
-	sqlite3_bind_int64(st, 1, ct->user_id);
-	locked = sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (locked) {
+	if (ctdb_user_locked(c->db, ct->user_id)) {
 		log_warn("%s/%s: its user is locked: no ssh device added",
 		    project, ct->name);
 		d->skipped = 1;
@@ -1445,8 +1296,7 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 			return ctx_error(c, "adding the ssh port %d to %s "
 			    "failed: %s", ct->port, ct->name, dev.err);
 		/* Only now: a failure above is mended at the next start. */
-		set_field(c, ct, "UPDATE containers SET provisioned = 1 "
-		    "WHERE id = ?");
+		(void)ctdb_set_provisioned(c->db, ct->id);
 		ct->provisioned = 1;
 	} else if (!ct->keys_synced) {
 		char *keys;
@@ -1454,8 +1304,7 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 		pthread_mutex_lock(key_lock(ct->user_id));
 		keys = authorized_keys(c, ct->user_id);
 		if (push_keys(c, project, ct->name, keys, 1000, 1000) == 0)
-			set_field(c, ct, "UPDATE containers SET keys_synced = 1 "
-			    "WHERE id = ?");
+			(void)ctdb_set_keys_synced(c->db, ct->id, 1);
 		pthread_mutex_unlock(key_lock(ct->user_id));
 		free(keys);
 	}
@@ -1516,7 +1365,7 @@ delete(struct ctx *c, struct ct *ct, int force)
 		free(status);
 		return r;
 	}
-	set_field(c, ct, "UPDATE containers SET state = 'deleting' WHERE id = ?");
+	(void)ctdb_set_state(c->db, ct->id, "deleting");
 	if (status != NULL && strcmp(status, "Stopped") != 0 &&
 	    (r = lxd_instance_set_state(l, project, ct->name, "stop", -1,
 	    1)) != 0 && strstr(lxd_error(l), "already stopped") == NULL) {
@@ -1555,7 +1404,7 @@ ct_delete(struct ctx *c, struct ct *ct, int force)
 	if (ct_claim(user_id, name) != 0)
 		return busy_error(c, name);
 	/* The row may have changed while another request held it. */
-	if (reload(c, ct) != 0) {
+	if (ctdb_get_by_id(c->db, ct->id, ct) != 0) {
 		ct_release(user_id, name);
 		return ctx_error(c, "%s is gone already", name);
 	}

@@ -5,19 +5,8 @@
 #ifndef LABCD_CT_H
 #define LABCD_CT_H
 
+#include "db-containers.h"
 #include "labcd.h"
-
-struct ct {
-	long long	 id;
-	long long	 user_id;
-	char		 name[64];
-	int		 port;
-	char		 image[160];
-	char		 state[16];	/* creating, ready, deleting */
-	int		 provisioned;	/* container user made */
-	int		 keys_synced;	/* authorized_keys current */
-	long long	 created;
-};
 
 struct ct_opts {
 	const char	*image;		/* alias or fingerprint; NULL: default */

@@ -40,6 +40,16 @@ static const char *const restrictions[][2] = {
 };
 #define NRESTRICTIONS	(sizeof(restrictions) / sizeof(restrictions[0]))
 
+void
+project_name(const char *prefix, const char *stored, const char *user,
+    char project[PROJECT_MAX])
+{
+	if (stored != NULL && *stored != '\0')
+		snprintf(project, PROJECT_MAX, "%s", stored);
+	else
+		snprintf(project, PROJECT_MAX, "%s%s", prefix, user);
+}
+
 const char *
 project_not_owned(json_t *config, const char *user)
 {

@@ -8,9 +8,18 @@
 
 #include <jansson.h>
 
+#include "db-containers.h"
+
 /* The config key that names a project's (and a container's) lab user. */
 #define PROJECT_OWNER_KEY	"user.labc.owner"
 
+/*
+ * The one rule for a lab user's LXD project: the one recorded for them
+ * (stored; NULL or "" if none yet), else prefix (project_prefix) and
+ * their name.
+ */
+void	 project_name(const char *prefix, const char *stored, const char *user,
+	    char project[PROJECT_MAX]);
 /*
  * NULL if config (an LXD project's) says it is user's, else why not:
  * labcd takes over no project it did not make for that user.

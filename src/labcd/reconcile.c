@@ -171,11 +171,7 @@ remove_instance(struct finder *f, const char *project, const char *name,
 static int
 forget_row(struct finder *f, long long id)
 {
-	sqlite3_stmt *st = db_prepare(f->c->db,
-	    "DELETE FROM containers WHERE id = ?");
-
-	sqlite3_bind_int64(st, 1, id);
-	if (db_done(f->c->db, st) != 0) {
+	if (ctdb_delete(f->c->db, id) != 0) {
 		log_error("reconcile: %s", f->c->db->err);
 		return -1;
 	}
@@ -207,22 +203,15 @@ struct row {
 static int
 reread(struct finder *f, struct row *w)
 {
-	sqlite3_stmt *st = db_prepare(f->c->db, "SELECT c.port, c.state, "
-	    "c.provisioned, u.disabled FROM containers c JOIN users u ON "
-	    "u.id = c.user_id WHERE c.id = ?");
-	int r = -1;
+	struct ct_owned now;
 
-	sqlite3_bind_int64(st, 1, w->id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		w->port = sqlite3_column_int(st, 0);
-		snprintf(w->state, sizeof(w->state), "%s",
-		    sqlite3_column_text(st, 1));
-		w->provisioned = sqlite3_column_int(st, 2);
-		w->locked = sqlite3_column_int(st, 3);
-		r = 0;
-	}
-	sqlite3_finalize(st);
-	return r;
+	if (ctdb_get_owned(f->c->db, w->id, &now) != 0)
+		return -1;
+	w->port = now.ct.port;
+	snprintf(w->state, sizeof(w->state), "%s", now.ct.state);
+	w->provisioned = now.ct.provisioned;
+	w->locked = now.locked;
+	return 0;
 }
 
 /* A row whose request did not finish: creating or deleting. */
@@ -564,23 +553,15 @@ stray(struct finder *f, long long user_id, const char *user,
 	char action[400], untrusted[128];
 	const char *image, *why = NULL;
 	json_t *inst = NULL, *ssh;
-	sqlite3_stmt *st;
+	struct ct row;
 
 	if (ct_claim(user_id, name) != 0)
 		return;		/* a request is on it */
 	/* A request may have written the row, or deleted the instance,
 	   since the listing. */
-	st = db_prepare(f->c->db, "SELECT 1 FROM containers WHERE "
-	    "user_id = ? AND name = ?");
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	taken = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	taken = ctdb_exists(f->c->db, user_id, name);
 	/* A locked user's: adopting it would give its port back. */
-	st = db_prepare(f->c->db, "SELECT disabled FROM users WHERE id = ?");
-	sqlite3_bind_int64(st, 1, user_id);
-	locked = sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	locked = ctdb_user_locked(f->c->db, user_id);
 	if (!taken && locked)
 		say(f, user, name, "not in the database", "left alone while "
 		    "its user is locked; adopted after 'admin user unlock'", 0);
@@ -591,13 +572,9 @@ stray(struct finder *f, long long user_id, const char *user,
 		return;
 	}
 	port = device_port(inst);
-	if (port >= cfg->ssh_port_min && port <= cfg->ssh_port_max) {
-		st = db_prepare(f->c->db, "SELECT 1 FROM containers WHERE "
-		    "port = ?");
-		sqlite3_bind_int(st, 1, port);
-		taken = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-	} else
+	if (port >= cfg->ssh_port_min && port <= cfg->ssh_port_max)
+		taken = ctdb_port_taken(f->c->db, port);
+	else
 		taken = 1;
 	/* Only what labcd could have made; never privileged, raw, ... */
 	ssh = ct_ssh_device(cfg, port);
@@ -624,16 +601,15 @@ stray(struct finder *f, long long user_id, const char *user,
 	} else {
 		image = json_string_value(json_object_get(json_object_get(inst,
 		    "config"), "image.description"));
-		st = db_prepare(f->c->db, "INSERT INTO containers (user_id, "
-		    "name, port, image, state, created) VALUES (?, ?, ?, ?, "
-		    "'ready', ?)");
-		sqlite3_bind_int64(st, 1, user_id);
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 3, port);
-		sqlite3_bind_text(st, 4, image != NULL ? image : "?", -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, (long long)time(NULL));
-		if (db_done(f->c->db, st) != 0) {
+		memset(&row, 0, sizeof(row));
+		row.user_id = user_id;
+		snprintf(row.name, sizeof(row.name), "%s", name);
+		row.port = port;
+		snprintf(row.image, sizeof(row.image), "%s", image != NULL ?
+		    image : "?");
+		snprintf(row.state, sizeof(row.state), "ready");
+		row.created = (long long)time(NULL);
+		if (ctdb_insert(f->c->db, &row) != 0) {
 			snprintf(action, sizeof(action), "none yet: %.200s",
 			    f->c->db->err);
 			say(f, user, name, "not in the database", action, 0);
@@ -655,13 +631,14 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 	struct lxd *l = ctx_lxd(c);
 	json_t *list = NULL, *idx, *inst, *users, *foreign;
 	struct row *rows = NULL;
-	size_t i, nrows = 0, cap = 0;
+	struct ct_owned *owned;
+	struct ctdb_user *us;
+	size_t i, nrows = 0, nus;
 	int owners;
-	sqlite3_stmt *st;
 	const char *key;
 	void *tmp;
 
-	if (repair && sqlite3_db_readonly(c->db->h, "main") == 1)
+	if (repair && db_readonly(c->db))
 		return ctx_error(c, "the database is read-only: nothing can be "
 		    "mended; use --dry-run to see the differences");
 	pthread_mutex_lock(&run_lock);
@@ -673,14 +650,16 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 
 	/* The users' projects: "project" -> [user id, name]. */
 	users = json_object();
-	st = db_prepare(c->db, "SELECT id, name, coalesce(project, ? || name) "
-	    "FROM users");
-	sqlite3_bind_text(st, 1, c->srv->cfg.project_prefix, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_object_set_new(users, (const char *)sqlite3_column_text(st,
-		    2), json_pack("[I, s]", (json_int_t)sqlite3_column_int64(st,
-		    0), sqlite3_column_text(st, 1)));
-	sqlite3_finalize(st);
+	ctdb_users(c->db, &us, &nus);
+	for (i = 0; i < nus; i++) {
+		char project[PROJECT_MAX];
+
+		project_name(c->srv->cfg.project_prefix, us[i].project,
+		    us[i].name, project);
+		json_object_set_new(users, project, json_pack("[I, s]",
+		    (json_int_t)us[i].id, us[i].name));
+	}
+	free(us);
 
 	/* Their instances by "project/name". */
 	idx = json_object();
@@ -705,29 +684,20 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 	 * The rows, read whole before anything is written: a statement kept
 	 * open would pin a snapshot that later writes of others make stale.
 	 */
-	st = db_prepare(c->db, "SELECT c.id, c.user_id, u.name, "
-	    "coalesce(u.project, ? || u.name), c.name FROM containers c "
-	    "JOIN users u ON u.id = c.user_id ORDER BY c.id");
-	sqlite3_bind_text(st, 1, c->srv->cfg.project_prefix, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct row *w;
+	ctdb_list_owned(c->db, 1, 0, 1, &owned, &nrows);
+	if (nrows > 0)
+		rows = xcalloc(nrows, sizeof(*rows));
+	for (i = 0; i < nrows; i++) {
+		struct row *w = &rows[i];
 
-		if (nrows == cap) {
-			cap = cap ? cap * 2 : 64;
-			rows = xrealloc(rows, cap * sizeof(*rows));
-		}
-		w = &rows[nrows++];
-		memset(w, 0, sizeof(*w));
-		w->id = sqlite3_column_int64(st, 0);
-		w->user_id = sqlite3_column_int64(st, 1);
-		snprintf(w->user, sizeof(w->user), "%s",
-		    sqlite3_column_text(st, 2));
-		snprintf(w->project, sizeof(w->project), "%s",
-		    sqlite3_column_text(st, 3));
-		snprintf(w->name, sizeof(w->name), "%s",
-		    sqlite3_column_text(st, 4));
+		w->id = owned[i].ct.id;
+		w->user_id = owned[i].ct.user_id;
+		snprintf(w->user, sizeof(w->user), "%s", owned[i].user);
+		project_name(c->srv->cfg.project_prefix, owned[i].project,
+		    owned[i].user, w->project);
+		snprintf(w->name, sizeof(w->name), "%s", owned[i].ct.name);
 	}
-	sqlite3_finalize(st);
+	free(owned);
 
 	for (i = 0; i < nrows && !bg_stopping; i++) {
 		struct row *w = &rows[i];
@@ -847,7 +817,7 @@ bg_run(struct server *s, struct lxd **l, int *failing)
 	buf_init(&c.err, 64 * 1024);
 	findings = json_array();
 	/* Read-only database: say what differs, mend nothing. */
-	r = reconcile_run(&c, sqlite3_db_readonly(db->h, "main") != 1,
+	r = reconcile_run(&c, !db_readonly(db),
 	    findings);
 	if (r == PROTO_FAILED) {
 		if (!*failing)

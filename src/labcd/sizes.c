@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db-gpus.h"
 #include "gpu.h"
 #include "log.h"
 #include "proto.h"
@@ -102,17 +103,14 @@ sizes_disk_refused(struct ctx *c, const char *pool, const char *what,
 static void
 gpus_text(struct ctx *c, const struct ct *ct, struct buf *b)
 {
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT DISTINCT gpu FROM gpus "
-	    "WHERE container_id = ? ORDER BY gpu");
 	struct buf host = BUF_INIT(0);
+	struct gpu_use *u;
 	char inside[48];
-	size_t n = 0;
+	size_t i, n = gpudb_of_container(c->db, ct->id, &u);
 
-	sqlite3_bind_int64(st, 1, ct->id);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		buf_printf(&host, "%s%d", n++ ? "," : "",
-		    sqlite3_column_int(st, 0));
-	sqlite3_finalize(st);
+	for (i = 0; i < n; i++)
+		buf_printf(&host, "%s%d", i ? "," : "", u[i].gpu);
+	free(u);
 	if (n == 0)
 		buf_adds(b, "no GPUs");
 	else {
