@@ -13,8 +13,8 @@
  *	owner, user, belongs_to). An optional port, ssh_port or host_port
  *	column gives its old SSH port; without one the port is worked out
  *	as the original tool did from the container's IPv4 address:
- *	port_start + (address - ip_start), by default 61000 and
- *	10.18.242.2/24 (--port-start, --ip-start).
+ *	port_start + (address - ip_start), by default OLD_PORT_START and
+ *	OLD_IP_START (--port-start, --ip-start).
  *
  * The containers were LXD instances in the default project (--from
  * another); a stopped one is moved into its owner's project (LXD moves
@@ -43,6 +43,12 @@
 #include "proto.h"
 #include "users.h"
 #include "xmalloc.h"
+
+/* The original tool's defaults: ports from here, for addresses from there. */
+#define OLD_PORT_START	61000
+#define OLD_IP_START	"10.18.242.2/24"
+#define STR(x)		STR2(x)
+#define STR2(x)		#x
 
 struct import {
 	struct ctx	*c;
@@ -188,11 +194,12 @@ static int
 mark(struct import *im, const char *project, const char *name,
     const char *owner, int port)
 {
-	json_t *patch;
+	json_t *patch, *ssh = ct_ssh_patch(&im->c->srv->cfg, port);
 	int r;
 
-	patch = json_pack("{s:{s:s}, s:{s:o}}", "config", PROJECT_OWNER_KEY,
-	    owner, "devices", "ssh", ct_ssh_device(&im->c->srv->cfg, port));
+	patch = json_pack("{s:{s:s}}", "config", PROJECT_OWNER_KEY, owner);
+	json_object_update(patch, ssh);
+	json_decref(ssh);
 	r = lxd_instance_patch(ctx_lxd(im->c), project, name, patch);
 	json_decref(patch);
 	return r;
@@ -348,11 +355,13 @@ import_container(struct import *im, const unsigned char *rawname,
 		goto out;
 	}
 	if (mark(im, project, name, u.name, port) != 0) {
+		char words[160];
+
+		ct_ssh_device_words(&c->srv->cfg, port, words, sizeof(words));
 		ctx_printf(c, "container %s/%s: moved into %s, but its SSH "
 		    "port device was refused: %s; add it: lxc config device "
-		    "add %s ssh proxy listen=tcp:%s:%d connect=tcp:127.0.0.1:22 "
-		    "--project %s, then import again\n", u.name, name, project,
-		    lxd_error(l), name, c->srv->cfg.ssh_listen, port, project);
+		    "add %s ssh proxy %s --project %s, then import again\n",
+		    u.name, name, project, lxd_error(l), name, words, project);
 		im->cts_bad++;
 		goto out;
 	}
@@ -416,7 +425,7 @@ parse_options(struct import *im)
 	im->from = cmd_opt(c, "from") ?: "default";
 	im->dry = cmd_opt(c, "dry-run") != NULL;
 	im->stop = cmd_opt(c, "stop") != NULL;
-	im->port_start = 61000;
+	im->port_start = OLD_PORT_START;
 	if ((v = cmd_opt(c, "port-start")) != NULL) {
 		im->port_start = strtol(v, &end, 10);
 		if (*v == '\0' || *end != '\0' || im->port_start < 1025 ||
@@ -424,17 +433,17 @@ parse_options(struct import *im)
 			return ctx_usage(c, "--port-start needs a port from 1025 "
 			    "to 65535");
 	}
-	v = cmd_opt(c, "ip-start") ?: "10.18.242.2/24";
+	v = cmd_opt(c, "ip-start") ?: OLD_IP_START;
 	snprintf(net, sizeof(net), "%s", v);
 	if ((slash = strchr(net, '/')) == NULL)
 		return ctx_usage(c, "--ip-start needs ADDRESS/BITS, such as "
-		    "10.18.242.2/24");
+		    OLD_IP_START);
 	*slash = '\0';
 	bits = strtol(slash + 1, &end, 10);
 	if (inet_pton(AF_INET, net, &a) != 1 || *end != '\0' || bits < 1 ||
 	    bits > 32)
 		return ctx_usage(c, "--ip-start needs ADDRESS/BITS, such as "
-		    "10.18.242.2/24");
+		    OLD_IP_START);
 	im->ip_start = ntohl(a.s_addr);
 	im->ip_mask = bits == 32 ? 0xffffffffU : ~(0xffffffffU >> bits);
 	return PROTO_OK;
@@ -527,8 +536,9 @@ const struct cmd_entry cmd_admin_import_entry = {
 	    "(in the default project, or --from PROJECT) move into their\n"
 	    "owner's project with an SSH port: the old one where it is free\n"
 	    "in ssh_ports (from a port column, else from the container's\n"
-	    "address as the original tool did: --port-start, default 61000,\n"
-	    "plus its offset from --ip-start, default 10.18.242.2/24), else\n"
+	    "address as the original tool did: --port-start, default "
+	    STR(OLD_PORT_START) ",\n"
+	    "plus its offset from --ip-start, default " OLD_IP_START "), else\n"
 	    "a new one. LXD moves only stopped containers: running ones are\n"
 	    "listed with the commands to move them, or stopped, moved and\n"
 	    "started again with --stop. Invalid names are reported and\n"

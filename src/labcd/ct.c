@@ -329,6 +329,25 @@ ct_ssh_device(const struct config *cfg, int port)
 	    "connect", "tcp:127.0.0.1:22");
 }
 
+json_t *
+ct_ssh_patch(const struct config *cfg, int port)
+{
+	return json_pack("{s:{s:o}}", "devices", "ssh", ct_ssh_device(cfg,
+	    port));
+}
+
+void
+ct_ssh_device_words(const struct config *cfg, int port, char *out,
+    size_t outsz)
+{
+	json_t *dev = ct_ssh_device(cfg, port);
+
+	snprintf(out, outsz, "listen=%s connect=%s",
+	    json_string_value(json_object_get(dev, "listen")),
+	    json_string_value(json_object_get(dev, "connect")));
+	json_decref(dev);
+}
+
 /*
  * Reserve a port and the name in one transaction: the row says
  * 'creating' until LXD has made the container.
@@ -974,8 +993,7 @@ ct_ssh_lock(struct ctx *c, long long user_id, const char *user, int locked)
 		if (locked)
 			r = lxd_instance_remove_device(l, project, name, "ssh");
 		else {
-			patch = json_pack("{s:{s:o}}", "devices", "ssh",
-			    ct_ssh_device(&c->srv->cfg, port));
+			patch = ct_ssh_patch(&c->srv->cfg, port);
 			r = lxd_instance_patch(l, project, name, patch);
 			json_decref(patch);
 		}
@@ -1223,8 +1241,7 @@ ssh_dev_start(struct ctx *c, struct ssh_dev *d, const char *project,
 	d->socket = c->srv->cfg.lxd_socket;
 	d->project = project;
 	d->name = ct->name;
-	d->patch = json_pack("{s:{s:o}}", "devices", "ssh",
-	    ct_ssh_device(&c->srv->cfg, ct->port));
+	d->patch = ct_ssh_patch(&c->srv->cfg, ct->port);
 	if (pthread_create(&d->t, NULL, ssh_dev_main, d) != 0) {
 		json_decref(d->patch);
 		return -1;

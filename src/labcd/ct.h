@@ -79,6 +79,11 @@ int	ct_check_ready(struct ctx *c, const struct ct *ct);
  * everywhere (create, start, import, reconciliation, unlock).
  */
 json_t	*ct_ssh_device(const struct config *cfg, int port);
+/* The patch that puts it on an instance: {"devices": {"ssh": ...}}. */
+json_t	*ct_ssh_patch(const struct config *cfg, int port);
+/* It in lxc's words: "listen=tcp:ADDRESS:PORT connect=tcp:127.0.0.1:22". */
+void	ct_ssh_device_words(const struct config *cfg, int port, char *out,
+	    size_t outsz);
 /*
  * How to connect from a laptop: route is "ssh NAME.SUFFIX", through the
  * gateway with the block 'ssh-config' prints; direct is "ssh -p PORT

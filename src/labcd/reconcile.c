@@ -347,8 +347,7 @@ wrong_port(struct finder *f, const struct row *w, json_t *inst)
 		say(f, w->user, w->name, problem, action, 0);
 		return;
 	}
-	patch = json_pack("{s:{s:o}}", "devices", "ssh", ct_ssh_device(cfg,
-	    w->port));
+	patch = ct_ssh_patch(cfg, w->port);
 	/*
 	 * A start left running by a labcd that died holds the instance
 	 * ("Failed to create instance update operation: Instance is busy
