@@ -838,36 +838,29 @@ out:
 static void
 check_drift(struct doctor *d)
 {
-	json_t *found = json_array(), *f;
+	struct findings found = { 0 };
 	size_t i;
 
-	if (reconcile_run(d->c, 0, found) != 0) {
+	if (reconcile_run(d->c, 0, &found) != 0) {
 		row(d, "drift", "warn", NULL, "could not compare the database "
 		    "with LXD: %s", buf_str(&d->c->err));
 		buf_reset(&d->c->err);
-		json_decref(found);
+		findings_free(&found);
 		return;
 	}
-	json_array_foreach(found, i, f) {
-		const char *user = json_string_value(json_object_get(f, "user"));
-		const char *ct = json_string_value(json_object_get(f,
-		    "container"));
-		const char *problem = json_string_value(json_object_get(f,
-		    "problem"));
-		const char *action = json_string_value(json_object_get(f,
-		    "action"));
+	for (i = 0; i < found.n; i++) {
+		const struct finding *f = &found.v[i];
+		char *fix = f->kind == FIND_WOULD ?
+		    xasprintf("labc admin reconcile (it will %s)", f->what) :
+		    xstrdup(f->action);
 
-		char *fix = action != NULL && strncmp(action, "would ", 6) == 0 ?
-		    xasprintf("labc admin reconcile (it will %s)", action + 6) :
-		    xstrdup(action != NULL ? action : "labc admin reconcile");
-
-		row(d, "drift", "problem", fix, "%s/%s: %s",
-		    user ? user : "?", ct ? ct : "?", problem ? problem : "?");
+		row(d, "drift", "problem", fix, "%s/%s: %s", f->user,
+		    f->container, f->problem);
 		free(fix);
 	}
-	if (json_array_size(found) == 0)
+	if (found.n == 0)
 		row(d, "drift", "ok", NULL, "the database and LXD agree");
-	json_decref(found);
+	findings_free(&found);
 }
 
 /* isolate_members: what LXD needs for it; each member's state is drift. */

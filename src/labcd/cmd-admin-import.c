@@ -337,9 +337,8 @@ import_container(struct import *im, const unsigned char *rawname,
 		goto out;
 	}
 	busy = 1;
-	if (!here && running && lxd_instance_set_state(l, im->from, name,
-	    "stop", 60, 0) != 0 && strstr(lxd_error(l), "already stopped")
-	    == NULL) {
+	if (!here && running && (r = lxd_instance_set_state(l, im->from, name,
+	    "stop", 60, 0)) != 0 && r != -EALREADY) {
 		ctx_printf(c, "container %s/%s: not moved: stopping it failed: "
 		    "%s\n", u.name, name, lxd_error(l));
 		im->cts_bad++;

@@ -129,8 +129,7 @@ cmd_admin_quota_set_exec(struct ctx *c)
 	ct_project_of(c, u.id, u.name, project);
 	r = lxd_project_set_config(l, project, conf);
 	json_decref(conf);
-	if (r != 0 && strstr(lxd_error(l), "either directly or via a "
-	    "profile") != NULL)
+	if (r != 0 && lxd_refused_unset_limit(l))
 		return ctx_error(c, "LXD refused the quota: %s\n(a container "
 		    "made before the quota has no such limit of its own: set "
 		    "quotas before %s makes containers, or recreate them)",

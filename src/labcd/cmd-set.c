@@ -333,11 +333,8 @@ set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 		/* One this request changes: a quota already passed (lowered
 		   since) is LXD's to say as it is. */
 		for (k = 0; k < 3; k++) {
-			char q[48];
-
-			snprintf(q, sizeof(q), "\"%s\"", kinds[k].lxd);
-			if (asked[k] != NULL && strstr(e, "Reached maximum "
-			    "aggregate value") != NULL && strstr(e, q) != NULL)
+			if (asked[k] != NULL && r == -EDQUOT &&
+			    lxd_refused_aggregate(l, kinds[k].lxd))
 				break;
 		}
 		if (k < 3)

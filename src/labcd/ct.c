@@ -445,18 +445,21 @@ lxd_refused(struct ctx *c, const char *what, const char *name)
 {
 	const char *e = ctx_lxd_error(c);
 
-	if (strstr(e, "DNS name") != NULL)
+	switch (lxd_refusal(ctx_lxd(c))) {
+	case LXD_REFUSED_DNS_NAME:
 		return ctx_error(c, "%s %s failed: another container named %s "
 		    "is running on the same LXD network, which puts names in "
 		    "DNS; the admin should run 'lxc network set NETWORK "
 		    "dns.mode none' (%s)", what, name, name, e);
-	if (strstr(e, "Reached maximum number of instances") != NULL)
+	case LXD_REFUSED_INSTANCES:
 		return ctx_error(c, "quota: you may not have more containers "
 		    "(%s)", e);
-	if (strstr(e, "limits.") != NULL || strstr(e, "exceed") != NULL)
+	case LXD_REFUSED_LIMITS:
 		return ctx_error(c, "quota: %s %s would pass your limits: %s",
 		    what, name, e);
-	return ctx_error(c, "%s %s failed: %s", what, name, e);
+	default:
+		return ctx_error(c, "%s %s failed: %s", what, name, e);
+	}
 }
 
 /*
@@ -1110,9 +1113,10 @@ static const char provision_sh[] =
  * The container user and its keys; the caller records provisioned. The
  * user's key lock is held from reading the keys to writing them, as for
  * every push (a key added meanwhile is not overwritten by older ones).
+ * *stopped: it failed because the container is not running.
  */
 static int
-provision(struct ctx *c, const char *project, struct ct *ct)
+provision(struct ctx *c, const char *project, struct ct *ct, int *stopped)
 {
 	char *keys, *err = NULL;
 	const char *argv[] = { "sh", "-c", provision_sh, "labc-provision",
@@ -1124,6 +1128,7 @@ provision(struct ctx *c, const char *project, struct ct *ct)
 	if ((inline_keys = strlen(keys) < PROVISION_KEYS_MAX))
 		argv[5] = keys;
 	r = lxd_exec(ctx_lxd(c), project, ct->name, argv, &status, NULL, NULL);
+	*stopped = r == -ESRCH;
 	if (r != 0 || status != 0) {
 		pthread_mutex_unlock(key_lock(ct->user_id));
 		if (r == 0)
@@ -1266,7 +1271,7 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 	struct ssh_dev dev;
 	char project[64];
 	char why[400];
-	int r, dr;
+	int r, dr, stopped;
 
 	if ((r = ct_check_ready(c, ct)) != 0)
 		return r;
@@ -1278,7 +1283,7 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 	gpu_driver_ensure(c, project, ct->name, ct->id);
 	ctx_progress(c, "Starting %s", ct->name);
 	r = lxd_instance_set_state(l, project, ct->name, "start", -1, 0);
-	if (r != 0 && strstr(lxd_error(l), "already running") == NULL)
+	if (r != 0 && r != -EALREADY)
 		return lxd_refused(c, "starting", ct->name);
 	if (!ct->provisioned) {
 		if (ssh_dev_start(c, &dev, project, ct) != 0)
@@ -1286,25 +1291,24 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 			    "ssh device of %s", ct->name);
 		ctx_progress(c, "Making the user %s",
 		    c->srv->cfg.container_user);
-		r = provision(c, project, ct);
+		r = provision(c, project, ct, &stopped);
 		/*
 		 * Seen under load: LXD says started, and the container's init
 		 * is gone a moment later. One more start, then say so.
 		 */
-		if (r != 0 && strstr(buf_str(&c->err), "not running") != NULL) {
+		if (r != 0 && stopped) {
 			buf_reset(&c->err);
 			log_warn("%s/%s stopped right after starting; starting "
 			    "it again", project, ct->name);
 			(void)ssh_dev_wait(&dev);
 			sleep(1);
-			if (lxd_instance_set_state(l, project, ct->name, "start",
-			    -1, 0) != 0 && strstr(lxd_error(l),
-			    "already running") == NULL)
+			if ((r = lxd_instance_set_state(l, project, ct->name,
+			    "start", -1, 0)) != 0 && r != -EALREADY)
 				return lxd_refused(c, "starting", ct->name);
 			if (ssh_dev_start(c, &dev, project, ct) != 0)
 				return ctx_error(c, "cannot start a thread to "
 				    "add the ssh device of %s", ct->name);
-			r = provision(c, project, ct);
+			r = provision(c, project, ct, &stopped);
 		}
 		dr = ssh_dev_wait(&dev);
 		if (r != 0)
@@ -1350,14 +1354,14 @@ ct_stop(struct ctx *c, struct ct *ct, int force)
 {
 	struct lxd *l = ctx_lxd(c);
 	char project[64];
+	int r;
 
 	if (ct_check_ready(c, ct) != 0)
 		return PROTO_FAILED;
 	ct_project_of(c, ct->user_id, c->id.user, project);
-	if (lxd_instance_set_state(l, project, ct->name, "stop",
-	    force ? -1 : STOP_TIMEOUT, force) == 0)
-		return PROTO_OK;
-	if (strstr(lxd_error(l), "already stopped") != NULL)
+	r = lxd_instance_set_state(l, project, ct->name, "stop",
+	    force ? -1 : STOP_TIMEOUT, force);
+	if (r == 0 || r == -EALREADY)
 		return PROTO_OK;
 	if (!force)
 		return ctx_error(c, "%s did not shut down cleanly within %d s "
@@ -1385,7 +1389,7 @@ delete(struct ctx *c, struct ct *ct, int force)
 	(void)ctdb_set_state(c->db, ct->id, "deleting");
 	if (status != NULL && strcmp(status, "Stopped") != 0 &&
 	    (r = lxd_instance_set_state(l, project, ct->name, "stop", -1,
-	    1)) != 0 && strstr(lxd_error(l), "already stopped") == NULL) {
+	    1)) != 0 && r != -EALREADY) {
 		free(status);
 		return delete_failed(c, ct, r, "stopping");
 	}

@@ -54,33 +54,56 @@ static atomic_int bg_stopping;
 struct finder {
 	struct ctx	*c;
 	int		 repair;
-	json_t		*findings;
+	struct findings	*findings;
 	json_t		*waited;	/* project -> true: LXD is idle there */
 };
 
 /*
- * Say a finding. changed: a repair was made, which is a change like any
- * other: one audit row, in the owner's log as well as the admin's.
+ * Say a finding: kind, and what (the action without its "would " or
+ * "none yet: "). A repair (FIND_DONE) is a change like any other: one
+ * audit row, in the owner's log as well as the admin's.
  */
 static void
-say(struct finder *f, const char *user, const char *name,
-    const char *problem, const char *action, int changed)
+say(struct finder *f, enum finding_kind kind, const char *user,
+    const char *name, const char *problem, const char *what)
 {
 	struct ctx *c = f->c;
 	char target[sizeof(c->target)], who[sizeof(c->id.user)];
+	struct finding *fd;
 
-	json_array_append_new(f->findings, json_pack("{s:s, s:s, s:s, s:s}",
-	    "user", user, "container", name, "problem", problem,
-	    "action", action));
-	if (!changed)
+	if (user == NULL || name == NULL)
+		goto audit;	/* nothing to say it of */
+	if (f->findings->n == f->findings->cap) {
+		f->findings->cap = f->findings->cap ? f->findings->cap * 2 : 16;
+		f->findings->v = xrealloc(f->findings->v, f->findings->cap *
+		    sizeof(*f->findings->v));
+	}
+	fd = &f->findings->v[f->findings->n++];
+	memset(fd, 0, sizeof(*fd));
+	fd->kind = kind;
+	snprintf(fd->user, sizeof(fd->user), "%s", user);
+	snprintf(fd->container, sizeof(fd->container), "%s", name);
+	snprintf(fd->problem, sizeof(fd->problem), "%s", problem);
+	snprintf(fd->what, sizeof(fd->what), "%s", what);
+	snprintf(fd->action, sizeof(fd->action), "%s%s", kind == FIND_WOULD ?
+	    "would " : kind == FIND_PENDING ? "none yet: " : "", what);
+audit:
+	if (kind != FIND_DONE)
 		return;
 	memcpy(target, c->target, sizeof(target));
 	memcpy(who, c->id.user, sizeof(who));
 	ctx_target(c, "%s/%s", user, name);
 	snprintf(c->id.user, sizeof(c->id.user), "%s", user);
-	audit(c, action);
+	audit(c, what);
 	memcpy(c->target, target, sizeof(target));
 	memcpy(c->id.user, who, sizeof(who));
+}
+
+void
+findings_free(struct findings *fs)
+{
+	free(fs->v);
+	memset(fs, 0, sizeof(*fs));
 }
 
 /*
@@ -161,8 +184,8 @@ remove_instance(struct finder *f, const char *project, const char *name,
 	int r;
 
 	if (status != NULL && strcmp(status, "Stopped") != 0 &&
-	    lxd_instance_set_state(l, project, name, "stop", -1, 1) != 0 &&
-	    strstr(lxd_error(l), "already stopped") == NULL)
+	    (r = lxd_instance_set_state(l, project, name, "stop", -1, 1)) !=
+	    0 && r != -EALREADY)
 		return -1;
 	r = lxd_instance_delete(l, project, name);
 	return r == 0 || r == -ENOENT ? 0 : -1;
@@ -226,34 +249,34 @@ interrupted(struct finder *f, const struct row *w)
 	    "creation" : "deletion");
 	if (wait_operations(f, w->project) != 0 ||
 	    instance_now(f, w->project, w->name, &inst) != 0) {
-		say(f, w->user, w->name, problem, "none yet: LXD is busy there "
-		    "or cannot say; tried again later", 0);
+		say(f, FIND_PENDING, w->user, w->name, problem, "LXD is busy there "
+		    "or cannot say; tried again later");
 		return;
 	}
 	if (!f->repair) {
-		snprintf(action, sizeof(action), "would %s and release port %d",
+		snprintf(action, sizeof(action), "%s and release port %d",
 		    inst == NULL ? "forget it" : creating ? "remove the "
 		    "half-made container" : "finish the deletion", w->port);
-		say(f, w->user, w->name, problem, action, 0);
+		say(f, FIND_WOULD, w->user, w->name, problem, action);
 		json_decref(inst);
 		return;
 	}
 	if (inst != NULL && remove_instance(f, w->project, w->name, inst) !=
 	    0) {
-		snprintf(action, sizeof(action), "none yet: LXD refused to "
-		    "delete it (%.200s); tried again later", ctx_lxd_error(f->c));
-		say(f, w->user, w->name, problem, action, 0);
+		snprintf(action, sizeof(action), "LXD refused to delete it "
+		    "(%.200s); tried again later", ctx_lxd_error(f->c));
+		say(f, FIND_PENDING, w->user, w->name, problem, action);
 		json_decref(inst);
 		return;
 	}
 	if (forget_row(f, w->id) != 0)
-		say(f, w->user, w->name, problem, "none yet: the database "
-		    "cannot be written; tried again later", 0);
+		say(f, FIND_PENDING, w->user, w->name, problem, "the database "
+		    "cannot be written; tried again later");
 	else {
 		snprintf(action, sizeof(action), "%s; released port %d",
 		    inst == NULL ? "nothing was made" : creating ? "removed the "
 		    "half-made container" : "finished the deletion", w->port);
-		say(f, w->user, w->name, problem, action, 1);
+		say(f, FIND_DONE, w->user, w->name, problem, action);
 	}
 	json_decref(inst);
 }
@@ -271,19 +294,18 @@ missing(struct finder *f, const struct row *w)
 		return;
 	}
 	if (!f->repair) {
-		snprintf(action, sizeof(action), "would release port %d",
-		    w->port);
-		say(f, w->user, w->name, "deleted outside labcontainers", action,
-		    0);
+		snprintf(action, sizeof(action), "release port %d", w->port);
+		say(f, FIND_WOULD, w->user, w->name, "deleted outside "
+		    "labcontainers", action);
 	} else if (forget_row(f, w->id) == 0) {
 		snprintf(action, sizeof(action), "released port %d and its "
 		    "GPUs", w->port);
-		say(f, w->user, w->name, "deleted outside labcontainers", action,
-		    1);
+		say(f, FIND_DONE, w->user, w->name, "deleted outside "
+		    "labcontainers", action);
 	} else
-		say(f, w->user, w->name, "deleted outside labcontainers",
-		    "none yet: the database cannot be written; tried again "
-		    "later", 0);
+		say(f, FIND_PENDING, w->user, w->name, "deleted outside "
+		    "labcontainers", "the database cannot be written; tried "
+		    "again later");
 }
 
 /*
@@ -314,7 +336,7 @@ wrong_port(struct finder *f, const struct row *w, json_t *inst)
 	const struct config *cfg = &f->c->srv->cfg;
 	char problem[400], action[300], listen[160], want[160];
 	json_t *patch, *dev;
-	int ok, tries, have = device_port(inst);
+	int ok, r, tries, have = device_port(inst);
 
 	/*
 	 * A launch adds the device at the first start (ct_start); one that
@@ -339,12 +361,12 @@ wrong_port(struct finder *f, const struct row *w, json_t *inst)
 		return;
 	if (!f->repair) {
 		if (have == w->port)
-			snprintf(action, sizeof(action), "would move the device "
-			    "to %.100s", want);
+			snprintf(action, sizeof(action), "move the device to "
+			    "%.100s", want);
 		else
-			snprintf(action, sizeof(action), "would set the device "
-			    "to port %d", w->port);
-		say(f, w->user, w->name, problem, action, 0);
+			snprintf(action, sizeof(action), "set the device to port "
+			    "%d", w->port);
+		say(f, FIND_WOULD, w->user, w->name, problem, action);
 		return;
 	}
 	patch = ct_ssh_patch(cfg, w->port);
@@ -353,10 +375,10 @@ wrong_port(struct finder *f, const struct row *w, json_t *inst)
 	 * ("Failed to create instance update operation: Instance is busy
 	 * running a start operation", or a matching one just ended).
 	 */
-	for (tries = 0; !(ok = lxd_instance_patch(ctx_lxd(f->c), w->project,
-	    w->name, patch) == 0) && tries < OP_WAIT && strstr(
-	    ctx_lxd_error(f->c), "update operation") != NULL; tries++)
+	for (tries = 0; (r = lxd_instance_patch(ctx_lxd(f->c), w->project,
+	    w->name, patch)) == -EBUSY && tries < OP_WAIT; tries++)
 		sleep(1);
+	ok = r == 0;
 	if (ok && have == w->port)
 		snprintf(action, sizeof(action), "moved the device to %.100s",
 		    want);
@@ -364,14 +386,15 @@ wrong_port(struct finder *f, const struct row *w, json_t *inst)
 		snprintf(action, sizeof(action), "set the device to port %d",
 		    w->port);
 	else
-		snprintf(action, sizeof(action), "none yet: LXD refused "
-		    "(%.200s)", ctx_lxd_error(f->c));
+		snprintf(action, sizeof(action), "LXD refused (%.200s)",
+		    ctx_lxd_error(f->c));
 	json_decref(patch);
 	if (quiet && ok)
 		log_info("%s/%s: ssh device on port %d added (a launch ended "
 		    "before its start)", w->project, w->name, w->port);
 	else
-		say(f, w->user, w->name, problem, action, ok);
+		say(f, ok ? FIND_DONE : FIND_PENDING, w->user, w->name, problem,
+		    action);
 }
 
 /*
@@ -387,17 +410,17 @@ locked_port(struct finder *f, const struct row *w)
 	int r;
 
 	if (!f->repair) {
-		say(f, w->user, w->name, problem, "would take the port away", 0);
+		say(f, FIND_WOULD, w->user, w->name, problem, "take the port away");
 		return;
 	}
 	r = lxd_instance_remove_device(ctx_lxd(f->c), w->project, w->name,
 	    "ssh");
 	if (r == 0 || r == -ENOENT)
-		say(f, w->user, w->name, problem, "took the port away", 1);
+		say(f, FIND_DONE, w->user, w->name, problem, "took the port away");
 	else {
-		snprintf(action, sizeof(action), "none yet: LXD refused "
-		    "(%.200s)", ctx_lxd_error(f->c));
-		say(f, w->user, w->name, problem, action, 0);
+		snprintf(action, sizeof(action), "LXD refused (%.200s)",
+		    ctx_lxd_error(f->c));
+		say(f, FIND_PENDING, w->user, w->name, problem, action);
 	}
 }
 
@@ -431,14 +454,18 @@ isolation(struct finder *f, const char *user, const char *project)
 	snprintf(what, sizeof(what), "network %s", br);
 	snprintf(problem, sizeof(problem), "members are to be kept apart "
 	    "(isolate_members), but %s", why);
-	say(f, user, what, problem, r < 0 ? (f->repair ? "could not make it "
-	    "so (see labcd's log)" : "would make the bridge and its ACL") :
-	    r == 2 ? "left as it is while a container of the member runs "
-	    "(its ACL still rejects all of member_subnets); it gets a /24 "
-	    "of member_subnets at their next start" :
-	    "left running: LXD would swap the nic of a running container, "
-	    "leaving it without an address; it joins its own bridge at its "
-	    "next start once none of the member's containers runs", 0);
+	if (r < 0 && !f->repair)
+		say(f, FIND_WOULD, user, what, problem, "make the bridge and its "
+		    "ACL");
+	else
+		say(f, FIND_OK, user, what, problem, r < 0 ? "could not make it "
+		    "so (see labcd's log)" : r == 2 ? "left as it is while a "
+		    "container of the member runs (its ACL still rejects all "
+		    "of member_subnets); it gets a /24 of member_subnets at "
+		    "their next start" : "left running: LXD would swap the nic "
+		    "of a running container, leaving it without an address; "
+		    "it joins its own bridge at its next start once none of "
+		    "the member's containers runs");
 }
 
 /*
@@ -463,14 +490,14 @@ orphans(struct finder *f, json_t *users)
 		snprintf(problem, sizeof(problem), "the bridge of project %s, "
 		    "which LXD no longer has (its user was deleted)", owner);
 		if (!f->repair) {
-			say(f, owner, what, problem, "would delete it and its "
-			    "network ACL", 0);
+			say(f, FIND_WOULD, owner, what, problem, "delete it and its "
+			    "network ACL");
 			continue;
 		}
 		ok = isolate_remove(f->c, owner) == 0;
-		say(f, owner, what, problem, ok ? "deleted it and its network "
-		    "ACL" : "none yet: LXD refused (see 'lxc network delete')",
-		    ok);
+		say(f, ok ? FIND_DONE : FIND_PENDING, owner, what, problem, ok ?
+		    "deleted it and its network ACL" : "LXD refused (see 'lxc "
+		    "network delete')");
 	}
 	json_decref(list);
 }
@@ -508,7 +535,7 @@ projects(struct finder *f, json_t *users, json_t *foreign)
 			    "containers not adopted; the admin should move them "
 			    "and delete it, or mark it: 'lxc project set %s %s "
 			    "%s'", name, PROJECT_OWNER_KEY, user);
-			say(f, user, what, problem, action, 0);
+			say(f, FIND_OK, user, what, problem, action);
 			continue;
 		}
 		switch (project_mend(f->c, name, p, f->repair, reason,
@@ -516,24 +543,24 @@ projects(struct finder *f, json_t *users, json_t *foreign)
 		case PROJECT_RIGHT:
 			break;
 		case PROJECT_MENDED:
-			say(f, user, what, "not restricted as labcd makes "
-			    "projects, or its profiles differ from the default "
-			    "project's", f->repair ? "restricted it, copied the "
-			    "profiles" : "would restrict it, copy the profiles",
-			    f->repair);
+			say(f, f->repair ? FIND_DONE : FIND_WOULD, user, what, "not "
+			    "restricted as labcd makes projects, or its profiles "
+			    "differ from the default project's", f->repair ?
+			    "restricted it, copied the profiles" : "restrict it, "
+			    "copy the profiles");
 			break;
 		case PROJECT_OLD:
 			/* Not "none yet": trying again changes nothing. */
-			say(f, user, what, "unrestricted: an older labcd made it "
-			    "without profiles of its own, which LXD adds only "
-			    "to an empty project", "left unrestricted while it "
-			    "holds containers", 0);
+			say(f, FIND_OK, user, what, "unrestricted: an older labcd "
+			    "made it without profiles of its own, which LXD adds "
+			    "only to an empty project", "left unrestricted while "
+			    "it holds containers");
 			break;
 		case PROJECT_REFUSED:
 			snprintf(action, sizeof(action), "left as it is: %.250s; "
 			    "the admin should make it fit", reason);
-			say(f, user, what, "not restricted as labcd makes "
-			    "projects, or its profiles differ", action, 0);
+			say(f, FIND_OK, user, what, "not restricted as labcd makes "
+			    "projects, or its profiles differ", action);
 			break;
 		}
 		isolation(f, user, name);
@@ -562,8 +589,9 @@ stray(struct finder *f, long long user_id, const char *user,
 	/* A locked user's: adopting it would give its port back. */
 	locked = ctdb_user_locked(f->c->db, user_id);
 	if (!taken && locked)
-		say(f, user, name, "not in the database", "left alone while "
-		    "its user is locked; adopted after 'admin user unlock'", 0);
+		say(f, FIND_OK, user, name, "not in the database", "left alone "
+		    "while its user is locked; adopted after 'admin user "
+		    "unlock'");
 	if (taken || locked || instance_now(f, project, name, &inst) != 0 ||
 	    inst == NULL) {
 		json_decref(inst);
@@ -592,11 +620,10 @@ stray(struct finder *f, long long user_id, const char *user,
 		    port < cfg->ssh_port_min || port > cfg->ssh_port_max ?
 		    "its SSH port is outside ssh_ports" :
 		    "its SSH port belongs to another container", project, name);
-		say(f, user, name, "not in the database", action, 0);
+		say(f, FIND_OK, user, name, "not in the database", action);
 	} else if (!f->repair) {
-		snprintf(action, sizeof(action), "would adopt it with port %d",
-		    port);
-		say(f, user, name, "not in the database", action, 0);
+		snprintf(action, sizeof(action), "adopt it with port %d", port);
+		say(f, FIND_WOULD, user, name, "not in the database", action);
 	} else {
 		image = json_string_value(json_object_get(json_object_get(inst,
 		    "config"), "image.description"));
@@ -609,14 +636,16 @@ stray(struct finder *f, long long user_id, const char *user,
 		snprintf(row.state, sizeof(row.state), "ready");
 		row.created = (long long)time(NULL);
 		if (ctdb_insert(f->c->db, &row) != 0) {
-			snprintf(action, sizeof(action), "none yet: %.200s",
+			snprintf(action, sizeof(action), "%.200s",
 			    f->c->db->err);
-			say(f, user, name, "not in the database", action, 0);
+			say(f, FIND_PENDING, user, name, "not in the database",
+			    action);
 		} else {
 			snprintf(action, sizeof(action), "adopted it with port "
 			    "%d; its user and keys are set up at its next start",
 			    port);
-			say(f, user, name, "not in the database", action, 1);
+			say(f, FIND_DONE, user, name, "not in the database",
+			    action);
 		}
 	}
 	json_decref(inst);
@@ -624,7 +653,7 @@ stray(struct finder *f, long long user_id, const char *user,
 }
 
 int
-reconcile_run(struct ctx *c, int repair, json_t *findings)
+reconcile_run(struct ctx *c, int repair, struct findings *findings)
 {
 	struct finder f = { .c = c, .repair = repair, .findings = findings };
 	struct lxd *l = ctx_lxd(c);
@@ -741,10 +770,10 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 		u = json_object_get(users, project);
 		/* Without the owner keys, no project is known to be labcd's. */
 		if (owners != 0) {
-			say(&f, json_string_value(json_array_get(u, 1)),
-			    slash + 1, "not in the database", "none yet: LXD "
-			    "did not list the projects, so whose it is is not "
-			    "known; tried again later", 0);
+			say(&f, FIND_PENDING, json_string_value(json_array_get(u,
+			    1)), slash + 1, "not in the database", "LXD did not "
+			    "list the projects, so whose it is is not known; "
+			    "tried again later");
 			continue;
 		}
 		stray(&f, (long long)json_integer_value(json_array_get(u, 0)),
@@ -791,7 +820,8 @@ bg_run(struct server *s, struct lxd **l, int *failing)
 {
 	struct ctx c;
 	struct db *db;
-	json_t *findings, *fd;
+	struct findings findings = { 0 };
+	const struct finding *fd;
 	char err[512];
 	size_t i, left = 0;
 	int r;
@@ -814,10 +844,8 @@ bg_run(struct server *s, struct lxd **l, int *failing)
 	snprintf(c.id.via, sizeof(c.id.via), "root");
 	buf_init(&c.out, 64 * 1024);
 	buf_init(&c.err, 64 * 1024);
-	findings = json_array();
 	/* Read-only database: say what differs, mend nothing. */
-	r = reconcile_run(&c, !db_readonly(db),
-	    findings);
+	r = reconcile_run(&c, !db_readonly(db), &findings);
 	if (r == PROTO_FAILED) {
 		if (!*failing)
 			log_warn("reconcile: %s; trying again every %d s",
@@ -825,21 +853,17 @@ bg_run(struct server *s, struct lxd **l, int *failing)
 		*failing = 1;
 	} else {
 		*failing = 0;
-		json_array_foreach(findings, i, fd) {
-			if (strncmp(json_string_value(json_object_get(fd,
-			    "action")), "none yet", 8) == 0)
+		for (i = 0; i < findings.n; i++) {
+			fd = &findings.v[i];
+			if (fd->kind == FIND_PENDING)
 				left++;
-			log_warn("reconcile: %s/%s: %s: %s",
-			    json_string_value(json_object_get(fd, "user")),
-			    json_string_value(json_object_get(fd, "container")),
-			    json_string_value(json_object_get(fd, "problem")),
-			    json_string_value(json_object_get(fd, "action")));
+			log_warn("reconcile: %s/%s: %s: %s", fd->user,
+			    fd->container, fd->problem, fd->action);
 		}
 		log_info("reconcile: database and LXD compared, %zu "
-		    "difference%s", json_array_size(findings),
-		    json_array_size(findings) == 1 ? "" : "s");
+		    "difference%s", findings.n, findings.n == 1 ? "" : "s");
 	}
-	json_decref(findings);
+	findings_free(&findings);
 	buf_free(&c.out);
 	buf_free(&c.err);
 	db_close(db);
