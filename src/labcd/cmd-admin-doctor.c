@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ct.h"
+#include "pool.h"
 #include "db-gpus.h"
 #include "health.h"
 #include "inert.h"
@@ -914,12 +915,12 @@ check_disk_limits(struct doctor *d)
 {
 	const struct config *cfg = &d->c->srv->cfg;
 	const char *prefix = cfg->project_prefix, *v;
-	char *pool = ct_root_pool(d->c), driver[32];
+	char *pool = pool_root(d->c), driver[32];
 	struct buf what = BUF_INIT(0);
 	json_t *projects = NULL, *p;
 	size_t i, n = 0;
 
-	if (pool == NULL || sizes_pool_enforces(d->l, pool, driver,
+	if (pool == NULL || pool_enforces(d->l, pool, driver,
 	    sizeof(driver)) != 0)
 		goto out;	/* none: check_profiles says so; else fine */
 	if (*cfg->default_disk != '\0')

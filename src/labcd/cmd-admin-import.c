@@ -263,7 +263,7 @@ import_container(struct import *im, const unsigned char *rawname,
 			im->cts_same++;
 			return;
 		}
-		ct_project_of(c, u.id, u.name, project);
+		project_of(c, u.id, u.name, project);
 	} else
 		project_name(c->srv->cfg.project_prefix, NULL, u.name,
 		    project);
@@ -322,7 +322,7 @@ import_container(struct import *im, const unsigned char *rawname,
 		im->cts_new++;
 		goto out;
 	}
-	if ((r = ct_ensure_project(c, u.id, u.name)) != 0) {
+	if ((r = project_ensure(c, u.id, u.name, NULL)) != 0) {
 		ctx_printf(c, "container %s/%s: not moved: %s\n", u.name, name,
 		    buf_str(&c->err));
 		buf_reset(&c->err);

@@ -8,6 +8,7 @@
 #include "isolate.h"
 #include "labcd.h"
 #include "lxd.h"
+#include "project.h"
 #include "proto.h"
 #include "sizes.h"
 #include "users.h"
@@ -43,7 +44,7 @@ purge(struct ctx *c, const struct user_row *u)
 	sizes_btrfs_mend(l);
 	if (r != 0)
 		return r;
-	ct_project_of(c, u->id, u->name, project);
+	project_of(c, u->id, u->name, project);
 	/* Its copies of the profiles first: LXD deletes only empty ones. */
 	r = lxd_profile_delete_all(l, project);
 	if (r == 0 || r == -ENOENT)

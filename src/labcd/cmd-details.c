@@ -7,6 +7,7 @@
 #include "ct.h"
 #include "gpu.h"
 #include "lxd.h"
+#include "project.h"
 #include "proto.h"
 #include "users.h"
 #include "xmalloc.h"
@@ -109,7 +110,7 @@ cmd_details_exec(struct ctx *c)
 		json_decref(out);
 		return status;
 	}
-	ct_project_of(c, c->id.user_id, c->id.user, project);
+	project_of(c, c->id.user_id, c->id.user, project);
 	if (c->args.argc > 0 && c->args.argc <= DETAILS_ONE_BY_ONE) {
 		/*
 		 * A few names: ask for those alone. The whole project with

@@ -1,27 +1,25 @@
 /*
- * ct.c - lab users' containers: names, projects, stable ports, create,
- * start with the container user and the owner's keys, stop, delete.
+ * ct.c - lab users' containers: create, start, stop, delete, and taking
+ * their ssh ports away from a locked user. Their rows are in
+ * db-containers.c, who changes one now in claim.c, the owner's keys in
+ * ct-keys.c, the ssh device in ct-ssh.c, projects in project.c.
  * The database holds what labcd promised (name, port); LXD holds what
  * exists. A row is written before LXD is asked and removed if LXD fails,
  * so a port is never given twice and nothing is left half made.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ct.h"
 #include "gpu.h"
-#include "inert.h"
 #include "log.h"
 #include "lxd.h"
+#include "pool.h"
 #include "ports.h"
 #include "project.h"
 #include "proto.h"
@@ -30,219 +28,6 @@
 #include "xmalloc.h"
 
 #define STOP_TIMEOUT	30	/* seconds for a clean shutdown */
-
-static char	*authorized_keys(struct ctx *c, long long user_id);
-static int	 push_keys(struct ctx *c, const char *project,
-		    const char *name, const char *keys, int uid, int gid);
-#define SSH_WAIT	30	/* seconds for sshd to answer after start */
-#define SSH_POLL_MS	50	/* a try is one loopback connect */
-
-/*
- * Reading a user's keys and writing them into containers is one step per
- * user. Two key changes at once each read the keys and then write them;
- * the older read could be written last, leaving a deleted key in (or an
- * added key out of) a container that the database says is synced.
- */
-#define KEY_LOCKS	16
-static pthread_mutex_t key_locks[KEY_LOCKS];
-static pthread_once_t key_locks_once = PTHREAD_ONCE_INIT;
-
-static void
-key_locks_init(void)
-{
-	int i;
-
-	for (i = 0; i < KEY_LOCKS; i++)
-		pthread_mutex_init(&key_locks[i], NULL);
-}
-
-static pthread_mutex_t *
-key_lock(long long user_id)
-{
-	pthread_once(&key_locks_once, key_locks_init);
-	return &key_locks[(unsigned long long)user_id % KEY_LOCKS];
-}
-
-/*
- * LXD 5.0 checks a project's limits, then applies a change: two changes
- * of one user's containers at once can each pass the check and together
- * pass the quota. So set's LXD writes take this, one user at a time.
- * create does not: its POST holds for the image copy (minutes).
- */
-static pthread_mutex_t quota_locks[KEY_LOCKS];
-static pthread_once_t quota_locks_once = PTHREAD_ONCE_INIT;
-
-static void
-quota_locks_init(void)
-{
-	int i;
-
-	for (i = 0; i < KEY_LOCKS; i++)
-		pthread_mutex_init(&quota_locks[i], NULL);
-}
-
-void
-ct_quota_lock(long long user_id)
-{
-	pthread_once(&quota_locks_once, quota_locks_init);
-	pthread_mutex_lock(&quota_locks[(unsigned long long)user_id %
-	    KEY_LOCKS]);
-}
-
-void
-ct_quota_unlock(long long user_id)
-{
-	pthread_mutex_unlock(&quota_locks[(unsigned long long)user_id %
-	    KEY_LOCKS]);
-}
-
-void
-ct_project_of(struct ctx *c, long long user_id, const char *user,
-    char project[64])
-{
-	char stored[PROJECT_MAX];
-
-	ctdb_user_project(c->db, user_id, stored);
-	project_name(c->srv->cfg.project_prefix, stored, user, project);
-}
-
-/*
- * An existing project is the user's only if labcd made it for them (its
- * owner key); it is then brought to what labcd makes (project_mend).
- */
-static int
-adopt_project(struct ctx *c, const char *project, const char *user,
-    json_t *p)
-{
-	const char *why = project_not_owned(json_object_get(p, "config"), user);
-	char reason[400];
-
-	if (why != NULL)
-		return ctx_error(c, "LXD has a project %s already, and %s; "
-		    "labcd does not take it over for %s. The admin should "
-		    "move its instances elsewhere and delete it ('lxc project "
-		    "delete %s'), or, if it is %s's, mark it: 'lxc project set "
-		    "%s %s %s'", project, why, user, project, user, project,
-		    PROJECT_OWNER_KEY, user);
-	switch (project_mend(c, project, p, 1, reason, sizeof(reason))) {
-	case PROJECT_REFUSED:
-		return ctx_error(c, "cannot bring the LXD project %s to what "
-		    "labcd makes (restricted, with its own copies of the "
-		    "profiles '%s'): %s; the admin should make it fit (no "
-		    "privileged, nesting or raw.* containers or profiles, no "
-		    "host disks)", project, c->srv->cfg.profiles, reason);
-	case PROJECT_MENDED:
-		log_info("LXD project %s restricted, its profiles copied",
-		    project);
-		break;
-	default:	/* right, or an older labcd's: reconcile says so */
-		break;
-	}
-	return PROTO_OK;
-}
-
-/*
- * ct_ensure_project, and the project's config in *limits if wanted (what
- * LXD has, or what was just made): create needs it for the limits, and
- * reading the project once is enough.
- */
-static int
-ensure_project(struct ctx *c, long long user_id, const char *user,
-    json_t **limits)
-{
-	struct lxd *l = ctx_lxd(c);
-	const struct config *cfg = &c->srv->cfg;
-	char project[64];
-	json_t *conf, *p = NULL;
-	int r;
-
-	ct_project_of(c, user_id, user, project);
-	if ((r = lxd_project_get(l, project, &p)) == 0) {
-		r = adopt_project(c, project, user, p);
-		if (r == 0 && limits != NULL) {
-			*limits = json_incref(json_object_get(p, "config"));
-			if (*limits == NULL)
-				*limits = json_object();
-		}
-		json_decref(p);
-		if (r != 0)
-			return r;
-		goto record;
-	}
-	if (r != -ENOENT)
-		return ctx_error(c, "%s", lxd_error(l));
-	/*
-	 * Images come from the default project; profiles are copied from
-	 * there (project_mend), as LXD restricts only projects with their
-	 * own.
-	 */
-	conf = json_pack("{s:s, s:s}", "features.images", "false",
-	    PROJECT_OWNER_KEY, user);
-	project_restrict(conf);
-	if (*cfg->quota_containers != '\0')
-		json_object_set_new(conf, "limits.containers",
-		    json_string(cfg->quota_containers));
-	if (*cfg->quota_cpu != '\0')
-		json_object_set_new(conf, "limits.cpu",
-		    json_string(cfg->quota_cpu));
-	if (*cfg->quota_memory != '\0')
-		json_object_set_new(conf, "limits.memory",
-		    json_string(cfg->quota_memory));
-	/* Not on a pool that would not keep it (dir): every create would
-	   then be refused; doctor tells the admin of quota_disk. */
-	if (*cfg->quota_disk != '\0') {
-		char *pool = ct_root_pool(c);
-
-		if (pool == NULL || sizes_pool_enforces(l, pool, NULL, 0) != 0)
-			json_object_set_new(conf, "limits.disk",
-			    json_string(cfg->quota_disk));
-		free(pool);
-	}
-	r = lxd_project_create(l, project, conf, "labcontainers: lab user");
-	if (r == -EEXIST && lxd_project_get(l, project, &p) == 0) {
-		/* Made meanwhile: by whom? */
-		r = adopt_project(c, project, user, p);
-		json_decref(p);
-		if (r != 0) {
-			json_decref(conf);
-			return r;
-		}
-	} else if (r != 0) {
-		json_decref(conf);
-		return ctx_error(c, "cannot make the LXD project %s: %s",
-		    project, lxd_error(l));
-	} else {
-		/* New: its own copies of the profiles. */
-		char reason[400];
-
-		p = NULL;
-		snprintf(reason, sizeof(reason), "%s", ctx_lxd_error(c));
-		if (lxd_project_get(l, project, &p) != 0 ||
-		    project_mend(c, project, p, 1, reason, sizeof(reason)) ==
-		    PROJECT_REFUSED) {
-			json_decref(p);
-			json_decref(conf);
-			return ctx_error(c, "the LXD project %s is made, but "
-			    "the profiles '%s' cannot be copied into it: %s",
-			    project, c->srv->cfg.profiles, reason);
-		}
-		json_decref(p);
-	}
-	if (limits != NULL)
-		*limits = conf;
-	else
-		json_decref(conf);
-	log_info("LXD project %s made for %s", project, user);
-record:
-	(void)ctdb_user_project_set(c->db, user_id, project);
-	return PROTO_OK;
-}
-
-int
-ct_ensure_project(struct ctx *c, long long user_id, const char *user)
-{
-	return ensure_project(c, user_id, user, NULL);
-}
 
 int
 ct_get(struct ctx *c, const char *name, struct ct *ct)
@@ -262,90 +47,6 @@ ct_find(struct ctx *c, const char *name, struct ct *ct)
 		return ctx_error(c, "you have no container '%s' (see 'list')",
 		    name);
 	return PROTO_OK;
-}
-
-/* Is ssh_listen an address only this host reaches? */
-static int
-listen_loopback(const char *a)
-{
-	struct in6_addr a6;
-	struct in_addr a4;
-
-	if (inet_pton(AF_INET, a, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, a, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6);
-	return strcmp(a, "localhost") == 0;
-}
-
-void
-ct_connect(struct ctx *c, const char *name, int port, char *route,
-    size_t routesz, char *direct, size_t directsz)
-{
-	const struct config *cfg = &c->srv->cfg;
-	const char *host = cfg->ssh_listen;
-	char server[256], suffix[256];
-
-	config_server_name(cfg, server, sizeof(server));
-	config_server_suffix(cfg, suffix, sizeof(suffix));
-	snprintf(route, routesz, "ssh %s.%s", name, suffix);
-	if (listen_loopback(host)) {
-		*direct = '\0';
-		return;
-	}
-	/* Every address of this host: the one members know it by. */
-	if (*host == '\0' || strcmp(host, "0.0.0.0") == 0 ||
-	    strcmp(host, "::") == 0)
-		host = server;
-	snprintf(direct, directsz, "ssh -p %d %s@%s", port,
-	    cfg->container_user, host);
-}
-
-void
-ct_say_connect(struct ctx *c, const char *name, int port)
-{
-	const struct config *cfg = &c->srv->cfg;
-	char route[160], direct[400], server[256], gwport[16] = "";
-
-	ct_connect(c, name, port, route, sizeof(route), direct,
-	    sizeof(direct));
-	config_server_name(cfg, server, sizeof(server));
-	if (cfg->gateway_port != 22)
-		snprintf(gwport, sizeof(gwport), "-p %d ", cfg->gateway_port);
-	ctx_printf(c, "Connect with: %s    (once: ssh %s%s@%s ssh-config >> "
-	    "~/.ssh/config, see 'help ssh-config')\n", route, gwport,
-	    cfg->gateway_user, server);
-	if (*direct != '\0')
-		ctx_printf(c, "Or by its own port: %s\n", direct);
-}
-
-json_t *
-ct_ssh_device(const struct config *cfg, int port)
-{
-	char listen[96];
-
-	snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen, port);
-	return json_pack("{s:s, s:s, s:s}", "type", "proxy", "listen", listen,
-	    "connect", "tcp:127.0.0.1:22");
-}
-
-json_t *
-ct_ssh_patch(const struct config *cfg, int port)
-{
-	return json_pack("{s:{s:o}}", "devices", "ssh", ct_ssh_device(cfg,
-	    port));
-}
-
-void
-ct_ssh_device_words(const struct config *cfg, int port, char *out,
-    size_t outsz)
-{
-	json_t *dev = ct_ssh_device(cfg, port);
-
-	snprintf(out, outsz, "listen=%s connect=%s",
-	    json_string_value(json_object_get(dev, "listen")),
-	    json_string_value(json_object_get(dev, "connect")));
-	json_decref(dev);
 }
 
 /*
@@ -391,34 +92,6 @@ forget(struct ctx *c, const struct ct *ct)
 	if (ctdb_delete(c->db, ct->id) != 0)
 		log_error("cannot remove container %s of %s from the database: "
 		    "%s", ct->name, c->id.user, c->db->err);
-}
-
-char *
-ct_root_pool(struct ctx *c)
-{
-	const struct config *cfg = &c->srv->cfg;
-	char *profiles = xstrdup(cfg->profiles), *save = NULL, *p, *pool = NULL;
-
-	if (*cfg->storage_pool != '\0') {
-		free(profiles);
-		return xstrdup(cfg->storage_pool);
-	}
-	for (p = strtok_r(profiles, ",", &save); p != NULL;
-	    p = strtok_r(NULL, ",", &save)) {
-		json_t *prof = NULL;
-		const char *v;
-
-		if (lxd_profile_get(ctx_lxd(c), p, &prof) == 0 &&
-		    (v = json_string_value(json_object_get(json_object_get(
-		    json_object_get(prof, "devices"), "root"), "pool"))) !=
-		    NULL) {
-			free(pool);
-			pool = xstrdup(v);
-		}
-		json_decref(prof);
-	}
-	free(profiles);
-	return pool;
 }
 
 /* A count of the user's containers against limits.containers. */
@@ -473,82 +146,6 @@ outcome_unknown(int r)
 	    r == -ESTALE || r == -EPROTO;
 }
 
-/*
- * Containers that a request is creating or deleting right now, by owner
- * and name: reconciliation leaves their rows alone.
- */
-static pthread_mutex_t	 busy_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct busy {
-	long long	 user_id;
-	char		 name[64];
-} *busy;
-static size_t		 nbusy, busy_cap;
-
-/* Its index in busy, or nbusy. Under busy_lock. */
-static size_t
-busy_find(long long user_id, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < nbusy; i++) {
-		if (busy[i].user_id == user_id && strcmp(busy[i].name, name) == 0)
-			break;
-	}
-	return i;
-}
-
-/* Claim a container for one request (or reconciliation): 0, or -1 if
-   someone holds it. */
-int
-ct_claim(long long user_id, const char *name)
-{
-	pthread_mutex_lock(&busy_lock);
-	if (busy_find(user_id, name) < nbusy) {
-		pthread_mutex_unlock(&busy_lock);
-		return -1;
-	}
-	if (nbusy == busy_cap) {
-		busy_cap = busy_cap ? busy_cap * 2 : 16;
-		busy = xrealloc(busy, busy_cap * sizeof(*busy));
-	}
-	busy[nbusy].user_id = user_id;
-	snprintf(busy[nbusy].name, sizeof(busy[nbusy].name), "%s", name);
-	nbusy++;
-	pthread_mutex_unlock(&busy_lock);
-	return 0;
-}
-
-void
-ct_release(long long user_id, const char *name)
-{
-	size_t i;
-
-	pthread_mutex_lock(&busy_lock);
-	if ((i = busy_find(user_id, name)) < nbusy)
-		busy[i] = busy[--nbusy];
-	if (nbusy == 0) {
-		free(busy);
-		busy = NULL;
-		busy_cap = 0;
-	}
-	pthread_mutex_unlock(&busy_lock);
-}
-
-static int
-busy_error(struct ctx *c, const char *name)
-{
-	return ctx_error(c, "%s is being changed by another request, or by "
-	    "labcd putting its records right; try again in a moment", name);
-}
-
-int
-ct_claim_for(struct ctx *c, const struct ct *ct)
-{
-	if (ct_claim(ct->user_id, ct->name) != 0)
-		return busy_error(c, ct->name);
-	return PROTO_OK;
-}
-
 /* Start, stop and the like need a container that was made whole. */
 int
 ct_check_ready(struct ctx *c, const struct ct *ct)
@@ -584,7 +181,7 @@ delete_failed(struct ctx *c, struct ct *ct, int r, const char *what)
 static int
 disk_enforced(struct ctx *c, const struct ct_opts *o, const char *quota)
 {
-	char *pool = ct_root_pool(c), what[128];
+	char *pool = pool_root(c), what[128];
 	int r;
 
 	if (pool == NULL)
@@ -627,9 +224,9 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 	int r;
 
 	/* The project's limits: what each instance must then set itself. */
-	if ((r = ensure_project(c, c->id.user_id, c->id.user, &limits)) != 0)
+	if ((r = project_ensure(c, c->id.user_id, c->id.user, &limits)) != 0)
 		return r;
-	ct_project_of(c, c->id.user_id, c->id.user, project);
+	project_of(c, c->id.user_id, c->id.user, project);
 	if (lxd_image_resolve(l, project, image, &fp) != 0) {
 		json_decref(limits);
 		return ctx_error(c, "%s", lxd_error(l));
@@ -696,7 +293,7 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 		json_decref(drv);
 	}
 	if ((disk != NULL && *disk != '\0') || *cfg->storage_pool != '\0') {
-		if ((pool = ct_root_pool(c)) == NULL) {
+		if ((pool = pool_root(c)) == NULL) {
 			r = ctx_error(c, "no storage pool for the root disk: "
 			    "set storage_pool, or a root disk in the profiles");
 			goto fail;
@@ -760,215 +357,6 @@ keep:
 	return r;
 }
 
-/*
- * ~/.ssh/authorized_keys in a container holds the owner's registered keys
- * in a block between these markers, and whatever else its owner put there
- * around it, which labcd keeps. A file without the markers was written by
- * an older labcd, which wrote only the registered keys (every time, the
- * whole file): it is replaced, so that a key deleted since goes too.
- */
-#define KEYS_BEGIN	"# labcontainers: keys of "
-#define KEYS_END	"# labcontainers: end"
-#define KEYS_READ_MAX	(256 * 1024)	/* bigger: the block alone */
-
-/* The user's registered keys as the managed block. */
-static char *
-authorized_keys(struct ctx *c, long long user_id)
-{
-	struct buf f = BUF_INIT(0);
-	char user[64], *lines = ctdb_user_keys(c->db, user_id);
-
-	ctdb_user_name(c->db, user_id, user);
-	buf_printf(&f, KEYS_BEGIN "%s (labcd writes this block at every 'key "
-	    "add' and 'key del': add your own lines outside it)\n%s" KEYS_END
-	    " of %s's keys\n", user, lines, user);
-	free(lines);
-	return buf_steal(&f);
-}
-
-static int
-starts(const char *line, size_t n, const char *prefix)
-{
-	size_t k = strlen(prefix);
-
-	return n >= k && memcmp(line, prefix, k) == 0;
-}
-
-/*
- * The file the container has (old, len bytes: its owner's words, any
- * bytes) with its block(s) replaced by block, where the first one was;
- * every other line kept as it is. A begin marker without an end runs to
- * the end of the file. No marker at all: block alone (an older labcd's).
- */
-static char *
-keys_merge(const char *old, size_t len, const char *block, size_t *outlen)
-{
-	struct buf b = BUF_INIT(0);
-	const char *p = old, *end = old + len, *nl;
-	int inside = 0, placed = 0, marked = 0;
-	size_t n;
-
-	for (p = old; p < end; p = nl + 1) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (nl == NULL)
-			nl = end;
-		if (starts(p, (size_t)(nl - p), KEYS_BEGIN)) {
-			marked = 1;
-			break;
-		}
-	}
-	if (!marked) {
-		*outlen = strlen(block);
-		return xstrdup(block);
-	}
-	for (p = old; p < end; p = nl + 1) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (nl == NULL)
-			nl = end;
-		n = (size_t)(nl - p);
-		if (!inside && starts(p, n, KEYS_BEGIN)) {
-			inside = 1;
-			if (!placed++)
-				buf_adds(&b, block);
-			continue;
-		}
-		if (inside) {
-			if (starts(p, n, KEYS_END))
-				inside = 0;
-			continue;
-		}
-		buf_add(&b, p, n);
-		buf_adds(&b, "\n");
-	}
-	*outlen = b.len;
-	return buf_steal(&b);
-}
-
-static void
-home_of(struct ctx *c, char *out, size_t outsz)
-{
-	const char *u = c->srv->cfg.container_user;
-
-	snprintf(out, outsz, strcmp(u, "root") == 0 ? "/root" : "/home/%s", u);
-}
-
-/*
- * What is at path inside the container, told by exit status, without
- * opening it: LXD's files GET opens whatever is there and says "file" of
- * a FIFO, and blocks on it. Anything but a regular file or a directory
- * is removed (a symlink too: LXD would write through it).
- */
-static const char keys_type_sh[] =
-    "f=$1\n"
-    "if [ -L \"$f\" ]; then t=3\n"
-    "elif [ ! -e \"$f\" ]; then exit 2\n"
-    "elif [ -f \"$f\" ]; then exit 0\n"
-    "elif [ -d \"$f\" ]; then exit 4\n"
-    "elif [ -p \"$f\" ]; then t=5\n"
-    "elif [ -S \"$f\" ]; then t=6\n"
-    "else t=7; fi\n"
-    "rm -f -- \"$f\" || exit 1\n"
-    "exit $t\n";
-
-/*
- * Write the block of keys into one container's authorized_keys, keeping
- * its owner's other lines; 0, -EAGAIN (the container is not running: the
- * keys go in at its next start) or -1 (logged). What the file holds is
- * the owner's (root inside): it is read only when it is a regular file
- * (keys_type_sh says so first), at most KEYS_READ_MAX bytes; anything
- * else goes, and the block is written in its place. The owner can still
- * swap the file between the check and the read or the write; that costs
- * them their own request (LXD's timeout), nobody else's.
- * LXD's file API acts inside the container, as its root.
- */
-static int
-push_keys(struct ctx *c, const char *project, const char *name,
-    const char *keys, int uid, int gid)
-{
-	static const char *const what[] = { [3] = "a symlink",
-	    [5] = "a FIFO", [6] = "a socket", [7] = "not a regular file" };
-	struct lxd *l = ctx_lxd(c);
-	char home[128], path[160], type[16];
-	const char *argv[] = { "sh", "-c", keys_type_sh, "labc-keys", NULL,
-	    NULL };
-	char *old = NULL, *merged = NULL;
-	size_t len = 0, mlen = 0;
-	json_t *st = NULL;
-	int r, status = -1;
-
-	home_of(c, home, sizeof(home));
-	snprintf(path, sizeof(path), "%s/.ssh/authorized_keys", home);
-	argv[4] = path;
-	if ((r = lxd_exec(l, project, name, argv, &status, NULL, NULL)) != 0) {
-		/* A stopped one has its keys pushed when it starts. */
-		if (lxd_instance_state(l, project, name, &st) == 0 &&
-		    lxd_state_status(st) != NULL &&
-		    strcmp(lxd_state_status(st), "Running") != 0) {
-			json_decref(st);
-			return -EAGAIN;
-		}
-		json_decref(st);
-		goto fail;
-	}
-	switch (status) {
-	case 0:
-		r = lxd_file_read(l, project, name, path, KEYS_READ_MAX, &old,
-		    &len, type, sizeof(type));
-		break;
-	case 2:
-		r = -ENOENT;
-		break;
-	case 3:
-	case 5:
-	case 6:
-	case 7:
-		log_warn("%s/%s: %s is %s: replaced by a file with the keys "
-		    "of %s", project, name, path, what[status], c->id.user);
-		r = -ENOENT;
-		break;
-	case 4:
-		log_warn("keys of %s not written into %s/%s: %s is a "
-		    "directory, not a file", c->id.user, project, name, path);
-		return -1;
-	default:
-		log_warn("keys of %s not written into %s/%s: checking %s "
-		    "failed (exit status %d)", c->id.user, project, name,
-		    path, status);
-		return -1;
-	}
-	if (r == 0 && *type != '\0' && strcmp(type, "file") != 0) {
-		/* Swapped since the check. */
-		log_warn("keys of %s not written into %s/%s: %s is a %s, not "
-		    "a file", c->id.user, project, name, path, type);
-		free(old);
-		return -1;
-	} else if (r == 0)
-		merged = keys_merge(old, len, keys, &mlen);
-	else if (r == -E2BIG)
-		log_warn("%s/%s: %s is larger than %d bytes: replaced by the "
-		    "keys of %s alone", project, name, path, KEYS_READ_MAX,
-		    c->id.user);
-	else if (r != -ENOENT)
-		goto fail;
-	if (merged == NULL) {
-		merged = xstrdup(keys);
-		mlen = strlen(keys);
-	}
-	free(old);
-	old = NULL;
-	if (lxd_file_push(l, project, name, path, merged, mlen,
-	    uid, gid, 0600, LXD_FILE_MKDIRS) != 0)
-		goto fail;
-	free(merged);
-	return 0;
-fail:
-	log_warn("keys of %s not written into %s/%s: %s", c->id.user,
-	    project, name, ctx_lxd_error(c));
-	free(old);
-	free(merged);
-	return -1;
-}
-
 int
 ct_ssh_lock(struct ctx *c, long long user_id, const char *user, int locked)
 {
@@ -979,7 +367,7 @@ ct_ssh_lock(struct ctx *c, long long user_id, const char *user, int locked)
 	size_t i, n;
 	int left = 0, r;
 
-	ct_project_of(c, user_id, user, project);
+	project_of(c, user_id, user, project);
 	ctdb_list(c->db, user_id, 1, &cts, &n);
 	for (i = 0; i < n; i++) {
 		const char *name = cts[i].name;
@@ -1015,44 +403,6 @@ ct_ssh_lock(struct ctx *c, long long user_id, const char *user, int locked)
 }
 
 int
-ct_sync_keys(struct ctx *c, long long user_id, const char *user)
-{
-	pthread_mutex_t *lock = key_lock(user_id);
-	char project[64], *keys;
-	struct ct *cts;
-	size_t i, n;
-	int failed = 0;
-
-	pthread_mutex_lock(lock);
-	keys = authorized_keys(c, user_id);
-	ct_project_of(c, user_id, user, project);
-	/*
-	 * The list first, then the pushes: an update of keys_synced made
-	 * while this SELECT still read (an older snapshot, once another
-	 * request wrote) failed with SQLITE_BUSY_SNAPSHOT, unseen, and a
-	 * container LXD did not take the keys into stayed marked synced.
-	 */
-	ctdb_list(c->db, user_id, 1, &cts, &n);
-	for (i = 0; i < n; i++) {
-		const char *name = cts[i].name;
-		int ok;
-
-		/* uid 1000 is the container user: ct_start makes it so. */
-		ok = push_keys(c, project, name, keys, 1000, 1000) == 0;
-		failed += !ok;
-		if (ctdb_set_keys_synced(c->db, cts[i].id, ok) != 0) {
-			log_error("keys of %s: cannot record whether %s has "
-			    "them: %s", user, name, c->db->err);
-			failed++;
-		}
-	}
-	pthread_mutex_unlock(lock);
-	free(cts);
-	free(keys);
-	return failed ? -1 : 0;
-}
-
-int
 ct_status(struct ctx *c, const struct ct *ct, char **status)
 {
 	char project[64];
@@ -1060,7 +410,7 @@ ct_status(struct ctx *c, const struct ct *ct, char **status)
 	int r;
 
 	*status = NULL;
-	ct_project_of(c, ct->user_id, c->id.user, project);
+	project_of(c, ct->user_id, c->id.user, project);
 	r = lxd_instance_state(ctx_lxd(c), project, ct->name, &st);
 	if (r == 0 && lxd_state_status(st) != NULL)
 		*status = xstrdup(lxd_state_status(st));
@@ -1068,126 +418,6 @@ ct_status(struct ctx *c, const struct ct *ct, char **status)
 	if (r != 0 && r != -ENOENT)
 		return ctx_error(c, "%s", ctx_lxd_error(c));
 	return PROTO_OK;
-}
-
-/*
- * Make the container user with sudo (uid 1000 where free), own its home,
- * and write the keys ($2) as its authorized_keys. Runs once per
- * container, as root inside; its errors go to ERRLOG, read on failure
- * only (recording the output would cost four more LXD requests).
- */
-#define PROVISION_ERRLOG "/run/labc-provision.err"
-static const char provision_sh[] =
-    "exec 2>" PROVISION_ERRLOG "\n"
-    "u=\"$1\"; set -e\n"
-    "if ! id -u \"$u\" >/dev/null 2>&1; then\n"
-    "  useradd -m -s /bin/bash -u 1000 \"$u\" 2>/dev/null ||"
-    " useradd -m -s /bin/bash \"$u\"\n"
-    "fi\n"
-    "# a locked password would keep sshd from taking keys\n"
-    "if passwd -S \"$u\" 2>/dev/null | grep -q \" L \"; then"
-    " usermod -p '*' \"$u\"; fi\n"
-    "if getent group sudo >/dev/null; then usermod -aG sudo \"$u\"; fi\n"
-    "if [ -d /etc/sudoers.d ]; then\n"
-    "  echo \"$u ALL=(ALL) NOPASSWD:ALL\" > /etc/sudoers.d/90-labc\n"
-    "  chmod 0440 /etc/sudoers.d/90-labc\n"
-    "fi\n"
-    "h=$(getent passwd \"$u\" | cut -d: -f6)\n"
-    "mkdir -p \"$h/.ssh\"; chmod 700 \"$h/.ssh\"\n"
-    "f=\"$h/.ssh/authorized_keys\"\n"
-    "if [ \"$2\" != - ]; then\n"
-    "  # lines outside labcd's block are kept (a file without it is an\n"
-    "  # older labcd's: replaced)\n"
-    "  (umask 077; { if [ -f \"$f\" ] && [ ! -L \"$f\" ] && grep -q '^"
-    KEYS_BEGIN "' \"$f\"; then sed '/^" KEYS_BEGIN "/,/^" KEYS_END "/d'"
-    " \"$f\"; fi; printf '%s' \"$2\"; } > \"$f.labc\"; mv -f \"$f.labc\""
-    " \"$f\")\n"
-    "fi\n"
-    "chown \"$u:\" \"$h\"; chown -R \"$u:\" \"$h/.ssh\"\n"
-    "rm -f " PROVISION_ERRLOG "\n";
-
-/* Keys longer than this go by the files API (argv has its limits). */
-#define PROVISION_KEYS_MAX	(64 * 1024)
-
-/*
- * The container user and its keys; the caller records provisioned. The
- * user's key lock is held from reading the keys to writing them, as for
- * every push (a key added meanwhile is not overwritten by older ones).
- * *stopped: it failed because the container is not running.
- */
-static int
-provision(struct ctx *c, const char *project, struct ct *ct, int *stopped)
-{
-	char *keys, *err = NULL;
-	const char *argv[] = { "sh", "-c", provision_sh, "labc-provision",
-	    c->srv->cfg.container_user, "-", NULL };
-	int status = -1, inline_keys, r;
-
-	pthread_mutex_lock(key_lock(ct->user_id));
-	keys = authorized_keys(c, ct->user_id);
-	if ((inline_keys = strlen(keys) < PROVISION_KEYS_MAX))
-		argv[5] = keys;
-	r = lxd_exec(ctx_lxd(c), project, ct->name, argv, &status, NULL, NULL);
-	*stopped = r == -ESRCH;
-	if (r != 0 || status != 0) {
-		pthread_mutex_unlock(key_lock(ct->user_id));
-		if (r == 0)
-			(void)lxd_file_get(ctx_lxd(c), project, ct->name,
-			    PROVISION_ERRLOG, 4096, &err, NULL);
-		if (err != NULL) {
-			/* The container's own words: shown inert. */
-			struct buf b = BUF_INIT(0);
-
-			inert_add(&b, err, strlen(err), INERT_LINES);
-			free(err);
-			err = buf_steal(&b);
-		}
-		r = ctx_error(c, "making the user %s in %s failed: %s",
-		    c->srv->cfg.container_user, ct->name, r != 0 ?
-		    ctx_lxd_error(c) : err != NULL && *err != '\0' ? err :
-		    "the script failed");
-		free(err);
-		free(keys);
-		return r;
-	}
-	/* uid 1000 is the container user, as provision_sh makes it. */
-	r = inline_keys ? 0 : push_keys(c, project, ct->name, keys, 1000, 1000);
-	/* Under the lock: a key change after it marks it unsynced again. */
-	if (r == 0)
-		(void)ctdb_set_keys_synced(c->db, ct->id, 1);
-	pthread_mutex_unlock(key_lock(ct->user_id));
-	free(keys);
-	ct->keys_synced = r == 0;
-	return PROTO_OK;
-}
-
-/* Wait until sshd answers on the container's port: "SSH-" comes first. */
-static int
-ssh_answers(const char *listen_addr, int port)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	double until = (double)time(NULL) + SSH_WAIT;
-
-	sin.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, listen_addr, &sin.sin_addr) != 1 ||
-	    sin.sin_addr.s_addr == htonl(INADDR_ANY))
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	while ((double)time(NULL) < until) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		char banner[4];
-
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&sin,
-		    sizeof(sin)) == 0 && poll(&pfd, 1, 2000) == 1 &&
-		    read(fd, banner, 4) == 4 && memcmp(banner, "SSH-", 4) == 0) {
-			close(fd);
-			return 1;
-		}
-		if (fd >= 0)
-			close(fd);
-		usleep(SSH_POLL_MS * 1000);
-	}
-	return 0;
 }
 
 /*
@@ -1275,7 +505,7 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 
 	if ((r = ct_check_ready(c, ct)) != 0)
 		return r;
-	ct_project_of(c, ct->user_id, c->id.user, project);
+	project_of(c, ct->user_id, c->id.user, project);
 	/* Its own bridge, once none of the member's containers runs. */
 	if (c->srv->cfg.isolate_members &&
 	    project_sync_profiles(c, project, why, sizeof(why)) != 0)
@@ -1291,7 +521,7 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 			    "ssh device of %s", ct->name);
 		ctx_progress(c, "Making the user %s",
 		    c->srv->cfg.container_user);
-		r = provision(c, project, ct, &stopped);
+		r = ct_provision(c, project, ct, &stopped);
 		/*
 		 * Seen under load: LXD says started, and the container's init
 		 * is gone a moment later. One more start, then say so.
@@ -1308,7 +538,7 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 			if (ssh_dev_start(c, &dev, project, ct) != 0)
 				return ctx_error(c, "cannot start a thread to "
 				    "add the ssh device of %s", ct->name);
-			r = provision(c, project, ct, &stopped);
+			r = ct_provision(c, project, ct, &stopped);
 		}
 		dr = ssh_dev_wait(&dev);
 		if (r != 0)
@@ -1319,16 +549,8 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 		/* Only now: a failure above is mended at the next start. */
 		(void)ctdb_set_provisioned(c->db, ct->id);
 		ct->provisioned = 1;
-	} else if (!ct->keys_synced) {
-		char *keys;
-
-		pthread_mutex_lock(key_lock(ct->user_id));
-		keys = authorized_keys(c, ct->user_id);
-		if (push_keys(c, project, ct->name, keys, 1000, 1000) == 0)
-			(void)ctdb_set_keys_synced(c->db, ct->id, 1);
-		pthread_mutex_unlock(key_lock(ct->user_id));
-		free(keys);
-	}
+	} else if (!ct->keys_synced)
+		ct_keys_refresh(c, project, ct);
 	if (!say_ready)
 		return PROTO_OK;
 	ctx_progress(c, "Waiting for ssh on port %d", ct->port);
@@ -1336,7 +558,7 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 		struct buf lim = BUF_INIT(0);
 
 		(void)sizes_line_get(c, ct, &lim);
-		if (ssh_answers(c->srv->cfg.ssh_listen, ct->port))
+		if (ct_ssh_answers(c->srv->cfg.ssh_listen, ct->port))
 			ctx_printf(c, "%s is running: %s\n", ct->name,
 			    buf_str(&lim));
 		else
@@ -1358,7 +580,7 @@ ct_stop(struct ctx *c, struct ct *ct, int force)
 
 	if (ct_check_ready(c, ct) != 0)
 		return PROTO_FAILED;
-	ct_project_of(c, ct->user_id, c->id.user, project);
+	project_of(c, ct->user_id, c->id.user, project);
 	r = lxd_instance_set_state(l, project, ct->name, "stop",
 	    force ? -1 : STOP_TIMEOUT, force);
 	if (r == 0 || r == -EALREADY)
@@ -1379,7 +601,7 @@ delete(struct ctx *c, struct ct *ct, int force)
 
 	if ((r = ct_status(c, ct, &status)) != 0)
 		return r;
-	ct_project_of(c, ct->user_id, c->id.user, project);
+	project_of(c, ct->user_id, c->id.user, project);
 	if (status != NULL && strcmp(status, "Stopped") != 0 && !force) {
 		r = ctx_error(c, "%s is %s: stop it first, or 'delete -f %s'",
 		    ct->name, status, ct->name);
@@ -1407,8 +629,8 @@ ct_create(struct ctx *c, const char *name, const struct ct_opts *o,
 {
 	int r;
 
-	if (ct_claim(c->id.user_id, name) != 0)
-		return busy_error(c, name);
+	if ((r = ct_claim_name(c, c->id.user_id, name)) != 0)
+		return r;
 	r = create(c, name, o, ct);
 	ct_release(c->id.user_id, name);
 	return r;
@@ -1422,8 +644,8 @@ ct_delete(struct ctx *c, struct ct *ct, int force)
 	int r;
 
 	snprintf(name, sizeof(name), "%s", ct->name);
-	if (ct_claim(user_id, name) != 0)
-		return busy_error(c, name);
+	if ((r = ct_claim_name(c, user_id, name)) != 0)
+		return r;
 	/* The row may have changed while another request held it. */
 	if (ctdb_get_by_id(c->db, ct->id, ct) != 0) {
 		ct_release(user_id, name);

@@ -36,7 +36,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ct.h"
+#include "claim.h"
+#include "ct-ssh.h"
+#include "db-containers.h"
 #include "isolate.h"
 #include "log.h"
 #include "lxd.h"
