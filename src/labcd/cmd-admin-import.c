@@ -161,7 +161,8 @@ import_user(struct import *im, const unsigned char *raw)
 		return;
 	}
 	if (!im->dry) {
-		if (ctdb_user_import(c->db, name, c->srv->cfg.quota_gpus) != 0) {
+		if (ctdb_user_import(c->db, name,
+		    c->srv->cfg.quota_gpus) != 0) {
 			ctx_printf(c, "user %s: not imported: %s\n", name,
 			    c->db->err);
 			im->users_bad++;
@@ -222,18 +223,26 @@ move(struct import *im, const char *name, const char *to)
 	return r;
 }
 
-static void
-import_container(struct import *im, const unsigned char *rawname,
-    const unsigned char *rawowner, int colport)
+/* A container of the original tool's, on its way in. */
+struct cand {
+	const char	*name;
+	struct user_row	 u;
+	char		 project[64];
+	json_t		*inst, *state;
+	int		 here, running, port;
+	char		 portnote[300];
+};
+
+/* Its name and owner are right, and labcd has it not: 0; else said, -1. */
+static int
+import_whose(struct import *im, const unsigned char *rawname,
+    const unsigned char *rawowner, struct cand *k)
 {
 	struct ctx *c = im->c;
-	struct lxd *l = ctx_lxd(c);
 	const char *name = (const char *)rawname, *owner = (const char *)rawowner;
-	const char *why, *status, *portwhy, *image;
-	char show[80], showo[80], project[64], portnote[300] = "";
-	json_t *inst = NULL, *state = NULL;
+	const char *why;
+	char show[80], showo[80], *project = k->project;
 	struct user_row u;
-	int r, here = 0, running, old, port, busy = 0;
 
 	shown(rawname, show);
 	shown(rawowner, showo);
@@ -241,7 +250,7 @@ import_container(struct import *im, const unsigned char *rawname,
 		ctx_printf(c, "container %s/%s: skipped: %s\n", showo, show,
 		    rawname == NULL ? "no name" : why);
 		im->cts_bad++;
-		return;
+		return -1;
 	}
 	if (rawowner == NULL || user_name_invalid(owner) != NULL ||
 	    users_get(c->db, owner, &u) != 0) {
@@ -251,7 +260,7 @@ import_container(struct import *im, const unsigned char *rawname,
 			ctx_printf(c, "container %s/%s: skipped: its owner %s "
 			    "is not a lab user\n", showo, name, showo);
 			im->cts_bad++;
-			return;
+			return -1;
 		}
 		u.id = 0;	/* a dry run did not make the owner */
 		snprintf(u.name, sizeof(u.name), "%s", owner);
@@ -261,47 +270,78 @@ import_container(struct import *im, const unsigned char *rawname,
 			ctx_printf(c, "container %s/%s: in labcd already, "
 			    "unchanged\n", u.name, name);
 			im->cts_same++;
-			return;
+			return -1;
 		}
 		project_of(c, u.id, u.name, project);
 	} else
 		project_name(c->srv->cfg.project_prefix, NULL, u.name,
 		    project);
+	k->u = u;
+	return 0;
+}
+
+/* Where it is, whether it runs, its port: 0; else said, -1. */
+static int
+import_find(struct import *im, struct cand *k, int colport)
+{
+	struct ctx *c = im->c;
+	struct lxd *l = ctx_lxd(c);
+	const char *name = k->name, *project = k->project, *status, *portwhy;
+	const struct user_row u = k->u;
+	int r, here = 0, running, old, port;
 
 	/* Where is it: the old project, or moved by hand already? */
-	if ((r = lxd_instance_get(l, im->from, name, &inst)) == -ENOENT &&
+	if ((r = lxd_instance_get(l, im->from, name, &k->inst)) == -ENOENT &&
 	    strcmp(im->from, project) != 0 &&
-	    (r = lxd_instance_get(l, project, name, &inst)) == 0)
+	    (r = lxd_instance_get(l, project, name, &k->inst)) == 0)
 		here = 1;
 	if (r != 0) {
 		ctx_printf(c, "container %s/%s: skipped: %s\n", u.name, name,
 		    r == -ENOENT ? "LXD has no such instance (in the project "
 		    "it came from, or its owner's)" : lxd_error(l));
 		im->cts_bad++;
-		goto out;
+		return -1;
 	}
-	(void)lxd_instance_state(l, here ? project : im->from, name, &state);
-	status = json_string_value(json_object_get(inst, "status"));
+	(void)lxd_instance_state(l, here ? project : im->from, name,
+	    &k->state);
+	status = json_string_value(json_object_get(k->inst, "status"));
 	running = status == NULL || strcmp(status, "Stopped") != 0;
 
-	old = colport > 0 ? colport : old_port_of_ip(im, instance_ip(inst,
-	    state));
+	old = colport > 0 ? colport : old_port_of_ip(im, instance_ip(k->inst,
+	    k->state));
 	if ((port = choose_port(im, old, &portwhy)) == 0) {
 		ctx_printf(c, "container %s/%s: skipped: no free port left in "
 		    "ssh_ports %d-%d\n", u.name, name,
 		    c->srv->cfg.ssh_port_min, c->srv->cfg.ssh_port_max);
 		im->cts_bad++;
-		goto out;
+		return -1;
 	}
 	if (old > 0 && port == old)
-		snprintf(portnote, sizeof(portnote), "port %d, its old port",
-		    port);
+		snprintf(k->portnote, sizeof(k->portnote), "port %d, its old "
+		    "port", port);
 	else if (old > 0)
-		snprintf(portnote, sizeof(portnote), "new port %d: its old "
-		    "port %d is %s", port, old, portwhy);
+		snprintf(k->portnote, sizeof(k->portnote), "new port %d: its "
+		    "old port %d is %s", port, old, portwhy);
 	else
-		snprintf(portnote, sizeof(portnote), "new port %d (its old "
-		    "port is not known)", port);
+		snprintf(k->portnote, sizeof(k->portnote), "new port %d (its "
+		    "old port is not known)", port);
+	k->here = here;
+	k->running = running;
+	k->port = port;
+	return 0;
+}
+
+/* Stop, move, mark and record it, or say what would be done. */
+static void
+import_adopt(struct import *im, const struct cand *k)
+{
+	struct ctx *c = im->c;
+	struct lxd *l = ctx_lxd(c);
+	const char *name = k->name, *project = k->project, *image;
+	const char *portnote = k->portnote;
+	const struct user_row u = k->u;
+	json_t *inst = k->inst;
+	int r, here = k->here, running = k->running, port = k->port, busy = 0;
 
 	if (!here && running && !im->stop) {
 		ctx_printf(c, "container %s/%s: not moved: it is running, and "
@@ -389,8 +429,21 @@ import_container(struct import *im, const unsigned char *rawname,
 out:
 	if (busy)
 		ct_release(u.id, name);
-	json_decref(inst);
-	json_decref(state);
+}
+
+static void
+import_container(struct import *im, const unsigned char *rawname,
+    const unsigned char *rawowner, int colport)
+{
+	struct cand k;
+
+	memset(&k, 0, sizeof(k));
+	k.name = (const char *)rawname;
+	if (import_whose(im, rawname, rawowner, &k) == 0 &&
+	    import_find(im, &k, colport) == 0)
+		import_adopt(im, &k);
+	json_decref(k.inst);
+	json_decref(k.state);
 }
 
 static void

@@ -204,120 +204,160 @@ disk_enforced(struct ctx *c, const struct ct_opts *o, const char *quota)
 	return r;
 }
 
+/* What a new container is made with, worked out before its row. */
+struct make {
+	const char	*image, *cpu, *mem, *disk;
+	const char	*quota;		/* the project's limits.disk, if used */
+	char		*fp;		/* the image's fingerprint */
+	char		 project[64];
+};
+
+/*
+ * The project (made if need be), the image, the count quota, and the
+ * sizes: LXD wants each instance to set what its project limits; a size
+ * asked for, configured or the quota's, that the pool would not keep is
+ * refused. 0, or a PROTO_* status said (m->fp freed).
+ */
 static int
-create(struct ctx *c, const char *name, const struct ct_opts *o,
-    struct ct *ct)
+create_prepare(struct ctx *c, const struct ct_opts *o, struct make *m)
 {
 	const struct config *cfg = &c->srv->cfg;
-	const char *image = o->image != NULL ? o->image : cfg->default_image;
-	const char *cpu = o->cpu != NULL ? o->cpu : cfg->default_cpu;
-	const char *mem = o->memory != NULL ? o->memory : cfg->default_memory;
-	const char *disk = o->disk != NULL ? o->disk : cfg->default_disk;
-	const char *quota = NULL;
 	struct lxd *l = ctx_lxd(c);
-	struct lxd_create lc = { .name = name };
-	struct gpu_req gpus;
-	char project[64], **profiles = NULL, *fp = NULL, *pool;
-	char *plist, *save = NULL, *p;
-	json_t *limits, *conf, *devs, *drv;
-	size_t np = 0;
+	json_t *limits;
 	int r;
 
+	memset(m, 0, sizeof(*m));
+	m->image = o->image != NULL ? o->image : cfg->default_image;
+	m->cpu = o->cpu != NULL ? o->cpu : cfg->default_cpu;
+	m->mem = o->memory != NULL ? o->memory : cfg->default_memory;
+	m->disk = o->disk != NULL ? o->disk : cfg->default_disk;
 	/* The project's limits: what each instance must then set itself. */
 	if ((r = project_ensure(c, c->id.user_id, c->id.user, &limits)) != 0)
 		return r;
-	project_of(c, c->id.user_id, c->id.user, project);
-	if (lxd_image_resolve(l, project, image, &fp) != 0) {
-		json_decref(limits);
-		return ctx_error(c, "%s", lxd_error(l));
+	project_of(c, c->id.user_id, c->id.user, m->project);
+	if (lxd_image_resolve(l, m->project, m->image, &m->fp) != 0) {
+		r = ctx_error(c, "%s", lxd_error(l));
+		goto out;
 	}
-	if ((r = check_count(c, limits)) != 0) {
-		json_decref(limits);
-		free(fp);
-		return r;
-	}
-	/* LXD wants each instance to set what its project limits. */
-	if ((cpu == NULL || *cpu == '\0') &&
+	if ((r = check_count(c, limits)) != 0)
+		goto out;
+	if ((m->cpu == NULL || *m->cpu == '\0') &&
 	    json_object_get(limits, "limits.cpu") != NULL)
-		cpu = "1";
-	if ((mem == NULL || *mem == '\0') &&
+		m->cpu = "1";
+	if ((m->mem == NULL || *m->mem == '\0') &&
 	    json_object_get(limits, "limits.memory") != NULL)
-		mem = "1GiB";
-	if ((disk == NULL || *disk == '\0') &&
+		m->mem = "1GiB";
+	if ((m->disk == NULL || *m->disk == '\0') &&
 	    json_object_get(limits, "limits.disk") != NULL) {
-		disk = "10GiB";
-		quota = json_string_value(json_object_get(limits,
+		m->disk = "10GiB";
+		m->quota = json_string_value(json_object_get(limits,
 		    "limits.disk"));
 	}
-	/* A size asked for, configured or the quota's, that the pool would
-	   not keep. */
-	if (disk != NULL && *disk != '\0' &&
-	    (r = disk_enforced(c, o, quota)) != 0) {
-		json_decref(limits);
-		free(fp);
-		return r;
-	}
+	if (m->disk != NULL && *m->disk != '\0')
+		r = disk_enforced(c, o, m->quota);
+out:
 	json_decref(limits);
+	if (r != 0) {
+		free(m->fp);
+		m->fp = NULL;
+	}
+	return r;
+}
 
-	if ((r = gpu_request(c, o->gpu != NULL ? o->gpu : cfg->gpu_default,
-	    o->exclusive, &gpus)) != 0) {
-		free(fp);
-		return r;
-	}
-	if ((r = reserve(c, name, image, ct)) != 0) {
-		gpu_request_free(&gpus);
-		free(fp);
-		return r;
-	}
-	if ((r = gpu_reserve(c, c->id.user_id, ct->id, &gpus)) != 0) {
-		forget(c, ct);
-		gpu_request_free(&gpus);
-		free(fp);
-		return r;
-	}
-	conf = json_pack("{s:s}", PROJECT_OWNER_KEY, c->id.user);
-	if (cpu != NULL && *cpu != '\0')
-		json_object_set_new(conf, "limits.cpu", json_string(cpu));
-	if (mem != NULL && *mem != '\0')
-		json_object_set_new(conf, "limits.memory", json_string(mem));
+/*
+ * The new instance's config and devices (caller decrefs both, also on
+ * failure). 0, or PROTO_FAILED said.
+ */
+static int
+create_spec(struct ctx *c, const struct ct_opts *o, const struct make *m,
+    const struct gpu_req *gpus, const struct ct *ct, json_t **conf,
+    json_t **devs)
+{
+	const struct config *cfg = &c->srv->cfg;
+	json_t *drv;
+	char *pool;
+
+	*conf = json_pack("{s:s}", PROJECT_OWNER_KEY, c->id.user);
+	if (m->cpu != NULL && *m->cpu != '\0')
+		json_object_set_new(*conf, "limits.cpu", json_string(m->cpu));
+	if (m->mem != NULL && *m->mem != '\0')
+		json_object_set_new(*conf, "limits.memory",
+		    json_string(m->mem));
 	/*
 	 * The ssh device. Not for a launch: its start adds it while the
 	 * container boots (ssh_dev_start), a second saved; should labcd
 	 * die before, reconciliation adds it (reconcile.c).
 	 */
-	devs = gpu_devices(&gpus);
+	*devs = gpu_devices(gpus);
 	if (!o->starting)
-		json_object_set_new(devs, "ssh", ct_ssh_device(cfg, ct->port));
-	if (gpus.n > 0 && (drv = gpu_driver_config(cfg)) != NULL) {
-		json_object_update(conf, drv);
+		json_object_set_new(*devs, "ssh", ct_ssh_device(cfg, ct->port));
+	if (gpus->n > 0 && (drv = gpu_driver_config(cfg)) != NULL) {
+		json_object_update(*conf, drv);
 		json_decref(drv);
 	}
-	if ((disk != NULL && *disk != '\0') || *cfg->storage_pool != '\0') {
-		if ((pool = pool_root(c)) == NULL) {
-			r = ctx_error(c, "no storage pool for the root disk: "
-			    "set storage_pool, or a root disk in the profiles");
-			goto fail;
-		}
-		json_object_set_new(devs, "root", json_pack("{s:s, s:s, s:s}",
-		    "type", "disk", "path", "/", "pool", pool));
-		if (disk != NULL && *disk != '\0')
-			json_object_set_new(json_object_get(devs, "root"),
-			    "size", json_string(disk));
-		free(pool);
-	}
-	plist = xstrdup(cfg->profiles);
-	profiles = xcalloc(strlen(plist) / 2 + 2, sizeof(char *));
+	if ((m->disk == NULL || *m->disk == '\0') && *cfg->storage_pool ==
+	    '\0')
+		return PROTO_OK;
+	if ((pool = pool_root(c)) == NULL)
+		return ctx_error(c, "no storage pool for the root disk: set "
+		    "storage_pool, or a root disk in the profiles");
+	json_object_set_new(*devs, "root", json_pack("{s:s, s:s, s:s}",
+	    "type", "disk", "path", "/", "pool", pool));
+	if (m->disk != NULL && *m->disk != '\0')
+		json_object_set_new(json_object_get(*devs, "root"), "size",
+		    json_string(m->disk));
+	free(pool);
+	return PROTO_OK;
+}
+
+/* Ask LXD to make it, with the configured profiles. LXD's errno. */
+static int
+create_instance(struct ctx *c, const char *name, const struct make *m,
+    json_t *conf, json_t *devs)
+{
+	struct lxd_create lc = { .name = name };
+	char *plist = xstrdup(c->srv->cfg.profiles), *save = NULL, *p;
+	char **profiles = xcalloc(strlen(plist) / 2 + 2, sizeof(char *));
+	size_t np = 0;
+	int r;
+
 	for (p = strtok_r(plist, ", ", &save); p != NULL;
 	    p = strtok_r(NULL, ", ", &save))
 		profiles[np++] = p;
-	lc.image_fingerprint = fp;
+	lc.image_fingerprint = m->fp;
 	lc.profiles = (const char *const *)profiles;
 	lc.config = conf;
 	lc.devices = devs;
 	ctx_progress(c, "Creating %s", name);
-	r = lxd_instance_create(l, project, &lc);
+	r = lxd_instance_create(ctx_lxd(c), m->project, &lc);
 	free(profiles);
 	free(plist);
+	return r;
+}
+
+static int
+create(struct ctx *c, const char *name, const struct ct_opts *o,
+    struct ct *ct)
+{
+	const struct config *cfg = &c->srv->cfg;
+	struct gpu_req gpus;
+	struct make m;
+	json_t *conf = NULL, *devs = NULL;
+	int r;
+
+	if ((r = create_prepare(c, o, &m)) != 0)
+		return r;
+	if ((r = gpu_request(c, o->gpu != NULL ? o->gpu : cfg->gpu_default,
+	    o->exclusive, &gpus)) != 0) {
+		free(m.fp);
+		return r;
+	}
+	if ((r = reserve(c, name, m.image, ct)) != 0)
+		goto keep;
+	if ((r = gpu_reserve(c, c->id.user_id, ct->id, &gpus)) != 0 ||
+	    (r = create_spec(c, o, &m, &gpus, ct, &conf, &devs)) != 0)
+		goto fail;
+	r = create_instance(c, name, &m, conf, devs);
 	if (r != 0 && outcome_unknown(r)) {
 		/*
 		 * LXD went away mid-way: it may have made the container or
@@ -325,7 +365,7 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 		 * until reconciliation removes what was made.
 		 */
 		r = ctx_error(c, "creating %s failed: %s; labcd removes what "
-		    "was made once LXD answers again", name, lxd_error(l));
+		    "was made once LXD answers again", name, ctx_lxd_error(c));
 		reconcile_soon();
 		goto keep;
 	}
@@ -341,19 +381,16 @@ create(struct ctx *c, const char *name, const struct ct_opts *o,
 		goto keep;
 	}
 	snprintf(ct->state, sizeof(ct->state), "ready");
-	json_decref(conf);
-	json_decref(devs);
-	gpu_request_free(&gpus);
-	free(fp);
 	/* The keys go in with the container user, at the first start. */
-	return PROTO_OK;
+	r = PROTO_OK;
+	goto keep;
 fail:
 	forget(c, ct);		/* its GPU rows go with it */
 keep:
 	json_decref(conf);
 	json_decref(devs);
 	gpu_request_free(&gpus);
-	free(fp);
+	free(m.fp);
 	return r;
 }
 

@@ -654,32 +654,14 @@ stray(struct finder *f, long long user_id, const char *user,
 	ct_release(user_id, name);
 }
 
-int
-reconcile_run(struct ctx *c, int repair, struct findings *findings)
+/* The users' projects: "project" -> [user id, name]. */
+static json_t *
+users_by_project(struct ctx *c)
 {
-	struct finder f = { .c = c, .repair = repair, .findings = findings };
-	struct lxd *l = ctx_lxd(c);
-	json_t *list = NULL, *idx, *inst, *users, *foreign;
-	struct row *rows = NULL;
-	struct ct_owned *owned;
+	json_t *users = json_object();
 	struct ctdb_user *us;
-	size_t i, nrows = 0, nus;
-	int owners;
-	const char *key;
-	void *tmp;
+	size_t i, nus;
 
-	if (repair && db_readonly(c->db))
-		return ctx_error(c, "the database is read-only: nothing can be "
-		    "mended; use --dry-run to see the differences");
-	pthread_mutex_lock(&run_lock);
-	if (lxd_instance_list(l, NULL, 0, &list) != 0) {
-		pthread_mutex_unlock(&run_lock);
-		return ctx_error(c, "cannot compare with LXD: %s", lxd_error(l));
-	}
-	f.waited = json_object();
-
-	/* The users' projects: "project" -> [user id, name]. */
-	users = json_object();
 	ctdb_users(c->db, &us, &nus);
 	for (i = 0; i < nus; i++) {
 		char project[PROJECT_MAX];
@@ -690,9 +672,16 @@ reconcile_run(struct ctx *c, int repair, struct findings *findings)
 		    (json_int_t)us[i].id, us[i].name));
 	}
 	free(us);
+	return users;
+}
 
-	/* Their instances by "project/name". */
-	idx = json_object();
+/* The instances of list in users' projects, by "project/name". */
+static json_t *
+index_instances(json_t *list, json_t *users)
+{
+	json_t *idx = json_object(), *inst;
+	size_t i;
+
 	json_array_foreach(list, i, inst) {
 		const char *p = json_string_value(json_object_get(inst,
 		    "project"));
@@ -705,19 +694,24 @@ reconcile_run(struct ctx *c, int repair, struct findings *findings)
 		json_object_set(idx, k, inst);
 		free(k);
 	}
-	json_decref(list);
-	foreign = json_object();
-	owners = projects(&f, users, foreign);
-	orphans(&f, users);
+	return idx;
+}
 
-	/*
-	 * The rows, read whole before anything is written: a statement kept
-	 * open would pin a snapshot that later writes of others make stale.
-	 */
-	ctdb_list_owned(c->db, 1, 0, 1, &owned, &nrows);
-	if (nrows > 0)
-		rows = xcalloc(nrows, sizeof(*rows));
-	for (i = 0; i < nrows; i++) {
+/*
+ * The rows, read whole before anything is written: a statement kept
+ * open would pin a snapshot that later writes of others make stale.
+ */
+static struct row *
+read_rows(struct ctx *c, size_t *nrows)
+{
+	struct ct_owned *owned;
+	struct row *rows = NULL;
+	size_t i;
+
+	ctdb_list_owned(c->db, 1, 0, 1, &owned, nrows);
+	if (*nrows > 0)
+		rows = xcalloc(*nrows, sizeof(*rows));
+	for (i = 0; i < *nrows; i++) {
 		struct row *w = &rows[i];
 
 		w->id = owned[i].ct.id;
@@ -728,6 +722,15 @@ reconcile_run(struct ctx *c, int repair, struct findings *findings)
 		snprintf(w->name, sizeof(w->name), "%s", owned[i].ct.name);
 	}
 	free(owned);
+	return rows;
+}
+
+/* Each row against its instance (taken out of idx). */
+static void
+check_rows(struct finder *f, struct row *rows, size_t nrows, json_t *idx)
+{
+	json_t *inst;
+	size_t i;
 
 	for (i = 0; i < nrows && !bg_stopping; i++) {
 		struct row *w = &rows[i];
@@ -741,24 +744,36 @@ reconcile_run(struct ctx *c, int repair, struct findings *findings)
 			json_decref(inst);
 			continue;
 		}
-		if (reread(&f, w) == 0) {
+		if (reread(f, w) == 0) {
 			if (strcmp(w->state, "creating") == 0 ||
 			    strcmp(w->state, "deleting") == 0)
-				interrupted(&f, w);
+				interrupted(f, w);
 			else if (inst == NULL)
-				missing(&f, w);
+				missing(f, w);
 			else if (w->locked) {
 				/* Meant to have no port: never given back. */
 				if (json_object_get(json_object_get(inst,
 				    "devices"), "ssh") != NULL)
-					locked_port(&f, w);
+					locked_port(f, w);
 			} else
-				wrong_port(&f, w, inst);
+				wrong_port(f, w, inst);
 		}
 		ct_release(w->user_id, w->name);
 		json_decref(inst);
 	}
-	free(rows);
+}
+
+/*
+ * The instances left in idx: no row accounts for them. owners: whether
+ * projects() could tell whose each project is (0 yes).
+ */
+static void
+check_strays(struct finder *f, json_t *idx, json_t *users, json_t *foreign,
+    int owners)
+{
+	const char *key;
+	json_t *inst;
+	void *tmp;
 
 	json_object_foreach_safe(idx, tmp, key, inst) {
 		const char *slash = strchr(key, '/');
@@ -772,16 +787,47 @@ reconcile_run(struct ctx *c, int repair, struct findings *findings)
 		u = json_object_get(users, project);
 		/* Without the owner keys, no project is known to be labcd's. */
 		if (owners != 0) {
-			say(&f, FIND_PENDING, json_string_value(json_array_get(u,
+			say(f, FIND_PENDING, json_string_value(json_array_get(u,
 			    1)), slash + 1, "not in the database", "LXD did not "
 			    "list the projects, so whose it is is not known; "
 			    "tried again later");
 			continue;
 		}
-		stray(&f, (long long)json_integer_value(json_array_get(u, 0)),
+		stray(f, (long long)json_integer_value(json_array_get(u, 0)),
 		    json_string_value(json_array_get(u, 1)), project, slash + 1,
 		    json_object_get(foreign, project) != NULL);
 	}
+}
+
+int
+reconcile_run(struct ctx *c, int repair, struct findings *findings)
+{
+	struct finder f = { .c = c, .repair = repair, .findings = findings };
+	struct lxd *l = ctx_lxd(c);
+	json_t *list = NULL, *idx, *users, *foreign;
+	struct row *rows;
+	size_t nrows = 0;
+	int owners;
+
+	if (repair && db_readonly(c->db))
+		return ctx_error(c, "the database is read-only: nothing can be "
+		    "mended; use --dry-run to see the differences");
+	pthread_mutex_lock(&run_lock);
+	if (lxd_instance_list(l, NULL, 0, &list) != 0) {
+		pthread_mutex_unlock(&run_lock);
+		return ctx_error(c, "cannot compare with LXD: %s", lxd_error(l));
+	}
+	f.waited = json_object();
+	users = users_by_project(c);
+	idx = index_instances(list, users);
+	json_decref(list);
+	foreign = json_object();
+	owners = projects(&f, users, foreign);
+	orphans(&f, users);
+	rows = read_rows(c, &nrows);
+	check_rows(&f, rows, nrows, idx);
+	free(rows);
+	check_strays(&f, idx, users, foreign, owners);
 	json_decref(foreign);
 	json_decref(idx);
 	json_decref(users);
