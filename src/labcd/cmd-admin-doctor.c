@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "ct.h"
+#include "pool.h"
+#include "db-gpus.h"
 #include "health.h"
 #include "inert.h"
 #include "isolate.h"
@@ -303,16 +305,10 @@ check_ports(struct doctor *d)
 	const struct config *cfg = &d->c->srv->cfg;
 	int lo = cfg->ssh_port_min, hi = cfg->ssh_port_max, p, taken = 0;
 	unsigned char *ours = xcalloc((size_t)(hi - lo + 1), 1);
-	sqlite3_stmt *st = db_prepare(d->c->db, "SELECT port FROM containers");
 	struct buf list = BUF_INIT(0);
 	char *fix;
 
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		p = sqlite3_column_int(st, 0);
-		if (p >= lo && p <= hi)
-			ours[p - lo] = 1;
-	}
-	sqlite3_finalize(st);
+	ctdb_ports_used(d->c->db, lo, hi, ours);
 	for (p = lo; p <= hi; p++) {
 		if (ours[p - lo] || port_free(cfg->ssh_listen, p))
 			continue;
@@ -545,12 +541,8 @@ out:
 static int
 gpus_expected(struct doctor *d)
 {
-	sqlite3_stmt *st = db_prepare(d->c->db, "SELECT count(*) FROM gpus");
-	int n = 0;
+	int n = gpudb_count_all(d->c->db);
 
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
 	/* nvidia_runtime = auto asks for nothing: it follows the host. */
 	return n > 0 || strcmp(d->c->srv->cfg.gpu_default, "none") != 0 ||
 	    (d->c->srv->cfg.nvidia_runtime && !d->c->srv->cfg.nvidia_runtime_auto);
@@ -810,63 +802,36 @@ static void
 check_database(struct doctor *d)
 {
 	const char *db = d->c->srv->db_path;
-	sqlite3_stmt *st = NULL;
-	struct buf b = BUF_INIT(0);
 	char *fix = xasprintf("stop labcd, keep a copy of %s, then: sqlite3 %s "
 	    "'.recover' | sqlite3 %s.new && mv %s.new %s", db, db, db, db, db);
-	int n = 0, ok = 0;
+	char *integrity, *fk;
+	int n;
 
-	/* Not db_prepare: a broken schema must be said, not abort labcd. */
-	if (sqlite3_prepare_v2(d->c->db->h, "PRAGMA integrity_check", -1, &st,
-	    NULL) != SQLITE_OK) {
-		row(d, "database", "problem", fix, "%s: %s", db,
-		    sqlite3_errmsg(d->c->db->h));
-		sqlite3_finalize(st);
+	if (db_check(d->c->db, &integrity, &fk, &n) != 0) {
+		row(d, "database", "problem", fix, "%s: %s", db, integrity);
 		goto out;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *s = (const char *)sqlite3_column_text(st, 0);
-
-		if (n++ == 0 && s != NULL && strcmp(s, "ok") == 0)
-			ok = 1;
-		else if (n <= 3)
-			buf_printf(&b, "%s%s", b.len ? "; " : "", s ? s : "");
-	}
-	if (sqlite3_finalize(st) != SQLITE_OK && n == 0)
-		buf_printf(&b, "%s", sqlite3_errmsg(d->c->db->h));
-	if (!ok)
+	if (integrity != NULL)
 		row(d, "database", "problem", fix, "%s: integrity_check: %s",
-		    db, buf_str(&b));
-	buf_reset(&b);
-	n = 0;
-	if (sqlite3_prepare_v2(d->c->db->h, "PRAGMA foreign_key_check", -1,
-	    &st, NULL) != SQLITE_OK) {
-		sqlite3_finalize(st);
+		    db, integrity);
+	if (fk == NULL)
 		goto out;
-	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n++ < 3)
-			buf_printf(&b, "%s%s row %lld -> %s", b.len ? "; " : "",
-			    sqlite3_column_text(st, 0),
-			    (long long)sqlite3_column_int64(st, 1),
-			    sqlite3_column_text(st, 2));
-	}
-	sqlite3_finalize(st);
 	if (n > 0) {
 		char *f2 = xasprintf("stop labcd, keep a copy of %s, and "
 		    "delete the rows that point nowhere (sqlite3 %s 'PRAGMA "
 		    "foreign_key_check')", db, db);
 
 		row(d, "database", "problem", f2, "%d row%s whose owner is "
-		    "gone: %s%s", n, n == 1 ? "" : "s", buf_str(&b),
+		    "gone: %s%s", n, n == 1 ? "" : "s", fk,
 		    n > 3 ? "; ..." : "");
 		free(f2);
-	} else if (ok)
+	} else if (integrity == NULL)
 		row(d, "database", "ok", NULL, "%s: integrity_check ok, no "
 		    "broken references (schema %d)", db,
 		    db_schema_version(d->c->db));
 out:
-	buf_free(&b);
+	free(integrity);
+	free(fk);
 	free(fix);
 }
 
@@ -874,36 +839,29 @@ out:
 static void
 check_drift(struct doctor *d)
 {
-	json_t *found = json_array(), *f;
+	struct findings found = { 0 };
 	size_t i;
 
-	if (reconcile_run(d->c, 0, found) != 0) {
+	if (reconcile_run(d->c, 0, &found) != 0) {
 		row(d, "drift", "warn", NULL, "could not compare the database "
 		    "with LXD: %s", buf_str(&d->c->err));
 		buf_reset(&d->c->err);
-		json_decref(found);
+		findings_free(&found);
 		return;
 	}
-	json_array_foreach(found, i, f) {
-		const char *user = json_string_value(json_object_get(f, "user"));
-		const char *ct = json_string_value(json_object_get(f,
-		    "container"));
-		const char *problem = json_string_value(json_object_get(f,
-		    "problem"));
-		const char *action = json_string_value(json_object_get(f,
-		    "action"));
+	for (i = 0; i < found.n; i++) {
+		const struct finding *f = &found.v[i];
+		char *fix = f->kind == FIND_WOULD ?
+		    xasprintf("labc admin reconcile (it will %s)", f->what) :
+		    xstrdup(f->action);
 
-		char *fix = action != NULL && strncmp(action, "would ", 6) == 0 ?
-		    xasprintf("labc admin reconcile (it will %s)", action + 6) :
-		    xstrdup(action != NULL ? action : "labc admin reconcile");
-
-		row(d, "drift", "problem", fix, "%s/%s: %s",
-		    user ? user : "?", ct ? ct : "?", problem ? problem : "?");
+		row(d, "drift", "problem", fix, "%s/%s: %s", f->user,
+		    f->container, f->problem);
 		free(fix);
 	}
-	if (json_array_size(found) == 0)
+	if (found.n == 0)
 		row(d, "drift", "ok", NULL, "the database and LXD agree");
-	json_decref(found);
+	findings_free(&found);
 }
 
 /* isolate_members: what LXD needs for it; each member's state is drift. */
@@ -957,12 +915,12 @@ check_disk_limits(struct doctor *d)
 {
 	const struct config *cfg = &d->c->srv->cfg;
 	const char *prefix = cfg->project_prefix, *v;
-	char *pool = ct_root_pool(d->c), driver[32];
+	char *pool = pool_root(d->c), driver[32];
 	struct buf what = BUF_INIT(0);
 	json_t *projects = NULL, *p;
 	size_t i, n = 0;
 
-	if (pool == NULL || sizes_pool_enforces(d->l, pool, driver,
+	if (pool == NULL || pool_enforces(d->l, pool, driver,
 	    sizeof(driver)) != 0)
 		goto out;	/* none: check_profiles says so; else fine */
 	if (*cfg->default_disk != '\0')

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "ct.h"
+#include "pool.h"
 #include "lxd.h"
+#include "project.h"
 #include "proto.h"
 #include "sizes.h"
 #include "users.h"
@@ -34,7 +36,7 @@ disk_enforced(struct ctx *c, json_t *conf)
 	char *pool, what[64];
 	int r;
 
-	if (v == NULL || *v == '\0' || (pool = ct_root_pool(c)) == NULL)
+	if (v == NULL || *v == '\0' || (pool = pool_root(c)) == NULL)
 		return PROTO_OK;
 	snprintf(what, sizeof(what), "disk=%.32s", v);
 	r = sizes_disk_refused(c, pool, what, "To limit disks, first "
@@ -122,15 +124,14 @@ cmd_admin_quota_set_exec(struct ctx *c)
 		ctx_printf(c, "Quota of %s set.\n", u.name);
 		return PROTO_OK;
 	}
-	if ((r = ct_ensure_project(c, u.id, u.name)) != 0) {
+	if ((r = project_ensure(c, u.id, u.name, NULL)) != 0) {
 		json_decref(conf);
 		return r;
 	}
-	ct_project_of(c, u.id, u.name, project);
+	project_of(c, u.id, u.name, project);
 	r = lxd_project_set_config(l, project, conf);
 	json_decref(conf);
-	if (r != 0 && strstr(lxd_error(l), "either directly or via a "
-	    "profile") != NULL)
+	if (r != 0 && lxd_refused_unset_limit(l))
 		return ctx_error(c, "LXD refused the quota: %s\n(a container "
 		    "made before the quota has no such limit of its own: set "
 		    "quotas before %s makes containers, or recreate them)",

@@ -14,27 +14,25 @@ cmd_admin_reconcile_exec(struct ctx *c)
 	static const char *const cols[] = { "user", "container", "problem",
 	    "action", NULL };
 	int dry = cmd_opt(c, "dry-run") != NULL, r;
-	json_t *findings = json_array(), *f;
+	struct findings findings = { 0 };
 	struct table *t;
 	size_t i;
 
-	if ((r = reconcile_run(c, !dry, findings)) != 0) {
-		json_decref(findings);
+	if ((r = reconcile_run(c, !dry, &findings)) != 0) {
+		findings_free(&findings);
 		return r;
 	}
-	if (json_array_size(findings) == 0 && c->format == FMT_TABLE)
+	if (findings.n == 0 && c->format == FMT_TABLE)
 		ctx_printf(c, "The database and LXD agree.\n");
 	else {
 		t = table_new(cols);
-		json_array_foreach(findings, i, f)
-			table_add(t, json_string_value(json_object_get(f, "user")),
-			    json_string_value(json_object_get(f, "container")),
-			    json_string_value(json_object_get(f, "problem")),
-			    json_string_value(json_object_get(f, "action")));
+		for (i = 0; i < findings.n; i++)
+			table_add(t, findings.v[i].user, findings.v[i].container,
+			    findings.v[i].problem, findings.v[i].action);
 		ctx_table(c, "findings", t);
 		table_free(t);
 	}
-	json_decref(findings);
+	findings_free(&findings);
 	return PROTO_OK;
 }
 

@@ -3,22 +3,20 @@
 #include <string.h>
 
 #include "ct.h"
+#include "db-gpus.h"
 #include "gpu.h"
 #include "lxd.h"
+#include "project.h"
 #include "proto.h"
 
 /* How many GPUs the container has now. */
 static size_t
 gpu_count(struct ctx *c, long long ct_id)
 {
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT count(*) FROM gpus WHERE "
-	    "container_id = ?");
-	size_t n = 0;
+	struct gpu_use *u;
+	size_t n = gpudb_of_container(c->db, ct_id, &u);
 
-	sqlite3_bind_int64(st, 1, ct_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = (size_t)sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	free(u);
 	return n;
 }
 
@@ -41,7 +39,7 @@ gpu_attach(struct ctx *c, const struct ct *ctp, const char *list)
 		gpu_request_free(&req);
 		return r;
 	}
-	ct_project_of(c, ct.user_id, c->id.user, project);
+	project_of(c, ct.user_id, c->id.user, project);
 	/*
 	 * LXD plugs a gpu device into a running container at once, but
 	 * nvidia.runtime (the host's driver) takes effect at a start only.

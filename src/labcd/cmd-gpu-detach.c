@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "ct.h"
+#include "db-gpus.h"
 #include "gpu.h"
 #include "lxd.h"
+#include "project.h"
 #include "proto.h"
 
 static int
@@ -16,24 +18,15 @@ gpu_detach(struct ctx *c, const struct ct *ctp, const char *list)
 	struct lxd *l;
 	struct gpu_req req;
 	char project[64], dev[16], *now;
-	sqlite3_stmt *st;
 	size_t i;
 	int r;
 
 	if ((r = gpu_request(c, list, 0, &req)) != 0)
 		return r;
 	l = ctx_lxd(c);
-	ct_project_of(c, ct.user_id, c->id.user, project);
+	project_of(c, ct.user_id, c->id.user, project);
 	for (i = 0; i < req.n; i++) {
-		int has = 0;
-
-		st = db_prepare(c->db, "SELECT 1 FROM gpus WHERE container_id "
-		    "= ? AND gpu = ?");
-		sqlite3_bind_int64(st, 1, ct.id);
-		sqlite3_bind_int(st, 2, req.idx[i]);
-		has = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-		if (!has) {
+		if (!gpudb_has(c->db, ct.id, req.idx[i])) {
 			int g = req.idx[i];
 
 			if (strcmp(list, "all") == 0)
@@ -50,11 +43,7 @@ gpu_detach(struct ctx *c, const struct ct *ctp, const char *list)
 			return ctx_error(c, "LXD refused to take GPU %d from %s: "
 			    "%s", g, ct.name, lxd_error(l));
 		}
-		st = db_prepare(c->db, "DELETE FROM gpus WHERE container_id = ? "
-		    "AND gpu = ?");
-		sqlite3_bind_int64(st, 1, ct.id);
-		sqlite3_bind_int(st, 2, req.idx[i]);
-		(void)db_done(c->db, st);
+		(void)gpudb_remove(c->db, ct.id, req.idx[i]);
 	}
 	gpu_request_free(&req);
 	now = gpu_of_container(c, ct.id);

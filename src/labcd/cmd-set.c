@@ -13,6 +13,7 @@
 #include "ct.h"
 #include "log.h"
 #include "lxd.h"
+#include "project.h"
 #include "proto.h"
 #include "run.h"
 #include "sizes.h"
@@ -270,7 +271,7 @@ set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 	struct buf lim = BUF_INIT(0);
 	int r, k;
 
-	ct_project_of(c, ct->user_id, c->id.user, project);
+	project_of(c, ct->user_id, c->id.user, project);
 	if ((r = lxd_instance_get(l, project, ct->name, &inst)) != 0) {
 		r = ctx_error(c, "%s: %s", ct->name, r == -ENOENT ? "LXD has "
 		    "no such container (deleted outside labcontainers?)" :
@@ -333,11 +334,8 @@ set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 		/* One this request changes: a quota already passed (lowered
 		   since) is LXD's to say as it is. */
 		for (k = 0; k < 3; k++) {
-			char q[48];
-
-			snprintf(q, sizeof(q), "\"%s\"", kinds[k].lxd);
-			if (asked[k] != NULL && strstr(e, "Reached maximum "
-			    "aggregate value") != NULL && strstr(e, q) != NULL)
+			if (asked[k] != NULL && r == -EDQUOT &&
+			    lxd_refused_aggregate(l, kinds[k].lxd))
 				break;
 		}
 		if (k < 3)

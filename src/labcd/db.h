@@ -26,6 +26,17 @@ int	db_prepare_file(const char *path, char *err, size_t errsz);
 struct db *db_open(const char *path, char *err, size_t errsz);
 void	db_close(struct db *db);
 int	db_schema_version(struct db *db);
+/* Is the database open read-only (its file system, its mode)? 1 or 0. */
+int	db_readonly(struct db *db);
+
+/*
+ * PRAGMA integrity_check and foreign_key_check, said rather than aborting
+ * on a broken schema. -1 if integrity_check cannot run (*integrity: why);
+ * else 0, *integrity NULL when it says ok, or its first three problems.
+ * *fk: NULL if foreign_key_check cannot run, else its first three broken
+ * references ("table row N -> parent"), *fk_rows of them. Caller frees.
+ */
+int	db_check(struct db *db, char **integrity, char **fk, int *fk_rows);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. 0 or -1 (db->err). */
 int	db_begin(struct db *db);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db-gpus.h"
 #include "gpu.h"
 #include "log.h"
 #include "lxd.h"
@@ -202,29 +203,19 @@ inv_gpu(const struct gpu_req *req, int index)
 static char *
 holder(struct ctx *c, long long ct_id, int g, int only_exclusive)
 {
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT u.name, c.name, "
-	    "g.exclusive FROM gpus g JOIN containers c ON c.id = "
-	    "g.container_id JOIN users u ON u.id = c.user_id WHERE g.gpu = ? "
-	    "AND g.container_id != ? AND (g.exclusive OR NOT ?) LIMIT 1");
-	char *who = NULL;
+	struct gpu_use u;
 
-	sqlite3_bind_int(st, 1, g);
-	sqlite3_bind_int64(st, 2, ct_id);
-	sqlite3_bind_int(st, 3, only_exclusive);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		who = xasprintf("%s/%s%s", sqlite3_column_text(st, 0),
-		    sqlite3_column_text(st, 1), sqlite3_column_int(st, 2) ?
-		    " (exclusively)" : "");
-	sqlite3_finalize(st);
-	return who;
+	if (gpudb_holder(c->db, ct_id, g, only_exclusive, &u) != 0)
+		return NULL;
+	return xasprintf("%s/%s%s", u.user, u.name, u.exclusive ?
+	    " (exclusively)" : "");
 }
 
 int
 gpu_reserve(struct ctx *c, long long user_id, long long ct_id,
     const struct gpu_req *req)
 {
-	sqlite3_stmt *st;
-	long long quota = -1;
+	long long quota;
 	size_t i;
 	int used = 0, r;
 
@@ -245,26 +236,13 @@ gpu_reserve(struct ctx *c, long long user_id, long long ct_id,
 		}
 	}
 	/* The quota counts distinct GPUs over all the user's containers. */
-	st = db_prepare(c->db, "SELECT gpu_quota FROM users WHERE id = ?");
-	sqlite3_bind_int64(st, 1, user_id);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		quota = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	quota = gpudb_user_quota(c->db, user_id);
 	if (quota >= 0) {
 		struct buf list = BUF_INIT(0);
 
 		for (i = 0; i < req->n; i++)
 			buf_printf(&list, "%s%d", i ? "," : "", req->idx[i]);
-		st = db_prepare(c->db, "SELECT count(*) FROM (SELECT g.gpu FROM "
-		    "gpus g JOIN containers c ON c.id = g.container_id WHERE "
-		    "c.user_id = ?1 UNION SELECT value FROM json_each('[' || ?2 "
-		    "|| ']'))");
-		sqlite3_bind_int64(st, 1, user_id);
-		sqlite3_bind_text(st, 2, buf_str(&list), -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			used = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
+		used = gpudb_count_with(c->db, user_id, buf_str(&list));
 		buf_free(&list);
 		if (used > quota) {
 			db_rollback(c->db);
@@ -277,14 +255,8 @@ gpu_reserve(struct ctx *c, long long user_id, long long ct_id,
 	for (i = 0; i < req->n; i++) {
 		const struct nvml_gpu *g = inv_gpu(req, req->idx[i]);
 
-		st = db_prepare(c->db, "INSERT OR REPLACE INTO gpus "
-		    "(container_id, gpu, pci, exclusive) VALUES (?, ?, ?, ?)");
-		sqlite3_bind_int64(st, 1, ct_id);
-		sqlite3_bind_int(st, 2, req->idx[i]);
-		sqlite3_bind_text(st, 3, g != NULL ? g->pci : "", -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, req->exclusive);
-		if (db_done(c->db, st) != 0) {
+		if (gpudb_add(c->db, ct_id, req->idx[i], g != NULL ? g->pci :
+		    "", req->exclusive) != 0) {
 			db_rollback(c->db);
 			return ctx_error(c, "cannot record the GPUs: %s",
 			    c->db->err);
@@ -298,22 +270,14 @@ gpu_reserve(struct ctx *c, long long user_id, long long ct_id,
 void
 gpu_release(struct ctx *c, long long ct_id, const struct gpu_req *req)
 {
-	sqlite3_stmt *st;
 	size_t i;
 
 	if (req == NULL) {
-		st = db_prepare(c->db, "DELETE FROM gpus WHERE container_id = ?");
-		sqlite3_bind_int64(st, 1, ct_id);
-		(void)db_done(c->db, st);
+		(void)gpudb_remove(c->db, ct_id, -1);
 		return;
 	}
-	for (i = 0; i < req->n; i++) {
-		st = db_prepare(c->db, "DELETE FROM gpus WHERE container_id = ? "
-		    "AND gpu = ?");
-		sqlite3_bind_int64(st, 1, ct_id);
-		sqlite3_bind_int(st, 2, req->idx[i]);
-		(void)db_done(c->db, st);
-	}
+	for (i = 0; i < req->n; i++)
+		(void)gpudb_remove(c->db, ct_id, req->idx[i]);
 }
 
 json_t *
@@ -353,17 +317,11 @@ gpu_driver_ensure(struct ctx *c, const char *project, const char *name,
 {
 	json_t *drv = gpu_driver_config(&c->srv->cfg), *inst = NULL, *patch;
 	struct lxd *l = ctx_lxd(c);
-	sqlite3_stmt *st;
 	const char *v;
-	int has = 0;
 
 	if (drv == NULL)
 		return;
-	st = db_prepare(c->db, "SELECT 1 FROM gpus WHERE container_id = ?");
-	sqlite3_bind_int64(st, 1, ct_id);
-	has = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	if (!has || lxd_instance_get(l, project, name, &inst) != 0)
+	if (!gpudb_has(c->db, ct_id, -1) || lxd_instance_get(l, project, name, &inst) != 0)
 		goto out;
 	v = json_string_value(json_object_get(json_object_get(inst,
 	    "expanded_config"), "nvidia.runtime"));
@@ -396,16 +354,14 @@ gpu_inside(size_t n, char *out, size_t outsz)
 char *
 gpu_of_container(struct ctx *c, long long ct_id)
 {
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT gpu, exclusive FROM gpus "
-	    "WHERE container_id = ? ORDER BY gpu");
 	struct buf b = BUF_INIT(0);
+	struct gpu_use *u;
+	size_t i, n = gpudb_of_container(c->db, ct_id, &u);
 
-	sqlite3_bind_int64(st, 1, ct_id);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		buf_printf(&b, "%s%d%s", b.len ? "," : "",
-		    sqlite3_column_int(st, 0), sqlite3_column_int(st, 1) ?
-		    " (exclusive)" : "");
-	sqlite3_finalize(st);
+	for (i = 0; i < n; i++)
+		buf_printf(&b, "%s%d%s", b.len ? "," : "", u[i].gpu,
+		    u[i].exclusive ? " (exclusive)" : "");
+	free(u);
 	return buf_steal(&b);
 }
 

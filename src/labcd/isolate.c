@@ -30,7 +30,6 @@
 #include "labcd.h"
 #include "log.h"
 #include "lxd.h"
-#include "project.h"
 #include "xmalloc.h"
 
 #define ISOLATE_DESC	"labcontainers: one lab user's containers"

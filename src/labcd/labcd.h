@@ -70,6 +70,12 @@ struct args {
 	char	*const	*argv;
 };
 
+/*
+ * The LXD config key that names a project's (and a container's) lab user:
+ * the mark project.c writes and reads, and isolate.c on its bridges.
+ */
+#define PROJECT_OWNER_KEY	"user.labc.owner"
+
 struct ctx;
 
 struct cmd_entry {
@@ -221,5 +227,7 @@ void	audit(struct ctx *c, const char *result);
 /* names.c */
 /* Valid lab user name? NULL if so, else the rule. */
 const char *user_name_invalid(const char *name);
+/* NULL if a valid container name, else the rule (names.c). */
+const char *ct_name_invalid(const char *name);
 
 #endif

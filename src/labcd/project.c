@@ -16,6 +16,8 @@
 #include "isolate.h"
 #include "labcd.h"
 #include "log.h"
+#include "pool.h"
+#include "proto.h"
 #include "lxd.h"
 #include "project.h"
 #include "xmalloc.h"
@@ -39,6 +41,16 @@ static const char *const restrictions[][2] = {
 	{ "restricted.devices.disk", "managed" },
 };
 #define NRESTRICTIONS	(sizeof(restrictions) / sizeof(restrictions[0]))
+
+void
+project_name(const char *prefix, const char *stored, const char *user,
+    char project[PROJECT_MAX])
+{
+	if (stored != NULL && *stored != '\0')
+		snprintf(project, PROJECT_MAX, "%s", stored);
+	else
+		snprintf(project, PROJECT_MAX, "%s%s", prefix, user);
+}
 
 const char *
 project_not_owned(json_t *config, const char *user)
@@ -388,4 +400,146 @@ project_mend(struct ctx *c, const char *project, json_t *p, int repair,
 	if (r != 0)
 		return PROJECT_REFUSED;
 	return changed > 0 ? PROJECT_MENDED : PROJECT_RIGHT;
+}
+
+void
+project_of(struct ctx *c, long long user_id, const char *user,
+    char project[PROJECT_MAX])
+{
+	char stored[PROJECT_MAX];
+
+	ctdb_user_project(c->db, user_id, stored);
+	project_name(c->srv->cfg.project_prefix, stored, user, project);
+}
+
+/*
+ * An existing project is the user's only if labcd made it for them (its
+ * owner key); it is then brought to what labcd makes (project_mend).
+ */
+static int
+adopt_project(struct ctx *c, const char *project, const char *user,
+    json_t *p)
+{
+	const char *why = project_not_owned(json_object_get(p, "config"), user);
+	char reason[400];
+
+	if (why != NULL)
+		return ctx_error(c, "LXD has a project %s already, and %s; "
+		    "labcd does not take it over for %s. The admin should "
+		    "move its instances elsewhere and delete it ('lxc project "
+		    "delete %s'), or, if it is %s's, mark it: 'lxc project set "
+		    "%s %s %s'", project, why, user, project, user, project,
+		    PROJECT_OWNER_KEY, user);
+	switch (project_mend(c, project, p, 1, reason, sizeof(reason))) {
+	case PROJECT_REFUSED:
+		return ctx_error(c, "cannot bring the LXD project %s to what "
+		    "labcd makes (restricted, with its own copies of the "
+		    "profiles '%s'): %s; the admin should make it fit (no "
+		    "privileged, nesting or raw.* containers or profiles, no "
+		    "host disks)", project, c->srv->cfg.profiles, reason);
+	case PROJECT_MENDED:
+		log_info("LXD project %s restricted, its profiles copied",
+		    project);
+		break;
+	default:	/* right, or an older labcd's: reconcile says so */
+		break;
+	}
+	return PROTO_OK;
+}
+
+/*
+ * The project's config in *limits if wanted (what LXD has, or what was
+ * just made): create needs it for the limits, and reading the project
+ * once is enough.
+ */
+int
+project_ensure(struct ctx *c, long long user_id, const char *user,
+    json_t **limits)
+{
+	struct lxd *l = ctx_lxd(c);
+	const struct config *cfg = &c->srv->cfg;
+	char project[64];
+	json_t *conf, *p = NULL;
+	int r;
+
+	project_of(c, user_id, user, project);
+	if ((r = lxd_project_get(l, project, &p)) == 0) {
+		r = adopt_project(c, project, user, p);
+		if (r == 0 && limits != NULL) {
+			*limits = json_incref(json_object_get(p, "config"));
+			if (*limits == NULL)
+				*limits = json_object();
+		}
+		json_decref(p);
+		if (r != 0)
+			return r;
+		goto record;
+	}
+	if (r != -ENOENT)
+		return ctx_error(c, "%s", lxd_error(l));
+	/*
+	 * Images come from the default project; profiles are copied from
+	 * there (project_mend), as LXD restricts only projects with their
+	 * own.
+	 */
+	conf = json_pack("{s:s, s:s}", "features.images", "false",
+	    PROJECT_OWNER_KEY, user);
+	project_restrict(conf);
+	if (*cfg->quota_containers != '\0')
+		json_object_set_new(conf, "limits.containers",
+		    json_string(cfg->quota_containers));
+	if (*cfg->quota_cpu != '\0')
+		json_object_set_new(conf, "limits.cpu",
+		    json_string(cfg->quota_cpu));
+	if (*cfg->quota_memory != '\0')
+		json_object_set_new(conf, "limits.memory",
+		    json_string(cfg->quota_memory));
+	/* Not on a pool that would not keep it (dir): every create would
+	   then be refused; doctor tells the admin of quota_disk. */
+	if (*cfg->quota_disk != '\0') {
+		char *pool = pool_root(c);
+
+		if (pool == NULL || pool_enforces(l, pool, NULL, 0) != 0)
+			json_object_set_new(conf, "limits.disk",
+			    json_string(cfg->quota_disk));
+		free(pool);
+	}
+	r = lxd_project_create(l, project, conf, "labcontainers: lab user");
+	if (r == -EEXIST && lxd_project_get(l, project, &p) == 0) {
+		/* Made meanwhile: by whom? */
+		r = adopt_project(c, project, user, p);
+		json_decref(p);
+		if (r != 0) {
+			json_decref(conf);
+			return r;
+		}
+	} else if (r != 0) {
+		json_decref(conf);
+		return ctx_error(c, "cannot make the LXD project %s: %s",
+		    project, lxd_error(l));
+	} else {
+		/* New: its own copies of the profiles. */
+		char reason[400];
+
+		p = NULL;
+		snprintf(reason, sizeof(reason), "%s", ctx_lxd_error(c));
+		if (lxd_project_get(l, project, &p) != 0 ||
+		    project_mend(c, project, p, 1, reason, sizeof(reason)) ==
+		    PROJECT_REFUSED) {
+			json_decref(p);
+			json_decref(conf);
+			return ctx_error(c, "the LXD project %s is made, but "
+			    "the profiles '%s' cannot be copied into it: %s",
+			    project, c->srv->cfg.profiles, reason);
+		}
+		json_decref(p);
+	}
+	if (limits != NULL)
+		*limits = conf;
+	else
+		json_decref(conf);
+	log_info("LXD project %s made for %s", project, user);
+record:
+	(void)ctdb_user_project_set(c->db, user_id, project);
+	return PROTO_OK;
 }

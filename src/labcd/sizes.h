@@ -26,14 +26,6 @@ void	sizes_line(struct ctx *c, const struct ct *ct, json_t *inst,
 /* The same, asking LXD for the instance: 0, or -1 (b says why not). */
 int	sizes_line_get(struct ctx *c, const struct ct *ct, struct buf *b);
 /*
- * Can pool keep a root disk to its size? 1 yes, 0 no (the dir driver: LXD
- * skips the size unless the filesystem under it has project quotas, and
- * says so only in its log), -1 LXD cannot say (lxd_error). The driver's
- * name in driver (may be NULL).
- */
-int	sizes_pool_enforces(struct lxd *l, const char *pool, char *driver,
-	    size_t driversz);
-/*
  * 0 if a disk limit can be held on pool; else PROTO_FAILED, having said
  * that what (such as "--disk 10GiB") cannot be enforced there, why, and
  * then fix (what the caller should do instead).

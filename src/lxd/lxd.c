@@ -403,6 +403,52 @@ lxd_errno_from_http(long code)
 	}
 }
 
+int
+lxd_errno_from_text(int r, const char *msg)
+{
+	if (r != -EIO)
+		return r;
+	if (strstr(msg, "already running") != NULL ||
+	    strstr(msg, "already stopped") != NULL)
+		return -EALREADY;
+	if (strstr(msg, "not running") != NULL)
+		return -ESRCH;
+	if (strstr(msg, "update operation") != NULL)
+		return -EBUSY;
+	if (strstr(msg, "Reached maximum") != NULL)
+		return -EDQUOT;
+	return r;
+}
+
+enum lxd_refusal
+lxd_refusal(const struct lxd *l)
+{
+	if (strstr(l->err, "DNS name") != NULL)
+		return LXD_REFUSED_DNS_NAME;
+	if (strstr(l->err, "Reached maximum number of instances") != NULL)
+		return LXD_REFUSED_INSTANCES;
+	if (strstr(l->err, "limits.") != NULL || strstr(l->err, "exceed") !=
+	    NULL)
+		return LXD_REFUSED_LIMITS;
+	return LXD_REFUSED_OTHER;
+}
+
+int
+lxd_refused_aggregate(const struct lxd *l, const char *key)
+{
+	char q[64];
+
+	snprintf(q, sizeof(q), "\"%s\"", key);
+	return strstr(l->err, "Reached maximum aggregate value") != NULL &&
+	    strstr(l->err, q) != NULL;
+}
+
+int
+lxd_refused_unset_limit(const struct lxd *l)
+{
+	return strstr(l->err, "either directly or via a profile") != NULL;
+}
+
 void
 lxd_envelope_clear(struct lxd_envelope *env)
 {
@@ -460,7 +506,7 @@ lxd_envelope_parse(const char *body, size_t len, long http,
 		    "error"));
 		snprintf(msg, msgsz, "%s", env->error != NULL &&
 		    *env->error != '\0' ? env->error : "LXD reported an error");
-		return lxd_errno_from_http(env->code);
+		return lxd_errno_from_text(lxd_errno_from_http(env->code), msg);
 	}
 	snprintf(msg, msgsz, "LXD answered HTTP %ld with an envelope of "
 	    "unknown type '%s'", http, type != NULL ? type : "(none)");
@@ -743,6 +789,8 @@ lxd_wait(struct lxd *l, const char *op, long timeout, json_t **out)
 			    "%s", e != NULL && *e != '\0' ? e : code == 401 ?
 			    "the LXD operation was cancelled" :
 			    "the LXD operation failed");
+			if (code == 400)
+				r = lxd_errno_from_text(r, l->err);
 			json_decref(opobj);
 			return r;
 		}

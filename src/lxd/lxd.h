@@ -13,8 +13,17 @@
  *   -ETIMEDOUT   the request or the operation ran out of time
  *   -ESTALE      an operation vanished before its outcome was read
  *   -EPROTO      LXD answered something that is not its API
+ *   -EALREADY    the instance is so already ("already running", "already
+ *                stopped"): a start or stop with nothing to do
+ *   -ESRCH       the instance is not running (exec, or files, of one that
+ *                stopped)
+ *   -EBUSY       the instance is busy: another operation holds it, so an
+ *                update cannot start ("update operation")
+ *   -EDQUOT      a project limit refused it ("Reached maximum ...")
  *   -EIO         LXD reported any other failure
  * and lxd_error() then holds the message, LXD's own text where it gave one.
+ * The last four are read from LXD's words, here (lxd.c) and nowhere else;
+ * lxd_refusal() says more of a refusal where a caller words it.
  */
 #ifndef LABC_LXD_H
 #define LABC_LXD_H
@@ -199,6 +208,25 @@ int	lxd_snapshot_restore(struct lxd *l, const char *project,
 int	lxd_snapshot_delete(struct lxd *l, const char *project,
 	    const char *name, const char *snap);
 
+/* What LXD's last refusal was about, where its errno does not say. */
+enum lxd_refusal {
+	LXD_REFUSED_OTHER,
+	LXD_REFUSED_DNS_NAME,	/* another instance has the name in DNS */
+	LXD_REFUSED_INSTANCES,	/* the project's number of instances */
+	LXD_REFUSED_LIMITS,	/* another of its limits.* */
+};
+enum lxd_refusal lxd_refusal(const struct lxd *l);
+/*
+ * Was the last refusal a project's aggregate limit on key (such as
+ * "limits.cpu")? 1 or 0.
+ */
+int	lxd_refused_aggregate(const struct lxd *l, const char *key);
+/*
+ * Was it a project limit that its instances do not each set, "either
+ * directly or via a profile" (LXD refuses such a limit)? 1 or 0.
+ */
+int	lxd_refused_unset_limit(const struct lxd *l);
+
 /* --- pure helpers, exposed for tests --- */
 /*
  * Decode one response envelope. kind: 's' sync, 'a' async (op gets the
@@ -216,6 +244,9 @@ int	lxd_envelope_parse(const char *body, size_t len, long http,
 	    struct lxd_envelope *env, char *msg, size_t msgsz);
 void	lxd_envelope_clear(struct lxd_envelope *env);
 int	lxd_errno_from_http(long code);
+/* The errno of an LXD refusal: r, or for -EIO what msg (LXD's words)
+   says. */
+int	lxd_errno_from_text(int r, const char *msg);
 int	lxd_progress_percent(const char *text);
 
 #endif

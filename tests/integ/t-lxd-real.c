@@ -150,6 +150,9 @@ lifecycle(void)
 	CHECK(strcmp(lxd_state_status(st), "Running") == 0);
 	CHECK(lxd_state_pid(st) > 1);
 	json_decref(st);
+	/* Already so: a code, not words to match (lxd.h). */
+	CHECKF(lxd_instance_set_state(l, proj, "c1", "start", -1, 0) ==
+	    -EALREADY, "%s", lxd_error(l));
 	ip = wait_ipv4("c1", &pid);
 	CHECKF(ip != NULL, "c1 got no IPv4 address on eth0 within 60 s");
 	CHECK(ip == NULL || strncmp(ip, "10.", 3) == 0);
@@ -202,6 +205,8 @@ lifecycle(void)
 	REQUIRE(lxd_instance_state(l, proj, "c1", &st) == 0);
 	CHECK(strcmp(lxd_state_status(st), "Stopped") == 0);
 	json_decref(st);
+	CHECKF(lxd_instance_set_state(l, proj, "c1", "stop", 30, 0) ==
+	    -EALREADY, "%s", lxd_error(l));
 	REQUIREF(lxd_instance_delete(l, proj, "c1") == 0, "%s", lxd_error(l));
 	CHECK(lxd_instance_get(l, proj, "c1", &inst) == -ENOENT);
 }

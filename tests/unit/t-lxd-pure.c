@@ -104,6 +104,35 @@ errno_mapping(void)
 	CHECK(lxd_errno_from_http(500) == -EIO);
 }
 
+/* LXD's words for the refusals callers act on: read in lxd.c alone. */
+static void
+errno_from_text(void)
+{
+	struct lxd_envelope env;
+	char msg[256];
+
+	CHECK(lxd_errno_from_text(-EIO, "The instance is already running") ==
+	    -EALREADY);
+	CHECK(lxd_errno_from_text(-EIO, "The instance is already stopped") ==
+	    -EALREADY);
+	CHECK(lxd_errno_from_text(-EIO, "Instance is not running") == -ESRCH);
+	CHECK(lxd_errno_from_text(-EIO, "Failed to create instance update "
+	    "operation: Instance is busy running a start operation") ==
+	    -EBUSY);
+	CHECK(lxd_errno_from_text(-EIO, "Reached maximum aggregate value "
+	    "\"2\" for \"limits.cpu\" in project \"labc-a\"") == -EDQUOT);
+	CHECK(lxd_errno_from_text(-EIO, "Reached maximum number of instances "
+	    "(1) in project \"labc-a\"") == -EDQUOT);
+	CHECK(lxd_errno_from_text(-EIO, "x") == -EIO);
+	/* Only what LXD said otherwise: its 404 stays a 404. */
+	CHECK(lxd_errno_from_text(-ENOENT, "not running") == -ENOENT);
+	CHECK(parse("{\"type\":\"error\",\"error_code\":400,\"error\":"
+	    "\"The instance is already running\"}", 400, &env, msg) ==
+	    -EALREADY);
+	CHECK(strcmp(msg, "The instance is already running") == 0);
+	lxd_envelope_clear(&env);
+}
+
 static void
 escaping(void)
 {
@@ -267,6 +296,7 @@ main(void)
 	RUN(envelope_errors);
 	RUN(envelope_malformed);
 	RUN(errno_mapping);
+	RUN(errno_from_text);
 	RUN(escaping);
 	RUN(progress_percent);
 	RUN(state_helpers);
