@@ -57,7 +57,7 @@ cmd_admin_quota_set_exec(struct ctx *c)
 	int i, k, r, set_gpus = 0;
 
 	ctx_target(c, "%.64s", name);
-	if (users_get(c->db, name, &u) != 0) {
+	if (userdb_get(c->db, name, &u) != 0) {
 		json_decref(conf);
 		return ctx_error(c, "no lab user '%.64s'", name);
 	}
@@ -108,13 +108,7 @@ cmd_admin_quota_set_exec(struct ctx *c)
 		return r;
 	}
 	if (set_gpus) {
-		sqlite3_stmt *st = db_prepare(c->db, "UPDATE users SET "
-		    "gpu_quota = ? WHERE id = ?");
-
-		if (gpus >= 0)
-			sqlite3_bind_int64(st, 1, gpus);
-		sqlite3_bind_int64(st, 2, u.id);
-		if (db_done(c->db, st) != 0) {
+		if (userdb_set_gpu_quota(c->db, u.id, gpus) != 0) {
 			json_decref(conf);
 			return ctx_error(c, "%s", c->db->err);
 		}

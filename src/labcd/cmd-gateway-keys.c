@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db-keys.h"
 #include "labcd.h"
 #include "proto.h"
 #include "sshkey.h"
@@ -20,9 +21,9 @@ cmd_gateway_keys_exec(struct ctx *c)
 {
 	const char *account = c->args.argv[0], *labc = c->args.argv[1], *p;
 	struct server *s = c->srv;
+	struct key_row *rows;
 	struct sshkey k;
-	int have_key = 0, n = 0;
-	sqlite3_stmt *st;
+	int have_key = 0, n, i;
 
 	memset(&k, 0, sizeof(k));
 	/* Never the gateway account or nobody, whatever the config says. */
@@ -50,19 +51,11 @@ cmd_gateway_keys_exec(struct ctx *c)
 		if (!have_key)
 			return PROTO_OK;	/* not a key we can name */
 	}
-	st = db_prepare(c->db, "SELECT u.name, k.type, k.blob FROM keys k "
-	    "JOIN users u ON u.id = k.user_id WHERE u.disabled = 0 AND "
-	    "k.proven = 1 AND (?1 IS NULL OR k.fingerprint = ?1) "
-	    "ORDER BY u.name, k.id");
-	if (have_key)
-		sqlite3_bind_text(st, 1, k.fingerprint, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	n = keydb_usable(c->db, have_key ? k.fingerprint : NULL, &rows);
+	for (i = 0; i < n; i++)
 		ctx_printf(c, "restrict,pty,command=\"%s --as %s\" %s %s\n",
-		    labc, sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-		    sqlite3_column_text(st, 2));
-		n++;
-	}
-	sqlite3_finalize(st);
+		    labc, rows[i].user, rows[i].type, rows[i].blob);
+	keydb_free(rows, n);
 	/* Anyone else's key: in, but as no one until 'login'. */
 	if (have_key && n == 0)
 		ctx_printf(c, "restrict,pty,command=\"%s --anon\" %s %s\n", labc,

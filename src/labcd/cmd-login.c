@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db-sessions.h"
 #include "keys.h"
 #include "labcd.h"
 #include "log.h"
@@ -45,7 +46,6 @@ cmd_login_exec(struct ctx *c)
 	char *name = NULL, *pw = NULL, *hash = NULL, tokhash[65];
 	long long now = (long long)time(NULL), left;
 	const char *why;
-	sqlite3_stmt *st;
 	int found, r;
 
 	if (c->args.argc == 1)
@@ -71,15 +71,8 @@ cmd_login_exec(struct ctx *c)
 	 * gateway's sessions say nothing of the key, so keys are not.
 	 */
 	if (strncmp(c->place, "uid ", 4) == 0) {
-		st = db_prepare(c->db, "SELECT 1 FROM sessions JOIN users ON "
-		    "users.id = sessions.user_id WHERE users.name = ? AND "
-		    "sessions.uid = ? AND sessions.expires > ?");
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (long long)c->id.uid);
-		sqlite3_bind_int64(st, 3, now);
-		if (sqlite3_step(st) == SQLITE_ROW)
+		if (sessdb_known(c->db, name, c->id.uid, now))
 			throttle_known(c->srv, name, c->place);
-		sqlite3_finalize(st);
 	}
 	if ((left = throttle_claim(c->srv, name, c->place, &why)) != 0) {
 		users_forget(pw);
@@ -88,15 +81,9 @@ cmd_login_exec(struct ctx *c)
 		free(name);
 		return r;
 	}
-	found = users_get(c->db, name, &u) == 0;
-	if (found) {
-		st = db_prepare(c->db, "SELECT pwhash FROM users WHERE id = ?");
-		sqlite3_bind_int64(st, 1, u.id);
-		if (sqlite3_step(st) == SQLITE_ROW &&
-		    sqlite3_column_text(st, 0) != NULL)
-			hash = xstrdup((const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
-	}
+	found = userdb_get(c->db, name, &u) == 0;
+	if (found)
+		hash = userdb_pwhash(c->db, u.id);
 	/* An anonymous gateway session: one slot at most (keys are free). */
 	r = auth_verify(hash, pw, c->id.gw_key != NULL && c->id.user_id == 0);
 	users_forget(pw);
@@ -119,18 +106,10 @@ cmd_login_exec(struct ctx *c)
 	if (u.disabled)
 		return ctx_error(c, "%s is locked by an admin", u.name);
 	c->new_session = auth_new_token(tokhash);
-	st = db_prepare(c->db, "INSERT INTO sessions (token_hash, user_id, "
-	    "uid, created, expires) VALUES (?, ?, ?, ?, ?)");
-	sqlite3_bind_text(st, 1, tokhash, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, u.id);
-	sqlite3_bind_int64(st, 3, (long long)c->id.uid);
-	sqlite3_bind_int64(st, 4, now);
-	sqlite3_bind_int64(st, 5, now + c->srv->cfg.session_ttl);
-	r = db_done(c->db, st);
+	r = sessdb_add(c->db, tokhash, u.id, c->id.uid, now, now +
+	    c->srv->cfg.session_ttl);
 	/* Old sessions go when someone logs in: no table that only grows. */
-	st = db_prepare(c->db, "DELETE FROM sessions WHERE expires <= ?");
-	sqlite3_bind_int64(st, 1, now);
-	(void)db_done(c->db, st);
+	(void)sessdb_prune(c->db, now);
 	if (r != 0) {
 		free(c->new_session);
 		c->new_session = NULL;

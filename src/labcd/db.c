@@ -93,7 +93,8 @@ static const char *const migrations[] = {
 	"UPDATE keys SET proven = 1;",
 };
 
-int
+/* Record sqlite's message after what; returns -1. */
+static int
 db_fail(struct db *db, const char *what)
 {
 	snprintf(db->err, sizeof(db->err), "%s: %s", what, sqlite3_errmsg(db->h));
@@ -168,7 +169,8 @@ db_prepare(struct db *db, const char *sql)
 	return st;
 }
 
-int
+/* Run SQL with no result rows; 0 or -1 (db->err). */
+static int
 db_exec(struct db *db, const char *sql)
 {
 	char *msg = NULL;

@@ -1,6 +1,8 @@
 /*
  * db.h - labcd's SQLite database: opening it safely, the schema and its
- * forward migrations, transactions. Queries live in db-*.c by subject.
+ * forward migrations, transactions. Queries live in db-*.c by subject,
+ * one file per table family (db-users.c, db-sessions.c, db-keys.c,
+ * db-audit.c, ...), with typed rows out; no other file holds SQL.
  * One struct db per thread (SQLite connections are not shared).
  */
 #ifndef LABCD_DB_H
@@ -45,11 +47,7 @@ void	db_rollback(struct db *db);
 
 /* Prepare a statement; aborts on a bug in the SQL text itself. */
 sqlite3_stmt *db_prepare(struct db *db, const char *sql);
-/* Run SQL with no result rows; 0 or -1 (db->err). */
-int	db_exec(struct db *db, const char *sql);
 /* Step a statement expected to finish (no rows); 0 or -1. Finalizes. */
 int	db_done(struct db *db, sqlite3_stmt *st);
-/* Error helper: record sqlite's message; returns -1. */
-int	db_fail(struct db *db, const char *what);
 
 #endif

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "db-audit.h"
 #include "health.h"
 #include "inert.h"
 #include "log.h"
@@ -220,11 +221,11 @@ prune_pass(struct server *s)
 		log_error("audit retention: %s", err);
 		return;
 	}
-	if (sqlite3_db_readonly(db->h, "main") == 1) {
+	if (db_readonly(db)) {
 		db_close(db);
 		return;
 	}
-	if ((n = audit_prune(db, days, (long long)now)) < 0)
+	if ((n = days <= 0 ? 0 : auditdb_prune(db, (long long)cutoff)) < 0)
 		log_error("audit retention: %s", db->err);
 	else if (n > 0) {
 		localtime_r(&cutoff, &tm);
@@ -256,7 +257,6 @@ prune_plan(struct server *s)
 	time_t now = time(NULL), at = now + PRUNE_EVERY, first = 0;
 	struct ctx c;
 	struct db *db;
-	sqlite3_stmt *st;
 	struct tm tm;
 	char err[512], when[32], res[240];
 
@@ -264,20 +264,12 @@ prune_plan(struct server *s)
 		log_error("audit retention: %s", err);
 		return at;
 	}
-	if (sqlite3_db_readonly(db->h, "main") == 1)
+	if (db_readonly(db))
 		goto out;
-	st = db_prepare(db, "SELECT count(*) FROM audit WHERE time < ?");
-	sqlite3_bind_int64(st, 1, (long long)now - (long long)days * 86400);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	n = auditdb_count_before(db, (long long)now - (long long)days * 86400);
 	if (n == 0)
 		goto out;
-	st = db_prepare(db, "SELECT min(time) FROM audit WHERE actor = "
-	    "'labcd' AND command = 'audit retention'");
-	if (sqlite3_step(st) == SQLITE_ROW)
-		first = (time_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	first = (time_t)auditdb_first(db, "labcd", prune_cmd.name);
 	if (first != 0) {
 		at = first + PRUNE_NOTICE > now ? first + PRUNE_NOTICE : now;
 		goto out;

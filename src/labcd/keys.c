@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "ct.h"
+#include "db-audit.h"
+#include "db-keys.h"
 #include "keys.h"
 #include "proto.h"
 #include "sshkey.h"
@@ -18,21 +20,18 @@ int
 keys_add(struct ctx *c, long long user_id, const char *line, int proven,
     char fingerprint[64])
 {
+	struct key_row old;
 	struct sshkey k;
-	sqlite3_stmt *st;
 	char err[256];
 	int rc;
 
 	if (sshkey_parse(line, &k, err, sizeof(err)) != 0)
 		return ctx_error(c, "%s", err);
 	/* One key, one lab user: the gateway must know whose key it is. */
-	st = db_prepare(c->db, "SELECT user_id FROM keys WHERE fingerprint = ?");
-	sqlite3_bind_text(st, 1, k.fingerprint, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		int mine = sqlite3_column_int64(st, 0) == user_id;
+	if (keydb_find(c->db, k.fingerprint, &old) == 0) {
+		int mine = old.user_id == user_id;
 
-		sqlite3_finalize(st);
+		keydb_row_free(&old);
 		rc = ctx_error(c, mine ? "you have registered the key %s "
 		    "already" : "the key %s is registered by another lab user: "
 		    "each key belongs to one lab user only. If it is yours, "
@@ -42,18 +41,8 @@ keys_add(struct ctx *c, long long user_id, const char *line, int proven,
 		sshkey_free(&k);
 		return rc;
 	}
-	sqlite3_finalize(st);
-	st = db_prepare(c->db, "INSERT INTO keys (user_id, type, blob, "
-	    "fingerprint, comment, created, proven) VALUES (?, ?, ?, ?, ?, ?, "
-	    "?)");
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_text(st, 2, k.type, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, k.base64, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, k.fingerprint, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, k.comment, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, (long long)time(NULL));
-	sqlite3_bind_int(st, 7, proven != 0);
-	rc = db_done(c->db, st);
+	rc = keydb_add(c->db, user_id, k.type, k.base64, k.fingerprint,
+	    k.comment, proven);
 	if (fingerprint != NULL)
 		snprintf(fingerprint, 64, "%s", k.fingerprint);
 	sshkey_free(&k);
@@ -66,40 +55,28 @@ keys_add(struct ctx *c, long long user_id, const char *line, int proven,
 static void
 audit_other(struct ctx *c, const char *user, const char *result)
 {
-	sqlite3_stmt *st = db_prepare(c->db, "INSERT INTO audit (time, actor, "
-	    "user, command, target, result) VALUES (?, ?, ?, ?, ?, ?)");
-
-	sqlite3_bind_int64(st, 1, (long long)time(NULL));
-	sqlite3_bind_text(st, 2, c->id.actor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, user, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, c->cmd->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, c->target, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, result, -1, SQLITE_STATIC);
-	(void)db_done(c->db, st);
+	(void)auditdb_add(c->db, (long long)time(NULL), c->id.actor, user,
+	    c->cmd->name, c->target, result);
 }
 
 void
 keys_claim(struct ctx *c, long long user_id, const char *user)
 {
+	struct key_row row;
 	struct sshkey k;
-	sqlite3_stmt *st;
 	char err[256], owner[33] = "", *yes = NULL, *res;
 	long long owner_id = 0;
-	int proven = 0, found;
+	int proven = 0, found, moved;
 
 	if (c->id.gw_key[0] == '\0' ||
 	    sshkey_parse(c->id.gw_key, &k, err, sizeof(err)) != 0)
 		return;
-	st = db_prepare(c->db, "SELECT k.user_id, k.proven, u.name FROM keys k "
-	    "JOIN users u ON u.id = k.user_id WHERE k.fingerprint = ?");
-	sqlite3_bind_text(st, 1, k.fingerprint, -1, SQLITE_STATIC);
-	if ((found = sqlite3_step(st) == SQLITE_ROW)) {
-		owner_id = sqlite3_column_int64(st, 0);
-		proven = sqlite3_column_int(st, 1);
-		snprintf(owner, sizeof(owner), "%s",
-		    (const char *)sqlite3_column_text(st, 2));
+	if ((found = keydb_find(c->db, k.fingerprint, &row) == 0)) {
+		owner_id = row.user_id;
+		proven = row.proven;
+		snprintf(owner, sizeof(owner), "%s", row.user);
+		keydb_row_free(&row);
 	}
-	sqlite3_finalize(st);
 	if (found && proven && owner_id == user_id)
 		goto out;	/* already (an account unlocked since) */
 	if (found && proven) {
@@ -125,16 +102,12 @@ keys_claim(struct ctx *c, long long user_id, const char *user)
 			goto out;
 		}
 	} else {
-		st = db_prepare(c->db, "UPDATE keys SET user_id = ?, proven = 1 "
-		    "WHERE fingerprint = ? AND proven = 0");
-		sqlite3_bind_int64(st, 1, user_id);
-		sqlite3_bind_text(st, 2, k.fingerprint, -1, SQLITE_STATIC);
-		if (db_done(c->db, st) != 0) {
+		if ((moved = keydb_prove(c->db, k.fingerprint, user_id)) < 0) {
 			db_rollback(c->db);
 			goto fail;
 		}
 		/* Deleted or proven by someone else while we asked. */
-		if (sqlite3_changes(c->db->h) != 1) {
+		if (moved != 1) {
 			db_rollback(c->db);
 			ctx_printf(c, "The key %s changed while you answered; "
 			    "'login' again from this session to register it.\n",

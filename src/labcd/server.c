@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db-keys.h"
 #include "health.h"
 #include "labcd.h"
 #include "log.h"
@@ -353,9 +354,7 @@ admit(struct conn *cn, const struct ident *peer, int gateway, char *why,
 static int
 key_proven(struct server *s, struct db **db, const char *fp)
 {
-	sqlite3_stmt *st;
 	char err[256];
-	int ok;
 
 	if (*fp == '\0')
 		return 0;
@@ -363,12 +362,7 @@ key_proven(struct server *s, struct db **db, const char *fp)
 		log_error("%s", err);
 		return 0;	/* counted as anonymous: the smaller share */
 	}
-	st = db_prepare(*db, "SELECT 1 FROM keys WHERE fingerprint = ? AND "
-	    "proven = 1");
-	sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
-	ok = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return ok;
+	return keydb_proven(*db, fp, 0);
 }
 
 /*

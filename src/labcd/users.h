@@ -1,21 +1,11 @@
-/* users.h - lab user accounts in the database (users.c). */
+/* users.h - lab user accounts: passwords (users.c; rows: db-users.h). */
 #ifndef LABCD_USERS_H
 #define LABCD_USERS_H
 
+#include "db-users.h"
 #include "labcd.h"
 
-struct user_row {
-	long long	 id;
-	char		 name[33];
-	int		 is_admin;
-	int		 has_password;
-	int		 failures;
-	long long	 locked_until;
-	long long	 created;
-	int		 disabled;	/* locked by an admin */
-};
-
-/* 0 found, -1 no such user. */
+/* userdb_get, under its old name (callers move to userdb_get). */
 int	users_get(struct db *db, const char *name, struct user_row *u);
 /*
  * Set a password and end the user's sessions but keep_token's (the
