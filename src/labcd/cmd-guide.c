@@ -52,7 +52,7 @@ cmd_guide_exec(struct ctx *c)
 {
 	const struct config *cfg = &c->srv->cfg;
 	char server[256], suffix[256], login[300];
-	int admin = cmd_opt(c, "admin") != NULL;	/* cmd_allowed checked */
+	int admin = cmd_opt(c, "admin") != NULL;	/* acl_allowed checked */
 
 	config_server_name(cfg, server, sizeof(server));
 	config_server_suffix(cfg, suffix, sizeof(suffix));
