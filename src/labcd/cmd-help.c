@@ -80,8 +80,7 @@ cmd_help_exec(struct ctx *c)
 		for (i = 0; cmd_table[i] != NULL; i++) {
 			e = cmd_table[i];
 			json_array_append_new(names, json_string(e->name));
-			if (!((e->flags & CMD_ADMIN) && !c->id.admin) &&
-			    !(e->flags & CMD_HIDDEN))
+			if (shown(c, e))
 				ctx_printf(c, "%s\n", e->name);
 		}
 		c->data = json_pack("{s:o}", "commands", names);
