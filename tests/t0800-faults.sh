@@ -27,7 +27,7 @@ measured "private LXD with its bridge, pools and image: $(($(date +%s) - t0)) s"
 . "$PL/env"
 export LXD_DIR LXD_SOCKET
 PORTS=62700-62799
-[ -n "$LABCT_PROFILE_BT" ] || { echo "skip - t0800-faults (no btrfs pool)"; exit 0; }
+[ -n "$LABCT_PROFILE_BT" ] || test_skip_all "no btrfs pool"
 
 P=${LABCT_PREFIX}f-
 # No container quota: killed launches may leave a user more than the default 5.
@@ -228,6 +228,8 @@ test_expect_success 'labcd killed with SIGKILL during launch and delete, 20 time
 LABCD_PID=$(cat $TDIR/labcd.pid)
 
 test_expect_success 'the containers left are all whole: they start and have their user' '
+	# Some are left (after, at least): none would check nothing.
+	[ -n "$(db_view)" ]
 	for row in $(db_view | tr " " ":"); do
 		user=${row%%/*} rest=${row#*/} name=${rest%%:*}
 		labc --as $user start $name >/dev/null

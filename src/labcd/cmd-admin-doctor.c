@@ -1030,7 +1030,7 @@ cmd_admin_doctor_exec(struct ctx *c)
 
 const struct cmd_entry cmd_admin_doctor_entry = {
 	.name = "admin doctor",
-	.args = "[--dir DIR] [--sshd-config FILE] [--format table|json|csv]",
+	.args = "[--dir DIR] [--sshd-config FILE]",
 	.summary = "check what labcd depends on, and say how to fix it",
 	.help = "Checks LXD and its version, the storage pools (warns under\n"
 	    "10% free, and when disk limits are configured on a pool that\n"
@@ -1050,12 +1050,11 @@ const struct cmd_entry cmd_admin_doctor_entry = {
 	    "(integrity and references) and drift between it and LXD. Each\n"
 	    "problem comes with the command that fixes it; any problem\n"
 	    "makes it fail (exit 1), warnings alone do not.",
-	.flags = CMD_ADMIN | CMD_READONLY | CMD_FORMAT,
+	.flags = CMD_ADMIN | CMD_READONLY | CMD_NOAUDIT | CMD_FORMAT,
 	.opts = {
-		{ "dir", 0, 1, "DIR" }, { "sshd-config", 0, 1, "FILE" },
-		{ "format", 0, 1, "FORMAT" },
+		/* root runs sshd -t on them: the caller's file, read as root */
+		{ "dir", 0, OPT_ARG | CMD_ROOT, "DIR" },
+		{ "sshd-config", 0, OPT_ARG | CMD_ROOT, "FILE" },
 	},
-	/* root runs sshd -t on them: the caller's file, read as root */
-	.root_opts = "dir sshd-config",
 	.exec = cmd_admin_doctor_exec,
 };

@@ -30,10 +30,9 @@ cmd_admin_quota_show_exec(struct ctx *c)
 
 const struct cmd_entry cmd_admin_quota_show_entry = {
 	.name = "admin quota show",
-	.args = "[USER] [--format table|json|csv]",
+	.args = "[USER]",
 	.summary = "show lab users' quotas (used/limit)",
-	.flags = CMD_ADMIN | CMD_READONLY | CMD_FORMAT,
+	.flags = CMD_ADMIN | CMD_READONLY | CMD_NOAUDIT | CMD_FORMAT,
 	.min_args = 0, .max_args = 1,
-	.opts = { { "format", 0, 1, "FORMAT" } },
 	.exec = cmd_admin_quota_show_exec,
 };

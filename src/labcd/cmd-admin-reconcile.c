@@ -38,7 +38,7 @@ cmd_admin_reconcile_exec(struct ctx *c)
 
 const struct cmd_entry cmd_admin_reconcile_entry = {
 	.name = "admin reconcile",
-	.args = "[--dry-run] [--format table|json|csv]",
+	.args = "[--dry-run]",
 	.summary = "compare the database with LXD and mend the differences",
 	.help = "labcd does this at start-up, when LXD failed in the middle of\n"
 	    "a change, and every reconcile_interval seconds. It finishes\n"
@@ -47,8 +47,11 @@ const struct cmd_entry cmd_admin_reconcile_entry = {
 	    "container of a user's project that it has no record of when its\n"
 	    "port is free. It never deletes a container it has no record of.\n"
 	    "--dry-run only says what it would do.",
-	/* Not audited as a whole: each repair is, in its owner's log. */
-	.flags = CMD_ADMIN | CMD_READONLY | CMD_FORMAT,
-	.opts = { { "dry-run", 'n', 0, NULL }, { "format", 0, 1, "FORMAT" } },
+	/*
+	 * Audited: it repairs (each repair also has its row, in its owner's
+	 * log). --dry-run changes nothing: a read, not audited.
+	 */
+	.flags = CMD_ADMIN | CMD_FORMAT,
+	.opts = { { "dry-run", 'n', CMD_NOAUDIT, NULL } },
 	.exec = cmd_admin_reconcile_exec,
 };

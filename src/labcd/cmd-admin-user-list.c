@@ -40,9 +40,8 @@ cmd_admin_user_list_exec(struct ctx *c)
 
 const struct cmd_entry cmd_admin_user_list_entry = {
 	.name = "admin user list",
-	.args = "[--format table|json|csv]",
+	.args = "",
 	.summary = "list the lab users",
-	.flags = CMD_ADMIN | CMD_READONLY | CMD_FORMAT,
-	.opts = { { "format", 0, 1, "FORMAT" } },
+	.flags = CMD_ADMIN | CMD_READONLY | CMD_NOAUDIT | CMD_FORMAT,
 	.exec = cmd_admin_user_list_exec,
 };

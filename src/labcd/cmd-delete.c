@@ -9,7 +9,6 @@ cmd_delete_exec(struct ctx *c)
 	int i, status = PROTO_OK, force = cmd_opt(c, "force") != NULL;
 	int deleted = 0;
 
-	ctx_target(c, "%.100s", c->args.argv[0]);
 	for (i = 0; i < c->args.argc; i++) {
 		struct ct ct;
 
@@ -36,6 +35,7 @@ const struct cmd_entry cmd_delete_entry = {
 	    "first. Everything in the container is lost.",
 	.flags = CMD_USER,
 	.min_args = 1, .max_args = 64,
+	.target = CMD_TARGET_CT,	/* the audit row names the first */
 	.opts = { { "force", 'f', 0, NULL } },
 	.exec = cmd_delete_exec,
 };

@@ -168,7 +168,7 @@ const struct cmd_entry cmd_details_entry = {
 	.args = "[NAME...]",
 	.summary = "show a container's state, address, port, limits and use",
 	.help = "Without NAME, all your containers.",
-	.flags = CMD_USER | CMD_READONLY,
+	.flags = CMD_USER | CMD_READONLY | CMD_NOAUDIT,
 	.min_args = 0, .max_args = 64,
 	.exec = cmd_details_exec,
 };

@@ -4,7 +4,8 @@
  * a proven key of an active lab user, is forced to run labc as that user;
  * any other key is forced to an anonymous session bound to that key, where
  * 'login' proves and registers it. Only for root and the account sshd runs
- * the command as (gateway_keys_user): not the gateway account itself.
+ * the command as (gateway_keys_user), not the gateway account itself:
+ * CMD_SSHD, checked by acl.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,13 +27,6 @@ cmd_gateway_keys_exec(struct ctx *c)
 	int have_key = 0, n, i;
 
 	memset(&k, 0, sizeof(k));
-	/* Never the gateway account or nobody, whatever the config says. */
-	if (!c->id.root && (c->id.uid != ident_uid_of(s->cfg.gateway_keys_user)
-	    || c->id.uid == ident_uid_of(s->cfg.gateway_user) ||
-	    strcmp(c->id.host_user, "nobody") == 0))
-		return ctx_error(c, "gateway authorized-keys is for sshd only "
-		    "(root or gateway_keys_user, an account of its own); you are "
-		    "%s", c->id.host_user);
 	if (strcmp(account, s->cfg.gateway_user) != 0)
 		return PROTO_OK;	/* not the gateway: no keys at all */
 	for (p = labc; *p != '\0'; p++) {
@@ -68,7 +62,8 @@ const struct cmd_entry cmd_gateway_keys_entry = {
 	.name = "gateway authorized-keys",
 	.args = "ACCOUNT LABC [TYPE KEY]",
 	.summary = "keys sshd may accept for the gateway account (for sshd)",
-	.flags = CMD_ANON | CMD_READONLY | CMD_HIDDEN,
+	.flags = CMD_ANON | CMD_SSHD | CMD_READONLY | CMD_NOAUDIT |
+	    CMD_HIDDEN,
 	.min_args = 2, .max_args = 4,
 	.exec = cmd_gateway_keys_exec,
 };

@@ -173,9 +173,8 @@ cmd_gpus_exec(struct ctx *c)
 
 const struct cmd_entry cmd_gpus_entry = {
 	.name = "gpus",
-	.args = "[--format table|json]",
+	.args = "",
 	.summary = "show every GPU: memory, use, and whose processes run on it",
-	.flags = CMD_READONLY | CMD_FORMAT,
-	.opts = { { "format", 0, 1, "FORMAT" } },
+	.flags = CMD_READONLY | CMD_NOAUDIT | CMD_FORMAT | CMD_NOCSV,
 	.exec = cmd_gpus_exec,
 };

@@ -28,11 +28,10 @@ cmd_key_list_exec(struct ctx *c)
 
 const struct cmd_entry cmd_key_list_entry = {
 	.name = "key list",
-	.args = "[--format table|json|csv]",
+	.args = "",
 	.summary = "list your SSH keys",
 	.help = "proven: the key logs you in at the SSH gateway. A key you\n"
 	    "pasted is proven once you have logged in with it there.",
-	.flags = CMD_USER | CMD_READONLY | CMD_FORMAT,
-	.opts = { { "format", 0, 1, "FORMAT" } },
+	.flags = CMD_USER | CMD_READONLY | CMD_NOAUDIT | CMD_FORMAT,
 	.exec = cmd_key_list_exec,
 };

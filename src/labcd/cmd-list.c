@@ -161,14 +161,13 @@ cmd_list_exec(struct ctx *c)
 
 const struct cmd_entry cmd_list_entry = {
 	.name = "list",
-	.args = "[--all] [--format table|json|csv]",
+	.args = "[--all]",
 	.summary = "list your containers",
 	.help = "state is LXD's; 'missing' means the container was deleted\n"
 	    "outside labcontainers. ipv4 is the address LXD's DHCP gave a\n"
 	    "running container ('details' shows what the container itself\n"
 	    "says). Admins see everyone's with --all.",
-	.flags = CMD_READONLY | CMD_FORMAT,
-	.opts = { { "all", 'a', 0, NULL }, { "format", 0, 1, "FORMAT" } },
-	.admin_opts = "all",
+	.flags = CMD_READONLY | CMD_NOAUDIT | CMD_FORMAT,
+	.opts = { { "all", 'a', CMD_ADMIN, NULL } },
 	.exec = cmd_list_exec,
 };

@@ -7,7 +7,6 @@ cmd_restart_exec(struct ctx *c)
 {
 	int i, status = PROTO_OK, force = cmd_opt(c, "force") != NULL;
 
-	ctx_target(c, "%.100s", c->args.argv[0]);
 	for (i = 0; i < c->args.argc; i++) {
 		struct ct ct;
 
@@ -26,6 +25,7 @@ const struct cmd_entry cmd_restart_entry = {
 	    "start; the SSH port stays the same.",
 	.flags = CMD_USER,
 	.min_args = 1, .max_args = 64,
+	.target = CMD_TARGET_CT,	/* the audit row names the first */
 	.opts = { { "force", 'f', 0, NULL } },
 	.exec = cmd_restart_exec,
 };

@@ -7,7 +7,6 @@ cmd_start_exec(struct ctx *c)
 {
 	int i, status = PROTO_OK;
 
-	ctx_target(c, "%.100s", c->args.argv[0]);
 	for (i = 0; i < c->args.argc; i++) {
 		struct ct ct;
 
@@ -24,5 +23,6 @@ const struct cmd_entry cmd_start_entry = {
 	.summary = "start containers",
 	.flags = CMD_USER,
 	.min_args = 1, .max_args = 64,
+	.target = CMD_TARGET_CT,	/* the audit row names the first */
 	.exec = cmd_start_exec,
 };

@@ -54,11 +54,18 @@ struct ident {
 	char		 gw_fp[64];	/* and its fingerprint */
 };
 
-/* Options of a command, parsed by the table (cmd.c). */
+/*
+ * Options of a command, parsed by the table (cmd.c). Every command also
+ * takes --help and -h (the text of 'help COMMAND'), and with CMD_FORMAT
+ * --format; neither is declared here.
+ */
 struct cmd_opt {
 	const char	*name;		/* long name, without "--" */
 	char		 letter;	/* short form, or 0 */
-	int		 has_arg;
+	int		 flags;
+#define OPT_ARG		0x001	/* takes a value (1 in the tables) */
+	/* and a role (acl.c): CMD_ADMIN, CMD_ROOT: only they may give it;
+	   CMD_NOAUDIT: given, the command changes nothing (not audited) */
 	const char	*arg_name;	/* in usage, e.g. "PUBKEY" */
 };
 
@@ -68,6 +75,8 @@ struct args {
 	const char	*val[CMD_MAXOPTS];	/* value, or "" for a flag */
 	int		 argc;			/* positional */
 	char	*const	*argv;
+	const char	*format;		/* --format (CMD_FORMAT), or NULL */
+	int		 help;			/* --help or -h */
 };
 
 /*
@@ -83,21 +92,36 @@ struct cmd_entry {
 	const char	*args;		/* usage after the name */
 	const char	*summary;	/* one line */
 	const char	*help;		/* more lines, may be NULL */
+	/*
+	 * Who may run it (acl.c decides, before exec): CMD_ANON anyone;
+	 * else a lab user, or an admin unless CMD_USER; CMD_ADMIN, CMD_ROOT
+	 * and CMD_SSHD narrow that. What happens is audited (ok, failed,
+	 * usage, refused) unless CMD_NOAUDIT; an admin refused a root-only
+	 * command or option is audited even then.
+	 */
 	int		 flags;
-#define CMD_ANON	0x01	/* anyone, even without identity */
-#define CMD_USER	0x02	/* needs a lab user */
-#define CMD_ADMIN	0x04	/* needs an admin */
-#define CMD_READONLY	0x08	/* changes nothing: not audited */
-#define CMD_FORMAT	0x10	/* takes --format table|json|csv */
-#define CMD_HIDDEN	0x20	/* for programs, not listed in help */
-#define CMD_ROOT	0x40	/* needs uid 0: it reads or changes the
+#define CMD_ANON	0x001	/* anyone, even without identity */
+#define CMD_USER	0x002	/* needs a lab user */
+#define CMD_ADMIN	0x004	/* needs an admin */
+#define CMD_READONLY	0x008	/* changes nothing (may be CMD_NOAUDIT) */
+#define CMD_FORMAT	0x010	/* takes --format table|json|csv */
+#define CMD_HIDDEN	0x020	/* for programs, not listed in help */
+#define CMD_ROOT	0x040	/* needs uid 0: it reads or changes the
 				   host as root (an admin is not root) */
+#define CMD_NOAUDIT	0x080	/* leaves no audit row (a read) */
+#define CMD_SSHD	0x100	/* for sshd only: root or gateway_keys_user,
+				   never the gateway account or nobody */
+#define CMD_NOCSV	0x200	/* with CMD_FORMAT: no csv in its usage (the
+				   command refuses it when it has looked) */
 	int		 min_args, max_args;	/* positional; max -1: any */
 	struct cmd_opt	 opts[CMD_MAXOPTS];
-	/* Options only admins, or only root, may give (cmd_allowed): their
-	   names, separated by spaces, e.g. "dir sshd-config". */
-	const char	*admin_opts;
-	const char	*root_opts;
+	/*
+	 * CMD_TARGET_CT: the first argument names a container of the
+	 * caller's, the audit row's target, set by the dispatcher after
+	 * acl_allowed and before exec. Ownership is still ct_find's, in exec:
+	 * a command of several names goes on after one that is not yours.
+	 */
+	enum { CMD_TARGET_NONE, CMD_TARGET_CT } target;
 	int		(*exec)(struct ctx *);
 };
 
@@ -131,10 +155,16 @@ int	cmd_parse(const struct cmd_entry *e, int argc, char *const *argv,
 	    struct args *a, struct buf *err);
 const char *cmd_opt(const struct ctx *c, const char *name);
 void	cmd_usage(const struct cmd_entry *e, struct buf *b);
+/* After a parse with --help: make the request 'help' of argv's used words. */
+void	cmd_help_instead(struct ctx *c, char *const *argv, int used);
+
+/* acl.c: the table's policy */
 /* 0 allowed, else PROTO_FAILED with the reason in c->err. */
-int	cmd_allowed(struct ctx *c);
-/* Is this an admin refused by a root-only command or option? (audited) */
-int	cmd_root_refused(const struct ctx *c);
+int	acl_allowed(struct ctx *c);
+/* Is this request audited (its outcome, or a refused --as)? */
+int	acl_audited(const struct ctx *c);
+/* Is acl_allowed's refusal audited? Also an admin refused root's powers. */
+int	acl_refusal_audited(const struct ctx *c);
 
 /* reply.c: what a command says */
 void	ctx_printf(struct ctx *c, const char *fmt, ...)

@@ -266,7 +266,9 @@ serve(struct conn *cn, const struct ident *peer, struct db **db,
 		status = PROTO_USAGE;
 		goto done;
 	}
-	if (c.cmd->flags & CMD_FORMAT && (fmt = cmd_opt(&c, "format")) != NULL) {
+	if (c.args.help)
+		cmd_help_instead(&c, argv, used);
+	if ((fmt = c.args.format) != NULL) {
 		if (strcmp(fmt, "json") == 0)
 			c.format = FMT_JSON;
 		else if (strcmp(fmt, "csv") == 0)
@@ -279,19 +281,20 @@ serve(struct conn *cn, const struct ident *peer, struct db **db,
 	}
 	if ((status = ident_resolve(&c, req->as, req->session,
 	    req->key)) != 0) {
-		if (!(c.cmd->flags & CMD_READONLY))
+		if (acl_audited(&c))
 			audit_refused_as(&c, req->as);
 		goto done;
 	}
-	if ((status = cmd_allowed(&c)) != 0) {
-		/* An admin reaching for root's powers is audited, reads too. */
-		if (!(c.cmd->flags & CMD_READONLY) || cmd_root_refused(&c))
+	if ((status = acl_allowed(&c)) != 0) {
+		if (acl_refusal_audited(&c))
 			audit(&c, "refused");
 		goto done;
 	}
+	if (c.cmd->target == CMD_TARGET_CT)
+		ctx_target(&c, "%.100s", c.args.argv[0]);
 	health_notice(&c, req->quiet);
 	status = c.cmd->exec(&c);
-	if (!(c.cmd->flags & CMD_READONLY)) {
+	if (acl_audited(&c)) {
 		char res[200];
 
 		/* The first line of the error says enough. */
