@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "db-containers.h"
+#include "db-sql.h"
 #include "xmalloc.h"
 
 #define CT_COLUMNS "c.id, c.user_id, c.name, c.port, c.image, c.state, " \

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "db-sql.h"
 #include "db-users.h"
 #include "xmalloc.h"
 
