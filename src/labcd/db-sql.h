@@ -7,7 +7,7 @@
 
 #include <sqlite3.h>
 
-#include "db.h"
+struct db;
 
 /* Prepare a statement; aborts on a bug in the SQL text itself. */
 sqlite3_stmt *db_prepare(struct db *db, const char *sql);
