@@ -1,7 +1,6 @@
 /*
- * db-containers.c - the containers table: every query on it, and the few
- * on users that containers need (the project column, the lock, the keys
- * as authorized_keys lines) until db-users.c and db-keys.c have them.
+ * db-containers.c - the containers table: every query on it (rows with
+ * their owner's name join users; the users' own queries are db-users.c's).
  */
 #include <stdio.h>
 #include <stdlib.h>
