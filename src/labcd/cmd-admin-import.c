@@ -155,14 +155,14 @@ import_user(struct import *im, const unsigned char *raw)
 		im->users_bad++;
 		return;
 	}
-	if (users_get(c->db, name, &u) == 0) {
+	if (userdb_get(c->db, name, &u) == 0) {
 		ctx_printf(c, "user %s: in labcd already, unchanged\n", name);
 		im->users_same++;
 		return;
 	}
 	if (!im->dry) {
-		if (ctdb_user_import(c->db, name,
-		    c->srv->cfg.quota_gpus) != 0) {
+		if (userdb_add(c->db, name, 0, c->srv->cfg.quota_gpus,
+		    NULL) != 0) {
 			ctx_printf(c, "user %s: not imported: %s\n", name,
 			    c->db->err);
 			im->users_bad++;
@@ -253,7 +253,7 @@ import_whose(struct import *im, const unsigned char *rawname,
 		return -1;
 	}
 	if (rawowner == NULL || user_name_invalid(owner) != NULL ||
-	    users_get(c->db, owner, &u) != 0) {
+	    userdb_get(c->db, owner, &u) != 0) {
 		if (!(im->dry && rawowner != NULL &&
 		    user_name_invalid(owner) == NULL &&
 		    legacydb_has_user(im->old, im->ucol, owner))) {

@@ -69,7 +69,7 @@ cmd_admin_user_del_exec(struct ctx *c)
 	int n, r;
 
 	ctx_target(c, "%.64s", name);
-	if (users_get(c->db, name, &u) != 0)
+	if (userdb_get(c->db, name, &u) != 0)
 		return ctx_error(c, "no lab user '%.64s' (see 'admin user list')",
 		    name);
 	if (strcmp(u.name, c->id.user) == 0)
@@ -88,7 +88,7 @@ cmd_admin_user_del_exec(struct ctx *c)
 		buf_reset(&c->err);
 	}
 	/* Keys and sessions go with the user (ON DELETE CASCADE). */
-	if (ctdb_user_delete(c->db, u.id) != 0)
+	if (userdb_delete(c->db, u.id) != 0)
 		return ctx_error(c, "admin user del: %s", c->db->err);
 	ctx_printf(c, "Lab user %s deleted, with their keys and sessions.\n",
 	    u.name);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db-gpus.h"
+#include "db-users.h"
 #include "gpu.h"
 #include "lxd.h"
 #include "project.h"
@@ -26,12 +27,12 @@ mib(unsigned long long bytes, char *out, size_t outsz)
 static void
 owner_of(struct ctx *c, const char *p, char user[160])
 {
-	struct ctdb_user *us;
+	struct user_row *us;
 	char project[PROJECT_MAX];
-	size_t i, n;
+	int i, n;
 
 	user[0] = '\0';
-	ctdb_users(c->db, &us, &n);
+	n = userdb_all(c->db, &us);
 	for (i = 0; i < n && user[0] == '\0'; i++) {
 		project_name(c->srv->cfg.project_prefix, us[i].project,
 		    us[i].name, project);

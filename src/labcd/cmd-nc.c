@@ -263,7 +263,7 @@ const struct cmd_entry cmd_nc_entry = {
 	    "box.SUFFIX' runs 'ssh lab@SERVER nc box.SUFFIX', which reaches\n"
 	    "box's sshd without a forwarded port. Everything from the first\n"
 	    "dot on is ignored (container names have none).",
-	.flags = CMD_USER,
+	.flags = CMD_USER | CMD_STREAM,
 	.min_args = 1, .max_args = 1,
 	.exec = cmd_nc_exec,
 };

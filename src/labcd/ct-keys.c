@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "ct-keys.h"
+#include "db-keys.h"
+#include "db-users.h"
 #include "inert.h"
 #include "labcd.h"
 #include "log.h"
@@ -61,13 +63,20 @@ static char *
 authorized_keys(struct ctx *c, long long user_id)
 {
 	struct buf f = BUF_INIT(0);
-	char user[64], *lines = ctdb_user_keys(c->db, user_id);
+	struct key_row *keys;
+	struct user_row u;
+	int i, n;
 
-	ctdb_user_name(c->db, user_id, user);
+	/* No such user: an empty name (u is zeroed). */
+	(void)userdb_get_id(c->db, user_id, &u);
 	buf_printf(&f, KEYS_BEGIN "%s (labcd writes this block at every 'key "
-	    "add' and 'key del': add your own lines outside it)\n%s" KEYS_END
-	    " of %s's keys\n", user, lines, user);
-	free(lines);
+	    "add' and 'key del': add your own lines outside it)\n", u.name);
+	n = keydb_list(c->db, user_id, &keys);
+	for (i = 0; i < n; i++)
+		buf_printf(&f, "%s %s%s%s\n", keys[i].type, keys[i].blob,
+		    *keys[i].comment ? " " : "", keys[i].comment);
+	keydb_free(keys, n);
+	buf_printf(&f, KEYS_END " of %s's keys\n", u.name);
 	return buf_steal(&f);
 }
 

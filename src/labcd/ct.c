@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ct.h"
+#include "db-users.h"
 #include "gpu.h"
 #include "log.h"
 #include "lxd.h"
@@ -504,7 +505,7 @@ ssh_dev_start(struct ctx *c, struct ssh_dev *d, const char *project,
 	 * Locked while the launch ran: no port (admin user lock took the
 	 * others away, and left this one busy to reconciliation).
 	 */
-	if (ctdb_user_locked(c->db, ct->user_id)) {
+	if (userdb_locked(c->db, ct->user_id)) {
 		log_warn("%s/%s: its user is locked: no ssh device added",
 		    project, ct->name);
 		d->skipped = 1;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "db-audit.h"
+#include "db-sql.h"
 #include "xmalloc.h"
 
 #define STR(x)		#x

@@ -1,7 +1,6 @@
 /*
- * db-containers.c - the containers table: every query on it, and the few
- * on users that containers need (the project column, the lock, the keys
- * as authorized_keys lines) until db-users.c and db-keys.c have them.
+ * db-containers.c - the containers table: every query on it (rows with
+ * their owner's name join users; the users' own queries are db-users.c's).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 
 #include "buf.h"
 #include "db-containers.h"
+#include "db-sql.h"
 #include "xmalloc.h"
 
 #define CT_COLUMNS "c.id, c.user_id, c.name, c.port, c.image, c.state, " \
@@ -277,118 +277,4 @@ ctdb_get_owned(struct db *db, long long id, struct ct_owned *w)
 	}
 	sqlite3_finalize(st);
 	return r;
-}
-
-/* ---- users, as containers need them ----------------------------------- */
-
-void
-ctdb_user_project(struct db *db, long long user_id, char project[PROJECT_MAX])
-{
-	sqlite3_stmt *st = db_prepare(db, "SELECT project FROM users WHERE "
-	    "id = ?");
-
-	project[0] = '\0';
-	sqlite3_bind_int64(st, 1, user_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		text(st, 0, project, PROJECT_MAX);
-	sqlite3_finalize(st);
-}
-
-int
-ctdb_user_project_set(struct db *db, long long user_id, const char *project)
-{
-	sqlite3_stmt *st = db_prepare(db, "UPDATE users SET project = ? WHERE "
-	    "id = ? AND project IS NULL");
-
-	sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, user_id);
-	return db_done(db, st);
-}
-
-int
-ctdb_user_locked(struct db *db, long long user_id)
-{
-	sqlite3_stmt *st = db_prepare(db, "SELECT disabled FROM users WHERE "
-	    "id = ?");
-	int locked;
-
-	sqlite3_bind_int64(st, 1, user_id);
-	locked = sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return locked;
-}
-
-void
-ctdb_user_name(struct db *db, long long user_id, char name[64])
-{
-	sqlite3_stmt *st = db_prepare(db, "SELECT name FROM users WHERE id = ?");
-
-	name[0] = '\0';
-	sqlite3_bind_int64(st, 1, user_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		text(st, 0, name, 64);
-	sqlite3_finalize(st);
-}
-
-void
-ctdb_users(struct db *db, struct ctdb_user **out, size_t *n)
-{
-	sqlite3_stmt *st = db_prepare(db, "SELECT id, name, project FROM users "
-	    "ORDER BY id");
-	size_t cap = 0;
-
-	*out = NULL;
-	*n = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct ctdb_user *u;
-
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			*out = xrealloc(*out, cap * sizeof(**out));
-		}
-		u = &(*out)[(*n)++];
-		u->id = sqlite3_column_int64(st, 0);
-		text(st, 1, u->name, sizeof(u->name));
-		text(st, 2, u->project, sizeof(u->project));
-	}
-	sqlite3_finalize(st);
-}
-
-int
-ctdb_user_import(struct db *db, const char *name, const char *gpu_quota)
-{
-	sqlite3_stmt *st = db_prepare(db, "INSERT INTO users (name, is_admin, "
-	    "created, gpu_quota) VALUES (?, 0, ?, nullif(?, ''))");
-
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (long long)time(NULL));
-	sqlite3_bind_text(st, 3, gpu_quota, -1, SQLITE_STATIC);
-	return db_done(db, st);
-}
-
-int
-ctdb_user_delete(struct db *db, long long user_id)
-{
-	sqlite3_stmt *st = db_prepare(db, "DELETE FROM users WHERE id = ?");
-
-	sqlite3_bind_int64(st, 1, user_id);
-	return db_done(db, st);
-}
-
-char *
-ctdb_user_keys(struct db *db, long long user_id)
-{
-	sqlite3_stmt *st = db_prepare(db, "SELECT type, blob, comment FROM "
-	    "keys WHERE user_id = ? ORDER BY id");
-	struct buf b = BUF_INIT(0);
-
-	sqlite3_bind_int64(st, 1, user_id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *cm = (const char *)sqlite3_column_text(st, 2);
-
-		buf_printf(&b, "%s %s%s%s\n", sqlite3_column_text(st, 0),
-		    sqlite3_column_text(st, 1), *cm ? " " : "", cm);
-	}
-	sqlite3_finalize(st);
-	return buf_steal(&b);
 }

@@ -71,32 +71,4 @@ void	ctdb_list_owned(struct db *db, int all, long long user_id, int by_id,
 /* One row with its owner, by id: 0, or -1 if it is gone. */
 int	ctdb_get_owned(struct db *db, long long id, struct ct_owned *w);
 
-/*
- * The users table as containers need it, until the users store
- * (db-users.c) has these: the project column ("" if none), whether the
- * user is locked (1 also if there is no such user), the name.
- */
-struct ctdb_user {
-	long long	 id;
-	char		 name[64];
-	char		 project[PROJECT_MAX];	/* stored; "" if none yet */
-};
-void	ctdb_user_project(struct db *db, long long user_id,
-	    char project[PROJECT_MAX]);
-/* Record the project of a user who has none recorded. 0 or -1. */
-int	ctdb_user_project_set(struct db *db, long long user_id,
-	    const char *project);
-int	ctdb_user_locked(struct db *db, long long user_id);
-void	ctdb_user_name(struct db *db, long long user_id, char name[64]);
-/* Every user (by id) in *out, caller frees. */
-void	ctdb_users(struct db *db, struct ctdb_user **out, size_t *n);
-/* A new user as the original tool's import makes them. 0 or -1. */
-int	ctdb_user_import(struct db *db, const char *name,
-	    const char *gpu_quota);
-/* Delete a user (keys and sessions cascade). 0 or -1. */
-int	ctdb_user_delete(struct db *db, long long user_id);
-/* The user's keys as authorized_keys lines ("type blob[ comment]\n"),
-   in the order they were added; caller frees. */
-char	*ctdb_user_keys(struct db *db, long long user_id);
-
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "db-gpus.h"
+#include "db-sql.h"
 #include "xmalloc.h"
 
 static void

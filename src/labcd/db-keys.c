@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "db-keys.h"
+#include "db-sql.h"
 #include "xmalloc.h"
 
 static char *

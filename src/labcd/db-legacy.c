@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "db-legacy.h"
+#include "db-sql.h"
 #include "xmalloc.h"
 
 struct legacydb {

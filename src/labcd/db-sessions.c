@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "db-sessions.h"
+#include "db-sql.h"
 
 int
 sessdb_add(struct db *db, const char *token_hash, long long user_id,

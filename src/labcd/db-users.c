@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "db-sql.h"
 #include "db-users.h"
 #include "xmalloc.h"
 
@@ -72,6 +73,14 @@ userdb_get_id(struct db *db, long long id, struct user_row *u)
 }
 
 int
+userdb_locked(struct db *db, long long id)
+{
+	struct user_row u;
+
+	return userdb_get_id(db, id, &u) != 0 || u.disabled != 0;
+}
+
+int
 userdb_list(struct db *db, const char *only, struct user_row **rows)
 {
 	sqlite3_stmt *st = db_prepare(db, "SELECT " USER_COLS ", (SELECT "
@@ -89,6 +98,25 @@ userdb_list(struct db *db, const char *only, struct user_row **rows)
 		}
 		user_read(st, &(*rows)[n]);
 		(*rows)[n++].nkeys = sqlite3_column_int(st, 10);
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+int
+userdb_all(struct db *db, struct user_row **rows)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT " USER_COLS " FROM users u "
+	    "ORDER BY u.id");
+	int n = 0, cap = 0;
+
+	*rows = NULL;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*rows = xrealloc(*rows, (size_t)cap * sizeof(**rows));
+		}
+		user_read(st, &(*rows)[n++]);
 	}
 	sqlite3_finalize(st);
 	return n;

@@ -27,11 +27,15 @@ struct user_row {
 /* 0 found, -1 no such user. */
 int	userdb_get(struct db *db, const char *name, struct user_row *u);
 int	userdb_get_id(struct db *db, long long id, struct user_row *u);
+/* Is the user locked by an admin (or gone)? 1 or 0. */
+int	userdb_locked(struct db *db, long long id);
 /*
  * Users by name (only: that one, NULL: all), into *rows (caller frees);
  * how many.
  */
 int	userdb_list(struct db *db, const char *only, struct user_row **rows);
+/* Every user, by id, into *rows (caller frees); how many. */
+int	userdb_all(struct db *db, struct user_row **rows);
 /* The user's password hash (caller frees), NULL if none. */
 char	*userdb_pwhash(struct db *db, long long id);
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "db-sql.h"
 #include "db.h"
 #include "log.h"
 #include "xmalloc.h"

@@ -9,12 +9,13 @@
 #define LABCD_DB_H
 
 #include <stddef.h>
-#include <sqlite3.h>
 
 #define DB_SCHEMA_VERSION	4
 
+struct sqlite3;
+
 struct db {
-	sqlite3	*h;
+	struct sqlite3	*h;	/* for db*.c alone (db-sql.h) */
 	char	 err[512];
 };
 
@@ -44,10 +45,5 @@ int	db_check(struct db *db, char **integrity, char **fk, int *fk_rows);
 int	db_begin(struct db *db);
 int	db_commit(struct db *db);
 void	db_rollback(struct db *db);
-
-/* Prepare a statement; aborts on a bug in the SQL text itself. */
-sqlite3_stmt *db_prepare(struct db *db, const char *sql);
-/* Step a statement expected to finish (no rows); 0 or -1. Finalizes. */
-int	db_done(struct db *db, sqlite3_stmt *st);
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "db-audit.h"
+#include "doctor.h"
 #include "health.h"
 #include "inert.h"
 #include "log.h"
@@ -29,9 +30,6 @@
 #define PRUNE_EVERY	86400	/* seconds between prunings of the audit log */
 #define PRUNE_NOTICE	3600	/* seconds from announcing the first to it */
 #define TOLD_MAX	64	/* admins remembered as told */
-
-extern const struct cmd_entry cmd_admin_doctor_entry;
-extern const struct cmd_entry cmd_nc_entry;
 
 static const struct cmd_entry doctor_cmd = { .name = "doctor" };
 static const struct cmd_entry prune_cmd = { .name = "audit retention" };
@@ -399,8 +397,8 @@ health_notice(struct ctx *c, int quiet)
 	 * request the client shows nothing of (the shell's prompt), not
 	 * for programs (hidden commands), not into an nc stream.
 	 */
-	if (!c->id.admin || quiet || c->dead || c->cmd->flags & CMD_HIDDEN ||
-	    c->cmd == &cmd_nc_entry)
+	if (!c->id.admin || quiet || c->dead ||
+	    c->cmd->flags & (CMD_HIDDEN | CMD_STREAM))
 		return;
 	if (c->id.root)
 		snprintf(who, sizeof(who), "root");
@@ -434,7 +432,7 @@ health_notice(struct ctx *c, int quiet)
 	snprintf(names, sizeof(names), "%s", last_names);
 	pthread_mutex_unlock(&lock);
 	/* Running doctor right now: they see it all anyway. */
-	if (c->cmd == &cmd_admin_doctor_entry)
+	if (c->cmd->flags & CMD_DOCTOR)
 		return;
 	localtime_r(&at, &tm);
 	localtime_r(&now, &today);

@@ -12,17 +12,6 @@
 
 #include "labcd.h"
 
-/* cmd-admin-doctor.c: the columns of doctor's rows, NULL-terminated. */
-extern const char *const doctor_columns[];
-/*
- * Every check of 'admin doctor', one row each into t (doctor_columns:
- * check, status ok|warn|problem, detail, fix). dir and sshd_config: the
- * gateway's sshd drop-in directory and configuration, NULL for the
- * defaults. Changes nothing. The number of problems; *warnings.
- */
-int	doctor_checks(struct ctx *c, const char *dir, const char *sshd_config,
-	    struct table *t, int *warnings);
-
 /* The background thread: start-up, then every doctor_interval. */
 void	health_start(struct server *s);
 void	health_stop(void);

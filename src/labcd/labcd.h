@@ -113,6 +113,10 @@ struct cmd_entry {
 				   never the gateway account or nobody */
 #define CMD_NOCSV	0x200	/* with CMD_FORMAT: no csv in its usage (the
 				   command refuses it when it has looked) */
+#define CMD_STREAM	0x400	/* its output is a byte stream (nc): no
+				   notice of doctor's findings into it */
+#define CMD_DOCTOR	0x800	/* shows doctor's findings itself: the
+				   admin counts as told of them */
 	int		 min_args, max_args;	/* positional; max -1: any */
 	struct cmd_opt	 opts[CMD_MAXOPTS];
 	/*

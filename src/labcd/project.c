@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "db-users.h"
 #include "isolate.h"
 #include "labcd.h"
 #include "log.h"
@@ -406,10 +407,11 @@ void
 project_of(struct ctx *c, long long user_id, const char *user,
     char project[PROJECT_MAX])
 {
-	char stored[PROJECT_MAX];
+	struct user_row u;
 
-	ctdb_user_project(c->db, user_id, stored);
-	project_name(c->srv->cfg.project_prefix, stored, user, project);
+	/* No such user, or no project recorded: "" (u is zeroed). */
+	(void)userdb_get_id(c->db, user_id, &u);
+	project_name(c->srv->cfg.project_prefix, u.project, user, project);
 }
 
 /*
@@ -540,6 +542,6 @@ project_ensure(struct ctx *c, long long user_id, const char *user,
 		json_decref(conf);
 	log_info("LXD project %s made for %s", project, user);
 record:
-	(void)ctdb_user_project_set(c->db, user_id, project);
+	(void)userdb_set_project(c->db, user_id, project);
 	return PROTO_OK;
 }

@@ -39,6 +39,7 @@
 #include "claim.h"
 #include "ct-ssh.h"
 #include "db-containers.h"
+#include "db-users.h"
 #include "isolate.h"
 #include "log.h"
 #include "lxd.h"
@@ -589,7 +590,7 @@ stray(struct finder *f, long long user_id, const char *user,
 	   since the listing. */
 	taken = ctdb_exists(f->c->db, user_id, name);
 	/* A locked user's: adopting it would give its port back. */
-	locked = ctdb_user_locked(f->c->db, user_id);
+	locked = userdb_locked(f->c->db, user_id);
 	if (!taken && locked)
 		say(f, FIND_OK, user, name, "not in the database", "left alone "
 		    "while its user is locked; adopted after 'admin user "
@@ -659,10 +660,10 @@ static json_t *
 users_by_project(struct ctx *c)
 {
 	json_t *users = json_object();
-	struct ctdb_user *us;
-	size_t i, nus;
+	struct user_row *us;
+	int i, nus;
 
-	ctdb_users(c->db, &us, &nus);
+	nus = userdb_all(c->db, &us);
 	for (i = 0; i < nus; i++) {
 		char project[PROJECT_MAX];
 

@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include "buf.h"
-#include "ct.h"
+#include "db-containers.h"
 #include "labcd.h"
 #include "lxd.h"
 

@@ -16,12 +16,6 @@
 #include "users.h"
 #include "xmalloc.h"
 
-int
-users_get(struct db *db, const char *name, struct user_row *u)
-{
-	return userdb_get(db, name, u);
-}
-
 void
 users_end_sessions(struct db *db, long long id, const char *keep_token)
 {

@@ -5,8 +5,6 @@
 #include "db-users.h"
 #include "labcd.h"
 
-/* userdb_get, under its old name (callers move to userdb_get). */
-int	users_get(struct db *db, const char *name, struct user_row *u);
 /*
  * Set a password and end the user's sessions but keep_token's (the
  * caller's own, for passwd; NULL: all of them).
