@@ -4,10 +4,10 @@
 # the socket (root, other uids, --as, the gateway uid, mapped host users).
 . "$(dirname "$0")/lib.sh"
 
-GW=labctgw
+GW=labctgw$$
 useradd --system --no-create-home --shell /usr/sbin/nologin "$GW" 2>/dev/null
 at_exit "userdel $GW"
-HOSTU=labct-dave
+HOSTU=labct-dave$$
 # Not a system account: those are never mapped (t0310).
 useradd --no-create-home --shell /usr/sbin/nologin "$HOSTU" 2>/dev/null
 at_exit "userdel $HOSTU"
