@@ -50,6 +50,13 @@ gw_setup() {
 }
 
 gw_start() {
+	# A port held by another sshd (a run killed before its clean-up)
+	# would answer for this one with its own keys: say so, do not start.
+	if ss -Hltn "sport = :$SSHD_PORT" 2>/dev/null | grep -q .; then
+		echo "gw_start: port $SSHD_PORT is held already:" \
+		    "$(ss -Hltnp "sport = :$SSHD_PORT" | tr -s ' ' | cut -c1-200)" >&2
+		return 1
+	fi
 	/usr/sbin/sshd -f "$TDIR/sshd_config" -E "$TDIR/sshd.log"
 	at_exit 'kill $(cat '"$TDIR"'/sshd.pid)'
 	[ -n "${LABCT_LOGDIR:-}" ] &&

@@ -71,7 +71,7 @@ test_expect_success 'the drop-in changes nothing for other accounts' '
 	contains "$gwc" "^authorizedkeyscommanduser $GWK$"
 '
 
-gw_start
+gw_start || exit 1
 
 test_expect_success 'without a password or a key no one gets in' '
 	expect_status 255 nokey $GW@127.0.0.1 whoami </dev/null 2>/dev/null

@@ -56,7 +56,7 @@ test_expect_success 'setup: password *, a home of root'"'"'s, a key-lookup accou
 		contains "$d" "^	$l$"
 	done
 '
-gw_start
+gw_start || exit 1
 
 test_expect_success 'doctor: the gateway rows are ok' '
 	out=$(labc admin doctor --dir $TDIR/sshd.d --sshd-config $TDIR/sshd_config 2>&1 || true)

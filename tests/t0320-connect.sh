@@ -34,7 +34,7 @@ newkey alice2
 newkey hand
 newkey stale
 gw_setup >/dev/null
-gw_start
+gw_start || exit 1
 
 # as_laptop CMD...: as a laptop user of our own, HOME=$TDIR/laptop (ssh
 # reads ~/.ssh of the passwd entry), holding alice's key.

@@ -36,7 +36,7 @@ write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "login_max_failures = 10" "nvml_library = $STUB"
 start_labcd || exit 1
 gw_setup >/dev/null || exit 1
-gw_start
+gw_start || exit 1
 GWUID=$(id -u "$GW")
 
 ALICE_PW=alice-pw-$RANDOM$RANDOM BOB_PW=bob-pw-$RANDOM$RANDOM

@@ -112,7 +112,7 @@ test_expect_success 'without gateway_host: the host name, port 22 left out' '
 
 restart_with "${GW_CONF[@]}"
 gw_setup >/dev/null
-gw_start
+gw_start || exit 1
 newkey stranger
 
 test_expect_success 'an address as gateway_host: ssh box.lab in the welcome message' '

@@ -85,7 +85,7 @@ write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "ssh_ports = 63400-63480" "nvml_library = $STUB" "${GW_CONF[@]}"
 start_labcd || exit 1
 gw_setup >/dev/null
-gw_start
+gw_start || exit 1
 
 # The laptop: a host account of its own, an empty home, bash and ssh.
 H=$TDIR/laptop
