@@ -47,6 +47,12 @@ test_expect_success 'details shows state, address, port and the ssh command' '
 	contains "$out" "memory: .*used"
 	contains "$out" "created: "
 	ip=$(printf "%s\n" "$out" | awk "/ipv4:/ { print \$2 }")
+	# list shows LXD'"'"'s DHCP lease, which can trail what the container
+	# reports by a moment on a loaded machine: "-" until then.
+	for i in $(seq 50); do
+		labc --as alice list --format csv | grep -q "^box,running,$ip," && break
+		sleep 0.2
+	done
 	contains "$(labc --as alice list --format csv)" "^box,running,$ip,$port,"
 	contains "$(labc list --all --format csv)" "^alice,box,running,$ip,$port,"
 '
