@@ -63,12 +63,15 @@ agree() {
 	[ -z "$(sqlite3 "$DB" "SELECT port FROM containers GROUP BY port
 	    HAVING count(*) > 1")" ]
 }
-# Wait until labcd's own reconciliation leaves nothing to do.
+# Wait until labcd's own reconciliation leaves nothing to do. A launch
+# killed before its first start gets its ssh device from the background
+# pass without a finding (no drift): wait for the two views to agree too.
 settled() {
 	local i
 	for ((i = 0; i < 60; i++)); do
 		[ "$(labc admin reconcile --dry-run --format json |
-		    jq '.findings | length')" = 0 ] && return 0
+		    jq '.findings | length')" = 0 ] &&
+		    [ "$(db_view)" = "$(lxd_view)" ] && return 0
 		sleep 1
 	done
 	labc admin reconcile --dry-run

@@ -339,7 +339,7 @@ wrong_port(struct finder *f, const struct row *w, json_t *inst)
 	const struct config *cfg = &f->c->srv->cfg;
 	char problem[400], action[300], listen[160], want[160];
 	json_t *patch, *dev;
-	int ok, r, tries, have = device_port(inst);
+	int ok, have = device_port(inst);
 
 	/*
 	 * A launch adds the device at the first start (ct_start); one that
@@ -373,15 +373,9 @@ wrong_port(struct finder *f, const struct row *w, json_t *inst)
 		return;
 	}
 	patch = ct_ssh_patch(cfg, w->port);
-	/*
-	 * A start left running by a labcd that died holds the instance
-	 * ("Failed to create instance update operation: Instance is busy
-	 * running a start operation", or a matching one just ended).
-	 */
-	for (tries = 0; (r = lxd_instance_patch(ctx_lxd(f->c), w->project,
-	    w->name, patch)) == -EBUSY && tries < OP_WAIT; tries++)
-		sleep(1);
-	ok = r == 0;
+	/* A start left running by a labcd that died: lxd_call waits. */
+	ok = lxd_instance_patch(ctx_lxd(f->c), w->project, w->name, patch) ==
+	    0;
 	if (ok && have == w->port)
 		snprintf(action, sizeof(action), "moved the device to %.100s",
 		    want);

@@ -13,6 +13,8 @@
 #include "lxd-int.h"
 #include "xmalloc.h"
 
+static double now_s(void);
+
 #define DEFAULT_SOCKET	"/var/lib/lxd/unix.socket"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -407,7 +409,16 @@ lxd_errno_from_text(int r, const char *msg)
 		return -EALREADY;
 	if (strstr(msg, "not running") != NULL)
 		return -ESRCH;
-	if (strstr(msg, "update operation") != NULL)
+	/*
+	 * LXD's per-instance operation lock (lxd/instance/operationlock):
+	 * another start, stop or update holds the instance ("Instance is
+	 * busy running a \"start\" operation"), or an update that waited
+	 * for another one to end is not applied ("A matching non-reusable
+	 * operation has now succeeded"). Either way nothing was done.
+	 */
+	if (strstr(msg, "update operation") != NULL ||
+	    strstr(msg, "is busy running") != NULL ||
+	    strstr(msg, "non-reusable operation") != NULL)
 		return -EBUSY;
 	if (strstr(msg, "Reached maximum") != NULL)
 		return -EDQUOT;
@@ -545,6 +556,8 @@ lxd_call(struct lxd *l, const char *method, const char *path, json_t *body,
     json_t **out)
 {
 	struct lxd_req rq = { .method = method, .path = path };
+	double deadline = now_s() + LXD_BUSY_WAIT;
+	struct timespec pause = { 0, 200 * 1000 * 1000 };
 	char *s = NULL;
 	int r;
 
@@ -553,7 +566,19 @@ lxd_call(struct lxd *l, const char *method, const char *path, json_t *body,
 		rq.body = s;
 		rq.body_len = strlen(s);
 	}
-	r = lxd_request(l, &rq, out, NULL, 0);
+	/*
+	 * A change refused because another operation holds the instance
+	 * did nothing: it is made again once that one ends. Two clients of
+	 * one container (a start and reconciliation, a start left by a
+	 * labcd that died) meet here; LXD gives up such a lock itself
+	 * after 30 s at most.
+	 */
+	while ((r = lxd_request(l, &rq, out, NULL, 0)) == -EBUSY &&
+	    strcmp(method, "GET") != 0 && now_s() < deadline) {
+		nanosleep(&pause, NULL);
+		if (pause.tv_nsec < 800 * 1000 * 1000)
+			pause.tv_nsec *= 2;
+	}
 	free(s);
 	return r;
 }

@@ -119,6 +119,12 @@ errno_from_text(void)
 	CHECK(lxd_errno_from_text(-EIO, "Failed to create instance update "
 	    "operation: Instance is busy running a start operation") ==
 	    -EBUSY);
+	CHECK(lxd_errno_from_text(-EIO, "Failed to create instance start "
+	    "operation: Instance is busy running a \"update\" operation") ==
+	    -EBUSY);
+	CHECK(lxd_errno_from_text(-EIO, "Failed to create instance update "
+	    "operation: A matching non-reusable operation has now succeeded")
+	    == -EBUSY);
 	CHECK(lxd_errno_from_text(-EIO, "Reached maximum aggregate value "
 	    "\"2\" for \"limits.cpu\" in project \"labc-a\"") == -EDQUOT);
 	CHECK(lxd_errno_from_text(-EIO, "Reached maximum number of instances "
