@@ -135,7 +135,7 @@ static long long
 disk_used(struct ctx *c, const char *project, const char *pool,
     const struct ct *ct, char *err, size_t errsz)
 {
-	const char *sock = lxd_socket_path(ctx_lxd(c)), *slash;
+	char *dir = lxd_pools_dir(ctx_lxd(c), pool);
 	char tmo[256], du[256], *vol = NULL, *out = NULL, *end;
 	const char *argv[] = { tmo, "-s", "KILL", DU_SECONDS, du, "-sxB1",
 	    "--", NULL, NULL };
@@ -143,22 +143,22 @@ disk_used(struct ctx *c, const char *project, const char *pool,
 	long long used = -1;
 	int r;
 
-	if (sock == NULL || (slash = strrchr(sock, '/')) == NULL ||
-	    strchr(pool, '/') != NULL || strchr(project, '/') != NULL) {
+	if (dir == NULL || strchr(project, '/') != NULL) {
 		snprintf(err, errsz, "LXD's directory is not known");
+		free(dir);
 		return -1;
 	}
 	if (!run_find("timeout", tmo, sizeof(tmo)) ||
 	    !run_find("du", du, sizeof(du))) {
 		snprintf(err, errsz, "labcd finds no 'du' and 'timeout' "
 		    "(coreutils) in its PATH");
+		free(dir);
 		return -1;
 	}
 	vol = strcmp(project, "default") == 0 ?
-	    xasprintf("%.*s/storage-pools/%s/containers/%s",
-	    (int)(slash - sock), sock, pool, ct->name) :
-	    xasprintf("%.*s/storage-pools/%s/containers/%s_%s",
-	    (int)(slash - sock), sock, pool, project, ct->name);
+	    xasprintf("%s/containers/%s", dir, ct->name) :
+	    xasprintf("%s/containers/%s_%s", dir, project, ct->name);
+	free(dir);
 	if (lstat(vol, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		snprintf(err, errsz, "its volume is not at %s on this host "
 		    "(LXD from a snap keeps it out of sight)", vol);

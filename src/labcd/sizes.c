@@ -211,15 +211,12 @@ static void
 btrfs_pools(struct lxd *l, void (*fn)(const char *, const char *,
     const char *, int, void *), void *arg)
 {
-	const char *lxd_socket = lxd_socket_path(l), *slash;
-	char *top;
+	char *top = lxd_pools_dir(l, NULL);
 	DIR *d;
 	struct dirent *de;
 
-	if (lxd_socket == NULL || (slash = strrchr(lxd_socket, '/')) == NULL)
+	if (top == NULL)
 		return;
-	top = xasprintf("%.*s/storage-pools", (int)(slash - lxd_socket),
-	    lxd_socket);
 	if ((d = opendir(top)) == NULL) {
 		free(top);
 		return;

@@ -73,6 +73,18 @@ lxd_socket_path(const struct lxd *l)
 	return l->configured != NULL ? l->configured : DEFAULT_SOCKET;
 }
 
+char *
+lxd_pools_dir(const struct lxd *l, const char *pool)
+{
+	const char *sock = lxd_socket_path(l), *slash;
+
+	if (sock == NULL || (slash = strrchr(sock, '/')) == NULL ||
+	    (pool != NULL && strchr(pool, '/') != NULL))
+		return NULL;
+	return xasprintf("%.*s/storage-pools%s%s", (int)(slash - sock), sock,
+	    pool != NULL ? "/" : "", pool != NULL ? pool : "");
+}
+
 void
 lxd_set_timeout(struct lxd *l, long seconds)
 {

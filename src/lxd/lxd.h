@@ -48,6 +48,13 @@ struct lxd	*lxd_new(const char *socket);
 void		 lxd_free(struct lxd *l);
 const char	*lxd_error(const struct lxd *l);
 const char	*lxd_socket_path(const struct lxd *l);
+/*
+ * LXD's storage pools directory beside its socket ("DIR/storage-pools"),
+ * with "/POOL" if pool is not NULL: a new string, or NULL if the socket's
+ * directory is not known or pool has a '/'. Seen from labcd's mount
+ * namespace: a snap LXD keeps its pools out of sight.
+ */
+char		*lxd_pools_dir(const struct lxd *l, const char *pool);
 /* Request timeout in seconds for plain requests (default 30; labcd keeps
    it, a test shortens it). */
 void		 lxd_set_timeout(struct lxd *l, long seconds);

@@ -293,6 +293,28 @@ silent_socket(void)
 	rmdir(path);
 }
 
+/* The pools directory is the socket's directory's, and takes no '/'. */
+static void
+pools_dir(void)
+{
+	struct lxd *l = lxd_new("/var/snap/lxd/common/lxd/unix.socket");
+	char *d;
+
+	d = lxd_pools_dir(l, NULL);
+	CHECK(d != NULL && strcmp(d, "/var/snap/lxd/common/lxd/"
+	    "storage-pools") == 0);
+	free(d);
+	d = lxd_pools_dir(l, "labct-bt");
+	CHECK(d != NULL && strcmp(d, "/var/snap/lxd/common/lxd/"
+	    "storage-pools/labct-bt") == 0);
+	free(d);
+	CHECK(lxd_pools_dir(l, "../x") == NULL);
+	lxd_free(l);
+	l = lxd_new("unix.socket");
+	CHECK(lxd_pools_dir(l, NULL) == NULL);
+	lxd_free(l);
+}
+
 int
 main(void)
 {
@@ -305,6 +327,7 @@ main(void)
 	RUN(escaping);
 	RUN(progress_percent);
 	RUN(state_helpers);
+	RUN(pools_dir);
 	RUN(buffer_limit);
 	RUN(no_socket);
 	RUN(dead_socket);
