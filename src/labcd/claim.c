@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "claim.h"
 #include "db-containers.h"
@@ -90,6 +91,20 @@ ct_claim(long long user_id, const char *name)
 	snprintf(busy[nbusy].name, sizeof(busy[nbusy].name), "%s", name);
 	nbusy++;
 	pthread_mutex_unlock(&busy_lock);
+	return 0;
+}
+
+int
+ct_claim_wait(long long user_id, const char *name, int seconds)
+{
+	struct timespec pause = { 0, 100 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; ct_claim(user_id, name) != 0; i++) {
+		if (i >= seconds * 10)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
 	return 0;
 }
 

@@ -14,6 +14,12 @@ struct ctx;
  * delete, reconciliation. 0, or -1 if someone holds it already.
  */
 int	ct_claim(long long user_id, const char *name);
+/*
+ * ct_claim, waiting up to seconds for the holder to let go: for a change
+ * that reconciliation may be making at the same moment (it holds a row
+ * while it mends it). 0, or -1 if still held.
+ */
+int	ct_claim_wait(long long user_id, const char *name, int seconds);
 /* ct_claim for a request: PROTO_OK, or the "being changed" error said. */
 int	ct_claim_for(struct ctx *c, const struct ct *ct);
 /* The same by owner and name (a container not made yet). */

@@ -29,6 +29,7 @@
 #include "xmalloc.h"
 
 #define STOP_TIMEOUT	30	/* seconds for a clean shutdown */
+#define CLAIM_WAIT	40	/* seconds for reconciliation to let go */
 
 int
 ct_get(struct ctx *c, const char *name, struct ct *ct)
@@ -532,14 +533,59 @@ ssh_dev_wait(struct ssh_dev *d)
 	return d->r;
 }
 
+/*
+ * The first start's work, under the container's claim: the ssh device
+ * (beside) and the container user with the keys.
+ */
+static int
+first_start(struct ctx *c, struct ct *ct, const char *project)
+{
+	struct lxd *l = ctx_lxd(c);
+	struct ssh_dev dev;
+	int r, dr, stopped;
+
+	if (ssh_dev_start(c, &dev, project, ct) != 0)
+		return ctx_error(c, "cannot start a thread to add the ssh "
+		    "device of %s", ct->name);
+	ctx_progress(c, "Making the user %s", c->srv->cfg.container_user);
+	r = ct_provision(c, project, ct, &stopped);
+	/*
+	 * Seen under load: LXD says started, and the container's init is
+	 * gone a moment later. One more start, then say so.
+	 */
+	if (r != 0 && stopped) {
+		buf_reset(&c->err);
+		log_warn("%s/%s stopped right after starting; starting it "
+		    "again", project, ct->name);
+		(void)ssh_dev_wait(&dev);
+		sleep(1);
+		if ((r = lxd_instance_set_state(l, project, ct->name, "start",
+		    -1, 0)) != 0 && r != -EALREADY)
+			return lxd_refused(c, "starting", ct->name);
+		if (ssh_dev_start(c, &dev, project, ct) != 0)
+			return ctx_error(c, "cannot start a thread to add the "
+			    "ssh device of %s", ct->name);
+		r = ct_provision(c, project, ct, &stopped);
+	}
+	dr = ssh_dev_wait(&dev);
+	if (r != 0)
+		return r;
+	if (dr != 0)
+		return ctx_error(c, "adding the ssh port %d to %s failed: %s",
+		    ct->port, ct->name, dev.err);
+	/* Only now: a failure above is mended at the next start. */
+	(void)ctdb_set_provisioned(c->db, ct->id);
+	ct->provisioned = 1;
+	return PROTO_OK;
+}
+
 int
 ct_start(struct ctx *c, struct ct *ct, int say_ready)
 {
 	struct lxd *l = ctx_lxd(c);
-	struct ssh_dev dev;
 	char project[64];
 	char why[400];
-	int r, dr, stopped;
+	int r;
 
 	if ((r = ct_check_ready(c, ct)) != 0)
 		return r;
@@ -554,39 +600,17 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 	if (r != 0 && r != -EALREADY)
 		return lxd_refused(c, "starting", ct->name);
 	if (!ct->provisioned) {
-		if (ssh_dev_start(c, &dev, project, ct) != 0)
-			return ctx_error(c, "cannot start a thread to add the "
-			    "ssh device of %s", ct->name);
-		ctx_progress(c, "Making the user %s",
-		    c->srv->cfg.container_user);
-		r = ct_provision(c, project, ct, &stopped);
 		/*
-		 * Seen under load: LXD says started, and the container's init
-		 * is gone a moment later. One more start, then say so.
+		 * Reconciliation adds the ssh device of a container never
+		 * started too: two such PATCHes at once both start the device,
+		 * and the second finds its port taken by the first.
 		 */
-		if (r != 0 && stopped) {
-			buf_reset(&c->err);
-			log_warn("%s/%s stopped right after starting; starting "
-			    "it again", project, ct->name);
-			(void)ssh_dev_wait(&dev);
-			sleep(1);
-			if ((r = lxd_instance_set_state(l, project, ct->name,
-			    "start", -1, 0)) != 0 && r != -EALREADY)
-				return lxd_refused(c, "starting", ct->name);
-			if (ssh_dev_start(c, &dev, project, ct) != 0)
-				return ctx_error(c, "cannot start a thread to "
-				    "add the ssh device of %s", ct->name);
-			r = ct_provision(c, project, ct, &stopped);
-		}
-		dr = ssh_dev_wait(&dev);
+		if (ct_claim_wait(ct->user_id, ct->name, CLAIM_WAIT) != 0)
+			return ct_claim_for(c, ct);
+		r = first_start(c, ct, project);
+		ct_release(ct->user_id, ct->name);
 		if (r != 0)
 			return r;
-		if (dr != 0)
-			return ctx_error(c, "adding the ssh port %d to %s "
-			    "failed: %s", ct->port, ct->name, dev.err);
-		/* Only now: a failure above is mended at the next start. */
-		(void)ctdb_set_provisioned(c->db, ct->id);
-		ct->provisioned = 1;
 	} else if (!ct->keys_synced)
 		ct_keys_refresh(c, project, ct);
 	if (!say_ready)

@@ -334,21 +334,30 @@ device_right(const struct config *cfg, json_t *inst, int port,
  * (ssh_listen changed since it was made): put labcd's back.
  */
 static void
-wrong_port(struct finder *f, const struct row *w, json_t *inst)
+wrong_port(struct finder *f, const struct row *w, json_t *seen)
 {
 	const struct config *cfg = &f->c->srv->cfg;
 	char problem[400], action[300], listen[160], want[160];
-	json_t *patch, *dev;
-	int ok, have = device_port(inst);
+	json_t *patch, *dev, *inst = NULL;
+	int ok, have, quiet;
 
+	if (device_right(cfg, seen, w->port, listen, sizeof(listen)))
+		return;
+	/*
+	 * The pass listed LXD before it held this row: a first start may
+	 * have added the device since.
+	 */
+	if (instance_now(f, w->project, w->name, &inst) != 0 || inst == NULL ||
+	    device_right(cfg, inst, w->port, listen, sizeof(listen))) {
+		json_decref(inst);
+		return;
+	}
+	have = device_port(inst);
 	/*
 	 * A launch adds the device at the first start (ct_start); one that
 	 * did not get there is no drift, but gets its device now.
 	 */
-	int quiet = have == 0 && !w->provisioned;
-
-	if (device_right(cfg, inst, w->port, listen, sizeof(listen)))
-		return;
+	quiet = have == 0 && !w->provisioned;
 	dev = ct_ssh_device(cfg, w->port);
 	snprintf(want, sizeof(want), "%s", json_string_value(json_object_get(
 	    dev, "listen")));
@@ -360,8 +369,10 @@ wrong_port(struct finder *f, const struct row *w, json_t *inst)
 		snprintf(problem, sizeof(problem), "its SSH port device %s "
 		    "port %d, the database %d", have ? "has" : "is missing:",
 		    have, w->port);
-	if (!f->repair && quiet)
+	if (!f->repair && quiet) {
+		json_decref(inst);
 		return;
+	}
 	if (!f->repair) {
 		if (have == w->port)
 			snprintf(action, sizeof(action), "move the device to "
@@ -370,6 +381,7 @@ wrong_port(struct finder *f, const struct row *w, json_t *inst)
 			snprintf(action, sizeof(action), "set the device to port "
 			    "%d", w->port);
 		say(f, FIND_WOULD, w->user, w->name, problem, action);
+		json_decref(inst);
 		return;
 	}
 	patch = ct_ssh_patch(cfg, w->port);
@@ -386,6 +398,7 @@ wrong_port(struct finder *f, const struct row *w, json_t *inst)
 		snprintf(action, sizeof(action), "LXD refused (%.200s)",
 		    ctx_lxd_error(f->c));
 	json_decref(patch);
+	json_decref(inst);
 	if (quiet && ok)
 		log_info("%s/%s: ssh device on port %d added (a launch ended "
 		    "before its start)", w->project, w->name, w->port);
