@@ -44,7 +44,7 @@ purge(struct ctx *c, const struct user_row *u)
 	sizes_btrfs_mend(l);
 	if (r != 0)
 		return r;
-	project_of(c, u->id, u->name, project);
+	project_of(ctx_op(c), u->id, u->name, project);
 	/* Its copies of the profiles first: LXD deletes only empty ones. */
 	r = lxd_profile_delete_all(l, project);
 	if (r == 0 || r == -ENOENT)
@@ -53,7 +53,7 @@ purge(struct ctx *c, const struct user_row *u)
 		return ctx_error(c, "cannot delete the LXD project %s: %s",
 		    project, lxd_error(l));
 	/* Its own bridge goes with it (isolate_members). */
-	if (isolate_remove(c, project) != 0)
+	if (isolate_remove(ctx_op(c), project) != 0)
 		return ctx_error(c, "the LXD project %s is deleted, but not its "
 		    "bridge and network ACL: %s; delete them with 'lxc network "
 		    "delete' and 'lxc network acl delete'", project,

@@ -110,7 +110,7 @@ cmd_details_exec(struct ctx *c)
 		json_decref(out);
 		return status;
 	}
-	project_of(c, c->id.user_id, c->id.user, project);
+	project_of(ctx_op(c), c->id.user_id, c->id.user, project);
 	if (c->args.argc > 0 && c->args.argc <= DETAILS_ONE_BY_ONE) {
 		/*
 		 * A few names: ask for those alone. The whole project with

@@ -39,7 +39,7 @@ gpu_attach(struct ctx *c, const struct ct *ctp, const char *list)
 		gpu_request_free(&req);
 		return r;
 	}
-	project_of(c, ct.user_id, c->id.user, project);
+	project_of(ctx_op(c), ct.user_id, c->id.user, project);
 	/*
 	 * LXD plugs a gpu device into a running container at once, but
 	 * nvidia.runtime (the host's driver) takes effect at a start only.

@@ -24,7 +24,7 @@ gpu_detach(struct ctx *c, const struct ct *ctp, const char *list)
 	if ((r = gpu_request(c, list, 0, &req)) != 0)
 		return r;
 	l = ctx_lxd(c);
-	project_of(c, ct.user_id, c->id.user, project);
+	project_of(ctx_op(c), ct.user_id, c->id.user, project);
 	for (i = 0; i < req.n; i++) {
 		if (!gpudb_has(c->db, ct.id, req.idx[i])) {
 			int g = req.idx[i];

@@ -116,7 +116,7 @@ target(struct ctx *c, const struct ct *ct, char ip[64], int *port)
 	json_t *inst = NULL, *dev;
 	int r = PROTO_OK;
 
-	ct_project_of(c, ct->user_id, c->id.user, project);
+	project_of(ctx_op(c), ct->user_id, c->id.user, project);
 	if (lxd_instance_get(l, project, ct->name, &inst) != 0)
 		return ctx_error(c, "%s", lxd_error(l));
 	if (strcmp(json_string_value(json_object_get(inst, "status")) ?: "",

@@ -271,7 +271,7 @@ set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 	struct buf lim = BUF_INIT(0);
 	int r, k;
 
-	project_of(c, ct->user_id, c->id.user, project);
+	project_of(ctx_op(c), ct->user_id, c->id.user, project);
 	if ((r = lxd_instance_get(l, project, ct->name, &inst)) != 0) {
 		r = ctx_error(c, "%s: %s", ct->name, r == -ENOENT ? "LXD has "
 		    "no such container (deleted outside labcontainers?)" :

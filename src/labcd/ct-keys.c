@@ -274,7 +274,7 @@ ct_sync_keys(struct ctx *c, long long user_id, const char *user)
 
 	pthread_mutex_lock(lock);
 	keys = authorized_keys(c, user_id);
-	project_of(c, user_id, user, project);
+	project_of(ctx_op(c), user_id, user, project);
 	/*
 	 * The list first, then the pushes: an update of keys_synced made
 	 * while this SELECT still read (an older snapshot, once another

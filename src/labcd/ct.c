@@ -182,7 +182,7 @@ delete_failed(struct ctx *c, struct ct *ct, int r, const char *what)
 static int
 disk_enforced(struct ctx *c, const struct ct_opts *o, const char *quota)
 {
-	char *pool = pool_root(c), what[128];
+	char *pool = pool_root(ctx_op(c)), what[128];
 	int r;
 
 	if (pool == NULL)
@@ -233,9 +233,9 @@ create_prepare(struct ctx *c, const struct ct_opts *o, struct make *m)
 	m->mem = o->memory != NULL ? o->memory : cfg->default_memory;
 	m->disk = o->disk != NULL ? o->disk : cfg->default_disk;
 	/* The project's limits: what each instance must then set itself. */
-	if ((r = project_ensure(c, c->id.user_id, c->id.user, &limits)) != 0)
-		return r;
-	project_of(c, c->id.user_id, c->id.user, m->project);
+	if (project_ensure(ctx_op(c), c->id.user_id, c->id.user, &limits) != 0)
+		return ctx_fail(c, ctx_op(c));
+	project_of(ctx_op(c), c->id.user_id, c->id.user, m->project);
 	if (lxd_image_resolve(l, m->project, m->image, &m->fp) != 0) {
 		r = ctx_error(c, "%s", lxd_error(l));
 		goto out;
@@ -299,7 +299,7 @@ create_spec(struct ctx *c, const struct ct_opts *o, const struct make *m,
 	if ((m->disk == NULL || *m->disk == '\0') && *cfg->storage_pool ==
 	    '\0')
 		return PROTO_OK;
-	if ((pool = pool_root(c)) == NULL)
+	if ((pool = pool_root(ctx_op(c))) == NULL)
 		return ctx_error(c, "no storage pool for the root disk: set "
 		    "storage_pool, or a root disk in the profiles");
 	json_object_set_new(*devs, "root", json_pack("{s:s, s:s, s:s}",
@@ -405,7 +405,7 @@ ct_ssh_lock(struct ctx *c, long long user_id, const char *user, int locked)
 	size_t i, n;
 	int left = 0, r;
 
-	project_of(c, user_id, user, project);
+	project_of(ctx_op(c), user_id, user, project);
 	ctdb_list(c->db, user_id, 1, &cts, &n);
 	for (i = 0; i < n; i++) {
 		const char *name = cts[i].name;
@@ -448,7 +448,7 @@ ct_status(struct ctx *c, const struct ct *ct, char **status)
 	int r;
 
 	*status = NULL;
-	project_of(c, ct->user_id, c->id.user, project);
+	project_of(ctx_op(c), ct->user_id, c->id.user, project);
 	r = lxd_instance_state(ctx_lxd(c), project, ct->name, &st);
 	if (r == 0 && lxd_state_status(st) != NULL)
 		*status = xstrdup(lxd_state_status(st));
@@ -543,10 +543,10 @@ ct_start(struct ctx *c, struct ct *ct, int say_ready)
 
 	if ((r = ct_check_ready(c, ct)) != 0)
 		return r;
-	project_of(c, ct->user_id, c->id.user, project);
+	project_of(ctx_op(c), ct->user_id, c->id.user, project);
 	/* Its own bridge, once none of the member's containers runs. */
 	if (c->srv->cfg.isolate_members &&
-	    project_sync_profiles(c, project, why, sizeof(why)) != 0)
+	    project_sync_profiles(ctx_op(c), project, why, sizeof(why)) != 0)
 		return ctx_error(c, "cannot start %s: %s", ct->name, why);
 	gpu_driver_ensure(c, project, ct->name, ct->id);
 	ctx_progress(c, "Starting %s", ct->name);
@@ -618,7 +618,7 @@ ct_stop(struct ctx *c, struct ct *ct, int force)
 
 	if (ct_check_ready(c, ct) != 0)
 		return PROTO_FAILED;
-	project_of(c, ct->user_id, c->id.user, project);
+	project_of(ctx_op(c), ct->user_id, c->id.user, project);
 	r = lxd_instance_set_state(l, project, ct->name, "stop",
 	    force ? -1 : STOP_TIMEOUT, force);
 	if (r == 0 || r == -EALREADY)
@@ -639,7 +639,7 @@ delete(struct ctx *c, struct ct *ct, int force)
 
 	if ((r = ct_status(c, ct, &status)) != 0)
 		return r;
-	project_of(c, ct->user_id, c->id.user, project);
+	project_of(ctx_op(c), ct->user_id, c->id.user, project);
 	if (status != NULL && strcmp(status, "Stopped") != 0 && !force) {
 		r = ctx_error(c, "%s is %s: stop it first, or 'delete -f %s'",
 		    ct->name, status, ct->name);

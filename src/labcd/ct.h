@@ -12,10 +12,6 @@
 #include "labcd.h"
 #include "project.h"
 
-/* The names others call, at their homes now (project.c). */
-#define ct_project_of(c, id, user, project)	project_of(c, id, user, project)
-#define ct_ensure_project(c, id, user)	project_ensure(c, id, user, NULL)
-
 struct ct_opts {
 	const char	*image;		/* alias or fingerprint; NULL: default */
 	const char	*cpu;		/* NULL: default */

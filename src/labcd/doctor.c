@@ -842,10 +842,9 @@ check_drift(struct doctor *d)
 	struct findings found = { 0 };
 	size_t i;
 
-	if (reconcile_run(d->c, 0, &found) != 0) {
+	if (reconcile_run(ctx_op(d->c), 0, &found) != 0) {
 		row(d, "drift", "warn", NULL, "could not compare the database "
-		    "with LXD: %s", buf_str(&d->c->err));
-		buf_reset(&d->c->err);
+		    "with LXD: %s", ctx_op(d->c)->cause);
 		findings_free(&found);
 		return;
 	}
@@ -887,7 +886,7 @@ check_isolation(struct doctor *d)
 		    "set isolate_members = no", "LXD lacks network ACLs on "
 		    "bridges (network_acl, network_bridge_acl): members' "
 		    "containers cannot be kept apart");
-	else if (isolate_profiles_movable(d->c, why, sizeof(why)) != 0)
+	else if (isolate_profiles_movable(ctx_op(d->c), why, sizeof(why)) != 0)
 		row(d, "isolation", "problem", "give the profile a bridged nic "
 		    "('lxc profile device set ... network lxdbr0'), or set "
 		    "isolate_members = no", "%s: no member's container starts "
@@ -915,7 +914,7 @@ check_disk_limits(struct doctor *d)
 {
 	const struct config *cfg = &d->c->srv->cfg;
 	const char *prefix = cfg->project_prefix, *v;
-	char *pool = pool_root(d->c), driver[32];
+	char *pool = pool_root(ctx_op(d->c)), driver[32];
 	struct buf what = BUF_INIT(0);
 	json_t *projects = NULL, *p;
 	size_t i, n = 0;

@@ -32,7 +32,7 @@
 #define TOLD_MAX	64	/* admins remembered as told */
 
 static const struct cmd_entry doctor_cmd = { .name = "doctor" };
-static const struct cmd_entry prune_cmd = { .name = "audit retention" };
+#define PRUNE_COMMAND	"audit retention"	/* its audit rows' command */
 
 static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 wake = PTHREAD_COND_INITIALIZER;
@@ -210,7 +210,6 @@ prune_pass(struct server *s)
 {
 	int days = s->cfg.audit_retention_days, n;
 	time_t now = time(NULL), cutoff = now - (time_t)days * 86400;
-	struct ctx c;
 	struct db *db;
 	struct tm tm;
 	char err[512], day[32], res[200];
@@ -231,9 +230,7 @@ prune_pass(struct server *s)
 		snprintf(res, sizeof(res), "removed %d row%s older than %d "
 		    "day%s (before %s; audit_retention_days)", n, n == 1 ? "" :
 		    "s", days, days == 1 ? "" : "s", day);
-		own_ctx(&c, s, db, NULL, &prune_cmd);
-		audit(&c, res);
-		own_ctx_free(&c);
+		audit_row(db, "labcd", NULL, PRUNE_COMMAND, NULL, res);
 	}
 	db_close(db);
 }
@@ -253,7 +250,6 @@ prune_plan(struct server *s)
 {
 	int days = s->cfg.audit_retention_days, n = 0;
 	time_t now = time(NULL), at = now + PRUNE_EVERY, first = 0;
-	struct ctx c;
 	struct db *db;
 	struct tm tm;
 	char err[512], when[32], res[240];
@@ -267,7 +263,7 @@ prune_plan(struct server *s)
 	n = auditdb_count_before(db, (long long)now - (long long)days * 86400);
 	if (n == 0)
 		goto out;
-	first = (time_t)auditdb_first(db, "labcd", prune_cmd.name);
+	first = (time_t)auditdb_first(db, "labcd", PRUNE_COMMAND);
 	if (first != 0) {
 		at = first + PRUNE_NOTICE > now ? first + PRUNE_NOTICE : now;
 		goto out;
@@ -280,9 +276,7 @@ prune_plan(struct server *s)
 	    "to keep them)", n, n == 1 ? "" : "s", days, days == 1 ? "" :
 	    "s", when);
 	log_warn("audit retention: %s", res);
-	own_ctx(&c, s, db, NULL, &prune_cmd);
-	audit(&c, res);
-	own_ctx_free(&c);
+	audit_row(db, "labcd", NULL, PRUNE_COMMAND, NULL, res);
 out:
 	db_close(db);
 	return at;

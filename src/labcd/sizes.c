@@ -143,7 +143,7 @@ sizes_line_get(struct ctx *c, const struct ct *ct, struct buf *b)
 	char project[64];
 	json_t *inst = NULL;
 
-	project_of(c, ct->user_id, c->id.user, project);
+	project_of(ctx_op(c), ct->user_id, c->id.user, project);
 	if (lxd_instance_get(ctx_lxd(c), project, ct->name, &inst) != 0) {
 		buf_printf(b, "limits unknown (%s)", ctx_lxd_error(c));
 		return -1;
