@@ -110,17 +110,17 @@ ct_release(long long user_id, const char *name)
 }
 
 int
-ct_claim_name(struct ctx *c, long long user_id, const char *name)
+ct_claim_name(struct op *op, long long user_id, const char *name)
 {
 	if (ct_claim(user_id, name) != 0)
-		return ctx_error(c, "%s is being changed by another request, or "
+		return op_error(op, "%s is being changed by another request, or "
 		    "by labcd putting its records right; try again in a "
 		    "moment", name);
 	return PROTO_OK;
 }
 
 int
-ct_claim_for(struct ctx *c, const struct ct *ct)
+ct_claim_for(struct op *op, const struct ct *ct)
 {
-	return ct_claim_name(c, ct->user_id, ct->name);
+	return ct_claim_name(op, ct->user_id, ct->name);
 }

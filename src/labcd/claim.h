@@ -7,17 +7,17 @@
 #define LABCD_CLAIM_H
 
 struct ct;
-struct ctx;
+struct op;
 
 /*
  * Hold a container (by owner and name) while changing what it is: create,
  * delete, reconciliation. 0, or -1 if someone holds it already.
  */
 int	ct_claim(long long user_id, const char *name);
-/* ct_claim for a request: PROTO_OK, or the "being changed" error said. */
-int	ct_claim_for(struct ctx *c, const struct ct *ct);
+/* ct_claim for a request: PROTO_OK, or PROTO_FAILED (op->cause). */
+int	ct_claim_for(struct op *op, const struct ct *ct);
 /* The same by owner and name (a container not made yet). */
-int	ct_claim_name(struct ctx *c, long long user_id, const char *name);
+int	ct_claim_name(struct op *op, long long user_id, const char *name);
 void	ct_release(long long user_id, const char *name);
 /* One user's quota-counted LXD writes at a time (set). */
 void	ct_quota_lock(long long user_id);

@@ -39,10 +39,10 @@ disk_enforced(struct ctx *c, json_t *conf)
 	if (v == NULL || *v == '\0' || (pool = pool_root(ctx_op(c))) == NULL)
 		return PROTO_OK;
 	snprintf(what, sizeof(what), "disk=%.32s", v);
-	r = sizes_disk_refused(c, pool, what, "To limit disks, first "
+	r = sizes_disk_refused(ctx_op(c), pool, what, "To limit disks, first "
 	    SIZES_POOL_FIX "; 'disk=none' removes a disk quota.");
 	free(pool);
-	return r;
+	return r != 0 ? ctx_fail(c, ctx_op(c)) : PROTO_OK;
 }
 
 static int

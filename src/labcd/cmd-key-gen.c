@@ -37,7 +37,7 @@ cmd_key_gen_exec(struct ctx *c)
 	    "and connect with ssh -i ~/.ssh/labc_ed25519 ...\n\n%s", fp, priv);
 	sodium_memzero(priv, strlen(priv));
 	free(priv);
-	(void)ct_sync_keys(c, c->id.user_id, c->id.user);
+	(void)ct_sync_keys(ctx_op(c), c->id.user_id, c->id.user);
 	return PROTO_OK;
 }
 

@@ -233,8 +233,7 @@ cmd_nc_exec(struct ctx *c)
 		    "is neither: %s", why);
 	}
 	ctx_target(c, "%.64s", name);
-	if ((r = ct_find(c, name, &ct)) != 0 ||
-	    (r = ct_check_ready(c, &ct)) != 0 ||
+	if ((r = ct_find_ready(c, name, &ct)) != 0 ||
 	    (r = target(c, &ct, ip, &port)) != 0)
 		return r;
 	if (nc_take(c->id.user_id, c->srv->cfg.max_nc_per_user) != 0)

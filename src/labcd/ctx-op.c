@@ -7,6 +7,7 @@
  */
 #include "labcd.h"
 #include "lxd.h"
+#include "proto.h"
 
 static void
 on_progress(void *arg, const char *line)
@@ -34,6 +35,15 @@ int
 ctx_fail(struct ctx *c, const struct op *op)
 {
 	return ctx_error(c, "%s", op->cause);
+}
+
+int
+ctx_cause(struct ctx *c, int r)
+{
+	if (r == PROTO_USAGE)
+		return ctx_usage(c, "%s", c->op.cause);
+	(void)ctx_error(c, "%s", c->op.cause);
+	return r;
 }
 
 struct lxd *

@@ -125,7 +125,7 @@ keys_claim(struct ctx *c, long long user_id, const char *user)
 		audit(c, res);
 		audit_other(c, owner, res);
 		free(res);
-		(void)ct_sync_keys(c, owner_id, owner);
+		(void)ct_sync_keys(ctx_op(c), owner_id, owner);
 		ctx_printf(c, "Key %s is yours now and proven (another lab user "
 		    "had pasted it; it is no longer theirs).\n", k.fingerprint);
 	} else {
@@ -138,7 +138,7 @@ keys_claim(struct ctx *c, long long user_id, const char *user)
 		    "you in as %s.\n", k.fingerprint, found ? "is proven" :
 		    "registered", c->srv->cfg.gateway_user, user);
 	}
-	if (ct_sync_keys(c, user_id, user) != 0)
+	if (ct_sync_keys(ctx_op(c), user_id, user) != 0)
 		ctx_printf(c, "Some containers could not be updated now; they "
 		    "are when they next start.\n");
 	goto out;

@@ -213,6 +213,12 @@ void	table_free(struct table *t);
 struct op *ctx_op(struct ctx *c);
 /* The domain's cause as the reply's error: PROTO_FAILED. */
 int	ctx_fail(struct ctx *c, const struct op *op);
+/*
+ * The cause of the request's op for a domain status r (not 0): with
+ * PROTO_USAGE a usage error (with the command's usage), else a failure.
+ * Returns r.
+ */
+int	ctx_cause(struct ctx *c, int r);
 /* The connection's LXD client (op_lxd of the request's op). */
 struct lxd *ctx_lxd(struct ctx *c);
 /* LXD's message for the last failed call, for ctx_error. */

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "lxd.h"
 #include "op.h"
+#include "proto.h"
 #include "xmalloc.h"
 
 void
@@ -78,6 +79,28 @@ op_fail(struct op *op, int r, const char *fmt, ...)
 	(void)vsnprintf(op->cause, sizeof(op->cause), fmt, ap);
 	va_end(ap);
 	return r;
+}
+
+int
+op_error(struct op *op, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(op->cause, sizeof(op->cause), fmt, ap);
+	va_end(ap);
+	return PROTO_FAILED;
+}
+
+int
+op_usage(struct op *op, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(op->cause, sizeof(op->cause), fmt, ap);
+	va_end(ap);
+	return PROTO_USAGE;
 }
 
 void

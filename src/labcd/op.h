@@ -48,6 +48,11 @@ const char *op_lxd_error(struct op *op);
 /* Keep why it failed in op->cause; returns r (a -errno, PROTO_FAILED...). */
 int	op_fail(struct op *op, int r, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* The same with r PROTO_FAILED (a refusal), and PROTO_USAGE (misuse). */
+int	op_error(struct op *op, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	op_usage(struct op *op, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 /* One line of progress, to whoever listens. */
 void	op_progress(struct op *op, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

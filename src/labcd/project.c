@@ -426,7 +426,7 @@ adopt_project(struct op *op, const char *project, const char *user,
 	char reason[400];
 
 	if (why != NULL)
-		return op_fail(op, PROTO_FAILED, "LXD has a project %s already, and %s; "
+		return op_error(op, "LXD has a project %s already, and %s; "
 		    "labcd does not take it over for %s. The admin should "
 		    "move its instances elsewhere and delete it ('lxc project "
 		    "delete %s'), or, if it is %s's, mark it: 'lxc project set "
@@ -434,7 +434,7 @@ adopt_project(struct op *op, const char *project, const char *user,
 		    PROJECT_OWNER_KEY, user);
 	switch (project_mend(op, project, p, 1, reason, sizeof(reason))) {
 	case PROJECT_REFUSED:
-		return op_fail(op, PROTO_FAILED, "cannot bring the LXD project %s to what "
+		return op_error(op, "cannot bring the LXD project %s to what "
 		    "labcd makes (restricted, with its own copies of the "
 		    "profiles '%s'): %s; the admin should make it fit (no "
 		    "privileged, nesting or raw.* containers or profiles, no "
@@ -478,7 +478,7 @@ project_ensure(struct op *op, long long user_id, const char *user,
 		goto record;
 	}
 	if (r != -ENOENT)
-		return op_fail(op, PROTO_FAILED, "%s", lxd_error(l));
+		return op_error(op, "%s", lxd_error(l));
 	/*
 	 * Images come from the default project; profiles are copied from
 	 * there (project_mend), as LXD restricts only projects with their
@@ -517,7 +517,7 @@ project_ensure(struct op *op, long long user_id, const char *user,
 		}
 	} else if (r != 0) {
 		json_decref(conf);
-		return op_fail(op, PROTO_FAILED, "cannot make the LXD project %s: %s",
+		return op_error(op, "cannot make the LXD project %s: %s",
 		    project, lxd_error(l));
 	} else {
 		/* New: its own copies of the profiles. */
@@ -530,7 +530,7 @@ project_ensure(struct op *op, long long user_id, const char *user,
 		    PROJECT_REFUSED) {
 			json_decref(p);
 			json_decref(conf);
-			return op_fail(op, PROTO_FAILED, "the LXD project %s is made, but "
+			return op_error(op, "the LXD project %s is made, but "
 			    "the profiles '%s' cannot be copied into it: %s",
 			    project, op->srv->cfg.profiles, reason);
 		}
