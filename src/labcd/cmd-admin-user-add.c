@@ -106,8 +106,10 @@ cmd_admin_user_add_exec(struct ctx *c)
 		r = ctx_error(c, "admin user add: %s", c->db->err);
 		goto fail;
 	}
-	if (key != NULL && (r = keys_add(c, id, key, 1, fp)) != 0)
+	if (key != NULL && keys_add(ctx_op(c), id, key, 1, fp) != 0) {
+		r = ctx_fail(c, ctx_op(c));
 		goto fail;
+	}
 	if (db_commit(c->db) != 0) {
 		r = ctx_error(c, "admin user add: %s", c->db->err);
 		goto fail;

@@ -28,11 +28,11 @@ cmd_key_add_exec(struct ctx *c)
 		free(in);
 	}
 	ctx_target(c, "%.60s", buf_str(&line));
-	r = keys_add(c, c->id.user_id, buf_str(&line),
+	r = keys_add(ctx_op(c), c->id.user_id, buf_str(&line),
 	    c->id.root, fp);
 	buf_free(&line);
 	if (r != 0)
-		return r;
+		return ctx_fail(c, ctx_op(c));
 	ctx_target(c, "%s", fp);
 	if (c->id.root)
 		ctx_printf(c, "Key %s registered (proven: root vouches for "

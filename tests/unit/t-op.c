@@ -2,14 +2,19 @@
  * t-op.c - the operation context (op.c) without a request or LXD: a
  * failure's cause kept (and cut to its buffer), progress to whoever
  * listens or to nobody, and audit rows from explicit fields (audit.c) as
- * the background reconciler writes them, on a fresh database file.
+ * the background reconciler writes them, on a fresh database file. And
+ * domain functions called as any caller would, with no socket: a claim
+ * held twice (claim.c), keys refused with their cause (keys.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "claim.h"
 #include "db-audit.h"
+#include "db-users.h"
+#include "keys.h"
 #include "labcd.h"
 #include "log.h"
 #include "op.h"
@@ -104,6 +109,41 @@ audit_rows(void)
 	auditdb_free(r, n);
 }
 
+#define KEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJBOen0GnBqGbAVGC2D73HIMWUYRTXdgKPXazWMKA8Di alice@lab"
+
+static void
+domain(void)
+{
+	struct ident alice = { .actor = "alice", .user = "alice" };
+	struct op op;
+	char fp[64];
+	long long id = 0, other = 0;
+
+	op_init(&op, &srv, db, &lxd, &alice, "start");
+	CHECK(ct_claim_name(&op, 7, "box") == PROTO_OK);
+	CHECK(ct_claim_name(&op, 7, "box") == PROTO_FAILED);
+	CHECK(strcmp(op.cause, "box is being changed by another request, "
+	    "or by labcd putting its records right; try again in a moment") ==
+	    0);
+	ct_release(7, "box");
+	CHECK(ct_claim_name(&op, 7, "box") == PROTO_OK);
+	ct_release(7, "box");
+
+	REQUIRE(userdb_add(db, "alice", 0, "", &id) == 0);
+	REQUIRE(userdb_add(db, "bob", 0, "", &other) == 0);
+	op.command = "key add";
+	op.cause[0] = '\0';
+	CHECK(keys_add(&op, id, "not a key", 0, fp) == PROTO_FAILED);
+	CHECK(op.cause[0] != '\0');
+	CHECK(keys_add(&op, id, KEY, 0, fp) == PROTO_OK);
+	CHECK(strncmp(fp, "SHA256:", 7) == 0);
+	CHECK(keys_add(&op, id, KEY, 0, NULL) == PROTO_FAILED);
+	CHECK(strstr(op.cause, "you have registered the key SHA256:") ==
+	    op.cause);
+	CHECK(keys_add(&op, other, KEY, 0, NULL) == PROTO_FAILED);
+	CHECK(strstr(op.cause, "is registered by another lab user") != NULL);
+}
+
 int
 main(void)
 {
@@ -124,6 +164,7 @@ main(void)
 	RUN(cause);
 	RUN(progress);
 	RUN(audit_rows);
+	RUN(domain);
 	db_close(db);
 	r = t_done();
 	if (r == 0) {
