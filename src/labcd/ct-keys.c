@@ -217,12 +217,14 @@ push_keys(struct op *op, const char *project, const char *name,
 	case 6:
 	case 7:
 		log_warn("%s/%s: %s is %s: replaced by a file with the keys "
-		    "of %s", project, name, path, what[status], op->actor->user);
+		    "of %s", project, name, path, what[status],
+		    op->actor->user);
 		r = -ENOENT;
 		break;
 	case 4:
 		log_warn("keys of %s not written into %s/%s: %s is a "
-		    "directory, not a file", op->actor->user, project, name, path);
+		    "directory, not a file", op->actor->user, project, name,
+		    path);
 		return -1;
 	default:
 		log_warn("keys of %s not written into %s/%s: checking %s "
@@ -382,7 +384,8 @@ ct_provision(struct op *op, const char *project, struct ct *ct, int *stopped)
 		return r;
 	}
 	/* uid 1000 is the container user, as provision_sh makes it. */
-	r = inline_keys ? 0 : push_keys(op, project, ct->name, keys, 1000, 1000);
+	r = inline_keys ? 0 : push_keys(op, project, ct->name, keys, 1000,
+	    1000);
 	/* Under the lock: a key change after it marks it unsynced again. */
 	if (r == 0)
 		(void)ctdb_set_keys_synced(op->db, ct->id, 1);

@@ -222,7 +222,8 @@ create_prepare(struct op *op, const struct ct_opts *o, struct make *m)
 	m->mem = o->memory != NULL ? o->memory : cfg->default_memory;
 	m->disk = o->disk != NULL ? o->disk : cfg->default_disk;
 	/* The project's limits: what each instance must then set itself. */
-	if (project_ensure(op, op->actor->user_id, op->actor->user, &limits) != 0)
+	if (project_ensure(op, op->actor->user_id, op->actor->user,
+	    &limits) != 0)
 		return PROTO_FAILED;
 	project_of(op, op->actor->user_id, op->actor->user, m->project);
 	if (lxd_image_resolve(l, m->project, m->image, &m->fp) != 0) {

@@ -164,16 +164,17 @@ gpu_exclusive_allowed(struct op *op)
 	const char *who = op->srv->cfg.gpu_exclusive;
 
 	/* Admins, and root acting for a member (it vouches). */
-	if (op->actor->admin || op->actor->root || strcmp(who, "everyone") == 0 ||
-	    (strcmp(who, "admins") != 0 && listed(who, op->actor->user)))
+	if (op->actor->admin || op->actor->root ||
+	    strcmp(who, "everyone") == 0 || (strcmp(who, "admins") != 0 &&
+	    listed(who, op->actor->user)))
 		return PROTO_OK;
 	return op_error(op, "--exclusive is not yours to use here: on this "
 	    "server only %s may hold GPUs so that nobody else can use them "
 	    "(gpu_exclusive in labcd.conf). Leave out --exclusive to share "
 	    "the GPUs, or ask your admin (to run it for you, or to add %s to "
 	    "gpu_exclusive)", strcmp(who, "admins") == 0 ? "admins" :
-	    "admins and the lab users listed", op->actor->user[0] ? op->actor->user :
-	    "you");
+	    "admins and the lab users listed", op->actor->user[0] ?
+	    op->actor->user : "you");
 }
 
 int

@@ -201,6 +201,8 @@ void	ctx_target(struct ctx *c, const char *fmt, ...)
 struct table;
 struct table *table_new(const char *const *cols);
 void	table_add(struct table *t, ...);	/* ncols strings, NULL = "" */
+/* The rows as JSON objects, by column name (caller decrefs). */
+json_t	*table_rows(const struct table *t);
 /* Renders into c->out and sets data[key] to the rows as objects. */
 void	ctx_table(struct ctx *c, const char *key, struct table *t);
 void	table_free(struct table *t);

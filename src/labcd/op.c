@@ -11,7 +11,6 @@
 #include "log.h"
 #include "lxd.h"
 #include "op.h"
-#include "proto.h"
 #include "xmalloc.h"
 
 void
@@ -79,28 +78,6 @@ op_fail(struct op *op, int r, const char *fmt, ...)
 	(void)vsnprintf(op->cause, sizeof(op->cause), fmt, ap);
 	va_end(ap);
 	return r;
-}
-
-int
-op_error(struct op *op, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(op->cause, sizeof(op->cause), fmt, ap);
-	va_end(ap);
-	return PROTO_FAILED;
-}
-
-int
-op_usage(struct op *op, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(op->cause, sizeof(op->cause), fmt, ap);
-	va_end(ap);
-	return PROTO_USAGE;
 }
 
 void

@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "proto.h"
+
 struct db;
 struct ident;
 struct lxd;
@@ -49,10 +51,8 @@ const char *op_lxd_error(struct op *op);
 int	op_fail(struct op *op, int r, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* The same with r PROTO_FAILED (a refusal), and PROTO_USAGE (misuse). */
-int	op_error(struct op *op, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
-int	op_usage(struct op *op, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
+#define op_error(op, ...)	op_fail(op, PROTO_FAILED, __VA_ARGS__)
+#define op_usage(op, ...)	op_fail(op, PROTO_USAGE, __VA_ARGS__)
 /* One line of progress, to whoever listens. */
 void	op_progress(struct op *op, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
