@@ -146,6 +146,9 @@ $(B)/tests/unit/t-nvml: $(call obj,src/labcd/nvml.c) | $(STUBS)
 $(B)/tests/unit/t-throttle: $(call obj,src/labcd/throttle.c)
 $(B)/tests/unit/t-db-store: $(call obj,src/labcd/db.c src/labcd/db-users.c \
     src/labcd/db-sessions.c src/labcd/db-keys.c src/labcd/db-audit.c)
+$(B)/tests/unit/t-op: $(call obj,src/labcd/op.c src/labcd/audit.c \
+    src/labcd/db.c src/labcd/db-audit.c src/labcd/db-users.c \
+    src/labcd/db-keys.c src/labcd/claim.c src/labcd/keys.c)
 
 # libFuzzer targets (tests/fuzz/README.md): clang, ASan + UBSan, every
 # source compiled again with coverage. Not part of 'all': tests/run builds

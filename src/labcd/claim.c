@@ -94,18 +94,25 @@ ct_claim(long long user_id, const char *name)
 	return 0;
 }
 
+static int
+busy_said(struct op *op, const char *name)
+{
+	return op_error(op, "%s is being changed by another request, or by "
+	    "labcd putting its records right; try again in a moment", name);
+}
+
 int
-ct_claim_wait(long long user_id, const char *name, int seconds)
+ct_claim_wait(struct op *op, const struct ct *ct, int seconds)
 {
 	struct timespec pause = { 0, 100 * 1000 * 1000 };
 	int i;
 
-	for (i = 0; ct_claim(user_id, name) != 0; i++) {
+	for (i = 0; ct_claim(ct->user_id, ct->name) != 0; i++) {
 		if (i >= seconds * 10)
-			return -1;
+			return busy_said(op, ct->name);
 		nanosleep(&pause, NULL);
 	}
-	return 0;
+	return PROTO_OK;
 }
 
 void
@@ -125,17 +132,13 @@ ct_release(long long user_id, const char *name)
 }
 
 int
-ct_claim_name(struct ctx *c, long long user_id, const char *name)
+ct_claim_name(struct op *op, long long user_id, const char *name)
 {
-	if (ct_claim(user_id, name) != 0)
-		return ctx_error(c, "%s is being changed by another request, or "
-		    "by labcd putting its records right; try again in a "
-		    "moment", name);
-	return PROTO_OK;
+	return ct_claim(user_id, name) != 0 ? busy_said(op, name) : PROTO_OK;
 }
 
 int
-ct_claim_for(struct ctx *c, const struct ct *ct)
+ct_claim_for(struct op *op, const struct ct *ct)
 {
-	return ct_claim_name(c, ct->user_id, ct->name);
+	return ct_claim_name(op, ct->user_id, ct->name);
 }

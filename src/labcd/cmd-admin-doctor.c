@@ -12,7 +12,7 @@ cmd_admin_doctor_exec(struct ctx *c)
 	struct table *t = table_new(doctor_columns);
 	int problems, warnings;
 
-	problems = doctor_checks(c, cmd_opt(c, "dir"), cmd_opt(c,
+	problems = doctor_checks(ctx_op(c), cmd_opt(c, "dir"), cmd_opt(c,
 	    "sshd-config"), t, &warnings);
 	ctx_table(c, "checks", t);
 	table_free(t);

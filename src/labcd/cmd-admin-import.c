@@ -272,7 +272,7 @@ import_whose(struct import *im, const unsigned char *rawname,
 			im->cts_same++;
 			return -1;
 		}
-		project_of(c, u.id, u.name, project);
+		project_of(ctx_op(c), u.id, u.name, project);
 	} else
 		project_name(c->srv->cfg.project_prefix, NULL, u.name,
 		    project);
@@ -362,10 +362,9 @@ import_adopt(struct import *im, const struct cand *k)
 		im->cts_new++;
 		goto out;
 	}
-	if ((r = project_ensure(c, u.id, u.name, NULL)) != 0) {
+	if ((r = project_ensure(ctx_op(c), u.id, u.name, NULL)) != 0) {
 		ctx_printf(c, "container %s/%s: not moved: %s\n", u.name, name,
-		    buf_str(&c->err));
-		buf_reset(&c->err);
+		    ctx_op(c)->cause);
 		im->cts_bad++;
 		goto out;
 	}

@@ -36,13 +36,13 @@ disk_enforced(struct ctx *c, json_t *conf)
 	char *pool, what[64];
 	int r;
 
-	if (v == NULL || *v == '\0' || (pool = pool_root(c)) == NULL)
+	if (v == NULL || *v == '\0' || (pool = pool_root(ctx_op(c))) == NULL)
 		return PROTO_OK;
 	snprintf(what, sizeof(what), "disk=%.32s", v);
-	r = sizes_disk_refused(c, pool, what, "To limit disks, first "
+	r = sizes_disk_refused(ctx_op(c), pool, what, "To limit disks, first "
 	    SIZES_POOL_FIX "; 'disk=none' removes a disk quota.");
 	free(pool);
-	return r;
+	return r != 0 ? ctx_fail(c, ctx_op(c)) : PROTO_OK;
 }
 
 static int
@@ -118,11 +118,11 @@ cmd_admin_quota_set_exec(struct ctx *c)
 		ctx_printf(c, "Quota of %s set.\n", u.name);
 		return PROTO_OK;
 	}
-	if ((r = project_ensure(c, u.id, u.name, NULL)) != 0) {
+	if ((r = project_ensure(ctx_op(c), u.id, u.name, NULL)) != 0) {
 		json_decref(conf);
-		return r;
+		return ctx_fail(c, ctx_op(c));
 	}
-	project_of(c, u.id, u.name, project);
+	project_of(ctx_op(c), u.id, u.name, project);
 	r = lxd_project_set_config(l, project, conf);
 	json_decref(conf);
 	if (r != 0 && lxd_refused_unset_limit(l))

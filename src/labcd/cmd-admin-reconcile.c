@@ -18,9 +18,9 @@ cmd_admin_reconcile_exec(struct ctx *c)
 	struct table *t;
 	size_t i;
 
-	if ((r = reconcile_run(c, !dry, &findings)) != 0) {
+	if ((r = reconcile_run(ctx_op(c), !dry, &findings)) != 0) {
 		findings_free(&findings);
-		return r;
+		return ctx_fail(c, ctx_op(c));
 	}
 	if (findings.n == 0 && c->format == FMT_TABLE)
 		ctx_printf(c, "The database and LXD agree.\n");

@@ -106,8 +106,10 @@ cmd_admin_user_add_exec(struct ctx *c)
 		r = ctx_error(c, "admin user add: %s", c->db->err);
 		goto fail;
 	}
-	if (key != NULL && (r = keys_add(c, id, key, 1, fp)) != 0)
+	if (key != NULL && keys_add(ctx_op(c), id, key, 1, fp) != 0) {
+		r = ctx_fail(c, ctx_op(c));
 		goto fail;
+	}
 	if (db_commit(c->db) != 0) {
 		r = ctx_error(c, "admin user add: %s", c->db->err);
 		goto fail;
@@ -115,12 +117,10 @@ cmd_admin_user_add_exec(struct ctx *c)
 	ctx_printf(c, "Lab user %s added%s.\n", name, cmd_opt(c, "admin") ?
 	    " (admin)" : "");
 	/* The LXD project now; if LXD is away, at the first launch. */
-	if (ct_ensure_project(c, id, name) != 0) {
+	if (project_ensure(ctx_op(c), id, name, NULL) != 0)
 		ctx_printf(c, "Note: %s's LXD project is not made yet (%s); "
 		    "it will be at their first launch.\n", name,
-		    buf_str(&c->err));
-		buf_reset(&c->err);
-	}
+		    ctx_op(c)->cause);
 	if (*fp != '\0')
 		ctx_printf(c, "SSH key %s registered.\n", fp);
 	if (gen)

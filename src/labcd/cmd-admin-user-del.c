@@ -17,16 +17,18 @@
 static int
 purge(struct ctx *c, const struct user_row *u)
 {
-	struct ident admin = c->id;
+	struct ident as = c->id;
 	struct lxd *l = ctx_lxd(c);
+	struct op op = *ctx_op(c);
 	char project[64];
 	struct ct ct, *cts;
 	size_t n;
 	int r = 0;
 
-	/* The ct_* functions act for c->id's user: be u for a moment. */
-	c->id.user_id = u->id;
-	snprintf(c->id.user, sizeof(c->id.user), "%s", u->name);
+	/* The ct_* functions act for op's actor: the admin, as u. */
+	as.user_id = u->id;
+	snprintf(as.user, sizeof(as.user), "%s", u->name);
+	op.actor = &as;
 	for (;;) {
 		ctdb_list(c->db, u->id, 0, &cts, &n);
 		if (n == 0) {
@@ -35,16 +37,17 @@ purge(struct ctx *c, const struct user_row *u)
 		}
 		ct = cts[0];
 		free(cts);
-		if ((r = ct_delete(c, &ct, 1)) != 0)
+		if (ct_delete(&op, &ct, 1) != 0) {
+			r = ctx_fail(c, &op);
 			break;
+		}
 		ctx_printf(c, "Deleted %s's container %s (port %d).\n",
 		    u->name, ct.name, ct.port);
 	}
-	c->id = admin;
-	sizes_btrfs_mend(l);
+	sizes_btrfs_mend(ctx_lxd(c));
 	if (r != 0)
 		return r;
-	project_of(c, u->id, u->name, project);
+	project_of(ctx_op(c), u->id, u->name, project);
 	/* Its copies of the profiles first: LXD deletes only empty ones. */
 	r = lxd_profile_delete_all(l, project);
 	if (r == 0 || r == -ENOENT)
@@ -53,7 +56,7 @@ purge(struct ctx *c, const struct user_row *u)
 		return ctx_error(c, "cannot delete the LXD project %s: %s",
 		    project, lxd_error(l));
 	/* Its own bridge goes with it (isolate_members). */
-	if (isolate_remove(c, project) != 0)
+	if (isolate_remove(ctx_op(c), project) != 0)
 		return ctx_error(c, "the LXD project %s is deleted, but not its "
 		    "bridge and network ACL: %s; delete them with 'lxc network "
 		    "delete' and 'lxc network acl delete'", project,

@@ -26,7 +26,7 @@ set_lock(struct ctx *c, int lock)
 	if (lock)
 		users_end_sessions(c->db, u.id, NULL);
 	/* After the flag: reconciliation then keeps the ports as meant. */
-	left = ct_ssh_lock(c, u.id, u.name, lock);
+	left = ct_ssh_lock(ctx_op(c), u.id, u.name, lock);
 	ctx_printf(c, "%s is %s.\n", u.name, lock ? "locked: no login, no "
 	    "key works, no SSH port into their containers" : "unlocked, "
 	    "with the SSH ports of their containers");

@@ -76,7 +76,7 @@ describe(struct ctx *c, const struct ct *ct, json_t *inst)
 	    (double)cpu_ns / 1e9);
 	ctx_printf(c, "  memory:   %s, used %s\n", mem ? mem : "no limit", mu);
 	ctx_printf(c, "  disk:     %s, used %s\n", disk ? disk : "no limit", du);
-	gpus = gpu_of_container(c, ct->id);
+	gpus = gpu_of_container(ctx_op(c), ct->id);
 	ctx_printf(c, "  gpus:     %s\n", *gpus ? gpus : "none");
 	ctx_printf(c, "  created:  %s UTC\n", created);
 	o = json_pack("{s:s, s:s, s:s?, s:i, s:s, s:s, s:s?, s:s?, s:s?, "
@@ -110,7 +110,7 @@ cmd_details_exec(struct ctx *c)
 		json_decref(out);
 		return status;
 	}
-	project_of(c, c->id.user_id, c->id.user, project);
+	project_of(ctx_op(c), c->id.user_id, c->id.user, project);
 	if (c->args.argc > 0 && c->args.argc <= DETAILS_ONE_BY_ONE) {
 		/*
 		 * A few names: ask for those alone. The whole project with

@@ -21,10 +21,10 @@ gpu_detach(struct ctx *c, const struct ct *ctp, const char *list)
 	size_t i;
 	int r;
 
-	if ((r = gpu_request(c, list, 0, &req)) != 0)
-		return r;
+	if ((r = gpu_request(ctx_op(c), list, 0, &req)) != 0)
+		return ctx_cause(c, r);
 	l = ctx_lxd(c);
-	project_of(c, ct.user_id, c->id.user, project);
+	project_of(ctx_op(c), ct.user_id, c->id.user, project);
 	for (i = 0; i < req.n; i++) {
 		if (!gpudb_has(c->db, ct.id, req.idx[i])) {
 			int g = req.idx[i];
@@ -46,7 +46,7 @@ gpu_detach(struct ctx *c, const struct ct *ctp, const char *list)
 		(void)gpudb_remove(c->db, ct.id, req.idx[i]);
 	}
 	gpu_request_free(&req);
-	now = gpu_of_container(c, ct.id);
+	now = gpu_of_container(ctx_op(c), ct.id);
 	ctx_printf(c, "%s has %s%s.\n", ct.name, *now ? "GPU " : "no GPUs",
 	    now);
 	free(now);
@@ -61,13 +61,12 @@ cmd_gpu_detach_exec(struct ctx *c)
 	int r;
 
 	ctx_target(c, "%.64s %.32s", name, list);
-	if ((r = ct_find(c, name, &ct)) != 0 ||
-	    (r = ct_check_ready(c, &ct)) != 0)
+	if ((r = ct_find_ready(c, name, &ct)) != 0)
 		return r;
 	/* Serialised with set, create and delete of this container: a
 	   plain PATCH of one would otherwise undo the other's devices. */
-	if ((r = ct_claim_for(c, &ct)) != PROTO_OK)
-		return r;
+	if (ct_claim_for(ctx_op(c), &ct) != PROTO_OK)
+		return ctx_fail(c, ctx_op(c));
 	r = gpu_detach(c, &ct, list);
 	ct_release(ct.user_id, ct.name);
 	return r;

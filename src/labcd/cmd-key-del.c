@@ -27,7 +27,7 @@ cmd_key_del_exec(struct ctx *c)
 	if (keydb_delete_match(c->db, c->id.user_id, fp, what) != 0)
 		return ctx_error(c, "key del: %s", c->db->err);
 	ctx_printf(c, "Key removed.\n");
-	if (ct_sync_keys(c, c->id.user_id, c->id.user) != 0)
+	if (ct_sync_keys(ctx_op(c), c->id.user_id, c->id.user) != 0)
 		ctx_printf(c, "Some containers could not be updated now; they "
 		    "are when they next start.\n");
 	return PROTO_OK;

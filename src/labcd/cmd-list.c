@@ -105,7 +105,7 @@ cmd_list_exec(struct ctx *c)
 	if (all)
 		r = lxd_instance_list(l, NULL, 0, &list);
 	else {
-		project_of(c, c->id.user_id, c->id.user, project);
+		project_of(ctx_op(c), c->id.user_id, c->id.user, project);
 		r = lxd_instance_list(l, project, 0, &list);
 		if (r == -ENOENT) {	/* no project yet: no containers */
 			list = json_array();

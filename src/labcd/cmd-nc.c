@@ -116,7 +116,7 @@ target(struct ctx *c, const struct ct *ct, char ip[64], int *port)
 	json_t *inst = NULL, *dev;
 	int r = PROTO_OK;
 
-	ct_project_of(c, ct->user_id, c->id.user, project);
+	project_of(ctx_op(c), ct->user_id, c->id.user, project);
 	if (lxd_instance_get(l, project, ct->name, &inst) != 0)
 		return ctx_error(c, "%s", lxd_error(l));
 	if (strcmp(json_string_value(json_object_get(inst, "status")) ?: "",
@@ -233,8 +233,7 @@ cmd_nc_exec(struct ctx *c)
 		    "is neither: %s", why);
 	}
 	ctx_target(c, "%.64s", name);
-	if ((r = ct_find(c, name, &ct)) != 0 ||
-	    (r = ct_check_ready(c, &ct)) != 0 ||
+	if ((r = ct_find_ready(c, name, &ct)) != 0 ||
 	    (r = target(c, &ct, ip, &port)) != 0)
 		return r;
 	if (nc_take(c->id.user_id, c->srv->cfg.max_nc_per_user) != 0)

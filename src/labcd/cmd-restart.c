@@ -9,10 +9,15 @@ cmd_restart_exec(struct ctx *c)
 
 	for (i = 0; i < c->args.argc; i++) {
 		struct ct ct;
+		int up;
 
-		if (ct_find(c, c->args.argv[i], &ct) != 0 ||
-		    ct_stop(c, &ct, force) != 0 || ct_start(c, &ct, 1) != 0)
+		if (ct_find(c, c->args.argv[i], &ct) != 0)
 			status = PROTO_FAILED;
+		else if (ct_stop(ctx_op(c), &ct, force) != 0 ||
+		    ct_start(ctx_op(c), &ct, &up) != 0)
+			status = ctx_fail(c, ctx_op(c));
+		else
+			ct_say_started(c, &ct, up);
 	}
 	return status;
 }

@@ -271,7 +271,7 @@ set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 	struct buf lim = BUF_INIT(0);
 	int r, k;
 
-	project_of(c, ct->user_id, c->id.user, project);
+	project_of(ctx_op(c), ct->user_id, c->id.user, project);
 	if ((r = lxd_instance_get(l, project, ct->name, &inst)) != 0) {
 		r = ctx_error(c, "%s: %s", ct->name, r == -ENOENT ? "LXD has "
 		    "no such container (deleted outside labcontainers?)" :
@@ -300,9 +300,11 @@ set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 			goto out;
 		}
 		snprintf(what, sizeof(what), "--disk %s", o->disk);
-		if ((r = sizes_disk_refused(c, pool, what, "Leave --disk out, "
-		    "or ask the admin to " SIZES_POOL_FIX ".")) != 0)
+		if (sizes_disk_refused(ctx_op(c), pool, what, "Leave --disk "
+		    "out, or ask the admin to " SIZES_POOL_FIX ".") != 0) {
+			r = ctx_fail(c, ctx_op(c));
 			goto out;
+		}
 		now[2] = json_string_value(json_object_get(root, "size"));
 		if ((r = disk_fits(c, project, pool, ct, now[2], o->disk,
 		    json_string_value(json_object_get(inst, "status")))) != 0)
@@ -353,7 +355,7 @@ set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 	json_decref(inst);
 	inst = NULL;
 	if (lxd_instance_get(l, project, ct->name, &inst) == 0)
-		sizes_line(c, ct, inst, &lim);
+		sizes_line(ctx_op(c), ct, inst, &lim);
 	else
 		buf_printf(&lim, "limits unknown (%s)", ctx_lxd_error(c));
 	status = json_string_value(json_object_get(inst, "status"));
@@ -385,8 +387,7 @@ cmd_set_exec(struct ctx *c)
 	    cmd_opt(c, "memory") ? " --memory " : "",
 	    cmd_opt(c, "memory") ?: "", cmd_opt(c, "disk") ? " --disk " : "",
 	    cmd_opt(c, "disk") ?: "");
-	if ((r = ct_find(c, name, &ct)) != 0 ||
-	    (r = ct_check_ready(c, &ct)) != 0)
+	if ((r = ct_find_ready(c, name, &ct)) != 0)
 		return r;
 	if ((r = ct_opts_from_args(c, &o)) != 0)
 		return r;
@@ -395,8 +396,8 @@ cmd_set_exec(struct ctx *c)
 		    "--memory SIZE and/or --disk SIZE (see 'details %s' for "
 		    "what %s has now)", name, name);
 	/* Not while a create, delete or reconciliation works on it. */
-	if ((r = ct_claim_for(c, &ct)) != PROTO_OK)
-		return r;
+	if (ct_claim_for(ctx_op(c), &ct) != PROTO_OK)
+		return ctx_fail(c, ctx_op(c));
 	r = set_limits(c, &ct, &o);
 	ct_release(ct.user_id, ct.name);
 	return r;

@@ -10,9 +10,10 @@ cmd_stop_exec(struct ctx *c)
 	for (i = 0; i < c->args.argc; i++) {
 		struct ct ct;
 
-		if (ct_find(c, c->args.argv[i], &ct) != 0 ||
-		    ct_stop(c, &ct, force) != 0)
+		if (ct_find(c, c->args.argv[i], &ct) != 0)
 			status = PROTO_FAILED;
+		else if (ct_stop(ctx_op(c), &ct, force) != 0)
+			status = ctx_fail(c, ctx_op(c));
 		else
 			ctx_printf(c, "Stopped %s.\n", ct.name);
 	}

@@ -60,7 +60,7 @@ key_lock(long long user_id)
 
 /* The user's registered keys as the managed block. */
 static char *
-authorized_keys(struct ctx *c, long long user_id)
+authorized_keys(struct op *op, long long user_id)
 {
 	struct buf f = BUF_INIT(0);
 	struct key_row *keys;
@@ -68,10 +68,10 @@ authorized_keys(struct ctx *c, long long user_id)
 	int i, n;
 
 	/* No such user: an empty name (u is zeroed). */
-	(void)userdb_get_id(c->db, user_id, &u);
+	(void)userdb_get_id(op->db, user_id, &u);
 	buf_printf(&f, KEYS_BEGIN "%s (labcd writes this block at every 'key "
 	    "add' and 'key del': add your own lines outside it)\n", u.name);
-	n = keydb_list(c->db, user_id, &keys);
+	n = keydb_list(op->db, user_id, &keys);
 	for (i = 0; i < n; i++)
 		buf_printf(&f, "%s %s%s%s\n", keys[i].type, keys[i].blob,
 		    *keys[i].comment ? " " : "", keys[i].comment);
@@ -139,9 +139,9 @@ keys_merge(const char *old, size_t len, const char *block, size_t *outlen)
 }
 
 static void
-home_of(struct ctx *c, char *out, size_t outsz)
+home_of(struct op *op, char *out, size_t outsz)
 {
-	const char *u = c->srv->cfg.container_user;
+	const char *u = op->srv->cfg.container_user;
 
 	snprintf(out, outsz, strcmp(u, "root") == 0 ? "/root" : "/home/%s", u);
 }
@@ -176,12 +176,12 @@ static const char keys_type_sh[] =
  * LXD's file API acts inside the container, as its root.
  */
 static int
-push_keys(struct ctx *c, const char *project, const char *name,
+push_keys(struct op *op, const char *project, const char *name,
     const char *keys, int uid, int gid)
 {
 	static const char *const what[] = { [3] = "a symlink",
 	    [5] = "a FIFO", [6] = "a socket", [7] = "not a regular file" };
-	struct lxd *l = ctx_lxd(c);
+	struct lxd *l = op_lxd(op);
 	char home[128], path[160], type[16];
 	const char *argv[] = { "sh", "-c", keys_type_sh, "labc-keys", NULL,
 	    NULL };
@@ -190,7 +190,7 @@ push_keys(struct ctx *c, const char *project, const char *name,
 	json_t *st = NULL;
 	int r, status = -1;
 
-	home_of(c, home, sizeof(home));
+	home_of(op, home, sizeof(home));
 	snprintf(path, sizeof(path), "%s/.ssh/authorized_keys", home);
 	argv[4] = path;
 	if ((r = lxd_exec(l, project, name, argv, &status, NULL, NULL)) != 0) {
@@ -217,23 +217,25 @@ push_keys(struct ctx *c, const char *project, const char *name,
 	case 6:
 	case 7:
 		log_warn("%s/%s: %s is %s: replaced by a file with the keys "
-		    "of %s", project, name, path, what[status], c->id.user);
+		    "of %s", project, name, path, what[status],
+		    op->actor->user);
 		r = -ENOENT;
 		break;
 	case 4:
 		log_warn("keys of %s not written into %s/%s: %s is a "
-		    "directory, not a file", c->id.user, project, name, path);
+		    "directory, not a file", op->actor->user, project, name,
+		    path);
 		return -1;
 	default:
 		log_warn("keys of %s not written into %s/%s: checking %s "
-		    "failed (exit status %d)", c->id.user, project, name,
+		    "failed (exit status %d)", op->actor->user, project, name,
 		    path, status);
 		return -1;
 	}
 	if (r == 0 && *type != '\0' && strcmp(type, "file") != 0) {
 		/* Swapped since the check. */
 		log_warn("keys of %s not written into %s/%s: %s is a %s, not "
-		    "a file", c->id.user, project, name, path, type);
+		    "a file", op->actor->user, project, name, path, type);
 		free(old);
 		return -1;
 	} else if (r == 0)
@@ -241,7 +243,7 @@ push_keys(struct ctx *c, const char *project, const char *name,
 	else if (r == -E2BIG)
 		log_warn("%s/%s: %s is larger than %d bytes: replaced by the "
 		    "keys of %s alone", project, name, path, KEYS_READ_MAX,
-		    c->id.user);
+		    op->actor->user);
 	else if (r != -ENOENT)
 		goto fail;
 	if (merged == NULL) {
@@ -256,15 +258,15 @@ push_keys(struct ctx *c, const char *project, const char *name,
 	free(merged);
 	return 0;
 fail:
-	log_warn("keys of %s not written into %s/%s: %s", c->id.user,
-	    project, name, ctx_lxd_error(c));
+	log_warn("keys of %s not written into %s/%s: %s", op->actor->user,
+	    project, name, op_lxd_error(op));
 	free(old);
 	free(merged);
 	return -1;
 }
 
 int
-ct_sync_keys(struct ctx *c, long long user_id, const char *user)
+ct_sync_keys(struct op *op, long long user_id, const char *user)
 {
 	pthread_mutex_t *lock = key_lock(user_id);
 	char project[64], *keys;
@@ -273,25 +275,25 @@ ct_sync_keys(struct ctx *c, long long user_id, const char *user)
 	int failed = 0;
 
 	pthread_mutex_lock(lock);
-	keys = authorized_keys(c, user_id);
-	project_of(c, user_id, user, project);
+	keys = authorized_keys(op, user_id);
+	project_of(op, user_id, user, project);
 	/*
 	 * The list first, then the pushes: an update of keys_synced made
 	 * while this SELECT still read (an older snapshot, once another
 	 * request wrote) failed with SQLITE_BUSY_SNAPSHOT, unseen, and a
 	 * container LXD did not take the keys into stayed marked synced.
 	 */
-	ctdb_list(c->db, user_id, 1, &cts, &n);
+	ctdb_list(op->db, user_id, 1, &cts, &n);
 	for (i = 0; i < n; i++) {
 		const char *name = cts[i].name;
 		int ok;
 
 		/* uid 1000 is the container user: ct_start makes it so. */
-		ok = push_keys(c, project, name, keys, 1000, 1000) == 0;
+		ok = push_keys(op, project, name, keys, 1000, 1000) == 0;
 		failed += !ok;
-		if (ctdb_set_keys_synced(c->db, cts[i].id, ok) != 0) {
+		if (ctdb_set_keys_synced(op->db, cts[i].id, ok) != 0) {
 			log_error("keys of %s: cannot record whether %s has "
-			    "them: %s", user, name, c->db->err);
+			    "them: %s", user, name, op->db->err);
 			failed++;
 		}
 	}
@@ -347,23 +349,23 @@ static const char provision_sh[] =
  * *stopped: it failed because the container is not running.
  */
 int
-ct_provision(struct ctx *c, const char *project, struct ct *ct, int *stopped)
+ct_provision(struct op *op, const char *project, struct ct *ct, int *stopped)
 {
 	char *keys, *err = NULL;
 	const char *argv[] = { "sh", "-c", provision_sh, "labc-provision",
-	    c->srv->cfg.container_user, "-", NULL };
+	    op->srv->cfg.container_user, "-", NULL };
 	int status = -1, inline_keys, r;
 
 	pthread_mutex_lock(key_lock(ct->user_id));
-	keys = authorized_keys(c, ct->user_id);
+	keys = authorized_keys(op, ct->user_id);
 	if ((inline_keys = strlen(keys) < PROVISION_KEYS_MAX))
 		argv[5] = keys;
-	r = lxd_exec(ctx_lxd(c), project, ct->name, argv, &status, NULL, NULL);
+	r = lxd_exec(op_lxd(op), project, ct->name, argv, &status, NULL, NULL);
 	*stopped = r == -ESRCH;
 	if (r != 0 || status != 0) {
 		pthread_mutex_unlock(key_lock(ct->user_id));
 		if (r == 0)
-			(void)lxd_file_get(ctx_lxd(c), project, ct->name,
+			(void)lxd_file_get(op_lxd(op), project, ct->name,
 			    PROVISION_ERRLOG, 4096, &err, NULL);
 		if (err != NULL) {
 			/* The container's own words: shown inert. */
@@ -373,19 +375,20 @@ ct_provision(struct ctx *c, const char *project, struct ct *ct, int *stopped)
 			free(err);
 			err = buf_steal(&b);
 		}
-		r = ctx_error(c, "making the user %s in %s failed: %s",
-		    c->srv->cfg.container_user, ct->name, r != 0 ?
-		    ctx_lxd_error(c) : err != NULL && *err != '\0' ? err :
+		r = op_error(op, "making the user %s in %s failed: %s",
+		    op->srv->cfg.container_user, ct->name, r != 0 ?
+		    op_lxd_error(op) : err != NULL && *err != '\0' ? err :
 		    "the script failed");
 		free(err);
 		free(keys);
 		return r;
 	}
 	/* uid 1000 is the container user, as provision_sh makes it. */
-	r = inline_keys ? 0 : push_keys(c, project, ct->name, keys, 1000, 1000);
+	r = inline_keys ? 0 : push_keys(op, project, ct->name, keys, 1000,
+	    1000);
 	/* Under the lock: a key change after it marks it unsynced again. */
 	if (r == 0)
-		(void)ctdb_set_keys_synced(c->db, ct->id, 1);
+		(void)ctdb_set_keys_synced(op->db, ct->id, 1);
 	pthread_mutex_unlock(key_lock(ct->user_id));
 	free(keys);
 	ct->keys_synced = r == 0;
@@ -393,14 +396,14 @@ ct_provision(struct ctx *c, const char *project, struct ct *ct, int *stopped)
 }
 
 void
-ct_keys_refresh(struct ctx *c, const char *project, struct ct *ct)
+ct_keys_refresh(struct op *op, const char *project, struct ct *ct)
 {
 	char *keys;
 
 	pthread_mutex_lock(key_lock(ct->user_id));
-	keys = authorized_keys(c, ct->user_id);
-	if (push_keys(c, project, ct->name, keys, 1000, 1000) == 0)
-		(void)ctdb_set_keys_synced(c->db, ct->id, 1);
+	keys = authorized_keys(op, ct->user_id);
+	if (push_keys(op, project, ct->name, keys, 1000, 1000) == 0)
+		(void)ctdb_set_keys_synced(op->db, ct->id, 1);
 	pthread_mutex_unlock(key_lock(ct->user_id));
 	free(keys);
 }

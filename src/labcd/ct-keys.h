@@ -8,18 +8,18 @@
 
 #include "db-containers.h"
 
-struct ctx;
+struct op;
 
 /* Write the user's keys into every container of theirs. */
-int	ct_sync_keys(struct ctx *c, long long user_id, const char *user);
+int	ct_sync_keys(struct op *op, long long user_id, const char *user);
 /*
  * Make the container user and put the keys (first start); the caller
- * records provisioned. 0, or PROTO_FAILED said; *stopped: it failed
+ * records provisioned. 0, or PROTO_FAILED (op->cause); *stopped: it failed
  * because the container is not running.
  */
-int	ct_provision(struct ctx *c, const char *project, struct ct *ct,
+int	ct_provision(struct op *op, const char *project, struct ct *ct,
 	    int *stopped);
 /* Put the keys into a container whose keys_synced says they are not. */
-void	ct_keys_refresh(struct ctx *c, const char *project, struct ct *ct);
+void	ct_keys_refresh(struct op *op, const char *project, struct ct *ct);
 
 #endif

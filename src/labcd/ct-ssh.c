@@ -1,7 +1,8 @@
 /*
  * ct-ssh.c - a container's SSH port: the one proxy device labcd gives
  * every container (create, start, import, reconciliation, unlock), the
- * lines that say how to connect, and the wait for its sshd.
+ * lines that say how to connect (reply code: ct_connect and
+ * ct_say_connect take the request), and the wait for its sshd.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>

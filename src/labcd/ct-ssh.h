@@ -25,7 +25,8 @@ json_t	*ct_ssh_patch(const struct config *cfg, int port);
 void	ct_ssh_device_words(const struct config *cfg, int port, char *out,
 	    size_t outsz);
 /*
- * How to connect from a laptop: route is "ssh NAME.SUFFIX", through the
+ * Reply code (the command layer's, taking the request): how to connect
+ * from a laptop: route is "ssh NAME.SUFFIX", through the
  * gateway with the block 'ssh-config' prints; direct is "ssh -p PORT
  * USER@HOST" by the container's own port, or "" where ssh_listen is a
  * loopback address (no one outside reaches it).

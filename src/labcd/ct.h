@@ -12,10 +12,6 @@
 #include "labcd.h"
 #include "project.h"
 
-/* The names others call, at their homes now (project.c). */
-#define ct_project_of(c, id, user, project)	project_of(c, id, user, project)
-#define ct_ensure_project(c, id, user)	project_ensure(c, id, user, NULL)
-
 struct ct_opts {
 	const char	*image;		/* alias or fingerprint; NULL: default */
 	const char	*cpu;		/* NULL: default */
@@ -34,18 +30,22 @@ struct ct_opts {
 	{ "memory", 0, 1, "SIZE" }, { "disk", 0, 1, "SIZE" }, \
 	{ "gpu", 0, 1, "all|none|LIST" }, { "exclusive", 0, 0, NULL }
 
-/* --image, --cpu, --memory, --disk, --gpu checked; 0 or PROTO_USAGE. */
-int	ct_opts_from_args(struct ctx *c, struct ct_opts *o);
-/* 0 found, -1 not. Of the caller's lab user. */
-int	ct_get(struct ctx *c, const char *name, struct ct *ct);
-/* Check name and find the caller's container, or say why not. */
-int	ct_find(struct ctx *c, const char *name, struct ct *ct);
-int	ct_create(struct ctx *c, const char *name, const struct ct_opts *o,
+/*
+ * The domain (ct.c): each takes the operation context (op.h) and acts
+ * for op's actor (a member's own containers); a failure returns
+ * PROTO_FAILED with the reason in op->cause, for the command to say.
+ */
+/* 0 found, -1 not. Of the actor's lab user. */
+int	ct_get(struct op *op, const char *name, struct ct *ct);
+int	ct_create(struct op *op, const char *name, const struct ct_opts *o,
 	    struct ct *ct);
-/* Start (if stopped), make the container user, put keys, wait for ssh. */
-int	ct_start(struct ctx *c, struct ct *ct, int say_ready);
-int	ct_stop(struct ctx *c, struct ct *ct, int force);
-int	ct_delete(struct ctx *c, struct ct *ct, int force);
+/*
+ * Start (if stopped), make the container user, put keys, wait for ssh:
+ * *ssh_up whether its sshd answered within SSH_WAIT seconds.
+ */
+int	ct_start(struct op *op, struct ct *ct, int *ssh_up);
+int	ct_stop(struct op *op, struct ct *ct, int force);
+int	ct_delete(struct op *op, struct ct *ct, int force);
 /*
  * Take away (locked) or give back the ssh port devices of every container
  * of a user: a locked user's are meant to be absent, which also ends the
@@ -53,14 +53,26 @@ int	ct_delete(struct ctx *c, struct ct *ct, int force);
  * (LXD refused, or a request held them; logged): reconciliation finishes
  * those.
  */
-int	ct_ssh_lock(struct ctx *c, long long user_id, const char *user,
+int	ct_ssh_lock(struct op *op, long long user_id, const char *user,
 	    int locked);
 /*
  * LXD's status ("Running", "Stopped", ...) in *status (caller frees), NULL
  * if LXD has no such instance. 0, or PROTO_FAILED if LXD cannot say.
  */
-int	ct_status(struct ctx *c, const struct ct *ct, char **status);
+int	ct_status(struct op *op, const struct ct *ct, char **status);
 /* 0 if the container was made whole, else PROTO_FAILED saying why not. */
-int	ct_check_ready(struct ctx *c, const struct ct *ct);
+int	ct_check_ready(struct op *op, const struct ct *ct);
+
+/*
+ * The command layer's side (ct-cmd.c): reply code, taking the request.
+ */
+/* --image, --cpu, --memory, --disk, --gpu checked; 0 or PROTO_USAGE. */
+int	ct_opts_from_args(struct ctx *c, struct ct_opts *o);
+/* Check name and find the caller's container, or say why not. */
+int	ct_find(struct ctx *c, const char *name, struct ct *ct);
+/* ct_find, and refused unless made whole (ct_check_ready). */
+int	ct_find_ready(struct ctx *c, const char *name, struct ct *ct);
+/* "NAME is running: limits", and how to connect (after ct_start). */
+void	ct_say_started(struct ctx *c, const struct ct *ct, int ssh_up);
 
 #endif

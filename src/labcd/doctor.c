@@ -38,7 +38,7 @@
 #define QUOTAS_SHOWN		8	/* disk quotas named in the detail */
 
 struct doctor {
-	struct ctx	*c;
+	struct op	*op;
 	struct table	*t;
 	struct lxd	*l;		/* NULL when LXD is not reachable */
 	const char	*dir, *conf;	/* --dir, --sshd-config, or NULL */
@@ -72,8 +72,8 @@ row(struct doctor *d, const char *check, const char *status, const char *fix,
 static void
 check_lxd(struct doctor *d)
 {
-	const struct config *cfg = &d->c->srv->cfg;
-	struct lxd *l = ctx_lxd(d->c);
+	const struct config *cfg = &d->op->srv->cfg;
+	struct lxd *l = op_lxd(d->op);
 
 	if (lxd_connect(l) != 0) {
 		row(d, "lxd", "problem", "start LXD: systemctl start lxd "
@@ -93,7 +93,7 @@ check_lxd(struct doctor *d)
 static char **
 profile_names(struct doctor *d, size_t *n)
 {
-	char *plist = xstrdup(d->c->srv->cfg.profiles), *save = NULL, *p;
+	char *plist = xstrdup(d->op->srv->cfg.profiles), *save = NULL, *p;
 	char **v = xcalloc(strlen(plist) / 2 + 2, sizeof(*v));
 
 	*n = 0;
@@ -218,7 +218,7 @@ out:
 static void
 check_profiles(struct doctor *d)
 {
-	const struct config *cfg = &d->c->srv->cfg;
+	const struct config *cfg = &d->op->srv->cfg;
 	json_t *pools = json_object(), *nets = json_object(), *v;
 	const char *k;
 	size_t n, i;
@@ -279,7 +279,7 @@ check_profiles(struct doctor *d)
 static void
 check_image(struct doctor *d)
 {
-	const char *img = d->c->srv->cfg.default_image;
+	const char *img = d->op->srv->cfg.default_image;
 	char *fp = NULL, *fix;
 
 	if (lxd_image_resolve(d->l, "default", img, &fp) != 0) {
@@ -302,13 +302,13 @@ check_image(struct doctor *d)
 static void
 check_ports(struct doctor *d)
 {
-	const struct config *cfg = &d->c->srv->cfg;
+	const struct config *cfg = &d->op->srv->cfg;
 	int lo = cfg->ssh_port_min, hi = cfg->ssh_port_max, p, taken = 0;
 	unsigned char *ours = xcalloc((size_t)(hi - lo + 1), 1);
 	struct buf list = BUF_INIT(0);
 	char *fix;
 
-	ctdb_ports_used(d->c->db, lo, hi, ours);
+	ctdb_ports_used(d->op->db, lo, hi, ours);
 	for (p = lo; p <= hi; p++) {
 		if (ours[p - lo] || port_free(cfg->ssh_listen, p))
 			continue;
@@ -348,7 +348,7 @@ static void
 check_gateway_account(struct doctor *d, const struct passwd *pw,
     const char *fix)
 {
-	const struct config *cfg = &d->c->srv->cfg;
+	const struct config *cfg = &d->op->srv->cfg;
 	struct spwd *sp = getspnam(pw->pw_name);
 	struct passwd kpw, *kp = NULL;
 	char kbuf[4096];
@@ -441,18 +441,18 @@ check_gateway_sshd(struct doctor *d, const char *eff, const char *fix)
 	}
 	if (bad.len > 0)
 		row(d, "gateway sshd", "problem", fix, "sshd -T for %s: %s",
-		    d->c->srv->cfg.gateway_user, buf_str(&bad));
+		    d->op->srv->cfg.gateway_user, buf_str(&bad));
 	else
 		row(d, "gateway sshd", "ok", NULL, "%s: public keys only, each "
 		    "forced to labc (so no shell and no sftp), no forwarding, no "
-		    "user rc", d->c->srv->cfg.gateway_user);
+		    "user rc", d->op->srv->cfg.gateway_user);
 	buf_free(&bad);
 }
 
 static void
 check_gateway(struct doctor *d)
 {
-	const struct config *cfg = &d->c->srv->cfg;
+	const struct config *cfg = &d->op->srv->cfg;
 	const char *dir = d->dir ?: "/etc/ssh/sshd_config.d";
 	const char *conf = d->conf ?: "/etc/ssh/sshd_config";
 	char *path = xasprintf("%s/50-labcontainers.conf", dir), *out = NULL;
@@ -508,8 +508,8 @@ check_gateway(struct doctor *d)
 		}
 		row(d, "sshd drop-in", "problem", f2, "sshd -t -f %s refuses "
 		    "the configuration: %s", conf, r < 0 ? "sshd did not run" :
-		    d->c->id.root ? out : "its message is in labcd's log (or "
-		    "run 'sudo labc admin doctor' to see it)");
+		    d->op->actor->root ? out : "its message is in labcd's log "
+		    "(or run 'sudo labc admin doctor' to see it)");
 		free(f2);
 		goto out;
 	}
@@ -541,11 +541,12 @@ out:
 static int
 gpus_expected(struct doctor *d)
 {
-	int n = gpudb_count_all(d->c->db);
+	int n = gpudb_count_all(d->op->db);
 
 	/* nvidia_runtime = auto asks for nothing: it follows the host. */
-	return n > 0 || strcmp(d->c->srv->cfg.gpu_default, "none") != 0 ||
-	    (d->c->srv->cfg.nvidia_runtime && !d->c->srv->cfg.nvidia_runtime_auto);
+	return n > 0 || strcmp(d->op->srv->cfg.gpu_default, "none") != 0 ||
+	    (d->op->srv->cfg.nvidia_runtime &&
+	    !d->op->srv->cfg.nvidia_runtime_auto);
 }
 
 /*
@@ -556,7 +557,7 @@ gpus_expected(struct doctor *d)
 static void
 check_runtime(struct doctor *d)
 {
-	const struct config *cfg = &d->c->srv->cfg;
+	const struct config *cfg = &d->op->srv->cfg;
 	const char *how = cfg->nvidia_runtime_auto ? "auto" : "yes";
 	char path[4096];
 	int found = run_find("nvidia-container-cli", path, sizeof(path));
@@ -581,7 +582,7 @@ check_runtime(struct doctor *d)
 static void
 check_nvidia(struct doctor *d)
 {
-	const struct config *cfg = &d->c->srv->cfg;
+	const struct config *cfg = &d->op->srv->cfg;
 	struct nvml_gpu *g = NULL;
 	size_t n = 0;
 	char err[512];
@@ -646,7 +647,7 @@ nvml_lib_version(json_t *names)
 static void
 check_driver_libs(struct doctor *d)
 {
-	const char *prefix = d->c->srv->cfg.project_prefix;
+	const char *prefix = d->op->srv->cfg.project_prefix;
 	json_t *list = NULL, *inst;
 	size_t i;
 	int seen = 0, bad = 0;
@@ -717,7 +718,7 @@ check_driver_libs(struct doctor *d)
 static void
 check_gpu_driver(struct doctor *d)
 {
-	const struct config *cfg = &d->c->srv->cfg;
+	const struct config *cfg = &d->op->srv->cfg;
 	const char *prefix = cfg->project_prefix;
 	struct buf names = BUF_INIT(0);
 	json_t *list = NULL, *inst, *dev;
@@ -801,13 +802,13 @@ out:
 static void
 check_database(struct doctor *d)
 {
-	const char *db = d->c->srv->db_path;
+	const char *db = d->op->srv->db_path;
 	char *fix = xasprintf("stop labcd, keep a copy of %s, then: sqlite3 %s "
 	    "'.recover' | sqlite3 %s.new && mv %s.new %s", db, db, db, db, db);
 	char *integrity, *fk;
 	int n;
 
-	if (db_check(d->c->db, &integrity, &fk, &n) != 0) {
+	if (db_check(d->op->db, &integrity, &fk, &n) != 0) {
 		row(d, "database", "problem", fix, "%s: %s", db, integrity);
 		goto out;
 	}
@@ -828,7 +829,7 @@ check_database(struct doctor *d)
 	} else if (integrity == NULL)
 		row(d, "database", "ok", NULL, "%s: integrity_check ok, no "
 		    "broken references (schema %d)", db,
-		    db_schema_version(d->c->db));
+		    db_schema_version(d->op->db));
 out:
 	free(integrity);
 	free(fk);
@@ -842,10 +843,9 @@ check_drift(struct doctor *d)
 	struct findings found = { 0 };
 	size_t i;
 
-	if (reconcile_run(d->c, 0, &found) != 0) {
+	if (reconcile_run(d->op, 0, &found) != 0) {
 		row(d, "drift", "warn", NULL, "could not compare the database "
-		    "with LXD: %s", buf_str(&d->c->err));
-		buf_reset(&d->c->err);
+		    "with LXD: %s", d->op->cause);
 		findings_free(&found);
 		return;
 	}
@@ -872,7 +872,7 @@ check_isolation(struct doctor *d)
 	const char *fw;
 	char why[300];
 
-	if (!d->c->srv->cfg.isolate_members) {
+	if (!d->op->srv->cfg.isolate_members) {
 		row(d, "isolation", "ok", NULL, "off (isolate_members = no): "
 		    "members' containers share the profiles' bridge and reach "
 		    "each other");
@@ -887,7 +887,7 @@ check_isolation(struct doctor *d)
 		    "set isolate_members = no", "LXD lacks network ACLs on "
 		    "bridges (network_acl, network_bridge_acl): members' "
 		    "containers cannot be kept apart");
-	else if (isolate_profiles_movable(d->c, why, sizeof(why)) != 0)
+	else if (isolate_profiles_movable(d->op, why, sizeof(why)) != 0)
 		row(d, "isolation", "problem", "give the profile a bridged nic "
 		    "('lxc profile device set ... network lxdbr0'), or set "
 		    "isolate_members = no", "%s: no member's container starts "
@@ -913,9 +913,9 @@ check_isolation(struct doctor *d)
 static void
 check_disk_limits(struct doctor *d)
 {
-	const struct config *cfg = &d->c->srv->cfg;
+	const struct config *cfg = &d->op->srv->cfg;
 	const char *prefix = cfg->project_prefix, *v;
-	char *pool = pool_root(d->c), driver[32];
+	char *pool = pool_root(d->op), driver[32];
 	struct buf what = BUF_INIT(0);
 	json_t *projects = NULL, *p;
 	size_t i, n = 0;
@@ -980,10 +980,10 @@ const char *const doctor_columns[] = { "check", "status", "detail", "fix",
 	NULL };
 
 int
-doctor_checks(struct ctx *c, const char *dir, const char *sshd_config,
+doctor_checks(struct op *op, const char *dir, const char *sshd_config,
     struct table *t, int *warnings)
 {
-	struct doctor d = { .c = c, .t = t, .dir = dir, .conf = sshd_config };
+	struct doctor d = { .op = op, .t = t, .dir = dir, .conf = sshd_config };
 
 	check_lxd(&d);
 	if (d.l != NULL) {

@@ -59,7 +59,7 @@ pci_valid(const char *pci)
  * or PROTO_FAILED saying which one has not.
  */
 static int
-check_pci(struct ctx *c, const struct gpu_req *req)
+check_pci(struct op *op, const struct gpu_req *req)
 {
 	size_t i, j;
 
@@ -71,7 +71,7 @@ check_pci(struct ctx *c, const struct gpu_req *req)
 				g = &req->inv[j];
 		}
 		if (g == NULL || !pci_valid(g->pci))
-			return ctx_error(c, "GPU %d has no PCI address that "
+			return op_error(op, "GPU %d has no PCI address that "
 			    "labcd can use (NVML says '%.32s'): no GPU is "
 			    "given without an exact address (LXD would read "
 			    "it as every GPU); nothing changed. The admin "
@@ -82,7 +82,7 @@ check_pci(struct ctx *c, const struct gpu_req *req)
 }
 
 static int
-parse(struct ctx *c, const char *spec, int exclusive, struct gpu_req *req)
+parse(struct op *op, const char *spec, int exclusive, struct gpu_req *req)
 {
 	char err[512], *copy, *tok, *save, *end;
 	size_t i;
@@ -92,17 +92,17 @@ parse(struct ctx *c, const char *spec, int exclusive, struct gpu_req *req)
 	req->exclusive = exclusive;
 	if (strcmp(spec, "none") == 0) {
 		if (exclusive)
-			return ctx_usage(c, "--exclusive needs GPUs (--gpu)");
+			return op_usage(op, "--exclusive needs GPUs (--gpu)");
 		return PROTO_OK;
 	}
-	if (nvml_query(c->srv->cfg.nvml_library, &req->inv, &req->ninv, err,
+	if (nvml_query(op->srv->cfg.nvml_library, &req->inv, &req->ninv, err,
 	    sizeof(err)) != 0)
-		return ctx_error(c, "%s", err);
+		return op_error(op, "%s", err);
 	if (strcmp(spec, "all") == 0) {
 		req->idx = xcalloc(req->ninv + 1, sizeof(int));
 		for (i = 0; i < req->ninv; i++)
 			req->idx[req->n++] = req->inv[i].index;
-		return check_pci(c, req);
+		return check_pci(op, req);
 	}
 	req->idx = xcalloc(strlen(spec) + 1, sizeof(int));
 	copy = xstrdup(spec);
@@ -117,16 +117,16 @@ parse(struct ctx *c, const char *spec, int exclusive, struct gpu_req *req)
 		v = strtol(tok, &end, 10);
 		/* Digits only: strtol would also take " 1", "+1", "-0". */
 		if (*tok < '0' || *tok > '9' || *end != '\0' || errno != 0)
-			r = ctx_usage(c, "--gpu takes all, none, or GPU numbers "
+			r = op_usage(op, "--gpu takes all, none, or GPU numbers "
 			    "as nvidia-smi shows them, such as 0,2; not '%.32s'",
 			    tok);
 		else if ((size_t)v >= req->ninv)
-			r = ctx_usage(c, "there is no GPU %ld: this host has "
+			r = op_usage(op, "there is no GPU %ld: this host has "
 			    "%zu (0 to %zu; see 'gpus')", v, req->ninv,
 			    req->ninv ? req->ninv - 1 : 0);
 		for (i = 0; r == 0 && i < req->n; i++) {
 			if (req->idx[i] == (int)v)
-				r = ctx_usage(c, "GPU %ld is named twice in --gpu "
+				r = op_usage(op, "GPU %ld is named twice in --gpu "
 				    "%.64s", v, spec);
 		}
 		if (r == 0)
@@ -136,10 +136,10 @@ parse(struct ctx *c, const char *spec, int exclusive, struct gpu_req *req)
 	if (r != 0)
 		return r;
 	if (req->n == 0)
-		return ctx_usage(c, "--gpu takes all, none, or a list such as "
+		return op_usage(op, "--gpu takes all, none, or a list such as "
 		    "0,2");
 	qsort(req->idx, req->n, sizeof(int), cmp_int);
-	return check_pci(c, req);
+	return check_pci(op, req);
 }
 
 /* Is name one of the comma-separated names of list? */
@@ -159,28 +159,29 @@ listed(const char *list, const char *name)
 }
 
 int
-gpu_exclusive_allowed(struct ctx *c)
+gpu_exclusive_allowed(struct op *op)
 {
-	const char *who = c->srv->cfg.gpu_exclusive;
+	const char *who = op->srv->cfg.gpu_exclusive;
 
 	/* Admins, and root acting for a member (it vouches). */
-	if (c->id.admin || c->id.root || strcmp(who, "everyone") == 0 ||
-	    (strcmp(who, "admins") != 0 && listed(who, c->id.user)))
+	if (op->actor->admin || op->actor->root ||
+	    strcmp(who, "everyone") == 0 || (strcmp(who, "admins") != 0 &&
+	    listed(who, op->actor->user)))
 		return PROTO_OK;
-	return ctx_error(c, "--exclusive is not yours to use here: on this "
+	return op_error(op, "--exclusive is not yours to use here: on this "
 	    "server only %s may hold GPUs so that nobody else can use them "
 	    "(gpu_exclusive in labcd.conf). Leave out --exclusive to share "
 	    "the GPUs, or ask your admin (to run it for you, or to add %s to "
 	    "gpu_exclusive)", strcmp(who, "admins") == 0 ? "admins" :
-	    "admins and the lab users listed", c->id.user[0] ? c->id.user :
-	    "you");
+	    "admins and the lab users listed", op->actor->user[0] ?
+	    op->actor->user : "you");
 }
 
 int
-gpu_request(struct ctx *c, const char *spec, int exclusive,
+gpu_request(struct op *op, const char *spec, int exclusive,
     struct gpu_req *req)
 {
-	int r = parse(c, spec, exclusive, req);
+	int r = parse(op, spec, exclusive, req);
 
 	if (r != 0)
 		gpu_request_free(req);	/* nothing half-made for the caller */
@@ -201,18 +202,18 @@ inv_gpu(const struct gpu_req *req, int index)
 
 /* Who else has GPU g: "alice/box", exclusive or not; NULL if nobody. */
 static char *
-holder(struct ctx *c, long long ct_id, int g, int only_exclusive)
+holder(struct op *op, long long ct_id, int g, int only_exclusive)
 {
 	struct gpu_use u;
 
-	if (gpudb_holder(c->db, ct_id, g, only_exclusive, &u) != 0)
+	if (gpudb_holder(op->db, ct_id, g, only_exclusive, &u) != 0)
 		return NULL;
 	return xasprintf("%s/%s%s", u.user, u.name, u.exclusive ?
 	    " (exclusively)" : "");
 }
 
 int
-gpu_reserve(struct ctx *c, long long user_id, long long ct_id,
+gpu_reserve(struct op *op, long long user_id, long long ct_id,
     const struct gpu_req *req)
 {
 	long long quota;
@@ -221,14 +222,14 @@ gpu_reserve(struct ctx *c, long long user_id, long long ct_id,
 
 	if (req->n == 0)
 		return PROTO_OK;
-	if (db_begin(c->db) != 0)
-		return ctx_error(c, "database busy: %s", c->db->err);
+	if (db_begin(op->db) != 0)
+		return op_error(op, "database busy: %s", op->db->err);
 	for (i = 0; i < req->n; i++) {
-		char *who = holder(c, ct_id, req->idx[i], !req->exclusive);
+		char *who = holder(op, ct_id, req->idx[i], !req->exclusive);
 
 		if (who != NULL) {
-			db_rollback(c->db);
-			r = ctx_error(c, req->exclusive ? "GPU %d is in use by "
+			db_rollback(op->db);
+			r = op_error(op, req->exclusive ? "GPU %d is in use by "
 			    "%s: it cannot be given exclusively" : "GPU %d is "
 			    "held by %s", req->idx[i], who);
 			free(who);
@@ -236,17 +237,17 @@ gpu_reserve(struct ctx *c, long long user_id, long long ct_id,
 		}
 	}
 	/* The quota counts distinct GPUs over all the user's containers. */
-	quota = gpudb_user_quota(c->db, user_id);
+	quota = gpudb_user_quota(op->db, user_id);
 	if (quota >= 0) {
 		struct buf list = BUF_INIT(0);
 
 		for (i = 0; i < req->n; i++)
 			buf_printf(&list, "%s%d", i ? "," : "", req->idx[i]);
-		used = gpudb_count_with(c->db, user_id, buf_str(&list));
+		used = gpudb_count_with(op->db, user_id, buf_str(&list));
 		buf_free(&list);
 		if (used > quota) {
-			db_rollback(c->db);
-			return ctx_error(c, "quota: you may use %lld GPU%s and "
+			db_rollback(op->db);
+			return op_error(op, "quota: you may use %lld GPU%s and "
 			    "this would make it %d; detach some, or ask your "
 			    "admin for more", quota, quota == 1 ? "" : "s",
 			    used);
@@ -255,29 +256,29 @@ gpu_reserve(struct ctx *c, long long user_id, long long ct_id,
 	for (i = 0; i < req->n; i++) {
 		const struct nvml_gpu *g = inv_gpu(req, req->idx[i]);
 
-		if (gpudb_add(c->db, ct_id, req->idx[i], g != NULL ? g->pci :
+		if (gpudb_add(op->db, ct_id, req->idx[i], g != NULL ? g->pci :
 		    "", req->exclusive) != 0) {
-			db_rollback(c->db);
-			return ctx_error(c, "cannot record the GPUs: %s",
-			    c->db->err);
+			db_rollback(op->db);
+			return op_error(op, "cannot record the GPUs: %s",
+			    op->db->err);
 		}
 	}
-	if (db_commit(c->db) != 0)
-		return ctx_error(c, "cannot record the GPUs: %s", c->db->err);
+	if (db_commit(op->db) != 0)
+		return op_error(op, "cannot record the GPUs: %s", op->db->err);
 	return PROTO_OK;
 }
 
 void
-gpu_release(struct ctx *c, long long ct_id, const struct gpu_req *req)
+gpu_release(struct op *op, long long ct_id, const struct gpu_req *req)
 {
 	size_t i;
 
 	if (req == NULL) {
-		(void)gpudb_remove(c->db, ct_id, -1);
+		(void)gpudb_remove(op->db, ct_id, -1);
 		return;
 	}
 	for (i = 0; i < req->n; i++)
-		(void)gpudb_remove(c->db, ct_id, req->idx[i]);
+		(void)gpudb_remove(op->db, ct_id, req->idx[i]);
 }
 
 json_t *
@@ -312,16 +313,16 @@ gpu_driver_config(const struct config *cfg)
 }
 
 void
-gpu_driver_ensure(struct ctx *c, const char *project, const char *name,
+gpu_driver_ensure(struct op *op, const char *project, const char *name,
     long long ct_id)
 {
-	json_t *drv = gpu_driver_config(&c->srv->cfg), *inst = NULL, *patch;
-	struct lxd *l = ctx_lxd(c);
+	json_t *drv = gpu_driver_config(&op->srv->cfg), *inst = NULL, *patch;
+	struct lxd *l = op_lxd(op);
 	const char *v;
 
 	if (drv == NULL)
 		return;
-	if (!gpudb_has(c->db, ct_id, -1) || lxd_instance_get(l, project, name, &inst) != 0)
+	if (!gpudb_has(op->db, ct_id, -1) || lxd_instance_get(l, project, name, &inst) != 0)
 		goto out;
 	v = json_string_value(json_object_get(json_object_get(inst,
 	    "expanded_config"), "nvidia.runtime"));
@@ -352,11 +353,11 @@ gpu_inside(size_t n, char *out, size_t outsz)
 }
 
 char *
-gpu_of_container(struct ctx *c, long long ct_id)
+gpu_of_container(struct op *op, long long ct_id)
 {
 	struct buf b = BUF_INIT(0);
 	struct gpu_use *u;
-	size_t i, n = gpudb_of_container(c->db, ct_id, &u);
+	size_t i, n = gpudb_of_container(op->db, ct_id, &u);
 
 	for (i = 0; i < n; i++)
 		buf_printf(&b, "%s%d%s", b.len ? "," : "", u[i].gpu,

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "op.h"
 
 #define DB_POOL		4	/* idle database connections kept */
 
@@ -150,6 +151,7 @@ struct ctx {
 						   "key FINGERPRINT" */
 	char			 target[128];	/* for the audit log */
 	int			 dead;		/* client went away */
+	struct op		 op;		/* the domain's view: ctx_op() */
 };
 
 /* cmd.c */
@@ -199,11 +201,27 @@ void	ctx_target(struct ctx *c, const char *fmt, ...)
 struct table;
 struct table *table_new(const char *const *cols);
 void	table_add(struct table *t, ...);	/* ncols strings, NULL = "" */
+/* The rows as JSON objects, by column name (caller decrefs). */
+json_t	*table_rows(const struct table *t);
 /* Renders into c->out and sets data[key] to the rows as objects. */
 void	ctx_table(struct ctx *c, const char *key, struct table *t);
 void	table_free(struct table *t);
 
-/* ctx-lxd.c: the connection's LXD client, with progress to this client. */
+/*
+ * ctx-op.c: the request's operation context for the domain (op.h): its
+ * server, database, the connection's LXD client, the caller as actor,
+ * progress to this client. Filled afresh from the request at each call.
+ */
+struct op *ctx_op(struct ctx *c);
+/* The domain's cause as the reply's error: PROTO_FAILED. */
+int	ctx_fail(struct ctx *c, const struct op *op);
+/*
+ * The cause of the request's op for a domain status r (not 0): with
+ * PROTO_USAGE a usage error (with the command's usage), else a failure.
+ * Returns r.
+ */
+int	ctx_cause(struct ctx *c, int r);
+/* The connection's LXD client (op_lxd of the request's op). */
 struct lxd *ctx_lxd(struct ctx *c);
 /* LXD's message for the last failed call, for ctx_error. */
 const char *ctx_lxd_error(struct ctx *c);
@@ -256,6 +274,13 @@ int	throttle_done(struct server *s, const char *user, const char *place,
 void	throttle_known(struct server *s, const char *user, const char *place);
 
 /* audit.c */
+/*
+ * One audit row, from explicit fields: actor, the lab user it concerns
+ * (NULL or "": none), command, target (NULL or "": none) and result.
+ */
+void	audit_row(struct db *db, const char *actor, const char *user,
+	    const char *command, const char *target, const char *result);
+/* The request's row: its actor, user, command and target. */
 void	audit(struct ctx *c, const char *result);
 
 /* names.c */

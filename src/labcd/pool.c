@@ -13,9 +13,9 @@
 #include "xmalloc.h"
 
 char *
-pool_root(struct ctx *c)
+pool_root(struct op *op)
 {
-	const struct config *cfg = &c->srv->cfg;
+	const struct config *cfg = &op->srv->cfg;
 	char *profiles = xstrdup(cfg->profiles), *save = NULL, *p, *pool = NULL;
 
 	if (*cfg->storage_pool != '\0') {
@@ -27,7 +27,7 @@ pool_root(struct ctx *c)
 		json_t *prof = NULL;
 		const char *v;
 
-		if (lxd_profile_get(ctx_lxd(c), p, &prof) == 0 &&
+		if (lxd_profile_get(op_lxd(op), p, &prof) == 0 &&
 		    (v = json_string_value(json_object_get(json_object_get(
 		    json_object_get(prof, "devices"), "root"), "pool"))) !=
 		    NULL) {

@@ -7,12 +7,12 @@
 
 #include <stddef.h>
 
-struct ctx;
+struct op;
 struct lxd;
 
 /* The pool of the root disk: storage_pool, else the profiles' root;
    NULL if none. Caller frees. */
-char	*pool_root(struct ctx *c);
+char	*pool_root(struct op *op);
 /*
  * Can pool keep a root disk to its size? 1 yes, 0 no (the dir driver: LXD
  * skips the size unless the filesystem under it has project quotas, and

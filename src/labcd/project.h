@@ -46,7 +46,7 @@ json_t	*project_restrictions_missing(json_t *config);
 const char *project_instance_untrusted(json_t *inst, json_t *ssh,
 	    const char *profiles, char *why, size_t whysz);
 
-struct ctx;
+struct op;
 
 /* What project_mend found or did. */
 enum project_mend {
@@ -65,7 +65,7 @@ enum project_mend {
  * a container the restrictions would refuse (PROJECT_REFUSED, with why).
  * The owner is checked by the caller (project_not_owned).
  */
-enum project_mend project_mend(struct ctx *c, const char *project, json_t *p,
+enum project_mend project_mend(struct op *op, const char *project, json_t *p,
 	    int repair, char *why, size_t whysz);
 
 /*
@@ -76,17 +76,17 @@ enum project_mend project_mend(struct ctx *c, const char *project, json_t *p,
  * -1 with why.
  */
 /* The LXD project of a lab user, by project_name's rule. */
-void	project_of(struct ctx *c, long long user_id, const char *user,
+void	project_of(struct op *op, long long user_id, const char *user,
 	    char project[PROJECT_MAX]);
 /*
  * Make the user's LXD project if LXD has none (or adopt the one labcd
- * made for them), and record it. 0 or PROTO_FAILED said. *limits, if not
- * NULL: the project's config (caller decrefs).
+ * made for them), and record it. 0, or PROTO_FAILED with op->cause.
+ * *limits, if not NULL: the project's config (caller decrefs).
  */
-int	project_ensure(struct ctx *c, long long user_id, const char *user,
+int	project_ensure(struct op *op, long long user_id, const char *user,
 	    json_t **limits);
 
-int	project_sync_profiles(struct ctx *c, const char *project, char *why,
+int	project_sync_profiles(struct op *op, const char *project, char *why,
 	    size_t whysz);
 
 #endif

@@ -56,11 +56,11 @@ quota_row(struct ctx *c, struct table *t, long long user_id, const char *user)
 	json_t *st = NULL, *res;
 	int r, used, quota;
 
-	ct_project_of(c, user_id, user, project);
+	project_of(ctx_op(c), user_id, user, project);
 	r = lxd_project_state(l, project, &st);
 	if (r == -ENOENT) {
-		if ((r = ct_ensure_project(c, user_id, user)) != 0)
-			return r;
+		if (project_ensure(ctx_op(c), user_id, user, NULL) != 0)
+			return ctx_fail(c, ctx_op(c));
 		r = lxd_project_state(l, project, &st);
 	}
 	if (r != 0)

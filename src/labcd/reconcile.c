@@ -55,7 +55,7 @@ static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int bg_stopping;
 
 struct finder {
-	struct ctx	*c;
+	struct op	*op;
 	int		 repair;
 	struct findings	*findings;
 	json_t		*waited;	/* project -> true: LXD is idle there */
@@ -70,8 +70,8 @@ static void
 say(struct finder *f, enum finding_kind kind, const char *user,
     const char *name, const char *problem, const char *what)
 {
-	struct ctx *c = f->c;
-	char target[sizeof(c->target)], who[sizeof(c->id.user)];
+	struct op *op = f->op;
+	char *target;
 	struct finding *fd;
 
 	if (user == NULL || name == NULL)
@@ -93,13 +93,10 @@ say(struct finder *f, enum finding_kind kind, const char *user,
 audit:
 	if (kind != FIND_DONE)
 		return;
-	memcpy(target, c->target, sizeof(target));
-	memcpy(who, c->id.user, sizeof(who));
-	ctx_target(c, "%s/%s", user, name);
-	snprintf(c->id.user, sizeof(c->id.user), "%s", user);
-	audit(c, what);
-	memcpy(c->target, target, sizeof(target));
-	memcpy(c->id.user, who, sizeof(who));
+	/* The owner's row, in the name of whoever runs the reconciliation. */
+	target = xasprintf("%s/%s", user, name);
+	audit_row(op->db, op->actor->actor, user, op->command, target, what);
+	free(target);
 }
 
 void
@@ -118,7 +115,7 @@ findings_free(struct findings *fs)
 static int
 wait_operations(struct finder *f, const char *project)
 {
-	struct lxd *l = ctx_lxd(f->c);
+	struct lxd *l = op_lxd(f->op);
 	json_t *ops = NULL, *op, *known;
 	char *path, *esc;
 	size_t i;
@@ -167,7 +164,7 @@ static int
 instance_now(struct finder *f, const char *project, const char *name,
     json_t **inst)
 {
-	int r = lxd_instance_get(ctx_lxd(f->c), project, name, inst);
+	int r = lxd_instance_get(op_lxd(f->op), project, name, inst);
 
 	if (r == -ENOENT) {
 		*inst = NULL;
@@ -182,7 +179,7 @@ static int
 remove_instance(struct finder *f, const char *project, const char *name,
     json_t *inst)
 {
-	struct lxd *l = ctx_lxd(f->c);
+	struct lxd *l = op_lxd(f->op);
 	const char *status = json_string_value(json_object_get(inst, "status"));
 	int r;
 
@@ -197,8 +194,8 @@ remove_instance(struct finder *f, const char *project, const char *name,
 static int
 forget_row(struct finder *f, long long id)
 {
-	if (ctdb_delete(f->c->db, id) != 0) {
-		log_error("reconcile: %s", f->c->db->err);
+	if (ctdb_delete(f->op->db, id) != 0) {
+		log_error("reconcile: %s", f->op->db->err);
 		return -1;
 	}
 	return 0;
@@ -231,7 +228,7 @@ reread(struct finder *f, struct row *w)
 {
 	struct ct_owned now;
 
-	if (ctdb_get_owned(f->c->db, w->id, &now) != 0)
+	if (ctdb_get_owned(f->op->db, w->id, &now) != 0)
 		return -1;
 	w->port = now.ct.port;
 	snprintf(w->state, sizeof(w->state), "%s", now.ct.state);
@@ -267,7 +264,7 @@ interrupted(struct finder *f, const struct row *w)
 	if (inst != NULL && remove_instance(f, w->project, w->name, inst) !=
 	    0) {
 		snprintf(action, sizeof(action), "LXD refused to delete it "
-		    "(%.200s); tried again later", ctx_lxd_error(f->c));
+		    "(%.200s); tried again later", op_lxd_error(f->op));
 		say(f, FIND_PENDING, w->user, w->name, problem, action);
 		json_decref(inst);
 		return;
@@ -336,7 +333,7 @@ device_right(const struct config *cfg, json_t *inst, int port,
 static void
 wrong_port(struct finder *f, const struct row *w, json_t *seen)
 {
-	const struct config *cfg = &f->c->srv->cfg;
+	const struct config *cfg = &f->op->srv->cfg;
 	char problem[400], action[300], listen[160], want[160];
 	json_t *patch, *dev, *inst = NULL;
 	int ok, have, quiet;
@@ -386,7 +383,7 @@ wrong_port(struct finder *f, const struct row *w, json_t *seen)
 	}
 	patch = ct_ssh_patch(cfg, w->port);
 	/* A start left running by a labcd that died: lxd_call waits. */
-	ok = lxd_instance_patch(ctx_lxd(f->c), w->project, w->name, patch) ==
+	ok = lxd_instance_patch(op_lxd(f->op), w->project, w->name, patch) ==
 	    0;
 	if (ok && have == w->port)
 		snprintf(action, sizeof(action), "moved the device to %.100s",
@@ -396,7 +393,7 @@ wrong_port(struct finder *f, const struct row *w, json_t *seen)
 		    w->port);
 	else
 		snprintf(action, sizeof(action), "LXD refused (%.200s)",
-		    ctx_lxd_error(f->c));
+		    op_lxd_error(f->op));
 	json_decref(patch);
 	json_decref(inst);
 	if (quiet && ok)
@@ -423,13 +420,13 @@ locked_port(struct finder *f, const struct row *w)
 		say(f, FIND_WOULD, w->user, w->name, problem, "take the port away");
 		return;
 	}
-	r = lxd_instance_remove_device(ctx_lxd(f->c), w->project, w->name,
+	r = lxd_instance_remove_device(op_lxd(f->op), w->project, w->name,
 	    "ssh");
 	if (r == 0 || r == -ENOENT)
 		say(f, FIND_DONE, w->user, w->name, problem, "took the port away");
 	else {
 		snprintf(action, sizeof(action), "LXD refused (%.200s)",
-		    ctx_lxd_error(f->c));
+		    op_lxd_error(f->op));
 		say(f, FIND_PENDING, w->user, w->name, problem, action);
 	}
 }
@@ -457,8 +454,8 @@ isolation(struct finder *f, const char *user, const char *project)
 	char why[300], problem[400], what[64], br[ISOLATE_NAME_MAX];
 	int r;
 
-	if (!f->c->srv->cfg.isolate_members ||
-	    (r = isolate_check(f->c, project, why, sizeof(why))) == 0)
+	if (!f->op->srv->cfg.isolate_members ||
+	    (r = isolate_check(f->op, project, why, sizeof(why))) == 0)
 		return;
 	isolate_bridge_name(project, br);
 	snprintf(what, sizeof(what), "network %s", br);
@@ -485,7 +482,7 @@ isolation(struct finder *f, const char *user, const char *project)
 static void
 orphans(struct finder *f, json_t *users)
 {
-	json_t *list = isolate_orphans(f->c), *n;
+	json_t *list = isolate_orphans(f->op), *n;
 	const char *owner;
 	char what[64], problem[160];
 	size_t i;
@@ -504,7 +501,7 @@ orphans(struct finder *f, json_t *users)
 			    "network ACL");
 			continue;
 		}
-		ok = isolate_remove(f->c, owner) == 0;
+		ok = isolate_remove(f->op, owner) == 0;
 		say(f, ok ? FIND_DONE : FIND_PENDING, owner, what, problem, ok ?
 		    "deleted it and its network ACL" : "LXD refused (see 'lxc "
 		    "network delete')");
@@ -522,7 +519,7 @@ orphans(struct finder *f, json_t *users)
 static int
 projects(struct finder *f, json_t *users, json_t *foreign)
 {
-	struct lxd *l = ctx_lxd(f->c);
+	struct lxd *l = op_lxd(f->op);
 	json_t *list = NULL, *p, *u;
 	const char *name, *user, *why;
 	char problem[160], action[400], what[64], reason[300];
@@ -548,7 +545,7 @@ projects(struct finder *f, json_t *users, json_t *foreign)
 			say(f, FIND_OK, user, what, problem, action);
 			continue;
 		}
-		switch (project_mend(f->c, name, p, f->repair, reason,
+		switch (project_mend(f->op, name, p, f->repair, reason,
 		    sizeof(reason))) {
 		case PROJECT_RIGHT:
 			break;
@@ -584,7 +581,7 @@ static void
 stray(struct finder *f, long long user_id, const char *user,
     const char *project, const char *name, int foreign)
 {
-	const struct config *cfg = &f->c->srv->cfg;
+	const struct config *cfg = &f->op->srv->cfg;
 	int port, taken = 1, locked;
 	char action[400], untrusted[128];
 	const char *image, *why = NULL;
@@ -595,9 +592,9 @@ stray(struct finder *f, long long user_id, const char *user,
 		return;		/* a request is on it */
 	/* A request may have written the row, or deleted the instance,
 	   since the listing. */
-	taken = ctdb_exists(f->c->db, user_id, name);
+	taken = ctdb_exists(f->op->db, user_id, name);
 	/* A locked user's: adopting it would give its port back. */
-	locked = userdb_locked(f->c->db, user_id);
+	locked = userdb_locked(f->op->db, user_id);
 	if (!taken && locked)
 		say(f, FIND_OK, user, name, "not in the database", "left alone "
 		    "while its user is locked; adopted after 'admin user "
@@ -610,7 +607,7 @@ stray(struct finder *f, long long user_id, const char *user,
 	}
 	port = device_port(inst);
 	if (port >= cfg->ssh_port_min && port <= cfg->ssh_port_max)
-		taken = ctdb_port_taken(f->c->db, port);
+		taken = ctdb_port_taken(f->op->db, port);
 	else
 		taken = 1;
 	/* Only what labcd could have made; never privileged, raw, ... */
@@ -645,9 +642,9 @@ stray(struct finder *f, long long user_id, const char *user,
 		    image : "?");
 		snprintf(row.state, sizeof(row.state), "ready");
 		row.created = (long long)time(NULL);
-		if (ctdb_insert(f->c->db, &row) != 0) {
+		if (ctdb_insert(f->op->db, &row) != 0) {
 			snprintf(action, sizeof(action), "%.200s",
-			    f->c->db->err);
+			    f->op->db->err);
 			say(f, FIND_PENDING, user, name, "not in the database",
 			    action);
 		} else {
@@ -664,17 +661,17 @@ stray(struct finder *f, long long user_id, const char *user,
 
 /* The users' projects: "project" -> [user id, name]. */
 static json_t *
-users_by_project(struct ctx *c)
+users_by_project(struct op *op)
 {
 	json_t *users = json_object();
 	struct user_row *us;
 	int i, nus;
 
-	nus = userdb_all(c->db, &us);
+	nus = userdb_all(op->db, &us);
 	for (i = 0; i < nus; i++) {
 		char project[PROJECT_MAX];
 
-		project_name(c->srv->cfg.project_prefix, us[i].project,
+		project_name(op->srv->cfg.project_prefix, us[i].project,
 		    us[i].name, project);
 		json_object_set_new(users, project, json_pack("[I, s]",
 		    (json_int_t)us[i].id, us[i].name));
@@ -710,13 +707,13 @@ index_instances(json_t *list, json_t *users)
  * open would pin a snapshot that later writes of others make stale.
  */
 static struct row *
-read_rows(struct ctx *c, size_t *nrows)
+read_rows(struct op *op, size_t *nrows)
 {
 	struct ct_owned *owned;
 	struct row *rows = NULL;
 	size_t i;
 
-	ctdb_list_owned(c->db, 1, 0, 1, &owned, nrows);
+	ctdb_list_owned(op->db, 1, 0, 1, &owned, nrows);
 	if (*nrows > 0)
 		rows = xcalloc(*nrows, sizeof(*rows));
 	for (i = 0; i < *nrows; i++) {
@@ -725,7 +722,7 @@ read_rows(struct ctx *c, size_t *nrows)
 		w->id = owned[i].ct.id;
 		w->user_id = owned[i].ct.user_id;
 		snprintf(w->user, sizeof(w->user), "%s", owned[i].user);
-		project_name(c->srv->cfg.project_prefix, owned[i].project,
+		project_name(op->srv->cfg.project_prefix, owned[i].project,
 		    owned[i].user, w->project);
 		snprintf(w->name, sizeof(w->name), "%s", owned[i].ct.name);
 	}
@@ -808,31 +805,33 @@ check_strays(struct finder *f, json_t *idx, json_t *users, json_t *foreign,
 }
 
 int
-reconcile_run(struct ctx *c, int repair, struct findings *findings)
+reconcile_run(struct op *op, int repair, struct findings *findings)
 {
-	struct finder f = { .c = c, .repair = repair, .findings = findings };
-	struct lxd *l = ctx_lxd(c);
+	struct finder f = { .op = op, .repair = repair, .findings = findings };
+	struct lxd *l = op_lxd(op);
 	json_t *list = NULL, *idx, *users, *foreign;
 	struct row *rows;
 	size_t nrows = 0;
 	int owners;
 
-	if (repair && db_readonly(c->db))
-		return ctx_error(c, "the database is read-only: nothing can be "
-		    "mended; use --dry-run to see the differences");
+	if (repair && db_readonly(op->db))
+		return op_fail(op, PROTO_FAILED, "the database is read-only: "
+		    "nothing can be mended; use --dry-run to see the "
+		    "differences");
 	pthread_mutex_lock(&run_lock);
 	if (lxd_instance_list(l, NULL, 0, &list) != 0) {
 		pthread_mutex_unlock(&run_lock);
-		return ctx_error(c, "cannot compare with LXD: %s", lxd_error(l));
+		return op_fail(op, PROTO_FAILED, "cannot compare with LXD: %s",
+		    lxd_error(l));
 	}
 	f.waited = json_object();
-	users = users_by_project(c);
+	users = users_by_project(op);
 	idx = index_instances(list, users);
 	json_decref(list);
 	foreign = json_object();
 	owners = projects(&f, users, foreign);
 	orphans(&f, users);
-	rows = read_rows(c, &nrows);
+	rows = read_rows(op, &nrows);
 	check_rows(&f, rows, nrows, idx);
 	free(rows);
 	check_strays(&f, idx, users, foreign, owners);
@@ -855,8 +854,6 @@ static int		 bg_pending = 1;	/* at start-up */
 static int		 bg_started;
 static pthread_t	 bg_thread;
 
-static const struct cmd_entry bg_cmd = { .name = "reconcile" };
-
 void
 reconcile_soon(void)
 {
@@ -874,7 +871,10 @@ reconcile_soon(void)
 static int
 bg_run(struct server *s, struct lxd **l, int *failing)
 {
-	struct ctx c;
+	/* labcd itself acts: the audit rows' actor, as root would. */
+	static const struct ident labcd = { .root = 1, .admin = 1,
+	    .actor = "labcd", .via = "root" };
+	struct op op;
 	struct db *db;
 	struct findings findings = { 0 };
 	const struct finding *fd;
@@ -888,24 +888,13 @@ bg_run(struct server *s, struct lxd **l, int *failing)
 		*failing = 1;
 		return RETRY_LEFT;
 	}
-	memset(&c, 0, sizeof(c));
-	c.srv = s;
-	c.fd = -1;
-	c.dead = 1;		/* no client to tell */
-	c.db = db;
-	c.lxdp = l;
-	c.cmd = &bg_cmd;
-	c.id.root = c.id.admin = 1;
-	snprintf(c.id.actor, sizeof(c.id.actor), "labcd");
-	snprintf(c.id.via, sizeof(c.id.via), "root");
-	buf_init(&c.out, 64 * 1024);
-	buf_init(&c.err, 64 * 1024);
+	op_init(&op, s, db, l, &labcd, "reconcile");
 	/* Read-only database: say what differs, mend nothing. */
-	r = reconcile_run(&c, !db_readonly(db), &findings);
+	r = reconcile_run(&op, !db_readonly(db), &findings);
 	if (r == PROTO_FAILED) {
 		if (!*failing)
 			log_warn("reconcile: %s; trying again every %d s",
-			    buf_str(&c.err), RETRY_LXD);
+			    op.cause, RETRY_LXD);
 		*failing = 1;
 	} else {
 		*failing = 0;
@@ -920,8 +909,6 @@ bg_run(struct server *s, struct lxd **l, int *failing)
 		    "difference%s", findings.n, findings.n == 1 ? "" : "s");
 	}
 	findings_free(&findings);
-	buf_free(&c.out);
-	buf_free(&c.err);
 	db_close(db);
 	return r == PROTO_FAILED ? RETRY_LXD : left > 0 ? RETRY_LEFT : 0;
 }

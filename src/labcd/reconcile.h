@@ -17,7 +17,8 @@
  * user's project that has no row when its port is free. Never deletes a
  * container that no row accounts for. One finding per difference is
  * appended to findings (findings_free frees them).
- * 0, or PROTO_FAILED (c->err) if LXD cannot be asked.
+ * 0, or PROTO_FAILED (op->cause) if LXD cannot be asked. A repair is
+ * audited in the name of op's actor and command, in the owner's log.
  */
 enum finding_kind {
 	FIND_OK,		/* said; left as it is, nothing to mend */
@@ -37,7 +38,7 @@ struct findings {
 	struct finding	*v;
 	size_t		 n, cap;
 };
-int	reconcile_run(struct ctx *c, int repair, struct findings *findings);
+int	reconcile_run(struct op *op, int repair, struct findings *findings);
 void	findings_free(struct findings *fs);
 
 /* Ask the background reconciler to run as soon as LXD answers. */

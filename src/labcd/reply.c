@@ -437,12 +437,11 @@ table_render(struct ctx *c, struct table *t)
 	free(w);
 }
 
-void
-ctx_table(struct ctx *c, const char *key, struct table *t)
+json_t *
+table_rows(const struct table *t)
 {
 	json_t *rows = json_array();
 	size_t r, i;
-	char *s;
 
 	for (r = 0; r < t->nrows; r++) {
 		json_t *o = json_object();
@@ -452,9 +451,18 @@ ctx_table(struct ctx *c, const char *key, struct table *t)
 			    t->cells[r * t->ncols + i], t->num[i]));
 		json_array_append_new(rows, o);
 	}
+	return rows;
+}
+
+void
+ctx_table(struct ctx *c, const char *key, struct table *t)
+{
+	size_t r, i;
+	char *s;
+
 	if (c->data == NULL)
 		c->data = json_object();
-	json_object_set_new(c->data, key, rows);
+	json_object_set_new(c->data, key, table_rows(t));
 
 	switch (c->format) {
 	case FMT_JSON:

@@ -52,36 +52,36 @@ size_text(const char *v, char *out, size_t outsz)
 }
 
 int
-sizes_disk_refused(struct ctx *c, const char *pool, const char *what,
+sizes_disk_refused(struct op *op, const char *pool, const char *what,
     const char *fix)
 {
 	char driver[32];
 
-	switch (pool_enforces(ctx_lxd(c), pool, driver,
+	switch (pool_enforces(op_lxd(op), pool, driver,
 	    sizeof(driver))) {
 	case 1:
 		return PROTO_OK;
 	case 0:
-		return ctx_error(c, "%s cannot be enforced: containers are "
+		return op_error(op, "%s cannot be enforced: containers are "
 		    "made on the storage pool %s, a '%s' pool, where LXD "
 		    "ignores a root disk size and a container can fill the "
 		    "whole disk. Nothing was changed. %s", what, pool, driver,
 		    fix);
 	default:
-		return ctx_error(c, "%s: cannot tell whether the storage pool "
+		return op_error(op, "%s: cannot tell whether the storage pool "
 		    "%s enforces a disk size: %s", what, pool,
-		    ctx_lxd_error(c));
+		    op_lxd_error(op));
 	}
 }
 
 /* "GPUs 0,2 (GPU 0 and 1 inside)", "GPU 2 (GPU 0 inside)", "no GPUs". */
 static void
-gpus_text(struct ctx *c, const struct ct *ct, struct buf *b)
+gpus_text(struct op *op, const struct ct *ct, struct buf *b)
 {
 	struct buf host = BUF_INIT(0);
 	struct gpu_use *u;
 	char inside[48];
-	size_t i, n = gpudb_of_container(c->db, ct->id, &u);
+	size_t i, n = gpudb_of_container(op->db, ct->id, &u);
 
 	for (i = 0; i < n; i++)
 		buf_printf(&host, "%s%d", i ? "," : "", u[i].gpu);
@@ -97,7 +97,7 @@ gpus_text(struct ctx *c, const struct ct *ct, struct buf *b)
 }
 
 void
-sizes_line(struct ctx *c, const struct ct *ct, json_t *inst, struct buf *b)
+sizes_line(struct op *op, const struct ct *ct, json_t *inst, struct buf *b)
 {
 	json_t *conf = json_object_get(inst, "expanded_config");
 	json_t *root = json_object_get(json_object_get(inst,
@@ -128,27 +128,27 @@ sizes_line(struct ctx *c, const struct ct *ct, json_t *inst, struct buf *b)
 
 		size_text(disk, t, sizeof(t));
 		buf_printf(b, "%s disk", t);
-		if (pool != NULL && pool_enforces(ctx_lxd(c), pool,
+		if (pool != NULL && pool_enforces(op_lxd(op), pool,
 		    driver, sizeof(driver)) == 0)
 			buf_printf(b, " (not enforced on the %s pool %s)",
 			    driver, pool);
 		buf_adds(b, ", ");
 	}
-	gpus_text(c, ct, b);
+	gpus_text(op, ct, b);
 }
 
 int
-sizes_line_get(struct ctx *c, const struct ct *ct, struct buf *b)
+sizes_line_get(struct op *op, const struct ct *ct, struct buf *b)
 {
 	char project[64];
 	json_t *inst = NULL;
 
-	project_of(c, ct->user_id, c->id.user, project);
-	if (lxd_instance_get(ctx_lxd(c), project, ct->name, &inst) != 0) {
-		buf_printf(b, "limits unknown (%s)", ctx_lxd_error(c));
+	project_of(op, ct->user_id, op->actor->user, project);
+	if (lxd_instance_get(op_lxd(op), project, ct->name, &inst) != 0) {
+		buf_printf(b, "limits unknown (%s)", op_lxd_error(op));
 		return -1;
 	}
-	sizes_line(c, ct, inst, b);
+	sizes_line(op, ct, inst, b);
 	json_decref(inst);
 	return 0;
 }

@@ -21,16 +21,16 @@
  * memory" (and the like) where there is none, "no GPUs". A disk size on a
  * pool that cannot hold it says so.
  */
-void	sizes_line(struct ctx *c, const struct ct *ct, json_t *inst,
+void	sizes_line(struct op *op, const struct ct *ct, json_t *inst,
 	    struct buf *b);
 /* The same, asking LXD for the instance: 0, or -1 (b says why not). */
-int	sizes_line_get(struct ctx *c, const struct ct *ct, struct buf *b);
+int	sizes_line_get(struct op *op, const struct ct *ct, struct buf *b);
 /*
- * 0 if a disk limit can be held on pool; else PROTO_FAILED, having said
- * that what (such as "--disk 10GiB") cannot be enforced there, why, and
+ * 0 if a disk limit can be held on pool; else PROTO_FAILED, op->cause
+ * saying that what (such as "--disk 10GiB") cannot be enforced there, why, and
  * then fix (what the caller should do instead).
  */
-int	sizes_disk_refused(struct ctx *c, const char *pool, const char *what,
+int	sizes_disk_refused(struct op *op, const char *pool, const char *what,
 	    const char *fix);
 /*
  * Keep LXD's btrfs pools (mounted beside l's socket, once l has found

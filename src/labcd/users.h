@@ -17,6 +17,8 @@ void	users_end_sessions(struct db *db, long long id, const char *keep_token);
  * Get a new password for user: prompt once (from_stdin), twice (on a
  * terminal), or generate one (no terminal). 0 and *pw (caller wipes and
  * frees; *generated set), or a PROTO_* status with the reason said.
+ * Reply code, not domain: it asks the person at the other end of the
+ * request (ctx_prompt), so it takes the request.
  */
 int	users_ask_password(struct ctx *c, const char *user, int from_stdin,
 	    char **pw, int *generated);

@@ -101,20 +101,21 @@ static void
 check_gpu(struct ctx *c, const char *spec, int exclusive)
 {
 	struct gpu_req req;
+	struct op *op = ctx_op(c);
 	int want[NGPUS], n, r, i, j;
 
-	buf_reset(&c->err);
-	r = gpu_request(c, spec, exclusive, &req);
+	op->cause[0] = '\0';
+	r = gpu_request(op, spec, exclusive, &req);
 	if (r == PROTO_FAILED) {
 		/* Only without NVML. */
-		FUZZ_CHECK(strstr(buf_str(&c->err), "NVIDIA") != NULL);
+		FUZZ_CHECK(strstr(op->cause, "NVIDIA") != NULL);
 		return;
 	}
 	n = strcmp(spec, "all") == 0 ? NGPUS : list_of(spec, want);
 	if (strcmp(spec, "none") == 0)
 		n = exclusive ? -1 : 0;
 	if (r != 0) {
-		FUZZ_CHECK(r == PROTO_USAGE && c->err.len > 0);
+		FUZZ_CHECK(r == PROTO_USAGE && op->cause[0] != '\0');
 		FUZZ_CHECK(req.idx == NULL && req.n == 0 && req.inv == NULL);
 		FUZZ_CHECK(n < 0);
 		return;
