@@ -168,6 +168,7 @@ doctor_pass(struct server *s, struct lxd **l)
 	op_init(&op, s, db, l, &labcd_admin, "doctor");
 	t = table_new(doctor_columns);
 	problems = doctor_checks(&op, NULL, NULL, t, &warnings);
+	op_end(&op);
 	/* What labcd can mend by itself (sizes.h), once said. */
 	if (*l != NULL)
 		sizes_btrfs_mend(*l);

@@ -62,6 +62,13 @@ op_lxd(struct op *op)
 	return *op->lxdp;
 }
 
+void
+op_end(struct op *op)
+{
+	if (op->lxdp != NULL && *op->lxdp != NULL)
+		lxd_set_progress(*op->lxdp, NULL, NULL);
+}
+
 const char *
 op_lxd_error(struct op *op)
 {

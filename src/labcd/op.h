@@ -45,6 +45,11 @@ void	op_init(struct op *op, struct server *srv, struct db *db,
 	    struct lxd **lxdp, const struct ident *actor, const char *command);
 /* The LXD connection, made if need be; its progress goes to op's. */
 struct lxd *op_lxd(struct op *op);
+/*
+ * The op goes away (it lives on a stack): its LXD connection, kept for
+ * the next one, no longer reports progress to it.
+ */
+void	op_end(struct op *op);
 /* LXD's message for the last failed call, or "". */
 const char *op_lxd_error(struct op *op);
 /* Keep why it failed in op->cause; returns r (a -errno, PROTO_FAILED...). */

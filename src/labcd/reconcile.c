@@ -909,6 +909,7 @@ bg_run(struct server *s, struct lxd **l, int *failing)
 		    "difference%s", findings.n, findings.n == 1 ? "" : "s");
 	}
 	findings_free(&findings);
+	op_end(&op);
 	db_close(db);
 	return r == PROTO_FAILED ? RETRY_LXD : left > 0 ? RETRY_LEFT : 0;
 }

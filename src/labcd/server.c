@@ -312,6 +312,7 @@ done:
 	}
 	json_decref(c.data);
 	free((void *)(uintptr_t)c.args.argv);
+	op_end(&c.op);
 	buf_free(&c.out);
 	buf_free(&c.err);
 	return c.dead ? -1 : 0;
