@@ -48,13 +48,24 @@ WARN	+= -Werror
 endif
 
 CFLAGS	+= -std=c11 -D_GNU_SOURCE -g $(OPT) $(WARN) $(SANFLAGS) \
-	   -Isrc/common -Isrc/lxd -Isrc/labcd -Itests $(shell pkg-config --cflags $(PKGS))
+	   $(shell pkg-config --cflags $(PKGS))
+
+# The walls between the layers, kept by the compiler: each part sees only
+# the headers of the parts below it. src/common sees nothing above it;
+# src/lxd sees common; labcd sees lxd and common; labc sees common only,
+# never a daemon header. Tests and fuzzers see everything.
+FB	:= build/fuzz
+INC_common := -Isrc/common
+INC_lxd	:= $(INC_common) -Isrc/lxd
+INC_labcd := $(INC_lxd) -Isrc/labcd
+INC_labc := $(INC_common) -Isrc/labc
+INC_tests := $(INC_labcd) -Itests
 LDFLAGS	+= $(SANFLAGS)
 LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -lpthread
 
 COMMON	:= src/common/xmalloc.c src/common/buf.c src/common/log.c \
 	   src/common/sshkey.c src/common/proto.c src/common/argv.c \
-	   src/common/inert.c
+	   src/common/inert.c src/common/atomicio.c
 LXD	:= src/lxd/lxd.c src/lxd/lxd-instance.c src/lxd/lxd-files.c \
 	   src/lxd/lxd-image.c src/lxd/lxd-project.c
 LABCD	:= $(wildcard src/labcd/*.c)
@@ -80,7 +91,14 @@ programs: $(PROGS)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CFLAGS) $(INC) -MMD -MP -c -o $@ $<
+
+# Each object sees the include path of its part only (INC_* above).
+$(B)/obj/src/common/%.o $(FB)/obj/src/common/%.o: INC := $(INC_common)
+$(B)/obj/src/lxd/%.o $(FB)/obj/src/lxd/%.o: INC := $(INC_lxd)
+$(B)/obj/src/labcd/%.o $(FB)/obj/src/labcd/%.o: INC := $(INC_labcd)
+$(B)/obj/src/labc/%.o $(FB)/obj/src/labc/%.o: INC := $(INC_labc)
+$(B)/obj/tests/%.o $(FB)/obj/tests/%.o: INC := $(INC_tests)
 
 # Archives are remade whole when the list of sources changes.
 $(B)/libcommon.a: $(call obj,$(COMMON)) Makefile
@@ -126,17 +144,20 @@ $(B)/tests/nvml-stub/old/libnvidia-ml.so.1: tests/nvml-stub/nvml-stub.c
 
 $(B)/tests/unit/t-nvml: $(call obj,src/labcd/nvml.c) | $(STUBS)
 $(B)/tests/unit/t-throttle: $(call obj,src/labcd/throttle.c)
+$(B)/tests/unit/t-db-store: $(call obj,src/labcd/db.c src/labcd/db-users.c \
+    src/labcd/db-sessions.c src/labcd/db-keys.c src/labcd/db-audit.c)
+$(B)/tests/unit/t-op: $(call obj,src/labcd/op.c src/labcd/audit.c \
+    src/labcd/db.c src/labcd/db-audit.c src/labcd/db-users.c \
+    src/labcd/db-keys.c src/labcd/claim.c src/labcd/keys.c)
 
 # libFuzzer targets (tests/fuzz/README.md): clang, ASan + UBSan, every
 # source compiled again with coverage. Not part of 'all': tests/run builds
 # them. Archives let each target pull in only what it calls.
 FUZZCC	?= clang
-FB	:= build/fuzz
 FUZZSAN	:= -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	   -fno-omit-frame-pointer
 FUZZCFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(WARN) $(FUZZSAN) \
-	   -fsanitize=fuzzer-no-link -Isrc/common -Isrc/lxd -Isrc/labcd \
-	   $(shell pkg-config --cflags $(PKGS))
+	   -fsanitize=fuzzer-no-link $(shell pkg-config --cflags $(PKGS))
 FUZZ	:= $(patsubst tests/fuzz/%.c,$(FB)/%,$(wildcard tests/fuzz/fuzz-*.c))
 fobj = $(patsubst %.c,$(FB)/obj/%.o,$(1))
 
@@ -144,7 +165,7 @@ fuzz: $(FUZZ)
 
 $(FB)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZCC) $(FUZZCFLAGS) -MMD -MP -c -o $@ $<
+	$(FUZZCC) $(FUZZCFLAGS) $(INC) -MMD -MP -c -o $@ $<
 
 # labcd without its main(), for the command table.
 $(FB)/liblabcd.a: $(call fobj,$(filter-out src/labcd/labcd.c,$(LABCD)) $(GUIDES)) \

@@ -66,8 +66,9 @@ _run_cleanups() {
 }
 trap _run_cleanups EXIT
 
-# test_expect_success DESC BODY: run BODY (a string) in a subshell-free
-# function context; print "ok - DESC" or "not ok - DESC" with its output.
+# test_expect_success DESC BODY: run BODY (a string) with set -e in a
+# subshell, so it cannot change the file's variables (a helper it calls
+# cannot either); print "ok - DESC" or "not ok - DESC" with its output.
 test_expect_success() {
 	local desc=$1 body=$2 out rc
 	out=$TDIR/out.$$
@@ -91,6 +92,13 @@ test_expect_success() {
 
 # test_skip DESC WHY
 test_skip() { echo "skip - $1 ($2)"; }
+
+# test_skip_all WHY: skip the rest of the file, saying why, and end it; a
+# test that failed before still fails the file.
+test_skip_all() {
+	echo "skip - $(basename "$0" .sh) ($1)"
+	exit $((test_failed > 0))
+}
 
 # write_conf LINES...: the private daemon's configuration. Unless the
 # lines say otherwise, its LXD projects carry this run's prefix (removed
@@ -162,7 +170,7 @@ labc_as_uid() {
 	HOME=$home as_uid "$uid" env -u XDG_RUNTIME_DIR "$LABC" -S "$SOCK" "$@"
 }
 
-# expect_fail STATUS CMD...: CMD must exit with STATUS.
+# expect_status STATUS CMD...: CMD must exit with STATUS.
 expect_status() {
 	local want=$1 rc=0
 	shift
@@ -195,8 +203,7 @@ test_done() {
 # need_lxd: skip the whole file when the run has no LXD test bed.
 need_lxd() {
 	if [ "${LABCT_NO_LXD:-}" = 1 ] || [ -z "${LABCT_PREFIX:-}" ]; then
-		echo "skip - $(basename "$0" .sh) (needs the LXD test bed: run through tests/run)"
-		exit 0
+		test_skip_all "needs the LXD test bed: run through tests/run"
 	fi
 }
 

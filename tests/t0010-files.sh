@@ -54,15 +54,16 @@ test_expect_success 'the systemd unit starts labcd in the foreground' '
 
 # systemd need not run: verify only reads the unit (with labcd where the
 # build has it, since ExecStart must exist).
-test_expect_success 'systemd-analyze verify accepts the unit' '
-	if ! command -v systemd-analyze >/dev/null; then
-		echo "no systemd-analyze: not checked"; exit 0
-	fi
-	mkdir -p "$TDIR/unit"
-	sed "s|/usr/sbin/labcd|$LABCD|" "$LABCT_TOP/etc/labcd.service" \
-	    >"$TDIR/unit/labcd.service"
-	systemd-analyze verify --man=no "$TDIR/unit/labcd.service"
-'
+if command -v systemd-analyze >/dev/null; then
+	test_expect_success 'systemd-analyze verify accepts the unit' '
+		mkdir -p "$TDIR/unit"
+		sed "s|/usr/sbin/labcd|$LABCD|" "$LABCT_TOP/etc/labcd.service" \
+		    >"$TDIR/unit/labcd.service"
+		systemd-analyze verify --man=no "$TDIR/unit/labcd.service"
+	'
+else
+	test_skip 'systemd-analyze verify accepts the unit' 'no systemd-analyze'
+fi
 
 test_expect_success 'labcd.conf(5) documents every key with its default' '
 	page=$(sed "s/\\\\-/-/g" "$LABCT_TOP/man/labcd.conf.5")

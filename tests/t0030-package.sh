@@ -16,32 +16,30 @@ if [ -z "${LABCT_PKG_NS:-}" ]; then
 	if [ "$(id -u)" = 0 ] && unshare --mount --propagation private true 2>/dev/null; then
 		LABCT_PKG_NS=1 exec unshare --mount --propagation private "$0" "$@"
 	fi
-	echo "skip - $(basename "$0" .sh) (needs root and mount namespaces)"
-	exit 0
+	. "$(dirname "$0")/lib.sh"
+	test_skip_all "needs root and mount namespaces"
 fi
 . "$(dirname "$0")/lib.sh"
 
-skip_all() { echo "skip - $(basename "$0" .sh) ($1)"; exit 0; }
-
 command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null ||
-    skip_all "no dpkg-buildpackage or debhelper: run scripts/deps.sh"
+    test_skip_all "no dpkg-buildpackage or debhelper: run scripts/deps.sh"
 OV=$TDIR/overlay
 mkdir -p "$OV"
-mount -t tmpfs labct-pkg "$OV" || skip_all "cannot mount a tmpfs"
+mount -t tmpfs labct-pkg "$OV" || test_skip_all "cannot mount a tmpfs"
 at_exit "umount -l $OV"
 for d in /usr /etc /var; do
 	mkdir -p "$OV/upper$d" "$OV/work$d"
 	mount -t overlay labct-pkg -o "lowerdir=$d,upperdir=$OV/upper$d,workdir=$OV/work$d" "$d" ||
-	    skip_all "no overlayfs over $d"
+	    test_skip_all "no overlayfs over $d"
 done
 # Inside the overlay this machine may have no labcontainers yet: a test
 # leaves nothing outside, but someone's make install might have.
 if dpkg-query -W -f='${db:Status-Status}' labcontainers 2>/dev/null |
     grep -qv '^not-installed$'; then
-	skip_all "a labcontainers package is installed on this machine"
+	test_skip_all "a labcontainers package is installed on this machine"
 fi
 for f in /usr/sbin/labcd /usr/bin/labc; do
-	[ ! -e "$f" ] || skip_all "$f exists on this machine"
+	[ ! -e "$f" ] || test_skip_all "$f exists on this machine"
 done
 # As on a machine that never had labcontainers (in the overlay only): one
 # that setup.sh set up has labcd and labc in /usr/local (whose manual
@@ -54,7 +52,7 @@ rm -rf /etc/labcontainers /var/lib/labcontainers /usr/local/sbin/labcd \
     /usr/local/lib/systemd/system/labcd.service
 if [ -d /run/labcontainers ]; then
 	mount -t tmpfs -o mode=755 labct-pkg /run/labcontainers ||
-	    skip_all "cannot hide /run/labcontainers"
+	    test_skip_all "cannot hide /run/labcontainers"
 fi
 for u in lab labc-keys; do
 	if getent passwd $u >/dev/null; then userdel -f $u; fi

@@ -36,6 +36,10 @@ test_expect_success 'the admin adds alice and bob' '
 	contains "$out" "^bob,no,0,active,"
 '
 
+test_expect_success 'in JSON a count is a number, a word a string' '
+	[ "$(labc admin user list --format json | jq -c ".users[] | select(.name == \"alice\") | [.keys, .admin, .state]")" = "[0,\"no\",\"active\"]" ]
+'
+
 test_expect_success 'without a terminal, a password is generated and shown' '
 	out=$(labc admin user add carol </dev/null)
 	contains "$out" "^Password for carol: [A-Za-z0-9]{16}$"
@@ -222,6 +226,34 @@ test_expect_success 'help comes from the command table' '
 	not_contains "$out" "^admin"
 '
 
+test_expect_success 'every command takes --help and -h: the text of help CMD, unaudited' '
+	rows=$(sqlite3 "$DB" "SELECT count(*) FROM audit")
+	n=0
+	while read -r cmd; do
+		# shellcheck disable=SC2086
+		want=$(labc help $cmd)
+		# shellcheck disable=SC2086
+		[ "$(labc $cmd --help)" = "$want" ] || { echo "$cmd --help:"; labc $cmd --help; exit 1; }
+		# shellcheck disable=SC2086
+		[ "$(labc $cmd -h)" = "$want" ] || { echo "$cmd -h:"; labc $cmd -h; exit 1; }
+		n=$((n + 1))
+	done < <(labc help --names)
+	[ "$n" -gt 30 ]
+	contains "$(labc launch --help)" "^usage: launch NAME \[--image IMAGE\]"
+	contains "$(labc admin doctor -h)" "^usage: admin doctor \[--dir DIR\] \[--sshd-config FILE\] \[--format table\|json\|csv\]$"
+	contains "$(labc gpus --help)" "^usage: gpus \[--format table\|json\]$"
+	contains "$(labc list --all --format yaml --help)" "^usage: list \[--all\] \[--format table\|json\|csv\]$"
+	# No login, no admin needed: as help. A hidden command has it too.
+	contains "$(labc_as_uid $C stop -h)" "^usage: stop NAME\.\.\. \[-f\]$"
+	contains "$(labc gateway authorized-keys --help)" "^usage: gateway authorized-keys ACCOUNT"
+	[ "$(sqlite3 "$DB" "SELECT count(*) FROM audit")" = "$rows" ]
+	# Still a usage error: an unknown option before it, a value after it.
+	out=$(expect_status 2 labc whoami --bogus --help 2>&1)
+	contains "$out" "unknown option .--bogus."
+	out=$(expect_status 2 labc whoami --help=yes 2>&1)
+	contains "$out" "option --help takes no value"
+'
+
 # Mapped host users: restart the daemon with the switch on.
 stop_labcd
 write_conf "gateway_user = $GW" "map_host_users = yes"
@@ -233,6 +265,18 @@ test_expect_success 'a host user with a lab user'"'"'s name is that user' '
 	[ "$out" = "$HOSTU" ]
 	out=$(labc_as_uid $C whoami)
 	contains "$out" "^not logged in"
+'
+
+test_expect_success 'a table fits the terminal it is shown in; a pipe gets whole lines' '
+	TERM=dumb script -qec "stty cols 50; $LABC -S $SOCK admin log" /dev/null |
+	    tr -d "\r" > $TDIR/narrow
+	labc admin log > $TDIR/whole
+	[ "$(LC_ALL=C.UTF-8 wc -L < $TDIR/narrow)" -le 50 ]
+	[ "$(LC_ALL=C.UTF-8 wc -L < $TDIR/whole)" -gt 50 ]
+	contains "$(cat $TDIR/narrow)" "^time +actor +user +command"
+	# Each row still starts on a line of its own, its cells wrapped.
+	[ "$(grep -c "^20[0-9][0-9]-" $TDIR/narrow)" = "$(grep -c "^20[0-9][0-9]-" $TDIR/whole)" ]
+	[ "$(wc -l < $TDIR/narrow)" -gt "$(wc -l < $TDIR/whole)" ]
 '
 
 kill -TERM "$LABCD_PID"

@@ -5,8 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v valgrind >/dev/null; then
-	test_skip 'labcd under valgrind' 'valgrind is not installed'
-	exit 0
+	test_skip_all 'valgrind is not installed'
 fi
 PLAIN=$LABCT_TOP/build
 VG="valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 --track-fds=no"

@@ -57,6 +57,14 @@ test_expect_success 'details shows state, address, port and the ssh command' '
 	contains "$(labc list --all --format csv)" "^alice,box,running,$ip,$port,"
 '
 
+test_expect_success 'list --format json gives the port as a number, the rest as text' '
+	port=$(port_of alice box)
+	json=$(labc --as alice list --format json)
+	[ "$(printf "%s" "$json" | jq -c ".containers[] | select(.name == \"box\") | [.port, (.port | type), (.state | type)]")" = "[$port,\"number\",\"string\"]" ]
+	contains "$json" "\"port\": $port,?\$"
+	[ "$(labc list --all --format json | jq -r ".containers[] | select(.owner == \"alice\" and .name == \"box\") | .port | type")" = number ]
+'
+
 test_expect_success 'the port stays the same after stop and start' '
 	port=$(port_of alice box)
 	labc --as alice stop box

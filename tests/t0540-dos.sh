@@ -323,7 +323,7 @@ if [ -n "${LABCT_PREFIX:-}" ] && [ "${LABCT_NO_LXD:-}" != 1 ]; then
 	stop_labcd
 	write_conf "project_prefix = ${LABCT_PREFIX}d-" \
 	    "default_image = $LABCT_IMAGE" "profiles = $LABCT_PROFILE" \
-	    "ssh_listen = 127.0.0.1" "ssh_ports = 62540-62549" \
+	    "ssh_listen = 127.0.0.1" "ssh_ports = 63610-63619" \
 	    "frame_timeout = $FT" "max_nc_per_user = 3"
 	start_labcd || exit 1
 	test_expect_success 'nc: a member holds at most max_nc_per_user streams; closing one frees it' '

@@ -70,6 +70,16 @@ test_expect_success 'a healthy setup: every check ok, no problem, exit 0' '
 	[ "$(doctor --format json | jq "[.checks[] | select(.status == \"problem\")] | length")" = 0 ]
 '
 
+test_expect_success 'in a terminal of 80 columns the table fits it; in a pipe its lines stay whole' '
+	TERM=dumb script -qec "stty cols 80; $LABC -S $SOCK admin doctor --dir $TDIR/sshd.d --sshd-config $TDIR/sshd_config" /dev/null |
+	    tr -d "\r" > $TDIR/narrow
+	[ "$(LC_ALL=C.UTF-8 wc -L < $TDIR/narrow)" -le 80 ]
+	[ "$(doctor | LC_ALL=C.UTF-8 wc -L)" -gt 80 ]
+	contains "$(cat $TDIR/narrow)" "^check +status +detail +fix"
+	contains "$(cat $TDIR/narrow)" "^ssh ports +ok +"
+	contains "$(cat $TDIR/narrow)" "^No problem"
+'
+
 # Restarts happen here, not in a test's subshell: lib.sh keeps the pid.
 restart_with "lxd_socket = $TDIR/no-lxd.sock"
 test_expect_success 'LXD unreachable (labcd pointed at a socket where nothing listens; the shared LXD keeps running): problem, exit 1' '

@@ -494,8 +494,7 @@ fi
 
 # ---- on the host ---------------------------------------------------------------------------
 if [ -z "$IMAGE" ]; then
-	echo "skip - t0700-setup (no cached test image under /var/cache/labcontainers-test)"
-	exit 0
+	test_skip_all "no cached test image under /var/cache/labcontainers-test"
 fi
 R=$TDIR/root
 mkdir -p "$R"/lxd "$R"/lxd-log "$R"/empty

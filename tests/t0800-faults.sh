@@ -26,8 +26,8 @@ measured "private LXD with its bridge, pools and image: $(($(date +%s) - t0)) s"
 # shellcheck disable=SC1091
 . "$PL/env"
 export LXD_DIR LXD_SOCKET
-PORTS=62700-62799
-[ -n "$LABCT_PROFILE_BT" ] || { echo "skip - t0800-faults (no btrfs pool)"; exit 0; }
+PORTS=63700-63799
+[ -n "$LABCT_PROFILE_BT" ] || test_skip_all "no btrfs pool"
 
 P=${LABCT_PREFIX}f-
 # No container quota: killed launches may leave a user more than the default 5.
@@ -63,12 +63,15 @@ agree() {
 	[ -z "$(sqlite3 "$DB" "SELECT port FROM containers GROUP BY port
 	    HAVING count(*) > 1")" ]
 }
-# Wait until labcd's own reconciliation leaves nothing to do.
+# Wait until labcd's own reconciliation leaves nothing to do. A launch
+# killed before its first start gets its ssh device from the background
+# pass without a finding (no drift): wait for the two views to agree too.
 settled() {
 	local i
 	for ((i = 0; i < 60; i++)); do
 		[ "$(labc admin reconcile --dry-run --format json |
-		    jq '.findings | length')" = 0 ] && return 0
+		    jq '.findings | length')" = 0 ] &&
+		    [ "$(db_view)" = "$(lxd_view)" ] && return 0
 		sleep 1
 	done
 	labc admin reconcile --dry-run
@@ -100,12 +103,12 @@ test_expect_success 'a container deleted with lxc: list says missing, reconcile 
 test_expect_success 'a container made with lxc in a user project is adopted, not deleted' '
 	lxc init "$LABCT_IMAGE" --project ${P}bob -p $LABCT_PROFILE_BT stray >/dev/null
 	lxc config device add --project ${P}bob stray ssh proxy \
-	    listen=tcp:127.0.0.1:62790 connect=tcp:127.0.0.1:22 >/dev/null
+	    listen=tcp:127.0.0.1:63790 connect=tcp:127.0.0.1:22 >/dev/null
 	lxc init "$LABCT_IMAGE" --project ${P}bob -p $LABCT_PROFILE_BT noport >/dev/null
 	out=$(labc admin reconcile)
-	contains "$out" "bob +stray +not in the database +adopted it with port 62790"
+	contains "$out" "bob +stray +not in the database +adopted it with port 63790"
 	contains "$out" "bob +noport +not in the database +left alone: it has no SSH port device"
-	contains "$(labc --as bob list --format csv)" "^stray,stopped,-,62790,"
+	contains "$(labc --as bob list --format csv)" "^stray,stopped,-,63790,"
 	lxc info --project ${P}bob noport >/dev/null
 	labc --as bob start stray >/dev/null
 	contains "$(labc --as bob list --format csv)" "^stray,running,"
@@ -117,9 +120,9 @@ test_expect_success 'a container made with lxc in a user project is adopted, not
 test_expect_success 'a port device changed behind labcd is put back' '
 	labc --as bob create moved >/dev/null
 	port=$(port_of bob moved)
-	lxc config device set --project ${P}bob moved ssh listen=tcp:127.0.0.1:62791
+	lxc config device set --project ${P}bob moved ssh listen=tcp:127.0.0.1:63791
 	out=$(labc admin reconcile)
-	contains "$out" "bob +moved +its SSH port device has port 62791, the database $port +set the device to port $port"
+	contains "$out" "bob +moved +its SSH port device has port 63791, the database $port +set the device to port $port"
 	[ "$(lxc config device get --project ${P}bob moved ssh listen)" = "tcp:127.0.0.1:$port" ]
 	labc --as bob delete moved >/dev/null
 	agree
@@ -228,6 +231,8 @@ test_expect_success 'labcd killed with SIGKILL during launch and delete, 20 time
 LABCD_PID=$(cat $TDIR/labcd.pid)
 
 test_expect_success 'the containers left are all whole: they start and have their user' '
+	# Some are left (after, at least): none would check nothing.
+	[ -n "$(db_view)" ]
 	for row in $(db_view | tr " " ":"); do
 		user=${row%%/*} rest=${row#*/} name=${rest%%:*}
 		labc --as $user start $name >/dev/null

@@ -8,26 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomicio.h"
 #include "proto.h"
 #include "xmalloc.h"
-
-int
-proto_write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 json_t *
 proto_msg(const char *t)
@@ -56,8 +39,8 @@ proto_send(int fd, json_t *msg)
 	hdr[1] = (unsigned char)(n >> 16);
 	hdr[2] = (unsigned char)(n >> 8);
 	hdr[3] = (unsigned char)n;
-	if ((r = proto_write_all(fd, hdr, 4)) == 0)
-		r = proto_write_all(fd, s, n);
+	if ((r = write_all(fd, hdr, 4)) == 0)
+		r = write_all(fd, s, n);
 	/* It may have carried a password or a session token. */
 	explicit_bzero(s, n);
 	free(s);
@@ -174,13 +157,6 @@ read_by(int fd, void *p, size_t n, long long deadline)
 	return 0;
 }
 
-/* 0, -EPIPE if the stream ended before the first byte, else -errno. */
-int
-proto_read_all(int fd, void *p, size_t n)
-{
-	return read_by(fd, p, n, -1);
-}
-
 int
 proto_recv_timed(int fd, json_t **msg, int wait_ms, int frame_ms,
     char *err, size_t errsz)
@@ -231,8 +207,13 @@ proto_recv(int fd, json_t **msg, char *err, size_t errsz)
 	return proto_recv_timed(fd, msg, -1, -1, err, errsz);
 }
 
-const char *
-proto_argv_invalid(json_t *argv)
+/*
+ * A request's "argv": an array of at most PROTO_MAX_ARGS strings of at
+ * most PROTO_MAX_ARG bytes, none with a NUL. NULL if fine, else what is
+ * wrong.
+ */
+static const char *
+argv_invalid(json_t *argv)
 {
 	size_t i;
 	json_t *v;
@@ -250,4 +231,240 @@ proto_argv_invalid(json_t *argv)
 			return "an argument contains a NUL byte";
 	}
 	return NULL;
+}
+
+/* A short option string (as, session): NULL unless 1..PROTO_MAX_OPT bytes. */
+static char *
+opt_string(json_t *msg, const char *key)
+{
+	json_t *v = json_object_get(msg, key);
+
+	return json_is_string(v) && json_string_length(v) > 0 &&
+	    json_string_length(v) <= PROTO_MAX_OPT ?
+	    xstrdup(json_string_value(v)) : NULL;
+}
+
+int
+proto_request_encode(const struct proto_request *req, json_t **msg,
+    char *err, size_t errsz)
+{
+	json_t *m, *a, *s;
+	int i;
+
+	*msg = NULL;
+	a = json_array();
+	for (i = 0; i < req->argc; i++) {
+		if ((s = json_string(req->argv[i])) == NULL) {
+			snprintf(err, errsz, "word %d of the command is not "
+			    "valid UTF-8", i + 1);
+			json_decref(a);
+			return -EILSEQ;
+		}
+		json_array_append_new(a, s);
+	}
+	m = proto_msg(PROTO_REQUEST);
+	json_object_set_new(m, "argv", a);
+	json_object_set_new(m, "tty", json_boolean(req->tty));
+	json_object_set_new(m, "color", json_boolean(req->color));
+	if (req->cols > 0)
+		json_object_set_new(m, "cols", json_integer(req->cols));
+	if (req->quiet)
+		json_object_set_new(m, "quiet", json_true());
+	if (req->as != NULL)
+		json_object_set_new(m, "as", json_string(req->as));
+	if (req->key != NULL)
+		json_object_set_new(m, "key", json_string(req->key));
+	if (req->session != NULL)
+		json_object_set_new(m, "session", json_string(req->session));
+	*msg = m;
+	return 0;
+}
+
+int
+proto_request_decode(json_t *msg, struct proto_request *req, char *err,
+    size_t errsz)
+{
+	json_t *argv = json_object_get(msg, "argv"), *cols;
+	const char *why, *key;
+	size_t i;
+
+	memset(req, 0, sizeof(*req));
+	if (strcmp(proto_type(msg), PROTO_REQUEST) != 0) {
+		snprintf(err, errsz, "expected a request message");
+		return -EBADMSG;
+	}
+	if ((key = json_string_value(json_object_get(msg, "key"))) != NULL)
+		req->key = xstrdup(key);
+	if ((why = argv_invalid(argv)) != NULL) {
+		snprintf(err, errsz, "%s", why);
+		return -EPROTO;
+	}
+	req->argc = (int)json_array_size(argv);
+	req->argv = xcalloc((size_t)req->argc + 1, sizeof(*req->argv));
+	for (i = 0; i < (size_t)req->argc; i++)
+		req->argv[i] = xstrdup(json_string_value(json_array_get(argv,
+		    i)));
+	req->session = opt_string(msg, "session");
+	req->tty = json_is_true(json_object_get(msg, "tty"));
+	req->color = json_is_true(json_object_get(msg, "color"));
+	req->quiet = json_is_true(json_object_get(msg, "quiet"));
+	if ((cols = json_object_get(msg, "cols")) != NULL) {
+		req->cols = json_is_integer(cols) ?
+		    (int)json_integer_value(cols) : 0;
+		if (req->cols < PROTO_MIN_COLS || req->cols > PROTO_MAX_COLS ||
+		    json_integer_value(cols) != req->cols)
+			req->cols = PROTO_COLS;
+	}
+	req->as = opt_string(msg, "as");
+	if (json_object_get(msg, "as") != NULL && req->as == NULL) {
+		snprintf(err, errsz, "--as needs a user name");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void
+wipe_free(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+void
+proto_request_free(struct proto_request *req)
+{
+	int i;
+
+	for (i = 0; req->argv != NULL && i < req->argc; i++)
+		free(req->argv[i]);
+	free(req->argv);
+	free(req->as);
+	wipe_free(req->key);
+	wipe_free(req->session);
+	memset(req, 0, sizeof(*req));
+}
+
+/* Send a message made here, and let it go. 0 or -errno. */
+static int
+send_new(int fd, json_t *m)
+{
+	int r = proto_send(fd, m);
+
+	json_decref(m);
+	return r;
+}
+
+int
+proto_input_send(int fd, const char *data, size_t n)
+{
+	json_t *m = proto_msg(PROTO_INPUT), *v;
+
+	if (data == NULL)
+		json_object_set_new(m, "eof", json_true());
+	else if (memchr(data, '\0', n) != NULL) {
+		json_decref(m);
+		return -EINVAL;
+	} else if ((v = json_stringn(data, n)) == NULL) {
+		json_decref(m);
+		return -EILSEQ;
+	} else
+		json_object_set_new(m, "data", v);
+	return send_new(fd, m);
+}
+
+int
+proto_input_decode(json_t *msg, char **data)
+{
+	json_t *v = json_object_get(msg, "data");
+	const char *s = json_string_value(v);
+
+	*data = NULL;
+	if (strcmp(proto_type(msg), PROTO_INPUT) != 0)
+		return -EBADMSG;
+	if (s == NULL || json_string_length(v) > PROTO_MAX_ANSWER)
+		return -ENODATA;	/* eof, or not an answer */
+	*data = xstrdup(s);
+	/* The answer may be a password: wipe jansson's copy. */
+	explicit_bzero((char *)(uintptr_t)s, strlen(s));
+	return 0;
+}
+
+int
+proto_result_send(int fd, const struct proto_result *res)
+{
+	json_t *m = proto_msg(PROTO_RESULT);
+
+	json_object_set_new(m, "status", json_integer(res->status));
+	if (res->text != NULL && *res->text != '\0')
+		json_object_set_new(m, "text", json_string(res->text));
+	if (res->error != NULL && *res->error != '\0')
+		json_object_set_new(m, "error", json_string(res->error));
+	if (res->data != NULL)
+		json_object_set(m, "data", res->data);
+	if (res->session != NULL)
+		json_object_set_new(m, "session", json_string(res->session));
+	if (res->logout)
+		json_object_set_new(m, "logout", json_true());
+	return send_new(fd, m);
+}
+
+int
+proto_stream_send(int fd)
+{
+	json_t *m = proto_msg(PROTO_STREAM);
+
+	json_object_set_new(m, "status", json_integer(PROTO_OK));
+	return send_new(fd, m);
+}
+
+int
+proto_progress_send(int fd, const char *text)
+{
+	json_t *m = proto_msg(PROTO_PROGRESS);
+
+	json_object_set_new(m, "text", json_string(text));
+	return send_new(fd, m);
+}
+
+int
+proto_prompt_send(int fd, const char *text, int echo)
+{
+	json_t *m = proto_msg(PROTO_PROMPT);
+
+	json_object_set_new(m, "text", json_string(text));
+	json_object_set_new(m, "echo", json_boolean(echo));
+	return send_new(fd, m);
+}
+
+void
+proto_reply_decode(json_t *msg, struct proto_reply *rep)
+{
+	struct proto_result *res = &rep->result;
+	json_t *s = json_object_get(msg, "status");
+	const char *t = proto_type(msg);
+
+	memset(rep, 0, sizeof(*rep));
+	rep->type = t;
+	if (strcmp(t, PROTO_PROGRESS) == 0)
+		rep->kind = PROTO_K_PROGRESS;
+	else if (strcmp(t, PROTO_PROMPT) == 0)
+		rep->kind = PROTO_K_PROMPT;
+	else if (strcmp(t, PROTO_RESULT) == 0)
+		rep->kind = PROTO_K_RESULT;
+	else if (strcmp(t, PROTO_STREAM) == 0)
+		rep->kind = PROTO_K_STREAM;
+	rep->text = json_string_value(json_object_get(msg, "text"));
+	rep->echo = json_is_true(json_object_get(msg, "echo"));
+	res->status = PROTO_FAILED;
+	if (json_is_integer(s) && (json_integer_value(s) == PROTO_OK ||
+	    json_integer_value(s) == PROTO_FAILED ||
+	    json_integer_value(s) == PROTO_USAGE))
+		res->status = (int)json_integer_value(s);
+	res->text = rep->text;
+	res->error = json_string_value(json_object_get(msg, "error"));
+	res->data = json_object_get(msg, "data");
+	res->session = json_string_value(json_object_get(msg, "session"));
+	res->logout = json_is_true(json_object_get(msg, "logout"));
 }

@@ -4,7 +4,8 @@
  *
  * A frame is a 4-byte big-endian length N (1 <= N <= PROTO_MAX_FRAME)
  * followed by N bytes of one JSON object. Every object carries "v"
- * (PROTO_VERSION) and "t" (its type, below).
+ * (PROTO_VERSION) and "t" (its type, below). A change to what a
+ * message carries on the wire bumps PROTO_VERSION (tmux-protocol.h's rule).
  */
 #ifndef LABC_PROTO_H
 #define LABC_PROTO_H
@@ -17,16 +18,24 @@
 #define PROTO_MAX_ARGS		256		/* argv entries in a request */
 #define PROTO_MAX_ARG		4096		/* bytes in one argv entry */
 
+/*
+ * Message types. The fields of each are the structs below; only proto.c
+ * spells their names on the wire.
+ */
 /* Client -> daemon */
-#define PROTO_REQUEST	"request"	/* argv, [session], [as], [tty], [cols],
-					   [quiet] */
-#define PROTO_INPUT	"input"		/* data: the answer to a prompt */
+#define PROTO_REQUEST	"request"	/* struct proto_request */
+#define PROTO_INPUT	"input"		/* data or eof: the answer to a prompt */
 /* Daemon -> client */
 #define PROTO_PROGRESS	"progress"	/* text: one line of progress */
 #define PROTO_PROMPT	"prompt"	/* text, echo: ask the person */
-#define PROTO_RESULT	"result"	/* status, [text], [error], [data],
-					   [session], [logout] */
-#define PROTO_STREAM	"stream"	/* result-like: raw bytes follow */
+#define PROTO_RESULT	"result"	/* struct proto_result */
+#define PROTO_STREAM	"stream"	/* status 0: raw bytes follow */
+
+#define PROTO_MAX_OPT		255	/* bytes in as, session */
+#define PROTO_MAX_ANSWER	4096	/* bytes in an input labcd takes */
+#define PROTO_MIN_COLS		20	/* cols outside these are taken */
+#define PROTO_MAX_COLS		1000	/*   as PROTO_COLS */
+#define PROTO_COLS		80
 
 /* Exit status in a result: what labc exits with. */
 #define PROTO_OK	0
@@ -58,19 +67,92 @@ int	proto_recv_timed(int fd, json_t **msg, int wait_ms, int frame_ms,
  */
 int	proto_decode(const void *body, size_t n, json_t **msg, char *err,
 	    size_t errsz);
-/*
- * Check a request's "argv": an array of at most PROTO_MAX_ARGS strings of
- * at most PROTO_MAX_ARG bytes, none with a NUL. NULL if fine, else what is
- * wrong.
- */
-const char *proto_argv_invalid(json_t *argv);
 /* Type of a received message ("" if none). */
 const char *proto_type(json_t *msg);
-/* Build a message of type t (caller decrefs). */
+/* Build a message of type t (caller decrefs): raw, for test clients. */
 json_t	*proto_msg(const char *t);
 
-/* Write/read exactly n bytes, retrying on EINTR. 0 or -errno. */
-int	proto_write_all(int fd, const void *p, size_t n);
-int	proto_read_all(int fd, void *p, size_t n);
+/*
+ * A request: "argv", "tty", "color", ["cols"], ["quiet"], ["as"], ["key"],
+ * ["session"], in that order.
+ */
+struct proto_request {
+	char	**argv;		/* argc words, then NULL */
+	int	  argc;
+	char	 *as;		/* a lab user (uid 0, the gateway), or NULL */
+	char	 *key;		/* the gateway's SSH key line, or NULL */
+	char	 *session;	/* a token from login, or NULL */
+	int	  tty;		/* stdin is a terminal */
+	int	  color;	/* stdout is a colour terminal */
+	int	  cols;		/* its width; 0: not a terminal, not sent */
+	int	  quiet;	/* the client shows nothing of the answer */
+};
+/*
+ * Encode: *msg (caller decrefs), or -EILSEQ with a reason in err (a word
+ * that is not UTF-8).
+ */
+int	proto_request_encode(const struct proto_request *req, json_t **msg,
+	    char *err, size_t errsz);
+/*
+ * Decode and check a received message into req (proto_request_free it,
+ * whatever the return). 0; -EBADMSG: not a request; -EPROTO: argv is not
+ * an array of at most PROTO_MAX_ARGS strings of at most PROTO_MAX_ARG
+ * bytes without NUL; -EINVAL: "as" is there but not a name. key is
+ * decoded in every case but the first. A session or as that is not a
+ * string of 1 to PROTO_MAX_OPT bytes is taken as none (as: -EINVAL); cols
+ * outside PROTO_MIN_COLS..PROTO_MAX_COLS as PROTO_COLS.
+ */
+int	proto_request_decode(json_t *msg, struct proto_request *req,
+	    char *err, size_t errsz);
+void	proto_request_free(struct proto_request *req);
+
+/* The answer to a prompt: data (n bytes), or NULL for the end of input. */
+int	proto_input_send(int fd, const char *data, size_t n);
+/*
+ * 0 and *data (caller frees; jansson's copy is wiped: it may be a
+ * password); -ENODATA for eof or an answer longer than PROTO_MAX_ANSWER;
+ * -EBADMSG if msg is not an input.
+ */
+int	proto_input_decode(json_t *msg, char **data);
+
+/*
+ * A result: "status", ["text"], ["error"], ["data"], ["session"],
+ * ["logout"], in that order. A stream is "status" alone (and, from
+ * another labcd, maybe "error").
+ */
+struct proto_result {
+	int		 status;	/* PROTO_OK, _FAILED, _USAGE */
+	const char	*text;		/* for stdout; NULL or "": none */
+	const char	*error;		/* for stderr; NULL or "": none */
+	json_t		*data;		/* structured; NULL: none */
+	const char	*session;	/* a new token (login); NULL: none */
+	int		 logout;	/* the token is no longer good */
+};
+int	proto_result_send(int fd, const struct proto_result *res);
+int	proto_stream_send(int fd);
+int	proto_progress_send(int fd, const char *text);
+int	proto_prompt_send(int fd, const char *text, int echo);
+
+/* What labc reads from labcd, decoded. */
+enum proto_kind {
+	PROTO_K_UNKNOWN,	/* type names it */
+	PROTO_K_PROGRESS,	/* text */
+	PROTO_K_PROMPT,		/* text, echo */
+	PROTO_K_RESULT,		/* result */
+	PROTO_K_STREAM		/* result: status, error */
+};
+struct proto_reply {
+	enum proto_kind		 kind;
+	const char		*type;
+	const char		*text;	/* NULL if none */
+	int			 echo;
+	struct proto_result	 result;
+};
+/*
+ * Decode a message from labcd. Its strings and data are msg's: valid
+ * while msg is. A status that is not one of PROTO_OK, _FAILED, _USAGE is
+ * PROTO_FAILED.
+ */
+void	proto_reply_decode(json_t *msg, struct proto_reply *rep);
 
 #endif

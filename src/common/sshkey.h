@@ -27,7 +27,10 @@ struct sshkey {
 int	 sshkey_parse(const char *line, struct sshkey *k, char *err,
 	    size_t errsz);
 void	 sshkey_free(struct sshkey *k);	/* accepts a zeroed struct */
-/* "type base64 comment" (no comment part if empty); caller frees. */
+/*
+ * "type base64 comment" (no comment part if empty); caller frees. The
+ * canonical line: the tests check that sshkey_parse round-trips through it.
+ */
 char	*sshkey_format(const struct sshkey *k);
 
 /*

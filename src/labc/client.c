@@ -21,6 +21,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "atomicio.h"
 #include "client.h"
 #include "inert.h"
 #include "proto.h"
@@ -223,7 +224,7 @@ client_session_save(struct client *c)
 		goto out;
 	}
 	line = xasprintf("%s\n", c->session);
-	if ((r = proto_write_all(fd, line, strlen(line))) != 0)
+	if ((r = write_all(fd, line, strlen(line))) != 0)
 		goto out;
 	if (close(fd) != 0) {
 		fd = -1;
@@ -387,41 +388,38 @@ client_stale(struct client *c)
 	return poll(&pfd, 1, 0) != 0;
 }
 
+/* stdout's width if it is a terminal, else 0. */
+static int
+client_tty_columns(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 0;
+}
+
 static json_t *
 client_request(struct client *c, char **argv, int argc, int flags,
     char *err, size_t errsz)
 {
 	const char *term = getenv("TERM");
-	json_t *req, *a, *s;
-	int i, color;
+	struct proto_request req = {
+		.argv = argv, .argc = argc,
+		.as = c->as, .key = c->key, .session = c->session,
+		.tty = isatty(STDIN_FILENO),
+		/* Not a terminal (a pipe, a file): tables as they are. */
+		.cols = client_tty_columns(),
+		/* Nothing of it is shown: labcd keeps its notices for later. */
+		.quiet = (flags & CLIENT_QUIET) != 0,
+	};
+	json_t *msg;
 
-	a = json_array();
-	for (i = 0; i < argc; i++) {
-		if ((s = json_string(argv[i])) == NULL) {
-			snprintf(err, errsz, "word %d of the command is not "
-			    "valid UTF-8", i + 1);
-			json_decref(a);
-			return NULL;
-		}
-		json_array_append_new(a, s);
-	}
-	color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL &&
+	req.color = isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL &&
 	    term != NULL && *term != '\0' && strcmp(term, "dumb") != 0;
-	req = proto_msg(PROTO_REQUEST);
-	json_object_set_new(req, "argv", a);
-	json_object_set_new(req, "tty", json_boolean(isatty(STDIN_FILENO)));
-	json_object_set_new(req, "color", json_boolean(color));
-	json_object_set_new(req, "cols", json_integer(client_columns()));
-	/* Nothing of it is shown: labcd keeps its notices for later. */
-	if (flags & CLIENT_QUIET)
-		json_object_set_new(req, "quiet", json_true());
-	if (c->as != NULL)
-		json_object_set_new(req, "as", json_string(c->as));
-	if (c->key != NULL)
-		json_object_set_new(req, "key", json_string(c->key));
-	if (c->session != NULL)
-		json_object_set_new(req, "session", json_string(c->session));
-	return req;
+	if (proto_request_encode(&req, &msg, err, errsz) != 0)
+		return NULL;
+	return msg;
 }
 
 /*
@@ -432,16 +430,16 @@ client_request(struct client *c, char **argv, int argc, int flags,
 static int
 client_refused(struct client *c, char *err, size_t errsz)
 {
+	struct proto_reply rep;
 	json_t *m = NULL;
-	const char *e;
 	char perr[64];
 	int r = 0;
 
 	if (proto_recv(c->fd, &m, perr, sizeof(perr)) != 0)
 		return 0;
-	e = json_string_value(json_object_get(m, "error"));
-	if (strcmp(proto_type(m), PROTO_RESULT) == 0 && e != NULL) {
-		snprintf(err, errsz, "%s", e);
+	proto_reply_decode(m, &rep);
+	if (rep.kind == PROTO_K_RESULT && rep.result.error != NULL) {
+		snprintf(err, errsz, "%s", rep.result.error);
 		r = 1;
 	}
 	json_decref(m);
@@ -639,13 +637,12 @@ client_ask_stdin(char *buf, size_t *len, char *err, size_t errsz)
 
 /* Answer one prompt with one input. Never shows or keeps the answer. */
 static int
-client_prompt(struct client *c, json_t *msg, int flags, char *err,
-    size_t errsz)
+client_prompt(struct client *c, const struct proto_reply *rep, int flags,
+    char *err, size_t errsz)
 {
-	const char *text = json_string_value(json_object_get(msg, "text"));
-	int echo = json_is_true(json_object_get(msg, "echo"));
+	const char *text = rep->text;
+	int echo = rep->echo;
 	char *buf;
-	json_t *in, *data;
 	size_t len = 0;
 	int r = 0;
 
@@ -657,22 +654,16 @@ client_prompt(struct client *c, json_t *msg, int flags, char *err,
 		    err, errsz);
 	else
 		r = client_ask_stdin(buf, &len, err, errsz);
-	in = proto_msg(PROTO_INPUT);
-	if (r == 1 && memchr(buf, '\0', len) != NULL) {
-		snprintf(err, errsz, "the answer contains a NUL byte");
-		r = -EINVAL;
-	} else if (r == 1) {
-		if ((data = json_stringn(buf, len)) == NULL) {
+	if (r >= 0) {
+		r = proto_input_send(c->fd, r == 1 ? buf : NULL, len);
+		if (r == -EINVAL)
+			snprintf(err, errsz, "the answer contains a NUL byte");
+		else if (r == -EILSEQ)
 			snprintf(err, errsz, "the answer is not valid UTF-8");
-			r = -EILSEQ;
-		} else
-			json_object_set_new(in, "data", data);
-	} else if (r == 0)
-		json_object_set_new(in, "eof", json_true());
-	if (r >= 0 && (r = proto_send(c->fd, in)) != 0)
-		snprintf(err, errsz, "labcd closed the connection: %s",
-		    strerror(-r));
-	json_decref(in);
+		else if (r != 0)
+			snprintf(err, errsz, "labcd closed the connection: %s",
+			    strerror(-r));
+	}
 	explicit_bzero(buf, CLIENT_ANSWER_MAX + 1);
 	free(buf);
 	if (r < 0)
@@ -680,55 +671,35 @@ client_prompt(struct client *c, json_t *msg, int flags, char *err,
 	return r < 0 ? r : 0;
 }
 
-static int
-client_status(json_t *msg)
-{
-	json_t *s = json_object_get(msg, "status");
-
-	if (!json_is_integer(s))
-		return PROTO_FAILED;
-	switch (json_integer_value(s)) {
-	case PROTO_OK:
-	case PROTO_FAILED:
-	case PROTO_USAGE:
-		return (int)json_integer_value(s);
-	}
-	return PROTO_FAILED;
-}
-
 static void
-client_result(struct client *c, json_t *msg, int flags,
+client_result(struct client *c, const struct proto_result *r, int flags,
     struct client_result *res)
 {
-	const char *text, *error, *session;
 	size_t n;
 
-	res->status = client_status(msg);
-	text = json_string_value(json_object_get(msg, "text"));
-	error = json_string_value(json_object_get(msg, "error"));
-	if (!(flags & CLIENT_QUIET) && text != NULL && *text != '\0') {
-		n = strlen(text);
-		client_put(stdout, text, n);
-		if (c->shell && text[n - 1] != '\n')
+	res->status = r->status;
+	if (!(flags & CLIENT_QUIET) && r->text != NULL && *r->text != '\0') {
+		n = strlen(r->text);
+		client_put(stdout, r->text, n);
+		if (c->shell && r->text[n - 1] != '\n')
 			fputc('\n', stdout);
 	}
 	fflush(stdout);
-	if (!(flags & CLIENT_QUIET) && error != NULL && *error != '\0') {
-		n = strlen(error);
-		client_put(stderr, error, n);
-		if (error[n - 1] != '\n')
+	if (!(flags & CLIENT_QUIET) && r->error != NULL && *r->error != '\0') {
+		n = strlen(r->error);
+		client_put(stderr, r->error, n);
+		if (r->error[n - 1] != '\n')
 			fputc('\n', stderr);
 	}
-	if ((session = json_string_value(json_object_get(msg, "session")))
-	    != NULL) {
-		client_session_set(c, session);
+	if (r->session != NULL) {
+		client_session_set(c, r->session);
 		res->identity = 1;
 	}
-	if (json_is_true(json_object_get(msg, "logout"))) {
+	if (r->logout) {
 		client_session_drop(c);
 		res->identity = 1;
 	}
-	if ((res->data = json_object_get(msg, "data")) != NULL)
+	if ((res->data = r->data) != NULL)
 		json_incref(res->data);
 }
 
@@ -759,7 +730,7 @@ client_splice(int fd, char *err, size_t errsz)
 			if (n <= 0) {
 				shutdown(fd, SHUT_WR);
 				pfd[0].fd = -1;
-			} else if ((r = proto_write_all(fd, buf, (size_t)n))
+			} else if ((r = write_all(fd, buf, (size_t)n))
 			    != 0)
 				break;
 		}
@@ -771,7 +742,7 @@ client_splice(int fd, char *err, size_t errsz)
 				r = -errno;
 			if (n <= 0)
 				break;
-			if ((r = proto_write_all(STDOUT_FILENO, buf,
+			if ((r = write_all(STDOUT_FILENO, buf,
 			    (size_t)n)) != 0)
 				break;
 		}
@@ -786,7 +757,8 @@ int
 client_exchange(struct client *c, char **argv, int argc, int flags,
     struct client_result *res, char *err, size_t errsz)
 {
-	const char *t, *text, *error;
+	struct proto_reply rep;
+	const char *error;
 	char perr[256];
 	json_t *req, *msg = NULL;
 	int r;
@@ -816,30 +788,29 @@ client_exchange(struct client *c, char **argv, int argc, int flags,
 			client_close(c);
 			return r;
 		}
-		t = proto_type(msg);
-		if (strcmp(t, PROTO_PROGRESS) == 0) {
-			text = json_string_value(json_object_get(msg, "text"));
+		proto_reply_decode(msg, &rep);
+		if (rep.kind == PROTO_K_PROGRESS) {
 			if (!(flags & CLIENT_QUIET)) {
 				fflush(stdout);
-				if (text != NULL)
-					client_put(stderr, text, strlen(text));
+				if (rep.text != NULL)
+					client_put(stderr, rep.text,
+					    strlen(rep.text));
 				fputc('\n', stderr);
 			}
-		} else if (strcmp(t, PROTO_PROMPT) == 0) {
-			if ((r = client_prompt(c, msg, flags, err, errsz)) != 0)
+		} else if (rep.kind == PROTO_K_PROMPT) {
+			if ((r = client_prompt(c, &rep, flags, err, errsz)) != 0)
 				break;
-		} else if (strcmp(t, PROTO_RESULT) == 0) {
-			client_result(c, msg, flags, res);
+		} else if (rep.kind == PROTO_K_RESULT) {
+			client_result(c, &rep.result, flags, res);
 			break;
-		} else if (strcmp(t, PROTO_STREAM) == 0 &&
-		    client_status(msg) != PROTO_OK) {
-			client_result(c, msg, flags, res);
+		} else if (rep.kind == PROTO_K_STREAM &&
+		    rep.result.status != PROTO_OK) {
+			client_result(c, &rep.result, flags, res);
 			client_close(c);
 			break;
-		} else if (strcmp(t, PROTO_STREAM) == 0) {
+		} else if (rep.kind == PROTO_K_STREAM) {
 			res->status = PROTO_OK;
-			error = json_string_value(json_object_get(msg,
-			    "error"));
+			error = rep.result.error;
 			if (error != NULL && *error != '\0') {
 				client_put(stderr, error, strlen(error));
 				fputc('\n', stderr);
@@ -855,7 +826,7 @@ client_exchange(struct client *c, char **argv, int argc, int flags,
 			break;
 		} else {
 			snprintf(err, errsz, "labcd sent a message of unknown "
-			    "type \"%s\"", t);
+			    "type \"%s\"", rep.type);
 			client_close(c);
 			r = -EPROTO;
 			break;

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicio.h"
 #include "labcd.h"
 #include "proto.h"
 #include "run.h"
@@ -123,7 +124,7 @@ write_file(const char *path, const char *text)
 	unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0644);
-	if (fd >= 0 && proto_write_all(fd, text, strlen(text)) == 0 &&
+	if (fd >= 0 && write_all(fd, text, strlen(text)) == 0 &&
 	    fsync(fd) == 0 && close(fd) == 0) {
 		fd = -1;
 		r = rename(tmp, path);

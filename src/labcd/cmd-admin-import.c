@@ -13,8 +13,8 @@
  *	owner, user, belongs_to). An optional port, ssh_port or host_port
  *	column gives its old SSH port; without one the port is worked out
  *	as the original tool did from the container's IPv4 address:
- *	port_start + (address - ip_start), by default 61000 and
- *	10.18.242.2/24 (--port-start, --ip-start).
+ *	port_start + (address - ip_start), by default OLD_PORT_START and
+ *	OLD_IP_START (--port-start, --ip-start).
  *
  * The containers were LXD instances in the default project (--from
  * another); a stopped one is moved into its owner's project (LXD moves
@@ -35,16 +35,24 @@
 #include <unistd.h>
 
 #include "ct.h"
+#include "db-legacy.h"
 #include "log.h"
 #include "lxd.h"
 #include "ports.h"
+#include "project.h"
 #include "proto.h"
 #include "users.h"
 #include "xmalloc.h"
 
+/* The original tool's defaults: ports from here, for addresses from there. */
+#define OLD_PORT_START	61000
+#define OLD_IP_START	"10.18.242.2/24"
+#define STR(x)		STR2(x)
+#define STR2(x)		#x
+
 struct import {
 	struct ctx	*c;
-	sqlite3		*old;
+	struct legacydb	*old;
 	const char	*file;		/* as the admin gave it */
 	const char	*from;		/* LXD project of the old containers */
 	const char	*ucol;		/* lab_users' user name column */
@@ -73,57 +81,17 @@ shown(const unsigned char *s, char out[80])
 	out[o] = '\0';
 }
 
-/* The first of NAMES that TABLE has as a column (caller frees), or NULL. */
-static char *
-column(sqlite3 *h, const char *table, const char *const *names)
-{
-	char *sql = xasprintf("SELECT name FROM pragma_table_info('%s')",
-	    table), *found = NULL;
-	sqlite3_stmt *st;
-	int i;
-
-	for (i = 0; names[i] != NULL && found == NULL; i++) {
-		if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
-			break;
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			const char *n = (const char *)sqlite3_column_text(st, 0);
-
-			if (n != NULL && strcasecmp(n, names[i]) == 0) {
-				found = xstrdup(names[i]);
-				break;
-			}
-		}
-		sqlite3_finalize(st);
-	}
-	free(sql);
-	return found;
-}
-
-static int
-port_in_db(struct ctx *c, int port)
-{
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT 1 FROM containers WHERE "
-	    "port = ?");
-	int used;
-
-	sqlite3_bind_int(st, 1, port);
-	used = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return used;
-}
-
 /* A usable port: the old one if it is, else the first free; 0 if none. */
 static int
 choose_port(struct import *im, int old, const char **why)
 {
 	const struct config *cfg = &im->c->srv->cfg;
-	int p;
 
 	*why = NULL;
 	if (old > 0) {
 		if (old < cfg->ssh_port_min || old > cfg->ssh_port_max)
 			*why = "outside ssh_ports";
-		else if (port_in_db(im->c, old))
+		else if (ctdb_port_taken(im->c->db, old))
 			*why = "given to another labcd container";
 		else if (!port_free(cfg->ssh_listen, old)) {
 			char who[160];
@@ -137,11 +105,8 @@ choose_port(struct import *im, int old, const char **why)
 		else
 			return old;
 	}
-	for (p = cfg->ssh_port_min; p <= cfg->ssh_port_max; p++) {
-		if (!port_in_db(im->c, p) && port_free(cfg->ssh_listen, p))
-			return p;
-	}
-	return 0;
+	return port_pick(im->c->db, cfg->ssh_port_min, cfg->ssh_port_max,
+	    cfg->ssh_listen);
 }
 
 /* The original tool's port for an IPv4 address, or 0. */
@@ -174,31 +139,12 @@ instance_ip(json_t *inst, json_t *state)
 	return ip;
 }
 
-/* Does the old database have this user? (a dry run made no one) */
-static int
-old_has_user(struct import *im, const char *name)
-{
-	char *sql = xasprintf("SELECT 1 FROM lab_users WHERE \"%s\" = ?",
-	    im->ucol);
-	sqlite3_stmt *st;
-	int found = 0;
-
-	if (sqlite3_prepare_v2(im->old, sql, -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		found = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-	}
-	free(sql);
-	return found;
-}
-
 static void
 import_user(struct import *im, const unsigned char *raw)
 {
 	struct ctx *c = im->c;
 	const char *name = (const char *)raw, *why;
 	struct user_row u;
-	sqlite3_stmt *st;
 	char show[80];
 
 	shown(raw, show);
@@ -209,19 +155,14 @@ import_user(struct import *im, const unsigned char *raw)
 		im->users_bad++;
 		return;
 	}
-	if (users_get(c->db, name, &u) == 0) {
+	if (userdb_get(c->db, name, &u) == 0) {
 		ctx_printf(c, "user %s: in labcd already, unchanged\n", name);
 		im->users_same++;
 		return;
 	}
 	if (!im->dry) {
-		st = db_prepare(c->db, "INSERT INTO users (name, is_admin, "
-		    "created, gpu_quota) VALUES (?, 0, ?, nullif(?, ''))");
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (long long)time(NULL));
-		sqlite3_bind_text(st, 3, c->srv->cfg.quota_gpus, -1,
-		    SQLITE_STATIC);
-		if (db_done(c->db, st) != 0) {
+		if (userdb_add(c->db, name, 0, c->srv->cfg.quota_gpus,
+		    NULL) != 0) {
 			ctx_printf(c, "user %s: not imported: %s\n", name,
 			    c->db->err);
 			im->users_bad++;
@@ -240,17 +181,13 @@ static int
 record(struct import *im, long long uid, const char *name, int port,
     const char *image)
 {
-	struct ctx *c = im->c;
-	sqlite3_stmt *st = db_prepare(c->db, "INSERT INTO containers (user_id, "
-	    "name, port, image, state, provisioned, keys_synced, created) "
-	    "VALUES (?, ?, ?, ?, 'ready', 0, 0, ?)");
+	struct ct row = { .user_id = uid, .port = port,
+	    .created = (long long)time(NULL) };
 
-	sqlite3_bind_int64(st, 1, uid);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, port);
-	sqlite3_bind_text(st, 4, image, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, (long long)time(NULL));
-	return db_done(c->db, st);
+	snprintf(row.name, sizeof(row.name), "%s", name);
+	snprintf(row.image, sizeof(row.image), "%s", image);
+	snprintf(row.state, sizeof(row.state), "ready");
+	return ctdb_insert(im->c->db, &row);
 }
 
 /* The port device and owner mark labcd gives every container. */
@@ -258,11 +195,12 @@ static int
 mark(struct import *im, const char *project, const char *name,
     const char *owner, int port)
 {
-	json_t *patch;
+	json_t *patch, *ssh = ct_ssh_patch(&im->c->srv->cfg, port);
 	int r;
 
-	patch = json_pack("{s:{s:s}, s:{s:o}}", "config", "user.labc.owner",
-	    owner, "devices", "ssh", ct_ssh_device(&im->c->srv->cfg, port));
+	patch = json_pack("{s:{s:s}}", "config", PROJECT_OWNER_KEY, owner);
+	json_object_update(patch, ssh);
+	json_decref(ssh);
 	r = lxd_instance_patch(ctx_lxd(im->c), project, name, patch);
 	json_decref(patch);
 	return r;
@@ -285,19 +223,26 @@ move(struct import *im, const char *name, const char *to)
 	return r;
 }
 
-static void
-import_container(struct import *im, const unsigned char *rawname,
-    const unsigned char *rawowner, int colport)
+/* A container of the original tool's, on its way in. */
+struct cand {
+	const char	*name;
+	struct user_row	 u;
+	char		 project[64];
+	json_t		*inst, *state;
+	int		 here, running, port;
+	char		 portnote[300];
+};
+
+/* Its name and owner are right, and labcd has it not: 0; else said, -1. */
+static int
+import_whose(struct import *im, const unsigned char *rawname,
+    const unsigned char *rawowner, struct cand *k)
 {
 	struct ctx *c = im->c;
-	struct lxd *l = ctx_lxd(c);
 	const char *name = (const char *)rawname, *owner = (const char *)rawowner;
-	const char *why, *status, *portwhy, *image;
-	char show[80], showo[80], project[64], portnote[300] = "";
-	json_t *inst = NULL, *state = NULL;
+	const char *why;
+	char show[80], showo[80], *project = k->project;
 	struct user_row u;
-	sqlite3_stmt *st;
-	int r, exists, here = 0, running, old, port, busy = 0;
 
 	shown(rawname, show);
 	shown(rawowner, showo);
@@ -305,73 +250,98 @@ import_container(struct import *im, const unsigned char *rawname,
 		ctx_printf(c, "container %s/%s: skipped: %s\n", showo, show,
 		    rawname == NULL ? "no name" : why);
 		im->cts_bad++;
-		return;
+		return -1;
 	}
 	if (rawowner == NULL || user_name_invalid(owner) != NULL ||
-	    users_get(c->db, owner, &u) != 0) {
+	    userdb_get(c->db, owner, &u) != 0) {
 		if (!(im->dry && rawowner != NULL &&
 		    user_name_invalid(owner) == NULL &&
-		    old_has_user(im, owner))) {
+		    legacydb_has_user(im->old, im->ucol, owner))) {
 			ctx_printf(c, "container %s/%s: skipped: its owner %s "
 			    "is not a lab user\n", showo, name, showo);
 			im->cts_bad++;
-			return;
+			return -1;
 		}
 		u.id = 0;	/* a dry run did not make the owner */
 		snprintf(u.name, sizeof(u.name), "%s", owner);
 	}
 	if (u.id != 0) {
-		st = db_prepare(c->db, "SELECT 1 FROM containers WHERE "
-		    "user_id = ? AND name = ?");
-		sqlite3_bind_int64(st, 1, u.id);
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-		exists = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-		if (exists) {
+		if (ctdb_exists(c->db, u.id, name)) {
 			ctx_printf(c, "container %s/%s: in labcd already, "
 			    "unchanged\n", u.name, name);
 			im->cts_same++;
-			return;
+			return -1;
 		}
-		ct_project_of(c, u.id, u.name, project);
+		project_of(ctx_op(c), u.id, u.name, project);
 	} else
-		snprintf(project, sizeof(project), "%s%s",
-		    c->srv->cfg.project_prefix, u.name);
+		project_name(c->srv->cfg.project_prefix, NULL, u.name,
+		    project);
+	k->u = u;
+	return 0;
+}
+
+/* Where it is, whether it runs, its port: 0; else said, -1. */
+static int
+import_find(struct import *im, struct cand *k, int colport)
+{
+	struct ctx *c = im->c;
+	struct lxd *l = ctx_lxd(c);
+	const char *name = k->name, *project = k->project, *status, *portwhy;
+	const struct user_row u = k->u;
+	int r, here = 0, running, old, port;
 
 	/* Where is it: the old project, or moved by hand already? */
-	if ((r = lxd_instance_get(l, im->from, name, &inst)) == -ENOENT &&
+	if ((r = lxd_instance_get(l, im->from, name, &k->inst)) == -ENOENT &&
 	    strcmp(im->from, project) != 0 &&
-	    (r = lxd_instance_get(l, project, name, &inst)) == 0)
+	    (r = lxd_instance_get(l, project, name, &k->inst)) == 0)
 		here = 1;
 	if (r != 0) {
 		ctx_printf(c, "container %s/%s: skipped: %s\n", u.name, name,
 		    r == -ENOENT ? "LXD has no such instance (in the project "
 		    "it came from, or its owner's)" : lxd_error(l));
 		im->cts_bad++;
-		goto out;
+		return -1;
 	}
-	(void)lxd_instance_state(l, here ? project : im->from, name, &state);
-	status = json_string_value(json_object_get(inst, "status"));
+	(void)lxd_instance_state(l, here ? project : im->from, name,
+	    &k->state);
+	status = json_string_value(json_object_get(k->inst, "status"));
 	running = status == NULL || strcmp(status, "Stopped") != 0;
 
-	old = colport > 0 ? colport : old_port_of_ip(im, instance_ip(inst,
-	    state));
+	old = colport > 0 ? colport : old_port_of_ip(im, instance_ip(k->inst,
+	    k->state));
 	if ((port = choose_port(im, old, &portwhy)) == 0) {
 		ctx_printf(c, "container %s/%s: skipped: no free port left in "
 		    "ssh_ports %d-%d\n", u.name, name,
 		    c->srv->cfg.ssh_port_min, c->srv->cfg.ssh_port_max);
 		im->cts_bad++;
-		goto out;
+		return -1;
 	}
 	if (old > 0 && port == old)
-		snprintf(portnote, sizeof(portnote), "port %d, its old port",
-		    port);
+		snprintf(k->portnote, sizeof(k->portnote), "port %d, its old "
+		    "port", port);
 	else if (old > 0)
-		snprintf(portnote, sizeof(portnote), "new port %d: its old "
-		    "port %d is %s", port, old, portwhy);
+		snprintf(k->portnote, sizeof(k->portnote), "new port %d: its "
+		    "old port %d is %s", port, old, portwhy);
 	else
-		snprintf(portnote, sizeof(portnote), "new port %d (its old "
-		    "port is not known)", port);
+		snprintf(k->portnote, sizeof(k->portnote), "new port %d (its "
+		    "old port is not known)", port);
+	k->here = here;
+	k->running = running;
+	k->port = port;
+	return 0;
+}
+
+/* Stop, move, mark and record it, or say what would be done. */
+static void
+import_adopt(struct import *im, const struct cand *k)
+{
+	struct ctx *c = im->c;
+	struct lxd *l = ctx_lxd(c);
+	const char *name = k->name, *project = k->project, *image;
+	const char *portnote = k->portnote;
+	const struct user_row u = k->u;
+	json_t *inst = k->inst;
+	int r, here = k->here, running = k->running, port = k->port, busy = 0;
 
 	if (!here && running && !im->stop) {
 		ctx_printf(c, "container %s/%s: not moved: it is running, and "
@@ -392,10 +362,9 @@ import_container(struct import *im, const unsigned char *rawname,
 		im->cts_new++;
 		goto out;
 	}
-	if ((r = ct_ensure_project(c, u.id, u.name)) != 0) {
+	if ((r = project_ensure(ctx_op(c), u.id, u.name, NULL)) != 0) {
 		ctx_printf(c, "container %s/%s: not moved: %s\n", u.name, name,
-		    buf_str(&c->err));
-		buf_reset(&c->err);
+		    ctx_op(c)->cause);
 		im->cts_bad++;
 		goto out;
 	}
@@ -407,9 +376,8 @@ import_container(struct import *im, const unsigned char *rawname,
 		goto out;
 	}
 	busy = 1;
-	if (!here && running && lxd_instance_set_state(l, im->from, name,
-	    "stop", 60, 0) != 0 && strstr(lxd_error(l), "already stopped")
-	    == NULL) {
+	if (!here && running && (r = lxd_instance_set_state(l, im->from, name,
+	    "stop", 60, 0)) != 0 && r != -EALREADY) {
 		ctx_printf(c, "container %s/%s: not moved: stopping it failed: "
 		    "%s\n", u.name, name, lxd_error(l));
 		im->cts_bad++;
@@ -425,11 +393,13 @@ import_container(struct import *im, const unsigned char *rawname,
 		goto out;
 	}
 	if (mark(im, project, name, u.name, port) != 0) {
+		char words[160];
+
+		ct_ssh_device_words(&c->srv->cfg, port, words, sizeof(words));
 		ctx_printf(c, "container %s/%s: moved into %s, but its SSH "
 		    "port device was refused: %s; add it: lxc config device "
-		    "add %s ssh proxy listen=tcp:%s:%d connect=tcp:127.0.0.1:22 "
-		    "--project %s, then import again\n", u.name, name, project,
-		    lxd_error(l), name, c->srv->cfg.ssh_listen, port, project);
+		    "add %s ssh proxy %s --project %s, then import again\n",
+		    u.name, name, project, lxd_error(l), name, words, project);
 		im->cts_bad++;
 		goto out;
 	}
@@ -458,8 +428,40 @@ import_container(struct import *im, const unsigned char *rawname,
 out:
 	if (busy)
 		ct_release(u.id, name);
-	json_decref(inst);
-	json_decref(state);
+}
+
+static void
+import_container(struct import *im, const unsigned char *rawname,
+    const unsigned char *rawowner, int colport)
+{
+	struct cand k;
+
+	memset(&k, 0, sizeof(k));
+	k.name = (const char *)rawname;
+	if (import_whose(im, rawname, rawowner, &k) == 0 &&
+	    import_find(im, &k, colport) == 0)
+		import_adopt(im, &k);
+	json_decref(k.inst);
+	json_decref(k.state);
+}
+
+static void
+each_user(void *arg, const unsigned char *name)
+{
+	import_user(arg, name);
+}
+
+/* Until the client has gone. */
+static int
+each_container(void *arg, const unsigned char *name,
+    const unsigned char *owner, int port)
+{
+	struct import *im = arg;
+
+	if (im->c->dead)
+		return 1;
+	import_container(im, name, owner, port);
+	return 0;
 }
 
 static int
@@ -474,7 +476,7 @@ parse_options(struct import *im)
 	im->from = cmd_opt(c, "from") ?: "default";
 	im->dry = cmd_opt(c, "dry-run") != NULL;
 	im->stop = cmd_opt(c, "stop") != NULL;
-	im->port_start = 61000;
+	im->port_start = OLD_PORT_START;
 	if ((v = cmd_opt(c, "port-start")) != NULL) {
 		im->port_start = strtol(v, &end, 10);
 		if (*v == '\0' || *end != '\0' || im->port_start < 1025 ||
@@ -482,17 +484,17 @@ parse_options(struct import *im)
 			return ctx_usage(c, "--port-start needs a port from 1025 "
 			    "to 65535");
 	}
-	v = cmd_opt(c, "ip-start") ?: "10.18.242.2/24";
+	v = cmd_opt(c, "ip-start") ?: OLD_IP_START;
 	snprintf(net, sizeof(net), "%s", v);
 	if ((slash = strchr(net, '/')) == NULL)
 		return ctx_usage(c, "--ip-start needs ADDRESS/BITS, such as "
-		    "10.18.242.2/24");
+		    OLD_IP_START);
 	*slash = '\0';
 	bits = strtol(slash + 1, &end, 10);
 	if (inet_pton(AF_INET, net, &a) != 1 || *end != '\0' || bits < 1 ||
 	    bits > 32)
 		return ctx_usage(c, "--ip-start needs ADDRESS/BITS, such as "
-		    "10.18.242.2/24");
+		    OLD_IP_START);
 	im->ip_start = ntohl(a.s_addr);
 	im->ip_mask = bits == 32 ? 0xffffffffU : ~(0xffffffffU >> bits);
 	return PROTO_OK;
@@ -511,8 +513,7 @@ cmd_admin_import_exec(struct ctx *c)
 	    NULL };
 	struct import im = { .c = c, .file = c->args.argv[0] };
 	char *path, *ucol = NULL, *ncol = NULL, *ocol = NULL, *pcol = NULL;
-	char *sql;
-	sqlite3_stmt *st;
+	char err[512];
 	int r;
 
 	ctx_target(c, "%.100s", im.file);
@@ -521,66 +522,37 @@ cmd_admin_import_exec(struct ctx *c)
 	/* A relative name is the caller's: from its working directory. */
 	path = im.file[0] == '/' ? xstrdup(im.file) :
 	    xasprintf("/proc/%d/cwd/%s", (int)c->id.pid, im.file);
-	/*
-	 * Read-only, and what the file's schema says runs nothing of ours:
-	 * a view or trigger in it may not call functions with side effects.
-	 */
-	if (sqlite3_open_v2(path, &im.old, SQLITE_OPEN_READONLY,
-	    NULL) != SQLITE_OK || sqlite3_db_config(im.old,
-	    SQLITE_DBCONFIG_DEFENSIVE, 1, NULL) != SQLITE_OK ||
-	    sqlite3_db_config(im.old, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0,
-	    NULL) != SQLITE_OK || sqlite3_exec(im.old, "SELECT 1 FROM "
-	    "sqlite_master", NULL, NULL, NULL) != SQLITE_OK) {
+	/* Read-only, running nothing of the file's (db-legacy.c). */
+	if ((im.old = legacydb_open(path, err, sizeof(err))) == NULL) {
 		r = ctx_error(c, "cannot read %s as an SQLite database: %s",
-		    im.file, im.old ? sqlite3_errmsg(im.old) : "no memory");
+		    im.file, err);
 		goto out;
 	}
-	if ((ucol = column(im.old, "lab_users", ucols)) == NULL) {
+	if ((ucol = legacydb_column(im.old, "lab_users", ucols)) == NULL) {
 		r = ctx_error(c, "%s has no table lab_users with a username "
 		    "column: it is not the original tool's database", im.file);
 		goto out;
 	}
 	im.ucol = ucol;
-	ncol = column(im.old, "lab_containers", cnames);
-	ocol = column(im.old, "lab_containers", cowners);
-	pcol = column(im.old, "lab_containers", cports);
+	ncol = legacydb_column(im.old, "lab_containers", cnames);
+	ocol = legacydb_column(im.old, "lab_containers", cowners);
+	pcol = legacydb_column(im.old, "lab_containers", cports);
 	if (im.dry)
 		ctx_printf(c, "Dry run: nothing is changed.\n");
 
-	sql = xasprintf("SELECT \"%s\" FROM lab_users ORDER BY 1", ucol);
-	if (sqlite3_prepare_v2(im.old, sql, -1, &st, NULL) != SQLITE_OK) {
-		free(sql);
-		r = ctx_error(c, "%s: %s", im.file, sqlite3_errmsg(im.old));
+	if (legacydb_users(im.old, ucol, each_user, &im, err,
+	    sizeof(err)) != 0) {
+		r = ctx_error(c, "%s: %s", im.file, err);
 		goto out;
 	}
-	free(sql);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		import_user(&im, sqlite3_column_type(st, 0) == SQLITE_TEXT ?
-		    sqlite3_column_text(st, 0) : NULL);
-	sqlite3_finalize(st);
 
 	if (ncol == NULL || ocol == NULL)
 		ctx_printf(c, "No containers: %s has no table lab_containers "
 		    "with container_name and belongs_to_username.\n", im.file);
-	else {
-		sql = xasprintf("SELECT \"%s\", \"%s\", %s%s%s FROM "
-		    "lab_containers ORDER BY 2, 1", ncol, ocol, pcol ? "\"" :
-		    "", pcol ? pcol : "NULL", pcol ? "\"" : "");
-		if (sqlite3_prepare_v2(im.old, sql, -1, &st, NULL) !=
-		    SQLITE_OK) {
-			free(sql);
-			r = ctx_error(c, "%s: %s", im.file,
-			    sqlite3_errmsg(im.old));
-			goto out;
-		}
-		free(sql);
-		while (sqlite3_step(st) == SQLITE_ROW && !c->dead)
-			import_container(&im, sqlite3_column_type(st, 0) ==
-			    SQLITE_TEXT ? sqlite3_column_text(st, 0) : NULL,
-			    sqlite3_column_type(st, 1) == SQLITE_TEXT ?
-			    sqlite3_column_text(st, 1) : NULL,
-			    sqlite3_column_int(st, 2));
-		sqlite3_finalize(st);
+	else if (legacydb_containers(im.old, ncol, ocol, pcol,
+	    each_container, &im, err, sizeof(err)) != 0) {
+		r = ctx_error(c, "%s: %s", im.file, err);
+		goto out;
 	}
 	ctx_printf(c, "Users: %d %s, %d unchanged, %d skipped. Containers: %d "
 	    "%s, %d unchanged, %d left for you, %d skipped.\n", im.users_new,
@@ -594,7 +566,7 @@ cmd_admin_import_exec(struct ctx *c)
 	    im.users_new, im.users_same, im.cts_new, im.cts_same);
 	r = PROTO_OK;
 out:
-	sqlite3_close(im.old);
+	legacydb_close(im.old);
 	free(path);
 	free(ucol);
 	free(ncol);
@@ -615,8 +587,9 @@ const struct cmd_entry cmd_admin_import_entry = {
 	    "(in the default project, or --from PROJECT) move into their\n"
 	    "owner's project with an SSH port: the old one where it is free\n"
 	    "in ssh_ports (from a port column, else from the container's\n"
-	    "address as the original tool did: --port-start, default 61000,\n"
-	    "plus its offset from --ip-start, default 10.18.242.2/24), else\n"
+	    "address as the original tool did: --port-start, default "
+	    STR(OLD_PORT_START) ",\n"
+	    "plus its offset from --ip-start, default " OLD_IP_START "), else\n"
 	    "a new one. LXD moves only stopped containers: running ones are\n"
 	    "listed with the commands to move them, or stopped, moved and\n"
 	    "started again with --stop. Invalid names are reported and\n"

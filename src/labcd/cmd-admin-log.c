@@ -11,10 +11,10 @@ cmd_admin_log_exec(struct ctx *c)
 
 const struct cmd_entry cmd_admin_log_entry = {
 	.name = "admin log",
-	.args = "[USER] [-n COUNT] [--format table|json|csv]",
+	.args = "[USER] [-n COUNT]",
 	.summary = "show the audit log of everyone, or of one user",
-	.flags = CMD_ADMIN | CMD_READONLY | CMD_FORMAT,
+	.flags = CMD_ADMIN | CMD_READONLY | CMD_NOAUDIT | CMD_FORMAT,
 	.min_args = 0, .max_args = 1,
-	.opts = { { "n", 'n', 1, "COUNT" }, { "format", 0, 1, "FORMAT" } },
+	.opts = { { "n", 'n', 1, "COUNT" } },
 	.exec = cmd_admin_log_exec,
 };

@@ -12,7 +12,7 @@ cmd_admin_passwd_exec(struct ctx *c)
 	int r, gen;
 
 	ctx_target(c, "%.64s", name);
-	if (users_get(c->db, name, &u) != 0)
+	if (userdb_get(c->db, name, &u) != 0)
 		return ctx_error(c, "no lab user '%.64s' (see 'admin user list')",
 		    name);
 	r = users_ask_password(c, u.name, cmd_opt(c, "password-stdin") !=

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "ct.h"
+#include "pool.h"
 #include "lxd.h"
+#include "project.h"
 #include "proto.h"
 #include "sizes.h"
 #include "users.h"
@@ -34,13 +36,13 @@ disk_enforced(struct ctx *c, json_t *conf)
 	char *pool, what[64];
 	int r;
 
-	if (v == NULL || *v == '\0' || (pool = ct_root_pool(c)) == NULL)
+	if (v == NULL || *v == '\0' || (pool = pool_root(ctx_op(c))) == NULL)
 		return PROTO_OK;
 	snprintf(what, sizeof(what), "disk=%.32s", v);
-	r = sizes_disk_refused(c, pool, what, "To limit disks, first "
+	r = sizes_disk_refused(ctx_op(c), pool, what, "To limit disks, first "
 	    SIZES_POOL_FIX "; 'disk=none' removes a disk quota.");
 	free(pool);
-	return r;
+	return r != 0 ? ctx_fail(c, ctx_op(c)) : PROTO_OK;
 }
 
 static int
@@ -55,7 +57,7 @@ cmd_admin_quota_set_exec(struct ctx *c)
 	int i, k, r, set_gpus = 0;
 
 	ctx_target(c, "%.64s", name);
-	if (users_get(c->db, name, &u) != 0) {
+	if (userdb_get(c->db, name, &u) != 0) {
 		json_decref(conf);
 		return ctx_error(c, "no lab user '%.64s'", name);
 	}
@@ -106,13 +108,7 @@ cmd_admin_quota_set_exec(struct ctx *c)
 		return r;
 	}
 	if (set_gpus) {
-		sqlite3_stmt *st = db_prepare(c->db, "UPDATE users SET "
-		    "gpu_quota = ? WHERE id = ?");
-
-		if (gpus >= 0)
-			sqlite3_bind_int64(st, 1, gpus);
-		sqlite3_bind_int64(st, 2, u.id);
-		if (db_done(c->db, st) != 0) {
+		if (userdb_set_gpu_quota(c->db, u.id, gpus) != 0) {
 			json_decref(conf);
 			return ctx_error(c, "%s", c->db->err);
 		}
@@ -122,15 +118,14 @@ cmd_admin_quota_set_exec(struct ctx *c)
 		ctx_printf(c, "Quota of %s set.\n", u.name);
 		return PROTO_OK;
 	}
-	if ((r = ct_ensure_project(c, u.id, u.name)) != 0) {
+	if ((r = project_ensure(ctx_op(c), u.id, u.name, NULL)) != 0) {
 		json_decref(conf);
-		return r;
+		return ctx_fail(c, ctx_op(c));
 	}
-	ct_project_of(c, u.id, u.name, project);
+	project_of(ctx_op(c), u.id, u.name, project);
 	r = lxd_project_set_config(l, project, conf);
 	json_decref(conf);
-	if (r != 0 && strstr(lxd_error(l), "either directly or via a "
-	    "profile") != NULL)
+	if (r != 0 && lxd_refused_unset_limit(l))
 		return ctx_error(c, "LXD refused the quota: %s\n(a container "
 		    "made before the quota has no such limit of its own: set "
 		    "quotas before %s makes containers, or recreate them)",

@@ -5,7 +5,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "ct.h"
 #include "keys.h"
@@ -79,7 +78,6 @@ cmd_admin_user_add_exec(struct ctx *c)
 	const char *why = user_name_invalid(name);
 	struct user_row u;
 	char *pw = NULL, fp[64] = "";
-	sqlite3_stmt *st;
 	long long id;
 	int r, gen = 0;
 
@@ -87,7 +85,7 @@ cmd_admin_user_add_exec(struct ctx *c)
 	if (why != NULL)
 		return ctx_usage(c, "'%.64s' cannot be a user name: %s", name,
 		    why);
-	if (users_get(c->db, name, &u) == 0)
+	if (userdb_get(c->db, name, &u) == 0)
 		return ctx_error(c, "lab user %s exists already", name);
 	r = users_ask_password(c, name, cmd_opt(c, "password-stdin") != NULL,
 	    &pw, &gen);
@@ -99,23 +97,19 @@ cmd_admin_user_add_exec(struct ctx *c)
 		return ctx_error(c, "admin user add: %s", c->db->err);
 	}
 	/* A new user's GPU quota is quota_gpus (NULL: no limit). */
-	st = db_prepare(c->db, "INSERT INTO users (name, is_admin, created, "
-	    "gpu_quota) VALUES (?, ?, ?, nullif(?, ''))");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, cmd_opt(c, "admin") != NULL);
-	sqlite3_bind_int64(st, 3, (long long)time(NULL));
-	sqlite3_bind_text(st, 4, c->srv->cfg.quota_gpus, -1, SQLITE_STATIC);
-	if (db_done(c->db, st) != 0) {
+	if (userdb_add(c->db, name, cmd_opt(c, "admin") != NULL,
+	    c->srv->cfg.quota_gpus, &id) != 0) {
 		r = ctx_error(c, "admin user add: %s", c->db->err);
 		goto fail;
 	}
-	id = sqlite3_last_insert_rowid(c->db->h);
 	if (users_set_password(c->db, id, pw, NULL) != 0) {
 		r = ctx_error(c, "admin user add: %s", c->db->err);
 		goto fail;
 	}
-	if (key != NULL && (r = keys_add(c, id, key, 1, fp)) != 0)
+	if (key != NULL && keys_add(ctx_op(c), id, key, 1, fp) != 0) {
+		r = ctx_fail(c, ctx_op(c));
 		goto fail;
+	}
 	if (db_commit(c->db) != 0) {
 		r = ctx_error(c, "admin user add: %s", c->db->err);
 		goto fail;
@@ -123,12 +117,10 @@ cmd_admin_user_add_exec(struct ctx *c)
 	ctx_printf(c, "Lab user %s added%s.\n", name, cmd_opt(c, "admin") ?
 	    " (admin)" : "");
 	/* The LXD project now; if LXD is away, at the first launch. */
-	if (ct_ensure_project(c, id, name) != 0) {
+	if (project_ensure(ctx_op(c), id, name, NULL) != 0)
 		ctx_printf(c, "Note: %s's LXD project is not made yet (%s); "
 		    "it will be at their first launch.\n", name,
-		    buf_str(&c->err));
-		buf_reset(&c->err);
-	}
+		    ctx_op(c)->cause);
 	if (*fp != '\0')
 		ctx_printf(c, "SSH key %s registered.\n", fp);
 	if (gen)

@@ -1,12 +1,14 @@
 /* cmd-admin-user-del.c - admin user del: remove a lab user account. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ct.h"
 #include "isolate.h"
 #include "labcd.h"
 #include "lxd.h"
+#include "project.h"
 #include "proto.h"
 #include "sizes.h"
 #include "users.h"
@@ -15,36 +17,37 @@
 static int
 purge(struct ctx *c, const struct user_row *u)
 {
-	struct ident admin = c->id;
+	struct ident as = c->id;
 	struct lxd *l = ctx_lxd(c);
-	char project[64], name[64];
-	sqlite3_stmt *st;
-	struct ct ct;
+	struct op op = *ctx_op(c);
+	char project[64];
+	struct ct ct, *cts;
+	size_t n;
 	int r = 0;
 
-	/* The ct_* functions act for c->id's user: be u for a moment. */
-	c->id.user_id = u->id;
-	snprintf(c->id.user, sizeof(c->id.user), "%s", u->name);
+	/* The ct_* functions act for op's actor: the admin, as u. */
+	as.user_id = u->id;
+	snprintf(as.user, sizeof(as.user), "%s", u->name);
+	op.actor = &as;
 	for (;;) {
-		st = db_prepare(c->db, "SELECT name FROM containers WHERE "
-		    "user_id = ? LIMIT 1");
-		sqlite3_bind_int64(st, 1, u->id);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			sqlite3_finalize(st);
+		ctdb_list(c->db, u->id, 0, &cts, &n);
+		if (n == 0) {
+			free(cts);
 			break;
 		}
-		snprintf(name, sizeof(name), "%s", sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
-		if (ct_get(c, name, &ct) != 0 || (r = ct_delete(c, &ct, 1)) != 0)
+		ct = cts[0];
+		free(cts);
+		if (ct_delete(&op, &ct, 1) != 0) {
+			r = ctx_fail(c, &op);
 			break;
+		}
 		ctx_printf(c, "Deleted %s's container %s (port %d).\n",
 		    u->name, ct.name, ct.port);
 	}
-	c->id = admin;
-	sizes_btrfs_mend(l);
+	sizes_btrfs_mend(ctx_lxd(c));
 	if (r != 0)
 		return r;
-	ct_project_of(c, u->id, u->name, project);
+	project_of(ctx_op(c), u->id, u->name, project);
 	/* Its copies of the profiles first: LXD deletes only empty ones. */
 	r = lxd_profile_delete_all(l, project);
 	if (r == 0 || r == -ENOENT)
@@ -53,7 +56,7 @@ purge(struct ctx *c, const struct user_row *u)
 		return ctx_error(c, "cannot delete the LXD project %s: %s",
 		    project, lxd_error(l));
 	/* Its own bridge goes with it (isolate_members). */
-	if (isolate_remove(c, project) != 0)
+	if (isolate_remove(ctx_op(c), project) != 0)
 		return ctx_error(c, "the LXD project %s is deleted, but not its "
 		    "bridge and network ACL: %s; delete them with 'lxc network "
 		    "delete' and 'lxc network acl delete'", project,
@@ -66,22 +69,16 @@ cmd_admin_user_del_exec(struct ctx *c)
 {
 	const char *name = c->args.argv[0];
 	struct user_row u;
-	sqlite3_stmt *st;
-	int n = 0, r;
+	int n, r;
 
 	ctx_target(c, "%.64s", name);
-	if (users_get(c->db, name, &u) != 0)
+	if (userdb_get(c->db, name, &u) != 0)
 		return ctx_error(c, "no lab user '%.64s' (see 'admin user list')",
 		    name);
 	if (strcmp(u.name, c->id.user) == 0)
 		return ctx_error(c, "you cannot delete yourself (%s); ask "
 		    "another admin", u.name);
-	st = db_prepare(c->db, "SELECT count(*) FROM containers WHERE "
-	    "user_id = ?");
-	sqlite3_bind_int64(st, 1, u.id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	n = ctdb_count(c->db, u.id);
 	if (n > 0 && cmd_opt(c, "purge") == NULL)
 		return ctx_error(c, "%s has %d container%s: delete them, or "
 		    "'admin user del %s --purge' deletes them with the user",
@@ -94,9 +91,7 @@ cmd_admin_user_del_exec(struct ctx *c)
 		buf_reset(&c->err);
 	}
 	/* Keys and sessions go with the user (ON DELETE CASCADE). */
-	st = db_prepare(c->db, "DELETE FROM users WHERE id = ?");
-	sqlite3_bind_int64(st, 1, u.id);
-	if (db_done(c->db, st) != 0)
+	if (userdb_delete(c->db, u.id) != 0)
 		return ctx_error(c, "admin user del: %s", c->db->err);
 	ctx_printf(c, "Lab user %s deleted, with their keys and sessions.\n",
 	    u.name);

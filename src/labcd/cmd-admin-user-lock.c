@@ -15,23 +15,18 @@ set_lock(struct ctx *c, int lock)
 {
 	const char *name = c->args.argv[0];
 	struct user_row u;
-	sqlite3_stmt *st;
 	int left;
 
 	ctx_target(c, "%.64s", name);
-	if (users_get(c->db, name, &u) != 0)
+	if (userdb_get(c->db, name, &u) != 0)
 		return ctx_error(c, "no lab user '%.64s' (see 'admin user list')",
 		    name);
-	st = db_prepare(c->db, lock ? "UPDATE users SET disabled = 1 WHERE "
-	    "id = ?" : "UPDATE users SET disabled = 0, failures = 0, "
-	    "locked_until = 0 WHERE id = ?");
-	sqlite3_bind_int64(st, 1, u.id);
-	if (db_done(c->db, st) != 0)
+	if (userdb_lock(c->db, u.id, lock) != 0)
 		return ctx_error(c, "%s", c->db->err);
 	if (lock)
 		users_end_sessions(c->db, u.id, NULL);
 	/* After the flag: reconciliation then keeps the ports as meant. */
-	left = ct_ssh_lock(c, u.id, u.name, lock);
+	left = ct_ssh_lock(ctx_op(c), u.id, u.name, lock);
 	ctx_printf(c, "%s is %s.\n", u.name, lock ? "locked: no login, no "
 	    "key works, no SSH port into their containers" : "unlocked, "
 	    "with the SSH ports of their containers");

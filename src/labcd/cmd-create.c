@@ -18,9 +18,9 @@ cmd_create_exec(struct ctx *c)
 		    name, why);
 	if ((r = ct_opts_from_args(c, &o)) != 0)
 		return r;
-	if ((r = ct_create(c, name, &o, &ct)) != 0)
-		return r;
-	(void)sizes_line_get(c, &ct, &lim);
+	if ((r = ct_create(ctx_op(c), name, &o, &ct)) != 0)
+		return ctx_cause(c, r);
+	(void)sizes_line_get(ctx_op(c), &ct, &lim);
 	ctx_printf(c, "Created %s (SSH port %d): %s\nStart it with 'start "
 	    "%s'.\n", name, ct.port, buf_str(&lim), name);
 	buf_free(&lim);

@@ -9,13 +9,13 @@ cmd_delete_exec(struct ctx *c)
 	int i, status = PROTO_OK, force = cmd_opt(c, "force") != NULL;
 	int deleted = 0;
 
-	ctx_target(c, "%.100s", c->args.argv[0]);
 	for (i = 0; i < c->args.argc; i++) {
 		struct ct ct;
 
-		if (ct_find(c, c->args.argv[i], &ct) != 0 ||
-		    ct_delete(c, &ct, force) != 0)
+		if (ct_find(c, c->args.argv[i], &ct) != 0)
 			status = PROTO_FAILED;
+		else if (ct_delete(ctx_op(c), &ct, force) != 0)
+			status = ctx_fail(c, ctx_op(c));
 		else {
 			ctx_printf(c, "Deleted %s (port %d released).\n",
 			    ct.name, ct.port);
@@ -36,6 +36,7 @@ const struct cmd_entry cmd_delete_entry = {
 	    "first. Everything in the container is lost.",
 	.flags = CMD_USER,
 	.min_args = 1, .max_args = 64,
+	.target = CMD_TARGET_CT,	/* the audit row names the first */
 	.opts = { { "force", 'f', 0, NULL } },
 	.exec = cmd_delete_exec,
 };

@@ -7,6 +7,7 @@
 #include "ct.h"
 #include "gpu.h"
 #include "lxd.h"
+#include "project.h"
 #include "proto.h"
 #include "users.h"
 #include "xmalloc.h"
@@ -75,7 +76,7 @@ describe(struct ctx *c, const struct ct *ct, json_t *inst)
 	    (double)cpu_ns / 1e9);
 	ctx_printf(c, "  memory:   %s, used %s\n", mem ? mem : "no limit", mu);
 	ctx_printf(c, "  disk:     %s, used %s\n", disk ? disk : "no limit", du);
-	gpus = gpu_of_container(c, ct->id);
+	gpus = gpu_of_container(ctx_op(c), ct->id);
 	ctx_printf(c, "  gpus:     %s\n", *gpus ? gpus : "none");
 	ctx_printf(c, "  created:  %s UTC\n", created);
 	o = json_pack("{s:s, s:s, s:s?, s:i, s:s, s:s, s:s?, s:s?, s:s?, "
@@ -95,8 +96,8 @@ cmd_details_exec(struct ctx *c)
 	struct lxd *l = ctx_lxd(c);
 	json_t *list = NULL, *out = json_array(), *v;
 	char project[64];
-	sqlite3_stmt *st;
-	size_t i;
+	struct ct *cts;
+	size_t i, j, ncts;
 	int k, r, n = 0, status = PROTO_OK;
 
 	for (k = 0; k < c->args.argc; k++) {
@@ -109,7 +110,7 @@ cmd_details_exec(struct ctx *c)
 		json_decref(out);
 		return status;
 	}
-	ct_project_of(c, c->id.user_id, c->id.user, project);
+	project_of(ctx_op(c), c->id.user_id, c->id.user, project);
 	if (c->args.argc > 0 && c->args.argc <= DETAILS_ONE_BY_ONE) {
 		/*
 		 * A few names: ask for those alone. The whole project with
@@ -133,18 +134,16 @@ cmd_details_exec(struct ctx *c)
 		json_decref(out);
 		return ctx_error(c, "%s", lxd_error(l));
 	}
-	st = db_prepare(c->db, "SELECT name FROM containers WHERE user_id = ? "
-	    "ORDER BY name");
-	sqlite3_bind_int64(st, 1, c->id.user_id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
+	ctdb_list(c->db, c->id.user_id, 0, &cts, &ncts);
+	for (j = 0; j < ncts; j++) {
+		const char *name = cts[j].name;
 		json_t *inst = NULL;
-		struct ct ct;
+		struct ct ct = cts[j];
 		int want = c->args.argc == 0;
 
 		for (k = 0; k < c->args.argc; k++)
 			want |= strcmp(c->args.argv[k], name) == 0;
-		if (!want || ct_get(c, name, &ct) != 0)
+		if (!want)
 			continue;
 		json_array_foreach(list, i, v) {
 			if (strcmp(json_string_value(json_object_get(v, "name")) ?:
@@ -155,7 +154,7 @@ cmd_details_exec(struct ctx *c)
 			ctx_printf(c, "\n");
 		json_array_append_new(out, describe(c, &ct, inst));
 	}
-	sqlite3_finalize(st);
+	free(cts);
 	json_decref(list);
 	if (n == 0)
 		ctx_printf(c, "You have no containers: 'launch NAME' makes "
@@ -169,7 +168,7 @@ const struct cmd_entry cmd_details_entry = {
 	.args = "[NAME...]",
 	.summary = "show a container's state, address, port, limits and use",
 	.help = "Without NAME, all your containers.",
-	.flags = CMD_USER | CMD_READONLY,
+	.flags = CMD_USER | CMD_READONLY | CMD_NOAUDIT,
 	.min_args = 0, .max_args = 64,
 	.exec = cmd_details_exec,
 };

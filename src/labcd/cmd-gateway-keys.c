@@ -4,12 +4,14 @@
  * a proven key of an active lab user, is forced to run labc as that user;
  * any other key is forced to an anonymous session bound to that key, where
  * 'login' proves and registers it. Only for root and the account sshd runs
- * the command as (gateway_keys_user): not the gateway account itself.
+ * the command as (gateway_keys_user), not the gateway account itself:
+ * CMD_SSHD, checked by acl.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "db-keys.h"
 #include "labcd.h"
 #include "proto.h"
 #include "sshkey.h"
@@ -20,18 +22,11 @@ cmd_gateway_keys_exec(struct ctx *c)
 {
 	const char *account = c->args.argv[0], *labc = c->args.argv[1], *p;
 	struct server *s = c->srv;
+	struct key_row *rows;
 	struct sshkey k;
-	int have_key = 0, n = 0;
-	sqlite3_stmt *st;
+	int have_key = 0, n, i;
 
 	memset(&k, 0, sizeof(k));
-	/* Never the gateway account or nobody, whatever the config says. */
-	if (!c->id.root && (c->id.uid != ident_uid_of(s->cfg.gateway_keys_user)
-	    || c->id.uid == ident_uid_of(s->cfg.gateway_user) ||
-	    strcmp(c->id.host_user, "nobody") == 0))
-		return ctx_error(c, "gateway authorized-keys is for sshd only "
-		    "(root or gateway_keys_user, an account of its own); you are "
-		    "%s", c->id.host_user);
 	if (strcmp(account, s->cfg.gateway_user) != 0)
 		return PROTO_OK;	/* not the gateway: no keys at all */
 	for (p = labc; *p != '\0'; p++) {
@@ -50,19 +45,11 @@ cmd_gateway_keys_exec(struct ctx *c)
 		if (!have_key)
 			return PROTO_OK;	/* not a key we can name */
 	}
-	st = db_prepare(c->db, "SELECT u.name, k.type, k.blob FROM keys k "
-	    "JOIN users u ON u.id = k.user_id WHERE u.disabled = 0 AND "
-	    "k.proven = 1 AND (?1 IS NULL OR k.fingerprint = ?1) "
-	    "ORDER BY u.name, k.id");
-	if (have_key)
-		sqlite3_bind_text(st, 1, k.fingerprint, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	n = keydb_usable(c->db, have_key ? k.fingerprint : NULL, &rows);
+	for (i = 0; i < n; i++)
 		ctx_printf(c, "restrict,pty,command=\"%s --as %s\" %s %s\n",
-		    labc, sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-		    sqlite3_column_text(st, 2));
-		n++;
-	}
-	sqlite3_finalize(st);
+		    labc, rows[i].user, rows[i].type, rows[i].blob);
+	keydb_free(rows, n);
 	/* Anyone else's key: in, but as no one until 'login'. */
 	if (have_key && n == 0)
 		ctx_printf(c, "restrict,pty,command=\"%s --anon\" %s %s\n", labc,
@@ -75,7 +62,8 @@ const struct cmd_entry cmd_gateway_keys_entry = {
 	.name = "gateway authorized-keys",
 	.args = "ACCOUNT LABC [TYPE KEY]",
 	.summary = "keys sshd may accept for the gateway account (for sshd)",
-	.flags = CMD_ANON | CMD_READONLY | CMD_HIDDEN,
+	.flags = CMD_ANON | CMD_SSHD | CMD_READONLY | CMD_NOAUDIT |
+	    CMD_HIDDEN,
 	.min_args = 2, .max_args = 4,
 	.exec = cmd_gateway_keys_exec,
 };

@@ -3,22 +3,20 @@
 #include <string.h>
 
 #include "ct.h"
+#include "db-gpus.h"
 #include "gpu.h"
 #include "lxd.h"
+#include "project.h"
 #include "proto.h"
 
 /* How many GPUs the container has now. */
 static size_t
 gpu_count(struct ctx *c, long long ct_id)
 {
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT count(*) FROM gpus WHERE "
-	    "container_id = ?");
-	size_t n = 0;
+	struct gpu_use *u;
+	size_t n = gpudb_of_container(c->db, ct_id, &u);
 
-	sqlite3_bind_int64(st, 1, ct_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = (size_t)sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	free(u);
 	return n;
 }
 
@@ -34,20 +32,20 @@ gpu_attach(struct ctx *c, const struct ct *ctp, const char *list)
 
 	if (strcmp(list, "none") == 0)
 		return ctx_usage(c, "gpu attach needs GPUs: all or a list");
-	if ((r = gpu_request(c, list, cmd_opt(c, "exclusive") != NULL,
-	    &req)) != 0)
-		return r;
-	if ((r = gpu_reserve(c, c->id.user_id, ct.id, &req)) != 0) {
+	if ((r = gpu_request(ctx_op(c), list, cmd_opt(c, "exclusive") !=
+	    NULL, &req)) != 0)
+		return ctx_cause(c, r);
+	if ((r = gpu_reserve(ctx_op(c), c->id.user_id, ct.id, &req)) != 0) {
 		gpu_request_free(&req);
-		return r;
+		return ctx_cause(c, r);
 	}
-	ct_project_of(c, ct.user_id, c->id.user, project);
+	project_of(ctx_op(c), ct.user_id, c->id.user, project);
 	/*
 	 * LXD plugs a gpu device into a running container at once, but
 	 * nvidia.runtime (the host's driver) takes effect at a start only.
 	 */
 	if (lxd_instance_get(ctx_lxd(c), project, ct.name, &inst) != 0) {
-		gpu_release(c, ct.id, &req);
+		gpu_release(ctx_op(c), ct.id, &req);
 		gpu_request_free(&req);
 		return ctx_error(c, "cannot read %s from LXD: %s", ct.name,
 		    ctx_lxd_error(c));
@@ -65,13 +63,13 @@ gpu_attach(struct ctx *c, const struct ct *ctp, const char *list)
 	json_decref(patch);
 	if (r != 0) {
 		json_decref(drv);
-		gpu_release(c, ct.id, &req);
+		gpu_release(ctx_op(c), ct.id, &req);
 		gpu_request_free(&req);
 		return ctx_error(c, "LXD refused the GPUs for %s: %s", ct.name,
 		    ctx_lxd_error(c));
 	}
 	gpu_request_free(&req);
-	now = gpu_of_container(c, ct.id);
+	now = gpu_of_container(ctx_op(c), ct.id);
 	gpu_inside(gpu_count(c, ct.id), inside, sizeof(inside));
 	ctx_printf(c, "%s has GPU %s (%s: a container numbers its GPUs from 0, "
 	    "in the host's order;\nCUDA_VISIBLE_DEVICES inside counts them "
@@ -105,15 +103,14 @@ cmd_gpu_attach_exec(struct ctx *c)
 
 	ctx_target(c, "%.64s %.32s", name, list);
 	if (cmd_opt(c, "exclusive") != NULL &&
-	    (r = gpu_exclusive_allowed(c)) != 0)
-		return r;
-	if ((r = ct_find(c, name, &ct)) != 0 ||
-	    (r = ct_check_ready(c, &ct)) != 0)
+	    gpu_exclusive_allowed(ctx_op(c)) != 0)
+		return ctx_fail(c, ctx_op(c));
+	if ((r = ct_find_ready(c, name, &ct)) != 0)
 		return r;
 	/* Serialised with set, create and delete of this container: a
 	   plain PATCH of one would otherwise undo the other's devices. */
-	if ((r = ct_claim_for(c, &ct)) != PROTO_OK)
-		return r;
+	if (ct_claim_for(ctx_op(c), &ct) != PROTO_OK)
+		return ctx_fail(c, ctx_op(c));
 	r = gpu_attach(c, &ct, list);
 	ct_release(ct.user_id, ct.name);
 	return r;

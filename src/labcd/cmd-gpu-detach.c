@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "ct.h"
+#include "db-gpus.h"
 #include "gpu.h"
 #include "lxd.h"
+#include "project.h"
 #include "proto.h"
 
 static int
@@ -16,24 +18,15 @@ gpu_detach(struct ctx *c, const struct ct *ctp, const char *list)
 	struct lxd *l;
 	struct gpu_req req;
 	char project[64], dev[16], *now;
-	sqlite3_stmt *st;
 	size_t i;
 	int r;
 
-	if ((r = gpu_request(c, list, 0, &req)) != 0)
-		return r;
+	if ((r = gpu_request(ctx_op(c), list, 0, &req)) != 0)
+		return ctx_cause(c, r);
 	l = ctx_lxd(c);
-	ct_project_of(c, ct.user_id, c->id.user, project);
+	project_of(ctx_op(c), ct.user_id, c->id.user, project);
 	for (i = 0; i < req.n; i++) {
-		int has = 0;
-
-		st = db_prepare(c->db, "SELECT 1 FROM gpus WHERE container_id "
-		    "= ? AND gpu = ?");
-		sqlite3_bind_int64(st, 1, ct.id);
-		sqlite3_bind_int(st, 2, req.idx[i]);
-		has = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-		if (!has) {
+		if (!gpudb_has(c->db, ct.id, req.idx[i])) {
 			int g = req.idx[i];
 
 			if (strcmp(list, "all") == 0)
@@ -50,14 +43,10 @@ gpu_detach(struct ctx *c, const struct ct *ctp, const char *list)
 			return ctx_error(c, "LXD refused to take GPU %d from %s: "
 			    "%s", g, ct.name, lxd_error(l));
 		}
-		st = db_prepare(c->db, "DELETE FROM gpus WHERE container_id = ? "
-		    "AND gpu = ?");
-		sqlite3_bind_int64(st, 1, ct.id);
-		sqlite3_bind_int(st, 2, req.idx[i]);
-		(void)db_done(c->db, st);
+		(void)gpudb_remove(c->db, ct.id, req.idx[i]);
 	}
 	gpu_request_free(&req);
-	now = gpu_of_container(c, ct.id);
+	now = gpu_of_container(ctx_op(c), ct.id);
 	ctx_printf(c, "%s has %s%s.\n", ct.name, *now ? "GPU " : "no GPUs",
 	    now);
 	free(now);
@@ -72,13 +61,12 @@ cmd_gpu_detach_exec(struct ctx *c)
 	int r;
 
 	ctx_target(c, "%.64s %.32s", name, list);
-	if ((r = ct_find(c, name, &ct)) != 0 ||
-	    (r = ct_check_ready(c, &ct)) != 0)
+	if ((r = ct_find_ready(c, name, &ct)) != 0)
 		return r;
 	/* Serialised with set, create and delete of this container: a
 	   plain PATCH of one would otherwise undo the other's devices. */
-	if ((r = ct_claim_for(c, &ct)) != PROTO_OK)
-		return r;
+	if (ct_claim_for(ctx_op(c), &ct) != PROTO_OK)
+		return ctx_fail(c, ctx_op(c));
 	r = gpu_detach(c, &ct, list);
 	ct_release(ct.user_id, ct.name);
 	return r;

@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db-gpus.h"
+#include "db-users.h"
 #include "gpu.h"
 #include "lxd.h"
+#include "project.h"
 #include "proto.h"
 #include "xmalloc.h"
 
@@ -24,15 +27,19 @@ mib(unsigned long long bytes, char *out, size_t outsz)
 static void
 owner_of(struct ctx *c, const char *p, char user[160])
 {
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT name FROM users WHERE "
-	    "project = ?1 OR (project IS NULL AND ?2 || name = ?1)");
+	struct user_row *us;
+	char project[PROJECT_MAX];
+	int i, n;
 
 	user[0] = '\0';
-	sqlite3_bind_text(st, 1, p, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, c->srv->cfg.project_prefix, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		snprintf(user, 160, "%s", sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
+	n = userdb_all(c->db, &us);
+	for (i = 0; i < n && user[0] == '\0'; i++) {
+		project_name(c->srv->cfg.project_prefix, us[i].project,
+		    us[i].name, project);
+		if (strcmp(project, p) == 0)
+			snprintf(user, 160, "%s", us[i].name);
+	}
+	free(us);
 }
 
 /* LXD's view, to say which cards LXD can pass to containers. */
@@ -85,26 +92,21 @@ cmd_gpus_exec(struct ctx *c)
 	for (i = 0; i < n; i++) {
 		const struct nvml_gpu *g = &gpus[i];
 		json_t *procs = json_array(), *gj;
-		sqlite3_stmt *st;
 		char used[32], total[32], holder[128] = "", users[512] = "";
+		struct gpu_use *u;
+		size_t nu;
 
-		st = db_prepare(c->db, "SELECT u.name, c.name, g.exclusive FROM "
-		    "gpus g JOIN containers c ON c.id = g.container_id JOIN "
-		    "users u ON u.id = c.user_id WHERE g.gpu = ? ORDER BY "
-		    "u.name, c.name");
-		sqlite3_bind_int(st, 1, g->index);
-		while (sqlite3_step(st) == SQLITE_ROW) {
+		gpudb_users(c->db, g->index, &u, &nu);
+		for (k = 0; k < nu; k++) {
 			size_t len = strlen(users);
 
 			snprintf(users + len, sizeof(users) - len, "%s%s/%s",
-			    len ? ", " : "", sqlite3_column_text(st, 0),
-			    sqlite3_column_text(st, 1));
-			if (sqlite3_column_int(st, 2))
+			    len ? ", " : "", u[k].user, u[k].name);
+			if (u[k].exclusive)
 				snprintf(holder, sizeof(holder), "%s/%s",
-				    sqlite3_column_text(st, 0),
-				    sqlite3_column_text(st, 1));
+				    u[k].user, u[k].name);
 		}
-		sqlite3_finalize(st);
+		free(u);
 		mib(g->mem_used, used, sizeof(used));
 		mib(g->mem_total, total, sizeof(total));
 		if (c->format == FMT_TABLE) {
@@ -172,9 +174,8 @@ cmd_gpus_exec(struct ctx *c)
 
 const struct cmd_entry cmd_gpus_entry = {
 	.name = "gpus",
-	.args = "[--format table|json]",
+	.args = "",
 	.summary = "show every GPU: memory, use, and whose processes run on it",
-	.flags = CMD_READONLY | CMD_FORMAT,
-	.opts = { { "format", 0, 1, "FORMAT" } },
+	.flags = CMD_READONLY | CMD_NOAUDIT | CMD_FORMAT | CMD_NOCSV,
 	.exec = cmd_gpus_exec,
 };

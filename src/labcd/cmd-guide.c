@@ -52,7 +52,7 @@ cmd_guide_exec(struct ctx *c)
 {
 	const struct config *cfg = &c->srv->cfg;
 	char server[256], suffix[256], login[300];
-	int admin = cmd_opt(c, "admin") != NULL;	/* cmd_allowed checked */
+	int admin = cmd_opt(c, "admin") != NULL;	/* acl_allowed checked */
 
 	config_server_name(cfg, server, sizeof(server));
 	config_server_suffix(cfg, suffix, sizeof(suffix));
@@ -69,8 +69,7 @@ const struct cmd_entry cmd_guide_entry = {
 	.help = "From a laptop: ssh lab@... guide | less\n"
 	    "The same text is docs/member.md (and docs/admin.md) in the "
 	    "source.",
-	.flags = CMD_ANON | CMD_READONLY,
-	.opts = { { "admin", 0, 0, NULL } },
-	.admin_opts = "admin",
+	.flags = CMD_ANON | CMD_READONLY | CMD_NOAUDIT,
+	.opts = { { "admin", 0, CMD_ADMIN, NULL } },
 	.exec = cmd_guide_exec,
 };

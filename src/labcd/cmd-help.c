@@ -6,21 +6,21 @@
 #include "proto.h"
 #include "xmalloc.h"
 
-/* "For root only: --dir, --sshd-config." from "dir sshd-config". */
+/* "For root only: --dir, --sshd-config.": e's options only role may give. */
 static void
-opts_for(struct ctx *c, const char *who, const char *names)
+opts_for(struct ctx *c, const char *who, const struct cmd_entry *e, int role)
 {
-	const char *p;
-	size_t n;
+	int i, n = 0;
 
-	if (names == NULL)
-		return;
-	ctx_printf(c, "For %s only:", who);
-	for (p = names; *p != '\0'; p += n + (p[n] == ' ')) {
-		n = strcspn(p, " ");
-		ctx_printf(c, "%s --%.*s", p == names ? "" : ",", (int)n, p);
+	for (i = 0; i < CMD_MAXOPTS && e->opts[i].name != NULL; i++) {
+		if (!(e->opts[i].flags & role))
+			continue;
+		if (n++ == 0)
+			ctx_printf(c, "For %s only:", who);
+		ctx_printf(c, "%s --%s", n == 1 ? "" : ",", e->opts[i].name);
 	}
-	ctx_printf(c, ".\n");
+	if (n > 0)
+		ctx_printf(c, ".\n");
 }
 
 /* Listed by plain 'help' for this caller? */
@@ -80,8 +80,7 @@ cmd_help_exec(struct ctx *c)
 		for (i = 0; cmd_table[i] != NULL; i++) {
 			e = cmd_table[i];
 			json_array_append_new(names, json_string(e->name));
-			if (!((e->flags & CMD_ADMIN) && !c->id.admin) &&
-			    !(e->flags & CMD_HIDDEN))
+			if (shown(c, e))
 				ctx_printf(c, "%s\n", e->name);
 		}
 		c->data = json_pack("{s:o}", "commands", names);
@@ -113,8 +112,8 @@ cmd_help_exec(struct ctx *c)
 	if (e == NULL || used != c->args.argc)
 		return ctx_usage(c, "help: no command '%.64s'",
 		    c->args.argv[0]);
-	ctx_printf(c, "usage: %s%s%s\n\n%s\n", e->name, *e->args ? " " : "",
-	    e->args, e->summary);
+	cmd_usage(e, &c->out);
+	ctx_printf(c, "\n\n%s\n", e->summary);
 	if (e->help != NULL) {
 		const char *p;
 		char *line;
@@ -133,8 +132,8 @@ cmd_help_exec(struct ctx *c)
 		    "and an admin is not root.\n");
 	else if (e->flags & CMD_ADMIN)
 		ctx_printf(c, "\nFor admins only.\n");
-	opts_for(c, "root", e->root_opts);
-	opts_for(c, "admins", e->admin_opts);
+	opts_for(c, "root", e, CMD_ROOT);
+	opts_for(c, "admins", e, CMD_ADMIN);
 	return PROTO_OK;
 }
 
@@ -142,7 +141,7 @@ const struct cmd_entry cmd_help_entry = {
 	.name = "help",
 	.args = "[COMMAND]",
 	.summary = "list the commands, or explain one",
-	.flags = CMD_ANON | CMD_READONLY,
+	.flags = CMD_ANON | CMD_READONLY | CMD_NOAUDIT,
 	.min_args = 0, .max_args = 3,
 	.opts = { { "names", 0, 0, NULL } },
 	.exec = cmd_help_exec,

@@ -49,9 +49,8 @@ cmd_images_exec(struct ctx *c)
 
 const struct cmd_entry cmd_images_entry = {
 	.name = "images",
-	.args = "[--format table|json|csv]",
+	.args = "",
 	.summary = "list the images containers can be made from",
-	.flags = CMD_READONLY | CMD_FORMAT,
-	.opts = { { "format", 0, 1, "FORMAT" } },
+	.flags = CMD_READONLY | CMD_NOAUDIT | CMD_FORMAT,
 	.exec = cmd_images_exec,
 };

@@ -28,11 +28,11 @@ cmd_key_add_exec(struct ctx *c)
 		free(in);
 	}
 	ctx_target(c, "%.60s", buf_str(&line));
-	r = keys_add(c, c->id.user_id, buf_str(&line),
+	r = keys_add(ctx_op(c), c->id.user_id, buf_str(&line),
 	    c->id.root, fp);
 	buf_free(&line);
 	if (r != 0)
-		return r;
+		return ctx_fail(c, ctx_op(c));
 	ctx_target(c, "%s", fp);
 	if (c->id.root)
 		ctx_printf(c, "Key %s registered (proven: root vouches for "
@@ -42,7 +42,7 @@ cmd_key_add_exec(struct ctx *c)
 		    "in at the gateway after you have used it once there ('ssh "
 		    "%s@SERVER', then 'login').\n", fp,
 		    c->srv->cfg.gateway_user);
-	if (ct_sync_keys(c, c->id.user_id, c->id.user) != 0)
+	if (ct_sync_keys(ctx_op(c), c->id.user_id, c->id.user) != 0)
 		ctx_printf(c, "Some containers could not be updated now; they "
 		    "are when they next start.\n");
 	return PROTO_OK;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ct.h"
+#include "db-keys.h"
 #include "proto.h"
 
 static int
@@ -10,36 +11,23 @@ cmd_key_del_exec(struct ctx *c)
 {
 	const char *what = c->args.argv[0];
 	char fp[72];
-	sqlite3_stmt *st;
-	int n = 0;
+	int n;
 
 	ctx_target(c, "%.64s", what);
 	/* A fingerprint (with or without "SHA256:"), or a comment. */
 	snprintf(fp, sizeof(fp), "%s%.64s", strncmp(what, "SHA256:", 7) ?
 	    "SHA256:" : "", what);
-	st = db_prepare(c->db, "SELECT count(*) FROM keys WHERE user_id = ?1 "
-	    "AND (fingerprint = ?2 OR comment = ?3)");
-	sqlite3_bind_int64(st, 1, c->id.user_id);
-	sqlite3_bind_text(st, 2, fp, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, what, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	n = keydb_count_match(c->db, c->id.user_id, fp, what);
 	if (n == 0)
 		return ctx_error(c, "you have no key with fingerprint or "
 		    "comment '%.64s' (see 'key list')", what);
 	if (n > 1)
 		return ctx_error(c, "%d of your keys have the comment '%.64s': "
 		    "give the fingerprint (see 'key list')", n, what);
-	st = db_prepare(c->db, "DELETE FROM keys WHERE user_id = ?1 AND "
-	    "(fingerprint = ?2 OR comment = ?3)");
-	sqlite3_bind_int64(st, 1, c->id.user_id);
-	sqlite3_bind_text(st, 2, fp, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, what, -1, SQLITE_STATIC);
-	if (db_done(c->db, st) != 0)
+	if (keydb_delete_match(c->db, c->id.user_id, fp, what) != 0)
 		return ctx_error(c, "key del: %s", c->db->err);
 	ctx_printf(c, "Key removed.\n");
-	if (ct_sync_keys(c, c->id.user_id, c->id.user) != 0)
+	if (ct_sync_keys(ctx_op(c), c->id.user_id, c->id.user) != 0)
 		ctx_printf(c, "Some containers could not be updated now; they "
 		    "are when they next start.\n");
 	return PROTO_OK;

@@ -22,12 +22,12 @@ cmd_key_gen_exec(struct ctx *c)
 	if (sshkey_generate_ed25519(comment, &pub, &priv) != 0)
 		return ctx_usage(c, "the comment must be printable text of at "
 		    "most 256 bytes, without spaces at either end");
-	r = keys_add(c, c->id.user_id, pub, 1, fp);
+	r = keys_add(ctx_op(c), c->id.user_id, pub, 1, fp);
 	free(pub);
 	if (r != 0) {
 		sodium_memzero(priv, strlen(priv));
 		free(priv);
-		return r;
+		return ctx_fail(c, ctx_op(c));
 	}
 	ctx_target(c, "%s", fp);
 	ctx_printf(c, "Key %s registered. Its private key is below, shown this "
@@ -37,7 +37,7 @@ cmd_key_gen_exec(struct ctx *c)
 	    "and connect with ssh -i ~/.ssh/labc_ed25519 ...\n\n%s", fp, priv);
 	sodium_memzero(priv, strlen(priv));
 	free(priv);
-	(void)ct_sync_keys(c, c->id.user_id, c->id.user);
+	(void)ct_sync_keys(ctx_op(c), c->id.user_id, c->id.user);
 	return PROTO_OK;
 }
 

@@ -1,4 +1,5 @@
 /* cmd-key-list.c - key list: your registered SSH keys. */
+#include "db-keys.h"
 #include "labcd.h"
 #include "proto.h"
 #include "users.h"
@@ -8,21 +9,18 @@ cmd_key_list_exec(struct ctx *c)
 {
 	static const char *const cols[] = { "type", "fingerprint", "comment",
 	    "added", "proven", NULL };
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT type, fingerprint, "
-	    "comment, created, proven FROM keys WHERE user_id = ? ORDER BY id");
 	struct table *t = table_new(cols);
+	struct key_row *k;
+	int i, n = keydb_list(c->db, c->id.user_id, &k);
 
-	sqlite3_bind_int64(st, 1, c->id.user_id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	for (i = 0; i < n; i++) {
 		char added[32];
 
-		users_time(sqlite3_column_int64(st, 3), added);
-		table_add(t, (const char *)sqlite3_column_text(st, 0),
-		    (const char *)sqlite3_column_text(st, 1),
-		    (const char *)sqlite3_column_text(st, 2), added,
-		    sqlite3_column_int(st, 4) ? "yes" : "no");
+		users_time(k[i].created, added);
+		table_add(t, k[i].type, k[i].fingerprint, k[i].comment, added,
+		    k[i].proven ? "yes" : "no");
 	}
-	sqlite3_finalize(st);
+	keydb_free(k, n);
 	ctx_table(c, "keys", t);
 	table_free(t);
 	return PROTO_OK;
@@ -30,11 +28,10 @@ cmd_key_list_exec(struct ctx *c)
 
 const struct cmd_entry cmd_key_list_entry = {
 	.name = "key list",
-	.args = "[--format table|json|csv]",
+	.args = "",
 	.summary = "list your SSH keys",
 	.help = "proven: the key logs you in at the SSH gateway. A key you\n"
 	    "pasted is proven once you have logged in with it there.",
-	.flags = CMD_USER | CMD_READONLY | CMD_FORMAT,
-	.opts = { { "format", 0, 1, "FORMAT" } },
+	.flags = CMD_USER | CMD_READONLY | CMD_NOAUDIT | CMD_FORMAT,
 	.exec = cmd_key_list_exec,
 };

@@ -36,8 +36,9 @@ cmd_launch_exec(struct ctx *c)
 	const char *name = c->args.argv[0], *why = ct_name_invalid(name);
 	struct ct_opts o;
 	struct ct ct;
+	struct op *op = ctx_op(c);
 	char *status = NULL;
-	int r;
+	int r, up;
 
 	ctx_target(c, "%.64s", name);
 	if (why != NULL)
@@ -46,24 +47,24 @@ cmd_launch_exec(struct ctx *c)
 	if ((r = ct_opts_from_args(c, &o)) != 0)
 		return r;
 	o.starting = 1;
-	if (ct_get(c, name, &ct) != 0) {
-		if ((r = ct_create(c, name, &o, &ct)) != 0)
-			return r;
+	if (ct_get(op, name, &ct) != 0) {
+		if ((r = ct_create(op, name, &o, &ct)) != 0)
+			return ctx_cause(c, r);
 	} else {
-		if ((r = ct_check_ready(c, &ct)) != 0)
-			return r;
+		if (ct_check_ready(op, &ct) != 0)
+			return ctx_fail(c, op);
 		if (o.gpu != NULL)
 			return ctx_error(c, "%s exists already: give it GPUs "
 			    "with 'gpu attach %s LIST'", name, name);
 		if ((r = refuse_options_of_new(c, name, &o, &ct)) != 0)
 			return r;
-		if ((r = ct_status(c, &ct, &status)) != 0)
-			return r;
+		if (ct_status(op, &ct, &status) != 0)
+			return ctx_fail(c, op);
 		if (status != NULL && strcmp(status, "Running") == 0) {
 			struct buf lim = BUF_INIT(0);
 
 			free(status);
-			(void)sizes_line_get(c, &ct, &lim);
+			(void)sizes_line_get(op, &ct, &lim);
 			ctx_printf(c, "%s is running already: %s\n", name,
 			    buf_str(&lim));
 			buf_free(&lim);
@@ -72,7 +73,10 @@ cmd_launch_exec(struct ctx *c)
 		}
 		free(status);
 	}
-	return ct_start(c, &ct, 1);
+	if (ct_start(op, &ct, &up) != 0)
+		return ctx_fail(c, op);
+	ct_say_started(c, &ct, up);
+	return PROTO_OK;
 }
 
 const struct cmd_entry cmd_launch_entry = {

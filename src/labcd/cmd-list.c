@@ -18,6 +18,7 @@
 #include "ct.h"
 #include "leases.h"
 #include "lxd.h"
+#include "project.h"
 #include "proto.h"
 #include "xmalloc.h"
 
@@ -83,17 +84,18 @@ index_instances(json_t *list)
 static int
 cmd_list_exec(struct ctx *c)
 {
-	static const char *const cols[] = { "name", "state", "ipv4", "port",
+	static const char *const cols[] = { "name", "state", "ipv4", "port#",
 	    "image", NULL };
 	static const char *const cols_all[] = { "owner", "name", "state",
-	    "ipv4", "port", "image", NULL };
+	    "ipv4", "port#", "image", NULL };
 	int all = cmd_opt(c, "all") != NULL;
 	struct lxd *l;
 	struct table *t;
-	sqlite3_stmt *st;
 	struct leases *ls;
+	struct ct_owned *rows;
 	json_t *list = NULL, *idx;
 	char project[64];
+	size_t i, n;
 	int r;
 
 	if (!all && c->id.user_id == 0)
@@ -103,7 +105,7 @@ cmd_list_exec(struct ctx *c)
 	if (all)
 		r = lxd_instance_list(l, NULL, 0, &list);
 	else {
-		ct_project_of(c, c->id.user_id, c->id.user, project);
+		project_of(ctx_op(c), c->id.user_id, c->id.user, project);
 		r = lxd_instance_list(l, project, 0, &list);
 		if (r == -ENOENT) {	/* no project yet: no containers */
 			list = json_array();
@@ -114,7 +116,6 @@ cmd_list_exec(struct ctx *c)
 		return ctx_error(c, "%s", lxd_error(l));
 	if (!all) {	/* one project: say which, whatever LXD says */
 		json_t *v;
-		size_t i;
 
 		json_array_foreach(list, i, v)
 			json_object_set_new(v, "project", json_string(project));
@@ -124,37 +125,33 @@ cmd_list_exec(struct ctx *c)
 	ls = leases_new(l);
 
 	t = table_new(all ? cols_all : cols);
-	st = db_prepare(c->db, "SELECT u.name, coalesce(u.project, ? || u.name), "
-	    "c.name, c.port, c.image, c.state FROM containers c JOIN users u "
-	    "ON u.id = c.user_id WHERE ?2 OR u.id = ?3 ORDER BY u.name, c.name");
-	sqlite3_bind_text(st, 1, c->srv->cfg.project_prefix, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, all);
-	sqlite3_bind_int64(st, 3, c->id.user_id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *owner = (const char *)sqlite3_column_text(st, 0);
-		char *key = xasprintf("%s/%s", sqlite3_column_text(st, 1),
-		    sqlite3_column_text(st, 2));
-		json_t *inst = json_object_get(idx, key);
-		char state[32], port[16], *ip = NULL;
+	ctdb_list_owned(c->db, all, c->id.user_id, 0, &rows, &n);
+	for (i = 0; i < n; i++) {
+		const struct ct *ct = &rows[i].ct;
+		const char *owner = rows[i].user;
+		char *key, state[32], port[16], *ip = NULL;
+		json_t *inst;
 
+		project_name(c->srv->cfg.project_prefix, rows[i].project, owner,
+		    project);
+		key = xasprintf("%s/%s", project, ct->name);
+		inst = json_object_get(idx, key);
 		free(key);
 		state_word(inst, state, sizeof(state));
 		if (strcmp(state, "running") == 0)
-			ip = instance_ipv4(ls, l, inst, (const char *)
-			    sqlite3_column_text(st, 1));
-		if (strcmp((const char *)sqlite3_column_text(st, 5), "ready") != 0)
-			snprintf(state, sizeof(state), "%s",
-			    sqlite3_column_text(st, 5));
-		snprintf(port, sizeof(port), "%d", sqlite3_column_int(st, 3));
+			ip = instance_ipv4(ls, l, inst, project);
+		if (strcmp(ct->state, "ready") != 0)
+			snprintf(state, sizeof(state), "%s", ct->state);
+		snprintf(port, sizeof(port), "%d", ct->port);
 		if (all)
-			table_add(t, owner, sqlite3_column_text(st, 2), state,
-			    ip ? ip : "-", port, sqlite3_column_text(st, 4));
+			table_add(t, owner, ct->name, state, ip ? ip : "-", port,
+			    ct->image);
 		else
-			table_add(t, sqlite3_column_text(st, 2), state,
-			    ip ? ip : "-", port, sqlite3_column_text(st, 4));
+			table_add(t, ct->name, state, ip ? ip : "-", port,
+			    ct->image);
 		free(ip);
 	}
-	sqlite3_finalize(st);
+	free(rows);
 	leases_free(ls);
 	json_decref(idx);
 	ctx_table(c, "containers", t);
@@ -164,14 +161,13 @@ cmd_list_exec(struct ctx *c)
 
 const struct cmd_entry cmd_list_entry = {
 	.name = "list",
-	.args = "[--all] [--format table|json|csv]",
+	.args = "[--all]",
 	.summary = "list your containers",
 	.help = "state is LXD's; 'missing' means the container was deleted\n"
 	    "outside labcontainers. ipv4 is the address LXD's DHCP gave a\n"
 	    "running container ('details' shows what the container itself\n"
 	    "says). Admins see everyone's with --all.",
-	.flags = CMD_READONLY | CMD_FORMAT,
-	.opts = { { "all", 'a', 0, NULL }, { "format", 0, 1, "FORMAT" } },
-	.admin_opts = "all",
+	.flags = CMD_READONLY | CMD_NOAUDIT | CMD_FORMAT,
+	.opts = { { "all", 'a', CMD_ADMIN, NULL } },
 	.exec = cmd_list_exec,
 };

@@ -10,9 +10,9 @@ cmd_log_exec(struct ctx *c)
 
 const struct cmd_entry cmd_log_entry = {
 	.name = "log",
-	.args = "[-n COUNT] [--format table|json|csv]",
+	.args = "[-n COUNT]",
 	.summary = "show what you did (the audit log of your actions)",
-	.flags = CMD_USER | CMD_READONLY | CMD_FORMAT,
-	.opts = { { "n", 'n', 1, "COUNT" }, { "format", 0, 1, "FORMAT" } },
+	.flags = CMD_USER | CMD_READONLY | CMD_NOAUDIT | CMD_FORMAT,
+	.opts = { { "n", 'n', 1, "COUNT" } },
 	.exec = cmd_log_exec,
 };

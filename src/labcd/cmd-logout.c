@@ -1,6 +1,7 @@
 /* cmd-logout.c - logout: end this password session. */
 #include <string.h>
 
+#include "db-sessions.h"
 #include "labcd.h"
 #include "proto.h"
 
@@ -8,7 +9,6 @@ static int
 cmd_logout_exec(struct ctx *c)
 {
 	char hash[65];
-	sqlite3_stmt *st;
 
 	c->logout = 1;
 	if (c->session == NULL || strcmp(c->id.via, "session") != 0) {
@@ -17,9 +17,7 @@ cmd_logout_exec(struct ctx *c)
 		return PROTO_OK;
 	}
 	auth_token_hash(c->session, hash);
-	st = db_prepare(c->db, "DELETE FROM sessions WHERE token_hash = ?");
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-	if (db_done(c->db, st) != 0)
+	if (sessdb_delete(c->db, hash) != 0)
 		return ctx_error(c, "logout: %s", c->db->err);
 	ctx_printf(c, "Logged out.\n");
 	return PROTO_OK;

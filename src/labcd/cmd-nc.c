@@ -1,7 +1,7 @@
 /*
  * cmd-nc.c - nc: join the caller's stdin/stdout to port 22 of their own
  * container, through labcd, for ssh's ProxyCommand: no forwarded port
- * needed. After a "stream" message the connection carries raw bytes. The
+ * needed. After ctx_stream the connection carries raw bytes. The
  * way in is what LXD made (the ssh proxy device, else the DHCP lease),
  * never an address the container reports.
  */
@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "atomicio.h"
 #include "labcd.h"
 #include "ct.h"
 #include "leases.h"
@@ -115,7 +116,7 @@ target(struct ctx *c, const struct ct *ct, char ip[64], int *port)
 	json_t *inst = NULL, *dev;
 	int r = PROTO_OK;
 
-	ct_project_of(c, ct->user_id, c->id.user, project);
+	project_of(ctx_op(c), ct->user_id, c->id.user, project);
 	if (lxd_instance_get(l, project, ct->name, &inst) != 0)
 		return ctx_error(c, "%s", lxd_error(l));
 	if (strcmp(json_string_value(json_object_get(inst, "status")) ?: "",
@@ -179,7 +180,7 @@ splice_loop(int a, int b)
 				shutdown(i == 0 ? b : a, SHUT_WR);
 				continue;
 			}
-			if (proto_write_all(i == 0 ? b : a, buf, (size_t)n) != 0)
+			if (write_all(i == 0 ? b : a, buf, (size_t)n) != 0)
 				return;
 		}
 	}
@@ -221,10 +222,9 @@ static int
 cmd_nc_exec(struct ctx *c)
 {
 	struct ct ct;
-	json_t *m;
 	char ip[64], name[64];
 	const char *why;
-	int fd, r, flags, port = 0;
+	int fd, cfd, r, flags, port = 0;
 
 	if ((why = nc_name(c->args.argv[0], name)) != NULL) {
 		ctx_target(c, "(not a host name)");
@@ -233,8 +233,7 @@ cmd_nc_exec(struct ctx *c)
 		    "is neither: %s", why);
 	}
 	ctx_target(c, "%.64s", name);
-	if ((r = ct_find(c, name, &ct)) != 0 ||
-	    (r = ct_check_ready(c, &ct)) != 0 ||
+	if ((r = ct_find_ready(c, name, &ct)) != 0 ||
 	    (r = target(c, &ct, ip, &port)) != 0)
 		return r;
 	if (nc_take(c->id.user_id, c->srv->cfg.max_nc_per_user) != 0)
@@ -248,15 +247,10 @@ cmd_nc_exec(struct ctx *c)
 	}
 	flags = fcntl(fd, F_GETFL);
 	fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-	m = proto_msg(PROTO_STREAM);
-	json_object_set_new(m, "status", json_integer(PROTO_OK));
-	r = proto_send(c->fd, m);
-	json_decref(m);
-	if (r == 0)
-		splice_loop(c->fd, fd);
+	if ((cfd = ctx_stream(c)) >= 0)
+		splice_loop(cfd, fd);
 	close(fd);
 	nc_give(c->id.user_id);
-	c->dead = 1;		/* the stream was the answer: no result */
 	return PROTO_OK;
 }
 
@@ -268,7 +262,7 @@ const struct cmd_entry cmd_nc_entry = {
 	    "box.SUFFIX' runs 'ssh lab@SERVER nc box.SUFFIX', which reaches\n"
 	    "box's sshd without a forwarded port. Everything from the first\n"
 	    "dot on is ignored (container names have none).",
-	.flags = CMD_USER,
+	.flags = CMD_USER | CMD_STREAM,
 	.min_args = 1, .max_args = 1,
 	.exec = cmd_nc_exec,
 };

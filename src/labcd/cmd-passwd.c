@@ -9,7 +9,6 @@
 #include "labcd.h"
 #include "proto.h"
 #include "users.h"
-#include "xmalloc.h"
 
 static int
 cmd_passwd_exec(struct ctx *c)
@@ -18,19 +17,14 @@ cmd_passwd_exec(struct ctx *c)
 	char *old = NULL, *pw = NULL, *hash = NULL;
 	const char *why;
 	long long left;
-	sqlite3_stmt *st;
 	int r, gen;
 
 	ctx_target(c, "%s", c->id.user);
-	if (users_get(c->db, c->id.user, &u) != 0)
+	if (userdb_get(c->db, c->id.user, &u) != 0)
 		return ctx_error(c, "passwd: your account is gone");
 	/* Whoever has a password proves it first. */
 	if (u.has_password) {
-		st = db_prepare(c->db, "SELECT pwhash FROM users WHERE id = ?");
-		sqlite3_bind_int64(st, 1, u.id);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			hash = xstrdup((const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
+		hash = userdb_pwhash(c->db, u.id);
 		if (ctx_prompt(c, "Current password: ", 0, &old) != 0) {
 			free(hash);
 			return ctx_error(c, "passwd: no password given: nothing "

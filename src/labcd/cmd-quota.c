@@ -20,9 +20,8 @@ cmd_quota_exec(struct ctx *c)
 
 const struct cmd_entry cmd_quota_entry = {
 	.name = "quota",
-	.args = "[--format table|json|csv]",
+	.args = "",
 	.summary = "show your quota: used/limit of containers, CPU, memory, disk",
-	.flags = CMD_USER | CMD_READONLY | CMD_FORMAT,
-	.opts = { { "format", 0, 1, "FORMAT" } },
+	.flags = CMD_USER | CMD_READONLY | CMD_NOAUDIT | CMD_FORMAT,
 	.exec = cmd_quota_exec,
 };

@@ -13,6 +13,7 @@
 #include "ct.h"
 #include "log.h"
 #include "lxd.h"
+#include "project.h"
 #include "proto.h"
 #include "run.h"
 #include "sizes.h"
@@ -134,7 +135,7 @@ static long long
 disk_used(struct ctx *c, const char *project, const char *pool,
     const struct ct *ct, char *err, size_t errsz)
 {
-	const char *sock = lxd_socket_path(ctx_lxd(c)), *slash;
+	char *dir = lxd_pools_dir(ctx_lxd(c), pool);
 	char tmo[256], du[256], *vol = NULL, *out = NULL, *end;
 	const char *argv[] = { tmo, "-s", "KILL", DU_SECONDS, du, "-sxB1",
 	    "--", NULL, NULL };
@@ -142,22 +143,22 @@ disk_used(struct ctx *c, const char *project, const char *pool,
 	long long used = -1;
 	int r;
 
-	if (sock == NULL || (slash = strrchr(sock, '/')) == NULL ||
-	    strchr(pool, '/') != NULL || strchr(project, '/') != NULL) {
+	if (dir == NULL || strchr(project, '/') != NULL) {
 		snprintf(err, errsz, "LXD's directory is not known");
+		free(dir);
 		return -1;
 	}
 	if (!run_find("timeout", tmo, sizeof(tmo)) ||
 	    !run_find("du", du, sizeof(du))) {
 		snprintf(err, errsz, "labcd finds no 'du' and 'timeout' "
 		    "(coreutils) in its PATH");
+		free(dir);
 		return -1;
 	}
 	vol = strcmp(project, "default") == 0 ?
-	    xasprintf("%.*s/storage-pools/%s/containers/%s",
-	    (int)(slash - sock), sock, pool, ct->name) :
-	    xasprintf("%.*s/storage-pools/%s/containers/%s_%s",
-	    (int)(slash - sock), sock, pool, project, ct->name);
+	    xasprintf("%s/containers/%s", dir, ct->name) :
+	    xasprintf("%s/containers/%s_%s", dir, project, ct->name);
+	free(dir);
 	if (lstat(vol, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		snprintf(err, errsz, "its volume is not at %s on this host "
 		    "(LXD from a snap keeps it out of sight)", vol);
@@ -270,7 +271,7 @@ set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 	struct buf lim = BUF_INIT(0);
 	int r, k;
 
-	ct_project_of(c, ct->user_id, c->id.user, project);
+	project_of(ctx_op(c), ct->user_id, c->id.user, project);
 	if ((r = lxd_instance_get(l, project, ct->name, &inst)) != 0) {
 		r = ctx_error(c, "%s: %s", ct->name, r == -ENOENT ? "LXD has "
 		    "no such container (deleted outside labcontainers?)" :
@@ -299,9 +300,11 @@ set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 			goto out;
 		}
 		snprintf(what, sizeof(what), "--disk %s", o->disk);
-		if ((r = sizes_disk_refused(c, pool, what, "Leave --disk out, "
-		    "or ask the admin to " SIZES_POOL_FIX ".")) != 0)
+		if (sizes_disk_refused(ctx_op(c), pool, what, "Leave --disk "
+		    "out, or ask the admin to " SIZES_POOL_FIX ".") != 0) {
+			r = ctx_fail(c, ctx_op(c));
 			goto out;
+		}
 		now[2] = json_string_value(json_object_get(root, "size"));
 		if ((r = disk_fits(c, project, pool, ct, now[2], o->disk,
 		    json_string_value(json_object_get(inst, "status")))) != 0)
@@ -333,11 +336,8 @@ set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 		/* One this request changes: a quota already passed (lowered
 		   since) is LXD's to say as it is. */
 		for (k = 0; k < 3; k++) {
-			char q[48];
-
-			snprintf(q, sizeof(q), "\"%s\"", kinds[k].lxd);
-			if (asked[k] != NULL && strstr(e, "Reached maximum "
-			    "aggregate value") != NULL && strstr(e, q) != NULL)
+			if (asked[k] != NULL && r == -EDQUOT &&
+			    lxd_refused_aggregate(l, kinds[k].lxd))
 				break;
 		}
 		if (k < 3)
@@ -355,7 +355,7 @@ set_limits(struct ctx *c, const struct ct *ct, const struct ct_opts *o)
 	json_decref(inst);
 	inst = NULL;
 	if (lxd_instance_get(l, project, ct->name, &inst) == 0)
-		sizes_line(c, ct, inst, &lim);
+		sizes_line(ctx_op(c), ct, inst, &lim);
 	else
 		buf_printf(&lim, "limits unknown (%s)", ctx_lxd_error(c));
 	status = json_string_value(json_object_get(inst, "status"));
@@ -387,8 +387,7 @@ cmd_set_exec(struct ctx *c)
 	    cmd_opt(c, "memory") ? " --memory " : "",
 	    cmd_opt(c, "memory") ?: "", cmd_opt(c, "disk") ? " --disk " : "",
 	    cmd_opt(c, "disk") ?: "");
-	if ((r = ct_find(c, name, &ct)) != 0 ||
-	    (r = ct_check_ready(c, &ct)) != 0)
+	if ((r = ct_find_ready(c, name, &ct)) != 0)
 		return r;
 	if ((r = ct_opts_from_args(c, &o)) != 0)
 		return r;
@@ -397,8 +396,8 @@ cmd_set_exec(struct ctx *c)
 		    "--memory SIZE and/or --disk SIZE (see 'details %s' for "
 		    "what %s has now)", name, name);
 	/* Not while a create, delete or reconciliation works on it. */
-	if ((r = ct_claim_for(c, &ct)) != PROTO_OK)
-		return r;
+	if (ct_claim_for(ctx_op(c), &ct) != PROTO_OK)
+		return ctx_fail(c, ctx_op(c));
 	r = set_limits(c, &ct, &o);
 	ct_release(ct.user_id, ct.name);
 	return r;

@@ -45,6 +45,6 @@ const struct cmd_entry cmd_ssh_config_entry = {
 	    "  (PowerShell's '>>' writes UTF-16, which ssh cannot read.)\n"
 	    "Running it again adds the same block twice: not needed, not\n"
 	    "harmful. Each container's own port is in 'list' and 'details'.",
-	.flags = CMD_USER | CMD_READONLY,
+	.flags = CMD_USER | CMD_READONLY | CMD_NOAUDIT,
 	.exec = cmd_ssh_config_exec,
 };

@@ -7,13 +7,16 @@ cmd_start_exec(struct ctx *c)
 {
 	int i, status = PROTO_OK;
 
-	ctx_target(c, "%.100s", c->args.argv[0]);
 	for (i = 0; i < c->args.argc; i++) {
 		struct ct ct;
+		int up;
 
-		if (ct_find(c, c->args.argv[i], &ct) != 0 ||
-		    ct_start(c, &ct, 1) != 0)
+		if (ct_find(c, c->args.argv[i], &ct) != 0)
 			status = PROTO_FAILED;
+		else if (ct_start(ctx_op(c), &ct, &up) != 0)
+			status = ctx_fail(c, ctx_op(c));
+		else
+			ct_say_started(c, &ct, up);
 	}
 	return status;
 }
@@ -24,5 +27,6 @@ const struct cmd_entry cmd_start_entry = {
 	.summary = "start containers",
 	.flags = CMD_USER,
 	.min_args = 1, .max_args = 64,
+	.target = CMD_TARGET_CT,	/* the audit row names the first */
 	.exec = cmd_start_exec,
 };

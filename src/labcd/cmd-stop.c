@@ -7,13 +7,13 @@ cmd_stop_exec(struct ctx *c)
 {
 	int i, status = PROTO_OK, force = cmd_opt(c, "force") != NULL;
 
-	ctx_target(c, "%.100s", c->args.argv[0]);
 	for (i = 0; i < c->args.argc; i++) {
 		struct ct ct;
 
-		if (ct_find(c, c->args.argv[i], &ct) != 0 ||
-		    ct_stop(c, &ct, force) != 0)
+		if (ct_find(c, c->args.argv[i], &ct) != 0)
 			status = PROTO_FAILED;
+		else if (ct_stop(ctx_op(c), &ct, force) != 0)
+			status = ctx_fail(c, ctx_op(c));
 		else
 			ctx_printf(c, "Stopped %s.\n", ct.name);
 	}
@@ -27,6 +27,7 @@ const struct cmd_entry cmd_stop_entry = {
 	.help = "Waits up to 30 s for a clean shutdown; -f stops at once.",
 	.flags = CMD_USER,
 	.min_args = 1, .max_args = 64,
+	.target = CMD_TARGET_CT,	/* the audit row names the first */
 	.opts = { { "force", 'f', 0, NULL } },
 	.exec = cmd_stop_exec,
 };

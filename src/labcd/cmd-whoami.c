@@ -30,6 +30,6 @@ const struct cmd_entry cmd_whoami_entry = {
 	.name = "whoami",
 	.args = "",
 	.summary = "show who labcd thinks you are",
-	.flags = CMD_ANON | CMD_READONLY,
+	.flags = CMD_ANON | CMD_READONLY | CMD_NOAUDIT,
 	.exec = cmd_whoami_exec,
 };

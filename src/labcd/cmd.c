@@ -1,8 +1,10 @@
 /*
  * cmd.c - the one command table, finding a command from argv, parsing its
- * options, and the one function that decides who may run what.
+ * options (with --help, -h and --format, which the table gives every
+ * command or every CMD_FORMAT one) and saying its usage. Who may run what
+ * is acl.c's.
  */
-#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +142,25 @@ void
 cmd_usage(const struct cmd_entry *e, struct buf *b)
 {
 	buf_printf(b, "usage: %s%s%s", e->name, *e->args ? " " : "", e->args);
+	if (e->flags & CMD_FORMAT)
+		buf_printf(b, " [--format table|json%s]",
+		    e->flags & CMD_NOCSV ? "" : "|csv");
+}
+
+/* 'CMD --help' is 'help CMD': the same text, run and audited as help. */
+void
+cmd_help_instead(struct ctx *c, char *const *argv, int used)
+{
+	char **words = xcalloc((size_t)used + 1, sizeof(*words));
+	int i;
+
+	for (i = 0; i < used; i++)
+		words[i] = argv[i];
+	free((void *)(uintptr_t)c->args.argv);
+	memset(&c->args, 0, sizeof(c->args));
+	c->args.argc = used;
+	c->args.argv = words;
+	c->cmd = &cmd_help_entry;
 }
 
 const char *
@@ -169,14 +190,53 @@ find_opt(const struct cmd_entry *e, const char *name, size_t len, char letter)
 }
 
 /*
+ * The options every command has, after its own in the numbering: --help
+ * and -h; --format with CMD_FORMAT.
+ */
+#define OPT_HELP	CMD_MAXOPTS
+#define OPT_FORMAT	(CMD_MAXOPTS + 1)
+static const struct cmd_opt help_opt = { "help", 'h', 0, NULL };
+static const struct cmd_opt format_opt = { "format", 0, OPT_ARG, "FORMAT" };
+
+static const struct cmd_opt *
+opt_at(const struct cmd_entry *e, int k)
+{
+	if (k == OPT_HELP)
+		return &help_opt;
+	if (k == OPT_FORMAT)
+		return &format_opt;
+	return &e->opts[k];
+}
+
+/* An option of e, or of every command: its number, or -1. */
+static int
+find_any_opt(const struct cmd_entry *e, const char *name, size_t len,
+    char letter)
+{
+	int k;
+
+	if ((k = find_opt(e, name, len, letter)) >= 0)
+		return k;
+	if (letter != 0 ? letter == help_opt.letter : len == 4 &&
+	    strncmp(name, help_opt.name, len) == 0)
+		return OPT_HELP;
+	if ((e->flags & CMD_FORMAT) && letter == 0 && len == 6 &&
+	    strncmp(name, format_opt.name, len) == 0)
+		return OPT_FORMAT;
+	return -1;
+}
+
+/*
  * Parse argv (after the command's name) into options and positional
- * arguments. 0, or -1 with a usage message in err.
+ * arguments. 0, or -1 with a usage message in err. With --help (or -h),
+ * the positional arguments are not counted: the caller shows the help.
  */
 int
 cmd_parse(const struct cmd_entry *e, int argc, char *const *argv,
     struct args *a, struct buf *err)
 {
 	char **pos = xcalloc((size_t)argc + 1, sizeof(*pos));
+	const struct cmd_opt *o;
 	int i, k, npos = 0, only_pos = 0;
 
 	memset(a, 0, sizeof(*a));
@@ -194,24 +254,28 @@ cmd_parse(const struct cmd_entry *e, int argc, char *const *argv,
 		}
 		if (s[1] == '-') {
 			eq = strchr(s + 2, '=');
-			k = find_opt(e, s + 2, eq ? (size_t)(eq - s - 2) :
+			k = find_any_opt(e, s + 2, eq ? (size_t)(eq - s - 2) :
 			    strlen(s + 2), 0);
 		} else {
 			eq = NULL;
-			k = s[2] == '\0' ? find_opt(e, NULL, 0, s[1]) : -1;
+			k = s[2] == '\0' ? find_any_opt(e, NULL, 0, s[1]) : -1;
 		}
 		if (k < 0) {
 			buf_printf(err, "%s: unknown option '%.40s'\n", e->name,
 			    s);
 			goto usage;
 		}
-		if (!e->opts[k].has_arg) {
+		o = opt_at(e, k);
+		if (!(o->flags & OPT_ARG)) {
 			if (eq != NULL) {
 				buf_printf(err, "%s: option --%s takes no "
-				    "value\n", e->name, e->opts[k].name);
+				    "value\n", e->name, o->name);
 				goto usage;
 			}
-			a->val[k] = "";
+			if (k == OPT_HELP)
+				a->help = 1;
+			else
+				a->val[k] = "";
 			continue;
 		}
 		if (eq != NULL)
@@ -220,12 +284,17 @@ cmd_parse(const struct cmd_entry *e, int argc, char *const *argv,
 			val = argv[++i];
 		else {
 			buf_printf(err, "%s: option --%s needs a value (%s)\n",
-			    e->name, e->opts[k].name, e->opts[k].arg_name);
+			    e->name, o->name, o->arg_name);
 			goto usage;
 		}
-		a->val[k] = val;
+		if (k == OPT_FORMAT)
+			a->format = val;
+		else
+			a->val[k] = val;
 	}
 	a->argc = npos;
+	if (a->help)
+		return 0;
 	if (npos < e->min_args || (e->max_args >= 0 && npos > e->max_args)) {
 		buf_printf(err, "%s: %s\n", e->name, npos < e->min_args ?
 		    "missing arguments" : "too many arguments");
@@ -235,76 +304,4 @@ cmd_parse(const struct cmd_entry *e, int argc, char *const *argv,
 usage:
 	cmd_usage(e, err);
 	return -1;
-}
-
-/* The first option given that names lists (space-separated), or -1. */
-static int
-opt_in(const struct ctx *c, const char *names)
-{
-	const char *p, *name;
-	size_t len;
-	int i;
-
-	if (names == NULL)
-		return -1;
-	for (i = 0; i < CMD_MAXOPTS && c->cmd->opts[i].name != NULL; i++) {
-		if (c->args.val[i] == NULL)
-			continue;
-		name = c->cmd->opts[i].name;
-		len = strlen(name);
-		for (p = names; (p = strstr(p, name)) != NULL; p += len) {
-			if ((p == names || p[-1] == ' ') &&
-			    (p[len] == ' ' || p[len] == '\0'))
-				return i;
-		}
-	}
-	return -1;
-}
-
-int
-cmd_root_refused(const struct ctx *c)
-{
-	return c->id.admin && !c->id.root && ((c->cmd->flags & CMD_ROOT) ||
-	    opt_in(c, c->cmd->root_opts) >= 0);
-}
-
-int
-cmd_allowed(struct ctx *c)
-{
-	const struct cmd_entry *e = c->cmd;
-	const char *who = c->id.user[0] ? c->id.user : c->id.host_user;
-	int k;
-
-	if ((e->flags & CMD_ADMIN) && !c->id.admin)
-		return ctx_error(c, "'%s' is for admins only; you are %s",
-		    e->name, who);
-	if ((k = opt_in(c, e->admin_opts)) >= 0 && !c->id.admin)
-		return ctx_error(c, "%s --%s is for admins only; you are %s",
-		    e->name, e->opts[k].name, who);
-	/* An admin is not root: these read or change the host as root. */
-	if ((e->flags & CMD_ROOT) && !c->id.root)
-		return ctx_error(c, "'%s' is for root only: it works on the "
-		    "host as root, and an admin is not root; you are %s. Ask "
-		    "root to run it (sudo labc %s ...)", e->name, who, e->name);
-	if ((k = opt_in(c, c->cmd->root_opts)) >= 0 && !c->id.root)
-		return ctx_error(c, "%s --%s is for root only: with it root "
-		    "reads or changes what you name on the host, and an admin "
-		    "is not root; you are %s. Leave it out (the default is "
-		    "used), or ask root to run it", e->name, e->opts[k].name,
-		    who);
-	if (e->flags & (CMD_ANON | CMD_ADMIN))
-		return 0;
-	if (c->id.user_id != 0)
-		return 0;
-	if (c->id.admin && !(e->flags & CMD_USER))
-		return 0;
-	if (c->id.admin)
-		return ctx_error(c, "'%s' acts for a lab user and you are %s, "
-		    "an admin without one: run 'labc --as USER %s ...'",
-		    e->name, c->id.host_user, e->name);
-	if (c->stale_session)
-		return ctx_error(c, "your login has expired: run 'login' "
-		    "again");
-	return ctx_error(c, "you are not logged in: run 'login' first (no "
-	    "account? ask your lab's admin)");
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "db-sql.h"
 #include "db.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -93,11 +94,66 @@ static const char *const migrations[] = {
 	"UPDATE keys SET proven = 1;",
 };
 
-int
+/* Record sqlite's message after what; returns -1. */
+static int
 db_fail(struct db *db, const char *what)
 {
 	snprintf(db->err, sizeof(db->err), "%s: %s", what, sqlite3_errmsg(db->h));
 	return -1;
+}
+
+int
+db_check(struct db *db, char **integrity, char **fk, int *fk_rows)
+{
+	sqlite3_stmt *st = NULL;
+	struct buf b = BUF_INIT(0);
+	int n = 0, ok = 0;
+
+	*integrity = *fk = NULL;
+	*fk_rows = 0;
+	/* Not db_prepare: a broken schema must be said, not abort labcd. */
+	if (sqlite3_prepare_v2(db->h, "PRAGMA integrity_check", -1, &st,
+	    NULL) != SQLITE_OK) {
+		*integrity = xstrdup(sqlite3_errmsg(db->h));
+		sqlite3_finalize(st);
+		return -1;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(st, 0);
+
+		if (n++ == 0 && s != NULL && strcmp(s, "ok") == 0)
+			ok = 1;
+		else if (n <= 3)
+			buf_printf(&b, "%s%s", b.len ? "; " : "", s ? s : "");
+	}
+	if (sqlite3_finalize(st) != SQLITE_OK && n == 0)
+		buf_printf(&b, "%s", sqlite3_errmsg(db->h));
+	if (!ok)
+		*integrity = buf_steal(&b);
+	buf_free(&b);
+	n = 0;
+	if (sqlite3_prepare_v2(db->h, "PRAGMA foreign_key_check", -1, &st,
+	    NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n++ < 3)
+			buf_printf(&b, "%s%s row %lld -> %s", b.len ? "; " : "",
+			    sqlite3_column_text(st, 0),
+			    (long long)sqlite3_column_int64(st, 1),
+			    sqlite3_column_text(st, 2));
+	}
+	sqlite3_finalize(st);
+	*fk = buf_steal(&b);
+	*fk_rows = n;
+	return 0;
+}
+
+int
+db_readonly(struct db *db)
+{
+	return sqlite3_db_readonly(db->h, "main") == 1;
 }
 
 sqlite3_stmt *
@@ -114,7 +170,8 @@ db_prepare(struct db *db, const char *sql)
 	return st;
 }
 
-int
+/* Run SQL with no result rows; 0 or -1 (db->err). */
+static int
 db_exec(struct db *db, const char *sql)
 {
 	char *msg = NULL;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db-gpus.h"
 #include "gpu.h"
 #include "log.h"
 #include "lxd.h"
@@ -58,7 +59,7 @@ pci_valid(const char *pci)
  * or PROTO_FAILED saying which one has not.
  */
 static int
-check_pci(struct ctx *c, const struct gpu_req *req)
+check_pci(struct op *op, const struct gpu_req *req)
 {
 	size_t i, j;
 
@@ -70,7 +71,7 @@ check_pci(struct ctx *c, const struct gpu_req *req)
 				g = &req->inv[j];
 		}
 		if (g == NULL || !pci_valid(g->pci))
-			return ctx_error(c, "GPU %d has no PCI address that "
+			return op_error(op, "GPU %d has no PCI address that "
 			    "labcd can use (NVML says '%.32s'): no GPU is "
 			    "given without an exact address (LXD would read "
 			    "it as every GPU); nothing changed. The admin "
@@ -81,7 +82,7 @@ check_pci(struct ctx *c, const struct gpu_req *req)
 }
 
 static int
-parse(struct ctx *c, const char *spec, int exclusive, struct gpu_req *req)
+parse(struct op *op, const char *spec, int exclusive, struct gpu_req *req)
 {
 	char err[512], *copy, *tok, *save, *end;
 	size_t i;
@@ -91,17 +92,17 @@ parse(struct ctx *c, const char *spec, int exclusive, struct gpu_req *req)
 	req->exclusive = exclusive;
 	if (strcmp(spec, "none") == 0) {
 		if (exclusive)
-			return ctx_usage(c, "--exclusive needs GPUs (--gpu)");
+			return op_usage(op, "--exclusive needs GPUs (--gpu)");
 		return PROTO_OK;
 	}
-	if (nvml_query(c->srv->cfg.nvml_library, &req->inv, &req->ninv, err,
+	if (nvml_query(op->srv->cfg.nvml_library, &req->inv, &req->ninv, err,
 	    sizeof(err)) != 0)
-		return ctx_error(c, "%s", err);
+		return op_error(op, "%s", err);
 	if (strcmp(spec, "all") == 0) {
 		req->idx = xcalloc(req->ninv + 1, sizeof(int));
 		for (i = 0; i < req->ninv; i++)
 			req->idx[req->n++] = req->inv[i].index;
-		return check_pci(c, req);
+		return check_pci(op, req);
 	}
 	req->idx = xcalloc(strlen(spec) + 1, sizeof(int));
 	copy = xstrdup(spec);
@@ -116,16 +117,16 @@ parse(struct ctx *c, const char *spec, int exclusive, struct gpu_req *req)
 		v = strtol(tok, &end, 10);
 		/* Digits only: strtol would also take " 1", "+1", "-0". */
 		if (*tok < '0' || *tok > '9' || *end != '\0' || errno != 0)
-			r = ctx_usage(c, "--gpu takes all, none, or GPU numbers "
+			r = op_usage(op, "--gpu takes all, none, or GPU numbers "
 			    "as nvidia-smi shows them, such as 0,2; not '%.32s'",
 			    tok);
 		else if ((size_t)v >= req->ninv)
-			r = ctx_usage(c, "there is no GPU %ld: this host has "
+			r = op_usage(op, "there is no GPU %ld: this host has "
 			    "%zu (0 to %zu; see 'gpus')", v, req->ninv,
 			    req->ninv ? req->ninv - 1 : 0);
 		for (i = 0; r == 0 && i < req->n; i++) {
 			if (req->idx[i] == (int)v)
-				r = ctx_usage(c, "GPU %ld is named twice in --gpu "
+				r = op_usage(op, "GPU %ld is named twice in --gpu "
 				    "%.64s", v, spec);
 		}
 		if (r == 0)
@@ -135,10 +136,10 @@ parse(struct ctx *c, const char *spec, int exclusive, struct gpu_req *req)
 	if (r != 0)
 		return r;
 	if (req->n == 0)
-		return ctx_usage(c, "--gpu takes all, none, or a list such as "
+		return op_usage(op, "--gpu takes all, none, or a list such as "
 		    "0,2");
 	qsort(req->idx, req->n, sizeof(int), cmp_int);
-	return check_pci(c, req);
+	return check_pci(op, req);
 }
 
 /* Is name one of the comma-separated names of list? */
@@ -158,28 +159,29 @@ listed(const char *list, const char *name)
 }
 
 int
-gpu_exclusive_allowed(struct ctx *c)
+gpu_exclusive_allowed(struct op *op)
 {
-	const char *who = c->srv->cfg.gpu_exclusive;
+	const char *who = op->srv->cfg.gpu_exclusive;
 
 	/* Admins, and root acting for a member (it vouches). */
-	if (c->id.admin || c->id.root || strcmp(who, "everyone") == 0 ||
-	    (strcmp(who, "admins") != 0 && listed(who, c->id.user)))
+	if (op->actor->admin || op->actor->root ||
+	    strcmp(who, "everyone") == 0 || (strcmp(who, "admins") != 0 &&
+	    listed(who, op->actor->user)))
 		return PROTO_OK;
-	return ctx_error(c, "--exclusive is not yours to use here: on this "
+	return op_error(op, "--exclusive is not yours to use here: on this "
 	    "server only %s may hold GPUs so that nobody else can use them "
 	    "(gpu_exclusive in labcd.conf). Leave out --exclusive to share "
 	    "the GPUs, or ask your admin (to run it for you, or to add %s to "
 	    "gpu_exclusive)", strcmp(who, "admins") == 0 ? "admins" :
-	    "admins and the lab users listed", c->id.user[0] ? c->id.user :
-	    "you");
+	    "admins and the lab users listed", op->actor->user[0] ?
+	    op->actor->user : "you");
 }
 
 int
-gpu_request(struct ctx *c, const char *spec, int exclusive,
+gpu_request(struct op *op, const char *spec, int exclusive,
     struct gpu_req *req)
 {
-	int r = parse(c, spec, exclusive, req);
+	int r = parse(op, spec, exclusive, req);
 
 	if (r != 0)
 		gpu_request_free(req);	/* nothing half-made for the caller */
@@ -200,44 +202,34 @@ inv_gpu(const struct gpu_req *req, int index)
 
 /* Who else has GPU g: "alice/box", exclusive or not; NULL if nobody. */
 static char *
-holder(struct ctx *c, long long ct_id, int g, int only_exclusive)
+holder(struct op *op, long long ct_id, int g, int only_exclusive)
 {
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT u.name, c.name, "
-	    "g.exclusive FROM gpus g JOIN containers c ON c.id = "
-	    "g.container_id JOIN users u ON u.id = c.user_id WHERE g.gpu = ? "
-	    "AND g.container_id != ? AND (g.exclusive OR NOT ?) LIMIT 1");
-	char *who = NULL;
+	struct gpu_use u;
 
-	sqlite3_bind_int(st, 1, g);
-	sqlite3_bind_int64(st, 2, ct_id);
-	sqlite3_bind_int(st, 3, only_exclusive);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		who = xasprintf("%s/%s%s", sqlite3_column_text(st, 0),
-		    sqlite3_column_text(st, 1), sqlite3_column_int(st, 2) ?
-		    " (exclusively)" : "");
-	sqlite3_finalize(st);
-	return who;
+	if (gpudb_holder(op->db, ct_id, g, only_exclusive, &u) != 0)
+		return NULL;
+	return xasprintf("%s/%s%s", u.user, u.name, u.exclusive ?
+	    " (exclusively)" : "");
 }
 
 int
-gpu_reserve(struct ctx *c, long long user_id, long long ct_id,
+gpu_reserve(struct op *op, long long user_id, long long ct_id,
     const struct gpu_req *req)
 {
-	sqlite3_stmt *st;
-	long long quota = -1;
+	long long quota;
 	size_t i;
 	int used = 0, r;
 
 	if (req->n == 0)
 		return PROTO_OK;
-	if (db_begin(c->db) != 0)
-		return ctx_error(c, "database busy: %s", c->db->err);
+	if (db_begin(op->db) != 0)
+		return op_error(op, "database busy: %s", op->db->err);
 	for (i = 0; i < req->n; i++) {
-		char *who = holder(c, ct_id, req->idx[i], !req->exclusive);
+		char *who = holder(op, ct_id, req->idx[i], !req->exclusive);
 
 		if (who != NULL) {
-			db_rollback(c->db);
-			r = ctx_error(c, req->exclusive ? "GPU %d is in use by "
+			db_rollback(op->db);
+			r = op_error(op, req->exclusive ? "GPU %d is in use by "
 			    "%s: it cannot be given exclusively" : "GPU %d is "
 			    "held by %s", req->idx[i], who);
 			free(who);
@@ -245,30 +237,17 @@ gpu_reserve(struct ctx *c, long long user_id, long long ct_id,
 		}
 	}
 	/* The quota counts distinct GPUs over all the user's containers. */
-	st = db_prepare(c->db, "SELECT gpu_quota FROM users WHERE id = ?");
-	sqlite3_bind_int64(st, 1, user_id);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
-		quota = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	quota = gpudb_user_quota(op->db, user_id);
 	if (quota >= 0) {
 		struct buf list = BUF_INIT(0);
 
 		for (i = 0; i < req->n; i++)
 			buf_printf(&list, "%s%d", i ? "," : "", req->idx[i]);
-		st = db_prepare(c->db, "SELECT count(*) FROM (SELECT g.gpu FROM "
-		    "gpus g JOIN containers c ON c.id = g.container_id WHERE "
-		    "c.user_id = ?1 UNION SELECT value FROM json_each('[' || ?2 "
-		    "|| ']'))");
-		sqlite3_bind_int64(st, 1, user_id);
-		sqlite3_bind_text(st, 2, buf_str(&list), -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			used = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
+		used = gpudb_count_with(op->db, user_id, buf_str(&list));
 		buf_free(&list);
 		if (used > quota) {
-			db_rollback(c->db);
-			return ctx_error(c, "quota: you may use %lld GPU%s and "
+			db_rollback(op->db);
+			return op_error(op, "quota: you may use %lld GPU%s and "
 			    "this would make it %d; detach some, or ask your "
 			    "admin for more", quota, quota == 1 ? "" : "s",
 			    used);
@@ -277,43 +256,29 @@ gpu_reserve(struct ctx *c, long long user_id, long long ct_id,
 	for (i = 0; i < req->n; i++) {
 		const struct nvml_gpu *g = inv_gpu(req, req->idx[i]);
 
-		st = db_prepare(c->db, "INSERT OR REPLACE INTO gpus "
-		    "(container_id, gpu, pci, exclusive) VALUES (?, ?, ?, ?)");
-		sqlite3_bind_int64(st, 1, ct_id);
-		sqlite3_bind_int(st, 2, req->idx[i]);
-		sqlite3_bind_text(st, 3, g != NULL ? g->pci : "", -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_int(st, 4, req->exclusive);
-		if (db_done(c->db, st) != 0) {
-			db_rollback(c->db);
-			return ctx_error(c, "cannot record the GPUs: %s",
-			    c->db->err);
+		if (gpudb_add(op->db, ct_id, req->idx[i], g != NULL ? g->pci :
+		    "", req->exclusive) != 0) {
+			db_rollback(op->db);
+			return op_error(op, "cannot record the GPUs: %s",
+			    op->db->err);
 		}
 	}
-	if (db_commit(c->db) != 0)
-		return ctx_error(c, "cannot record the GPUs: %s", c->db->err);
+	if (db_commit(op->db) != 0)
+		return op_error(op, "cannot record the GPUs: %s", op->db->err);
 	return PROTO_OK;
 }
 
 void
-gpu_release(struct ctx *c, long long ct_id, const struct gpu_req *req)
+gpu_release(struct op *op, long long ct_id, const struct gpu_req *req)
 {
-	sqlite3_stmt *st;
 	size_t i;
 
 	if (req == NULL) {
-		st = db_prepare(c->db, "DELETE FROM gpus WHERE container_id = ?");
-		sqlite3_bind_int64(st, 1, ct_id);
-		(void)db_done(c->db, st);
+		(void)gpudb_remove(op->db, ct_id, -1);
 		return;
 	}
-	for (i = 0; i < req->n; i++) {
-		st = db_prepare(c->db, "DELETE FROM gpus WHERE container_id = ? "
-		    "AND gpu = ?");
-		sqlite3_bind_int64(st, 1, ct_id);
-		sqlite3_bind_int(st, 2, req->idx[i]);
-		(void)db_done(c->db, st);
-	}
+	for (i = 0; i < req->n; i++)
+		(void)gpudb_remove(op->db, ct_id, req->idx[i]);
 }
 
 json_t *
@@ -348,22 +313,16 @@ gpu_driver_config(const struct config *cfg)
 }
 
 void
-gpu_driver_ensure(struct ctx *c, const char *project, const char *name,
+gpu_driver_ensure(struct op *op, const char *project, const char *name,
     long long ct_id)
 {
-	json_t *drv = gpu_driver_config(&c->srv->cfg), *inst = NULL, *patch;
-	struct lxd *l = ctx_lxd(c);
-	sqlite3_stmt *st;
+	json_t *drv = gpu_driver_config(&op->srv->cfg), *inst = NULL, *patch;
+	struct lxd *l = op_lxd(op);
 	const char *v;
-	int has = 0;
 
 	if (drv == NULL)
 		return;
-	st = db_prepare(c->db, "SELECT 1 FROM gpus WHERE container_id = ?");
-	sqlite3_bind_int64(st, 1, ct_id);
-	has = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	if (!has || lxd_instance_get(l, project, name, &inst) != 0)
+	if (!gpudb_has(op->db, ct_id, -1) || lxd_instance_get(l, project, name, &inst) != 0)
 		goto out;
 	v = json_string_value(json_object_get(json_object_get(inst,
 	    "expanded_config"), "nvidia.runtime"));
@@ -394,18 +353,16 @@ gpu_inside(size_t n, char *out, size_t outsz)
 }
 
 char *
-gpu_of_container(struct ctx *c, long long ct_id)
+gpu_of_container(struct op *op, long long ct_id)
 {
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT gpu, exclusive FROM gpus "
-	    "WHERE container_id = ? ORDER BY gpu");
 	struct buf b = BUF_INIT(0);
+	struct gpu_use *u;
+	size_t i, n = gpudb_of_container(op->db, ct_id, &u);
 
-	sqlite3_bind_int64(st, 1, ct_id);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		buf_printf(&b, "%s%d%s", b.len ? "," : "",
-		    sqlite3_column_int(st, 0), sqlite3_column_int(st, 1) ?
-		    " (exclusive)" : "");
-	sqlite3_finalize(st);
+	for (i = 0; i < n; i++)
+		buf_printf(&b, "%s%d%s", b.len ? "," : "", u[i].gpu,
+		    u[i].exclusive ? " (exclusive)" : "");
+	free(u);
 	return buf_steal(&b);
 }
 

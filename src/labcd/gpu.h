@@ -23,25 +23,25 @@ struct gpu_req {
 /*
  * Read "all", "none" or "0,2" (nvidia-smi indexes) against the host's
  * GPUs. 0 (req filled; n may be 0), PROTO_USAGE for a bad list, or
- * PROTO_FAILED when GPUs are asked for and NVML is missing. Said in c.
+ * PROTO_FAILED when GPUs are asked for and NVML is missing (op->cause).
  */
-int	gpu_request(struct ctx *c, const char *spec, int exclusive,
+int	gpu_request(struct op *op, const char *spec, int exclusive,
 	    struct gpu_req *req);
 void	gpu_request_free(struct gpu_req *req);
 /*
  * May the caller hold GPUs exclusively (gpu_exclusive in labcd.conf)?
  * 0, or PROTO_FAILED saying why not and what to do instead.
  */
-int	gpu_exclusive_allowed(struct ctx *c);
+int	gpu_exclusive_allowed(struct op *op);
 /*
  * In one transaction: refuse GPUs held exclusively by another container
  * (or, for an exclusive request, used by any other), refuse going over the
  * user's GPU quota, then record them for container ct_id.
  */
-int	gpu_reserve(struct ctx *c, long long user_id, long long ct_id,
+int	gpu_reserve(struct op *op, long long user_id, long long ct_id,
 	    const struct gpu_req *req);
 /* Forget GPUs of a container (all if req is NULL). */
-void	gpu_release(struct ctx *c, long long ct_id, const struct gpu_req *req);
+void	gpu_release(struct op *op, long long ct_id, const struct gpu_req *req);
 /* LXD devices for the request: {"gpu2": {type gpu, pci ..., mode 0666}}. */
 json_t	*gpu_devices(const struct gpu_req *req);
 /*
@@ -54,7 +54,7 @@ json_t	*gpu_driver_config(const struct config *cfg);
  * Before a start: a container with GPUs that lacks that config (given them
  * while delivery was off) gets it. Failures are logged; the start goes on.
  */
-void	gpu_driver_ensure(struct ctx *c, const char *project, const char *name,
+void	gpu_driver_ensure(struct op *op, const char *project, const char *name,
 	    long long ct_id);
 /*
  * How n GPUs of a container are numbered inside it: from 0, in the order
@@ -63,7 +63,7 @@ void	gpu_driver_ensure(struct ctx *c, const char *project, const char *name,
  */
 void	gpu_inside(size_t n, char *out, size_t outsz);
 /* "0,2" (exclusive marked "0*") of a container, for details; caller frees. */
-char	*gpu_of_container(struct ctx *c, long long ct_id);
+char	*gpu_of_container(struct op *op, long long ct_id);
 /*
  * The container of a host PID from /proc/PID/cgroup: 1 and project/name,
  * 0 for a host process, -1 if the process is gone.

@@ -17,6 +17,8 @@
 #include <time.h>
 
 #include "buf.h"
+#include "db-audit.h"
+#include "doctor.h"
 #include "health.h"
 #include "inert.h"
 #include "log.h"
@@ -29,11 +31,7 @@
 #define PRUNE_NOTICE	3600	/* seconds from announcing the first to it */
 #define TOLD_MAX	64	/* admins remembered as told */
 
-extern const struct cmd_entry cmd_admin_doctor_entry;
-extern const struct cmd_entry cmd_nc_entry;
-
-static const struct cmd_entry doctor_cmd = { .name = "doctor" };
-static const struct cmd_entry prune_cmd = { .name = "audit retention" };
+#define PRUNE_COMMAND	"audit retention"	/* its audit rows' command */
 
 static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 wake = PTHREAD_COND_INITIALIZER;
@@ -58,34 +56,12 @@ static int		 told_next;
 /* The problems of the run before ("check: detail"): the thread's own. */
 static json_t		*prev_keys;
 
-/* A context for work of labcd's own: no client, acting as an admin. */
-static void
-own_ctx(struct ctx *c, struct server *s, struct db *db, struct lxd **l,
-    const struct cmd_entry *cmd)
-{
-	memset(c, 0, sizeof(*c));
-	c->srv = s;
-	c->fd = -1;
-	c->dead = 1;		/* no client to tell */
-	c->db = db;
-	c->lxdp = l;
-	c->cmd = cmd;
-	/* An admin, not root: what root alone may see stays in the log. */
-	c->id.admin = 1;
-	snprintf(c->id.actor, sizeof(c->id.actor), "labcd");
-	snprintf(c->id.via, sizeof(c->id.via), "labcd");
-	snprintf(c->id.host_user, sizeof(c->id.host_user), "labcd");
-	buf_init(&c->out, 256 * 1024);
-	buf_init(&c->err, 64 * 1024);
-}
-
-static void
-own_ctx_free(struct ctx *c)
-{
-	json_decref(c->data);
-	buf_free(&c->out);
-	buf_free(&c->err);
-}
+/*
+ * labcd acting on its own, for the checks: an admin, not root (what root
+ * alone may see stays in the log).
+ */
+static const struct ident labcd_admin = { .admin = 1, .actor = "labcd",
+    .via = "labcd", .host_user = "labcd" };
 
 static const char *
 field(json_t *row, const char *key)
@@ -177,8 +153,9 @@ static void
 doctor_pass(struct server *s, struct lxd **l)
 {
 	struct table *t;
-	struct ctx c;
+	struct op op;
 	struct db *db;
+	json_t *rows;
 	char err[512];
 	struct timespec t0, t1;
 	int problems, warnings;
@@ -188,20 +165,19 @@ doctor_pass(struct server *s, struct lxd **l)
 		log_error("doctor: %s", err);
 		return;
 	}
-	own_ctx(&c, s, db, l, &doctor_cmd);
-	c.format = FMT_JSON;
+	op_init(&op, s, db, l, &labcd_admin, "doctor");
 	t = table_new(doctor_columns);
-	problems = doctor_checks(&c, NULL, NULL, t, &warnings);
+	problems = doctor_checks(&op, NULL, NULL, t, &warnings);
+	op_end(&op);
 	/* What labcd can mend by itself (sizes.h), once said. */
 	if (*l != NULL)
 		sizes_btrfs_mend(*l);
-	ctx_table(&c, "checks", t);
+	rows = table_rows(t);
 	table_free(t);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	record(json_object_get(c.data, "checks"), problems, warnings,
-	    (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) /
-	    1000000);
-	own_ctx_free(&c);
+	record(rows, problems, warnings, (t1.tv_sec - t0.tv_sec) * 1000LL +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	json_decref(rows);
 	db_close(db);
 }
 
@@ -211,7 +187,6 @@ prune_pass(struct server *s)
 {
 	int days = s->cfg.audit_retention_days, n;
 	time_t now = time(NULL), cutoff = now - (time_t)days * 86400;
-	struct ctx c;
 	struct db *db;
 	struct tm tm;
 	char err[512], day[32], res[200];
@@ -220,11 +195,11 @@ prune_pass(struct server *s)
 		log_error("audit retention: %s", err);
 		return;
 	}
-	if (sqlite3_db_readonly(db->h, "main") == 1) {
+	if (db_readonly(db)) {
 		db_close(db);
 		return;
 	}
-	if ((n = audit_prune(db, days, (long long)now)) < 0)
+	if ((n = days <= 0 ? 0 : auditdb_prune(db, (long long)cutoff)) < 0)
 		log_error("audit retention: %s", db->err);
 	else if (n > 0) {
 		localtime_r(&cutoff, &tm);
@@ -232,9 +207,7 @@ prune_pass(struct server *s)
 		snprintf(res, sizeof(res), "removed %d row%s older than %d "
 		    "day%s (before %s; audit_retention_days)", n, n == 1 ? "" :
 		    "s", days, days == 1 ? "" : "s", day);
-		own_ctx(&c, s, db, NULL, &prune_cmd);
-		audit(&c, res);
-		own_ctx_free(&c);
+		audit_row(db, "labcd", NULL, PRUNE_COMMAND, NULL, res);
 	}
 	db_close(db);
 }
@@ -254,9 +227,7 @@ prune_plan(struct server *s)
 {
 	int days = s->cfg.audit_retention_days, n = 0;
 	time_t now = time(NULL), at = now + PRUNE_EVERY, first = 0;
-	struct ctx c;
 	struct db *db;
-	sqlite3_stmt *st;
 	struct tm tm;
 	char err[512], when[32], res[240];
 
@@ -264,20 +235,12 @@ prune_plan(struct server *s)
 		log_error("audit retention: %s", err);
 		return at;
 	}
-	if (sqlite3_db_readonly(db->h, "main") == 1)
+	if (db_readonly(db))
 		goto out;
-	st = db_prepare(db, "SELECT count(*) FROM audit WHERE time < ?");
-	sqlite3_bind_int64(st, 1, (long long)now - (long long)days * 86400);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	n = auditdb_count_before(db, (long long)now - (long long)days * 86400);
 	if (n == 0)
 		goto out;
-	st = db_prepare(db, "SELECT min(time) FROM audit WHERE actor = "
-	    "'labcd' AND command = 'audit retention'");
-	if (sqlite3_step(st) == SQLITE_ROW)
-		first = (time_t)sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	first = (time_t)auditdb_first(db, "labcd", PRUNE_COMMAND);
 	if (first != 0) {
 		at = first + PRUNE_NOTICE > now ? first + PRUNE_NOTICE : now;
 		goto out;
@@ -290,9 +253,7 @@ prune_plan(struct server *s)
 	    "to keep them)", n, n == 1 ? "" : "s", days, days == 1 ? "" :
 	    "s", when);
 	log_warn("audit retention: %s", res);
-	own_ctx(&c, s, db, NULL, &prune_cmd);
-	audit(&c, res);
-	own_ctx_free(&c);
+	audit_row(db, "labcd", NULL, PRUNE_COMMAND, NULL, res);
 out:
 	db_close(db);
 	return at;
@@ -407,8 +368,8 @@ health_notice(struct ctx *c, int quiet)
 	 * request the client shows nothing of (the shell's prompt), not
 	 * for programs (hidden commands), not into an nc stream.
 	 */
-	if (!c->id.admin || quiet || c->dead || c->cmd->flags & CMD_HIDDEN ||
-	    c->cmd == &cmd_nc_entry)
+	if (!c->id.admin || quiet || c->dead ||
+	    c->cmd->flags & (CMD_HIDDEN | CMD_STREAM))
 		return;
 	if (c->id.root)
 		snprintf(who, sizeof(who), "root");
@@ -442,7 +403,7 @@ health_notice(struct ctx *c, int quiet)
 	snprintf(names, sizeof(names), "%s", last_names);
 	pthread_mutex_unlock(&lock);
 	/* Running doctor right now: they see it all anyway. */
-	if (c->cmd == &cmd_admin_doctor_entry)
+	if (c->cmd->flags & CMD_DOCTOR)
 		return;
 	localtime_r(&at, &tm);
 	localtime_r(&now, &today);

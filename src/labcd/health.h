@@ -3,7 +3,7 @@
  * background every doctor_interval, their last result kept for admins
  * (a notice at their next command; health_last keeps it for the status
  * page, issue 18, not written yet), and the audit log pruned to
- * audit_retention_days.
+ * audit_retention_days (db-audit.c removes the rows).
  */
 #ifndef LABCD_HEALTH_H
 #define LABCD_HEALTH_H
@@ -11,17 +11,6 @@
 #include <jansson.h>
 
 #include "labcd.h"
-
-/* cmd-admin-doctor.c: the columns of doctor's rows, NULL-terminated. */
-extern const char *const doctor_columns[];
-/*
- * Every check of 'admin doctor', one row each into t (doctor_columns:
- * check, status ok|warn|problem, detail, fix). dir and sshd_config: the
- * gateway's sshd drop-in directory and configuration, NULL for the
- * defaults. Changes nothing. The number of problems; *warnings.
- */
-int	doctor_checks(struct ctx *c, const char *dir, const char *sshd_config,
-	    struct table *t, int *warnings);
 
 /* The background thread: start-up, then every doctor_interval. */
 void	health_start(struct server *s);
@@ -41,13 +30,5 @@ json_t	*health_last(void);
  * message), once. quiet: the client shows nothing of this exchange.
  */
 void	health_notice(struct ctx *c, int quiet);
-
-/*
- * audit.c: remove rows older than days, AUDIT_PRUNE_BATCH at a time; how
- * many, or -1 (db->err).
- */
-#define AUDIT_PRUNE_BATCH	5000
-#define AUDIT_PRUNE_BATCH_S	"5000"
-int	audit_prune(struct db *db, int days, long long now);
 
 #endif

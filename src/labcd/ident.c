@@ -16,6 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db-keys.h"
+#include "db-sessions.h"
+#include "db-users.h"
 #include "labcd.h"
 #include "proto.h"
 #include "sshkey.h"
@@ -245,24 +248,16 @@ ident_from_peer(struct server *s, int fd, struct ident *id)
 static int
 load_user(struct ctx *c, const char *name)
 {
-	sqlite3_stmt *st = db_prepare(c->db,
-	    "SELECT id, name, is_admin, disabled FROM users WHERE name = ?");
-	int r = -1;
+	struct user_row u;
 
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW)
-		r = -1;
-	else if (sqlite3_column_int(st, 3))
-		r = -2;		/* locked by an admin */
-	else {
-		c->id.user_id = sqlite3_column_int64(st, 0);
-		snprintf(c->id.user, sizeof(c->id.user), "%s",
-		    (const char *)sqlite3_column_text(st, 1));
-		c->id.admin = c->id.admin || sqlite3_column_int(st, 2);
-		r = 0;
-	}
-	sqlite3_finalize(st);
-	return r;
+	if (userdb_get(c->db, name, &u) != 0)
+		return -1;
+	if (u.disabled)
+		return -2;	/* locked by an admin */
+	c->id.user_id = u.id;
+	snprintf(c->id.user, sizeof(c->id.user), "%s", u.name);
+	c->id.admin = c->id.admin || u.is_admin;
+	return 0;
 }
 
 /* Is the key sshd accepted a proven key of lab user user_id? */
@@ -270,18 +265,12 @@ static int
 key_is_users(struct ctx *c, const char *key, long long user_id)
 {
 	struct sshkey k;
-	sqlite3_stmt *st;
 	char err[256];
-	int ok = 0;
+	int ok;
 
 	if (key == NULL || sshkey_parse(key, &k, err, sizeof(err)) != 0)
 		return 0;
-	st = db_prepare(c->db, "SELECT 1 FROM keys WHERE fingerprint = ? AND "
-	    "user_id = ? AND proven = 1");
-	sqlite3_bind_text(st, 1, k.fingerprint, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, user_id);
-	ok = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	ok = keydb_proven(c->db, k.fingerprint, user_id);
 	sshkey_free(&k);
 	return ok;
 }
@@ -342,21 +331,12 @@ ident_resolve(struct ctx *c, const char *as, const char *session,
 	}
 	if (session != NULL) {
 		char hash[65];
-		sqlite3_stmt *st;
 		long long uid = -1;
 
 		auth_token_hash(session, hash);
-		st = db_prepare(c->db, "SELECT u.name, s.uid FROM sessions s "
-		    "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? "
-		    "AND s.expires > ?");
-		sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (long long)time(NULL));
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			uid = sqlite3_column_int64(st, 1);
-			snprintf(id->user, sizeof(id->user), "%s",
-			    (const char *)sqlite3_column_text(st, 0));
-		}
-		sqlite3_finalize(st);
+		if (sessdb_find(c->db, hash, (long long)time(NULL), id->user,
+		    &uid) != 0)
+			uid = -1;
 		/* A token is good only for the uid that logged in. */
 		if (uid >= 0 && (uid_t)uid == id->uid) {
 			char name[33];

@@ -30,7 +30,6 @@
 #include "labcd.h"
 #include "log.h"
 #include "lxd.h"
-#include "project.h"
 #include "xmalloc.h"
 
 #define ISOLATE_DESC	"labcontainers: one lab user's containers"
@@ -139,9 +138,9 @@ routed(unsigned net, int bits, char *what, size_t whatsz)
 
 /* A free /24 of member_subnets; 0 or -1 with why. */
 static int
-pick_subnet(struct ctx *c, unsigned *out, char *why, size_t whysz)
+pick_subnet(struct op *op, unsigned *out, char *why, size_t whysz)
 {
-	const char *range = c->srv->cfg.member_subnets;
+	const char *range = op->srv->cfg.member_subnets;
 	json_t *nets = NULL, *n;
 	unsigned base, i, count, cand, net, mask;
 	int bits, used;
@@ -152,10 +151,10 @@ pick_subnet(struct ctx *c, unsigned *out, char *why, size_t whysz)
 		snprintf(why, whysz, "member_subnets %s is not a network", range);
 		return -1;
 	}
-	if (lxd_call(ctx_lxd(c), "GET", "/1.0/networks?recursion=1", NULL,
+	if (lxd_call(op_lxd(op), "GET", "/1.0/networks?recursion=1", NULL,
 	    &nets) != 0) {
 		snprintf(why, whysz, "LXD did not list its networks: %s",
-		    ctx_lxd_error(c));
+		    op_lxd_error(op));
 		return -1;
 	}
 	count = 1u << (24 - bits);
@@ -198,9 +197,9 @@ pick_subnet(struct ctx *c, unsigned *out, char *why, size_t whysz)
  * ipv4.nat in nat ("true" if none), its ipv4.address in addr ("" if none).
  */
 static void
-template_net(struct ctx *c, char nat[16], char addr[48])
+template_net(struct op *op, char nat[16], char addr[48])
 {
-	char *list = xstrdup(c->srv->cfg.profiles), *save = NULL, *name, *path;
+	char *list = xstrdup(op->srv->cfg.profiles), *save = NULL, *name, *path;
 	json_t *prof = NULL, *d, *net = NULL, *conf;
 	const char *k, *v;
 	int found = 0;
@@ -209,14 +208,14 @@ template_net(struct ctx *c, char nat[16], char addr[48])
 	addr[0] = '\0';
 	for (name = strtok_r(list, ", ", &save); name != NULL && !found;
 	    name = strtok_r(NULL, ", ", &save)) {
-		if (lxd_profile_get(ctx_lxd(c), name, &prof) != 0)
+		if (lxd_profile_get(op_lxd(op), name, &prof) != 0)
 			continue;
 		json_object_foreach(json_object_get(prof, "devices"), k, d) {
 			if (found || !is_nic(d) || (v = nic_bridge(d)) == NULL)
 				continue;
 			found = 1;
 			path = xasprintf("/1.0/networks/%s", v);
-			if (lxd_call(ctx_lxd(c), "GET", path, NULL, &net) == 0) {
+			if (lxd_call(op_lxd(op), "GET", path, NULL, &net) == 0) {
 				conf = json_object_get(net, "config");
 				if ((v = json_string_value(json_object_get(conf,
 				    "ipv4.nat"))) != NULL)
@@ -258,13 +257,13 @@ add_range(char *out, size_t outsz, unsigned lo, unsigned hi)
  * member's containers that ran before isolation stay until they restart.
  */
 static json_t *
-acl_body(struct ctx *c, const char *project, unsigned own, const char *shared)
+acl_body(struct op *op, const char *project, unsigned own, const char *shared)
 {
 	unsigned base, last, net, mask, gw, a, b, cc, d;
 	char ranges[256] = "";
 	int bits;
 
-	(void)config_subnets_parse(c->srv->cfg.member_subnets, &base, &bits);
+	(void)config_subnets_parse(op->srv->cfg.member_subnets, &base, &bits);
 	last = base + ((1u << (32 - bits)) - 1);
 	if (own < base || own > last)	/* member_subnets changed since */
 		add_range(ranges, sizeof(ranges), base, last);
@@ -294,11 +293,11 @@ acl_body(struct ctx *c, const char *project, unsigned own, const char *shared)
 
 /* The ACL there, with the rules for own (*made: new); 0 or -1 with why. */
 static int
-ensure_acl(struct ctx *c, const char *project, const char *name, unsigned own,
+ensure_acl(struct op *op, const char *project, const char *name, unsigned own,
     const char *shared, int *made, char *why, size_t whysz)
 {
-	struct lxd *l = ctx_lxd(c);
-	json_t *want = acl_body(c, project, own, shared), *have = NULL;
+	struct lxd *l = op_lxd(op);
+	json_t *want = acl_body(op, project, own, shared), *have = NULL;
 	char *path = xasprintf("/1.0/network-acls/%s", name);
 	int r;
 
@@ -319,7 +318,7 @@ ensure_acl(struct ctx *c, const char *project, const char *name, unsigned own,
 		r = lxd_call(l, "PUT", path, want, NULL);
 	if (r != 0)
 		snprintf(why, whysz, "LXD refused the network ACL %s: %s", name,
-		    ctx_lxd_error(c));
+		    op_lxd_error(op));
 	json_decref(have);
 	json_decref(want);
 	free(path);
@@ -337,25 +336,25 @@ isolating_config(const char *name)
 
 /* The bridge's /24 in member_subnets? */
 static int
-in_range(struct ctx *c, unsigned own)
+in_range(struct op *op, unsigned own)
 {
 	unsigned base;
 	int bits;
 
-	if (config_subnets_parse(c->srv->cfg.member_subnets, &base, &bits) != 0)
+	if (config_subnets_parse(op->srv->cfg.member_subnets, &base, &bits) != 0)
 		return 1;
 	return (own & (~0u << (32 - bits))) == base;
 }
 
 /* Does an instance of project run? -1 if LXD did not say. */
 static int
-any_running(struct ctx *c, const char *project, int *any)
+any_running(struct op *op, const char *project, int *any)
 {
 	json_t *list = NULL, *inst;
 	size_t i;
 	int n = 0;
 
-	if (lxd_instance_list(ctx_lxd(c), project, 0, &list) != 0)
+	if (lxd_instance_list(op_lxd(op), project, 0, &list) != 0)
 		return -1;
 	json_array_foreach(list, i, inst) {
 		n += strcmp(json_string_value(json_object_get(inst, "status")) ?:
@@ -368,11 +367,11 @@ any_running(struct ctx *c, const char *project, int *any)
 }
 
 int
-isolate_ensure(struct ctx *c, const char *project, char br[ISOLATE_NAME_MAX],
+isolate_ensure(struct op *op, const char *project, char br[ISOLATE_NAME_MAX],
     char *why, size_t whysz)
 {
 	static int told;
-	struct lxd *l = ctx_lxd(c);
+	struct lxd *l = op_lxd(op);
 	json_t *net = NULL, *conf, *want = NULL, *body = NULL, *v, *p = NULL;
 	const char *owner, *k;
 	unsigned own = 0, mask;
@@ -380,13 +379,13 @@ isolate_ensure(struct ctx *c, const char *project, char br[ISOLATE_NAME_MAX],
 	int r, differs = 0, made = 0, any = 0;
 
 	isolate_bridge_name(project, br);
-	template_net(c, nat, shared);
+	template_net(op, nat, shared);
 	path = xasprintf("/1.0/networks/%s", br);
 	pthread_mutex_lock(&make_lock);
 	/* A user deleted meanwhile does not get a bridge back. */
 	if ((r = lxd_project_get(l, project, &p)) != 0) {
 		snprintf(why, whysz, "LXD has no project %s (%s): no bridge is "
-		    "made for it", project, ctx_lxd_error(c));
+		    "made for it", project, op_lxd_error(op));
 		goto out;
 	}
 	r = lxd_call(l, "GET", path, NULL, &net);
@@ -406,15 +405,15 @@ isolate_ensure(struct ctx *c, const char *project, char br[ISOLATE_NAME_MAX],
 		}
 		want = isolating_config(br);
 		/* Outside member_subnets (changed): a new /24 while none runs. */
-		if (!in_range(c, own) && any_running(c, project, NULL) == 0 &&
-		    pick_subnet(c, &own, why, whysz) == 0) {
+		if (!in_range(op, own) && any_running(op, project, NULL) == 0 &&
+		    pick_subnet(op, &own, why, whysz) == 0) {
 			ip_text(own + 1, ip);
 			json_object_set_new(want, "ipv4.address",
 			    json_sprintf("%s/24", ip));
 			log_info("LXD bridge %s of project %s moves to %s/24, in "
 			    "member_subnets", br, project, ip);
 		}
-		if ((r = ensure_acl(c, project, br, own, shared, &made,
+		if ((r = ensure_acl(op, project, br, own, shared, &made,
 		    why, whysz)) != 0)
 			goto out;
 		json_object_foreach(want, k, v) {
@@ -424,15 +423,15 @@ isolate_ensure(struct ctx *c, const char *project, char br[ISOLATE_NAME_MAX],
 		if (differs && (r = lxd_call(l, "PATCH", path, body,
 		    NULL)) != 0)
 			snprintf(why, whysz, "LXD refused to put the ACL on %s: "
-			    "%s", br, ctx_lxd_error(c));
+			    "%s", br, op_lxd_error(op));
 		goto out;
 	}
 	if (r != -ENOENT) {
-		snprintf(why, whysz, "%s", ctx_lxd_error(c));
+		snprintf(why, whysz, "%s", op_lxd_error(op));
 		goto out;
 	}
-	if ((r = pick_subnet(c, &own, why, whysz)) != 0 ||
-	    (r = ensure_acl(c, project, br, own, shared, &made,
+	if ((r = pick_subnet(op, &own, why, whysz)) != 0 ||
+	    (r = ensure_acl(op, project, br, own, shared, &made,
 	    why, whysz)) != 0)
 		goto out;
 	ip_text(own + 1, ip);
@@ -447,7 +446,7 @@ isolate_ensure(struct ctx *c, const char *project, char br[ISOLATE_NAME_MAX],
 	r = lxd_call(l, "POST", "/1.0/networks", body, NULL);
 	if (r != 0) {
 		snprintf(why, whysz, "LXD refused to make the bridge %s (%s/24): "
-		    "%s", br, ip, ctx_lxd_error(c));
+		    "%s", br, ip, op_lxd_error(op));
 		/* No ACL is left without its bridge. */
 		acl = xasprintf("/1.0/network-acls/%s", br);
 		if (made)
@@ -457,7 +456,7 @@ isolate_ensure(struct ctx *c, const char *project, char br[ISOLATE_NAME_MAX],
 	}
 	log_info("LXD bridge %s (%s/24) made for project %s", br, ip, project);
 	/* An upgrade: containers made before isolation move at next start. */
-	if (any_running(c, project, &any) >= 0 && any && !told) {
+	if (any_running(op, project, &any) >= 0 && any && !told) {
 		told = 1;
 		log_warn("isolate_members: the containers of members made before "
 		    "it move to bridges of their own at their next start, with a "
@@ -498,9 +497,9 @@ isolate_devices(json_t *devices, const char *br, char *bad, size_t badsz)
 }
 
 int
-isolate_profiles_movable(struct ctx *c, char *why, size_t whysz)
+isolate_profiles_movable(struct op *op, char *why, size_t whysz)
 {
-	char *list = xstrdup(c->srv->cfg.profiles), *save = NULL, *name;
+	char *list = xstrdup(op->srv->cfg.profiles), *save = NULL, *name;
 	char bad[120];
 	json_t *prof, *devs;
 	int r = 0;
@@ -508,7 +507,7 @@ isolate_profiles_movable(struct ctx *c, char *why, size_t whysz)
 	for (name = strtok_r(list, ", ", &save); name != NULL && r == 0;
 	    name = strtok_r(NULL, ", ", &save)) {
 		prof = NULL;
-		if (lxd_profile_get(ctx_lxd(c), name, &prof) != 0)
+		if (lxd_profile_get(op_lxd(op), name, &prof) != 0)
 			continue;
 		devs = json_deep_copy(json_object_get(prof, "devices"));
 		if (devs != NULL && isolate_devices(devs, "x", bad,
@@ -526,7 +525,7 @@ isolate_profiles_movable(struct ctx *c, char *why, size_t whysz)
 }
 
 int
-isolate_blocked(struct ctx *c, const char *project, json_t *devices,
+isolate_blocked(struct op *op, const char *project, json_t *devices,
     char *who, size_t whosz)
 {
 	json_t *list = NULL, *inst, *d, *w;
@@ -534,7 +533,7 @@ isolate_blocked(struct ctx *c, const char *project, json_t *devices,
 	size_t i;
 	int blocked = 0;
 
-	if (lxd_instance_list(ctx_lxd(c), project, 0, &list) != 0)
+	if (lxd_instance_list(op_lxd(op), project, 0, &list) != 0)
 		return -1;
 	json_array_foreach(list, i, inst) {
 		if (strcmp(json_string_value(json_object_get(inst, "status")) ?:
@@ -560,9 +559,9 @@ isolate_blocked(struct ctx *c, const char *project, json_t *devices,
 }
 
 int
-isolate_check(struct ctx *c, const char *project, char *why, size_t whysz)
+isolate_check(struct op *op, const char *project, char *why, size_t whysz)
 {
-	struct lxd *l = ctx_lxd(c);
+	struct lxd *l = op_lxd(op);
 	char br[ISOLATE_NAME_MAX], *path;
 	json_t *net = NULL, *acl = NULL, *list = NULL, *inst, *d;
 	const char *acls, *k, *nw;
@@ -574,7 +573,7 @@ isolate_check(struct ctx *c, const char *project, char *why, size_t whysz)
 	path = xasprintf("/1.0/networks/%s", br);
 	if (lxd_call(l, "GET", path, NULL, &net) != 0) {
 		snprintf(why, whysz, "it has no bridge of its own (%s): %s", br,
-		    ctx_lxd_error(c));
+		    op_lxd_error(op));
 		r = -1;
 		goto out;
 	}
@@ -591,11 +590,11 @@ isolate_check(struct ctx *c, const char *project, char *why, size_t whysz)
 	}
 	if (cidr_of(json_string_value(json_object_get(json_object_get(net,
 	    "config"), "ipv4.address")), &own, &mask) == 0 &&
-	    !in_range(c, own)) {
+	    !in_range(op, own)) {
 		snprintf(why, whysz, "its bridge %s has %s, outside "
 		    "member_subnets %s (changed since)", br,
 		    json_string_value(json_object_get(json_object_get(net,
-		    "config"), "ipv4.address")), c->srv->cfg.member_subnets);
+		    "config"), "ipv4.address")), op->srv->cfg.member_subnets);
 		r = 2;
 		goto out;
 	}
@@ -634,9 +633,9 @@ out:
 }
 
 int
-isolate_remove(struct ctx *c, const char *project)
+isolate_remove(struct op *op, const char *project)
 {
-	struct lxd *l = ctx_lxd(c);
+	struct lxd *l = op_lxd(op);
 	char br[ISOLATE_NAME_MAX], *path;
 	json_t *net = NULL;
 	const char *owner;
@@ -668,10 +667,10 @@ out:
 }
 
 json_t *
-isolate_orphans(struct ctx *c)
+isolate_orphans(struct op *op)
 {
-	struct lxd *l = ctx_lxd(c);
-	const char *prefix = c->srv->cfg.project_prefix, *owner, *name;
+	struct lxd *l = op_lxd(op);
+	const char *prefix = op->srv->cfg.project_prefix, *owner, *name;
 	json_t *nets = NULL, *projects = NULL, *have, *out = NULL, *n, *p;
 	char br[ISOLATE_NAME_MAX];
 	size_t i;

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "op.h"
 
 #define DB_POOL		4	/* idle database connections kept */
 
@@ -54,11 +55,18 @@ struct ident {
 	char		 gw_fp[64];	/* and its fingerprint */
 };
 
-/* Options of a command, parsed by the table (cmd.c). */
+/*
+ * Options of a command, parsed by the table (cmd.c). Every command also
+ * takes --help and -h (the text of 'help COMMAND'), and with CMD_FORMAT
+ * --format; neither is declared here.
+ */
 struct cmd_opt {
 	const char	*name;		/* long name, without "--" */
 	char		 letter;	/* short form, or 0 */
-	int		 has_arg;
+	int		 flags;
+#define OPT_ARG		0x001	/* takes a value (1 in the tables) */
+	/* and a role (acl.c): CMD_ADMIN, CMD_ROOT: only they may give it;
+	   CMD_NOAUDIT: given, the command changes nothing (not audited) */
 	const char	*arg_name;	/* in usage, e.g. "PUBKEY" */
 };
 
@@ -68,7 +76,15 @@ struct args {
 	const char	*val[CMD_MAXOPTS];	/* value, or "" for a flag */
 	int		 argc;			/* positional */
 	char	*const	*argv;
+	const char	*format;		/* --format (CMD_FORMAT), or NULL */
+	int		 help;			/* --help or -h */
 };
+
+/*
+ * The LXD config key that names a project's (and a container's) lab user:
+ * the mark project.c writes and reads, and isolate.c on its bridges.
+ */
+#define PROJECT_OWNER_KEY	"user.labc.owner"
 
 struct ctx;
 
@@ -77,21 +93,40 @@ struct cmd_entry {
 	const char	*args;		/* usage after the name */
 	const char	*summary;	/* one line */
 	const char	*help;		/* more lines, may be NULL */
+	/*
+	 * Who may run it (acl.c decides, before exec): CMD_ANON anyone;
+	 * else a lab user, or an admin unless CMD_USER; CMD_ADMIN, CMD_ROOT
+	 * and CMD_SSHD narrow that. What happens is audited (ok, failed,
+	 * usage, refused) unless CMD_NOAUDIT; an admin refused a root-only
+	 * command or option is audited even then.
+	 */
 	int		 flags;
-#define CMD_ANON	0x01	/* anyone, even without identity */
-#define CMD_USER	0x02	/* needs a lab user */
-#define CMD_ADMIN	0x04	/* needs an admin */
-#define CMD_READONLY	0x08	/* changes nothing: not audited */
-#define CMD_FORMAT	0x10	/* takes --format table|json|csv */
-#define CMD_HIDDEN	0x20	/* for programs, not listed in help */
-#define CMD_ROOT	0x40	/* needs uid 0: it reads or changes the
+#define CMD_ANON	0x001	/* anyone, even without identity */
+#define CMD_USER	0x002	/* needs a lab user */
+#define CMD_ADMIN	0x004	/* needs an admin */
+#define CMD_READONLY	0x008	/* changes nothing (may be CMD_NOAUDIT) */
+#define CMD_FORMAT	0x010	/* takes --format table|json|csv */
+#define CMD_HIDDEN	0x020	/* for programs, not listed in help */
+#define CMD_ROOT	0x040	/* needs uid 0: it reads or changes the
 				   host as root (an admin is not root) */
+#define CMD_NOAUDIT	0x080	/* leaves no audit row (a read) */
+#define CMD_SSHD	0x100	/* for sshd only: root or gateway_keys_user,
+				   never the gateway account or nobody */
+#define CMD_NOCSV	0x200	/* with CMD_FORMAT: no csv in its usage (the
+				   command refuses it when it has looked) */
+#define CMD_STREAM	0x400	/* its output is a byte stream (nc): no
+				   notice of doctor's findings into it */
+#define CMD_DOCTOR	0x800	/* shows doctor's findings itself: the
+				   admin counts as told of them */
 	int		 min_args, max_args;	/* positional; max -1: any */
 	struct cmd_opt	 opts[CMD_MAXOPTS];
-	/* Options only admins, or only root, may give (cmd_allowed): their
-	   names, separated by spaces, e.g. "dir sshd-config". */
-	const char	*admin_opts;
-	const char	*root_opts;
+	/*
+	 * CMD_TARGET_CT: the first argument names a container of the
+	 * caller's, the audit row's target, set by the dispatcher after
+	 * acl_allowed and before exec. Ownership is still ct_find's, in exec:
+	 * a command of several names goes on after one that is not yours.
+	 */
+	enum { CMD_TARGET_NONE, CMD_TARGET_CT } target;
 	int		(*exec)(struct ctx *);
 };
 
@@ -116,6 +151,7 @@ struct ctx {
 						   "key FINGERPRINT" */
 	char			 target[128];	/* for the audit log */
 	int			 dead;		/* client went away */
+	struct op		 op;		/* the domain's view: ctx_op() */
 };
 
 /* cmd.c */
@@ -125,10 +161,16 @@ int	cmd_parse(const struct cmd_entry *e, int argc, char *const *argv,
 	    struct args *a, struct buf *err);
 const char *cmd_opt(const struct ctx *c, const char *name);
 void	cmd_usage(const struct cmd_entry *e, struct buf *b);
+/* After a parse with --help: make the request 'help' of argv's used words. */
+void	cmd_help_instead(struct ctx *c, char *const *argv, int used);
+
+/* acl.c: the table's policy */
 /* 0 allowed, else PROTO_FAILED with the reason in c->err. */
-int	cmd_allowed(struct ctx *c);
-/* Is this an admin refused by a root-only command or option? (audited) */
-int	cmd_root_refused(const struct ctx *c);
+int	acl_allowed(struct ctx *c);
+/* Is this request audited (its outcome, or a refused --as)? */
+int	acl_audited(const struct ctx *c);
+/* Is acl_allowed's refusal audited? Also an admin refused root's powers. */
+int	acl_refusal_audited(const struct ctx *c);
 
 /* reply.c: what a command says */
 void	ctx_printf(struct ctx *c, const char *fmt, ...)
@@ -141,17 +183,45 @@ void	ctx_progress(struct ctx *c, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Ask the person; 0 and *answer (caller frees and wipes), or -1. */
 int	ctx_prompt(struct ctx *c, const char *text, int echo, char **answer);
+/*
+ * Answer with a stream of raw bytes instead of a result (nc): the fd to
+ * carry it, or -1 if the client is gone. No result follows either way.
+ */
+int	ctx_stream(struct ctx *c);
+/* Send the request's one result, from c->out, c->err, c->data... */
+void	ctx_result(struct ctx *c, int status);
 void	ctx_target(struct ctx *c, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-/* A table: columns, then rows of the same width; rendered per format. */
+/*
+ * A table: columns, then rows of the same width; rendered per format. A
+ * column name ending in TABLE_NUM ("port#") holds numbers: its integers
+ * are numbers in JSON (the name is without it everywhere).
+ */
+#define TABLE_NUM	'#'
 struct table;
 struct table *table_new(const char *const *cols);
 void	table_add(struct table *t, ...);	/* ncols strings, NULL = "" */
+/* The rows as JSON objects, by column name (caller decrefs). */
+json_t	*table_rows(const struct table *t);
 /* Renders into c->out and sets data[key] to the rows as objects. */
 void	ctx_table(struct ctx *c, const char *key, struct table *t);
 void	table_free(struct table *t);
 
-/* ctx-lxd.c: the connection's LXD client, with progress to this client. */
+/*
+ * ctx-op.c: the request's operation context for the domain (op.h): its
+ * server, database, the connection's LXD client, the caller as actor,
+ * progress to this client. Filled afresh from the request at each call.
+ */
+struct op *ctx_op(struct ctx *c);
+/* The domain's cause as the reply's error: PROTO_FAILED. */
+int	ctx_fail(struct ctx *c, const struct op *op);
+/*
+ * The cause of the request's op for a domain status r (not 0): with
+ * PROTO_USAGE a usage error (with the command's usage), else a failure.
+ * Returns r.
+ */
+int	ctx_cause(struct ctx *c, int r);
+/* The connection's LXD client (op_lxd of the request's op). */
 struct lxd *ctx_lxd(struct ctx *c);
 /* LXD's message for the last failed call, for ctx_error. */
 const char *ctx_lxd_error(struct ctx *c);
@@ -204,10 +274,19 @@ int	throttle_done(struct server *s, const char *user, const char *place,
 void	throttle_known(struct server *s, const char *user, const char *place);
 
 /* audit.c */
+/*
+ * One audit row, from explicit fields: actor, the lab user it concerns
+ * (NULL or "": none), command, target (NULL or "": none) and result.
+ */
+void	audit_row(struct db *db, const char *actor, const char *user,
+	    const char *command, const char *target, const char *result);
+/* The request's row: its actor, user, command and target. */
 void	audit(struct ctx *c, const char *result);
 
 /* names.c */
 /* Valid lab user name? NULL if so, else the rule. */
 const char *user_name_invalid(const char *name);
+/* NULL if a valid container name, else the rule (names.c). */
+const char *ct_name_invalid(const char *name);
 
 #endif

@@ -5,7 +5,6 @@
  */
 #include <string.h>
 
-#include "ct.h"
 #include "labcd.h"
 
 /* ASCII only, whatever the locale: a name goes into LXD and SQL. */

@@ -1,17 +1,20 @@
 /*
  * ports.c - the host's TCP ports as a listener sees them: is a port free
  * to bind, and which program holds it (from /proc), for admin doctor and
- * admin import.
+ * admin import; and the one picker of a new container's port.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "db-containers.h"
 #include "ports.h"
+#include "xmalloc.h"
 
 int
 port_free(const char *listen_addr, int port)
@@ -108,4 +111,19 @@ port_holder(int port, char *out, size_t outsz)
 		closedir(fds);
 	}
 	closedir(proc);
+}
+
+int
+port_pick(struct db *db, int lo, int hi, const char *listen_addr)
+{
+	unsigned char *used = xcalloc((size_t)(hi - lo + 1), 1);
+	int p, port = 0;
+
+	ctdb_ports_used(db, lo, hi, used);
+	for (p = lo; p <= hi && port == 0; p++) {
+		if (!used[p - lo] && port_free(listen_addr, p))
+			port = p;
+	}
+	free(used);
+	return port;
 }

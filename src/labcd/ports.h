@@ -15,4 +15,11 @@ int	port_free(const char *listen_addr, int port);
  */
 void	port_holder(int port, char *out, size_t outsz);
 
+struct db;
+/*
+ * The one port picker: the first port of lo..hi that no container row
+ * has and nothing on the host holds (port_free); 0 if none is left.
+ */
+int	port_pick(struct db *db, int lo, int hi, const char *listen_addr);
+
 #endif

@@ -13,9 +13,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "db-users.h"
 #include "isolate.h"
 #include "labcd.h"
 #include "log.h"
+#include "pool.h"
+#include "proto.h"
 #include "lxd.h"
 #include "project.h"
 #include "xmalloc.h"
@@ -39,6 +42,16 @@ static const char *const restrictions[][2] = {
 	{ "restricted.devices.disk", "managed" },
 };
 #define NRESTRICTIONS	(sizeof(restrictions) / sizeof(restrictions[0]))
+
+void
+project_name(const char *prefix, const char *stored, const char *user,
+    char project[PROJECT_MAX])
+{
+	if (stored != NULL && *stored != '\0')
+		snprintf(project, PROJECT_MAX, "%s", stored);
+	else
+		snprintf(project, PROJECT_MAX, "%s%s", prefix, user);
+}
 
 const char *
 project_not_owned(json_t *config, const char *user)
@@ -220,18 +233,18 @@ project_instance_untrusted(json_t *inst, json_t *ssh, const char *profiles,
  * pass (then *waiting). 0 and *changed, or -1 with LXD's reason.
  */
 static int
-sync_profiles(struct ctx *c, const char *project, int repair, int *changed,
+sync_profiles(struct op *op, const char *project, int repair, int *changed,
     int *waiting, char *err, size_t errsz)
 {
-	struct lxd *l = ctx_lxd(c);
-	char *list = xstrdup(c->srv->cfg.profiles), *save = NULL, *name;
+	struct lxd *l = op_lxd(op);
+	char *list = xstrdup(op->srv->cfg.profiles), *save = NULL, *name;
 	char br[ISOLATE_NAME_MAX], why[300], who[160] = "?", bad[120];
 	json_t *src, *dst, *want;
-	int r = 0, iso = c->srv->cfg.isolate_members;
+	int r = 0, iso = op->srv->cfg.isolate_members;
 
 	*changed = *waiting = 0;
 	/* Fails closed: no member joins a shared bridge by accident. */
-	if (iso && repair && isolate_ensure(c, project, br, why,
+	if (iso && repair && isolate_ensure(op, project, br, why,
 	    sizeof(why)) != 0) {
 		snprintf(err, errsz, "members are to be kept apart "
 		    "(isolate_members) and %s", why);
@@ -270,7 +283,7 @@ sync_profiles(struct ctx *c, const char *project, int repair, int *changed,
 		}
 		r = r == 0 || r == -ENOENT ? 0 : r;
 		/* Not listed (-1): not known to be safe either. */
-		if (r == 0 && isolate_blocked(c, project, want, who,
+		if (r == 0 && isolate_blocked(op, project, want, who,
 		    sizeof(who)) != 0) {
 			(*waiting)++;
 			if (repair)
@@ -291,17 +304,17 @@ sync_profiles(struct ctx *c, const char *project, int repair, int *changed,
 	}
 	free(list);
 	if (r != 0)
-		snprintf(err, errsz, "LXD refused: %s", ctx_lxd_error(c));
+		snprintf(err, errsz, "LXD refused: %s", op_lxd_error(op));
 	return r == 0 ? 0 : -1;
 }
 
 int
-project_sync_profiles(struct ctx *c, const char *project, char *why,
+project_sync_profiles(struct op *op, const char *project, char *why,
     size_t whysz)
 {
 	int changed, waiting;
 
-	return sync_profiles(c, project, 1, &changed, &waiting, why, whysz);
+	return sync_profiles(op, project, 1, &changed, &waiting, why, whysz);
 }
 
 /* Does LXD's project object list instances in it? */
@@ -326,20 +339,20 @@ has_instances(json_t *p)
  * 0, or -1 with why.
  */
 static int
-instances_fit(struct ctx *c, const char *project, char *why, size_t whysz)
+instances_fit(struct op *op, const char *project, char *why, size_t whysz)
 {
 	json_t *list = NULL, *inst;
 	char reason[160];
 	size_t i;
 	int r = 0;
 
-	if (lxd_instance_list(ctx_lxd(c), project, 0, &list) != 0) {
-		snprintf(why, whysz, "%s", ctx_lxd_error(c));
+	if (lxd_instance_list(op_lxd(op), project, 0, &list) != 0) {
+		snprintf(why, whysz, "%s", op_lxd_error(op));
 		return -1;
 	}
 	json_array_foreach(list, i, inst) {
 		if (project_instance_untrusted(inst, NULL,
-		    c->srv->cfg.profiles, reason, sizeof(reason)) != NULL) {
+		    op->srv->cfg.profiles, reason, sizeof(reason)) != NULL) {
 			snprintf(why, whysz, "its container %s stands in the "
 			    "way: %s", json_string_value(json_object_get(inst,
 			    "name")) ?: "?", reason);
@@ -352,7 +365,7 @@ instances_fit(struct ctx *c, const char *project, char *why, size_t whysz)
 }
 
 enum project_mend
-project_mend(struct ctx *c, const char *project, json_t *p, int repair,
+project_mend(struct op *op, const char *project, json_t *p, int repair,
     char *why, size_t whysz)
 {
 	json_t *conf = json_object_get(p, "config"), *missing, *own;
@@ -367,25 +380,168 @@ project_mend(struct ctx *c, const char *project, json_t *p, int repair,
 		return PROJECT_OLD;
 	}
 	if (missing != NULL && has_instances(p) &&
-	    instances_fit(c, project, why, whysz) != 0) {
+	    instances_fit(op, project, why, whysz) != 0) {
 		json_decref(missing);
 		return PROJECT_REFUSED;
 	}
 	/* Profiles of its own first (it is empty), then their copies. */
 	if (repair && json_object_get(missing, "features.profiles") != NULL) {
 		own = json_pack("{s:s}", "features.profiles", "true");
-		r = lxd_project_set_config(ctx_lxd(c), project, own);
+		r = lxd_project_set_config(op_lxd(op), project, own);
 		json_decref(own);
 	}
 	if (r != 0)
-		snprintf(why, whysz, "LXD refused: %s", ctx_lxd_error(c));
-	else if ((r = sync_profiles(c, project, repair, &changed, &waiting,
+		snprintf(why, whysz, "LXD refused: %s", op_lxd_error(op));
+	else if ((r = sync_profiles(op, project, repair, &changed, &waiting,
 	    why, whysz)) == 0 && repair && missing != NULL &&
-	    (r = lxd_project_set_config(ctx_lxd(c), project, missing)) != 0)
-		snprintf(why, whysz, "LXD refused: %s", ctx_lxd_error(c));
+	    (r = lxd_project_set_config(op_lxd(op), project, missing)) != 0)
+		snprintf(why, whysz, "LXD refused: %s", op_lxd_error(op));
 	changed += missing != NULL;
 	json_decref(missing);
 	if (r != 0)
 		return PROJECT_REFUSED;
 	return changed > 0 ? PROJECT_MENDED : PROJECT_RIGHT;
+}
+
+void
+project_of(struct op *op, long long user_id, const char *user,
+    char project[PROJECT_MAX])
+{
+	struct user_row u;
+
+	/* No such user, or no project recorded: "" (u is zeroed). */
+	(void)userdb_get_id(op->db, user_id, &u);
+	project_name(op->srv->cfg.project_prefix, u.project, user, project);
+}
+
+/*
+ * An existing project is the user's only if labcd made it for them (its
+ * owner key); it is then brought to what labcd makes (project_mend).
+ */
+static int
+adopt_project(struct op *op, const char *project, const char *user,
+    json_t *p)
+{
+	const char *why = project_not_owned(json_object_get(p, "config"), user);
+	char reason[400];
+
+	if (why != NULL)
+		return op_error(op, "LXD has a project %s already, and %s; "
+		    "labcd does not take it over for %s. The admin should "
+		    "move its instances elsewhere and delete it ('lxc project "
+		    "delete %s'), or, if it is %s's, mark it: 'lxc project set "
+		    "%s %s %s'", project, why, user, project, user, project,
+		    PROJECT_OWNER_KEY, user);
+	switch (project_mend(op, project, p, 1, reason, sizeof(reason))) {
+	case PROJECT_REFUSED:
+		return op_error(op, "cannot bring the LXD project %s to what "
+		    "labcd makes (restricted, with its own copies of the "
+		    "profiles '%s'): %s; the admin should make it fit (no "
+		    "privileged, nesting or raw.* containers or profiles, no "
+		    "host disks)", project, op->srv->cfg.profiles, reason);
+	case PROJECT_MENDED:
+		log_info("LXD project %s restricted, its profiles copied",
+		    project);
+		break;
+	default:	/* right, or an older labcd's: reconcile says so */
+		break;
+	}
+	return PROTO_OK;
+}
+
+/*
+ * The project's config in *limits if wanted (what LXD has, or what was
+ * just made): create needs it for the limits, and reading the project
+ * once is enough.
+ */
+int
+project_ensure(struct op *op, long long user_id, const char *user,
+    json_t **limits)
+{
+	struct lxd *l = op_lxd(op);
+	const struct config *cfg = &op->srv->cfg;
+	char project[64];
+	json_t *conf, *p = NULL;
+	int r;
+
+	project_of(op, user_id, user, project);
+	if ((r = lxd_project_get(l, project, &p)) == 0) {
+		r = adopt_project(op, project, user, p);
+		if (r == 0 && limits != NULL) {
+			*limits = json_incref(json_object_get(p, "config"));
+			if (*limits == NULL)
+				*limits = json_object();
+		}
+		json_decref(p);
+		if (r != 0)
+			return r;
+		goto record;
+	}
+	if (r != -ENOENT)
+		return op_error(op, "%s", lxd_error(l));
+	/*
+	 * Images come from the default project; profiles are copied from
+	 * there (project_mend), as LXD restricts only projects with their
+	 * own.
+	 */
+	conf = json_pack("{s:s, s:s}", "features.images", "false",
+	    PROJECT_OWNER_KEY, user);
+	project_restrict(conf);
+	if (*cfg->quota_containers != '\0')
+		json_object_set_new(conf, "limits.containers",
+		    json_string(cfg->quota_containers));
+	if (*cfg->quota_cpu != '\0')
+		json_object_set_new(conf, "limits.cpu",
+		    json_string(cfg->quota_cpu));
+	if (*cfg->quota_memory != '\0')
+		json_object_set_new(conf, "limits.memory",
+		    json_string(cfg->quota_memory));
+	/* Not on a pool that would not keep it (dir): every create would
+	   then be refused; doctor tells the admin of quota_disk. */
+	if (*cfg->quota_disk != '\0') {
+		char *pool = pool_root(op);
+
+		if (pool == NULL || pool_enforces(l, pool, NULL, 0) != 0)
+			json_object_set_new(conf, "limits.disk",
+			    json_string(cfg->quota_disk));
+		free(pool);
+	}
+	r = lxd_project_create(l, project, conf, "labcontainers: lab user");
+	if (r == -EEXIST && lxd_project_get(l, project, &p) == 0) {
+		/* Made meanwhile: by whom? */
+		r = adopt_project(op, project, user, p);
+		json_decref(p);
+		if (r != 0) {
+			json_decref(conf);
+			return r;
+		}
+	} else if (r != 0) {
+		json_decref(conf);
+		return op_error(op, "cannot make the LXD project %s: %s",
+		    project, lxd_error(l));
+	} else {
+		/* New: its own copies of the profiles. */
+		char reason[400];
+
+		p = NULL;
+		snprintf(reason, sizeof(reason), "%s", op_lxd_error(op));
+		if (lxd_project_get(l, project, &p) != 0 ||
+		    project_mend(op, project, p, 1, reason, sizeof(reason)) ==
+		    PROJECT_REFUSED) {
+			json_decref(p);
+			json_decref(conf);
+			return op_error(op, "the LXD project %s is made, but "
+			    "the profiles '%s' cannot be copied into it: %s",
+			    project, op->srv->cfg.profiles, reason);
+		}
+		json_decref(p);
+	}
+	if (limits != NULL)
+		*limits = conf;
+	else
+		json_decref(conf);
+	log_info("LXD project %s made for %s", project, user);
+record:
+	(void)userdb_set_project(op->db, user_id, project);
+	return PROTO_OK;
 }

@@ -8,9 +8,17 @@
 
 #include <jansson.h>
 
-/* The config key that names a project's (and a container's) lab user. */
-#define PROJECT_OWNER_KEY	"user.labc.owner"
+#include "db-containers.h"
+#include "labcd.h"	/* PROJECT_OWNER_KEY */
 
+
+/*
+ * The one rule for a lab user's LXD project: the one recorded for them
+ * (stored; NULL or "" if none yet), else prefix (project_prefix) and
+ * their name.
+ */
+void	 project_name(const char *prefix, const char *stored, const char *user,
+	    char project[PROJECT_MAX]);
 /*
  * NULL if config (an LXD project's) says it is user's, else why not:
  * labcd takes over no project it did not make for that user.
@@ -38,7 +46,7 @@ json_t	*project_restrictions_missing(json_t *config);
 const char *project_instance_untrusted(json_t *inst, json_t *ssh,
 	    const char *profiles, char *why, size_t whysz);
 
-struct ctx;
+struct op;
 
 /* What project_mend found or did. */
 enum project_mend {
@@ -57,7 +65,7 @@ enum project_mend {
  * a container the restrictions would refuse (PROJECT_REFUSED, with why).
  * The owner is checked by the caller (project_not_owned).
  */
-enum project_mend project_mend(struct ctx *c, const char *project, json_t *p,
+enum project_mend project_mend(struct op *op, const char *project, json_t *p,
 	    int repair, char *why, size_t whysz);
 
 /*
@@ -67,7 +75,18 @@ enum project_mend project_mend(struct ctx *c, const char *project, json_t *p,
  * member whose containers all stopped starts on the right bridge. 0, or
  * -1 with why.
  */
-int	project_sync_profiles(struct ctx *c, const char *project, char *why,
+/* The LXD project of a lab user, by project_name's rule. */
+void	project_of(struct op *op, long long user_id, const char *user,
+	    char project[PROJECT_MAX]);
+/*
+ * Make the user's LXD project if LXD has none (or adopt the one labcd
+ * made for them), and record it. 0, or PROTO_FAILED with op->cause.
+ * *limits, if not NULL: the project's config (caller decrefs).
+ */
+int	project_ensure(struct op *op, long long user_id, const char *user,
+	    json_t **limits);
+
+int	project_sync_profiles(struct op *op, const char *project, char *why,
 	    size_t whysz);
 
 #endif

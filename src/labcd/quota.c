@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "ct.h"
+#include "db-users.h"
 #include "lxd.h"
 #include "proto.h"
 #include "quota.h"
@@ -53,13 +54,13 @@ quota_row(struct ctx *c, struct table *t, long long user_id, const char *user)
 	struct lxd *l = ctx_lxd(c);
 	char project[64], n[48], cpu[48], mem[48], disk[48], gpus[32] = "0/-";
 	json_t *st = NULL, *res;
-	int r;
+	int r, used, quota;
 
-	ct_project_of(c, user_id, user, project);
+	project_of(ctx_op(c), user_id, user, project);
 	r = lxd_project_state(l, project, &st);
 	if (r == -ENOENT) {
-		if ((r = ct_ensure_project(c, user_id, user)) != 0)
-			return r;
+		if (project_ensure(ctx_op(c), user_id, user, NULL) != 0)
+			return ctx_fail(c, ctx_op(c));
 		r = lxd_project_state(l, project, &st);
 	}
 	if (r != 0)
@@ -69,23 +70,11 @@ quota_row(struct ctx *c, struct table *t, long long user_id, const char *user)
 	cell(res, "cpu", 0, cpu, sizeof(cpu));
 	cell(res, "memory", 1, mem, sizeof(mem));
 	cell(res, "disk", 1, disk, sizeof(disk));
-	{
-		sqlite3_stmt *q = db_prepare(c->db, "SELECT (SELECT count("
-		    "DISTINCT g.gpu) FROM gpus g JOIN containers ct ON ct.id = "
-		    "g.container_id WHERE ct.user_id = ?1), (SELECT gpu_quota "
-		    "FROM users WHERE id = ?1)");
-
-		sqlite3_bind_int64(q, 1, user_id);
-		if (sqlite3_step(q) == SQLITE_ROW) {
-			if (sqlite3_column_type(q, 1) == SQLITE_NULL)
-				snprintf(gpus, sizeof(gpus), "%d/-",
-				    sqlite3_column_int(q, 0));
-			else
-				snprintf(gpus, sizeof(gpus), "%d/%d",
-				    sqlite3_column_int(q, 0),
-				    sqlite3_column_int(q, 1));
-		}
-		sqlite3_finalize(q);
+	if (userdb_gpus(c->db, user_id, &used, &quota) == 0) {
+		if (quota < 0)
+			snprintf(gpus, sizeof(gpus), "%d/-", used);
+		else
+			snprintf(gpus, sizeof(gpus), "%d/%d", used, quota);
 	}
 	table_add(t, user, n, cpu, mem, disk, gpus);
 	json_decref(st);

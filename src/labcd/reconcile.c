@@ -36,7 +36,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ct.h"
+#include "claim.h"
+#include "ct-ssh.h"
+#include "db-containers.h"
+#include "db-users.h"
 #include "isolate.h"
 #include "log.h"
 #include "lxd.h"
@@ -52,35 +55,55 @@ static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int bg_stopping;
 
 struct finder {
-	struct ctx	*c;
+	struct op	*op;
 	int		 repair;
-	json_t		*findings;
+	struct findings	*findings;
 	json_t		*waited;	/* project -> true: LXD is idle there */
 };
 
 /*
- * Say a finding. changed: a repair was made, which is a change like any
- * other: one audit row, in the owner's log as well as the admin's.
+ * Say a finding: kind, and what (the action without its "would " or
+ * "none yet: "). A repair (FIND_DONE) is a change like any other: one
+ * audit row, in the owner's log as well as the admin's.
  */
 static void
-say(struct finder *f, const char *user, const char *name,
-    const char *problem, const char *action, int changed)
+say(struct finder *f, enum finding_kind kind, const char *user,
+    const char *name, const char *problem, const char *what)
 {
-	struct ctx *c = f->c;
-	char target[sizeof(c->target)], who[sizeof(c->id.user)];
+	struct op *op = f->op;
+	char *target;
+	struct finding *fd;
 
-	json_array_append_new(f->findings, json_pack("{s:s, s:s, s:s, s:s}",
-	    "user", user, "container", name, "problem", problem,
-	    "action", action));
-	if (!changed)
+	if (user == NULL || name == NULL)
+		goto audit;	/* nothing to say it of */
+	if (f->findings->n == f->findings->cap) {
+		f->findings->cap = f->findings->cap ? f->findings->cap * 2 : 16;
+		f->findings->v = xrealloc(f->findings->v, f->findings->cap *
+		    sizeof(*f->findings->v));
+	}
+	fd = &f->findings->v[f->findings->n++];
+	memset(fd, 0, sizeof(*fd));
+	fd->kind = kind;
+	snprintf(fd->user, sizeof(fd->user), "%s", user);
+	snprintf(fd->container, sizeof(fd->container), "%s", name);
+	snprintf(fd->problem, sizeof(fd->problem), "%s", problem);
+	snprintf(fd->what, sizeof(fd->what), "%s", what);
+	snprintf(fd->action, sizeof(fd->action), "%s%s", kind == FIND_WOULD ?
+	    "would " : kind == FIND_PENDING ? "none yet: " : "", what);
+audit:
+	if (kind != FIND_DONE)
 		return;
-	memcpy(target, c->target, sizeof(target));
-	memcpy(who, c->id.user, sizeof(who));
-	ctx_target(c, "%s/%s", user, name);
-	snprintf(c->id.user, sizeof(c->id.user), "%s", user);
-	audit(c, action);
-	memcpy(c->target, target, sizeof(target));
-	memcpy(c->id.user, who, sizeof(who));
+	/* The owner's row, in the name of whoever runs the reconciliation. */
+	target = xasprintf("%s/%s", user, name);
+	audit_row(op->db, op->actor->actor, user, op->command, target, what);
+	free(target);
+}
+
+void
+findings_free(struct findings *fs)
+{
+	free(fs->v);
+	memset(fs, 0, sizeof(*fs));
 }
 
 /*
@@ -92,7 +115,7 @@ say(struct finder *f, const char *user, const char *name,
 static int
 wait_operations(struct finder *f, const char *project)
 {
-	struct lxd *l = ctx_lxd(f->c);
+	struct lxd *l = op_lxd(f->op);
 	json_t *ops = NULL, *op, *known;
 	char *path, *esc;
 	size_t i;
@@ -141,7 +164,7 @@ static int
 instance_now(struct finder *f, const char *project, const char *name,
     json_t **inst)
 {
-	int r = lxd_instance_get(ctx_lxd(f->c), project, name, inst);
+	int r = lxd_instance_get(op_lxd(f->op), project, name, inst);
 
 	if (r == -ENOENT) {
 		*inst = NULL;
@@ -156,13 +179,13 @@ static int
 remove_instance(struct finder *f, const char *project, const char *name,
     json_t *inst)
 {
-	struct lxd *l = ctx_lxd(f->c);
+	struct lxd *l = op_lxd(f->op);
 	const char *status = json_string_value(json_object_get(inst, "status"));
 	int r;
 
 	if (status != NULL && strcmp(status, "Stopped") != 0 &&
-	    lxd_instance_set_state(l, project, name, "stop", -1, 1) != 0 &&
-	    strstr(lxd_error(l), "already stopped") == NULL)
+	    (r = lxd_instance_set_state(l, project, name, "stop", -1, 1)) !=
+	    0 && r != -EALREADY)
 		return -1;
 	r = lxd_instance_delete(l, project, name);
 	return r == 0 || r == -ENOENT ? 0 : -1;
@@ -171,12 +194,8 @@ remove_instance(struct finder *f, const char *project, const char *name,
 static int
 forget_row(struct finder *f, long long id)
 {
-	sqlite3_stmt *st = db_prepare(f->c->db,
-	    "DELETE FROM containers WHERE id = ?");
-
-	sqlite3_bind_int64(st, 1, id);
-	if (db_done(f->c->db, st) != 0) {
-		log_error("reconcile: %s", f->c->db->err);
+	if (ctdb_delete(f->op->db, id) != 0) {
+		log_error("reconcile: %s", f->op->db->err);
 		return -1;
 	}
 	return 0;
@@ -207,22 +226,15 @@ struct row {
 static int
 reread(struct finder *f, struct row *w)
 {
-	sqlite3_stmt *st = db_prepare(f->c->db, "SELECT c.port, c.state, "
-	    "c.provisioned, u.disabled FROM containers c JOIN users u ON "
-	    "u.id = c.user_id WHERE c.id = ?");
-	int r = -1;
+	struct ct_owned now;
 
-	sqlite3_bind_int64(st, 1, w->id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		w->port = sqlite3_column_int(st, 0);
-		snprintf(w->state, sizeof(w->state), "%s",
-		    sqlite3_column_text(st, 1));
-		w->provisioned = sqlite3_column_int(st, 2);
-		w->locked = sqlite3_column_int(st, 3);
-		r = 0;
-	}
-	sqlite3_finalize(st);
-	return r;
+	if (ctdb_get_owned(f->op->db, w->id, &now) != 0)
+		return -1;
+	w->port = now.ct.port;
+	snprintf(w->state, sizeof(w->state), "%s", now.ct.state);
+	w->provisioned = now.ct.provisioned;
+	w->locked = now.locked;
+	return 0;
 }
 
 /* A row whose request did not finish: creating or deleting. */
@@ -237,34 +249,34 @@ interrupted(struct finder *f, const struct row *w)
 	    "creation" : "deletion");
 	if (wait_operations(f, w->project) != 0 ||
 	    instance_now(f, w->project, w->name, &inst) != 0) {
-		say(f, w->user, w->name, problem, "none yet: LXD is busy there "
-		    "or cannot say; tried again later", 0);
+		say(f, FIND_PENDING, w->user, w->name, problem, "LXD is busy there "
+		    "or cannot say; tried again later");
 		return;
 	}
 	if (!f->repair) {
-		snprintf(action, sizeof(action), "would %s and release port %d",
+		snprintf(action, sizeof(action), "%s and release port %d",
 		    inst == NULL ? "forget it" : creating ? "remove the "
 		    "half-made container" : "finish the deletion", w->port);
-		say(f, w->user, w->name, problem, action, 0);
+		say(f, FIND_WOULD, w->user, w->name, problem, action);
 		json_decref(inst);
 		return;
 	}
 	if (inst != NULL && remove_instance(f, w->project, w->name, inst) !=
 	    0) {
-		snprintf(action, sizeof(action), "none yet: LXD refused to "
-		    "delete it (%.200s); tried again later", ctx_lxd_error(f->c));
-		say(f, w->user, w->name, problem, action, 0);
+		snprintf(action, sizeof(action), "LXD refused to delete it "
+		    "(%.200s); tried again later", op_lxd_error(f->op));
+		say(f, FIND_PENDING, w->user, w->name, problem, action);
 		json_decref(inst);
 		return;
 	}
 	if (forget_row(f, w->id) != 0)
-		say(f, w->user, w->name, problem, "none yet: the database "
-		    "cannot be written; tried again later", 0);
+		say(f, FIND_PENDING, w->user, w->name, problem, "the database "
+		    "cannot be written; tried again later");
 	else {
 		snprintf(action, sizeof(action), "%s; released port %d",
 		    inst == NULL ? "nothing was made" : creating ? "removed the "
 		    "half-made container" : "finished the deletion", w->port);
-		say(f, w->user, w->name, problem, action, 1);
+		say(f, FIND_DONE, w->user, w->name, problem, action);
 	}
 	json_decref(inst);
 }
@@ -282,19 +294,18 @@ missing(struct finder *f, const struct row *w)
 		return;
 	}
 	if (!f->repair) {
-		snprintf(action, sizeof(action), "would release port %d",
-		    w->port);
-		say(f, w->user, w->name, "deleted outside labcontainers", action,
-		    0);
+		snprintf(action, sizeof(action), "release port %d", w->port);
+		say(f, FIND_WOULD, w->user, w->name, "deleted outside "
+		    "labcontainers", action);
 	} else if (forget_row(f, w->id) == 0) {
 		snprintf(action, sizeof(action), "released port %d and its "
 		    "GPUs", w->port);
-		say(f, w->user, w->name, "deleted outside labcontainers", action,
-		    1);
+		say(f, FIND_DONE, w->user, w->name, "deleted outside "
+		    "labcontainers", action);
 	} else
-		say(f, w->user, w->name, "deleted outside labcontainers",
-		    "none yet: the database cannot be written; tried again "
-		    "later", 0);
+		say(f, FIND_PENDING, w->user, w->name, "deleted outside "
+		    "labcontainers", "the database cannot be written; tried "
+		    "again later");
 }
 
 /*
@@ -320,21 +331,30 @@ device_right(const struct config *cfg, json_t *inst, int port,
  * (ssh_listen changed since it was made): put labcd's back.
  */
 static void
-wrong_port(struct finder *f, const struct row *w, json_t *inst)
+wrong_port(struct finder *f, const struct row *w, json_t *seen)
 {
-	const struct config *cfg = &f->c->srv->cfg;
+	const struct config *cfg = &f->op->srv->cfg;
 	char problem[400], action[300], listen[160], want[160];
-	json_t *patch, *dev;
-	int ok, tries, have = device_port(inst);
+	json_t *patch, *dev, *inst = NULL;
+	int ok, have, quiet;
 
+	if (device_right(cfg, seen, w->port, listen, sizeof(listen)))
+		return;
+	/*
+	 * The pass listed LXD before it held this row: a first start may
+	 * have added the device since.
+	 */
+	if (instance_now(f, w->project, w->name, &inst) != 0 || inst == NULL ||
+	    device_right(cfg, inst, w->port, listen, sizeof(listen))) {
+		json_decref(inst);
+		return;
+	}
+	have = device_port(inst);
 	/*
 	 * A launch adds the device at the first start (ct_start); one that
 	 * did not get there is no drift, but gets its device now.
 	 */
-	int quiet = have == 0 && !w->provisioned;
-
-	if (device_right(cfg, inst, w->port, listen, sizeof(listen)))
-		return;
+	quiet = have == 0 && !w->provisioned;
 	dev = ct_ssh_device(cfg, w->port);
 	snprintf(want, sizeof(want), "%s", json_string_value(json_object_get(
 	    dev, "listen")));
@@ -346,29 +366,25 @@ wrong_port(struct finder *f, const struct row *w, json_t *inst)
 		snprintf(problem, sizeof(problem), "its SSH port device %s "
 		    "port %d, the database %d", have ? "has" : "is missing:",
 		    have, w->port);
-	if (!f->repair && quiet)
-		return;
-	if (!f->repair) {
-		if (have == w->port)
-			snprintf(action, sizeof(action), "would move the device "
-			    "to %.100s", want);
-		else
-			snprintf(action, sizeof(action), "would set the device "
-			    "to port %d", w->port);
-		say(f, w->user, w->name, problem, action, 0);
+	if (!f->repair && quiet) {
+		json_decref(inst);
 		return;
 	}
-	patch = json_pack("{s:{s:o}}", "devices", "ssh", ct_ssh_device(cfg,
-	    w->port));
-	/*
-	 * A start left running by a labcd that died holds the instance
-	 * ("Failed to create instance update operation: Instance is busy
-	 * running a start operation", or a matching one just ended).
-	 */
-	for (tries = 0; !(ok = lxd_instance_patch(ctx_lxd(f->c), w->project,
-	    w->name, patch) == 0) && tries < OP_WAIT && strstr(
-	    ctx_lxd_error(f->c), "update operation") != NULL; tries++)
-		sleep(1);
+	if (!f->repair) {
+		if (have == w->port)
+			snprintf(action, sizeof(action), "move the device to "
+			    "%.100s", want);
+		else
+			snprintf(action, sizeof(action), "set the device to port "
+			    "%d", w->port);
+		say(f, FIND_WOULD, w->user, w->name, problem, action);
+		json_decref(inst);
+		return;
+	}
+	patch = ct_ssh_patch(cfg, w->port);
+	/* A start left running by a labcd that died: lxd_call waits. */
+	ok = lxd_instance_patch(op_lxd(f->op), w->project, w->name, patch) ==
+	    0;
 	if (ok && have == w->port)
 		snprintf(action, sizeof(action), "moved the device to %.100s",
 		    want);
@@ -376,14 +392,16 @@ wrong_port(struct finder *f, const struct row *w, json_t *inst)
 		snprintf(action, sizeof(action), "set the device to port %d",
 		    w->port);
 	else
-		snprintf(action, sizeof(action), "none yet: LXD refused "
-		    "(%.200s)", ctx_lxd_error(f->c));
+		snprintf(action, sizeof(action), "LXD refused (%.200s)",
+		    op_lxd_error(f->op));
 	json_decref(patch);
+	json_decref(inst);
 	if (quiet && ok)
 		log_info("%s/%s: ssh device on port %d added (a launch ended "
 		    "before its start)", w->project, w->name, w->port);
 	else
-		say(f, w->user, w->name, problem, action, ok);
+		say(f, ok ? FIND_DONE : FIND_PENDING, w->user, w->name, problem,
+		    action);
 }
 
 /*
@@ -399,17 +417,17 @@ locked_port(struct finder *f, const struct row *w)
 	int r;
 
 	if (!f->repair) {
-		say(f, w->user, w->name, problem, "would take the port away", 0);
+		say(f, FIND_WOULD, w->user, w->name, problem, "take the port away");
 		return;
 	}
-	r = lxd_instance_remove_device(ctx_lxd(f->c), w->project, w->name,
+	r = lxd_instance_remove_device(op_lxd(f->op), w->project, w->name,
 	    "ssh");
 	if (r == 0 || r == -ENOENT)
-		say(f, w->user, w->name, problem, "took the port away", 1);
+		say(f, FIND_DONE, w->user, w->name, problem, "took the port away");
 	else {
-		snprintf(action, sizeof(action), "none yet: LXD refused "
-		    "(%.200s)", ctx_lxd_error(f->c));
-		say(f, w->user, w->name, problem, action, 0);
+		snprintf(action, sizeof(action), "LXD refused (%.200s)",
+		    op_lxd_error(f->op));
+		say(f, FIND_PENDING, w->user, w->name, problem, action);
 	}
 }
 
@@ -436,21 +454,25 @@ isolation(struct finder *f, const char *user, const char *project)
 	char why[300], problem[400], what[64], br[ISOLATE_NAME_MAX];
 	int r;
 
-	if (!f->c->srv->cfg.isolate_members ||
-	    (r = isolate_check(f->c, project, why, sizeof(why))) == 0)
+	if (!f->op->srv->cfg.isolate_members ||
+	    (r = isolate_check(f->op, project, why, sizeof(why))) == 0)
 		return;
 	isolate_bridge_name(project, br);
 	snprintf(what, sizeof(what), "network %s", br);
 	snprintf(problem, sizeof(problem), "members are to be kept apart "
 	    "(isolate_members), but %s", why);
-	say(f, user, what, problem, r < 0 ? (f->repair ? "could not make it "
-	    "so (see labcd's log)" : "would make the bridge and its ACL") :
-	    r == 2 ? "left as it is while a container of the member runs "
-	    "(its ACL still rejects all of member_subnets); it gets a /24 "
-	    "of member_subnets at their next start" :
-	    "left running: LXD would swap the nic of a running container, "
-	    "leaving it without an address; it joins its own bridge at its "
-	    "next start once none of the member's containers runs", 0);
+	if (r < 0 && !f->repair)
+		say(f, FIND_WOULD, user, what, problem, "make the bridge and its "
+		    "ACL");
+	else
+		say(f, FIND_OK, user, what, problem, r < 0 ? "could not make it "
+		    "so (see labcd's log)" : r == 2 ? "left as it is while a "
+		    "container of the member runs (its ACL still rejects all "
+		    "of member_subnets); it gets a /24 of member_subnets at "
+		    "their next start" : "left running: LXD would swap the nic "
+		    "of a running container, leaving it without an address; "
+		    "it joins its own bridge at its next start once none of "
+		    "the member's containers runs");
 }
 
 /*
@@ -460,7 +482,7 @@ isolation(struct finder *f, const char *user, const char *project)
 static void
 orphans(struct finder *f, json_t *users)
 {
-	json_t *list = isolate_orphans(f->c), *n;
+	json_t *list = isolate_orphans(f->op), *n;
 	const char *owner;
 	char what[64], problem[160];
 	size_t i;
@@ -475,14 +497,14 @@ orphans(struct finder *f, json_t *users)
 		snprintf(problem, sizeof(problem), "the bridge of project %s, "
 		    "which LXD no longer has (its user was deleted)", owner);
 		if (!f->repair) {
-			say(f, owner, what, problem, "would delete it and its "
-			    "network ACL", 0);
+			say(f, FIND_WOULD, owner, what, problem, "delete it and its "
+			    "network ACL");
 			continue;
 		}
-		ok = isolate_remove(f->c, owner) == 0;
-		say(f, owner, what, problem, ok ? "deleted it and its network "
-		    "ACL" : "none yet: LXD refused (see 'lxc network delete')",
-		    ok);
+		ok = isolate_remove(f->op, owner) == 0;
+		say(f, ok ? FIND_DONE : FIND_PENDING, owner, what, problem, ok ?
+		    "deleted it and its network ACL" : "LXD refused (see 'lxc "
+		    "network delete')");
 	}
 	json_decref(list);
 }
@@ -497,7 +519,7 @@ orphans(struct finder *f, json_t *users)
 static int
 projects(struct finder *f, json_t *users, json_t *foreign)
 {
-	struct lxd *l = ctx_lxd(f->c);
+	struct lxd *l = op_lxd(f->op);
 	json_t *list = NULL, *p, *u;
 	const char *name, *user, *why;
 	char problem[160], action[400], what[64], reason[300];
@@ -520,32 +542,32 @@ projects(struct finder *f, json_t *users, json_t *foreign)
 			    "containers not adopted; the admin should move them "
 			    "and delete it, or mark it: 'lxc project set %s %s "
 			    "%s'", name, PROJECT_OWNER_KEY, user);
-			say(f, user, what, problem, action, 0);
+			say(f, FIND_OK, user, what, problem, action);
 			continue;
 		}
-		switch (project_mend(f->c, name, p, f->repair, reason,
+		switch (project_mend(f->op, name, p, f->repair, reason,
 		    sizeof(reason))) {
 		case PROJECT_RIGHT:
 			break;
 		case PROJECT_MENDED:
-			say(f, user, what, "not restricted as labcd makes "
-			    "projects, or its profiles differ from the default "
-			    "project's", f->repair ? "restricted it, copied the "
-			    "profiles" : "would restrict it, copy the profiles",
-			    f->repair);
+			say(f, f->repair ? FIND_DONE : FIND_WOULD, user, what, "not "
+			    "restricted as labcd makes projects, or its profiles "
+			    "differ from the default project's", f->repair ?
+			    "restricted it, copied the profiles" : "restrict it, "
+			    "copy the profiles");
 			break;
 		case PROJECT_OLD:
 			/* Not "none yet": trying again changes nothing. */
-			say(f, user, what, "unrestricted: an older labcd made it "
-			    "without profiles of its own, which LXD adds only "
-			    "to an empty project", "left unrestricted while it "
-			    "holds containers", 0);
+			say(f, FIND_OK, user, what, "unrestricted: an older labcd "
+			    "made it without profiles of its own, which LXD adds "
+			    "only to an empty project", "left unrestricted while "
+			    "it holds containers");
 			break;
 		case PROJECT_REFUSED:
 			snprintf(action, sizeof(action), "left as it is: %.250s; "
 			    "the admin should make it fit", reason);
-			say(f, user, what, "not restricted as labcd makes "
-			    "projects, or its profiles differ", action, 0);
+			say(f, FIND_OK, user, what, "not restricted as labcd makes "
+			    "projects, or its profiles differ", action);
 			break;
 		}
 		isolation(f, user, name);
@@ -559,31 +581,24 @@ static void
 stray(struct finder *f, long long user_id, const char *user,
     const char *project, const char *name, int foreign)
 {
-	const struct config *cfg = &f->c->srv->cfg;
+	const struct config *cfg = &f->op->srv->cfg;
 	int port, taken = 1, locked;
 	char action[400], untrusted[128];
 	const char *image, *why = NULL;
 	json_t *inst = NULL, *ssh;
-	sqlite3_stmt *st;
+	struct ct row;
 
 	if (ct_claim(user_id, name) != 0)
 		return;		/* a request is on it */
 	/* A request may have written the row, or deleted the instance,
 	   since the listing. */
-	st = db_prepare(f->c->db, "SELECT 1 FROM containers WHERE "
-	    "user_id = ? AND name = ?");
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	taken = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
+	taken = ctdb_exists(f->op->db, user_id, name);
 	/* A locked user's: adopting it would give its port back. */
-	st = db_prepare(f->c->db, "SELECT disabled FROM users WHERE id = ?");
-	sqlite3_bind_int64(st, 1, user_id);
-	locked = sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	locked = userdb_locked(f->op->db, user_id);
 	if (!taken && locked)
-		say(f, user, name, "not in the database", "left alone while "
-		    "its user is locked; adopted after 'admin user unlock'", 0);
+		say(f, FIND_OK, user, name, "not in the database", "left alone "
+		    "while its user is locked; adopted after 'admin user "
+		    "unlock'");
 	if (taken || locked || instance_now(f, project, name, &inst) != 0 ||
 	    inst == NULL) {
 		json_decref(inst);
@@ -591,13 +606,9 @@ stray(struct finder *f, long long user_id, const char *user,
 		return;
 	}
 	port = device_port(inst);
-	if (port >= cfg->ssh_port_min && port <= cfg->ssh_port_max) {
-		st = db_prepare(f->c->db, "SELECT 1 FROM containers WHERE "
-		    "port = ?");
-		sqlite3_bind_int(st, 1, port);
-		taken = sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-	} else
+	if (port >= cfg->ssh_port_min && port <= cfg->ssh_port_max)
+		taken = ctdb_port_taken(f->op->db, port);
+	else
 		taken = 1;
 	/* Only what labcd could have made; never privileged, raw, ... */
 	ssh = ct_ssh_device(cfg, port);
@@ -616,74 +627,66 @@ stray(struct finder *f, long long user_id, const char *user,
 		    port < cfg->ssh_port_min || port > cfg->ssh_port_max ?
 		    "its SSH port is outside ssh_ports" :
 		    "its SSH port belongs to another container", project, name);
-		say(f, user, name, "not in the database", action, 0);
+		say(f, FIND_OK, user, name, "not in the database", action);
 	} else if (!f->repair) {
-		snprintf(action, sizeof(action), "would adopt it with port %d",
-		    port);
-		say(f, user, name, "not in the database", action, 0);
+		snprintf(action, sizeof(action), "adopt it with port %d", port);
+		say(f, FIND_WOULD, user, name, "not in the database", action);
 	} else {
 		image = json_string_value(json_object_get(json_object_get(inst,
 		    "config"), "image.description"));
-		st = db_prepare(f->c->db, "INSERT INTO containers (user_id, "
-		    "name, port, image, state, created) VALUES (?, ?, ?, ?, "
-		    "'ready', ?)");
-		sqlite3_bind_int64(st, 1, user_id);
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 3, port);
-		sqlite3_bind_text(st, 4, image != NULL ? image : "?", -1,
-		    SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, (long long)time(NULL));
-		if (db_done(f->c->db, st) != 0) {
-			snprintf(action, sizeof(action), "none yet: %.200s",
-			    f->c->db->err);
-			say(f, user, name, "not in the database", action, 0);
+		memset(&row, 0, sizeof(row));
+		row.user_id = user_id;
+		snprintf(row.name, sizeof(row.name), "%s", name);
+		row.port = port;
+		snprintf(row.image, sizeof(row.image), "%s", image != NULL ?
+		    image : "?");
+		snprintf(row.state, sizeof(row.state), "ready");
+		row.created = (long long)time(NULL);
+		if (ctdb_insert(f->op->db, &row) != 0) {
+			snprintf(action, sizeof(action), "%.200s",
+			    f->op->db->err);
+			say(f, FIND_PENDING, user, name, "not in the database",
+			    action);
 		} else {
 			snprintf(action, sizeof(action), "adopted it with port "
 			    "%d; its user and keys are set up at its next start",
 			    port);
-			say(f, user, name, "not in the database", action, 1);
+			say(f, FIND_DONE, user, name, "not in the database",
+			    action);
 		}
 	}
 	json_decref(inst);
 	ct_release(user_id, name);
 }
 
-int
-reconcile_run(struct ctx *c, int repair, json_t *findings)
+/* The users' projects: "project" -> [user id, name]. */
+static json_t *
+users_by_project(struct op *op)
 {
-	struct finder f = { .c = c, .repair = repair, .findings = findings };
-	struct lxd *l = ctx_lxd(c);
-	json_t *list = NULL, *idx, *inst, *users, *foreign;
-	struct row *rows = NULL;
-	size_t i, nrows = 0, cap = 0;
-	int owners;
-	sqlite3_stmt *st;
-	const char *key;
-	void *tmp;
+	json_t *users = json_object();
+	struct user_row *us;
+	int i, nus;
 
-	if (repair && sqlite3_db_readonly(c->db->h, "main") == 1)
-		return ctx_error(c, "the database is read-only: nothing can be "
-		    "mended; use --dry-run to see the differences");
-	pthread_mutex_lock(&run_lock);
-	if (lxd_instance_list(l, NULL, 0, &list) != 0) {
-		pthread_mutex_unlock(&run_lock);
-		return ctx_error(c, "cannot compare with LXD: %s", lxd_error(l));
+	nus = userdb_all(op->db, &us);
+	for (i = 0; i < nus; i++) {
+		char project[PROJECT_MAX];
+
+		project_name(op->srv->cfg.project_prefix, us[i].project,
+		    us[i].name, project);
+		json_object_set_new(users, project, json_pack("[I, s]",
+		    (json_int_t)us[i].id, us[i].name));
 	}
-	f.waited = json_object();
+	free(us);
+	return users;
+}
 
-	/* The users' projects: "project" -> [user id, name]. */
-	users = json_object();
-	st = db_prepare(c->db, "SELECT id, name, coalesce(project, ? || name) "
-	    "FROM users");
-	sqlite3_bind_text(st, 1, c->srv->cfg.project_prefix, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_object_set_new(users, (const char *)sqlite3_column_text(st,
-		    2), json_pack("[I, s]", (json_int_t)sqlite3_column_int64(st,
-		    0), sqlite3_column_text(st, 1)));
-	sqlite3_finalize(st);
+/* The instances of list in users' projects, by "project/name". */
+static json_t *
+index_instances(json_t *list, json_t *users)
+{
+	json_t *idx = json_object(), *inst;
+	size_t i;
 
-	/* Their instances by "project/name". */
-	idx = json_object();
 	json_array_foreach(list, i, inst) {
 		const char *p = json_string_value(json_object_get(inst,
 		    "project"));
@@ -696,38 +699,43 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 		json_object_set(idx, k, inst);
 		free(k);
 	}
-	json_decref(list);
-	foreign = json_object();
-	owners = projects(&f, users, foreign);
-	orphans(&f, users);
+	return idx;
+}
 
-	/*
-	 * The rows, read whole before anything is written: a statement kept
-	 * open would pin a snapshot that later writes of others make stale.
-	 */
-	st = db_prepare(c->db, "SELECT c.id, c.user_id, u.name, "
-	    "coalesce(u.project, ? || u.name), c.name FROM containers c "
-	    "JOIN users u ON u.id = c.user_id ORDER BY c.id");
-	sqlite3_bind_text(st, 1, c->srv->cfg.project_prefix, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct row *w;
+/*
+ * The rows, read whole before anything is written: a statement kept
+ * open would pin a snapshot that later writes of others make stale.
+ */
+static struct row *
+read_rows(struct op *op, size_t *nrows)
+{
+	struct ct_owned *owned;
+	struct row *rows = NULL;
+	size_t i;
 
-		if (nrows == cap) {
-			cap = cap ? cap * 2 : 64;
-			rows = xrealloc(rows, cap * sizeof(*rows));
-		}
-		w = &rows[nrows++];
-		memset(w, 0, sizeof(*w));
-		w->id = sqlite3_column_int64(st, 0);
-		w->user_id = sqlite3_column_int64(st, 1);
-		snprintf(w->user, sizeof(w->user), "%s",
-		    sqlite3_column_text(st, 2));
-		snprintf(w->project, sizeof(w->project), "%s",
-		    sqlite3_column_text(st, 3));
-		snprintf(w->name, sizeof(w->name), "%s",
-		    sqlite3_column_text(st, 4));
+	ctdb_list_owned(op->db, 1, 0, 1, &owned, nrows);
+	if (*nrows > 0)
+		rows = xcalloc(*nrows, sizeof(*rows));
+	for (i = 0; i < *nrows; i++) {
+		struct row *w = &rows[i];
+
+		w->id = owned[i].ct.id;
+		w->user_id = owned[i].ct.user_id;
+		snprintf(w->user, sizeof(w->user), "%s", owned[i].user);
+		project_name(op->srv->cfg.project_prefix, owned[i].project,
+		    owned[i].user, w->project);
+		snprintf(w->name, sizeof(w->name), "%s", owned[i].ct.name);
 	}
-	sqlite3_finalize(st);
+	free(owned);
+	return rows;
+}
+
+/* Each row against its instance (taken out of idx). */
+static void
+check_rows(struct finder *f, struct row *rows, size_t nrows, json_t *idx)
+{
+	json_t *inst;
+	size_t i;
 
 	for (i = 0; i < nrows && !bg_stopping; i++) {
 		struct row *w = &rows[i];
@@ -741,24 +749,36 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 			json_decref(inst);
 			continue;
 		}
-		if (reread(&f, w) == 0) {
+		if (reread(f, w) == 0) {
 			if (strcmp(w->state, "creating") == 0 ||
 			    strcmp(w->state, "deleting") == 0)
-				interrupted(&f, w);
+				interrupted(f, w);
 			else if (inst == NULL)
-				missing(&f, w);
+				missing(f, w);
 			else if (w->locked) {
 				/* Meant to have no port: never given back. */
 				if (json_object_get(json_object_get(inst,
 				    "devices"), "ssh") != NULL)
-					locked_port(&f, w);
+					locked_port(f, w);
 			} else
-				wrong_port(&f, w, inst);
+				wrong_port(f, w, inst);
 		}
 		ct_release(w->user_id, w->name);
 		json_decref(inst);
 	}
-	free(rows);
+}
+
+/*
+ * The instances left in idx: no row accounts for them. owners: whether
+ * projects() could tell whose each project is (0 yes).
+ */
+static void
+check_strays(struct finder *f, json_t *idx, json_t *users, json_t *foreign,
+    int owners)
+{
+	const char *key;
+	json_t *inst;
+	void *tmp;
 
 	json_object_foreach_safe(idx, tmp, key, inst) {
 		const char *slash = strchr(key, '/');
@@ -772,16 +792,49 @@ reconcile_run(struct ctx *c, int repair, json_t *findings)
 		u = json_object_get(users, project);
 		/* Without the owner keys, no project is known to be labcd's. */
 		if (owners != 0) {
-			say(&f, json_string_value(json_array_get(u, 1)),
-			    slash + 1, "not in the database", "none yet: LXD "
-			    "did not list the projects, so whose it is is not "
-			    "known; tried again later", 0);
+			say(f, FIND_PENDING, json_string_value(json_array_get(u,
+			    1)), slash + 1, "not in the database", "LXD did not "
+			    "list the projects, so whose it is is not known; "
+			    "tried again later");
 			continue;
 		}
-		stray(&f, (long long)json_integer_value(json_array_get(u, 0)),
+		stray(f, (long long)json_integer_value(json_array_get(u, 0)),
 		    json_string_value(json_array_get(u, 1)), project, slash + 1,
 		    json_object_get(foreign, project) != NULL);
 	}
+}
+
+int
+reconcile_run(struct op *op, int repair, struct findings *findings)
+{
+	struct finder f = { .op = op, .repair = repair, .findings = findings };
+	struct lxd *l = op_lxd(op);
+	json_t *list = NULL, *idx, *users, *foreign;
+	struct row *rows;
+	size_t nrows = 0;
+	int owners;
+
+	if (repair && db_readonly(op->db))
+		return op_fail(op, PROTO_FAILED, "the database is read-only: "
+		    "nothing can be mended; use --dry-run to see the "
+		    "differences");
+	pthread_mutex_lock(&run_lock);
+	if (lxd_instance_list(l, NULL, 0, &list) != 0) {
+		pthread_mutex_unlock(&run_lock);
+		return op_fail(op, PROTO_FAILED, "cannot compare with LXD: %s",
+		    lxd_error(l));
+	}
+	f.waited = json_object();
+	users = users_by_project(op);
+	idx = index_instances(list, users);
+	json_decref(list);
+	foreign = json_object();
+	owners = projects(&f, users, foreign);
+	orphans(&f, users);
+	rows = read_rows(op, &nrows);
+	check_rows(&f, rows, nrows, idx);
+	free(rows);
+	check_strays(&f, idx, users, foreign, owners);
 	json_decref(foreign);
 	json_decref(idx);
 	json_decref(users);
@@ -801,8 +854,6 @@ static int		 bg_pending = 1;	/* at start-up */
 static int		 bg_started;
 static pthread_t	 bg_thread;
 
-static const struct cmd_entry bg_cmd = { .name = "reconcile" };
-
 void
 reconcile_soon(void)
 {
@@ -820,9 +871,13 @@ reconcile_soon(void)
 static int
 bg_run(struct server *s, struct lxd **l, int *failing)
 {
-	struct ctx c;
+	/* labcd itself acts: the audit rows' actor, as root would. */
+	static const struct ident labcd = { .root = 1, .admin = 1,
+	    .actor = "labcd", .via = "root" };
+	struct op op;
 	struct db *db;
-	json_t *findings, *fd;
+	struct findings findings = { 0 };
+	const struct finding *fd;
 	char err[512];
 	size_t i, left = 0;
 	int r;
@@ -833,46 +888,28 @@ bg_run(struct server *s, struct lxd **l, int *failing)
 		*failing = 1;
 		return RETRY_LEFT;
 	}
-	memset(&c, 0, sizeof(c));
-	c.srv = s;
-	c.fd = -1;
-	c.dead = 1;		/* no client to tell */
-	c.db = db;
-	c.lxdp = l;
-	c.cmd = &bg_cmd;
-	c.id.root = c.id.admin = 1;
-	snprintf(c.id.actor, sizeof(c.id.actor), "labcd");
-	snprintf(c.id.via, sizeof(c.id.via), "root");
-	buf_init(&c.out, 64 * 1024);
-	buf_init(&c.err, 64 * 1024);
-	findings = json_array();
+	op_init(&op, s, db, l, &labcd, "reconcile");
 	/* Read-only database: say what differs, mend nothing. */
-	r = reconcile_run(&c, sqlite3_db_readonly(db->h, "main") != 1,
-	    findings);
+	r = reconcile_run(&op, !db_readonly(db), &findings);
 	if (r == PROTO_FAILED) {
 		if (!*failing)
 			log_warn("reconcile: %s; trying again every %d s",
-			    buf_str(&c.err), RETRY_LXD);
+			    op.cause, RETRY_LXD);
 		*failing = 1;
 	} else {
 		*failing = 0;
-		json_array_foreach(findings, i, fd) {
-			if (strncmp(json_string_value(json_object_get(fd,
-			    "action")), "none yet", 8) == 0)
+		for (i = 0; i < findings.n; i++) {
+			fd = &findings.v[i];
+			if (fd->kind == FIND_PENDING)
 				left++;
-			log_warn("reconcile: %s/%s: %s: %s",
-			    json_string_value(json_object_get(fd, "user")),
-			    json_string_value(json_object_get(fd, "container")),
-			    json_string_value(json_object_get(fd, "problem")),
-			    json_string_value(json_object_get(fd, "action")));
+			log_warn("reconcile: %s/%s: %s: %s", fd->user,
+			    fd->container, fd->problem, fd->action);
 		}
 		log_info("reconcile: database and LXD compared, %zu "
-		    "difference%s", json_array_size(findings),
-		    json_array_size(findings) == 1 ? "" : "s");
+		    "difference%s", findings.n, findings.n == 1 ? "" : "s");
 	}
-	json_decref(findings);
-	buf_free(&c.out);
-	buf_free(&c.err);
+	findings_free(&findings);
+	op_end(&op);
 	db_close(db);
 	return r == PROTO_FAILED ? RETRY_LXD : left > 0 ? RETRY_LEFT : 0;
 }

@@ -15,11 +15,31 @@
  * (remove what was made) and deletions, release the ports of containers
  * deleted outside labcd, put a port device back, adopt a container of a
  * user's project that has no row when its port is free. Never deletes a
- * container that no row accounts for. One object per finding is appended
- * to findings: {"user", "container", "problem", "action"}.
- * 0, or PROTO_FAILED (c->err) if LXD cannot be asked.
+ * container that no row accounts for. One finding per difference is
+ * appended to findings (findings_free frees them).
+ * 0, or PROTO_FAILED (op->cause) if LXD cannot be asked. A repair is
+ * audited in the name of op's actor and command, in the owner's log.
  */
-int	reconcile_run(struct ctx *c, int repair, json_t *findings);
+enum finding_kind {
+	FIND_OK,		/* said; left as it is, nothing to mend */
+	FIND_WOULD,	/* looked only: what a repair would do */
+	FIND_DONE,		/* mended (an audit row says so) */
+	FIND_PENDING	/* not yet: tried again later */
+};
+struct finding {
+	enum finding_kind kind;
+	char		 user[64];
+	char		 container[96];
+	char		 problem[512];
+	char		 what[512];	/* the action, without "would " ... */
+	char		 action[528];	/* as said: "would "/"none yet: " what */
+};
+struct findings {
+	struct finding	*v;
+	size_t		 n, cap;
+};
+int	reconcile_run(struct op *op, int repair, struct findings *findings);
+void	findings_free(struct findings *fs);
 
 /* Ask the background reconciler to run as soon as LXD answers. */
 void	reconcile_soon(void);

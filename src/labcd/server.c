@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "db-keys.h"
 #include "health.h"
 #include "labcd.h"
 #include "log.h"
@@ -134,21 +135,13 @@ unhold(const char *place)
 	}
 }
 
+/* A request or connection labcd will not serve: a result saying why. */
 static void
-send_result(int fd, int status, const char *text, const char *error,
-    json_t *data)
+refuse(int fd, int status, const char *why)
 {
-	json_t *m = proto_msg(PROTO_RESULT);
+	struct proto_result res = { .status = status, .error = why };
 
-	json_object_set_new(m, "status", json_integer(status));
-	if (text != NULL && *text != '\0')
-		json_object_set_new(m, "text", json_string(text));
-	if (error != NULL && *error != '\0')
-		json_object_set_new(m, "error", json_string(error));
-	if (data != NULL)
-		json_object_set(m, "data", data);
-	(void)proto_send(fd, m);
-	json_decref(m);
+	(void)proto_result_send(fd, &res);
 }
 
 /* Unknown command: say so, or list the subcommands of a word group. */
@@ -174,16 +167,6 @@ unknown(struct buf *b, char *const *argv)
 		    "of commands", argv[0]);
 }
 
-static const char *
-opt_string(json_t *msg, const char *key)
-{
-	json_t *v = json_object_get(msg, key);
-
-	return json_is_string(v) && json_string_length(v) > 0 &&
-	    json_string_length(v) < 256 ? json_string_value(v) : NULL;
-}
-
-/* Serve one request. Returns 0 to keep the connection, -1 to close it. */
 /* A database connection for one request: an idle one, or a new one. */
 static struct db *
 db_take(struct server *s, char *err, size_t errsz)
@@ -213,15 +196,40 @@ db_give(struct server *s, struct db *db)
 	db_close(db);
 }
 
+/*
+ * A refused --as is someone claiming to be another: audited like any
+ * refusal, under the host account that asked.
+ */
+static void
+audit_refused_as(struct ctx *c, const char *as)
+{
+	c->id.user[0] = '\0';
+	if (as != NULL && user_name_invalid(as) != NULL)
+		as = "an invalid name";	/* no newlines in logs */
+	snprintf(c->id.actor, sizeof(c->id.actor), "%s%s%.32s%s",
+	    c->id.host_user, as != NULL ? " (as " : "", as != NULL ? as : "",
+	    as != NULL ? ")" : "");
+	audit(c, "refused");
+}
+
+/*
+ * Serve one request; bad is what proto_request_decode said of it, with
+ * why. Returns 0 to keep the connection, -1 to close it.
+ */
 static int
-serve(struct conn *cn, const struct ident *peer, struct db **db, json_t *msg)
+serve(struct conn *cn, const struct ident *peer, struct db **db,
+    const struct proto_request *req, int bad, const char *why)
 {
 	struct ctx c;
-	json_t *jargv = json_object_get(msg, "argv");
-	const char *why, *fmt, *as, *session;
-	char **argv = NULL, err[512];
-	int argc, used, status, i;
+	const char *fmt;
+	char **argv = req->argv, err[512];
+	int argc = req->argc, used, status;
 
+	if (bad != 0) {
+		/* Malformed argv: close; a bad --as: say so, go on. */
+		refuse(cn->fd, PROTO_USAGE, why);
+		return bad == -EINVAL ? 0 : -1;
+	}
 	memset(&c, 0, sizeof(c));
 	c.srv = cn->srv;
 	c.fd = cn->fd;
@@ -230,37 +238,18 @@ serve(struct conn *cn, const struct ident *peer, struct db **db, json_t *msg)
 	c.place = cn->place;
 	buf_init(&c.out, PROTO_MAX_FRAME / 2);
 	buf_init(&c.err, 64 * 1024);
-	if ((why = proto_argv_invalid(jargv)) != NULL) {
-		send_result(cn->fd, PROTO_USAGE, NULL, why, NULL);
-		return -1;
-	}
-	as = opt_string(msg, "as");
-	session = opt_string(msg, "session");
-	c.session = session;
-	if (json_object_get(msg, "as") != NULL && as == NULL) {
-		send_result(cn->fd, PROTO_USAGE, NULL, "--as needs a user name",
-		    NULL);
-		return 0;
-	}
-	c.tty = json_is_true(json_object_get(msg, "tty"));
-	c.color = json_is_true(json_object_get(msg, "color"));
-	c.cols = (int)json_integer_value(json_object_get(msg, "cols"));
-	if (c.cols < 20 || c.cols > 1000)
-		c.cols = 80;
+	c.session = req->session;
+	c.tty = req->tty;
+	c.color = req->color;
+	c.cols = req->cols;
 
 	if (*db == NULL && (*db = db_take(cn->srv, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
-		send_result(cn->fd, PROTO_FAILED, NULL, "labcd cannot open its "
-		    "database; the admin should look at labcd's log", NULL);
+		refuse(cn->fd, PROTO_FAILED, "labcd cannot open its database; "
+		    "the admin should look at labcd's log");
 		return 0;
 	}
 	c.db = *db;
-
-	argc = (int)json_array_size(jargv);
-	argv = xcalloc((size_t)argc + 1, sizeof(*argv));
-	for (i = 0; i < argc; i++)
-		argv[i] = (char *)(uintptr_t)json_string_value(
-		    json_array_get(jargv, (size_t)i));
 
 	if (argc == 0) {
 		status = PROTO_USAGE;
@@ -277,7 +266,9 @@ serve(struct conn *cn, const struct ident *peer, struct db **db, json_t *msg)
 		status = PROTO_USAGE;
 		goto done;
 	}
-	if (c.cmd->flags & CMD_FORMAT && (fmt = cmd_opt(&c, "format")) != NULL) {
+	if (c.args.help)
+		cmd_help_instead(&c, argv, used);
+	if ((fmt = c.args.format) != NULL) {
 		if (strcmp(fmt, "json") == 0)
 			c.format = FMT_JSON;
 		else if (strcmp(fmt, "csv") == 0)
@@ -288,30 +279,22 @@ serve(struct conn *cn, const struct ident *peer, struct db **db, json_t *msg)
 			goto done;
 		}
 	}
-	if ((status = ident_resolve(&c, as, session, json_string_value(
-	    json_object_get(msg, "key")))) != 0) {
-		/* A refused --as is someone claiming to be another: audited
-		   like any refusal, under the host account that asked. */
-		if (!(c.cmd->flags & CMD_READONLY)) {
-			c.id.user[0] = '\0';
-			if (as != NULL && user_name_invalid(as) != NULL)
-				as = "an invalid name";	/* no newlines in logs */
-			snprintf(c.id.actor, sizeof(c.id.actor), "%s%s%.32s%s",
-			    c.id.host_user, as != NULL ? " (as " : "",
-			    as != NULL ? as : "", as != NULL ? ")" : "");
-			audit(&c, "refused");
-		}
+	if ((status = ident_resolve(&c, req->as, req->session,
+	    req->key)) != 0) {
+		if (acl_audited(&c))
+			audit_refused_as(&c, req->as);
 		goto done;
 	}
-	if ((status = cmd_allowed(&c)) != 0) {
-		/* An admin reaching for root's powers is audited, reads too. */
-		if (!(c.cmd->flags & CMD_READONLY) || cmd_root_refused(&c))
+	if ((status = acl_allowed(&c)) != 0) {
+		if (acl_refusal_audited(&c))
 			audit(&c, "refused");
 		goto done;
 	}
-	health_notice(&c, json_is_true(json_object_get(msg, "quiet")));
+	if (c.cmd->target == CMD_TARGET_CT)
+		ctx_target(&c, "%.100s", c.args.argv[0]);
+	health_notice(&c, req->quiet);
 	status = c.cmd->exec(&c);
-	if (!(c.cmd->flags & CMD_READONLY)) {
+	if (acl_audited(&c)) {
 		char res[200];
 
 		/* The first line of the error says enough. */
@@ -322,34 +305,14 @@ serve(struct conn *cn, const struct ident *peer, struct db **db, json_t *msg)
 		audit(&c, res);
 	}
 done:
-	if (!c.dead) {
-		json_t *m = proto_msg(PROTO_RESULT);
-
-		json_object_set_new(m, "status", json_integer(status));
-		if (c.out.len > 0)
-			json_object_set_new(m, "text", json_string(
-			    buf_str(&c.out)));
-		if (c.err.len > 0)
-			json_object_set_new(m, "error", json_string(
-			    buf_str(&c.err)));
-		if (c.data != NULL)
-			json_object_set(m, "data", c.data);
-		if (c.new_session != NULL)
-			json_object_set_new(m, "session",
-			    json_string(c.new_session));
-		if (c.logout || (c.stale_session && c.new_session == NULL))
-			json_object_set_new(m, "logout", json_true());
-		if (proto_send(cn->fd, m) != 0)
-			c.dead = 1;
-		json_decref(m);
-	}
+	ctx_result(&c, status);
 	if (c.new_session != NULL) {
 		explicit_bzero(c.new_session, strlen(c.new_session));
 		free(c.new_session);
 	}
 	json_decref(c.data);
 	free((void *)(uintptr_t)c.args.argv);
-	free(argv);
+	op_end(&c.op);
 	buf_free(&c.out);
 	buf_free(&c.err);
 	return c.dead ? -1 : 0;
@@ -395,9 +358,7 @@ admit(struct conn *cn, const struct ident *peer, int gateway, char *why,
 static int
 key_proven(struct server *s, struct db **db, const char *fp)
 {
-	sqlite3_stmt *st;
 	char err[256];
-	int ok;
 
 	if (*fp == '\0')
 		return 0;
@@ -405,12 +366,7 @@ key_proven(struct server *s, struct db **db, const char *fp)
 		log_error("%s", err);
 		return 0;	/* counted as anonymous: the smaller share */
 	}
-	st = db_prepare(*db, "SELECT 1 FROM keys WHERE fingerprint = ? AND "
-	    "proven = 1");
-	sqlite3_bind_text(st, 1, fp, -1, SQLITE_STATIC);
-	ok = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return ok;
+	return keydb_proven(*db, fp, 0);
 }
 
 /*
@@ -420,11 +376,10 @@ key_proven(struct server *s, struct db **db, const char *fp)
  * with why.
  */
 static int
-admit_key(struct conn *cn, struct db **db, json_t *msg, char *why,
+admit_key(struct conn *cn, struct db **db, const char *key, char *why,
     size_t whysz)
 {
 	struct server *s = cn->srv;
-	const char *key = json_string_value(json_object_get(msg, "key"));
 	char place[80], fp[64] = "", err[128];
 	struct sshkey k;
 	int r = 0, anon, share = s->cfg.max_clients_gateway / 4;
@@ -477,10 +432,11 @@ conn_main(void *arg)
 	struct conn *cn = arg;
 	struct server *s = cn->srv;
 	struct timeval tv = { 60, 0 };
-	int ms = s->cfg.frame_timeout * 1000, gateway, r;
+	int ms = s->cfg.frame_timeout * 1000, gateway, r, bad;
+	struct proto_request req;
 	struct ident peer;
 	struct db *db = NULL;
-	char err[256], why[256];
+	char err[256], why[256], badwhy[256];
 	json_t *msg;
 
 	ident_from_peer(s, cn->fd, &peer);
@@ -490,7 +446,7 @@ conn_main(void *arg)
 	setsockopt(cn->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (admit(cn, &peer, gateway, why, sizeof(why)) != NULL) {
 		log_refusal(peer.host_user, why);
-		send_result(cn->fd, PROTO_FAILED, NULL, why, NULL);
+		refuse(cn->fd, PROTO_FAILED, why);
 		lxd_free(cn->lxd);
 		close(cn->fd);
 		free(cn);
@@ -516,22 +472,23 @@ conn_main(void *arg)
 			else
 				snprintf(why, sizeof(why), "%s", err);
 			if (r != -EIO)
-				send_result(cn->fd, PROTO_USAGE, NULL, why,
-				    NULL);
+				refuse(cn->fd, PROTO_USAGE, why);
 			break;
 		}
-		if (strcmp(proto_type(msg), PROTO_REQUEST) != 0) {
-			send_result(cn->fd, PROTO_USAGE, NULL, "expected a "
-			    "request message", NULL);
-			json_decref(msg);
+		bad = proto_request_decode(msg, &req, badwhy, sizeof(badwhy));
+		json_decref(msg);
+		if (bad == -EBADMSG) {
+			refuse(cn->fd, PROTO_USAGE, badwhy);
+			proto_request_free(&req);
 			break;
 		}
-		if (gateway && admit_key(cn, &db, msg, why, sizeof(why)) != 0) {
+		if (gateway && admit_key(cn, &db, req.key, why,
+		    sizeof(why)) != 0) {
 			db_give(s, db);
 			db = NULL;
 			log_refusal(peer.host_user, why);
-			send_result(cn->fd, PROTO_FAILED, NULL, why, NULL);
-			json_decref(msg);
+			refuse(cn->fd, PROTO_FAILED, why);
+			proto_request_free(&req);
 			break;
 		}
 		cn->place = gateway ? cn->key_place : cn->uid_place[0] != '\0' ?
@@ -539,14 +496,14 @@ conn_main(void *arg)
 		pthread_mutex_lock(&s->lock);
 		s->nbusy++;
 		pthread_mutex_unlock(&s->lock);
-		r = serve(cn, &peer, &db, msg);
+		r = serve(cn, &peer, &db, &req, bad, badwhy);
+		proto_request_free(&req);
 		db_give(s, db);
 		db = NULL;
 		pthread_mutex_lock(&s->lock);
 		s->nbusy--;
 		pthread_cond_broadcast(&s->idle);
 		pthread_mutex_unlock(&s->lock);
-		json_decref(msg);
 		if (r != 0 || stopping)
 			break;
 	}

@@ -1,7 +1,8 @@
 /*
  * sizes.c - a container's CPU, memory and disk limits as one line, read
- * from LXD's view of the instance, and whether a storage pool keeps a
- * root disk to its size (LXD's dir driver silently does not).
+ * from LXD's view of the instance, and the refusal of a disk size that
+ * a pool would not keep (LXD's dir driver silently does not); btrfs
+ * pools kept enforcing sizes.
  */
 #include <sys/ioctl.h>
 #include <sys/statfs.h>
@@ -18,8 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db-gpus.h"
 #include "gpu.h"
 #include "log.h"
+#include "pool.h"
+#include "project.h"
 #include "proto.h"
 #include "sizes.h"
 #include "xmalloc.h"
@@ -48,71 +52,40 @@ size_text(const char *v, char *out, size_t outsz)
 }
 
 int
-sizes_pool_enforces(struct lxd *l, const char *pool, char *driver,
-    size_t driversz)
-{
-	char *e = lxd_escape(pool), *path = xasprintf("/1.0/storage-pools/%s",
-	    e);
-	json_t *p = NULL;
-	const char *d;
-	int r;
-
-	free(e);
-	r = lxd_call(l, "GET", path, NULL, &p);
-	free(path);
-	if (r != 0)
-		return -1;
-	d = json_string_value(json_object_get(p, "driver"));
-	if (driver != NULL)
-		snprintf(driver, driversz, "%s", d != NULL ? d : "?");
-	/*
-	 * btrfs (qgroups), zfs (quota), lvm and ceph (block sizes) keep a
-	 * root disk to its size; dir only on a filesystem with project
-	 * quotas, which LXD does not tell through its API.
-	 */
-	r = d == NULL || strcmp(d, "dir") != 0;
-	json_decref(p);
-	return r;
-}
-
-int
-sizes_disk_refused(struct ctx *c, const char *pool, const char *what,
+sizes_disk_refused(struct op *op, const char *pool, const char *what,
     const char *fix)
 {
 	char driver[32];
 
-	switch (sizes_pool_enforces(ctx_lxd(c), pool, driver,
+	switch (pool_enforces(op_lxd(op), pool, driver,
 	    sizeof(driver))) {
 	case 1:
 		return PROTO_OK;
 	case 0:
-		return ctx_error(c, "%s cannot be enforced: containers are "
+		return op_error(op, "%s cannot be enforced: containers are "
 		    "made on the storage pool %s, a '%s' pool, where LXD "
 		    "ignores a root disk size and a container can fill the "
 		    "whole disk. Nothing was changed. %s", what, pool, driver,
 		    fix);
 	default:
-		return ctx_error(c, "%s: cannot tell whether the storage pool "
+		return op_error(op, "%s: cannot tell whether the storage pool "
 		    "%s enforces a disk size: %s", what, pool,
-		    ctx_lxd_error(c));
+		    op_lxd_error(op));
 	}
 }
 
 /* "GPUs 0,2 (GPU 0 and 1 inside)", "GPU 2 (GPU 0 inside)", "no GPUs". */
 static void
-gpus_text(struct ctx *c, const struct ct *ct, struct buf *b)
+gpus_text(struct op *op, const struct ct *ct, struct buf *b)
 {
-	sqlite3_stmt *st = db_prepare(c->db, "SELECT DISTINCT gpu FROM gpus "
-	    "WHERE container_id = ? ORDER BY gpu");
 	struct buf host = BUF_INIT(0);
+	struct gpu_use *u;
 	char inside[48];
-	size_t n = 0;
+	size_t i, n = gpudb_of_container(op->db, ct->id, &u);
 
-	sqlite3_bind_int64(st, 1, ct->id);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		buf_printf(&host, "%s%d", n++ ? "," : "",
-		    sqlite3_column_int(st, 0));
-	sqlite3_finalize(st);
+	for (i = 0; i < n; i++)
+		buf_printf(&host, "%s%d", i ? "," : "", u[i].gpu);
+	free(u);
 	if (n == 0)
 		buf_adds(b, "no GPUs");
 	else {
@@ -124,7 +97,7 @@ gpus_text(struct ctx *c, const struct ct *ct, struct buf *b)
 }
 
 void
-sizes_line(struct ctx *c, const struct ct *ct, json_t *inst, struct buf *b)
+sizes_line(struct op *op, const struct ct *ct, json_t *inst, struct buf *b)
 {
 	json_t *conf = json_object_get(inst, "expanded_config");
 	json_t *root = json_object_get(json_object_get(inst,
@@ -155,27 +128,27 @@ sizes_line(struct ctx *c, const struct ct *ct, json_t *inst, struct buf *b)
 
 		size_text(disk, t, sizeof(t));
 		buf_printf(b, "%s disk", t);
-		if (pool != NULL && sizes_pool_enforces(ctx_lxd(c), pool,
+		if (pool != NULL && pool_enforces(op_lxd(op), pool,
 		    driver, sizeof(driver)) == 0)
 			buf_printf(b, " (not enforced on the %s pool %s)",
 			    driver, pool);
 		buf_adds(b, ", ");
 	}
-	gpus_text(c, ct, b);
+	gpus_text(op, ct, b);
 }
 
 int
-sizes_line_get(struct ctx *c, const struct ct *ct, struct buf *b)
+sizes_line_get(struct op *op, const struct ct *ct, struct buf *b)
 {
 	char project[64];
 	json_t *inst = NULL;
 
-	ct_project_of(c, ct->user_id, c->id.user, project);
-	if (lxd_instance_get(ctx_lxd(c), project, ct->name, &inst) != 0) {
-		buf_printf(b, "limits unknown (%s)", ctx_lxd_error(c));
+	project_of(op, ct->user_id, op->actor->user, project);
+	if (lxd_instance_get(op_lxd(op), project, ct->name, &inst) != 0) {
+		buf_printf(b, "limits unknown (%s)", op_lxd_error(op));
 		return -1;
 	}
-	sizes_line(c, ct, inst, b);
+	sizes_line(op, ct, inst, b);
 	json_decref(inst);
 	return 0;
 }
@@ -238,15 +211,12 @@ static void
 btrfs_pools(struct lxd *l, void (*fn)(const char *, const char *,
     const char *, int, void *), void *arg)
 {
-	const char *lxd_socket = lxd_socket_path(l), *slash;
-	char *top;
+	char *top = lxd_pools_dir(l, NULL);
 	DIR *d;
 	struct dirent *de;
 
-	if (lxd_socket == NULL || (slash = strrchr(lxd_socket, '/')) == NULL)
+	if (top == NULL)
 		return;
-	top = xasprintf("%.*s/storage-pools", (int)(slash - lxd_socket),
-	    lxd_socket);
 	if ((d = opendir(top)) == NULL) {
 		free(top);
 		return;

@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 #include "buf.h"
-#include "ct.h"
+#include "db-containers.h"
 #include "labcd.h"
 #include "lxd.h"
 
@@ -21,24 +21,16 @@
  * memory" (and the like) where there is none, "no GPUs". A disk size on a
  * pool that cannot hold it says so.
  */
-void	sizes_line(struct ctx *c, const struct ct *ct, json_t *inst,
+void	sizes_line(struct op *op, const struct ct *ct, json_t *inst,
 	    struct buf *b);
 /* The same, asking LXD for the instance: 0, or -1 (b says why not). */
-int	sizes_line_get(struct ctx *c, const struct ct *ct, struct buf *b);
+int	sizes_line_get(struct op *op, const struct ct *ct, struct buf *b);
 /*
- * Can pool keep a root disk to its size? 1 yes, 0 no (the dir driver: LXD
- * skips the size unless the filesystem under it has project quotas, and
- * says so only in its log), -1 LXD cannot say (lxd_error). The driver's
- * name in driver (may be NULL).
- */
-int	sizes_pool_enforces(struct lxd *l, const char *pool, char *driver,
-	    size_t driversz);
-/*
- * 0 if a disk limit can be held on pool; else PROTO_FAILED, having said
- * that what (such as "--disk 10GiB") cannot be enforced there, why, and
+ * 0 if a disk limit can be held on pool; else PROTO_FAILED, op->cause
+ * saying that what (such as "--disk 10GiB") cannot be enforced there, why, and
  * then fix (what the caller should do instead).
  */
-int	sizes_disk_refused(struct ctx *c, const char *pool, const char *what,
+int	sizes_disk_refused(struct op *op, const char *pool, const char *what,
 	    const char *fix);
 /*
  * Keep LXD's btrfs pools (mounted beside l's socket, once l has found

@@ -1,6 +1,7 @@
 /*
- * users.c - lab user accounts: reading one, setting a password, and asking
- * the person for a new password (twice on a terminal, or generating one).
+ * users.c - lab user accounts: setting a password (hashed, other sessions
+ * ended), and asking the person for a new one (twice on a terminal, or
+ * generating one). The rows are db-users.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,50 +10,20 @@
 #include <time.h>
 #include <sodium.h>
 
+#include "db-sessions.h"
 #include "log.h"
 #include "proto.h"
 #include "users.h"
 #include "xmalloc.h"
 
-int
-users_get(struct db *db, const char *name, struct user_row *u)
-{
-	sqlite3_stmt *st = db_prepare(db, "SELECT id, name, is_admin, "
-	    "pwhash IS NOT NULL, failures, locked_until, created, disabled "
-	    "FROM users WHERE name = ?");
-	int r = -1;
-
-	memset(u, 0, sizeof(*u));
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		u->id = sqlite3_column_int64(st, 0);
-		snprintf(u->name, sizeof(u->name), "%s",
-		    (const char *)sqlite3_column_text(st, 1));
-		u->is_admin = sqlite3_column_int(st, 2);
-		u->has_password = sqlite3_column_int(st, 3);
-		u->failures = sqlite3_column_int(st, 4);
-		u->locked_until = sqlite3_column_int64(st, 5);
-		u->created = sqlite3_column_int64(st, 6);
-		u->disabled = sqlite3_column_int(st, 7);
-		r = 0;
-	}
-	sqlite3_finalize(st);
-	return r;
-}
-
 void
 users_end_sessions(struct db *db, long long id, const char *keep_token)
 {
-	sqlite3_stmt *st = db_prepare(db, "DELETE FROM sessions WHERE "
-	    "user_id = ? AND token_hash IS NOT ?");
 	char keep[65];
 
-	sqlite3_bind_int64(st, 1, id);
-	if (keep_token != NULL) {
+	if (keep_token != NULL)
 		auth_token_hash(keep_token, keep);
-		sqlite3_bind_text(st, 2, keep, -1, SQLITE_TRANSIENT);
-	}
-	if (db_done(db, st) != 0)
+	if (sessdb_end_user(db, id, keep_token != NULL ? keep : NULL) != 0)
 		log_error("sessions of user %lld not ended: %s", id, db->err);
 }
 
@@ -61,7 +32,6 @@ users_set_password(struct db *db, long long id, const char *password,
     const char *keep_token)
 {
 	char hash[128];
-	sqlite3_stmt *st;
 	int r;
 
 	if ((r = auth_hash(password, hash)) != 0) {
@@ -70,13 +40,10 @@ users_set_password(struct db *db, long long id, const char *password,
 		    "moment" : "hashing the password failed (out of memory?)");
 		return -1;
 	}
-	st = db_prepare(db, "UPDATE users SET pwhash = ?, failures = 0, "
-	    "locked_until = 0 WHERE id = ?");
-	sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, id);
+	r = userdb_set_pwhash(db, id, hash);
 	sodium_memzero(hash, sizeof(hash));
 	/* Whoever knew the old password is logged out with it. */
-	if ((r = db_done(db, st)) == 0)
+	if (r == 0)
 		users_end_sessions(db, id, keep_token);
 	return r;
 }

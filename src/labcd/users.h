@@ -1,22 +1,10 @@
-/* users.h - lab user accounts in the database (users.c). */
+/* users.h - lab user accounts: passwords (users.c; rows: db-users.h). */
 #ifndef LABCD_USERS_H
 #define LABCD_USERS_H
 
+#include "db-users.h"
 #include "labcd.h"
 
-struct user_row {
-	long long	 id;
-	char		 name[33];
-	int		 is_admin;
-	int		 has_password;
-	int		 failures;
-	long long	 locked_until;
-	long long	 created;
-	int		 disabled;	/* locked by an admin */
-};
-
-/* 0 found, -1 no such user. */
-int	users_get(struct db *db, const char *name, struct user_row *u);
 /*
  * Set a password and end the user's sessions but keep_token's (the
  * caller's own, for passwd; NULL: all of them).
@@ -29,6 +17,8 @@ void	users_end_sessions(struct db *db, long long id, const char *keep_token);
  * Get a new password for user: prompt once (from_stdin), twice (on a
  * terminal), or generate one (no terminal). 0 and *pw (caller wipes and
  * frees; *generated set), or a PROTO_* status with the reason said.
+ * Reply code, not domain: it asks the person at the other end of the
+ * request (ctx_prompt), so it takes the request.
  */
 int	users_ask_password(struct ctx *c, const char *user, int from_stdin,
 	    char **pw, int *generated);

@@ -164,18 +164,6 @@ out:
 	return r;
 }
 
-int
-lxd_file_delete(struct lxd *l, const char *project, const char *name,
-    const char *path)
-{
-	char *p = lxd_path(project, "/1.0/instances/%s/files?path=%s", name,
-	    path);
-	int r = lxd_call(l, "DELETE", p, NULL, NULL);
-
-	free(p);
-	return r;
-}
-
 /* GET one exec log (a raw body, not an envelope), then DELETE it. */
 static int
 fetch_log(struct lxd *l, const char *project, const char *url, char **text)

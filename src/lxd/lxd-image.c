@@ -44,30 +44,6 @@ lxd_image_alias_get(struct lxd *l, const char *project, const char *alias,
 }
 
 int
-lxd_image_alias_create(struct lxd *l, const char *project, const char *alias,
-    const char *fingerprint, const char *desc)
-{
-	json_t *body = json_pack("{s:s, s:s, s:s}", "name", alias, "target",
-	    fingerprint, "description", desc != NULL ? desc : "");
-	char *path = lxd_path(project, "/1.0/images/aliases");
-	int r = lxd_call(l, "POST", path, body, NULL);
-
-	free(path);
-	json_decref(body);
-	return r;
-}
-
-int
-lxd_image_alias_delete(struct lxd *l, const char *project, const char *alias)
-{
-	char *path = lxd_path(project, "/1.0/images/aliases/%s", alias);
-	int r = lxd_call(l, "DELETE", path, NULL, NULL);
-
-	free(path);
-	return r;
-}
-
-int
 lxd_image_import(struct lxd *l, const char *project, const char *tarball,
     char **fingerprint)
 {
@@ -106,16 +82,6 @@ lxd_image_import(struct lxd *l, const char *project, const char *tarball,
 			    "naming its fingerprint", tarball);
 	}
 	json_decref(meta);
-	return r;
-}
-
-int
-lxd_image_delete(struct lxd *l, const char *project, const char *fp)
-{
-	char *path = lxd_path(project, "/1.0/images/%s", fp);
-	int r = lxd_call(l, "DELETE", path, NULL, NULL);
-
-	free(path);
 	return r;
 }
 

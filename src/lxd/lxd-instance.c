@@ -171,12 +171,6 @@ lxd_state_status(json_t *state)
 	return json_string_value(json_object_get(state, "status"));
 }
 
-int
-lxd_state_pid(json_t *state)
-{
-	return (int)json_integer_value(json_object_get(state, "pid"));
-}
-
 const char *
 lxd_state_ipv4(json_t *state, const char *iface)
 {

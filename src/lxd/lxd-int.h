@@ -8,6 +8,8 @@
 #include "buf.h"
 #include "lxd.h"
 
+/* Seconds a change waits for an instance another operation holds. */
+#define LXD_BUSY_WAIT		35
 #define LXD_RESPONSE_LIMIT	(64u * 1024 * 1024)
 
 struct lxd {

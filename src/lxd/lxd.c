@@ -13,6 +13,8 @@
 #include "lxd-int.h"
 #include "xmalloc.h"
 
+static double now_s(void);
+
 #define DEFAULT_SOCKET	"/var/lib/lxd/unix.socket"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -71,16 +73,22 @@ lxd_socket_path(const struct lxd *l)
 	return l->configured != NULL ? l->configured : DEFAULT_SOCKET;
 }
 
+char *
+lxd_pools_dir(const struct lxd *l, const char *pool)
+{
+	const char *sock = lxd_socket_path(l), *slash;
+
+	if (sock == NULL || (slash = strrchr(sock, '/')) == NULL ||
+	    (pool != NULL && strchr(pool, '/') != NULL))
+		return NULL;
+	return xasprintf("%.*s/storage-pools%s%s", (int)(slash - sock), sock,
+	    pool != NULL ? "/" : "", pool != NULL ? pool : "");
+}
+
 void
 lxd_set_timeout(struct lxd *l, long seconds)
 {
 	l->timeout = seconds > 0 ? seconds : 30;
-}
-
-void
-lxd_set_op_timeout(struct lxd *l, long seconds)
-{
-	l->op_timeout = seconds > 0 ? seconds : 600;
 }
 
 void
@@ -403,6 +411,61 @@ lxd_errno_from_http(long code)
 	}
 }
 
+int
+lxd_errno_from_text(int r, const char *msg)
+{
+	if (r != -EIO)
+		return r;
+	if (strstr(msg, "already running") != NULL ||
+	    strstr(msg, "already stopped") != NULL)
+		return -EALREADY;
+	if (strstr(msg, "not running") != NULL)
+		return -ESRCH;
+	/*
+	 * LXD's per-instance operation lock (lxd/instance/operationlock):
+	 * another start, stop or update holds the instance ("Instance is
+	 * busy running a \"start\" operation"), or an update that waited
+	 * for another one to end is not applied ("A matching non-reusable
+	 * operation has now succeeded"). Either way nothing was done.
+	 */
+	if (strstr(msg, "update operation") != NULL ||
+	    strstr(msg, "is busy running") != NULL ||
+	    strstr(msg, "non-reusable operation") != NULL)
+		return -EBUSY;
+	if (strstr(msg, "Reached maximum") != NULL)
+		return -EDQUOT;
+	return r;
+}
+
+enum lxd_refusal
+lxd_refusal(const struct lxd *l)
+{
+	if (strstr(l->err, "DNS name") != NULL)
+		return LXD_REFUSED_DNS_NAME;
+	if (strstr(l->err, "Reached maximum number of instances") != NULL)
+		return LXD_REFUSED_INSTANCES;
+	if (strstr(l->err, "limits.") != NULL || strstr(l->err, "exceed") !=
+	    NULL)
+		return LXD_REFUSED_LIMITS;
+	return LXD_REFUSED_OTHER;
+}
+
+int
+lxd_refused_aggregate(const struct lxd *l, const char *key)
+{
+	char q[64];
+
+	snprintf(q, sizeof(q), "\"%s\"", key);
+	return strstr(l->err, "Reached maximum aggregate value") != NULL &&
+	    strstr(l->err, q) != NULL;
+}
+
+int
+lxd_refused_unset_limit(const struct lxd *l)
+{
+	return strstr(l->err, "either directly or via a profile") != NULL;
+}
+
 void
 lxd_envelope_clear(struct lxd_envelope *env)
 {
@@ -460,7 +523,7 @@ lxd_envelope_parse(const char *body, size_t len, long http,
 		    "error"));
 		snprintf(msg, msgsz, "%s", env->error != NULL &&
 		    *env->error != '\0' ? env->error : "LXD reported an error");
-		return lxd_errno_from_http(env->code);
+		return lxd_errno_from_text(lxd_errno_from_http(env->code), msg);
 	}
 	snprintf(msg, msgsz, "LXD answered HTTP %ld with an envelope of "
 	    "unknown type '%s'", http, type != NULL ? type : "(none)");
@@ -505,6 +568,8 @@ lxd_call(struct lxd *l, const char *method, const char *path, json_t *body,
     json_t **out)
 {
 	struct lxd_req rq = { .method = method, .path = path };
+	double deadline = now_s() + LXD_BUSY_WAIT;
+	struct timespec pause = { 0, 200 * 1000 * 1000 };
 	char *s = NULL;
 	int r;
 
@@ -513,7 +578,19 @@ lxd_call(struct lxd *l, const char *method, const char *path, json_t *body,
 		rq.body = s;
 		rq.body_len = strlen(s);
 	}
-	r = lxd_request(l, &rq, out, NULL, 0);
+	/*
+	 * A change refused because another operation holds the instance
+	 * did nothing: it is made again once that one ends. Two clients of
+	 * one container (a start and reconciliation, a start left by a
+	 * labcd that died) meet here; LXD gives up such a lock itself
+	 * after 30 s at most.
+	 */
+	while ((r = lxd_request(l, &rq, out, NULL, 0)) == -EBUSY &&
+	    strcmp(method, "GET") != 0 && now_s() < deadline) {
+		nanosleep(&pause, NULL);
+		if (pause.tv_nsec < 800 * 1000 * 1000)
+			pause.tv_nsec *= 2;
+	}
 	free(s);
 	return r;
 }
@@ -743,6 +820,8 @@ lxd_wait(struct lxd *l, const char *op, long timeout, json_t **out)
 			    "%s", e != NULL && *e != '\0' ? e : code == 401 ?
 			    "the LXD operation was cancelled" :
 			    "the LXD operation failed");
+			if (code == 400)
+				r = lxd_errno_from_text(r, l->err);
 			json_decref(opobj);
 			return r;
 		}

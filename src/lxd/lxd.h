@@ -13,8 +13,17 @@
  *   -ETIMEDOUT   the request or the operation ran out of time
  *   -ESTALE      an operation vanished before its outcome was read
  *   -EPROTO      LXD answered something that is not its API
+ *   -EALREADY    the instance is so already ("already running", "already
+ *                stopped"): a start or stop with nothing to do
+ *   -ESRCH       the instance is not running (exec, or files, of one that
+ *                stopped)
+ *   -EBUSY       the instance is busy: another operation holds it, so an
+ *                update cannot start ("update operation")
+ *   -EDQUOT      a project limit refused it ("Reached maximum ...")
  *   -EIO         LXD reported any other failure
  * and lxd_error() then holds the message, LXD's own text where it gave one.
+ * The last four are read from LXD's words, here (lxd.c) and nowhere else;
+ * lxd_refusal() says more of a refusal where a caller words it.
  */
 #ifndef LABC_LXD_H
 #define LABC_LXD_H
@@ -39,7 +48,15 @@ struct lxd	*lxd_new(const char *socket);
 void		 lxd_free(struct lxd *l);
 const char	*lxd_error(const struct lxd *l);
 const char	*lxd_socket_path(const struct lxd *l);
-/* Request timeout in seconds for plain requests (default 30). */
+/*
+ * LXD's storage pools directory beside its socket ("DIR/storage-pools"),
+ * with "/POOL" if pool is not NULL: a new string, or NULL if the socket's
+ * directory is not known or pool has a '/'. Seen from labcd's mount
+ * namespace: a snap LXD keeps its pools out of sight.
+ */
+char		*lxd_pools_dir(const struct lxd *l, const char *pool);
+/* Request timeout in seconds for plain requests (default 30; labcd keeps
+   it, a test shortens it). */
 void		 lxd_set_timeout(struct lxd *l, long seconds);
 /* Where to report progress of the next operations (NULL: nowhere). */
 void		 lxd_set_progress(struct lxd *l, lxd_progress_fn fn, void *arg);
@@ -55,14 +72,13 @@ const char	*lxd_header_prefix(const struct lxd *l);
 /*
  * The generic call. path is below the socket root ("/1.0/instances?..."),
  * body may be NULL. Sync answers give their metadata; async ones are waited
- * for (up to op_timeout seconds, <= 0 means the default 600) and give the
- * finished operation's metadata. *out may be NULL if not wanted.
+ * for (up to 600 seconds) and give the finished operation's metadata. *out
+ * may be NULL if not wanted.
  */
 int	lxd_call(struct lxd *l, const char *method, const char *path,
 	    json_t *body, json_t **out);
 /* Wait for an operation ("/1.0/operations/ID") and give its metadata. */
 int	lxd_wait(struct lxd *l, const char *op, long timeout, json_t **out);
-void	lxd_set_op_timeout(struct lxd *l, long seconds);
 
 /* Percent-escape one URL component (caller frees). */
 char	*lxd_escape(const char *s);
@@ -105,7 +121,6 @@ int	lxd_instance_remove_device(struct lxd *l, const char *project,
 
 /* Helpers over a state object (from lxd_instance_state or recursion=2). */
 const char *lxd_state_status(json_t *state);
-int	lxd_state_pid(json_t *state);
 /* First global IPv4 address of iface (NULL: any but lo); NULL if none. */
 const char *lxd_state_ipv4(json_t *state, const char *iface);
 
@@ -126,8 +141,6 @@ int	lxd_file_get(struct lxd *l, const char *project, const char *name,
 int	lxd_file_read(struct lxd *l, const char *project, const char *name,
 	    const char *path, size_t limit, char **data, size_t *len,
 	    char *type, size_t typesz);
-int	lxd_file_delete(struct lxd *l, const char *project, const char *name,
-	    const char *path);
 /*
  * Run argv in the instance (uid 0); *status is the command's exit status.
  * out/err may be NULL; they get the output. With both NULL the output is
@@ -140,14 +153,13 @@ int	lxd_exec(struct lxd *l, const char *project, const char *name,
 int	lxd_image_list(struct lxd *l, const char *project, json_t **out);
 int	lxd_image_alias_get(struct lxd *l, const char *project,
 	    const char *alias, char **fingerprint);
-int	lxd_image_alias_create(struct lxd *l, const char *project,
-	    const char *alias, const char *fingerprint, const char *desc);
-int	lxd_image_alias_delete(struct lxd *l, const char *project,
-	    const char *alias);
-/* Import a unified image tarball; gives its fingerprint (caller frees). */
+/*
+ * Import a unified image tarball; gives its fingerprint (caller frees).
+ * For issue 19, no command yet: the one user of lxd_req's upload, which
+ * its streamed import will go through.
+ */
 int	lxd_image_import(struct lxd *l, const char *project,
 	    const char *tarball, char **fingerprint);
-int	lxd_image_delete(struct lxd *l, const char *project, const char *fp);
 /* Alias, or full / unique-prefix fingerprint -> full fingerprint. */
 int	lxd_image_resolve(struct lxd *l, const char *project, const char *ref,
 	    char **fingerprint);
@@ -189,7 +201,7 @@ int	lxd_profile_delete_all(struct lxd *l, const char *project);
 int	lxd_profile_put(struct lxd *l, const char *project, const char *name,
 	    json_t *config, json_t *devices, const char *description);
 
-/* --- snapshots --- */
+/* --- snapshots: for issue 19, no command yet (tests/integ/t-lxd-real) --- */
 int	lxd_snapshot_create(struct lxd *l, const char *project,
 	    const char *name, const char *snap);
 int	lxd_snapshot_list(struct lxd *l, const char *project,
@@ -198,6 +210,25 @@ int	lxd_snapshot_restore(struct lxd *l, const char *project,
 	    const char *name, const char *snap);
 int	lxd_snapshot_delete(struct lxd *l, const char *project,
 	    const char *name, const char *snap);
+
+/* What LXD's last refusal was about, where its errno does not say. */
+enum lxd_refusal {
+	LXD_REFUSED_OTHER,
+	LXD_REFUSED_DNS_NAME,	/* another instance has the name in DNS */
+	LXD_REFUSED_INSTANCES,	/* the project's number of instances */
+	LXD_REFUSED_LIMITS,	/* another of its limits.* */
+};
+enum lxd_refusal lxd_refusal(const struct lxd *l);
+/*
+ * Was the last refusal a project's aggregate limit on key (such as
+ * "limits.cpu")? 1 or 0.
+ */
+int	lxd_refused_aggregate(const struct lxd *l, const char *key);
+/*
+ * Was it a project limit that its instances do not each set, "either
+ * directly or via a profile" (LXD refuses such a limit)? 1 or 0.
+ */
+int	lxd_refused_unset_limit(const struct lxd *l);
 
 /* --- pure helpers, exposed for tests --- */
 /*
@@ -216,6 +247,9 @@ int	lxd_envelope_parse(const char *body, size_t len, long http,
 	    struct lxd_envelope *env, char *msg, size_t msgsz);
 void	lxd_envelope_clear(struct lxd_envelope *env);
 int	lxd_errno_from_http(long code);
+/* The errno of an LXD refusal: r, or for -EIO what msg (LXD's words)
+   says. */
+int	lxd_errno_from_text(int r, const char *msg);
 int	lxd_progress_percent(const char *text);
 
 #endif

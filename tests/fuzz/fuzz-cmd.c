@@ -2,13 +2,15 @@
  * fuzz-cmd.c - a request's argv as labcd takes it apart: cmd_find picks the
  * command of the one table, cmd_parse its options and arguments, exactly as
  * server.c does (the input is argv words separated by NUL bytes, at most
- * PROTO_MAX_ARGS of at most PROTO_MAX_ARG bytes, as proto_argv_invalid
+ * PROTO_MAX_ARGS of at most PROTO_MAX_ARG bytes, as proto_request_decode
  * lets through). Nothing is executed. Checked beyond "no crash":
  * - the command found spells the first words of argv and no other command
  *   spells more of them; when none is found, no command's name matches;
  * - a parse that succeeds has positional arguments within the command's
- *   bounds, taken in order from argv, and option values that are "" for a
- *   flag or point into argv; a failure says why and gives the usage;
+ *   bounds (unless --help or -h was given), taken in order from argv, and
+ *   option values that are "" for a flag or point into argv (--format
+ *   only for a CMD_FORMAT command); a failure says why and gives the
+ *   usage;
  * - the values create and launch check (ct_opts_from_args) are within
  *   their rules when accepted, and a GPU list (--gpu, gpu attach) read
  *   by gpu_request against four GPUs of the stand-in NVML
@@ -99,20 +101,21 @@ static void
 check_gpu(struct ctx *c, const char *spec, int exclusive)
 {
 	struct gpu_req req;
+	struct op *op = ctx_op(c);
 	int want[NGPUS], n, r, i, j;
 
-	buf_reset(&c->err);
-	r = gpu_request(c, spec, exclusive, &req);
+	op->cause[0] = '\0';
+	r = gpu_request(op, spec, exclusive, &req);
 	if (r == PROTO_FAILED) {
 		/* Only without NVML. */
-		FUZZ_CHECK(strstr(buf_str(&c->err), "NVIDIA") != NULL);
+		FUZZ_CHECK(strstr(op->cause, "NVIDIA") != NULL);
 		return;
 	}
 	n = strcmp(spec, "all") == 0 ? NGPUS : list_of(spec, want);
 	if (strcmp(spec, "none") == 0)
 		n = exclusive ? -1 : 0;
 	if (r != 0) {
-		FUZZ_CHECK(r == PROTO_USAGE && c->err.len > 0);
+		FUZZ_CHECK(r == PROTO_USAGE && op->cause[0] != '\0');
 		FUZZ_CHECK(req.idx == NULL && req.n == 0 && req.inv == NULL);
 		FUZZ_CHECK(n < 0);
 		return;
@@ -253,8 +256,12 @@ check_parse(const struct cmd_entry *e, int argc, char **argv)
 	r = cmd_parse(e, argc, argv, &a, &err);
 	if (r == 0) {
 		FUZZ_CHECK(err.len == 0);
-		FUZZ_CHECK(a.argc >= e->min_args && a.argc <= argc);
-		FUZZ_CHECK(e->max_args < 0 || a.argc <= e->max_args);
+		FUZZ_CHECK(a.argc <= argc);
+		/* With --help the arguments are not counted: help is shown. */
+		FUZZ_CHECK(a.help || a.argc >= e->min_args);
+		FUZZ_CHECK(a.help || e->max_args < 0 || a.argc <= e->max_args);
+		FUZZ_CHECK(a.format == NULL || ((e->flags & CMD_FORMAT) &&
+		    in_argv(a.format, argc, argv)));
 		FUZZ_CHECK(a.argv[a.argc] == NULL);
 		/* Positional arguments are argv's words, in order. */
 		for (i = 0, j = 0; i < a.argc; i++, j++) {
@@ -266,12 +273,13 @@ check_parse(const struct cmd_entry *e, int argc, char **argv)
 			if (a.val[i] == NULL)
 				continue;
 			FUZZ_CHECK(i < nopts);
-			if (e->opts[i].has_arg)
+			if (e->opts[i].flags & OPT_ARG)
 				FUZZ_CHECK(in_argv(a.val[i], argc, argv));
 			else
 				FUZZ_CHECK(*a.val[i] == '\0');
 		}
-		check_values(e, &a);
+		if (!a.help)	/* else labcd shows help and runs nothing */
+			check_values(e, &a);
 	} else {
 		FUZZ_CHECK(r == -1);
 		FUZZ_CHECK(strstr(buf_str(&err), "usage: ") != NULL);

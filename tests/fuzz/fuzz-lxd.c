@@ -118,10 +118,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    *env.operation != '\0');
 		check_progress(env.metadata, 0);
 	} else if (env.kind == 'e') {
-		want = lxd_errno_from_http(env.code);
+		want = lxd_errno_from_text(lxd_errno_from_http(env.code), msg);
 		FUZZ_CHECK(r == want);
 		FUZZ_CHECK(r == -EACCES || r == -ENOENT || r == -EEXIST ||
-		    r == -EAGAIN || r == -EIO);
+		    r == -EAGAIN || r == -EIO || r == -EALREADY ||
+		    r == -ESRCH || r == -EBUSY || r == -EDQUOT);
 		FUZZ_CHECK(json_is_object(env.root) && msg[0] != '\0');
 	} else {
 		FUZZ_CHECK(r == -EPROTO);

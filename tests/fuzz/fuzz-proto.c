@@ -7,14 +7,15 @@
  * - sent again with proto_send it is read back equal;
  * - a stream is read frame by frame until its end, each error one of the
  *   documented ones;
- * - a request's argv is accepted by proto_argv_invalid exactly when it is
- *   an array of at most 256 strings of at most 4096 bytes (labcd then
- *   passes the strings as a C argv).
+ * - a request's argv is accepted by proto_request_decode exactly when it
+ *   is an array of at most 256 strings of at most 4096 bytes (labcd then
+ *   passes the strings as a C argv), and decoded as they are.
  */
 #include <errno.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "atomicio.h"
 #include "fuzz.h"
 #include "proto.h"
 
@@ -40,12 +41,19 @@ check_strings(json_t *j)
 	}
 }
 
+/*
+ * A request as labcd decodes it: its argv is refused (-EPROTO) exactly
+ * when it is not an array of at most PROTO_MAX_ARGS strings of at most
+ * PROTO_MAX_ARG bytes without NUL; accepted, the words are argv's.
+ */
 static void
-check_argv(json_t *argv)
+check_request(json_t *m)
 {
-	const char *why = proto_argv_invalid(argv);
+	struct proto_request req;
+	json_t *argv = json_object_get(m, "argv"), *v;
+	char why[256];
 	int ok = json_is_array(argv) && json_array_size(argv) <= PROTO_MAX_ARGS;
-	json_t *v;
+	int r;
 	size_t i;
 
 	if (ok) {
@@ -57,8 +65,21 @@ check_argv(json_t *argv)
 				ok = 0;
 		}
 	}
-	FUZZ_CHECK((why == NULL) == ok);
-	FUZZ_CHECK(why == NULL || fuzz_printable(why));
+	why[0] = '\0';
+	r = proto_request_decode(m, &req, why, sizeof(why));
+	FUZZ_CHECK(r == 0 || r == -EPROTO || r == -EINVAL);
+	FUZZ_CHECK((r != -EPROTO) == ok);
+	FUZZ_CHECK(r == 0 || fuzz_printable(why));
+	if (r == 0) {
+		FUZZ_CHECK(req.argc == (int)json_array_size(argv));
+		FUZZ_CHECK(req.argv[req.argc] == NULL);
+		for (i = 0; i < (size_t)req.argc; i++)
+			FUZZ_CHECK(strcmp(req.argv[i], json_string_value(
+			    json_array_get(argv, i))) == 0);
+		FUZZ_CHECK(req.cols == 0 || (req.cols >= PROTO_MIN_COLS &&
+		    req.cols <= PROTO_MAX_COLS));
+	}
+	proto_request_free(&req);
 }
 
 /* Send m through a socketpair and read it back: the same message. */
@@ -89,7 +110,7 @@ check_msg(json_t *m)
 	FUZZ_CHECK(*proto_type(m) != '\0');
 	check_strings(m);
 	if (strcmp(proto_type(m), PROTO_REQUEST) == 0)
-		check_argv(json_object_get(m, "argv"));
+		check_request(m);
 	check_roundtrip(m);
 }
 
@@ -112,7 +133,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > STREAM_MAX)
 		return 0;
 	FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	FUZZ_CHECK(proto_write_all(sv[0], data, size) == 0);
+	FUZZ_CHECK(write_all(sv[0], data, size) == 0);
 	shutdown(sv[0], SHUT_WR);
 	for (n = 0;; n++) {
 		/* Each frame takes at least 5 bytes. */

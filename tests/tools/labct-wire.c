@@ -16,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "atomicio.h"
 #include "buf.h"
 #include "proto.h"
 #include "xmalloc.h"
@@ -43,8 +44,8 @@ frame(int fd, const char *body, size_t n)
 	    (unsigned char)(n >> 16), (unsigned char)(n >> 8),
 	    (unsigned char)n };
 
-	(void)proto_write_all(fd, h, 4);
-	(void)proto_write_all(fd, body, n);
+	(void)write_all(fd, h, 4);
+	(void)write_all(fd, body, n);
 }
 
 /* Print labcd's answer, and whether it then closed the connection. */
@@ -86,17 +87,17 @@ main(int argc, char **argv)
 	fd = dial();
 	if (strcmp(c, "oversized") == 0) {
 		unsigned char h[4] = { 0x7f, 0xff, 0xff, 0xff };
-		(void)proto_write_all(fd, h, 4);
+		(void)write_all(fd, h, 4);
 	} else if (strcmp(c, "zero") == 0) {
 		unsigned char h[4] = { 0, 0, 0, 0 };
-		(void)proto_write_all(fd, h, 4);
+		(void)write_all(fd, h, 4);
 	} else if (strcmp(c, "truncated-header") == 0) {
-		(void)proto_write_all(fd, "\0\0", 2);
+		(void)write_all(fd, "\0\0", 2);
 		shutdown(fd, SHUT_WR);
 	} else if (strcmp(c, "truncated-body") == 0) {
 		unsigned char h[4] = { 0, 0, 0, 100 };
-		(void)proto_write_all(fd, h, 4);
-		(void)proto_write_all(fd, "{\"v\":1,", 7);
+		(void)write_all(fd, h, 4);
+		(void)write_all(fd, "{\"v\":1,", 7);
 		shutdown(fd, SHUT_WR);
 	} else if (strcmp(c, "badjson") == 0) {
 		frame(fd, "{\"v\":1,\"t\":", 11);

@@ -104,6 +104,41 @@ errno_mapping(void)
 	CHECK(lxd_errno_from_http(500) == -EIO);
 }
 
+/* LXD's words for the refusals callers act on: read in lxd.c alone. */
+static void
+errno_from_text(void)
+{
+	struct lxd_envelope env;
+	char msg[256];
+
+	CHECK(lxd_errno_from_text(-EIO, "The instance is already running") ==
+	    -EALREADY);
+	CHECK(lxd_errno_from_text(-EIO, "The instance is already stopped") ==
+	    -EALREADY);
+	CHECK(lxd_errno_from_text(-EIO, "Instance is not running") == -ESRCH);
+	CHECK(lxd_errno_from_text(-EIO, "Failed to create instance update "
+	    "operation: Instance is busy running a start operation") ==
+	    -EBUSY);
+	CHECK(lxd_errno_from_text(-EIO, "Failed to create instance start "
+	    "operation: Instance is busy running a \"update\" operation") ==
+	    -EBUSY);
+	CHECK(lxd_errno_from_text(-EIO, "Failed to create instance update "
+	    "operation: A matching non-reusable operation has now succeeded")
+	    == -EBUSY);
+	CHECK(lxd_errno_from_text(-EIO, "Reached maximum aggregate value "
+	    "\"2\" for \"limits.cpu\" in project \"labc-a\"") == -EDQUOT);
+	CHECK(lxd_errno_from_text(-EIO, "Reached maximum number of instances "
+	    "(1) in project \"labc-a\"") == -EDQUOT);
+	CHECK(lxd_errno_from_text(-EIO, "x") == -EIO);
+	/* Only what LXD said otherwise: its 404 stays a 404. */
+	CHECK(lxd_errno_from_text(-ENOENT, "not running") == -ENOENT);
+	CHECK(parse("{\"type\":\"error\",\"error_code\":400,\"error\":"
+	    "\"The instance is already running\"}", 400, &env, msg) ==
+	    -EALREADY);
+	CHECK(strcmp(msg, "The instance is already running") == 0);
+	lxd_envelope_clear(&env);
+}
+
 static void
 escaping(void)
 {
@@ -154,7 +189,6 @@ state_helpers(void)
 
 	REQUIRE(st != NULL);
 	CHECK(strcmp(lxd_state_status(st), "Running") == 0);
-	CHECK(lxd_state_pid(st) == 42);
 	CHECK(strcmp(lxd_state_ipv4(st, NULL), "10.214.0.5") == 0);
 	CHECK(strcmp(lxd_state_ipv4(st, "eth0"), "10.214.0.5") == 0);
 	CHECK(lxd_state_ipv4(st, "eth1") == NULL);
@@ -259,6 +293,28 @@ silent_socket(void)
 	rmdir(path);
 }
 
+/* The pools directory is the socket's directory's, and takes no '/'. */
+static void
+pools_dir(void)
+{
+	struct lxd *l = lxd_new("/var/snap/lxd/common/lxd/unix.socket");
+	char *d;
+
+	d = lxd_pools_dir(l, NULL);
+	CHECK(d != NULL && strcmp(d, "/var/snap/lxd/common/lxd/"
+	    "storage-pools") == 0);
+	free(d);
+	d = lxd_pools_dir(l, "labct-bt");
+	CHECK(d != NULL && strcmp(d, "/var/snap/lxd/common/lxd/"
+	    "storage-pools/labct-bt") == 0);
+	free(d);
+	CHECK(lxd_pools_dir(l, "../x") == NULL);
+	lxd_free(l);
+	l = lxd_new("unix.socket");
+	CHECK(lxd_pools_dir(l, NULL) == NULL);
+	lxd_free(l);
+}
+
 int
 main(void)
 {
@@ -267,9 +323,11 @@ main(void)
 	RUN(envelope_errors);
 	RUN(envelope_malformed);
 	RUN(errno_mapping);
+	RUN(errno_from_text);
 	RUN(escaping);
 	RUN(progress_percent);
 	RUN(state_helpers);
+	RUN(pools_dir);
 	RUN(buffer_limit);
 	RUN(no_socket);
 	RUN(dead_socket);

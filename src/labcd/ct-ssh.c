@@ -1,0 +1,132 @@
+/*
+ * ct-ssh.c - a container's SSH port: the one proxy device labcd gives
+ * every container (create, start, import, reconciliation, unlock), the
+ * lines that say how to connect (reply code: ct_connect and
+ * ct_say_connect take the request), and the wait for its sshd.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ct-ssh.h"
+#include "labcd.h"
+
+#define SSH_POLL_MS	50	/* a try is one loopback connect */
+
+/* Is ssh_listen an address only this host reaches? */
+static int
+listen_loopback(const char *a)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, a, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, a, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return strcmp(a, "localhost") == 0;
+}
+
+void
+ct_connect(struct ctx *c, const char *name, int port, char *route,
+    size_t routesz, char *direct, size_t directsz)
+{
+	const struct config *cfg = &c->srv->cfg;
+	const char *host = cfg->ssh_listen;
+	char server[256], suffix[256];
+
+	config_server_name(cfg, server, sizeof(server));
+	config_server_suffix(cfg, suffix, sizeof(suffix));
+	snprintf(route, routesz, "ssh %s.%s", name, suffix);
+	if (listen_loopback(host)) {
+		*direct = '\0';
+		return;
+	}
+	/* Every address of this host: the one members know it by. */
+	if (*host == '\0' || strcmp(host, "0.0.0.0") == 0 ||
+	    strcmp(host, "::") == 0)
+		host = server;
+	snprintf(direct, directsz, "ssh -p %d %s@%s", port,
+	    cfg->container_user, host);
+}
+
+void
+ct_say_connect(struct ctx *c, const char *name, int port)
+{
+	const struct config *cfg = &c->srv->cfg;
+	char route[160], direct[400], server[256], gwport[16] = "";
+
+	ct_connect(c, name, port, route, sizeof(route), direct,
+	    sizeof(direct));
+	config_server_name(cfg, server, sizeof(server));
+	if (cfg->gateway_port != 22)
+		snprintf(gwport, sizeof(gwport), "-p %d ", cfg->gateway_port);
+	ctx_printf(c, "Connect with: %s    (once: ssh %s%s@%s ssh-config >> "
+	    "~/.ssh/config, see 'help ssh-config')\n", route, gwport,
+	    cfg->gateway_user, server);
+	if (*direct != '\0')
+		ctx_printf(c, "Or by its own port: %s\n", direct);
+}
+
+json_t *
+ct_ssh_device(const struct config *cfg, int port)
+{
+	char listen[96];
+
+	snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen, port);
+	return json_pack("{s:s, s:s, s:s}", "type", "proxy", "listen", listen,
+	    "connect", "tcp:127.0.0.1:22");
+}
+
+json_t *
+ct_ssh_patch(const struct config *cfg, int port)
+{
+	return json_pack("{s:{s:o}}", "devices", "ssh", ct_ssh_device(cfg,
+	    port));
+}
+
+void
+ct_ssh_device_words(const struct config *cfg, int port, char *out,
+    size_t outsz)
+{
+	json_t *dev = ct_ssh_device(cfg, port);
+
+	snprintf(out, outsz, "listen=%s connect=%s",
+	    json_string_value(json_object_get(dev, "listen")),
+	    json_string_value(json_object_get(dev, "connect")));
+	json_decref(dev);
+}
+
+/* Wait until sshd answers on the container's port: "SSH-" comes first. */
+int
+ct_ssh_answers(const char *listen_addr, int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	double until = (double)time(NULL) + SSH_WAIT;
+
+	sin.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, listen_addr, &sin.sin_addr) != 1 ||
+	    sin.sin_addr.s_addr == htonl(INADDR_ANY))
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	while ((double)time(NULL) < until) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		char banner[4];
+
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sin,
+		    sizeof(sin)) == 0 && poll(&pfd, 1, 2000) == 1 &&
+		    read(fd, banner, 4) == 4 && memcmp(banner, "SSH-", 4) == 0) {
+			close(fd);
+			return 1;
+		}
+		if (fd >= 0)
+			close(fd);
+		usleep(SSH_POLL_MS * 1000);
+	}
+	return 0;
+}
