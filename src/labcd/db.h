@@ -46,4 +46,9 @@ int	db_begin(struct db *db);
 int	db_commit(struct db *db);
 void	db_rollback(struct db *db);
 
+struct checkup;
+/* doctor's check of the database (db-doctor.c): integrity and broken
+   references, with the commands that mend them. */
+void	db_doctor(struct checkup *d);
+
 #endif

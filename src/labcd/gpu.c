@@ -2,18 +2,23 @@
  * gpu.c - GPUs for containers: parsing requests against NVML's list, the
  * exclusive holds and the GPU quota (LXD has none: labcd enforces it),
  * LXD gpu devices by PCI address (on LXD 5.0.2 id= does not isolate
- * NVIDIA cards), and host PID -> container through the cgroup LXC made.
+ * NVIDIA cards), and host PID -> container through the cgroup LXC made;
+ * doctor's checks of the driver and its way into containers (gpu_doctor).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "checkup.h"
 #include "db-gpus.h"
 #include "gpu.h"
+#include "inert.h"
 #include "log.h"
 #include "lxd.h"
 #include "proto.h"
+#include "run.h"
 #include "xmalloc.h"
 
 static int
@@ -400,4 +405,288 @@ gpu_pid_container(unsigned int pid, char project[128], char name[64])
 	free(line);
 	fclose(f);
 	return found;
+}
+
+#define GPU_CTS_SHOWN	8	/* containers named in the detail */
+/* Are GPUs expected on this host? */
+static int
+gpus_expected(struct checkup *d)
+{
+	struct op *op = checkup_op(d);
+	int n = gpudb_count_all(op->db);
+
+	/* nvidia_runtime = auto asks for nothing: it follows the host. */
+	return n > 0 || strcmp(op->srv->cfg.gpu_default, "none") != 0 ||
+	    (op->srv->cfg.nvidia_runtime &&
+	    !op->srv->cfg.nvidia_runtime_auto);
+}
+
+/*
+ * The mechanism that delivers the host's driver: nvidia_runtime (yes, or
+ * auto and nvidia-container-cli found at labcd's start) and the program
+ * LXD then runs at every start of a container given GPUs.
+ */
+static void
+check_runtime(struct checkup *d)
+{
+	struct op *op = checkup_op(d);
+	const struct config *cfg = &op->srv->cfg;
+	const char *how = cfg->nvidia_runtime_auto ? "auto" : "yes";
+	char path[4096];
+	int found = run_find("nvidia-container-cli", path, sizeof(path));
+
+	if (cfg->nvidia_runtime && !found)
+		checkup_row(d, "nvidia runtime", "problem", "install NVIDIA's "
+		    "container toolkit (nvidia-container-cli, see "
+		    "docs/admin.md), or set nvidia_runtime = no",
+		    "nvidia_runtime is on, but nvidia-container-cli is not in "
+		    "PATH: containers with GPUs will not start (nvidia_runtime "
+		    "= %s)", how);
+	else if (cfg->nvidia_runtime)
+		checkup_row(d, "nvidia runtime", "ok", NULL, "on "
+		    "(nvidia_runtime = %s, %s): containers given GPUs get the "
+		    "host's driver at their start", how, path);
+	else if (cfg->nvidia_runtime_auto && found)
+		checkup_row(d, "nvidia runtime", "warn", "restart labcd "
+		    "(systemctl restart labcd, or sudo ./setup.sh): "
+		    "nvidia_runtime = auto then turns it on", "%s is there, "
+		    "but was not when labcd started: containers given GPUs get "
+		    "no driver", path);
+}
+
+static void
+check_nvidia(struct checkup *d, char *driver, size_t driversz)
+{
+	struct op *op = checkup_op(d);
+	const struct config *cfg = &op->srv->cfg;
+	struct nvml_gpu *g = NULL;
+	size_t n = 0;
+	char err[512];
+
+	if (nvml_query(cfg->nvml_library, &g, &n, err, sizeof(err)) != 0) {
+		int nodriver = strncmp(err, "no NVIDIA driver", 16) == 0;
+
+		if (nodriver && !gpus_expected(d))
+			checkup_row(d, "nvidia", "ok", NULL, "no NVIDIA GPU "
+			    "(%s); none expected (gpu_default none, no GPU "
+			    "given out)", err);
+		else
+			checkup_row(d, "nvidia", "problem", "install or load "
+			    "the NVIDIA driver (nvidia-smi must work), or set "
+			    "nvml_library in labcd.conf", "NVML: %s", err);
+		return;
+	}
+	if (nvml_driver_version(cfg->nvml_library, driver, driversz, err,
+	    sizeof(err)) != 0)
+		driver[0] = '\0';
+	checkup_row(d, "nvidia", "ok", NULL, "%zu GPU%s, driver %s (NVML from "
+	    "%s)", n, n == 1 ? "" : "s", driver[0] ? driver : "unknown",
+	    cfg->nvml_library);
+	nvml_free(g, n);
+	if (n > 0) {
+		if (access("/dev/nvidia-uvm", F_OK) != 0)
+			checkup_row(d, "nvidia-uvm", "problem",
+			    "nvidia-modprobe -u -c=0 (or modprobe nvidia-uvm "
+			    "and make the node)", "/dev/nvidia-uvm is missing: "
+			    "CUDA in the containers cannot start");
+		else
+			checkup_row(d, "nvidia-uvm", "ok", NULL,
+			    "/dev/nvidia-uvm present");
+	}
+	check_runtime(d);
+}
+
+/* "libnvidia-ml.so.550.54.15" in a directory listing: its version. */
+static const char *
+nvml_lib_version(json_t *names)
+{
+	static const char pre[] = "libnvidia-ml.so.";
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(names, i, v) {
+		const char *s = json_string_value(v);
+
+		if (s != NULL && strncmp(s, pre, sizeof(pre) - 1) == 0 &&
+		    strchr(s + sizeof(pre) - 1, '.') != NULL)
+			return s + sizeof(pre) - 1;
+	}
+	return NULL;
+}
+
+/*
+ * Running containers of lab users that carry NVIDIA driver libraries
+ * (their own, or the host's put in by nvidia.runtime at start) of another
+ * version than the host's driver: after a driver upgrade, NVML in them
+ * says "Driver/library version mismatch" until they restart.
+ */
+static void
+check_driver_libs(struct checkup *d, const char *driver)
+{
+	struct op *op = checkup_op(d);
+	struct lxd *l = checkup_lxd(d);
+	const char *prefix = op->srv->cfg.project_prefix;
+	json_t *list = NULL, *inst;
+	size_t i;
+	int seen = 0, bad = 0;
+
+	if (driver[0] == '\0')
+		return;
+	if (lxd_instance_list(l, NULL, 1, &list) != 0) {
+		checkup_row(d, "driver libraries", "warn", NULL, "cannot list "
+		    "instances: %s", lxd_error(l));
+		return;
+	}
+	json_array_foreach(list, i, inst) {
+		const char *proj = json_string_value(json_object_get(inst,
+		    "project")), *name = json_string_value(json_object_get(
+		    inst, "name")), *status = json_string_value(json_object_get(
+		    inst, "status")), *ver;
+		char *data = NULL, *fix, vbuf[64];
+		json_t *env;
+
+		if (proj == NULL || name == NULL || status == NULL ||
+		    strncmp(proj, prefix, strlen(prefix)) != 0 ||
+		    strcmp(status, "Running") != 0)
+			continue;
+		if (lxd_file_get(l, proj, name, "/usr/lib/x86_64-linux-gnu",
+		    1 << 20, &data, NULL) != 0) {
+			free(data);
+			continue;
+		}
+		env = json_loads(data, 0, NULL);
+		free(data);
+		/* A file name in a member's container: shown inert. */
+		ver = nvml_lib_version(json_object_get(env, "metadata"));
+		if (ver != NULL) {
+			inert_copy(vbuf, sizeof(vbuf), ver);
+			ver = vbuf;
+			seen++;
+			if (strcmp(ver, driver) != 0) {
+				bad++;
+				fix = xasprintf("labc --as %s restart %s (the "
+				    "host's libraries come in at start with "
+				    "nvidia_runtime), or install the %s driver "
+				    "libraries inside it",
+				    proj + strlen(prefix), name, driver);
+				checkup_row(d, "driver libraries", "problem",
+				    fix, "%s/%s has libnvidia-ml.so.%s, the "
+				    "host's driver is %s",
+				    proj + strlen(prefix), name, ver, driver);
+				free(fix);
+			}
+		}
+		json_decref(env);
+	}
+	json_decref(list);
+	if (bad == 0)
+		checkup_row(d, "driver libraries", "ok", NULL, "%d running "
+		    "container%s with NVIDIA libraries, all %s", seen,
+		    seen == 1 ? "" : "s", driver);
+}
+
+/*
+ * Lab users' containers given GPUs (gpu devices, in LXD's expanded view:
+ * the profiles count) without nvidia.runtime: they have the devices but
+ * not the host's driver, so nvidia-smi and CUDA work in them only with a
+ * driver of their own image, of the host's version.
+ */
+static void
+check_gpu_driver(struct checkup *d)
+{
+	struct op *op = checkup_op(d);
+	struct lxd *l = checkup_lxd(d);
+	const struct config *cfg = &op->srv->cfg;
+	const char *prefix = cfg->project_prefix;
+	struct buf names = BUF_INIT(0);
+	json_t *list = NULL, *inst, *dev;
+	size_t i;
+	int given = 0, bare = 0;
+	char *fix;
+
+	if (lxd_instance_list(l, NULL, 0, &list) != 0) {
+		checkup_row(d, "gpu driver", "warn", NULL, "cannot list "
+		    "instances: %s", lxd_error(l));
+		return;
+	}
+	json_array_foreach(list, i, inst) {
+		const char *proj = json_string_value(json_object_get(inst,
+		    "project")), *name = json_string_value(json_object_get(
+		    inst, "name")), *k, *v;
+		int gpu = 0;
+
+		if (proj == NULL || name == NULL ||
+		    strncmp(proj, prefix, strlen(prefix)) != 0)
+			continue;
+		json_object_foreach(json_object_get(inst, "expanded_devices"),
+		    k, dev) {
+			v = json_string_value(json_object_get(dev, "type"));
+			gpu |= v != NULL && strcmp(v, "gpu") == 0;
+		}
+		if (!gpu)
+			continue;
+		given++;
+		v = json_string_value(json_object_get(json_object_get(inst,
+		    "expanded_config"), "nvidia.runtime"));
+		if (v != NULL && strcmp(v, "true") == 0)
+			continue;
+		if (bare++ < GPU_CTS_SHOWN) {
+			char shown[160];
+
+			/* Names LXD holds: shown inert all the same. */
+			snprintf(shown, sizeof(shown), "%s/%s",
+			    proj + strlen(prefix), name);
+			inert_copy(shown, sizeof(shown), shown);
+			buf_printf(&names, "%s%s", names.len ? ", " : "", shown);
+		}
+	}
+	json_decref(list);
+	if (bare == 0) {
+		if (given > 0)
+			checkup_row(d, "gpu driver", "ok", NULL, "%d "
+			    "container%s with GPUs, all given the host's "
+			    "driver (nvidia.runtime)", given,
+			    given == 1 ? "" : "s");
+		goto out;
+	}
+	if (cfg->nvidia_runtime)
+		fix = xstrdup("restart them (labc --as USER restart NAME): "
+		    "labcd gives a container with GPUs the host's driver at "
+		    "its start");
+	else if (cfg->nvidia_runtime_auto)
+		fix = xstrdup("install NVIDIA's container toolkit "
+		    "(nvidia-container-cli, see docs/admin.md), restart labcd "
+		    "(nvidia_runtime = auto then turns on), then restart these "
+		    "containers");
+	else
+		fix = xstrdup("set nvidia_runtime = auto in labcd.conf, "
+		    "install NVIDIA's container toolkit (nvidia-container-cli, "
+		    "see docs/admin.md), restart labcd, then restart these "
+		    "containers");
+	checkup_row(d, "gpu driver", "warn", fix, "%d container%s given GPUs "
+	    "(of %d) get%s no driver from the host (%s): nvidia-smi and CUDA "
+	    "work in them only with a driver of their image, of the host's "
+	    "version: %s%s", bare, bare == 1 ? "" : "s", given,
+	    bare == 1 ? "s" : "", cfg->nvidia_runtime ? "given GPUs before "
+	    "nvidia_runtime was on" :
+	    cfg->nvidia_runtime_auto ? "nvidia_runtime = auto found no "
+	    "nvidia-container-cli when labcd started, and no profile sets "
+	    "nvidia.runtime" : "nvidia_runtime = no, and no profile sets "
+	    "nvidia.runtime", buf_str(&names), bare > GPU_CTS_SHOWN ? ", ..." :
+	    "");
+	free(fix);
+out:
+	buf_free(&names);
+}
+
+void
+gpu_doctor(struct checkup *d)
+{
+	char driver[80] = "";		/* host NVIDIA driver, "" if none */
+
+	check_nvidia(d, driver, sizeof(driver));
+	if (checkup_lxd(d) != NULL) {
+		check_gpu_driver(d);
+		check_driver_libs(d, driver);
+	}
 }

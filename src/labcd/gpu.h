@@ -70,4 +70,9 @@ char	*gpu_of_container(struct op *op, long long ct_id);
  */
 int	gpu_pid_container(unsigned int pid, char project[128], char name[64]);
 
+struct checkup;
+/* doctor's checks of the GPUs: NVML and the driver, nvidia-uvm, the
+   runtime that gives containers the host's driver, and, when LXD
+   answers, containers given GPUs without it or with other libraries. */
+void	gpu_doctor(struct checkup *d);
 #endif

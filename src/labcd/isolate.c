@@ -18,6 +18,7 @@
  * per-NIC ACLs need an extension 5.0.2 lacks. LXD orders ACL rules drop,
  * reject, allow, then the default action, so "all but my own /24" is
  * written as the ranges around it, not as an allow before a reject.
+ * doctor's check of what LXD needs for it: isolate_doctor.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkup.h"
 #include "config.h"
 #include "isolate.h"
 #include "labcd.h"
@@ -705,4 +707,47 @@ out:
 	json_decref(projects);
 	json_decref(nets);
 	return out;
+}
+
+/* isolate_members: what LXD needs for it; each member's state is drift. */
+void
+isolate_doctor(struct checkup *d)
+{
+	struct op *op = checkup_op(d);
+	struct lxd *l = checkup_lxd(d);
+	json_t *info = NULL;
+	const char *fw;
+	char why[300];
+
+	if (!op->srv->cfg.isolate_members) {
+		checkup_row(d, "isolation", "ok", NULL, "off (isolate_members "
+		    "= no): members' containers share the profiles' bridge and "
+		    "reach each other");
+		return;
+	}
+	(void)lxd_call(l, "GET", "/1.0", NULL, &info);
+	fw = json_string_value(json_object_get(json_object_get(info,
+	    "environment"), "firewall"));
+	if (!lxd_has_extension(l, "network_acl") ||
+	    !lxd_has_extension(l, "network_bridge_acl"))
+		checkup_row(d, "isolation", "problem", "upgrade LXD (5.0 has "
+		    "them), or set isolate_members = no", "LXD lacks network "
+		    "ACLs on bridges (network_acl, network_bridge_acl): "
+		    "members' containers cannot be kept apart");
+	else if (isolate_profiles_movable(op, why, sizeof(why)) != 0)
+		checkup_row(d, "isolation", "problem", "give the profile a "
+		    "bridged nic ('lxc profile device set ... network "
+		    "lxdbr0'), or set isolate_members = no", "%s: no member's "
+		    "container starts (it would not be kept apart)", why);
+	else if (fw == NULL || *fw == '\0')
+		checkup_row(d, "isolation", "warn", "apt-get install nftables, "
+		    "then restart LXD", "LXD names no firewall driver, which "
+		    "its network ACLs need");
+	else
+		checkup_row(d, "isolation", "ok", NULL, "on: each member's "
+		    "containers on a bridge of their own with a network ACL "
+		    "(LXD's firewall: %s); a member not yet so is listed under "
+		    "drift; containers made before it get a new address at "
+		    "their next start", fw);
+	json_decref(info);
 }

@@ -52,4 +52,7 @@ int	isolate_remove(struct op *op, const char *project);
  */
 json_t	*isolate_orphans(struct op *op);
 
+struct checkup;
+/* doctor's check of isolate_members: what LXD needs for it. */
+void	isolate_doctor(struct checkup *d);
 #endif

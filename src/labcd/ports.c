@@ -1,7 +1,8 @@
 /*
  * ports.c - the host's TCP ports as a listener sees them: is a port free
  * to bind, and which program holds it (from /proc), for admin doctor and
- * admin import; and the one picker of a new container's port.
+ * admin import; and the one picker of a new container's port; doctor's
+ * check of ssh_ports (ports_doctor).
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -12,7 +13,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "checkup.h"
 #include "db-containers.h"
+#include "inert.h"
+#include "labcd.h"
 #include "ports.h"
 #include "xmalloc.h"
 
@@ -126,4 +131,51 @@ port_pick(struct db *db, int lo, int hi, const char *listen_addr)
 	}
 	free(used);
 	return port;
+}
+
+#define PORTS_SHOWN		8	/* taken ports named in the detail */
+
+/*
+ * Ports of the range that something holds: labcd's own containers' proxy
+ * devices hold theirs (the ports in the database) and are left out.
+ */
+void
+ports_doctor(struct checkup *d)
+{
+	struct op *op = checkup_op(d);
+	const struct config *cfg = &op->srv->cfg;
+	int lo = cfg->ssh_port_min, hi = cfg->ssh_port_max, p, taken = 0;
+	unsigned char *ours = xcalloc((size_t)(hi - lo + 1), 1);
+	struct buf list = BUF_INIT(0);
+	char *fix;
+
+	ctdb_ports_used(op->db, lo, hi, ours);
+	for (p = lo; p <= hi; p++) {
+		if (ours[p - lo] || port_free(cfg->ssh_listen, p))
+			continue;
+		if (taken++ < PORTS_SHOWN) {
+			char who[160];
+
+			/* Any local user names their process: inert. */
+			port_holder(p, who, sizeof(who));
+			inert_copy(who, sizeof(who), who);
+			buf_printf(&list, "%s%d%s%s%s", taken > 1 ? ", " : "", p,
+			    who[0] ? " (" : "", who, who[0] ? ")" : "");
+		}
+	}
+	free(ours);
+	if (taken > 0) {
+		fix = xasprintf("see what holds them (ss -ltnp 'sport >= :%d "
+		    "and sport <= :%d') and stop it, or move ssh_ports in "
+		    "labcd.conf", lo, hi);
+		checkup_row(d, "ssh ports", "problem", fix, "%d port%s of "
+		    "%d-%d on %s held by something that is not a labcd "
+		    "container: %s%s", taken, taken == 1 ? "" : "s", lo, hi,
+		    cfg->ssh_listen, buf_str(&list), taken > PORTS_SHOWN ? ", "
+		    "..." : "");
+		free(fix);
+	} else
+		checkup_row(d, "ssh ports", "ok", NULL, "%d-%d on %s: free but "
+		    "for labcd's containers", lo, hi, cfg->ssh_listen);
+	buf_free(&list);
 }

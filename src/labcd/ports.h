@@ -22,4 +22,7 @@ struct db;
  */
 int	port_pick(struct db *db, int lo, int hi, const char *listen_addr);
 
+struct checkup;
+/* doctor's check of ssh_ports: those something else holds, and who. */
+void	ports_doctor(struct checkup *d);
 #endif

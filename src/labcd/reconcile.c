@@ -25,7 +25,8 @@
  *   user's project not labcd's         leave it and its instances alone
  *   user's project unrestricted        restrict it (an older labcd's)
  *
- * It never deletes a container that no row accounts for.
+ * It never deletes a container that no row accounts for. doctor shows
+ * what it would do, only looking (reconcile_doctor).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -36,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkup.h"
 #include "claim.h"
 #include "ct-ssh.h"
 #include "db-containers.h"
@@ -973,4 +975,34 @@ reconcile_stop(void)
 	pthread_mutex_unlock(&bg_lock);
 	pthread_join(bg_thread, NULL);
 	bg_started = 0;
+}
+
+/* What reconcile_run (only looking) finds, as rows: LXD is the truth. */
+void
+reconcile_doctor(struct checkup *d)
+{
+	struct op *op = checkup_op(d);
+	struct findings found = { 0 };
+	size_t i;
+
+	if (reconcile_run(op, 0, &found) != 0) {
+		checkup_row(d, "drift", "warn", NULL, "could not compare the "
+		    "database with LXD: %s", op->cause);
+		findings_free(&found);
+		return;
+	}
+	for (i = 0; i < found.n; i++) {
+		const struct finding *f = &found.v[i];
+		char *fix = f->kind == FIND_WOULD ?
+		    xasprintf("labc admin reconcile (it will %s)", f->what) :
+		    xstrdup(f->action);
+
+		checkup_row(d, "drift", "problem", fix, "%s/%s: %s", f->user,
+		    f->container, f->problem);
+		free(fix);
+	}
+	if (found.n == 0)
+		checkup_row(d, "drift", "ok", NULL, "the database and LXD "
+		    "agree");
+	findings_free(&found);
 }

@@ -47,4 +47,8 @@ void	reconcile_soon(void);
 void	reconcile_start(struct server *s);
 void	reconcile_stop(void);
 
+struct checkup;
+/* doctor's check of drift: what reconcile_run, only looking, finds, one
+   row each. Needs LXD. */
+void	reconcile_doctor(struct checkup *d);
 #endif

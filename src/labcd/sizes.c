@@ -2,7 +2,7 @@
  * sizes.c - a container's CPU, memory and disk limits as one line, read
  * from LXD's view of the instance, and the refusal of a disk size that
  * a pool would not keep (LXD's dir driver silently does not); btrfs
- * pools kept enforcing sizes.
+ * pools kept enforcing sizes; doctor's checks of both (sizes_doctor).
  */
 #include <sys/ioctl.h>
 #include <sys/statfs.h>
@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "checkup.h"
 #include "db-gpus.h"
 #include "gpu.h"
 #include "log.h"
@@ -323,4 +324,86 @@ sizes_btrfs_check(struct lxd *l, struct buf *warn, struct buf *fix)
 	struct btrfs_look k = { warn, fix };
 
 	btrfs_pools(l, look_one, &k);
+}
+
+#define QUOTAS_SHOWN		8	/* disk quotas named in the detail */
+
+/*
+ * Disk limits on a pool that does not enforce them (dir): default_disk,
+ * quota_disk and the disk quotas of lab users' projects promise a size
+ * that a container can write past.
+ */
+static void
+check_disk_limits(struct checkup *d)
+{
+	struct op *op = checkup_op(d);
+	struct lxd *l = checkup_lxd(d);
+	const struct config *cfg = &op->srv->cfg;
+	const char *prefix = cfg->project_prefix, *v;
+	char *pool = pool_root(op), driver[32];
+	struct buf what = BUF_INIT(0);
+	json_t *projects = NULL, *p;
+	size_t i, n = 0;
+
+	if (pool == NULL || pool_enforces(l, pool, driver, sizeof(driver)) != 0)
+		goto out;	/* none: lxdconf_doctor says so; else fine */
+	if (*cfg->default_disk != '\0')
+		buf_printf(&what, "; default_disk = %s", cfg->default_disk);
+	if (*cfg->quota_disk != '\0')
+		buf_printf(&what, "; quota_disk = %s", cfg->quota_disk);
+	if (lxd_project_list(l, &projects) == 0) {
+		json_array_foreach(projects, i, p) {
+			json_t *conf = json_object_get(p, "config");
+			const char *name = json_string_value(json_object_get(p,
+			    "name"));
+
+			v = json_string_value(json_object_get(conf,
+			    "limits.disk"));
+			if (name == NULL || strncmp(name, prefix,
+			    strlen(prefix)) != 0 || json_object_get(conf,
+			    PROJECT_OWNER_KEY) == NULL || v == NULL || *v == '\0')
+				continue;
+			if (n++ < QUOTAS_SHOWN)
+				buf_printf(&what, "; %s's disk quota %s",
+				    json_string_value(
+				    json_object_get(conf, PROJECT_OWNER_KEY)), v);
+		}
+		if (n > QUOTAS_SHOWN)
+			buf_printf(&what, " and %zu more", n - QUOTAS_SHOWN);
+	}
+	if (what.len > 0)
+		checkup_row(d, "disk limits", "warn", SIZES_POOL_FIX,
+		    "containers are made on pool %s (%s), which does not "
+		    "enforce disk sizes, yet disk limits are configured: %s",
+		    pool, driver, buf_str(&what) + 2);
+	else
+		checkup_row(d, "disk limits", "ok", NULL, "pool %s (%s) does "
+		    "not enforce disk sizes, and none is configured (--disk "
+		    "and disk= quotas are refused there)", pool, driver);
+out:
+	json_decref(projects);
+	buf_free(&what);
+	free(pool);
+}
+
+/* btrfs enforces no size while its quota accounting is inconsistent. */
+static void
+check_btrfs_quota(struct checkup *d)
+{
+	struct lxd *l = checkup_lxd(d);
+	struct buf warn = BUF_INIT(0), fix = BUF_INIT(0);
+
+	sizes_btrfs_check(l, &warn, &fix);
+	if (warn.len > 0)
+		checkup_row(d, "disk limits", "warn", buf_str(&fix), "%s",
+		    buf_str(&warn));
+	buf_free(&warn);
+	buf_free(&fix);
+}
+
+void
+sizes_doctor(struct checkup *d)
+{
+	check_disk_limits(d);
+	check_btrfs_quota(d);
 }

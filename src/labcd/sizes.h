@@ -48,4 +48,8 @@ void	sizes_btrfs_check(struct lxd *l, struct buf *warn, struct buf *fix);
 	"then storage_pool = POOL in labcd.conf, or the profile's root disk " \
 	"on it)"
 
+struct checkup;
+/* doctor's checks of the disk limits: configured on a pool that does not
+   enforce them; btrfs quotas that do not hold. Needs LXD. */
+void	sizes_doctor(struct checkup *d);
 #endif
