@@ -100,11 +100,13 @@ reader(void *arg)
 
 /*
  * Wait up to 1 s after 'done' (when the call returned) for the lifecycle
- * event action about proj/name: the ms after done it came (<= 0 if before),
- * or -10000 if it did not.
+ * event action about proj/name: 1 with *after the ms after done it came
+ * (<= 0 if before: instance-created comes when the record exists, before
+ * the image is unpacked), or 0 if it did not.
  */
-static long long
-wait_event(const char *action, const char *name, long long done)
+static int
+wait_event(const char *action, const char *name, long long done,
+    long long *after)
 {
 	int i, has = 0;
 	long long at = 0;
@@ -124,10 +126,11 @@ wait_event(const char *action, const char *name, long long done)
 			CHECKF(has, "%s has no \"project\"", action);
 			printf("#   measured: %s %lld ms after the call returned\n",
 			    action, at - done);
-			return at - done;
+			*after = at - done;
+			return 1;
 		}
 		if (now_ms() > done + 1000)
-			return -10000;
+			return 0;
 		usleep(5 * 1000);
 	}
 }
@@ -151,11 +154,10 @@ opens(void)
 }
 
 #define STEP(call, action) do {						\
-	long long t_;							\
+	long long t_ = 0;						\
 	REQUIREF((call) == 0, "%s", lxd_error(l));			\
-	t_ = wait_event(action, "e1", now_ms());			\
-	CHECKF(t_ > -10000 && t_ <= 1000, "%s not seen within 1 s",	\
-	    action);							\
+	CHECKF(wait_event(action, "e1", now_ms(), &t_) && t_ <= 1000,	\
+	    "%s not seen within 1 s", action);				\
 } while (0)
 
 static void
