@@ -10,7 +10,7 @@
 #   make fuzz-long     run each longer, FUZZ_SECONDS each (scripts/fuzz-long.sh)
 
 CC	?= cc
-PKGS	:= libcurl jansson libsodium sqlite3 libedit
+PKGS	:= libcurl jansson libsodium sqlite3 libedit libcrypto
 SAN	?= 0
 WERROR	?= 0
 
@@ -67,7 +67,8 @@ COMMON	:= src/common/xmalloc.c src/common/buf.c src/common/log.c \
 	   src/common/sshkey.c src/common/proto.c src/common/argv.c \
 	   src/common/inert.c src/common/atomicio.c
 LXD	:= src/lxd/lxd.c src/lxd/lxd-instance.c src/lxd/lxd-files.c \
-	   src/lxd/lxd-image.c src/lxd/lxd-project.c
+	   src/lxd/lxd-image.c src/lxd/lxd-project.c \
+	   src/lxd/lxd-events.c
 LABCD	:= $(wildcard src/labcd/*.c)
 # The guides, built into labcd as C strings ('labc guide'): no file to find
 # at run time. Shared by every build; written whole, then renamed.

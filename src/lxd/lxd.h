@@ -252,4 +252,72 @@ int	lxd_errno_from_http(long code);
 int	lxd_errno_from_text(int r, const char *msg);
 int	lxd_progress_percent(const char *text);
 
+/* --- the event stream (lxd-events.c) --- */
+/*
+ * GET /1.0/events?type=lifecycle,operation&all-projects=true as a
+ * websocket on its own connection to the socket (libcurl 7.88 has no
+ * websockets). One JSON object per event: {"type", "timestamp",
+ * "project", "metadata"}; lifecycle metadata has "action"
+ * ("instance-started") and "source" ("/1.0/instances/c1?project=p").
+ * LXD pings every 10 s and drops a listener that leaves three pings
+ * unanswered, and one whose socket stays full for 5 s: read it without
+ * pause (lxd_events_next answers pings).
+ */
+struct lxd_events;
+
+/* socket: lxd_socket_path() of a connected struct lxd. NULL with the
+   reason in err. */
+struct lxd_events *lxd_events_open(const char *socket, char *err,
+	    size_t errsz);
+/* For poll(2): readable when lxd_events_next may have something. */
+int	lxd_events_fd(const struct lxd_events *ev);
+/*
+ * The next event (the caller owns *event), waiting up to timeout_ms (< 0:
+ * forever). 0 with an event; -EAGAIN when the time ran out; -EPIPE when
+ * LXD closed the stream, -EPROTO when it sent something that is not a
+ * websocket of JSON events (or a message over LXD_WS_MAX): the stream is
+ * over, close it, open a new one and reload. lxd_events_error() says why.
+ */
+int	lxd_events_next(struct lxd_events *ev, json_t **event,
+	    int timeout_ms);
+const char *lxd_events_error(const struct lxd_events *ev);
+void	lxd_events_close(struct lxd_events *ev);
+/*
+ * The instance a lifecycle event is about: its project (the event's own,
+ * else the source's ?project=, else "default") and name, borrowed from the
+ * event or written into the buffers. 0, or -ENOENT if the event is not
+ * about an instance.
+ */
+int	lxd_event_instance(json_t *event, char *project, size_t projsz,
+	    char *name, size_t namesz);
+
+/* The websocket's pure parts, exposed for tests and fuzzing. */
+#define LXD_WS_MAX	(1024u * 1024)	/* one message, all fragments */
+#define LXD_WS_GUID	"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+enum {
+	LXD_WS_CONT = 0x0, LXD_WS_TEXT = 0x1, LXD_WS_BINARY = 0x2,
+	LXD_WS_CLOSE = 0x8, LXD_WS_PING = 0x9, LXD_WS_PONG = 0xa,
+};
+struct lxd_ws_frame {
+	int		 fin;
+	int		 opcode;
+	const unsigned char *payload;	/* into the parsed bytes */
+	size_t		 len;
+};
+/*
+ * One server frame from the n bytes at p: the bytes it took (> 0), 0 if
+ * more are needed, -EMSGSIZE if its payload is over max, -EPROTO if it is
+ * not a frame a server may send (reserved bits or opcodes, a mask, a
+ * control frame fragmented or over 125 bytes, a length not in its
+ * shortest form).
+ */
+long	lxd_ws_parse(const void *p, size_t n, size_t max,
+	    struct lxd_ws_frame *f);
+/* A client frame (masked with mask) of a control payload of up to 125
+   bytes into out (len + 6 bytes): its size. */
+size_t	lxd_ws_encode(unsigned char *out, int opcode, const void *payload,
+	    size_t len, const unsigned char mask[4]);
+/* Sec-WebSocket-Accept for key: base64(SHA-1(key GUID)), 28 characters. */
+void	lxd_ws_accept(const char *key, char out[29]);
+
 #endif
