@@ -10,7 +10,7 @@ need_lxd
 P=${LABCT_PREFIX}c-
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE" "ssh_listen = 127.0.0.1" \
-    "ssh_ports = 62100-62199"
+    "ssh_ports = 62100-62199" "reconcile_on_change = no"
 start_labcd || exit 1
 for u in alice bob; do
 	labc admin user add $u </dev/null >/dev/null
@@ -258,6 +258,8 @@ test_expect_success 'admin user del refuses a user with containers, --purge remo
 	for i in 2 3 4 5 6 7 8; do labc admin user del u$i --purge >/dev/null; done
 '
 
+# reconcile_on_change = no: a deletion behind labcd's back stays until the
+# next reconcile_interval (t0250: mended at once, the default).
 test_expect_success 'a container deleted behind labcd'"'"'s back shows as missing' '
 	lxc delete -f box --project ${P}bob
 	contains "$(labc --as bob list --format csv)" "^box,missing,"

@@ -21,7 +21,7 @@ gw_init labct32gw labct32gk 63190
 conf() {	# conf SSH_LISTEN: this test's labcd configuration
 	write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
 	    "profiles = $LABCT_PROFILE" "ssh_listen = $1" \
-	    "ssh_ports = 63100-63199" "reconcile_interval = 0" "${GW_CONF[@]}"
+	    "ssh_ports = 63100-63199" "reconcile_interval = 0" "reconcile_on_change = no" "${GW_CONF[@]}"
 }
 conf 127.0.0.1
 start_labcd || exit 1

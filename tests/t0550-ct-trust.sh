@@ -28,7 +28,7 @@ GPUS
 write_conf "project_prefix = $P" "default_image = ${LABCT_IMAGE:-none}" \
     "profiles = ${LABCT_PROFILE:-default}" "ssh_listen = 127.0.0.1" \
     "ssh_ports = 62750-62799" "nvml_library = $STUB" \
-    "reconcile_interval = 0"
+    "reconcile_interval = 0" "reconcile_on_change = no"
 start_labcd || exit 1
 
 ALICE_PW=alice-pw-$RANDOM$RANDOM BOB_PW=bob-pw-$RANDOM$RANDOM

@@ -29,7 +29,7 @@ OUT_PORT=63291			# a listener on the host, outside the bridges
 conf() {	# conf yes|no [PROFILE]
 	write_conf "project_prefix = $P" "default_image = ${LABCT_IMAGE:-none}" \
 	    "profiles = ${2:-${LABCT_PROFILE:-default}}" "ssh_listen = 127.0.0.1" \
-	    "ssh_ports = 63200-63279" "reconcile_interval = 0" \
+	    "ssh_ports = 63200-63279" "reconcile_interval = 0" "reconcile_on_change = no" \
 	    "isolate_members = $1" "member_subnets = $RANGE"
 }
 

@@ -16,13 +16,14 @@ userdel ${GW}k >/dev/null 2>&1
 at_exit "userdel -r $GW; rmdir /var/lib/labcontainers/$GW"	# a home of root's: userdel leaves it
 at_exit "userdel ${GW}k"
 
-# reconcile_interval 0: the drift made on purpose stays until doctor looks.
+# reconcile_interval 0, reconcile_on_change no: the drift made on purpose
+# stays until doctor looks.
 conf() {	# conf "KEY = VALUE"...: the healthy settings, these replacing theirs
 	local l lines=() k
 	for l in "project_prefix = $P" "default_image = $LABCT_IMAGE" \
 	    "profiles = $LABCT_PROFILE_BT" "ssh_listen = 127.0.0.1" \
 	    "ssh_ports = $PORTS" "gateway_user = $GW" \
-	    "gateway_keys_user = ${GW}k" "reconcile_interval = 0"; do
+	    "gateway_keys_user = ${GW}k" "reconcile_interval = 0" "reconcile_on_change = no"; do
 		k=${l%% *}
 		case " $* " in *" $k = "*) ;; *) lines+=("$l") ;; esac
 	done

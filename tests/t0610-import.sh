@@ -16,7 +16,7 @@ PORT0=64700
 LISTEN=$LABCT_BUILD/tests/tools/labct-listen
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE_BT" "ssh_listen = 127.0.0.1" \
-    "ssh_ports = $PORT0-64999" "reconcile_interval = 0"
+    "ssh_ports = $PORT0-64999" "reconcile_interval = 0" "reconcile_on_change = no"
 start_labcd || exit 1
 labc admin user add carol </dev/null >/dev/null
 

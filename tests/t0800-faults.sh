@@ -33,7 +33,7 @@ P=${LABCT_PREFIX}f-
 # No container quota: killed launches may leave a user more than the default 5.
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE_BT" "ssh_listen = 127.0.0.1" \
-    "ssh_ports = $PORTS" "reconcile_interval = 0" "quota_containers = " \
+    "ssh_ports = $PORTS" "reconcile_interval = 0" "reconcile_on_change = no" "quota_containers = " \
     "lxd_socket = $LXD_SOCKET"
 start_labcd || exit 1
 for u in alice bob; do
@@ -131,7 +131,7 @@ test_expect_success 'a port device changed behind labcd is put back' '
 # On the dir pool a create takes seconds: time to stop LXD within it.
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE" "ssh_listen = 127.0.0.1" \
-    "ssh_ports = $PORTS" "reconcile_interval = 0" "quota_containers = " \
+    "ssh_ports = $PORTS" "reconcile_interval = 0" "reconcile_on_change = no" "quota_containers = " \
     "lxd_socket = $LXD_SOCKET"
 restart_labcd || exit 1
 
@@ -170,7 +170,7 @@ test_expect_success 'LXD killed in the middle of a launch: clear error, then not
 # The rest runs on btrfs, where creates are quick.
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE_BT" "ssh_listen = 127.0.0.1" \
-    "ssh_ports = $PORTS" "reconcile_interval = 0" "quota_containers = " \
+    "ssh_ports = $PORTS" "reconcile_interval = 0" "reconcile_on_change = no" "quota_containers = " \
     "lxd_socket = $LXD_SOCKET"
 restart_labcd || exit 1
 test_expect_success 'LXD stopped and started again (SIGTERM, as a package upgrade does): the port stays, ssh works' '

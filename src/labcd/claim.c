@@ -115,6 +115,17 @@ ct_claim_wait(struct op *op, const struct ct *ct, int seconds)
 	return PROTO_OK;
 }
 
+int
+ct_claimed(long long user_id, const char *name)
+{
+	int r;
+
+	pthread_mutex_lock(&busy_lock);
+	r = busy_find(user_id, name) < nbusy;
+	pthread_mutex_unlock(&busy_lock);
+	return r;
+}
+
 void
 ct_release(long long user_id, const char *name)
 {

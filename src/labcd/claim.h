@@ -25,6 +25,8 @@ int	ct_claim_wait(struct op *op, const struct ct *ct, int seconds);
 /* The same by owner and name (a container not made yet). */
 int	ct_claim_name(struct op *op, long long user_id, const char *name);
 void	ct_release(long long user_id, const char *name);
+/* Is it held now (by anyone)? 1 or 0: a hint, true only for a moment. */
+int	ct_claimed(long long user_id, const char *name);
 /* One user's quota-counted LXD writes at a time (set). */
 void	ct_quota_lock(long long user_id);
 void	ct_quota_unlock(long long user_id);

@@ -1,4 +1,9 @@
-/* cmd-details.c - details: everything about your containers, and how to connect. */
+/*
+ * cmd-details.c - details: everything about your containers, and how to
+ * connect. What they are from labcd's view of LXD (view.c); what a running
+ * one uses now (memory, disk, CPU time) from LXD, one request each: no
+ * event carries it.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +15,8 @@
 #include "project.h"
 #include "proto.h"
 #include "users.h"
+#include "view.h"
 #include "xmalloc.h"
-
-/* Up to this many names, one LXD request each; more, the project. */
-#define DETAILS_ONE_BY_ONE	4
 
 static void
 human(long long bytes, char *out, size_t outsz)
@@ -29,25 +32,23 @@ human(long long bytes, char *out, size_t outsz)
 	snprintf(out, outsz, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
 }
 
-/* One container's block of text and its data object. */
+/*
+ * One container's block of text and its data object: v is labcd's view of
+ * it (NULL: LXD has no such instance), state LXD's measure of its use now
+ * (NULL unless it runs).
+ */
 static json_t *
-describe(struct ctx *c, const struct ct *ct, json_t *inst)
+describe(struct ctx *c, const struct ct *ct, const struct view_ct *v,
+    json_t *state)
 {
-	json_t *state = json_object_get(inst, "state");
-	json_t *conf = json_object_get(inst, "expanded_config");
-	json_t *root = json_object_get(json_object_get(inst,
-	    "expanded_devices"), "root");
-	const char *status = inst ? json_string_value(json_object_get(inst,
-	    "status")) : "missing (deleted outside labcontainers)";
-	const char *ip = lxd_state_ipv4(state, NULL);
-	const char *cpu = json_string_value(json_object_get(conf, "limits.cpu"));
-	const char *mem = json_string_value(json_object_get(conf,
-	    "limits.memory"));
-	const char *disk = json_string_value(json_object_get(root, "size"));
-	const char *desc = json_string_value(json_object_get(conf,
-	    "image.description"));
-	const char *fp = json_string_value(json_object_get(conf,
-	    "volatile.base_image"));
+	const char *status = v != NULL ? v->status :
+	    "missing (deleted outside labcontainers)";
+	const char *ip = v != NULL && *v->ipv4 ? v->ipv4 : NULL;
+	const char *cpu = v != NULL && *v->cpu ? v->cpu : NULL;
+	const char *mem = v != NULL && *v->memory ? v->memory : NULL;
+	const char *disk = v != NULL && *v->disk ? v->disk : NULL;
+	const char *desc = v != NULL && *v->image ? v->image : NULL;
+	const char *fp = v != NULL && *v->fingerprint ? v->fingerprint : NULL;
 	long long mem_used = json_integer_value(json_object_get(json_object_get(
 	    state, "memory"), "usage"));
 	long long disk_used = json_integer_value(json_object_get(
@@ -63,7 +64,7 @@ describe(struct ctx *c, const struct ct *ct, json_t *inst)
 	human(mem_used, mu, sizeof(mu));
 	human(disk_used, du, sizeof(du));
 	ctx_printf(c, "%s\n", ct->name);
-	ctx_printf(c, "  state:    %s\n", status ? status : "?");
+	ctx_printf(c, "  state:    %s\n", *status ? status : "?");
 	ctx_printf(c, "  ipv4:     %s\n", ip ? ip : "-");
 	ctx_printf(c, "  ssh port: %d\n", ct->port);
 	ctx_printf(c, "  connect:  %s    (see 'help ssh-config')\n", cmd);
@@ -81,7 +82,7 @@ describe(struct ctx *c, const struct ct *ct, json_t *inst)
 	ctx_printf(c, "  created:  %s UTC\n", created);
 	o = json_pack("{s:s, s:s, s:s?, s:i, s:s, s:s, s:s?, s:s?, s:s?, "
 	    "s:s?, s:I, s:I, s:I, s:s, s:s, s:s?}", "name", ct->name, "state",
-	    status ? status : "?", "ipv4", ip, "port", ct->port, "ssh", cmd,
+	    *status ? status : "?", "ipv4", ip, "port", ct->port, "ssh", cmd,
 	    "image", ct->image, "fingerprint", fp, "cpu", cpu, "memory", mem,
 	    "disk", disk, "memory_used", (json_int_t)mem_used, "disk_used",
 	    (json_int_t)disk_used, "cpu_ns", (json_int_t)cpu_ns, "created",
@@ -93,12 +94,12 @@ describe(struct ctx *c, const struct ct *ct, json_t *inst)
 static int
 cmd_details_exec(struct ctx *c)
 {
-	struct lxd *l = ctx_lxd(c);
-	json_t *list = NULL, *out = json_array(), *v;
+	json_t *out = json_array();
 	char project[64];
 	struct ct *cts;
-	size_t i, j, ncts;
-	int k, r, n = 0, status = PROTO_OK;
+	struct view_ct *insts;
+	size_t j, ncts, ninsts;
+	int k, n = 0, status = PROTO_OK;
 
 	for (k = 0; k < c->args.argc; k++) {
 		struct ct ct;
@@ -111,33 +112,15 @@ cmd_details_exec(struct ctx *c)
 		return status;
 	}
 	project_of(ctx_op(c), c->id.user_id, c->id.user, project);
-	if (c->args.argc > 0 && c->args.argc <= DETAILS_ONE_BY_ONE) {
-		/*
-		 * A few names: ask for those alone. The whole project with
-		 * state costs LXD the state of every container in it.
-		 */
-		list = json_array();
-		for (k = 0, r = 0; k < c->args.argc && r == 0; k++) {
-			json_t *inst = NULL;
-
-			r = lxd_instance_get_full(l, project, c->args.argv[k],
-			    &inst);
-			if (r == 0)
-				json_array_append_new(list, inst);
-			else if (r == -ENOENT)
-				r = 0;	/* said 'missing' below */
-		}
-	} else
-		r = lxd_instance_list(l, project, 1, &list);
-	if (r != 0 && r != -ENOENT) {
-		json_decref(list);
+	if (view_instances(ctx_op(c), project, &insts, &ninsts) != 0) {
 		json_decref(out);
-		return ctx_error(c, "%s", lxd_error(l));
+		return ctx_fail(c, ctx_op(c));
 	}
 	ctdb_list(c->db, c->id.user_id, 0, &cts, &ncts);
 	for (j = 0; j < ncts; j++) {
 		const char *name = cts[j].name;
-		json_t *inst = NULL;
+		const struct view_ct *v;
+		json_t *state = NULL;
 		struct ct ct = cts[j];
 		int want = c->args.argc == 0;
 
@@ -145,17 +128,20 @@ cmd_details_exec(struct ctx *c)
 			want |= strcmp(c->args.argv[k], name) == 0;
 		if (!want)
 			continue;
-		json_array_foreach(list, i, v) {
-			if (strcmp(json_string_value(json_object_get(v, "name")) ?:
-			    "", name) == 0)
-				inst = v;
+		v = view_lookup(insts, ninsts, project, name);
+		/* Its use now: LXD measures it, no event says it. */
+		if (v != NULL && strcmp(v->status, "Running") == 0 &&
+		    lxd_instance_state(ctx_lxd(c), project, name, &state) != 0) {
+			json_decref(state);
+			state = NULL;
 		}
 		if (n++ > 0)
 			ctx_printf(c, "\n");
-		json_array_append_new(out, describe(c, &ct, inst));
+		json_array_append_new(out, describe(c, &ct, v, state));
+		json_decref(state);
 	}
 	free(cts);
-	json_decref(list);
+	free(insts);
 	if (n == 0)
 		ctx_printf(c, "You have no containers: 'launch NAME' makes "
 		    "one.\n");

@@ -31,30 +31,6 @@ static const struct {
 	{ "limits.disk", "disk", "disk", "--disk" },
 };
 
-/* Bytes of a size as labcd takes them (config_size_valid), or -1. */
-static long long
-bytes_of(const char *v)
-{
-	static const struct { const char *u; long long m; } units[] = {
-		{ "", 1 }, { "B", 1 }, { "kB", 1000LL }, { "MB", 1000000LL },
-		{ "GB", 1000000000LL }, { "TB", 1000000000000LL },
-		{ "KiB", 1LL << 10 }, { "MiB", 1LL << 20 }, { "GiB", 1LL << 30 },
-		{ "TiB", 1LL << 40 },
-	};
-	char *end;
-	long long n;
-	size_t i;
-
-	if (v == NULL || *v < '0' || *v > '9')
-		return -1;
-	n = strtoll(v, &end, 10);
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].u) == 0)
-			return n > (1LL << 62) / units[i].m ? -1 : n * units[i].m;
-	}
-	return -1;
-}
-
 /* "3 GiB" or "3" (a count). */
 static void
 amount(long long v, int bytes, char *out, size_t outsz)
@@ -95,7 +71,7 @@ over_quota(struct ctx *c, const char *project, const struct ct *ct,
 	r = json_object_get(json_object_get(st, "resources"), kinds[k].res);
 	lim = json_integer_value(json_object_get(r, "Limit"));
 	use = json_integer_value(json_object_get(r, "Usage"));
-	cur = bytes ? bytes_of(now) : now != NULL ? atoll(now) : 0;
+	cur = bytes ? config_size_bytes(now) : now != NULL ? atoll(now) : 0;
 	others = use - (cur > 0 ? cur : 0);
 	amount(lim, bytes, l, sizeof(l));
 	amount(others, bytes, o, sizeof(o));
@@ -190,7 +166,7 @@ disk_fits(struct ctx *c, const char *project, const char *pool,
     const struct ct *ct, const char *now, const char *asked,
     const char *status)
 {
-	long long want = bytes_of(asked), had = bytes_of(now), used;
+	long long want = config_size_bytes(asked), had = config_size_bytes(now), used;
 	char held[32], why[320];
 
 	if (now != NULL && had >= 0 && want >= had)

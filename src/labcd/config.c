@@ -97,6 +97,11 @@ static const struct ckey keys[] = {
 	{ "reconcile_interval", C_INT, O(reconcile_interval), "300", 0, 86400,
 	  "Seconds between comparisons of the database with LXD (0: only at\n"
 	  "start-up, after LXD failed mid-way, and on 'admin reconcile')." },
+	{ "reconcile_on_change", C_BOOL, O(reconcile_on_change), "yes", 0, 0,
+	  "Compare at once when LXD's events show a lab user's container\n"
+	  "changed behind labcd's back: deleted, made in their project, its\n"
+	  "SSH port device moved or removed (no: only every\n"
+	  "reconcile_interval)." },
 	{ "doctor_interval", C_INT, O(doctor_interval), "3600", 0, 86400 * 7,
 	  "Seconds between the checks of 'admin doctor' that labcd runs by\n"
 	  "itself (0: never); the first a minute after start-up, or sooner\n"
@@ -208,6 +213,29 @@ config_size_valid(const char *v)
 			return 1;
 	}
 	return 0;
+}
+
+long long
+config_size_bytes(const char *v)
+{
+	static const struct { const char *u; long long m; } units[] = {
+		{ "", 1 }, { "B", 1 }, { "kB", 1000LL }, { "MB", 1000000LL },
+		{ "GB", 1000000000LL }, { "TB", 1000000000000LL },
+		{ "KiB", 1LL << 10 }, { "MiB", 1LL << 20 }, { "GiB", 1LL << 30 },
+		{ "TiB", 1LL << 40 },
+	};
+	char *end;
+	long long n;
+	size_t i;
+
+	if (v == NULL || *v < '0' || *v > '9')
+		return -1;
+	n = strtoll(v, &end, 10);
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].u) == 0)
+			return n > (1LL << 62) / units[i].m ? -1 : n * units[i].m;
+	}
+	return -1;
 }
 
 static int

@@ -37,6 +37,7 @@ struct config {
 	char	*lxd_socket;
 	char	*project_prefix;
 	int	 reconcile_interval;
+	int	 reconcile_on_change;
 	int	 doctor_interval;
 	int	 audit_retention_days;
 	char	*default_image;
@@ -75,6 +76,8 @@ int	config_load(struct config *c, const char *path, int must_exist,
 void	config_free(struct config *c);
 /* A size such as 512MiB, 8GiB, 2GB or a byte count? 1 yes, 0 no. */
 int	config_size_valid(const char *v);
+/* Its bytes, or -1 if it is not one (or too large). */
+long long config_size_bytes(const char *v);
 /* The name members reach this server by: gateway_host, else the host name. */
 void	config_server_name(const struct config *c, char *out, size_t outsz);
 /*

@@ -17,6 +17,7 @@
 #include "labcd.h"
 #include "log.h"
 #include "reconcile.h"
+#include "view.h"
 #include "run.h"
 #include "server.h"
 #include "sizes.h"
@@ -166,12 +167,15 @@ main(int argc, char **argv)
 	if (!foreground && daemon(0, 1) != 0)
 		fatalx("cannot become a daemon");
 	btrfs_mend(&s);
+	view_start(&s, reconcile_on_change);
 	reconcile_start(&s);
 	health_start(&s);
 	r = server_run(&s);
 	/* First: it ends a comparison that doctor may be waiting for. */
 	reconcile_stop();
 	health_stop();
+	view_stop();
+	reconcile_watch_close();
 	db_close(keeper);
 	log_info("labcd stopped");
 	config_free(&s.cfg);

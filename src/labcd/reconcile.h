@@ -47,6 +47,17 @@ void	reconcile_soon(void);
 void	reconcile_start(struct server *s);
 void	reconcile_stop(void);
 
+struct view_ct;
+/*
+ * The view's report of a changed instance (view_change_fn): wakes the
+ * background reconciler when the change is drift (reconcile-watch.c),
+ * if reconcile_on_change is on. In the view's thread.
+ */
+void	reconcile_on_change(struct server *s, const struct view_ct *before,
+	    const struct view_ct *after);
+/* Its database connection, closed when the view has stopped. */
+void	reconcile_watch_close(void);
+
 struct checkup;
 /* doctor's check of drift: what reconcile_run, only looking, finds, one
    row each. Needs LXD. */
