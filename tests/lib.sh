@@ -231,6 +231,20 @@ newkey() {
 	secret "$(sed -n 5p "$TDIR/$1")"
 }
 
+# until_ms MS CMD...: run CMD every 20 ms until it succeeds, for up to MS
+# ms; the ms it took in $TOOK either way (1 if it never did).
+until_ms() {
+	local limit=$1 t0
+	shift
+	t0=$(date +%s%3N)
+	while ! "$@" 2>/dev/null; do
+		TOOK=$(($(date +%s%3N) - t0))
+		[ "$TOOK" -lt "$limit" ] || return 1
+		sleep 0.02
+	done
+	TOOK=$(($(date +%s%3N) - t0))
+}
+
 # port_of USER NAME: the container's SSH port, from labc list.
 port_of() {
 	labc --as "$1" list --format csv | awk -F, -v n="$2" '$1 == n { print $4 }'

@@ -10,7 +10,8 @@ need_lxd
 
 P=${LABCT_PREFIX}v-
 UP=${LXD_SOCKET:-${LXD_DIR:-/var/lib/lxd}/unix.socket}
-cc -O2 -Wall -o "$TDIR/lxdcount" "$LABCT_TOP/bench/lxdcount.c" || exit 1
+cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -o "$TDIR/lxdcount" \
+    "$LABCT_TOP/bench/lxdcount.c" || exit 1
 "$TDIR/lxdcount" "$TDIR/lxd.sock" "$UP" "$TDIR/requests.log" &
 at_exit "kill $!"
 for i in $(seq 50); do [ -S "$TDIR/lxd.sock" ] && break; sleep 0.1; done
@@ -31,20 +32,6 @@ mark() { MARK=$(wc -l <"$TDIR/requests.log"); }
 asked() {
 	tail -n +$((MARK + 1)) "$TDIR/requests.log" |
 	    grep -E "project=$P|projects/$P|all-projects" || true
-}
-# ms since the epoch
-ms() { date +%s%3N; }
-# until MS CMD...: run CMD every 20 ms until it succeeds, up to MS ms; the
-# ms it took in $TOOK.
-until_ms() {
-	local limit=$1 t0
-	shift
-	t0=$(ms)
-	while ! "$@" 2>/dev/null; do
-		[ $(($(ms) - t0)) -lt "$limit" ] || { TOOK=$(($(ms) - t0)); return 1; }
-		sleep 0.02
-	done
-	TOOK=$(($(ms) - t0))
 }
 state_is() { contains "$(labc --as "$1" list --format csv)" "^$2,$3,"; }
 live() { grep -q "view: .*following its events" "$LABCD_LOG"; }

@@ -173,7 +173,7 @@ write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "ssh_ports = $PORTS" "reconcile_interval = 0" "reconcile_on_change = no" "quota_containers = " \
     "lxd_socket = $LXD_SOCKET"
 restart_labcd || exit 1
-test_expect_success 'LXD stopped and started again (SIGTERM, as a package upgrade does): the port stays, ssh works' '
+test_expect_success 'LXD stopped and started again (SIGTERM, as a package upgrade does): the port stays, ssh works, labcd'"'"'s view recovers by itself' '
 	newkey alice1
 	labc --as alice key add "$(cat $TDIR/alice1.pub)" >/dev/null
 	labc --as alice launch box >/dev/null
@@ -186,6 +186,14 @@ test_expect_success 'LXD stopped and started again (SIGTERM, as a package upgrad
 	[ "$(port_of alice box)" = "$port" ]
 	for i in $(seq 20); do ssh_in $TDIR/alice1 $port true 2>/dev/null && break; sleep 1; done
 	[ "$(ssh_in $TDIR/alice1 $port hostname)" = box ]
+	# labcd'"'"'s view of LXD saw its event stream end, and loaded
+	# everything again by itself once LXD was back.
+	until_ms 15000 grep -q "view: loaded again" "$LABCD_LOG"
+	measured "LXD back: labcd'"'"'s view loaded again $TOOK ms after private-start returned"
+	contains "$(cat $LABCD_LOG)" "view: LXD.s event stream ended"
+	lxc stop -f --project ${P}alice box
+	until_ms 1000 eval "labc --as alice list --format csv | grep -q \"^box,stopped,\""
+	measured "after LXD restarted: a stop with lxc in list after $TOOK ms"
 	labc --as alice delete -f box >/dev/null
 	agree
 '
