@@ -130,6 +130,14 @@ struct proto_result {
 };
 int	proto_result_send(int fd, const struct proto_result *res);
 int	proto_stream_send(int fd);
+/*
+ * What follows a stream: one byte ('F') that carries the connection itself
+ * (SCM_RIGHTS), which the client then relays; the unix connection stays
+ * open, silent, until the client closes it. 0 or -errno.
+ */
+int	proto_fd_send(int sock, int fd);
+/* 0 and *fd (close-on-exec), or -errno: -EPROTO if no descriptor came. */
+int	proto_fd_recv(int sock, int *fd);
 int	proto_progress_send(int fd, const char *text);
 int	proto_prompt_send(int fd, const char *text, int echo);
 

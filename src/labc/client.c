@@ -25,6 +25,7 @@
 #include "client.h"
 #include "inert.h"
 #include "proto.h"
+#include "relay.h"
 #include "xmalloc.h"
 
 #define CLIENT_ANSWER_MAX	(64 * 1024)	/* bytes in one answer */
@@ -703,53 +704,26 @@ client_result(struct client *c, const struct proto_result *r, int flags,
 		json_incref(res->data);
 }
 
-/* After a "stream": raw bytes both ways until labcd closes. */
+/*
+ * After a "stream": labcd hands over the connection (proto_fd_send);
+ * relay stdin and stdout to it until it ends.
+ */
 static int
 client_splice(int fd, char *err, size_t errsz)
 {
-	struct pollfd pfd[2];
-	char *buf;
-	ssize_t n;
-	int r = 0;
+	char why[256];
+	int conn, r;
 
-	buf = xmalloc(65536);
-	pfd[0].fd = STDIN_FILENO;
-	pfd[1].fd = fd;
-	pfd[0].events = pfd[1].events = POLLIN;
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		if (pfd[0].revents != 0) {
-			n = read(STDIN_FILENO, buf, 65536);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				shutdown(fd, SHUT_WR);
-				pfd[0].fd = -1;
-			} else if ((r = write_all(fd, buf, (size_t)n))
-			    != 0)
-				break;
-		}
-		if (pfd[1].revents != 0) {
-			n = read(fd, buf, 65536);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				r = -errno;
-			if (n <= 0)
-				break;
-			if ((r = write_all(STDOUT_FILENO, buf,
-			    (size_t)n)) != 0)
-				break;
-		}
+	if ((r = proto_fd_recv(fd, &conn)) != 0) {
+		snprintf(err, errsz, "labcd answered with a stream but sent no "
+		    "connection (%s): use labc and labcd of the same release",
+		    r == -EPROTO ? "something else came" : strerror(-r));
+		return r;
 	}
-	free(buf);
+	r = relay_run(STDIN_FILENO, STDOUT_FILENO, conn, why, sizeof(why));
+	close(conn);
 	if (r != 0)
-		snprintf(err, errsz, "the data stream broke: %s", strerror(-r));
+		snprintf(err, errsz, "%s", why);
 	return r;
 }
 

@@ -1,7 +1,8 @@
 /*
  * cmd-nc.c - nc: join the caller's stdin/stdout to port 22 of their own
  * container, through labcd, for ssh's ProxyCommand: no forwarded port
- * needed. After ctx_stream the connection carries raw bytes. The
+ * needed. labcd dials, then hands the client the connection itself
+ * after the stream message (proto_fd_send), which it relays. The
  * way in is what LXD made (the ssh proxy device, else the DHCP lease),
  * never an address the container reports.
  */
@@ -16,14 +17,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "atomicio.h"
 #include "labcd.h"
 #include "ct.h"
 #include "leases.h"
 #include "lxd.h"
 #include "proto.h"
 
-#define NC_IDLE	(4 * 3600 * 1000)	/* ms without a byte either way */
 #define NC_USERS	4096		/* >= max_clients: one per stream */
 
 /* Open streams per lab user: at most max_nc_per_user each. */
@@ -154,35 +153,29 @@ out:
 	return r;
 }
 
-/* Copy both ways until both sides have finished. */
+/*
+ * The client holds the connection now (it relays the bytes itself): wait
+ * until it closes ours, so that the stream counts against
+ * max_nc_per_user while it is open. It has nothing to say meanwhile.
+ */
 static void
-splice_loop(int a, int b)
+wait_closed(int cfd)
 {
-	struct pollfd p[2] = { { a, POLLIN, 0 }, { b, POLLIN, 0 } };
-	char buf[16384];
-	int open_in[2] = { 1, 1 }, i;
+	struct pollfd p = { .fd = cfd, .events = POLLIN | POLLRDHUP };
+	char buf[256];
+	ssize_t n;
 
-	while (open_in[0] || open_in[1]) {
-		if (poll(p, 2, NC_IDLE) <= 0)
+	for (;;) {
+		if (poll(&p, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
 			return;
-		for (i = 0; i < 2; i++) {
-			ssize_t n;
-
-			if (!open_in[i] || !(p[i].revents & (POLLIN | POLLHUP |
-			    POLLERR)))
-				continue;
-			n = read(p[i].fd, buf, sizeof(buf));
-			if (n < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (n <= 0) {
-				open_in[i] = 0;
-				p[i].fd = -1;
-				shutdown(i == 0 ? b : a, SHUT_WR);
-				continue;
-			}
-			if (write_all(i == 0 ? b : a, buf, (size_t)n) != 0)
-				return;
 		}
+		if (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))
+			return;
+		n = read(cfd, buf, sizeof(buf));
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			return;
 	}
 }
 
@@ -247,9 +240,19 @@ cmd_nc_exec(struct ctx *c)
 	}
 	flags = fcntl(fd, F_GETFL);
 	fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-	if ((cfd = ctx_stream(c)) >= 0)
-		splice_loop(cfd, fd);
-	close(fd);
+	/*
+	 * The connection itself goes to the client, which relays it with
+	 * splice(2): labcd is not woken for each chunk, and the bytes
+	 * cross one process fewer. It is a connection to the member's own
+	 * container's sshd, which the byte stream reached anyway.
+	 */
+	if ((cfd = ctx_stream(c)) >= 0 && proto_fd_send(cfd, fd) == 0) {
+		close(fd);
+		fd = -1;
+		wait_closed(cfd);
+	}
+	if (fd >= 0)
+		close(fd);
 	nc_give(c->id.user_id);
 	return PROTO_OK;
 }

@@ -680,7 +680,8 @@ ct_delete(struct op *op, struct ct *ct, int force)
 	int r;
 
 	snprintf(name, sizeof(name), "%s", ct->name);
-	if ((r = ct_claim_name(op, user_id, name)) != 0)
+	/* labcd may be mending it (reconcile-watch.c acts at once). */
+	if ((r = ct_claim_wait(op, ct, CLAIM_WAIT)) != 0)
 		return r;
 	/* The row may have changed while another request held it. */
 	if (ctdb_get_by_id(op->db, ct->id, ct) != 0) {
