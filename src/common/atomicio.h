@@ -10,5 +10,8 @@
 
 /* Write exactly n bytes, retrying on EINTR and short writes. 0 or -errno. */
 int	write_all(int fd, const void *p, size_t n);
+/* The same to a socket, with send(MSG_NOSIGNAL): a peer gone is -EPIPE,
+   not SIGPIPE. */
+int	send_all(int fd, const void *p, size_t n);
 
 #endif

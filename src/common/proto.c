@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "atomicio.h"
+#include "clock.h"
 #include "proto.h"
 #include "xmalloc.h"
 
@@ -98,17 +99,9 @@ proto_decode(const void *body, size_t n, json_t **msg, char *err,
 	return 0;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
- * Wait until fd is readable, at most until the deadline (now_ms(); -1:
+ * Wait until fd is readable, at most until the deadline (mono_ms(); -1:
  * none). 0, or -ETIMEDOUT. poll() counts the remaining time, not each
  * read() afresh: a byte now and then does not stretch the deadline.
  */
@@ -122,7 +115,7 @@ wait_readable(int fd, long long deadline)
 	if (deadline < 0)
 		return 0;
 	for (;;) {
-		if ((left = deadline - now_ms()) <= 0)
+		if ((left = deadline - mono_ms()) <= 0)
 			return -ETIMEDOUT;
 		r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
 		if (r > 0)
@@ -170,14 +163,14 @@ proto_recv_timed(int fd, json_t **msg, int wait_ms, int frame_ms,
 	int r;
 
 	*msg = NULL;
-	if (wait_ms >= 0 && (r = wait_readable(fd, now_ms() + wait_ms)) != 0) {
+	if (wait_ms >= 0 && (r = wait_readable(fd, mono_ms() + wait_ms)) != 0) {
 		snprintf(err, errsz, "%s", r == -ETIMEDOUT ?
 		    "no message in time" : strerror(-r));
 		return r;
 	}
 	/* The frame's clock starts with its first byte. */
 	if (frame_ms >= 0)
-		deadline = now_ms() + frame_ms;
+		deadline = mono_ms() + frame_ms;
 	if ((r = read_by(fd, hdr, 4, deadline)) != 0) {
 		snprintf(err, errsz, "%s", r == -EPIPE ? "connection closed" :
 		    r == -ETIMEDOUT ? "frame not completed in time" :

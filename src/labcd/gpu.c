@@ -521,22 +521,17 @@ nvml_lib_version(json_t *names)
  * says "Driver/library version mismatch" until they restart.
  */
 static void
-check_driver_libs(struct checkup *d, const char *driver)
+check_driver_libs(struct checkup *d, json_t *list, const char *driver)
 {
 	struct op *op = checkup_op(d);
 	struct lxd *l = checkup_lxd(d);
 	const char *prefix = op->srv->cfg.project_prefix;
-	json_t *list = NULL, *inst;
+	json_t *inst;
 	size_t i;
 	int seen = 0, bad = 0;
 
 	if (driver[0] == '\0')
 		return;
-	if (lxd_instance_list(l, NULL, 1, &list) != 0) {
-		checkup_row(d, "driver libraries", "warn", NULL, "cannot list "
-		    "instances: %s", lxd_error(l));
-		return;
-	}
 	json_array_foreach(list, i, inst) {
 		const char *proj = json_string_value(json_object_get(inst,
 		    "project")), *name = json_string_value(json_object_get(
@@ -578,7 +573,6 @@ check_driver_libs(struct checkup *d, const char *driver)
 		}
 		json_decref(env);
 	}
-	json_decref(list);
 	if (bad == 0)
 		checkup_row(d, "driver libraries", "ok", NULL, "%d running "
 		    "container%s with NVIDIA libraries, all %s", seen,
@@ -592,23 +586,17 @@ check_driver_libs(struct checkup *d, const char *driver)
  * driver of their own image, of the host's version.
  */
 static void
-check_gpu_driver(struct checkup *d)
+check_gpu_driver(struct checkup *d, json_t *list)
 {
 	struct op *op = checkup_op(d);
-	struct lxd *l = checkup_lxd(d);
 	const struct config *cfg = &op->srv->cfg;
 	const char *prefix = cfg->project_prefix;
 	struct buf names = BUF_INIT(0);
-	json_t *list = NULL, *inst, *dev;
+	json_t *inst, *dev;
 	size_t i;
 	int given = 0, bare = 0;
 	char *fix;
 
-	if (lxd_instance_list(l, NULL, 0, &list) != 0) {
-		checkup_row(d, "gpu driver", "warn", NULL, "cannot list "
-		    "instances: %s", lxd_error(l));
-		return;
-	}
 	json_array_foreach(list, i, inst) {
 		const char *proj = json_string_value(json_object_get(inst,
 		    "project")), *name = json_string_value(json_object_get(
@@ -640,7 +628,6 @@ check_gpu_driver(struct checkup *d)
 			buf_printf(&names, "%s%s", names.len ? ", " : "", shown);
 		}
 	}
-	json_decref(list);
 	if (bare == 0) {
 		if (given > 0)
 			checkup_row(d, "gpu driver", "ok", NULL, "%d "
@@ -684,9 +671,19 @@ gpu_doctor(struct checkup *d)
 {
 	char driver[80] = "";		/* host NVIDIA driver, "" if none */
 
+	struct lxd *l = checkup_lxd(d);
+	json_t *list = NULL;
+
 	check_nvidia(d, driver, sizeof(driver));
-	if (checkup_lxd(d) != NULL) {
-		check_gpu_driver(d);
-		check_driver_libs(d, driver);
+	if (l == NULL)
+		return;
+	/* One list for both (recursion 1: devices, config and status). */
+	if (lxd_instance_list(l, NULL, 0, &list) != 0) {
+		checkup_row(d, "gpu driver", "warn", NULL, "cannot list "
+		    "instances: %s", lxd_error(l));
+		return;
 	}
+	check_gpu_driver(d, list);
+	check_driver_libs(d, list, driver);
+	json_decref(list);
 }

@@ -32,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "labcd.h"
 #include "leases.h"
 #include "log.h"
@@ -72,14 +73,6 @@ static struct pending {
 }			*pend;
 static size_t		 npend, cappend;
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 cmp_key(const char *p1, const char *n1, const char *p2, const char *n2)
@@ -281,7 +274,7 @@ fetch_leases(struct lxd *l, const char *project, const char *network)
 static void
 want_lease(const struct view_ct *v)
 {
-	long long now = now_ms();
+	long long now = mono_ms();
 	size_t k, i;
 
 	for (k = 0; k < VIEW_NICS && v->nics[k].name[0] != '\0'; k++) {
@@ -363,7 +356,7 @@ unmanaged(const struct pending *p)
 static long long
 leases_due(struct lxd *l, int *lost)
 {
-	long long now = now_ms(), next = -1;
+	long long now = mono_ms(), next = -1;
 	size_t i = 0;
 
 	while (i < npend) {
@@ -409,7 +402,7 @@ fetch_cards(struct lxd *l)
 	pthread_mutex_lock(&lock);
 	json_decref(cards);
 	cards = c != NULL ? c : json_array();
-	cards_at = now_ms();
+	cards_at = mono_ms();
 	pthread_mutex_unlock(&lock);
 	return 0;
 }
@@ -777,7 +770,7 @@ view_main(void *arg)
 			first = 0;
 		}
 		wait = leases_due(l, &lost);
-		if (!lost && now_ms() - cards_at > CARDS_EVERY &&
+		if (!lost && mono_ms() - cards_at > CARDS_EVERY &&
 		    fetch_cards(l) != 0)
 			lost = 1;
 		r = lost ? -ECONNRESET : lxd_events_next(ev, &event,

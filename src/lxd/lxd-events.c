@@ -27,7 +27,9 @@
 
 #include <openssl/evp.h>
 
+#include "atomicio.h"
 #include "buf.h"
+#include "clock.h"
 #include "lxd.h"
 #include "xmalloc.h"
 
@@ -154,32 +156,6 @@ seterr(struct lxd_events *ev, int r, const char *fmt, ...)
 	return r;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int
-write_full(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-	ssize_t w;
-
-	while (n > 0) {
-		w = send(fd, s, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -errno;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /*
  * Read what is there into rx, waiting until deadline (ms, < 0: forever).
@@ -195,7 +171,7 @@ fill(struct lxd_events *ev, long long deadline)
 	int r;
 
 	for (;;) {
-		left = deadline < 0 ? -1 : deadline - now_ms();
+		left = deadline < 0 ? -1 : deadline - mono_ms();
 		if (deadline >= 0 && left < 0)
 			left = 0;
 		r = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
@@ -260,7 +236,7 @@ handshake(struct lxd_events *ev)
 {
 	unsigned char raw[16];
 	char key[32], want[29], got[64], *req = NULL, *end;
-	long long deadline = now_ms() + HANDSHAKE_MS;
+	long long deadline = mono_ms() + HANDSHAKE_MS;
 	size_t hlen, cut;
 	int r;
 
@@ -271,7 +247,7 @@ handshake(struct lxd_events *ev)
 	    "Connection: Upgrade\r\nUpgrade: websocket\r\n"
 	    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\n\r\n",
 	    EVENTS_PATH, key);
-	r = write_full(ev->fd, req, strlen(req));
+	r = send_all(ev->fd, req, strlen(req));
 	free(req);
 	if (r != 0)
 		return seterr(ev, -EPIPE, "asking LXD for events: %s",
@@ -374,7 +350,7 @@ send_control(struct lxd_events *ev, int opcode, const void *p, size_t len)
 
 	if (getrandom(mask, sizeof(mask), 0) != (ssize_t)sizeof(mask))
 		memset(mask, 0x5a, sizeof(mask));
-	(void)write_full(ev->fd, out, lxd_ws_encode(out, opcode, p, len,
+	(void)send_all(ev->fd, out, lxd_ws_encode(out, opcode, p, len,
 	    mask));
 }
 
@@ -446,7 +422,7 @@ frame(struct lxd_events *ev, const struct lxd_ws_frame *f, json_t **event)
 int
 lxd_events_next(struct lxd_events *ev, json_t **event, int timeout_ms)
 {
-	long long deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	long long deadline = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
 	struct lxd_ws_frame f;
 	long n;
 	int r;
