@@ -74,7 +74,7 @@ pop_heal() {
 case_list() {
 	local r lxd_all
 	figure list.labc 1 time ms "labc list --all ($N running, $M users)" base=list.lxc \
-		target="ratio <= 0.25" goal="≤ 0.25× lxc"
+		target="ratio <= 0.05" goal="≤ 0.05× lxc"
 	figure list.lxc 1 time ms "lxc list --all-projects"
 	figure list.lxccsv 1 time ms "lxc list --all-projects --format csv"
 	figure list.labc_csv 1 ratio - "  labc list --all ÷ lxc list --format csv" num=list.labc den=list.lxccsv
@@ -99,7 +99,7 @@ case_list() {
 		must lxd_get '/1.0/instances?recursion=1&all-projects=true' && sample list.api1 "$TM"
 	done
 	note list.api2 "with the state of each instance, sent with curl: what lxc list asks for, and what labcd's list asked for until it took the addresses from the DHCP leases"
-	note list.api1 "without the state of each instance: labcd's list --all asks this, then the DHCP leases of each user's project with running containers (GET /1.0/networks/NET/leases?project=P; src/labcd/cmd-list.c)"
+	note list.api1 "without the state of each instance: what labcd's view loads once at start-up and again after LXD's event stream was lost (src/labcd/view.c); list --all itself asks LXD nothing while the view follows the events"
 }
 
 # lxd_get PATH: one GET to LXD's API with curl, the body thrown away.
@@ -358,7 +358,8 @@ case_small() {
 	figure details.lxc 4 time ms "lxc info box1 --project P"
 	local per=$(((N + M - 1) / M))
 	figure req.whoami 4 count req "LXD requests: labc whoami"
-	figure req.list 4 count req "LXD requests: labc list --all" base=req.lxclist
+	figure req.list 4 count req "LXD requests: labc list --all" base=req.lxclist \
+		target="value <= 0" goal="none"
 	figure req.lxclist 4 count req "LXD requests: lxc list --all-projects"
 	figure req.details 4 count req "LXD requests: labc details box1" base=req.lxcinfo
 	figure req.lxcinfo 4 count req "LXD requests: lxc info box1"
@@ -393,6 +394,7 @@ case_small() {
 	remember_worked_rss
 	stop_labcd "$MAIN"
 	start_labcd "$MAIN" "lxd_socket = $COUNTER_SOCK"
+	counter_quiet
 	count_req req.whoami lc "$MAIN" whoami
 	count_req req.list lc "$MAIN" list --all
 	count_req req.lxclist via_counter lxc list --all-projects
@@ -400,10 +402,13 @@ case_small() {
 	count_req req.lxcinfo via_counter lxc info box1 --project "$proj"
 	UNDO=(lc "$MAIN" --as "$u" delete -f extra)
 	count_req req.launch lc "$MAIN" --as "$u" launch extra
+	note req.launch "all labcd asked of LXD while the launch ran, its view's GETs of the instance after LXD's events included"
+	counter_quiet
 	UNDO=(lxc delete -f extra --project labcb-lxc-01)
 	count_req req.lxclaunch via_counter lxc launch -q "$LABCT_IMAGE" extra --project labcb-lxc-01 \
 		-p "$LABCT_PROFILE_OF_MAIN"
 	count_req req.delete lc "$MAIN" --as "$u" delete -f extra
+	counter_quiet
 	count_req req.lxcdelete via_counter lxc delete -f extra --project labcb-lxc-01
 	stop_labcd "$MAIN"
 	start_labcd "$MAIN"
@@ -458,13 +463,15 @@ rss_snap() {
 
 # rss_growth ID BEFORE MID AFTER TEXT: VmRSS growth from MID to AFTER (the
 # second half: a leak grows there too, warming up does not), with the whole
-# run and the kinds of memory in the note; BEFORE etc. are rss_snap's.
+# run and the kinds of memory in the note; BEFORE etc. are rss_snap's. With
+# RSS_COL=1, RssAnon's growth instead (labcd's own memory, not the pages of
+# its libraries it touched).
 rss_growth() {
-	local id=$1 b m a
+	local id=$1 b m a k=${RSS_COL:-0}
 	read -r -a b <<<"$2"
 	read -r -a m <<<"$3"
 	read -r -a a <<<"$4"
-	value "$id" $((a[0] - m[0]))
+	value "$id" $((a[k] - m[k]))
 	note "$id" "VmRSS ${b[0]} → ${m[0]} → ${a[0]} KiB (whole run +$((a[0] - b[0])): 1st half +$((m[0] - b[0])), 2nd half +$((a[0] - m[0]))); RssAnon ${b[1]} → ${m[1]} → ${a[1]}, RssFile ${b[2]} → ${m[2]} → ${a[2]}; $5"
 }
 
@@ -512,16 +519,19 @@ case_memory() {
 	figure rss.worked 5 mem MiB "labcd VmRSS after the cases above (then restarted)"
 	figure rss.idle 5 mem MiB "labcd VmRSS, idle right after start"
 	figure rss.real 5 mem MiB "labcd VmRSS, $N real containers known"
-	nlist=$((REQS / 50 < 200 ? REQS / 50 : 200))
+	nlist=$REQS
 	figure rss.before 5 mem MiB "labcd VmRSS before the requests below"
 	figure rss.after 5 mem MiB "labcd VmRSS after them"
 	figure rss.grow_labc 5 mem KiB "  growth, 2nd half of $REQS × labc whoami" target="value <= 64" goal="none (≤64 KiB)"
 	figure rss.grow_conn 5 mem KiB "  growth, 2nd half of $REQS whoami, 1 connection" target="value <= 64" goal="none (≤64 KiB)"
-	figure rss.grow_list 5 mem KiB "  growth, 2nd half of $nlist list --all, 1 connection" target="value <= 64" goal="none (≤64 KiB)"
+	figure rss.grow_list 5 mem KiB "  RssAnon growth, 2nd half of $nlist list --all, 1 connection" target="value <= 64" goal="none (≤64 KiB)"
 	if ((RSS_K > N)); then
-		figure rss.synth 5 mem MiB "labcd VmRSS, $RSS_K rows in DB (not real containers)" \
+		figure rss.synth 5 mem MiB "labcd VmRSS, $RSS_K containers known" \
 			target="value <= 8192" goal="≤ 8 MiB"
-		figure list.synth 5 time ms "  labc list --all with $RSS_K rows in DB"
+		figure rssanon.synth 5 mem MiB "  of it RssAnon (labcd's own)" \
+			target="value <= 4096" goal="≤ 4 MiB"
+		figure list.synth 5 time ms "  labc list --all of $RSS_K containers" \
+			target="median <= 20" goal="≤ 20 ms"
 	else
 		figure rss.real 5 mem MiB "labcd VmRSS, $N real containers known" target="value <= 8192" goal="≤ 8 MiB"
 	fi
@@ -550,22 +560,43 @@ case_memory() {
 	note rss.before "$(rss_note)"
 	rss_series rss.grow_labc "$REQS" series_labc
 	rss_series rss.grow_conn "$REQS" series_conn
-	rss_series rss.grow_list "$nlist" series_list
+	RSS_COL=1 rss_series rss.grow_list "$nlist" series_list
 	value rss.after "$(rss_kib "$MAIN")"
 	note rss.after "$(rss_note)"
 
 	((RSS_K > N)) || return 0
-	# Not real containers: rows written straight into labcd's database, so
-	# that list --all reads RSS_K rows (LXD has most of them as 'missing').
+	# More containers: rows written straight into labcd's database, and an
+	# instance for each, made (not started) with lxc on the btrfs pool
+	# where that is quick, so that labcd's view knows RSS_K instances and
+	# list --all shows RSS_K rows.
 	real=$(sqlite3 "${LD_DB[$MAIN]}" 'SELECT count(*) FROM containers')
 	extra=$((RSS_K - real))
 	synth_rows "$extra"
+	synth_instances "$extra"
 	must lc "$MAIN" list --all
-	[[ $(grep -Ec '^[cs][0-9]+ +box[0-9]+ ' "$W/last.out") -ge $RSS_K ]] ||
-		die "list --all does not show $RSS_K rows"
+	[[ $(grep -Ec '^[cs][0-9]+ +box[0-9]+ +(running|stopped) ' "$W/last.out") -ge $RSS_K ]] ||
+		die "list --all does not show the $RSS_K containers"
 	for ((i = 1; i <= 5; i++)); do must lc "$MAIN" list --all && sample list.synth "$TM"; done
 	value rss.synth "$(rss_kib "$MAIN")"
-	note rss.synth "$real real containers + $extra rows inserted into labcd's SQLite database (users s001.., state 'ready', no LXD instance: they list as 'missing'); measured after 6 × list --all; $(rss_note)"
+	value rssanon.synth "$(rss_kib "$MAIN" RssAnon)"
+	note rss.synth "$real running containers + $extra stopped ones (rows written into labcd's database, instances made with lxc init on the btrfs pool); measured after 6 × list --all; $(rss_note)"
+	note rssanon.synth "the rest of VmRSS is the pages of the shared libraries labcd touched (RssFile: libcurl, OpenSSL, SQLite, glibc), which stay"
+}
+
+# synth_instances COUNT: synth_rows' containers as LXD instances, made (not
+# started) in their users' projects, four at a time.
+synth_instances() {
+	local count=$1 users u i p
+	users=$(((count + 9) / 10))
+	for ((u = 1; u <= users; u++)); do
+		lxc_project "$(printf '%ss%03d' "${LD_PREFIX[$MAIN]}" "$u")"
+	done
+	for ((i = 0; i < count; i++)); do
+		p=$(printf '%ss%03d' "${LD_PREFIX[$MAIN]}" $((i / 10 + 1)))
+		printf '%s box%d\n' "$p" $((i % 10 + 1))
+	done | xargs -P 4 -L 1 sh -c 'lxc init -q "$0" "$3" --project "$2" -p "$1" >/dev/null 2>&1 ||
+		lxc info "$3" --project "$2" >/dev/null 2>&1' "$LABCT_IMAGE" "$LABCT_PROFILE_BT" ||
+		die "cannot make the $count instances of the synthetic rows"
 }
 
 # synth_rows COUNT: COUNT container rows, 10 per synthetic user, straight into
@@ -594,7 +625,7 @@ synth_rows() {
 # --authorized-keys to ask labcd whose key it is, then labc runs whoami)
 # against the same sshd and key letting a plain account in with the
 # forced command /bin/true.
-GW_DIR='' GW_USER=labcbgw GW_TRUE=labcb-true GW_PORT=64105 GW_SSHD_PID=''
+GW_DIR='' GW_USER=labcbgw GW_TRUE=labcb-true GW_NC=labcb-nc GW_PORT=64105 GW_SSHD_PID=''
 
 gw_ssh() {	# gw_ssh ACCOUNT ARGS...: one ssh login with the bench key
 	local who=$1
@@ -610,19 +641,23 @@ gw_cleanup() {
 	[[ -z $GW_SSHD_PID ]] || kill "$GW_SSHD_PID" 2>/dev/null
 	userdel -r "$GW_USER" >/dev/null 2>&1
 	userdel "$GW_TRUE" >/dev/null 2>&1
+	userdel "$GW_NC" >/dev/null 2>&1
 	rm -rf "$GW_DIR"
 	GW_DIR=''
 }
 
 case_ssh() {
 	local r out
-	figure ssh.labc 6 time ms "ssh ${GW_USER}@127.0.0.1 whoami (through the gateway)" base=ssh.true
-	figure ssh.true 6 time ms "ssh, same sshd and key, forced command /bin/true"
+	if [[ -n ${SEL[6]:-} ]]; then
+		figure ssh.labc 6 time ms "ssh ${GW_USER}@127.0.0.1 whoami (through the gateway)" base=ssh.true
+		figure ssh.true 6 time ms "ssh, same sshd and key, forced command /bin/true"
+	fi
 	command -v sshd >/dev/null || PATH=$PATH:/usr/sbin
 	command -v sshd >/dev/null || die "case 6 needs sshd (openssh-server)"
 	say "case 6: the SSH gateway with a private sshd on 127.0.0.1:$GW_PORT, $R_FAST rounds"
 	! id "$GW_USER" >/dev/null 2>&1 || userdel -r "$GW_USER" >/dev/null 2>&1
 	! id "$GW_TRUE" >/dev/null 2>&1 || userdel "$GW_TRUE" >/dev/null 2>&1
+	! id "$GW_NC" >/dev/null 2>&1 || userdel "$GW_NC" >/dev/null 2>&1
 	# sshd runs AuthorizedKeysCommand only from a path whose every
 	# directory is root's and not writable by others: not from /tmp.
 	GW_DIR=/run/labcb-gw.$$
@@ -639,7 +674,7 @@ case_ssh() {
 	PidFile $GW_DIR/sshd.pid
 	Include $GW_DIR/sshd.d/*.conf
 	UsePAM yes
-	AllowUsers $GW_USER $GW_TRUE
+	AllowUsers $GW_USER $GW_TRUE $GW_NC
 	PasswordAuthentication no
 	KbdInteractiveAuthentication no
 	CONF
@@ -660,10 +695,72 @@ case_ssh() {
 	out=$(gw_ssh "$GW_USER" whoami 2>&1) || die "ssh through the gateway failed: $out"
 	[[ $out == *labcbssh* ]] || die "ssh whoami through the gateway said: $out"
 	gw_ssh "$GW_TRUE" >/dev/null 2>&1 || die "ssh with the forced /bin/true failed"
-	for ((r = 1; r <= R_FAST; r++)); do
-		must gw_ssh "$GW_USER" whoami && sample ssh.labc "$TM"
-		must gw_ssh "$GW_TRUE" && sample ssh.true "$TM"
-	done
-	note ssh.labc "sshd asks labc --authorized-keys (one labcd request) whose key it is, then runs labc whoami (another); both sides pay ssh's key exchange and the login"
+	if [[ -n ${SEL[6]:-} ]]; then
+		for ((r = 1; r <= R_FAST; r++)); do
+			must gw_ssh "$GW_USER" whoami && sample ssh.labc "$TM"
+			must gw_ssh "$GW_TRUE" && sample ssh.true "$TM"
+		done
+		note ssh.labc "sshd asks labc --authorized-keys (one labcd request) whose key it is, then runs labc whoami (another); both sides pay ssh's key exchange and the login"
+	fi
+	[[ -z ${SEL[7]:-} ]] || case_data
 	stop_labcd gw
+}
+
+# ---- case 7: the data path, a member's scp of 1 GiB into a container ------------------------
+
+# scp_to HOW: the bench file to /dev/null in the container, one of four ways.
+scp_to() {
+	local o=(-q -i "$GW_DIR/key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+		-o BatchMode=yes -o IdentitiesOnly=yes -o LogLevel=ERROR)
+	local gw="ssh -i $GW_DIR/key -p $GW_PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o LogLevel=ERROR"
+	case $1 in
+	direct) scp "${o[@]}" "$DATA_FILE" "ubuntu@$DATA_ADDR:/dev/null" ;;
+	port) scp "${o[@]}" -P "$DATA_PORT" "$DATA_FILE" "ubuntu@127.0.0.1:/dev/null" ;;
+	gateway) scp "${o[@]}" -o "ProxyCommand=$gw $GW_USER@127.0.0.1 nc data" \
+		"$DATA_FILE" "ubuntu@data:/dev/null" ;;
+	netcat) scp "${o[@]}" -o "ProxyCommand=$gw $GW_NC@127.0.0.1 nc $DATA_ADDR 22" \
+		"$DATA_FILE" "ubuntu@data:/dev/null" ;;
+	esac
+}
+
+DATA_FILE='' DATA_ADDR='' DATA_PORT=''
+case_data() {
+	local r i
+	figure data.direct 7 time ms "scp 1 GiB straight to the container's address"
+	figure data.port 7 time ms "scp 1 GiB through its port (LXD's proxy device)" base=data.direct \
+		target="ratio <= 1.11" goal="≥ 0.9× the throughput"
+	figure data.netcat 7 time ms "scp 1 GiB, ProxyCommand ssh to the host + plain nc"
+	figure data.gateway 7 time ms "scp 1 GiB through the gateway (ssh lab@host nc NAME)" base=data.netcat \
+		target="ratio <= 1.053" goal="≥ 0.95× the throughput"
+	command -v nc >/dev/null || die "case 7 needs nc on the host (netcat-openbsd)"
+	say "case 7: 1 GiB by scp into a container, four ways, $R_DATA rounds"
+	useradd --no-create-home --home-dir "$GW_DIR/nchome" --shell /bin/sh "$GW_NC" ||
+		die "cannot make the account $GW_NC"
+	mkdir -p "$GW_DIR/nchome/.ssh"
+	cp "$GW_DIR/key.pub" "$GW_DIR/nchome/.ssh/authorized_keys"
+	chown -R "$GW_NC:" "$GW_DIR/nchome"
+	DATA_FILE=$W/data.1g
+	[[ -s $DATA_FILE ]] || head -c 1073741824 /dev/urandom >"$DATA_FILE" || die "cannot write $DATA_FILE"
+	run_logged lc gw --as labcbssh launch data || die "launch data failed"
+	for ((i = 0; i < 100; i++)); do
+		DATA_ADDR=$(lc gw --as labcbssh list --format csv | awk -F, '$1 == "data" { print $3 }')
+		[[ $DATA_ADDR == [0-9]* ]] && break
+		sleep 0.2
+	done
+	DATA_PORT=$(lc gw --as labcbssh list --format csv | awk -F, '$1 == "data" { print $4 }')
+	[[ $DATA_ADDR == [0-9]* && -n $DATA_PORT ]] || die "the data container has no address or port"
+	for h in direct port gateway netcat; do
+		logged scp_to $h || die "scp $h failed: $(tail -n 3 "$CMDLOG")"
+	done
+	for ((r = 1; r <= R_DATA; r++)); do
+		must scp_to direct && sample data.direct "$TM"
+		must scp_to port && sample data.port "$TM"
+		must scp_to netcat && sample data.netcat "$TM"
+		must scp_to gateway && sample data.gateway "$TM"
+	done
+	note data.direct "to /dev/null in the container, the same random file each time: only the network and ssh count; ssh's default cipher on both sides"
+	note data.port "127.0.0.1:PORT, LXD's forkproxy relaying each byte in user space"
+	note data.netcat "ssh $GW_NC@127.0.0.1 nc ADDR 22 as ProxyCommand, the same sshd: two ssh encryptions, a plain relay"
+	note data.gateway "ssh $GW_USER@127.0.0.1 nc data as ProxyCommand: labc gets the connection from labcd and relays it with splice(2)"
+	run_logged lc gw --as labcbssh delete -f data || true
 }

@@ -544,6 +544,19 @@ stop_counter() {
 
 via_counter() { LXD_SOCKET=$COUNTER_SOCK "$@"; }
 
+# counter_quiet: wait until labcd has made no LXD request through the counter
+# for 2 s (at most 60 s): its start-up (the reconciler's pass, the view's
+# load and the leases it looks for) is not any command's.
+counter_quiet() {
+	local i n last=-1 same=0
+	for ((i = 0; i < 300 && same < 10; i++)); do
+		n=$(wc -l <"$W/lxdcount.log")
+		if ((n == last)); then same=$((same + 1)); else same=0; fi
+		last=$n
+		sleep 0.2
+	done
+}
+
 # lxd_requests ID CMD...: run CMD (untimed); the LXD requests that passed the
 # counter meanwhile become count figure ID, their list $W/req/ID ("METHOD
 # PATH", operation ids as {op}). Returns CMD's status.

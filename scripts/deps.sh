@@ -17,7 +17,9 @@ RUNTIME=(lxd dnsmasq-base nftables debootstrap btrfs-progs openssh-server curl j
 	ca-certificates iproute2 procps sqlite3)
 TEST=(openssh-client valgrind tmux clang
 	# the Debian package (tests/t0030-package.sh) and its manual pages
-	debhelper dpkg-dev man-db groff-base)
+	debhelper dpkg-dev man-db groff-base
+	# bench/ case 7's baseline: a plain relay on the host
+	netcat-openbsd)
 
 setup=0 dry=0
 for arg; do
