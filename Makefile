@@ -148,6 +148,10 @@ $(B)/tests/unit/t-nvml: $(call obj,src/labcd/nvml.c) | $(STUBS)
 $(B)/tests/unit/t-throttle: $(call obj,src/labcd/throttle.c)
 $(B)/tests/unit/t-db-store: $(call obj,src/labcd/db.c src/labcd/db-users.c \
     src/labcd/db-sessions.c src/labcd/db-keys.c src/labcd/db-audit.c)
+$(B)/tests/unit/t-view: $(call obj,src/labcd/view.c src/labcd/leases.c \
+    src/labcd/config.c src/labcd/op.c src/labcd/audit.c src/labcd/db.c \
+    src/labcd/db-audit.c src/labcd/db-users.c src/labcd/db-keys.c \
+    src/labcd/claim.c src/labcd/keys.c)
 $(B)/tests/unit/t-op: $(call obj,src/labcd/op.c src/labcd/audit.c \
     src/labcd/db.c src/labcd/db-audit.c src/labcd/db-users.c \
     src/labcd/db-keys.c src/labcd/claim.c src/labcd/keys.c)
