@@ -585,8 +585,11 @@ reload(struct server *s, struct lxd *l)
 	stats.instances = nrecs;
 	stats.reloads++;
 	pthread_mutex_unlock(&lock);
-	/* What changed while the stream was lost: the same as events. */
-	if (changed != NULL) {
+	/*
+	 * What changed while the stream was lost: the same as events. Not
+	 * at the first load: the reconciler's start-up pass compares all.
+	 */
+	if (changed != NULL && stats.reloads > 1) {
 		for (i = 0, j = 0; i < n || j < nold; ) {
 			int c = i == n ? 1 : j == nold ? -1 :
 			    cmp_rec(&fresh[i], &old[j]);
