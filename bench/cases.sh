@@ -160,12 +160,14 @@ case_launch() {
 			target="ratio <= 1.05" goal="≤ 1.05× lxc"
 		figure "launch.$kind.lxc" 2 time s "lxc launch ($kind pool)"
 		figure "launch.$kind.lxcssh" 2 time s "lxc launch + sshd answers ($kind pool)"
+		local goal=1.0
+		[[ $kind == dir ]] || goal=0.9
 		figure "launch.$kind.labc_ssh" 2 ratio - "  labc launch ÷ (lxc launch + sshd answers)" \
-			num="launch.$kind.labc" den="launch.$kind.lxcssh"
+			num="launch.$kind.labc" den="launch.$kind.lxcssh" target="ratio <= $goal" goal="≤ $goal× lxc+sshd"
 		figure "launch.$kind.ph1" 2 time ms "  labc launch: until LXD create (project, image, port)"
 		figure "launch.$kind.ph2" 2 time ms "  labc launch: LXD create"
 		figure "launch.$kind.ph3" 2 time ms "  labc launch: LXD start"
-		figure "launch.$kind.ph4" 2 time ms "  labc launch: user + keys (1 exec), beside the ssh device"
+		figure "launch.$kind.ph4" 2 time ms "  labc launch: user + keys (1 exec), beside the ssh device (LXD: 1 s)"
 		figure "launch.$kind.ph5" 2 time ms "  labc launch: waiting for sshd (labcd polls /50 ms)"
 		figure "delete.$kind.labc" 2 time s "labc delete -f ($kind pool, running)" base="delete.$kind.lxc"
 		figure "delete.$kind.lxc" 2 time s "lxc delete -f ($kind pool, running)"
