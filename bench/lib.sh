@@ -507,8 +507,9 @@ lxc_project() {
 # its "SSH-" banner - what labcd checks through the forwarded port. One lxc
 # exec; the polling (every 0.1 s, at most 60 s) runs inside the container.
 wait_ssh() {
+	# timeout: LXD 5.0's exec has been seen to hang its client for good
 	# shellcheck disable=SC2016
-	lxc exec "$1" --project "$2" -- bash -c '
+	timeout -s KILL 90 lxc exec "$1" --project "$2" -- bash -c '
 		for i in $(seq 600); do
 			(exec 3<>/dev/tcp/127.0.0.1/22 && head -c4 <&3 | grep -q SSH-) 2>/dev/null && exit 0
 			sleep 0.1
