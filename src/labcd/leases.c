@@ -36,34 +36,56 @@ leases_free(struct leases *ls)
 	free(ls);
 }
 
+json_t *
+leases_map(json_t *list)
+{
+	json_t *m = json_object(), *v;
+	size_t i;
+
+	json_array_foreach(list, i, v) {
+		const char *mac = json_string_value(json_object_get(v,
+		    "hwaddr"));
+		const char *ip = json_string_value(json_object_get(v,
+		    "address"));
+
+		/* IPv6 leases have no MAC; the first wins */
+		if (mac != NULL && *mac != '\0' && ip != NULL &&
+		    strchr(ip, ':') == NULL && json_object_get(m, mac) == NULL)
+			json_object_set_new(m, mac, json_string(ip));
+	}
+	return m;
+}
+
+void
+leases_nic(json_t *dev, const char *name, json_t *conf, const char **network,
+    const char **mac)
+{
+	char *vkey;
+
+	*network = json_string_value(json_object_get(dev, "network"));
+	if (*network == NULL)
+		*network = json_string_value(json_object_get(dev, "parent"));
+	*mac = json_string_value(json_object_get(dev, "hwaddr"));
+	if (*mac == NULL) {
+		vkey = xasprintf("volatile.%s.hwaddr", name);
+		*mac = json_string_value(json_object_get(conf, vkey));
+		free(vkey);
+	}
+}
+
 /* The IPv4 leases of a network in a project as {mac: address}, cached. */
 static json_t *
 of_network(struct leases *ls, const char *project, const char *network)
 {
 	char *key = xasprintf("%s/%s", project, network);
-	json_t *m = json_object_get(ls->nets, key), *list = NULL, *v;
-	size_t i;
+	json_t *m = json_object_get(ls->nets, key), *list = NULL;
 
 	if (m == NULL) {
 		if (lxd_network_leases(ls->l, project, network, &list) != 0)
 			m = json_null();	/* not LXD's: no leases */
-		else {
-			m = json_object();
-			json_array_foreach(list, i, v) {
-				const char *mac = json_string_value(
-				    json_object_get(v, "hwaddr"));
-				const char *ip = json_string_value(
-				    json_object_get(v, "address"));
-
-				/* IPv6 leases have no MAC; the first wins */
-				if (mac != NULL && *mac != '\0' && ip != NULL &&
-				    strchr(ip, ':') == NULL &&
-				    json_object_get(m, mac) == NULL)
-					json_object_set_new(m, mac,
-					    json_string(ip));
-			}
-			json_decref(list);
-		}
+		else
+			m = leases_map(list);
+		json_decref(list);
 		json_object_set_new(ls->nets, key, m);
 	}
 	free(key);
@@ -77,7 +99,6 @@ leases_ipv4(struct leases *ls, json_t *inst, const char *project,
 	json_t *devs = json_object_get(inst, "expanded_devices"), *d;
 	json_t *conf = json_object_get(inst, "expanded_config"), *m;
 	const char *name, *best = NULL, *bestnic = NULL, *net, *mac;
-	char *vkey;
 
 	if (unmanaged != NULL)
 		*unmanaged = 0;
@@ -85,14 +106,7 @@ leases_ipv4(struct leases *ls, json_t *inst, const char *project,
 		if (strcmp(json_string_value(json_object_get(d, "type")) ?: "",
 		    "nic") != 0)
 			continue;
-		net = json_string_value(json_object_get(d, "network"));
-		if (net == NULL)
-			net = json_string_value(json_object_get(d, "parent"));
-		mac = json_string_value(json_object_get(d, "hwaddr"));
-		vkey = xasprintf("volatile.%s.hwaddr", name);
-		if (mac == NULL)
-			mac = json_string_value(json_object_get(conf, vkey));
-		free(vkey);
+		leases_nic(d, name, conf, &net, &mac);
 		if (net == NULL || mac == NULL ||
 		    json_is_null(m = of_network(ls, project, net))) {
 			if (unmanaged != NULL)

@@ -11,6 +11,12 @@
 struct lxd;
 struct leases;
 
+/* LXD's leases of a network (an array) as {mac: IPv4 address}. */
+json_t		*leases_map(json_t *list);
+/* A NIC device's network (or parent) and MAC (its own, else LXD's
+   volatile.NAME.hwaddr in conf): borrowed, NULL where none. */
+void		 leases_nic(json_t *dev, const char *name, json_t *conf,
+		    const char **network, const char **mac);
 /* A cache of leases per (project, network), for one request. */
 struct leases	*leases_new(struct lxd *l);
 void		 leases_free(struct leases *ls);

@@ -131,21 +131,13 @@ view_ct_parse(json_t *inst, const char *project, struct view_ct *v)
 	json_object_foreach(devs, dname, d) {
 		const char *net, *mac;
 		struct view_nic nic;
-		char *vkey;
 
 		if (strcmp(json_string_value(json_object_get(d, "type")) ?: "",
 		    "nic") != 0)
 			continue;
 		memset(&nic, 0, sizeof(nic));
 		copy(nic.name, sizeof(nic.name), dname);
-		net = json_string_value(json_object_get(d, "network"));
-		if (net == NULL)
-			net = json_string_value(json_object_get(d, "parent"));
-		mac = json_string_value(json_object_get(d, "hwaddr"));
-		vkey = xasprintf("volatile.%s.hwaddr", dname);
-		if (mac == NULL)
-			mac = json_string_value(json_object_get(conf, vkey));
-		free(vkey);
+		leases_nic(d, dname, conf, &net, &mac);
 		copy(nic.mac, sizeof(nic.mac), mac);
 		copy(nic.network, sizeof(nic.network), net);
 		for (k = 0; k < VIEW_NICS; k++) {
@@ -238,8 +230,7 @@ static int
 fetch_leases(struct lxd *l, const char *project, const char *network)
 {
 	char *key = xasprintf("%s/%s", project, network);
-	json_t *list = NULL, *m, *v;
-	size_t i;
+	json_t *list = NULL, *m;
 	int r;
 
 	r = lxd_network_leases(l, project, network, &list);
@@ -247,23 +238,8 @@ fetch_leases(struct lxd *l, const char *project, const char *network)
 		free(key);
 		return r;
 	}
-	if (r != 0)
-		m = json_null();	/* not LXD's: no leases */
-	else {
-		m = json_object();
-		json_array_foreach(list, i, v) {
-			const char *mac = json_string_value(json_object_get(v,
-			    "hwaddr"));
-			const char *ip = json_string_value(json_object_get(v,
-			    "address"));
-
-			/* IPv6 leases have no MAC; the first wins */
-			if (mac != NULL && *mac != '\0' && ip != NULL &&
-			    strchr(ip, ':') == NULL &&
-			    json_object_get(m, mac) == NULL)
-				json_object_set_new(m, mac, json_string(ip));
-		}
-	}
+	/* not LXD's: no leases */
+	m = r != 0 ? json_null() : leases_map(list);
 	json_decref(list);
 	json_object_set_new(leases, key, m);
 	free(key);
