@@ -362,6 +362,10 @@ test_expect_success 'btrfs enforcing no size is mended by the next delete: a res
 	labc --as alice create qbox --disk 500MiB --memory 256MiB >/dev/null
 	labc --as alice delete qbox >/dev/null
 	same "$(cat $sysq/drop_subtree_threshold)" 8
+	# The rescan labcd started runs in the kernel; on a loaded machine
+	# it can take longer than any fixed wait: wait for it to end (-W
+	# starts none of its own).
+	timeout 600 btrfs quota rescan -W $mp >/dev/null 2>&1 || true
 	for i in $(seq 150); do
 		[ "$(cat $sysq/inconsistent)" = 0 ] && break
 		sleep 0.2

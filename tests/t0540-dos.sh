@@ -333,7 +333,7 @@ if [ -n "${LABCT_PREFIX:-}" ] && [ "${LABCT_NO_LXD:-}" != 1 ]; then
 		for i in 1 2 3; do
 			labc --as alice nc box <$TDIR/hold >$TDIR/nc.$i 2>&1 &
 		done
-		for i in $(seq 100); do
+		for i in $(seq 300); do
 			[ "$(cat $TDIR/nc.1 $TDIR/nc.2 $TDIR/nc.3 | grep -c ^SSH-2.0)" -eq 3 ] && break
 			sleep 0.2
 		done

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "labcd.h"
@@ -25,17 +26,25 @@
 
 #define NC_USERS	4096		/* >= max_clients: one per stream */
 
-/* Open streams per lab user: at most max_nc_per_user each. */
+/*
+ * Open streams per lab user: at most max_nc_per_user each. A stream is
+ * given back when labcd sees the client's connection close, which can be
+ * a moment after the client has exited: a member who closes an ssh
+ * session and opens the next at once would be refused in that moment, so
+ * a caller at the cap waits up to NC_WAIT_MS for one of theirs to end.
+ */
+#define NC_WAIT_MS	3000
+
 static pthread_mutex_t nc_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t nc_freed = PTHREAD_COND_INITIALIZER;
 static struct { long long user_id; int n; } nc_open[NC_USERS];
 
-/* Take a stream for user_id: 0, or -1 if they have cap open already. */
+/* Try to take a stream for user_id, under nc_lock: 0, or -1 if at cap. */
 static int
-nc_take(long long user_id, int cap)
+nc_try(long long user_id, int cap)
 {
-	int i, slot = -1, r = -1;
+	int i, slot = -1;
 
-	pthread_mutex_lock(&nc_lock);
 	for (i = 0; i < NC_USERS; i++) {
 		if (nc_open[i].n > 0 && nc_open[i].user_id == user_id) {
 			slot = i;
@@ -44,11 +53,33 @@ nc_take(long long user_id, int cap)
 		if (nc_open[i].n == 0 && slot < 0)
 			slot = i;
 	}
-	if (slot >= 0 && nc_open[slot].n < cap) {
-		nc_open[slot].user_id = user_id;
-		nc_open[slot].n++;
-		r = 0;
+	if (slot < 0 || nc_open[slot].n >= cap)
+		return -1;
+	nc_open[slot].user_id = user_id;
+	nc_open[slot].n++;
+	return 0;
+}
+
+/* Take a stream for user_id: 0, or -1 if they still have cap open. */
+static int
+nc_take(long long user_id, int cap)
+{
+	struct timespec until;
+	int r;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += NC_WAIT_MS / 1000;
+	until.tv_nsec += (long)(NC_WAIT_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
 	}
+	pthread_mutex_lock(&nc_lock);
+	while ((r = nc_try(user_id, cap)) != 0 &&
+	    pthread_cond_timedwait(&nc_freed, &nc_lock, &until) == 0)
+		;
+	if (r != 0)
+		r = nc_try(user_id, cap);
 	pthread_mutex_unlock(&nc_lock);
 	return r;
 }
@@ -65,6 +96,7 @@ nc_give(long long user_id)
 			break;
 		}
 	}
+	pthread_cond_broadcast(&nc_freed);
 	pthread_mutex_unlock(&nc_lock);
 }
 
