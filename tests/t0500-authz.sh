@@ -120,7 +120,7 @@ snap() {
 	sqlite3 "$DB" "SELECT name, is_admin, disabled, pwhash, gpu_quota
 	    FROM users ORDER BY id; SELECT user_id, fingerprint, proven FROM keys
 	    ORDER BY id; SELECT user_id, name, port, state FROM containers
-	    ORDER BY id; SELECT * FROM gpus ORDER BY 1, 2"
+	    ORDER BY id; SELECT container_id, gpu, pci, exclusive, lease_end FROM gpus ORDER BY 1, 2"
 	lxd_get "/1.0/instances?recursion=1&all-projects=true" |
 	    jq -r --arg p "$P" '.metadata[] | select(.project | startswith($p))
 	    | "\(.project) \(.name) \(.status) \(.devices | keys | join(","))"

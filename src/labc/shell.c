@@ -141,6 +141,17 @@ shell_names_fetch(struct client *c)
 	shell_name_add("quit");
 }
 
+/* What labcd kept for the user (GPU leases), before the first prompt. */
+static void
+shell_notices(struct client *c)
+{
+	char *argv[] = { "notices", NULL }, err[512];
+	struct client_result res;
+
+	if (client_exchange(c, argv, 1, 0, &res, err, sizeof(err)) == 0)
+		client_result_free(&res);
+}
+
 /* "USER@HOST> ", USER from whoami. */
 static void
 shell_whoami(struct client *c)
@@ -502,6 +513,7 @@ shell_edit(struct client *c, int persist)
 
 	shell_names_fetch(c);
 	shell_whoami(c);
+	shell_notices(c);
 
 	hist = history_init();
 	history(hist, &ev, H_SETSIZE, SHELL_HISTORY);

@@ -35,6 +35,11 @@ gpu_attach(struct ctx *c, const struct ct *ctp, const char *list)
 	if ((r = gpu_request(ctx_op(c), list, cmd_opt(c, "exclusive") !=
 	    NULL, &req)) != 0)
 		return ctx_cause(c, r);
+	if ((r = gpu_lease_for(ctx_op(c), cmd_opt(c, "for"),
+	    &req.lease)) != 0) {
+		gpu_request_free(&req);
+		return ctx_cause(c, r);
+	}
 	if ((r = gpu_reserve(ctx_op(c), c->id.user_id, ct.id, &req)) != 0) {
 		gpu_request_free(&req);
 		return ctx_cause(c, r);
@@ -105,6 +110,14 @@ cmd_gpu_attach_exec(struct ctx *c)
 	if (cmd_opt(c, "exclusive") != NULL &&
 	    gpu_exclusive_allowed(ctx_op(c)) != 0)
 		return ctx_fail(c, ctx_op(c));
+	if (cmd_opt(c, "for") != NULL) {
+		long long secs;
+
+		/* Checked before anything is looked up or held. */
+		if ((r = gpu_lease_for(ctx_op(c), cmd_opt(c, "for"),
+		    &secs)) != 0)
+			return ctx_cause(c, r);
+	}
 	if ((r = ct_find_ready(c, name, &ct)) != 0)
 		return r;
 	/* Serialised with set, create and delete of this container: a
@@ -118,9 +131,10 @@ cmd_gpu_attach_exec(struct ctx *c)
 
 const struct cmd_entry cmd_gpu_attach_entry = {
 	.name = "gpu attach",
-	.args = "NAME all|LIST [--exclusive]",
+	.args = "NAME all|any[:N]|LIST [--exclusive] [--for DURATION]",
 	.summary = "give GPUs (nvidia-smi numbers, e.g. 0,2) to a container",
 	.help = "LIST: host GPU numbers, as 'gpus' and nvidia-smi on the host\n"
+	    "show them; any: one GPU nobody holds, the least used; any:2: two.\n"
 	    "show them. Inside, a container numbers its own GPUs from 0, in\n"
 	    "that order: host GPU 2 alone is GPU 0 inside (cuda:0); host GPUs\n"
 	    "0 and 2 are GPU 0 and 1. CUDA_VISIBLE_DEVICES inside counts the\n"
@@ -129,9 +143,12 @@ const struct cmd_entry cmd_gpu_attach_entry = {
 	    "(nvidia-smi, CUDA's libraries) comes in at a start, so it says\n"
 	    "when a restart is needed.\n"
 	    "--exclusive: nobody else may have them until you detach\n"
-	    "them or delete the container.",
+	    "them or delete the container.\n"
+	    "--for 8h: they go back to the pool after 8 hours (90s, 30m, 2d;\n"
+	    "'gpu renew' extends it); you are told an hour before. Without\n"
+	    "it, the server's default lease (gpu_lease_default) applies.",
 	.flags = CMD_USER,
 	.min_args = 2, .max_args = 2,
-	.opts = { { "exclusive", 0, 0, NULL } },
+	.opts = { { "exclusive", 0, 0, NULL }, { "for", 0, 1, "DURATION" } },
 	.exec = cmd_gpu_attach_exec,
 };

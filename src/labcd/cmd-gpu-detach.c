@@ -1,12 +1,11 @@
 /* cmd-gpu-detach.c - gpu detach: take GPUs from one of your containers. */
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ct.h"
 #include "db-gpus.h"
 #include "gpu.h"
+#include "gpu-watch.h"
 #include "lxd.h"
 #include "project.h"
 #include "proto.h"
@@ -15,41 +14,37 @@ static int
 gpu_detach(struct ctx *c, const struct ct *ctp, const char *list)
 {
 	struct ct ct = *ctp;
-	struct lxd *l;
 	struct gpu_req req;
-	char project[64], dev[16], *now;
+	char project[64], *now;
 	size_t i;
 	int r;
 
+	if (strncmp(list, "any", 3) == 0)
+		return ctx_usage(c, "gpu detach takes all or the GPU numbers "
+		    "the container has (see 'details %s')", ct.name);
 	if ((r = gpu_request(ctx_op(c), list, 0, &req)) != 0)
 		return ctx_cause(c, r);
-	l = ctx_lxd(c);
 	project_of(ctx_op(c), ct.user_id, c->id.user, project);
 	for (i = 0; i < req.n; i++) {
-		if (!gpudb_has(c->db, ct.id, req.idx[i])) {
-			int g = req.idx[i];
+		int g = req.idx[i];
 
+		if (!gpudb_has(c->db, ct.id, g)) {
 			if (strcmp(list, "all") == 0)
 				continue;
 			gpu_request_free(&req);
 			return ctx_error(c, "%s does not have GPU %d", ct.name, g);
 		}
-		snprintf(dev, sizeof(dev), "gpu%d", req.idx[i]);
-		r = lxd_instance_remove_device(l, project, ct.name, dev);
-		if (r != 0 && r != -ENOENT) {
-			int g = req.idx[i];
-
+		if (gpu_take(ctx_op(c), project, ct.name, ct.id, g) != 0) {
 			gpu_request_free(&req);
-			return ctx_error(c, "LXD refused to take GPU %d from %s: "
-			    "%s", g, ct.name, lxd_error(l));
+			return ctx_fail(c, ctx_op(c));
 		}
-		(void)gpudb_remove(c->db, ct.id, req.idx[i]);
 	}
 	gpu_request_free(&req);
 	now = gpu_of_container(ctx_op(c), ct.id);
 	ctx_printf(c, "%s has %s%s.\n", ct.name, *now ? "GPU " : "no GPUs",
 	    now);
 	free(now);
+	gpu_watch_kick();
 	return PROTO_OK;
 }
 

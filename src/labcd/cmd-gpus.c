@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "config.h"
 #include "db-gpus.h"
 #include "db-users.h"
 #include "gpu.h"
@@ -81,6 +83,55 @@ lxd_knows(json_t *cards, const struct nvml_gpu *g)
 	return 0;
 }
 
+/* When the idle clock takes it back (0: never), for a hold. */
+static long long
+reclaim_at(struct ctx *c, const struct gpu_use *u)
+{
+	long long after = c->srv->cfg.gpu_idle_reclaim;
+
+	if (after <= 0 || u->exempt || u->idle_since <= 0)
+		return 0;
+	return u->idle_since + after;
+}
+
+/* " (until 15:04, in 7h59; idle 2h05, back at 17:00)", or "". */
+static void
+hold_when(struct ctx *c, const struct gpu_use *u, char *out, size_t outsz)
+{
+	char until[64] = "", idle[32], back[64] = "";
+	long long r = reclaim_at(c, u);
+
+	if (u->lease_end > 0)
+		gpu_until(u->lease_end, until, sizeof(until));
+	if (u->idle_since > 0)
+		config_duration_str(time(NULL) - u->idle_since, idle,
+		    sizeof(idle));
+	if (r > 0 && (u->lease_end == 0 || r < u->lease_end)) {
+		gpu_until(r, back, sizeof(back));
+		memmove(back + 8, back + 6, strlen(back + 6) + 1);
+		memcpy(back, "back at", 7);
+		back[7] = ' ';
+	}
+	snprintf(out, outsz, "%s%s%s%s%s%s%s%s", *until || u->idle_since > 0 ?
+	    " (" : "", until, *until && u->idle_since > 0 ? "; " : "",
+	    u->idle_since > 0 ? "idle " : "", u->idle_since > 0 ? idle : "",
+	    *back ? ", " : "", back, *until || u->idle_since > 0 ? ")" : "");
+}
+
+static json_t *
+hold_json(struct ctx *c, const struct gpu_use *u)
+{
+	long long r = reclaim_at(c, u);
+
+	return json_pack("{s:s, s:s, s:b, s:I, s:o, s:o, s:o, s:b}", "user",
+	    u->user, "container", u->name, "exclusive", u->exclusive,
+	    "since", (json_int_t)u->since, "lease_end", u->lease_end > 0 ?
+	    json_integer(u->lease_end) : json_null(), "idle_since",
+	    u->idle_since > 0 ? json_integer(u->idle_since) : json_null(),
+	    "reclaim_at", r > 0 ? json_integer(r) : json_null(),
+	    "reclaim_exempt", u->exempt);
+}
+
 static int
 cmd_gpus_exec(struct ctx *c)
 {
@@ -98,19 +149,26 @@ cmd_gpus_exec(struct ctx *c)
 	for (i = 0; i < n; i++) {
 		const struct nvml_gpu *g = &gpus[i];
 		json_t *procs = json_array(), *gj;
-		char used[32], total[32], holder[128] = "", users[512] = "";
+		char used[32], total[32], holder[160] = "";
+		struct buf users = BUF_INIT(0), held_by = BUF_INIT(0);
+		json_t *holders = json_array();
 		struct gpu_use *u;
 		size_t nu;
 
 		gpudb_users(c->db, g->index, &u, &nu);
 		for (k = 0; k < nu; k++) {
-			size_t len = strlen(users);
+			char when[256];
 
-			snprintf(users + len, sizeof(users) - len, "%s%s/%s",
-			    len ? ", " : "", u[k].user, u[k].name);
-			if (u[k].exclusive)
+			hold_when(c, &u[k], when, sizeof(when));
+			buf_printf(&users, "%s%s/%s%s", users.len ? ", " : "",
+			    u[k].user, u[k].name, when);
+			if (u[k].exclusive) {
 				snprintf(holder, sizeof(holder), "%s/%s",
 				    u[k].user, u[k].name);
+				buf_printf(&held_by, "%s/%s%s", u[k].user,
+				    u[k].name, when);
+			}
+			json_array_append_new(holders, hold_json(c, &u[k]));
 		}
 		free(u);
 		mib(g->mem_used, used, sizeof(used));
@@ -120,10 +178,10 @@ cmd_gpus_exec(struct ctx *c)
 			    g->index, g->name, g->pci, used, total);
 			if (g->util >= 0)
 				ctx_printf(c, "  %d%%", g->util);
-			if (*holder)
-				ctx_printf(c, "  held by %s", holder);
-			else if (*users)
-				ctx_printf(c, "  given to %s", users);
+			if (held_by.len > 0)
+				ctx_printf(c, "  held by %s", buf_str(&held_by));
+			else if (users.len > 0)
+				ctx_printf(c, "  given to %s", buf_str(&users));
 			if (cards != NULL && !lxd_knows(cards, g))
 				ctx_printf(c, "  (LXD does not see it)");
 			ctx_printf(c, "\n");
@@ -131,6 +189,8 @@ cmd_gpus_exec(struct ctx *c)
 				ctx_printf(c, "  %-8s %-10s %-20s %s\n", "PID",
 				    "MEMORY", "CONTAINER", "USER");
 		}
+		buf_free(&users);
+		buf_free(&held_by);
 		for (k = 0; k < g->nprocs; k++) {
 			char project[128], name[64], user[160] = "", mem[32];
 			int w = gpu_pid_container(g->procs[k].pid, project,
@@ -155,12 +215,12 @@ cmd_gpus_exec(struct ctx *c)
 			    (json_int_t)g->procs[k].mem, "container", w == 1 ?
 			    name : NULL, "user", w == 0 ? "host" : user));
 		}
-		gj = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:i, s:s?, s:o}",
-		    "index", g->index, "name", g->name, "pci", g->pci, "uuid",
-		    g->uuid, "memory_total", (json_int_t)g->mem_total,
+		gj = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:i, s:s?, s:o, "
+		    "s:o}", "index", g->index, "name", g->name, "pci", g->pci,
+		    "uuid", g->uuid, "memory_total", (json_int_t)g->mem_total,
 		    "memory_used", (json_int_t)g->mem_used, "utilization",
 		    g->util, "exclusive_holder", *holder ? holder : NULL,
-		    "processes", procs);
+		    "holders", holders, "processes", procs);
 		json_array_append_new(out, gj);
 	}
 	if (n == 0 && c->format == FMT_TABLE)

@@ -46,6 +46,10 @@ extern const struct cmd_entry cmd_admin_gateway_setup_entry;
 extern const struct cmd_entry cmd_gpus_entry;
 extern const struct cmd_entry cmd_gpu_attach_entry;
 extern const struct cmd_entry cmd_gpu_detach_entry;
+extern const struct cmd_entry cmd_gpu_renew_entry;
+extern const struct cmd_entry cmd_usage_entry;
+extern const struct cmd_entry cmd_notices_entry;
+extern const struct cmd_entry cmd_admin_gpu_exempt_entry;
 extern const struct cmd_entry cmd_admin_user_add_entry;
 extern const struct cmd_entry cmd_admin_user_del_entry;
 extern const struct cmd_entry cmd_admin_user_list_entry;
@@ -76,6 +80,9 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_gpus_entry,
 	&cmd_gpu_attach_entry,
 	&cmd_gpu_detach_entry,
+	&cmd_gpu_renew_entry,
+	&cmd_usage_entry,
+	&cmd_notices_entry,
 	&cmd_key_add_entry,
 	&cmd_key_list_entry,
 	&cmd_key_del_entry,
@@ -94,6 +101,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_admin_reconcile_entry,
 	&cmd_admin_quota_set_entry,
 	&cmd_admin_quota_show_entry,
+	&cmd_admin_gpu_exempt_entry,
 	&cmd_admin_gateway_setup_entry,
 	&cmd_admin_doctor_entry,
 	&cmd_admin_import_entry,

@@ -18,7 +18,8 @@
 enum ctype {
 	C_STR, C_NAME, C_PREFIX, C_LEVEL, C_WHO, C_SIZE, C_SUBNETS,
 	C_COUNT,						/* text */
-	C_INT, C_BOOL, C_AUTO, C_MODE, C_PORTS		/* kept as int */
+	C_INT, C_BOOL, C_AUTO, C_MODE, C_PORTS,		/* kept as int */
+	C_DUR				/* seconds; "" is 0 where min is 0 */
 };
 
 struct ckey {
@@ -164,6 +165,35 @@ static const struct ckey keys[] = {
 	  "Who may hold GPUs exclusively (--exclusive: nobody else may use\n"
 	  "them): admins, everyone, or lab users separated by commas (and\n"
 	  "admins). Members refused it may still share GPUs." },
+	{ "gpu_sample_interval", C_DUR, O(gpu_sample_interval), "10s", 1,
+	  3600,
+	  "How often labcd reads each GPU's use through NVML (10s, 1m...):\n"
+	  "utilisation, memory, and which container's processes are on it.\n"
+	  "It feeds 'usage', the idle clocks and gpu_idle_reclaim." },
+	{ "gpu_history_days", C_INT, O(gpu_history_days), "90", 1, 3650,
+	  "Days 'usage' keeps its per-minute GPU rows (older go, once a day)." },
+	{ "gpu_lease_default", C_DUR, O(gpu_lease_default), "", 0, 86400 * 366,
+	  "How long GPUs given without --for are held (8h, 2d...; empty: no\n"
+	  "end). At the end labcd takes them from the container, which keeps\n"
+	  "running." },
+	{ "gpu_lease_max", C_DUR, O(gpu_lease_max), "", 0, 86400 * 366,
+	  "The longest --for a member may ask for, and renew to (empty: any).\n"
+	  "Set, GPUs without an end are only for gpu_lease_unlimited: others'\n"
+	  "get gpu_lease_max when gpu_lease_default is empty." },
+	{ "gpu_lease_unlimited", C_WHO, O(gpu_lease_unlimited), "admins", 0, 0,
+	  "Who may hold GPUs longer than gpu_lease_max, or without end:\n"
+	  "admins, everyone, or lab users separated by commas (and admins)." },
+	{ "gpu_lease_warn", C_DUR, O(gpu_lease_warn), "1h", 0, 86400 * 7,
+	  "How long before a lease ends its owner is told: a line on the\n"
+	  "container's terminals (wall) and at their next labc command." },
+	{ "gpu_idle_reclaim", C_DUR, O(gpu_idle_reclaim), "", 0, 86400 * 366,
+	  "Take back a GPU whose container had no process on it, or kept it\n"
+	  "under gpu_idle_util %, this long (4h...; empty: never). The\n"
+	  "container keeps running; 'admin gpu exempt' spares a user or a\n"
+	  "container." },
+	{ "gpu_idle_util", C_INT, O(gpu_idle_util), "5", 0, 100,
+	  "Utilisation (%) under which a GPU with processes still counts as\n"
+	  "idle, for gpu_idle_reclaim." },
 	{ "quota_containers", C_COUNT, O(quota_containers), "5", 0, 0,
 	  "Containers a new lab user may have (empty: no limit), so that one\n"
 	  "member cannot take every SSH port. Quotas are LXD project limits;\n"
@@ -236,6 +266,68 @@ config_size_bytes(const char *v)
 			return n > (1LL << 62) / units[i].m ? -1 : n * units[i].m;
 	}
 	return -1;
+}
+
+long long
+config_duration_secs(const char *v)
+{
+	static const struct { char u; long long m; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+		{ 'w', 86400 * 7 },
+	};
+	const char *p = v;
+	long long total = 0, n;
+	size_t i;
+
+	if (v == NULL || *v < '0' || *v > '9')
+		return -1;
+	/* One or more NUMBER UNIT, such as 90s, 8h or 1d12h; a bare
+	   number is seconds. */
+	while (*p != '\0') {
+		const char *d = p;
+
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (n = 0; *p >= '0' && *p <= '9'; p++) {
+			if (p - d >= 9)
+				return -1;
+			n = n * 10 + (*p - '0');
+		}
+		if (*p == '\0') {
+			if (d != v)
+				return -1;	/* "1h30": 30 what? */
+			return n;
+		}
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			if (*p == units[i].u)
+				break;
+		}
+		if (i == sizeof(units) / sizeof(units[0]))
+			return -1;
+		/* "min" is minutes too, as people write it. */
+		p += *p == 'm' && strncmp(p, "min", 3) == 0 ? 3 : 1;
+		total += n * units[i].m;
+		if (total > 86400LL * 1000000)
+			return -1;
+	}
+	return total;
+}
+
+void
+config_duration_str(long long secs, char *out, size_t outsz)
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs < 120)
+		snprintf(out, outsz, "%llds", secs);
+	else if (secs < 7200)
+		snprintf(out, outsz, "%lld min", (secs + 30) / 60);
+	else if (secs < 86400 * 2)
+		snprintf(out, outsz, "%lldh%02lld", secs / 3600,
+		    (secs % 3600) / 60);
+	else
+		snprintf(out, outsz, "%lldd%lldh", secs / 86400,
+		    (secs % 86400) / 3600);
 }
 
 static int
@@ -383,6 +475,21 @@ set_number(struct config *c, const struct ckey *k, const char *v, char *err,
 		}
 		*int_at(c, k) = (int)n;
 		return 0;
+	case C_DUR:
+		if (*v == '\0' && k->min == 0) {
+			*int_at(c, k) = 0;
+			return 0;
+		}
+		n = (long)config_duration_secs(v);
+		if (n < k->min || n > k->max) {
+			snprintf(err, errsz, "%s must be a duration such as "
+			    "90s, 10m, 8h or 2d, from %lds to %lds%s", k->name,
+			    k->min > 0 ? k->min : 1, k->max, k->min == 0 ?
+			    ", or empty" : "");
+			return -1;
+		}
+		*int_at(c, k) = (int)n;
+		return 0;
 	case C_PORTS:
 		lo = strtol(v, &end, 10);
 		if (end == v || *end != '-' ||
@@ -413,6 +520,7 @@ set_value(struct config *c, const struct ckey *k, const char *v, char *err,
 	case C_AUTO:
 	case C_MODE:
 	case C_PORTS:
+	case C_DUR:
 		return set_number(c, k, v, err, errsz);
 	default:
 		break;

@@ -56,6 +56,14 @@ struct config {
 					   decides at start (labcd.c) */
 	int	 nvidia_runtime_auto;	/* it said auto (not a key) */
 	char	*gpu_exclusive;
+	int	 gpu_sample_interval;	/* seconds */
+	int	 gpu_history_days;
+	int	 gpu_lease_default;	/* seconds; 0: no end */
+	int	 gpu_lease_max;		/* seconds; 0: any */
+	char	*gpu_lease_unlimited;
+	int	 gpu_lease_warn;	/* seconds */
+	int	 gpu_idle_reclaim;	/* seconds; 0: never */
+	int	 gpu_idle_util;		/* % */
 	char	*quota_containers;
 	char	*quota_cpu;
 	char	*quota_memory;
@@ -78,6 +86,13 @@ void	config_free(struct config *c);
 int	config_size_valid(const char *v);
 /* Its bytes, or -1 if it is not one (or too large). */
 long long config_size_bytes(const char *v);
+/*
+ * A duration: "90" or "90s", "10m" (or "10min"), "8h", "2d", "1w", or
+ * several such as "1h30m"; seconds, or -1 if it is none.
+ */
+long long config_duration_secs(const char *v);
+/* secs as people read it: "45s", "55 min", "7h05", "2d3h". */
+void	config_duration_str(long long secs, char *out, size_t outsz);
 /* The name members reach this server by: gateway_host, else the host name. */
 void	config_server_name(const struct config *c, char *out, size_t outsz);
 /*

@@ -90,6 +90,18 @@ ct_opts_from_args(struct ctx *c, struct ct_opts *o)
 		return ctx_usage(c, "--exclusive goes with --gpu LIST");
 	if (o->exclusive && gpu_exclusive_allowed(ctx_op(c)) != 0)
 		return ctx_fail(c, ctx_op(c));
+	o->gpu_for = cmd_opt(c, "for");
+	if (o->gpu_for != NULL && (o->gpu == NULL || strcmp(o->gpu,
+	    "none") == 0))
+		return ctx_usage(c, "--for is how long GPUs are held: it goes "
+		    "with --gpu");
+	if (o->gpu_for != NULL) {
+		long long secs;
+		int r;
+
+		if ((r = gpu_lease_for(ctx_op(c), o->gpu_for, &secs)) != 0)
+			return ctx_cause(c, r);
+	}
 	if ((v = cmd_opt(c, "disk")) != NULL) {
 		if (!config_size_valid(v) || *v == '0')
 			return ctx_usage(c, "--disk needs a size such as 10GiB "

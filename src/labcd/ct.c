@@ -344,6 +344,12 @@ create(struct op *op, const char *name, const struct ct_opts *o,
 		free(m.fp);
 		return r;
 	}
+	if (gpus.n > 0 && (r = gpu_lease_for(op, o->gpu_for,
+	    &gpus.lease)) != 0) {
+		gpu_request_free(&gpus);
+		free(m.fp);
+		return r;
+	}
 	if ((r = reserve(op, name, m.image, ct)) != 0)
 		goto keep;
 	if ((r = gpu_reserve(op, op->actor->user_id, ct->id, &gpus)) != 0 ||

@@ -19,16 +19,19 @@ struct ct_opts {
 	const char	*disk;
 	const char	*gpu;		/* all, none, "0,2"; NULL: default */
 	int		 exclusive;
+	const char	*gpu_for;	/* --for: the GPUs' lease; NULL: default */
 	int		 starting;	/* launch: started right after create */
 };
 
 /* The options of create and launch, read by ct_opts_from_args. */
 #define CT_CREATE_ARGS "NAME [--image IMAGE] [--cpu N] [--memory SIZE] " \
-	"[--disk SIZE]\n    [--gpu all|none|LIST [--exclusive]]"
+	"[--disk SIZE]\n    [--gpu all|none|any[:N]|LIST [--exclusive] " \
+	"[--for DURATION]]"
 #define CT_CREATE_OPTS \
 	{ "image", 0, 1, "IMAGE" }, { "cpu", 0, 1, "N" }, \
 	{ "memory", 0, 1, "SIZE" }, { "disk", 0, 1, "SIZE" }, \
-	{ "gpu", 0, 1, "all|none|LIST" }, { "exclusive", 0, 0, NULL }
+	{ "gpu", 0, 1, "all|none|any[:N]|LIST" }, \
+	{ "exclusive", 0, 0, NULL }, { "for", 0, 1, "DURATION" }
 
 /*
  * The domain (ct.c): each takes the operation context (op.h) and acts

@@ -9,18 +9,32 @@
 #include "db-sql.h"
 #include "xmalloc.h"
 
+/* The columns every gpu_use is read from, and where they come from. */
+#define USE_COLS "g.gpu, g.exclusive, u.name, c.name, g.since, " \
+	"g.lease_end, g.warned, g.idle_since, c.id, c.user_id, " \
+	"u.gpu_idle_exempt OR c.gpu_idle_exempt, g.pci "
+#define USE_FROM "FROM gpus g JOIN containers c ON c.id = " \
+	"g.container_id JOIN users u ON u.id = c.user_id "
+
 static void
 use_of(sqlite3_stmt *st, struct gpu_use *u)
 {
 	memset(u, 0, sizeof(*u));
 	u->gpu = sqlite3_column_int(st, 0);
 	u->exclusive = sqlite3_column_int(st, 1);
-	if (sqlite3_column_count(st) > 2) {
-		snprintf(u->user, sizeof(u->user), "%s",
-		    (const char *)sqlite3_column_text(st, 2));
-		snprintf(u->name, sizeof(u->name), "%s",
-		    (const char *)sqlite3_column_text(st, 3));
-	}
+	snprintf(u->user, sizeof(u->user), "%s",
+	    (const char *)sqlite3_column_text(st, 2));
+	snprintf(u->name, sizeof(u->name), "%s",
+	    (const char *)sqlite3_column_text(st, 3));
+	u->since = sqlite3_column_int64(st, 4);
+	u->lease_end = sqlite3_column_int64(st, 5);
+	u->warned = sqlite3_column_int(st, 6);
+	u->idle_since = sqlite3_column_int64(st, 7);
+	u->ct_id = sqlite3_column_int64(st, 8);
+	u->user_id = sqlite3_column_int64(st, 9);
+	u->exempt = sqlite3_column_int(st, 10);
+	snprintf(u->pci, sizeof(u->pci), "%s",
+	    (const char *)sqlite3_column_text(st, 11));
 }
 
 /* Every row of st as a gpu_use. Finalizes. */
@@ -45,10 +59,9 @@ int
 gpudb_holder(struct db *db, long long ct_id, int gpu, int only_exclusive,
     struct gpu_use *u)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT g.gpu, g.exclusive, u.name, "
-	    "c.name FROM gpus g JOIN containers c ON c.id = g.container_id "
-	    "JOIN users u ON u.id = c.user_id WHERE g.gpu = ? AND "
-	    "g.container_id != ? AND (g.exclusive OR NOT ?) LIMIT 1");
+	sqlite3_stmt *st = db_prepare(db, "SELECT " USE_COLS USE_FROM
+	    "WHERE g.gpu = ? AND g.container_id != ? AND (g.exclusive OR "
+	    "NOT ?) LIMIT 1");
 	int r = -1;
 
 	sqlite3_bind_int(st, 1, gpu);
@@ -65,10 +78,8 @@ gpudb_holder(struct db *db, long long ct_id, int gpu, int only_exclusive,
 void
 gpudb_users(struct db *db, int gpu, struct gpu_use **out, size_t *n)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT g.gpu, g.exclusive, u.name, "
-	    "c.name FROM gpus g JOIN containers c ON c.id = g.container_id "
-	    "JOIN users u ON u.id = c.user_id WHERE g.gpu = ? ORDER BY "
-	    "u.name, c.name");
+	sqlite3_stmt *st = db_prepare(db, "SELECT " USE_COLS USE_FROM
+	    "WHERE g.gpu = ? ORDER BY u.name, c.name");
 
 	sqlite3_bind_int(st, 1, gpu);
 	*n = uses(st, out);
@@ -108,15 +119,17 @@ gpudb_count_with(struct db *db, long long user_id, const char *list)
 
 int
 gpudb_add(struct db *db, long long ct_id, int gpu, const char *pci,
-    int exclusive)
+    int exclusive, long long lease_end)
 {
 	sqlite3_stmt *st = db_prepare(db, "INSERT OR REPLACE INTO gpus "
-	    "(container_id, gpu, pci, exclusive) VALUES (?, ?, ?, ?)");
+	    "(container_id, gpu, pci, exclusive, since, lease_end) VALUES "
+	    "(?, ?, ?, ?, CAST(strftime('%s', 'now') AS INTEGER), ?)");
 
 	sqlite3_bind_int64(st, 1, ct_id);
 	sqlite3_bind_int(st, 2, gpu);
 	sqlite3_bind_text(st, 3, pci, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, exclusive);
+	sqlite3_bind_int64(st, 5, lease_end);
 	return db_done(db, st);
 }
 
@@ -148,8 +161,8 @@ gpudb_has(struct db *db, long long ct_id, int gpu)
 size_t
 gpudb_of_container(struct db *db, long long ct_id, struct gpu_use **out)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT gpu, exclusive FROM gpus "
-	    "WHERE container_id = ? ORDER BY gpu");
+	sqlite3_stmt *st = db_prepare(db, "SELECT " USE_COLS USE_FROM
+	    "WHERE g.container_id = ? ORDER BY g.gpu");
 
 	sqlite3_bind_int64(st, 1, ct_id);
 	return uses(st, out);
@@ -165,4 +178,162 @@ gpudb_count_all(struct db *db)
 		n = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	return n;
+}
+
+size_t
+gpudb_all(struct db *db, struct gpu_use **out)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT " USE_COLS USE_FROM
+	    "ORDER BY g.gpu, u.name, c.name");
+
+	return uses(st, out);
+}
+
+int
+gpudb_set_lease(struct db *db, long long ct_id, int gpu, long long lease_end)
+{
+	sqlite3_stmt *st = db_prepare(db, "UPDATE gpus SET lease_end = ?3, "
+	    "warned = 0 WHERE container_id = ?1 AND gpu = ?2");
+
+	sqlite3_bind_int64(st, 1, ct_id);
+	sqlite3_bind_int(st, 2, gpu);
+	sqlite3_bind_int64(st, 3, lease_end);
+	return db_done(db, st) == 0 && sqlite3_changes(db->h) == 1 ? 0 : -1;
+}
+
+int
+gpudb_set_warned(struct db *db, long long ct_id, int gpu)
+{
+	sqlite3_stmt *st = db_prepare(db, "UPDATE gpus SET warned = 1 WHERE "
+	    "container_id = ? AND gpu = ?");
+
+	sqlite3_bind_int64(st, 1, ct_id);
+	sqlite3_bind_int(st, 2, gpu);
+	return db_done(db, st);
+}
+
+int
+gpudb_set_idle(struct db *db, long long ct_id, int gpu, long long idle_since)
+{
+	sqlite3_stmt *st = db_prepare(db, "UPDATE gpus SET idle_since = ? "
+	    "WHERE container_id = ? AND gpu = ?");
+
+	sqlite3_bind_int64(st, 1, idle_since);
+	sqlite3_bind_int64(st, 2, ct_id);
+	sqlite3_bind_int(st, 3, gpu);
+	return db_done(db, st);
+}
+
+int
+gpudb_set_exempt(struct db *db, long long user_id, long long ct_id, int on)
+{
+	sqlite3_stmt *st = ct_id > 0 ?
+	    db_prepare(db, "UPDATE containers SET gpu_idle_exempt = ?1 WHERE "
+	    "id = ?2 AND user_id = ?3") :
+	    db_prepare(db, "UPDATE users SET gpu_idle_exempt = ?1 WHERE "
+	    "id = ?3 AND ?2 = ?2");
+
+	sqlite3_bind_int(st, 1, on);
+	sqlite3_bind_int64(st, 2, ct_id);
+	sqlite3_bind_int64(st, 3, user_id);
+	return db_done(db, st) == 0 && sqlite3_changes(db->h) == 1 ? 0 : -1;
+}
+
+int
+gpudb_usage_add(struct db *db, const struct gpu_sample_row *r)
+{
+	sqlite3_stmt *st = db_prepare(db, "INSERT INTO gpu_usage (minute, "
+	    "gpu, user, container, held, used, util, mem) VALUES (?1, ?2, "
+	    "?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (minute, gpu, user, "
+	    "container) DO UPDATE SET held = held + ?5, used = used + ?6, "
+	    "util = util + ?7, mem = max(mem, ?8)");
+
+	sqlite3_bind_int64(st, 1, r->minute);
+	sqlite3_bind_int(st, 2, r->gpu);
+	sqlite3_bind_text(st, 3, r->user, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, r->container, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, r->held);
+	sqlite3_bind_int(st, 6, r->used);
+	sqlite3_bind_int64(st, 7, r->util);
+	sqlite3_bind_int64(st, 8, r->mem);
+	return db_done(db, st);
+}
+
+int
+gpudb_usage_prune(struct db *db, long long before_minute)
+{
+	sqlite3_stmt *st = db_prepare(db, "DELETE FROM gpu_usage WHERE "
+	    "minute < ?");
+
+	sqlite3_bind_int64(st, 1, before_minute);
+	if (db_done(db, st) != 0)
+		return -1;
+	return sqlite3_changes(db->h);
+}
+
+size_t
+gpudb_usage(struct db *db, long long since_minute, enum gpu_usage_by by,
+    const char *only_user, struct gpu_usage_row **out)
+{
+	static const char *const group[] = {
+		[GPU_BY_USER] = "user, '', -1",
+		[GPU_BY_GPU] = "'', '', gpu",
+		[GPU_BY_CONTAINER] = "user, container, -1",
+	};
+	char sql[512];
+	sqlite3_stmt *st;
+	size_t n = 0, cap = 0;
+
+	snprintf(sql, sizeof(sql), "SELECT %s, sum(held), sum(used), "
+	    "sum(util), max(mem) FROM gpu_usage WHERE minute >= ?1 AND "
+	    "(?2 IS NULL OR user = ?2) AND (user != '' OR ?3) GROUP BY 1, 2, "
+	    "3 ORDER BY 1, 2, 3", group[by]);
+	st = db_prepare(db, sql);
+	sqlite3_bind_int64(st, 1, since_minute);
+	if (only_user != NULL)
+		sqlite3_bind_text(st, 2, only_user, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, by == GPU_BY_GPU && only_user == NULL);
+	*out = NULL;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct gpu_usage_row *r;
+
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		r = &(*out)[n++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->user, sizeof(r->user), "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+		snprintf(r->container, sizeof(r->container), "%s",
+		    (const char *)sqlite3_column_text(st, 1));
+		r->gpu = sqlite3_column_int(st, 2);
+		r->held = sqlite3_column_int64(st, 3);
+		r->used = sqlite3_column_int64(st, 4);
+		r->util = sqlite3_column_int64(st, 5);
+		r->mem = sqlite3_column_int64(st, 6);
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+int
+gpudb_usage_total(struct db *db, long long since_minute,
+    struct gpu_usage_row *t)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT sum(held), sum(used), "
+	    "sum(util), max(mem) FROM gpu_usage WHERE minute >= ? AND "
+	    "user != ''");
+
+	memset(t, 0, sizeof(*t));
+	t->gpu = -1;
+	sqlite3_bind_int64(st, 1, since_minute);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		t->held = sqlite3_column_int64(st, 0);
+		t->used = sqlite3_column_int64(st, 1);
+		t->util = sqlite3_column_int64(st, 2);
+		t->mem = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+	return 0;
 }

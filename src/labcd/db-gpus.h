@@ -15,6 +15,24 @@ struct gpu_use {
 	int		 exclusive;
 	char		 user[64];
 	char		 name[64];	/* the container's */
+	long long	 since;		/* given at, unix seconds */
+	long long	 lease_end;	/* 0: no end */
+	int		 warned;	/* the owner was told of the end */
+	long long	 idle_since;	/* 0: busy, or not known yet */
+	long long	 ct_id, user_id;
+	int		 exempt;	/* from idle reclaim (user or container) */
+	char		 pci[32];
+};
+
+/* One sample's worth of a GPU and a container that holds it. */
+struct gpu_sample_row {
+	long long	 minute;	/* unix time / 60 */
+	int		 gpu;
+	const char	*user;		/* "" and "": nobody holds it */
+	const char	*container;
+	int		 held, used;	/* seconds */
+	long long	 util;		/* % x seconds */
+	long long	 mem;		/* MiB */
 };
 
 /*
@@ -34,7 +52,7 @@ long long gpudb_user_quota(struct db *db, long long user_id);
 int	gpudb_count_with(struct db *db, long long user_id, const char *list);
 /* Record (or replace) a GPU of a container. 0 or -1. */
 int	gpudb_add(struct db *db, long long ct_id, int gpu, const char *pci,
-	    int exclusive);
+	    int exclusive, long long lease_end);
 /* Forget one GPU of a container, or all (gpu < 0). 0 or -1. */
 int	gpudb_remove(struct db *db, long long ct_id, int gpu);
 /* Does the container have GPU gpu (any, gpu < 0)? 1 or 0. */
@@ -43,5 +61,41 @@ int	gpudb_has(struct db *db, long long ct_id, int gpu);
 size_t	gpudb_of_container(struct db *db, long long ct_id, struct gpu_use **out);
 /* GPU rows of every container. */
 int	gpudb_count_all(struct db *db);
+/* Every GPU given to every container, by GPU; caller frees. */
+size_t	gpudb_all(struct db *db, struct gpu_use **out);
+/* A new end (0: none) for a container's GPU; its warning is due again. */
+int	gpudb_set_lease(struct db *db, long long ct_id, int gpu,
+	    long long lease_end);
+int	gpudb_set_warned(struct db *db, long long ct_id, int gpu);
+int	gpudb_set_idle(struct db *db, long long ct_id, int gpu,
+	    long long idle_since);
+/* Spare a user (ct_id <= 0) or one of their containers from idle reclaim,
+   or stop sparing it: 0, or -1 if there is no such. */
+int	gpudb_set_exempt(struct db *db, long long user_id, long long ct_id,
+	    int on);
+/* Add a sample to its minute's row. 0 or -1. */
+int	gpudb_usage_add(struct db *db, const struct gpu_sample_row *r);
+/* What 'usage' shows: sums over the rows since a minute. */
+enum gpu_usage_by { GPU_BY_USER, GPU_BY_GPU, GPU_BY_CONTAINER };
+struct gpu_usage_row {
+	char		 user[64];	/* "" by gpu, or nobody held it */
+	char		 container[64];	/* "" unless by container */
+	int		 gpu;		/* -1 unless by gpu */
+	long long	 held, used;	/* seconds */
+	long long	 util;		/* % x seconds held */
+	long long	 mem;		/* most MiB seen */
+};
+/*
+ * Rows grouped by, of only_user (NULL: everyone; by gpu, also the time
+ * nobody held a GPU), sorted; how many (*out: caller frees).
+ */
+size_t	gpudb_usage(struct db *db, long long since_minute,
+	    enum gpu_usage_by by, const char *only_user,
+	    struct gpu_usage_row **out);
+/* The lab's total of held GPUs since a minute. 0. */
+int	gpudb_usage_total(struct db *db, long long since_minute,
+	    struct gpu_usage_row *t);
+/* Forget minutes before before_minute: how many rows went, or -1. */
+int	gpudb_usage_prune(struct db *db, long long before_minute);
 
 #endif

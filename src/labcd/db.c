@@ -92,6 +92,40 @@ static const char *const migrations[] = {
 	"ALTER TABLE keys ADD COLUMN"
 	"  proven INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE keys SET proven = 1;",
+
+	/*
+	 * 6: GPUs over time. A GPU given to a container has a start, may
+	 * have an end (a lease: 0 none), whether its owner was warned of
+	 * the end, and since when it has been idle (0: busy or not known).
+	 * gpu_usage keeps what sampling saw, per minute, GPU, and the
+	 * container holding it (by name: rows outlive the container), for
+	 * 'usage'; notices wait for their user's next labc command.
+	 */
+	"ALTER TABLE gpus ADD COLUMN since INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE gpus ADD COLUMN lease_end INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE gpus ADD COLUMN warned INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE gpus ADD COLUMN idle_since INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE gpus SET since = CAST(strftime('%s', 'now') AS INTEGER);"
+	"ALTER TABLE users ADD COLUMN gpu_idle_exempt INTEGER NOT NULL "
+	"  DEFAULT 0;"
+	"ALTER TABLE containers ADD COLUMN gpu_idle_exempt INTEGER NOT NULL "
+	"  DEFAULT 0;"
+	"CREATE TABLE gpu_usage ("
+	"  minute INTEGER NOT NULL,"		/* unix time / 60 */
+	"  gpu INTEGER NOT NULL,"
+	"  user TEXT NOT NULL,"			/* '': nobody held it */
+	"  container TEXT NOT NULL,"
+	"  held INTEGER NOT NULL DEFAULT 0,"	/* seconds */
+	"  used INTEGER NOT NULL DEFAULT 0,"	/* seconds with a process */
+	"  util INTEGER NOT NULL DEFAULT 0,"	/* sum of % x seconds */
+	"  mem INTEGER NOT NULL DEFAULT 0,"	/* most MiB seen */
+	"  PRIMARY KEY (minute, gpu, user, container)) WITHOUT ROWID;"
+	"CREATE TABLE notices ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  time INTEGER NOT NULL,"
+	"  text TEXT NOT NULL);"
+	"CREATE INDEX notices_user ON notices(user_id, id);",
 };
 
 /* Record sqlite's message after what; returns -1. */

@@ -6,12 +6,15 @@
  * doctor's checks of the driver and its way into containers (gpu_doctor).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "checkup.h"
+#include "config.h"
 #include "db-gpus.h"
 #include "gpu.h"
 #include "inert.h"
@@ -86,6 +89,76 @@ check_pci(struct op *op, const struct gpu_req *req)
 	return PROTO_OK;
 }
 
+/* Is GPU g held by any container? */
+static int
+held(struct op *op, int g)
+{
+	struct gpu_use u;
+
+	return gpudb_holder(op->db, -1, g, 0, &u) == 0;
+}
+
+static const struct gpu_req *sort_req;	/* for by_use; under parse only */
+
+/* The least used first: memory, then utilisation, then number. */
+static int
+by_use(const void *a, const void *b)
+{
+	const struct nvml_gpu *x = NULL, *y = NULL;
+	size_t i;
+
+	for (i = 0; i < sort_req->ninv; i++) {
+		if (sort_req->inv[i].index == *(const int *)a)
+			x = &sort_req->inv[i];
+		if (sort_req->inv[i].index == *(const int *)b)
+			y = &sort_req->inv[i];
+	}
+	if (x->mem_used != y->mem_used)
+		return x->mem_used < y->mem_used ? -1 : 1;
+	if (x->util != y->util)
+		return x->util < y->util ? -1 : 1;
+	return x->index - y->index;
+}
+
+/* "any" or "any:N": N GPUs nobody holds, the least used. */
+static int
+parse_any(struct op *op, const char *spec, struct gpu_req *req)
+{
+	static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
+	const char *p = spec[3] == ':' ? spec + 4 : "1";
+	char *end;
+	size_t i, nfree = 0;
+	long want;
+
+	errno = 0;
+	want = strtol(p, &end, 10);
+	if (*p < '0' || *p > '9' || *end != '\0' || errno != 0 || want < 1)
+		return op_usage(op, "--gpu any:N takes a number of GPUs from 1, "
+		    "such as any:2; not '%.32s'", spec);
+	if ((size_t)want > req->ninv)
+		return op_usage(op, "--gpu %.32s asks for more GPUs than this "
+		    "host has (%zu)", spec, req->ninv);
+	req->any = 1;
+	req->idx = xcalloc(req->ninv + 1, sizeof(int));
+	for (i = 0; i < req->ninv; i++) {
+		if (pci_valid(req->inv[i].pci) && !held(op, req->inv[i].index))
+			req->idx[nfree++] = req->inv[i].index;
+	}
+	if (nfree < (size_t)want)
+		return op_error(op, "%s free now, and you asked for %ld: "
+		    "'gpus' shows who holds them. Ask for fewer, or wait in "
+		    "the queue for them (--wait)", nfree == 0 ? "no GPU is" :
+		    nfree == 1 ? "only 1 GPU is" : "too few GPUs are", want);
+	pthread_mutex_lock(&sort_lock);
+	sort_req = req;
+	qsort(req->idx, nfree, sizeof(int), by_use);
+	sort_req = NULL;
+	pthread_mutex_unlock(&sort_lock);
+	req->n = (size_t)want;
+	qsort(req->idx, req->n, sizeof(int), cmp_int);
+	return PROTO_OK;
+}
+
 static int
 parse(struct op *op, const char *spec, int exclusive, struct gpu_req *req)
 {
@@ -103,6 +176,9 @@ parse(struct op *op, const char *spec, int exclusive, struct gpu_req *req)
 	if (nvml_query(op->srv->cfg.nvml_library, &req->inv, &req->ninv, err,
 	    sizeof(err)) != 0)
 		return op_error(op, "%s", err);
+	if (strncmp(spec, "any", 3) == 0 && (spec[3] == '\0' ||
+	    spec[3] == ':'))
+		return parse_any(op, spec, req);
 	if (strcmp(spec, "all") == 0) {
 		req->idx = xcalloc(req->ninv + 1, sizeof(int));
 		for (i = 0; i < req->ninv; i++)
@@ -122,9 +198,9 @@ parse(struct op *op, const char *spec, int exclusive, struct gpu_req *req)
 		v = strtol(tok, &end, 10);
 		/* Digits only: strtol would also take " 1", "+1", "-0". */
 		if (*tok < '0' || *tok > '9' || *end != '\0' || errno != 0)
-			r = op_usage(op, "--gpu takes all, none, or GPU numbers "
-			    "as nvidia-smi shows them, such as 0,2; not '%.32s'",
-			    tok);
+			r = op_usage(op, "--gpu takes all, none, any, any:N, or "
+			    "GPU numbers as nvidia-smi shows them, such as 0,2; "
+			    "not '%.32s'", tok);
 		else if ((size_t)v >= req->ninv)
 			r = op_usage(op, "there is no GPU %ld: this host has "
 			    "%zu (0 to %zu; see 'gpus')", v, req->ninv,
@@ -163,15 +239,22 @@ listed(const char *list, const char *name)
 	return 0;
 }
 
+/* Is the actor one of who (a C_WHO key): admins, everyone, or names? */
+static int
+who_may(struct op *op, const char *who)
+{
+	/* Admins, and root acting for a member (it vouches). */
+	return op->actor->admin || op->actor->root ||
+	    strcmp(who, "everyone") == 0 || (strcmp(who, "admins") != 0 &&
+	    listed(who, op->actor->user));
+}
+
 int
 gpu_exclusive_allowed(struct op *op)
 {
 	const char *who = op->srv->cfg.gpu_exclusive;
 
-	/* Admins, and root acting for a member (it vouches). */
-	if (op->actor->admin || op->actor->root ||
-	    strcmp(who, "everyone") == 0 || (strcmp(who, "admins") != 0 &&
-	    listed(who, op->actor->user)))
+	if (who_may(op, who))
 		return PROTO_OK;
 	return op_error(op, "--exclusive is not yours to use here: on this "
 	    "server only %s may hold GPUs so that nobody else can use them "
@@ -180,6 +263,62 @@ gpu_exclusive_allowed(struct op *op)
 	    "gpu_exclusive)", strcmp(who, "admins") == 0 ? "admins" :
 	    "admins and the lab users listed", op->actor->user[0] ?
 	    op->actor->user : "you");
+}
+
+#define LEASE_LONGEST	(86400LL * 366)
+
+int
+gpu_lease_for(struct op *op, const char *opt, long long *secs)
+{
+	const struct config *cfg = &op->srv->cfg;
+	int unlimited = who_may(op, cfg->gpu_lease_unlimited);
+	char max[32];
+	long long v;
+
+	config_duration_str(cfg->gpu_lease_max, max, sizeof(max));
+	if (opt == NULL) {
+		*secs = cfg->gpu_lease_default;
+		if (cfg->gpu_lease_max > 0 && !unlimited && (*secs == 0 ||
+		    *secs > cfg->gpu_lease_max))
+			*secs = cfg->gpu_lease_max;
+		return PROTO_OK;
+	}
+	if ((v = config_duration_secs(opt)) < 0)
+		return op_usage(op, "--for takes how long to hold the GPUs, "
+		    "such as 90s, 30m, 8h, 2d or 1d12h; not '%.32s'", opt);
+	if (v == 0)
+		return op_usage(op, "--for %.32s would end the lease before it "
+		    "begins: give a time from 1s, such as 8h", opt);
+	if (cfg->gpu_lease_max > 0 && v > cfg->gpu_lease_max && !unlimited)
+		return op_error(op, "--for %.32s is longer than GPUs are lent "
+		    "here (gpu_lease_max %s): ask for %s or less, and 'gpu "
+		    "renew' before it ends if you still need them", opt, max,
+		    max);
+	if (v > LEASE_LONGEST)
+		return op_usage(op, "--for %.32s is longer than a lease can be "
+		    "(366d); leave --for out for GPUs without end%s", opt,
+		    unlimited ? "" : ", if this server allows it");
+	*secs = v;
+	return PROTO_OK;
+}
+
+int
+gpu_take(struct op *op, const char *project, const char *name,
+    long long ct_id, int gpu)
+{
+	struct lxd *l = op_lxd(op);
+	char dev[16];
+	int r;
+
+	snprintf(dev, sizeof(dev), "gpu%d", gpu);
+	r = lxd_instance_remove_device(l, project, name, dev);
+	if (r != 0 && r != -ENOENT)
+		return op_error(op, "LXD refused to take GPU %d from %s: %s",
+		    gpu, name, lxd_error(l));
+	if (gpudb_remove(op->db, ct_id, gpu) != 0)
+		return op_error(op, "GPU %d is out of %s, and the database "
+		    "could not say so: %s", gpu, name, op->db->err);
+	return PROTO_OK;
 }
 
 int
@@ -230,13 +369,17 @@ gpu_reserve(struct op *op, long long user_id, long long ct_id,
 	if (db_begin(op->db) != 0)
 		return op_error(op, "database busy: %s", op->db->err);
 	for (i = 0; i < req->n; i++) {
-		char *who = holder(op, ct_id, req->idx[i], !req->exclusive);
+		/* any chose GPUs nobody held: still so? */
+		char *who = holder(op, ct_id, req->idx[i], !req->exclusive &&
+		    !req->any);
 
 		if (who != NULL) {
 			db_rollback(op->db);
-			r = op_error(op, req->exclusive ? "GPU %d is in use by "
-			    "%s: it cannot be given exclusively" : "GPU %d is "
-			    "held by %s", req->idx[i], who);
+			r = op_error(op, req->any ? "GPU %d was given to "
+			    "%s a moment ago: try again" : req->exclusive ?
+			    "GPU %d is in use by %s: it cannot be given "
+			    "exclusively" : "GPU %d is held by %s", req->idx[i],
+			    who);
 			free(who);
 			return r;
 		}
@@ -262,7 +405,8 @@ gpu_reserve(struct op *op, long long user_id, long long ct_id,
 		const struct nvml_gpu *g = inv_gpu(req, req->idx[i]);
 
 		if (gpudb_add(op->db, ct_id, req->idx[i], g != NULL ? g->pci :
-		    "", req->exclusive) != 0) {
+		    "", req->exclusive, req->lease > 0 ? (long long)time(NULL)
+		    + req->lease : 0) != 0) {
 			db_rollback(op->db);
 			return op_error(op, "cannot record the GPUs: %s",
 			    op->db->err);
@@ -357,16 +501,39 @@ gpu_inside(size_t n, char *out, size_t outsz)
 		snprintf(out, outsz, "GPU 0 to %zu inside", n - 1);
 }
 
+void
+gpu_until(long long end, char *out, size_t outsz)
+{
+	time_t now = time(NULL), t = (time_t)end;
+	struct tm tm, today;
+	char at[32], left[32];
+
+	localtime_r(&t, &tm);
+	localtime_r(&now, &today);
+	strftime(at, sizeof(at), tm.tm_yday == today.tm_yday && tm.tm_year ==
+	    today.tm_year ? "%H:%M" : "%Y-%m-%d %H:%M", &tm);
+	config_duration_str(end - now, left, sizeof(left));
+	snprintf(out, outsz, "until %s, in %s", at, left);
+}
+
 char *
 gpu_of_container(struct op *op, long long ct_id)
 {
 	struct buf b = BUF_INIT(0);
 	struct gpu_use *u;
 	size_t i, n = gpudb_of_container(op->db, ct_id, &u);
+	char until[64];
 
-	for (i = 0; i < n; i++)
-		buf_printf(&b, "%s%d%s", b.len ? "," : "", u[i].gpu,
-		    u[i].exclusive ? " (exclusive)" : "");
+	for (i = 0; i < n; i++) {
+		buf_printf(&b, "%s%d", b.len ? "," : "", u[i].gpu);
+		if (u[i].lease_end > 0)
+			gpu_until(u[i].lease_end, until, sizeof(until));
+		if (u[i].exclusive || u[i].lease_end > 0)
+			buf_printf(&b, " (%s%s%s)", u[i].exclusive ?
+			    "exclusive" : "", u[i].exclusive &&
+			    u[i].lease_end > 0 ? ", " : "", u[i].lease_end > 0 ?
+			    until : "");
+	}
 	free(u);
 	return buf_steal(&b);
 }

@@ -18,12 +18,16 @@ struct gpu_req {
 	int		*idx;		/* the ones asked for, ascending */
 	size_t		 n;
 	int		 exclusive;
+	int		 any;		/* any:N: free GPUs were chosen */
+	long long	 lease;		/* seconds held; 0: no end */
 };
 
 /*
- * Read "all", "none" or "0,2" (nvidia-smi indexes) against the host's
- * GPUs. 0 (req filled; n may be 0), PROTO_USAGE for a bad list, or
- * PROTO_FAILED when GPUs are asked for and NVML is missing (op->cause).
+ * Read "all", "none", "0,2" (nvidia-smi indexes), "any" or "any:N"
+ * against the host's GPUs. any picks N GPUs nobody holds, the least used
+ * first (memory, then utilisation). 0 (req filled; n may be 0),
+ * PROTO_USAGE for a bad list, or PROTO_FAILED when GPUs are asked for and
+ * NVML is missing, or too few are free (op->cause).
  */
 int	gpu_request(struct op *op, const char *spec, int exclusive,
 	    struct gpu_req *req);
@@ -40,6 +44,20 @@ int	gpu_exclusive_allowed(struct op *op);
  */
 int	gpu_reserve(struct op *op, long long user_id, long long ct_id,
 	    const struct gpu_req *req);
+/*
+ * How long GPUs given now are held: --for (opt, NULL if not given)
+ * checked against gpu_lease_max (gpu_lease_unlimited may go beyond), or
+ * gpu_lease_default. 0 and *secs (0: no end), or PROTO_USAGE/PROTO_FAILED
+ * saying why not.
+ */
+int	gpu_lease_for(struct op *op, const char *opt, long long *secs);
+/*
+ * Take GPU gpu from a container (project/name, row ct_id): LXD's device
+ * first (hot-unplugged from a running one), then the record. PROTO_OK,
+ * or PROTO_FAILED saying why (the record is kept: it is still held).
+ */
+int	gpu_take(struct op *op, const char *project, const char *name,
+	    long long ct_id, int gpu);
 /* Forget GPUs of a container (all if req is NULL). */
 void	gpu_release(struct op *op, long long ct_id, const struct gpu_req *req);
 /* LXD devices for the request: {"gpu2": {type gpu, pci ..., mode 0666}}. */
@@ -62,7 +80,12 @@ void	gpu_driver_ensure(struct op *op, const char *project, const char *name,
  * inside"). Host GPU 2 alone is GPU 0 inside.
  */
 void	gpu_inside(size_t n, char *out, size_t outsz);
-/* "0,2" (exclusive marked "0*") of a container, for details; caller frees. */
+/* "until 15:04, in 7h59" (another day: "until 2026-12-03 15:04, ..."). */
+void	gpu_until(long long end, char *out, size_t outsz);
+/*
+ * "0,2" of a container, each with "(exclusive, until 15:04, in 7h59)" as
+ * it has them, for details and attach; caller frees.
+ */
 char	*gpu_of_container(struct op *op, long long ct_id);
 /*
  * The container of a host PID from /proc/PID/cgroup: 1 and project/name,

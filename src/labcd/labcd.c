@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "gpu-watch.h"
 #include "health.h"
 #include "labcd.h"
 #include "log.h"
@@ -85,6 +86,15 @@ btrfs_mend(struct server *s)
 		sizes_btrfs_mend(l);
 	json_decref(info);
 	lxd_free(l);
+}
+
+/* What the view sees change: drift to mend, GPUs taken out with lxc. */
+static void
+on_view_change(struct server *srv, const struct view_ct *before,
+    const struct view_ct *after)
+{
+	reconcile_on_change(srv, before, after);
+	gpu_watch_on_change(srv, before, after);
 }
 
 int
@@ -167,12 +177,14 @@ main(int argc, char **argv)
 	if (!foreground && daemon(0, 1) != 0)
 		fatalx("cannot become a daemon");
 	btrfs_mend(&s);
-	view_start(&s, reconcile_on_change);
+	view_start(&s, on_view_change);
 	reconcile_start(&s);
 	health_start(&s);
+	gpu_watch_start(&s);
 	r = server_run(&s);
 	/* First: it ends a comparison that doctor may be waiting for. */
 	reconcile_stop();
+	gpu_watch_stop();
 	health_stop();
 	view_stop();
 	reconcile_watch_close();

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "db-keys.h"
+#include "db-notices.h"
 #include "health.h"
 #include "labcd.h"
 #include "log.h"
@@ -213,6 +214,28 @@ audit_refused_as(struct ctx *c, const char *as)
 }
 
 /*
+ * Before a command runs: what labcd kept for the lab user (a GPU lease
+ * about to end, a GPU taken back) is told on stderr, once, where a
+ * person reads it, as health_notice does for admins.
+ */
+static void
+notices_tell(struct ctx *c, int quiet)
+{
+	char (*lines)[NOTICE_MAX];
+	size_t i, n;
+
+	if (c->id.user_id <= 0 || quiet || c->dead ||
+	    c->cmd->flags & (CMD_HIDDEN | CMD_STREAM) ||
+	    !noticedb_any(c->db, c->id.user_id))
+		return;
+	lines = xcalloc(NOTICES_KEPT, sizeof(*lines));
+	n = noticedb_take(c->db, c->id.user_id, lines, NOTICES_KEPT);
+	for (i = 0; i < n; i++)
+		ctx_progress(c, "labcd: %s", lines[i]);
+	free(lines);
+}
+
+/*
  * Serve one request; bad is what proto_request_decode said of it, with
  * why. Returns 0 to keep the connection, -1 to close it.
  */
@@ -293,6 +316,7 @@ serve(struct conn *cn, const struct ident *peer, struct db **db,
 	if (c.cmd->target == CMD_TARGET_CT)
 		ctx_target(&c, "%.100s", c.args.argv[0]);
 	health_notice(&c, req->quiet);
+	notices_tell(&c, req->quiet);
 	status = c.cmd->exec(&c);
 	if (acl_audited(&c)) {
 		char res[200];

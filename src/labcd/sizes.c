@@ -84,15 +84,26 @@ gpus_text(struct op *op, const struct ct *ct, struct buf *b)
 	char inside[48];
 	size_t i, n = gpudb_of_container(op->db, ct->id, &u);
 
-	for (i = 0; i < n; i++)
+	long long end = 0;
+	char until[64];
+
+	for (i = 0; i < n; i++) {
 		buf_printf(&host, "%s%d", i ? "," : "", u[i].gpu);
+		if (u[i].lease_end > 0 && (end == 0 || u[i].lease_end < end))
+			end = u[i].lease_end;
+	}
 	free(u);
 	if (n == 0)
 		buf_adds(b, "no GPUs");
 	else {
 		gpu_inside(n, inside, sizeof(inside));
-		buf_printf(b, "GPU%s %s (%s)", n > 1 ? "s" : "",
+		buf_printf(b, "GPU%s %s (%s", n > 1 ? "s" : "",
 		    buf_str(&host), inside);
+		if (end > 0) {
+			gpu_until(end, until, sizeof(until));
+			buf_printf(b, "; %s", until);
+		}
+		buf_adds(b, ")");
 	}
 	buf_free(&host);
 }

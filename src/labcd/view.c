@@ -132,8 +132,16 @@ view_ct_parse(json_t *inst, const char *project, struct view_ct *v)
 		const char *net, *mac;
 		struct view_nic nic;
 
-		if (strcmp(json_string_value(json_object_get(d, "type")) ?: "",
-		    "nic") != 0)
+		const char *type = json_string_value(json_object_get(d,
+		    "type"));
+		unsigned gpu;
+		int end = 0;
+
+		if (type != NULL && strcmp(type, "gpu") == 0 &&
+		    sscanf(dname, "gpu%2u%n", &gpu, &end) == 1 &&
+		    dname[end] == '\0' && gpu < 64)
+			v->gpus |= 1ULL << gpu;
+		if (type == NULL || strcmp(type, "nic") != 0)
 			continue;
 		memset(&nic, 0, sizeof(nic));
 		copy(nic.name, sizeof(nic.name), dname);

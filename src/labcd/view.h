@@ -33,6 +33,7 @@ struct view_ct {
 	char		 image[96];	/* image.description */
 	char		 fingerprint[72];	/* volatile.base_image */
 	int		 has_ssh;	/* has the "ssh" device */
+	unsigned long long gpus;	/* bit N: has the gpu device "gpuN" */
 	char		 ssh_listen[96];	/* its listen address, "" none */
 	struct view_nic {
 		char	 name[16];

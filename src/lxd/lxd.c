@@ -92,6 +92,12 @@ lxd_set_timeout(struct lxd *l, long seconds)
 }
 
 void
+lxd_set_op_timeout(struct lxd *l, long seconds)
+{
+	l->op_timeout = seconds > 0 ? seconds : 600;
+}
+
+void
 lxd_set_progress(struct lxd *l, lxd_progress_fn fn, void *arg)
 {
 	l->progress = fn;

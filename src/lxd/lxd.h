@@ -55,6 +55,8 @@ const char	*lxd_socket_path(const struct lxd *l);
  * namespace: a snap LXD keeps its pools out of sight.
  */
 char		*lxd_pools_dir(const struct lxd *l, const char *pool);
+/* How long lxd_call waits for an operation to end (default 600 s). */
+void		 lxd_set_op_timeout(struct lxd *l, long seconds);
 /* Request timeout in seconds for plain requests (default 30; labcd keeps
    it, a test shortens it). */
 void		 lxd_set_timeout(struct lxd *l, long seconds);

@@ -1,0 +1,573 @@
+/*
+ * gpu-watch.c - GPUs over time, in a thread of its own. Every second: the
+ * leases, whose owners are warned gpu_lease_warn before the end and whose
+ * GPUs go back to the pool at it. Every gpu_sample_interval: NVML's
+ * reading of each GPU, added to its minute in gpu_usage (held, used, the
+ * utilisation while held) for 'usage', and the idle clocks that
+ * gpu_idle_reclaim takes GPUs back by. A GPU taken back leaves a running
+ * container running: only the gpu device goes (hot-unplug). What the
+ * owner is told goes to the audit log (their 'log'), to their next labc
+ * command (notices), and to the container's terminals (wall).
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clock.h"
+#include "config.h"
+#include "ct.h"
+#include "db-gpus.h"
+#include "db-notices.h"
+#include "gpu.h"
+#include "gpu-watch.h"
+#include "log.h"
+#include "lxd.h"
+#include "nvml.h"
+#include "op.h"
+#include "view.h"
+#include "xmalloc.h"
+
+#define TICK_MS		1000
+#define PRUNE_EVERY	86400
+#define RETRY_AFTER	60	/* s before a failed take is tried again */
+#define WALLS_MAX	8	/* wall messages on their way at once */
+#define WALL_TIMEOUT	10	/* s a container's wall may take */
+
+static pthread_t thread;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static int started, stopping, kicked;
+static atomic_int walls;
+
+/* labcd itself acts: the audit rows' actor, as the reconciler. */
+static const struct ident labcd = { .root = 1, .admin = 1,
+	.actor = "labcd", .via = "root" };
+
+/* Takes that failed, not tried again before their time. */
+#define FAILED_MAX	64
+static struct { long long ct_id; int gpu; time_t until; } failed[FAILED_MAX];
+
+static int
+failed_recently(long long ct_id, int gpu, time_t now)
+{
+	int i;
+
+	for (i = 0; i < FAILED_MAX; i++) {
+		if (failed[i].ct_id == ct_id && failed[i].gpu == gpu &&
+		    failed[i].until > now)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+failed_note(long long ct_id, int gpu, time_t now)
+{
+	int i, slot = 0;
+
+	for (i = 0; i < FAILED_MAX; i++) {
+		if (failed[i].until <= now) {
+			slot = i;
+			break;
+		}
+	}
+	failed[slot].ct_id = ct_id;
+	failed[slot].gpu = gpu;
+	failed[slot].until = now + RETRY_AFTER;
+}
+
+/* --- telling the owner --- */
+
+struct wall {
+	struct server	*srv;
+	char		 project[PROJECT_MAX];
+	char		 name[64];
+	char		 text[NOTICE_MAX];
+};
+
+/*
+ * wall(1) in the container, on a connection and thread of its own: what
+ * runs there is the member's (they are root inside), so it may take its
+ * time or never end; nothing of labcd waits for it.
+ */
+static void *
+wall_main(void *arg)
+{
+	struct wall *w = arg;
+	const char *argv[] = { "wall", w->text, NULL };
+	struct lxd *l = lxd_new(*w->srv->cfg.lxd_socket != '\0' ?
+	    w->srv->cfg.lxd_socket : NULL);
+	int status = 0;
+
+	if (l != NULL) {
+		lxd_set_timeout(l, WALL_TIMEOUT);
+		lxd_set_op_timeout(l, WALL_TIMEOUT);
+		if (lxd_exec(l, w->project, w->name, argv, &status, NULL,
+		    NULL) != 0)
+			log_debug("%s/%s: no wall: %s", w->project, w->name,
+			    lxd_error(l));
+		lxd_free(l);
+	}
+	free(w);
+	atomic_fetch_sub(&walls, 1);
+	return NULL;
+}
+
+static void
+wall(struct server *s, const char *project, const char *name,
+    const char *text)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	struct wall *w;
+
+	if (atomic_fetch_add(&walls, 1) >= WALLS_MAX) {
+		atomic_fetch_sub(&walls, 1);
+		return;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->srv = s;
+	snprintf(w->project, sizeof(w->project), "%s", project);
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	snprintf(w->text, sizeof(w->text), "labcontainers: %s", text);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, wall_main, w) != 0) {
+		free(w);
+		atomic_fetch_sub(&walls, 1);
+	}
+	pthread_attr_destroy(&attr);
+}
+
+/* The audit row (the owner's 'log'), a notice, and wall. */
+static void
+tell(struct op *op, const struct gpu_use *h, const char *project,
+    const char *result, const char *text)
+{
+	op_audit(op, h->user, h->name, result);
+	if (noticedb_add(op->db, h->user_id, text) != 0)
+		log_warn("%s/%s: cannot keep a notice for %s: %s", h->user,
+		    h->name, h->user, op->db->err);
+	wall(op->srv, project, h->name, text);
+}
+
+static void
+clock_str(time_t t, char *out, size_t outsz)
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(out, outsz, "%H:%M", &tm);
+}
+
+/* --- taking GPUs back --- */
+
+enum why { WHY_LEASE, WHY_IDLE, WHY_OUTSIDE };
+
+static int
+still_due(struct op *op, const struct gpu_use *h, enum why why, time_t now)
+{
+	struct gpu_use *u;
+	size_t i, n = gpudb_of_container(op->db, h->ct_id, &u);
+	int due = 0;
+
+	for (i = 0; i < n; i++) {
+		if (u[i].gpu != h->gpu)
+			continue;
+		due = why == WHY_LEASE ? u[i].lease_end > 0 &&
+		    u[i].lease_end <= now : why == WHY_IDLE ?
+		    u[i].idle_since > 0 && !u[i].exempt : 1;
+	}
+	free(u);
+	return due;
+}
+
+static void
+take_back(struct op *op, const struct gpu_use *h, enum why why, time_t now)
+{
+	char project[PROJECT_MAX], at[16], idle[32], res[256], text[NOTICE_MAX];
+
+	if (failed_recently(h->ct_id, h->gpu, now))
+		return;
+	/* A request changing the container now: at the next tick. */
+	if (ct_claim(h->user_id, h->name) != 0)
+		return;
+	/* Renewed, detached, used again since it was read: not due now. */
+	if (!still_due(op, h, why, now)) {
+		ct_release(h->user_id, h->name);
+		return;
+	}
+	project_of(op, h->user_id, h->user, project);
+	op->command = why == WHY_IDLE ? "gpu reclaim" : "gpu lease";
+	if (why != WHY_OUTSIDE &&
+	    gpu_take(op, project, h->name, h->ct_id, h->gpu) != PROTO_OK) {
+		ct_release(h->user_id, h->name);
+		failed_note(h->ct_id, h->gpu, now);
+		log_warn("%s/%s: GPU %d is due back (%s) and stays for now: "
+		    "%s; trying again in %d s", h->user, h->name, h->gpu,
+		    why == WHY_IDLE ? "idle" : "its lease ended", op->cause,
+		    RETRY_AFTER);
+		return;
+	}
+	if (why == WHY_OUTSIDE)
+		(void)gpudb_remove(op->db, h->ct_id, h->gpu);
+	ct_release(h->user_id, h->name);
+	clock_str(now, at, sizeof(at));
+	config_duration_str(now - h->idle_since, idle, sizeof(idle));
+	switch (why) {
+	case WHY_LEASE:
+		snprintf(res, sizeof(res), "ok: GPU %d taken back: its lease "
+		    "ended", h->gpu);
+		snprintf(text, sizeof(text), "GPU %d of %s went back to the "
+		    "pool at %s: its lease ended. %s keeps running without "
+		    "it; 'labc gpu attach %s any' asks for one again.", h->gpu,
+		    h->name, at, h->name, h->name);
+		break;
+	case WHY_IDLE:
+		snprintf(res, sizeof(res), "ok: GPU %d taken back: idle for %s "
+		    "(gpu_idle_reclaim)", h->gpu, idle);
+		snprintf(text, sizeof(text), "GPU %d of %s went back to the "
+		    "pool at %s: %s did not use it for %s. %s keeps running "
+		    "without it; 'labc gpu attach %s any' asks for one again.",
+		    h->gpu, h->name, at, h->name, idle, h->name, h->name);
+		break;
+	case WHY_OUTSIDE:
+		snprintf(res, sizeof(res), "ok: GPU %d was taken out of the "
+		    "container outside labcontainers: its hold ends", h->gpu);
+		snprintf(text, sizeof(text), "GPU %d of %s was taken out of it "
+		    "outside labcontainers (at %s); it is no longer yours.",
+		    h->gpu, h->name, at);
+		break;
+	}
+	log_info("%s/%s: %s", h->user, h->name, res + 4);
+	tell(op, h, project, res, text);
+	gpu_watch_kick();
+}
+
+static void
+warn_end(struct op *op, const struct gpu_use *h, time_t now)
+{
+	char project[PROJECT_MAX], at[16], left[32], text[NOTICE_MAX], res[128];
+
+	if (gpudb_set_warned(op->db, h->ct_id, h->gpu) != 0)
+		return;		/* said next tick rather than twice */
+	project_of(op, h->user_id, h->user, project);
+	clock_str((time_t)h->lease_end, at, sizeof(at));
+	config_duration_str(h->lease_end - now, left, sizeof(left));
+	snprintf(text, sizeof(text), "GPU %d of %s goes back to the pool at "
+	    "%s (in %s), when its lease ends: save what runs on it, or 'labc "
+	    "gpu renew %s' to keep it longer.", h->gpu, h->name, at, left,
+	    h->name);
+	snprintf(res, sizeof(res), "ok: GPU %d: its lease ends in %s: owner "
+	    "told", h->gpu, left);
+	op->command = "gpu lease";
+	tell(op, h, project, res, text);
+}
+
+static void
+leases(struct op *op, const struct gpu_use *h, size_t n, time_t now)
+{
+	long long warn = op->srv->cfg.gpu_lease_warn;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (h[i].lease_end <= 0)
+			continue;
+		if (now >= h[i].lease_end)
+			take_back(op, &h[i], WHY_LEASE, now);
+		else if (!h[i].warned && now >= h[i].lease_end - warn)
+			warn_end(op, &h[i], now);
+	}
+}
+
+/*
+ * GPU devices LXD took out of a container outside labcontainers ('lxc
+ * config device remove'), as the view saw them go: their holds end. Kept
+ * here by the view's thread, handled by the watch.
+ */
+#define GONE_MAX	64
+static struct gone {
+	char		 project[PROJECT_MAX];
+	char		 name[64];
+	int		 gpu;
+} gone[GONE_MAX];
+static size_t ngone;
+
+void
+gpu_watch_on_change(struct server *s, const struct view_ct *before,
+    const struct view_ct *after)
+{
+	unsigned long long lost;
+	int g;
+
+	(void)s;
+	if (before == NULL || after == NULL ||
+	    (lost = before->gpus & ~after->gpus) == 0)
+		return;
+	pthread_mutex_lock(&lock);
+	for (g = 0; g < 64; g++) {
+		if (!(lost & (1ULL << g)) || ngone == GONE_MAX)
+			continue;
+		snprintf(gone[ngone].project, sizeof(gone[ngone].project),
+		    "%s", after->project);
+		snprintf(gone[ngone].name, sizeof(gone[ngone].name), "%s",
+		    after->name);
+		gone[ngone++].gpu = g;
+	}
+	kicked = 1;
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&lock);
+}
+
+static void
+outside(struct op *op, const struct gpu_use *h, size_t n, time_t now)
+{
+	struct gone mine[GONE_MAX];
+	char project[PROJECT_MAX];
+	size_t i, k, nmine;
+
+	pthread_mutex_lock(&lock);
+	nmine = ngone;
+	memcpy(mine, gone, nmine * sizeof(mine[0]));
+	ngone = 0;
+	pthread_mutex_unlock(&lock);
+	for (k = 0; k < nmine; k++) {
+		for (i = 0; i < n; i++) {
+			if (h[i].gpu != mine[k].gpu ||
+			    strcmp(h[i].name, mine[k].name) != 0)
+				continue;
+			project_of(op, h[i].user_id, h[i].user, project);
+			/* labcd's own take holds the container: not outside. */
+			if (strcmp(project, mine[k].project) == 0 &&
+			    !ct_claimed(h[i].user_id, h[i].name))
+				take_back(op, &h[i], WHY_OUTSIDE, now);
+		}
+	}
+}
+
+/* --- sampling --- */
+
+struct proc_at {
+	char		 project[128];	/* as gpu_pid_container gives it */
+	char		 name[64];
+};
+
+static void
+sample(struct op *op, struct gpu_use *h, size_t nh, int secs, time_t now)
+{
+	const struct config *cfg = &op->srv->cfg;
+	static int nvml_failing;
+	struct nvml_gpu *inv;
+	size_t ninv, i, j, k;
+	char err[256], (*proj)[PROJECT_MAX];
+
+	if (nvml_query(cfg->nvml_library, &inv, &ninv, err, sizeof(err)) != 0) {
+		if (!nvml_failing)
+			log_info("GPU sampling: %s; nothing is sampled until "
+			    "NVML answers", err);
+		nvml_failing = 1;
+		return;
+	}
+	nvml_failing = 0;
+	proj = xcalloc(nh + 1, sizeof(*proj));
+	for (j = 0; j < nh; j++)
+		project_of(op, h[j].user_id, h[j].user, proj[j]);
+	if (db_begin(op->db) != 0) {
+		free(proj);
+		nvml_free(inv, ninv);
+		return;
+	}
+	for (i = 0; i < ninv; i++) {
+		const struct nvml_gpu *g = &inv[i];
+		struct proc_at *at = xcalloc(g->nprocs + 1, sizeof(*at));
+		struct gpu_sample_row row = { .minute = now / 60,
+		    .gpu = g->index, .user = "", .container = "" };
+		int nheld = 0;
+
+		/* Whose each process is: the cgroup LXC made for it. */
+		for (k = 0; k < g->nprocs; k++) {
+			if (gpu_pid_container(g->procs[k].pid, at[k].project,
+			    at[k].name) != 1)
+				at[k].name[0] = '\0';
+		}
+		for (j = 0; j < nh; j++) {
+			unsigned long long mem = 0;
+			int used = 0, busy;
+
+			if (h[j].gpu != g->index)
+				continue;
+			nheld++;
+			for (k = 0; k < g->nprocs; k++) {
+				if (strcmp(at[k].name, h[j].name) == 0 &&
+				    strcmp(at[k].project, proj[j]) == 0) {
+					used = 1;
+					mem += g->procs[k].mem;
+				}
+			}
+			row.user = h[j].user;
+			row.container = h[j].name;
+			row.held = secs;
+			row.used = used ? secs : 0;
+			row.util = g->util > 0 ? (long long)g->util * secs : 0;
+			row.mem = (long long)(mem >> 20);
+			(void)gpudb_usage_add(op->db, &row);
+			/* Idle: no process of its own on it, or too little. */
+			busy = used && (g->util < 0 || g->util >=
+			    cfg->gpu_idle_util);
+			if (busy && h[j].idle_since != 0)
+				h[j].idle_since = 0;
+			else if (!busy && h[j].idle_since == 0)
+				h[j].idle_since = now - secs;
+			else
+				continue;
+			(void)gpudb_set_idle(op->db, h[j].ct_id, h[j].gpu,
+			    h[j].idle_since);
+		}
+		if (nheld == 0) {
+			row.held = 0;
+			row.used = g->nprocs > 0 ? secs : 0;
+			row.util = g->util > 0 ? (long long)g->util * secs : 0;
+			row.mem = (long long)(g->mem_used >> 20);
+			(void)gpudb_usage_add(op->db, &row);
+		}
+		free(at);
+	}
+	if (db_commit(op->db) != 0) {
+		log_warn("GPU sampling: cannot record it: %s", op->db->err);
+		db_rollback(op->db);
+	}
+	free(proj);
+	nvml_free(inv, ninv);
+}
+
+static void
+reclaim(struct op *op, const struct gpu_use *h, size_t n, time_t now)
+{
+	long long after = op->srv->cfg.gpu_idle_reclaim;
+	size_t i;
+
+	if (after <= 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (!h[i].exempt && h[i].idle_since > 0 &&
+		    now - h[i].idle_since >= after)
+			take_back(op, &h[i], WHY_IDLE, now);
+	}
+}
+
+/* --- the thread --- */
+
+static void *
+watch_main(void *arg)
+{
+	struct server *s = arg;
+	struct lxd *l = NULL;
+	struct db *db = NULL;
+	long long next_sample = mono_ms(), last_sample = 0;
+	time_t next_prune = time(NULL) + 60;
+	char err[512];
+	int db_failing = 0;
+
+	pthread_mutex_lock(&lock);
+	while (!stopping) {
+		struct gpu_use *h = NULL;
+		struct timespec ts;
+		struct op op;
+		size_t n;
+		time_t now;
+
+		if (!kicked) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += TICK_MS * 1000000L;
+			ts.tv_sec += ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
+			pthread_cond_timedwait(&wake, &lock, &ts);
+			if (stopping)
+				break;
+		}
+		kicked = 0;
+		pthread_mutex_unlock(&lock);
+		if (db == NULL &&
+		    (db = db_open(s->db_path, err, sizeof(err))) == NULL) {
+			if (!db_failing)
+				log_error("GPU leases and sampling: %s", err);
+			db_failing = 1;
+			goto next;
+		}
+		db_failing = 0;
+		now = time(NULL);
+		op_init(&op, s, db, &l, &labcd, "gpu lease");
+		n = gpudb_all(db, &h);
+		leases(&op, h, n, now);
+		if (mono_ms() >= next_sample) {
+			long long t = mono_ms();
+			/* A stall (suspend, a stopped labcd) is not use. */
+			long long dt = last_sample == 0 ? 0 : t - last_sample;
+			long long most = 2000LL * s->cfg.gpu_sample_interval;
+
+			free(h);
+			n = gpudb_all(db, &h);
+			if (dt > 0)
+				sample(&op, h, n, (int)(((dt < most ? dt :
+				    most) + 500) / 1000), now);
+			last_sample = t;
+			next_sample = t + 1000LL * s->cfg.gpu_sample_interval;
+			reclaim(&op, h, n, now);
+		}
+		outside(&op, h, n, now);
+		if (now >= next_prune) {
+			int pruned = gpudb_usage_prune(db, now / 60 -
+			    (long long)s->cfg.gpu_history_days * 1440);
+
+			if (pruned > 0)
+				log_info("GPU history: %d minute rows older "
+				    "than %d days removed", pruned,
+				    s->cfg.gpu_history_days);
+			next_prune = now + PRUNE_EVERY;
+		}
+		free(h);
+		op_end(&op);
+next:
+		pthread_mutex_lock(&lock);
+	}
+	pthread_mutex_unlock(&lock);
+	db_close(db);
+	lxd_free(l);
+	return NULL;
+}
+
+void
+gpu_watch_start(struct server *s)
+{
+	if (pthread_create(&thread, NULL, watch_main, s) != 0) {
+		log_error("cannot start the GPU watch: no lease ends, no "
+		    "sampling");
+		return;
+	}
+	started = 1;
+}
+
+void
+gpu_watch_stop(void)
+{
+	if (!started)
+		return;
+	pthread_mutex_lock(&lock);
+	stopping = 1;
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&lock);
+	pthread_join(thread, NULL);
+	started = 0;
+}
+
+void
+gpu_watch_kick(void)
+{
+	pthread_mutex_lock(&lock);
+	kicked = 1;
+	pthread_cond_signal(&wake);
+	pthread_mutex_unlock(&lock);
+}

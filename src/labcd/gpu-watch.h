@@ -1,0 +1,24 @@
+/*
+ * gpu-watch.h - GPUs over time (gpu-watch.c): lease ends and their
+ * warnings, NVML sampled into the usage history and the idle clocks, and
+ * idle reclaim, in a thread of their own.
+ */
+#ifndef LABCD_GPU_WATCH_H
+#define LABCD_GPU_WATCH_H
+
+struct server;
+struct view_ct;
+
+void	gpu_watch_start(struct server *s);
+void	gpu_watch_stop(void);
+/* Look again now, not at the next second: GPUs were freed or leased. */
+void	gpu_watch_kick(void);
+
+/*
+ * The view saw an instance change (view_change_fn): gpu devices gone
+ * from it outside labcontainers end their holds.
+ */
+void	gpu_watch_on_change(struct server *s, const struct view_ct *before,
+	    const struct view_ct *after);
+
+#endif
