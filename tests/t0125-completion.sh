@@ -72,15 +72,15 @@ test_expect_success 'subcommands, word by word' '
 	once "$out"
 	[ "$(comp -S "$SOCK" admin user "")" = "add del list lock unlock " ]
 	[ "$(comp -S "$SOCK" admin user l)" = "list lock " ]
-	[ "$(comp -S "$SOCK" gpu "")" = "attach detach " ]
+	[ "$(comp -S "$SOCK" gpu "")" = "attach cancel detach queue renew request " ]
 '
 
 test_expect_success 'options and their values come from the usage line' '
-	[ "$(comp -S "$SOCK" launch box --)" = "--cpu --disk --exclusive --gpu --image --memory " ]
+	[ "$(comp -S "$SOCK" launch box --)" = "--cpu --disk --exclusive --for --gpu --image --memory --wait " ]
 	[ "$(comp -S "$SOCK" list -)" = "--all --format " ]
 	[ "$(comp -S "$SOCK" list --format "")" = "csv json table " ]
 	[ "$(comp -S "$SOCK" gpus --format "")" = "json table " ]
-	[ "$(comp -S "$SOCK" launch box --gpu "")" = "all none " ]
+	[ "$(comp -S "$SOCK" launch box --gpu "")" = "all any none " ]
 	[ "$(comp -S "$SOCK" delete box -)" = "-f " ]
 	[ "$(comp -S "$SOCK" log -n "")" = "" ]
 	[ "$(comp -S "$SOCK" admin user add x --p)" = "--password-stdin " ]

@@ -56,6 +56,9 @@ status_of() {	# status_of USER NAME: LXD's status of it
 no_dev() {	# no_dev USER NAME: LXD's view of it has no gpu device
 	[ -z "$(devices "$1" "$2")" ]
 }
+has_dev() {	# has_dev USER NAME DEVICES: LXD's view of it has exactly those
+	[ "$(devices "$1" "$2")" = "$3" ]
+}
 no_gpus() {	# no_gpus USER NAME: labcd's database holds no GPU of it
 	[ "$(sqlite3 "$DB" "SELECT count(*) FROM gpus g JOIN containers c ON c.id = g.container_id JOIN users u ON u.id = c.user_id WHERE u.name = '$1' AND c.name = '$2'")" = 0 ]
 }
@@ -260,6 +263,79 @@ test_expect_success 'usage: GPU-hours held and used over a scripted minute match
 	contains "$(labc usage)" "^alice "
 	contains "$(labc --as bob usage --by gpu --format csv)" "^bob,,1,"
 	labc admin gpu exempt bob --off >/dev/null
+'
+
+# The queue, on a host with one GPU.
+stop_labcd
+conf
+start_labcd || exit 1
+labc admin user add dave </dev/null >/dev/null
+{ echo "gpu NVIDIA-A100 00000000:3B:00.0 GPU-0000aaaa 40960 0 0"; } >$NVML_STUB_FILE.new
+mv $NVML_STUB_FILE.new $NVML_STUB_FILE
+queue_order() {	# who waits, in order: "user/container ..."
+	labc gpu queue --format json | jq -r '[.queue[] | "\(.user)/\(.container)"] | join(" ")'
+}
+
+test_expect_success 'queue: three members wait for the one GPU; it goes to them in turn as it frees; cancel leaves' '
+	labc --as dave create hold --gpu 0 --exclusive >/dev/null
+	out=$(expect_status 1 alice gpu attach qa1 any 2>&1)
+	contains "$out" "you have no container .qa1."
+	for n in qa1 qa2; do alice create $n >/dev/null; done
+	bob create qb1 >/dev/null
+	labc --as carol create qc1 >/dev/null
+	out=$(expect_status 1 alice gpu attach qa1 0 2>&1)
+	contains "$out" "GPU 0 is held by dave/hold \(exclusively\): add --wait to wait for it in the queue"
+	out=$(alice gpu request qa1 any --for 10m)
+	contains "$out" "^qa1 waits for GPU any in the queue: position 1 of 1 "
+	contains "$out" "^It gets them as they free up, for 10 min; you are told then"
+	alice gpu attach qa2 any --wait >/dev/null
+	out=$(bob gpu request qb1 0 2>&1)
+	contains "$out" "^qb1 waits for GPU 0 in the queue: position 2 of 3"
+	# GPU 0 would be shared once dave lets go: bob asks for a free one.
+	bob gpu cancel qb1 >/dev/null
+	bob gpu request qb1 any >/dev/null
+	labc --as carol gpu request qc1 any >/dev/null
+	# Round-robin: alice s second waits behind bob and carol.
+	same "$(queue_order)" "alice/qa1 bob/qb1 carol/qc1 alice/qa2"
+	# A member gets gpu_lease_max without --for; root acting for carol no end.
+	contains "$(bob gpu queue)" "^2 +bob +qb1 +any +no +60 min +- +20[0-9-]+ [0-9:]+$"
+	contains "$(bob gpu queue)" "^3 +carol +qc1 +any +no +no end "
+	out=$(expect_status 1 bob gpu cancel qa1 2>&1)
+	contains "$out" "you have no container .qa1."
+	labc --as carol gpu cancel qc1 >/dev/null
+	same "$(queue_order)" "alice/qa1 bob/qb1 alice/qa2"
+	[ -z "$(devices alice qa1)" ]
+'
+
+stop_labcd
+start_labcd || exit 1
+test_expect_success 'queue: a labcd restart loses nothing; freed GPUs go in turn, the owner told' '
+	same "$(queue_order)" "alice/qa1 bob/qb1 alice/qa2"
+	labc --as dave gpu detach hold 0 >/dev/null
+	until_ms 10000 has_dev alice qa1 gpu0
+	measured "queue: the freed GPU in the next container after $TOOK ms"
+	same "$(queue_order)" "bob/qb1 alice/qa2"
+	contains "$(alice list 2>&1 >/dev/null)" "labcd: qa1 got GPU 0 \(until [0-9:]+, in [0-9]+ min\) from the queue; it has them from its next start"
+	contains "$(alice log)" "gpu queue +qa1 +ok: GPU 0 .* given from the queue"
+	alice gpu detach qa1 0 >/dev/null
+	until_ms 10000 has_dev bob qb1 gpu0
+	[ -z "$(devices alice qa2)" ]
+	bob gpu detach qb1 all >/dev/null
+	until_ms 10000 has_dev alice qa2 gpu0
+	[ -z "$(labc gpu queue --format json | jq -r ".queue[]")" ]
+	contains "$(labc gpu queue)" "^Nobody waits for GPUs"
+'
+
+test_expect_success 'create --wait: made without GPUs, queued, given when one frees' '
+	out=$(bob create qw --gpu any --wait 2>&1)
+	contains "$out" "^qw is made, without GPUs for now \(no GPU is free now"
+	contains "$out" "It waits for GPU any in the queue: position 1 of 1"
+	[ -z "$(devices bob qw)" ]
+	alice delete qa2 >/dev/null
+	until_ms 10000 has_dev bob qw gpu0
+	bob delete qw >/dev/null
+	out=$(expect_status 2 bob create qx --wait 2>&1)
+	contains "$out" "--wait waits for GPUs: it goes with --gpu"
 '
 
 test_done

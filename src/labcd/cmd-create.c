@@ -10,7 +10,7 @@ cmd_create_exec(struct ctx *c)
 	struct ct_opts o;
 	struct ct ct;
 	struct buf lim = BUF_INIT(0);
-	int r;
+	int r, queued;
 
 	ctx_target(c, "%.64s", name);
 	if (why != NULL)
@@ -18,8 +18,10 @@ cmd_create_exec(struct ctx *c)
 		    name, why);
 	if ((r = ct_opts_from_args(c, &o)) != 0)
 		return r;
-	if ((r = ct_create(ctx_op(c), name, &o, &ct)) != 0)
+	if ((r = ct_create_or_queue(c, name, &o, &ct, 0, &queued)) != 0)
 		return ctx_cause(c, r);
+	if (queued)
+		return PROTO_OK;
 	(void)sizes_line_get(ctx_op(c), &ct, &lim);
 	ctx_printf(c, "Created %s (SSH port %d): %s\nStart it with 'start "
 	    "%s'.\n", name, ct.port, buf_str(&lim), name);

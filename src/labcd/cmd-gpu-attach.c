@@ -5,6 +5,7 @@
 #include "ct.h"
 #include "db-gpus.h"
 #include "gpu.h"
+#include "gpu-queue.h"
 #include "lxd.h"
 #include "project.h"
 #include "proto.h"
@@ -26,52 +27,27 @@ gpu_attach(struct ctx *c, const struct ct *ctp, const char *list)
 	struct ct ct = *ctp;
 	struct gpu_req req;
 	char project[64], inside[48], *now;
-	json_t *patch, *inst = NULL, *drv;
-	int r, running, had_driver;
-	const char *v;
+	int r, running, driver_added, had_driver;
+
+	int excl = cmd_opt(c, "exclusive") != NULL;
+	long long lease;
 
 	if (strcmp(list, "none") == 0)
-		return ctx_usage(c, "gpu attach needs GPUs: all or a list");
-	if ((r = gpu_request(ctx_op(c), list, cmd_opt(c, "exclusive") !=
-	    NULL, &req)) != 0)
+		return ctx_usage(c, "gpu attach needs GPUs: all, any or a list");
+	if ((r = gpu_lease_for(ctx_op(c), cmd_opt(c, "for"), &lease)) != 0)
 		return ctx_cause(c, r);
-	if ((r = gpu_lease_for(ctx_op(c), cmd_opt(c, "for"),
-	    &req.lease)) != 0) {
-		gpu_request_free(&req);
-		return ctx_cause(c, r);
-	}
-	if ((r = gpu_reserve(ctx_op(c), c->id.user_id, ct.id, &req)) != 0) {
-		gpu_request_free(&req);
-		return ctx_cause(c, r);
-	}
+	if ((r = gpu_request(ctx_op(c), list, excl, &req)) != 0)
+		return gpu_queue_or_refuse(c, &ct, list, excl, lease, 0,
+		    req.busy, r);
+	req.lease = lease;
 	project_of(ctx_op(c), ct.user_id, c->id.user, project);
-	/*
-	 * LXD plugs a gpu device into a running container at once, but
-	 * nvidia.runtime (the host's driver) takes effect at a start only.
-	 */
-	if (lxd_instance_get(ctx_lxd(c), project, ct.name, &inst) != 0) {
-		gpu_release(ctx_op(c), ct.id, &req);
-		gpu_request_free(&req);
-		return ctx_error(c, "cannot read %s from LXD: %s", ct.name,
-		    ctx_lxd_error(c));
-	}
-	v = json_string_value(json_object_get(inst, "status"));
-	running = v != NULL && strcmp(v, "Running") == 0;
-	v = json_string_value(json_object_get(json_object_get(inst,
-	    "expanded_config"), "nvidia.runtime"));
-	had_driver = v != NULL && strcmp(v, "true") == 0;
-	json_decref(inst);
-	patch = json_pack("{s:o}", "devices", gpu_devices(&req));
-	if ((drv = gpu_driver_config(&c->srv->cfg)) != NULL && !had_driver)
-		json_object_set(patch, "config", drv);
-	r = lxd_instance_patch(ctx_lxd(c), project, ct.name, patch);
-	json_decref(patch);
+	r = gpu_give(ctx_op(c), ct.user_id, project, ct.name, ct.id, &req,
+	    &running, &driver_added, &had_driver);
 	if (r != 0) {
-		json_decref(drv);
-		gpu_release(ctx_op(c), ct.id, &req);
+		r = gpu_queue_or_refuse(c, &ct, list, excl, lease, 0,
+		    req.busy, r);
 		gpu_request_free(&req);
-		return ctx_error(c, "LXD refused the GPUs for %s: %s", ct.name,
-		    ctx_lxd_error(c));
+		return r;
 	}
 	gpu_request_free(&req);
 	now = gpu_of_container(ctx_op(c), ct.id);
@@ -83,7 +59,7 @@ gpu_attach(struct ctx *c, const struct ct *ctp, const char *list)
 	if (!running)
 		ctx_printf(c, "It has them from its next start ('start %s').\n",
 		    ct.name);
-	else if (drv != NULL && !had_driver)
+	else if (driver_added)
 		ctx_printf(c, "%s is running: restart %s to get the host's "
 		    "driver inside ('restart %s').\n", ct.name, ct.name,
 		    ct.name);
@@ -95,7 +71,6 @@ gpu_attach(struct ctx *c, const struct ct *ctp, const char *list)
 		    "does not put the host's driver\ninto containers "
 		    "(nvidia_runtime): the image needs its own, of the host's "
 		    "version.\n", ct.name);
-	json_decref(drv);
 	return PROTO_OK;
 }
 
@@ -131,10 +106,10 @@ cmd_gpu_attach_exec(struct ctx *c)
 
 const struct cmd_entry cmd_gpu_attach_entry = {
 	.name = "gpu attach",
-	.args = "NAME all|any[:N]|LIST [--exclusive] [--for DURATION]",
+	.args = "NAME all|any[:N]|LIST [--exclusive] [--for DURATION] [--wait]",
 	.summary = "give GPUs (nvidia-smi numbers, e.g. 0,2) to a container",
-	.help = "LIST: host GPU numbers, as 'gpus' and nvidia-smi on the host\n"
-	    "show them; any: one GPU nobody holds, the least used; any:2: two.\n"
+	.help = "any: one GPU nobody holds, the least used; any:2: two.\n"
+	    "LIST: host GPU numbers, as 'gpus' and nvidia-smi on the host\n"
 	    "show them. Inside, a container numbers its own GPUs from 0, in\n"
 	    "that order: host GPU 2 alone is GPU 0 inside (cuda:0); host GPUs\n"
 	    "0 and 2 are GPU 0 and 1. CUDA_VISIBLE_DEVICES inside counts the\n"
@@ -146,7 +121,24 @@ const struct cmd_entry cmd_gpu_attach_entry = {
 	    "them or delete the container.\n"
 	    "--for 8h: they go back to the pool after 8 hours (90s, 30m, 2d;\n"
 	    "'gpu renew' extends it); you are told an hour before. Without\n"
-	    "it, the server's default lease (gpu_lease_default) applies.",
+	    "it, the server's default lease (gpu_lease_default) applies.\n"
+	    "--wait: GPUs that cannot be given now are waited for in the\n"
+	    "queue (as 'gpu request').",
+	.flags = CMD_USER,
+	.min_args = 2, .max_args = 2,
+	.opts = { { "exclusive", 0, 0, NULL }, { "for", 0, 1, "DURATION" },
+	    { "wait", 0, 0, NULL } },
+	.exec = cmd_gpu_attach_exec,
+};
+
+const struct cmd_entry cmd_gpu_request_entry = {
+	.name = "gpu request",
+	.args = "NAME any[:N]|LIST [--exclusive] [--for DURATION]",
+	.summary = "gpu attach, or wait in the queue until the GPUs free up",
+	.help = "As 'gpu attach', but GPUs that cannot be given now (none\n"
+	    "free, held by others) are waited for: the request joins the\n"
+	    "queue ('gpu queue'), served in turn over the members, and you\n"
+	    "are told when the container gets them. 'gpu cancel' leaves it.",
 	.flags = CMD_USER,
 	.min_args = 2, .max_args = 2,
 	.opts = { { "exclusive", 0, 0, NULL }, { "for", 0, 1, "DURATION" } },

@@ -38,7 +38,7 @@ cmd_launch_exec(struct ctx *c)
 	struct ct ct;
 	struct op *op = ctx_op(c);
 	char *status = NULL;
-	int r, up;
+	int r, up, queued;
 
 	ctx_target(c, "%.64s", name);
 	if (why != NULL)
@@ -48,8 +48,11 @@ cmd_launch_exec(struct ctx *c)
 		return r;
 	o.starting = 1;
 	if (ct_get(op, name, &ct) != 0) {
-		if ((r = ct_create(op, name, &o, &ct)) != 0)
+		if ((r = ct_create_or_queue(c, name, &o, &ct, 1,
+		    &queued)) != 0)
 			return ctx_cause(c, r);
+		if (queued)
+			return PROTO_OK;	/* it starts with its GPUs */
 	} else {
 		if (ct_check_ready(op, &ct) != 0)
 			return ctx_fail(c, op);

@@ -131,7 +131,7 @@ cmd_usage_exec(struct ctx *c)
 
 const struct cmd_entry cmd_usage_entry = {
 	.name = "usage",
-	.args = "[--since DURATION] [--by user|gpu|container]",
+	.args = "[--since 30d] [--by user|gpu|container]",
 	.summary = "GPU-hours held and used, and utilisation while held",
 	.help = "Held: a GPU given to a container, counted while it has it.\n"
 	    "Used: held with a process of that container on it. The\n"

@@ -47,6 +47,9 @@ extern const struct cmd_entry cmd_gpus_entry;
 extern const struct cmd_entry cmd_gpu_attach_entry;
 extern const struct cmd_entry cmd_gpu_detach_entry;
 extern const struct cmd_entry cmd_gpu_renew_entry;
+extern const struct cmd_entry cmd_gpu_request_entry;
+extern const struct cmd_entry cmd_gpu_queue_entry;
+extern const struct cmd_entry cmd_gpu_cancel_entry;
 extern const struct cmd_entry cmd_usage_entry;
 extern const struct cmd_entry cmd_notices_entry;
 extern const struct cmd_entry cmd_admin_gpu_exempt_entry;
@@ -81,6 +84,9 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_gpu_attach_entry,
 	&cmd_gpu_detach_entry,
 	&cmd_gpu_renew_entry,
+	&cmd_gpu_request_entry,
+	&cmd_gpu_queue_entry,
+	&cmd_gpu_cancel_entry,
 	&cmd_usage_entry,
 	&cmd_notices_entry,
 	&cmd_key_add_entry,

@@ -10,6 +10,7 @@
 
 #include "ct.h"
 #include "gpu.h"
+#include "gpu-queue.h"
 #include "proto.h"
 #include "sizes.h"
 
@@ -91,6 +92,9 @@ ct_opts_from_args(struct ctx *c, struct ct_opts *o)
 	if (o->exclusive && gpu_exclusive_allowed(ctx_op(c)) != 0)
 		return ctx_fail(c, ctx_op(c));
 	o->gpu_for = cmd_opt(c, "for");
+	o->wait = cmd_opt(c, "wait") != NULL;
+	if (o->wait && (o->gpu == NULL || strcmp(o->gpu, "none") == 0))
+		return ctx_usage(c, "--wait waits for GPUs: it goes with --gpu");
 	if (o->gpu_for != NULL && (o->gpu == NULL || strcmp(o->gpu,
 	    "none") == 0))
 		return ctx_usage(c, "--for is how long GPUs are held: it goes "
@@ -108,5 +112,45 @@ ct_opts_from_args(struct ctx *c, struct ct_opts *o)
 			    "(at most 15 digits)");
 		o->disk = v;
 	}
+	return PROTO_OK;
+}
+
+int
+ct_create_or_queue(struct ctx *c, const char *name, struct ct_opts *o,
+    struct ct *ct, int start, int *queued)
+{
+	struct op *op = ctx_op(c);
+	int r, busy = 0;
+	long long lease = 0;
+	size_t pos, total;
+	char cause[OP_CAUSE_MAX];
+
+	*queued = 0;
+	o->gpu_busy = &busy;
+	if ((r = ct_create(op, name, o, ct)) == 0 || !busy || !o->wait)
+		return r;
+	/* Made without them; the GPUs wait in the queue. */
+	snprintf(cause, sizeof(cause), "%s", op->cause);
+	if (gpu_lease_for(op, o->gpu_for, &lease) != 0)
+		return PROTO_FAILED;
+	{
+		struct ct_opts bare = *o;
+
+		bare.gpu = "none";
+		bare.exclusive = 0;
+		bare.gpu_for = NULL;
+		bare.gpu_busy = NULL;
+		if ((r = ct_create(op, name, &bare, ct)) != 0)
+			return r;
+	}
+	if ((r = gpu_queue_add(op, ct, o->gpu, o->exclusive, lease, start,
+	    &pos, &total)) != 0)
+		return r;
+	*queued = 1;
+	ctx_printf(c, "%s is made, without GPUs for now (%s).\nIt waits for "
+	    "GPU %s in the queue: position %zu of %zu ('gpu queue'); it gets "
+	    "them as they free up%s, and you are told then. 'gpu cancel %s' "
+	    "leaves the queue.\n", name, cause, o->gpu, pos, total, start ?
+	    " and starts" : "", name);
 	return PROTO_OK;
 }

@@ -341,6 +341,8 @@ create(struct op *op, const char *name, const struct ct_opts *o,
 		return r;
 	if ((r = gpu_request(op, o->gpu != NULL ? o->gpu : cfg->gpu_default,
 	    o->exclusive, &gpus)) != 0) {
+		if (gpus.busy && o->gpu_busy != NULL)
+			*o->gpu_busy = 1;
 		free(m.fp);
 		return r;
 	}
@@ -353,8 +355,11 @@ create(struct op *op, const char *name, const struct ct_opts *o,
 	if ((r = reserve(op, name, m.image, ct)) != 0)
 		goto keep;
 	if ((r = gpu_reserve(op, op->actor->user_id, ct->id, &gpus)) != 0 ||
-	    (r = create_spec(op, o, &m, &gpus, ct, &conf, &devs)) != 0)
+	    (r = create_spec(op, o, &m, &gpus, ct, &conf, &devs)) != 0) {
+		if (gpus.busy && o->gpu_busy != NULL)
+			*o->gpu_busy = 1;
 		goto fail;
+	}
 	r = create_instance(op, name, &m, conf, devs);
 	if (r != 0 && outcome_unknown(r)) {
 		/*

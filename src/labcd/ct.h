@@ -20,18 +20,22 @@ struct ct_opts {
 	const char	*gpu;		/* all, none, "0,2"; NULL: default */
 	int		 exclusive;
 	const char	*gpu_for;	/* --for: the GPUs' lease; NULL: default */
+	int		 wait;		/* --wait: queue GPUs not free now */
+	int		*gpu_busy;	/* set to 1 if refused GPUs only for
+					   now (none free, held), or NULL */
 	int		 starting;	/* launch: started right after create */
 };
 
 /* The options of create and launch, read by ct_opts_from_args. */
 #define CT_CREATE_ARGS "NAME [--image IMAGE] [--cpu N] [--memory SIZE] " \
 	"[--disk SIZE]\n    [--gpu all|none|any[:N]|LIST [--exclusive] " \
-	"[--for DURATION]]"
+	"[--for DURATION] [--wait]]"
 #define CT_CREATE_OPTS \
 	{ "image", 0, 1, "IMAGE" }, { "cpu", 0, 1, "N" }, \
 	{ "memory", 0, 1, "SIZE" }, { "disk", 0, 1, "SIZE" }, \
 	{ "gpu", 0, 1, "all|none|any[:N]|LIST" }, \
-	{ "exclusive", 0, 0, NULL }, { "for", 0, 1, "DURATION" }
+	{ "exclusive", 0, 0, NULL }, { "for", 0, 1, "DURATION" }, \
+	{ "wait", 0, 0, NULL }
 
 /*
  * The domain (ct.c): each takes the operation context (op.h) and acts
@@ -75,6 +79,13 @@ int	ct_opts_from_args(struct ctx *c, struct ct_opts *o);
 int	ct_find(struct ctx *c, const char *name, struct ct *ct);
 /* ct_find, and refused unless made whole (ct_check_ready). */
 int	ct_find_ready(struct ctx *c, const char *name, struct ct *ct);
+/*
+ * ct_create for a command: with --wait, GPUs that cannot be given now make
+ * a container without them, and the request waits in the GPU queue (to
+ * start then when start): *queued says so (it was said).
+ */
+int	ct_create_or_queue(struct ctx *c, const char *name, struct ct_opts *o,
+	    struct ct *ct, int start, int *queued);
 /* "NAME is running: limits", and how to connect (after ct_start). */
 void	ct_say_started(struct ctx *c, const struct ct *ct, int ssh_up);
 

@@ -337,3 +337,97 @@ gpudb_usage_total(struct db *db, long long since_minute,
 	sqlite3_finalize(st);
 	return 0;
 }
+
+long long
+gpuq_add(struct db *db, long long ct_id, const char *spec, int exclusive,
+    long long lease, int start)
+{
+	sqlite3_stmt *st = db_prepare(db, "INSERT INTO gpu_queue (container_id, "
+	    "spec, exclusive, lease, start, created) VALUES (?, ?, ?, ?, ?, "
+	    "CAST(strftime('%s', 'now') AS INTEGER))");
+
+	sqlite3_bind_int64(st, 1, ct_id);
+	sqlite3_bind_text(st, 2, spec, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, exclusive);
+	sqlite3_bind_int64(st, 4, lease);
+	sqlite3_bind_int(st, 5, start);
+	if (db_done(db, st) != 0)
+		return -1;
+	return sqlite3_last_insert_rowid(db->h);
+}
+
+size_t
+gpuq_list(struct db *db, struct gpu_wait **out)
+{
+	/*
+	 * Each request's rank within its user (first come first), then the
+	 * users in turn: rank 1 of every user before rank 2 of any, and
+	 * within a rank the user served longest ago (then waiting longest).
+	 */
+	sqlite3_stmt *st = db_prepare(db, "SELECT q.id, c.id, u.id, u.name, "
+	    "c.name, q.spec, q.exclusive, q.start, q.lease, q.created, "
+	    "u.gpu_served, row_number() OVER (PARTITION BY u.id ORDER BY q.id) "
+	    "AS rank, min(q.id) OVER (PARTITION BY u.id) AS first FROM "
+	    "gpu_queue q JOIN containers c ON c.id = q.container_id JOIN "
+	    "users u ON u.id = c.user_id ORDER BY rank, u.gpu_served, first");
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct gpu_wait *w;
+
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		w = &(*out)[n++];
+		memset(w, 0, sizeof(*w));
+		w->id = sqlite3_column_int64(st, 0);
+		w->ct_id = sqlite3_column_int64(st, 1);
+		w->user_id = sqlite3_column_int64(st, 2);
+		snprintf(w->user, sizeof(w->user), "%s",
+		    (const char *)sqlite3_column_text(st, 3));
+		snprintf(w->name, sizeof(w->name), "%s",
+		    (const char *)sqlite3_column_text(st, 4));
+		snprintf(w->spec, sizeof(w->spec), "%s",
+		    (const char *)sqlite3_column_text(st, 5));
+		w->exclusive = sqlite3_column_int(st, 6);
+		w->start = sqlite3_column_int(st, 7);
+		w->lease = sqlite3_column_int64(st, 8);
+		w->created = sqlite3_column_int64(st, 9);
+		w->served = sqlite3_column_int64(st, 10);
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+int
+gpuq_remove(struct db *db, long long id)
+{
+	sqlite3_stmt *st = db_prepare(db, "DELETE FROM gpu_queue WHERE id = ?");
+
+	sqlite3_bind_int64(st, 1, id);
+	return db_done(db, st);
+}
+
+int
+gpuq_cancel(struct db *db, long long ct_id)
+{
+	sqlite3_stmt *st = db_prepare(db, "DELETE FROM gpu_queue WHERE "
+	    "container_id = ?");
+
+	sqlite3_bind_int64(st, 1, ct_id);
+	if (db_done(db, st) != 0)
+		return -1;
+	return sqlite3_changes(db->h);
+}
+
+int
+gpuq_served(struct db *db, long long user_id)
+{
+	sqlite3_stmt *st = db_prepare(db, "UPDATE users SET gpu_served = "
+	    "(SELECT max(gpu_served) + 1 FROM users) WHERE id = ?");
+
+	sqlite3_bind_int64(st, 1, user_id);
+	return db_done(db, st);
+}

@@ -95,6 +95,32 @@ size_t	gpudb_usage(struct db *db, long long since_minute,
 /* The lab's total of held GPUs since a minute. 0. */
 int	gpudb_usage_total(struct db *db, long long since_minute,
 	    struct gpu_usage_row *t);
+/* A request waiting in the GPU queue, with its container and owner. */
+struct gpu_wait {
+	long long	 id;
+	long long	 ct_id, user_id;
+	char		 user[64];
+	char		 name[64];	/* the container's */
+	char		 spec[64];	/* as --gpu takes it: any:1, 0,2 */
+	int		 exclusive, start;
+	long long	 lease;		/* seconds once given; 0: no end */
+	long long	 created;
+	long long	 served;	/* the user's gpu_served */
+};
+/* Queue a request: its id, or -1. */
+long long gpuq_add(struct db *db, long long ct_id, const char *spec,
+	    int exclusive, long long lease, int start);
+/*
+ * The queue in the order it is served: round-robin over the users (the
+ * one served longest ago first, then the one waiting longest), first come
+ * within a user. How many (*out: caller frees).
+ */
+size_t	gpuq_list(struct db *db, struct gpu_wait **out);
+int	gpuq_remove(struct db *db, long long id);
+/* Remove a container's requests: how many went, or -1. */
+int	gpuq_cancel(struct db *db, long long ct_id);
+/* One of the user's requests was served now (round-robin). */
+int	gpuq_served(struct db *db, long long user_id);
 /* Forget minutes before before_minute: how many rows went, or -1. */
 int	gpudb_usage_prune(struct db *db, long long before_minute);
 

@@ -126,6 +126,23 @@ static const char *const migrations[] = {
 	"  time INTEGER NOT NULL,"
 	"  text TEXT NOT NULL);"
 	"CREATE INDEX notices_user ON notices(user_id, id);",
+
+	/*
+	 * 7: the GPU queue: what a container waits for (spec as --gpu
+	 * takes it), for how long once given, and whether it starts then;
+	 * users' gpu_served orders the round-robin (the last time one of
+	 * theirs was served, as a growing number; 0: never).
+	 */
+	"CREATE TABLE gpu_queue ("
+	"  id INTEGER PRIMARY KEY,"
+	"  container_id INTEGER NOT NULL REFERENCES containers(id)"
+	"    ON DELETE CASCADE,"
+	"  spec TEXT NOT NULL,"
+	"  exclusive INTEGER NOT NULL DEFAULT 0,"
+	"  lease INTEGER NOT NULL DEFAULT 0,"
+	"  start INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL);"
+	"ALTER TABLE users ADD COLUMN gpu_served INTEGER NOT NULL DEFAULT 0;",
 };
 
 /* Record sqlite's message after what; returns -1. */

@@ -22,6 +22,7 @@
 #include "db-gpus.h"
 #include "db-notices.h"
 #include "gpu.h"
+#include "gpu-queue.h"
 #include "gpu-watch.h"
 #include "log.h"
 #include "lxd.h"
@@ -142,16 +143,23 @@ wall(struct server *s, const char *project, const char *name,
 	pthread_attr_destroy(&attr);
 }
 
-/* The audit row (the owner's 'log'), a notice, and wall. */
+void
+gpu_watch_tell(struct op *op, long long user_id, const char *user,
+    const char *project, const char *name, const char *result,
+    const char *text)
+{
+	op_audit(op, user, name, result);
+	if (noticedb_add(op->db, user_id, text) != 0)
+		log_warn("%s/%s: cannot keep a notice for %s: %s", user, name,
+		    user, op->db->err);
+	wall(op->srv, project, name, text);
+}
+
 static void
 tell(struct op *op, const struct gpu_use *h, const char *project,
     const char *result, const char *text)
 {
-	op_audit(op, h->user, h->name, result);
-	if (noticedb_add(op->db, h->user_id, text) != 0)
-		log_warn("%s/%s: cannot keep a notice for %s: %s", h->user,
-		    h->name, h->user, op->db->err);
-	wall(op->srv, project, h->name, text);
+	gpu_watch_tell(op, h->user_id, h->user, project, h->name, result, text);
 }
 
 static void
@@ -502,6 +510,7 @@ watch_main(void *arg)
 		op_init(&op, s, db, &l, &labcd, "gpu lease");
 		n = gpudb_all(db, &h);
 		leases(&op, h, n, now);
+		gpu_queue_serve(s, db, &l);
 		if (mono_ms() >= next_sample) {
 			long long t = mono_ms();
 			/* A stall (suspend, a stopped labcd) is not use. */

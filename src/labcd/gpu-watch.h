@@ -6,6 +6,7 @@
 #ifndef LABCD_GPU_WATCH_H
 #define LABCD_GPU_WATCH_H
 
+struct op;
 struct server;
 struct view_ct;
 
@@ -20,5 +21,13 @@ void	gpu_watch_kick(void);
  */
 void	gpu_watch_on_change(struct server *s, const struct view_ct *before,
 	    const struct view_ct *after);
+
+/*
+ * Tell a lab user of a change to their GPUs: the audit row (their 'log'),
+ * a notice at their next command, and wall(1) in the container.
+ */
+void	gpu_watch_tell(struct op *op, long long user_id, const char *user,
+	    const char *project, const char *name, const char *result,
+	    const char *text);
 
 #endif

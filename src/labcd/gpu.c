@@ -144,11 +144,13 @@ parse_any(struct op *op, const char *spec, struct gpu_req *req)
 		if (pci_valid(req->inv[i].pci) && !held(op, req->inv[i].index))
 			req->idx[nfree++] = req->inv[i].index;
 	}
-	if (nfree < (size_t)want)
+	if (nfree < (size_t)want) {
+		req->busy = 1;
 		return op_error(op, "%s free now, and you asked for %ld: "
 		    "'gpus' shows who holds them. Ask for fewer, or wait in "
 		    "the queue for them (--wait)", nfree == 0 ? "no GPU is" :
 		    nfree == 1 ? "only 1 GPU is" : "too few GPUs are", want);
+	}
 	pthread_mutex_lock(&sort_lock);
 	sort_req = req;
 	qsort(req->idx, nfree, sizeof(int), by_use);
@@ -325,10 +327,13 @@ int
 gpu_request(struct op *op, const char *spec, int exclusive,
     struct gpu_req *req)
 {
-	int r = parse(op, spec, exclusive, req);
+	int r = parse(op, spec, exclusive, req), busy;
 
-	if (r != 0)
+	if (r != 0) {
+		busy = req->busy;
 		gpu_request_free(req);	/* nothing half-made for the caller */
+		req->busy = busy;
+	}
 	return r;
 }
 
@@ -358,7 +363,7 @@ holder(struct op *op, long long ct_id, int g, int only_exclusive)
 
 int
 gpu_reserve(struct op *op, long long user_id, long long ct_id,
-    const struct gpu_req *req)
+    struct gpu_req *req)
 {
 	long long quota;
 	size_t i;
@@ -375,6 +380,7 @@ gpu_reserve(struct op *op, long long user_id, long long ct_id,
 
 		if (who != NULL) {
 			db_rollback(op->db);
+			req->busy = 1;
 			r = op_error(op, req->any ? "GPU %d was given to "
 			    "%s a moment ago: try again" : req->exclusive ?
 			    "GPU %d is in use by %s: it cannot be given "
@@ -414,6 +420,50 @@ gpu_reserve(struct op *op, long long user_id, long long ct_id,
 	}
 	if (db_commit(op->db) != 0)
 		return op_error(op, "cannot record the GPUs: %s", op->db->err);
+	return PROTO_OK;
+}
+
+int
+gpu_give(struct op *op, long long user_id, const char *project,
+    const char *name, long long ct_id, struct gpu_req *req, int *running,
+    int *driver_added, int *had_driver)
+{
+	json_t *patch, *inst = NULL, *drv;
+	const char *v;
+	int r;
+
+	*running = *driver_added = *had_driver = 0;
+	if ((r = gpu_reserve(op, user_id, ct_id, req)) != 0)
+		return r;
+	/*
+	 * LXD plugs a gpu device into a running container at once, but
+	 * nvidia.runtime (the host's driver) takes effect at a start only.
+	 */
+	if (lxd_instance_get(op_lxd(op), project, name, &inst) != 0) {
+		gpu_release(op, ct_id, req);
+		return op_error(op, "cannot read %s from LXD: %s", name,
+		    op_lxd_error(op));
+	}
+	v = json_string_value(json_object_get(inst, "status"));
+	*running = v != NULL && strcmp(v, "Running") == 0;
+	v = json_string_value(json_object_get(json_object_get(inst,
+	    "expanded_config"), "nvidia.runtime"));
+	*had_driver = v != NULL && strcmp(v, "true") == 0;
+	json_decref(inst);
+	patch = json_pack("{s:o}", "devices", gpu_devices(req));
+	if ((drv = gpu_driver_config(&op->srv->cfg)) != NULL && !*had_driver) {
+		json_object_set(patch, "config", drv);
+		*driver_added = 1;
+	}
+	json_decref(drv);
+	r = lxd_instance_patch(op_lxd(op), project, name, patch);
+	json_decref(patch);
+	if (r != 0) {
+		gpu_release(op, ct_id, req);
+		*driver_added = 0;
+		return op_error(op, "LXD refused the GPUs for %s: %s", name,
+		    op_lxd_error(op));
+	}
 	return PROTO_OK;
 }
 

@@ -20,6 +20,9 @@ struct gpu_req {
 	int		 exclusive;
 	int		 any;		/* any:N: free GPUs were chosen */
 	long long	 lease;		/* seconds held; 0: no end */
+	int		 busy;		/* refused for now only: too few free,
+					   or held by others (kept by
+					   gpu_request's failure too) */
 };
 
 /*
@@ -43,7 +46,7 @@ int	gpu_exclusive_allowed(struct op *op);
  * user's GPU quota, then record them for container ct_id.
  */
 int	gpu_reserve(struct op *op, long long user_id, long long ct_id,
-	    const struct gpu_req *req);
+	    struct gpu_req *req);
 /*
  * How long GPUs given now are held: --for (opt, NULL if not given)
  * checked against gpu_lease_max (gpu_lease_unlimited may go beyond), or
@@ -58,6 +61,16 @@ int	gpu_lease_for(struct op *op, const char *opt, long long *secs);
  */
 int	gpu_take(struct op *op, const char *project, const char *name,
 	    long long ct_id, int gpu);
+/*
+ * Give the GPUs of req to a container of user_id (project/name, row
+ * ct_id): recorded (gpu_reserve), then the LXD devices, plus the host's
+ * driver when labcd delivers it and the container lacks it. PROTO_OK and
+ * *running (it was), *driver_added (a restart brings the driver in); else
+ * PROTO_FAILED and nothing kept (req->busy: only for now).
+ */
+int	gpu_give(struct op *op, long long user_id, const char *project,
+	    const char *name, long long ct_id, struct gpu_req *req,
+	    int *running, int *driver_added, int *had_driver);
 /* Forget GPUs of a container (all if req is NULL). */
 void	gpu_release(struct op *op, long long ct_id, const struct gpu_req *req);
 /* LXD devices for the request: {"gpu2": {type gpu, pci ..., mode 0666}}. */
