@@ -81,7 +81,7 @@ test_expect_success 'errors are shown and the shell goes on' '
 test_expect_success 'help lists the commands' '
 	keys "clear" Enter
 	keys "help" Enter
-	wait_screen "whoami +show who labcd thinks you are"
+	wait_screen "ssh-config +print the ~/.ssh/config block"
 '
 
 test_expect_success 'exit ends the shell with status 0' '

@@ -338,4 +338,53 @@ test_expect_success 'create --wait: made without GPUs, queued, given when one fr
 	contains "$out" "--wait waits for GPUs: it goes with --gpu"
 '
 
+# What sampling costs, and what the history weighs (figures for the note;
+# nothing here is a timing assertion).
+stop_labcd
+conf
+start_labcd || exit 1
+test_expect_success 'measured: labcd CPU per sample with 8 GPUs x 50 processes, 8 held' '
+	pids=""
+	for k in $(seq 50); do sleep 900 & pids="$pids $!"; done
+	{ for g in 0 1 2 3 4 5 6 7; do
+		echo "gpu GPU$g 00000000:1$g:00.0 GPU-$g 81920 1000 50"
+	done
+	for g in 0 1 2 3 4 5 6 7; do for p in $pids; do
+		echo "proc $g $p 100"
+	done; done; } >$NVML_STUB_FILE.new
+	mv $NVML_STUB_FILE.new $NVML_STUB_FILE
+	labc --as dave create all8 --gpu all >/dev/null
+	sleep 2
+	cpu() { awk "{ print \$14 + \$15 }" /proc/$LABCD_PID/stat; }
+	c0=$(cpu) t0=$(date +%s%N)
+	sleep 20
+	c1=$(cpu) t1=$(date +%s%N)
+	tck=$(getconf CLK_TCK)
+	secs=$(( (t1 - t0) / 1000000000 ))
+	measured "sampling 8 GPUs x 50 processes (8 holds): labcd used $(( (c1 - c0) * 1000 / tck / secs )) ms CPU per 1 s sample over ${secs} s (sanitizer build: $LABCD)"
+	kill $pids 2>/dev/null
+	labc --as dave delete all8 >/dev/null
+	[ "$c1" -ge "$c0" ]
+'
+
+stop_labcd
+test_expect_success 'measured: the history of 8 GPUs for 90 days: its size, and usage --since 90d' '
+	sqlite3 "$DB" ".backup $TDIR/h.db"
+	b0=$(stat -c %s $TDIR/h.db)
+	sqlite3 $TDIR/h.db "WITH RECURSIVE m(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM m WHERE x < 129599) INSERT OR IGNORE INTO gpu_usage SELECT CAST(strftime('"'"'%s'"'"', '"'"'now'"'"') AS INTEGER) / 60 - x, g.value, '"'"'u'"'"' || (g.value % 4), '"'"'c'"'"' || g.value, 60, 30, 3000, 1000 FROM m, json_each('"'"'[0,1,2,3,4,5,6,7]'"'"') g; VACUUM;"
+	b1=$(stat -c %s $TDIR/h.db)
+	rows=$(sqlite3 $TDIR/h.db "SELECT count(*) FROM gpu_usage")
+	measured "history: $rows minute rows for 8 GPUs x 90 days: $(( (b1 - b0) / 1024 / 1024 )) MiB, $(( (b1 - b0) / 720 / 1024 )) KiB per GPU-day (one holder)"
+	DB=$TDIR/h.db
+	start_labcd
+	t0=$(date +%s%N)
+	out=$(labc usage --since 90d)
+	t1=$(date +%s%N)
+	out2=$(labc usage --since 90d --by gpu --format csv)
+	t2=$(date +%s%N)
+	measured "usage --since 90d over $rows rows: $(( (t1 - t0) / 1000000 )) ms by user, $(( (t2 - t1) / 1000000 )) ms by gpu"
+	contains "$out" "^u3 "
+	[ "$(echo "$out2" | grep -c "^(everyone),,")" = 8 ]
+'
+
 test_done
