@@ -248,15 +248,28 @@ gpudb_usage_add(struct db *db, const struct gpu_sample_row *r)
 	    "container) DO UPDATE SET held = held + ?5, used = used + ?6, "
 	    "util = util + ?7, mem = max(mem, ?8)");
 
-	sqlite3_bind_int64(st, 1, r->minute);
-	sqlite3_bind_int(st, 2, r->gpu);
-	sqlite3_bind_text(st, 3, r->user, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, r->container, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, r->held);
-	sqlite3_bind_int(st, 6, r->used);
-	sqlite3_bind_int64(st, 7, r->util);
-	sqlite3_bind_int64(st, 8, r->mem);
-	return db_done(db, st);
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		if (k == 1)
+			st = db_prepare(db, "INSERT INTO gpu_usage_hour (hour, "
+			    "gpu, user, container, held, used, util, mem) VALUES "
+			    "(?1 / 60, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT "
+			    "(hour, gpu, user, container) DO UPDATE SET held = "
+			    "held + ?5, used = used + ?6, util = util + ?7, mem = "
+			    "max(mem, ?8)");
+		sqlite3_bind_int64(st, 1, r->minute);
+		sqlite3_bind_int(st, 2, r->gpu);
+		sqlite3_bind_text(st, 3, r->user, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, r->container, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 5, r->held);
+		sqlite3_bind_int(st, 6, r->used);
+		sqlite3_bind_int64(st, 7, r->util);
+		sqlite3_bind_int64(st, 8, r->mem);
+		if (db_done(db, st) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 int
@@ -264,11 +277,17 @@ gpudb_usage_prune(struct db *db, long long before_minute)
 {
 	sqlite3_stmt *st = db_prepare(db, "DELETE FROM gpu_usage WHERE "
 	    "minute < ?");
+	int n;
 
 	sqlite3_bind_int64(st, 1, before_minute);
 	if (db_done(db, st) != 0)
 		return -1;
-	return sqlite3_changes(db->h);
+	n = sqlite3_changes(db->h);
+	st = db_prepare(db, "DELETE FROM gpu_usage_hour WHERE hour < ?");
+	sqlite3_bind_int64(st, 1, before_minute / 60);
+	if (db_done(db, st) != 0)
+		return -1;
+	return n;
 }
 
 size_t
@@ -280,14 +299,18 @@ gpudb_usage(struct db *db, long long since_minute, enum gpu_usage_by by,
 		[GPU_BY_GPU] = "'', '', gpu",
 		[GPU_BY_CONTAINER] = "user, container, -1",
 	};
-	char sql[512];
+	char sql[1024];
 	sqlite3_stmt *st;
 	size_t n = 0, cap = 0;
 
+	/* The minutes up to the first whole hour, then whole hours. */
 	snprintf(sql, sizeof(sql), "SELECT %s, sum(held), sum(used), "
-	    "sum(util), max(mem) FROM gpu_usage WHERE minute >= ?1 AND "
-	    "(?2 IS NULL OR user = ?2) AND (user != '' OR ?3) GROUP BY 1, 2, "
-	    "3 ORDER BY 1, 2, 3", group[by]);
+	    "sum(util), max(mem) FROM (SELECT gpu, user, container, held, "
+	    "used, util, mem FROM gpu_usage WHERE minute >= ?1 AND minute < "
+	    "(?1 + 59) / 60 * 60 UNION ALL SELECT gpu, user, container, held, "
+	    "used, util, mem FROM gpu_usage_hour WHERE hour >= (?1 + 59) / 60) "
+	    "WHERE (?2 IS NULL OR user = ?2) AND (user != '' OR ?3) GROUP BY "
+	    "1, 2, 3 ORDER BY 1, 2, 3", group[by]);
 	st = db_prepare(db, sql);
 	sqlite3_bind_int64(st, 1, since_minute);
 	if (only_user != NULL)
@@ -322,8 +345,10 @@ gpudb_usage_total(struct db *db, long long since_minute,
     struct gpu_usage_row *t)
 {
 	sqlite3_stmt *st = db_prepare(db, "SELECT sum(held), sum(used), "
-	    "sum(util), max(mem) FROM gpu_usage WHERE minute >= ? AND "
-	    "user != ''");
+	    "sum(util), max(mem) FROM (SELECT user, held, used, util, mem FROM "
+	    "gpu_usage WHERE minute >= ?1 AND minute < (?1 + 59) / 60 * 60 "
+	    "UNION ALL SELECT user, held, used, util, mem FROM gpu_usage_hour "
+	    "WHERE hour >= (?1 + 59) / 60) WHERE user != ''");
 
 	memset(t, 0, sizeof(*t));
 	t->gpu = -1;

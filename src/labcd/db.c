@@ -142,7 +142,22 @@ static const char *const migrations[] = {
 	"  lease INTEGER NOT NULL DEFAULT 0,"
 	"  start INTEGER NOT NULL DEFAULT 0,"
 	"  created INTEGER NOT NULL);"
-	"ALTER TABLE users ADD COLUMN gpu_served INTEGER NOT NULL DEFAULT 0;",
+	"ALTER TABLE users ADD COLUMN gpu_served INTEGER NOT NULL DEFAULT 0;"
+	/* The same sums as gpu_usage per hour: 'usage' over months reads
+	   these, and only the first hour's minutes. */
+	"CREATE TABLE gpu_usage_hour ("
+	"  hour INTEGER NOT NULL,"		/* unix time / 3600 */
+	"  gpu INTEGER NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  container TEXT NOT NULL,"
+	"  held INTEGER NOT NULL DEFAULT 0,"
+	"  used INTEGER NOT NULL DEFAULT 0,"
+	"  util INTEGER NOT NULL DEFAULT 0,"
+	"  mem INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (hour, gpu, user, container)) WITHOUT ROWID;"
+	"INSERT INTO gpu_usage_hour SELECT minute / 60, gpu, user, container, "
+	"  sum(held), sum(used), sum(util), max(mem) FROM gpu_usage "
+	"  GROUP BY 1, 2, 3, 4;",
 };
 
 /* Record sqlite's message after what; returns -1. */
