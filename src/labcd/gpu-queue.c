@@ -9,6 +9,7 @@
  * then, on a thread of its own.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,14 @@ gpu_queue_or_refuse(struct ctx *c, const struct ct *ct, const char *spec,
 
 /* --- serving --- */
 
+static atomic_int starting;	/* start_main threads on their way */
+
+int
+gpu_queue_starting(void)
+{
+	return atomic_load(&starting);
+}
+
 struct starter {
 	struct server	*srv;
 	long long	 ct_id;
@@ -101,6 +110,7 @@ start_main(void *arg)
 	if ((db = db_open(st->srv->db_path, err, sizeof(err))) == NULL) {
 		log_warn("gpu queue: cannot start a container: %s", err);
 		free(st);
+		atomic_fetch_sub(&starting, 1);
 		return NULL;
 	}
 	op_init(&op, st->srv, db, &l, &st->owner, "gpu queue");
@@ -126,6 +136,7 @@ start_main(void *arg)
 	db_close(db);
 	lxd_free(l);
 	free(st);
+	atomic_fetch_sub(&starting, 1);
 	return NULL;
 }
 
@@ -144,10 +155,12 @@ start_later(struct server *s, const struct gpu_wait *w)
 	snprintf(st->owner.via, sizeof(st->owner.via), "queue");
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	atomic_fetch_add(&starting, 1);
 	if (pthread_create(&t, &attr, start_main, st) != 0) {
 		log_warn("gpu queue: cannot start %s/%s now: start it by hand",
 		    w->user, w->name);
 		free(st);
+		atomic_fetch_sub(&starting, 1);
 	}
 	pthread_attr_destroy(&attr);
 }

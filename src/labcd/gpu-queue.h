@@ -21,6 +21,8 @@ struct ct;
 int	gpu_queue_add(struct op *op, const struct ct *ct, const char *spec,
 	    int exclusive, long long lease, int start, size_t *position,
 	    size_t *total);
+/* Containers being started after the queue gave them GPUs, now. */
+int	gpu_queue_starting(void);
 /* The watch's pass: give what can be given now, in the queue's order. */
 void	gpu_queue_serve(struct server *s, struct db *db, struct lxd **lxdp);
 

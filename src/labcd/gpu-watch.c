@@ -9,12 +9,14 @@
  * owner is told goes to the audit log (their 'log'), to their next labc
  * command (notices), and to the container's terminals (wall).
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "config.h"
@@ -36,6 +38,7 @@
 #define RETRY_AFTER	60	/* s before a failed take is tried again */
 #define WALLS_MAX	8	/* wall messages on their way at once */
 #define WALL_TIMEOUT	10	/* s a container's wall may take */
+#define STOP_WAIT_MS	40000	/* walls and queue starts, at the end */
 
 static pthread_t thread;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -83,7 +86,7 @@ failed_note(long long ct_id, int gpu, time_t now)
 /* --- telling the owner --- */
 
 struct wall {
-	struct server	*srv;
+	char		 socket[PATH_MAX];	/* LXD's, "" the default */
 	char		 project[PROJECT_MAX];
 	char		 name[64];
 	char		 text[NOTICE_MAX];
@@ -99,8 +102,7 @@ wall_main(void *arg)
 {
 	struct wall *w = arg;
 	const char *argv[] = { "wall", w->text, NULL };
-	struct lxd *l = lxd_new(*w->srv->cfg.lxd_socket != '\0' ?
-	    w->srv->cfg.lxd_socket : NULL);
+	struct lxd *l = lxd_new(*w->socket != '\0' ? w->socket : NULL);
 	int status = 0;
 
 	if (l != NULL) {
@@ -130,7 +132,7 @@ wall(struct server *s, const char *project, const char *name,
 		return;
 	}
 	w = xcalloc(1, sizeof(*w));
-	w->srv = s;
+	snprintf(w->socket, sizeof(w->socket), "%s", s->cfg.lxd_socket);
 	snprintf(w->project, sizeof(w->project), "%s", project);
 	snprintf(w->name, sizeof(w->name), "%s", name);
 	snprintf(w->text, sizeof(w->text), "labcontainers: %s", text);
@@ -562,6 +564,8 @@ gpu_watch_start(struct server *s)
 void
 gpu_watch_stop(void)
 {
+	int i;
+
 	if (!started)
 		return;
 	pthread_mutex_lock(&lock);
@@ -570,6 +574,15 @@ gpu_watch_stop(void)
 	pthread_mutex_unlock(&lock);
 	pthread_join(thread, NULL);
 	started = 0;
+	/* Walls and starts on their way use labcd's configuration: let
+	   them end before it goes (a wall is bounded by WALL_TIMEOUT). */
+	for (i = 0; i < STOP_WAIT_MS / 50 && (atomic_load(&walls) > 0 ||
+	    gpu_queue_starting() > 0); i++)
+		usleep(50 * 1000);
+	if (gpu_queue_starting() > 0)
+		log_warn("stopping with a container still starting after the "
+		    "GPU queue: it may lack its user or keys until its next "
+		    "start");
 }
 
 void
