@@ -336,6 +336,16 @@ test_expect_success 'create --wait: made without GPUs, queued, given when one fr
 	bob delete qw >/dev/null
 	out=$(expect_status 2 bob create qx --wait 2>&1)
 	contains "$out" "--wait waits for GPUs: it goes with --gpu"
+	# Waiting for what the quota never allows is refused at once.
+	labc --as dave gpu attach hold 0 --exclusive >/dev/null
+	labc admin quota set bob gpus=0 >/dev/null
+	out=$(expect_status 1 bob gpu request qb1 any 2>&1)
+	contains "$out" "quota: you may use 0 GPUs and these would make it 1 once given: waiting for them cannot help"
+	out=$(expect_status 1 bob create qy --gpu any --wait 2>&1)
+	contains "$out" "quota: you may use 0 GPUs"
+	not_contains "$(bob list --format csv)" "^qy,"
+	[ -z "$(labc gpu queue --format json | jq -r ".queue[]")" ]
+	labc admin quota set bob gpus=none >/dev/null
 '
 
 # What sampling costs, and what the history weighs (figures for the note;

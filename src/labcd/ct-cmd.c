@@ -131,7 +131,8 @@ ct_create_or_queue(struct ctx *c, const char *name, struct ct_opts *o,
 		return r;
 	/* Made without them; the GPUs wait in the queue. */
 	snprintf(cause, sizeof(cause), "%s", op->cause);
-	if (gpu_lease_for(op, o->gpu_for, &lease) != 0)
+	if (gpu_lease_for(op, o->gpu_for, &lease) != 0 ||
+	    gpu_quota_allows(op, op->actor->user_id, o->gpu) != 0)
 		return PROTO_FAILED;
 	{
 		struct ct_opts bare = *o;

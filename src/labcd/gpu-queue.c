@@ -67,7 +67,8 @@ gpu_queue_or_refuse(struct ctx *c, const struct ct *ct, const char *spec,
 		return ctx_error(c, "%s: add --wait to wait for it in the queue "
 		    "('gpu queue' shows who waits)", why);
 	}
-	if (gpu_queue_add(ctx_op(c), ct, spec, exclusive, lease, start, &pos,
+	if (gpu_quota_allows(ctx_op(c), ct->user_id, spec) != 0 ||
+	    gpu_queue_add(ctx_op(c), ct, spec, exclusive, lease, start, &pos,
 	    &total) != 0)
 		return ctx_fail(c, ctx_op(c));
 	config_duration_str(lease, span, sizeof(span));

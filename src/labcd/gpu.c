@@ -424,6 +424,29 @@ gpu_reserve(struct op *op, long long user_id, long long ct_id,
 }
 
 int
+gpu_quota_allows(struct op *op, long long user_id, const char *spec)
+{
+	long long quota = gpudb_user_quota(op->db, user_id);
+	int would;
+
+	if (quota < 0 || strcmp(spec, "all") == 0)
+		return PROTO_OK;
+	if (strncmp(spec, "any", 3) == 0)
+		would = gpudb_count_with(op->db, user_id, "") +
+		    (spec[3] == ':' ? atoi(spec + 4) : 1);
+	else if (strspn(spec, "0123456789,") == strlen(spec))
+		would = gpudb_count_with(op->db, user_id, spec);
+	else
+		return PROTO_OK;
+	if (would > quota)
+		return op_error(op, "quota: you may use %lld GPU%s and these "
+		    "would make it %d once given: waiting for them cannot "
+		    "help; detach some, or ask your admin for more", quota,
+		    quota == 1 ? "" : "s", would);
+	return PROTO_OK;
+}
+
+int
 gpu_give(struct op *op, long long user_id, const char *project,
     const char *name, long long ct_id, struct gpu_req *req, int *running,
     int *driver_added, int *had_driver)

@@ -62,6 +62,12 @@ int	gpu_lease_for(struct op *op, const char *opt, long long *secs);
 int	gpu_take(struct op *op, const char *project, const char *name,
 	    long long ct_id, int gpu);
 /*
+ * Could spec (as --gpu takes it) ever be given to user_id within their
+ * GPU quota, counting what they hold now? PROTO_OK, or PROTO_FAILED
+ * saying why not (before a request waits for GPUs it could never get).
+ */
+int	gpu_quota_allows(struct op *op, long long user_id, const char *spec);
+/*
  * Give the GPUs of req to a container of user_id (project/name, row
  * ct_id): recorded (gpu_reserve), then the LXD devices, plus the host's
  * driver when labcd delivers it and the container lacks it. PROTO_OK and
