@@ -114,6 +114,17 @@ lxd_profile_put(struct lxd *l, const char *project, const char *name,
 		json_object_set_new(body, "name", json_string(name));
 		r = lxd_call(l, "POST", path, body, NULL);
 		free(path);
+		/*
+		 * Made by another writer in between (labcd's reconciler
+		 * and a request both bringing a project to shape): it
+		 * exists now, so the PUT is what is left to do.
+		 */
+		if (r == -EEXIST) {
+			json_object_del(body, "name");
+			path = lxd_path(project, "/1.0/profiles/%s", name);
+			r = lxd_call(l, "PUT", path, body, NULL);
+			free(path);
+		}
 	}
 	json_decref(body);
 	return r;

@@ -440,6 +440,10 @@ lxd_errno_from_text(int r, const char *msg)
 		return -EBUSY;
 	if (strstr(msg, "Reached maximum") != NULL)
 		return -EDQUOT;
+	/* LXD 5.0 says a name is taken with a 500 ("Error inserting ...
+	   into database: The profile already exists"). */
+	if (strstr(msg, "already exists") != NULL)
+		return -EEXIST;
 	return r;
 }
 

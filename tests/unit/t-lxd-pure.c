@@ -129,6 +129,8 @@ errno_from_text(void)
 	    "\"2\" for \"limits.cpu\" in project \"labc-a\"") == -EDQUOT);
 	CHECK(lxd_errno_from_text(-EIO, "Reached maximum number of instances "
 	    "(1) in project \"labc-a\"") == -EDQUOT);
+	CHECK(lxd_errno_from_text(-EIO, "Error inserting \"labct\" into "
+	    "database: The profile already exists") == -EEXIST);
 	CHECK(lxd_errno_from_text(-EIO, "x") == -EIO);
 	/* Only what LXD said otherwise: its 404 stays a 404. */
 	CHECK(lxd_errno_from_text(-ENOENT, "not running") == -ENOENT);
