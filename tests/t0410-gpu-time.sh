@@ -372,6 +372,7 @@ test_expect_success 'measured: labcd CPU per sample with 8 GPUs x 50 processes, 
 		echo "proc $g $p 100"
 	done; done; } >$NVML_STUB_FILE.new
 	mv $NVML_STUB_FILE.new $NVML_STUB_FILE
+	labc --as dave delete hold >/dev/null
 	labc --as dave create all8 --gpu all >/dev/null
 	sleep 2
 	cpu() { awk "{ print \$14 + \$15 }" /proc/$LABCD_PID/stat; }
