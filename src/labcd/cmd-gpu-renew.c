@@ -74,7 +74,7 @@ gpu_renew(struct ctx *c, const struct ct *ct, const char *list)
 		    c->db->err);
 	now = gpu_of_container(ctx_op(c), ct->id);
 	if (end > 0) {
-		gpu_until(end, until, sizeof(until));
+		gpu_until("until", end, until, sizeof(until));
 		ctx_printf(c, "%s keeps %s GPU%s %s: GPU %s.\n", ct->name,
 		    done == 1 ? "its" : "the", done == 1 ? "" : "s", until,
 		    now);

@@ -102,15 +102,12 @@ hold_when(struct ctx *c, const struct gpu_use *u, char *out, size_t outsz)
 	long long r = reclaim_at(c, u);
 
 	if (u->lease_end > 0)
-		gpu_until(u->lease_end, until, sizeof(until));
+		gpu_until("until", u->lease_end, until, sizeof(until));
 	if (u->idle_since > 0)
 		config_duration_str(time(NULL) - u->idle_since, idle,
 		    sizeof(idle));
 	if (r > 0 && (u->lease_end == 0 || r < u->lease_end)) {
-		gpu_until(r, back, sizeof(back));
-		memmove(back + 8, back + 6, strlen(back + 6) + 1);
-		memcpy(back, "back at", 7);
-		back[7] = ' ';
+		gpu_until("back at", r, back, sizeof(back));
 	}
 	snprintf(out, outsz, "%s%s%s%s%s%s%s%s", *until || u->idle_since > 0 ?
 	    " (" : "", until, *until && u->idle_since > 0 ? "; " : "",

@@ -575,7 +575,7 @@ gpu_inside(size_t n, char *out, size_t outsz)
 }
 
 void
-gpu_until(long long end, char *out, size_t outsz)
+gpu_until(const char *word, long long end, char *out, size_t outsz)
 {
 	time_t now = time(NULL), t = (time_t)end;
 	struct tm tm, today;
@@ -586,7 +586,7 @@ gpu_until(long long end, char *out, size_t outsz)
 	strftime(at, sizeof(at), tm.tm_yday == today.tm_yday && tm.tm_year ==
 	    today.tm_year ? "%H:%M" : "%Y-%m-%d %H:%M", &tm);
 	config_duration_str(end - now, left, sizeof(left));
-	snprintf(out, outsz, "until %s, in %s", at, left);
+	snprintf(out, outsz, "%s %s, in %s", word, at, left);
 }
 
 char *
@@ -600,7 +600,7 @@ gpu_of_container(struct op *op, long long ct_id)
 	for (i = 0; i < n; i++) {
 		buf_printf(&b, "%s%d", b.len ? "," : "", u[i].gpu);
 		if (u[i].lease_end > 0)
-			gpu_until(u[i].lease_end, until, sizeof(until));
+			gpu_until("until", u[i].lease_end, until, sizeof(until));
 		if (u[i].exclusive || u[i].lease_end > 0)
 			buf_printf(&b, " (%s%s%s)", u[i].exclusive ?
 			    "exclusive" : "", u[i].exclusive &&

@@ -99,8 +99,8 @@ void	gpu_driver_ensure(struct op *op, const char *project, const char *name,
  * inside"). Host GPU 2 alone is GPU 0 inside.
  */
 void	gpu_inside(size_t n, char *out, size_t outsz);
-/* "until 15:04, in 7h59" (another day: "until 2026-12-03 15:04, ..."). */
-void	gpu_until(long long end, char *out, size_t outsz);
+/* "WORD 15:04, in 7h59" (another day: "WORD 2026-12-03 15:04, ..."). */
+void	gpu_until(const char *word, long long end, char *out, size_t outsz);
 /*
  * "0,2" of a container, each with "(exclusive, until 15:04, in 7h59)" as
  * it has them, for details and attach; caller frees.

@@ -100,7 +100,7 @@ gpus_text(struct op *op, const struct ct *ct, struct buf *b)
 		buf_printf(b, "GPU%s %s (%s", n > 1 ? "s" : "",
 		    buf_str(&host), inside);
 		if (end > 0) {
-			gpu_until(end, until, sizeof(until));
+			gpu_until("until", end, until, sizeof(until));
 			buf_printf(b, "; %s", until);
 		}
 		buf_adds(b, ")");
