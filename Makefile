@@ -59,6 +59,7 @@ INC_common := -Isrc/common
 INC_lxd	:= $(INC_common) -Isrc/lxd
 INC_labcd := $(INC_lxd) -Isrc/labcd
 INC_labc := $(INC_common) -Isrc/labc
+INC_web	:= $(INC_common) -Isrc/web
 INC_tests := $(INC_labcd) -Itests
 LDFLAGS	+= $(SANFLAGS)
 LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -lpthread
@@ -75,13 +76,17 @@ LABCD	:= $(wildcard src/labcd/*.c)
 # at run time. Shared by every build; written whole, then renamed.
 GUIDES	:= build/gen/guides.c
 LABC	:= $(wildcard src/labc/*.c)
+# labc-web: the status page (libmicrohttpd), built into it as a C string.
+WEB	:= $(wildcard src/web/*.c)
+PAGE	:= build/gen/page.c
+WEBPKGS	:= libmicrohttpd jansson
 UNIT	:= $(patsubst %.c,%,$(wildcard tests/unit/t-*.c))
 INTEG	:= $(patsubst %.c,%,$(wildcard tests/integ/t-*.c))
 TOOLS	:= $(patsubst %.c,%,$(wildcard tests/tools/*.c))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
-PROGS	:= $(B)/labcd $(B)/labc
+PROGS	:= $(B)/labcd $(B)/labc $(B)/labc-web
 TESTS	:= $(patsubst %,$(B)/%,$(UNIT) $(INTEG) $(TOOLS))
 STUBS	:= $(B)/tests/nvml-stub/libnvidia-ml.so.1 \
 	   $(B)/tests/nvml-stub/old/libnvidia-ml.so.1
@@ -100,6 +105,8 @@ $(B)/obj/src/common/%.o $(FB)/obj/src/common/%.o: INC := $(INC_common)
 $(B)/obj/src/lxd/%.o $(FB)/obj/src/lxd/%.o: INC := $(INC_lxd)
 $(B)/obj/src/labcd/%.o $(FB)/obj/src/labcd/%.o: INC := $(INC_labcd)
 $(B)/obj/src/labc/%.o $(FB)/obj/src/labc/%.o: INC := $(INC_labc)
+$(B)/obj/src/web/%.o: INC := $(INC_web) \
+	$(shell pkg-config --cflags libmicrohttpd)
 $(B)/obj/tests/%.o $(FB)/obj/tests/%.o: INC := $(INC_tests)
 
 # Archives are remade whole when the list of sources changes.
@@ -124,6 +131,17 @@ $(B)/labcd: $(call obj,$(LABCD) $(GUIDES)) $(B)/liblxd.a $(B)/libcommon.a
 
 $(B)/labc: $(call obj,$(LABC)) $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(PAGE): src/web/page.html Makefile
+	@mkdir -p $(dir $@)
+	{ echo "const char web_page[] ="; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' \
+	        -e 's/^/"/' -e 's/$$/\\n"/' src/web/page.html; \
+	    echo ";"; } > $@.tmp.$$$$ && mv $@.tmp.$$$$ $@
+
+$(B)/labc-web: $(call obj,$(WEB) $(PAGE)) $(B)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(shell pkg-config --libs $(WEBPKGS)) \
+	    -lpthread
 
 # Objects before archives: a test may add objects of its own (t-nvml).
 $(B)/tests/%: $(B)/obj/tests/%.o $(B)/obj/tests/test.o $(B)/liblxd.a \
@@ -212,16 +230,23 @@ install: $(PROGS)
 	    $(DESTDIR)$(SYSCONFDIR)/labcontainers
 	$(INSTALL) -m 0755 $(B)/labc $(DESTDIR)$(BINDIR)/labc
 	$(INSTALL) -m 0755 $(B)/labcd $(DESTDIR)$(SBINDIR)/labcd
+	$(INSTALL) -m 0755 $(B)/labc-web $(DESTDIR)$(SBINDIR)/labc-web
 	$(INSTALL) -m 0644 man/labc.1 $(DESTDIR)$(MANDIR)/man1/labc.1
 	$(INSTALL) -m 0644 man/labcd.conf.5 $(DESTDIR)$(MANDIR)/man5/labcd.conf.5
 	$(INSTALL) -m 0644 man/labcd.8 $(DESTDIR)$(MANDIR)/man8/labcd.8
+	$(INSTALL) -m 0644 man/labc-web.8 $(DESTDIR)$(MANDIR)/man8/labc-web.8
 	$(INSTALL) -m 0644 etc/bash-completion/labc $(DESTDIR)$(COMPDIR)/labc
 	sed -e 's|/usr/sbin/labcd|$(SBINDIR)/labcd|' \
 	    -e 's|/usr/share/doc/labcontainers|$(DOCDIR)|' etc/labcd.service \
 	    > $(DESTDIR)$(UNITDIR)/labcd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/labcd.service
+	sed -e 's|/usr/sbin/labc-web|$(SBINDIR)/labc-web|' \
+	    -e 's|/usr/share/doc/labcontainers|$(DOCDIR)|' etc/labc-web.service \
+	    > $(DESTDIR)$(UNITDIR)/labc-web.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/labc-web.service
 	$(INSTALL) -m 0644 README.md PROTOCOL.md docs/admin.md docs/member.md \
-	    docs/dev.md $(DESTDIR)$(DOCDIR)/
+	    docs/dev.md docs/status-api.md etc/grafana-labcontainers.json \
+	    $(DESTDIR)$(DOCDIR)/
 	test -e $(DESTDIR)$(SYSCONFDIR)/labcontainers/labcd.conf || \
 	    $(INSTALL) -m 0644 etc/labcd.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/labcontainers/labcd.conf
@@ -230,6 +255,10 @@ install: $(PROGS)
 # database in /var/lib/labcontainers.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/labc $(DESTDIR)$(SBINDIR)/labcd \
+	    $(DESTDIR)$(SBINDIR)/labc-web $(DESTDIR)$(MANDIR)/man8/labc-web.8 \
+	    $(DESTDIR)$(UNITDIR)/labc-web.service \
+	    $(DESTDIR)$(DOCDIR)/status-api.md \
+	    $(DESTDIR)$(DOCDIR)/grafana-labcontainers.json \
 	    $(DESTDIR)$(MANDIR)/man1/labc.1 \
 	    $(DESTDIR)$(MANDIR)/man5/labcd.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man8/labcd.8 $(DESTDIR)$(COMPDIR)/labc \

@@ -2,7 +2,8 @@
 # setup.sh - the one command that sets labcontainers up on a Debian 12 machine, as root:
 # packages, labcd and labc, LXD (only what is not set up yet: a storage pool that
 # enforces disk sizes, as lxd init makes one), the base image, the configuration, the
-# GPU driver check, labcd running, the SSH gateway account, sshd running with the
+# GPU driver check, labcd running, labc-web (the status page) running as an account of
+# its own, the SSH gateway account, sshd running with the
 # gateway's drop-in, and the first admin.  Every step prints one line, "ok: ...
 # already right" or "done: <what changed>"; a second run changes nothing and says so.
 # Non-interactive.  See --help.
@@ -20,6 +21,8 @@ RUN_DIR=/run/labcontainers
 PID_FILE=$RUN_DIR/labcd.pid
 CACHE_DIR=/var/cache/labcontainers
 UNIT=$PREFIX/lib/systemd/system/labcd.service	# where make install puts it
+WEB_UNIT=$PREFIX/lib/systemd/system/labc-web.service
+WEB_PID_FILE=/run/labcontainers-web.pid	# not in $RUN_DIR (systemd empties it)
 SYSCTL_FILE=/etc/sysctl.d/60-labcontainers.conf
 SSHD=/usr/sbin/sshd
 SSHD_PID_FILE=/run/sshd.pid	# Debian's sshd_config: PidFile's default
@@ -62,8 +65,8 @@ usage() {
 	completion and systemd unit (make install, PREFIX=$PREFIX), initialises
 	LXD if it is not yet (storage pool, bridge on a free 10.N.0.0/24, default
 	profile), provides the base image, writes $CONF if absent, checks
-	that containers given GPUs will get the host's NVIDIA driver, starts labcd, makes
-	the SSH gateway account, starts sshd or reloads it (systemd's ssh.service, else
+	that containers given GPUs will get the host's NVIDIA driver, starts labcd, starts
+	labc-web (the status page, web_listen) as web_user, makes the SSH gateway account, starts sshd or reloads it (systemd's ssh.service, else
 	$SSHD found by /run/sshd.pid) and makes the first admin. Each step prints "ok: ..." when
 	it was right already or "done: ..." with what it changed.
 
@@ -153,17 +156,18 @@ step_packages() {
 
 step_build() {
 	local out
-	if make -C "$ROOT" -q build/labcd build/labc >/dev/null 2>&1; then
-		ok "labcd and labc already built"
+	if make -C "$ROOT" -q build/labcd build/labc build/labc-web >/dev/null 2>&1; then
+		ok "labcd, labc and labc-web already built"
 		return
 	fi
-	out=$(make -C "$ROOT" -s -j"$(nproc)" build/labcd build/labc 2>&1 </dev/null) ||
+	out=$(make -C "$ROOT" -s -j"$(nproc)" build/labcd build/labc build/labc-web 2>&1 </dev/null) ||
 		die "the build failed:"$'\n'"$out"
-	done_ "built labcd and labc in $ROOT/build"
+	done_ "built labcd, labc and labc-web in $ROOT/build"
 }
 
 binaries_changed=0
 unit_changed=0
+web_changed=0
 # 'make install' into a staging directory, then only the files that differ are copied, so
 # that a run says what it changed. The configuration is step_config's (only where absent).
 step_install() {
@@ -184,6 +188,7 @@ step_install() {
 			case $dest in
 			"$SBIN/labcd") binaries_changed=1 ;;
 			"$UNIT") unit_changed=1 ;;
+			"$SBIN/labc-web" | "$WEB_UNIT") web_changed=1 ;;
 			esac
 		fi
 	done < <(find "$stage" -type f -print0 | sort -z)
@@ -640,6 +645,73 @@ step_labcd() {
 	fi
 }
 
+# labc-web, the status page: as web_user (an account of its own), never root; asks labcd
+# where to listen (web_listen). An empty web_listen: not run.
+web_pid() {
+	local pid
+	pid=$(cat "$WEB_PID_FILE" 2>/dev/null) || return 1
+	[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null &&
+		[[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$SBIN/labc-web" ]] && echo "$pid"
+}
+
+web_answers() { curl -s -o /dev/null -m 2 "http://$1/healthz"; }
+
+step_web() {
+	local user listen pid restart=$((web_changed || config_changed))
+	listen=$(conf_value web_listen)
+	if [[ -z $listen ]]; then
+		ok "no status page (web_listen is empty in $CONF)"
+		return
+	fi
+	user=$(conf_value web_user)
+	case $user in root | nobody | "$(conf_value gateway_user)" | "$(conf_value gateway_keys_user)")
+		die "web_user = $user: labc-web needs an account of its own (default labc-web)" ;;
+	esac
+	if ! id -u "$user" >/dev/null 2>&1; then
+		useradd --system --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin --comment "labcontainers status page" "$user"
+		done_ "made system account $user for labc-web (it may read the lab's status, nothing else)"
+	fi
+	if ((use_systemd)); then
+		((web_changed)) && systemctl daemon-reload
+		systemctl is-enabled --quiet labc-web.service 2>/dev/null ||
+			{ systemctl enable --quiet labc-web.service; restart=1; }
+		if systemctl is-active --quiet labc-web.service && ((!restart)); then
+			ok "labc-web already serving http://$listen/ (systemd unit labc-web.service)"
+			return
+		fi
+		systemctl restart labc-web.service
+	else
+		if pid=$(web_pid) && ((!restart)); then
+			ok "labc-web already serving http://$listen/ (pid $pid)"
+			return
+		fi
+		[[ -n ${pid:-} ]] && kill -TERM "$pid" 2>/dev/null && sleep 0.5
+		mkdir -p "$LOG_DIR"
+		(
+			cd /
+			for fd in "/proc/$BASHPID/fd"/*; do
+				fd=${fd##*/}
+				if ((fd > 2)); then exec {fd}>&-; fi
+			done
+			exec setsid setpriv --reuid="$user" --regid="$user" --init-groups \
+				"$SBIN/labc-web" -S "$(socket_path)" </dev/null >>"$LOG_DIR/labc-web.log" 2>&1
+		) &
+		echo "$!" >"$WEB_PID_FILE"
+	fi
+	for _ in {1..50}; do
+		if web_answers "$listen"; then
+			done_ "started labc-web as $user: the status page is http://$listen/" \
+				"($( ((use_systemd)) && echo "systemd unit labc-web.service" ||
+					echo "pid $(cat "$WEB_PID_FILE"), log $LOG_DIR/labc-web.log"))"
+			return
+		fi
+		sleep 0.2
+	done
+	die "labc-web does not answer on $listen; see $( ((use_systemd)) &&
+		echo "journalctl -u labc-web" || echo "$LOG_DIR/labc-web.log")"
+}
+
 step_gateway() {
 	local out what=() user
 	sshd_prepare
@@ -818,6 +890,7 @@ step_config
 step_image
 step_gpu
 step_labcd
+step_web
 step_gateway
 step_sshd
 step_admin

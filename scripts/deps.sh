@@ -8,7 +8,7 @@
 set -euo pipefail
 
 BUILD=(gcc make pkg-config libcurl4-openssl-dev libjansson-dev libsqlite3-dev
-	libsodium-dev libedit-dev libssl-dev)
+	libsodium-dev libedit-dev libssl-dev libmicrohttpd-dev)
 # Real LXD (dnsmasq-base and nftables are only Recommends of lxd but its bridge needs
 # them for DHCP and its firewall rules), the offline image build, a btrfs pool, the SSH
 # gateway, what setup.sh calls, and the sqlite3 CLI of the backup runbook and doctor's
@@ -19,7 +19,10 @@ TEST=(openssh-client valgrind tmux clang
 	# the Debian package (tests/t0030-package.sh) and its manual pages
 	debhelper dpkg-dev man-db groff-base
 	# bench/ case 7's baseline: a plain relay on the host
-	netcat-openbsd)
+	netcat-openbsd
+	# the status page in a real browser, and /metrics through a real
+	# Prometheus parser (promtool check metrics)
+	chromium chromium-driver prometheus)
 
 setup=0 dry=0
 for arg; do
@@ -48,8 +51,17 @@ fi
 
 echo "deps: installing ${missing[*]}" >&2
 log=$(mktemp /tmp/labct-deps.XXXXXX)
-trap 'rm -f "$log"' EXIT
 export DEBIAN_FRONTEND=noninteractive
+# prometheus is installed for its promtool, not for a server on :9090:
+# no service starts while it installs (unless a policy-rc.d already says).
+policy=
+if [[ " ${missing[*]} " == *" prometheus "* && ! -e /usr/sbin/policy-rc.d ]]; then
+	policy=/usr/sbin/policy-rc.d
+	printf '#!/bin/sh\n# deps.sh: no service starts while it installs\nexit 101\n' \
+		>"$policy"
+	chmod 755 "$policy"
+fi
+trap 'rm -f "$log" ${policy:+"$policy"}' EXIT
 if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } \
 	</dev/null >"$log" 2>&1; then
 	tail -n 30 "$log" >&2

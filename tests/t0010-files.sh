@@ -98,7 +98,7 @@ test_expect_success 'labc(1) documents every command labcd has' '
 '
 
 test_expect_success 'the manual pages format without a warning' '
-	for p in labc.1 labcd.8 labcd.conf.5; do
+	for p in labc.1 labcd.8 labcd.conf.5 labc-web.8; do
 		out=$(groff -man -ww -z "$LABCT_TOP/man/$p" 2>&1)
 		[ -z "$out" ] || { echo "$p: $out"; exit 1; }
 	done
@@ -108,6 +108,7 @@ test_expect_success 'one version: labc, labcd and debian/changelog agree' '
 	v=$("$LABC" --version)
 	[ "$v" = "labc $(make -s -C "$LABCT_TOP" version)" ]
 	[ "$("$LABCD" --version)" = "labcd ${v#labc }" ]
+	[ "$("$LABCT_BUILD/labc-web" --version)" = "labc-web ${v#labc }" ]
 	contains "$(head -n 1 "$LABCT_TOP/debian/changelog")" "^labcontainers \(${v#labc }(-[0-9]+)?\) "
 '
 

@@ -49,12 +49,13 @@ done
 rm -rf /etc/labcontainers /var/lib/labcontainers /usr/local/sbin/labcd \
     /usr/local/bin/labc /usr/local/share/man/man*/labc*.[158] \
     /usr/local/share/bash-completion/completions/labc \
-    /usr/local/lib/systemd/system/labcd.service
+    /usr/local/lib/systemd/system/labcd.service /usr/local/sbin/labc-web \
+    /usr/local/lib/systemd/system/labc-web.service
 if [ -d /run/labcontainers ]; then
 	mount -t tmpfs -o mode=755 labct-pkg /run/labcontainers ||
 	    test_skip_all "cannot hide /run/labcontainers"
 fi
-for u in lab labc-keys; do
+for u in lab labc-keys labc-web; do
 	if getent passwd $u >/dev/null; then userdel -f $u; fi
 done
 
@@ -73,7 +74,9 @@ secs() {
 test_expect_success 'make install and uninstall with DESTDIR and PREFIX' '
 	dest=$TDIR/dest
 	make -s -C "$LABCT_TOP" install DESTDIR="$dest" >/dev/null
-	for f in usr/local/bin/labc usr/local/sbin/labcd \
+	for f in usr/local/bin/labc usr/local/sbin/labcd usr/local/sbin/labc-web \
+	    usr/local/share/man/man8/labc-web.8 \
+	    usr/local/lib/systemd/system/labc-web.service \
 	    usr/local/share/man/man1/labc.1 usr/local/share/man/man8/labcd.8 \
 	    usr/local/share/man/man5/labcd.conf.5 \
 	    usr/local/share/bash-completion/completions/labc \
@@ -106,6 +109,8 @@ test_expect_success 'dpkg-buildpackage -us -uc -b builds the .deb in a copy' '
 	[ -f "$DEB" ]
 	list=$(dpkg-deb -c "$DEB")
 	for f in ./usr/sbin/labcd ./usr/bin/labc ./usr/share/man/man1/labc.1.gz \
+	    ./usr/sbin/labc-web ./lib/systemd/system/labc-web.service \
+	    ./usr/share/man/man8/labc-web.8.gz ./usr/share/doc/labcontainers/status-api.md \
 	    ./usr/share/man/man8/labcd.8.gz ./usr/share/man/man5/labcd.conf.5.gz \
 	    ./usr/share/bash-completion/completions/labc \
 	    ./lib/systemd/system/labcd.service ./etc/labcontainers/labcd.conf; do
@@ -113,6 +118,7 @@ test_expect_success 'dpkg-buildpackage -us -uc -b builds the .deb in a copy' '
 	done
 	[ "$(dpkg-deb -f "$DEB" Version)" = "$VERSION" ]
 	contains "$(dpkg-deb -f "$DEB" Depends)" "libsodium"
+	contains "$(dpkg-deb -f "$DEB" Depends)" "libmicrohttpd"
 	contains "$(dpkg-deb -I "$DEB" conffiles)" "^/etc/labcontainers/labcd.conf$"
 '
 
@@ -127,12 +133,17 @@ test_expect_success 'dpkg -i installs it where systemd is not PID 1' '
 	[ -d /var/lib/labcontainers ]
 	# Enabled for the next boot with systemd; not started here.
 	[ -L /etc/systemd/system/multi-user.target.wants/labcd.service ]
+	[ -L /etc/systemd/system/multi-user.target.wants/labc-web.service ]
 	[ ! -e /run/labcontainers/labcd.sock ]
+	# labc-web'"'"'s account, of its own (web_user).
+	[ "$(getent passwd labc-web | cut -d: -f7)" = /usr/sbin/nologin ]
 '
 
 test_expect_success 'the installed programs, pages, completion and unit work' '
 	[ "$(/usr/bin/labc --version)" = "labc $VERSION" ]
 	[ "$(/usr/sbin/labcd --version)" = "labcd $VERSION" ]
+	[ "$(/usr/sbin/labc-web --version)" = "labc-web $VERSION" ]
+	contains "$(cat /lib/systemd/system/labc-web.service)" "^ExecStart=/usr/sbin/labc-web$"
 	diff -u "$LABCT_TOP/etc/labcd.conf" <(/usr/sbin/labcd -C)
 	cmp "$LABCT_TOP/etc/labcd.conf" /etc/labcontainers/labcd.conf
 	[ "$(man -w labc)" = /usr/share/man/man1/labc.1.gz ]
@@ -194,5 +205,6 @@ test_expect_success 'dpkg -P purges: no file of the package is left' '
 		[ ! -e "$d" ] || { echo "$d is left"; exit 1; }
 	done
 	[ ! -e /etc/systemd/system/multi-user.target.wants/labcd.service ]
+	[ ! -e /etc/systemd/system/multi-user.target.wants/labc-web.service ]
 '
 test_done

@@ -142,6 +142,7 @@ class_re() {
 	notfound)	echo "you have no (container|key with fingerprint)" ;;
 	taken)		echo "is registered by another lab user" ;;
 	sshonly)	echo "gateway authorized-keys is for sshd only" ;;
+	webonly)	echo "is for the status page \\(web_user\\) and admins" ;;
 	incorrect)	echo "^login incorrect$" ;;
 	noall)		echo "list --all is for admins only" ;;
 	rootonly)	echo "is for root only" ;;
@@ -153,7 +154,7 @@ class_re() {
 refusals() {	# any refusal of a class that is about who asks
 	local k re=""
 	for k in admins login needuser noassert wrongkey notsshd sshonly \
-	    noall rootonly; do
+	    webonly noall rootonly; do
 		re="$re${re:+|}$(class_re $k)"
 	done
 	printf '%s' "$re"

@@ -34,12 +34,29 @@ from_sshd_account(const struct ctx *c)
 }
 
 int
+acl_web_only(struct ctx *c, const struct cmd_entry *e)
+{
+	/* labc-web's account reads the status and nothing else. */
+	if (!c->id.web || (e != NULL && (e->flags & CMD_WEB)))
+		return 0;
+	return ctx_error(c, "%s is web_user, the status page's account: it "
+	    "may read the lab's status and nothing else", c->id.host_user);
+}
+
+int
 acl_allowed(struct ctx *c)
 {
 	const struct cmd_entry *e = c->cmd;
 	const char *who = c->id.user[0] ? c->id.user : c->id.host_user;
 	int k;
 
+	if (acl_web_only(c, e) != 0)
+		return PROTO_FAILED;
+	if (e->flags & CMD_WEB)
+		return c->id.web || c->id.admin ? 0 : ctx_error(c, "'%s' is "
+		    "for the status page (web_user) and admins; you are %s. "
+		    "The page shows it: ask your admin where it is", e->name,
+		    who);
 	if ((e->flags & CMD_ADMIN) && !c->id.admin)
 		return ctx_error(c, "'%s' is for admins only; you are %s",
 		    e->name, who);

@@ -52,6 +52,7 @@ extern const struct cmd_entry cmd_gpu_queue_entry;
 extern const struct cmd_entry cmd_gpu_cancel_entry;
 extern const struct cmd_entry cmd_usage_entry;
 extern const struct cmd_entry cmd_notices_entry;
+extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_admin_gpu_exempt_entry;
 extern const struct cmd_entry cmd_admin_user_add_entry;
 extern const struct cmd_entry cmd_admin_user_del_entry;
@@ -89,6 +90,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_gpu_cancel_entry,
 	&cmd_usage_entry,
 	&cmd_notices_entry,
+	&cmd_status_entry,
 	&cmd_key_add_entry,
 	&cmd_key_list_entry,
 	&cmd_key_del_entry,

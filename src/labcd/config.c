@@ -207,6 +207,19 @@ static const struct ckey keys[] = {
 	  "Memory all of a new lab user's containers may use together." },
 	{ "quota_disk", C_SIZE, O(quota_disk), "", 0, 0,
 	  "Disk all of a new lab user's containers may use together." },
+	{ "web_user", C_NAME, O(web_user), "labc-web", 0, 0,
+	  "System account, of its own, that labc-web (the status page and\n"
+	  "/metrics) runs as: it may ask labcd for the lab's status and\n"
+	  "nothing else (not root, nobody or a gateway account)." },
+	{ "web_listen", C_STR, O(web_listen), "127.0.0.1:8640", 0, 0,
+	  "Address:port labc-web serves the status page on (empty: labc-web\n"
+	  "is not run, and doctor does not look for it)." },
+	{ "web_refresh", C_DUR, O(web_refresh), "5s", 1, 3600,
+	  "How often the status page refreshes; labc-web asks labcd at most\n"
+	  "once per interval, however many people look." },
+	{ "web_show_users", C_BOOL, O(web_show_users), "yes", 0, 0,
+	  "no: the status page and /metrics say 'member N' and 'ct N' instead\n"
+	  "of lab users' and containers' names." },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

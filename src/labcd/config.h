@@ -70,6 +70,11 @@ struct config {
 	char	*quota_disk;
 	char	*quota_gpus;
 	int	 isolate_members;
+	/* labc-web */
+	char	*web_user;
+	char	*web_listen;
+	int	 web_refresh;		/* seconds */
+	int	 web_show_users;
 	char	*member_subnets;
 };
 

@@ -243,10 +243,10 @@ int
 gpudb_usage_add(struct db *db, const struct gpu_sample_row *r)
 {
 	sqlite3_stmt *st = db_prepare(db, "INSERT INTO gpu_usage (minute, "
-	    "gpu, user, container, held, used, util, mem) VALUES (?1, ?2, "
-	    "?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (minute, gpu, user, "
+	    "gpu, user, container, held, used, util, mem, secs) VALUES (?1, "
+	    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (minute, gpu, user, "
 	    "container) DO UPDATE SET held = held + ?5, used = used + ?6, "
-	    "util = util + ?7, mem = max(mem, ?8)");
+	    "util = util + ?7, mem = max(mem, ?8), secs = secs + ?9");
 
 	int k;
 
@@ -266,10 +266,73 @@ gpudb_usage_add(struct db *db, const struct gpu_sample_row *r)
 		sqlite3_bind_int(st, 6, r->used);
 		sqlite3_bind_int64(st, 7, r->util);
 		sqlite3_bind_int64(st, 8, r->mem);
+		if (k == 0)
+			sqlite3_bind_int(st, 9, r->secs);
 		if (db_done(db, st) != 0)
 			return -1;
 	}
-	return 0;
+	if (*r->user == '\0' || (r->held == 0 && r->used == 0))
+		return 0;
+	st = db_prepare(db, "INSERT INTO gpu_totals (user, held, used) VALUES "
+	    "(?1, ?2, ?3) ON CONFLICT (user) DO UPDATE SET held = held + ?2, "
+	    "used = used + ?3");
+	sqlite3_bind_text(st, 1, r->user, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, r->held);
+	sqlite3_bind_int(st, 3, r->used);
+	return db_done(db, st);
+}
+
+size_t
+gpudb_totals(struct db *db, struct gpu_usage_row **out)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT user, held, used FROM "
+	    "gpu_totals ORDER BY user");
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct gpu_usage_row *r;
+
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		r = &(*out)[n++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->user, sizeof(r->user), "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+		r->gpu = -1;
+		r->held = sqlite3_column_int64(st, 1);
+		r->used = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	return n;
+}
+
+size_t
+gpudb_util_history(struct db *db, long long since_minute, int step_minutes,
+    struct gpu_util_point **out)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT gpu, (minute - ?1) / ?2, "
+	    "sum(util) * 1.0 / sum(secs) FROM gpu_usage WHERE minute >= ?1 "
+	    "AND secs > 0 GROUP BY 1, 2 ORDER BY 1, 2");
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	sqlite3_bind_int64(st, 1, since_minute);
+	sqlite3_bind_int(st, 2, step_minutes > 0 ? step_minutes : 1);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		(*out)[n].gpu = sqlite3_column_int(st, 0);
+		(*out)[n].bucket = sqlite3_column_int64(st, 1);
+		(*out)[n].util = sqlite3_column_double(st, 2);
+		n++;
+	}
+	sqlite3_reset(st);
+	return n;
 }
 
 int

@@ -31,6 +31,7 @@ struct gpu_sample_row {
 	const char	*user;		/* "" and "": nobody holds it */
 	const char	*container;
 	int		 held, used;	/* seconds */
+	int		 secs;		/* seconds sampled */
 	long long	 util;		/* % x seconds */
 	long long	 mem;		/* MiB */
 };
@@ -121,6 +122,23 @@ int	gpuq_remove(struct db *db, long long id);
 int	gpuq_cancel(struct db *db, long long ct_id);
 /* One of the user's requests was served now (round-robin). */
 int	gpuq_served(struct db *db, long long user_id);
+/*
+ * Every user's GPU seconds held and used of all time (these only grow), by
+ * name; how many (*out: caller frees; gpu is -1, util and mem 0).
+ */
+size_t	gpudb_totals(struct db *db, struct gpu_usage_row **out);
+/* A GPU's mean utilisation (%) over one step of its sampled history. */
+struct gpu_util_point {
+	int		 gpu;
+	long long	 bucket;	/* (minute - since) / step */
+	double		 util;
+};
+/*
+ * Each GPU's mean utilisation per step_minutes since since_minute, where
+ * anything was sampled, by GPU and time; how many (*out: caller frees).
+ */
+size_t	gpudb_util_history(struct db *db, long long since_minute,
+	    int step_minutes, struct gpu_util_point **out);
 /* Forget minutes before before_minute: how many rows went, or -1. */
 int	gpudb_usage_prune(struct db *db, long long before_minute);
 

@@ -158,6 +158,20 @@ static const char *const migrations[] = {
 	"INSERT INTO gpu_usage_hour SELECT minute / 60, gpu, user, container, "
 	"  sum(held), sum(used), sum(util), max(mem) FROM gpu_usage "
 	"  GROUP BY 1, 2, 3, 4;",
+
+	/*
+	 * 8: for the status page. The seconds each minute's row sampled (a
+	 * GPU nobody holds has held 0), so a GPU's utilisation over time is
+	 * sum(util) / sum(secs); and each user's GPU seconds of all time,
+	 * which only grow (Prometheus counters), unlike the pruned rows.
+	 */
+	"ALTER TABLE gpu_usage ADD COLUMN secs INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE gpu_totals ("
+	"  user TEXT PRIMARY KEY,"
+	"  held INTEGER NOT NULL DEFAULT 0,"
+	"  used INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"INSERT INTO gpu_totals SELECT user, sum(held), sum(used) "
+	"  FROM gpu_usage_hour WHERE user <> '' GROUP BY user;",
 };
 
 /* Record sqlite's message after what; returns -1. */

@@ -23,6 +23,7 @@
 #include "ports.h"
 #include "reconcile.h"
 #include "sizes.h"
+#include "status.h"
 
 static void
 check_lxd(struct checkup *d)
@@ -64,6 +65,7 @@ doctor_checks(struct op *op, const char *dir, const char *sshd_config,
 	}
 	ports_doctor(d);
 	gateway_doctor(d);
+	status_doctor(d);
 	gpu_doctor(d);		/* the checks that need LXD, if it answered */
 	db_doctor(d);
 	if (lxd)

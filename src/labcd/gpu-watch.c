@@ -419,7 +419,7 @@ sample(struct op *op, struct gpu_use *h, size_t nh, int secs, time_t now)
 			}
 			row.user = h[j].user;
 			row.container = h[j].name;
-			row.held = secs;
+			row.held = row.secs = secs;
 			row.used = used ? secs : 0;
 			row.util = g->util > 0 ? (long long)g->util * secs : 0;
 			row.mem = (long long)(mem >> 20);
@@ -438,6 +438,7 @@ sample(struct op *op, struct gpu_use *h, size_t nh, int secs, time_t now)
 		}
 		if (nheld == 0) {
 			row.held = 0;
+			row.secs = secs;
 			row.used = g->nprocs > 0 ? secs : 0;
 			row.util = g->util > 0 ? (long long)g->util * secs : 0;
 			row.mem = (long long)(g->mem_used >> 20);

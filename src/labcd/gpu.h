@@ -112,6 +112,17 @@ char	*gpu_of_container(struct op *op, long long ct_id);
  */
 int	gpu_pid_container(unsigned int pid, char project[128], char name[64]);
 
+/*
+ * Every GPU NVML sees, as 'gpus' and the status page show it (the JSON of
+ * 'gpus --format json', PROTOCOL.md): 0 and *out, an array (caller
+ * decrefs), or PROTO_FAILED with op->cause (no driver, NVML's error).
+ */
+int	gpu_report(struct op *op, json_t **out);
+struct config;
+struct gpu_use;
+/* When the idle clock takes a hold back (0: never). */
+long long gpu_reclaim_at(const struct config *cfg, const struct gpu_use *u);
+
 struct checkup;
 /* doctor's checks of the GPUs: NVML and the driver, nvidia-uvm, the
    runtime that gives containers the host's driver, and, when LXD

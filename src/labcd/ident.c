@@ -211,7 +211,8 @@ static int
 mappable(struct server *s, uid_t uid)
 {
 	return uid >= ident_uid_min() && uid != ident_uid_of(s->cfg.gateway_user) &&
-	    uid != ident_uid_of(s->cfg.gateway_keys_user);
+	    uid != ident_uid_of(s->cfg.gateway_keys_user) &&
+	    uid != ident_uid_of(s->cfg.web_user);
 }
 
 void
@@ -238,7 +239,13 @@ ident_from_peer(struct server *s, int fd, struct ident *id)
 		snprintf(id->host_user, sizeof(id->host_user), "uid %u",
 		    (unsigned)cr.uid);
 	id->root = cr.uid == 0;
-	id->admin = id->root || in_admin_group(s, pw);
+	/* labc-web's account is never root, nobody or a gateway account,
+	   whatever the config says; it is nobody's admin either. */
+	id->web = !id->root && cr.uid == ident_uid_of(s->cfg.web_user) &&
+	    cr.uid != ident_uid_of(s->cfg.gateway_user) &&
+	    cr.uid != ident_uid_of(s->cfg.gateway_keys_user) &&
+	    strcmp(id->host_user, "nobody") != 0;
+	id->admin = id->root || (!id->web && in_admin_group(s, pw));
 	/* Checked once, when the client connects: its process is young. */
 	if (!id->root && cr.uid == ident_uid_of(s->cfg.gateway_user))
 		id->from_sshd = parent_is_sshd(cr.pid);

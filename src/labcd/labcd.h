@@ -50,6 +50,8 @@ struct ident {
 	char		 actor[128];	/* for the audit log */
 	int		 from_sshd;	/* the gateway uid, and the peer's
 					   parent is sshd (ident_from_peer) */
+	int		 web;		/* the web_user account (labc-web):
+					   it may run CMD_WEB commands only */
 	const char	*gw_key;	/* an anonymous gateway session: the
 					   key sshd accepted, "TYPE BASE64" */
 	char		 gw_fp[64];	/* and its fingerprint */
@@ -118,6 +120,8 @@ struct cmd_entry {
 				   notice of doctor's findings into it */
 #define CMD_DOCTOR	0x800	/* shows doctor's findings itself: the
 				   admin counts as told of them */
+#define CMD_WEB		0x1000	/* the status page's: root, admins and
+				   web_user, the one thing web_user may run */
 	int		 min_args, max_args;	/* positional; max -1: any */
 	struct cmd_opt	 opts[CMD_MAXOPTS];
 	/*
@@ -167,6 +171,11 @@ void	cmd_help_instead(struct ctx *c, char *const *argv, int used);
 /* acl.c: the table's policy */
 /* 0 allowed, else PROTO_FAILED with the reason in c->err. */
 int	acl_allowed(struct ctx *c);
+/*
+ * web_user may run e (CMD_WEB) and nothing else, not even to be told a
+ * usage: 0, or PROTO_FAILED with the reason. e NULL: no such command.
+ */
+int	acl_web_only(struct ctx *c, const struct cmd_entry *e);
 /* Is this request audited (its outcome, or a refused --as)? */
 int	acl_audited(const struct ctx *c);
 /* Is acl_allowed's refusal audited? Also an admin refused root's powers. */

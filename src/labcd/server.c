@@ -274,6 +274,9 @@ serve(struct conn *cn, const struct ident *peer, struct db **db,
 	}
 	c.db = *db;
 
+	if (c.id.web && (status = acl_web_only(&c, argc == 0 ? NULL :
+	    cmd_find(argc, argv, &used))) != 0)
+		goto done;
 	if (argc == 0) {
 		status = PROTO_USAGE;
 		(void)buf_adds(&c.err, "no command given: run 'help' for the "
