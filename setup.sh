@@ -49,6 +49,7 @@ image_from=
 image_server=ubuntu:22.04
 use_server=1
 use_systemd=auto
+web_listen=-	# -: as labcd.conf says (default 127.0.0.1:8640)
 
 log() { printf '%s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -91,7 +92,10 @@ usage() {
 	  --mirror URL         Debian mirror for debootstrap (default http://deb.debian.org/debian)
 	  --image-from FILE    import this LXD image tarball as labc-base instead
 	  --no-deps            install no packages (they must be there)
-	  --no-systemd         start LXD, labcd and sshd as plain background processes even under systemd
+	  --no-systemd         start LXD, labcd, labc-web and sshd as plain background processes
+	                       even under systemd
+	  --web-listen A:P     where the status page listens (web_listen in labcd.conf; default
+	                       127.0.0.1:8640; '' for no status page)
 	  -h, --help           this text
 	EOF
 	exit "${1:-0}"
@@ -112,6 +116,7 @@ while (($#)); do
 	--image-from) image_from=${2:?--image-from needs a FILE}; shift ;;
 	--no-deps) deps=0 ;;
 	--no-systemd) use_systemd=0 ;;
+	--web-listen) web_listen=${2?--web-listen needs ADDRESS:PORT, or '' for no status page}; shift ;;
 	-h | --help) usage 0 ;;
 	*) echo "setup.sh: unknown option '$1'" >&2; usage 2 >&2 ;;
 	esac
@@ -439,13 +444,18 @@ step_default_profile() {
 
 # ---- the base image ------------------------------------------------------------------------
 
-# The value of key $1 in the config, else its default.
+# The value of key $1 in the config, else its default. A key set to nothing is "", as
+# labcd reads it (web_listen = : no status page).
 conf_value() {
-	local v=
-	[[ -f $CONF ]] && v=$(sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" "$CONF" |
-		tail -n 1 | sed 's/[[:space:]]*$//')
-	[[ -n $v ]] || v=$("$SBIN/labcd" -C | sed -n "s/^#$1 = //p")
-	echo "$v"
+	local line=
+	if [[ -f $CONF ]]; then
+		line=$(grep -E "^[[:space:]]*$1[[:space:]]*=" "$CONF" | tail -n 1 || true)
+	fi
+	if [[ -n $line ]]; then
+		sed 's/^[^=]*=[[:space:]]*//; s/[[:space:]]*$//' <<<"$line"
+		return
+	fi
+	"$SBIN/labcd" -C | sed -n "s/^#$1 = //p"
 }
 
 # The image labcd launches when a member gives none: the config's default_image.
@@ -529,17 +539,35 @@ step_gpu() {
 # ---- configuration and labcd ---------------------------------------------------------------
 
 config_changed=0
+# --web-listen A:P: the one key setup.sh sets in labcd.conf (the line web_listen =).
+set_web_listen() {
+	local f=$1
+	if grep -q '^[#[:space:]]*web_listen[[:space:]]*=' "$f"; then
+		sed -i "s|^[#[:space:]]*web_listen[[:space:]]*=.*|web_listen = $web_listen|" "$f"
+	else
+		printf '\nweb_listen = %s\n' "$web_listen" >>"$f"
+	fi
+}
+
 step_config() {
 	if [[ -f $CONF ]]; then
+		if [[ $web_listen != - && $(conf_value web_listen) != "$web_listen" ]]; then
+			set_web_listen "$CONF"
+			config_changed=1
+			done_ "set web_listen = $web_listen in $CONF (--web-listen)"
+			return
+		fi
 		ok "$CONF already there (left as it is)"
 		return
 	fi
 	mkdir -p "$CONF_DIR"
 	"$SBIN/labcd" -C >"$CONF.tmp"
+	[[ $web_listen == - ]] || set_web_listen "$CONF.tmp"
 	chmod 644 "$CONF.tmp"
 	mv "$CONF.tmp" "$CONF"
 	config_changed=1
-	done_ "wrote $CONF (every key commented out, with its default)"
+	done_ "wrote $CONF (every key commented out, with its default$([[ $web_listen == - ]] ||
+		echo ", but web_listen = $web_listen"))"
 }
 
 socket_path() {
@@ -654,7 +682,8 @@ web_pid() {
 		[[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$SBIN/labc-web" ]] && echo "$pid"
 }
 
-web_answers() { curl -s -o /dev/null -m 2 "http://$1/healthz"; }
+# Not through a proxy the environment names: the page is on this host.
+web_answers() { curl -s --noproxy "*" -o /dev/null -m 2 "http://$1/healthz"; }
 
 step_web() {
 	local user listen pid restart=$((web_changed || config_changed))
@@ -700,7 +729,7 @@ step_web() {
 		echo "$!" >"$WEB_PID_FILE"
 	fi
 	for _ in {1..50}; do
-		if web_answers "$listen"; then
+		if web_answers "$listen" && { ((use_systemd)) || web_pid >/dev/null; }; then
 			done_ "started labc-web as $user: the status page is http://$listen/" \
 				"($( ((use_systemd)) && echo "systemd unit labc-web.service" ||
 					echo "pid $(cat "$WEB_PID_FILE"), log $LOG_DIR/labc-web.log"))"
@@ -708,8 +737,11 @@ step_web() {
 		fi
 		sleep 0.2
 	done
-	die "labc-web does not answer on $listen; see $( ((use_systemd)) &&
-		echo "journalctl -u labc-web" || echo "$LOG_DIR/labc-web.log")"
+	if ((use_systemd)); then
+		die "labc-web does not answer on $listen; see journalctl -u labc-web"
+	fi
+	die "labc-web does not answer on $listen; the end of $LOG_DIR/labc-web.log:"$'\n'"$(
+		tail -n 5 "$LOG_DIR/labc-web.log" 2>/dev/null)"
 }
 
 step_gateway() {

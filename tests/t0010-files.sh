@@ -60,6 +60,10 @@ if command -v systemd-analyze >/dev/null; then
 		sed "s|/usr/sbin/labcd|$LABCD|" "$LABCT_TOP/etc/labcd.service" \
 		    >"$TDIR/unit/labcd.service"
 		systemd-analyze verify --man=no "$TDIR/unit/labcd.service"
+		sed "s|/usr/sbin/labc-web|$LABCT_BUILD/labc-web|" \
+		    "$LABCT_TOP/etc/labc-web.service" >"$TDIR/unit/labc-web.service"
+		out=$(systemd-analyze verify --man=no "$TDIR/unit/labc-web.service" 2>&1)
+		[ -z "$out" ] || { echo "$out"; exit 1; }
 	'
 else
 	test_skip 'systemd-analyze verify accepts the unit' 'no systemd-analyze'

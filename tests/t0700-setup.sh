@@ -23,6 +23,7 @@ export T0700_BR=${T0700_BR:-labcts$$}
 BR=$T0700_BR
 ADMIN=labctadm
 SSHD_PORT=$((62850 + $$ % 50))	# no other test's range
+WEB_PORT=$((62800 + $$ % 50))	# the status page of the throwaway root (not 8640: the host's)
 IMAGE=$(ls /var/cache/labcontainers-test/"$LABCT_IMAGE"-*.tar.gz 2>/dev/null | head -n 1)
 
 # The processes in the mount namespace whose inode is in FILE (but this shell and its
@@ -67,10 +68,12 @@ if [ "${1:-}" = --in-namespace ]; then
 	rm -rf /usr/local/sbin/labcd /usr/local/bin/labc /usr/local/share/man/man*/labc*.[158] \
 	    /usr/local/share/bash-completion/completions/labc /usr/local/share/doc/labcontainers \
 	    /usr/local/lib/systemd/system/labcd.service /etc/labcontainers \
+	    /usr/local/sbin/labc-web /usr/local/lib/systemd/system/labc-web.service \
+	    /run/labcontainers-web.pid \
 	    /etc/ssh/sshd_config.d/50-labcontainers.conf /etc/sysctl.d/60-labcontainers.conf \
 	    /var/lib/labcontainers /var/log/labcontainers /var/cache/labcontainers \
 	    /run/labcontainers /run/labcontainers-sshd.loaded /run/sshd.pid /run/sshd
-	for u in lab labc-keys; do
+	for u in lab labc-keys labc-web; do
 		if getent passwd $u >/dev/null; then userdel -f $u; fi
 	done
 	# The sshd of this root (setup.sh starts it: no systemd here) listens on a loopback
@@ -96,6 +99,7 @@ if [ "${1:-}" = --in-namespace ]; then
 	at_exit "lxc network delete $BR"
 	at_exit "lxc profile device remove default eth0 --project default"
 	at_exit 'kill -TERM $(cat /run/labcontainers/labcd.pid)'
+	at_exit 'kill -TERM $(cat /run/labcontainers-web.pid)'
 
 	test_expect_success 'the throwaway root is fresh: nothing installed, LXD never initialised' '
 		[ ! -e /usr/local/sbin/labcd ] && [ ! -e /usr/local/bin/labc ]
@@ -113,7 +117,8 @@ if [ "${1:-}" = --in-namespace ]; then
 
 	setup() {
 		(cd "$LABCT_TOP" && ./setup.sh --no-deps --no-systemd --bridge "$BR" \
-		    --image-from "$IMAGE" --admin "$ADMIN" "$@" </dev/null 2>&1)
+		    --image-from "$IMAGE" --admin "$ADMIN" --web-listen 127.0.0.1:$WEB_PORT \
+		    "$@" </dev/null 2>&1)
 	}
 	t0=$(date +%s.%N)
 	out1=$(setup)
@@ -168,13 +173,13 @@ if [ "${1:-}" = --in-namespace ]; then
 	'
 
 	test_expect_success 'it installed, configured and started labcd, made the gateway and admin' '
-		contains "$out1" "^done: installed /usr/local/bin/labc, /usr/local/lib/systemd/system/labcd.service and [0-9]+ more files \(make install, PREFIX=/usr/local\)$"
+		contains "$out1" "^done: installed /usr/local/bin/labc, /usr/local/lib/systemd/system/labc-web.service and [0-9]+ more files \(make install, PREFIX=/usr/local\)$"
 		cmp /usr/local/sbin/labcd "$LABCT_TOP/build/labcd"
 		cmp /usr/local/bin/labc "$LABCT_TOP/build/labc"
 		[ -f /usr/local/share/man/man8/labcd.8 ]
 		[ -f /usr/local/share/bash-completion/completions/labc ]
 		grep -q "^ExecStart=/usr/local/sbin/labcd " /usr/local/lib/systemd/system/labcd.service
-		contains "$out1" "^done: wrote /etc/labcontainers/labcd.conf"
+		contains "$out1" "^done: wrote /etc/labcontainers/labcd.conf \(every key commented out, with its default, but web_listen = 127.0.0.1:$WEB_PORT\)$"
 		contains "$out1" "^done: started labcd in the background \(pid [0-9]+"
 		contains "$out1" "^done: SSH gateway: made the account lab \(shell /usr/local/bin/labc, SSH keys only\); made the key-lookup account labc-keys; wrote /etc/ssh/sshd_config.d/50-labcontainers.conf \(sshd -t accepts it\)$"
 		[ "$(getent shadow lab | cut -d: -f2)" = "*" ]
@@ -183,7 +188,16 @@ if [ "${1:-}" = --in-namespace ]; then
 		[ "$(readlink /proc/$(cat /run/sshd.pid)/exe)" = /usr/sbin/sshd ]
 		ss -Htlnp "sport = :$SSHD_PORT" | grep -q "pid=$(cat /run/sshd.pid),"
 		contains "$out1" "^done: made lab user $ADMIN the first admin; password"
-		cmp /etc/labcontainers/labcd.conf <(/usr/local/sbin/labcd -C)
+		diff /etc/labcontainers/labcd.conf <(/usr/local/sbin/labcd -C) |
+		    grep "^[<>]" | sort >$TDIR/confdiff || true
+		[ "$(cat $TDIR/confdiff)" = "< web_listen = 127.0.0.1:$WEB_PORT
+> #web_listen = 127.0.0.1:8640" ]
+		contains "$out1" "^done: made system account labc-web for labc-web"
+		contains "$out1" "^done: started labc-web as labc-web: the status page is http://127.0.0.1:$WEB_PORT/ \(pid [0-9]+, log /var/log/labcontainers/labc-web.log\)$"
+		wpid=$(cat /run/labcontainers-web.pid)
+		[ "$(readlink /proc/$wpid/exe)" = /usr/local/sbin/labc-web ]
+		grep -q "^Uid:[[:space:]]*$(id -u labc-web)[[:space:]]" /proc/$wpid/status
+		[ "$(curl -sf --noproxy "*" http://127.0.0.1:$WEB_PORT/api/status | jq -r .listen)" = 127.0.0.1:$WEB_PORT ]
 		kill -0 $(cat /run/labcontainers/labcd.pid)
 		[ "$(getent passwd lab | cut -d: -f7)" = /usr/local/bin/labc ]
 		[ -f /etc/ssh/sshd_config.d/50-labcontainers.conf ]
@@ -197,7 +211,7 @@ if [ "${1:-}" = --in-namespace ]; then
 		ls -la --time-style=+%s.%N /etc/labcontainers /etc/sysctl.d
 		# Every table but the audit log, which records that the admin asked.
 		sqlite3 -readonly "$DBFILE" .dump | grep -v "^INSERT INTO audit "
-		cat /run/labcontainers/labcd.pid /run/sshd.pid
+		cat /run/labcontainers/labcd.pid /run/sshd.pid /run/labcontainers-web.pid
 		lxc query /1.0 | jq -S .config
 		lxc network show $BR
 		lxc storage list --format csv
@@ -224,6 +238,7 @@ if [ "${1:-}" = --in-namespace ]; then
 		contains "$out2" "^ok: LXD already running$"
 		contains "$out2" "^ok: LXD storage already right \(default profile.s root disk on pool default, btrfs\)$"
 		contains "$out2" "^ok: labcd already running \(pid $(cat /run/labcontainers/labcd.pid)"
+		contains "$out2" "^ok: labc-web already serving http://127.0.0.1:$WEB_PORT/ \(pid $(cat /run/labcontainers-web.pid)\)$"
 		contains "$out2" "^ok: SSH gateway account and sshd drop-in already right$"
 		contains "$out2" "^ok: sshd already running with the gateway.s drop-in \(pid $(cat /run/sshd.pid)\)$"
 		contains "$out2" "^ok: lab user $ADMIN already an admin$"

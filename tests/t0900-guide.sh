@@ -114,7 +114,7 @@ laptop() {
 	    bash -e -c "cd; $2" <"$1"
 }
 
-t0=$(date +%s)
+GUIDE_T0=$(date +%s)
 labc admin user add alice </dev/null >$TDIR/alice.pw
 ALICE_PW=$(sed -n 's/^Password for alice: //p' $TDIR/alice.pw)
 secret "$ALICE_PW"
@@ -189,7 +189,7 @@ for f in $TDIR/blocks/??; do
 		"ssh box.lab hostname")
 			contains "$out" "^box$"
 			t1=$(date +%s)
-			measured "new member, admin user add to ssh box.lab: $((t1 - t0)) s, $typed lines typed (commands and answers)" ;;
+			measured "new member, admin user add to ssh box.lab: $((t1 - GUIDE_T0)) s, $typed lines typed (commands and answers)" ;;
 		"scp -r dataset box.lab:")
 			[ "$(laptop $TDIR/in.- "ssh box.lab cat dataset/train.csv")" = "some data" ] ;;
 		*" set box "*) contains "$out" "32 GiB" ;;

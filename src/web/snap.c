@@ -283,15 +283,20 @@ snap_get(int wait_ms, char *why, size_t whysz)
 		until.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&lock);
+	/*
+	 * Older than the interval: ask labcd, and wait for its answer (every
+	 * viewer who comes meanwhile waits for that same one). While labcd
+	 * does not answer, the last one is served at once.
+	 */
 	if (cur == NULL || now_mono() - cur->fetched >= refresh) {
 		wanted = 1;
 		pthread_cond_signal(&wake);
+		seen = answers;
+		while ((cur == NULL || *failing == '\0') && answers == seen &&
+		    !stopping && pthread_cond_timedwait(&came, &lock,
+		    &until) == 0)
+			;
 	}
-	/* The first viewer waits for an answer; later ones take the last. */
-	seen = answers;
-	while (cur == NULL && answers == seen && !stopping &&
-	    pthread_cond_timedwait(&came, &lock, &until) == 0)
-		;
 	if ((s = cur) != NULL)
 		s->refs++;
 	else

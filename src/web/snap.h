@@ -29,9 +29,10 @@ struct snap {
 int	snap_start(const char *socket, int refresh, char *err, size_t errsz);
 void	snap_stop(void);
 /*
- * The snapshot to serve now (snap_put it): the last one, after asking
- * labcd again if it is older than the interval (waiting for the answer at
- * most wait_ms). NULL if labcd never answered; then *why says why.
+ * The snapshot to serve now (snap_put it): the last one, or, if it is
+ * older than the interval, labcd's next answer (waiting for it at most
+ * wait_ms, unless labcd is not answering). NULL if labcd never answered;
+ * then *why says why.
  */
 struct snap *snap_get(int wait_ms, char *why, size_t whysz);
 void	snap_put(struct snap *s);

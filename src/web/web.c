@@ -503,7 +503,7 @@ main(int argc, char **argv)
 	strftime(page_lm, sizeof(page_lm), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	snprintf(page_etag, sizeof(page_etag), "\"p%llx-%zx\"",
 	    (unsigned long long)start, strlen(web_page));
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	    MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	    0, NULL, NULL, handle, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
