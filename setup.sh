@@ -678,8 +678,10 @@ step_labcd() {
 web_pid() {
 	local pid
 	pid=$(cat "$WEB_PID_FILE" 2>/dev/null) || return 1
+	# " (deleted)": a binary make install has replaced since it started.
 	[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null &&
-		[[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$SBIN/labc-web" ]] && echo "$pid"
+		[[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$SBIN/labc-web"?(" (deleted)") ]] &&
+		echo "$pid"
 }
 
 # Not through a proxy the environment names: the page is on this host.
@@ -702,6 +704,21 @@ step_web() {
 		done_ "made system account $user for labc-web (it may read the lab's status, nothing else)"
 	fi
 	if ((use_systemd)); then
+		# The unit says User=labc-web; another web_user gets a drop-in.
+		local dropin=/etc/systemd/system/labc-web.service.d/50-web-user.conf
+		local want=
+		[[ $user == labc-web ]] ||
+			want=$'[Service]\n'"User=$user"$'\n'"Group=$(id -gn "$user")"
+		if [[ $want != "$(cat "$dropin" 2>/dev/null)" ]]; then
+			if [[ -n $want ]]; then
+				mkdir -p "${dropin%/*}"
+				printf '%s\n' "$want" >"$dropin"
+			else
+				rm -f "$dropin"
+			fi
+			web_changed=1
+			restart=1
+		fi
 		((web_changed)) && systemctl daemon-reload
 		systemctl is-enabled --quiet labc-web.service 2>/dev/null ||
 			{ systemctl enable --quiet labc-web.service; restart=1; }

@@ -109,6 +109,12 @@ labc --as bob create lent --gpu 1 --for 3h >/dev/null
 labc --as carol create waits --gpu 0 --exclusive --wait >/dev/null 2>&1
 stub 37 "proc 0 $PA 1024" "proc 1 $PB 2048"
 
+test_expect_success 'one request per container waits in the queue' '
+	out=$(expect_status 1 labc --as carol gpu attach waits 0 --wait 2>&1)
+	contains "$out" "waits already waits for GPUs \(0, number 1 in the queue\): one request per container; .gpu cancel waits. takes it out"
+	[ "$(labc gpu queue --format json | jq ".queue | length")" = 1 ]
+'
+
 test_expect_success 'the real processes are there' '
 	[ -n "$PA" ] && [ -n "$PB" ]
 	[ "$(labc gpu queue --format json | jq -r ".queue[0].user")" = carol ]
@@ -257,6 +263,11 @@ test_expect_success 'bad methods, paths and requests: 405, 404, 431; nothing els
 		[ "$code" = 404 ] || [ "$code" = 400 ]
 		not_contains "$(cat $TDIR/body)" "root:"
 	done
+	# A body is refused at once, whatever it claims to be.
+	[ "$(curl -s -o /dev/null -w "%{http_code}" -X GET -H "Content-Length: 100000000" \
+	    --max-time 5 $URL/api/status)" = 413 ]
+	[ "$(curl -s -o /dev/null -w "%{http_code}" -X GET -H "Transfer-Encoding: chunked" \
+	    --data-binary x --max-time 5 $URL/api/status)" = 413 ]
 	big=$(head -c 40000 /dev/zero | tr "\0" a)
 	code=$(curl -s -o /dev/null -w "%{http_code}" -H "X-Big: $big" $URL/)
 	[ "$code" = 431 ] || [ "$code" = 413 ]
@@ -397,6 +408,10 @@ test_expect_success 'web_show_users = no: no member or container name anywhere' 
 		not_contains "$m" "\"$w\""
 	done
 	contains "$s" "member 1"
+	# By id, not by name: their order must not tell the names.
+	ids=$(echo "$s" | jq -r ".containers[].name | ltrimstr(\"ct \")" | paste -sd " ")
+	[ "$ids" = "$(echo "$ids" | tr " " "\n" | sort -n | paste -sd " ")" ]
+	[ "$(echo "$s" | jq -r ".containers[] | select(.name == \"ct $BOX_ID\") | .user")" = "member 1" ]
 	wd_get $URL/
 	wd_wait_js "return document.body.dataset.state === \"ok\"" 20
 	html=$(wd_js "return document.body.innerText")
@@ -407,8 +422,14 @@ test_expect_success 'web_show_users = no: no member or container name anywhere' 
 stop_labcd
 test_expect_success 'labcd gone: /healthz says so, the snapshot stays' '
 	until_ms 10000 web_code 503
-	contains "$(curl -s $URL/healthz)" "labcd does not answer: cannot reach labcd"
+	h=$(curl -s $URL/healthz)
+	contains "$h" "^labcd does not answer \(labc-web.s log says why\)$"
+	not_contains "$h" "$SOCK"
+	grep -q "cannot reach labcd at $SOCK" $TDIR/web.log
 	curl -sf -o /dev/null $URL/api/status
+	m=$(curl -sf $URL/metrics)
+	contains "$m" "^labc_up 0$"
+	not_contains "$m" "^labc_gpu"
 '
 start_labcd || exit 1
 

@@ -158,8 +158,15 @@ userdb_add(struct db *db, const char *name, int is_admin,
 int
 userdb_delete(struct db *db, long long id)
 {
-	sqlite3_stmt *st = db_prepare(db, "DELETE FROM users WHERE id = ?");
+	/* Their all-time GPU seconds go too: a new user of the same name
+	   starts from nothing (the per-minute history stays, by name). */
+	sqlite3_stmt *st = db_prepare(db, "DELETE FROM gpu_totals WHERE user = "
+	    "(SELECT name FROM users WHERE id = ?)");
 
+	sqlite3_bind_int64(st, 1, id);
+	if (db_done(db, st) != 0)
+		return -1;
+	st = db_prepare(db, "DELETE FROM users WHERE id = ?");
 	sqlite3_bind_int64(st, 1, id);
 	return db_done(db, st);
 }

@@ -34,6 +34,21 @@ gpu_queue_add(struct op *op, const struct ct *ct, const char *spec,
 	long long id;
 	size_t i, n;
 
+	/* One request per container: the queue is as long as the lab's
+	   containers at most, not as a member's patience. */
+	n = gpuq_list(op->db, &w);
+	for (i = 0; i < n && w[i].ct_id != ct->id; i++)
+		;
+	if (i < n) {
+		char spec_then[64];
+
+		snprintf(spec_then, sizeof(spec_then), "%s", w[i].spec);
+		free(w);
+		return op_error(op, "%s already waits for GPUs (%s, number %zu "
+		    "in the queue): one request per container; 'gpu cancel "
+		    "%s' takes it out", ct->name, spec_then, i + 1, ct->name);
+	}
+	free(w);
 	if ((id = gpuq_add(op->db, ct->id, spec, exclusive, lease, start)) < 0)
 		return op_error(op, "cannot queue the request: %s",
 		    op->db->err);

@@ -622,12 +622,20 @@ gpu_pid_container(unsigned int pid, char project[128], char name[64])
 	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
-	/* Any line: "N:ctrl:/lxc.payload.<project>_<name>/..." */
+	/*
+	 * Any line: "N:ctrl:/lxc.payload.<project>_<name>/...", the payload
+	 * cgroup at the top of the hierarchy, where LXC makes it. Not one
+	 * further down: a local account may make "lxc.payload.x_y" in a
+	 * cgroup tree delegated to it (its systemd user instance) and run a
+	 * process there to pass it off as another member's.
+	 */
 	while (!found && getline(&line, &cap, f) > 0) {
-		char *p = strstr(line, "/lxc.payload."), *end, *us;
+		char *p = strchr(line, ':'), *end, *us;
 
-		if (p == NULL)
+		if (p == NULL || (p = strchr(p + 1, ':')) == NULL ||
+		    strncmp(p + 1, "/lxc.payload.", 13) != 0)
 			continue;
+		p++;
 		p += strlen("/lxc.payload.");
 		end = p + strcspn(p, "/\n");
 		*end = '\0';

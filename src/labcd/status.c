@@ -8,6 +8,7 @@
  * never holds them.
  */
 #include <netdb.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "checkup.h"
+#include "clock.h"
 #include "config.h"
 #include "db-containers.h"
 #include "db-gpus.h"
@@ -128,15 +130,9 @@ ct_shown(struct names *nm, const char *user, const char *name)
 	if (nm->show)
 		return name;
 	snprintf(key, sizeof(key), "%s/%s", user, name);
-	if ((s = json_string_value(json_object_get(nm->cts, key))) == NULL) {
-		char alias[32];
-
-		snprintf(alias, sizeof(alias), "ct %zu",
-		    json_object_size(nm->cts) + 1);
-		json_object_set_new(nm->cts, key, json_string(alias));
-		s = json_string_value(json_object_get(nm->cts, key));
-	}
-	return s;
+	if ((s = json_string_value(json_object_get(nm->cts, key))) != NULL)
+		return s;
+	return "other";
 }
 
 /* The 24 h of each GPU's utilisation, as the snapshot's "history". */
@@ -250,14 +246,13 @@ quota_of(struct op *op, const struct user_row *u)
 }
 
 static json_t *
-containers_part(struct op *op, struct names *nm, json_t *errors,
-    json_t *counts)
+containers_part(struct op *op, struct names *nm, const struct ct_owned *rows,
+    size_t n, json_t *errors, json_t *counts, json_t *truncated)
 {
 	json_t *out = json_array();
-	struct ct_owned *rows;
 	struct view_ct *insts = NULL;
 	struct gpu_use *gu;
-	size_t i, k, n, ninsts = 0, ngu;
+	size_t i, k, ninsts = 0, ngu;
 	char project[PROJECT_MAX];
 
 	if (view_instances(op, NULL, &insts, &ninsts) != 0) {
@@ -267,11 +262,10 @@ containers_part(struct op *op, struct names *nm, json_t *errors,
 		ninsts = 0;
 	}
 	ngu = gpudb_all(op->db, &gu);
-	ctdb_list_owned(op->db, 1, 0, 0, &rows, &n);
 	for (i = 0; i < n; i++) {
 		const struct ct *ct = &rows[i].ct;
 		const struct view_ct *v;
-		json_t *gpus = json_array(), *cnt;
+		json_t *gpus, *cnt;
 		const char *state = "missing";
 		double cpu = 0;
 		long long mem = -1, limit;
@@ -285,6 +279,21 @@ containers_part(struct op *op, struct names *nm, json_t *errors,
 		else if (v != NULL && *v->status)
 			state = v->status;
 		running = strcmp(state, "Running") == 0;
+		/* The per-user counts, by the real name. */
+		if ((cnt = json_object_get(counts, rows[i].user)) == NULL) {
+			cnt = json_pack("{s:i, s:i}", "containers", 0,
+			    "running", 0);
+			json_object_set_new(counts, rows[i].user, cnt);
+		}
+		json_object_set_new(cnt, "containers", json_integer(
+		    json_integer_value(json_object_get(cnt, "containers")) + 1));
+		if (running)
+			json_object_set_new(cnt, "running", json_integer(
+			    json_integer_value(json_object_get(cnt, "running")) +
+			    1));
+		if (i >= STATUS_MAX_CONTAINERS)
+			continue;	/* counted, not listed */
+		gpus = json_array();
 		for (k = 0; k < ngu; k++) {
 			if (gu[k].ct_id == ct->id)
 				json_array_append_new(gpus, json_integer(
@@ -302,20 +311,10 @@ containers_part(struct op *op, struct names *nm, json_t *errors,
 		    json_null(), "memory", mem >= 0 ? json_integer(mem) :
 		    json_null(), "memory_limit", limit >= 0 ?
 		    json_integer(limit) : json_null(), "port", ct->port));
-		/* The per-user counts, by the real name. */
-		if ((cnt = json_object_get(counts, rows[i].user)) == NULL) {
-			cnt = json_pack("{s:i, s:i}", "containers", 0,
-			    "running", 0);
-			json_object_set_new(counts, rows[i].user, cnt);
-		}
-		json_object_set_new(cnt, "containers", json_integer(
-		    json_integer_value(json_object_get(cnt, "containers")) + 1));
-		if (running)
-			json_object_set_new(cnt, "running", json_integer(
-			    json_integer_value(json_object_get(cnt, "running")) +
-			    1));
 	}
-	free(rows);
+	if (n > STATUS_MAX_CONTAINERS)
+		json_object_set_new(truncated, "containers", json_integer(
+		    (json_int_t)(n - STATUS_MAX_CONTAINERS)));
 	free(gu);
 	free(insts);
 	return out;
@@ -353,13 +352,16 @@ users_part(struct op *op, struct names *nm, const struct user_row *us,
 }
 
 static json_t *
-queue_part(struct op *op, struct names *nm)
+queue_part(struct op *op, struct names *nm, json_t *truncated)
 {
 	json_t *out = json_array();
 	struct gpu_wait *w;
 	size_t i, n = gpuq_list(op->db, &w);
 
-	for (i = 0; i < n; i++)
+	if (n > STATUS_MAX_QUEUE)
+		json_object_set_new(truncated, "queue", json_integer(
+		    (json_int_t)(n - STATUS_MAX_QUEUE)));
+	for (i = 0; i < n && i < STATUS_MAX_QUEUE; i++)
 		json_array_append_new(out, json_pack("{s:I, s:s, s:s, s:s, s:b, "
 		    "s:I, s:I}", "position", (json_int_t)(i + 1), "user",
 		    user_shown(nm, w[i].user), "container", ct_shown(nm,
@@ -370,31 +372,63 @@ queue_part(struct op *op, struct names *nm)
 	return out;
 }
 
-/* The last background doctor run's findings that are not ok. */
+static int
+count_status(json_t *checks, const char *status)
+{
+	json_t *c;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(checks, i, c)
+		n += strcmp(json_string_value(json_object_get(c, "status")),
+		    status) == 0;
+	return n;
+}
+
+/*
+ * doctor's checks the page may show: the machine's (LXD, storage, GPUs),
+ * not those about who may get in (the gateway, sshd, isolation, ports,
+ * the database), whose findings would tell anyone who looks where to try.
+ */
+static const char *const public_checks[] = {
+	"lxd", "storage pool", "disk limits", "bridge", "default image",
+	"nvidia", "nvidia-uvm", "gpu driver", "driver libraries",
+	"nvidia runtime", NULL
+};
+
+/* The last background doctor run's public findings that are not ok. */
 static json_t *
 health_part(struct names *nm)
 {
 	json_t *h = health_last(), *checks = json_array(), *row, *out;
-	size_t i;
+	size_t i, k;
 
 	if (h == NULL)
 		return json_null();
 	json_array_foreach(json_object_get(h, "checks"), i, row) {
 		const char *st = json_string_value(json_object_get(row,
 		    "status"));
+		const char *check = json_string_value(json_object_get(row,
+		    "check"));
 
-		if (st == NULL || strcmp(st, "ok") == 0)
+		if (st == NULL || check == NULL || strcmp(st, "ok") == 0)
+			continue;
+		for (k = 0; public_checks[k] != NULL &&
+		    strcmp(public_checks[k], check) != 0; k++)
+			;
+		if (public_checks[k] == NULL)
 			continue;
 		/* A detail may name members and containers. */
-		json_array_append_new(checks, json_pack("{s:O, s:s, s:s}",
-		    "check", json_object_get(row, "check"), "status",
-		    strcmp(st, "problem") == 0 ? "fail" : "warn", "detail",
-		    nm->show ? json_string_value(json_object_get(row,
-		    "detail")) ?: "" : ""));
+		json_array_append_new(checks, json_pack("{s:s, s:s, s:s}",
+		    "check", check, "status", strcmp(st, "problem") == 0 ?
+		    "fail" : "warn", "detail", nm->show ?
+		    json_string_value(json_object_get(row, "detail")) ?: "" :
+		    ""));
 	}
-	out = json_pack("{s:O, s:O, s:O, s:o}", "time", json_object_get(h,
-	    "time"), "problems", json_object_get(h, "problems"), "warnings",
-	    json_object_get(h, "warnings"), "checks", checks);
+	/* The counts are of what is listed: the rest is for admins. */
+	out = json_pack("{s:O, s:i, s:i, s:o}", "time", json_object_get(h,
+	    "time"), "problems", count_status(checks, "fail"), "warnings",
+	    count_status(checks, "warn"), "checks", checks);
 	json_decref(h);
 	return out;
 }
@@ -405,28 +439,44 @@ status_snapshot(struct op *op, json_t **out)
 	const struct config *cfg = &op->srv->cfg;
 	struct names nm = { .show = cfg->web_show_users, .users = json_object(),
 	    .cts = json_object() };
-	json_t *errors = json_object(), *counts = json_object(), *gpus, *cts;
+	json_t *errors = json_object(), *counts = json_object(), *gpus, *cts,
+	    *truncated = json_object();
 	struct user_row *us;
+	struct ct_owned *rows;
 	char host[256] = "";
+	size_t nrows, k;
 	int nus, i;
 
 	nus = userdb_all(op->db, &us);
+	/* Aliases from ids: stable while the user or container exists. */
 	for (i = 0; i < nus; i++) {
-		char alias[32];
+		char alias[40];
 
-		snprintf(alias, sizeof(alias), "member %d", i + 1);
+		snprintf(alias, sizeof(alias), "member %lld", us[i].id);
 		json_object_set_new(nm.users, us[i].name, json_string(alias));
+	}
+	/* Hidden, they come by id: by name, their order would tell them. */
+	ctdb_list_owned(op->db, 1, 0, !nm.show, &rows, &nrows);
+	for (k = 0; k < nrows; k++) {
+		char key[160], alias[40];
+
+		snprintf(key, sizeof(key), "%s/%s", rows[k].user,
+		    rows[k].ct.name);
+		snprintf(alias, sizeof(alias), "ct %lld", rows[k].ct.id);
+		json_object_set_new(nm.cts, key, json_string(alias));
 	}
 	gethostname(host, sizeof(host) - 1);
 	gpus = gpus_part(op, &nm, errors);
-	cts = containers_part(op, &nm, errors, counts);
+	cts = containers_part(op, &nm, rows, nrows, errors, counts, truncated);
 	*out = json_pack("{s:i, s:I, s:s, s:s, s:i, s:s, s:b, s:o, s:o, s:o, "
-	    "s:o, s:o, s:o}", "version", 1, "time", (json_int_t)time(NULL),
+	    "s:o, s:o, s:o, s:o}", "version", 1, "time", (json_int_t)time(NULL),
 	    "host", host, "labc_version", LABC_VERSION, "refresh",
 	    cfg->web_refresh, "listen", cfg->web_listen,
 	    "show_users", nm.show, "gpus", gpus, "containers", cts, "users",
-	    users_part(op, &nm, us, nus, counts), "queue", queue_part(op, &nm),
-	    "health", health_part(&nm), "errors", errors);
+	    users_part(op, &nm, us, nus, counts), "queue", queue_part(op, &nm,
+	    truncated), "health", health_part(&nm), "errors", errors,
+	    "truncated", truncated);
+	free(rows);
 	free(us);
 	json_decref(counts);
 	json_decref(nm.users);
@@ -475,8 +525,14 @@ web_answers(const char *addr)
 		if (connect(fd, res->ai_addr, res->ai_addrlen) == 0 &&
 		    send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) ==
 		    (ssize_t)sizeof(req) - 1) {
+			long long end = mono_ms() + 2000, left;
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
 			r = 0;
-			while (got < (ssize_t)sizeof(reply) - 1 && (n = recv(fd,
+			/* 2 s in all, however slowly the bytes come. */
+			while (got < (ssize_t)sizeof(reply) - 1 &&
+			    (left = end - mono_ms()) > 0 &&
+			    poll(&pfd, 1, (int)left) == 1 && (n = recv(fd,
 			    reply + got, sizeof(reply) - 1 - (size_t)got, 0)) >
 			    0)
 				got += n;

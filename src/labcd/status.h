@@ -15,6 +15,10 @@ struct op;
 /* Mean utilisation points per GPU in the snapshot's 24 h history. */
 #define STATUS_HISTORY_STEP	600	/* seconds */
 #define STATUS_HISTORY_SPAN	86400
+/* At most so many containers and queue entries (the rest are counted in
+   "truncated"), so that the snapshot stays far under a frame's 1 MiB. */
+#define STATUS_MAX_CONTAINERS	2000
+#define STATUS_MAX_QUEUE	200
 
 /*
  * The snapshot (docs/status-api.md): 0 and *out (caller decrefs), or

@@ -77,6 +77,20 @@ num(json_t *o, const char *k)
 	return json_number_value(json_object_get(o, k));
 }
 
+/* o[a][b] += v, making what is missing: grouping without joined keys. */
+static void
+add2(json_t *o, const char *a, const char *b, double v)
+{
+	json_t *in = json_object_get(o, a);
+
+	if (in == NULL) {
+		in = json_object();
+		json_object_set_new(o, a, in);
+	}
+	json_object_set_new(in, b, json_real(json_number_value(
+	    json_object_get(in, b)) + v));
+}
+
 /* The holders of a GPU: the exclusive one, else all joined with ",". */
 static void
 holders_of(json_t *g, struct buf *user, struct buf *ct)
@@ -184,31 +198,20 @@ gpu_metrics(struct buf *b, json_t *gpus, long long now)
 				}
 				break;
 			case 5: {
-				/* Summed per container (a JSON object). */
-				json_t *sum = json_object(), *v;
-				const char *key;
+				/* Summed per user, then container. */
+				json_t *sum = json_object(), *byc, *v;
+				const char *u, *ctn;
 
 				json_array_foreach(procs, k, p) {
-					char kk[200];
-
-					snprintf(kk, sizeof(kk), "%s\n%s",
-					    str(p, "user"), str(p,
-					    "container"));
-					json_object_set_new(sum, kk,
-					    json_real(json_number_value(
-					    json_object_get(sum, kk)) + num(p,
-					    "memory")));
+					add2(sum, str(p, "user"), str(p,
+					    "container"), num(p, "memory"));
 				}
-				json_object_foreach(sum, key, v) {
-					char u[100];
-					const char *nl = strchr(key, '\n');
-
-					snprintf(u, sizeof(u), "%.*s",
-					    (int)(nl - key), key);
-					sample(b, fam[f].name,
-					    json_number_value(v), "gpu", idx,
-					    "uuid", uuid, "user", u,
-					    "container", nl + 1, NULL);
+				json_object_foreach(sum, u, byc) {
+					json_object_foreach(byc, ctn, v)
+						sample(b, fam[f].name,
+						    json_number_value(v), "gpu",
+						    idx, "uuid", uuid, "user", u,
+						    "container", ctn, NULL);
 				}
 				json_decref(sum);
 				break;
@@ -244,21 +247,15 @@ user_metrics(struct buf *b, json_t *users, json_t *cts)
 			    str(u, "name"), NULL);
 	}
 	family(b, "labc_containers", "gauge", "Containers by user and state.");
-	json_array_foreach(cts, i, c) {
-		char k[200];
-
-		snprintf(k, sizeof(k), "%s\n%s", str(c, "user"), str(c,
-		    "state"));
-		json_object_set_new(states, k, json_integer(json_integer_value(
-		    json_object_get(states, k)) + 1));
-	}
+	json_array_foreach(cts, i, c)
+		add2(states, str(c, "user"), str(c, "state"), 1);
 	json_object_foreach(states, key, v) {
-		char user[100];
-		const char *nl = strchr(key, '\n');
+		json_t *bys = v, *w;
+		const char *state;
 
-		snprintf(user, sizeof(user), "%.*s", (int)(nl - key), key);
-		sample(b, "labc_containers", (double)json_integer_value(v),
-		    "user", user, "state", nl + 1, NULL);
+		json_object_foreach(bys, state, w)
+			sample(b, "labc_containers", json_number_value(w),
+			    "user", key, "state", state, NULL);
 	}
 	json_decref(states);
 	family(b, "labc_container_cpu_seconds_total", "counter", "CPU time a "

@@ -78,6 +78,8 @@ static struct snap *
 snap_make(json_t *data)
 {
 	struct snap *s = xcalloc(1, sizeof(*s));
+	json_t *untimed;
+	char *body;
 	time_t t;
 	struct tm tm;
 
@@ -86,10 +88,17 @@ snap_make(json_t *data)
 	s->json = json_dumps(data, JSON_COMPACT);
 	s->json_len = strlen(s->json);
 	s->metrics = metrics_render(data, 1, &s->metrics_len);
+	s->metrics_tag = fnv(s->metrics, s->metrics_len);
 	s->time = json_integer_value(json_object_get(data, "time"));
 	s->fetched = now_mono();
-	snprintf(s->etag, sizeof(s->etag), "\"%llx-%016llx\"",
-	    (unsigned long long)s->time, fnv(s->json, s->json_len));
+	/* The same lab gets the same tag, whenever it was asked. */
+	untimed = json_copy(data);
+	json_object_del(untimed, "time");
+	body = json_dumps(untimed, JSON_COMPACT);
+	snprintf(s->etag, sizeof(s->etag), "\"%016llx\"", fnv(body,
+	    strlen(body)));
+	free(body);
+	json_decref(untimed);
 	t = (time_t)s->time;
 	gmtime_r(&t, &tm);
 	strftime(s->last_modified, sizeof(s->last_modified),
@@ -269,12 +278,16 @@ snap_stop(void)
 }
 
 struct snap *
-snap_get(int wait_ms, char *why, size_t whysz)
+snap_get(int first_ms, int fresh_ms, char *why, size_t whysz)
 {
 	struct snap *s;
 	struct timespec until;
 	unsigned long seen;
+	int wait_ms;
 
+	pthread_mutex_lock(&lock);
+	wait_ms = cur == NULL ? first_ms : fresh_ms;
+	pthread_mutex_unlock(&lock);
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += wait_ms / 1000;
 	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
@@ -285,8 +298,9 @@ snap_get(int wait_ms, char *why, size_t whysz)
 	pthread_mutex_lock(&lock);
 	/*
 	 * Older than the interval: ask labcd, and wait for its answer (every
-	 * viewer who comes meanwhile waits for that same one). While labcd
-	 * does not answer, the last one is served at once.
+	 * viewer who comes meanwhile waits for that same one), at most
+	 * fresh_ms (first_ms for the first); then, or while labcd does not
+	 * answer, the last one is served.
 	 */
 	if (cur == NULL || now_mono() - cur->fetched >= refresh) {
 		wanted = 1;

@@ -18,7 +18,9 @@ struct snap {
 	size_t		 json_len;
 	char		*metrics;	/* /metrics' body */
 	size_t		 metrics_len;
-	char		 etag[48];	/* "\"...\"" */
+	char		 etag[48];	/* "\"...\"": of the JSON but its
+					   time, which changes at each ask */
+	unsigned long long metrics_tag;	/* of /metrics' body */
 	char		 last_modified[40];	/* RFC 7231 date */
 	long long	 time;		/* the snapshot's */
 	long long	 fetched;	/* monotonic seconds it came */
@@ -30,11 +32,11 @@ int	snap_start(const char *socket, int refresh, char *err, size_t errsz);
 void	snap_stop(void);
 /*
  * The snapshot to serve now (snap_put it): the last one, or, if it is
- * older than the interval, labcd's next answer (waiting for it at most
- * wait_ms, unless labcd is not answering). NULL if labcd never answered;
- * then *why says why.
+ * older than the interval, labcd's next answer, waited for at most
+ * first_ms when there is none yet, fresh_ms else (not at all while labcd
+ * is not answering). NULL if labcd never answered; then *why says why.
  */
-struct snap *snap_get(int wait_ms, char *why, size_t whysz);
+struct snap *snap_get(int first_ms, int fresh_ms, char *why, size_t whysz);
 void	snap_put(struct snap *s);
 /* Did the last request to labcd fail? 1 and why, or 0. */
 int	snap_failing(char *why, size_t whysz);

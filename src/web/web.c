@@ -34,6 +34,7 @@
 #define CONN_MEMORY	(16 * 1024)	/* a request's headers fit in it */
 #define CONN_TIMEOUT	10		/* seconds of silence */
 #define FIRST_WAIT_MS	5000		/* a viewer waits for labcd's first */
+#define FRESH_WAIT_MS	1000		/* and for a newer one, at most */
 #define HEAD_DEADLINE_MS 10000		/* a request's headers, however slow */
 
 extern const char web_page[];		/* src/web/page.html */
@@ -52,6 +53,9 @@ usage(FILE *f)
 	    "                           else %s); [v6]:port for IPv6\n"
 	    "      --max-connections N  open connections at once (default "
 	    "512)\n"
+	    "      --max-per-address N  of them from one address (default 0: "
+	    "no limit;\n"
+	    "                           behind a proxy all come from one)\n"
 	    "  -v, --verbose            log each request to labcd\n"
 	    "Serves / (the status page), /api/status, /metrics and /healthz.\n"
 	    "Runs as web_user (labcd.conf), never as root.\n", DEFAULT_SOCKET,
@@ -283,37 +287,47 @@ body(struct MHD_Connection *c, const char *type, const char *data, size_t len,
 	return ret;
 }
 
+/* /metrics while labcd does not answer: labc_up 0 alone. */
+static enum MHD_Result
+serve_down(struct MHD_Connection *c)
+{
+	size_t len;
+	char *m = metrics_render(NULL, 0, &len);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, m,
+	    MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result ret;
+
+	common_headers(r, "text/plain; version=0.0.4; charset=utf-8");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result
 serve_snap(struct MHD_Connection *c, int metrics)
 {
 	char why[600], etag[56];
-	struct snap *s = snap_get(FIRST_WAIT_MS, why, sizeof(why));
+	struct snap *s = snap_get(FIRST_WAIT_MS, FRESH_WAIT_MS, why,
+	    sizeof(why));
 
 	if (s == NULL) {
 		char msg[700];
 
-		if (metrics) {
-			size_t len;
-			char *m = metrics_render(NULL, 0, &len);
-			struct MHD_Response *r = MHD_create_response_from_buffer(
-			    len, m, MHD_RESPMEM_MUST_FREE);
-			enum MHD_Result ret;
-
-			common_headers(r, "text/plain; version=0.0.4; "
-			    "charset=utf-8");
-			MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
-			    "no-store");
-			ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-			MHD_destroy_response(r);
-			return ret;
-		}
+		if (metrics)
+			return serve_down(c);
 		snprintf(msg, sizeof(msg), "{\"error\":\"labcd did not give "
 		    "the status\"}");
 		log_debug("no snapshot: %s", why);
 		return plain(c, MHD_HTTP_SERVICE_UNAVAILABLE, msg, NULL);
 	}
+	if (metrics && snap_failing(why, sizeof(why))) {
+		/* labcd does not answer: up 0, and no numbers of the past. */
+		snap_put(s);
+		return serve_down(c);
+	}
 	if (metrics) {
-		snprintf(etag, sizeof(etag), "\"m%s", s->etag + 1);
+		snprintf(etag, sizeof(etag), "\"m%016llx\"", s->metrics_tag);
 		return body(c, "text/plain; version=0.0.4; charset=utf-8",
 		    s->metrics, s->metrics_len, s, etag, s->last_modified,
 		    "no-cache");
@@ -327,14 +341,15 @@ static enum MHD_Result
 serve_health(struct MHD_Connection *c)
 {
 	char why[600], text[800];
-	struct snap *s = snap_get(FIRST_WAIT_MS, why, sizeof(why));
+	struct snap *s = snap_get(FIRST_WAIT_MS, FRESH_WAIT_MS, why,
+	    sizeof(why));
 	unsigned long n;
 
 	snap_put(s);
 	if (s == NULL || snap_failing(why, sizeof(why))) {
-		snprintf(text, sizeof(text), "labcd does not answer: %s\n",
-		    why);
-		return plain(c, MHD_HTTP_SERVICE_UNAVAILABLE, text, NULL);
+		/* Why is in the log: paths are not for anonymous clients. */
+		return plain(c, MHD_HTTP_SERVICE_UNAVAILABLE, "labcd does not "
+		    "answer (labc-web's log says why)\n", NULL);
 	}
 	pthread_mutex_lock(&conns_lock);
 	n = deadline_closed;
@@ -358,14 +373,25 @@ handle(void *cls, struct MHD_Connection *c, const char *url,
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return plain(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD "
 		    "are served here\n", "GET, HEAD");
-	/* A body with a GET is not read: it is dropped unanswered. */
-	if (*upload_size != 0) {
-		*upload_size = 0;
+	/*
+	 * Nothing here takes a body: a request announcing one is answered
+	 * 413 at once (and the connection closed), not read a byte at a
+	 * time. The deadline runs until the answer is sent (req_done).
+	 */
+	if (*req == NULL) {
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+		*req = &first;
+		if (MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL ||
+		    (cl != NULL && strspn(cl, "0") != strlen(cl)))
+			return plain(c, MHD_HTTP_CONTENT_TOO_LARGE, "requests "
+			    "here have no body\n", NULL);
 		return MHD_YES;
 	}
-	if (*req == NULL) {
-		*req = &first;
-		conn_mark(c, 0);	/* its headers came in time */
+	if (*upload_size != 0) {
+		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)
@@ -409,6 +435,7 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 'S' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "max-connections", required_argument, NULL, 'm' },
+		{ "max-per-address", required_argument, NULL, 'a' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -419,7 +446,7 @@ main(int argc, char **argv)
 	socklen_t sslen;
 	struct MHD_Daemon *d;
 	char err[600], why[600];
-	unsigned int maxconn = 512;
+	unsigned int maxconn = 512, peraddr = 0;
 	int ch, verbose = 0, sig;
 	sigset_t set;
 	pthread_t sweeper;
@@ -439,6 +466,14 @@ main(int argc, char **argv)
 			if (maxconn < 1 || maxconn > 65536) {
 				fprintf(stderr, "labc-web: --max-connections "
 				    "takes 1 to 65536\n");
+				return 2;
+			}
+			break;
+		case 'a':
+			peraddr = (unsigned int)strtoul(optarg, NULL, 10);
+			if (peraddr > 65536) {
+				fprintf(stderr, "labc-web: --max-per-address "
+				    "takes 0 (no limit) to 65536\n");
 				return 2;
 			}
 			break;
@@ -483,7 +518,8 @@ main(int argc, char **argv)
 		static char from_labcd[128];
 		int told = 0;
 
-		while ((s = snap_get(FIRST_WAIT_MS, why, sizeof(why))) == NULL) {
+		while ((s = snap_get(FIRST_WAIT_MS, FRESH_WAIT_MS, why,
+		    sizeof(why))) == NULL) {
 			if (!told++)
 				log_warn("%s; waiting for labcd to learn where "
 				    "to listen (or give -l)", why);
@@ -510,6 +546,7 @@ main(int argc, char **argv)
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)4,
 	    MHD_OPTION_CONNECTION_LIMIT, maxconn,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, peraddr,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONN_TIMEOUT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
 	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)256,
