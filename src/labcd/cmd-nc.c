@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "labcd.h"
 #include "ct.h"
 #include "leases.h"
@@ -67,13 +68,7 @@ nc_take(long long user_id, int cap)
 	struct timespec until;
 	int r;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += NC_WAIT_MS / 1000;
-	until.tv_nsec += (long)(NC_WAIT_MS % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	clock_deadline(&until, NC_WAIT_MS);
 	pthread_mutex_lock(&nc_lock);
 	while ((r = nc_try(user_id, cap)) != 0 &&
 	    pthread_cond_timedwait(&nc_freed, &nc_lock, &until) == 0)

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "db-keys.h"
 #include "db-notices.h"
 #include "health.h"
@@ -665,12 +666,7 @@ server_run(struct server *s)
 		/* Too many undecided: the rest wait in the kernel's queue. */
 		pthread_mutex_lock(&s->lock);
 		if (npending >= PENDING_MAX) {
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += 100 * 1000000;
-			if (until.tv_nsec >= 1000000000) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000;
-			}
+			clock_deadline(&until, 100);
 			(void)pthread_cond_timedwait(&s->idle, &s->lock, &until);
 			pthread_mutex_unlock(&s->lock);
 			continue;

@@ -622,13 +622,7 @@ pause_ms(int ms)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
+	clock_deadline(&ts, ms);
 	pthread_mutex_lock(&lock);
 	if (!stopping)
 		pthread_cond_timedwait(&wake, &lock, &ts);

@@ -34,15 +34,6 @@ static unsigned long asked, answers;	/* requests made, attempts done */
 static char failing[512];
 static int fd = -1;
 
-static long long
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 void
 snap_put(struct snap *s)
 {
@@ -90,7 +81,7 @@ snap_make(json_t *data)
 	s->metrics = metrics_render(data, 1, &s->metrics_len);
 	s->metrics_tag = fnv(s->metrics, s->metrics_len);
 	s->time = json_integer_value(json_object_get(data, "time"));
-	s->fetched = now_mono();
+	s->fetched = mono_ms() / 1000;
 	/* The same lab gets the same tag, whenever it was asked. */
 	untimed = json_copy(data);
 	json_object_del(untimed, "time");
@@ -196,7 +187,7 @@ run(void *arg)
 		int r;
 
 		while (!stopping && !(wanted && (cur == NULL ||
-		    now_mono() - cur->fetched >= refresh || *failing)))
+		    mono_ms() / 1000 - cur->fetched >= refresh || *failing)))
 			pthread_cond_wait(&wake, &lock);
 		if (stopping)
 			break;
@@ -233,8 +224,7 @@ run(void *arg)
 		if (r != 0) {
 			struct timespec ts;
 
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 1;
+			clock_deadline(&ts, 1000);
 			pthread_cond_timedwait(&wake, &lock, &ts);
 		}
 	}
@@ -288,13 +278,7 @@ snap_get(int first_ms, int fresh_ms, char *why, size_t whysz)
 	pthread_mutex_lock(&lock);
 	wait_ms = cur == NULL ? first_ms : fresh_ms;
 	pthread_mutex_unlock(&lock);
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	clock_deadline(&until, wait_ms);
 	pthread_mutex_lock(&lock);
 	/*
 	 * Older than the interval: ask labcd, and wait for its answer (every
@@ -302,7 +286,7 @@ snap_get(int first_ms, int fresh_ms, char *why, size_t whysz)
 	 * fresh_ms (first_ms for the first); then, or while labcd does not
 	 * answer, the last one is served.
 	 */
-	if (cur == NULL || now_mono() - cur->fetched >= refresh) {
+	if (cur == NULL || mono_ms() / 1000 - cur->fetched >= refresh) {
 		wanted = 1;
 		pthread_cond_signal(&wake);
 		seen = answers;

@@ -25,6 +25,7 @@
 
 #include <microhttpd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "snap.h"
 #include "version.h"
@@ -119,15 +120,6 @@ static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct wconn *conns;
 static unsigned long deadline_closed;
 
-static long long
-ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 conn_note(void *cls, struct MHD_Connection *c, void **sctx,
     enum MHD_ConnectionNotificationCode what)
@@ -141,7 +133,7 @@ conn_note(void *cls, struct MHD_Connection *c, void **sctx,
 		if (ci == NULL || (w = calloc(1, sizeof(*w))) == NULL)
 			return;
 		w->fd = ci->connect_fd;
-		w->since = ms_now();
+		w->since = mono_ms();
 		pthread_mutex_lock(&conns_lock);
 		if ((w->next = conns) != NULL)
 			conns->prev = &w->next;
@@ -181,7 +173,7 @@ req_done(void *cls, struct MHD_Connection *c, void **req,
 	(void)cls;
 	(void)req;
 	(void)toe;
-	conn_mark(c, ms_now());
+	conn_mark(c, mono_ms());
 }
 
 static volatile int sweeping = 1;
@@ -191,7 +183,7 @@ sweep(void *arg)
 {
 	(void)arg;
 	while (sweeping) {
-		long long now = ms_now();
+		long long now = mono_ms();
 		struct wconn *w;
 
 		pthread_mutex_lock(&conns_lock);
