@@ -434,7 +434,7 @@ test_expect_success 'labcd gone: /healthz says so, the snapshot stays' '
 start_labcd || exit 1
 
 test_expect_success 'doctor: labc-web answers; warns when it does not' '
-	# labcd's first status after a start may wait on LXD (its view
+	# The first status of a labcd just started may wait on LXD (its view
 	# loads); on CI's loaded machine that took over 10 s once.
 	until_ms 60000 web_code 200 || { curl -s $URL/healthz; tail -n 5 $TDIR/web.log; false; }
 	out=$(labc admin doctor 2>&1 || true)
