@@ -435,7 +435,7 @@ start_labcd || exit 1
 
 test_expect_success 'doctor: labc-web answers; warns when it does not' '
 	# The first status of a labcd just started may wait on LXD (its view
-	# loads); on CI's loaded machine that took over 10 s once.
+	# loads); on the loaded CI machine that took over 10 s once.
 	until_ms 60000 web_code 200 || { curl -s $URL/healthz; tail -n 5 $TDIR/web.log; false; }
 	out=$(labc admin doctor 2>&1 || true)
 	contains "$out" "^status page +ok +labc-web serves http://127.0.0.1:$WPORT/ \(it last asked labcd for the status: "
