@@ -8,6 +8,13 @@ test_expect_success 'etc/labcd.conf is what labcd -C prints' '
 	diff -u "$LABCT_TOP/etc/labcd.conf" <("$LABCD" -C)
 '
 
+# Found when t0800's ports (lane two) held t0650's chromedriver port
+# (lane one) on CI: chromedriver answered once, then exited.
+test_expect_success 'no two test files share a host port' '
+	cd "$LABCT_TOP" &&
+	awk -f tests/tools/ports.awk tests/t[0-9]*.sh tests/lib.sh tests/gateway.sh
+'
+
 test_expect_success 'labcd starts on the shipped configuration' '
 	cp "$LABCT_TOP/etc/labcd.conf" "$CONF"
 	start_labcd

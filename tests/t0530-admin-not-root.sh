@@ -31,7 +31,7 @@ conf() {	# conf [LINE...]: this file's settings, and LINEs
 	if [ -n "${LABCT_PREFIX:-}" ] && [ "${LABCT_NO_LXD:-}" != 1 ]; then
 		write_conf "admin_group = $GRP" "nvml_library = $STUB" \
 		    "default_image = $LABCT_IMAGE" "profiles = $LABCT_PROFILE" \
-		    "ssh_listen = 127.0.0.1" "ssh_ports = 62530-62549" "$@"
+		    "ssh_listen = 127.0.0.1" "ssh_ports = 62700-62719" "$@"
 	else
 		write_conf "admin_group = $GRP" "nvml_library = $STUB" "$@"
 	fi

@@ -26,6 +26,7 @@ WPORT=63740
 WDPORT=63741
 URL=http://127.0.0.1:$WPORT
 SHOTS=$LABCT_TOP/build/screenshots
+WD_LOG_DIR=${LABCT_LOGDIR:-$TDIR}	# chromedriver-PORT.log, kept with the test logs
 export NVML_STUB_FILE=$TDIR/gpus.txt
 # stub UTIL0 [LINES...]: two GPUs, then process lines; renamed into place.
 stub() {

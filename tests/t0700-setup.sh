@@ -451,7 +451,7 @@ if [ "${1:-}" = --in-namespace ]; then
 		printf "%s\n" "gpu NVIDIA-A100 00000000:3B:00.0 GPU-0000aaaa 40960 0 0" \
 		    "gpu NVIDIA-A100 00000000:5E:00.0 GPU-1111bbbb 40960 0 0" >$NVML_STUB_FILE
 		printf "%s\n" "nvml_library = $LABCT_BUILD/tests/nvml-stub/libnvidia-ml.so.1" \
-		    "ssh_listen = 127.0.0.1" "ssh_ports = 63500-63599" "storage_pool = default" \
+		    "ssh_listen = 127.0.0.1" "ssh_ports = 63900-63999" "storage_pool = default" \
 		    >>/etc/labcontainers/labcd.conf
 		old=$(cat /run/labcontainers/labcd.pid)
 		kill $old

@@ -26,7 +26,7 @@ measured "private LXD with its bridge, pools and image: $(($(date +%s) - t0)) s"
 # shellcheck disable=SC1091
 . "$PL/env"
 export LXD_DIR LXD_SOCKET
-PORTS=63700-63799
+PORTS=63800-63899
 [ -n "$LABCT_PROFILE_BT" ] || test_skip_all "no btrfs pool"
 
 P=${LABCT_PREFIX}f-
@@ -103,12 +103,12 @@ test_expect_success 'a container deleted with lxc: list says missing, reconcile 
 test_expect_success 'a container made with lxc in a user project is adopted, not deleted' '
 	lxc init "$LABCT_IMAGE" --project ${P}bob -p $LABCT_PROFILE_BT stray >/dev/null
 	lxc config device add --project ${P}bob stray ssh proxy \
-	    listen=tcp:127.0.0.1:63790 connect=tcp:127.0.0.1:22 >/dev/null
+	    listen=tcp:127.0.0.1:63890 connect=tcp:127.0.0.1:22 >/dev/null
 	lxc init "$LABCT_IMAGE" --project ${P}bob -p $LABCT_PROFILE_BT noport >/dev/null
 	out=$(labc admin reconcile)
-	contains "$out" "bob +stray +not in the database +adopted it with port 63790"
+	contains "$out" "bob +stray +not in the database +adopted it with port 63890"
 	contains "$out" "bob +noport +not in the database +left alone: it has no SSH port device"
-	contains "$(labc --as bob list --format csv)" "^stray,stopped,-,63790,"
+	contains "$(labc --as bob list --format csv)" "^stray,stopped,-,63890,"
 	lxc info --project ${P}bob noport >/dev/null
 	labc --as bob start stray >/dev/null
 	contains "$(labc --as bob list --format csv)" "^stray,running,"
@@ -120,9 +120,9 @@ test_expect_success 'a container made with lxc in a user project is adopted, not
 test_expect_success 'a port device changed behind labcd is put back' '
 	labc --as bob create moved >/dev/null
 	port=$(port_of bob moved)
-	lxc config device set --project ${P}bob moved ssh listen=tcp:127.0.0.1:63791
+	lxc config device set --project ${P}bob moved ssh listen=tcp:127.0.0.1:63891
 	out=$(labc admin reconcile)
-	contains "$out" "bob +moved +its SSH port device has port 63791, the database $port +set the device to port $port"
+	contains "$out" "bob +moved +its SSH port device has port 63891, the database $port +set the device to port $port"
 	[ "$(lxc config device get --project ${P}bob moved ssh listen)" = "tcp:127.0.0.1:$port" ]
 	labc --as bob delete moved >/dev/null
 	agree

@@ -89,13 +89,18 @@ wd_start() {
 	WD_LOG=$dir/chromedriver-$port.log
 	WD_PORT=$port
 	"$WD_CHROMEDRIVER" --port="$port" --allowed-ips=127.0.0.1 \
-	    --log-path="$WD_LOG" </dev/null >>"$WD_LOG.out" 2>&1 &
+	    --log-path="$WD_LOG" </dev/null >"$WD_LOG.out" 2>&1 &
 	WD_PID=$!
 	if declare -F at_exit >/dev/null; then
 		at_exit wd_stop
 	fi
+	# Ready once it says it started and /status says so: chromedriver
+	# answers on IPv4 before it binds IPv6, and exits if that port is
+	# taken (then /status answered once, from a process about to go).
 	for ((i = 0; i < 200; i++)); do
-		if curl -sf --max-time 2 "http://127.0.0.1:$port/status" 2>/dev/null |
+		if grep -q "started successfully" "$WD_LOG.out" 2>/dev/null &&
+		    kill -0 "$WD_PID" 2>/dev/null &&
+		    curl -sf --max-time 2 "http://127.0.0.1:$port/status" 2>/dev/null |
 		    jq -e '.value.ready == true' >/dev/null 2>&1; then
 			return 0
 		fi
