@@ -103,15 +103,15 @@ test_expect_success 'a container deleted with lxc: its port is released at once,
 test_expect_success 'a port device moved with lxc is put back at once' '
 	labc --as walt create moved >/dev/null
 	port=$(port_of walt moved)
-	lxc config device set --project ${P}walt moved ssh listen=tcp:127.0.0.1:63649
+	lxc_racing config device set --project ${P}walt moved ssh listen=tcp:127.0.0.1:63649
 	until_ms 10000 eval "[ \"\$(lxc config device get --project ${P}walt moved ssh listen)\" = tcp:127.0.0.1:$port ]"
 	measured "port device moved with lxc: put back after $TOOK ms"
 	labc --as walt delete moved >/dev/null
 '
 
 test_expect_success 'a container made with lxc in a member'"'"'s project is adopted at once' '
-	lxc init "$LABCT_IMAGE" --project ${P}walt -p $LABCT_PROFILE_BT stray >/dev/null
-	lxc config device add --project ${P}walt stray ssh proxy \
+	lxc_racing init "$LABCT_IMAGE" --project ${P}walt -p $LABCT_PROFILE_BT stray >/dev/null
+	lxc_racing config device add --project ${P}walt stray ssh proxy \
 	    listen=tcp:127.0.0.1:63648 connect=tcp:127.0.0.1:22 >/dev/null
 	until_ms 10000 state_is walt stray stopped
 	measured "made with lxc: adopted after $TOOK ms"
