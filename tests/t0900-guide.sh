@@ -133,7 +133,7 @@ awk -v d=$TDIR/blocks '
 printf '\n' > $TDIR/in.keygen
 printf 'login alice\n%s\ny\nexit\n' "$ALICE_PW" > $TDIR/in.first-login
 : > $TDIR/in.-
-# SERVER's port is not 22 here: the guide's answer to that (section 13).
+# SERVER's port is not 22 here: the guide's answer to that (section 14).
 mkdir -m 700 $H/.ssh
 printf 'Host 127.0.0.1\n    Port %s\n' $SSHD_PORT > $H/.ssh/config
 chown -R $LAPTOP: $H/.ssh
@@ -193,6 +193,11 @@ for f in $TDIR/blocks/??; do
 		"scp -r dataset box.lab:")
 			[ "$(laptop $TDIR/in.- "ssh box.lab cat dataset/train.csv")" = "some data" ] ;;
 		*" set box "*) contains "$out" "32 GiB" ;;
+		*" snapshot box before-cuda")
+			contains "$out" "^Snapshot before-cuda of box taken\.$" ;;
+		*" restore box before-cuda")
+			contains "$out" "^box was running: stopped, restored to before-cuda, and started again\.$"
+			contains "$out" "^box is running" ;;
 		"ssh-keygen -R box.lab")
 			[ "$(laptop $TDIR/in.- "ssh box.lab hostname")" = box ] ;;
 		*) echo "the test does not know this block of the guide: $cmd"; exit 1 ;;

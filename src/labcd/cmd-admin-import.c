@@ -162,7 +162,7 @@ import_user(struct import *im, const unsigned char *raw)
 	}
 	if (!im->dry) {
 		if (userdb_add(c->db, name, 0, c->srv->cfg.quota_gpus,
-		    NULL) != 0) {
+		    c->srv->cfg.quota_snapshots, NULL) != 0) {
 			ctx_printf(c, "user %s: not imported: %s\n", name,
 			    c->db->err);
 			im->users_bad++;

@@ -53,8 +53,8 @@ cmd_admin_quota_set_exec(struct ctx *c)
 	struct user_row u;
 	char project[64];
 	json_t *conf = json_object();
-	long long gpus = -1;
-	int i, k, r, set_gpus = 0;
+	long long gpus = -1, snaps = -1;
+	int i, k, r, set_gpus = 0, set_snaps = 0;
 
 	ctx_target(c, "%.64s", name);
 	if (userdb_get(c->db, name, &u) != 0) {
@@ -81,6 +81,22 @@ cmd_admin_quota_set_exec(struct ctx *c)
 			set_gpus = 1;
 			continue;
 		}
+		/* Snapshots: the same, labcd's (snap.c counts them). */
+		if (strncmp(a, "snapshots=", 10) == 0) {
+			long n = strtol(a + 10, &end, 10);
+
+			if (strcmp(a + 10, "none") == 0)
+				snaps = -1;
+			else if (a[10] == '\0' || *end != '\0' || n < 0 ||
+			    n > 100000) {
+				json_decref(conf);
+				return ctx_usage(c, "snapshots=%.32s: give a "
+				    "number, or 'none'", a + 10);
+			} else
+				snaps = n;
+			set_snaps = 1;
+			continue;
+		}
 		for (k = 0; eq != NULL && k < 4; k++) {
 			if (strlen(limits[k].key) == (size_t)(eq - a) &&
 			    strncmp(a, limits[k].key, (size_t)(eq - a)) == 0)
@@ -89,7 +105,7 @@ cmd_admin_quota_set_exec(struct ctx *c)
 		if (eq == NULL || k == 4) {
 			json_decref(conf);
 			return ctx_usage(c, "'%.64s': expected KEY=VALUE with KEY "
-			    "one of containers, cpu, memory, disk, gpus", a);
+			    "one of containers, cpu, memory, disk, gpus, snapshots", a);
 		}
 		v = eq + 1;
 		if (strcmp(v, "none") == 0 || strcmp(v, "unlimited") == 0)
@@ -107,11 +123,10 @@ cmd_admin_quota_set_exec(struct ctx *c)
 		json_decref(conf);
 		return r;
 	}
-	if (set_gpus) {
-		if (userdb_set_gpu_quota(c->db, u.id, gpus) != 0) {
-			json_decref(conf);
-			return ctx_error(c, "%s", c->db->err);
-		}
+	if ((set_gpus && userdb_set_gpu_quota(c->db, u.id, gpus) != 0) ||
+	    (set_snaps && userdb_set_snap_quota(c->db, u.id, snaps) != 0)) {
+		json_decref(conf);
+		return ctx_error(c, "%s", c->db->err);
 	}
 	if (json_object_size(conf) == 0) {
 		json_decref(conf);
@@ -139,14 +154,17 @@ cmd_admin_quota_set_exec(struct ctx *c)
 const struct cmd_entry cmd_admin_quota_set_entry = {
 	.name = "admin quota set",
 	.args = "USER KEY=VALUE...",
-	.summary = "set a lab user's quota (containers, cpu, memory, disk, gpus)",
+	.summary = "set a lab user's quota (containers, cpu, memory, disk, "
+	    "gpus, snapshots)",
 	.help = "For example: admin quota set alice containers=3 cpu=8\n"
-	    "memory=32GiB disk=200GiB gpus=2. 'none' removes a limit. gpus\n"
-	    "counts distinct GPUs over all the user's containers (labcd\n"
-	    "enforces it); LXD enforces the others; each container must then have its own CPU, memory and\n"
-	    "disk limits (labcd uses --cpu/--memory/--disk, the configured\n"
-	    "defaults, or 1 CPU, 1GiB and 10GiB).",
+	    "memory=32GiB disk=200GiB gpus=2 snapshots=10. 'none' removes a\n"
+	    "limit. gpus counts distinct GPUs over all the user's containers,\n"
+	    "snapshots all their snapshots, scheduled ones too (labcd\n"
+	    "enforces both); LXD enforces the others; each container must\n"
+	    "then have its own CPU, memory and disk limits (labcd uses\n"
+	    "--cpu/--memory/--disk, the configured defaults, or 1 CPU, 1GiB\n"
+	    "and 10GiB).",
 	.flags = CMD_ADMIN,
-	.min_args = 2, .max_args = 6,
+	.min_args = 2, .max_args = 7,
 	.exec = cmd_admin_quota_set_exec,
 };

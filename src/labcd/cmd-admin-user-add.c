@@ -96,9 +96,9 @@ cmd_admin_user_add_exec(struct ctx *c)
 		users_forget(pw);
 		return ctx_error(c, "admin user add: %s", c->db->err);
 	}
-	/* A new user's GPU quota is quota_gpus (NULL: no limit). */
+	/* Quotas of labcd's own: quota_gpus, quota_snapshots. */
 	if (userdb_add(c->db, name, cmd_opt(c, "admin") != NULL,
-	    c->srv->cfg.quota_gpus, &id) != 0) {
+	    c->srv->cfg.quota_gpus, c->srv->cfg.quota_snapshots, &id) != 0) {
 		r = ctx_error(c, "admin user add: %s", c->db->err);
 		goto fail;
 	}

@@ -35,19 +35,10 @@ static const struct {
 static void
 amount(long long v, int bytes, char *out, size_t outsz)
 {
-	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double d = (double)v;
-	int i = 0;
-
-	if (!bytes) {
+	if (bytes)
+		config_size_str(v, out, outsz);
+	else
 		snprintf(out, outsz, "%lld", v);
-		return;
-	}
-	while (d >= 1024 && i < 4) {
-		d /= 1024;
-		i++;
-	}
-	snprintf(out, outsz, d == (long long)d ? "%.0f %s" : "%.1f %s", d, u[i]);
 }
 
 /*

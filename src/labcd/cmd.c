@@ -26,6 +26,12 @@ extern const struct cmd_entry cmd_start_entry;
 extern const struct cmd_entry cmd_stop_entry;
 extern const struct cmd_entry cmd_restart_entry;
 extern const struct cmd_entry cmd_set_entry;
+extern const struct cmd_entry cmd_copy_entry;
+extern const struct cmd_entry cmd_snapshot_entry;
+extern const struct cmd_entry cmd_snapshots_entry;
+extern const struct cmd_entry cmd_snapshot_del_entry;
+extern const struct cmd_entry cmd_snapshot_schedule_entry;
+extern const struct cmd_entry cmd_restore_entry;
 extern const struct cmd_entry cmd_delete_entry;
 extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_details_entry;
@@ -77,6 +83,12 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_stop_entry,
 	&cmd_restart_entry,
 	&cmd_set_entry,
+	&cmd_copy_entry,
+	&cmd_snapshot_entry,
+	&cmd_snapshots_entry,
+	&cmd_snapshot_del_entry,
+	&cmd_snapshot_schedule_entry,
+	&cmd_restore_entry,
 	&cmd_delete_entry,
 	&cmd_list_entry,
 	&cmd_details_entry,

@@ -201,6 +201,10 @@ static const struct ckey keys[] = {
 	{ "quota_gpus", C_COUNT, O(quota_gpus), "2", 0, 0,
 	  "GPUs a new lab user may have at once, over all their containers\n"
 	  "(empty: no limit); 'admin quota set USER gpus=N' changes it." },
+	{ "quota_snapshots", C_COUNT, O(quota_snapshots), "10", 0, 0,
+	  "Snapshots a new lab user may keep, over all their containers\n"
+	  "(empty: no limit), scheduled ones included; 'admin quota set\n"
+	  "USER snapshots=N' changes it." },
 	{ "quota_cpu", C_COUNT, O(quota_cpu), "", 0, 0,
 	  "CPUs all of a new lab user's containers may use together." },
 	{ "quota_memory", C_SIZE, O(quota_memory), "", 0, 0,
@@ -324,6 +328,20 @@ config_duration_secs(const char *v)
 			return -1;
 	}
 	return total;
+}
+
+void
+config_size_str(long long bytes, char *out, size_t outsz)
+{
+	static const char *const u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = (double)bytes;
+	int i = 0;
+
+	while (d >= 1024 && i < 4) {
+		d /= 1024;
+		i++;
+	}
+	snprintf(out, outsz, d == (long long)d ? "%.0f %s" : "%.1f %s", d, u[i]);
 }
 
 void

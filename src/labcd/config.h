@@ -69,6 +69,7 @@ struct config {
 	char	*quota_memory;
 	char	*quota_disk;
 	char	*quota_gpus;
+	char	*quota_snapshots;
 	int	 isolate_members;
 	/* labc-web */
 	char	*web_user;
@@ -96,6 +97,8 @@ long long config_size_bytes(const char *v);
  * several such as "1h30m"; seconds, or -1 if it is none.
  */
 long long config_duration_secs(const char *v);
+/* bytes as people read them: "512 MiB", "1.5 GiB", "3 GiB". */
+void	config_size_str(long long bytes, char *out, size_t outsz);
 /* secs as people read it: "45s", "55 min", "7h05", "2d3h". */
 void	config_duration_str(long long secs, char *out, size_t outsz);
 /* The name members reach this server by: gateway_host, else the host name. */

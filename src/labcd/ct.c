@@ -29,6 +29,7 @@
 #include "proto.h"
 #include "reconcile.h"
 #include "sizes.h"
+#include "snap.h"
 #include "xmalloc.h"
 
 #define STOP_TIMEOUT	30	/* seconds for a clean shutdown */
@@ -201,7 +202,44 @@ struct make {
 	const char	*quota;		/* the project's limits.disk, if used */
 	char		*fp;		/* the image's fingerprint */
 	char		 project[64];
+	char		 copy_of[130];	/* a copy's source: NAME[/SNAP] */
+	json_t		*masked;	/* a copy's source's GPU devices, for
+					   devices of type none over them */
 };
+
+/*
+ * A copy's source: NAME or NAME/SNAP, and the names of its GPU devices,
+ * which the copy must not have (it asks for GPUs of its own). 0, or
+ * PROTO_FAILED said.
+ */
+static int
+copy_source(struct op *op, const struct ct_opts *o, struct make *m)
+{
+	json_t *src = NULL, *d;
+	const char *k;
+	int r;
+
+	snprintf(m->copy_of, sizeof(m->copy_of), "%s%s%s", o->copy->name,
+	    o->copy_snap != NULL ? "/" : "", o->copy_snap != NULL ?
+	    o->copy_snap : "");
+	if (o->copy_snap == NULL)
+		r = lxd_instance_get(op_lxd(op), m->project, o->copy->name, &src);
+	else if ((r = snap_find(op, m->project, o->copy->name, o->copy_snap,
+	    &src)) != 0)
+		return r;
+	if (r != 0)
+		return op_error(op, "cannot read %s: %s", m->copy_of,
+		    op_lxd_error(op));
+	m->masked = json_array();
+	json_object_foreach(json_object_get(src, "devices"), k, d) {
+		const char *type = json_string_value(json_object_get(d, "type"));
+
+		if (type != NULL && strcmp(type, "gpu") == 0)
+			json_array_append_new(m->masked, json_string(k));
+	}
+	json_decref(src);
+	return PROTO_OK;
+}
 
 /*
  * The project (made if need be), the image, the count quota, and the
@@ -215,24 +253,37 @@ create_prepare(struct op *op, const struct ct_opts *o, struct make *m)
 	const struct config *cfg = &op->srv->cfg;
 	struct lxd *l = op_lxd(op);
 	json_t *limits;
-	int r;
+	int r = 0;
 
 	memset(m, 0, sizeof(*m));
 	m->image = o->image != NULL ? o->image : cfg->default_image;
 	m->cpu = o->cpu != NULL ? o->cpu : cfg->default_cpu;
 	m->mem = o->memory != NULL ? o->memory : cfg->default_memory;
 	m->disk = o->disk != NULL ? o->disk : cfg->default_disk;
+	if (o->copy != NULL) {
+		/* The source's image and sizes, unless asked otherwise. */
+		m->image = o->copy->image;
+		m->cpu = o->cpu;
+		m->mem = o->memory;
+		m->disk = o->disk;
+	}
 	/* The project's limits: what each instance must then set itself. */
 	if (project_ensure(op, op->actor->user_id, op->actor->user,
 	    &limits) != 0)
 		return PROTO_FAILED;
 	project_of(op, op->actor->user_id, op->actor->user, m->project);
-	if (lxd_image_resolve(l, m->project, m->image, &m->fp) != 0) {
+	if (o->copy != NULL)
+		r = copy_source(op, o, m);
+	else if (lxd_image_resolve(l, m->project, m->image, &m->fp) != 0)
 		r = op_error(op, "%s", lxd_error(l));
+	if (r != 0 || (r = check_count(op, limits)) != 0)
+		goto out;
+	if (o->copy != NULL) {
+		/* Its source set what the project's limits ask for. */
+		if (m->disk != NULL)
+			r = disk_enforced(op, o, NULL);
 		goto out;
 	}
-	if ((r = check_count(op, limits)) != 0)
-		goto out;
 	if ((m->cpu == NULL || *m->cpu == '\0') &&
 	    json_object_get(limits, "limits.cpu") != NULL)
 		m->cpu = "1";
@@ -252,6 +303,8 @@ out:
 	if (r != 0) {
 		free(m->fp);
 		m->fp = NULL;
+		json_decref(m->masked);
+		m->masked = NULL;
 	}
 	return r;
 }
@@ -266,8 +319,9 @@ create_spec(struct op *op, const struct ct_opts *o, const struct make *m,
     json_t **devs)
 {
 	const struct config *cfg = &op->srv->cfg;
-	json_t *drv;
+	json_t *drv, *v;
 	char *pool;
+	size_t i;
 
 	*conf = json_pack("{s:s}", PROJECT_OWNER_KEY, op->actor->user);
 	if (m->cpu != NULL && *m->cpu != '\0')
@@ -283,6 +337,11 @@ create_spec(struct op *op, const struct ct_opts *o, const struct make *m,
 	*devs = gpu_devices(gpus);
 	if (!o->starting)
 		json_object_set_new(*devs, "ssh", ct_ssh_device(cfg, ct->port));
+	/* A copy has none of its source's GPUs, but those it asked for. */
+	json_array_foreach(m->masked, i, v)
+		if (json_object_get(*devs, json_string_value(v)) == NULL)
+			json_object_set_new(*devs, json_string_value(v),
+			    json_pack("{s:s}", "type", "none"));
 	if (gpus->n > 0 && (drv = gpu_driver_config(cfg)) != NULL) {
 		json_object_update(*conf, drv);
 		json_decref(drv);
@@ -316,15 +375,43 @@ create_instance(struct op *op, const char *name, const struct make *m,
 	for (p = strtok_r(plist, ", ", &save); p != NULL;
 	    p = strtok_r(NULL, ", ", &save))
 		profiles[np++] = p;
-	lc.image_fingerprint = m->fp;
+	if (*m->copy_of != '\0')
+		lc.copy_of = m->copy_of;
+	else
+		lc.image_fingerprint = m->fp;
 	lc.profiles = (const char *const *)profiles;
 	lc.config = conf;
 	lc.devices = devs;
-	op_progress(op, "Creating %s", name);
+	if (*m->copy_of != '\0')
+		op_progress(op, "Copying %s to %s", m->copy_of, name);
+	else
+		op_progress(op, "Creating %s", name);
 	r = lxd_instance_create(op_lxd(op), m->project, &lc);
 	free(profiles);
 	free(plist);
 	return r;
+}
+
+static void
+make_free(struct make *m)
+{
+	free(m->fp);
+	json_decref(m->masked);
+}
+
+/* A copy's devices of type none are for its making only: gone after. */
+static void
+unmask(struct op *op, const struct make *m, const char *name)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(m->masked, i, v)
+		if (lxd_instance_remove_device(op_lxd(op), m->project, name,
+		    json_string_value(v)) != 0)
+			log_warn("copy %s/%s: device %s of type none left: %s",
+			    m->project, name, json_string_value(v),
+			    op_lxd_error(op));
 }
 
 static int
@@ -343,13 +430,13 @@ create(struct op *op, const char *name, const struct ct_opts *o,
 	    o->exclusive, &gpus)) != 0) {
 		if (gpus.busy && o->gpu_busy != NULL)
 			*o->gpu_busy = 1;
-		free(m.fp);
+		make_free(&m);
 		return r;
 	}
 	if (gpus.n > 0 && (r = gpu_lease_for(op, o->gpu_for,
 	    &gpus.lease)) != 0) {
 		gpu_request_free(&gpus);
-		free(m.fp);
+		make_free(&m);
 		return r;
 	}
 	if ((r = reserve(op, name, m.image, ct)) != 0)
@@ -384,6 +471,7 @@ create(struct op *op, const char *name, const struct ct_opts *o,
 		goto keep;
 	}
 	snprintf(ct->state, sizeof(ct->state), "ready");
+	unmask(op, &m, name);
 	/* The keys go in with the container user, at the first start. */
 	r = PROTO_OK;
 	goto keep;
@@ -393,7 +481,7 @@ keep:
 	json_decref(conf);
 	json_decref(devs);
 	gpu_request_free(&gpus);
-	free(m.fp);
+	make_free(&m);
 	return r;
 }
 

@@ -24,6 +24,10 @@ struct ct_opts {
 	int		*gpu_busy;	/* set to 1 if refused GPUs only for
 					   now (none free, held), or NULL */
 	int		 starting;	/* launch: started right after create */
+	const struct ct	*copy;		/* copy: made from this container of
+					   the same user (its image, sizes and
+					   files), not from an image */
+	const char	*copy_snap;	/* ... or from this snapshot of it */
 };
 
 /* The options of create and launch, read by ct_opts_from_args. */

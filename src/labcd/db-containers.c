@@ -187,6 +187,13 @@ ctdb_set_provisioned(struct db *db, long long id)
 }
 
 int
+ctdb_set_unprovisioned(struct db *db, long long id)
+{
+	return by_id(db, "UPDATE containers SET provisioned = 0, keys_synced "
+	    "= 0 WHERE id = ?1", id, NULL, 0);
+}
+
+int
 ctdb_set_keys_synced(struct db *db, long long id, int synced)
 {
 	return by_id(db, "UPDATE containers SET keys_synced = ?2 WHERE id = ?1",

@@ -53,6 +53,8 @@ int	ctdb_insert(struct db *db, struct ct *ct);
 int	ctdb_delete(struct db *db, long long id);
 int	ctdb_set_state(struct db *db, long long id, const char *state);
 int	ctdb_set_provisioned(struct db *db, long long id);
+/* Its next start makes the user and puts the keys again (a restore). */
+int	ctdb_set_unprovisioned(struct db *db, long long id);
 int	ctdb_set_keys_synced(struct db *db, long long id, int synced);
 /* How many containers the user has. */
 int	ctdb_count(struct db *db, long long user_id);

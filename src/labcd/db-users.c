@@ -15,7 +15,7 @@
 
 #define USER_COLS	"u.id, u.name, u.is_admin, u.pwhash IS NOT NULL, " \
 	"u.failures, u.locked_until, u.created, u.disabled, u.project, " \
-	"u.gpu_quota"
+	"u.gpu_quota, u.snap_quota"
 
 static void
 user_read(sqlite3_stmt *st, struct user_row *u)
@@ -35,6 +35,8 @@ user_read(sqlite3_stmt *st, struct user_row *u)
 		    (const char *)sqlite3_column_text(st, 8));
 	u->gpu_quota = sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 :
 	    sqlite3_column_int64(st, 9);
+	u->snap_quota = sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int64(st, 10);
 }
 
 /* Step st for one row into u; 0 found, -1 not. Finalizes. */
@@ -139,15 +141,17 @@ userdb_pwhash(struct db *db, long long id)
 
 int
 userdb_add(struct db *db, const char *name, int is_admin,
-    const char *gpu_quota, long long *id)
+    const char *gpu_quota, const char *snap_quota, long long *id)
 {
 	sqlite3_stmt *st = db_prepare(db, "INSERT INTO users (name, is_admin, "
-	    "created, gpu_quota) VALUES (?, ?, ?, nullif(?, ''))");
+	    "created, gpu_quota, snap_quota) VALUES (?, ?, ?, nullif(?, ''), "
+	    "nullif(?, ''))");
 
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, is_admin != 0);
 	sqlite3_bind_int64(st, 3, (long long)time(NULL));
 	sqlite3_bind_text(st, 4, gpu_quota, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, snap_quota, -1, SQLITE_STATIC);
 	if (db_done(db, st) != 0)
 		return -1;
 	if (id != NULL)
@@ -197,6 +201,18 @@ int
 userdb_set_gpu_quota(struct db *db, long long id, long long quota)
 {
 	sqlite3_stmt *st = db_prepare(db, "UPDATE users SET gpu_quota = ? "
+	    "WHERE id = ?");
+
+	if (quota >= 0)
+		sqlite3_bind_int64(st, 1, quota);
+	sqlite3_bind_int64(st, 2, id);
+	return db_done(db, st);
+}
+
+int
+userdb_set_snap_quota(struct db *db, long long id, long long quota)
+{
+	sqlite3_stmt *st = db_prepare(db, "UPDATE users SET snap_quota = ? "
 	    "WHERE id = ?");
 
 	if (quota >= 0)

@@ -21,6 +21,7 @@ struct user_row {
 	char		 project[64];	/* LXD project, "" if none recorded
 					   (then the rule of project.c) */
 	long long	 gpu_quota;	/* -1: no limit */
+	long long	 snap_quota;	/* snapshots, all containers; -1: none */
 	int		 nkeys;		/* SSH keys (userdb_list only) */
 };
 
@@ -40,11 +41,11 @@ int	userdb_all(struct db *db, struct user_row **rows);
 char	*userdb_pwhash(struct db *db, long long id);
 
 /*
- * A new user; gpu_quota as configured (quota_gpus, "" or NULL: no limit).
- * 0 and *id, or -1.
+ * A new user; gpu_quota and snap_quota as configured (quota_gpus,
+ * quota_snapshots; "" or NULL: no limit). 0 and *id, or -1.
  */
 int	userdb_add(struct db *db, const char *name, int is_admin,
-	    const char *gpu_quota, long long *id);
+	    const char *gpu_quota, const char *snap_quota, long long *id);
 /* Keys and sessions go with the user (ON DELETE CASCADE). */
 int	userdb_delete(struct db *db, long long id);
 /* Set the password hash and clear the wrong-password wait. */
@@ -53,6 +54,8 @@ int	userdb_set_pwhash(struct db *db, long long id, const char *hash);
 int	userdb_lock(struct db *db, long long id, int lock);
 /* The GPU quota, -1 for none. */
 int	userdb_set_gpu_quota(struct db *db, long long id, long long quota);
+/* The snapshot quota, -1 for none. */
+int	userdb_set_snap_quota(struct db *db, long long id, long long quota);
 /* Record the user's LXD project, unless one is recorded already. */
 int	userdb_set_project(struct db *db, long long id, const char *project);
 /*

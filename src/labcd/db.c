@@ -172,6 +172,14 @@ static const char *const migrations[] = {
 	"  used INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
 	"INSERT INTO gpu_totals SELECT user, sum(held), sum(used) "
 	"  FROM gpu_usage_hour WHERE user <> '' GROUP BY user;",
+
+	/*
+	 * 9: how many snapshots each user may keep, over all their
+	 * containers (NULL: no limit); users from before get 10, the
+	 * shipped quota_snapshots, as a new user would.
+	 */
+	("ALTER TABLE users ADD COLUMN snap_quota INTEGER;"
+	"UPDATE users SET snap_quota = 10;"),
 };
 
 /* Record sqlite's message after what; returns -1. */

@@ -503,6 +503,32 @@ gpu_release(struct op *op, long long ct_id, const struct gpu_req *req)
 		(void)gpudb_remove(op->db, ct_id, req->idx[i]);
 }
 
+/* The one shape of a GPU device labcd gives (its PCI address checked). */
+static json_t *
+gpu_device(const char *pci)
+{
+	return json_pack("{s:s, s:s, s:s, s:s}", "type", "gpu", "gputype",
+	    "physical", "pci", pci, "mode", "0666");
+}
+
+json_t *
+gpu_devices_held(struct op *op, long long ct_id)
+{
+	json_t *devs = json_object();
+	struct gpu_use *u;
+	size_t i, n = gpudb_of_container(op->db, ct_id, &u);
+	char name[16];
+
+	for (i = 0; i < n; i++) {
+		if (!pci_valid(u[i].pci))
+			continue;	/* never so: gpu_reserve checked it */
+		snprintf(name, sizeof(name), "gpu%d", u[i].gpu);
+		json_object_set_new(devs, name, gpu_device(u[i].pci));
+	}
+	free(u);
+	return devs;
+}
+
 json_t *
 gpu_devices(const struct gpu_req *req)
 {
@@ -517,9 +543,7 @@ gpu_devices(const struct gpu_req *req)
 		/* gpu_request checked every address (check_pci). */
 		if (g == NULL || !pci_valid(g->pci))
 			abort();
-		json_object_set_new(devs, name, json_pack("{s:s, s:s, s:s, "
-		    "s:s}", "type", "gpu", "gputype", "physical", "pci",
-		    g->pci, "mode", "0666"));
+		json_object_set_new(devs, name, gpu_device(g->pci));
 	}
 	return devs;
 }

@@ -81,6 +81,8 @@ int	gpu_give(struct op *op, long long user_id, const char *project,
 void	gpu_release(struct op *op, long long ct_id, const struct gpu_req *req);
 /* LXD devices for the request: {"gpu2": {type gpu, pci ..., mode 0666}}. */
 json_t	*gpu_devices(const struct gpu_req *req);
+/* The devices of the GPUs the container holds now (its gpus rows). */
+json_t	*gpu_devices_held(struct op *op, long long ct_id);
 /*
  * The instance config that delivers the host's NVIDIA driver to a
  * container given GPUs (nvidia.runtime, applied by LXD at its start), or

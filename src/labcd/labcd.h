@@ -297,5 +297,7 @@ void	audit(struct ctx *c, const char *result);
 const char *user_name_invalid(const char *name);
 /* NULL if a valid container name, else the rule (names.c). */
 const char *ct_name_invalid(const char *name);
+/* The same for a snapshot name (labcd's scheduled names pass). */
+const char *snap_name_invalid(const char *name);
 
 #endif

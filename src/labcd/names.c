@@ -45,6 +45,25 @@ ct_name_invalid(const char *name)
 }
 
 const char *
+snap_name_invalid(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n >= 1 && n <= 63 && (lower(name[0]) || digit(name[0]) ||
+	    (name[0] >= 'A' && name[0] <= 'Z'))) {
+		for (i = 0; i < n; i++)
+			if (!lower(name[i]) && !digit(name[i]) &&
+			    !(name[i] >= 'A' && name[i] <= 'Z') &&
+			    strchr("-_.", name[i]) == NULL)
+				break;
+		if (i == n)
+			return NULL;
+	}
+	return "a snapshot name is 1 to 63 letters, digits, '-', '_' or '.', "
+	    "starting with a letter or digit";
+}
+
+const char *
 user_name_invalid(const char *name)
 {
 	if (label_ok(name, 32))

@@ -40,6 +40,7 @@ static const char *const restrictions[][2] = {
 	{ "restricted.devices.proxy", "allow" },
 	{ "restricted.devices.gpu", "allow" },
 	{ "restricted.devices.disk", "managed" },
+	{ "restricted.snapshots", "allow" },	/* LXD blocks them otherwise */
 };
 #define NRESTRICTIONS	(sizeof(restrictions) / sizeof(restrictions[0]))
 

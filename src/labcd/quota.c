@@ -14,7 +14,7 @@
 #include "view.h"
 
 const char *const quota_cols[] = { "user", "containers", "cpu", "memory",
-    "disk", "gpus", NULL };
+    "disk", "gpus", "snapshots", NULL };
 
 static void
 human(long long v, int bytes, char *out, size_t outsz)
@@ -70,6 +70,8 @@ quota_row(struct ctx *c, struct table *t, long long user_id, const char *user)
 {
 	struct lxd *l = ctx_lxd(c);
 	char project[64], n[48], cpu[48], mem[48], disk[48], gpus[32] = "0/-";
+	char snaps[32] = "-";
+	struct user_row u;
 	struct view_quota q;
 	json_t *st = NULL;
 	int r, used, quota;
@@ -102,6 +104,9 @@ quota_row(struct ctx *c, struct table *t, long long user_id, const char *user)
 		else
 			snprintf(gpus, sizeof(gpus), "%d/%d", used, quota);
 	}
-	table_add(t, user, n, cpu, mem, disk, gpus);
+	/* The limit only: counting needs LXD (see 'snapshots NAME'). */
+	if (userdb_get_id(c->db, user_id, &u) == 0 && u.snap_quota >= 0)
+		snprintf(snaps, sizeof(snaps), "%lld", u.snap_quota);
+	table_add(t, user, n, cpu, mem, disk, gpus, snaps);
 	return PROTO_OK;
 }

@@ -16,15 +16,19 @@ lxd_instance_create(struct lxd *l, const char *project,
 	size_t i;
 	int r;
 
-	if ((c->image_alias == NULL) == (c->image_fingerprint == NULL))
+	if ((c->image_alias != NULL) + (c->image_fingerprint != NULL) +
+	    (c->copy_of != NULL) != 1)
 		return lxd_seterr(l, -EINVAL, "create %s: give exactly one of "
-		    "an image alias or fingerprint", c->name);
-	src = json_pack("{s:s}", "type", "image");
-	if (c->image_alias != NULL)
-		json_object_set_new(src, "alias", json_string(c->image_alias));
+		    "an image alias, fingerprint or instance to copy", c->name);
+	if (c->copy_of != NULL)
+		src = json_pack("{s:s, s:s, s:b}", "type", "copy", "source",
+		    c->copy_of, "instance_only", 1);
+	else if (c->image_alias != NULL)
+		src = json_pack("{s:s, s:s}", "type", "image", "alias",
+		    c->image_alias);
 	else
-		json_object_set_new(src, "fingerprint",
-		    json_string(c->image_fingerprint));
+		src = json_pack("{s:s, s:s}", "type", "image", "fingerprint",
+		    c->image_fingerprint);
 	body = json_pack("{s:s, s:s, s:o}", "name", c->name, "type",
 	    "container", "source", src);
 	if (c->profiles != NULL) {

@@ -174,11 +174,21 @@ lxd_profile_get(struct lxd *l, const char *name, json_t **out)
 
 int
 lxd_snapshot_create(struct lxd *l, const char *project, const char *name,
-    const char *snap)
+    const char *snap, long long expires)
 {
-	json_t *body = json_pack("{s:s, s:b}", "name", snap, "stateful", 0);
-	char *path = lxd_path(project, "/1.0/instances/%s/snapshots", name);
-	int r = lxd_call(l, "POST", path, body, NULL);
+	time_t t = (time_t)expires;
+	struct tm tm;
+	char at[32] = "0001-01-01T00:00:00Z";	/* Go's zero time: never */
+	json_t *body;
+	char *path;
+	int r;
+
+	if (expires > 0 && gmtime_r(&t, &tm) != NULL)
+		strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	body = json_pack("{s:s, s:b, s:s}", "name", snap, "stateful", 0,
+	    "expires_at", at);
+	path = lxd_path(project, "/1.0/instances/%s/snapshots", name);
+	r = lxd_call(l, "POST", path, body, NULL);
 
 	free(path);
 	json_decref(body);
@@ -194,6 +204,23 @@ lxd_snapshot_list(struct lxd *l, const char *project, const char *name,
 	int r = lxd_call(l, "GET", path, NULL, out);
 
 	free(path);
+	return r;
+}
+
+int
+lxd_snapshot_count(struct lxd *l, const char *project, const char *name)
+{
+	char *path = lxd_path(project, "/1.0/instances/%s/snapshots", name);
+	json_t *out = NULL;
+	int r = lxd_call(l, "GET", path, NULL, &out);
+
+	free(path);
+	if (r == 0 && !json_is_array(out))
+		r = lxd_seterr(l, -EPROTO, "LXD listed snapshots without a "
+		    "list");
+	else if (r == 0)
+		r = (int)json_array_size(out);
+	json_decref(out);
 	return r;
 }
 

@@ -88,8 +88,11 @@ char	*lxd_escape(const char *s);
 /* --- instances --- */
 struct lxd_create {
 	const char	*name;
-	const char	*image_alias;		/* one of alias / fingerprint */
+	const char	*image_alias;		/* one of alias, fingerprint, */
 	const char	*image_fingerprint;
+	const char	*copy_of;		/* an instance of the same project,
+						   or "NAME/SNAPSHOT" (its
+						   snapshots are not copied) */
 	const char	*const *profiles;	/* NULL-terminated, or NULL */
 	json_t		*config;		/* borrowed, may be NULL */
 	json_t		*devices;		/* borrowed, may be NULL */
@@ -203,11 +206,19 @@ int	lxd_profile_delete_all(struct lxd *l, const char *project);
 int	lxd_profile_put(struct lxd *l, const char *project, const char *name,
 	    json_t *config, json_t *devices, const char *description);
 
-/* --- snapshots: for issue 19, no command yet (tests/integ/t-lxd-real) --- */
+/* --- snapshots --- */
+/*
+ * A stateless snapshot that expires at expires (unix seconds), or never
+ * (0), whatever the instance's snapshots.expiry says.
+ */
 int	lxd_snapshot_create(struct lxd *l, const char *project,
-	    const char *name, const char *snap);
+	    const char *name, const char *snap, long long expires);
+/* Each with name, created_at, expires_at and size (-1: not known). */
 int	lxd_snapshot_list(struct lxd *l, const char *project,
 	    const char *name, json_t **out);
+/* How many the instance has (one light request): >= 0, or LXD's errno. */
+int	lxd_snapshot_count(struct lxd *l, const char *project,
+	    const char *name);
 int	lxd_snapshot_restore(struct lxd *l, const char *project,
 	    const char *name, const char *snap);
 int	lxd_snapshot_delete(struct lxd *l, const char *project,

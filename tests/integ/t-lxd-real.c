@@ -310,7 +310,7 @@ snapshots(void)
 {
 	json_t *list = NULL;
 
-	REQUIREF(lxd_snapshot_create(l, proj, "c2", "s0") == 0, "%s",
+	REQUIREF(lxd_snapshot_create(l, proj, "c2", "s0", 0) == 0, "%s",
 	    lxd_error(l));
 	REQUIRE(lxd_snapshot_list(l, proj, "c2", &list) == 0);
 	CHECK(json_array_size(list) == 1);

@@ -26,7 +26,8 @@ add_user(const char *name, int admin, const char *gpu_quota)
 {
 	long long id = 0;
 
-	CHECKF(userdb_add(db, name, admin, gpu_quota, &id) == 0, "add %s: %s",
+	CHECKF(userdb_add(db, name, admin, gpu_quota, admin ? "4" : "", &id) ==
+	    0, "add %s: %s",
 	    name, db->err);
 	return id;
 }
@@ -41,15 +42,20 @@ users(void)
 	int n, used, quota;
 
 	REQUIRE(alice > 0 && bob > alice);
-	CHECK(userdb_add(db, "alice", 0, "", NULL) == -1);
+	CHECK(userdb_add(db, "alice", 0, "", "", NULL) == -1);
 	CHECK(strstr(db->err, "database write failed: ") == db->err);
 	REQUIRE(userdb_get(db, "alice", &u) == 0);
 	CHECK(u.id == alice && strcmp(u.name, "alice") == 0 && !u.is_admin);
 	CHECK(!u.has_password && !u.disabled && u.created > 0);
-	CHECK(u.gpu_quota == -1 && u.project[0] == '\0');
+	CHECK(u.gpu_quota == -1 && u.snap_quota == -1 && u.project[0] == '\0');
 	CHECK(userdb_get(db, "carol", &u) == -1 && u.id == 0);
 	REQUIRE(userdb_get_id(db, bob, &u) == 0);
 	CHECK(strcmp(u.name, "bob") == 0 && u.is_admin && u.gpu_quota == 2);
+	CHECK(u.snap_quota == 4);
+	CHECK(userdb_set_snap_quota(db, bob, -1) == 0);
+	CHECK(userdb_get_id(db, bob, &u) == 0 && u.snap_quota == -1);
+	CHECK(userdb_set_snap_quota(db, bob, 0) == 0);
+	CHECK(userdb_get_id(db, bob, &u) == 0 && u.snap_quota == 0);
 
 	CHECK(userdb_pwhash(db, alice) == NULL);
 	CHECK(userdb_set_pwhash(db, alice, "$argon2id$x") == 0);

@@ -129,8 +129,8 @@ domain(void)
 	CHECK(ct_claim_name(&op, 7, "box") == PROTO_OK);
 	ct_release(7, "box");
 
-	REQUIRE(userdb_add(db, "alice", 0, "", &id) == 0);
-	REQUIRE(userdb_add(db, "bob", 0, "", &other) == 0);
+	REQUIRE(userdb_add(db, "alice", 0, "", "", &id) == 0);
+	REQUIRE(userdb_add(db, "bob", 0, "", "", &other) == 0);
 	op.command = "key add";
 	op.cause[0] = '\0';
 	CHECK(keys_add(&op, id, "not a key", 0, fp) == PROTO_FAILED);
