@@ -16,6 +16,7 @@
 #define USER_COLS	"u.id, u.name, u.is_admin, u.pwhash IS NOT NULL, " \
 	"u.failures, u.locked_until, u.created, u.disabled, u.project, " \
 	"u.gpu_quota, u.snap_quota"
+#define USER_NCOLS	11	/* a query's own columns come after these */
 
 static void
 user_read(sqlite3_stmt *st, struct user_row *u)
@@ -99,7 +100,7 @@ userdb_list(struct db *db, const char *only, struct user_row **rows)
 			*rows = xrealloc(*rows, (size_t)cap * sizeof(**rows));
 		}
 		user_read(st, &(*rows)[n]);
-		(*rows)[n++].nkeys = sqlite3_column_int(st, 10);
+		(*rows)[n++].nkeys = sqlite3_column_int(st, USER_NCOLS);
 	}
 	sqlite3_finalize(st);
 	return n;
