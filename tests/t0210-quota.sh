@@ -67,7 +67,7 @@ test_expect_success 'a disk quota counts the root disks' '
 	out=$(expect_status 1 labc --as erin create more --disk 2GiB 2>&1)
 	contains "$out" "quota: .*disk"
 	[ "$(labc --as erin list --format csv | grep -c ,)" = 2 ]
-	contains "$(labc admin quota show erin --format csv)" "^erin,1/5,0/-,0B/-,2GiB/3GiB,0/2$"
+	contains "$(labc admin quota show erin --format csv)" "^erin,1/5,0/-,0B/-,2GiB/3GiB,0/2,10$"
 '
 
 test_expect_success 'a quota below what is used is refused by LXD, clearly' '

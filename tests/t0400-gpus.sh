@@ -101,7 +101,7 @@ test_expect_success 'the GPU quota counts distinct GPUs and refuses more' '
 	out=$(expect_status 1 labc --as bob create b3 --gpu 2 2>&1)
 	contains "$out" "quota: you may use 1 GPU and this would make it 2"
 	labc --as bob create b4 --gpu 1 >/dev/null
-	contains "$(labc --as bob quota --format csv)" ",1/1$"
+	contains "$(labc --as bob quota --format csv)" ",1/1,10$"
 	out=$(expect_status 1 labc --as bob gpu attach b4 2 2>&1)
 	contains "$out" "quota: you may use 1 GPU"
 '
