@@ -15,17 +15,22 @@
  *   their rules when accepted, and a GPU list (--gpu, gpu attach) read
  *   by gpu_request against four GPUs of the stand-in NVML
  *   (build/tests/nvml-stub, built by plain make) names exactly the GPUs
- *   the list does, ascending, each once.
+ *   the list does, ascending, each once ("any:N": N of them). "any" asks the database who
+ *   holds which GPU: a real one, empty, in a directory of its own under
+ *   TMPDIR that is removed at exit.
  */
 #include <limits.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "config.h"
 #include "ct.h"
+#include "db.h"
 #include "fuzz.h"
 #include "gpu.h"
+#include "log.h"
 #include "labcd.h"
 #include "proto.h"
 #include "xmalloc.h"
@@ -33,6 +38,52 @@
 #define NGPUS	4
 
 static struct server srv;
+static struct db *fdb;		/* empty: nobody holds a GPU */
+static char fdir[PATH_MAX];
+
+static void
+drop_db(void)
+{
+	char *p;
+
+	db_close(fdb);
+	fdb = NULL;
+	if (fdir[0] == '\0')
+		return;
+	p = xasprintf("%s/labcd.db", fdir);
+	unlink(p);
+	free(p);
+	p = xasprintf("%s/labcd.db-wal", fdir);
+	unlink(p);
+	free(p);
+	p = xasprintf("%s/labcd.db-shm", fdir);
+	unlink(p);
+	free(p);
+	rmdir(fdir);
+}
+
+/* A real database, as labcd makes it; abort if there can be none. */
+static void
+open_db(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char err[512], *path;
+
+	snprintf(fdir, sizeof(fdir), "%s/fuzz-cmd.XXXXXX",
+	    tmp != NULL && *tmp == '/' ? tmp : "/tmp");
+	if (mkdtemp(fdir) == NULL) {
+		perror("fuzz-cmd: mkdtemp");
+		abort();
+	}
+	atexit(drop_db);
+	path = xasprintf("%s/labcd.db", fdir);
+	if (db_prepare_file(path, err, sizeof(err)) != 0 ||
+	    (fdb = db_open(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "fuzz-cmd: %s\n", err);
+		abort();
+	}
+	free(path);
+}
 
 /* The stand-in NVML next to this program, with NGPUS GPUs. */
 static void
@@ -47,7 +98,9 @@ setup(void)
 	ssize_t n;
 	int fd;
 
+	log_setup("fuzz-cmd", LOG_LVL_ERROR, 0);
 	config_defaults(&srv.cfg);
+	open_db();
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 64)) <= 0)
 		return;
 	exe[n] = '\0';
@@ -97,12 +150,35 @@ list_of(const char *spec, int want[NGPUS])
 	}
 }
 
+/*
+ * How many GPUs "any" or "any:N" asks for; -1 if not that or not within
+ * the NGPUS free ones (the database is empty: all are free).
+ */
+static int
+any_of(const char *spec)
+{
+	const char *p = spec + 4;
+	long v = 0;
+
+	if (strcmp(spec, "any") == 0)
+		return 1;
+	if (strncmp(spec, "any:", 4) != 0 || *p == '\0')
+		return -1;
+	for (; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		if ((v = v * 10 + (*p - '0')) > NGPUS)
+			return -1;
+	}
+	return v >= 1 ? (int)v : -1;
+}
+
 static void
 check_gpu(struct ctx *c, const char *spec, int exclusive)
 {
 	struct gpu_req req;
 	struct op *op = ctx_op(c);
-	int want[NGPUS], n, r, i, j;
+	int want[NGPUS], n, r, i, j, any = strncmp(spec, "any", 3) == 0;
 
 	op->cause[0] = '\0';
 	r = gpu_request(op, spec, exclusive, &req);
@@ -111,7 +187,8 @@ check_gpu(struct ctx *c, const char *spec, int exclusive)
 		FUZZ_CHECK(strstr(op->cause, "NVIDIA") != NULL);
 		return;
 	}
-	n = strcmp(spec, "all") == 0 ? NGPUS : list_of(spec, want);
+	n = strcmp(spec, "all") == 0 ? NGPUS : any ? any_of(spec) :
+	    list_of(spec, want);
 	if (strcmp(spec, "none") == 0)
 		n = exclusive ? -1 : 0;
 	if (r != 0) {
@@ -124,7 +201,7 @@ check_gpu(struct ctx *c, const char *spec, int exclusive)
 	for (i = 0; i < n; i++) {
 		FUZZ_CHECK(req.idx[i] >= 0 && req.idx[i] < NGPUS);
 		FUZZ_CHECK(i == 0 || req.idx[i - 1] < req.idx[i]);
-		if (strcmp(spec, "all") != 0) {
+		if (strcmp(spec, "all") != 0 && !any) {
 			for (j = 0; j < n && want[j] != req.idx[i]; j++)
 				;
 			FUZZ_CHECK(j < n);
@@ -162,6 +239,7 @@ check_values(const struct cmd_entry *e, const struct args *a)
 
 	memset(&c, 0, sizeof(c));
 	c.srv = &srv;
+	c.db = fdb;
 	c.cmd = e;
 	c.args = *a;
 	buf_init(&c.out, PROTO_MAX_FRAME / 2);
