@@ -70,7 +70,7 @@ COMMON	:= src/common/xmalloc.c src/common/buf.c src/common/log.c \
 	   src/common/clock.c
 LXD	:= src/lxd/lxd.c src/lxd/lxd-instance.c src/lxd/lxd-files.c \
 	   src/lxd/lxd-image.c src/lxd/lxd-project.c \
-	   src/lxd/lxd-events.c
+	   src/lxd/lxd-events.c src/lxd/lxd-backup.c
 LABCD	:= $(wildcard src/labcd/*.c)
 # The guides, built into labcd as C strings ('labc guide'): no file to find
 # at run time. Shared by every build; written whole, then renamed.

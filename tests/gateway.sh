@@ -8,6 +8,7 @@
 #	start_labcd; gw_setup; gw_start	setup, then the sshd
 #	gw KEY ARGS...			ssh as $GW@127.0.0.1 with $TDIR/KEY
 #	gw_bg KEY ARGS...		the same in the background
+#	gw_bg_in FILE KEY ARGS...	the same, reading FILE
 
 gw_init() {
 	GW=$1 GWK=$2 SSHD_PORT=$3
@@ -74,11 +75,15 @@ gw() {	# gw KEY ARGS...: ssh to the gateway with that key only
 }
 
 gw_bg() {	# gw_bg KEY ARGS...: gw in the background; GW_BG_PID is ssh's
-	local key=$1
-	shift
+	gw_bg_in /dev/null "$@"
+}
+
+gw_bg_in() {	# gw_bg_in FILE KEY ARGS...: gw_bg reading FILE (not /dev/null)
+	local in=$1 key=$2
+	shift 2
 	(exec ssh -i "$TDIR/$key" -p "$SSHD_PORT" -o StrictHostKeyChecking=no \
 	    -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR \
-	    -o IdentitiesOnly=yes -o ConnectTimeout=10 "$@") &
+	    -o IdentitiesOnly=yes -o ConnectTimeout=10 "$@") <"$in" &
 	GW_BG_PID=$!
 }
 

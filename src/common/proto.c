@@ -261,6 +261,8 @@ proto_request_encode(const struct proto_request *req, json_t **msg,
 	json_object_set_new(m, "argv", a);
 	json_object_set_new(m, "tty", json_boolean(req->tty));
 	json_object_set_new(m, "color", json_boolean(req->color));
+	if (req->otty)
+		json_object_set_new(m, "otty", json_true());
 	if (req->cols > 0)
 		json_object_set_new(m, "cols", json_integer(req->cols));
 	if (req->quiet)
@@ -302,6 +304,7 @@ proto_request_decode(json_t *msg, struct proto_request *req, char *err,
 	req->session = opt_string(msg, "session");
 	req->tty = json_is_true(json_object_get(msg, "tty"));
 	req->color = json_is_true(json_object_get(msg, "color"));
+	req->otty = json_is_true(json_object_get(msg, "otty"));
 	req->quiet = json_is_true(json_object_get(msg, "quiet"));
 	if ((cols = json_object_get(msg, "cols")) != NULL) {
 		req->cols = json_is_integer(cols) ?
@@ -415,6 +418,16 @@ proto_stream_send(int fd)
 }
 
 int
+proto_stream_data_send(int fd, int dir)
+{
+	json_t *m = proto_msg(PROTO_STREAM);
+
+	json_object_set_new(m, "status", json_integer(PROTO_OK));
+	json_object_set_new(m, "dir", json_string(dir == 'i' ? "in" : "out"));
+	return send_new(fd, m);
+}
+
+int
 proto_fd_send(int sock, int fd)
 {
 	char byte = 'F';
@@ -515,6 +528,12 @@ proto_reply_decode(json_t *msg, struct proto_reply *rep)
 		rep->kind = PROTO_K_STREAM;
 	rep->text = json_string_value(json_object_get(msg, "text"));
 	rep->echo = json_is_true(json_object_get(msg, "echo"));
+	if (rep->kind == PROTO_K_STREAM) {
+		const char *d = json_string_value(json_object_get(msg, "dir"));
+
+		rep->dir = d == NULL ? 0 : strcmp(d, "in") == 0 ? 'i' :
+		    strcmp(d, "out") == 0 ? 'o' : '?';
+	}
 	res->status = PROTO_FAILED;
 	if (json_is_integer(s) && (json_integer_value(s) == PROTO_OK ||
 	    json_integer_value(s) == PROTO_FAILED ||

@@ -73,8 +73,8 @@ const char *proto_type(json_t *msg);
 json_t	*proto_msg(const char *t);
 
 /*
- * A request: "argv", "tty", "color", ["cols"], ["quiet"], ["as"], ["key"],
- * ["session"], in that order.
+ * A request: "argv", "tty", "color", ["otty"], ["cols"], ["quiet"], ["as"],
+ * ["key"], ["session"], in that order.
  */
 struct proto_request {
 	char	**argv;		/* argc words, then NULL */
@@ -84,6 +84,7 @@ struct proto_request {
 	char	 *session;	/* a token from login, or NULL */
 	int	  tty;		/* stdin is a terminal */
 	int	  color;	/* stdout is a colour terminal */
+	int	  otty;		/* stdout is a terminal (sent only if so) */
 	int	  cols;		/* its width; 0: not a terminal, not sent */
 	int	  quiet;	/* the client shows nothing of the answer */
 };
@@ -131,6 +132,14 @@ struct proto_result {
 int	proto_result_send(int fd, const struct proto_result *res);
 int	proto_stream_send(int fd);
 /*
+ * A data stream with a result after it (export, import): "status" 0 and
+ * "dir", "out" (labcd sends, the client writes it to stdout) or "in" (the
+ * client sends its stdin). A socket follows as for a stream
+ * (proto_fd_send), carrying the bytes one way; once it is done, the
+ * result comes on the connection as for any request. dir: 'o' or 'i'.
+ */
+int	proto_stream_data_send(int fd, int dir);
+/*
  * What follows a stream: one byte ('F') that carries the connection itself
  * (SCM_RIGHTS), which the client then relays; the unix connection stays
  * open, silent, until the client closes it. 0 or -errno.
@@ -154,6 +163,7 @@ struct proto_reply {
 	const char		*type;
 	const char		*text;	/* NULL if none */
 	int			 echo;
+	int			 dir;	/* a data stream: 'o', 'i'; 0 */
 	struct proto_result	 result;
 };
 /*

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +24,17 @@
 #define RELAY_CHUNK	(256 * 1024)	/* bytes one splice asks for */
 #define RELAY_BUF	65536		/* read/write fallback */
 
+/* Count n more bytes moved where someone watches. */
+static void
+seen_add(_Atomic long long *seen, long long n)
+{
+	if (seen != NULL)
+		atomic_fetch_add(seen, n);
+}
+
 /* in -> out with read and write. Bytes moved, or -errno. */
 static long long
-copy_rw(int in, int out)
+copy_rw(int in, int out, _Atomic long long *seen)
 {
 	char *buf = malloc(RELAY_BUF);
 	long long total = 0;
@@ -45,20 +54,21 @@ copy_rw(int in, int out)
 		if ((r = write_all(out, buf, (size_t)n)) != 0)
 			break;
 		total += n;
+		seen_add(seen, n);
 	}
 	free(buf);
 	return r != 0 ? r : total;
 }
 
 long long
-relay_copy(int in, int out)
+relay_copy_seen(int in, int out, _Atomic long long *seen)
 {
 	long long total = 0;
 	ssize_t n, m;
 	int p[2];
 
 	if (pipe2(p, O_CLOEXEC) != 0)
-		return copy_rw(in, out);
+		return copy_rw(in, out, seen);
 	(void)fcntl(p[1], F_SETPIPE_SZ, RELAY_PIPE);	/* else 64 KiB */
 	for (;;) {
 		n = splice(in, NULL, p[1], NULL, RELAY_CHUNK, SPLICE_F_MOVE);
@@ -68,7 +78,7 @@ relay_copy(int in, int out)
 			/* in cannot splice: the old way (nothing read yet) */
 			close(p[0]);
 			close(p[1]);
-			return copy_rw(in, out);
+			return copy_rw(in, out, seen);
 		}
 		if (n <= 0) {
 			total = n < 0 ? -errno : total;
@@ -85,13 +95,13 @@ relay_copy(int in, int out)
 
 				close(p[1]);
 				p[1] = -1;
-				r = copy_rw(p[0], out);
+				r = copy_rw(p[0], out, seen);
 				if (r < 0) {
 					close(p[0]);
 					return r;
 				}
 				close(p[0]);
-				r = copy_rw(in, out);
+				r = copy_rw(in, out, seen);
 				return r < 0 ? r : total + n + r;
 			}
 			if (m <= 0) {
@@ -100,6 +110,7 @@ relay_copy(int in, int out)
 			}
 			n -= m;
 			total += m;
+			seen_add(seen, m);
 		}
 	}
 out:
@@ -107,6 +118,12 @@ out:
 	if (p[1] >= 0)
 		close(p[1]);
 	return total;
+}
+
+long long
+relay_copy(int in, int out)
+{
+	return relay_copy_seen(in, out, NULL);
 }
 
 /* The thread's own (it may outlive relay_run): it frees it. */

@@ -22,5 +22,7 @@ int	relay_run(int in, int out, int sock, char *err, size_t errsz);
  * splice (a terminal). Bytes moved, or -errno.
  */
 long long relay_copy(int in, int out);
+/* The same, adding to *seen as bytes go out (another thread reads it). */
+long long relay_copy_seen(int in, int out, _Atomic long long *seen);
 
 #endif

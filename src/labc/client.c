@@ -13,12 +13,15 @@
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "atomicio.h"
@@ -293,6 +296,7 @@ client_init(struct client *c, const char *path, const char *as, int persist)
 	c->path = xstrdup(path);
 	c->as = as != NULL ? xstrdup(as) : NULL;
 	c->fd = -1;
+	c->out_fd = STDOUT_FILENO;
 	if (persist) {
 		c->session_file = client_session_path(c->path);
 		client_session_load(c);
@@ -409,6 +413,7 @@ client_request(struct client *c, char **argv, int argc, int flags,
 		.argv = argv, .argc = argc,
 		.as = c->as, .key = c->key, .session = c->session,
 		.tty = isatty(STDIN_FILENO),
+		.otty = isatty(c->out_fd),
 		/* Not a terminal (a pipe, a file): tables as they are. */
 		.cols = client_tty_columns(),
 		/* Nothing of it is shown: labcd keeps its notices for later. */
@@ -702,6 +707,10 @@ client_result(struct client *c, const struct proto_result *r, int flags,
 	}
 	if ((res->data = r->data) != NULL)
 		json_incref(res->data);
+	if ((flags & CLIENT_CAPTURE) == CLIENT_CAPTURE) {
+		res->text = r->text != NULL ? xstrdup(r->text) : NULL;
+		res->error = r->error != NULL ? xstrdup(r->error) : NULL;
+	}
 }
 
 /*
@@ -725,6 +734,82 @@ client_splice(int fd, char *err, size_t errsz)
 	if (r != 0)
 		snprintf(err, errsz, "%s", why);
 	return r;
+}
+
+/* Progress of a data stream, on a terminal's stderr only. */
+struct meter {
+	_Atomic long long	 seen;
+	_Atomic int		 done;
+	const char		*verb;
+	pthread_t		 t;
+};
+
+static void *
+meter_main(void *arg)
+{
+	struct meter *m = arg;
+	struct timespec t0, now, tick = { 0, 250 * 1000 * 1000 };
+	double mib, secs;
+	int n = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!atomic_load(&m->done)) {
+		nanosleep(&tick, NULL);
+		if (++n % 4 != 0 && !atomic_load(&m->done))
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		secs = (double)(now.tv_sec - t0.tv_sec) +
+		    (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		mib = (double)atomic_load(&m->seen) / 1048576.0;
+		fprintf(stderr, "\r%s %.1f MiB, %.1f MiB/s   ", m->verb, mib,
+		    secs > 0 ? mib / secs : 0.0);
+		fflush(stderr);
+	}
+	fputc('\n', stderr);
+	return NULL;
+}
+
+/*
+ * A data stream (export, import): labcd hands over one end of a socket;
+ * its bytes go to stdout ('o'), or stdin goes into it ('i'), to the end.
+ * The result follows on the connection.
+ */
+static int
+client_transfer(int fd, int out, int dir, char *err, size_t errsz)
+{
+	struct meter m = { .seen = 0, .done = 0 };
+	long long n;
+	int conn, r, metered;
+
+	if ((r = proto_fd_recv(fd, &conn)) != 0) {
+		snprintf(err, errsz, "labcd answered with a data stream but "
+		    "sent no socket (%s): use labc and labcd of the same "
+		    "release", r == -EPROTO ? "something else came" :
+		    strerror(-r));
+		return r;
+	}
+	m.verb = dir == 'o' ? "Received" : "Sent";
+	metered = isatty(STDERR_FILENO) && pthread_create(&m.t, NULL,
+	    meter_main, &m) == 0;
+	if (dir == 'o') {
+		n = relay_copy_seen(conn, out, &m.seen);
+	} else {
+		n = relay_copy_seen(STDIN_FILENO, conn, &m.seen);
+		if (n >= 0)
+			(void)shutdown(conn, SHUT_WR);
+	}
+	close(conn);
+	if (metered) {
+		atomic_store(&m.done, 1);
+		pthread_join(m.t, NULL);
+	}
+	if (n < 0) {
+		/* labcd says what it saw in the result; this is the client's. */
+		snprintf(err, errsz, "%s: %s", dir == 'o' ? "writing what labcd "
+		    "sent" : "sending standard input", strerror((int)-n));
+		return (int)n;
+	}
+	return 0;
 }
 
 int
@@ -777,6 +862,19 @@ client_exchange(struct client *c, char **argv, int argc, int flags,
 		} else if (rep.kind == PROTO_K_RESULT) {
 			client_result(c, &rep.result, flags, res);
 			break;
+		} else if (rep.kind == PROTO_K_STREAM && rep.dir != 0 &&
+		    rep.result.status == PROTO_OK) {
+			if (!(flags & CLIENT_STREAM) || rep.dir == '?') {
+				snprintf(err, errsz, "labcd answered with a "
+				    "data stream, which only 'labc CMD' run "
+				    "from a shell can pass on");
+				r = -EPROTO;
+				client_close(c);
+				break;
+			}
+			/* A broken transfer: labcd's result says why. */
+			(void)client_transfer(c->fd, c->out_fd, rep.dir, perr,
+			    sizeof(perr));
 		} else if (rep.kind == PROTO_K_STREAM &&
 		    rep.result.status != PROTO_OK) {
 			client_result(c, &rep.result, flags, res);
@@ -817,6 +915,9 @@ client_result_free(struct client_result *res)
 {
 	json_decref(res->data);
 	res->data = NULL;
+	free(res->text);
+	free(res->error);
+	res->text = res->error = NULL;
 }
 
 /* One command: its status, or the client's own 1 or 2. */

@@ -19,17 +19,21 @@ struct client {
 	char	*session_file;	/* its file; NULL: in memory only */
 	int	 fd;		/* -1 while not connected */
 	int	 shell;		/* the shell: text ends a line */
+	int	 out_fd;	/* where an export's bytes go (stdout) */
 };
 
 struct client_result {
 	int	 status;	/* PROTO_OK, PROTO_FAILED, PROTO_USAGE */
 	json_t	*data;		/* the result's data, or NULL */
 	int	 identity;	/* it carried a session or a logout */
+	char	*text;		/* with CLIENT_CAPTURE: the result's text */
+	char	*error;		/* and its error, or NULL */
 };
 
 /* Flags of client_exchange. */
 #define CLIENT_QUIET	0x1	/* show nothing; prompts get eof */
 #define CLIENT_STREAM	0x2	/* "stream": splice stdin/stdout */
+#define CLIENT_CAPTURE	0x5	/* quiet, and keep text and error in res */
 
 /*
  * Set up c for socket path (NULL: $LABC_SOCKET, else CLIENT_SOCKET). With

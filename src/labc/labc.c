@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "argv.h"
+#include "backup.h"
 #include "client.h"
 #include "gateway.h"
 #include "proto.h"
@@ -48,6 +49,19 @@ labc_json_free(void *p)
 		return;
 	explicit_bzero(p, malloc_usable_size(p));
 	free(p);
+}
+
+/*
+ * One command. 'admin backup' is labc's own (backup.c): it writes files
+ * as the admin who runs it; everything else is labcd's.
+ */
+static int
+run(struct client *c, char **argv, int argc)
+{
+	if (argc >= 2 && strcmp(argv[0], "admin") == 0 &&
+	    strcmp(argv[1], "backup") == 0)
+		return backup_run(c, argc - 2, argv + 2);
+	return client_run(c, argv, argc);
 }
 
 int
@@ -148,9 +162,9 @@ main(int argc, char **argv)
 	else if (cmd != NULL && gateway_forced(words, nwords, &gw_user))
 		status = gateway_run(&c, gw_user);
 	else if (cmd != NULL)
-		status = client_run(&c, words, nwords);
+		status = run(&c, words, nwords);
 	else if (optind < argc)
-		status = client_run(&c, argv + optind, argc - optind);
+		status = run(&c, argv + optind, argc - optind);
 	else
 		status = shell_run(&c, isatty(STDIN_FILENO), persist);
 	client_free(&c);

@@ -32,6 +32,8 @@ extern const struct cmd_entry cmd_snapshots_entry;
 extern const struct cmd_entry cmd_snapshot_del_entry;
 extern const struct cmd_entry cmd_snapshot_schedule_entry;
 extern const struct cmd_entry cmd_restore_entry;
+extern const struct cmd_entry cmd_export_entry;
+extern const struct cmd_entry cmd_import_entry;
 extern const struct cmd_entry cmd_delete_entry;
 extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_details_entry;
@@ -89,6 +91,8 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_snapshot_del_entry,
 	&cmd_snapshot_schedule_entry,
 	&cmd_restore_entry,
+	&cmd_export_entry,
+	&cmd_import_entry,
 	&cmd_delete_entry,
 	&cmd_list_entry,
 	&cmd_details_entry,

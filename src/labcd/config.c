@@ -205,6 +205,9 @@ static const struct ckey keys[] = {
 	  "Snapshots a new lab user may keep, over all their containers\n"
 	  "(empty: no limit), scheduled ones included; 'admin quota set\n"
 	  "USER snapshots=N' changes it." },
+	{ "import_max", C_SIZE, O(import_max), "64GiB", 0, 0,
+	  "The largest tarball 'import' reads (a member with a disk quota:\n"
+	  "at most that quota); empty: no limit." },
 	{ "quota_cpu", C_COUNT, O(quota_cpu), "", 0, 0,
 	  "CPUs all of a new lab user's containers may use together." },
 	{ "quota_memory", C_SIZE, O(quota_memory), "", 0, 0,

@@ -70,6 +70,7 @@ struct config {
 	char	*quota_disk;
 	char	*quota_gpus;
 	char	*quota_snapshots;
+	char	*import_max;
 	int	 isolate_members;
 	/* labc-web */
 	char	*web_user;

@@ -771,6 +771,164 @@ ct_create(struct op *op, const char *name, const struct ct_opts *o,
 	return r;
 }
 
+/* The most import reads: the disk quota, else import_max; 0: no cap. */
+static long long
+import_cap(struct op *op, json_t *limits)
+{
+	const char *q = json_string_value(json_object_get(limits,
+	    "limits.disk"));
+	long long quota = q != NULL && *q != '\0' ? config_size_bytes(q) : -1;
+	long long max = *op->srv->cfg.import_max != '\0' ?
+	    config_size_bytes(op->srv->cfg.import_max) : -1;
+
+	if (quota > 0 && (max <= 0 || quota < max))
+		return quota;
+	return max > 0 ? max : 0;
+}
+
+/* Make an imported instance one of labcd's, or say why it cannot be. */
+static int
+import_mend(struct op *op, const char *project, struct ct *ct)
+{
+	struct lxd *l = op_lxd(op);
+	json_t *inst = NULL, *snaps = NULL, *d, *patch;
+	const char *k, *bad;
+	char why[300];
+	size_t i;
+	int r;
+
+	if ((r = lxd_instance_get(l, project, ct->name, &inst)) != 0)
+		return op_error(op, "cannot read the imported %s: %s", ct->name,
+		    op_lxd_error(op));
+	if ((bad = project_instance_untrusted(inst, NULL,
+	    op->srv->cfg.profiles, why, sizeof(why))) != NULL) {
+		r = op_error(op, "the tarball's container asks for what yours "
+		    "may not have (%s): refused, nothing kept", bad);
+		goto out;
+	}
+	/*
+	 * Its snapshots too: LXD 5.0 checks no project restriction on an
+	 * import, and a restore brings a snapshot's config back. Their ssh
+	 * and GPU devices are mended after a restore (snap.c).
+	 */
+	if ((r = lxd_snapshot_list(l, project, ct->name, &snaps)) != 0) {
+		r = op_error(op, "cannot read the snapshots of the imported "
+		    "%s: %s", ct->name, op_lxd_error(op));
+		goto out;
+	}
+	json_array_foreach(snaps, i, d) {
+		if ((bad = project_instance_untrusted(d, NULL,
+		    op->srv->cfg.profiles, why, sizeof(why))) != NULL) {
+			r = op_error(op, "the tarball's snapshot %.64s asks for "
+			    "what your containers may not have (%s): refused, "
+			    "nothing kept", json_string_value(json_object_get(d,
+			    "name")) ?: "?", bad);
+			goto out;
+		}
+	}
+	/* Its GPUs were another server's, or another time's. */
+	json_object_foreach(json_object_get(inst, "devices"), k, d) {
+		const char *type = json_string_value(json_object_get(d, "type"));
+
+		if (type != NULL && strcmp(type, "gpu") == 0 &&
+		    lxd_instance_remove_device(l, project, ct->name, k) != 0) {
+			r = op_error(op, "cannot remove the device %s of the "
+			    "imported %s: %s", k, ct->name, op_lxd_error(op));
+			goto out;
+		}
+	}
+	patch = json_pack("{s:{s:s}, s:{s:o}}", "config", PROJECT_OWNER_KEY,
+	    op->actor->user, "devices", "ssh", ct_ssh_device(&op->srv->cfg,
+	    ct->port));
+	if ((r = lxd_instance_patch(l, project, ct->name, patch)) != 0)
+		r = op_error(op, "cannot give the imported %s its SSH port: %s",
+		    ct->name, op_lxd_error(op));
+	json_decref(patch);
+out:
+	json_decref(snaps);
+	json_decref(inst);
+	return r;
+}
+
+static int
+import(struct op *op, const char *name, int fd, struct ct *ct,
+    long long *bytes)
+{
+	struct lxd *l = op_lxd(op);
+	json_t *limits = NULL;
+	char project[64], *pool, cap[32];
+	long long max;
+	int r;
+
+	if (project_ensure(op, op->actor->user_id, op->actor->user,
+	    &limits) != 0)
+		return PROTO_FAILED;
+	project_of(op, op->actor->user_id, op->actor->user, project);
+	max = import_cap(op, limits);
+	r = check_count(op, limits);
+	json_decref(limits);
+	if (r != 0 || (r = reserve(op, name, "imported", ct)) != 0)
+		return r;
+	pool = pool_root(op);
+	op_progress(op, "Importing %s", name);
+	r = lxd_backup_import(l, project, name, pool, fd, max, bytes);
+	free(pool);
+	if (r != 0 && outcome_unknown(r)) {
+		reconcile_soon();
+		return op_error(op, "importing %s failed: %s; labcd removes what "
+		    "was made once LXD answers again", name, op_lxd_error(op));
+	}
+	if (r == -EFBIG) {
+		forget(op, ct);
+		config_size_str(max, cap, sizeof(cap));
+		return op_error(op, "the tarball is larger than %s, the most "
+		    "an import may be here (your disk quota, or import_max): "
+		    "nothing kept", cap);
+	}
+	if (r == -EAGAIN) {
+		forget(op, ct);
+		return op_error(op, "nothing came on standard input for %d "
+		    "minutes: the import of %s is given up, nothing kept",
+		    CTX_STREAM_STALL / 60, name);
+	}
+	if (r != 0) {
+		forget(op, ct);
+		return op_error(op, "LXD could not import %s: %s; nothing kept",
+		    name, op_lxd_error(op));
+	}
+	if ((r = import_mend(op, project, ct)) != 0) {
+		if (lxd_instance_delete(l, project, name) != 0) {
+			/* The row stays 'creating': reconciliation deletes. */
+			log_error("import %s/%s: cannot delete it: %s", project,
+			    name, op_lxd_error(op));
+			reconcile_soon();
+		} else
+			forget(op, ct);
+		return r;
+	}
+	if (ctdb_set_state(op->db, ct->id, "ready") != 0) {
+		reconcile_soon();
+		return op_error(op, "importing %s: LXD made it, but labcd cannot "
+		    "record that (%s); it will be removed", name, op->db->err);
+	}
+	snprintf(ct->state, sizeof(ct->state), "ready");
+	return PROTO_OK;
+}
+
+int
+ct_import(struct op *op, const char *name, int fd, struct ct *ct,
+    long long *bytes)
+{
+	int r;
+
+	*bytes = 0;
+	if ((r = ct_claim_name(op, op->actor->user_id, name)) != 0)
+		return r;
+	r = import(op, name, fd, ct, bytes);
+	ct_release(op->actor->user_id, name);
+	return r;
+}
+
 int
 ct_delete(struct op *op, struct ct *ct, int force)
 {

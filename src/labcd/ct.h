@@ -58,6 +58,17 @@ int	ct_start(struct op *op, struct ct *ct, int *ssh_up);
 int	ct_stop(struct op *op, struct ct *ct, int force);
 int	ct_delete(struct op *op, struct ct *ct, int force);
 /*
+ * A new container name of the actor's from a backup tarball read from fd
+ * to its end (LXD's import), then made one of labcd's: refused, and
+ * deleted, if it asks for what a member's container may not have
+ * (privileged, nesting, raw or low-level config, a device labcd does not
+ * make, a profile not configured); its GPU devices removed; its own SSH
+ * port; the user and keys made at its first start. *bytes read. 0, or
+ * PROTO_FAILED said, with nothing left (no instance, row or port).
+ */
+int	ct_import(struct op *op, const char *name, int fd, struct ct *ct,
+	    long long *bytes);
+/*
  * Take away (locked) or give back the ssh port devices of every container
  * of a user: a locked user's are meant to be absent, which also ends the
  * connections through them. The number of containers left as they were

@@ -144,6 +144,7 @@ struct ctx {
 	const struct cmd_entry	*cmd;
 	struct args		 args;
 	int			 tty, color, cols;
+	int			 otty;		/* its stdout is a terminal */
 	enum { FMT_TABLE, FMT_JSON, FMT_CSV } format;
 	struct buf		 out, err;
 	json_t			*data;		/* structured result */
@@ -197,6 +198,16 @@ int	ctx_prompt(struct ctx *c, const char *text, int echo, char **answer);
  * carry it, or -1 if the client is gone. No result follows either way.
  */
 int	ctx_stream(struct ctx *c);
+/*
+ * A data stream one way, then the request's result as usual (export:
+ * dir 'o', labcd writes; import: 'i', labcd reads to the end): labcd's
+ * end of a socket whose other end went to the client (caller closes), or
+ * -1 if the client is gone. A client that reads (or sends) nothing for
+ * CTX_STREAM_STALL seconds is cut off: labcd's read or write fails with
+ * EAGAIN.
+ */
+#define CTX_STREAM_STALL	300
+int	ctx_stream_data(struct ctx *c, int dir);
 /* Send the request's one result, from c->out, c->err, c->data... */
 void	ctx_result(struct ctx *c, int status);
 void	ctx_target(struct ctx *c, const char *fmt, ...)

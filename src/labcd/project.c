@@ -41,6 +41,7 @@ static const char *const restrictions[][2] = {
 	{ "restricted.devices.gpu", "allow" },
 	{ "restricted.devices.disk", "managed" },
 	{ "restricted.snapshots", "allow" },	/* LXD blocks them otherwise */
+	{ "restricted.backups", "allow" },	/* export: LXD makes a backup */
 };
 #define NRESTRICTIONS	(sizeof(restrictions) / sizeof(restrictions[0]))
 

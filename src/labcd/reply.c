@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "inert.h"
 #include "labcd.h"
@@ -135,6 +137,31 @@ ctx_stream(struct ctx *c)
 	r = proto_stream_send(c->fd);
 	c->dead = 1;		/* the stream is the answer: no result */
 	return r == 0 ? c->fd : -1;
+}
+
+int
+ctx_stream_data(struct ctx *c, int dir)
+{
+	struct timeval stall = { CTX_STREAM_STALL, 0 };
+	int sv[2];
+
+	if (c->dead || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    sv) != 0)
+		return -1;
+	if (proto_stream_data_send(c->fd, dir) != 0 ||
+	    proto_fd_send(c->fd, sv[1]) != 0) {
+		close(sv[0]);
+		close(sv[1]);
+		c->dead = 1;
+		return -1;
+	}
+	close(sv[1]);
+	/* labcd's end: only its own direction. */
+	(void)shutdown(sv[0], dir == 'o' ? SHUT_RD : SHUT_WR);
+	/* A peer that stalls (reads or sends nothing) is cut off: EAGAIN. */
+	(void)setsockopt(sv[0], SOL_SOCKET, dir == 'o' ? SO_SNDTIMEO :
+	    SO_RCVTIMEO, &stall, sizeof(stall));
+	return sv[0];
 }
 
 void

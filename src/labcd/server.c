@@ -264,6 +264,7 @@ serve(struct conn *cn, const struct ident *peer, struct db **db,
 	buf_init(&c.err, 64 * 1024);
 	c.session = req->session;
 	c.tty = req->tty;
+	c.otty = req->otty;
 	c.color = req->color;
 	c.cols = req->cols;
 

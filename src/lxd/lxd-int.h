@@ -36,6 +36,14 @@ struct lxd_req {
 	FILE		*upload;	/* stream the body from here instead */
 	long long	 upload_size;
 	struct curl_slist *headers;	/* extra headers, borrowed */
+	int		 sink;		/* a 2xx body goes to sink_fd, as it
+					   comes, not into memory */
+	int		 sink_fd;
+	int		 source;	/* the body is read from source_fd until
+					   its end (chunked), at most
+					   source_max bytes */
+	int		 source_fd;
+	long long	 source_max;
 	long		 timeout;	/* seconds; 0: l->timeout */
 	size_t		 limit;		/* response size cap; 0: default */
 };
@@ -45,6 +53,9 @@ struct lxd_resp {
 	struct buf	 body;
 	char		 etag[160];
 	char		 ftype[16];	/* X-LXD-type of a files API answer */
+	long long	 moved;		/* bytes to sink_fd / from source_fd */
+	int		 io_errno;	/* why the sink or source stopped */
+	int		 too_big;	/* the source passed source_max */
 };
 
 int	lxd_seterr(struct lxd *l, int r, const char *fmt, ...)
@@ -55,6 +66,9 @@ void	lxd_resp_free(struct lxd_resp *rs);
 /* One exchange whose answer is an envelope; async ones are waited for. */
 int	lxd_request(struct lxd *l, const struct lxd_req *rq, json_t **out,
 	    char *etag, size_t etagsz);
+/* The same, with the bytes a sink or source moved (also on failure). */
+int	lxd_request_moved(struct lxd *l, const struct lxd_req *rq,
+	    json_t **out, char *etag, size_t etagsz, long long *moved);
 /*
  * Read-modify-write of an object: GET (with its ETag), edit makes the PUT
  * body from it (0, or an error that stops), PUT with If-Match; done again

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lxd-int.h"
 #include "xmalloc.h"
@@ -263,6 +264,61 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* A streamed body: where it goes, and what happened. */
+struct stream {
+	CURL		*curl;
+	const struct lxd_req *rq;
+	struct lxd_resp	*rs;
+};
+
+/* A 2xx body to the sink, as it comes; an error's body to memory. */
+static size_t
+on_sink(char *p, size_t size, size_t n, void *arg)
+{
+	struct stream *st = arg;
+	size_t len = size * n, off = 0;
+	long http = 0;
+	ssize_t w;
+
+	curl_easy_getinfo(st->curl, CURLINFO_RESPONSE_CODE, &http);
+	if (http < 200 || http > 299)
+		return on_body(p, size, n, &st->rs->body);
+	while (off < len) {
+		w = write(st->rq->sink_fd, p + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			st->rs->io_errno = w < 0 ? errno : EPIPE;
+			return 0;	/* curl stops: CURLE_WRITE_ERROR */
+		}
+		off += (size_t)w;
+	}
+	st->rs->moved += (long long)len;
+	return len;
+}
+
+/* The body from the source, to its end or source_max. */
+static size_t
+on_source(char *p, size_t size, size_t n, void *arg)
+{
+	struct stream *st = arg;
+	ssize_t r;
+
+	do
+		r = read(st->rq->source_fd, p, size * n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		st->rs->io_errno = errno;
+		return CURL_READFUNC_ABORT;
+	}
+	st->rs->moved += r;
+	if (st->rq->source_max > 0 && st->rs->moved > st->rq->source_max) {
+		st->rs->too_big = 1;
+		return CURL_READFUNC_ABORT;
+	}
+	return (size_t)r;
+}
+
 static size_t
 on_header(char *p, size_t size, size_t n, void *arg)
 {
@@ -324,6 +380,7 @@ lxd_http(struct lxd *l, const struct lxd_req *rq, struct lxd_resp *rs)
 	long timeout = rq->timeout > 0 ? rq->timeout : l->timeout;
 	CURLcode cc;
 	CURL *c = l->curl;
+	struct stream st = { .curl = c, .rq = rq, .rs = rs };
 
 	memset(rs, 0, sizeof(*rs));
 	buf_init(&rs->body, rq->limit ? rq->limit : LXD_RESPONSE_LIMIT);
@@ -337,22 +394,33 @@ lxd_http(struct lxd *l, const struct lxd_req *rq, struct lxd_resp *rs)
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &rs->body);
+	if (rq->sink) {
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_sink);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &st);
+	} else {
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &rs->body);
+	}
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, rs);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
 
 	ctype = xasprintf("Content-Type: %s", rq->content_type ?
 	    rq->content_type : "application/json");
-	if (rq->body != NULL || rq->upload != NULL)
+	if (rq->body != NULL || rq->upload != NULL || rq->source)
 		hdrs = curl_slist_append(hdrs, ctype);
 	hdrs = curl_slist_append(hdrs, "Expect:");
 	for (h = rq->headers; h != NULL; h = h->next)
 		hdrs = curl_slist_append(hdrs, h->data);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 
-	if (rq->upload != NULL) {
+	if (rq->source) {
+		/* Chunked: the size is not known until the end. */
+		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_source);
+		curl_easy_setopt(c, CURLOPT_READDATA, &st);
+		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)-1);
+	} else if (rq->upload != NULL) {
 		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(c, CURLOPT_READDATA, rq->upload);
 		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
@@ -380,7 +448,23 @@ lxd_http(struct lxd *l, const struct lxd_req *rq, struct lxd_resp *rs)
 	case CURLE_OPERATION_TIMEDOUT:
 		return lxd_seterr(l, -ETIMEDOUT, "LXD did not answer %s %s "
 		    "within %ld s", rq->method, rq->path, timeout);
+	case CURLE_ABORTED_BY_CALLBACK:
+	case CURLE_READ_ERROR:
+		if (rs->too_big)
+			return lxd_seterr(l, -EFBIG, "%s %s: more than %lld "
+			    "bytes came", rq->method, rq->path, rq->source_max);
+		if (rs->io_errno != 0)
+			return lxd_seterr(l, -rs->io_errno, "%s %s: reading "
+			    "what to send failed: %s", rq->method, rq->path,
+			    strerror(rs->io_errno));
+		return lxd_seterr(l, -EIO, "%s %s: the transfer stopped: %s",
+		    rq->method, rq->path, curl_easy_strerror(cc));
 	case CURLE_WRITE_ERROR:
+		if (rq->sink && rs->io_errno != 0)
+			return lxd_seterr(l, -rs->io_errno, "%s %s: passing "
+			    "the answer on failed after %lld bytes: %s",
+			    rq->method, rq->path, rs->moved,
+			    strerror(rs->io_errno));
 		if (rs->body.toobig)
 			return lxd_seterr(l, -E2BIG, "LXD's answer to %s %s is "
 			    "larger than %zu bytes", rq->method, rq->path,
@@ -545,6 +629,13 @@ int
 lxd_request(struct lxd *l, const struct lxd_req *rq, json_t **out,
     char *etag, size_t etagsz)
 {
+	return lxd_request_moved(l, rq, out, etag, etagsz, NULL);
+}
+
+int
+lxd_request_moved(struct lxd *l, const struct lxd_req *rq, json_t **out,
+    char *etag, size_t etagsz, long long *moved)
+{
 	struct lxd_envelope env;
 	struct lxd_resp rs;
 	int r;
@@ -553,7 +644,10 @@ lxd_request(struct lxd *l, const struct lxd_req *rq, json_t **out,
 		*out = NULL;
 	if ((r = lxd_connect(l)) != 0)
 		return r;
-	if ((r = lxd_http(l, rq, &rs)) != 0)
+	r = lxd_http(l, rq, &rs);
+	if (moved != NULL)
+		*moved = rs.moved;
+	if (r != 0)
 		goto out;
 	r = lxd_envelope_parse(buf_str(&rs.body), rs.body.len, rs.http, &env,
 	    l->err, sizeof(l->err));

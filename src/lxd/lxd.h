@@ -224,6 +224,32 @@ int	lxd_snapshot_restore(struct lxd *l, const char *project,
 int	lxd_snapshot_delete(struct lxd *l, const char *project,
 	    const char *name, const char *snap);
 
+/* --- backups, streamed (lxd-backup.c) --- */
+/*
+ * Make a backup of the instance (its snapshots too if snapshots; in the
+ * pool's own format if optimized), gzip, that LXD deletes by itself at
+ * expires (unix seconds) should nobody else.
+ */
+int	lxd_backup_create(struct lxd *l, const char *project,
+	    const char *name, const char *backup, int snapshots, int optimized,
+	    long long expires);
+/*
+ * Write the backup's tarball into fd as it comes (never all in memory);
+ * *bytes written, also on failure (-EPIPE etc.: fd's reader went away).
+ */
+int	lxd_backup_export(struct lxd *l, const char *project,
+	    const char *name, const char *backup, int fd, long long *bytes);
+int	lxd_backup_delete(struct lxd *l, const char *project,
+	    const char *name, const char *backup);
+/*
+ * A new instance name from the backup tarball read from fd to its end
+ * (at most max bytes, else -EFBIG; 0: no cap), on pool (NULL: the
+ * tarball's or the profile's); *bytes read.
+ */
+int	lxd_backup_import(struct lxd *l, const char *project,
+	    const char *name, const char *pool, int fd, long long max,
+	    long long *bytes);
+
 /* What LXD's last refusal was about, where its errno does not say. */
 enum lxd_refusal {
 	LXD_REFUSED_OTHER,
