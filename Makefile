@@ -10,7 +10,7 @@
 #   make fuzz-long     run each longer, FUZZ_SECONDS each (scripts/fuzz-long.sh)
 
 CC	?= cc
-PKGS	:= libcurl jansson libsodium sqlite3 libedit libcrypto
+PKGS	:= libcurl jansson libsodium sqlite3 libedit libcrypto zlib
 SAN	?= 0
 WERROR	?= 0
 

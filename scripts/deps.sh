@@ -8,7 +8,7 @@
 set -euo pipefail
 
 BUILD=(gcc make pkg-config libcurl4-openssl-dev libjansson-dev libsqlite3-dev
-	libsodium-dev libedit-dev libssl-dev libmicrohttpd-dev)
+	libsodium-dev libedit-dev libssl-dev libmicrohttpd-dev zlib1g-dev)
 # Real LXD (dnsmasq-base and nftables are only Recommends of lxd but its bridge needs
 # them for DHCP and its firewall rules), the offline image build, a btrfs pool, the SSH
 # gateway, what setup.sh calls, and the sqlite3 CLI of the backup runbook and doctor's
@@ -20,6 +20,8 @@ TEST=(openssh-client valgrind tmux clang
 	debhelper dpkg-dev man-db groff-base
 	# bench/ case 7's baseline: a plain relay on the host
 	netcat-openbsd
+	# t0235: an xz tarball, which import refuses
+	xz-utils
 	# the status page in a real browser, and /metrics through a real
 	# Prometheus parser (promtool check metrics)
 	chromium chromium-driver prometheus)

@@ -2,10 +2,10 @@
 # t0230-snapshots.sh - snapshots and copies of a member's own containers
 # on a real LXD: snapshot, change a file, restore, the file is back (the
 # container stopped and started again, and saying so); a restore keeps
-# the SSH port, the GPUs held now and the keys of now, whatever the
-# snapshot had; --keep and schedules (one every minute here) that LXD
-# takes and expires; the snapshot quota (a third refused at 2, a schedule
-# that could pass it refused); copy to a new container with its own port,
+# the SSH port, the GPUs held now, the schedule and the keys of now,
+# whatever the snapshot had; --keep and schedules (one every minute
+# here) that LXD takes and expires; the snapshot quota (a third refused
+# at 2, a schedule that could pass it refused); copy to a new container with its own port,
 # the files, and none of its source's GPUs; names that are not names, and
 # other members, refused with nothing changed.
 . "$(dirname "$0")/lib.sh"
@@ -181,9 +181,18 @@ test_expect_success 'a schedule of every minute: LXD takes one, named auto-, and
 	measured "the first scheduled snapshot came after $((TOOK / 1000)) s" &&
 	csv=$(labc --as alice snapshots box --format csv) &&
 	contains "$csv" "^auto-[0-9]{8}-[0-9]{4},20[0-9-]+ [0-9:]+,20[0-9-]+ [0-9:]+," &&
+	labc admin quota set alice snapshots=8 >/dev/null &&
+	labc --as alice snapshot box withsched >/dev/null &&
 	out=$(labc --as alice snapshot schedule box off) &&
 	contains "$out" "^No more scheduled snapshots of box" &&
 	not_contains "$(labc --as alice snapshots box)" "^Scheduled"
+'
+
+test_expect_success 'a restore keeps the schedule of now, not the one in the snapshot' '
+	labc --as alice restore box withsched >/dev/null 2>&1 &&
+	[ -z "$(lxc query "/1.0/instances/box?project=${P}alice" | jq -r ".config[\"snapshots.schedule\"] // empty")" ] &&
+	not_contains "$(labc --as alice snapshots box)" "^Scheduled" &&
+	labc --as alice snapshot del box withsched >/dev/null
 '
 
 test_expect_success 'copy: its own port, the files, no GPU of its source, none of its snapshots' '

@@ -5,7 +5,8 @@
 # files, and leaves no backup behind in LXD; a reader that goes away
 # (head, a killed ssh) stops it, and LXD holds nothing of it afterwards;
 # a terminal for stdout, another member's container, and a wrong name are
-# refused before LXD makes anything. 'ssh lab@SERVER import copy2 <
+# refused before LXD makes anything; a reader or a sender that stalls for
+# transfer_stall is given up, and nothing stays. 'ssh lab@SERVER import copy2 <
 # box.tar.gz' as another member: the container starts with its files, its
 # own port and that member's keys, not the first one's. Hostile tarballs
 # (privileged, raw.lxc, a host disk, a proxy device, truncated, random
@@ -19,7 +20,7 @@ P=${LABCT_PREFIX}ex-
 gw_init labct23gw labct23gk 62990
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = ${LABCT_PROFILE_BT:-$LABCT_PROFILE}" "ssh_listen = 127.0.0.1" \
-    "ssh_ports = 62991-62999" "${GW_CONF[@]}"
+    "ssh_ports = 62991-62999" "transfer_stall = 10s" "${GW_CONF[@]}"
 start_labcd || exit 1
 gw_setup >/dev/null
 gw_start || exit 1
@@ -87,6 +88,18 @@ test_expect_success 'the ssh client killed mid-way: the same' '
 	[ "$(labc --as alice whoami)" = alice ]
 '
 
+test_expect_success 'a reader that takes nothing for transfer_stall (10 s): given up, the backup deleted' '
+	# The reader takes nothing while LXD makes the backup and labcd
+	# sends it, until labcd has given up and deleted it; then all.
+	(gw alice $GW@127.0.0.1 export box 2>$TDIR/stall.err || echo "rc=$?" >>$TDIR/stall.err) |
+	    (until_ms 90000 eval "[ -n \"\$(backups alice box)\" ]"
+	     until_ms 90000 eval "[ -z \"\$(backups alice box)\" ]"
+	     cat >/dev/null)
+	contains "$(cat $TDIR/stall.err)" "the receiving end took nothing for 10 s \(transfer_stall\)"
+	contains "$(cat $TDIR/stall.err)" "^rc=1$"
+	[ -z "$(backups alice box)" ]
+'
+
 test_expect_success 'refused before LXD makes anything: a terminal, another member, a bad name' '
 	out=$(script -qec "$LABC -S $SOCK --as alice export box" /dev/null 2>&1 || true)
 	contains "$out" "standard output, which is a terminal here"
@@ -98,18 +111,27 @@ test_expect_success 'refused before LXD makes anything: a terminal, another memb
 	[ -z "$(backups alice box)" ]
 '
 
-# tarball FILE EDIT: box.tar.gz with backup/index.yaml and
-# backup/container/backup.yaml (where there is one) passed through the
-# awk program EDIT, as FILE.
+# tarball SRC FILE EDIT: the tarball SRC with backup/index.yaml and
+# backup/container/backup.yaml passed through the awk program EDIT, as
+# FILE, and every rootfs in it empty: LXD reads what it makes of a backup
+# from those YAML files, and the hostile parts are there (an attacker may
+# send an empty rootfs too). SRC is unpacked once.
 tarball() {
-	local d=$TDIR/tb.$$ f
-	rm -rf $d && mkdir $d &&
-	tar -xzf $TDIR/box.tar.gz -C $d &&
+	local d=$TDIR/tb.$$ sk=$TDIR/skel.$(basename "$1" .tar.gz) f
+	if [ ! -d $sk ]; then
+		mkdir $sk && tar -xzf "$1" -C $sk &&
+		find $sk -path "*/rootfs/*" -delete || return 1
+	fi
+	rm -rf $d && cp -a $sk $d &&
 	for f in $d/backup/index.yaml $d/backup/container/backup.yaml; do
 		[ -e $f ] || continue
-		awk "$2" $f > $f.new && mv $f.new $f || return 1
+		awk "$3" $f > $f.new && mv $f.new $f || return 1
 	done &&
-	tar -czf "$1" -C $d backup && rm -rf $d
+	tar -czf "$2" -C $d backup && rm -rf $d
+}
+# yaml FILE: the instance's backup.yaml in the tarball FILE.
+yaml() {
+	tar -xzOf "$1" backup/container/backup.yaml
 }
 # nothing_of USER NAME: no instance, no row, no port left of it.
 nothing_of() {
@@ -129,14 +151,19 @@ DISK_AWK='{ print } /^  devices:$/ && !d { print "    host:"; print "      path:
 PROXY_AWK='{ print } /^  devices:$/ && !d { print "    back:"; print "      bind: container"; print "      connect: tcp:127.0.0.1:22"; print "      listen: tcp:127.0.0.1:2222"; print "      type: proxy"; d = 1 }'
 
 test_expect_success 'hostile tarballs are refused, and leave nothing' '
-	tarball $TDIR/priv.tar.gz "$PRIV_AWK"
-	tarball $TDIR/raw.tar.gz "$RAW_AWK"
-	tarball $TDIR/disk.tar.gz "$DISK_AWK"
-	tarball $TDIR/proxy.tar.gz "$PROXY_AWK"
+	tarball $TDIR/box.tar.gz $TDIR/priv.tar.gz "$PRIV_AWK"
+	tarball $TDIR/box.tar.gz $TDIR/raw.tar.gz "$RAW_AWK"
+	tarball $TDIR/box.tar.gz $TDIR/disk.tar.gz "$DISK_AWK"
+	tarball $TDIR/box.tar.gz $TDIR/proxy.tar.gz "$PROXY_AWK"
 	for t in priv raw disk proxy; do
-		[ "$(zcat $TDIR/$t.tar.gz | wc -c)" != "$(zcat $TDIR/box.tar.gz | wc -c)" ] ||
+		[ "$(yaml $TDIR/$t.tar.gz)" != "$(yaml $TDIR/box.tar.gz)" ] ||
 		    { echo "the $t edit changed nothing"; exit 1; }
 	done
+	# The same tarball without an edit is imported: the edit is refused.
+	tarball $TDIR/box.tar.gz $TDIR/plain.tar.gz "{ print }"
+	out=$(gw bob $GW@127.0.0.1 import unedited < $TDIR/plain.tar.gz)
+	contains "$out" "^Imported unedited from"
+	labc --as bob delete unedited >/dev/null
 	head -c $(( $(stat -c %s $TDIR/box.tar.gz) / 2 )) $TDIR/box.tar.gz > $TDIR/half.tar.gz
 	head -c 1000000 /dev/urandom > $TDIR/random.tar.gz
 	for t in priv raw disk proxy half random; do
@@ -155,22 +182,39 @@ test_expect_success 'export --snapshots: a privileged snapshot in the tarball is
 	labc --as alice snapshot box before >/dev/null &&
 	gw alice $GW@127.0.0.1 export box --snapshots > $TDIR/snaps.tar.gz 2>/dev/null &&
 	contains "$(tar -tzf $TDIR/snaps.tar.gz)" "^backup/snapshots/before/" &&
-	cp $TDIR/box.tar.gz $TDIR/box.keep && cp $TDIR/snaps.tar.gz $TDIR/box.tar.gz &&
-	tarball $TDIR/psnap.tar.gz "$SNAP_AWK" &&
-	mv $TDIR/box.keep $TDIR/box.tar.gz &&
-	contains "$(tar -xzOf $TDIR/psnap.tar.gz backup/container/backup.yaml | sed -n "/^snapshots:/,\$p")" "security.privileged" &&
+	tarball $TDIR/snaps.tar.gz $TDIR/psnap.tar.gz "$SNAP_AWK" &&
+	contains "$(yaml $TDIR/psnap.tar.gz | sed -n "/^snapshots:/,\$p")" "security.privileged" &&
 	out=$(expect_status 1 gw bob $GW@127.0.0.1 import evil < $TDIR/psnap.tar.gz 2>&1) &&
 	contains "$out" "snapshot before asks for what your containers may not have \(it has security.privileged=true\): refused, nothing kept" &&
 	nothing_of bob evil &&
 	labc --as alice snapshot del box before >/dev/null
 '
 
-test_expect_success 'a tarball larger than the disk quota is cut off, nothing kept' '
+test_expect_success 'a tarball larger than the disk quota, packed or unpacked, is cut off, nothing kept' '
 	labc admin quota set bob disk=5MiB >/dev/null
 	out=$(expect_status 1 gw bob $GW@127.0.0.1 import big < $TDIR/box.tar.gz 2>&1)
-	contains "$out" "larger than 5 MiB, the most an import may be here"
+	contains "$out" "larger than 5 MiB, the most an import may be here, packed or unpacked"
 	nothing_of bob big
+	# 64 MiB of zeros in 64 KiB: counted as it unpacks.
+	head -c 67108864 /dev/zero | gzip -1 > $TDIR/bomb.tar.gz
+	[ $(stat -c %s $TDIR/bomb.tar.gz) -lt 1048576 ]
+	out=$(expect_status 1 gw bob $GW@127.0.0.1 import bomb < $TDIR/bomb.tar.gz 2>&1)
+	contains "$out" "larger than 5 MiB, the most an import may be here, packed or unpacked"
+	nothing_of bob bomb
 	labc admin quota set bob disk=none >/dev/null
+'
+
+test_expect_success 'gzip or plain tar only: xz is refused with what to do, a plain tar imports' '
+	head -c 65536 /dev/urandom > $TDIR/noise &&
+	tar -cf - -C $TDIR noise | xz -c > $TDIR/small.tar.xz
+	out=$(expect_status 1 gw bob $GW@127.0.0.1 import xz < $TDIR/small.tar.xz 2>&1)
+	contains "$out" "not a gzip tarball .what export and lxc export write. nor a plain tar: nothing kept"
+	nothing_of bob xz
+	zcat $TDIR/box.tar.gz > $TDIR/box.tar
+	out=$(gw bob $GW@127.0.0.1 import plain < $TDIR/box.tar)
+	contains "$out" "^Imported plain from [0-9.]+ MiB"
+	labc --as bob delete plain >/dev/null
+	nothing_of bob plain
 '
 
 test_expect_success 'the ssh client killed mid-import: nothing left' '
@@ -187,6 +231,14 @@ test_expect_success 'the ssh client killed mid-import: nothing left' '
 	until_ms 30000 nothing_of bob half
 	measured "nothing left $TOOK ms after the killed import"
 	until_ms 10000 eval "! pgrep -u $GW -f $LABC_GW >/dev/null"
+'
+
+test_expect_success 'a sender that sends nothing for transfer_stall: given up, nothing left' '
+	out=$( ( (head -c 1048576 $TDIR/box.tar.gz; sleep 15) |
+	    gw bob $GW@127.0.0.1 import stalled 2>&1 || echo "rc=$?") )
+	contains "$out" "nothing came on standard input for 10 s \(transfer_stall\): the import of stalled is given up, nothing kept"
+	contains "$out" "^rc=1$"
+	nothing_of bob stalled
 '
 
 test_expect_success 'ssh lab@SERVER import copy2 < box.tar.gz as another member: its files, its own port, her keys' '

@@ -97,8 +97,9 @@ backup_export(struct op *op, const struct ct *ct, int snapshots,
 	r = lxd_backup_export(l, project, ct->name, name, fd, bytes);
 	if (r != 0)
 		r = r == -EAGAIN ? op_error(op, "the export of %s stopped after "
-		    "%lld bytes: the receiving end took nothing for %d "
-		    "minutes", ct->name, *bytes, CTX_STREAM_STALL / 60) :
+		    "%lld bytes: the receiving end took nothing for %d s "
+		    "(transfer_stall)", ct->name, *bytes,
+		    op->srv->cfg.transfer_stall) :
 		    op_error(op, "the export of %s stopped after %lld bytes: "
 		    "%s", ct->name, *bytes, r == -EPIPE || r == -ECONNRESET ?
 		    "the receiving end went away" : op_lxd_error(op));

@@ -208,6 +208,10 @@ static const struct ckey keys[] = {
 	{ "import_max", C_SIZE, O(import_max), "64GiB", 0, 0,
 	  "The largest tarball 'import' reads (a member with a disk quota:\n"
 	  "at most that quota); empty: no limit." },
+	{ "transfer_stall", C_DUR, O(transfer_stall), "5m", 1, 86400,
+	  "How long an export's reader may take nothing, or an import's\n"
+	  "sender send nothing, before labcd gives the transfer up (and\n"
+	  "deletes what it made for it)." },
 	{ "quota_cpu", C_COUNT, O(quota_cpu), "", 0, 0,
 	  "CPUs all of a new lab user's containers may use together." },
 	{ "quota_memory", C_SIZE, O(quota_memory), "", 0, 0,

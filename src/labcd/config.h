@@ -71,6 +71,7 @@ struct config {
 	char	*quota_gpus;
 	char	*quota_snapshots;
 	char	*import_max;
+	int	 transfer_stall;	/* seconds */
 	int	 isolate_members;
 	/* labc-web */
 	char	*web_user;

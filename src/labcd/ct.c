@@ -882,14 +882,25 @@ import(struct op *op, const char *name, int fd, struct ct *ct,
 		forget(op, ct);
 		config_size_str(max, cap, sizeof(cap));
 		return op_error(op, "the tarball is larger than %s, the most "
-		    "an import may be here (your disk quota, or import_max): "
-		    "nothing kept", cap);
+		    "an import may be here, packed or unpacked (your disk "
+		    "quota, or import_max): nothing kept", cap);
+	}
+	if (r == -ENOEXEC) {
+		forget(op, ct);
+		return op_error(op, "that is not a gzip tarball (what export "
+		    "and lxc export write) nor a plain tar: nothing kept. "
+		    "Another compression: unpack it, and gzip it");
+	}
+	if (r == -EBADMSG) {
+		forget(op, ct);
+		return op_error(op, "the tarball's gzip stream is broken: "
+		    "nothing kept");
 	}
 	if (r == -EAGAIN) {
 		forget(op, ct);
-		return op_error(op, "nothing came on standard input for %d "
-		    "minutes: the import of %s is given up, nothing kept",
-		    CTX_STREAM_STALL / 60, name);
+		return op_error(op, "nothing came on standard input for %d s "
+		    "(transfer_stall): the import of %s is given up, nothing "
+		    "kept", op->srv->cfg.transfer_stall, name);
 	}
 	if (r != 0) {
 		forget(op, ct);

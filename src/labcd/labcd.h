@@ -203,10 +203,9 @@ int	ctx_stream(struct ctx *c);
  * dir 'o', labcd writes; import: 'i', labcd reads to the end): labcd's
  * end of a socket whose other end went to the client (caller closes), or
  * -1 if the client is gone. A client that reads (or sends) nothing for
- * CTX_STREAM_STALL seconds is cut off: labcd's read or write fails with
+ * transfer_stall seconds is cut off: labcd's read or write fails with
  * EAGAIN.
  */
-#define CTX_STREAM_STALL	300
 int	ctx_stream_data(struct ctx *c, int dir);
 /* Send the request's one result, from c->out, c->err, c->data... */
 void	ctx_result(struct ctx *c, int status);

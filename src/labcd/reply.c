@@ -142,7 +142,7 @@ ctx_stream(struct ctx *c)
 int
 ctx_stream_data(struct ctx *c, int dir)
 {
-	struct timeval stall = { CTX_STREAM_STALL, 0 };
+	struct timeval stall = { c->srv->cfg.transfer_stall, 0 };
 	int sv[2];
 
 	if (c->dead || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,

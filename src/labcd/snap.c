@@ -261,12 +261,39 @@ same_device(json_t *dev, json_t *want)
 	return dev != NULL && want != NULL && json_equal(dev, want);
 }
 
+/* The schedule keys, as LXD would take them back ("" for none). */
+static const char *const sched_keys[] = {
+	"snapshots.schedule", "snapshots.expiry", "snapshots.pattern",
+};
+
+/* The instance's schedule now: {key: value or ""}, or NULL. */
+static json_t *
+schedule_now(struct op *op, const char *project, const char *name)
+{
+	json_t *inst = NULL, *conf, *out;
+	size_t i;
+
+	if (lxd_instance_get(op_lxd(op), project, name, &inst) != 0)
+		return NULL;
+	conf = json_object_get(inst, "config");
+	out = json_object();
+	for (i = 0; i < sizeof(sched_keys) / sizeof(sched_keys[0]); i++)
+		json_object_set_new(out, sched_keys[i], json_string(
+		    json_string_value(json_object_get(conf, sched_keys[i])) ?:
+		    ""));
+	json_decref(inst);
+	return out;
+}
+
 /*
- * After a restore: the ssh device (none for a locked user) and the GPU
- * devices as labcd has them now, whatever the snapshot said.
+ * After a restore: the ssh device (none for a locked user), the GPU
+ * devices as labcd has them now, and the snapshot schedule of before the
+ * restore (sched: checked against the quota when it was set), whatever
+ * the snapshot said.
  */
 static int
-devices_mend(struct op *op, const char *project, const struct ct *ct)
+devices_mend(struct op *op, const char *project, const struct ct *ct,
+    json_t *sched)
 {
 	struct lxd *l = op_lxd(op);
 	json_t *inst = NULL, *devs, *want, *patch, *d;
@@ -299,9 +326,11 @@ devices_mend(struct op *op, const char *project, const struct ct *ct)
 		if (!same_device(json_object_get(devs, k), d))
 			json_object_set(patch, k, d);
 	r = 0;
-	if (json_object_size(patch) > 0) {
+	if (json_object_size(patch) > 0 || sched != NULL) {
 		json_t *body = json_pack("{s:o}", "devices", patch);
 
+		if (sched != NULL)
+			json_object_set(body, "config", sched);
 		r = lxd_instance_patch(l, project, ct->name, body);
 		json_decref(body);
 	} else
@@ -317,7 +346,7 @@ snap_restore(struct op *op, struct ct *ct, const char *snap, int force,
     int *ran, int *ssh_up)
 {
 	char project[64], *status = NULL;
-	json_t *found;
+	json_t *found, *sched = NULL;
 	int r;
 
 	*ran = 0;
@@ -339,6 +368,12 @@ snap_restore(struct op *op, struct ct *ct, const char *snap, int force,
 		if ((r = ct_stop(op, ct, force)) != 0)
 			goto out;
 	}
+	if ((sched = schedule_now(op, project, ct->name)) == NULL) {
+		r = op_error(op, "cannot read %s before the restore: %s%s",
+		    ct->name, op_lxd_error(op), *ran ? "; it was stopped: "
+		    "'start' starts it" : "");
+		goto out;
+	}
 	op_progress(op, "Restoring %s to %s", ct->name, snap);
 	r = lxd_snapshot_restore(op_lxd(op), project, ct->name, snap);
 	if (r == -ENOENT) {
@@ -354,7 +389,7 @@ snap_restore(struct op *op, struct ct *ct, const char *snap, int force,
 		goto out;
 	}
 	/* From here on, the snapshot's files are there: labcd's now too. */
-	if ((r = devices_mend(op, project, ct)) != 0) {
+	if ((r = devices_mend(op, project, ct, sched)) != 0) {
 		log_error("restored %s/%s: cannot put back its devices: %s "
 		    "(reconciliation mends the ssh device)", project,
 		    ct->name, op_lxd_error(op));
@@ -366,6 +401,7 @@ snap_restore(struct op *op, struct ct *ct, const char *snap, int force,
 	(void)ctdb_set_unprovisioned(op->db, ct->id);
 	ct->provisioned = ct->keys_synced = 0;
 out:
+	json_decref(sched);
 	free(status);
 	ct_release(ct->user_id, ct->name);
 	if (r == 0 && *ran)

@@ -44,6 +44,12 @@ struct lxd_req {
 					   source_max bytes */
 	int		 source_fd;
 	long long	 source_max;
+	/*
+	 * Each chunk read from source_fd, before it is sent: not 0 stops
+	 * the transfer, and lxd_http returns that (a negative errno).
+	 */
+	int		(*source_check)(void *arg, const void *p, size_t n);
+	void		*source_arg;
 	long		 timeout;	/* seconds; 0: l->timeout */
 	size_t		 limit;		/* response size cap; 0: default */
 };
@@ -56,6 +62,7 @@ struct lxd_resp {
 	long long	 moved;		/* bytes to sink_fd / from source_fd */
 	int		 io_errno;	/* why the sink or source stopped */
 	int		 too_big;	/* the source passed source_max */
+	int		 checked;	/* source_check stopped it: its code */
 };
 
 int	lxd_seterr(struct lxd *l, int r, const char *fmt, ...)

@@ -316,6 +316,9 @@ on_source(char *p, size_t size, size_t n, void *arg)
 		st->rs->too_big = 1;
 		return CURL_READFUNC_ABORT;
 	}
+	if (st->rq->source_check != NULL && (st->rs->checked =
+	    st->rq->source_check(st->rq->source_arg, p, (size_t)r)) != 0)
+		return CURL_READFUNC_ABORT;
 	return (size_t)r;
 }
 
@@ -453,6 +456,9 @@ lxd_http(struct lxd *l, const struct lxd_req *rq, struct lxd_resp *rs)
 		if (rs->too_big)
 			return lxd_seterr(l, -EFBIG, "%s %s: more than %lld "
 			    "bytes came", rq->method, rq->path, rq->source_max);
+		if (rs->checked != 0)
+			return lxd_seterr(l, rs->checked, "%s %s: what came "
+			    "was refused", rq->method, rq->path);
 		if (rs->io_errno != 0)
 			return lxd_seterr(l, -rs->io_errno, "%s %s: reading "
 			    "what to send failed: %s", rq->method, rq->path,

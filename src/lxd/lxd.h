@@ -242,9 +242,10 @@ int	lxd_backup_export(struct lxd *l, const char *project,
 int	lxd_backup_delete(struct lxd *l, const char *project,
 	    const char *name, const char *backup);
 /*
- * A new instance name from the backup tarball read from fd to its end
- * (at most max bytes, else -EFBIG; 0: no cap), on pool (NULL: the
- * tarball's or the profile's); *bytes read.
+ * A new instance name from the backup tarball read from fd to its end,
+ * on pool (NULL: the tarball's or the profile's); *bytes read. Only gzip
+ * or plain tar (else -ENOEXEC; a broken gzip stream: -EBADMSG), at most
+ * max bytes read and max bytes unpacked (else -EFBIG; 0: no cap).
  */
 int	lxd_backup_import(struct lxd *l, const char *project,
 	    const char *name, const char *pool, int fd, long long max,
