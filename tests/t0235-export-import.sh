@@ -284,4 +284,16 @@ test_expect_success 'admin backup is for admins: a member is refused by labcd, a
 	contains "$out" "needs --all and a directory"
 '
 
+test_expect_success 'admin backup writes nowhere another account could plant a link' '
+	mkdir -m 777 $TDIR/open
+	out=$(expect_status 1 labc admin backup --all $TDIR/open 2>&1)
+	contains "$out" "is not yours alone \(owner uid 0, mode 0777\)"
+	[ -z "$(ls -A $TDIR/open)" ]
+	mkdir -m 700 $TDIR/bl && ln -s /etc $TDIR/bl/alice
+	out=$(expect_status 1 labc admin backup --all $TDIR/bl 2>&1)
+	contains "$out" "alice is not a directory of its own"
+	[ ! -e /etc/box.tar.gz.part ] && [ ! -e /etc/box.tar.gz ]
+	[ -s $TDIR/bl/bob/copy2.tar.gz ]
+'
+
 test_done

@@ -119,13 +119,14 @@ static int
 one(struct client *c, int dir, int mfd, const char *user, const char *name,
     int snapshots, int optimized, long long *bytes)
 {
-	char *part = xasprintf("%s/%s.tar.gz.part", user, name);
+	char *part = xasprintf("%s.tar.gz.part", name);
+	char *base = xasprintf("%s.tar.gz", name);
 	char *file = xasprintf("%s/%s.tar.gz", user, name);
 	char *argv[4] = { "export", (char *)(uintptr_t)name, NULL, NULL };
 	char err[512], hex[2 * crypto_hash_sha256_BYTES + 1], when[32], *line;
 	struct client_result res;
 	char *as = c->as;
-	int argc = 2, fd, r = -1, out = c->out_fd;
+	int argc = 2, fd, r = -1, out = c->out_fd, udir = -1;
 	struct stat st;
 	time_t now;
 
@@ -138,10 +139,17 @@ one(struct client *c, int dir, int mfd, const char *user, const char *name,
 		    name, user, strerror(errno));
 		goto out;
 	}
-	fd = openat(dir, part, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	/* Its own directory, not a link someone put there. */
+	if ((udir = openat(dir, user, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0) {
+		fprintf(stderr, "labc: %s: %s is not a directory of its own "
+		    "(%s): move it away\n", name, user, strerror(errno));
+		goto out;
+	}
+	fd = openat(udir, part, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
 	if (fd < 0) {
-		fprintf(stderr, "labc: cannot write %s: %s\n", part,
+		fprintf(stderr, "labc: cannot write %s/%s: %s\n", user, part,
 		    strerror(errno));
 		goto out;
 	}
@@ -158,14 +166,14 @@ one(struct client *c, int dir, int mfd, const char *user, const char *name,
 		r = res.status;	/* not 0: labcd said why, on stderr */
 	client_result_free(&res);
 	if (r == 0 && (fsync(fd) != 0 || fstat(fd, &st) != 0 ||
-	    file_sha256(fd, hex) != 0 || renameat(dir, part, dir, file) !=
+	    file_sha256(fd, hex) != 0 || renameat(udir, part, udir, base) !=
 	    0)) {
 		fprintf(stderr, "labc: %s: %s\n", file, strerror(errno));
 		r = -1;
 	}
 	close(fd);
 	if (r != 0) {
-		(void)unlinkat(dir, part, 0);
+		(void)unlinkat(udir, part, 0);
 		r = -1;
 		goto out;
 	}
@@ -182,7 +190,10 @@ one(struct client *c, int dir, int mfd, const char *user, const char *name,
 	}
 	free(line);
 out:
+	if (udir >= 0)
+		close(udir);
 	free(part);
+	free(base);
 	free(file);
 	return r;
 }
@@ -235,6 +246,7 @@ backup_run(struct client *c, int argc, char **argv)
 	long long total = 0, bytes;
 	char *manifest;
 	json_t *list, *ct;
+	struct stat st;
 	size_t k;
 
 	for (i = 0; i < argc; i++) {
@@ -286,6 +298,17 @@ backup_run(struct client *c, int argc, char **argv)
 	if ((dir = open(dirname, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		fprintf(stderr, "labc: cannot open the directory %s: %s\n",
 		    dirname, strerror(errno));
+		json_decref(list);
+		return PROTO_FAILED;
+	}
+	/* Nobody else may plant links where the tarballs go. */
+	if (fstat(dir, &st) != 0 || st.st_uid != geteuid() ||
+	    (st.st_mode & 022) != 0) {
+		fprintf(stderr, "labc: %s is not yours alone (owner uid %u, "
+		    "mode %04o): use a directory only you can write\n",
+		    dirname, (unsigned)st.st_uid, (unsigned)(st.st_mode &
+		    07777));
+		close(dir);
 		json_decref(list);
 		return PROTO_FAILED;
 	}
