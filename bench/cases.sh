@@ -568,9 +568,10 @@ case_memory() {
 
 	((RSS_K > N)) || return 0
 	# More containers: rows written straight into labcd's database, and an
-	# instance for each, made (not started) with lxc on the btrfs pool
-	# where that is quick, so that labcd's view knows RSS_K instances and
-	# list --all shows RSS_K rows.
+	# empty instance for each (lxc init --empty on the dir pool: no rootfs,
+	# so making and deleting 450 of them takes seconds and leaves no
+	# btrfs-cleaner work behind), so that labcd's view knows RSS_K
+	# instances and list --all shows RSS_K rows.
 	real=$(sqlite3 "${LD_DB[$MAIN]}" 'SELECT count(*) FROM containers')
 	extra=$((RSS_K - real))
 	# The instances first: rows without their instance are drift, which
@@ -584,12 +585,13 @@ case_memory() {
 	for ((i = 1; i <= 5; i++)); do must lc "$MAIN" list --all && sample list.synth "$TM"; done
 	value rss.synth "$(rss_kib "$MAIN")"
 	value rssanon.synth "$(rss_kib "$MAIN" RssAnon)"
-	note rss.synth "$real running containers + $extra stopped ones (rows written into labcd's database, instances made with lxc init on the btrfs pool); measured after 6 × list --all; $(rss_note)"
+	note rss.synth "$real running containers + $extra stopped ones (rows written into labcd's database, empty instances made with lxc init --empty on the dir pool); measured after 6 × list --all; $(rss_note)"
 	note rssanon.synth "the rest of VmRSS is the pages of the shared libraries labcd touched (RssFile: libcurl, OpenSSL, SQLite, glibc), which stay"
 }
 
-# synth_instances COUNT: synth_rows' containers as LXD instances, made (not
-# started) in their users' projects, four at a time.
+# synth_instances COUNT: synth_rows' containers as empty LXD instances (no
+# rootfs: they are never started), made in their users' projects on the dir
+# pool, four at a time.
 synth_instances() {
 	local count=$1 users u i p
 	users=$(((count + 9) / 10))
@@ -599,8 +601,8 @@ synth_instances() {
 	for ((i = 0; i < count; i++)); do
 		p=$(printf '%ss%03d' "${LD_PREFIX[$MAIN]}" $((i / 10 + 1)))
 		printf '%s box%d\n' "$p" $((i % 10 + 1))
-	done | xargs -P 4 -L 1 sh -c 'lxc init -q "$0" "$3" --project "$2" -p "$1" >/dev/null 2>&1 ||
-		lxc info "$3" --project "$2" >/dev/null 2>&1' "$LABCT_IMAGE" "$LABCT_PROFILE_BT" ||
+	done | xargs -P 4 -L 1 sh -c 'lxc init -q --empty "$2" --project "$1" -p "$0" >/dev/null 2>&1 ||
+		lxc info "$2" --project "$1" >/dev/null 2>&1' "$LABCT_PROFILE" ||
 		die "cannot make the $count instances of the synthetic rows"
 }
 
