@@ -528,14 +528,16 @@ case_memory() {
 	figure rss.grow_conn 5 mem KiB "  growth, 2nd half of $REQS whoami, 1 connection" target="value <= 64" goal="none (≤64 KiB)"
 	figure rss.grow_list 5 mem KiB "  RssAnon growth, 2nd half of $nlist list --all, 1 connection" target="value <= 64" goal="none (≤64 KiB)"
 	if ((RSS_K > N)); then
-		figure rss.synth 5 mem MiB "labcd VmRSS, $RSS_K containers known" \
-			target="value <= 8192" goal="≤ 8 MiB"
+		# VmRSS has no target of its own: most of it is the shared
+		# libraries' pages (RssFile), which #16 asks to state apart.
+		figure rss.synth 5 mem MiB "labcd VmRSS, $RSS_K containers known"
+		figure rssfile.synth 5 mem MiB "  of it RssFile (shared libraries, mapped files)"
 		figure rssanon.synth 5 mem MiB "  of it RssAnon (labcd's own)" \
 			target="value <= 4096" goal="≤ 4 MiB"
 		figure list.synth 5 time ms "  labc list --all of $RSS_K containers" \
 			target="median <= 20" goal="≤ 20 ms"
 	else
-		figure rss.real 5 mem MiB "labcd VmRSS, $N real containers known" target="value <= 8192" goal="≤ 8 MiB"
+		figure rss.real 5 mem MiB "labcd VmRSS, $N real containers known"
 	fi
 	ensure_population
 	watch_others
@@ -585,8 +587,10 @@ case_memory() {
 	for ((i = 1; i <= 5; i++)); do must lc "$MAIN" list --all && sample list.synth "$TM"; done
 	value rss.synth "$(rss_kib "$MAIN")"
 	value rssanon.synth "$(rss_kib "$MAIN" RssAnon)"
+	value rssfile.synth "$(rss_kib "$MAIN" RssFile)"
 	note rss.synth "$real running containers + $extra stopped ones (rows written into labcd's database, empty instances made with lxc init --empty on the dir pool); measured after 6 × list --all; $(rss_note)"
-	note rssanon.synth "the rest of VmRSS is the pages of the shared libraries labcd touched (RssFile: libcurl, OpenSSL, SQLite, glibc), which stay"
+	note rssanon.synth "labcd's own memory: heap, thread stacks, the view, SQLite's cache"
+	note rssfile.synth "the pages of the shared libraries labcd touched (libcurl, OpenSSL, SQLite, glibc), which stay"
 }
 
 # synth_instances COUNT: synth_rows' containers as empty LXD instances (no
