@@ -29,6 +29,7 @@
  * what it would do, only looking (reconcile_doctor).
  */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -913,6 +914,12 @@ bg_run(struct server *s, struct lxd **l, int *failing)
 	findings_free(&findings);
 	op_end(&op);
 	db_close(db);
+	/*
+	 * A pass holds every instance of labcd's projects as JSON at once
+	 * (some MiB with hundreds): give back the pages it freed, or they
+	 * stay labcd's between passes.
+	 */
+	malloc_trim(0);
 	return r == PROTO_FAILED ? RETRY_LXD : left > 0 ? RETRY_LEFT : 0;
 }
 
