@@ -165,6 +165,7 @@ $(B)/tests/nvml-stub/old/libnvidia-ml.so.1: tests/nvml-stub/nvml-stub.c
 $(B)/tests/unit/t-nvml: $(call obj,src/labcd/nvml.c) | $(STUBS)
 $(B)/tests/unit/t-throttle: $(call obj,src/labcd/throttle.c)
 $(B)/tests/unit/t-duration: $(call obj,src/labcd/config.c)
+$(B)/tests/unit/t-config-lxd: $(call obj,src/labcd/config.c)
 $(B)/tests/unit/t-db-store: $(call obj,src/labcd/db.c src/labcd/db-users.c \
     src/labcd/db-sessions.c src/labcd/db-keys.c src/labcd/db-audit.c)
 $(B)/tests/unit/t-view: $(call obj,src/labcd/view.c src/labcd/leases.c \

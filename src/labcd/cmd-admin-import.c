@@ -93,7 +93,8 @@ choose_port(struct import *im, int old, const char **why)
 			*why = "outside ssh_ports";
 		else if (ctdb_port_taken(im->c->db, old))
 			*why = "given to another labcd container";
-		else if (!port_free(cfg->ssh_listen, old)) {
+		else if (config_lxd_local(cfg) &&
+		    !port_free(cfg->ssh_listen, old)) {
 			char who[160];
 
 			port_holder(old, who, sizeof(who));
@@ -106,7 +107,7 @@ choose_port(struct import *im, int old, const char **why)
 			return old;
 	}
 	return port_pick(im->c->db, cfg->ssh_port_min, cfg->ssh_port_max,
-	    cfg->ssh_listen);
+	    config_lxd_local(cfg) ? cfg->ssh_listen : NULL);
 }
 
 /* The original tool's port for an IPv4 address, or 0. */

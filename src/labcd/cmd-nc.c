@@ -138,7 +138,7 @@ target(struct ctx *c, const struct ct *ct, char ip[64], int *port)
 	struct lxd *l = ctx_lxd(c);
 	struct in_addr a;
 	struct leases *ls;
-	char project[64], *lease;
+	char project[64], *lease, addr[64];
 	json_t *inst = NULL, *dev;
 	int r = PROTO_OK;
 
@@ -151,14 +151,14 @@ target(struct ctx *c, const struct ct *ct, char ip[64], int *port)
 		    ct->name, ct->name);
 		goto out;
 	}
-	/* The device as labcd made it, on an IPv4 address of this host. */
+	/* The device as labcd made it, on an IPv4 address of LXD's host. */
 	dev = ct_ssh_device(cfg, ct->port);
+	config_ports_addr(cfg, addr, sizeof(addr));
 	if (json_equal(dev, json_object_get(json_object_get(inst,
 	    "expanded_devices"), "ssh")) &&
-	    inet_pton(AF_INET, cfg->ssh_listen, &a) == 1) {
+	    inet_pton(AF_INET, addr, &a) == 1) {
 		json_decref(dev);
-		snprintf(ip, 64, "%s", a.s_addr == htonl(INADDR_ANY) ?
-		    "127.0.0.1" : cfg->ssh_listen);
+		snprintf(ip, 64, "%s", addr);
 		*port = ct->port;
 		goto out;
 	}

@@ -4,6 +4,7 @@
  * start-up with the file and line.
  */
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -17,7 +18,7 @@
 
 enum ctype {
 	C_STR, C_NAME, C_PREFIX, C_LEVEL, C_WHO, C_SIZE, C_SUBNETS,
-	C_COUNT,						/* text */
+	C_COUNT, C_URL,						/* text */
 	C_INT, C_BOOL, C_AUTO, C_MODE, C_PORTS,		/* kept as int */
 	C_DUR				/* seconds; "" is 0 where min is 0 */
 };
@@ -91,6 +92,20 @@ static const struct ckey keys[] = {
 	  "Seconds a password login lasts." },
 	{ "lxd_socket", C_STR, O(lxd_socket), "", 0, 0,
 	  "LXD's unix socket (empty: find it: LXD deb, LXD snap, Incus)." },
+	{ "lxd_url", C_URL, O(lxd_url), "", 0, 0,
+	  "LXD over the network instead of its socket: https://HOST:PORT\n"
+	  "(the server's core.https_address). labcd proves itself with\n"
+	  "lxd_cert and lxd_key, which the server must trust ('lxc config\n"
+	  "trust add'), and accepts only the server certificate in\n"
+	  "lxd_server_cert. Empty: the unix socket." },
+	{ "lxd_cert", C_STR, O(lxd_cert), "/etc/labcontainers/lxd-client.crt",
+	  0, 0, "labcd's client certificate for lxd_url (PEM)." },
+	{ "lxd_key", C_STR, O(lxd_key), "/etc/labcontainers/lxd-client.key",
+	  0, 0, "Its private key (PEM, readable by root only)." },
+	{ "lxd_server_cert", C_STR, O(lxd_server_cert),
+	  "/etc/labcontainers/lxd-server.crt", 0, 0,
+	  "The certificate of the LXD at lxd_url (its server.crt): the only\n"
+	  "one accepted." },
 	{ "project_prefix", C_PREFIX, O(project_prefix), "lab-", 0, 0,
 	  "Each lab user's LXD project is this prefix + the user name.\n"
 	  "labcontainers never touches a project without it. At most 31\n"
@@ -459,6 +474,19 @@ string_invalid(const struct ckey *k, const char *v, char *rule, size_t rulesz)
 		if (*v != '\0' && parse_long(v, 1, 4096, &n) != 0)
 			return "must be a number from 1 to 4096, or empty";
 		return NULL;
+	case C_URL:
+		/* https://HOST[:PORT], no path, no user, nothing odd. */
+		if (*v == '\0')
+			return NULL;
+		n = (long)strlen(v);
+		if (n > 8 && v[n - 1] == '/')
+			n--;			/* one trailing '/' */
+		if (strncmp(v, "https://", 8) != 0 || n <= 8 || n > 200 ||
+		    (long)strspn(v + 8, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") < n - 8)
+			return "must be https://HOST:PORT (LXD's "
+			    "core.https_address), or empty for the unix socket";
+		return NULL;
 	case C_SUBNETS:
 		if (config_subnets_parse(v, &net, &bits) != 0)
 			return "must be an IPv4 network A.B.C.D/N with N from 8 "
@@ -584,6 +612,59 @@ config_server_name(const struct config *c, char *out, size_t outsz)
 	out[outsz - 1] = '\0';
 }
 
+int
+config_lxd_local(const struct config *c)
+{
+	return c->lxd_url == NULL || *c->lxd_url == '\0';
+}
+
+void
+config_lxd_host(const struct config *c, char *out, size_t outsz)
+{
+	const char *h, *e;
+
+	*out = '\0';
+	if (config_lxd_local(c))
+		return;
+	h = c->lxd_url + 8;		/* after "https://" */
+	if (*h == '[') {
+		h++;
+		e = strchr(h, ']');
+	} else
+		e = h + strcspn(h, ":/");
+	if (e == NULL)
+		e = h + strlen(h);
+	snprintf(out, outsz, "%.*s", (int)(e - h), h);
+}
+
+static int
+wildcard(const char *a)
+{
+	return *a == '\0' || strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0;
+}
+
+void
+config_ports_addr(const struct config *c, char *out, size_t outsz)
+{
+	struct addrinfo hints = { .ai_family = AF_INET,
+	    .ai_socktype = SOCK_STREAM }, *res = NULL;
+	char host[256];
+
+	if (!wildcard(c->ssh_listen)) {
+		snprintf(out, outsz, "%s", c->ssh_listen);
+		return;
+	}
+	snprintf(out, outsz, "127.0.0.1");
+	if (config_lxd_local(c))
+		return;
+	config_lxd_host(c, host, sizeof(host));
+	if (getaddrinfo(host, NULL, &hints, &res) == 0 && res != NULL)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->
+		    sin_addr, out, (socklen_t)outsz);
+	if (res != NULL)
+		freeaddrinfo(res);
+}
+
 void
 config_server_suffix(const struct config *c, char *out, size_t outsz)
 {
@@ -624,7 +705,7 @@ config_free(struct config *c)
 	size_t i;
 
 	for (i = 0; i < NKEYS; i++) {
-		if (keys[i].type <= C_COUNT) {
+		if (keys[i].type < C_INT) {
 			free(*str_at(c, &keys[i]));
 			*str_at(c, &keys[i]) = NULL;
 		}

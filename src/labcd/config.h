@@ -35,6 +35,10 @@ struct config {
 	int	 session_ttl;
 	/* LXD and containers */
 	char	*lxd_socket;
+	char	*lxd_url;
+	char	*lxd_cert;
+	char	*lxd_key;
+	char	*lxd_server_cert;
 	char	*project_prefix;
 	int	 reconcile_interval;
 	int	 reconcile_on_change;
@@ -105,6 +109,17 @@ void	config_size_str(long long bytes, char *out, size_t outsz);
 void	config_duration_str(long long secs, char *out, size_t outsz);
 /* The name members reach this server by: gateway_host, else the host name. */
 void	config_server_name(const struct config *c, char *out, size_t outsz);
+/* 1 when LXD is on this host (its socket), 0 over HTTPS (lxd_url). */
+int	config_lxd_local(const struct config *c);
+/* lxd_url's host as written ("" on the socket). */
+void	config_lxd_host(const struct config *c, char *out, size_t outsz);
+/*
+ * The IPv4 address labcd reaches the containers' ports at: ssh_listen
+ * when it names one address; for every address, 127.0.0.1 where LXD is
+ * on this host, else lxd_url's host (resolved): the ports are where LXD
+ * runs.
+ */
+void	config_ports_addr(const struct config *c, char *out, size_t outsz);
 /*
  * SUFFIX of 'ssh box.SUFFIX': the first DNS label of the server name,
  * lowercase, or "lab" when that name is an address literal.

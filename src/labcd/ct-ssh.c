@@ -47,10 +47,16 @@ ct_connect(struct ctx *c, const char *name, int port, char *route,
 		*direct = '\0';
 		return;
 	}
-	/* Every address of this host: the one members know it by. */
+	/* Every address of LXD's host: the one members know it by (this
+	   host's, or lxd_url's). */
 	if (*host == '\0' || strcmp(host, "0.0.0.0") == 0 ||
-	    strcmp(host, "::") == 0)
+	    strcmp(host, "::") == 0) {
 		host = server;
+		if (!config_lxd_local(cfg)) {
+			config_lxd_host(cfg, server, sizeof(server));
+			host = server;
+		}
+	}
 	snprintf(direct, directsz, "ssh -p %d %s@%s", port,
 	    cfg->container_user, host);
 }

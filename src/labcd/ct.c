@@ -59,7 +59,8 @@ reserve(struct op *op, const char *name, const char *image, struct ct *ct)
 		    name);
 	}
 	memset(ct, 0, sizeof(*ct));
-	if ((ct->port = port_pick(op->db, lo, hi, cfg->ssh_listen)) == 0) {
+	if ((ct->port = port_pick(op->db, lo, hi, config_lxd_local(cfg) ?
+	    cfg->ssh_listen : NULL)) == 0) {
 		db_rollback(op->db);
 		return op_error(op, "no free SSH port left in %d-%d: the admin "
 		    "should widen ssh_ports", lo, hi);
@@ -558,7 +559,7 @@ ct_status(struct op *op, const struct ct *ct, char **status)
  */
 struct ssh_dev {
 	pthread_t	 t;
-	const char	*socket;
+	struct lxd	*l;		/* its own connection, made here */
 	const char	*project;
 	const char	*name;
 	json_t		*patch;
@@ -571,18 +572,12 @@ static void *
 ssh_dev_main(void *arg)
 {
 	struct ssh_dev *d = arg;
-	struct lxd *l = lxd_new(*d->socket != '\0' ? d->socket : NULL);
+	struct lxd *l = d->l;
 
-	if (l == NULL) {
-		d->r = -ENOMEM;
-		snprintf(d->err, sizeof(d->err), "out of memory");
-		return NULL;
-	}
 	/* Idempotent: a container made by an older labcd has it already. */
 	d->r = lxd_instance_patch(l, d->project, d->name, d->patch);
 	if (d->r != 0)
 		snprintf(d->err, sizeof(d->err), "%s", lxd_error(l));
-	lxd_free(l);
 	return NULL;
 }
 
@@ -601,12 +596,14 @@ ssh_dev_start(struct op *op, struct ssh_dev *d, const char *project,
 		d->skipped = 1;
 		return 0;
 	}
-	d->socket = op->srv->cfg.lxd_socket;
+	d->l = lxd_of_config(&op->srv->cfg);
 	d->project = project;
 	d->name = ct->name;
 	d->patch = ct_ssh_patch(&op->srv->cfg, ct->port);
 	if (pthread_create(&d->t, NULL, ssh_dev_main, d) != 0) {
 		json_decref(d->patch);
+		lxd_free(d->l);
+		d->l = NULL;
 		return -1;
 	}
 	return 0;
@@ -619,6 +616,7 @@ ssh_dev_wait(struct ssh_dev *d)
 		return 0;
 	pthread_join(d->t, NULL);
 	json_decref(d->patch);
+	lxd_free(d->l);
 	return d->r;
 }
 
@@ -671,7 +669,7 @@ int
 ct_start(struct op *op, struct ct *ct, int *ssh_up)
 {
 	struct lxd *l = op_lxd(op);
-	char project[64];
+	char project[64], addr[64];
 	char why[400];
 	int r;
 
@@ -702,7 +700,8 @@ ct_start(struct op *op, struct ct *ct, int *ssh_up)
 	} else if (!ct->keys_synced)
 		ct_keys_refresh(op, project, ct);
 	op_progress(op, "Waiting for ssh on port %d", ct->port);
-	*ssh_up = ct_ssh_answers(op->srv->cfg.ssh_listen, ct->port);
+	config_ports_addr(&op->srv->cfg, addr, sizeof(addr));
+	*ssh_up = ct_ssh_answers(addr, ct->port);
 	return PROTO_OK;
 }
 

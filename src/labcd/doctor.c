@@ -12,6 +12,11 @@
  * (lxdconf.c), db_doctor (db-doctor.c), reconcile_doctor (reconcile.c),
  * gateway_doctor (gateway.c). Here: whether LXD answers, and their order.
  */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
 #include "checkup.h"
 #include "db.h"
 #include "doctor.h"
@@ -25,24 +30,89 @@
 #include "sizes.h"
 #include "status.h"
 
+/* One certificate of lxd_url's pair: there, a certificate, and how long
+   it has left (a warning within 30 days). */
+static void
+check_cert(struct checkup *d, const char *what, const char *path,
+    const char *fix)
+{
+	char subj[256], err[512], when[32];
+	long long nb, na, now = (long long)time(NULL);
+	time_t t;
+	struct tm tm;
+
+	if (lxd_cert_info(path, subj, sizeof(subj), &nb, &na, err,
+	    sizeof(err)) != 0) {
+		checkup_row(d, "lxd tls", "problem", fix, "%s: %s", what, err);
+		return;
+	}
+	t = (time_t)na;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d", &tm);
+	if (now < nb || now > na)
+		checkup_row(d, "lxd tls", "problem", fix, "%s %s (%s) is out "
+		    "of its dates (valid until %s): labcd sends nothing with "
+		    "it", what, path, subj, when);
+	else if (na - now < 30LL * 86400)
+		checkup_row(d, "lxd tls", "warn", fix, "%s %s (%s) expires on "
+		    "%s, in %lld days", what, path, subj, when,
+		    (na - now) / 86400);
+	else
+		checkup_row(d, "lxd tls", "ok", NULL, "%s %s (%s) valid until "
+		    "%s", what, path, subj, when);
+}
+
+/* Over HTTPS: both certificates, and a private key only root reads. */
+static void
+check_tls(struct checkup *d)
+{
+	const struct config *cfg = &checkup_op(d)->srv->cfg;
+	struct stat st;
+
+	check_cert(d, "labcd's client certificate", cfg->lxd_cert,
+	    "make one with 'labcd --lxd-cert' and add it on the server with "
+	    "'lxc config trust add FILE'");
+	check_cert(d, "LXD's pinned certificate", cfg->lxd_server_cert,
+	    "copy the server's server.crt (in LXD's directory) to "
+	    "lxd_server_cert");
+	if (stat(cfg->lxd_key, &st) != 0)
+		checkup_row(d, "lxd tls", "problem", "make one with 'labcd "
+		    "--lxd-cert'", "labcd's private key %s: %s", cfg->lxd_key,
+		    strerror(errno));
+	else if (st.st_uid != 0 || (st.st_mode & 077) != 0)
+		checkup_row(d, "lxd tls", "problem", "chown root: and chmod "
+		    "600 it", "labcd's private key %s can be read by others "
+		    "than root (mode %04o, owner uid %u): whoever reads it "
+		    "speaks to LXD as labcd", cfg->lxd_key,
+		    (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+}
+
 static void
 check_lxd(struct checkup *d)
 {
 	const struct config *cfg = &checkup_op(d)->srv->cfg;
 	struct lxd *l = op_lxd(checkup_op(d));
+	int r;
 
-	if (lxd_connect(l) != 0) {
-		checkup_row(d, "lxd", "problem", "start LXD: systemctl start "
-		    "lxd (no systemd: lxd --group lxd &), or set lxd_socket in "
-		    "labcd.conf", "LXD is not reachable at %s: %s",
-		    *cfg->lxd_socket ? cfg->lxd_socket : lxd_socket_path(l),
-		    lxd_error(l));
+	if (lxd_is_remote(l))
+		check_tls(d);
+	if ((r = lxd_connect(l)) != 0) {
+		checkup_row(d, "lxd", "problem", !lxd_is_remote(l) ?
+		    "start LXD: systemctl start lxd (no systemd: lxd --group "
+		    "lxd &), or set lxd_socket in labcd.conf" :
+		    r == -EKEYREJECTED ? "see the lxd tls rows: the server "
+		    "must trust lxd_cert, and lxd_server_cert must be its "
+		    "certificate" : "on the server: lxc config set "
+		    "core.https_address ADDRESS:8443, and open the port to "
+		    "this machine", "LXD is not reachable at %s: %s",
+		    *cfg->lxd_url ? cfg->lxd_url : *cfg->lxd_socket ?
+		    cfg->lxd_socket : lxd_where(l), lxd_error(l));
 		return;
 	}
 	checkup_set_lxd(d, l);
 	checkup_row(d, "lxd", "ok", NULL, "%s %s at %s",
 	    lxd_server_kind(l) == LXD_SERVER_INCUS ? "Incus" : "LXD",
-	    lxd_server_version(l), lxd_socket_path(l));
+	    lxd_server_version(l), lxd_where(l));
 }
 
 const char *const doctor_columns[] = { "check", "status", "detail", "fix",

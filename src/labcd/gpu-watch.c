@@ -86,7 +86,7 @@ failed_note(long long ct_id, int gpu, time_t now)
 /* --- telling the owner --- */
 
 struct wall {
-	char		 socket[PATH_MAX];	/* LXD's, "" the default */
+	struct lxd	*l;		/* its own connection, made here */
 	char		 project[PROJECT_MAX];
 	char		 name[64];
 	char		 text[NOTICE_MAX];
@@ -102,7 +102,7 @@ wall_main(void *arg)
 {
 	struct wall *w = arg;
 	const char *argv[] = { "wall", w->text, NULL };
-	struct lxd *l = lxd_new(*w->socket != '\0' ? w->socket : NULL);
+	struct lxd *l = w->l;
 	int status = 0;
 
 	if (l != NULL) {
@@ -132,13 +132,14 @@ wall(struct server *s, const char *project, const char *name,
 		return;
 	}
 	w = xcalloc(1, sizeof(*w));
-	snprintf(w->socket, sizeof(w->socket), "%s", s->cfg.lxd_socket);
+	w->l = lxd_of_config(&s->cfg);
 	snprintf(w->project, sizeof(w->project), "%s", project);
 	snprintf(w->name, sizeof(w->name), "%s", name);
 	snprintf(w->text, sizeof(w->text), "labcontainers: %s", text);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &attr, wall_main, w) != 0) {
+		lxd_free(w->l);
 		free(w);
 		atomic_fetch_sub(&walls, 1);
 	}

@@ -4,6 +4,7 @@
  *
  *   labcd [-f CONFIG] [-S SOCKET] [-d DATABASE] [-D] [-C] [--version]
  */
+#include <getopt.h>
 #include <grp.h>
 #include <malloc.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "health.h"
 #include "labcd.h"
 #include "log.h"
+#include "lxd-cert.h"
 #include "reconcile.h"
 #include "view.h"
 #include "run.h"
@@ -28,12 +30,14 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: labcd [-f CONFIG] [-S SOCKET] [-d DATABASE] "
-	    "[-D] [-C] [--version]\n"
+	    "[-D] [-C] [--lxd-cert] [--version]\n"
 	    "  -f CONFIG    configuration file (default %s)\n"
 	    "  -S SOCKET    socket to listen on (overrides 'socket')\n"
 	    "  -d DATABASE  database file (overrides 'database')\n"
 	    "  -D           stay in the foreground, log to stderr\n"
-	    "  -C           print the default configuration and exit\n",
+	    "  -C           print the default configuration and exit\n"
+	    "  --lxd-cert   make labcd's client certificate for lxd_url (if\n"
+	    "               there is none), say how the server trusts it, exit\n",
 	    CONFIG_DEFAULT_PATH);
 	exit(2);
 }
@@ -78,8 +82,7 @@ nvidia_runtime_decide(struct config *cfg)
 static void
 btrfs_mend(struct server *s)
 {
-	struct lxd *l = lxd_new(*s->cfg.lxd_socket != '\0' ? s->cfg.lxd_socket :
-	    NULL);
+	struct lxd *l = lxd_of_config(&s->cfg);
 	json_t *info = NULL;
 
 	if (lxd_call(l, "GET", "/1.0", NULL, &info) == 0)
@@ -97,6 +100,39 @@ on_view_change(struct server *srv, const struct view_ct *before,
 	gpu_watch_on_change(srv, before, after);
 }
 
+/* labcd --lxd-cert: the pair lxd_cert/lxd_key, made if need be. */
+static int
+lxd_cert_main(const struct config *cfg)
+{
+	char err[512], fp[80], host[256] = "labcd", cn[300];
+	int r;
+
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		snprintf(host, sizeof(host), "labcd");
+	snprintf(cn, sizeof(cn), "labcd@%s", host);
+	if ((r = lxd_cert_make(cfg->lxd_cert, cfg->lxd_key, cn, err,
+	    sizeof(err))) < 0) {
+		fprintf(stderr, "labcd: %s\n", err);
+		return 1;
+	}
+	if (lxd_cert_fingerprint(cfg->lxd_cert, fp, sizeof(fp)) != 0) {
+		fprintf(stderr, "labcd: %s is not a PEM certificate: move it "
+		    "away and run 'labcd --lxd-cert' again\n", cfg->lxd_cert);
+		return 1;
+	}
+	printf("%s %s (key %s)\nfingerprint %s\n", r == 1 ?
+	    "labcd's LXD client certificate is there already:" :
+	    "made labcd's LXD client certificate", cfg->lxd_cert, cfg->lxd_key,
+	    fp);
+	printf("On the LXD server, with a copy of %s:\n"
+	    "  lxc config trust add %s\n"
+	    "Then copy the server's certificate (server.crt in LXD's "
+	    "directory, e.g.\n/var/lib/lxd/server.crt) here as %s and set "
+	    "lxd_url in labcd.conf.\n", cfg->lxd_cert, cfg->lxd_cert,
+	    cfg->lxd_server_cert);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -105,14 +141,22 @@ main(int argc, char **argv)
 	struct db *keeper;
 	struct group *gr;
 	char err[512];
-	int ch, foreground = 0, r;
+	int ch, foreground = 0, make_cert = 0, r;
+	static const struct option longopts[] = {
+		{ "lxd-cert", no_argument, NULL, 'K' },
+		{ NULL, 0, NULL, 0 },
+	};
 
 	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
 		printf("labcd %s\n", LABC_VERSION);
 		return 0;
 	}
-	while ((ch = getopt(argc, argv, "f:S:d:DC")) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:S:d:DC", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'K':
+			make_cert = 1;
+			break;
 		case 'f':
 			conf = optarg;
 			break;
@@ -146,6 +190,11 @@ main(int argc, char **argv)
 	if (config_load(&s.cfg, conf != NULL ? conf : CONFIG_DEFAULT_PATH,
 	    conf != NULL, err, sizeof(err)) != 0)
 		fatalx("%s", err);
+	if (make_cert) {
+		r = lxd_cert_main(&s.cfg);
+		config_free(&s.cfg);
+		return r;
+	}
 	log_setup("labcd", level_of(s.cfg.log_level), 0);
 	nvidia_runtime_decide(&s.cfg);
 	if (sodium_init() < 0)

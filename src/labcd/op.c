@@ -50,14 +50,27 @@ on_progress(void *arg, const char *stage, const char *text, int percent)
 }
 
 struct lxd *
+lxd_of_config(const struct config *cfg)
+{
+	struct lxd_target t = {
+		.socket = cfg->lxd_socket,
+		.url = cfg->lxd_url,
+		.cert = cfg->lxd_cert,
+		.key = cfg->lxd_key,
+		.server_cert = cfg->lxd_server_cert,
+	};
+	struct lxd *l = lxd_open(&t);
+
+	if (l == NULL)
+		fatalx("cannot make an LXD client (out of memory)");
+	return l;
+}
+
+struct lxd *
 op_lxd(struct op *op)
 {
-	if (*op->lxdp == NULL) {
-		*op->lxdp = lxd_new(*op->srv->cfg.lxd_socket != '\0' ?
-		    op->srv->cfg.lxd_socket : NULL);
-		if (*op->lxdp == NULL)
-			fatalx("cannot make an LXD client (out of memory)");
-	}
+	if (*op->lxdp == NULL)
+		*op->lxdp = lxd_of_config(&op->srv->cfg);
 	lxd_set_progress(*op->lxdp, on_progress, op);
 	return *op->lxdp;
 }

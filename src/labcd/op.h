@@ -43,6 +43,12 @@ struct op {
  */
 void	op_init(struct op *op, struct server *srv, struct db *db,
 	    struct lxd **lxdp, const struct ident *actor, const char *command);
+/*
+ * A new LXD connection where labcd.conf says LXD is (lxd_socket, or
+ * lxd_url with its certificates): the one way labcd makes one.
+ */
+struct config;
+struct lxd *lxd_of_config(const struct config *cfg);
 /* The LXD connection, made if need be; its progress goes to op's. */
 struct lxd *op_lxd(struct op *op);
 /*

@@ -126,7 +126,8 @@ port_pick(struct db *db, int lo, int hi, const char *listen_addr)
 
 	ctdb_ports_used(db, lo, hi, used);
 	for (p = lo; p <= hi && port == 0; p++) {
-		if (!used[p - lo] && port_free(listen_addr, p))
+		if (!used[p - lo] && (listen_addr == NULL ||
+		    port_free(listen_addr, p)))
 			port = p;
 	}
 	free(used);
@@ -149,6 +150,14 @@ ports_doctor(struct checkup *d)
 	struct buf list = BUF_INIT(0);
 	char *fix;
 
+	if (!config_lxd_local(cfg)) {
+		/* The listeners are on LXD's host, out of this one's sight;
+		   LXD refuses a port taken there when it adds the device. */
+		checkup_row(d, "ssh ports", "ok", NULL, "%d-%d on the LXD "
+		    "host of %s: not checked from here", lo, hi, cfg->lxd_url);
+		free(ours);
+		return;
+	}
 	ctdb_ports_used(op->db, lo, hi, ours);
 	for (p = lo; p <= hi; p++) {
 		if (ours[p - lo] || port_free(cfg->ssh_listen, p))

@@ -19,6 +19,8 @@ struct db;
 /*
  * The one port picker: the first port of lo..hi that no container row
  * has and nothing on the host holds (port_free); 0 if none is left.
+ * listen_addr NULL: LXD is on another host (lxd_url), whose listeners
+ * are not seen from here: rows only.
  */
 int	port_pick(struct db *db, int lo, int hi, const char *listen_addr);
 

@@ -639,7 +639,7 @@ follow(struct server *s, struct lxd *l, int *down, int first)
 	int r;
 
 	if ((r = lxd_connect(l)) != 0 ||
-	    (ev = lxd_events_open(lxd_socket_path(l), err,
+	    (ev = lxd_events_open(l, err,
 	    sizeof(err))) == NULL) {
 		if (!*down)
 			log_warn("view: LXD does not answer (%s): lists ask "
@@ -729,8 +729,7 @@ static void *
 view_main(void *arg)
 {
 	struct server *s = arg;
-	struct lxd *l = lxd_new(*s->cfg.lxd_socket != '\0' ? s->cfg.lxd_socket :
-	    NULL);
+	struct lxd *l = lxd_of_config(&s->cfg);
 	struct lxd_events *ev = NULL;
 	struct name *dirty = NULL;
 	size_t ndirty = 0, cap = 0, i;

@@ -1,11 +1,13 @@
 /*
  * lxd-events.c - LXD's event stream (GET /1.0/events) as a websocket
- * client (RFC 6455) over the unix socket: the upgrade, then one JSON event
- * per text message. Debian 12's libcurl (7.88.1) is built without
- * websockets, so the little of RFC 6455 a client needs is here: the
- * handshake, unmasked server frames in (fragments joined), masked pong and
- * close out. The frame parser is pure (lxd_ws_parse) for the tests and
- * the fuzzer.
+ * client (RFC 6455) over the unix socket or HTTPS: the upgrade, then one
+ * JSON event per text message. Debian 12's libcurl (7.88.1) is built
+ * without websockets, so libcurl only makes the connection (CONNECT_ONLY:
+ * the socket, or TLS with the same certificates as every other request,
+ * lxd_transport) and carries the bytes (curl_easy_send/recv), and the
+ * little of RFC 6455 a client needs is here: the handshake, unmasked
+ * server frames in (fragments joined), masked pong and close out. The
+ * frame parser is pure (lxd_ws_parse) for the tests and the fuzzer.
  *
  * SHA-1 (for Sec-WebSocket-Accept) and base64 come from OpenSSL's
  * libcrypto rather than a hand-written SHA-1: libcurl4-openssl already
@@ -20,17 +22,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
-#include "atomicio.h"
 #include "buf.h"
 #include "clock.h"
-#include "lxd.h"
+#include "lxd-int.h"
 #include "xmalloc.h"
 
 #define EVENTS_PATH	"/1.0/events?type=lifecycle,operation&all-projects=true"
@@ -39,7 +38,8 @@
 #define READ_CHUNK	(64u * 1024)
 
 struct lxd_events {
-	int		 fd;
+	CURL		*curl;		/* the connection (CONNECT_ONLY) */
+	int		 fd;		/* its socket, for poll */
 	struct buf	 rx;		/* bytes read, not yet parsed */
 	struct buf	 msg;		/* a fragmented message so far */
 	int		 in_msg;	/* a data frame without FIN came */
@@ -167,26 +167,32 @@ fill(struct lxd_events *ev, long long deadline)
 	struct pollfd pfd = { .fd = ev->fd, .events = POLLIN };
 	char chunk[READ_CHUNK];
 	long long left;
-	ssize_t n;
+	size_t n;
+	CURLcode cc;
 	int r;
 
 	for (;;) {
-		left = deadline < 0 ? -1 : deadline - mono_ms();
-		if (deadline >= 0 && left < 0)
-			left = 0;
-		r = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
-		if (r < 0 && errno == EINTR)
+		/* Read first: over TLS, bytes may wait already decrypted,
+		   with nothing for poll to see on the socket. */
+		n = 0;
+		cc = curl_easy_recv(ev->curl, chunk, sizeof(chunk), &n);
+		if (cc == CURLE_AGAIN) {
+			left = deadline < 0 ? -1 : deadline - mono_ms();
+			if (deadline >= 0 && left < 0)
+				left = 0;
+			r = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				return seterr(ev, -EPIPE, "poll: %s",
+				    strerror(errno));
+			if (r == 0)
+				return -EAGAIN;
 			continue;
-		if (r < 0)
-			return seterr(ev, -EPIPE, "poll: %s", strerror(errno));
-		if (r == 0)
-			return -EAGAIN;
-		n = recv(ev->fd, chunk, sizeof(chunk), 0);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n < 0)
+		}
+		if (cc != CURLE_OK)
 			return seterr(ev, -EPIPE, "reading LXD's events: %s",
-			    strerror(errno));
+			    curl_easy_strerror(cc));
 		if (n == 0)
 			return seterr(ev, -EPIPE, "LXD closed the event stream");
 		if (buf_add(&ev->rx, chunk, (size_t)n) != 0)
@@ -194,6 +200,33 @@ fill(struct lxd_events *ev, long long deadline)
 			    "more than %u bytes unparsed", LXD_WS_MAX);
 		return 0;
 	}
+}
+
+/* All of p through the connection, waiting at most 5 s for room. */
+static int
+send_bytes(struct lxd_events *ev, const void *p, size_t len)
+{
+	struct pollfd pfd = { .fd = ev->fd, .events = POLLOUT };
+	long long deadline = mono_ms() + 5000;
+	const char *b = p;
+	size_t n;
+	CURLcode cc;
+
+	while (len > 0) {
+		n = 0;
+		cc = curl_easy_send(ev->curl, b, len, &n);
+		if (cc == CURLE_AGAIN) {
+			if (mono_ms() > deadline)
+				return -ETIMEDOUT;
+			(void)poll(&pfd, 1, 100);
+			continue;
+		}
+		if (cc != CURLE_OK)
+			return -EPIPE;
+		b += n;
+		len -= n;
+	}
+	return 0;
 }
 
 static void
@@ -232,7 +265,7 @@ header_value(const char *hdrs, const char *name, char *out, size_t outsz)
 }
 
 static int
-handshake(struct lxd_events *ev)
+handshake(struct lxd_events *ev, const char *host)
 {
 	unsigned char raw[16];
 	char key[32], want[29], got[64], *req = NULL, *end;
@@ -243,11 +276,11 @@ handshake(struct lxd_events *ev)
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		return seterr(ev, -EIO, "getrandom: %s", strerror(errno));
 	EVP_EncodeBlock((unsigned char *)key, raw, sizeof(raw));
-	req = xasprintf("GET %s HTTP/1.1\r\nHost: lxd\r\n"
+	req = xasprintf("GET %s HTTP/1.1\r\nHost: %s\r\n"
 	    "Connection: Upgrade\r\nUpgrade: websocket\r\n"
 	    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\n\r\n",
-	    EVENTS_PATH, key);
-	r = send_all(ev->fd, req, strlen(req));
+	    EVENTS_PATH, host, key);
+	r = send_bytes(ev, req, strlen(req));
 	free(req);
 	if (r != 0)
 		return seterr(ev, -EPIPE, "asking LXD for events: %s",
@@ -286,33 +319,60 @@ handshake(struct lxd_events *ev)
 }
 
 struct lxd_events *
-lxd_events_open(const char *sockpath, char *err, size_t errsz)
+lxd_events_open(struct lxd *l, char *err, size_t errsz)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char errbuf[CURL_ERROR_SIZE], hostbuf[256], *url = NULL;
+	const char *host;
 	struct lxd_events *ev;
+	curl_socket_t sock = CURL_SOCKET_BAD;
+	CURLcode cc;
 
 	ev = xcalloc(1, sizeof(*ev));
 	ev->fd = -1;
 	buf_init(&ev->rx, LXD_WS_MAX + 2 * READ_CHUNK);
 	buf_init(&ev->msg, LXD_WS_MAX);
-	if (strlen(sockpath) >= sizeof(sa.sun_path)) {
-		snprintf(err, errsz, "LXD socket path too long: %s", sockpath);
+	if (lxd_check_certs(l) != 0) {
+		snprintf(err, errsz, "%s", lxd_error(l));
 		goto fail;
 	}
-	strcpy(sa.sun_path, sockpath);
-	ev->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (ev->fd < 0 ||
-	    connect(ev->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		snprintf(err, errsz, "cannot connect to LXD at %s: %s",
-		    sockpath, strerror(errno));
+	if ((ev->curl = curl_easy_init()) == NULL) {
+		snprintf(err, errsz, "cannot make a connection to LXD: out of "
+		    "memory");
 		goto fail;
 	}
-	if (handshake(ev) != 0) {
+	url = lxd_transport(l, ev->curl, "/", errbuf);
+	curl_easy_setopt(ev->curl, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(ev->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(ev->curl, CURLOPT_CONNECTTIMEOUT, 5L);
+	cc = curl_easy_perform(ev->curl);
+	if (cc != CURLE_OK) {
+		if (lxd_tls_failure(l, cc, errbuf) != 0)
+			snprintf(err, errsz, "%s", lxd_error(l));
+		else
+			snprintf(err, errsz, "cannot connect to LXD at %s for "
+			    "its events: %s", lxd_where(l), *errbuf != '\0' ?
+			    errbuf : curl_easy_strerror(cc));
+		goto fail;
+	}
+	if (curl_easy_getinfo(ev->curl, CURLINFO_ACTIVESOCKET, &sock) !=
+	    CURLE_OK || sock == CURL_SOCKET_BAD) {
+		snprintf(err, errsz, "cannot connect to LXD at %s for its "
+		    "events: no socket", lxd_where(l));
+		goto fail;
+	}
+	ev->fd = (int)sock;
+	/* Host: what the URL names ("lxd" over the socket). */
+	host = strstr(url, "://") + 3;
+	snprintf(hostbuf, sizeof(hostbuf), "%.*s", (int)strcspn(host, "/"),
+	    host);
+	if (handshake(ev, hostbuf) != 0) {
 		snprintf(err, errsz, "%s", ev->err);
 		goto fail;
 	}
+	free(url);
 	return ev;
 fail:
+	free(url);
 	lxd_events_close(ev);
 	return NULL;
 }
@@ -334,8 +394,8 @@ lxd_events_close(struct lxd_events *ev)
 {
 	if (ev == NULL)
 		return;
-	if (ev->fd >= 0)
-		close(ev->fd);
+	if (ev->curl != NULL)
+		curl_easy_cleanup(ev->curl);	/* closes the socket */
 	buf_free(&ev->rx);
 	buf_free(&ev->msg);
 	free(ev);
@@ -350,8 +410,7 @@ send_control(struct lxd_events *ev, int opcode, const void *p, size_t len)
 
 	if (getrandom(mask, sizeof(mask), 0) != (ssize_t)sizeof(mask))
 		memset(mask, 0x5a, sizeof(mask));
-	(void)send_all(ev->fd, out, lxd_ws_encode(out, opcode, p, len,
-	    mask));
+	(void)send_bytes(ev, out, lxd_ws_encode(out, opcode, p, len, mask));
 }
 
 /* A whole message: parse it as one JSON object. */

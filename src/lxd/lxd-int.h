@@ -14,7 +14,11 @@
 
 struct lxd {
 	char		*configured;	/* socket path given by the caller */
-	char		*socket;	/* socket in use */
+	char		*socket;	/* socket in use (NULL over HTTPS) */
+	char		*url;		/* "https://HOST:PORT", or NULL */
+	char		*cert;		/* over HTTPS: labcd's certificate, */
+	char		*key;		/* its key, */
+	char		*server_cert;	/* and the server's, pinned */
 	CURL		*curl;
 	int		 connected;	/* GET /1.0 succeeded */
 	enum lxd_server	 kind;
@@ -67,6 +71,19 @@ struct lxd_resp {
 
 int	lxd_seterr(struct lxd *l, int r, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/*
+ * Point c at path on l's LXD: the URL, and the socket or the TLS settings
+ * (client certificate, the pinned server certificate as the only trust
+ * anchor). The URL string is returned for the caller to free after the
+ * transfer. errbuf (CURL_ERROR_SIZE) gets curl's words of a failure.
+ */
+char	*lxd_transport(struct lxd *l, CURL *c, const char *path,
+	    char *errbuf);
+/* Over HTTPS: both certificates within their dates, else -EKEYREJECTED
+   (err set) and nothing may be sent. 0 over the socket. */
+int	lxd_check_certs(struct lxd *l);
+/* A curl failure that is TLS's: -EKEYREJECTED with err set; else 0. */
+int	lxd_tls_failure(struct lxd *l, CURLcode cc, const char *errbuf);
 /* One HTTP exchange, no envelope handling. */
 int	lxd_http(struct lxd *l, const struct lxd_req *rq, struct lxd_resp *rs);
 void	lxd_resp_free(struct lxd_resp *rs);

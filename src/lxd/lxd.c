@@ -11,10 +11,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "lxd-int.h"
 #include "xmalloc.h"
 
 static double now_s(void);
+static void find_socket(struct lxd *l);
 
 #define DEFAULT_SOCKET	"/var/lib/lxd/unix.socket"
 
@@ -23,23 +27,36 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static void
 curl_init_once(void)
 {
-	/* Only a unix socket: no TLS to set up (and no memory for it). */
-	curl_global_init(CURL_GLOBAL_NOTHING);
+	/* TLS is set up whatever the flags (libcurl >= 7.57). */
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static char *
+dup_set(const char *s)
+{
+	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
 }
 
 struct lxd *
-lxd_new(const char *socket)
+lxd_open(const struct lxd_target *t)
 {
 	struct lxd *l;
+	size_t n;
 
 	pthread_once(&curl_once, curl_init_once);
 	l = xcalloc(1, sizeof(*l));
-	if (socket != NULL && *socket != '\0')
-		l->configured = xstrdup(socket);
+	l->configured = dup_set(t->socket);
+	if ((l->url = dup_set(t->url)) != NULL) {
+		n = strlen(l->url);
+		while (n > 0 && l->url[n - 1] == '/')
+			l->url[--n] = '\0';
+		l->cert = dup_set(t->cert);
+		l->key = dup_set(t->key);
+		l->server_cert = dup_set(t->server_cert);
+	}
 	l->curl = curl_easy_init();
 	if (l->curl == NULL) {
-		free(l->configured);
-		free(l);
+		lxd_free(l);
 		return NULL;
 	}
 	l->timeout = 30;
@@ -47,15 +64,28 @@ lxd_new(const char *socket)
 	return l;
 }
 
+struct lxd *
+lxd_new(const char *socket)
+{
+	struct lxd_target t = { .socket = socket };
+
+	return lxd_open(&t);
+}
+
 void
 lxd_free(struct lxd *l)
 {
 	if (l == NULL)
 		return;
-	curl_easy_cleanup(l->curl);
+	if (l->curl != NULL)
+		curl_easy_cleanup(l->curl);
 	json_decref(l->extensions);
 	free(l->configured);
 	free(l->socket);
+	free(l->url);
+	free(l->cert);
+	free(l->key);
+	free(l->server_cert);
 	free(l->version);
 	free(l);
 }
@@ -69,9 +99,179 @@ lxd_error(const struct lxd *l)
 const char *
 lxd_socket_path(const struct lxd *l)
 {
+	if (l->url != NULL)
+		return NULL;
 	if (l->socket != NULL)
 		return l->socket;
 	return l->configured != NULL ? l->configured : DEFAULT_SOCKET;
+}
+
+const char *
+lxd_where(const struct lxd *l)
+{
+	return l->url != NULL ? l->url : lxd_socket_path(l);
+}
+
+int
+lxd_is_remote(const struct lxd *l)
+{
+	return l->url != NULL;
+}
+
+static long long
+asn1_epoch(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return 0;
+	return (long long)timegm(&tm);
+}
+
+int
+lxd_cert_info(const char *path, char *subject, size_t subjsz,
+    long long *not_before, long long *not_after, char *err, size_t errsz)
+{
+	FILE *f;
+	X509 *x;
+	int e;
+
+	if (path == NULL || *path == '\0') {
+		snprintf(err, errsz, "no certificate file is set");
+		return -ENOENT;
+	}
+	if ((f = fopen(path, "re")) == NULL) {
+		e = errno;
+		snprintf(err, errsz, "cannot read the certificate %s: %s",
+		    path, strerror(e));
+		return e == ENOENT ? -ENOENT : -EACCES;
+	}
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	if (x == NULL) {
+		snprintf(err, errsz, "%s is not a PEM certificate", path);
+		return -EINVAL;
+	}
+	if (subject != NULL && subjsz > 0 &&
+	    X509_NAME_oneline(X509_get_subject_name(x), subject,
+	    (int)subjsz) == NULL)
+		*subject = '\0';
+	*not_before = asn1_epoch(X509_get0_notBefore(x));
+	*not_after = asn1_epoch(X509_get0_notAfter(x));
+	X509_free(x);
+	return 0;
+}
+
+/* One certificate of the pair: readable, a certificate, within its dates. */
+static int
+check_cert(struct lxd *l, const char *what, const char *path,
+    const char *fix)
+{
+	char err[512], when[32];
+	long long nb, na, now = (long long)time(NULL);
+	struct tm tm;
+	int r;
+
+	if ((r = lxd_cert_info(path, NULL, 0, &nb, &na, err,
+	    sizeof(err))) != 0)
+		return lxd_seterr(l, -EKEYREJECTED, "%s: %s (%s)", what, err,
+		    fix);
+	if (now < nb || now > na) {
+		time_t t = (time_t)(now < nb ? nb : na);
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+		return lxd_seterr(l, -EKEYREJECTED, "%s %s %s %s: nothing "
+		    "was sent to %s (%s)", what, path, now < nb ?
+		    "is not valid before" : "expired on", when, l->url, fix);
+	}
+	return 0;
+}
+
+int
+lxd_check_certs(struct lxd *l)
+{
+	int r;
+
+	if (l->url == NULL)
+		return 0;
+	if (l->cert == NULL || l->key == NULL || l->server_cert == NULL)
+		return lxd_seterr(l, -EKEYREJECTED, "LXD at %s needs "
+		    "lxd_cert, lxd_key and lxd_server_cert in labcd.conf",
+		    l->url);
+	if ((r = check_cert(l, "labcd's LXD client certificate", l->cert,
+	    "make a new one with 'labcd --lxd-cert' and add it on the "
+	    "server with 'lxc config trust add'")) != 0)
+		return r;
+	return check_cert(l, "the pinned certificate of LXD", l->server_cert,
+	    "copy the server's current certificate, server.crt in LXD's "
+	    "directory, to lxd_server_cert");
+}
+
+int
+lxd_tls_failure(struct lxd *l, CURLcode cc, const char *errbuf)
+{
+	switch (cc) {
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CRL_BADFILE:
+		break;
+	default:
+		return 0;
+	}
+	l->connected = 0;
+	return lxd_seterr(l, -EKEYREJECTED, "no TLS connection to LXD at %s "
+	    "(nothing was sent): %s. The server's certificate must be the "
+	    "one in %s, and labcd's own (%s) one it trusts", l->url,
+	    errbuf != NULL && *errbuf != '\0' ? errbuf :
+	    curl_easy_strerror(cc), l->server_cert, l->cert);
+}
+
+char *
+lxd_transport(struct lxd *l, CURL *c, const char *path, char *errbuf)
+{
+	char *url;
+
+	if (errbuf != NULL) {
+		*errbuf = '\0';
+		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	}
+	if (l->url == NULL) {
+		if (l->socket == NULL)
+			find_socket(l);
+		url = xasprintf("http://lxd%s", path);
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, l->socket);
+		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+	} else {
+		url = xasprintf("%s%s", l->url, path);
+		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+		curl_easy_setopt(c, CURLOPT_SSLVERSION,
+		    (long)CURL_SSLVERSION_TLSv1_2);
+		curl_easy_setopt(c, CURLOPT_SSLCERT, l->cert);
+		curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(c, CURLOPT_SSLKEY, l->key);
+		curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+		/* The pinned certificate is the only trust anchor: no
+		   system CA, and the name in it is not what proves it. */
+		curl_easy_setopt(c, CURLOPT_CAINFO, l->server_cert);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+		curl_easy_setopt(c, CURLOPT_PROXY, "");
+		/* HTTP/1.1, not h2 by ALPN: the event stream's upgrade is
+		   HTTP/1.1's, and its connection carries raw bytes. */
+		curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
+		    (long)CURL_HTTP_VERSION_1_1);
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	return url;
 }
 
 char *
@@ -79,6 +279,7 @@ lxd_pools_dir(const struct lxd *l, const char *pool)
 {
 	const char *sock = lxd_socket_path(l), *slash;
 
+	/* Over HTTPS the pools are on another machine. */
 	if (sock == NULL || (slash = strrchr(sock, '/')) == NULL ||
 	    (pool != NULL && strchr(pool, '/') != NULL))
 		return NULL;
@@ -365,6 +566,12 @@ static int
 not_running(struct lxd *l)
 {
 	l->connected = 0;
+	if (l->url != NULL)
+		return lxd_seterr(l, -ECONNREFUSED, "LXD does not answer at "
+		    "%s: is it running there, with core.https_address set to "
+		    "that address ('lxc config set core.https_address "
+		    "ADDRESS:8443' on the server), and is the port open from "
+		    "here?", l->url);
 	if (!is_socket(l->socket))
 		return lxd_seterr(l, -ECONNREFUSED, "LXD is not running: no "
 		    "socket at %s (start it with 'systemctl start lxd', or "
@@ -379,21 +586,22 @@ int
 lxd_http(struct lxd *l, const struct lxd_req *rq, struct lxd_resp *rs)
 {
 	struct curl_slist *hdrs = NULL, *h;
-	char *url, *ctype;
+	char *url, *ctype, errbuf[CURL_ERROR_SIZE];
 	long timeout = rq->timeout > 0 ? rq->timeout : l->timeout;
 	CURLcode cc;
 	CURL *c = l->curl;
 	struct stream st = { .curl = c, .rq = rq, .rs = rs };
+	int r;
 
 	memset(rs, 0, sizeof(*rs));
 	buf_init(&rs->body, rq->limit ? rq->limit : LXD_RESPONSE_LIMIT);
-	if (l->socket == NULL)
+	if (l->url == NULL && l->socket == NULL)
 		find_socket(l);
+	if (!l->connected && (r = lxd_check_certs(l)) != 0)
+		return r;
 
 	curl_easy_reset(c);
-	url = xasprintf("http://lxd%s", rq->path);
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, l->socket);
-	curl_easy_setopt(c, CURLOPT_URL, url);
+	url = lxd_transport(l, c, rq->path, errbuf);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
@@ -406,7 +614,6 @@ lxd_http(struct lxd *l, const struct lxd_req *rq, struct lxd_resp *rs)
 	}
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, rs);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
 
 	ctype = xasprintf("Content-Type: %s", rq->content_type ?
 	    rq->content_type : "application/json");
@@ -441,6 +648,8 @@ lxd_http(struct lxd *l, const struct lxd_req *rq, struct lxd_resp *rs)
 	free(ctype);
 	free(url);
 
+	if ((r = lxd_tls_failure(l, cc, errbuf)) != 0)
+		return r;
 	switch (cc) {
 	case CURLE_OK:
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->http);
@@ -486,7 +695,8 @@ lxd_http(struct lxd *l, const struct lxd_req *rq, struct lxd_resp *rs)
 			    curl_easy_strerror(cc));
 		}
 		return lxd_seterr(l, -EIO, "talking to LXD at %s failed: %s",
-		    l->socket, curl_easy_strerror(cc));
+		    lxd_where(l), *errbuf != '\0' ? errbuf :
+		    curl_easy_strerror(cc));
 	}
 }
 
@@ -712,15 +922,17 @@ lxd_connect(struct lxd *l)
 	    .timeout = l->timeout < 10 ? l->timeout : 10 };
 	struct lxd_envelope env;
 	struct lxd_resp rs;
-	const char *server;
+	const char *server, *auth;
 	json_t *envir;
 	int r;
 
 	if (l->connected)
 		return 0;
-	find_socket(l);
-	if (!is_socket(l->socket))
-		return not_running(l);
+	if (l->url == NULL) {
+		find_socket(l);
+		if (!is_socket(l->socket))
+			return not_running(l);
+	}
 	if ((r = lxd_http(l, &rq, &rs)) != 0)
 		goto out;
 	if ((r = lxd_envelope_parse(buf_str(&rs.body), rs.body.len, rs.http,
@@ -731,7 +943,15 @@ lxd_connect(struct lxd *l)
 	if (env.kind != 's' || !json_is_object(env.metadata)) {
 		lxd_envelope_clear(&env);
 		r = lxd_seterr(l, -EPROTO, "LXD at %s answered GET /1.0 "
-		    "without server information", l->socket);
+		    "without server information", lxd_where(l));
+		goto out;
+	}
+	auth = json_string_value(json_object_get(env.metadata, "auth"));
+	if (l->url != NULL && (auth == NULL || strcmp(auth, "trusted") != 0)) {
+		lxd_envelope_clear(&env);
+		r = lxd_seterr(l, -EKEYREJECTED, "LXD at %s does not trust "
+		    "labcd's certificate %s: on the server, 'lxc config trust "
+		    "add %s' (a copy of that file)", l->url, l->cert, l->cert);
 		goto out;
 	}
 	envir = json_object_get(env.metadata, "environment");

@@ -1,6 +1,6 @@
 /*
  * lxd.h - a small client for the LXD (5.0) / Incus (6) REST API over the
- * daemon's unix socket, built on libcurl and jansson.
+ * daemon's unix socket or over HTTPS, built on libcurl and jansson.
  *
  * One struct lxd is one connection; it is not shared between threads (give
  * each thread its own). Every function returns 0 or a negative errno:
@@ -9,6 +9,9 @@
  *   -EACCES      LXD said 403
  *   -EAGAIN      LXD said 412 (ETag mismatch: read again and retry)
  *   -ECONNREFUSED LXD is not running (no socket, or nothing answers)
+ *   -EKEYREJECTED over HTTPS: the server's certificate is not the pinned
+ *                one, a certificate is out of its dates, or LXD does not
+ *                trust labcd's certificate
  *   -ECONNRESET  LXD went away in the middle of a request
  *   -ETIMEDOUT   the request or the operation ran out of time
  *   -ESTALE      an operation vanished before its outcome was read
@@ -43,11 +46,42 @@ enum lxd_server { LXD_SERVER_UNKNOWN, LXD_SERVER_LXD, LXD_SERVER_INCUS };
 typedef void (*lxd_progress_fn)(void *arg, const char *stage,
     const char *text, int percent);
 
-/* socket: a path, or NULL to find it (env, LXD deb, LXD snap, Incus). */
+/*
+ * Where LXD is. Its unix socket (socket, or found: env, LXD deb, LXD snap,
+ * Incus), or, with url ("https://HOST:PORT"), over HTTPS: the client
+ * certificate and key are labcd's own (LXD trusts the certificate), and
+ * server_cert is the server's certificate, pinned: the one trust anchor,
+ * so no other certificate passes, whatever CA signed it, and the name in
+ * it does not matter. Both certificates are checked for their dates
+ * before anything is sent.
+ */
+struct lxd_target {
+	const char	*socket;
+	const char	*url;
+	const char	*cert;
+	const char	*key;
+	const char	*server_cert;
+};
+struct lxd	*lxd_open(const struct lxd_target *t);
+/* lxd_open of a socket: a path, or NULL to find it. */
 struct lxd	*lxd_new(const char *socket);
 void		 lxd_free(struct lxd *l);
 const char	*lxd_error(const struct lxd *l);
+/* The unix socket in use, or NULL over HTTPS. */
 const char	*lxd_socket_path(const struct lxd *l);
+/* Where LXD is, for messages: the socket's path or the URL. */
+const char	*lxd_where(const struct lxd *l);
+/* 1 over HTTPS. */
+int		 lxd_is_remote(const struct lxd *l);
+/*
+ * A certificate file's subject and end of validity (seconds since 1970):
+ * 0, or -ENOENT (no such file), -EACCES, -EINVAL (not a PEM certificate)
+ * with the reason in err. For doctor and for the checks before a
+ * connection.
+ */
+int		 lxd_cert_info(const char *path, char *subject, size_t subjsz,
+		    long long *not_before, long long *not_after, char *err,
+		    size_t errsz);
 /*
  * LXD's storage pools directory beside its socket ("DIR/storage-pools"),
  * with "/POOL" if pool is not NULL: a new string, or NULL if the socket's
@@ -295,8 +329,8 @@ int	lxd_progress_percent(const char *text);
 /* --- the event stream (lxd-events.c) --- */
 /*
  * GET /1.0/events?type=lifecycle,operation&all-projects=true as a
- * websocket on its own connection to the socket (libcurl 7.88 has no
- * websockets). One JSON object per event: {"type", "timestamp",
+ * websocket on its own connection (libcurl 7.88 has no websockets: it
+ * only connects, over the socket or TLS, and carries the bytes). One JSON object per event: {"type", "timestamp",
  * "project", "metadata"}; lifecycle metadata has "action"
  * ("instance-started") and "source" ("/1.0/instances/c1?project=p").
  * LXD pings every 10 s and drops a listener that leaves three pings
@@ -305,11 +339,11 @@ int	lxd_progress_percent(const char *text);
  */
 struct lxd_events;
 
-/* socket: lxd_socket_path() of a connected struct lxd. NULL with the
-   reason in err. */
-struct lxd_events *lxd_events_open(const char *socket, char *err,
-	    size_t errsz);
-/* For poll(2): readable when lxd_events_next may have something. */
+/* On its own connection to where l is (socket or HTTPS, as l). NULL with
+   the reason in err. */
+struct lxd_events *lxd_events_open(struct lxd *l, char *err, size_t errsz);
+/* For poll(2) of POLLRDHUP: the connection's socket. Over TLS, data may
+   wait decrypted with nothing to read on it: lxd_events_next knows. */
 int	lxd_events_fd(const struct lxd_events *ev);
 /*
  * The next event (the caller owns *event), waiting up to timeout_ms (< 0:

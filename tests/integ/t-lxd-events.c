@@ -142,7 +142,7 @@ opens(void)
 	json_t *c;
 
 	REQUIREF(lxd_connect(l) == 0, "%s", lxd_error(l));
-	ev = lxd_events_open(lxd_socket_path(l), err, sizeof(err));
+	ev = lxd_events_open(l, err, sizeof(err));
 	REQUIREF(ev != NULL, "%s", err);
 	CHECK(lxd_events_fd(ev) >= 0);
 	REQUIRE(pthread_create(&reader_th, NULL, reader, NULL) == 0);

@@ -309,6 +309,18 @@ unmask(const unsigned char *p, int *opcode, char *out)
 		"\"instance-started\",\"source\":\"/1.0/instances/c1"	\
 		"?project=p1\"}}"
 
+/* The event stream of the LXD at a socket path (the fake's). */
+static struct lxd_events *
+open_at(const char *path, char *err, size_t errsz)
+{
+	struct lxd *l = lxd_new(path);
+	struct lxd_events *ev;
+
+	ev = lxd_events_open(l, err, errsz);
+	lxd_free(l);
+	return ev;
+}
+
 static void
 stream(void)
 {
@@ -337,7 +349,7 @@ stream(void)
 	fk.script = s.b;
 	fk.scriptlen = s.n;
 	REQUIRE(fake_start(&fk) == 0);
-	ev = lxd_events_open(fk.path, err, sizeof(err));
+	ev = open_at(fk.path, err, sizeof(err));
 	REQUIREF(ev != NULL, "%s", err);
 	CHECK(lxd_events_fd(ev) >= 0);
 	REQUIRE(lxd_events_next(ev, &e, 2000) == 0);
@@ -377,7 +389,7 @@ stream_ends(const char *script, size_t len, int want, const char *why)
 	fk.scriptlen = len;
 	fk.hangup = 1;
 	REQUIRE(fake_start(&fk) == 0);
-	ev = lxd_events_open(fk.path, err, sizeof(err));
+	ev = open_at(fk.path, err, sizeof(err));
 	if (ev == NULL) {
 		t_fail(__FILE__, __LINE__, "%s", err);
 		fake_stop(&fk);
@@ -401,7 +413,7 @@ stream_errors(void)
 	json_t *e = NULL;
 
 	REQUIRE(fake_start(&fk) == 0);
-	ev = lxd_events_open(fk.path, err, sizeof(err));
+	ev = open_at(fk.path, err, sizeof(err));
 	REQUIREF(ev != NULL, "%s", err);
 	CHECK(lxd_events_next(ev, &e, 100) == -EAGAIN);
 	CHECK(lxd_events_next(ev, &e, 0) == -EAGAIN);
@@ -426,19 +438,19 @@ handshake_refused(void)
 
 	fk.bad_accept = 1;
 	REQUIRE(fake_start(&fk) == 0);
-	CHECK(lxd_events_open(fk.path, err, sizeof(err)) == NULL);
+	CHECK(open_at(fk.path, err, sizeof(err)) == NULL);
 	CHECKF(strstr(err, "Sec-WebSocket-Accept") != NULL, "%s", err);
 	fake_stop(&fk);
 
 	memset(&fk, 0, sizeof(fk));
 	fk.status = "HTTP/1.1 400 Bad Request";
 	REQUIRE(fake_start(&fk) == 0);
-	CHECK(lxd_events_open(fk.path, err, sizeof(err)) == NULL);
+	CHECK(open_at(fk.path, err, sizeof(err)) == NULL);
 	CHECKF(strstr(err, "refused") != NULL && strstr(err, "400") != NULL,
 	    "%s", err);
 	fake_stop(&fk);
 
-	CHECK(lxd_events_open("/nonexistent/labct.sock", err,
+	CHECK(open_at("/nonexistent/labct.sock", err,
 	    sizeof(err)) == NULL);
 	CHECK(strstr(err, "cannot connect") != NULL);
 }
