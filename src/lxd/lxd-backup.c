@@ -64,14 +64,18 @@ lxd_backup_export(struct lxd *l, const char *project, const char *name,
 	r = lxd_http(l, &rq, &rs);
 	*bytes = rs.moved;
 	if (r == 0 && (rs.http < 200 || rs.http > 299)) {
-		/* The error came as an envelope, into memory. */
-		json_t *m = json_loadb(buf_str(&rs.body), rs.body.len, 0, NULL);
-		const char *e = json_string_value(json_object_get(m, "error"));
+		/* The error came as an envelope, into memory: read as every
+		   other answer is, its errno from LXD's words. */
+		struct lxd_envelope env;
+		char msg[512] = "";
 
-		r = lxd_seterr(l, rs.http == 404 ? -ENOENT : -EIO, "LXD "
-		    "refused the export of %s: %s", name, e != NULL ? e :
-		    "HTTP error");
-		json_decref(m);
+		r = lxd_envelope_parse(buf_str(&rs.body), rs.body.len,
+		    rs.http, &env, msg, sizeof(msg));
+		if (r == 0)	/* a success envelope with an HTTP error */
+			r = lxd_errno_from_http(rs.http);
+		lxd_envelope_clear(&env);
+		r = lxd_seterr(l, r, "LXD refused the export of %s: %s", name,
+		    msg[0] != '\0' ? msg : "HTTP error");
 	}
 	lxd_resp_free(&rs);
 	free(path);
