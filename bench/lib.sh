@@ -484,6 +484,19 @@ lc() {
 # rss_kib POOLKIND [FIELD]: VmRSS (or RssAnon, RssFile, VmHWM) of that labcd.
 rss_kib() { awk -v f="${2:-VmRSS}:" '$1 == f { print $2 }' "/proc/${LD_PID[$1]}/status"; }
 
+# labcd_idle KIND: wait (at most 120 s) until that labcd has used no CPU
+# for 3 s: the background work a burst of LXD events woke (reconciliation
+# passes, the view's lookups) is over, and what it holds is what it keeps.
+labcd_idle() {
+	local pid=${LD_PID[$1]} i t last=-1 same=0
+	for ((i = 0; i < 120 && same < 3; i++)); do
+		t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+		if ((t == last)); then same=$((same + 1)); else same=0; fi
+		last=$t
+		sleep 1
+	done
+}
+
 # add_users POOLKIND NAME...: lab users that do not exist yet.
 add_users() {
 	local k=$1 u have

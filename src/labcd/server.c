@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -455,13 +456,16 @@ admit_key(struct conn *cn, struct db **db, const char *key, char *why,
 	return r != 0 ? -1 : 0;
 }
 
+#define TRIM_EVERY_MS	1000
+static long long	 last_trim;	/* mono_ms() of the last; s->lock */
+
 static void *
 conn_main(void *arg)
 {
 	struct conn *cn = arg;
 	struct server *s = cn->srv;
 	struct timeval tv = { 60, 0 };
-	int ms = s->cfg.frame_timeout * 1000, gateway, r, bad;
+	int ms = s->cfg.frame_timeout * 1000, gateway, r, bad, trim;
 	struct proto_request req;
 	struct ident peer;
 	struct db *db = NULL;
@@ -544,9 +548,19 @@ conn_main(void *arg)
 	if (cn->anon)
 		unhold(ANON_PLACE);
 	s->nclients--;
+	trim = s->nclients == 0 && mono_ms() - last_trim >= TRIM_EVERY_MS;
+	if (trim)
+		last_trim = mono_ms();
 	pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->lock);
 	free(cn);
+	/*
+	 * The last client gone: give back the pages its requests freed (a
+	 * list of hundreds of containers, a status snapshot), at most once
+	 * a second, or glibc keeps them as labcd's for good.
+	 */
+	if (trim)
+		malloc_trim(0);
 	return NULL;
 }
 
