@@ -52,7 +52,7 @@ _run_cleanups() {
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
 		eval "${_cleanups[$i]}" >/dev/null 2>&1 || true
 	done
-	stop_labcd
+	stop_all_labcd
 	# Keep the private daemon's log with the test logs for a post-mortem,
 	# and its audit table: tests/run looks for secrets in both.
 	if [ -n "${LABCT_LOGDIR:-}" ] && [ -f "$LABCD_LOG" ]; then
@@ -138,6 +138,10 @@ start_labcd() {
 	# shellcheck disable=SC2086
 	$LABCD -f "$CONF" -S "$SOCK" -d "$DB" -D >>"$LABCD_LOG" 2>&1 </dev/null &
 	LABCD_PID=$!
+	# Also on file: a test body runs in a subshell, and the daemon it
+	# starts must be found by the next body's stop_labcd and at the end.
+	echo "$LABCD_PID" >"$TDIR/labcd.pid"
+	echo "$LABCD_PID" >>"$TDIR/labcd.pids"
 	local i
 	# Up to 60 s: under valgrind on a busy machine it takes a while.
 	for ((i = 0; i < 600; i++)); do
@@ -150,11 +154,35 @@ start_labcd() {
 	return 1
 }
 
+# ours PID: PID is a labcd this test started (its socket on the command
+# line), not a process that took the number since.
+ours() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "-S $SOCK "; }
+
 stop_labcd() {
-	[ -n "$LABCD_PID" ] || return 0
-	kill -TERM "$LABCD_PID" 2>/dev/null
-	wait "$LABCD_PID" 2>/dev/null
+	local pid i
+	pid=$(cat "$TDIR/labcd.pid" 2>/dev/null || true)
+	pid=${pid:-$LABCD_PID}
+	[ -n "$pid" ] || return 0
+	if ours "$pid"; then
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null ||
+		    for ((i = 0; i < 300; i++)); do ours "$pid" || break; sleep 0.1; done
+	fi
+	rm -f "$TDIR/labcd.pid"
 	LABCD_PID=
+}
+
+# Every labcd this test started and left running (a body that died
+# between a start and a stop): stopped at the end.
+stop_all_labcd() {
+	local pid
+	stop_labcd
+	for pid in $(cat "$TDIR/labcd.pids" 2>/dev/null); do
+		ours "$pid" && kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in $(cat "$TDIR/labcd.pids" 2>/dev/null); do
+		for ((i = 0; i < 100; i++)); do ours "$pid" || break; sleep 0.1; done
+	done
 }
 
 # labc ARGS...: as root.
