@@ -460,6 +460,10 @@ remember_worked_rss() {
 
 # rss_snap: "VmRSS RssAnon RssFile RssShmem" of the main labcd, in KiB.
 rss_snap() {
+	# Once labcd is idle: it gives freed heap back when its clients are
+	# gone (malloc_trim), and a sample taken before that would count
+	# pages it is about to return.
+	labcd_idle "$MAIN"
 	echo "$(rss_kib "$MAIN") $(rss_kib "$MAIN" RssAnon) $(rss_kib "$MAIN" RssFile) $(rss_kib "$MAIN" RssShmem)"
 }
 
@@ -482,14 +486,18 @@ rss_growth() {
 # requests) is run again once LXD answers.
 SERIES_OUT=''
 rss_series() {
-	local id=$1 count=$2 fn=$3 before mid after t0 t1 ms
+	local id=$1 count=$2 fn=$3 before mid after t0 t1 t2 t3 ms ms2
 	for _ in 1 2; do
 		before=$(rss_snap)
 		now_us t0
-		if "$fn" $((count / 2)) && mid=$(rss_snap) && "$fn" $((count - count / 2)); then
-			now_us t1
+		# The halves are timed, not the idle wait of the sample between.
+		if "$fn" $((count / 2)) && now_us t1 && mid=$(rss_snap) &&
+		    now_us t2 && "$fn" $((count - count / 2)); then
+			now_us t3
 			after=$(rss_snap)
 			ms_between "$t0" "$t1" ms
+			ms_between "$t2" "$t3" ms2
+			ms=$(awk -v a="$ms" -v b="$ms2" 'BEGIN { printf "%.3f", a + b }')
 			rss_growth "$id" "$before" "$mid" "$after" "took $(fmt s "$ms") s; second half: ${SERIES_OUT:-}"
 			return 0
 		fi

@@ -458,6 +458,24 @@ admit_key(struct conn *cn, struct db **db, const char *key, char *why,
 
 #define TRIM_EVERY_MS	1000
 static long long	 last_trim;	/* mono_ms() of the last; s->lock */
+static int		 trim_owed;	/* a client left, none trimmed; s->lock */
+
+/* The accept loop, no one having come for a second: the trim owed. */
+static void
+trim_if_owed(struct server *s)
+{
+	int trim;
+
+	pthread_mutex_lock(&s->lock);
+	trim = trim_owed && s->nclients == 0;
+	if (trim) {
+		trim_owed = 0;
+		last_trim = mono_ms();
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (trim)
+		malloc_trim(0);
+}
 
 static void *
 conn_main(void *arg)
@@ -551,13 +569,16 @@ conn_main(void *arg)
 	trim = s->nclients == 0 && mono_ms() - last_trim >= TRIM_EVERY_MS;
 	if (trim)
 		last_trim = mono_ms();
+	else if (s->nclients == 0)
+		trim_owed = 1;		/* the accept loop, when quiet */
 	pthread_cond_broadcast(&s->idle);
 	pthread_mutex_unlock(&s->lock);
 	free(cn);
 	/*
 	 * The last client gone: give back the pages its requests freed (a
 	 * list of hundreds of containers, a status snapshot), at most once
-	 * a second, or glibc keeps them as labcd's for good.
+	 * a second (else the accept loop does once no one came for a
+	 * second), or glibc keeps them as labcd's for good.
 	 */
 	if (trim)
 		malloc_trim(0);
@@ -687,8 +708,10 @@ server_run(struct server *s)
 			continue;
 		}
 		pthread_mutex_unlock(&s->lock);
-		if (poll(&pfd, 1, 1000) <= 0)
+		if (poll(&pfd, 1, 1000) <= 0) {
+			trim_if_owed(s);
 			continue;
+		}
 		fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
