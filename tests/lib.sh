@@ -156,7 +156,7 @@ start_labcd() {
 
 # ours PID: PID is a labcd this test started (its socket on the command
 # line), not a process that took the number since.
-ours() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "-S $SOCK "; }
+ours() { tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -qF -- "-S $SOCK "; }
 
 stop_labcd() {
 	local pid i
