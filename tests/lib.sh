@@ -293,6 +293,27 @@ lxc_racing() {
 	return $rc
 }
 
+# private_lxd BRIDGE WHAT: a private LXD of this test (scripts/testbed.sh
+# private) in $TDIR/lxd-private with its own bridge, pools and image, taken
+# down at the end; its LXD_DIR and LXD_SOCKET exported, so lxc talks to it.
+# Exits the test when it cannot be made.
+private_lxd() {
+	local t0
+	PL=$TDIR/lxd-private
+	mkdir -p "$PL"
+	at_exit "bash $LABCT_TESTBED private-down $PL"
+	t0=$(date +%s)
+	if ! bash "$LABCT_TESTBED" private "$PL" "$1" 2>"$TDIR/private.log"; then
+		cat "$TDIR/private.log"
+		echo "not ok - a private LXD for $2"
+		exit 1
+	fi
+	measured "private LXD with its bridge, pools and image: $(($(date +%s) - t0)) s"
+	# shellcheck disable=SC1091
+	. "$PL/env"
+	export LXD_DIR LXD_SOCKET
+}
+
 # port_of USER NAME: the container's SSH port, from labc list.
 port_of() {
 	labc --as "$1" list --format csv | awk -F, -v n="$2" '$1 == n { print $4 }'

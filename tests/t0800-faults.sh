@@ -13,19 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 need_lxd
 
-PL=$TDIR/lxd-private
-mkdir -p "$PL"
-at_exit "bash $LABCT_TESTBED private-down $PL"
-t0=$(date +%s)
-if ! bash "$LABCT_TESTBED" private "$PL" "labctf$$" 2>"$TDIR/private.log"; then
-	cat "$TDIR/private.log"
-	echo "not ok - a private LXD for the fault tests"
-	exit 1
-fi
-measured "private LXD with its bridge, pools and image: $(($(date +%s) - t0)) s"
-# shellcheck disable=SC1091
-. "$PL/env"
-export LXD_DIR LXD_SOCKET
+private_lxd "labctf$$" "the fault tests"
 PORTS=63800-63899
 [ -n "$LABCT_PROFILE_BT" ] || test_skip_all "no btrfs pool"
 

@@ -11,19 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 need_lxd
 
-PL=$TDIR/lxd-private
-mkdir -p "$PL"
-at_exit "bash $LABCT_TESTBED private-down $PL"
-t0=$(date +%s)
-if ! bash "$LABCT_TESTBED" private "$PL" "labcth$$" 2>"$TDIR/private.log"; then
-	cat "$TDIR/private.log"
-	echo "not ok - a private LXD for the HTTPS tests"
-	exit 1
-fi
-measured "private LXD with its bridge, pools and image: $(($(date +%s) - t0)) s"
-# shellcheck disable=SC1091
-. "$PL/env"
-export LXD_DIR LXD_SOCKET
+private_lxd "labcth$$" "the HTTPS tests"
 ADDR=127.0.0.1:64800
 URL=https://$ADDR
 lxc config set core.https_address "$ADDR"
