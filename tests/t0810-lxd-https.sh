@@ -201,6 +201,29 @@ test_expect_success 'doctor: a private key others can read is a problem' '
 	contains "$out" "lxd tls +problem +labcd.s private key $C/labcd.key can be read by others than root \(mode 0644"
 '
 
+test_expect_success 'a local account (uid 65534) holding the URL while LXD does not listen: its certificate is refused, no request reaches it' '
+	lxc config unset core.https_address
+	mkdir -p $TDIR/squat
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	    -subj /CN=127.0.0.1 -keyout $TDIR/squat/k -out $TDIR/squat/c 2>/dev/null
+	chown -R 65534:65534 $TDIR/squat
+	chmod 711 $TDIR
+	# setpriv itself in the background: it execs openssl, so $! is the
+	# listener (as_uid, a function, would be a subshell around it).
+	setpriv --reuid=65534 --regid=65534 --clear-groups openssl s_server -accept 127.0.0.1:64800 -cert $TDIR/squat/c \
+	    -key $TDIR/squat/k -www >$TDIR/squat.log 2>&1 </dev/null & sp=$!
+	until_ms 5000 openssl s_client -connect 127.0.0.1:64800 </dev/null >/dev/null 2>&1
+	: >$TDIR/squat.log
+	conf_https
+	restart_labcd || { kill $sp; return 1; }
+	rc=0; out=$(labc --as alice list 2>&1) || rc=$?
+	kill $sp; wait $sp 2>/dev/null || true
+	lxc config set core.https_address "$ADDR"
+	[ $rc != 0 ]
+	contains "$out" "no TLS connection to LXD at $URL \(nothing was sent\)"
+	not_contains "$(cat $TDIR/squat.log)" "GET |1\.0"
+'
+
 test_expect_success 'LXD not listening at the URL: says what to set on the server' '
 	lxc config unset core.https_address
 	conf_https
