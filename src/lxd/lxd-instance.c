@@ -124,6 +124,35 @@ lxd_instance_set_state(struct lxd *l, const char *project, const char *name,
 }
 
 int
+lxd_instance_shutdown(struct lxd *l, const char *project, const char *name,
+    int timeout)
+{
+	json_t *st = NULL;
+	const char *status;
+	int r = -ETIMEDOUT, slice, left, running, stopped;
+
+	for (left = timeout; left > 0; left -= slice) {
+		slice = left < LXD_SHUTDOWN_SLICE ? left : LXD_SHUTDOWN_SLICE;
+		r = lxd_instance_set_state(l, project, name, "stop", slice, 0);
+		if (r == 0 || r == -EALREADY || r == -ENOENT)
+			return r;
+		/* Refused for another reason than the time: said as is. */
+		if (lxd_instance_state(l, project, name, &st) != 0)
+			return r;
+		status = lxd_state_status(st);
+		stopped = status != NULL && strcmp(status, "Stopped") == 0;
+		running = status != NULL && strcmp(status, "Running") == 0;
+		json_decref(st);
+		st = NULL;
+		if (stopped)
+			return 0;
+		if (!running)
+			return r;
+	}
+	return r;
+}
+
+int
 lxd_instance_delete(struct lxd *l, const char *project, const char *name)
 {
 	char *path = lxd_path(project, "/1.0/instances/%s", name);

@@ -149,6 +149,15 @@ int	lxd_instance_list(struct lxd *l, const char *project, int with_state,
 /* action: start, stop, restart, freeze, unfreeze; timeout < 0: LXD's */
 int	lxd_instance_set_state(struct lxd *l, const char *project,
 	    const char *name, const char *action, int timeout, int force);
+/*
+ * A clean shutdown within timeout seconds (> 0). LXD signals the
+ * instance's init once per request, and an init still booting ignores
+ * it: the signal is sent again every LXD_SHUTDOWN_SLICE seconds. 0, or
+ * -EALREADY if it was stopped, or the last refusal.
+ */
+#define LXD_SHUTDOWN_SLICE	10
+int	lxd_instance_shutdown(struct lxd *l, const char *project,
+	    const char *name, int timeout);
 int	lxd_instance_delete(struct lxd *l, const char *project,
 	    const char *name);
 /* PATCH: merges config keys and devices. */
@@ -216,6 +225,9 @@ int	lxd_project_list(struct lxd *l, json_t **out);
 int	lxd_project_state(struct lxd *l, const char *name, json_t **out);
 
 /* --- networks --- */
+/* A network as the instances of project see it (its config and all). */
+int	lxd_network_get(struct lxd *l, const char *project,
+	    const char *network, json_t **out);
 /*
  * The DHCP leases of a managed network, as the instances of project see
  * them (LXD lists only the leases of that project's instances): an array
