@@ -196,7 +196,8 @@ static int
 mark(struct import *im, const char *project, const char *name,
     const char *owner, int port)
 {
-	json_t *patch, *ssh = ct_ssh_patch(&im->c->srv->cfg, port);
+	json_t *patch, *ssh = ct_ssh_patch(&im->c->srv->cfg, port,
+	    NULL, NULL);
 	int r;
 
 	patch = json_pack("{s:{s:s}}", "config", PROJECT_OWNER_KEY, owner);
@@ -377,8 +378,8 @@ import_adopt(struct import *im, const struct cand *k)
 		goto out;
 	}
 	busy = 1;
-	if (!here && running && (r = lxd_instance_set_state(l, im->from, name,
-	    "stop", 60, 0)) != 0 && r != -EALREADY) {
+	if (!here && running && (r = lxd_instance_shutdown(l, im->from, name,
+	    60)) != 0 && r != -EALREADY) {
 		ctx_printf(c, "container %s/%s: not moved: stopping it failed: "
 		    "%s\n", u.name, name, lxd_error(l));
 		im->cts_bad++;

@@ -152,7 +152,7 @@ target(struct ctx *c, const struct ct *ct, char ip[64], int *port)
 		goto out;
 	}
 	/* The device as labcd made it, on an IPv4 address of LXD's host. */
-	dev = ct_ssh_device(cfg, ct->port);
+	dev = ct_ssh_device(cfg, ct->port, ct->addr);
 	config_ports_addr(cfg, addr, sizeof(addr));
 	if (json_equal(dev, json_object_get(json_object_get(inst,
 	    "expanded_devices"), "ssh")) &&

@@ -51,6 +51,7 @@ struct config {
 	char	*ssh_listen;
 	int	 ssh_port_min;
 	int	 ssh_port_max;
+	int	 ssh_port_nat;		/* ssh_port_mode = nat */
 	char	*default_cpu;
 	char	*default_memory;
 	char	*default_disk;
@@ -125,6 +126,11 @@ void	config_ports_addr(const struct config *c, char *out, size_t outsz);
  * lowercase, or "lab" when that name is an address literal.
  */
 void	config_server_suffix(const struct config *c, char *out, size_t outsz);
+/*
+ * Keys that must agree with each other (after config_load): 0, or -1
+ * with what is wrong and what to set in err.
+ */
+int	config_check(const struct config *c, char *err, size_t errsz);
 /* Print a commented configuration file with every key and its default. */
 void	config_print_defaults(FILE *f);
 /*

@@ -13,7 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ct-addr.h"
 #include "ct-ssh.h"
+#include "db-containers.h"
 #include "labcd.h"
 
 #define SSH_POLL_MS	50	/* a try is one loopback connect */
@@ -79,28 +81,52 @@ ct_say_connect(struct ctx *c, const char *name, int port)
 		ctx_printf(c, "Or by its own port: %s\n", direct);
 }
 
-json_t *
-ct_ssh_device(const struct config *cfg, int port)
+/* Does the port forward to a fixed address (ssh_port_mode = nat)? */
+static int
+nat(const struct config *cfg, const char *addr)
 {
-	char listen[96];
+	return cfg->ssh_port_nat && addr != NULL && *addr != '\0';
+}
 
-	snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen, port);
-	return json_pack("{s:s, s:s, s:s}", "type", "proxy", "listen", listen,
-	    "connect", "tcp:127.0.0.1:22");
+int
+ct_port_nat(const struct config *cfg, const struct ct *ct)
+{
+	return nat(cfg, ct->addr) && *ct->network != '\0';
 }
 
 json_t *
-ct_ssh_patch(const struct config *cfg, int port)
+ct_ssh_device(const struct config *cfg, int port, const char *addr)
 {
-	return json_pack("{s:{s:o}}", "devices", "ssh", ct_ssh_device(cfg,
-	    port));
+	char listen[96], connect[48];
+
+	snprintf(listen, sizeof(listen), "tcp:%s:%d", cfg->ssh_listen, port);
+	if (!nat(cfg, addr))
+		return json_pack("{s:s, s:s, s:s}", "type", "proxy", "listen",
+		    listen, "connect", "tcp:127.0.0.1:22");
+	snprintf(connect, sizeof(connect), "tcp:%s:22", addr);
+	return json_pack("{s:s, s:s, s:s, s:s}", "type", "proxy", "listen",
+	    listen, "connect", connect, "nat", "true");
+}
+
+json_t *
+ct_ssh_patch(const struct config *cfg, int port, const char *network,
+    const char *addr)
+{
+	json_t *p = json_pack("{s:{s:o}}", "devices", "ssh", ct_ssh_device(cfg,
+	    port, addr));
+
+	/* The address the port points at stays the container's alone. */
+	if (nat(cfg, addr) && network != NULL && *network != '\0')
+		json_object_set_new(json_object_get(p, "devices"), "eth0",
+		    ct_nic_device(network, addr));
+	return p;
 }
 
 void
 ct_ssh_device_words(const struct config *cfg, int port, char *out,
     size_t outsz)
 {
-	json_t *dev = ct_ssh_device(cfg, port);
+	json_t *dev = ct_ssh_device(cfg, port, NULL);
 
 	snprintf(out, outsz, "listen=%s connect=%s",
 	    json_string_value(json_object_get(dev, "listen")),

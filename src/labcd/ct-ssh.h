@@ -16,11 +16,23 @@ struct ctx;
 
 /*
  * The ssh proxy device of a container on host port PORT, as labcd makes it
- * everywhere (create, start, import, reconciliation, unlock).
+ * everywhere (create, start, import, reconciliation, unlock): forkproxy
+ * into the container, or with ssh_port_mode = nat and the container's
+ * fixed address (ct-addr.c) addr, LXD's NAT to addr:22.
  */
-json_t	*ct_ssh_device(const struct config *cfg, int port);
-/* The patch that puts it on an instance: {"devices": {"ssh": ...}}. */
-json_t	*ct_ssh_patch(const struct config *cfg, int port);
+json_t	*ct_ssh_device(const struct config *cfg, int port, const char *addr);
+/*
+ * Does ct's port forward to its fixed address (ssh_port_mode = nat and
+ * one given)? 1 or 0. Else it is a forkproxy, wherever it was made.
+ */
+struct ct;
+int	ct_port_nat(const struct config *cfg, const struct ct *ct);
+/*
+ * The patch that puts it on an instance: {"devices": {"ssh": ...}}, and
+ * with NAT the eth0 that holds addr on network (ct_nic_device).
+ */
+json_t	*ct_ssh_patch(const struct config *cfg, int port, const char *network,
+	    const char *addr);
 /* It in lxc's words: "listen=tcp:ADDRESS:PORT connect=tcp:127.0.0.1:22". */
 void	ct_ssh_device_words(const struct config *cfg, int port, char *out,
 	    size_t outsz);

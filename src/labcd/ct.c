@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ct-addr.h"
 #include "ct.h"
 #include "db-users.h"
 #include "gpu.h"
@@ -333,11 +334,16 @@ create_spec(struct op *op, const struct ct_opts *o, const struct make *m,
 	/*
 	 * The ssh device. Not for a launch: its start adds it while the
 	 * container boots (ssh_dev_start), a second saved; should labcd
-	 * die before, reconciliation adds it (reconcile.c).
+	 * die before, reconciliation adds it (reconcile.c). LXD's NAT has
+	 * no such second: it comes with the NIC that holds its address.
 	 */
 	*devs = gpu_devices(gpus);
-	if (!o->starting)
-		json_object_set_new(*devs, "ssh", ct_ssh_device(cfg, ct->port));
+	if (!o->starting || ct_port_nat(cfg, ct))
+		json_object_set_new(*devs, "ssh", ct_ssh_device(cfg, ct->port,
+		    ct->addr));
+	if (ct_port_nat(cfg, ct))
+		json_object_set_new(*devs, "eth0", ct_nic_device(ct->network,
+		    ct->addr));
 	/* A copy has none of its source's GPUs, but those it asked for. */
 	json_array_foreach(m->masked, i, v)
 		if (json_object_get(*devs, json_string_value(v)) == NULL)
@@ -423,7 +429,8 @@ create(struct op *op, const char *name, const struct ct_opts *o,
 	struct gpu_req gpus;
 	struct make m;
 	json_t *conf = NULL, *devs = NULL;
-	int r;
+	char taken[16];
+	int r, tries;
 
 	if ((r = create_prepare(op, o, &m)) != 0)
 		return r;
@@ -442,6 +449,9 @@ create(struct op *op, const char *name, const struct ct_opts *o,
 	}
 	if ((r = reserve(op, name, m.image, ct)) != 0)
 		goto keep;
+	if (cfg->ssh_port_nat &&
+	    (r = ct_addr_pick(op, m.project, ct, NULL)) != 0)
+		goto fail;
 	if ((r = gpu_reserve(op, op->actor->user_id, ct->id, &gpus)) != 0 ||
 	    (r = create_spec(op, o, &m, &gpus, ct, &conf, &devs)) != 0) {
 		if (gpus.busy && o->gpu_busy != NULL)
@@ -449,6 +459,24 @@ create(struct op *op, const char *name, const struct ct_opts *o,
 		goto fail;
 	}
 	r = create_instance(op, name, &m, conf, devs);
+	/*
+	 * Another NIC on the bridge has the address as LXD's static entry
+	 * (one labcd did not make, or does not know yet): the next one.
+	 */
+	for (tries = 1; r != 0 && tries < CT_ADDR_TRIES &&
+	    ct_port_nat(cfg, ct) && strstr(op_lxd_error(op),
+	    "already defined on another NIC") != NULL; tries++) {
+		snprintf(taken, sizeof(taken), "%s", ct->addr);
+		log_info("%s/%s: LXD says %s is another NIC's; picking again",
+		    m.project, name, taken);
+		if ((r = ct_addr_pick(op, m.project, ct, taken)) != 0)
+			goto fail;
+		json_object_set_new(devs, "ssh", ct_ssh_device(cfg, ct->port,
+		    ct->addr));
+		json_object_set_new(devs, "eth0", ct_nic_device(ct->network,
+		    ct->addr));
+		r = create_instance(op, name, &m, conf, devs);
+	}
 	if (r != 0 && outcome_unknown(r)) {
 		/*
 		 * LXD went away mid-way: it may have made the container or
@@ -513,7 +541,8 @@ ct_ssh_lock(struct op *op, long long user_id, const char *user, int locked)
 		if (locked)
 			r = lxd_instance_remove_device(l, project, name, "ssh");
 		else {
-			patch = ct_ssh_patch(&op->srv->cfg, port);
+			patch = ct_ssh_patch(&op->srv->cfg, port,
+			    cts[i].network, cts[i].addr);
 			r = lxd_instance_patch(l, project, name, patch);
 			json_decref(patch);
 		}
@@ -596,10 +625,16 @@ ssh_dev_start(struct op *op, struct ssh_dev *d, const char *project,
 		d->skipped = 1;
 		return 0;
 	}
+	/* LXD's NAT: the create had it already (create_spec). */
+	if (ct_port_nat(&op->srv->cfg, ct)) {
+		d->skipped = 1;
+		return 0;
+	}
 	d->l = lxd_of_config(&op->srv->cfg);
 	d->project = project;
 	d->name = ct->name;
-	d->patch = ct_ssh_patch(&op->srv->cfg, ct->port);
+	d->patch = ct_ssh_patch(&op->srv->cfg, ct->port, ct->network,
+	    ct->addr);
 	if (pthread_create(&d->t, NULL, ssh_dev_main, d) != 0) {
 		json_decref(d->patch);
 		lxd_free(d->l);
@@ -715,8 +750,8 @@ ct_stop(struct op *op, struct ct *ct, int force)
 	if (ct_check_ready(op, ct) != 0)
 		return PROTO_FAILED;
 	project_of(op, ct->user_id, op->actor->user, project);
-	r = lxd_instance_set_state(l, project, ct->name, "stop",
-	    force ? -1 : STOP_TIMEOUT, force);
+	r = force ? lxd_instance_set_state(l, project, ct->name, "stop", -1,
+	    1) : lxd_instance_shutdown(l, project, ct->name, STOP_TIMEOUT);
 	if (r == 0 || r == -EALREADY)
 		return PROTO_OK;
 	if (!force)
@@ -790,7 +825,7 @@ static int
 import_mend(struct op *op, const char *project, struct ct *ct)
 {
 	struct lxd *l = op_lxd(op);
-	json_t *inst = NULL, *snaps = NULL, *d, *patch;
+	json_t *inst = NULL, *snaps = NULL, *d, *patch, *nic;
 	const char *k, *bad;
 	char why[300];
 	size_t i;
@@ -799,7 +834,13 @@ import_mend(struct op *op, const char *project, struct ct *ct)
 	if ((r = lxd_instance_get(l, project, ct->name, &inst)) != 0)
 		return op_error(op, "cannot read the imported %s: %s", ct->name,
 		    op_lxd_error(op));
-	if ((bad = project_instance_untrusted(inst, NULL,
+	/*
+	 * An export of a container with a NAT port has its eth0: trusted
+	 * on the bridge the profiles give, and taken away below (the
+	 * address was another container's, another time's).
+	 */
+	nic = ct_profile_nic(op, project, why, sizeof(why));
+	if ((bad = project_instance_untrusted(inst, NULL, nic,
 	    op->srv->cfg.profiles, why, sizeof(why))) != NULL) {
 		r = op_error(op, "the tarball's container asks for what yours "
 		    "may not have (%s): refused, nothing kept", bad);
@@ -816,7 +857,7 @@ import_mend(struct op *op, const char *project, struct ct *ct)
 		goto out;
 	}
 	json_array_foreach(snaps, i, d) {
-		if ((bad = project_instance_untrusted(d, NULL,
+		if ((bad = project_instance_untrusted(d, NULL, nic,
 		    op->srv->cfg.profiles, why, sizeof(why))) != NULL) {
 			r = op_error(op, "the tarball's snapshot %.64s asks for "
 			    "what your containers may not have (%s): refused, "
@@ -825,11 +866,13 @@ import_mend(struct op *op, const char *project, struct ct *ct)
 			goto out;
 		}
 	}
-	/* Its GPUs were another server's, or another time's. */
+	/* Its GPUs were another server's, or another time's; and so was
+	   the address its own eth0 held. */
 	json_object_foreach(json_object_get(inst, "devices"), k, d) {
 		const char *type = json_string_value(json_object_get(d, "type"));
 
-		if (type != NULL && strcmp(type, "gpu") == 0 &&
+		if (type != NULL && (strcmp(type, "gpu") == 0 ||
+		    strcmp(k, "eth0") == 0) &&
 		    lxd_instance_remove_device(l, project, ct->name, k) != 0) {
 			r = op_error(op, "cannot remove the device %s of the "
 			    "imported %s: %s", k, ct->name, op_lxd_error(op));
@@ -838,12 +881,13 @@ import_mend(struct op *op, const char *project, struct ct *ct)
 	}
 	patch = json_pack("{s:{s:s}, s:{s:o}}", "config", PROJECT_OWNER_KEY,
 	    op->actor->user, "devices", "ssh", ct_ssh_device(&op->srv->cfg,
-	    ct->port));
+	    ct->port, NULL));
 	if ((r = lxd_instance_patch(l, project, ct->name, patch)) != 0)
 		r = op_error(op, "cannot give the imported %s its SSH port: %s",
 		    ct->name, op_lxd_error(op));
 	json_decref(patch);
 out:
+	json_decref(nic);
 	json_decref(snaps);
 	json_decref(inst);
 	return r;

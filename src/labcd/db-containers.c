@@ -13,7 +13,7 @@
 #include "xmalloc.h"
 
 #define CT_COLUMNS "c.id, c.user_id, c.name, c.port, c.image, c.state, " \
-	"c.provisioned, c.keys_synced, c.created"
+	"c.provisioned, c.keys_synced, c.created, c.network, c.addr"
 
 static void
 text(sqlite3_stmt *st, int col, char *out, size_t outsz)
@@ -37,6 +37,8 @@ row_to_ct(sqlite3_stmt *st, struct ct *ct)
 	ct->provisioned = sqlite3_column_int(st, 6);
 	ct->keys_synced = sqlite3_column_int(st, 7);
 	ct->created = sqlite3_column_int64(st, 8);
+	text(st, 9, ct->network, sizeof(ct->network));
+	text(st, 10, ct->addr, sizeof(ct->addr));
 }
 
 /* Step st once into *ct: 0, or -1 if no row. Finalizes. */
@@ -135,8 +137,8 @@ int
 ctdb_insert(struct db *db, struct ct *ct)
 {
 	sqlite3_stmt *st = db_prepare(db, "INSERT INTO containers (user_id, "
-	    "name, port, image, state, provisioned, keys_synced, created) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+	    "name, port, image, state, provisioned, keys_synced, created, "
+	    "network, addr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 
 	sqlite3_bind_int64(st, 1, ct->user_id);
 	sqlite3_bind_text(st, 2, ct->name, -1, SQLITE_STATIC);
@@ -146,6 +148,10 @@ ctdb_insert(struct db *db, struct ct *ct)
 	sqlite3_bind_int(st, 6, ct->provisioned);
 	sqlite3_bind_int(st, 7, ct->keys_synced);
 	sqlite3_bind_int64(st, 8, ct->created);
+	if (*ct->addr != '\0') {
+		sqlite3_bind_text(st, 9, ct->network, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 10, ct->addr, -1, SQLITE_STATIC);
+	}
 	if (db_done(db, st) != 0)
 		return -1;
 	ct->id = sqlite3_last_insert_rowid(db->h);
@@ -164,6 +170,32 @@ by_id(struct db *db, const char *sql, long long id, const char *s, int n)
 	else
 		sqlite3_bind_int(st, 2, n);
 	return db_done(db, st);
+}
+
+int
+ctdb_set_addr(struct db *db, long long id, const char *network,
+    const char *addr)
+{
+	sqlite3_stmt *st = db_prepare(db, "UPDATE containers SET network = ?, "
+	    "addr = ? WHERE id = ?");
+
+	if (network != NULL) {
+		sqlite3_bind_text(st, 1, network, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, addr, -1, SQLITE_STATIC);
+	}
+	sqlite3_bind_int64(st, 3, id);
+	return db_done(db, st);
+}
+
+int
+ctdb_addr_taken(struct db *db, const char *network, const char *addr)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT 1 FROM containers WHERE "
+	    "network = ? AND addr = ?");
+
+	sqlite3_bind_text(st, 1, network, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, addr, -1, SQLITE_STATIC);
+	return any_row(st);
 }
 
 int
@@ -240,9 +272,9 @@ row_to_owned(sqlite3_stmt *st, struct ct_owned *w)
 {
 	memset(w, 0, sizeof(*w));
 	row_to_ct(st, &w->ct);
-	text(st, 9, w->user, sizeof(w->user));
-	text(st, 10, w->project, sizeof(w->project));
-	w->locked = sqlite3_column_int(st, 11);
+	text(st, 11, w->user, sizeof(w->user));
+	text(st, 12, w->project, sizeof(w->project));
+	w->locked = sqlite3_column_int(st, 13);
 }
 
 void

@@ -24,6 +24,8 @@ struct ct {
 	int		 provisioned;	/* container user made */
 	int		 keys_synced;	/* authorized_keys current */
 	long long	 created;
+	char		 network[64];	/* ssh_port_mode = nat: its bridge */
+	char		 addr[16];	/* and its address there; "" none */
 };
 
 /* A row with its owner, as list and reconciliation read them. */
@@ -49,6 +51,14 @@ void	ctdb_ports_used(struct db *db, int lo, int hi, unsigned char *used);
  * provisioned, keys_synced and created as given; ct->id set. 0 or -1.
  */
 int	ctdb_insert(struct db *db, struct ct *ct);
+/*
+ * Its fixed address on network (ssh_port_mode = nat), or none (network
+ * NULL). 0, or -1 if the database refused (another row has it).
+ */
+int	ctdb_set_addr(struct db *db, long long id, const char *network,
+	    const char *addr);
+/* Is addr on network given to a container? 1 or 0. */
+int	ctdb_addr_taken(struct db *db, const char *network, const char *addr);
 /* Remove a row (its GPU rows go with it). 0 or -1. */
 int	ctdb_delete(struct db *db, long long id);
 int	ctdb_set_state(struct db *db, long long id, const char *state);

@@ -180,6 +180,15 @@ static const char *const migrations[] = {
 	 */
 	("ALTER TABLE users ADD COLUMN snap_quota INTEGER;"
 	"UPDATE users SET snap_quota = 10;"),
+
+	/*
+	 * 10: ssh_port_mode = nat: the fixed IPv4 address labcd gave a
+	 * container on its bridge (network), which its port forwards to;
+	 * NULL for a container whose port is a forkproxy.
+	 */
+	"ALTER TABLE containers ADD COLUMN network TEXT;"
+	"ALTER TABLE containers ADD COLUMN addr TEXT;"
+	"CREATE UNIQUE INDEX containers_addr ON containers (network, addr);",
 };
 
 /* Record sqlite's message after what; returns -1. */

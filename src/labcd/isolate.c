@@ -28,6 +28,7 @@
 
 #include "checkup.h"
 #include "config.h"
+#include "ipv4.h"
 #include "isolate.h"
 #include "labcd.h"
 #include "log.h"
@@ -77,28 +78,6 @@ isolate_bridge_name(const char *project, char out[ISOLATE_NAME_MAX])
 	snprintf(out, ISOLATE_NAME_MAX, "labc-%08x", h);
 }
 
-static void
-ip_text(unsigned ip, char out[16])
-{
-	snprintf(out, 16, "%u.%u.%u.%u", ip >> 24, ip >> 16 & 255,
-	    ip >> 8 & 255, ip & 255);
-}
-
-/* "A.B.C.D/N" of a network's ipv4.address as network and mask; 0 or -1. */
-static int
-cidr_of(const char *s, unsigned *net, unsigned *mask)
-{
-	unsigned a, b, c, d;
-	int n;
-
-	if (s == NULL || sscanf(s, "%u.%u.%u.%u/%d", &a, &b, &c, &d, &n) != 5 ||
-	    n < 0 || n > 32)
-		return -1;
-	*mask = n == 0 ? 0 : ~0u << (32 - n);
-	*net = (a << 24 | b << 16 | c << 8 | d) & *mask;
-	return 0;
-}
-
 /*
  * Does the /24 at net overlap a route of this host? Like lxd init, a
  * route that holds all of member_subnets (bits) is not a collision: the
@@ -129,7 +108,7 @@ routed(unsigned net, int bits, char *what, size_t whatsz)
 		hit = ((net & mask) == (dst & mask)) ||
 		    ((dst & 0xffffff00u) == net);
 		if (hit) {
-			ip_text(dst & mask, d);
+			ipv4_text(dst & mask, d);
 			snprintf(what, whatsz, "this host's route %s/%d on %s",
 			    d, __builtin_popcount(mask), ifname);
 		}
@@ -166,7 +145,7 @@ pick_subnet(struct op *op, unsigned *out, char *why, size_t whysz)
 		json_array_foreach(nets, j, n) {
 			if (used)
 				break;
-			if (cidr_of(json_string_value(json_object_get(
+			if (ipv4_cidr(json_string_value(json_object_get(
 			    json_object_get(n, "config"), "ipv4.address")),
 			    &net, &mask) != 0)
 				continue;
@@ -178,7 +157,7 @@ pick_subnet(struct op *op, unsigned *out, char *why, size_t whysz)
 				    "name")) ?: "?");
 		}
 		if (used && first[0] == '\0') {
-			ip_text(cand, c24);
+			ipv4_text(cand, c24);
 			snprintf(first, sizeof(first), "%s/24 by %s", c24, what);
 		}
 		if (!used) {
@@ -245,8 +224,8 @@ add_range(char *out, size_t outsz, unsigned lo, unsigned hi)
 
 	if (lo > hi)
 		return;
-	ip_text(lo, a);
-	ip_text(hi, b);
+	ipv4_text(lo, a);
+	ipv4_text(hi, b);
 	if (lo == hi)
 		snprintf(out + n, outsz - n, "%s%s", n > 0 ? "," : "", a);
 	else
@@ -275,7 +254,7 @@ acl_body(struct op *op, const char *project, unsigned own, const char *shared)
 		if (own + 255 < last)
 			add_range(ranges, sizeof(ranges), own + 256, last);
 	}
-	if (cidr_of(shared, &net, &mask) == 0 && mask != 0 && mask != ~0u &&
+	if (ipv4_cidr(shared, &net, &mask) == 0 && mask != 0 && mask != ~0u &&
 	    (net & (~0u << (32 - bits))) != base &&
 	    sscanf(shared, "%u.%u.%u.%u", &a, &b, &cc, &d) == 4) {
 		gw = a << 24 | b << 16 | cc << 8 | d;
@@ -396,7 +375,7 @@ isolate_ensure(struct op *op, const char *project, char br[ISOLATE_NAME_MAX],
 		owner = json_string_value(json_object_get(conf,
 		    PROJECT_OWNER_KEY));
 		if (owner == NULL || strcmp(owner, project) != 0 ||
-		    cidr_of(json_string_value(json_object_get(conf,
+		    ipv4_cidr(json_string_value(json_object_get(conf,
 		    "ipv4.address")), &own, &mask) != 0 || mask != ~0u << 8) {
 			snprintf(why, whysz, "LXD has a network %s that is not "
 			    "project %s's bridge (its %s key, or its IPv4 /24); "
@@ -409,7 +388,7 @@ isolate_ensure(struct op *op, const char *project, char br[ISOLATE_NAME_MAX],
 		/* Outside member_subnets (changed): a new /24 while none runs. */
 		if (!in_range(op, own) && any_running(op, project, NULL) == 0 &&
 		    pick_subnet(op, &own, why, whysz) == 0) {
-			ip_text(own + 1, ip);
+			ipv4_text(own + 1, ip);
 			json_object_set_new(want, "ipv4.address",
 			    json_sprintf("%s/24", ip));
 			log_info("LXD bridge %s of project %s moves to %s/24, in "
@@ -436,7 +415,7 @@ isolate_ensure(struct op *op, const char *project, char br[ISOLATE_NAME_MAX],
 	    (r = ensure_acl(op, project, br, own, shared, &made,
 	    why, whysz)) != 0)
 		goto out;
-	ip_text(own + 1, ip);
+	ipv4_text(own + 1, ip);
 	want = isolating_config(br);
 	json_object_set_new(want, "ipv4.address", json_sprintf("%s/24", ip));
 	json_object_set_new(want, "ipv4.nat", json_string(nat));
@@ -590,7 +569,7 @@ isolate_check(struct op *op, const char *project, char *why, size_t whysz)
 		r = -1;
 		goto out;
 	}
-	if (cidr_of(json_string_value(json_object_get(json_object_get(net,
+	if (ipv4_cidr(json_string_value(json_object_get(json_object_get(net,
 	    "config"), "ipv4.address")), &own, &mask) == 0 &&
 	    !in_range(op, own)) {
 		snprintf(why, whysz, "its bridge %s has %s, outside "

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ct-addr.h"
 #include "db-users.h"
 #include "isolate.h"
 #include "labcd.h"
@@ -158,8 +159,8 @@ config_untrusted(json_t *conf, char *why, size_t whysz)
  * (profile: then also a nic on a managed network, never an ssh device).
  */
 static const char *
-device_untrusted(const char *k, json_t *d, json_t *ssh, int profile,
-    char *why, size_t whysz)
+device_untrusted(const char *k, json_t *d, json_t *ssh, json_t *nic,
+    int profile, char *why, size_t whysz)
 {
 	const char *type = json_string_value(json_object_get(d, "type"));
 
@@ -176,6 +177,8 @@ device_untrusted(const char *k, json_t *d, json_t *ssh, int profile,
 	if (!profile && strcmp(k, "ssh") == 0 && strcmp(type, "proxy") == 0 &&
 	    (ssh == NULL || json_equal(d, ssh)))
 		return NULL;
+	if (!profile && strcmp(k, "eth0") == 0 && ct_nic_ours(d, nic))
+		return NULL;	/* ssh_port_mode = nat (ct-addr.c) */
 	if (profile && strcmp(type, "nic") == 0 &&
 	    *(json_string_value(json_object_get(d, "network")) ?: "") != '\0')
 		return NULL;	/* LXD: restricted.devices.nic=managed */
@@ -185,7 +188,8 @@ device_untrusted(const char *k, json_t *d, json_t *ssh, int profile,
 }
 
 const char *
-project_instance_untrusted(json_t *inst, json_t *ssh, const char *profiles,
+project_instance_untrusted(json_t *inst, json_t *ssh, json_t *nic,
+    const char *profiles,
     char *why, size_t whysz)
 {
 	json_t *own = json_object_get(inst, "devices"), *d, *v;
@@ -200,13 +204,13 @@ project_instance_untrusted(json_t *inst, json_t *ssh, const char *profiles,
 	    "expanded_config"), why, whysz) != NULL)
 		return why;
 	json_object_foreach(own, k, d) {
-		if (device_untrusted(k, d, ssh, 0, why, whysz) != NULL)
+		if (device_untrusted(k, d, ssh, nic, 0, why, whysz) != NULL)
 			return why;
 	}
 	json_object_foreach(json_object_get(inst, "expanded_devices"), k, d) {
 		if (json_equal(d, json_object_get(own, k)))
 			continue;	/* its own, seen above */
-		if (device_untrusted(k, d, ssh, 1, why, whysz) != NULL)
+		if (device_untrusted(k, d, ssh, NULL, 1, why, whysz) != NULL)
 			return why;
 	}
 	/* Only the configured profiles (the project's copies of them). */
@@ -343,8 +347,8 @@ has_instances(json_t *p)
 static int
 instances_fit(struct op *op, const char *project, char *why, size_t whysz)
 {
-	json_t *list = NULL, *inst;
-	char reason[160];
+	json_t *list = NULL, *inst, *nic;
+	char reason[300];
 	size_t i;
 	int r = 0;
 
@@ -352,8 +356,10 @@ instances_fit(struct op *op, const char *project, char *why, size_t whysz)
 		snprintf(why, whysz, "%s", op_lxd_error(op));
 		return -1;
 	}
+	/* Its NAT ports' own eth0s are labcd's (none without the profile). */
+	nic = ct_profile_nic(op, project, reason, sizeof(reason));
 	json_array_foreach(list, i, inst) {
-		if (project_instance_untrusted(inst, NULL,
+		if (project_instance_untrusted(inst, NULL, nic,
 		    op->srv->cfg.profiles, reason, sizeof(reason)) != NULL) {
 			snprintf(why, whysz, "its container %s stands in the "
 			    "way: %s", json_string_value(json_object_get(inst,
@@ -363,6 +369,7 @@ instances_fit(struct op *op, const char *project, char *why, size_t whysz)
 		}
 	}
 	json_decref(list);
+	json_decref(nic);
 	return r;
 }
 

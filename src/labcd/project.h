@@ -41,9 +41,11 @@ json_t	*project_restrictions_missing(json_t *config);
  * could take as true), raw or other low-level config, a device labcd
  * does not make, in its own or its expanded config and devices, or a
  * profile not in profiles (the configured list); NULL if none. The ssh
- * device must equal ssh (ct_ssh_device), if ssh is not NULL.
+ * device must equal ssh (ct_ssh_device), if ssh is not NULL. An eth0 of
+ * its own is one ssh_port_mode = nat makes on the network of nic (the
+ * profiles' eth0, ct_profile_nic), or untrusted where nic is NULL.
  */
-const char *project_instance_untrusted(json_t *inst, json_t *ssh,
+const char *project_instance_untrusted(json_t *inst, json_t *ssh, json_t *nic,
 	    const char *profiles, char *why, size_t whysz);
 
 struct op;

@@ -75,7 +75,7 @@ drift(struct server *s, const struct view_ct *before,
 		    "is not in the database" : NULL;
 	if (strcmp(ct.state, "ready") != 0)
 		return NULL;
-	want = ct_ssh_device(&s->cfg, ct.port);
+	want = ct_ssh_device(&s->cfg, ct.port, ct.addr);
 	if (after->has_ssh && strcmp(after->ssh_listen, json_string_value(
 	    json_object_get(want, "listen")) ?: "") != 0)
 		why = "had its SSH port device changed";

@@ -221,6 +221,7 @@ struct row {
 	long long	 id, user_id;
 	char		 user[64], project[64], name[64], state[16];
 	int		 port;
+	char		 network[64], addr[16];	/* ssh_port_mode = nat */
 	int		 provisioned;	/* started once: has its ssh device */
 	int		 locked;	/* its user's: no ssh device meant */
 };
@@ -234,6 +235,8 @@ reread(struct finder *f, struct row *w)
 	if (ctdb_get_owned(f->op->db, w->id, &now) != 0)
 		return -1;
 	w->port = now.ct.port;
+	snprintf(w->network, sizeof(w->network), "%s", now.ct.network);
+	snprintf(w->addr, sizeof(w->addr), "%s", now.ct.addr);
 	snprintf(w->state, sizeof(w->state), "%s", now.ct.state);
 	w->provisioned = now.ct.provisioned;
 	w->locked = now.locked;
@@ -312,17 +315,22 @@ missing(struct finder *f, const struct row *w)
 }
 
 /*
- * Is the instance's ssh device the one labcd makes for port (listen
- * address and all)? 1 yes; else 0, and the device's listen in have.
+ * Is the instance's ssh device the one labcd makes for the row's port
+ * (listen address and all), and with LXD's NAT its eth0 the one that
+ * holds the address? 1 yes; else 0, and the device's listen in have.
  */
 static int
-device_right(const struct config *cfg, json_t *inst, int port,
+device_right(const struct config *cfg, json_t *inst, const struct row *w,
     char *have, size_t havesz)
 {
-	json_t *want = ct_ssh_device(cfg, port);
-	json_t *dev = json_object_get(json_object_get(inst, "devices"), "ssh");
-	int right = json_equal(dev, want);
+	json_t *want = ct_ssh_patch(cfg, w->port, w->network, w->addr), *k_v;
+	json_t *devs = json_object_get(inst, "devices");
+	json_t *dev = json_object_get(devs, "ssh");
+	const char *k;
+	int right = 1;
 
+	json_object_foreach(json_object_get(want, "devices"), k, k_v)
+		right = right && json_equal(json_object_get(devs, k), k_v);
 	snprintf(have, havesz, "%s", json_string_value(json_object_get(dev,
 	    "listen")) ?: "");
 	json_decref(want);
@@ -339,16 +347,16 @@ wrong_port(struct finder *f, const struct row *w, json_t *seen)
 	const struct config *cfg = &f->op->srv->cfg;
 	char problem[400], action[300], listen[160], want[160];
 	json_t *patch, *dev, *inst = NULL;
-	int ok, have, quiet;
+	int ok, have, quiet, nic_only;
 
-	if (device_right(cfg, seen, w->port, listen, sizeof(listen)))
+	if (device_right(cfg, seen, w, listen, sizeof(listen)))
 		return;
 	/*
 	 * The pass listed LXD before it held this row: a first start may
 	 * have added the device since.
 	 */
 	if (instance_now(f, w->project, w->name, &inst) != 0 || inst == NULL ||
-	    device_right(cfg, inst, w->port, listen, sizeof(listen))) {
+	    device_right(cfg, inst, w, listen, sizeof(listen))) {
 		json_decref(inst);
 		return;
 	}
@@ -358,23 +366,31 @@ wrong_port(struct finder *f, const struct row *w, json_t *seen)
 	 * did not get there is no drift, but gets its device now.
 	 */
 	quiet = have == 0 && !w->provisioned;
-	dev = ct_ssh_device(cfg, w->port);
+	dev = ct_ssh_device(cfg, w->port, w->addr);
 	snprintf(want, sizeof(want), "%s", json_string_value(json_object_get(
 	    dev, "listen")));
-	json_decref(dev);
-	if (have == w->port)
+	nic_only = json_equal(json_object_get(json_object_get(inst,
+	    "devices"), "ssh"), dev);
+	if (nic_only)
+		snprintf(problem, sizeof(problem), "its eth0 is not the one "
+		    "that holds its address %s on %.64s alone (the port "
+		    "forwards there)", w->addr, w->network);
+	else if (have == w->port)
 		snprintf(problem, sizeof(problem), "its SSH port device "
 		    "listens on %.100s, ssh_listen says %.100s", listen, want);
 	else
 		snprintf(problem, sizeof(problem), "its SSH port device %s "
 		    "port %d, the database %d", have ? "has" : "is missing:",
 		    have, w->port);
+	json_decref(dev);
 	if (!f->repair && quiet) {
 		json_decref(inst);
 		return;
 	}
 	if (!f->repair) {
-		if (have == w->port)
+		if (nic_only)
+			snprintf(action, sizeof(action), "give it back");
+		else if (have == w->port)
 			snprintf(action, sizeof(action), "move the device to "
 			    "%.100s", want);
 		else
@@ -384,11 +400,13 @@ wrong_port(struct finder *f, const struct row *w, json_t *seen)
 		json_decref(inst);
 		return;
 	}
-	patch = ct_ssh_patch(cfg, w->port);
+	patch = ct_ssh_patch(cfg, w->port, w->network, w->addr);
 	/* A start left running by a labcd that died: lxd_call waits. */
 	ok = lxd_instance_patch(op_lxd(f->op), w->project, w->name, patch) ==
 	    0;
-	if (ok && have == w->port)
+	if (ok && nic_only)
+		snprintf(action, sizeof(action), "gave it back");
+	else if (ok && have == w->port)
 		snprintf(action, sizeof(action), "moved the device to %.100s",
 		    want);
 	else if (ok)
@@ -614,13 +632,14 @@ stray(struct finder *f, long long user_id, const char *user,
 	else
 		taken = 1;
 	/* Only what labcd could have made; never privileged, raw, ... */
-	ssh = ct_ssh_device(cfg, port);
+	ssh = ct_ssh_device(cfg, port, NULL);
 	if (foreign)
 		why = "its project is not labcd's";
 	else if (has_gpus(inst))
 		why = "it has GPUs that labcd did not give";
 	else
-		why = project_instance_untrusted(inst, ssh, cfg->profiles,
+		why = project_instance_untrusted(inst, ssh, NULL,
+		    cfg->profiles,
 		    untrusted, sizeof(untrusted));
 	json_decref(ssh);
 	if (taken || why != NULL) {

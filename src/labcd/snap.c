@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "ct-addr.h"
 #include "db-gpus.h"
 #include "db-users.h"
 #include "gpu.h"
@@ -307,13 +308,18 @@ devices_mend(struct op *op, const char *project, const struct ct *ct,
 	want = gpu_devices_held(op, ct->id);
 	if (!locked)
 		json_object_set_new(want, "ssh", ct_ssh_device(&op->srv->cfg,
-		    ct->port));
+		    ct->port, ct->addr));
+	/* With LXD's NAT, the eth0 that holds the port's address. */
+	if (ct_port_nat(&op->srv->cfg, ct))
+		json_object_set_new(want, "eth0", ct_nic_device(ct->network,
+		    ct->addr));
 	/* Any GPU, or ssh device, that labcd would not give now goes. */
 	json_object_foreach_safe(devs, tmp, k, d) {
 		const char *type = json_string_value(json_object_get(d,
 		    "type"));
 		int ours = type != NULL && (strcmp(type, "gpu") == 0 ||
-		    strcmp(k, "ssh") == 0);
+		    strcmp(k, "ssh") == 0 || (strcmp(k, "eth0") == 0 &&
+		    json_object_get(want, "eth0") != NULL));
 
 		if (!ours || same_device(d, json_object_get(want, k)))
 			continue;

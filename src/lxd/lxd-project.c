@@ -250,6 +250,17 @@ lxd_snapshot_delete(struct lxd *l, const char *project, const char *name,
 }
 
 int
+lxd_network_get(struct lxd *l, const char *project, const char *network,
+    json_t **out)
+{
+	char *path = lxd_path(project, "/1.0/networks/%s", network);
+	int r = lxd_call(l, "GET", path, NULL, out);
+
+	free(path);
+	return r;
+}
+
+int
 lxd_network_leases(struct lxd *l, const char *project, const char *network,
     json_t **out)
 {

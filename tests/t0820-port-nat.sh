@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# t0820-port-nat.sh - ssh_port_mode = nat (#16): a container's port is
+# LXD's NAT proxy (nftables DNAT, no forkproxy) to a fixed address labcd
+# gives it on its bridge, kept in the database; its eth0 holds that address
+# with LXD's IPv4 filtering. On the bridge members share (isolate_members =
+# no, as here), bob's container, root inside, claims alice's address: no
+# packet of his leaves from it, the host does not reach him there, and
+# alice's port still reaches alice's container. Reconciliation gives back
+# the NIC taken away with lxc; a copy gets its own address; delete frees it.
+#
+# The ports listen on the test bridge's gateway address (NAT cannot listen
+# on a wildcard, and the kernel does not forward what arrives on 127.0.0.1).
+. "$(dirname "$0")/lib.sh"
+need_lxd
+
+P=${LABCT_PREFIX}n-
+GW=$LABCT_GATEWAY
+conf_nat() {
+	write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
+	    "profiles = $LABCT_PROFILE" "ssh_listen = $GW" \
+	    "ssh_ports = 64820-64839" "$@"
+}
+# ssh_at KEY PORT CMD...: into a container through its port on the bridge
+# gateway's address.
+ssh_at() {
+	local key=$1 port=$2
+	shift 2
+	ssh -i "$key" -p "$port" -o StrictHostKeyChecking=no \
+	    -o UserKnownHostsFile=/dev/null -o BatchMode=yes \
+	    -o ConnectTimeout=10 -o LogLevel=ERROR "ubuntu@$GW" "$@"
+}
+addr_of() { sqlite3 "$DB" "SELECT c.addr FROM containers c JOIN users u ON u.id = c.user_id WHERE u.name = '$1' AND c.name = '$2'"; }
+dev() { lxc config device get "$2" "$3" "$4" --project "$P$1"; }
+# reachable ADDR: the host opens a TCP connection to ADDR:22 (what the
+# DNAT of a port does), within 3 s.
+reachable() { timeout 3 bash -c "exec 3<>/dev/tcp/$1/22" 2>/dev/null; }
+# unused: an address of the bridge no container answers on now, from the
+# low end (labcd gives from the top).
+unused() {
+	local i
+	for i in $(seq 20 60); do
+		reachable "${GW%.*}.$i" || { echo "${GW%.*}.$i"; return 0; }
+	done
+	return 1
+}
+newkey ak
+newkey bk
+
+test_expect_success 'ssh_port_mode = nat without one address of this host to listen on: labcd refuses to start, and says what to set' '
+	for l in 0.0.0.0 127.0.0.1 "" ::1 lab.example; do
+		conf_nat "ssh_port_mode = nat" "ssh_listen = $l"
+		sed -i "/^ssh_listen = $GW\$/d" "$CONF"
+		rc=0; out=$($LABCD -f "$CONF" -S "$SOCK" -d "$DB" -D 2>&1 </dev/null) || rc=$?
+		[ $rc != 0 ] || return 1
+		contains "$out" "ssh_port_mode = nat needs ssh_listen to be one IPv4 address of this host" || return 1
+		contains "$out" "set ssh_listen to the server.s address, or ssh_port_mode = proxy" || return 1
+	done
+	conf_nat "ssh_port_mode = dnat"
+	rc=0; out=$($LABCD -f "$CONF" -S "$SOCK" -d "$DB" -D 2>&1 </dev/null) || rc=$?
+	[ $rc != 0 ] && contains "$out" "ssh_port_mode must be proxy or nat"
+	[ ! -e "$SOCK" ]
+'
+
+conf_nat "ssh_port_mode = nat" "reconcile_on_change = no"
+start_labcd || exit 1
+for u in alice bob; do labc admin user add $u </dev/null >/dev/null; done
+labc --as alice key add "$(cat $TDIR/ak.pub)" >/dev/null
+labc --as bob key add "$(cat $TDIR/bk.pub)" >/dev/null
+
+test_expect_success 'a launch gives the container a fixed address and a NAT port to it; ssh through the port lands in it' '
+	t0=$(date +%s%3N)
+	out=$(labc --as alice launch box)
+	measured "launch to ssh-ready with a NAT port: $(($(date +%s%3N) - t0)) ms"
+	contains "$out" "^Or by its own port: ssh -p [0-9]+ ubuntu@$GW$"
+	a=$(addr_of alice box)
+	[[ $a == ${GW%.*}.* ]] && [ "$a" != "$GW" ]
+	port=$(port_of alice box)
+	[ "$(dev alice box ssh nat)" = true ]
+	[ "$(dev alice box ssh connect)" = "tcp:$a:22" ]
+	[ "$(dev alice box ssh listen)" = "tcp:$GW:$port" ]
+	[ "$(dev alice box eth0 ipv4.address)" = "$a" ]
+	[ "$(dev alice box eth0 security.ipv4_filtering)" = true ]
+	# What LXD gave it is that address, and list says so.
+	until_ms 20000 eval "labc --as alice list --format csv | grep -q \"^box,running,$a,$port,\""
+	[ "$(ssh_at $TDIR/ak $port hostname)" = box ]
+	# No helper process relays it: the kernel does.
+	! pgrep -f "forkproxy.*tcp:$GW:$port " >/dev/null
+'
+
+test_expect_success 'bob, root in his container on the same bridge, takes alice.s address: nothing of his leaves from it, and alice.s port still reaches alice' '
+	labc --as bob launch bbox >/dev/null
+	a=$(addr_of alice box) b=$(addr_of bob bbox)
+	bport=$(port_of bob bbox) aport=$(port_of alice box)
+	[ -n "$b" ] && [ "$a" != "$b" ]
+	reachable "$b"
+	# Alice stopped: her address is free on the bridge, and bob claims it.
+	labc --as alice stop box >/dev/null
+	ssh_at $TDIR/bk $bport "sudo -n ip addr add $a/24 dev eth0 && sudo -n ip neigh flush dev eth0"
+	contains "$(ssh_at $TDIR/bk $bport ip -4 addr show dev eth0)" "inet $a/24"
+	ip neigh flush to "$a" 2>/dev/null || true
+	# The host asks the bridge for it (what the DNAT does): no answer.
+	! reachable "$a"
+	# An address nobody has, claimed the same way, is no better.
+	free=$(unused)
+	ssh_at $TDIR/bk $bport "sudo -n ip addr add $free/24 dev eth0"
+	! reachable "$free"
+	# Alice starts again, bob still claiming: her port is hers.
+	labc --as alice start box >/dev/null
+	for i in 1 2 3 4 5; do
+		[ "$(ssh_at $TDIR/ak $aport hostname)" = box ] || return 1
+	done
+	! ssh_at $TDIR/bk $aport true 2>/dev/null
+	# And bob is still reached at his own.
+	[ "$(ssh_at $TDIR/bk $bport hostname)" = bbox ]
+'
+
+test_expect_success 'the control: a container whose NIC has no filtering, claiming an address the same way, is reached there (the test sees spoofing)' '
+	sp=${P}spoof-$$
+	lxc init -q "$LABCT_IMAGE" "$sp" -p "$LABCT_PROFILE"
+	at_exit "lxc delete -f $sp"
+	lxc start "$sp"
+	c=$(unused)
+	until_ms 30000 lxc exec "$sp" -- ip addr add "$c/24" dev eth0
+	until_ms 30000 reachable "$c"
+	lxc delete -f "$sp"
+'
+
+test_expect_success 'reconciliation gives back the eth0 that holds the address, taken away with lxc' '
+	a=$(addr_of alice box)
+	lxc config device remove box eth0 --project "${P}alice" >/dev/null
+	out=$(labc admin reconcile)
+	contains "$out" "box.*its eth0 is not the one that holds its address $a"
+	[ "$(dev alice box eth0 ipv4.address)" = "$a" ]
+	[ "$(dev alice box eth0 security.ipv4_filtering)" = true ]
+	contains "$(labc admin reconcile)" "The database and LXD agree"
+'
+
+test_expect_success 'a copy gets an address of its own; delete gives the address back' '
+	labc --as alice copy box box2 >/dev/null
+	a=$(addr_of alice box) a2=$(addr_of alice box2)
+	[ -n "$a2" ] && [ "$a2" != "$a" ]
+	[ "$(dev alice box2 eth0 ipv4.address)" = "$a2" ]
+	[ "$(dev alice box2 ssh connect)" = "tcp:$a2:22" ]
+	labc --as alice start box2 >/dev/null
+	[ "$(ssh_at $TDIR/ak $(port_of alice box2) hostname)" = box2 ]
+	labc --as alice delete -f box2 >/dev/null
+	[ -z "$(sqlite3 "$DB" "SELECT 1 FROM containers WHERE addr = \"$a2\"")" ]
+	# The next launch may have it again.
+	labc --as alice launch box3 >/dev/null
+	[ "$(addr_of alice box3)" = "$a2" ]
+	labc --as alice delete -f box3 >/dev/null
+'
+
+test_done
