@@ -740,7 +740,7 @@ scp_to() {
 	local gw="ssh -i $GW_DIR/key -p $GW_PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o LogLevel=ERROR"
 	case $1 in
 	direct) scp "${o[@]}" "$DATA_FILE" "ubuntu@$DATA_ADDR:/dev/null" ;;
-	port) scp "${o[@]}" -P "$DATA_PORT" "$DATA_FILE" "ubuntu@127.0.0.1:/dev/null" ;;
+	port) scp "${o[@]}" -P "$DATA_PORT" "$DATA_FILE" "ubuntu@$(port_listen):/dev/null" ;;
 	gateway) scp "${o[@]}" -o "ProxyCommand=$gw $GW_USER@127.0.0.1 nc data" \
 		"$DATA_FILE" "ubuntu@data:/dev/null" ;;
 	netcat) scp "${o[@]}" -o "ProxyCommand=$gw $GW_NC@127.0.0.1 nc $DATA_ADDR 22" \
@@ -784,7 +784,11 @@ case_data() {
 		must scp_to gateway && sample data.gateway "$TM"
 	done
 	note data.direct "to /dev/null in the container, the same random file each time: only the network and ssh count; ssh's default cipher on both sides"
-	note data.port "127.0.0.1:PORT, LXD's forkproxy relaying each byte in user space"
+	if [[ $PORT_MODE == nat ]]; then
+		note data.port "$(port_listen):PORT, LXD's NAT (ssh_port_mode = nat): the kernel forwards to the container's fixed address"
+	else
+		note data.port "127.0.0.1:PORT, LXD's forkproxy relaying each byte in user space"
+	fi
 	note data.netcat "ssh $GW_NC@127.0.0.1 nc ADDR 22 as ProxyCommand, the same sshd: two ssh encryptions, a plain relay"
 	note data.gateway "ssh $GW_USER@127.0.0.1 nc data as ProxyCommand: labc gets the connection from labcd and relays it with splice(2)"
 	run_logged lc gw --as labcbssh delete -f data || true

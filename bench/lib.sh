@@ -422,6 +422,13 @@ watch_others() {
 declare -A LD_PID LD_SOCK LD_DB LD_PREFIX
 LD_ORDER=()
 
+# port_listen: where labcd's container ports listen: the loopback, or for
+# LXD's NAT (which forwards nothing that arrives on it) the test bridge's
+# gateway address.
+port_listen() {
+	if [[ ${PORT_MODE:-proxy} == nat ]]; then echo "$LABCT_GATEWAY"; else echo 127.0.0.1; fi
+}
+
 # start_labcd POOLKIND [CONFIG-LINE...]
 # shellcheck disable=SC2034  # LD_DB, LD_PREFIX: used by cases.sh
 start_labcd() {
@@ -441,7 +448,8 @@ start_labcd() {
 	project_prefix = $prefix
 	default_image = $LABCT_IMAGE
 	profiles = $profile
-	ssh_listen = 127.0.0.1
+	ssh_listen = $(port_listen)
+	ssh_port_mode = $PORT_MODE
 	ssh_ports = $ports
 	# No default quota: a population may give a user more than 5.
 	quota_containers =
