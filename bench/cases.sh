@@ -167,7 +167,11 @@ case_launch() {
 		figure "launch.$kind.ph1" 2 time ms "  labc launch: until LXD create (project, image, port)"
 		figure "launch.$kind.ph2" 2 time ms "  labc launch: LXD create"
 		figure "launch.$kind.ph3" 2 time ms "  labc launch: LXD start"
-		figure "launch.$kind.ph4" 2 time ms "  labc launch: user + keys (1 exec), beside the ssh device (LXD: 1 s)"
+		if [[ $PORT_MODE == nat ]]; then
+			figure "launch.$kind.ph4" 2 time ms "  labc launch: user + keys (1 exec); the NAT port came with the create"
+		else
+			figure "launch.$kind.ph4" 2 time ms "  labc launch: user + keys (1 exec), beside the ssh device (LXD: 1 s)"
+		fi
 		figure "launch.$kind.ph5" 2 time ms "  labc launch: waiting for sshd (labcd polls /50 ms)"
 		figure "delete.$kind.labc" 2 time s "labc delete -f ($kind pool, running)" base="delete.$kind.lxc"
 		figure "delete.$kind.lxc" 2 time s "lxc delete -f ($kind pool, running)"
