@@ -3,6 +3,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lxd-int.h"
 #include "xmalloc.h"
@@ -129,10 +131,14 @@ lxd_instance_shutdown(struct lxd *l, const char *project, const char *name,
 {
 	json_t *st = NULL;
 	const char *status;
-	int r = -ETIMEDOUT, slice, left, running, stopped;
+	time_t deadline = time(NULL) + timeout, t0;
+	int r = -ETIMEDOUT, slice, left, stopped, again;
 
-	for (left = timeout; left > 0; left -= slice) {
+	if (timeout <= 0)
+		return lxd_instance_set_state(l, project, name, "stop", -1, 0);
+	while ((left = (int)(deadline - time(NULL))) > 0) {
 		slice = left < LXD_SHUTDOWN_SLICE ? left : LXD_SHUTDOWN_SLICE;
+		t0 = time(NULL);
 		r = lxd_instance_set_state(l, project, name, "stop", slice, 0);
 		if (r == 0 || r == -EALREADY || r == -ENOENT)
 			return r;
@@ -141,13 +147,18 @@ lxd_instance_shutdown(struct lxd *l, const char *project, const char *name,
 			return r;
 		status = lxd_state_status(st);
 		stopped = status != NULL && strcmp(status, "Stopped") == 0;
-		running = status != NULL && strcmp(status, "Running") == 0;
+		/* Still up, or on its way up or down: signalled again. */
+		again = status != NULL && (strcmp(status, "Running") == 0 ||
+		    strcmp(status, "Starting") == 0 ||
+		    strcmp(status, "Stopping") == 0);
 		json_decref(st);
 		st = NULL;
 		if (stopped)
 			return 0;
-		if (!running)
+		if (!again)
 			return r;
+		if (time(NULL) - t0 < 1)
+			sleep(1);	/* refused at once: not a busy loop */
 	}
 	return r;
 }
