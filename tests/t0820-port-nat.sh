@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # t0820-port-nat.sh - ssh_port_mode = nat (#16): a container's port is
 # LXD's NAT proxy (nftables DNAT, no forkproxy) to a fixed address labcd
-# gives it on its bridge, kept in the database; its eth0 holds that address
-# with LXD's IPv4 filtering. On the bridge members share (isolate_members =
-# no, as here), bob's container, root inside, claims alice's address: no
-# packet of his leaves from it, the host does not reach him there, and
-# alice's port still reaches alice's container. Reconciliation gives back
-# the NIC taken away with lxc; a copy gets its own address; delete frees it.
+# gives it on its member's own bridge (NAT needs isolate_members = yes),
+# kept in the database; its eth0 holds that address with LXD's IPv4
+# filtering. Alice's other container and bob's, root inside, claim the
+# address of alice's stopped box: the host does not reach them there, and
+# alice's port still reaches her box once it runs. A local account
+# listening on the port gets nothing. Reconciliation gives back the NIC
+# taken away with lxc; a copy gets its own address; delete frees it.
 #
 # The ports listen on the test bridge's gateway address (NAT cannot listen
 # on a wildcard, and the kernel does not forward what arrives on 127.0.0.1).
@@ -15,10 +16,20 @@ need_lxd
 
 P=${LABCT_PREFIX}n-
 GW=$LABCT_GATEWAY
+# The members' bridges: a /16 no route touches (t0560 takes from 230 up).
+free16() {
+	local n
+	for n in $(seq 200 228); do
+		ip -4 route show | grep -qE "^10\.$n\." || { echo "$n"; return 0; }
+	done
+	return 1
+}
+O=$(free16) || test_skip_all "no free 10.N.0.0/16 for the members' bridges"
 conf_nat() {
 	write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
 	    "profiles = $LABCT_PROFILE" "ssh_listen = $GW" \
-	    "ssh_ports = 64820-64839" "$@"
+	    "ssh_ports = 64820-64839" "isolate_members = yes" \
+	    "member_subnets = 10.$O.0.0/16" "$@"
 }
 # ssh_at KEY PORT CMD...: into a container through its port on the bridge
 # gateway's address.
@@ -55,6 +66,11 @@ test_expect_success 'ssh_port_mode = nat without one address of this host to lis
 		contains "$out" "ssh_port_mode = nat needs ssh_listen to be one IPv4 address of this host" || return 1
 		contains "$out" "set ssh_listen to the server.s address, or ssh_port_mode = proxy" || return 1
 	done
+	# On a shared bridge, containers labcd did not filter could answer.
+	write_conf "project_prefix = $P" "ssh_listen = $GW" "ssh_port_mode = nat" \
+	    "isolate_members = no"
+	rc=0; out=$($LABCD -f "$CONF" -S "$SOCK" -d "$DB" -D 2>&1 </dev/null) || rc=$?
+	[ $rc != 0 ] && contains "$out" "ssh_port_mode = nat needs isolate_members = yes"
 	conf_nat "ssh_port_mode = dnat"
 	rc=0; out=$($LABCD -f "$CONF" -S "$SOCK" -d "$DB" -D 2>&1 </dev/null) || rc=$?
 	[ $rc != 0 ] && contains "$out" "ssh_port_mode must be proxy or nat"
@@ -87,31 +103,38 @@ test_expect_success 'a launch gives the container a fixed address and a NAT port
 	! pgrep -f "forkproxy.*tcp:$GW:$port " >/dev/null
 '
 
-test_expect_success 'bob, root in his container on the same bridge, takes alice.s address: nothing of his leaves from it, and alice.s port still reaches alice' '
+test_expect_success 'alice.s other container and bob.s, root inside, take the address of alice.s stopped box: the host reaches neither there, and her port reaches her box again' '
+	labc --as alice launch box2 >/dev/null
 	labc --as bob launch bbox >/dev/null
-	a=$(addr_of alice box) b=$(addr_of bob bbox)
-	bport=$(port_of bob bbox) aport=$(port_of alice box)
-	[ -n "$b" ] && [ "$a" != "$b" ]
-	reachable "$b"
-	# Alice stopped: her address is free on the bridge, and bob claims it.
+	a=$(addr_of alice box) a2=$(addr_of alice box2) b=$(addr_of bob bbox)
+	aport=$(port_of alice box) a2port=$(port_of alice box2) bport=$(port_of bob bbox)
+	[ -n "$a2" ] && [ -n "$b" ] && [ "$a" != "$a2" ] && [ "$a" != "$b" ]
+	# box2 shares box.s bridge; bbox is on bob.s own.
+	[ "$(dev alice box2 eth0 network)" = "$(dev alice box eth0 network)" ]
+	[ "$(dev bob bbox eth0 network)" != "$(dev alice box eth0 network)" ]
+	reachable "$a2" && reachable "$b"
 	labc --as alice stop box >/dev/null
-	ssh_at $TDIR/bk $bport "sudo -n ip addr add $a/24 dev eth0 && sudo -n ip neigh flush dev eth0"
-	contains "$(ssh_at $TDIR/bk $bport ip -4 addr show dev eth0)" "inet $a/24"
+	ssh_at $TDIR/ak $a2port "sudo -n ip addr add $a/24 dev eth0"
+	ssh_at $TDIR/bk $bport "sudo -n ip addr add $a/16 dev eth0"
+	contains "$(ssh_at $TDIR/ak $a2port ip -4 addr show dev eth0)" "inet $a/24"
 	ip neigh flush to "$a" 2>/dev/null || true
 	# The host asks the bridge for it (what the DNAT does): no answer.
 	! reachable "$a"
 	# An address nobody has, claimed the same way, is no better.
-	free=$(unused)
-	ssh_at $TDIR/bk $bport "sudo -n ip addr add $free/24 dev eth0"
+	free=${a%.*}.3
 	! reachable "$free"
-	# Alice starts again, bob still claiming: her port is hers.
+	ssh_at $TDIR/ak $a2port "sudo -n ip addr add $free/24 dev eth0"
+	! reachable "$free"
+	# Alice starts box again, the others still claiming: her port is hers.
 	labc --as alice start box >/dev/null
 	for i in 1 2 3 4 5; do
 		[ "$(ssh_at $TDIR/ak $aport hostname)" = box ] || return 1
 	done
 	! ssh_at $TDIR/bk $aport true 2>/dev/null
-	# And bob is still reached at his own.
+	# And both are still reached at their own.
+	[ "$(ssh_at $TDIR/ak $a2port hostname)" = box2 ]
 	[ "$(ssh_at $TDIR/bk $bport hostname)" = bbox ]
+	labc --as alice delete -f box2 >/dev/null
 '
 
 test_expect_success 'the control: a container whose NIC has no filtering, claiming an address the same way, is reached there (the test sees spoofing)' '
@@ -120,7 +143,7 @@ test_expect_success 'the control: a container whose NIC has no filtering, claimi
 	ok=1
 	lxc start "$sp" || ok=0
 	c=$(unused) || ok=0
-	[ $ok = 1 ] && until_ms 30000 lxc exec "$sp" -- ip addr add "$c/24" dev eth0 || ok=0
+	[ $ok = 1 ] && until_ms 30000 timeout -k 2 10 lxc exec "$sp" -- ip addr add "$c/24" dev eth0 || ok=0
 	[ $ok = 1 ] && until_ms 30000 reachable "$c" || ok=0
 	lxc delete -f "$sp"
 	[ $ok = 1 ]
@@ -153,19 +176,24 @@ test_expect_success 'reconciliation gives back the eth0 that holds the address, 
 '
 
 test_expect_success 'a copy gets an address of its own; delete gives the address back' '
-	labc --as alice copy box box2 >/dev/null
-	a=$(addr_of alice box) a2=$(addr_of alice box2)
+	labc --as alice copy box boxc >/dev/null
+	a=$(addr_of alice box) a2=$(addr_of alice boxc)
 	[ -n "$a2" ] && [ "$a2" != "$a" ]
-	[ "$(dev alice box2 eth0 ipv4.address)" = "$a2" ]
-	[ "$(dev alice box2 ssh connect)" = "tcp:$a2:22" ]
-	labc --as alice start box2 >/dev/null
-	[ "$(ssh_at $TDIR/ak $(port_of alice box2) hostname)" = box2 ]
-	labc --as alice delete -f box2 >/dev/null
+	[ "$(dev alice boxc eth0 ipv4.address)" = "$a2" ]
+	[ "$(dev alice boxc ssh connect)" = "tcp:$a2:22" ]
+	labc --as alice start boxc >/dev/null
+	[ "$(ssh_at $TDIR/ak $(port_of alice boxc) hostname)" = boxc ]
+	labc --as alice delete -f boxc >/dev/null
 	[ -z "$(sqlite3 "$DB" "SELECT 1 FROM containers WHERE addr = \"$a2\"")" ]
 	# The next launch may have it again.
 	labc --as alice launch box3 >/dev/null
 	[ "$(addr_of alice box3)" = "$a2" ]
 	labc --as alice delete -f box3 >/dev/null
+'
+
+test_expect_success 'purging the users takes their containers, addresses and bridges' '
+	for u in alice bob; do labc admin user del $u --purge >/dev/null || return 1; done
+	[ -z "$(sqlite3 "$DB" "SELECT addr FROM containers")" ]
 '
 
 test_done

@@ -163,7 +163,8 @@ static const struct ckey keys[] = {
 	  "container on its bridge, guarded by LXD's IPv4 filtering on every\n"
 	  "such NIC: a launch a second faster, and full speed through the\n"
 	  "port; ssh_listen must then be one non-loopback IPv4 address of\n"
-	  "this host. Containers made before keep forkproxy." },
+	  "this host, and isolate_members yes. Containers made before keep\n"
+	  "forkproxy." },
 	{ "default_cpu", C_COUNT, O(default_cpu), "", 0, 0,
 	  "CPUs of a container without --cpu (empty: no limit)." },
 	{ "default_memory", C_SIZE, O(default_memory), "", 0, 0,
@@ -685,15 +686,33 @@ int
 config_check(const struct config *c, char *err, size_t errsz)
 {
 	struct in_addr a;
+	unsigned top;
 
-	if (c->ssh_port_nat && (inet_pton(AF_INET, c->ssh_listen, &a) != 1 ||
-	    a.s_addr == htonl(INADDR_ANY) || (ntohl(a.s_addr) >> 24) == 127)) {
+	if (!c->ssh_port_nat)
+		return 0;
+	top = inet_pton(AF_INET, c->ssh_listen, &a) == 1 ?
+	    ntohl(a.s_addr) >> 24 : 0;
+	/* 0.x, the loopback, multicast and broadcast are no host's own. */
+	if (top == 0 || top == 127 || top >= 224) {
 		snprintf(err, errsz, "ssh_port_mode = nat needs ssh_listen to "
 		    "be one IPv4 address of this host that members reach, not "
 		    "'%.60s' (LXD's NAT cannot listen on every address, and "
 		    "the kernel does not forward what arrives on the "
 		    "loopback): set ssh_listen to the server's address, or "
 		    "ssh_port_mode = proxy", c->ssh_listen);
+		return -1;
+	}
+	/*
+	 * On a bridge members share, a container whose NIC labcd did not
+	 * filter (imported, adopted, made before) could answer for the
+	 * address another member's port forwards to.
+	 */
+	if (!c->isolate_members) {
+		snprintf(err, errsz, "ssh_port_mode = nat needs isolate_members "
+		    "= yes: on a bridge members share, a container labcd did "
+		    "not give a filtered NIC (imported, adopted, or made "
+		    "before) could answer for another member's address; set "
+		    "isolate_members = yes, or ssh_port_mode = proxy");
 		return -1;
 	}
 	return 0;

@@ -15,8 +15,10 @@
 #include <string.h>
 
 #include "ct-addr.h"
+#include "ct-ssh.h"
 #include "db-containers.h"
 #include "ipv4.h"
+#include "isolate.h"
 #include "labcd.h"
 #include "log.h"
 #include "lxd.h"
@@ -40,6 +42,8 @@ ct_nic_ours(json_t *d, json_t *profile_nic)
 	if (d == NULL || profile_nic == NULL ||
 	    strcmp(json_string_value(json_object_get(d, "type")) ?: "",
 	    "nic") != 0 ||
+	    strcmp(json_string_value(json_object_get(d,
+	    "security.ipv4_filtering")) ?: "", "true") != 0 ||
 	    !json_equal(json_object_get(d, "network"),
 	    json_object_get(profile_nic, "network")))
 		return 0;
@@ -139,9 +143,26 @@ mark_used(struct op *op, const char *project, const char *network,
 	}
 }
 
+json_t *
+ct_addr_nic(struct op *op, const char *project, char *why, size_t whysz)
+{
+	char br[ISOLATE_NAME_MAX];
+
+	/*
+	 * The member's own bridge (isolate.c), whatever the profiles say
+	 * while their copy in the project waits for the member's running
+	 * containers: a NAT port's container is never on a shared one.
+	 */
+	if (op->srv->cfg.isolate_members) {
+		isolate_bridge_name(project, br);
+		return json_pack("{s:s, s:s}", "type", "nic", "network", br);
+	}
+	return ct_profile_nic(op, project, why, whysz);
+}
+
 int
 ct_addr_pick(struct op *op, const char *project, struct ct *ct,
-    const char *avoid)
+    const char *const *avoid, size_t navoid)
 {
 	struct lxd *l = op_lxd(op);
 	json_t *nic, *netj = NULL;
@@ -149,9 +170,10 @@ ct_addr_pick(struct op *op, const char *project, struct ct *ct,
 	unsigned char *used;
 	unsigned net, mask, gw, host;
 	char why[300], a[16];
-	int r;
+	size_t i;
+	int r, set;
 
-	if ((nic = ct_profile_nic(op, project, why, sizeof(why))) == NULL)
+	if ((nic = ct_addr_nic(op, project, why, sizeof(why))) == NULL)
 		return op_error(op, "%s", why);
 	network = json_string_value(json_object_get(nic, "network"));
 	if (lxd_network_get(l, project, network, &netj) != 0) {
@@ -171,9 +193,9 @@ ct_addr_pick(struct op *op, const char *project, struct ct *ct,
 	used = xcalloc(~mask + 1, 1);
 	mark_used(op, project, network, net, mask, used);
 	used[gw - net] = 1;
-	if (avoid != NULL && *avoid != '\0' && ipv4_addr(avoid, &host) == 0 &&
-	    (host & mask) == net)
-		used[host - net] = 1;
+	for (i = 0; i < navoid; i++)
+		if (ipv4_addr(avoid[i], &host) == 0 && (host & mask) == net)
+			used[host - net] = 1;
 	/*
 	 * From the top of the subnet down: LXD's DHCP gives dynamic
 	 * addresses anywhere in it, but the top is where a lab's own static
@@ -181,19 +203,25 @@ ct_addr_pick(struct op *op, const char *project, struct ct *ct,
 	 * launches that pick at once.
 	 */
 	r = -1;
+	set = 1;
 	for (host = ~mask - 1; host >= 1 && r != PROTO_OK; host--) {
 		if (used[host] || ctdb_addr_taken(op->db, network, (ipv4_text(
 		    net + host, a), a)))
 			continue;
-		if (ctdb_set_addr(op->db, ct->id, network, a) == 0) {
+		/* Taken by a row since: the next; else what the DB says. */
+		if ((set = ctdb_set_addr(op->db, ct->id, network, a)) == 0) {
 			snprintf(ct->network, sizeof(ct->network), "%s",
 			    network);
 			snprintf(ct->addr, sizeof(ct->addr), "%s", a);
 			r = PROTO_OK;
-		}
+		} else if (set < 0)
+			break;
 	}
 	free(used);
-	if (r != PROTO_OK)
+	if (r != PROTO_OK && set < 0)
+		r = op_error(op, "cannot record the address of %s: %s",
+		    ct->name, op->db->err);
+	else if (r != PROTO_OK)
 		r = op_error(op, "no free address left on the network %s (%s) "
 		    "for the port of %s: delete a container, or the admin "
 		    "gives the bridge a larger subnet", network, cidr,
@@ -202,4 +230,45 @@ out:
 	json_decref(netj);
 	json_decref(nic);
 	return r;
+}
+
+int
+ct_addr_check(struct op *op, const char *project, struct ct *ct)
+{
+	struct lxd *l = op_lxd(op);
+	json_t *nic, *netj = NULL, *patch;
+	const char *network, *cidr;
+	unsigned net, mask, ip;
+	char why[300], old[16];
+	int r;
+
+	if ((nic = ct_addr_nic(op, project, why, sizeof(why))) == NULL)
+		return op_error(op, "cannot start %s: %s", ct->name, why);
+	network = json_string_value(json_object_get(nic, "network"));
+	r = lxd_network_get(l, project, network, &netj);
+	cidr = json_string_value(json_object_get(json_object_get(netj,
+	    "config"), "ipv4.address"));
+	if (r == 0 && strcmp(network, ct->network) == 0 &&
+	    ipv4_cidr(cidr, &net, &mask) == 0 && ipv4_addr(ct->addr, &ip) == 0 &&
+	    (ip & mask) == net) {
+		json_decref(netj);
+		json_decref(nic);
+		return PROTO_OK;
+	}
+	json_decref(netj);
+	json_decref(nic);
+	if (r != 0)
+		return op_error(op, "cannot start %s: its network: %s",
+		    ct->name, lxd_error(l));
+	/* Its bridge moved (member_subnets, isolate_members): anew. */
+	snprintf(old, sizeof(old), "%s", ct->addr);
+	if ((r = ct_addr_pick(op, project, ct, NULL, 0)) != PROTO_OK)
+		return r;
+	log_info("%s/%s: its port's address %s is not on its bridge now: "
+	    "%s on %s", project, ct->name, old, ct->addr, ct->network);
+	patch = ct_ssh_patch(&op->srv->cfg, ct->port, ct->network, ct->addr);
+	r = lxd_instance_patch(l, project, ct->name, patch);
+	json_decref(patch);
+	return r == 0 ? PROTO_OK : op_error(op, "cannot give %s its new "
+	    "address %s: %s", ct->name, ct->addr, lxd_error(l));
 }

@@ -31,13 +31,27 @@ int	ct_nic_ours(json_t *d, json_t *profile_nic);
 json_t	*ct_profile_nic(struct op *op, const char *project, char *why,
 	    size_t whysz);
 /*
- * Give the container (its row exists) a free address on the network of
- * its eth0, from the top of the subnet down, skipping the gateway, LXD's
- * leases and static entries, the addresses the view knows, the other
- * rows', and avoid (one LXD refused); kept in the row and in ct.
+ * Give the container (its row exists) a free address on its network
+ * (ct_addr_nic), from the top of the subnet down, skipping the gateway,
+ * LXD's leases and static entries, the addresses the view knows, the
+ * other rows', and those in avoid (LXD refused them); kept in the row
+ * and in ct.
  * PROTO_OK, or PROTO_FAILED said.
  */
 int	ct_addr_pick(struct op *op, const char *project, struct ct *ct,
-	    const char *avoid);
+	    const char *const *avoid, size_t navoid);
+/*
+ * The nic a NAT port's container is on: {"network": ...} of the member's
+ * own bridge with isolate_members, else ct_profile_nic's. NULL and why.
+ */
+json_t	*ct_addr_nic(struct op *op, const char *project, char *why,
+	    size_t whysz);
+/*
+ * Before a start: is ct's address still on the network it must be on,
+ * in that network's subnet now? If its bridge moved (isolate_members,
+ * member_subnets) it gets a new address, its devices with it. PROTO_OK,
+ * or PROTO_FAILED said.
+ */
+int	ct_addr_check(struct op *op, const char *project, struct ct *ct);
 
 #endif

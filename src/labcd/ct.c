@@ -429,7 +429,8 @@ create(struct op *op, const char *name, const struct ct_opts *o,
 	struct gpu_req gpus;
 	struct make m;
 	json_t *conf = NULL, *devs = NULL;
-	char taken[16];
+	char taken[CT_ADDR_TRIES][16];
+	const char *avoid[CT_ADDR_TRIES];
 	int r, tries;
 
 	if ((r = create_prepare(op, o, &m)) != 0)
@@ -450,7 +451,7 @@ create(struct op *op, const char *name, const struct ct_opts *o,
 	if ((r = reserve(op, name, m.image, ct)) != 0)
 		goto keep;
 	if (cfg->ssh_port_nat &&
-	    (r = ct_addr_pick(op, m.project, ct, NULL)) != 0)
+	    (r = ct_addr_pick(op, m.project, ct, NULL, 0)) != 0)
 		goto fail;
 	if ((r = gpu_reserve(op, op->actor->user_id, ct->id, &gpus)) != 0 ||
 	    (r = create_spec(op, o, &m, &gpus, ct, &conf, &devs)) != 0) {
@@ -464,12 +465,14 @@ create(struct op *op, const char *name, const struct ct_opts *o,
 	 * (one labcd did not make, or does not know yet): the next one.
 	 */
 	for (tries = 1; r != 0 && tries < CT_ADDR_TRIES &&
-	    ct_port_nat(cfg, ct) && strstr(op_lxd_error(op),
-	    "already defined on another NIC") != NULL; tries++) {
-		snprintf(taken, sizeof(taken), "%s", ct->addr);
+	    ct_port_nat(cfg, ct) && strstr(op_lxd_error(op), "IP address") !=
+	    NULL && strstr(op_lxd_error(op), "already defined on another "
+	    "NIC") != NULL; tries++) {
+		snprintf(taken[tries - 1], sizeof(taken[0]), "%s", ct->addr);
+		avoid[tries - 1] = taken[tries - 1];
 		log_info("%s/%s: LXD says %s is another NIC's; picking again",
-		    m.project, name, taken);
-		if ((r = ct_addr_pick(op, m.project, ct, taken)) != 0)
+		    m.project, name, ct->addr);
+		if ((r = ct_addr_pick(op, m.project, ct, avoid, tries)) != 0)
 			goto fail;
 		json_object_set_new(devs, "ssh", ct_ssh_device(cfg, ct->port,
 		    ct->addr));
@@ -715,6 +718,9 @@ ct_start(struct op *op, struct ct *ct, int *ssh_up)
 	if (op->srv->cfg.isolate_members &&
 	    project_sync_profiles(op, project, why, sizeof(why)) != 0)
 		return op_error(op, "cannot start %s: %s", ct->name, why);
+	if (ct_port_nat(&op->srv->cfg, ct) &&
+	    (r = ct_addr_check(op, project, ct)) != PROTO_OK)
+		return r;
 	gpu_driver_ensure(op, project, ct->name, ct->id);
 	op_progress(op, "Starting %s", ct->name);
 	r = lxd_instance_set_state(l, project, ct->name, "start", -1, 0);
@@ -839,7 +845,7 @@ import_mend(struct op *op, const char *project, struct ct *ct)
 	 * on the bridge the profiles give, and taken away below (the
 	 * address was another container's, another time's).
 	 */
-	nic = ct_profile_nic(op, project, why, sizeof(why));
+	nic = ct_addr_nic(op, project, why, sizeof(why));
 	if ((bad = project_instance_untrusted(inst, NULL, nic,
 	    op->srv->cfg.profiles, why, sizeof(why))) != NULL) {
 		r = op_error(op, "the tarball's container asks for what yours "

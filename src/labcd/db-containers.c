@@ -184,7 +184,10 @@ ctdb_set_addr(struct db *db, long long id, const char *network,
 		sqlite3_bind_text(st, 2, addr, -1, SQLITE_STATIC);
 	}
 	sqlite3_bind_int64(st, 3, id);
-	return db_done(db, st);
+	if (db_done(db, st) == 0)
+		return 0;
+	return sqlite3_extended_errcode(db->h) == SQLITE_CONSTRAINT_UNIQUE ?
+	    1 : -1;
 }
 
 int

@@ -53,7 +53,7 @@ void	ctdb_ports_used(struct db *db, int lo, int hi, unsigned char *used);
 int	ctdb_insert(struct db *db, struct ct *ct);
 /*
  * Its fixed address on network (ssh_port_mode = nat), or none (network
- * NULL). 0, or -1 if the database refused (another row has it).
+ * NULL). 0; 1 if another row has it; -1 if the database failed.
  */
 int	ctdb_set_addr(struct db *db, long long id, const char *network,
 	    const char *addr);

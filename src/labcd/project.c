@@ -357,7 +357,7 @@ instances_fit(struct op *op, const char *project, char *why, size_t whysz)
 		return -1;
 	}
 	/* Its NAT ports' own eth0s are labcd's (none without the profile). */
-	nic = ct_profile_nic(op, project, reason, sizeof(reason));
+	nic = ct_addr_nic(op, project, reason, sizeof(reason));
 	json_array_foreach(list, i, inst) {
 		if (project_instance_untrusted(inst, NULL, nic,
 		    op->srv->cfg.profiles, reason, sizeof(reason)) != NULL) {

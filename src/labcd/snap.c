@@ -317,9 +317,13 @@ devices_mend(struct op *op, const char *project, const struct ct *ct,
 	json_object_foreach_safe(devs, tmp, k, d) {
 		const char *type = json_string_value(json_object_get(d,
 		    "type"));
+		/*
+		 * An eth0 of its own is a NAT port's (want has it) or
+		 * came with an imported snapshot: the profile's then.
+		 */
 		int ours = type != NULL && (strcmp(type, "gpu") == 0 ||
 		    strcmp(k, "ssh") == 0 || (strcmp(k, "eth0") == 0 &&
-		    json_object_get(want, "eth0") != NULL));
+		    strcmp(type, "nic") == 0));
 
 		if (!ours || same_device(d, json_object_get(want, k)))
 			continue;
