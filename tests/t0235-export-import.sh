@@ -64,10 +64,12 @@ test_expect_success 'ssh lab@SERVER export box > box.tar.gz: the files, and no b
 '
 
 test_expect_success 'the tarball is what lxc import takes: a container with the same files' '
-	lxc import --project ${P}alice $TDIR/box.tar.gz restored >/dev/null &&
-	lxc config device remove --project ${P}alice restored ssh >/dev/null &&
-	lxc start --project ${P}alice restored &&
-	until_ms 30000 eval "[ \"\$(lxc exec --project ${P}alice restored -- cat /home/ubuntu/data 2>/dev/null)\" = precious ]" &&
+	# Each step bounded: in a CI run of December 3 one of them hung
+	# for good (LXD 5.0.2), and the test file timed out after 30 min.
+	timeout -k 5 300 lxc import --project ${P}alice $TDIR/box.tar.gz restored >/dev/null &&
+	timeout -k 5 60 lxc config device remove --project ${P}alice restored ssh >/dev/null &&
+	timeout -k 5 60 lxc start --project ${P}alice restored &&
+	until_ms 30000 eval "[ \"\$(timeout -k 2 10 lxc exec --project ${P}alice restored -- cat /home/ubuntu/data 2>/dev/null)\" = precious ]" &&
 	lxc delete -f --project ${P}alice restored
 '
 
