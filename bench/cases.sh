@@ -468,7 +468,18 @@ rss_snap() {
 	# gone (malloc_trim), and a sample taken before that would count
 	# pages it is about to return.
 	labcd_idle "$MAIN"
-	echo "$(rss_kib "$MAIN") $(rss_kib "$MAIN" RssAnon) $(rss_kib "$MAIN" RssFile) $(rss_kib "$MAIN" RssShmem)"
+	# Five samples a second apart, the median of each: a background
+	# pass that begins just then holds its JSON in one or two of them.
+	local i f out=()
+	for ((i = 0; i < 5; i++)); do
+		for f in VmRSS RssAnon RssFile RssShmem; do rss_kib "$MAIN" "$f" >>"$W/rss.$f"; done
+		((i == 4)) || sleep 1
+	done
+	for f in VmRSS RssAnon RssFile RssShmem; do
+		out+=("$(sort -n "$W/rss.$f" | sed -n 3p)")
+		rm -f "$W/rss.$f"
+	done
+	echo "${out[*]}"
 }
 
 # rss_growth ID BEFORE MID AFTER TEXT: VmRSS growth from MID to AFTER (the
@@ -601,11 +612,12 @@ case_memory() {
 	# The 450 instances came as a burst of events, and each woke a
 	# reconciliation pass over all of them: measured once those are
 	# over (the peak is VmHWM in the note).
-	labcd_idle "$MAIN"
-	value rss.synth "$(rss_kib "$MAIN")"
-	value rssanon.synth "$(rss_kib "$MAIN" RssAnon)"
-	value rssfile.synth "$(rss_kib "$MAIN" RssFile)"
-	note rss.synth "$real running containers + $extra stopped ones (rows written into labcd's database, empty instances made with lxc init --empty on the dir pool); measured after 6 × list --all, once labcd had used no CPU for 3 s; $(rss_note)"
+	local snap
+	read -ra snap <<<"$(rss_snap)"
+	value rss.synth "${snap[0]}"
+	value rssanon.synth "${snap[1]}"
+	value rssfile.synth "${snap[2]}"
+	note rss.synth "$real running containers + $extra stopped ones (rows written into labcd's database, empty instances made with lxc init --empty on the dir pool); measured after 6 × list --all, once labcd had used no CPU for 3 s, the median of 5 samples a second apart; $(rss_note)"
 	note rssanon.synth "labcd's own memory: heap, thread stacks, the view, SQLite's cache"
 	note rssfile.synth "the pages of the shared libraries labcd touched (libcurl, OpenSSL, SQLite, glibc), which stay"
 }
