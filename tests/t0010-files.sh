@@ -15,6 +15,19 @@ test_expect_success 'no two test files share a host port' '
 	awk -f tests/tools/ports.awk tests/t[0-9]*.sh tests/lib.sh tests/gateway.sh
 '
 
+# The LXD project prefixes the test files name: each file its own. Two
+# files with one prefix see each other's containers (t0400 found t0820's
+# box and bbox in "its" projects in the CI run of December 3: both said n-).
+shared_prefixes() {
+	grep -o "LABCT_PREFIX}[a-z0-9]*-" "$LABCT_TOP"/tests/t[0-9]*.sh |
+	    sort -u | cut -d: -f2 | sort | uniq -d
+}
+test_expect_success 'no two test files share an LXD project prefix' '
+	[ -n "$(grep -o "LABCT_PREFIX}[a-z0-9]*-" "$LABCT_TOP"/tests/t[0-9]*.sh)" ]
+	dup=$(shared_prefixes)
+	[ -z "$dup" ] || { echo "shared by two test files: $dup"; false; }
+'
+
 test_expect_success 'labcd starts on the shipped configuration' '
 	cp "$LABCT_TOP/etc/labcd.conf" "$CONF"
 	start_labcd

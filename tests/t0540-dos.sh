@@ -321,7 +321,7 @@ test_expect_success 'no password reached labcd'"'"'s log' '
 # nc streams per lab user: needs a container, so LXD.
 if [ -n "${LABCT_PREFIX:-}" ] && [ "${LABCT_NO_LXD:-}" != 1 ]; then
 	stop_labcd
-	write_conf "project_prefix = ${LABCT_PREFIX}d-" \
+	write_conf "project_prefix = ${LABCT_PREFIX}dos-" \
 	    "default_image = $LABCT_IMAGE" "profiles = $LABCT_PROFILE" \
 	    "ssh_listen = 127.0.0.1" "ssh_ports = 63610-63619" \
 	    "frame_timeout = $FT" "max_nc_per_user = 3"

@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 need_lxd
 
-P=${LABCT_PREFIX}n-
+P=${LABCT_PREFIX}nat-
 GW=$LABCT_GATEWAY
 # The members' bridges: a /16 no route touches (t0560 takes from 230 up).
 free16() {
