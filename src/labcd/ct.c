@@ -124,6 +124,11 @@ lxd_refused(struct op *op, const char *what, const char *name)
 	case LXD_REFUSED_LIMITS:
 		return op_error(op, "quota: %s %s would pass your limits: %s",
 		    what, name, e);
+	case LXD_REFUSED_DISK_FULL:
+		return op_error(op, "%s %s failed: its disk is full (%s): make "
+		    "room inside it, give it more with 'set %s --disk SIZE' "
+		    "within your quota, or 'delete -f %s'", what, name, e,
+		    name, name);
 	default:
 		return op_error(op, "%s %s failed: %s", what, name, e);
 	}
@@ -767,6 +772,46 @@ ct_stop(struct op *op, struct ct *ct, int force)
 	return lxd_refused(op, "stopping", ct->name);
 }
 
+/*
+ * A container whose root disk is full cannot stop: LXD's stop writes to
+ * its volume (btrfs: "Failed clearing ownership: chown ...: disk quota
+ * exceeded"). On its way out it may have 512 MiB more for that. 0 if
+ * its disk was grown, else -1.
+ */
+static int
+grow_to_die(struct op *op, const char *project, const struct ct *ct)
+{
+	struct lxd *l = op_lxd(op);
+	const char *size;
+	json_t *inst = NULL, *root, *patch;
+	char bigger[32];
+	long long bytes;
+	int r = -1;
+
+	if (lxd_refusal(l) != LXD_REFUSED_DISK_FULL)
+		return -1;
+	if (lxd_instance_get(l, project, ct->name, &inst) != 0)
+		return -1;
+	root = json_object_get(json_object_get(inst, "devices"), "root");
+	size = json_string_value(json_object_get(root, "size"));
+	if (size != NULL && (bytes = config_size_bytes(size)) > 0) {
+		config_size_str(bytes + 512LL * 1024 * 1024, bigger,
+		    sizeof(bigger));
+		patch = json_pack("{s:{s:O}}", "devices", "root", root);
+		json_object_set_new(json_object_get(json_object_get(patch,
+		    "devices"), "root"), "size", json_string(bigger));
+		if (lxd_instance_patch(l, project, ct->name, patch) == 0) {
+			log_info("%s/%s: its full root disk (%s) grown to %s "
+			    "so that it can stop, to be deleted", project,
+			    ct->name, size, bigger);
+			r = 0;
+		}
+		json_decref(patch);
+	}
+	json_decref(inst);
+	return r;
+}
+
 static int
 delete(struct op *op, struct ct *ct, int force)
 {
@@ -786,7 +831,9 @@ delete(struct op *op, struct ct *ct, int force)
 	(void)ctdb_set_state(op->db, ct->id, "deleting");
 	if (status != NULL && strcmp(status, "Stopped") != 0 &&
 	    (r = lxd_instance_set_state(l, project, ct->name, "stop", -1,
-	    1)) != 0 && r != -EALREADY) {
+	    1)) != 0 && r != -EALREADY && (grow_to_die(op, project, ct) != 0 ||
+	    ((r = lxd_instance_set_state(l, project, ct->name, "stop", -1,
+	    1)) != 0 && r != -EALREADY))) {
 		free(status);
 		return delete_failed(op, ct, r, "stopping");
 	}

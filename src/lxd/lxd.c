@@ -754,6 +754,10 @@ lxd_refusal(const struct lxd *l)
 		return LXD_REFUSED_DNS_NAME;
 	if (strstr(l->err, "Reached maximum number of instances") != NULL)
 		return LXD_REFUSED_INSTANCES;
+	/* Before the limits: "disk quota exceeded" says "exceed" too. */
+	if (strcasestr(l->err, "disk quota exceeded") != NULL ||
+	    strcasestr(l->err, "no space left on device") != NULL)
+		return LXD_REFUSED_DISK_FULL;
 	if (strstr(l->err, "limits.") != NULL || strstr(l->err, "exceed") !=
 	    NULL)
 		return LXD_REFUSED_LIMITS;

@@ -303,6 +303,7 @@ enum lxd_refusal {
 	LXD_REFUSED_DNS_NAME,	/* another instance has the name in DNS */
 	LXD_REFUSED_INSTANCES,	/* the project's number of instances */
 	LXD_REFUSED_LIMITS,	/* another of its limits.* */
+	LXD_REFUSED_DISK_FULL,	/* its volume is full (quota, space) */
 };
 enum lxd_refusal lxd_refusal(const struct lxd *l);
 /*

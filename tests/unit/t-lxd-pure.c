@@ -215,6 +215,29 @@ buffer_limit(void)
 	CHECK(strcmp(buf_str(&b), "") == 0);
 }
 
+/* What a refusal is, in LXD's words, for the message labcd gives. */
+static void
+refusals(void)
+{
+	struct lxd *l = lxd_new("/nonexistent/lxd/unix.socket");
+
+	REQUIRE(l != NULL);
+	lxd_seterr(l, -EIO, "Failed clearing ownership: chown /var/lib/lxd/"
+	    "containers/p_small: disk quota exceeded");
+	CHECK(lxd_refusal(l) == LXD_REFUSED_DISK_FULL);
+	lxd_seterr(l, -EIO, "write /x: no space left on device");
+	CHECK(lxd_refusal(l) == LXD_REFUSED_DISK_FULL);
+	lxd_seterr(l, -EIO, "Reached maximum aggregate value \"2\" for "
+	    "\"limits.cpu\" in project \"labc-a\"");
+	CHECK(lxd_refusal(l) == LXD_REFUSED_LIMITS);
+	lxd_seterr(l, -EIO, "Reached maximum number of instances (1) in "
+	    "project \"labc-a\"");
+	CHECK(lxd_refusal(l) == LXD_REFUSED_INSTANCES);
+	lxd_seterr(l, -EIO, "Instance not found");
+	CHECK(lxd_refusal(l) == LXD_REFUSED_OTHER);
+	lxd_free(l);
+}
+
 static void
 no_socket(void)
 {
@@ -331,6 +354,7 @@ main(void)
 	RUN(state_helpers);
 	RUN(pools_dir);
 	RUN(buffer_limit);
+	RUN(refusals);
 	RUN(no_socket);
 	RUN(dead_socket);
 	RUN(silent_socket);
