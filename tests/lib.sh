@@ -246,7 +246,7 @@ ssh_in() {
 	shift 2
 	ssh -i "$key" -p "$port" -o StrictHostKeyChecking=no \
 	    -o UserKnownHostsFile=/dev/null -o BatchMode=yes \
-	    -o ConnectTimeout=10 -o LogLevel=ERROR "ubuntu@127.0.0.1" "$@"
+	    -o ConnectTimeout=10 -o LogLevel=ERROR "ubuntu@${SSH_HOST:-127.0.0.1}" "$@"
 }
 
 # secret VALUE: a password or private key the test uses. tests/run then

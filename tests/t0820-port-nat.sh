@@ -33,13 +33,7 @@ conf_nat() {
 }
 # ssh_at KEY PORT CMD...: into a container through its port on the bridge
 # gateway's address.
-ssh_at() {
-	local key=$1 port=$2
-	shift 2
-	ssh -i "$key" -p "$port" -o StrictHostKeyChecking=no \
-	    -o UserKnownHostsFile=/dev/null -o BatchMode=yes \
-	    -o ConnectTimeout=10 -o LogLevel=ERROR "ubuntu@$GW" "$@"
-}
+ssh_at() { SSH_HOST=$GW ssh_in "$@"; }
 addr_of() { sqlite3 "$DB" "SELECT c.addr FROM containers c JOIN users u ON u.id = c.user_id WHERE u.name = '$1' AND c.name = '$2'"; }
 dev() { lxc config device get "$2" "$3" "$4" --project "$P$1"; }
 # reachable ADDR: the host opens a TCP connection to ADDR:22 (what the
