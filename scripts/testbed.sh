@@ -36,6 +36,7 @@ LXD_LOG_DIR=/var/log/lxd
 LXD_LOG=$LXD_LOG_DIR/lxd.log
 LXD_OUT=$LXD_LOG_DIR/daemon.out
 NSENTER=()	# a private LXD: nsenter into its mount namespace
+NO_PROXY=	# a cluster member: its cluster's subnet, reached without the proxy
 ENV_FILE=/run/labct-testbed.env
 LOCK_FILE=/run/labct-testbed.lock
 CACHE_DIR=/var/cache/labcontainers-test
@@ -60,7 +61,7 @@ die() { log "error: $*"; exit 1; }
 usage() {
 	echo "usage: $0 [up | start-lxd | stop-lxd | cleanup PREFIX- | private DIR [BRIDGE] |" \
 		"private-start DIR | private-stop DIR | private-kill DIR | private-down DIR |" \
-		"kill-ns FILE | ns-pids FILE]" >&2
+		"kill-ns FILE | ns-pids FILE | cluster DIR HOSTBR NET | cluster-down DIR]" >&2
 	exit 2
 }
 
@@ -72,7 +73,8 @@ lxd_answers() {
 
 # PID of the process listening on the socket: the daemon itself, not its forkproxy helpers.
 lxd_pid() {
-	ss -Hxlp src "$LXD_SOCKET" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p;T;q'
+	# ss sees the sockets of its own network namespace: a cluster member's is another.
+	"${NSENTER[@]}" ss -Hxlp src "$LXD_SOCKET" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p;T;q'
 }
 
 # LXD's production kernel limits, where the machine's are lower: every
@@ -110,6 +112,7 @@ start_lxd() {
 		done
 		exec setsid "${NSENTER[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
 			LXD_DIR="$LXD_DIR" http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 \
+			no_proxy="$NO_PROXY" \
 			lxd --group root --logfile "$LXD_LOG" </dev/null >"$LXD_OUT" 2>&1
 	) &
 	lxd waitready --timeout 60 >/dev/null 2>&1 ||
@@ -437,10 +440,12 @@ private_env() {
 	LXD_OUT=$dir/lxd.out
 	ENV_FILE=$dir/env
 	BT_SIZE=3GiB
+	NO_PROXY=$(cat "$dir/no_proxy" 2>/dev/null || true)
 	export LXD_DIR LXD_SOCKET
 	holder=$(cat "$dir/holder.pid" 2>/dev/null || true)
 	if [[ -n $holder && $(readlink "/proc/$holder/ns/mnt" 2>/dev/null) == "$(cat "$dir/mntns")" ]]; then
 		NSENTER=(nsenter -t "$holder" -m --)
+		if [[ -f $dir/netns ]]; then NSENTER=(nsenter -t "$holder" -m -n --); fi
 	fi
 }
 
@@ -448,8 +453,10 @@ private_env() {
 in_ns() { [[ $(readlink "/proc/$1/ns/mnt" 2>/dev/null) == "$(cat "$PDIR/mntns")" ]]; }
 
 private() {
-	local dir=$1 bridge=${2:-} holder
+	local dir=$1 bridge=${2:-} holder unshare=(unshare --mount)
 	private_env "$dir"
+	# A cluster member: a network namespace of its own too (DIR/netns).
+	if [[ -f $dir/netns ]]; then unshare+=(--net); fi
 	if ((${#NSENTER[@]} == 0)); then
 		# The namespace: a copy of this one where LXD's mounts (its storage pools, shmounts)
 		# stay, held by a sleep of its own session so that it outlives LXD restarts.
@@ -464,7 +471,7 @@ private() {
 				fd=${fd##*/}
 				if ((fd > 2)); then exec {fd}>&-; fi
 			done
-			exec setsid unshare --mount --propagation private sleep infinity \
+			exec setsid "${unshare[@]}" --propagation private sleep infinity \
 				</dev/null >/dev/null 2>&1
 		) &
 		holder=$!
@@ -477,6 +484,15 @@ private() {
 			die "private: no mount namespace of its own (unshare --mount)"
 		echo "$holder" >"$dir/holder.pid"
 		NSENTER=(nsenter -t "$holder" -m --)
+		if [[ -f $dir/netns ]]; then
+			NSENTER=(nsenter -t "$holder" -m -n --)
+			# sysfs shows the network devices of the namespace that mounted it: LXD
+			# must see its own bridge there, and still the host's cgroups under /sys.
+			mkdir -p "$dir/sys"
+			"${NSENTER[@]}" sh -ec "mount -t sysfs sysfs '$dir/sys'
+				mount --bind '$dir/sys/class/net' /sys/class/net
+				mount --bind '$dir/sys/devices/virtual/net' /sys/devices/virtual/net"
+		fi
 	fi
 	start_lxd
 	if [[ -n $bridge ]]; then
@@ -553,6 +569,113 @@ private_down() {
 	rm -f "$PDIR/holder.pid" "$PDIR/bridge"
 }
 
+# ---- a cluster of private LXDs ---------------------------------------------------------------
+
+# As on separate servers: each member a private LXD in a mount and network namespace of its
+# own, reached from this host through a veth on the test's bridge HOSTBR (NET.1 here, member
+# N at NET.1N); inside each, the cluster's bridge $CL_BRIDGE with the same subnet, as a
+# cluster's managed bridge has on every member. Nothing of it touches the machine's LXD.
+CL_BRIDGE=labcclbr
+CL_SUBNET=10.99.0.1/24
+CL_MEMBERS=(m1 m2)
+
+# cl_lxc MEMBER ARGS...: lxc against that member's daemon.
+cl_lxc() { LXD_DIR=$CL_DIR/$1/lxd lxc "${@:2}"; }
+
+# cl_member DIR NAME IP HOSTBR: the member's private LXD, its namespaces and its veth.
+cl_member() {
+	local dir=$1/$2 ip=$3 hostbr=$4 holder veth=labcv${2}-${1##*/}
+	veth=${veth:0:15}
+	mkdir -p "$dir"
+	touch "$dir/netns"
+	echo "${ip%.*}.0/24" >"$dir/no_proxy"
+	( private "$dir" )
+	holder=$(cat "$dir/holder.pid")
+	if ! nsenter -t "$holder" -n ip link show eth0 >/dev/null 2>&1; then
+		ip link del "$veth" 2>/dev/null || true
+		ip link add "$veth" type veth peer name eth0 netns "$holder"
+		ip link set "$veth" master "$hostbr" up
+		nsenter -t "$holder" -n sh -ec "ip link set lo up; ip addr add $ip/24 dev eth0;
+			ip link set eth0 up; ip route add default via ${ip%.*}.1"
+		echo "$veth" >"$dir/veth"
+	fi
+}
+
+# cluster DIR HOSTBR NET: the cluster (idempotent); writes DIR/env.
+cluster() {
+	local dir=$1 hostbr=$2 net=$3 m i token fp
+	[[ $dir == /* && -d $dir ]] || die "cluster: DIR must be an existing absolute path"
+	[[ $net =~ ^10\.[0-9]+\.[0-9]+$ ]] || die "cluster: NET is 10.A.B (got '$net')"
+	[[ ${#hostbr} -le 15 && $hostbr != "$BRIDGE" ]] || die "cluster: bad bridge name $hostbr"
+	CL_DIR=$dir
+	if ! ip link show "$hostbr" >/dev/null 2>&1; then
+		[[ -z $(routes_overlapping "$net.0/24") ]] || die "cluster: $net.0/24 is routed already"
+		ip link add "$hostbr" type bridge
+		ip addr add "$net.1/24" dev "$hostbr"
+		ip link set "$hostbr" up
+	fi
+	echo "$hostbr" >"$dir/hostbr"
+	for i in "${!CL_MEMBERS[@]}"; do
+		cl_member "$dir" "${CL_MEMBERS[i]}" "$net.1$((i + 1))" "$hostbr"
+	done
+	# The first member makes the cluster, the others join it with a token.
+	if [[ $(cl_lxc m1 query /1.0/cluster | jq -r .enabled) != true ]]; then
+		log "cluster: enabling on m1 ($net.11)"
+		cl_lxc m1 config set core.https_address "$net.11:8443"
+		cl_lxc m1 cluster enable m1 >/dev/null
+		cl_lxc m1 config set cluster.offline_threshold 11 >/dev/null
+	fi
+	for i in "${!CL_MEMBERS[@]}"; do
+		m=${CL_MEMBERS[i]}
+		((i > 0)) || continue
+		[[ $(cl_lxc "$m" query /1.0/cluster | jq -r .enabled) == true ]] && continue
+		log "cluster: $m joins"
+		token=$(cl_lxc m1 cluster add "$m" | tail -n 1)
+		printf 'cluster:\n  enabled: true\n  server_name: %s\n  server_address: %s\n  cluster_token: %s\n' \
+			"$m" "$net.1$((i + 1)):8443" "$token" |
+			LXD_DIR=$dir/$m/lxd lxd init --preseed >/dev/null ||
+			die "cluster: $m could not join"
+	done
+	# A pool and a bridge: made on each member first (pending), then for the cluster.
+	export LXD_DIR=$dir/m1/lxd LXD_SOCKET=$dir/m1/lxd/unix.socket
+	if ! exists "/1.0/storage-pools/$POOL_DIR"; then
+		for m in "${CL_MEMBERS[@]}"; do lxc storage create "$POOL_DIR" dir --target "$m" >/dev/null; done
+		lxc storage create "$POOL_DIR" dir >/dev/null
+	fi
+	if ! exists "/1.0/networks/$CL_BRIDGE"; then
+		for m in "${CL_MEMBERS[@]}"; do lxc network create "$CL_BRIDGE" --target "$m" >/dev/null; done
+		lxc network create "$CL_BRIDGE" "ipv4.address=$CL_SUBNET" ipv4.nat=false \
+			ipv6.address=none dns.mode=none >/dev/null
+	fi
+	BRIDGE=$CL_BRIDGE
+	ensure_profile "$PROFILE" "$POOL_DIR"
+	ensure_default_profile
+	fp=$(ensure_image)
+	write_env "$dir/env" "$fp" "" ""
+	{
+		echo "LABCT_CLUSTER_MEMBERS='${CL_MEMBERS[*]}'"
+		for i in "${!CL_MEMBERS[@]}"; do
+			echo "LABCT_CLUSTER_${CL_MEMBERS[i]}=$net.1$((i + 1))"
+			echo "LABCT_CLUSTER_${CL_MEMBERS[i]}_DIR=$dir/${CL_MEMBERS[i]}"
+		done
+		echo "LABCT_CLUSTER_HOSTBR=$hostbr"
+	} >>"$dir/env"
+	log "cluster ready: ${CL_MEMBERS[*]} on $hostbr $net.0/24, bridge $CL_BRIDGE, image ${fp:0:12}"
+}
+
+# cluster-down DIR: every member down, their namespaces gone, the host bridge deleted.
+cluster_down() {
+	local dir=$1 m br
+	for m in "${CL_MEMBERS[@]}"; do
+		[[ -d $dir/$m ]] || continue
+		( exec 9>"$dir/$m/lock"; flock 9; private_down "$dir/$m" )
+		if [[ -f $dir/$m/veth ]]; then ip link del "$(cat "$dir/$m/veth")" 2>/dev/null || true; fi
+	done
+	br=$(cat "$dir/hostbr" 2>/dev/null || true)
+	if [[ -n $br && $br != "$BRIDGE" ]]; then ip link del "$br" 2>/dev/null || true; fi
+	rm -f "$dir/hostbr"
+}
+
 [[ $EUID == 0 ]] || die "must run as root"
 case ${1:-up} in
 private*)
@@ -560,7 +683,7 @@ private*)
 	exec 9>"$2/lock" || die "private: cannot lock $2/lock"
 	flock 9
 	;;
-kill-ns | ns-pids) ;;
+kill-ns | ns-pids | cluster | cluster-down) ;;
 *)
 	exec 9>"$LOCK_FILE"
 	flock 9
@@ -577,6 +700,8 @@ private-stop) (($# == 2)) || usage; private_stop "$2" ;;
 private-kill) (($# == 2)) || usage; private_kill "$2" ;;
 private-down) (($# == 2)) || usage; private_down "$2" ;;
 kill-ns) (($# == 2)) || usage; kill_ns "$2" ;;
+cluster) (($# == 4)) || usage; exec 9>"$2/lock"; flock 9; cluster "$2" "$3" "$4" ;;
+cluster-down) (($# == 2)) || usage; exec 9>"$2/lock"; flock 9; cluster_down "$2" ;;
 ns-pids) (($# == 2)) || usage; ns_pids "$2" ;;
 *) usage ;;
 esac
