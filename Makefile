@@ -70,7 +70,7 @@ COMMON	:= src/common/xmalloc.c src/common/buf.c src/common/log.c \
 	   src/common/clock.c
 LXD	:= src/lxd/lxd.c src/lxd/lxd-instance.c src/lxd/lxd-files.c \
 	   src/lxd/lxd-image.c src/lxd/lxd-project.c \
-	   src/lxd/lxd-events.c src/lxd/lxd-backup.c
+	   src/lxd/lxd-events.c src/lxd/lxd-backup.c src/lxd/lxd-cluster.c
 LABCD	:= $(wildcard src/labcd/*.c)
 # The guides, built into labcd as C strings ('labc guide'): no file to find
 # at run time. Shared by every build; written whole, then renamed.
@@ -168,7 +168,7 @@ $(B)/tests/unit/t-duration: $(call obj,src/labcd/config.c)
 $(B)/tests/unit/t-config-lxd: $(call obj,src/labcd/config.c)
 $(B)/tests/unit/t-db-store: $(call obj,src/labcd/db.c src/labcd/db-users.c \
     src/labcd/db-sessions.c src/labcd/db-keys.c src/labcd/db-audit.c)
-$(B)/tests/unit/t-view: $(call obj,src/labcd/view.c src/labcd/leases.c \
+$(B)/tests/unit/t-view: $(call obj,src/labcd/view.c src/labcd/cluster.c src/labcd/leases.c \
     src/labcd/config.c src/labcd/op.c src/labcd/audit.c src/labcd/db.c \
     src/labcd/db-audit.c src/labcd/db-users.c src/labcd/db-keys.c \
     src/labcd/claim.c src/labcd/keys.c)

@@ -579,8 +579,10 @@ CL_BRIDGE=labcclbr
 CL_SUBNET=10.99.0.1/24
 CL_MEMBERS=(m1 m2)
 
-# cl_lxc MEMBER ARGS...: lxc against that member's daemon.
-cl_lxc() { LXD_DIR=$CL_DIR/$1/lxd lxc "${@:2}"; }
+# cl_lxc MEMBER ARGS...: lxc against that member's daemon. Both variables:
+# lxc and lxd take LXD_SOCKET before LXD_DIR, and a caller's LXD_SOCKET
+# (a test's: the machine's LXD) must never be the one told to cluster.
+cl_lxc() { LXD_DIR=$CL_DIR/$1/lxd LXD_SOCKET=$CL_DIR/$1/lxd/unix.socket lxc "${@:2}"; }
 
 # cl_member DIR NAME IP HOSTBR: the member's private LXD, its namespaces and its veth.
 cl_member() {
@@ -608,6 +610,7 @@ cluster() {
 	[[ $net =~ ^10\.[0-9]+\.[0-9]+$ ]] || die "cluster: NET is 10.A.B (got '$net')"
 	[[ ${#hostbr} -le 15 && $hostbr != "$BRIDGE" ]] || die "cluster: bad bridge name $hostbr"
 	CL_DIR=$dir
+	unset LXD_SOCKET
 	if ! ip link show "$hostbr" >/dev/null 2>&1; then
 		[[ -z $(routes_overlapping "$net.0/24") ]] || die "cluster: $net.0/24 is routed already"
 		ip link add "$hostbr" type bridge
@@ -617,6 +620,12 @@ cluster() {
 	echo "$hostbr" >"$dir/hostbr"
 	for i in "${!CL_MEMBERS[@]}"; do
 		cl_member "$dir" "${CL_MEMBERS[i]}" "$net.1$((i + 1))" "$hostbr"
+	done
+	# Each member's socket is its own daemon (never the machine's LXD): the
+	# certificate it serves is the one in its LXD_DIR.
+	for m in "${CL_MEMBERS[@]}"; do
+		[[ $(cl_lxc "$m" query /1.0 | jq -r .environment.certificate) == "$(cat "$dir/$m/lxd/server.crt")" ]] ||
+			die "cluster: the socket of $m is not its own daemon's"
 	done
 	# The first member makes the cluster, the others join it with a token.
 	if [[ $(cl_lxc m1 query /1.0/cluster | jq -r .enabled) != true ]]; then
@@ -633,7 +642,7 @@ cluster() {
 		token=$(cl_lxc m1 cluster add "$m" | tail -n 1)
 		printf 'cluster:\n  enabled: true\n  server_name: %s\n  server_address: %s\n  cluster_token: %s\n' \
 			"$m" "$net.1$((i + 1)):8443" "$token" |
-			LXD_DIR=$dir/$m/lxd lxd init --preseed >/dev/null ||
+			LXD_DIR=$dir/$m/lxd LXD_SOCKET=$dir/$m/lxd/unix.socket lxd init --preseed >/dev/null ||
 			die "cluster: $m could not join"
 	done
 	# A pool and a bridge: made on each member first (pending), then for the cluster.

@@ -293,6 +293,32 @@ lxc_racing() {
 	return $rc
 }
 
+# cluster_lxd HOSTBR: a two-member LXD cluster of this test
+# (scripts/testbed.sh cluster) in $TDIR/cluster, its members on HOSTBR at
+# 10.N.0.11 and .12 (N: the first of 190-199 no route touches), taken down
+# at the end; the first member's LXD_DIR and LXD_SOCKET exported, so lxc
+# talks to the cluster. Exits the test when it cannot be made.
+cluster_lxd() {
+	local t0 n net=
+	CL=$TDIR/cluster
+	mkdir -p "$CL"
+	for n in $(seq 190 199); do
+		ip -4 route show | grep -qE "^10\.$n\." || { net=10.$n.0; break; }
+	done
+	[ -n "$net" ] || { echo "not ok - no free 10.N.0.0/24 for a cluster"; exit 1; }
+	at_exit "bash $LABCT_TESTBED cluster-down $CL"
+	t0=$(date +%s)
+	if ! bash "$LABCT_TESTBED" cluster "$CL" "$1" "$net" 2>"$TDIR/cluster.log"; then
+		cat "$TDIR/cluster.log"
+		echo "not ok - an LXD cluster of two members"
+		exit 1
+	fi
+	measured "an LXD cluster of two members with its pool, bridge and image: $(($(date +%s) - t0)) s"
+	# shellcheck disable=SC1091
+	. "$CL/env"
+	export LXD_DIR LXD_SOCKET
+}
+
 # private_lxd BRIDGE WHAT: a private LXD of this test (scripts/testbed.sh
 # private) in $TDIR/lxd-private with its own bridge, pools and image, taken
 # down at the end; its LXD_DIR and LXD_SOCKET exported, so lxc talks to it.

@@ -20,6 +20,7 @@
 
 #include "clock.h"
 #include "labcd.h"
+#include "cluster.h"
 #include "ct.h"
 #include "leases.h"
 #include "lxd.h"
@@ -153,7 +154,15 @@ target(struct ctx *c, const struct ct *ct, char ip[64], int *port)
 	}
 	/* The device as labcd made it, on an IPv4 address of LXD's host. */
 	dev = ct_ssh_device(cfg, ct->port, ct->addr);
-	config_ports_addr(cfg, addr, sizeof(addr));
+	/* On a cluster, the port is on the member the container is on. */
+	if (cluster_ports_addr(ctx_op(c), json_string_value(json_object_get(
+	    inst, "location")), addr, sizeof(addr)) != 0) {
+		json_decref(dev);
+		r = ctx_error(c, "%s is on server %s, which labcd does not "
+		    "know: 'servers' lists them", ct->name, json_string_value(
+		    json_object_get(inst, "location")) ?: "?");
+		goto out;
+	}
 	if (json_equal(dev, json_object_get(json_object_get(inst,
 	    "expanded_devices"), "ssh")) &&
 	    inet_pton(AF_INET, addr, &a) == 1) {

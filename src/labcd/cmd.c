@@ -38,6 +38,7 @@ extern const struct cmd_entry cmd_delete_entry;
 extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_details_entry;
 extern const struct cmd_entry cmd_images_entry;
+extern const struct cmd_entry cmd_servers_entry;
 extern const struct cmd_entry cmd_key_add_entry;
 extern const struct cmd_entry cmd_key_list_entry;
 extern const struct cmd_entry cmd_key_del_entry;
@@ -97,6 +98,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_list_entry,
 	&cmd_details_entry,
 	&cmd_images_entry,
+	&cmd_servers_entry,
 	&cmd_gpus_entry,
 	&cmd_gpu_attach_entry,
 	&cmd_gpu_detach_entry,

@@ -660,6 +660,12 @@ wildcard(const char *a)
 	return *a == '\0' || strcmp(a, "0.0.0.0") == 0 || strcmp(a, "::") == 0;
 }
 
+int
+config_listen_wildcard(const struct config *c)
+{
+	return wildcard(c->ssh_listen);
+}
+
 void
 config_ports_addr(const struct config *c, char *out, size_t outsz)
 {

@@ -121,6 +121,8 @@ void	config_lxd_host(const struct config *c, char *out, size_t outsz);
  * runs.
  */
 void	config_ports_addr(const struct config *c, char *out, size_t outsz);
+/* 1 when ssh_listen is every address (empty, 0.0.0.0, ::). */
+int	config_listen_wildcard(const struct config *c);
 /*
  * SUFFIX of 'ssh box.SUFFIX': the first DNS label of the server name,
  * lowercase, or "lab" when that name is an address literal.

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "ct.h"
 #include "gpu.h"
 #include "gpu-queue.h"
@@ -111,6 +112,14 @@ ct_opts_from_args(struct ctx *c, struct ct_opts *o)
 			return ctx_usage(c, "--disk needs a size such as 10GiB "
 			    "(at most 15 digits)");
 		o->disk = v;
+	}
+	if ((v = cmd_opt(c, "server")) != NULL) {
+		const char *bad = cluster_name_invalid(v);
+
+		if (bad != NULL)
+			return ctx_usage(c, "--server takes the name of one of "
+			    "the lab's servers ('servers' lists them): %s", bad);
+		o->server = v;
 	}
 	return PROTO_OK;
 }

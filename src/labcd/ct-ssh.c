@@ -13,10 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster.h"
 #include "ct-addr.h"
 #include "ct-ssh.h"
 #include "db-containers.h"
 #include "labcd.h"
+#include "project.h"
 
 #define SSH_POLL_MS	50	/* a try is one loopback connect */
 
@@ -40,7 +42,7 @@ ct_connect(struct ctx *c, const char *name, int port, char *route,
 {
 	const struct config *cfg = &c->srv->cfg;
 	const char *host = cfg->ssh_listen;
-	char server[256], suffix[256];
+	char server[256], suffix[256], member[64];
 
 	config_server_name(cfg, server, sizeof(server));
 	config_server_suffix(cfg, suffix, sizeof(suffix));
@@ -53,11 +55,18 @@ ct_connect(struct ctx *c, const char *name, int port, char *route,
 	   host's, or lxd_url's). */
 	if (*host == '\0' || strcmp(host, "0.0.0.0") == 0 ||
 	    strcmp(host, "::") == 0) {
+		char project[64];
+
 		host = server;
 		if (!config_lxd_local(cfg)) {
 			config_lxd_host(cfg, server, sizeof(server));
 			host = server;
 		}
+		/* On a cluster: the member it is on. */
+		project_of(ctx_op(c), c->id.user_id, c->id.user, project);
+		if (cluster_ct_addr(ctx_op(c), project, name, member,
+		    sizeof(member)) == 1)
+			host = member;
 	}
 	snprintf(direct, directsz, "ssh -p %d %s@%s", port,
 	    cfg->container_user, host);

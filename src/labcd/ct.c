@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ct-addr.h"
+#include "cluster.h"
 #include "ct.h"
 #include "db-users.h"
 #include "gpu.h"
@@ -212,6 +213,8 @@ struct make {
 	char		 copy_of[130];	/* a copy's source: NAME[/SNAP] */
 	json_t		*masked;	/* a copy's source's GPU devices, for
 					   devices of type none over them */
+	char		 server[MEMBER_NAME_MAX];	/* the cluster member,
+					   "" not a cluster */
 };
 
 /*
@@ -394,6 +397,7 @@ create_instance(struct op *op, const char *name, const struct make *m,
 	lc.profiles = (const char *const *)profiles;
 	lc.config = conf;
 	lc.devices = devs;
+	lc.target = m->server;
 	if (*m->copy_of != '\0')
 		op_progress(op, "Copying %s to %s", m->copy_of, name);
 	else
@@ -434,12 +438,19 @@ create(struct op *op, const char *name, const struct ct_opts *o,
 	struct gpu_req gpus;
 	struct make m;
 	json_t *conf = NULL, *devs = NULL;
-	char taken[CT_ADDR_TRIES][16];
+	char taken[CT_ADDR_TRIES][16], why[320];
 	const char *avoid[CT_ADDR_TRIES];
 	int r, tries;
 
 	if ((r = create_prepare(op, o, &m)) != 0)
 		return r;
+	if ((r = cluster_place(op, o->server, m.server, why,
+	    sizeof(why))) != 0) {
+		make_free(&m);
+		return r;
+	}
+	if (*why != '\0')
+		op_progress(op, "Placing %s %s", name, why);
 	if ((r = gpu_request(op, o->gpu != NULL ? o->gpu : cfg->gpu_default,
 	    o->exclusive, &gpus)) != 0) {
 		if (gpus.busy && o->gpu_busy != NULL)
@@ -746,7 +757,7 @@ ct_start(struct op *op, struct ct *ct, int *ssh_up)
 	} else if (!ct->keys_synced)
 		ct_keys_refresh(op, project, ct);
 	op_progress(op, "Waiting for ssh on port %d", ct->port);
-	config_ports_addr(&op->srv->cfg, addr, sizeof(addr));
+	(void)cluster_ct_addr(op, project, ct->name, addr, sizeof(addr));
 	*ssh_up = ct_ssh_answers(addr, ct->port);
 	return PROTO_OK;
 }

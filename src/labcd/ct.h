@@ -28,18 +28,20 @@ struct ct_opts {
 					   the same user (its image, sizes and
 					   files), not from an image */
 	const char	*copy_snap;	/* ... or from this snapshot of it */
+	const char	*server;	/* --server: the cluster member; NULL:
+					   labcd chooses (cluster_place) */
 };
 
 /* The options of create and launch, read by ct_opts_from_args. */
 #define CT_CREATE_ARGS "NAME [--image IMAGE] [--cpu N] [--memory SIZE] " \
 	"[--disk SIZE]\n    [--gpu all|none|any[:N]|LIST [--exclusive] " \
-	"[--for DURATION] [--wait]]"
+	"[--for DURATION] [--wait]]\n    [--server SERVER]"
 #define CT_CREATE_OPTS \
 	{ "image", 0, 1, "IMAGE" }, { "cpu", 0, 1, "N" }, \
 	{ "memory", 0, 1, "SIZE" }, { "disk", 0, 1, "SIZE" }, \
 	{ "gpu", 0, 1, "all|none|any[:N]|LIST" }, \
 	{ "exclusive", 0, 0, NULL }, { "for", 0, 1, "DURATION" }, \
-	{ "wait", 0, 0, NULL }
+	{ "wait", 0, 0, NULL }, { "server", 0, 1, "SERVER" }
 
 /*
  * The domain (ct.c): each takes the operation context (op.h) and acts

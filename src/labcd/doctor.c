@@ -13,11 +13,13 @@
  * gateway_doctor (gateway.c). Here: whether LXD answers, and their order.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "checkup.h"
+#include "cluster.h"
 #include "db.h"
 #include "doctor.h"
 #include "gateway.h"
@@ -115,6 +117,47 @@ check_lxd(struct checkup *d)
 	    lxd_server_version(l), lxd_where(l));
 }
 
+/*
+ * A cluster: each member up, or which is down and why (LXD's word, or
+ * that its address does not answer). One LXD: nothing to say.
+ */
+static void
+check_servers(struct checkup *d)
+{
+	const struct config *cfg = &checkup_op(d)->srv->cfg;
+	struct cluster_member *m;
+	size_t n, i, up = 0;
+
+	if (cluster_fetch(op_lxd(checkup_op(d)), &m, &n) != 0) {
+		checkup_row(d, "servers", "problem", "see the lxd row", "LXD "
+		    "did not list its cluster members: %s",
+		    op_lxd_error(checkup_op(d)));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (m[i].up) {
+			up++;
+			continue;
+		}
+		checkup_row(d, "servers", "problem", "on that server: start "
+		    "LXD (systemctl start lxd), or take it out of the "
+		    "cluster (lxc cluster remove --force); its containers "
+		    "show as unreachable meanwhile, and new ones go to the "
+		    "others", "server %s (%s) is down: %s", m[i].name,
+		    *m[i].addr ? m[i].addr : "no address", m[i].message);
+	}
+	if (n > 0 && !config_listen_wildcard(cfg))
+		checkup_row(d, "servers", "warning", "ssh_listen = 0.0.0.0 "
+		    "(the default): each server then listens on its own "
+		    "addresses", "ssh_listen is %s, one address, and the "
+		    "containers of the other servers cannot listen there",
+		    cfg->ssh_listen);
+	if (n > 0 && up == n)
+		checkup_row(d, "servers", "ok", NULL, "%zu servers in LXD's "
+		    "cluster, all up", n);
+	free(m);
+}
+
 const char *const doctor_columns[] = { "check", "status", "detail", "fix",
 	NULL };
 
@@ -128,6 +171,7 @@ doctor_checks(struct op *op, const char *dir, const char *sshd_config,
 	check_lxd(d);
 	lxd = checkup_lxd(d) != NULL;
 	if (lxd) {
+		check_servers(d);
 		lxdconf_doctor(d);
 		sizes_doctor(d);
 		lxdconf_image_doctor(d);

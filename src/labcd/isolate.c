@@ -424,7 +424,7 @@ isolate_ensure(struct op *op, const char *project, char br[ISOLATE_NAME_MAX],
 	json_object_set_new(want, PROJECT_OWNER_KEY, json_string(project));
 	body = json_pack("{s:s, s:s, s:s, s:O}", "name", br, "type", "bridge",
 	    "description", ISOLATE_DESC, "config", want);
-	r = lxd_call(l, "POST", "/1.0/networks", body, NULL);
+	r = lxd_network_create(l, body);
 	if (r != 0) {
 		snprintf(why, whysz, "LXD refused to make the bridge %s (%s/24): "
 		    "%s", br, ip, op_lxd_error(op));

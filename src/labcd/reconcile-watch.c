@@ -96,6 +96,9 @@ reconcile_on_change(struct server *s, const struct view_ct *before,
 
 	if (!s->cfg.reconcile_on_change)
 		return;
+	/* Its member is out of reach: nothing of it is known now. */
+	if (after != NULL && after->unreachable)
+		return;
 	if (watch_db == NULL &&
 	    (watch_db = db_open(s->db_path, err, sizeof(err))) == NULL) {
 		log_error("reconcile: %s", err);

@@ -752,6 +752,18 @@ read_rows(struct op *op, size_t *nrows)
 	return rows;
 }
 
+/* What to say of an instance on a member LXD cannot reach. */
+static const char *
+unreachable_why(json_t *inst)
+{
+	static _Thread_local char why[160];
+
+	snprintf(why, sizeof(why), "its server %s does not answer: compared "
+	    "again when it does", json_string_value(json_object_get(inst,
+	    "location")) ?: "?");
+	return why;
+}
+
 /* Each row against its instance (taken out of idx). */
 static void
 check_rows(struct finder *f, struct row *rows, size_t nrows, json_t *idx)
@@ -772,7 +784,11 @@ check_rows(struct finder *f, struct row *rows, size_t nrows, json_t *idx)
 			continue;
 		}
 		if (reread(f, w) == 0) {
-			if (strcmp(w->state, "creating") == 0 ||
+			if (inst != NULL && lxd_instance_unreachable(inst))
+				say(f, FIND_PENDING, w->user, w->name,
+				    "on a server LXD cannot reach now",
+				    unreachable_why(inst));
+			else if (strcmp(w->state, "creating") == 0 ||
 			    strcmp(w->state, "deleting") == 0)
 				interrupted(f, w);
 			else if (inst == NULL)
@@ -809,6 +825,8 @@ check_strays(struct finder *f, json_t *idx, json_t *users, json_t *foreign,
 
 		if (bg_stopping)
 			break;
+		if (lxd_instance_unreachable(inst))
+			continue;	/* nothing known of it but its name */
 		snprintf(project, sizeof(project), "%.*s", (int)(slash - key),
 		    key);
 		u = json_object_get(users, project);

@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "cluster.h"
 #include "labcd.h"
 #include "leases.h"
 #include "log.h"
@@ -46,6 +47,7 @@
 #define RETRY_MS	1000	/* between tries while LXD does not answer */
 #define DIRTY_MAX	4096	/* instances named by events, before a GET */
 #define CARDS_EVERY	300000	/* ms between looks at LXD's GPU cards */
+#define MEMBERS_EVERY	2000	/* ms between looks at a cluster's members */
 
 static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 wake = PTHREAD_COND_INITIALIZER;
@@ -66,6 +68,10 @@ static json_t		*leases;	/* "project/network": {mac: ip} */
 static json_t		*cards;		/* under lock: LXD's GPU cards */
 static json_t		*projects;	/* under lock: name: {limits.*} */
 static long long	 cards_at;	/* ms: when asked */
+static struct cluster_member *members;	/* under lock: a cluster's */
+static size_t		 nmembers;
+static int		 members_known;	/* asked since the stream opened */
+static long long	 members_at;	/* ms: when asked */
 static struct pending {
 	char		 project[PROJECT_MAX];
 	char		 network[64];
@@ -112,6 +118,11 @@ view_ct_parse(json_t *inst, const char *project, struct view_ct *v)
 	    "name")));
 	copy(v->status, sizeof(v->status), json_string_value(
 	    json_object_get(inst, "status")));
+	copy(v->location, sizeof(v->location), json_string_value(
+	    json_object_get(inst, "location")));
+	if (strcmp(v->location, "none") == 0)	/* not a cluster */
+		v->location[0] = '\0';
+	v->unreachable = lxd_instance_unreachable(inst);
 	copy(v->cpu, sizeof(v->cpu), json_string_value(json_object_get(conf,
 	    "limits.cpu")));
 	copy(v->memory, sizeof(v->memory), json_string_value(json_object_get(
@@ -202,6 +213,21 @@ drop(const char *project, const char *name)
 		return;
 	memmove(at, at + 1, (size_t)(recs + nrecs - at - 1) * sizeof(*recs));
 	nrecs--;
+}
+
+/*
+ * An instance on a member LXD cannot reach comes as a stub (its status
+ * "Error", nothing else): keep what was known of it, marked (under lock).
+ */
+static void
+keep_known(struct view_ct *v)
+{
+	struct view_ct *at;
+
+	if (!v->unreachable || (at = find(v->project, v->name)) == NULL)
+		return;
+	*v = *at;
+	v->unreachable = 1;
 }
 
 /* --- addresses --- */
@@ -473,6 +499,7 @@ apply(struct server *s, const char *project, const char *name,
 	if (had)
 		before = *at;
 	if (after != NULL) {
+		keep_known(after);
 		address(after);
 		put(after);
 	} else
@@ -560,6 +587,8 @@ reload(struct server *s, struct lxd *l)
 		}
 	}
 	pthread_mutex_lock(&lock);
+	for (i = 0; i < n; i++)
+		keep_known(&fresh[i]);
 	old = recs;
 	nold = nrecs;
 	recs = fresh;
@@ -599,6 +628,44 @@ reload(struct server *s, struct lxd *l)
 	return 0;
 }
 
+/*
+ * A cluster's members, every MEMBERS_EVERY: no event says a member went
+ * down (LXD marks it offline after its heartbeat threshold; labcd's
+ * connect to its address says it at once). A member back up: everything
+ * is loaded again, since its instances' records were stubs meanwhile.
+ */
+static int
+fetch_members(struct server *s, struct lxd *l)
+{
+	struct cluster_member *m = NULL;
+	size_t n = 0, i;
+	int r, back = 0;
+
+	if ((r = lxd_clustered(l)) < 0)
+		return r;
+	if (r > 0 && (r = cluster_fetch(l, &m, &n)) != 0)
+		return r;
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < n; i++) {
+		const struct cluster_member *was = cluster_find(members,
+		    nmembers, m[i].name);
+
+		if (members_known && m[i].up && (was == NULL || !was->up))
+			back = 1;
+		if (members_known && (was == NULL || was->up != m[i].up))
+			log_info("view: server %s is %s%s%s", m[i].name,
+			    m[i].up ? "up" : "down", m[i].up ? "" : ": ",
+			    m[i].up ? "" : m[i].message);
+	}
+	free(members);
+	members = m;
+	nmembers = n;
+	members_known = 1;
+	members_at = mono_ms();
+	pthread_mutex_unlock(&lock);
+	return back ? reload(s, l) : 0;
+}
+
 /* --- the thread --- */
 
 struct name {
@@ -612,6 +679,8 @@ set_live(struct lxd_events *ev)
 	pthread_mutex_lock(&lock);
 	live = ev != NULL;
 	live_fd = ev != NULL ? lxd_events_fd(ev) : -1;
+	if (ev == NULL)
+		members_known = 0;
 	stats.live = live;
 	pthread_mutex_unlock(&lock);
 }
@@ -753,6 +822,9 @@ view_main(void *arg)
 		if (!lost && mono_ms() - cards_at > CARDS_EVERY &&
 		    fetch_cards(l) != 0)
 			lost = 1;
+		if (!lost && mono_ms() - members_at > MEMBERS_EVERY &&
+		    fetch_members(s, l) != 0)
+			lost = 1;
 		r = lost ? -ECONNRESET : lxd_events_next(ev, &event,
 		    wait < 0 || wait > 1000 ? 1000 : (int)wait);
 		/* Drain what came together, then GET each instance once. */
@@ -826,6 +898,9 @@ view_stop(void)
 	cards = NULL;
 	json_decref(projects);
 	projects = NULL;
+	free(members);
+	members = NULL;
+	nmembers = 0;
 }
 
 /* --- readers --- */
@@ -1004,6 +1079,24 @@ view_gpu_cards(void)
 		c = json_deep_copy(cards);
 	pthread_mutex_unlock(&lock);
 	return c;
+}
+
+int
+view_members(struct cluster_member **out, size_t *n)
+{
+	int r = -1;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&lock);
+	if (is_live() && members_known) {
+		*out = xcalloc(nmembers + 1, sizeof(**out));
+		memcpy(*out, members, nmembers * sizeof(**out));
+		*n = nmembers;
+		r = 0;
+	}
+	pthread_mutex_unlock(&lock);
+	return r;
 }
 
 void

@@ -35,6 +35,9 @@ struct view_ct {
 	int		 has_ssh;	/* has the "ssh" device */
 	unsigned long long gpus;	/* bit N: has the gpu device "gpuN" */
 	char		 ssh_listen[96];	/* its listen address, "" none */
+	char		 location[64];	/* its cluster member, "" not one */
+	int		 unreachable;	/* on a member LXD cannot reach: the
+					   rest is as last known */
 	struct view_nic {
 		char	 name[16];
 		char	 mac[24];
@@ -100,6 +103,14 @@ int	view_quota(const char *project, struct view_quota *q);
  * view is not live.
  */
 json_t	*view_gpu_cards(void);
+
+/*
+ * The cluster's members (cluster.h), at most MEMBERS_EVERY old: 0 and a
+ * copy (caller frees; n 0 where LXD is not a cluster), or -1 when the
+ * view is not following LXD now.
+ */
+struct cluster_member;
+int	view_members(struct cluster_member **out, size_t *n);
 
 /* What the view did: for doctor, the status page and the tests. */
 struct view_stats {

@@ -44,7 +44,9 @@ lxd_instance_create(struct lxd *l, const char *project,
 		json_object_set(body, "config", c->config);
 	if (c->devices != NULL)
 		json_object_set(body, "devices", c->devices);
-	path = lxd_path(project, "/1.0/instances");
+	path = c->target != NULL && *c->target != '\0' ? lxd_path(project,
+	    "/1.0/instances?target=%s", c->target) : lxd_path(project,
+	    "/1.0/instances");
 	r = lxd_call(l, "POST", path, body, NULL);
 	free(path);
 	json_decref(body);

@@ -21,6 +21,7 @@ struct lxd {
 	char		*server_cert;	/* and the server's, pinned */
 	CURL		*curl;
 	int		 connected;	/* GET /1.0 succeeded */
+	int		 clustered;	/* it said it is a cluster member */
 	enum lxd_server	 kind;
 	char		*version;
 	json_t		*extensions;

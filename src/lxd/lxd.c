@@ -960,6 +960,8 @@ lxd_connect(struct lxd *l)
 	}
 	envir = json_object_get(env.metadata, "environment");
 	server = json_string_value(json_object_get(envir, "server"));
+	l->clustered = json_is_true(json_object_get(envir,
+	    "server_clustered"));
 	l->kind = server != NULL && strcmp(server, "incus") == 0 ?
 	    LXD_SERVER_INCUS : LXD_SERVER_LXD;
 	free(l->version);

@@ -130,6 +130,8 @@ struct lxd_create {
 	const char	*const *profiles;	/* NULL-terminated, or NULL */
 	json_t		*config;		/* borrowed, may be NULL */
 	json_t		*devices;		/* borrowed, may be NULL */
+	const char	*target;		/* the cluster member to make it
+						   on; NULL or "": LXD chooses */
 };
 int	lxd_instance_create(struct lxd *l, const char *project,
 	    const struct lxd_create *c);
@@ -235,6 +237,33 @@ int	lxd_network_get(struct lxd *l, const char *project,
  */
 int	lxd_network_leases(struct lxd *l, const char *project,
 	    const char *network, json_t **out);
+
+/* --- a cluster (lxd-cluster.c) --- */
+/* 1 when the server is a cluster member, 0 when not; or -errno. */
+int	lxd_clustered(struct lxd *l);
+/*
+ * GET /1.0/cluster/members?recursion=1: an array of {"server_name",
+ * "url", "status" (Online, Offline, Evacuated, Blocked), "message", ...};
+ * an empty array from a server that is not clustered.
+ */
+int	lxd_cluster_members(struct lxd *l, json_t **out);
+/* The resources of one member (NULL or "": the server asked). */
+int	lxd_resources_of(struct lxd *l, const char *member, json_t **out);
+/*
+ * 1 when an instance object of a list is LXD's stand-in for one on a
+ * member it cannot reach now (status "Error", no config): only its name,
+ * project and location are known. Pure.
+ */
+int	lxd_instance_unreachable(json_t *inst);
+/*
+ * POST /1.0/networks with body ({"name", "type", "config", ...}); on a
+ * cluster first on each member, as LXD asks (its member-specific step),
+ * and nothing pending left when it fails.
+ */
+int	lxd_network_create(struct lxd *l, json_t *body);
+/* Move a stopped instance to another member (LXD's migration, not live). */
+int	lxd_instance_move(struct lxd *l, const char *project,
+	    const char *name, const char *member);
 
 /* --- server --- */
 int	lxd_resources(struct lxd *l, json_t **out);

@@ -1,0 +1,341 @@
+/*
+ * cluster.c - the servers under labcd: the members of an LXD cluster, or
+ * the one LXD. See cluster.h.
+ *
+ * Nothing here makes a cluster or decides for LXD what only LXD knows:
+ * membership, status and each member's resources are LXD's answers;
+ * labcd adds a connect to each member's address (it must reach the
+ * members anyway: their containers' ports are there), so that a member
+ * whose LXD died shows as down at once instead of after LXD's heartbeat
+ * threshold.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cluster.h"
+#include "config.h"
+#include "labcd.h"
+#include "log.h"
+#include "lxd.h"
+#include "op.h"
+#include "view.h"
+#include "xmalloc.h"
+
+#define PROBE_MS	700	/* a member's address answers within this */
+
+static void
+copy(char *dst, size_t dstsz, const char *src)
+{
+	snprintf(dst, dstsz, "%s", src != NULL ? src : "");
+}
+
+/* "https://HOST:PORT" (HOST maybe "[v6]"): host and port; 0, or -1. */
+static int
+url_split(const char *url, char *host, size_t hostsz, int *port)
+{
+	const char *h, *end, *colon;
+	size_t n;
+
+	if (url == NULL || strncmp(url, "https://", 8) != 0)
+		return -1;
+	h = url + 8;
+	if (*h == '[') {
+		if ((end = strchr(h, ']')) == NULL)
+			return -1;
+		h++;
+		n = (size_t)(end - h);
+		colon = end + 1;
+	} else {
+		colon = strrchr(h, ':');
+		n = colon != NULL ? (size_t)(colon - h) : strcspn(h, "/");
+	}
+	if (n == 0 || n >= hostsz)
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	*port = 8443;
+	if (colon != NULL && *colon == ':')
+		*port = atoi(colon + 1);
+	return *port > 0 && *port < 65536 ? 0 : -1;
+}
+
+/* A TCP connect to host:port within PROBE_MS: 0, or why not. */
+static const char *
+probe(const char *host, int port)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+	    .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *res = NULL;
+	struct pollfd p;
+	char serv[16];
+	const char *why = NULL;
+	int fd, err = 0;
+	socklen_t len = sizeof(err);
+
+	snprintf(serv, sizeof(serv), "%d", port);
+	if (getaddrinfo(host, serv, &hints, &res) != 0 || res == NULL)
+		return NULL;	/* a name: LXD's word alone */
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0);
+	if (fd < 0) {
+		freeaddrinfo(res);
+		return NULL;
+	}
+	if (connect(fd, res->ai_addr, res->ai_addrlen) != 0 &&
+	    errno != EINPROGRESS)
+		why = strerror(errno);
+	else {
+		p.fd = fd;
+		p.events = POLLOUT;
+		if (poll(&p, 1, PROBE_MS) != 1)
+			why = "no answer";
+		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) !=
+		    0 || err != 0)
+			why = strerror(err != 0 ? err : errno);
+	}
+	close(fd);
+	freeaddrinfo(res);
+	return why;
+}
+
+int
+cluster_fetch(struct lxd *l, struct cluster_member **out, size_t *n)
+{
+	json_t *list = NULL, *m;
+	struct cluster_member *v;
+	size_t i;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = lxd_cluster_members(l, &list)) != 0)
+		return r;
+	v = xcalloc(json_array_size(list) + 1, sizeof(*v));
+	json_array_foreach(list, i, m) {
+		struct cluster_member *c = &v[*n];
+		const char *why;
+
+		copy(c->name, sizeof(c->name), json_string_value(
+		    json_object_get(m, "server_name")));
+		copy(c->status, sizeof(c->status), json_string_value(
+		    json_object_get(m, "status")));
+		copy(c->message, sizeof(c->message), json_string_value(
+		    json_object_get(m, "message")));
+		if (*c->name == '\0')
+			continue;
+		if (url_split(json_string_value(json_object_get(m, "url")),
+		    c->addr, sizeof(c->addr), &c->port) != 0)
+			c->addr[0] = '\0';
+		c->up = strcmp(c->status, "Online") == 0;
+		if (c->up && *c->addr != '\0' &&
+		    (why = probe(c->addr, c->port)) != NULL) {
+			c->up = 0;
+			snprintf(c->message, sizeof(c->message), "its LXD at "
+			    "%s:%d does not answer (%s)", c->addr, c->port,
+			    why);
+		}
+		(*n)++;
+	}
+	json_decref(list);
+	*out = v;
+	return 0;
+}
+
+int
+cluster_members(struct op *op, struct cluster_member **out, size_t *n)
+{
+	if (view_members(out, n) == 0)
+		return 0;
+	if (cluster_fetch(op_lxd(op), out, n) != 0)
+		return op_error(op, "cannot ask LXD for its servers: %s",
+		    op_lxd_error(op));
+	return 0;
+}
+
+const struct cluster_member *
+cluster_find(const struct cluster_member *m, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < n; i++)
+		if (strcmp(m[i].name, name) == 0)
+			return &m[i];
+	return NULL;
+}
+
+const char *
+cluster_name_invalid(const char *name)
+{
+	const char *p;
+
+	if (*name == '\0')
+		return "it is empty";
+	if (strlen(name) >= MEMBER_NAME_MAX)
+		return "a server name has at most 63 characters";
+	for (p = name; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' ||
+		    *p == '_'))
+			return "a server name has only letters, digits, '-', "
+			    "'_' and '.'";
+	return NULL;
+}
+
+/* Free memory of a member (LXD's resources), or -1 if it cannot say. */
+static long long
+free_memory(struct op *op, const char *member)
+{
+	json_t *res = NULL, *mem;
+	long long total, used;
+
+	if (lxd_resources_of(op_lxd(op), member, &res) != 0) {
+		log_warn("placement: no resources from %s: %s", member,
+		    op_lxd_error(op));
+		return -1;
+	}
+	mem = json_object_get(res, "memory");
+	total = json_integer_value(json_object_get(mem, "total"));
+	used = json_integer_value(json_object_get(mem, "used"));
+	json_decref(res);
+	return total > used ? total - used : 0;
+}
+
+static void
+names_up(const struct cluster_member *m, size_t n, char *out, size_t outsz)
+{
+	size_t i, at = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < n && at < outsz; i++)
+		if (m[i].up)
+			at += (size_t)snprintf(out + at, outsz - at, "%s%s",
+			    at ? ", " : "", m[i].name);
+	if (out[0] == '\0')
+		snprintf(out, outsz, "none");
+}
+
+int
+cluster_place(struct op *op, const char *want, char member[MEMBER_NAME_MAX],
+    char *why, size_t whysz)
+{
+	struct cluster_member *m;
+	const struct cluster_member *c;
+	char up[256], mib[32];
+	long long best = -1, f;
+	size_t n, i;
+	const char *bad;
+
+	member[0] = '\0';
+	why[0] = '\0';
+	if (want != NULL && (bad = cluster_name_invalid(want)) != NULL)
+		return op_usage(op, "--server takes the name of one of the "
+		    "lab's servers ('servers' lists them): %s", bad);
+	if (cluster_members(op, &m, &n) != 0)
+		return PROTO_FAILED;
+	if (n == 0) {
+		free(m);
+		if (want != NULL)
+			return op_usage(op, "--server: this lab has one server, "
+			    "not a cluster: leave --server out");
+		return PROTO_OK;
+	}
+	names_up(m, n, up, sizeof(up));
+	if (want != NULL) {
+		if ((c = cluster_find(m, n, want)) == NULL) {
+			free(m);
+			return op_usage(op, "there is no server '%s': 'servers' "
+			    "lists them (up now: %s)", want, up);
+		}
+		if (!c->up) {
+			op_error(op, "server %s is down (%s): choose another "
+			    "with --server (up now: %s), or leave --server out",
+			    want, c->message, up);
+			free(m);
+			return PROTO_FAILED;
+		}
+		copy(member, MEMBER_NAME_MAX, want);
+		snprintf(why, whysz, "on %s, as asked", want);
+		free(m);
+		return PROTO_OK;
+	}
+	for (i = 0; i < n; i++) {
+		if (!m[i].up || (f = free_memory(op, m[i].name)) < 0)
+			continue;
+		if (f > best) {
+			best = f;
+			copy(member, MEMBER_NAME_MAX, m[i].name);
+		}
+	}
+	free(m);
+	if (best < 0)
+		return op_error(op, "none of the lab's servers can take a "
+		    "container now (up: %s): see 'servers', and try again "
+		    "later", up);
+	config_size_str(best, mib, sizeof(mib));
+	snprintf(why, whysz, "on %s: the most free memory (%s) of the "
+	    "servers up (%s)", member, mib, up);
+	return PROTO_OK;
+}
+
+int
+cluster_ports_addr(struct op *op, const char *location, char *out,
+    size_t outsz)
+{
+	const struct config *cfg = &op->srv->cfg;
+	struct cluster_member *m;
+	const struct cluster_member *c;
+	size_t n;
+
+	config_ports_addr(cfg, out, outsz);
+	if (location == NULL || *location == '\0' ||
+	    strcmp(location, "none") == 0 || !config_listen_wildcard(cfg))
+		return 0;
+	if (cluster_members(op, &m, &n) != 0)
+		return -1;
+	c = cluster_find(m, n, location);
+	if (c != NULL && *c->addr != '\0')
+		copy(out, outsz, c->addr);
+	free(m);
+	return c != NULL || n == 0 ? 0 : -1;
+}
+
+int
+cluster_ct_addr(struct op *op, const char *project, const char *name,
+    char *out, size_t outsz)
+{
+	struct cluster_member *m;
+	struct view_ct *v;
+	const struct view_ct *at;
+	json_t *inst = NULL;
+	char location[MEMBER_NAME_MAX] = "";
+	size_t n, nv;
+	int r;
+
+	config_ports_addr(&op->srv->cfg, out, outsz);
+	if (cluster_members(op, &m, &n) != 0)
+		return -1;
+	free(m);
+	if (n == 0)
+		return 0;
+	if (view_list(project, &v, &nv) == 0) {
+		if ((at = view_lookup(v, nv, project, name)) != NULL)
+			copy(location, sizeof(location), at->location);
+		free(v);
+	}
+	if (*location == '\0') {
+		if (lxd_instance_get(op_lxd(op), project, name, &inst) != 0)
+			return -1;
+		copy(location, sizeof(location), json_string_value(
+		    json_object_get(inst, "location")));
+		json_decref(inst);
+	}
+	r = cluster_ports_addr(op, location, out, outsz);
+	return r == 0 ? 1 : -1;
+}

@@ -1,0 +1,105 @@
+/*
+ * cmd-servers.c - servers: the lab's servers (LXD's cluster members, or
+ * the one LXD), each with its state, address, free CPU and memory, GPUs
+ * and how many containers are on it. Everyone may see it: it is what a
+ * member chooses --server by. Nobody's containers are named.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster.h"
+#include "config.h"
+#include "labcd.h"
+#include "lxd.h"
+#include "proto.h"
+#include "view.h"
+
+/* cpu, memory free/total and GPUs of one member (NULL: the server). */
+static void
+resources(struct ctx *c, const char *member, char *cpu, char *mem,
+    char *gpus, size_t sz)
+{
+	json_t *res = NULL, *m;
+	long long total, used;
+	char t[32], f[32];
+
+	snprintf(cpu, sz, "-");
+	snprintf(mem, sz, "-");
+	snprintf(gpus, sz, "-");
+	if (lxd_resources_of(ctx_lxd(c), member, &res) != 0)
+		return;
+	snprintf(cpu, sz, "%lld", json_integer_value(json_object_get(
+	    json_object_get(res, "cpu"), "total")));
+	m = json_object_get(res, "memory");
+	total = json_integer_value(json_object_get(m, "total"));
+	used = json_integer_value(json_object_get(m, "used"));
+	config_size_str(total > used ? total - used : 0, f, sizeof(f));
+	config_size_str(total, t, sizeof(t));
+	snprintf(mem, sz, "%s of %s", f, t);
+	snprintf(gpus, sz, "%zu", json_array_size(json_object_get(
+	    json_object_get(res, "gpu"), "cards")));
+	json_decref(res);
+}
+
+static int
+cmd_servers_exec(struct ctx *c)
+{
+	static const char *const cols[] = { "server", "state", "address",
+	    "cpus", "memory_free", "gpus", "containers", "why", NULL };
+	struct cluster_member *m;
+	struct view_ct *v;
+	struct table *t;
+	size_t n, nv, i, k;
+	char cpu[96], mem[96], gpus[96], count[16], name[256], addr[64];
+
+	if (cluster_members(ctx_op(c), &m, &n) != 0)
+		return ctx_fail(c, ctx_op(c));
+	if (view_instances(ctx_op(c), NULL, &v, &nv) != 0) {
+		free(m);
+		return ctx_fail(c, ctx_op(c));
+	}
+	t = table_new(cols);
+	if (n == 0) {
+		/* One LXD: this server. */
+		config_server_name(&c->srv->cfg, name, sizeof(name));
+		config_ports_addr(&c->srv->cfg, addr, sizeof(addr));
+		resources(c, NULL, cpu, mem, gpus, sizeof(cpu));
+		snprintf(count, sizeof(count), "%zu", nv);
+		table_add(t, name, "up", addr, cpu, mem, gpus, count, "");
+	}
+	for (i = 0; i < n; i++) {
+		size_t here = 0;
+
+		for (k = 0; k < nv; k++)
+			here += strcmp(v[k].location, m[i].name) == 0;
+		snprintf(count, sizeof(count), "%zu", here);
+		if (m[i].up)
+			resources(c, m[i].name, cpu, mem, gpus, sizeof(cpu));
+		else
+			snprintf(cpu, sizeof(cpu), "-"), snprintf(mem,
+			    sizeof(mem), "-"), snprintf(gpus, sizeof(gpus),
+			    "-");
+		table_add(t, m[i].name, m[i].up ? "up" : "down",
+		    *m[i].addr ? m[i].addr : "-", cpu, mem, gpus, count,
+		    m[i].up ? "" : m[i].message);
+	}
+	free(v);
+	free(m);
+	ctx_table(c, "servers", t);
+	table_free(t);
+	return PROTO_OK;
+}
+
+const struct cmd_entry cmd_servers_entry = {
+	.name = "servers",
+	.args = "",
+	.summary = "list the lab's servers and what each has free",
+	.help = "One line for each server: up or down (and why), the address\n"
+	    "its containers' ports are on, CPUs, free memory, GPUs and how\n"
+	    "many containers it runs. With several servers (an LXD cluster),\n"
+	    "launch and create take --server NAME; without it labcd chooses\n"
+	    "the one with the most free memory among those up.",
+	.flags = CMD_READONLY | CMD_NOAUDIT | CMD_FORMAT,
+	.exec = cmd_servers_exec,
+};

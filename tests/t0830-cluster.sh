@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# t0830-cluster.sh - several servers (#20): labcd on an LXD cluster of two
+# members (scripts/testbed.sh cluster: each member a private LXD in a
+# mount and network namespace of its own, as on two machines). servers
+# lists both; launch --server places a container there, without it labcd
+# chooses (the most free memory) and says why; each container's port
+# listens on its own member's address, ssh reaches containers on both
+# members straight and through the gateway. One member's LXD stopped: its
+# containers show as unreachable within seconds, new ones go to the other
+# member, --server naming it is refused, doctor names it; started again,
+# everything recovers. Per-member bridges (isolate_members) are made on
+# each member first, as LXD asks on a cluster.
+. "$(dirname "$0")/lib.sh"
+need_lxd
+
+cluster_lxd "labcc$$"
+M1=$LABCT_CLUSTER_m1 M2=$LABCT_CLUSTER_m2
+P=${LABCT_PREFIX}cl-
+. "$(dirname "$0")/gateway.sh"
+gw_init labct83gw labct83gk 64840
+write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
+    "profiles = $LABCT_PROFILE" "ssh_listen = 0.0.0.0" \
+    "ssh_ports = 64841-64859" "lxd_socket = $LXD_SOCKET" \
+    "isolate_members = yes" "${GW_CONF[@]}"
+start_labcd || exit 1
+gw_setup >/dev/null || exit 1
+gw_start || exit 1
+newkey ak
+newkey bk
+for u in alice bob; do labc admin user add $u </dev/null >/dev/null; done
+labc --as alice key add <"$TDIR/ak.pub" >/dev/null
+labc --as bob key add <"$TDIR/bk.pub" >/dev/null
+
+# where USER NAME: the member LXD says the container is on.
+where() { lxc query "/1.0/instances/$2?project=$P$1" | jq -r .location; }
+port_of() { sqlite3 "$DB" "SELECT c.port FROM containers c JOIN users u ON u.id = c.user_id WHERE u.name = '$1' AND c.name = '$2'"; }
+# state USER NAME: its state as list says (csv: name,server,state,...).
+state() { labc --as "$1" list --format csv | awk -F, -v n="$2" '$1 == n { print $3 }'; }
+# through KEY NAME CMD...: ssh into NAME through the gateway (nc).
+through() {
+	local key=$1 name=$2
+	shift 2
+	gw "$key" -o ProxyCommand="ssh -i $TDIR/$key -p $SSHD_PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR $GW@127.0.0.1 nc $name" "ubuntu@$name" "$@"
+}
+m2_down() { [ "$(labc servers --format csv | awk -F, '$1 == "m2" { print $2 }')" = down ]; }
+m2_up() { [ "$(labc servers --format csv | awk -F, '$1 == "m2" { print $2 }')" = up ]; }
+box_unreachable() { [ "$(state alice box)" = unreachable ]; }
+box_running() { [ "$(state alice box)" = running ]; }
+
+test_expect_success 'servers lists both members, up, with their addresses and resources' '
+	out=$(labc --as alice servers --format csv)
+	contains "$out" "^server,state,address,cpus,memory_free,gpus,containers,why$"
+	contains "$out" "^m1,up,$M1,[0-9]+,[0-9.]+ [GM]iB of [0-9.]+ [GM]iB,0,0,$"
+	contains "$out" "^m2,up,$M2,[0-9]+,"
+	contains "$(labc admin doctor 2>&1)" "servers +ok +2 servers in LXD.s cluster, all up"
+'
+
+test_expect_success 'launch --server m2 places the container there, and says so' '
+	out=$(labc --as alice launch box --server m2 2>&1)
+	contains "$out" "Placing box on m2, as asked"
+	contains "$out" "box is running"
+	contains "$out" "Or by its own port: ssh -p $(port_of alice box) ubuntu@$M2"
+	[ "$(where alice box)" = m2 ]
+	contains "$(labc --as alice list --format csv)" "^box,m2,running,"
+	# its own bridge, made on each member (isolate_members)
+	[ "$(lxc query /1.0/networks?recursion=1 | jq -r --arg p "${P}alice" ".[] | select(.config[\"user.labc.owner\"] == \$p) | .status")" = Created ]
+'
+
+test_expect_success 'without --server labcd chooses (the most free memory) and says why' '
+	out=$(labc --as bob launch bbox 2>&1)
+	contains "$out" "Placing bbox on m[12]: the most free memory \([0-9.]+ [GM]iB\) of the servers up \(m1, m2\)"
+	m=$(where bob bbox)
+	contains "$out" "Placing bbox on $m:"
+	contains "$(labc --as bob list --format csv)" "^bbox,$m,running,"
+	contains "$(labc list --all --format csv)" "^alice,box,m2,running,"
+'
+
+test_expect_success 'a server that does not exist, or a hostile name: refused, nothing made' '
+	out=$(labc --as alice launch b2 --server m9 2>&1) && return 1
+	contains "$out" "there is no server .m9.: .servers. lists them \(up now: m1, m2\)"
+	out=$(labc --as alice launch b2 --server "m1;reboot" 2>&1) && return 1
+	contains "$out" "--server takes the name of one of the lab.s servers"
+	! lxc info b2 --project ${P}alice >/dev/null 2>&1
+	[ -z "$(port_of alice b2)" ]
+'
+
+test_expect_success 'ssh reaches containers on both members: by their ports on their members, and through the gateway' '
+	[ "$(SSH_HOST=$M2 ssh_in "$TDIR/ak" "$(port_of alice box)" hostname)" = box ]
+	m=$(where bob bbox); eval "a=\$LABCT_CLUSTER_$m"
+	[ "$(SSH_HOST=$a ssh_in "$TDIR/bk" "$(port_of bob bbox)" hostname)" = bbox ]
+	[ "$(through ak box hostname)" = box ]
+	[ "$(through bk bbox hostname)" = bbox ]
+	# not into the other member s container
+	! through ak bbox hostname >/dev/null 2>&1
+'
+
+test_expect_success 'one member down: its containers unreachable within seconds, launches go to the other, --server it refused, doctor names it' '
+	bash $LABCT_TESTBED private-stop $CL/m2 2>/dev/null
+	t0=$(date +%s%3N)
+	until_ms 8000 box_unreachable
+	measured "box shown unreachable $(( $(date +%s%3N) - t0 )) ms after m2 s LXD stopped"
+	until_ms 8000 m2_down
+	contains "$(labc servers)" "m2 +down +$M2 .*its LXD at $M2:8443 does not answer"
+	out=$(labc --as alice launch b3 2>&1)
+	contains "$out" "Placing b3 on m1: the most free memory .* of the servers up \(m1\)"
+	contains "$out" "b3 is running"
+	out=$(labc --as alice launch b4 --server m2 2>&1) && return 1
+	contains "$out" "server m2 is down \(.*\): choose another with --server \(up now: m1\)"
+	contains "$(labc admin doctor 2>&1)" "servers +problem +server m2 \($M2\) is down"
+	# the others go on
+	[ "$(SSH_HOST=$M1 ssh_in "$TDIR/ak" "$(port_of alice b3)" hostname)" = b3 ]
+'
+
+test_expect_success 'the member back: everything recovers by itself' '
+	bash $LABCT_TESTBED private-start $CL/m2 2>/dev/null
+	until_ms 30000 m2_up
+	until_ms 30000 box_running
+	[ "$(through ak box hostname)" = box ]
+	contains "$(labc admin doctor 2>&1)" "servers +ok +2 servers"
+	out=$(labc admin reconcile --dry-run 2>&1)
+	contains "$out" "agree"
+'
+
+test_expect_success 'delete on either member, and the users purged: nothing of theirs is left in the cluster' '
+	labc --as alice delete -f box >/dev/null
+	labc --as alice delete -f b3 >/dev/null
+	labc --as bob delete -f bbox >/dev/null
+	for u in alice bob; do labc admin user del $u --purge >/dev/null || return 1; done
+	[ -z "$(lxc query "/1.0/instances?all-projects=true" | jq -r ".[]" | grep "project=$P")" ]
+'
+
+test_done
