@@ -76,7 +76,7 @@ test_expect_success 'subcommands, word by word' '
 '
 
 test_expect_success 'options and their values come from the usage line' '
-	[ "$(comp -S "$SOCK" launch box --)" = "--cpu --disk --exclusive --for --gpu --image --memory --wait " ]
+	[ "$(comp -S "$SOCK" launch box --)" = "--cpu --disk --exclusive --for --gpu --image --memory --server --wait " ]
 	[ "$(comp -S "$SOCK" list -)" = "--all --format " ]
 	[ "$(comp -S "$SOCK" list --format "")" = "csv json table " ]
 	[ "$(comp -S "$SOCK" gpus --format "")" = "json table " ]

@@ -1091,7 +1091,8 @@ view_members(struct cluster_member **out, size_t *n)
 	pthread_mutex_lock(&lock);
 	if (is_live() && members_known) {
 		*out = xcalloc(nmembers + 1, sizeof(**out));
-		memcpy(*out, members, nmembers * sizeof(**out));
+		if (nmembers > 0)
+			memcpy(*out, members, nmembers * sizeof(**out));
 		*n = nmembers;
 		r = 0;
 	}
