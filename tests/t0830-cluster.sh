@@ -121,6 +121,26 @@ test_expect_success 'the member back: everything recovers by itself' '
 	contains "$out" "agree"
 '
 
+test_expect_success 'move takes a stopped container to the other member; its port follows it there' '
+	out=$(labc --as alice move box --server m1 2>&1) && return 1
+	contains "$out" "box is Running: move takes a stopped container"
+	labc --as alice stop box >/dev/null
+	out=$(labc --as alice move box --server m2 2>&1) && return 1
+	contains "$out" "box is on m2 already"
+	out=$(labc --as alice move box --server m1 2>&1)
+	contains "$out" "Moving box from m2 to m1"
+	contains "$out" "Moved box to m1; its port $(port_of alice box) is on $M1 once it runs"
+	[ "$(where alice box)" = m1 ]
+	labc --as alice start box >/dev/null
+	[ "$(SSH_HOST=$M1 ssh_in "$TDIR/ak" "$(port_of alice box)" hostname)" = box ]
+	[ "$(through ak box hostname)" = box ]
+	contains "$(labc --as alice list --format csv)" "^box,m1,running,"
+	# bob cannot move alice s box
+	out=$(labc --as bob move box --server m2 2>&1) && return 1
+	contains "$out" "you have no container .box."
+	[ "$(where alice box)" = m1 ]
+'
+
 test_expect_success 'delete on either member, and the users purged: nothing of theirs is left in the cluster' '
 	labc --as alice delete -f box >/dev/null
 	labc --as alice delete -f b3 >/dev/null

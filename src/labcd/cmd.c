@@ -39,6 +39,7 @@ extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_details_entry;
 extern const struct cmd_entry cmd_images_entry;
 extern const struct cmd_entry cmd_servers_entry;
+extern const struct cmd_entry cmd_move_entry;
 extern const struct cmd_entry cmd_key_add_entry;
 extern const struct cmd_entry cmd_key_list_entry;
 extern const struct cmd_entry cmd_key_del_entry;
@@ -95,6 +96,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_export_entry,
 	&cmd_import_entry,
 	&cmd_delete_entry,
+	&cmd_move_entry,
 	&cmd_list_entry,
 	&cmd_details_entry,
 	&cmd_images_entry,
