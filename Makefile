@@ -10,7 +10,8 @@
 #   make fuzz-long     run each longer, FUZZ_SECONDS each (scripts/fuzz-long.sh)
 
 CC	?= cc
-PKGS	:= libcurl jansson libsodium sqlite3 libedit libcrypto zlib
+PKGS	:= libcurl jansson libsodium sqlite3 libedit libcrypto zlib \
+	   libmicrohttpd gnutls
 SAN	?= 0
 WERROR	?= 0
 

@@ -8,7 +8,7 @@
 set -euo pipefail
 
 BUILD=(gcc make pkg-config libcurl4-openssl-dev libjansson-dev libsqlite3-dev
-	libsodium-dev libedit-dev libssl-dev libmicrohttpd-dev zlib1g-dev)
+	libsodium-dev libedit-dev libssl-dev libmicrohttpd-dev libgnutls28-dev zlib1g-dev)
 # Real LXD (dnsmasq-base and nftables are only Recommends of lxd but its bridge needs
 # them for DHCP and its firewall rules), the offline image build, a btrfs pool, the SSH
 # gateway, what setup.sh calls, and the sqlite3 CLI of the backup runbook and doctor's

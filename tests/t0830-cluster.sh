@@ -47,11 +47,33 @@ m2_up() { [ "$(labc servers --format csv | awk -F, '$1 == "m2" { print $2 }')" =
 box_unreachable() { [ "$(state alice box)" = unreachable ]; }
 box_running() { [ "$(state alice box)" = running ]; }
 
-test_expect_success 'servers lists both members, up, with their addresses and resources' '
+# Each member runs labcd --node (read-only: its GPUs as NVML says, each
+# process with its container), in its own network namespace, on its
+# cluster address; the stand-in NVML gives m1 two GPUs and m2 one.
+STUB=$LABCT_BUILD/tests/nvml-stub/libnvidia-ml.so.1
+echo "gpu NVIDIA-A100-SXM4-40GB 00000000:3B:00.0 GPU-0000aaa1 40960 100 0
+gpu NVIDIA-A100-SXM4-40GB 00000000:5E:00.0 GPU-0000aaa2 40960 0 0" >"$TDIR/gpus-m1.txt"
+echo "gpu NVIDIA-H100-80GB 00000000:86:00.0 GPU-0000bbb1 81920 0 0" >"$TDIR/gpus-m2.txt"
+# node_start MEMBER: its labcd --node, until the test ends.
+node_start() {
+	printf "%s\n" "lxd_socket = $CL/$1/lxd/unix.socket" "nvml_library = $STUB" \
+	    "node_port = 8444" >"$TDIR/node-$1.conf"
+	NVML_STUB_FILE=$TDIR/gpus-$1.txt nsenter -t "$(cat "$CL/$1/holder.pid")" -n -- \
+	    "$LABCD" --node -f "$TDIR/node-$1.conf" 2>>"$TDIR/node-$1.log" &
+	echo $! >"$TDIR/node-$1.pid"
+	at_exit "kill \$(cat $TDIR/node-$1.pid) 2>/dev/null"
+}
+node_answers() { curl -sk --max-time 2 "https://$1:8444/1.0" >/dev/null; }
+node_start m1
+node_start m2
+until_ms 10000 node_answers "$M1" && until_ms 10000 node_answers "$M2" ||
+    { cat "$TDIR"/node-m*.log; echo "not ok - labcd --node on the members"; exit 1; }
+
+test_expect_success 'servers lists both members, up, with their addresses, resources and GPUs' '
 	out=$(labc --as alice servers --format csv)
 	contains "$out" "^server,state,address,cpus,memory_free,gpus,containers,why$"
-	contains "$out" "^m1,up,$M1,[0-9]+,[0-9.]+ [GM]iB of [0-9.]+ [GM]iB,0,0,$"
-	contains "$out" "^m2,up,$M2,[0-9]+,"
+	contains "$out" "^m1,up,$M1,[0-9]+,[0-9.]+ [GM]iB of [0-9.]+ [GM]iB,2,0,$"
+	contains "$out" "^m2,up,$M2,[0-9]+,[0-9.]+ [GM]iB of [0-9.]+ [GM]iB,1,0,$"
 	contains "$(labc admin doctor 2>&1)" "servers +ok +2 servers in LXD.s cluster, all up"
 '
 
@@ -94,6 +116,44 @@ test_expect_success 'ssh reaches containers on both members: by their ports on t
 	! through ak bbox hostname >/dev/null 2>&1
 '
 
+test_expect_success 'gpus shows every member s GPUs as SERVER:N, and whose container runs on each' '
+	pid=$(lxc query "/1.0/instances/box/state?project=${P}alice" | jq -r .pid)
+	echo "proc 0 $pid 512" >>"$TDIR/gpus-m2.txt"
+	out=$(labc --as bob gpus)
+	contains "$out" "^GPU m1:0  NVIDIA-A100-SXM4-40GB  0000:3b:00.0  [0-9.]+ GiB / 40.0 GiB  0%$"
+	contains "$out" "^GPU m1:1  NVIDIA-A100-SXM4-40GB  0000:5e:00.0"
+	contains "$out" "^GPU m2:0  NVIDIA-H100-80GB  0000:86:00.0"
+	contains "$out" "^  $pid +0.5 GiB +box +alice$"
+	[ "$(labc gpus --format json | jq -r ".gpus[] | select(.server == \"m2\") | .processes[0].user")" = alice ]
+	measured "gpus over two nodes: $(t=$(date +%s%3N); labc gpus >/dev/null; echo $(( $(date +%s%3N) - t ))) ms"
+'
+
+test_expect_success 'a node answers no one LXD does not trust: no certificate, a stranger s, a local account' '
+	out=$(curl -sk "https://$M2:8444/1.0/gpus")
+	[ "$(printf "%s" "$out" | jq -r .error_code)" = 403 ]
+	contains "$out" "a client certificate that LXD trusts is needed"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	    -subj /CN=stranger -keyout "$TDIR/s.key" -out "$TDIR/s.crt" 2>/dev/null
+	chmod 644 "$TDIR/s.key"
+	out=$(as_uid 65534 curl -sk --cert "$TDIR/s.crt" --key "$TDIR/s.key" "https://$M2:8444/1.0/gpus")
+	contains "$out" "this certificate is not trusted by LXD"
+	not_contains "$out" "NVIDIA"
+	# only GET, only its two paths
+	out=$(curl -sk --cert "$CL/m1/lxd/cluster.crt" --key "$CL/m1/lxd/cluster.key" -X POST "https://$M2:8444/1.0/gpus")
+	contains "$out" "read-only: GET only"
+'
+
+test_expect_success 'a node that does not run: gpus and servers say which and what to do, the rest is shown' '
+	kill $(cat $TDIR/node-m2.pid); sleep 0.5
+	out=$(labc gpus)
+	contains "$out" "^GPU m1:0 "
+	contains "$out" "^Server m2: no GPU reading: its labcd --node at https://$M2:8444 does not answer"
+	contains "$(labc servers --format csv)" "^m2,up,$M2,[0-9]+,.*,\?,[0-9]+,no GPU reading: its labcd --node"
+	node_start m2
+	until_ms 10000 node_answers "$M2"
+	contains "$(labc gpus)" "^GPU m2:0 "
+'
+
 test_expect_success 'one member down: its containers unreachable within seconds, launches go to the other, --server it refused, doctor names it' '
 	bash $LABCT_TESTBED private-stop $CL/m2 2>/dev/null
 	t0=$(date +%s%3N)
@@ -107,6 +167,7 @@ test_expect_success 'one member down: its containers unreachable within seconds,
 	out=$(labc --as alice launch b4 --server m2 2>&1) && return 1
 	contains "$out" "server m2 is down \(.*\): choose another with --server \(up now: m1\)"
 	contains "$(labc admin doctor 2>&1)" "servers +problem +server m2 \($M2\) is down"
+	contains "$(labc gpus)" "^Server m2: no GPU reading: the server is down"
 	# the others go on
 	[ "$(SSH_HOST=$M1 ssh_in "$TDIR/ak" "$(port_of alice b3)" hostname)" = b3 ]
 '

@@ -339,3 +339,78 @@ cluster_ct_addr(struct op *op, const char *project, const char *name,
 	r = cluster_ports_addr(op, location, out, outsz);
 	return r == 0 ? 1 : -1;
 }
+
+/*
+ * The certificates labcd reads a member's node with: those it reaches LXD
+ * with over HTTPS (LXD trusts lxd_cert; lxd_server_cert is the cluster's
+ * certificate, which every member serves), or on a member's socket the
+ * cluster's own certificate and key (LXD_DIR/cluster.crt, .key), which
+ * the nodes take as a client too. Strings to free.
+ */
+static void
+node_certs(struct op *op, char **cert, char **key, char **pin)
+{
+	const struct config *cfg = &op->srv->cfg;
+
+	if (!config_lxd_local(cfg)) {
+		*cert = xstrdup(cfg->lxd_cert);
+		*key = xstrdup(cfg->lxd_key);
+		*pin = xstrdup(cfg->lxd_server_cert);
+		return;
+	}
+	(void)lxd_connect(op_lxd(op));
+	*cert = lxd_dir_file(op_lxd(op), "cluster.crt");
+	*key = lxd_dir_file(op_lxd(op), "cluster.key");
+	*pin = lxd_dir_file(op_lxd(op), "cluster.crt");
+}
+
+int
+cluster_node_reading(struct op *op, const struct cluster_member *m,
+    json_t **out, char *why, size_t whysz)
+{
+	struct lxd_target t = { 0 };
+	struct lxd *l;
+	char *url, *cert = NULL, *key = NULL, *pin = NULL;
+	int r;
+
+	*out = NULL;
+	if (!m->up) {
+		snprintf(why, whysz, "the server is down: %s", m->message);
+		return -1;
+	}
+	node_certs(op, &cert, &key, &pin);
+	if (cert == NULL || key == NULL || pin == NULL) {
+		snprintf(why, whysz, "labcd has no certificate to read the "
+		    "nodes with (LXD's directory is not known)");
+		r = -1;
+		goto out;
+	}
+	url = strchr(m->addr, ':') != NULL ? xasprintf("https://[%s]:%d",
+	    m->addr, op->srv->cfg.node_port) : xasprintf("https://%s:%d",
+	    m->addr, op->srv->cfg.node_port);
+	t.url = url;
+	t.cert = cert;
+	t.key = key;
+	t.server_cert = pin;
+	l = lxd_open(&t);
+	lxd_set_timeout(l, 3);
+	r = lxd_call(l, "GET", "/1.0/gpus", NULL, out);
+	if (r != 0)
+		snprintf(why, whysz, "its labcd --node at %s does not answer "
+		    "(%s): run it there (systemctl start labcd-node)", url,
+		    lxd_error(l));
+	else if (!json_is_array(json_object_get(*out, "gpus"))) {
+		snprintf(why, whysz, "its labcd --node at %s answered without "
+		    "a list of GPUs", url);
+		json_decref(*out);
+		*out = NULL;
+		r = -1;
+	}
+	lxd_free(l);
+	free(url);
+out:
+	free(cert);
+	free(key);
+	free(pin);
+	return r == 0 ? 0 : -1;
+}

@@ -65,4 +65,12 @@ int	cluster_ports_addr(struct op *op, const char *location, char *out,
 int	cluster_ct_addr(struct op *op, const char *project, const char *name,
 	    char *out, size_t outsz);
 
+/*
+ * What member m's labcd --node (node.c) reads of its GPUs: 0 and the
+ * reading ({"gpus": [...], "error": ...}; caller decrefs), or -1 with why
+ * (the member is down, its node does not answer or is not trusted).
+ */
+int	cluster_node_reading(struct op *op, const struct cluster_member *m,
+	    json_t **out, char *why, size_t whysz);
+
 #endif

@@ -56,7 +56,7 @@ hold_when(json_t *h, char *out, size_t outsz)
 }
 
 static void
-table_of(struct ctx *c, json_t *gpus)
+table_of(struct ctx *c, json_t *gpus, json_t *unread)
 {
 	json_t *g, *h, *p;
 	size_t i, k;
@@ -78,8 +78,14 @@ table_of(struct ctx *c, json_t *gpus)
 		}
 		gib(g, "memory_used", used, sizeof(used));
 		gib(g, "memory_total", total, sizeof(total));
-		ctx_printf(c, "%sGPU %lld  %s  %s  %s / %s", i ? "\n" : "",
-		    num(g, "index"), str(g, "name"), str(g, "pci"), used, total);
+		if (json_is_string(json_object_get(g, "server")))
+			ctx_printf(c, "%sGPU %s:%lld  %s  %s  %s / %s", i ? "\n" :
+			    "", str(g, "server"), num(g, "index"), str(g,
+			    "name"), str(g, "pci"), used, total);
+		else
+			ctx_printf(c, "%sGPU %lld  %s  %s  %s / %s", i ? "\n" :
+			    "", num(g, "index"), str(g, "name"), str(g, "pci"),
+			    used, total);
 		if (num(g, "utilization") >= 0)
 			ctx_printf(c, "  %lld%%", num(g, "utilization"));
 		if (held_by.len > 0)
@@ -103,27 +109,34 @@ table_of(struct ctx *c, json_t *gpus)
 			    str(p, "container") : "-", str(p, "user"));
 		}
 	}
-	if (json_array_size(gpus) == 0)
+	json_array_foreach(unread, i, g)
+		ctx_printf(c, "%sServer %s: no GPU reading: %s\n", i == 0 &&
+		    json_array_size(gpus) > 0 ? "\n" : "", str(g, "server"),
+		    str(g, "why"));
+	if (json_array_size(gpus) == 0 && json_array_size(unread) == 0)
 		ctx_printf(c, "NVML reports no GPUs on this host.\n");
 }
 
 static int
 cmd_gpus_exec(struct ctx *c)
 {
-	json_t *gpus;
+	json_t *gpus, *unread;
 
 	if (c->format == FMT_CSV)
 		return ctx_usage(c, "gpus has no CSV form: use --format json");
-	if (gpu_report(ctx_op(c), &gpus) != 0)
+	if (gpu_report_all(ctx_op(c), &gpus, &unread) != 0)
 		return ctx_fail(c, ctx_op(c));
-	c->data = json_pack("{s:o}", "gpus", gpus);
+	c->data = json_array_size(unread) > 0 ? json_pack("{s:o, s:o}",
+	    "gpus", gpus, "unread", unread) : json_pack("{s:o}", "gpus", gpus);
+	if (json_array_size(unread) == 0)
+		json_decref(unread);
 	if (c->format == FMT_JSON) {
 		char *s = json_dumps(c->data, JSON_INDENT(2));
 
 		ctx_printf(c, "%s\n", s);
 		free(s);
 	} else
-		table_of(c, gpus);
+		table_of(c, gpus, json_object_get(c->data, "unread"));
 	return PROTO_OK;
 }
 

@@ -52,6 +52,7 @@ cmd_servers_exec(struct ctx *c)
 	struct table *t;
 	size_t n, nv, i, k;
 	char cpu[96], mem[96], gpus[96], count[16], name[256], addr[64];
+	char why[800], nodewhy[640];
 
 	if (cluster_members(ctx_op(c), &m, &n) != 0)
 		return ctx_fail(c, ctx_op(c));
@@ -74,15 +75,31 @@ cmd_servers_exec(struct ctx *c)
 		for (k = 0; k < nv; k++)
 			here += strcmp(v[k].location, m[i].name) == 0;
 		snprintf(count, sizeof(count), "%zu", here);
-		if (m[i].up)
+		why[0] = '\0';
+		if (m[i].up) {
+			json_t *reading;
+
 			resources(c, m[i].name, cpu, mem, gpus, sizeof(cpu));
-		else
+			/* Its GPUs as its node reads them (NVML). */
+			if (cluster_node_reading(ctx_op(c), &m[i], &reading,
+			    nodewhy, sizeof(nodewhy)) == 0) {
+				snprintf(gpus, sizeof(gpus), "%zu",
+				    json_array_size(json_object_get(reading,
+				    "gpus")));
+				json_decref(reading);
+			} else {
+				snprintf(gpus, sizeof(gpus), "?");
+				snprintf(why, sizeof(why), "no GPU reading: %s",
+				    nodewhy);
+			}
+		} else {
 			snprintf(cpu, sizeof(cpu), "-"), snprintf(mem,
 			    sizeof(mem), "-"), snprintf(gpus, sizeof(gpus),
 			    "-");
+			snprintf(why, sizeof(why), "%s", m[i].message);
+		}
 		table_add(t, m[i].name, m[i].up ? "up" : "down",
-		    *m[i].addr ? m[i].addr : "-", cpu, mem, gpus, count,
-		    m[i].up ? "" : m[i].message);
+		    *m[i].addr ? m[i].addr : "-", cpu, mem, gpus, count, why);
 	}
 	free(v);
 	free(m);
@@ -97,7 +114,8 @@ const struct cmd_entry cmd_servers_entry = {
 	.summary = "list the lab's servers and what each has free",
 	.help = "One line for each server: up or down (and why), the address\n"
 	    "its containers' ports are on, CPUs, free memory, GPUs and how\n"
-	    "many containers it runs. With several servers (an LXD cluster),\n"
+	    "many containers it runs (on a cluster, GPUs as each server's\n"
+	    "labcd --node reads them). With several servers (an LXD cluster),\n"
 	    "launch and create take --server NAME; without it labcd chooses\n"
 	    "the one with the most free memory among those up.",
 	.flags = CMD_READONLY | CMD_NOAUDIT | CMD_FORMAT,

@@ -90,6 +90,11 @@ static const struct ckey keys[] = {
 	  "'nc' streams (ssh ProxyCommand) one lab user may have open at once." },
 	{ "session_ttl", C_INT, O(session_ttl), "43200", 60, 86400 * 30,
 	  "Seconds a password login lasts." },
+	{ "node_port", C_INT, O(node_port), "8444", 1, 65535,
+	  "On an LXD cluster: the port of 'labcd --node' on each member (read-\n"
+	  "only: NVML and which container each GPU process is in), listening\n"
+	  "on the member's cluster address, over TLS with the cluster's\n"
+	  "certificate; labcd reads it with a certificate LXD trusts." },
 	{ "lxd_socket", C_STR, O(lxd_socket), "", 0, 0,
 	  "LXD's unix socket (empty: find it: LXD deb, LXD snap, Incus)." },
 	{ "lxd_url", C_URL, O(lxd_url), "", 0, 0,

@@ -29,6 +29,7 @@ struct config {
 	char	*gateway_keys_user;
 	char	*gateway_host;
 	int	 gateway_port;
+	int	 node_port;
 	int	 login_max_failures;
 	int	 login_lockout;
 	int	 max_nc_per_user;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cluster.h"
 #include "config.h"
 #include "db-gpus.h"
 #include "db-users.h"
@@ -126,8 +127,9 @@ procs_json(struct op *op, const struct nvml_gpu *g, const struct user_row *us,
 	return procs;
 }
 
-int
-gpu_report(struct op *op, json_t **out)
+/* The GPUs of labcd's own host (one LXD, not a cluster). */
+static int
+report_local(struct op *op, json_t **out)
 {
 	const struct config *cfg = &op->srv->cfg;
 	struct nvml_gpu *gpus = NULL;
@@ -172,4 +174,100 @@ gpu_report(struct op *op, json_t **out)
 	json_decref(cards);
 	nvml_free(gpus, n);
 	return 0;
+}
+
+/*
+ * A cluster member's GPUs, as its labcd --node read them: the processes'
+ * projects named by their owners here. No holders: GPUs are not given out
+ * on a cluster yet.
+ */
+static void
+report_member(struct op *op, const char *server, json_t *reading,
+    const struct user_row *us, int nus, json_t *out)
+{
+	json_t *g, *p;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(reading, "gpus"), i, g) {
+		json_t *procs = json_array();
+
+		json_array_foreach(json_object_get(g, "processes"), k, p) {
+			const char *project = json_string_value(
+			    json_object_get(p, "project"));
+			const char *ct = json_string_value(json_object_get(p,
+			    "container"));
+			char user[160] = "";
+
+			if (project != NULL)
+				owner_of(op, us, nus, project, user);
+			if (project != NULL && *user == '\0')
+				snprintf(user, sizeof(user), "(LXD project %s)",
+				    project);
+			json_array_append_new(procs, json_pack("{s:O, s:O, "
+			    "s:s?, s:s}", "pid", json_object_get(p, "pid"),
+			    "memory", json_object_get(p, "memory"), "container",
+			    project != NULL ? ct : NULL, "user", project ==
+			    NULL ? "host" : user));
+		}
+		json_array_append_new(out, json_pack("{s:s, s:O, s:O, s:O, "
+		    "s:O, s:O, s:O, s:O, s:n, s:n, s:[], s:o}", "server", server,
+		    "index", json_object_get(g, "index"), "name",
+		    json_object_get(g, "name"), "pci", json_object_get(g,
+		    "pci"), "uuid", json_object_get(g, "uuid"), "memory_total",
+		    json_object_get(g, "memory_total"), "memory_used",
+		    json_object_get(g, "memory_used"), "utilization",
+		    json_object_get(g, "utilization"), "exclusive_holder",
+		    "lxd_sees", "holders", "processes", procs));
+	}
+}
+
+int
+gpu_report_all(struct op *op, json_t **out, json_t **unread)
+{
+	struct cluster_member *m;
+	struct user_row *us;
+	size_t n, i;
+	int nus;
+
+	*out = NULL;
+	*unread = json_array();
+	if (cluster_members(op, &m, &n) != 0)
+		return PROTO_FAILED;
+	if (n == 0) {
+		free(m);
+		return report_local(op, out);
+	}
+	nus = userdb_all(op->db, &us);
+	*out = json_array();
+	for (i = 0; i < n; i++) {
+		json_t *reading;
+		char why[640];
+		const char *err;
+
+		if (cluster_node_reading(op, &m[i], &reading, why,
+		    sizeof(why)) != 0) {
+			json_array_append_new(*unread, json_pack("{s:s, s:s}",
+			    "server", m[i].name, "why", why));
+			continue;
+		}
+		if ((err = json_string_value(json_object_get(reading,
+		    "error"))) != NULL)
+			json_array_append_new(*unread, json_pack("{s:s, s:s}",
+			    "server", m[i].name, "why", err));
+		report_member(op, m[i].name, reading, us, nus, *out);
+		json_decref(reading);
+	}
+	free(us);
+	free(m);
+	return PROTO_OK;
+}
+
+int
+gpu_report(struct op *op, json_t **out)
+{
+	json_t *unread;
+	int r = gpu_report_all(op, out, &unread);
+
+	json_decref(unread);
+	return r;
 }

@@ -120,6 +120,12 @@ int	gpu_pid_container(unsigned int pid, char project[128], char name[64]);
  * decrefs), or PROTO_FAILED with op->cause (no driver, NVML's error).
  */
 int	gpu_report(struct op *op, json_t **out);
+/*
+ * The same, and on a cluster the GPUs of every member (each with its
+ * "server"), as the members' labcd --node read them; *unread: the
+ * members that gave no reading, [{"server", "why"}].
+ */
+int	gpu_report_all(struct op *op, json_t **out, json_t **unread);
 struct config;
 struct gpu_use;
 /* When the idle clock takes a hold back (0: never). */

@@ -19,6 +19,7 @@
 #include "labcd.h"
 #include "log.h"
 #include "lxd-cert.h"
+#include "node.h"
 #include "reconcile.h"
 #include "view.h"
 #include "run.h"
@@ -30,14 +31,16 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: labcd [-f CONFIG] [-S SOCKET] [-d DATABASE] "
-	    "[-D] [-C] [--lxd-cert] [--version]\n"
+	    "[-D] [-C] [--lxd-cert] [--node] [--version]\n"
 	    "  -f CONFIG    configuration file (default %s)\n"
 	    "  -S SOCKET    socket to listen on (overrides 'socket')\n"
 	    "  -d DATABASE  database file (overrides 'database')\n"
 	    "  -D           stay in the foreground, log to stderr\n"
 	    "  -C           print the default configuration and exit\n"
 	    "  --lxd-cert   make labcd's client certificate for lxd_url (if\n"
-	    "               there is none), say how the server trusts it, exit\n",
+	    "               there is none), say how the server trusts it, exit\n"
+	    "  --node       on a member of an LXD cluster: serve its GPUs\n"
+	    "               (read-only) to the labcd that runs the lab\n",
 	    CONFIG_DEFAULT_PATH);
 	exit(2);
 }
@@ -141,9 +144,10 @@ main(int argc, char **argv)
 	struct db *keeper;
 	struct group *gr;
 	char err[512];
-	int ch, foreground = 0, make_cert = 0, r;
+	int ch, foreground = 0, make_cert = 0, node_mode = 0, r;
 	static const struct option longopts[] = {
 		{ "lxd-cert", no_argument, NULL, 'K' },
+		{ "node", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -156,6 +160,9 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'K':
 			make_cert = 1;
+			break;
+		case 'N':
+			node_mode = 1;
 			break;
 		case 'f':
 			conf = optarg;
@@ -192,6 +199,12 @@ main(int argc, char **argv)
 		fatalx("%s", err);
 	if (make_cert) {
 		r = lxd_cert_main(&s.cfg);
+		config_free(&s.cfg);
+		return r;
+	}
+	if (node_mode) {
+		log_setup("labcd-node", level_of(s.cfg.log_level), 0);
+		r = node_main(&s.cfg);
 		config_free(&s.cfg);
 		return r;
 	}

@@ -287,6 +287,17 @@ lxd_pools_dir(const struct lxd *l, const char *pool)
 	    pool != NULL ? "/" : "", pool != NULL ? pool : "");
 }
 
+char *
+lxd_dir_file(const struct lxd *l, const char *file)
+{
+	const char *sock = lxd_socket_path(l), *slash;
+
+	if (sock == NULL || (slash = strrchr(sock, '/')) == NULL ||
+	    strchr(file, '/') != NULL)
+		return NULL;
+	return xasprintf("%.*s/%s", (int)(slash - sock), sock, file);
+}
+
 void
 lxd_set_timeout(struct lxd *l, long seconds)
 {

@@ -89,6 +89,11 @@ int		 lxd_cert_info(const char *path, char *subject, size_t subjsz,
  * namespace: a snap LXD keeps its pools out of sight.
  */
 char		*lxd_pools_dir(const struct lxd *l, const char *pool);
+/*
+ * A file of LXD's directory beside its socket ("DIR/cluster.crt"): a new
+ * string, or NULL over HTTPS or if file has a '/'.
+ */
+char		*lxd_dir_file(const struct lxd *l, const char *file);
 /* How long lxd_call waits for an operation to end (default 600 s). */
 void		 lxd_set_op_timeout(struct lxd *l, long seconds);
 /* Request timeout in seconds for plain requests (default 30; labcd keeps
