@@ -242,6 +242,10 @@ install: $(PROGS)
 	    -e 's|/usr/share/doc/labcontainers|$(DOCDIR)|' etc/labcd.service \
 	    > $(DESTDIR)$(UNITDIR)/labcd.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/labcd.service
+	sed -e 's|/usr/sbin/labcd|$(SBINDIR)/labcd|' \
+	    -e 's|/usr/share/doc/labcontainers|$(DOCDIR)|' etc/labcd-node.service \
+	    > $(DESTDIR)$(UNITDIR)/labcd-node.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/labcd-node.service
 	sed -e 's|/usr/sbin/labc-web|$(SBINDIR)/labc-web|' \
 	    -e 's|/usr/share/doc/labcontainers|$(DOCDIR)|' etc/labc-web.service \
 	    > $(DESTDIR)$(UNITDIR)/labc-web.service
@@ -265,6 +269,7 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man5/labcd.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man8/labcd.8 $(DESTDIR)$(COMPDIR)/labc \
 	    $(DESTDIR)$(UNITDIR)/labcd.service \
+	    $(DESTDIR)$(UNITDIR)/labcd-node.service \
 	    $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/PROTOCOL.md \
 	    $(DESTDIR)$(DOCDIR)/admin.md $(DESTDIR)$(DOCDIR)/member.md \
 	    $(DESTDIR)$(DOCDIR)/dev.md

@@ -50,7 +50,8 @@ rm -rf /etc/labcontainers /var/lib/labcontainers /usr/local/sbin/labcd \
     /usr/local/bin/labc /usr/local/share/man/man*/labc*.[158] \
     /usr/local/share/bash-completion/completions/labc \
     /usr/local/lib/systemd/system/labcd.service /usr/local/sbin/labc-web \
-    /usr/local/lib/systemd/system/labc-web.service
+    /usr/local/lib/systemd/system/labc-web.service \
+    /usr/local/lib/systemd/system/labcd-node.service
 if [ -d /run/labcontainers ]; then
 	mount -t tmpfs -o mode=755 labct-pkg /run/labcontainers ||
 	    test_skip_all "cannot hide /run/labcontainers"
@@ -113,7 +114,8 @@ test_expect_success 'dpkg-buildpackage -us -uc -b builds the .deb in a copy' '
 	    ./usr/share/man/man8/labc-web.8.gz ./usr/share/doc/labcontainers/status-api.md \
 	    ./usr/share/man/man8/labcd.8.gz ./usr/share/man/man5/labcd.conf.5.gz \
 	    ./usr/share/bash-completion/completions/labc \
-	    ./lib/systemd/system/labcd.service ./etc/labcontainers/labcd.conf; do
+	    ./lib/systemd/system/labcd.service ./etc/labcontainers/labcd.conf \
+	    ./lib/systemd/system/labcd-node.service; do
 		contains "$list" " $f\$"
 	done
 	[ "$(dpkg-deb -f "$DEB" Version)" = "$VERSION" ]

@@ -395,9 +395,11 @@ cluster_node_reading(struct op *op, const struct cluster_member *m,
 	l = lxd_open(&t);
 	lxd_set_timeout(l, 3);
 	r = lxd_call(l, "GET", "/1.0/gpus", NULL, out);
-	if (r != 0)
-		snprintf(why, whysz, "its labcd --node at %s does not answer "
-		    "(%s): run it there (systemctl start labcd-node)", url,
+	if (r == -ECONNREFUSED)
+		snprintf(why, whysz, "its labcd --node at %s does not answer: "
+		    "run it there (systemctl start labcd-node)", url);
+	else if (r != 0)
+		snprintf(why, whysz, "its labcd --node at %s: %s", url,
 		    lxd_error(l));
 	else if (!json_is_array(json_object_get(*out, "gpus"))) {
 		snprintf(why, whysz, "its labcd --node at %s answered without "

@@ -136,7 +136,18 @@ check_servers(struct checkup *d)
 	}
 	for (i = 0; i < n; i++) {
 		if (m[i].up) {
+			json_t *reading;
+			char why[640];
+
 			up++;
+			if (cluster_node_reading(checkup_op(d), &m[i],
+			    &reading, why, sizeof(why)) == 0)
+				json_decref(reading);
+			else
+				checkup_row(d, "servers", "warning", "on that "
+				    "server: systemctl enable --now labcd-node "
+				    "(labcd.8)", "the GPUs of server %s are "
+				    "not read: %s", m[i].name, why);
 			continue;
 		}
 		checkup_row(d, "servers", "problem", "on that server: start "
