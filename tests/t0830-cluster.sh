@@ -97,11 +97,14 @@ test_expect_success 'without --server labcd chooses (the most free memory) and s
 	contains "$(labc list --all --format csv)" "^alice,box,m2,running,"
 '
 
-test_expect_success 'a server that does not exist, or a hostile name: refused, nothing made' '
+test_expect_success 'a server that does not exist, a hostile name, GPUs on a cluster: refused, nothing made' '
 	out=$(labc --as alice launch b2 --server m9 2>&1) && return 1
 	contains "$out" "there is no server .m9.: .servers. lists them \(up now: m1, m2\)"
 	out=$(labc --as alice launch b2 --server "m1;reboot" 2>&1) && return 1
 	contains "$out" "--server takes the name of one of the lab.s servers"
+	# GPUs across members are not given out yet: said, nothing made
+	out=$(labc --as alice launch b2 --gpu 0 2>&1) && return 1
+	contains "$out" "GPUs are not given out on a cluster of servers yet"
 	! lxc info b2 --project ${P}alice >/dev/null 2>&1
 	[ -z "$(port_of alice b2)" ]
 '

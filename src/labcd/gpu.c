@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "checkup.h"
+#include "cluster.h"
 #include "config.h"
 #include "db-gpus.h"
 #include "gpu.h"
@@ -22,6 +23,7 @@
 #include "lxd.h"
 #include "proto.h"
 #include "run.h"
+#include "view.h"
 #include "xmalloc.h"
 
 static int
@@ -161,6 +163,23 @@ parse_any(struct op *op, const char *spec, struct gpu_req *req)
 	return PROTO_OK;
 }
 
+/*
+ * Is LXD a cluster (as the view knows it; no LXD request)? GPU numbers
+ * here are one machine's NVML indexes, and a container may be on another
+ * member: giving GPUs across members (SERVER:N) is not built yet.
+ */
+static int
+on_cluster(void)
+{
+	struct cluster_member *m;
+	size_t n;
+
+	if (view_members(&m, &n) != 0)
+		return 0;
+	free(m);
+	return n > 0;
+}
+
 static int
 parse(struct op *op, const char *spec, int exclusive, struct gpu_req *req)
 {
@@ -175,6 +194,11 @@ parse(struct op *op, const char *spec, int exclusive, struct gpu_req *req)
 			return op_usage(op, "--exclusive needs GPUs (--gpu)");
 		return PROTO_OK;
 	}
+	if (on_cluster())
+		return op_error(op, "GPUs are not given out on a cluster of "
+		    "servers yet: this lab's LXD has several members, and "
+		    "labcd reads NVML of one machine only ('gpus' shows every "
+		    "member's GPUs; ask your admin)");
 	if (nvml_query(op->srv->cfg.nvml_library, &req->inv, &req->ninv, err,
 	    sizeof(err)) != 0)
 		return op_error(op, "%s", err);
