@@ -84,6 +84,10 @@ if command -v systemd-analyze >/dev/null; then
 		    "$LABCT_TOP/etc/labc-web.service" >"$TDIR/unit/labc-web.service"
 		out=$(systemd-analyze verify --man=no "$TDIR/unit/labc-web.service" 2>&1)
 		[ -z "$out" ] || { echo "$out"; exit 1; }
+		sed "s|/usr/sbin/labcd|$LABCD|" "$LABCT_TOP/etc/labcd-node.service" \
+		    >"$TDIR/unit/labcd-node.service"
+		out=$(systemd-analyze verify --man=no "$TDIR/unit/labcd-node.service" 2>&1)
+		[ -z "$out" ] || { echo "$out"; exit 1; }
 	'
 else
 	test_skip 'systemd-analyze verify accepts the unit' 'no systemd-analyze'
