@@ -64,7 +64,12 @@ cmd_servers_exec(struct ctx *c)
 	if (n == 0) {
 		/* One LXD: this server. */
 		config_server_name(&c->srv->cfg, name, sizeof(name));
-		config_ports_addr(&c->srv->cfg, addr, sizeof(addr));
+		/* Where its ports are: ssh_listen, or LXD's host. */
+		if (!config_listen_wildcard(&c->srv->cfg) ||
+		    !config_lxd_local(&c->srv->cfg))
+			config_ports_addr(&c->srv->cfg, addr, sizeof(addr));
+		else
+			snprintf(addr, sizeof(addr), "-");
 		resources(c, NULL, cpu, mem, gpus, sizeof(cpu));
 		snprintf(count, sizeof(count), "%zu", nv);
 		table_add(t, name, "up", addr, cpu, mem, gpus, count, "");

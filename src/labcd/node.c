@@ -40,7 +40,8 @@
 #include "xmalloc.h"
 
 #define TRUST_FOR	30	/* s a copy of LXD's trust store is used */
-#define NODE_CONNS	16
+#define NODE_CONNS	32
+#define NODE_PER_IP	8
 
 json_t *
 node_reading(const char *nvml_library)
@@ -354,6 +355,7 @@ node_main(const struct config *cfg)
 	       trusted is decided above, by its fingerprint. */
 	    MHD_OPTION_HTTPS_MEM_TRUST, crt,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)NODE_CONNS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)NODE_PER_IP,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10,
 	    MHD_OPTION_END);
 	if (d == NULL) {
