@@ -151,7 +151,7 @@ test_expect_success 'a node that does not run: gpus and servers say which and wh
 	out=$(labc gpus)
 	contains "$out" "^GPU m1:0 "
 	contains "$out" "^Server m2: no GPU reading: its labcd --node at https://$M2:8444 does not answer"
-	contains "$(labc servers --format csv)" "^m2,up,$M2,[0-9]+,.*,\?,[0-9]+,\"no GPU reading: its labcd --node at https://$M2:8444 does not answer: run it there"
+	contains "$(labc servers --format csv)" "^m2,up,$M2,[0-9]+,.*,\?,[0-9]+,\"?no GPU reading: its labcd --node at https://$M2:8444 does not answer: run it there"
 	node_start m2
 	until_ms 10000 node_answers "$M2"
 	contains "$(labc gpus)" "^GPU m2:0 "
