@@ -170,6 +170,17 @@ cluster_find(const struct cluster_member *m, size_t n, const char *name)
 	return NULL;
 }
 
+int
+cluster_server_opt(struct op *op, const char *v)
+{
+	const char *bad = cluster_name_invalid(v);
+
+	if (bad != NULL)
+		return op_usage(op, "--server takes the name of one of the "
+		    "lab's servers ('servers' lists them): %s", bad);
+	return PROTO_OK;
+}
+
 const char *
 cluster_name_invalid(const char *name)
 {
@@ -230,28 +241,27 @@ cluster_place(struct op *op, const char *want, char member[MEMBER_NAME_MAX],
 	char up[256], mib[32];
 	long long best = -1, f;
 	size_t n, i;
-	const char *bad;
 
 	member[0] = '\0';
 	why[0] = '\0';
-	if (want != NULL && (bad = cluster_name_invalid(want)) != NULL)
-		return op_usage(op, "--server takes the name of one of the "
-		    "lab's servers ('servers' lists them): %s", bad);
+	if (want != NULL && cluster_server_opt(op, want) != 0)
+		return PROTO_USAGE;
 	if (cluster_members(op, &m, &n) != 0)
 		return PROTO_FAILED;
 	if (n == 0) {
 		free(m);
 		if (want != NULL)
-			return op_usage(op, "--server: this lab has one server, "
+			return op_error(op, "--server: this lab has one server, "
 			    "not a cluster: leave --server out");
 		return PROTO_OK;
 	}
 	names_up(m, n, up, sizeof(up));
 	if (want != NULL) {
 		if ((c = cluster_find(m, n, want)) == NULL) {
+			op_error(op, "there is no server '%s': 'servers' lists "
+			    "them (up now: %s)", want, up);
 			free(m);
-			return op_usage(op, "there is no server '%s': 'servers' "
-			    "lists them (up now: %s)", want, up);
+			return PROTO_FAILED;
 		}
 		if (!c->up) {
 			op_error(op, "server %s is down (%s): choose another "
@@ -415,4 +425,33 @@ out:
 	free(key);
 	free(pin);
 	return r == 0 ? 0 : -1;
+}
+
+int
+cluster_ct_down(const char *project, const char *name, char *why,
+    size_t whysz)
+{
+	struct cluster_member *m;
+	const struct cluster_member *at;
+	struct view_ct *v;
+	const struct view_ct *rec;
+	size_t n, nv;
+	int down = 0;
+
+	if (view_members(&m, &n) != 0)
+		return 0;
+	if (n > 0 && view_list(project, &v, &nv) == 0) {
+		if ((rec = view_lookup(v, nv, project, name)) != NULL &&
+		    (at = cluster_find(m, n, rec->location)) != NULL &&
+		    !at->up) {
+			snprintf(why, whysz, "%s is on server %s, which is down "
+			    "(%s): nothing can be done to it until it is back "
+			    "('servers' says when)", name, at->name,
+			    at->message);
+			down = 1;
+		}
+		free(v);
+	}
+	free(m);
+	return down;
 }

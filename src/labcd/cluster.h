@@ -49,6 +49,8 @@ int	cluster_place(struct op *op, const char *want, char member[MEMBER_NAME_MAX],
 	    char *why, size_t whysz);
 /* A member name as --server takes it: NULL, or why not. Pure. */
 const char *cluster_name_invalid(const char *name);
+/* The same said to the caller: PROTO_OK, or PROTO_USAGE (op->cause). */
+int	cluster_server_opt(struct op *op, const char *v);
 /*
  * The IPv4 address a container's port is reached at, on the member it is
  * on (location, "" where not a cluster): that member's address when it
@@ -72,5 +74,13 @@ int	cluster_ct_addr(struct op *op, const char *project, const char *name,
  */
 int	cluster_node_reading(struct op *op, const struct cluster_member *m,
 	    json_t **out, char *why, size_t whysz);
+
+/*
+ * Is the container project/name on a member that is down, as the view
+ * has it (no LXD request; 0 when the view is not live)? 1 with why, for
+ * the member to read, else 0.
+ */
+int	cluster_ct_down(const char *project, const char *name, char *why,
+	    size_t whysz);
 
 #endif

@@ -32,7 +32,7 @@ move(struct ctx *c, struct ct *ct, const char *to)
 	int r = PROTO_OK;
 
 	if ((r = cluster_place(op, to, member, why, sizeof(why))) != 0)
-		return ctx_fail(c, op);
+		return ctx_cause(c, r);
 	if (*ct->addr != '\0')
 		return ctx_error(c, "%s has a fixed address on its server's "
 		    "bridge (ssh_port_mode = nat), which does not move with "
@@ -74,16 +74,14 @@ static int
 cmd_move_exec(struct ctx *c)
 {
 	const char *to = cmd_opt(c, "server");
-	const char *bad;
 	struct ct ct;
 	int r;
 
 	if (to == NULL)
 		return ctx_usage(c, "move needs --server NAME: the server to "
 		    "move to ('servers' lists them)");
-	if ((bad = cluster_name_invalid(to)) != NULL)
-		return ctx_usage(c, "--server takes the name of one of the "
-		    "lab's servers ('servers' lists them): %s", bad);
+	if ((r = cluster_server_opt(ctx_op(c), to)) != 0)
+		return ctx_cause(c, r);
 	if ((r = ct_find_ready(c, c->args.argv[0], &ct)) != 0)
 		return r;
 	if (ct_claim_for(ctx_op(c), &ct) != 0)

@@ -114,11 +114,10 @@ ct_opts_from_args(struct ctx *c, struct ct_opts *o)
 		o->disk = v;
 	}
 	if ((v = cmd_opt(c, "server")) != NULL) {
-		const char *bad = cluster_name_invalid(v);
+		int r;
 
-		if (bad != NULL)
-			return ctx_usage(c, "--server takes the name of one of "
-			    "the lab's servers ('servers' lists them): %s", bad);
+		if ((r = cluster_server_opt(ctx_op(c), v)) != 0)
+			return ctx_cause(c, r);
 		o->server = v;
 	}
 	return PROTO_OK;

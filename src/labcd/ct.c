@@ -157,6 +157,14 @@ ct_check_ready(struct op *op, const struct ct *ct)
 	if (strcmp(ct->state, "deleting") == 0)
 		return op_error(op, "%s is being deleted; labcd finishes that "
 		    "once LXD answers", ct->name);
+	/* On a cluster member that is down, LXD would wait and then fail. */
+	if (op->actor != NULL && op->actor->user_id == ct->user_id) {
+		char project[64], why[400];
+
+		project_of(op, ct->user_id, op->actor->user, project);
+		if (cluster_ct_down(project, ct->name, why, sizeof(why)))
+			return op_error(op, "%s", why);
+	}
 	return PROTO_OK;
 }
 
