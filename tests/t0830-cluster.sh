@@ -97,14 +97,18 @@ test_expect_success 'without --server labcd chooses (the most free memory) and s
 	contains "$(labc list --all --format csv)" "^alice,box,m2,running,"
 '
 
-test_expect_success 'a server that does not exist, a hostile name, GPUs on a cluster: refused, nothing made' '
+test_expect_success 'a server that does not exist, a hostile name, GPUs without their server: refused, nothing made' '
 	out=$(labc --as alice launch b2 --server m9 2>&1) && return 1
 	contains "$out" "there is no server .m9.: .servers. lists them \(up now: m1, m2\)"
 	out=$(labc --as alice launch b2 --server "m1;reboot" 2>&1) && return 1
 	contains "$out" "--server takes the name of one of the lab.s servers"
-	# GPUs across members are not given out yet: said, nothing made
+	# GPU numbers alone mean nothing on several servers
 	out=$(labc --as alice launch b2 --gpu 0 2>&1) && return 1
-	contains "$out" "GPUs are not given out on a cluster of servers yet"
+	contains "$out" "this lab has several servers: name the GPUs. server, --gpu SERVER:N"
+	out=$(labc --as alice launch b2 --server m1 --gpu m2:0 2>&1) && return 1
+	contains "$out" "GPUs of m2 cannot go to a container on m1"
+	out=$(labc --as alice launch b2 --gpu m1:0,m2:0 2>&1) && return 1
+	contains "$out" "--gpu names GPUs of one server only"
 	! lxc info b2 --project ${P}alice >/dev/null 2>&1
 	[ -z "$(port_of alice b2)" ]
 '
@@ -129,6 +133,45 @@ test_expect_success 'gpus shows every member s GPUs as SERVER:N, and whose conta
 	contains "$out" "^  $pid +0.5 GiB +box +alice$"
 	[ "$(labc gpus --format json | jq -r ".gpus[] | select(.server == \"m2\") | .processes[0].user")" = alice ]
 	measured "gpus over two nodes: $(t=$(date +%s%3N); labc gpus >/dev/null; echo $(( $(date +%s%3N) - t ))) ms"
+'
+
+# gpu_of USER NAME: its GPUs in the database, SERVER:N each.
+gpu_of() { sqlite3 "$DB" "SELECT g.server || ':' || g.gpu FROM gpus g JOIN containers c ON c.id = g.container_id JOIN users u ON u.id = c.user_id WHERE u.name = '$1' AND c.name = '$2' ORDER BY 1" | tr '\n' ' '; }
+test_expect_success 'GPUs are given on their own member: SERVER:N places the container there, any takes the member with the most free, the quota counts across members' '
+	out=$(labc --as alice create g1 --gpu m1:0 2>&1)
+	contains "$out" "Placing g1 on m1, where the GPUs asked for are"
+	[ "$(where alice g1)" = m1 ]
+	[ "$(gpu_of alice g1)" = "m1:0 " ]
+	[ "$(lxc config device get g1 gpu0 pci --project ${P}alice)" = 0000:3b:00.0 ]
+	labc --as alice create g2 --server m2 --gpu 0 >/dev/null
+	[ "$(where alice g2)" = m2 ]
+	[ "$(gpu_of alice g2)" = "m2:0 " ]
+	[ "$(lxc config device get g2 gpu0 pci --project ${P}alice)" = 0000:86:00.0 ]
+	# m1 has GPU 1 free, m2 none: any goes to m1
+	out=$(labc --as bob create g3 --gpu any 2>&1)
+	contains "$out" "Placing g3 on m1: the server with the most GPUs free \(1 of 2\)"
+	[ "$(gpu_of bob g3)" = "m1:1 " ]
+	out=$(labc --as bob create g4 --gpu any:2 2>&1) && return 1
+	contains "$out" "no server has 2 GPUs free now \(0 at most\)"
+	# the same number on two members is two GPUs for the quota
+	labc admin quota set bob gpus=2 >/dev/null
+	labc --as bob create g5 --gpu m2:0 >/dev/null
+	[ "$(gpu_of bob g5)" = "m2:0 " ]
+	out=$(labc --as bob create g6 --gpu m1:0 2>&1) && return 1
+	contains "$out" "quota: you may use 2 GPUs and this would make it 3"
+	# gpus shows who was given each, per member
+	out=$(labc gpus)
+	contains "$out" "^GPU m1:0  .* given to alice/g1$"
+	contains "$out" "^GPU m2:0  .* given to alice/g2, bob/g5$"
+	contains "$out" "^GPU m1:1  .* given to bob/g3$"
+	# a GPU of another member cannot be attached
+	out=$(labc --as alice gpu attach g2 m1:1 2>&1) && return 1
+	contains "$out" "GPUs of m1 cannot go to a container on m2"
+	labc --as alice gpu detach g2 0 >/dev/null
+	[ -z "$(gpu_of alice g2)" ]
+	for n in g1 g2; do labc --as alice delete -f $n >/dev/null || return 1; done
+	for n in g3 g5; do labc --as bob delete -f $n >/dev/null || return 1; done
+	labc admin quota set bob gpus=none >/dev/null
 '
 
 test_expect_success 'a node answers no one LXD does not trust: no certificate, a stranger s, a local account' '

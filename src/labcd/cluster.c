@@ -25,6 +25,7 @@
 #include "labcd.h"
 #include "log.h"
 #include "lxd.h"
+#include "nvml.h"
 #include "op.h"
 #include "view.h"
 #include "xmalloc.h"
@@ -454,4 +455,106 @@ cluster_ct_down(const char *project, const char *name, char *why,
 	}
 	free(m);
 	return down;
+}
+
+int
+cluster_gpu_inventory(struct op *op, const char *server,
+    struct nvml_gpu **gpus, size_t *n, char *err, size_t errsz)
+{
+	struct cluster_member *m;
+	const struct cluster_member *at;
+	json_t *reading = NULL, *list, *g, *p;
+	size_t nm, i, k;
+	const char *nverr;
+
+	*gpus = NULL;
+	*n = 0;
+	if (cluster_members(op, &m, &nm) != 0) {
+		snprintf(err, errsz, "%s", op->cause);
+		return -1;
+	}
+	if ((at = cluster_find(m, nm, server)) == NULL) {
+		snprintf(err, errsz, "there is no server '%s'", server);
+		free(m);
+		return -1;
+	}
+	if (cluster_node_reading(op, at, &reading, err, errsz) != 0) {
+		char why[640];
+
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, errsz, "the GPUs of server %s cannot be read: %s",
+		    server, why);
+		free(m);
+		return -1;
+	}
+	free(m);
+	if ((nverr = json_string_value(json_object_get(reading,
+	    "error"))) != NULL) {
+		snprintf(err, errsz, "server %s: %s", server, nverr);
+		json_decref(reading);
+		return -1;
+	}
+	list = json_object_get(reading, "gpus");
+	*gpus = xcalloc(json_array_size(list) + 1, sizeof(**gpus));
+	json_array_foreach(list, i, g) {
+		struct nvml_gpu *v = &(*gpus)[i];
+		json_t *procs = json_object_get(g, "processes");
+
+		v->index = (int)json_integer_value(json_object_get(g, "index"));
+		copy(v->name, sizeof(v->name), json_string_value(
+		    json_object_get(g, "name")));
+		copy(v->uuid, sizeof(v->uuid), json_string_value(
+		    json_object_get(g, "uuid")));
+		copy(v->pci, sizeof(v->pci), json_string_value(
+		    json_object_get(g, "pci")));
+		v->mem_total = (unsigned long long)json_integer_value(
+		    json_object_get(g, "memory_total"));
+		v->mem_used = (unsigned long long)json_integer_value(
+		    json_object_get(g, "memory_used"));
+		v->util = (int)json_integer_value(json_object_get(g,
+		    "utilization"));
+		v->procs = xcalloc(json_array_size(procs) + 1,
+		    sizeof(*v->procs));
+		json_array_foreach(procs, k, p) {
+			v->procs[k].pid = (unsigned int)json_integer_value(
+			    json_object_get(p, "pid"));
+			v->procs[k].mem = (unsigned long long)
+			    json_integer_value(json_object_get(p, "memory"));
+		}
+		v->nprocs = json_array_size(procs);
+	}
+	*n = json_array_size(list);
+	json_decref(reading);
+	return 0;
+}
+
+int
+cluster_ct_location(struct op *op, const char *project, const char *name,
+    char out[MEMBER_NAME_MAX])
+{
+	struct view_ct *v;
+	const struct view_ct *at;
+	json_t *inst = NULL;
+	size_t nv;
+
+	int known = 0;
+
+	out[0] = '\0';
+	if (view_list(project, &v, &nv) == 0) {
+		if ((at = view_lookup(v, nv, project, name)) != NULL) {
+			copy(out, MEMBER_NAME_MAX, at->location);
+			known = 1;
+		}
+		free(v);
+		if (known)
+			return 0;
+	}
+	if (lxd_instance_get(op_lxd(op), project, name, &inst) != 0)
+		return -1;
+	copy(out, MEMBER_NAME_MAX, json_string_value(json_object_get(inst,
+	    "location")));
+	if (strcmp(out, "none") == 0)
+		out[0] = '\0';
+	json_decref(inst);
+	return 0;
 }

@@ -83,4 +83,19 @@ int	cluster_node_reading(struct op *op, const struct cluster_member *m,
 int	cluster_ct_down(const char *project, const char *name, char *why,
 	    size_t whysz);
 
+/*
+ * The GPUs of member server, as its node reads them, in NVML's form (for
+ * gpu_request): 0 (free with nvml_free), or -1 with why in err.
+ */
+struct nvml_gpu;
+int	cluster_gpu_inventory(struct op *op, const char *server,
+	    struct nvml_gpu **gpus, size_t *n, char *err, size_t errsz);
+/*
+ * The member the container project/name is on: the view's, else LXD's;
+ * "" where LXD is not a cluster. 0, or -1 (LXD's error on op's
+ * connection).
+ */
+int	cluster_ct_location(struct op *op, const char *project,
+	    const char *name, char out[MEMBER_NAME_MAX]);
+
 #endif

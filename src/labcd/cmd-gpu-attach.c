@@ -36,11 +36,12 @@ gpu_attach(struct ctx *c, const struct ct *ctp, const char *list)
 		return ctx_usage(c, "gpu attach needs GPUs: all, any or a list");
 	if ((r = gpu_lease_for(ctx_op(c), cmd_opt(c, "for"), &lease)) != 0)
 		return ctx_cause(c, r);
-	if ((r = gpu_request(ctx_op(c), list, excl, &req)) != 0)
+	project_of(ctx_op(c), ct.user_id, c->id.user, project);
+	if ((r = gpu_request_ct(ctx_op(c), project, ct.name, list, excl,
+	    &req)) != 0)
 		return gpu_queue_or_refuse(c, &ct, list, excl, lease, 0,
 		    req.busy, r);
 	req.lease = lease;
-	project_of(ctx_op(c), ct.user_id, c->id.user, project);
 	r = gpu_give(ctx_op(c), ct.user_id, project, ct.name, ct.id, &req,
 	    &running, &driver_added, &had_driver);
 	if (r != 0) {

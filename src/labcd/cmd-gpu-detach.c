@@ -22,9 +22,10 @@ gpu_detach(struct ctx *c, const struct ct *ctp, const char *list)
 	if (strncmp(list, "any", 3) == 0)
 		return ctx_usage(c, "gpu detach takes all or the GPU numbers "
 		    "the container has (see 'details %s')", ct.name);
-	if ((r = gpu_request(ctx_op(c), list, 0, &req)) != 0)
-		return ctx_cause(c, r);
 	project_of(ctx_op(c), ct.user_id, c->id.user, project);
+	if ((r = gpu_request_ct(ctx_op(c), project, ct.name, list, 0,
+	    &req)) != 0)
+		return ctx_cause(c, r);
 	for (i = 0; i < req.n; i++) {
 		int g = req.idx[i];
 

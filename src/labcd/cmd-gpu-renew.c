@@ -25,7 +25,11 @@ gpu_renew(struct ctx *c, const struct ct *ct, const char *list)
 			return ctx_usage(c, "gpu renew takes the GPU numbers "
 			    "%s has (see 'details %s'), or none for all of "
 			    "them", ct->name, ct->name);
-		if ((r = gpu_request(ctx_op(c), list, 0, &req)) != 0)
+		char project[64];
+
+		project_of(ctx_op(c), ct->user_id, c->id.user, project);
+		if ((r = gpu_request_ct(ctx_op(c), project, ct->name, list, 0,
+		    &req)) != 0)
 			return ctx_cause(c, r);
 	}
 	end = secs > 0 ? (long long)time(NULL) + secs : 0;

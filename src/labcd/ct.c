@@ -446,21 +446,37 @@ create(struct op *op, const char *name, const struct ct_opts *o,
 	struct gpu_req gpus;
 	struct make m;
 	json_t *conf = NULL, *devs = NULL;
-	char taken[CT_ADDR_TRIES][16], why[320];
+	char taken[CT_ADDR_TRIES][16], why[320], srv[64], gwhy[160], *plain;
 	const char *avoid[CT_ADDR_TRIES];
-	int r, tries;
+	int r, tries, busy = 0;
 
 	if ((r = create_prepare(op, o, &m)) != 0)
 		return r;
-	if ((r = cluster_place(op, o->server, m.server, why,
-	    sizeof(why))) != 0) {
+	/* On a cluster the GPUs asked for may choose the member. */
+	snprintf(srv, sizeof(srv), "%s", o->server != NULL ? o->server : "");
+	if ((r = gpu_spec_server(op, o->gpu != NULL ? o->gpu :
+	    cfg->gpu_default, srv, &plain, gwhy, sizeof(gwhy), &busy)) != 0) {
+		if (busy && o->gpu_busy != NULL)
+			*o->gpu_busy = 1;
 		make_free(&m);
 		return r;
 	}
+	if ((r = cluster_place(op, *srv != '\0' ? srv : NULL, m.server, why,
+	    sizeof(why))) != 0) {
+		free(plain);
+		make_free(&m);
+		return r;
+	}
+	if (*gwhy != '\0')
+		snprintf(why, sizeof(why), "%s", gwhy);
+	else if (o->server == NULL && *srv != '\0')
+		snprintf(why, sizeof(why), "on %s, where the GPUs asked for "
+		    "are", srv);
 	if (*why != '\0')
 		op_progress(op, "Placing %s %s", name, why);
-	if ((r = gpu_request(op, o->gpu != NULL ? o->gpu : cfg->gpu_default,
-	    o->exclusive, &gpus)) != 0) {
+	r = gpu_request(op, m.server, plain, o->exclusive, &gpus);
+	free(plain);
+	if (r != 0) {
 		if (gpus.busy && o->gpu_busy != NULL)
 			*o->gpu_busy = 1;
 		make_free(&m);

@@ -12,7 +12,7 @@
 /* The columns every gpu_use is read from, and where they come from. */
 #define USE_COLS "g.gpu, g.exclusive, u.name, c.name, g.since, " \
 	"g.lease_end, g.warned, g.idle_since, c.id, c.user_id, " \
-	"u.gpu_idle_exempt OR c.gpu_idle_exempt, g.pci "
+	"u.gpu_idle_exempt OR c.gpu_idle_exempt, g.pci, g.server "
 #define USE_FROM "FROM gpus g JOIN containers c ON c.id = " \
 	"g.container_id JOIN users u ON u.id = c.user_id "
 
@@ -35,6 +35,8 @@ use_of(sqlite3_stmt *st, struct gpu_use *u)
 	u->exempt = sqlite3_column_int(st, 10);
 	snprintf(u->pci, sizeof(u->pci), "%s",
 	    (const char *)sqlite3_column_text(st, 11));
+	snprintf(u->server, sizeof(u->server), "%s",
+	    (const char *)sqlite3_column_text(st, 12));
 }
 
 /* Every row of st as a gpu_use. Finalizes. */
@@ -56,17 +58,18 @@ uses(sqlite3_stmt *st, struct gpu_use **out)
 }
 
 int
-gpudb_holder(struct db *db, long long ct_id, int gpu, int only_exclusive,
-    struct gpu_use *u)
+gpudb_holder(struct db *db, long long ct_id, const char *server, int gpu,
+    int only_exclusive, struct gpu_use *u)
 {
 	sqlite3_stmt *st = db_prepare(db, "SELECT " USE_COLS USE_FROM
 	    "WHERE g.gpu = ? AND g.container_id != ? AND (g.exclusive OR "
-	    "NOT ?) LIMIT 1");
+	    "NOT ?) AND g.server = ? LIMIT 1");
 	int r = -1;
 
 	sqlite3_bind_int(st, 1, gpu);
 	sqlite3_bind_int64(st, 2, ct_id);
 	sqlite3_bind_int(st, 3, only_exclusive);
+	sqlite3_bind_text(st, 4, server, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		use_of(st, u);
 		r = 0;
@@ -76,12 +79,14 @@ gpudb_holder(struct db *db, long long ct_id, int gpu, int only_exclusive,
 }
 
 void
-gpudb_users(struct db *db, int gpu, struct gpu_use **out, size_t *n)
+gpudb_users(struct db *db, const char *server, int gpu, struct gpu_use **out,
+    size_t *n)
 {
 	sqlite3_stmt *st = db_prepare(db, "SELECT " USE_COLS USE_FROM
-	    "WHERE g.gpu = ? ORDER BY u.name, c.name");
+	    "WHERE g.gpu = ? AND g.server = ? ORDER BY u.name, c.name");
 
 	sqlite3_bind_int(st, 1, gpu);
+	sqlite3_bind_text(st, 2, server, -1, SQLITE_STATIC);
 	*n = uses(st, out);
 }
 
@@ -101,16 +106,20 @@ gpudb_user_quota(struct db *db, long long user_id)
 }
 
 int
-gpudb_count_with(struct db *db, long long user_id, const char *list)
+gpudb_count_with(struct db *db, long long user_id, const char *server,
+    const char *list)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM (SELECT g.gpu "
-	    "FROM gpus g JOIN containers c ON c.id = g.container_id WHERE "
-	    "c.user_id = ?1 UNION SELECT value FROM json_each('[' || ?2 || "
-	    "']'))");
+	/* A GPU is its server and number: the same number on two servers
+	   is two GPUs. */
+	sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM (SELECT "
+	    "g.server || ':' || g.gpu FROM gpus g JOIN containers c ON c.id = "
+	    "g.container_id WHERE c.user_id = ?1 UNION SELECT ?3 || ':' || "
+	    "value FROM json_each('[' || ?2 || ']'))");
 	int n = 0;
 
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_text(st, 2, list, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, server, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
@@ -118,18 +127,20 @@ gpudb_count_with(struct db *db, long long user_id, const char *list)
 }
 
 int
-gpudb_add(struct db *db, long long ct_id, int gpu, const char *pci,
-    int exclusive, long long lease_end)
+gpudb_add(struct db *db, long long ct_id, const char *server, int gpu,
+    const char *pci, int exclusive, long long lease_end)
 {
 	sqlite3_stmt *st = db_prepare(db, "INSERT OR REPLACE INTO gpus "
-	    "(container_id, gpu, pci, exclusive, since, lease_end) VALUES "
-	    "(?, ?, ?, ?, CAST(strftime('%s', 'now') AS INTEGER), ?)");
+	    "(container_id, gpu, pci, exclusive, since, lease_end, server) "
+	    "VALUES (?, ?, ?, ?, CAST(strftime('%s', 'now') AS INTEGER), ?, "
+	    "?)");
 
 	sqlite3_bind_int64(st, 1, ct_id);
 	sqlite3_bind_int(st, 2, gpu);
 	sqlite3_bind_text(st, 3, pci, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, exclusive);
 	sqlite3_bind_int64(st, 5, lease_end);
+	sqlite3_bind_text(st, 6, server, -1, SQLITE_STATIC);
 	return db_done(db, st);
 }
 
@@ -184,7 +195,7 @@ size_t
 gpudb_all(struct db *db, struct gpu_use **out)
 {
 	sqlite3_stmt *st = db_prepare(db, "SELECT " USE_COLS USE_FROM
-	    "ORDER BY g.gpu, u.name, c.name");
+	    "ORDER BY g.server, g.gpu, u.name, c.name");
 
 	return uses(st, out);
 }

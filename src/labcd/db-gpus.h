@@ -22,6 +22,7 @@ struct gpu_use {
 	long long	 ct_id, user_id;
 	int		 exempt;	/* from idle reclaim (user or container) */
 	char		 pci[32];
+	char		 server[64];	/* its cluster member; "" one server */
 };
 
 /* One sample's worth of a GPU and a container that holds it. */
@@ -37,23 +38,26 @@ struct gpu_sample_row {
 };
 
 /*
- * Who else (a container other than ct_id) has GPU gpu, exclusively if
- * only_exclusive: 0 and *u filled, or -1 if nobody.
+ * Who else (a container other than ct_id) has GPU gpu of server ("" on
+ * one server), exclusively if only_exclusive: 0 and *u filled, or -1 if
+ * nobody.
  */
-int	gpudb_holder(struct db *db, long long ct_id, int gpu,
-	    int only_exclusive, struct gpu_use *u);
-/* Everyone given GPU gpu, by owner and container; caller frees. */
-void	gpudb_users(struct db *db, int gpu, struct gpu_use **out, size_t *n);
+int	gpudb_holder(struct db *db, long long ct_id, const char *server,
+	    int gpu, int only_exclusive, struct gpu_use *u);
+/* Everyone given GPU gpu of server, by owner and container; caller frees. */
+void	gpudb_users(struct db *db, const char *server, int gpu,
+	    struct gpu_use **out, size_t *n);
 /* The user's GPU quota, or -1 for none. */
 long long gpudb_user_quota(struct db *db, long long user_id);
 /*
- * How many distinct GPUs the user's containers would hold with those of
- * list ("0,2") added.
+ * How many distinct GPUs (server and number) the user's containers would
+ * hold with those of list ("0,2") of server added.
  */
-int	gpudb_count_with(struct db *db, long long user_id, const char *list);
-/* Record (or replace) a GPU of a container. 0 or -1. */
-int	gpudb_add(struct db *db, long long ct_id, int gpu, const char *pci,
-	    int exclusive, long long lease_end);
+int	gpudb_count_with(struct db *db, long long user_id, const char *server,
+	    const char *list);
+/* Record (or replace) a GPU of a container, on its server. 0 or -1. */
+int	gpudb_add(struct db *db, long long ct_id, const char *server, int gpu,
+	    const char *pci, int exclusive, long long lease_end);
 /* Forget one GPU of a container, or all (gpu < 0). 0 or -1. */
 int	gpudb_remove(struct db *db, long long ct_id, int gpu);
 /* Does the container have GPU gpu (any, gpu < 0)? 1 or 0. */

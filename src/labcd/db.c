@@ -189,6 +189,13 @@ static const char *const migrations[] = {
 	"ALTER TABLE containers ADD COLUMN network TEXT;"
 	"ALTER TABLE containers ADD COLUMN addr TEXT;"
 	"CREATE UNIQUE INDEX containers_addr ON containers (network, addr);",
+
+	/*
+	 * 11: several servers (an LXD cluster): the member whose GPU a row
+	 * gives; '' on one server. A container's GPUs are all on its own
+	 * member, so (container_id, gpu) stays the key.
+	 */
+	"ALTER TABLE gpus ADD COLUMN server TEXT NOT NULL DEFAULT '';",
 };
 
 /* Record sqlite's message after what; returns -1. */

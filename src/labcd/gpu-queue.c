@@ -198,7 +198,8 @@ serve_one(struct server *s, struct db *db, struct lxd **lxdp,
 		return 0;		/* being changed: at the next pass */
 	op_init(&op, s, db, lxdp, &owner, "gpu queue");
 	project_of(&op, w->user_id, w->user, project);
-	if ((r = gpu_request(&op, w->spec, w->exclusive, &req)) == 0) {
+	if ((r = gpu_request_ct(&op, project, w->name, w->spec, w->exclusive,
+	    &req)) == 0) {
 		req.lease = w->lease;
 		r = gpu_give(&op, w->user_id, project, w->name, w->ct_id, &req,
 		    &running, &drv, &had);

@@ -101,6 +101,25 @@ hold_json(const struct config *cfg, const struct gpu_use *u)
 	    "reclaim_exempt", u->exempt);
 }
 
+/* Who was given GPU gpu of server; holder: the exclusive one, or "". */
+static json_t *
+holders_json(struct op *op, const char *server, int gpu, char holder[160])
+{
+	json_t *holders = json_array();
+	struct gpu_use *u;
+	size_t nu, k;
+
+	holder[0] = '\0';
+	gpudb_users(op->db, server, gpu, &u, &nu);
+	for (k = 0; k < nu; k++) {
+		if (u[k].exclusive)
+			snprintf(holder, 160, "%s/%s", u[k].user, u[k].name);
+		json_array_append_new(holders, hold_json(&op->srv->cfg, &u[k]));
+	}
+	free(u);
+	return holders;
+}
+
 static json_t *
 procs_json(struct op *op, const struct nvml_gpu *g, const struct user_row *us,
     int nus)
@@ -136,7 +155,7 @@ report_local(struct op *op, json_t **out)
 	struct user_row *us;
 	json_t *cards;
 	char err[512];
-	size_t n = 0, i, k;
+	size_t n = 0, i;
 	int nus;
 
 	*out = NULL;
@@ -147,19 +166,9 @@ report_local(struct op *op, json_t **out)
 	*out = json_array();
 	for (i = 0; i < n; i++) {
 		const struct nvml_gpu *g = &gpus[i];
-		json_t *holders = json_array();
-		char holder[160] = "";
-		struct gpu_use *u;
-		size_t nu;
+		char holder[160];
+		json_t *holders = holders_json(op, "", g->index, holder);
 
-		gpudb_users(op->db, g->index, &u, &nu);
-		for (k = 0; k < nu; k++) {
-			if (u[k].exclusive)
-				snprintf(holder, sizeof(holder), "%s/%s",
-				    u[k].user, u[k].name);
-			json_array_append_new(holders, hold_json(cfg, &u[k]));
-		}
-		free(u);
 		json_array_append_new(*out, json_pack("{s:i, s:s, s:s, s:s, s:I, "
 		    "s:I, s:i, s:s?, s:o, s:o, s:o}", "index", g->index, "name",
 		    g->name, "pci", g->pci, "uuid", g->uuid, "memory_total",
@@ -178,8 +187,7 @@ report_local(struct op *op, json_t **out)
 
 /*
  * A cluster member's GPUs, as its labcd --node read them: the processes'
- * projects named by their owners here. No holders: GPUs are not given out
- * on a cluster yet.
+ * projects named by their owners here, who was given each (the database).
  */
 static void
 report_member(struct op *op, const char *server, json_t *reading,
@@ -189,7 +197,8 @@ report_member(struct op *op, const char *server, json_t *reading,
 	size_t i, k;
 
 	json_array_foreach(json_object_get(reading, "gpus"), i, g) {
-		json_t *procs = json_array();
+		json_t *procs = json_array(), *holders;
+		char holder[160];
 
 		json_array_foreach(json_object_get(g, "processes"), k, p) {
 			const char *project = json_string_value(
@@ -209,15 +218,18 @@ report_member(struct op *op, const char *server, json_t *reading,
 			    project != NULL ? ct : NULL, "user", project ==
 			    NULL ? "host" : user));
 		}
+		holders = holders_json(op, server, (int)json_integer_value(
+		    json_object_get(g, "index")), holder);
 		json_array_append_new(out, json_pack("{s:s, s:O, s:O, s:O, "
-		    "s:O, s:O, s:O, s:O, s:n, s:n, s:[], s:o}", "server", server,
+		    "s:O, s:O, s:O, s:O, s:s?, s:n, s:o, s:o}", "server", server,
 		    "index", json_object_get(g, "index"), "name",
 		    json_object_get(g, "name"), "pci", json_object_get(g,
 		    "pci"), "uuid", json_object_get(g, "uuid"), "memory_total",
 		    json_object_get(g, "memory_total"), "memory_used",
 		    json_object_get(g, "memory_used"), "utilization",
 		    json_object_get(g, "utilization"), "exclusive_holder",
-		    "lxd_sees", "holders", "processes", procs));
+		    *holder ? holder : NULL, "lxd_sees", "holders", holders,
+		    "processes", procs));
 	}
 }
 

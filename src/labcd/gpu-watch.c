@@ -375,6 +375,12 @@ sample(struct op *op, struct gpu_use *h, size_t nh, int secs, time_t now)
 	size_t ninv, i, j, k;
 	char err[256], (*proj)[PROJECT_MAX];
 
+	/*
+	 * On a cluster this NVML is one member's: the use of GPUs over
+	 * time (and idle reclaim) is not sampled from the nodes yet.
+	 */
+	if (gpu_on_cluster())
+		return;
 	if (nvml_query(cfg->nvml_library, &inv, &ninv, err, sizeof(err)) != 0) {
 		if (!nvml_failing)
 			log_info("GPU sampling: %s; nothing is sampled until "

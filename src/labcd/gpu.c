@@ -91,13 +91,13 @@ check_pci(struct op *op, const struct gpu_req *req)
 	return PROTO_OK;
 }
 
-/* Is GPU g held by any container? */
+/* Is GPU g of server held by any container? */
 static int
-held(struct op *op, int g)
+held(struct op *op, const char *server, int g)
 {
 	struct gpu_use u;
 
-	return gpudb_holder(op->db, -1, g, 0, &u) == 0;
+	return gpudb_holder(op->db, -1, server, g, 0, &u) == 0;
 }
 
 static const struct gpu_req *sort_req;	/* for by_use; under parse only */
@@ -143,7 +143,8 @@ parse_any(struct op *op, const char *spec, struct gpu_req *req)
 	req->any = 1;
 	req->idx = xcalloc(req->ninv + 1, sizeof(int));
 	for (i = 0; i < req->ninv; i++) {
-		if (pci_valid(req->inv[i].pci) && !held(op, req->inv[i].index))
+		if (pci_valid(req->inv[i].pci) && !held(op, req->server,
+		    req->inv[i].index))
 			req->idx[nfree++] = req->inv[i].index;
 	}
 	if (nfree < (size_t)want) {
@@ -168,8 +169,8 @@ parse_any(struct op *op, const char *spec, struct gpu_req *req)
  * here are one machine's NVML indexes, and a container may be on another
  * member: giving GPUs across members (SERVER:N) is not built yet.
  */
-static int
-on_cluster(void)
+int
+gpu_on_cluster(void)
 {
 	struct cluster_member *m;
 	size_t n;
@@ -181,25 +182,29 @@ on_cluster(void)
 }
 
 static int
-parse(struct op *op, const char *spec, int exclusive, struct gpu_req *req)
+parse(struct op *op, const char *server, const char *spec, int exclusive,
+    struct gpu_req *req)
 {
-	char err[512], *copy, *tok, *save, *end;
+	char err[768], *copy, *tok, *save, *end;
 	size_t i;
 	int r = 0;
 
 	memset(req, 0, sizeof(*req));
+	snprintf(req->server, sizeof(req->server), "%s", server != NULL ?
+	    server : "");
 	req->exclusive = exclusive;
 	if (strcmp(spec, "none") == 0) {
 		if (exclusive)
 			return op_usage(op, "--exclusive needs GPUs (--gpu)");
 		return PROTO_OK;
 	}
-	if (on_cluster())
-		return op_error(op, "GPUs are not given out on a cluster of "
-		    "servers yet: this lab's LXD has several members, and "
-		    "labcd reads NVML of one machine only ('gpus' shows every "
-		    "member's GPUs; ask your admin)");
-	if (nvml_query(op->srv->cfg.nvml_library, &req->inv, &req->ninv, err,
+	/* A cluster's GPU numbers mean nothing without their member. */
+	if (*req->server == '\0' && gpu_on_cluster())
+		return op_usage(op, "this lab has several servers: name the "
+		    "GPUs' server, --gpu SERVER:N (see 'gpus')");
+	if (*req->server != '\0' ? cluster_gpu_inventory(op, req->server,
+	    &req->inv, &req->ninv, err, sizeof(err)) != 0 :
+	    nvml_query(op->srv->cfg.nvml_library, &req->inv, &req->ninv, err,
 	    sizeof(err)) != 0)
 		return op_error(op, "%s", err);
 	if (strncmp(spec, "any", 3) == 0 && (spec[3] == '\0' ||
@@ -348,10 +353,10 @@ gpu_take(struct op *op, const char *project, const char *name,
 }
 
 int
-gpu_request(struct op *op, const char *spec, int exclusive,
-    struct gpu_req *req)
+gpu_request(struct op *op, const char *server, const char *spec,
+    int exclusive, struct gpu_req *req)
 {
-	int r = parse(op, spec, exclusive, req), busy;
+	int r = parse(op, server, spec, exclusive, req), busy;
 
 	if (r != 0) {
 		busy = req->busy;
@@ -375,11 +380,12 @@ inv_gpu(const struct gpu_req *req, int index)
 
 /* Who else has GPU g: "alice/box", exclusive or not; NULL if nobody. */
 static char *
-holder(struct op *op, long long ct_id, int g, int only_exclusive)
+holder(struct op *op, long long ct_id, const char *server, int g,
+    int only_exclusive)
 {
 	struct gpu_use u;
 
-	if (gpudb_holder(op->db, ct_id, g, only_exclusive, &u) != 0)
+	if (gpudb_holder(op->db, ct_id, server, g, only_exclusive, &u) != 0)
 		return NULL;
 	return xasprintf("%s/%s%s", u.user, u.name, u.exclusive ?
 	    " (exclusively)" : "");
@@ -399,8 +405,8 @@ gpu_reserve(struct op *op, long long user_id, long long ct_id,
 		return op_error(op, "database busy: %s", op->db->err);
 	for (i = 0; i < req->n; i++) {
 		/* any chose GPUs nobody held: still so? */
-		char *who = holder(op, ct_id, req->idx[i], !req->exclusive &&
-		    !req->any);
+		char *who = holder(op, ct_id, req->server, req->idx[i],
+		    !req->exclusive && !req->any);
 
 		if (who != NULL) {
 			db_rollback(op->db);
@@ -421,7 +427,8 @@ gpu_reserve(struct op *op, long long user_id, long long ct_id,
 
 		for (i = 0; i < req->n; i++)
 			buf_printf(&list, "%s%d", i ? "," : "", req->idx[i]);
-		used = gpudb_count_with(op->db, user_id, buf_str(&list));
+		used = gpudb_count_with(op->db, user_id, req->server,
+		    buf_str(&list));
 		buf_free(&list);
 		if (used > quota) {
 			db_rollback(op->db);
@@ -434,8 +441,8 @@ gpu_reserve(struct op *op, long long user_id, long long ct_id,
 	for (i = 0; i < req->n; i++) {
 		const struct nvml_gpu *g = inv_gpu(req, req->idx[i]);
 
-		if (gpudb_add(op->db, ct_id, req->idx[i], g != NULL ? g->pci :
-		    "", req->exclusive, req->lease > 0 ? (long long)time(NULL)
+		if (gpudb_add(op->db, ct_id, req->server, req->idx[i], g !=
+		    NULL ? g->pci : "", req->exclusive, req->lease > 0 ? (long long)time(NULL)
 		    + req->lease : 0) != 0) {
 			db_rollback(op->db);
 			return op_error(op, "cannot record the GPUs: %s",
@@ -456,12 +463,24 @@ gpu_quota_allows(struct op *op, long long user_id, const char *spec)
 	if (quota < 0 || strcmp(spec, "all") == 0)
 		return PROTO_OK;
 	if (strncmp(spec, "any", 3) == 0)
-		would = gpudb_count_with(op->db, user_id, "") +
+		would = gpudb_count_with(op->db, user_id, "", "") +
 		    (spec[3] == ':' ? atoi(spec + 4) : 1);
 	else if (strspn(spec, "0123456789,") == strlen(spec))
-		would = gpudb_count_with(op->db, user_id, spec);
-	else
-		return PROTO_OK;
+		would = gpudb_count_with(op->db, user_id, "", spec);
+	else {
+		/* SERVER:N,...: the numbers of one server. */
+		char server[64] = "", *plain = NULL;
+		int busy = 0;
+
+		if (gpu_spec_server(op, spec, server, &plain, NULL, 0,
+		    &busy) != 0 || strspn(plain, "0123456789,") !=
+		    strlen(plain)) {
+			free(plain);
+			return PROTO_OK;	/* said when it is asked for */
+		}
+		would = gpudb_count_with(op->db, user_id, server, plain);
+		free(plain);
+	}
 	if (would > quota)
 		return op_error(op, "quota: you may use %lld GPU%s and these "
 		    "would make it %d once given: waiting for them cannot "
@@ -982,4 +1001,154 @@ gpu_doctor(struct checkup *d)
 	check_gpu_driver(d, list);
 	check_driver_libs(d, list, driver);
 	json_decref(list);
+}
+
+/* --- several servers: whose GPUs a --gpu names ------------------------- */
+
+/* GPUs of server free now (a PCI address LXD can use, nobody holds). */
+static int
+free_on(struct op *op, const char *server, int *total)
+{
+	struct nvml_gpu *inv;
+	size_t n, i;
+	char err[768];
+	int nfree = 0;
+
+	*total = 0;
+	if (cluster_gpu_inventory(op, server, &inv, &n, err, sizeof(err)) != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		nfree += pci_valid(inv[i].pci) && !held(op, server,
+		    inv[i].index);
+	*total = (int)n;
+	nvml_free(inv, n);
+	return nfree;
+}
+
+/* any[:N] without a server: the member up with the most GPUs free. */
+static int
+any_server(struct op *op, const char *spec, char server[64], char *why,
+    size_t whysz, int *busy)
+{
+	struct cluster_member *m;
+	size_t n, i;
+	long want = spec[3] == ':' ? strtol(spec + 4, NULL, 10) : 1;
+	int best = -1, best_total = 0, f, total;
+
+	if (cluster_members(op, &m, &n) != 0)
+		return PROTO_FAILED;
+	for (i = 0; i < n; i++) {
+		if (!m[i].up || (f = free_on(op, m[i].name, &total)) < 0)
+			continue;
+		if (f > best) {
+			best = f;
+			best_total = total;
+			snprintf(server, 64, "%s", m[i].name);
+		}
+	}
+	free(m);
+	if (best < (want > 0 ? want : 1)) {
+		*busy = best >= 0;
+		server[0] = '\0';
+		return op_error(op, "no server has %ld GPU%s free now (%d at "
+		    "most): 'gpus' shows who holds them. Ask for fewer, or "
+		    "wait in the queue for them (--wait)", want, want == 1 ?
+		    "" : "s", best < 0 ? 0 : best);
+	}
+	if (why != NULL)
+		snprintf(why, whysz, "on %s: the server with the most GPUs "
+		    "free (%d of %d)", server, best, best_total);
+	return PROTO_OK;
+}
+
+int
+gpu_spec_server(struct op *op, const char *spec, char server[64],
+    char **plain, char *why, size_t whysz, int *busy)
+{
+	struct buf b = BUF_INIT(0);
+	char *copy, *tok, *save, named[64] = "";
+	int cluster = gpu_on_cluster(), r = PROTO_OK;
+
+	*plain = NULL;
+	*busy = 0;
+	if (why != NULL && whysz > 0)
+		why[0] = '\0';
+	if (strcmp(spec, "none") == 0 || strcmp(spec, "all") == 0 ||
+	    (strncmp(spec, "any", 3) == 0 && (spec[3] == '\0' ||
+	    spec[3] == ':'))) {
+		if (cluster && *server == '\0' && strcmp(spec, "all") == 0)
+			return op_usage(op, "this lab has several servers: "
+			    "--gpu all needs the server, --server NAME");
+		if (cluster && *server == '\0' && strcmp(spec, "none") != 0 &&
+		    (r = any_server(op, spec, server, why, whysz, busy)) != 0)
+			return r;
+		*plain = xstrdup(spec);
+		return PROTO_OK;
+	}
+	/* A list: each item N, or SERVER:N on a cluster. */
+	copy = xstrdup(spec);
+	for (tok = copy; tok != NULL && r == 0; tok = save) {
+		char *colon;
+
+		if ((save = strchr(tok, ',')) != NULL)
+			*save++ = '\0';
+		if ((colon = strchr(tok, ':')) != NULL) {
+			*colon = '\0';
+			if (!cluster)
+				r = op_usage(op, "this lab has one server: "
+				    "--gpu takes GPU numbers alone, such as "
+				    "0,2; not '%.32s:...'", tok);
+			else if (cluster_name_invalid(tok) != NULL)
+				r = op_usage(op, "--gpu SERVER:N: '%.32s' is "
+				    "no server name ('servers' lists them)",
+				    tok);
+			else if (*named != '\0' && strcmp(named, tok) != 0)
+				r = op_usage(op, "--gpu names GPUs of one "
+				    "server only (%s and %.32s): a container "
+				    "is on one server", named, tok);
+			else
+				snprintf(named, sizeof(named), "%s", tok);
+			tok = colon + 1;
+		}
+		buf_printf(&b, "%s%s", b.len ? "," : "", tok);
+	}
+	free(copy);
+	if (r == 0 && cluster && *named == '\0' && *server == '\0')
+		r = op_usage(op, "this lab has several servers: name the GPUs' "
+		    "server, --gpu SERVER:N,... (see 'gpus'), or --server");
+	if (r == 0 && *named != '\0' && *server != '\0' &&
+	    strcmp(named, server) != 0)
+		r = op_error(op, "GPUs of %s cannot go to a container on %s: "
+		    "a container has the GPUs of its own server", named,
+		    server);
+	if (r != 0) {
+		buf_free(&b);
+		return r;
+	}
+	if (*named != '\0')
+		snprintf(server, 64, "%s", named);
+	*plain = buf_steal(&b);
+	return PROTO_OK;
+}
+
+int
+gpu_request_ct(struct op *op, const char *project, const char *name,
+    const char *spec, int exclusive, struct gpu_req *req)
+{
+	char server[64] = "", *plain;
+	int r, busy = 0;
+
+	memset(req, 0, sizeof(*req));
+	if (gpu_on_cluster() && cluster_ct_location(op, project, name,
+	    server) != 0)
+		return op_error(op, "where %s is cannot be told now: %s", name,
+		    op_lxd_error(op));
+	if ((r = gpu_spec_server(op, spec, server, &plain, NULL, 0,
+	    &busy)) != 0) {
+		req->busy = busy;
+		return r;
+	}
+	r = gpu_request(op, server, plain, exclusive, req);
+	free(plain);
+	return r;
 }

@@ -13,6 +13,8 @@
 #include "nvml.h"
 
 struct gpu_req {
+	char		 server[64];	/* the cluster member whose GPUs these
+					   are; "" on one server */
 	struct nvml_gpu	*inv;		/* the host's GPUs */
 	size_t		 ninv;
 	int		*idx;		/* the ones asked for, ascending */
@@ -32,8 +34,23 @@ struct gpu_req {
  * PROTO_USAGE for a bad list, or PROTO_FAILED when GPUs are asked for and
  * NVML is missing, or too few are free (op->cause).
  */
-int	gpu_request(struct op *op, const char *spec, int exclusive,
-	    struct gpu_req *req);
+int	gpu_request(struct op *op, const char *server, const char *spec,
+	    int exclusive, struct gpu_req *req);
+/*
+ * On an LXD cluster --gpu names the GPUs of one member: "SERVER:N,..."
+ * or, where the member is known (server not ""), plain numbers; "any" and
+ * "any:N" on any member. Resolve spec: *server (in: "" not known yet, or
+ * the one it must be; out: the member, labcd's choice for any: the one
+ * with the most GPUs free) and *plain (what gpu_request reads; caller
+ * frees); why says a choice, or "". On one server spec stays as it is.
+ * PROTO_OK, or PROTO_USAGE/PROTO_FAILED (op->cause; busy set when only
+ * for now).
+ */
+int	gpu_spec_server(struct op *op, const char *spec, char server[64],
+	    char **plain, char *why, size_t whysz, int *busy);
+/* gpu_request for an existing container project/name, on its member. */
+int	gpu_request_ct(struct op *op, const char *project, const char *name,
+	    const char *spec, int exclusive, struct gpu_req *req);
 void	gpu_request_free(struct gpu_req *req);
 /*
  * May the caller hold GPUs exclusively (gpu_exclusive in labcd.conf)?
@@ -67,6 +84,8 @@ int	gpu_take(struct op *op, const char *project, const char *name,
  * saying why not (before a request waits for GPUs it could never get).
  */
 int	gpu_quota_allows(struct op *op, long long user_id, const char *spec);
+/* Is LXD a cluster, as the view knows it (no LXD request)? 1 or 0. */
+int	gpu_on_cluster(void);
 /*
  * Give the GPUs of req to a container of user_id (project/name, row
  * ct_id): recorded (gpu_reserve), then the LXD devices, plus the host's
