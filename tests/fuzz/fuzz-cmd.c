@@ -181,7 +181,7 @@ check_gpu(struct ctx *c, const char *spec, int exclusive)
 	int want[NGPUS], n, r, i, j, any = strncmp(spec, "any", 3) == 0;
 
 	op->cause[0] = '\0';
-	r = gpu_request(op, spec, exclusive, &req);
+	r = gpu_request(op, "", spec, exclusive, &req);
 	if (r == PROTO_FAILED) {
 		/* Only without NVML. */
 		FUZZ_CHECK(strstr(op->cause, "NVIDIA") != NULL);
