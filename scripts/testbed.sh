@@ -488,10 +488,14 @@ private() {
 			NSENTER=(nsenter -t "$holder" -m -n --)
 			# sysfs shows the network devices of the namespace that mounted it: LXD
 			# must see its own bridge there, and still the host's cgroups under /sys.
-			mkdir -p "$dir/sys"
+			# Its database in memory: the cluster's dqlite commits
+			# with fsync, and a loaded test machine's disk made it miss
+			# its deadlines ("no available dqlite leader server").
+			mkdir -p "$dir/sys" "$LXD_DIR/database"
 			"${NSENTER[@]}" sh -ec "mount -t sysfs sysfs '$dir/sys'
 				mount --bind '$dir/sys/class/net' /sys/class/net
-				mount --bind '$dir/sys/devices/virtual/net' /sys/devices/virtual/net"
+				mount --bind '$dir/sys/devices/virtual/net' /sys/devices/virtual/net
+				mount -t tmpfs -o mode=0700,size=256m labct-db '$LXD_DIR/database'"
 		fi
 	fi
 	start_lxd
