@@ -71,9 +71,9 @@ until_ms 10000 node_answers "$M1" && until_ms 10000 node_answers "$M2" ||
 
 test_expect_success 'servers lists both members, up, with their addresses, resources and GPUs' '
 	out=$(labc --as alice servers --format csv)
-	contains "$out" "^server,state,address,cpus,memory_free,gpus,containers,why$"
-	contains "$out" "^m1,up,$M1,[0-9]+,[0-9.]+ [GM]iB of [0-9.]+ [GM]iB,2,0,$"
-	contains "$out" "^m2,up,$M2,[0-9]+,[0-9.]+ [GM]iB of [0-9.]+ [GM]iB,1,0,$"
+	contains "$out" "^server,state,address,cpus,memory_free,gpus,gpus_free,containers,why$"
+	contains "$out" "^m1,up,$M1,[0-9]+,[0-9.]+ [GM]iB of [0-9.]+ [GM]iB,2,2,0,$"
+	contains "$out" "^m2,up,$M2,[0-9]+,[0-9.]+ [GM]iB of [0-9.]+ [GM]iB,1,1,0,$"
 	contains "$(labc admin doctor 2>&1)" "servers +ok +2 servers in LXD.s cluster, all up"
 '
 
@@ -159,6 +159,9 @@ test_expect_success 'GPUs are given on their own member: SERVER:N places the con
 	[ "$(gpu_of bob g5)" = "m2:0 " ]
 	out=$(labc --as bob create g6 --gpu m1:0 2>&1) && return 1
 	contains "$out" "quota: you may use 2 GPUs and this would make it 3"
+	# servers: m1 has none free, m2 none (alice and bob share its one)
+	contains "$(labc servers --format csv)" "^m1,up,$M1,[0-9]+,[^,]+,2,0,"
+	contains "$(labc servers --format csv)" "^m2,up,$M2,[0-9]+,[^,]+,1,0,"
 	# gpus shows who was given each, per member
 	out=$(labc gpus)
 	contains "$out" "^GPU m1:0  .* given to alice/g1$"
@@ -194,7 +197,7 @@ test_expect_success 'a node that does not run: gpus and servers say which and wh
 	out=$(labc gpus)
 	contains "$out" "^GPU m1:0 "
 	contains "$out" "^Server m2: no GPU reading: its labcd --node at https://$M2:8444 does not answer"
-	contains "$(labc servers --format csv)" "^m2,up,$M2,[0-9]+,.*,\?,[0-9]+,\"?no GPU reading: its labcd --node at https://$M2:8444 does not answer: run it there"
+	contains "$(labc servers --format csv)" "^m2,up,$M2,[0-9]+,.*,\?,-,[0-9]+,\"?no GPU reading: its labcd --node at https://$M2:8444 does not answer: run it there"
 	node_start m2
 	until_ms 10000 node_answers "$M2"
 	contains "$(labc gpus)" "^GPU m2:0 "

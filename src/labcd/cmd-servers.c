@@ -10,6 +10,8 @@
 
 #include "cluster.h"
 #include "config.h"
+#include "db-gpus.h"
+#include "gpu.h"
 #include "labcd.h"
 #include "lxd.h"
 #include "proto.h"
@@ -46,13 +48,14 @@ static int
 cmd_servers_exec(struct ctx *c)
 {
 	static const char *const cols[] = { "server", "state", "address",
-	    "cpus", "memory_free", "gpus", "containers", "why", NULL };
+	    "cpus", "memory_free", "gpus", "gpus_free", "containers", "why",
+	    NULL };
 	struct cluster_member *m;
 	struct view_ct *v;
 	struct table *t;
 	size_t n, nv, i, k;
 	char cpu[96], mem[96], gpus[96], count[16], name[256], addr[64];
-	char why[800], nodewhy[640];
+	char why[800], nodewhy[640], gfree[16];
 
 	if (cluster_members(ctx_op(c), &m, &n) != 0)
 		return ctx_fail(c, ctx_op(c));
@@ -72,7 +75,13 @@ cmd_servers_exec(struct ctx *c)
 			snprintf(addr, sizeof(addr), "-");
 		resources(c, NULL, cpu, mem, gpus, sizeof(cpu));
 		snprintf(count, sizeof(count), "%zu", nv);
-		table_add(t, name, "up", addr, cpu, mem, gpus, count, "");
+		/* Free: not given to any container. */
+		snprintf(gfree, sizeof(gfree), "%d", atoi(gpus) > 0 ?
+		    atoi(gpus) - gpudb_held_count(c->db, "") : 0);
+		if (strcmp(gpus, "-") == 0)
+			snprintf(gfree, sizeof(gfree), "-");
+		table_add(t, name, "up", addr, cpu, mem, gpus, gfree, count,
+		    "");
 	}
 	for (i = 0; i < n; i++) {
 		size_t here = 0;
@@ -81,17 +90,20 @@ cmd_servers_exec(struct ctx *c)
 			here += strcmp(v[k].location, m[i].name) == 0;
 		snprintf(count, sizeof(count), "%zu", here);
 		why[0] = '\0';
+		snprintf(gfree, sizeof(gfree), "-");
 		if (m[i].up) {
 			json_t *reading;
+			int nfree, total;
 
 			resources(c, m[i].name, cpu, mem, gpus, sizeof(cpu));
 			/* Its GPUs as its node reads them (NVML). */
 			if (cluster_node_reading(ctx_op(c), &m[i], &reading,
 			    nodewhy, sizeof(nodewhy)) == 0) {
-				snprintf(gpus, sizeof(gpus), "%zu",
-				    json_array_size(json_object_get(reading,
-				    "gpus")));
 				json_decref(reading);
+				nfree = gpu_free_on(ctx_op(c), m[i].name,
+				    &total);
+				snprintf(gpus, sizeof(gpus), "%d", total);
+				snprintf(gfree, sizeof(gfree), "%d", nfree);
 			} else {
 				snprintf(gpus, sizeof(gpus), "?");
 				snprintf(why, sizeof(why), "no GPU reading: %s",
@@ -104,7 +116,8 @@ cmd_servers_exec(struct ctx *c)
 			snprintf(why, sizeof(why), "%s", m[i].message);
 		}
 		table_add(t, m[i].name, m[i].up ? "up" : "down",
-		    *m[i].addr ? m[i].addr : "-", cpu, mem, gpus, count, why);
+		    *m[i].addr ? m[i].addr : "-", cpu, mem, gpus, gfree, count,
+		    why);
 	}
 	free(v);
 	free(m);
@@ -118,11 +131,13 @@ const struct cmd_entry cmd_servers_entry = {
 	.args = "",
 	.summary = "list the lab's servers and what each has free",
 	.help = "One line for each server: up or down (and why), the address\n"
-	    "its containers' ports are on, CPUs, free memory, GPUs and how\n"
-	    "many containers it runs (on a cluster, GPUs as each server's\n"
-	    "labcd --node reads them). With several servers (an LXD cluster),\n"
-	    "launch and create take --server NAME; without it labcd chooses\n"
-	    "the one with the most free memory among those up.",
+	    "its containers' ports are on, CPUs, free memory, GPUs and those\n"
+	    "given to no container, and how many containers it runs (on a\n"
+	    "cluster, GPUs as each server's labcd --node reads them). With\n"
+	    "several servers (an LXD cluster), launch and create take\n"
+	    "--server NAME; without it labcd chooses the one with the most\n"
+	    "free memory among those up, or with --gpu any the one with the\n"
+	    "most GPUs free.",
 	.flags = CMD_READONLY | CMD_NOAUDIT | CMD_FORMAT,
 	.exec = cmd_servers_exec,
 };

@@ -180,6 +180,20 @@ gpudb_of_container(struct db *db, long long ct_id, struct gpu_use **out)
 }
 
 int
+gpudb_held_count(struct db *db, const char *server)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT count(DISTINCT gpu) FROM "
+	    "gpus WHERE server = ?");
+	int n = 0;
+
+	sqlite3_bind_text(st, 1, server, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int
 gpudb_count_all(struct db *db)
 {
 	sqlite3_stmt *st = db_prepare(db, "SELECT count(*) FROM gpus");

@@ -64,6 +64,8 @@ int	gpudb_remove(struct db *db, long long ct_id, int gpu);
 int	gpudb_has(struct db *db, long long ct_id, int gpu);
 /* A container's GPUs by number in *out (caller frees); how many. */
 size_t	gpudb_of_container(struct db *db, long long ct_id, struct gpu_use **out);
+/* Distinct GPUs of server ("" on one server) given to any container. */
+int	gpudb_held_count(struct db *db, const char *server);
 /* GPU rows of every container. */
 int	gpudb_count_all(struct db *db);
 /* Every GPU given to every container, by GPU; caller frees. */

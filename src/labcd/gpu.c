@@ -1005,9 +1005,8 @@ gpu_doctor(struct checkup *d)
 
 /* --- several servers: whose GPUs a --gpu names ------------------------- */
 
-/* GPUs of server free now (a PCI address LXD can use, nobody holds). */
-static int
-free_on(struct op *op, const char *server, int *total)
+int
+gpu_free_on(struct op *op, const char *server, int *total)
 {
 	struct nvml_gpu *inv;
 	size_t n, i;
@@ -1038,7 +1037,7 @@ any_server(struct op *op, const char *spec, char server[64], char *why,
 	if (cluster_members(op, &m, &n) != 0)
 		return PROTO_FAILED;
 	for (i = 0; i < n; i++) {
-		if (!m[i].up || (f = free_on(op, m[i].name, &total)) < 0)
+		if (!m[i].up || (f = gpu_free_on(op, m[i].name, &total)) < 0)
 			continue;
 		if (f > best) {
 			best = f;

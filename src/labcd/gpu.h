@@ -84,6 +84,11 @@ int	gpu_take(struct op *op, const char *project, const char *name,
  * saying why not (before a request waits for GPUs it could never get).
  */
 int	gpu_quota_allows(struct op *op, long long user_id, const char *spec);
+/*
+ * A cluster member's GPUs free now (a PCI address LXD can use, nobody
+ * holds them) and *total, from its node: or -1 when it cannot be read.
+ */
+int	gpu_free_on(struct op *op, const char *server, int *total);
 /* Is LXD a cluster, as the view knows it (no LXD request)? 1 or 0. */
 int	gpu_on_cluster(void);
 /*
