@@ -135,6 +135,7 @@ test_expect_success 'gpus shows every member s GPUs as SERVER:N, and whose conta
 	measured "gpus over two nodes: $(t=$(date +%s%3N); labc gpus >/dev/null; echo $(( $(date +%s%3N) - t ))) ms"
 '
 
+q_has_gpu() { [ -n "$(gpu_of alice q)" ]; }
 # gpu_of USER NAME: its GPUs in the database, SERVER:N each.
 gpu_of() { sqlite3 "$DB" "SELECT g.server || ':' || g.gpu FROM gpus g JOIN containers c ON c.id = g.container_id JOIN users u ON u.id = c.user_id WHERE u.name = '$1' AND c.name = '$2' ORDER BY 1" | tr '\n' ' '; }
 test_expect_success 'GPUs are given on their own member: SERVER:N places the container there, any takes the member with the most free, the quota counts across members' '
@@ -172,6 +173,14 @@ test_expect_success 'GPUs are given on their own member: SERVER:N places the con
 	contains "$out" "GPUs of m1 cannot go to a container on m2"
 	labc --as alice gpu detach g2 0 >/dev/null
 	[ -z "$(gpu_of alice g2)" ]
+	# the queue: nothing free on m1, where q is; bob lets m1:1 go
+	labc --as alice create q --server m1 >/dev/null
+	out=$(labc --as alice gpu request q any 2>&1)
+	contains "$out" "q waits for GPU any in the queue: position 1 of 1"
+	labc --as bob gpu detach g3 1 >/dev/null
+	until_ms 20000 q_has_gpu
+	[ "$(gpu_of alice q)" = "m1:1 " ]
+	labc --as alice delete -f q >/dev/null
 	for n in g1 g2; do labc --as alice delete -f $n >/dev/null || return 1; done
 	for n in g3 g5; do labc --as bob delete -f $n >/dev/null || return 1; done
 	labc admin quota set bob gpus=none >/dev/null
