@@ -590,8 +590,9 @@ cl_lxc() { LXD_DIR=$CL_DIR/$1/lxd LXD_SOCKET=$CL_DIR/$1/lxd/unix.socket lxc "${@
 
 # cl_member DIR NAME IP HOSTBR: the member's private LXD, its namespaces and its veth.
 cl_member() {
-	local dir=$1/$2 ip=$3 hostbr=$4 holder veth=labcv${2}-${1##*/}
-	veth=${veth:0:15}
+	local dir=$1/$2 ip=$3 hostbr=$4 holder veth
+	# Named from DIR, so that two test beds at once never share one.
+	veth=labcv$2$(printf '%s' "$1" | md5sum | cut -c1-6)
 	mkdir -p "$dir"
 	touch "$dir/netns"
 	echo "${ip%.*}.0/24" >"$dir/no_proxy"
@@ -615,6 +616,11 @@ cluster() {
 	[[ ${#hostbr} -le 15 && $hostbr != "$BRIDGE" ]] || die "cluster: bad bridge name $hostbr"
 	CL_DIR=$dir
 	unset LXD_SOCKET
+	# A bridge of its own only: cluster-down deletes it.
+	if ip link show "$hostbr" >/dev/null 2>&1 &&
+		[[ $(cat "$dir/hostbr" 2>/dev/null) != "$hostbr" ]]; then
+		die "cluster: bridge $hostbr exists already: give a name of its own"
+	fi
 	if ! ip link show "$hostbr" >/dev/null 2>&1; then
 		[[ -z $(routes_overlapping "$net.0/24") ]] || die "cluster: $net.0/24 is routed already"
 		ip link add "$hostbr" type bridge

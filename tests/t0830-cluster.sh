@@ -64,6 +64,7 @@ node_start() {
 	at_exit "kill \$(cat $TDIR/node-$1.pid) 2>/dev/null"
 }
 node_answers() { curl -sk --max-time 2 "https://$1:8444/1.0" >/dev/null; }
+m2_unread() { labc gpus | grep -q "^Server m2: no GPU reading"; }
 node_start m1
 node_start m2
 until_ms 10000 node_answers "$M1" && until_ms 10000 node_answers "$M2" ||
@@ -202,7 +203,9 @@ test_expect_success 'a node answers no one LXD does not trust: no certificate, a
 '
 
 test_expect_success 'a node that does not run: gpus and servers say which and what to do, the rest is shown' '
-	kill $(cat $TDIR/node-m2.pid); sleep 0.5
+	kill $(cat $TDIR/node-m2.pid)
+	# labcd keeps a reading 2 s
+	until_ms 5000 m2_unread
 	out=$(labc gpus)
 	contains "$out" "^GPU m1:0 "
 	contains "$out" "^Server m2: no GPU reading: its labcd --node at https://$M2:8444 does not answer"

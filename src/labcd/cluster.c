@@ -14,12 +14,14 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cluster.h"
 #include "config.h"
 #include "labcd.h"
@@ -375,6 +377,87 @@ node_certs(struct op *op, char **cert, char **key, char **pin)
 	*pin = lxd_dir_file(op_lxd(op), "cluster.crt");
 }
 
+/*
+ * Readings kept READING_FOR ms: a member's 'servers', 'gpus' and GPU
+ * requests at once read each node once, and nobody can make labcd knock
+ * on a node faster than that. A copy each (jansson's counts are not for
+ * threads).
+ */
+#define READING_FOR	2000
+#define READINGS	32
+static pthread_mutex_t readings_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	char		 name[MEMBER_NAME_MAX];
+	json_t		*reading;
+	long long	 at;
+} readings[READINGS];
+
+static json_t *
+reading_kept(const char *name)
+{
+	json_t *r = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&readings_lock);
+	for (i = 0; i < READINGS; i++)
+		if (readings[i].reading != NULL &&
+		    strcmp(readings[i].name, name) == 0 &&
+		    mono_ms() - readings[i].at < READING_FOR)
+			r = json_deep_copy(readings[i].reading);
+	pthread_mutex_unlock(&readings_lock);
+	return r;
+}
+
+static void
+reading_keep(const char *name, json_t *reading)
+{
+	size_t i, slot = 0;
+
+	pthread_mutex_lock(&readings_lock);
+	for (i = 0; i < READINGS; i++) {
+		if (strcmp(readings[i].name, name) == 0) {
+			slot = i;
+			break;
+		}
+		if (readings[i].at < readings[slot].at)
+			slot = i;	/* the oldest, else */
+	}
+	json_decref(readings[slot].reading);
+	copy(readings[slot].name, sizeof(readings[slot].name), name);
+	readings[slot].reading = json_deep_copy(reading);
+	readings[slot].at = mono_ms();
+	pthread_mutex_unlock(&readings_lock);
+}
+
+/*
+ * A node's reading as labcd takes it: each GPU an object with an index
+ * from 0 to 63 (labcd's device names are gpu0..gpu63) and string name,
+ * pci and uuid; anything else is left out (a member is another machine).
+ */
+static void
+reading_check(json_t *reading)
+{
+	json_t *list = json_object_get(reading, "gpus"), *g;
+	size_t i;
+
+	json_array_foreach(list, i, g) {
+		json_t *ix = json_object_get(g, "index");
+
+		if (!json_is_integer(ix) || json_integer_value(ix) < 0 ||
+		    json_integer_value(ix) > 63 ||
+		    !json_is_string(json_object_get(g, "name")) ||
+		    !json_is_string(json_object_get(g, "pci")) ||
+		    !json_is_string(json_object_get(g, "uuid")) ||
+		    !json_is_integer(json_object_get(g, "memory_total")) ||
+		    !json_is_integer(json_object_get(g, "memory_used")) ||
+		    !json_is_integer(json_object_get(g, "utilization")) ||
+		    !json_is_array(json_object_get(g, "processes"))) {
+			json_array_remove(list, i);
+			i--;
+		}
+	}
+}
+
 int
 cluster_node_reading(struct op *op, const struct cluster_member *m,
     json_t **out, char *why, size_t whysz)
@@ -389,6 +472,8 @@ cluster_node_reading(struct op *op, const struct cluster_member *m,
 		snprintf(why, whysz, "the server is down: %s", m->message);
 		return -1;
 	}
+	if ((*out = reading_kept(m->name)) != NULL)
+		return 0;
 	node_certs(op, &cert, &key, &pin);
 	if (cert == NULL || key == NULL || pin == NULL) {
 		snprintf(why, whysz, "labcd has no certificate to read the "
@@ -418,6 +503,9 @@ cluster_node_reading(struct op *op, const struct cluster_member *m,
 		json_decref(*out);
 		*out = NULL;
 		r = -1;
+	} else {
+		reading_check(*out);
+		reading_keep(m->name, *out);
 	}
 	lxd_free(l);
 	free(url);

@@ -19,6 +19,8 @@
 #include "lxd.h"
 #include "proto.h"
 
+#define MOVE_TIMEOUT	86400	/* s: LXD's copy of a big disk */
+
 static int
 move(struct ctx *c, struct ct *ct, const char *to)
 {
@@ -61,9 +63,17 @@ move(struct ctx *c, struct ct *ct, const char *to)
 	}
 	op_progress(op, "Moving %s from %s to %s", ct->name, from, to);
 	json_decref(inst);
-	if (lxd_instance_move(l, project, ct->name, to) != 0)
-		return ctx_error(c, "LXD could not move %s to %s: %s (it is "
-		    "where it was)", ct->name, to, lxd_error(l));
+	/*
+	 * A big disk takes long: the claim is held until LXD's operation
+	 * ends, whatever it takes (a day at most), so that reconciliation
+	 * never sees the half-moved container as labcd's to mend.
+	 */
+	lxd_set_op_timeout(l, MOVE_TIMEOUT);
+	r = lxd_instance_move(l, project, ct->name, to);
+	lxd_set_op_timeout(l, 0);
+	if (r != 0)
+		return ctx_error(c, "LXD could not move %s to %s: %s ('list' "
+		    "says where it is now)", ct->name, to, lxd_error(l));
 	(void)cluster_ports_addr(op, to, addr, sizeof(addr));
 	ctx_printf(c, "Moved %s to %s; its port %d is on %s once it runs.\n",
 	    ct->name, to, ct->port, addr);

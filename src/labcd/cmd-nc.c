@@ -141,7 +141,7 @@ target(struct ctx *c, const struct ct *ct, char ip[64], int *port)
 	struct leases *ls;
 	char project[64], *lease, addr[64];
 	json_t *inst = NULL, *dev;
-	int r = PROTO_OK;
+	int r = PROTO_OK, same;
 
 	project_of(ctx_op(c), ct->user_id, c->id.user, project);
 	if (lxd_instance_get(l, project, ct->name, &inst) != 0)
@@ -163,15 +163,28 @@ target(struct ctx *c, const struct ct *ct, char ip[64], int *port)
 		    json_object_get(inst, "location")) ?: "?");
 		goto out;
 	}
-	if (json_equal(dev, json_object_get(json_object_get(inst,
-	    "expanded_devices"), "ssh")) &&
-	    inet_pton(AF_INET, addr, &a) == 1) {
-		json_decref(dev);
+	same = json_equal(dev, json_object_get(json_object_get(inst,
+	    "expanded_devices"), "ssh"));
+	json_decref(dev);
+	if (same && inet_pton(AF_INET, addr, &a) == 1) {
 		snprintf(ip, 64, "%s", addr);
 		*port = ct->port;
 		goto out;
 	}
-	json_decref(dev);
+	/*
+	 * On a cluster every member's bridge has the same subnet: a lease
+	 * address would be reached on labcd's own member, where another
+	 * member's container could hold it. Only the port, there.
+	 */
+	if (lxd_clustered(l) > 0) {
+		r = same ? ctx_error(c, "%s is on a server whose address (%s) "
+		    "is not IPv4, which nc does not reach: use its port from "
+		    "the server itself", ct->name, addr) : ctx_error(c, "%s has "
+		    "no SSH port device as labcd made it (on several servers "
+		    "labcd reaches a container only by its port): 'restart %s'",
+		    ct->name, ct->name);
+		goto out;
+	}
 	ls = leases_new(l);
 	lease = leases_ipv4(ls, inst, project, NULL);
 	leases_free(ls);

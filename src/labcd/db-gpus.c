@@ -63,7 +63,7 @@ gpudb_holder(struct db *db, long long ct_id, const char *server, int gpu,
 {
 	sqlite3_stmt *st = db_prepare(db, "SELECT " USE_COLS USE_FROM
 	    "WHERE g.gpu = ? AND g.container_id != ? AND (g.exclusive OR "
-	    "NOT ?) AND g.server = ? LIMIT 1");
+	    "NOT ?) AND (g.server = ?4 OR g.server = '') LIMIT 1");
 	int r = -1;
 
 	sqlite3_bind_int(st, 1, gpu);
@@ -83,7 +83,8 @@ gpudb_users(struct db *db, const char *server, int gpu, struct gpu_use **out,
     size_t *n)
 {
 	sqlite3_stmt *st = db_prepare(db, "SELECT " USE_COLS USE_FROM
-	    "WHERE g.gpu = ? AND g.server = ? ORDER BY u.name, c.name");
+	    "WHERE g.gpu = ? AND (g.server = ?2 OR g.server = '') ORDER BY "
+	    "u.name, c.name");
 
 	sqlite3_bind_int(st, 1, gpu);
 	sqlite3_bind_text(st, 2, server, -1, SQLITE_STATIC);
@@ -183,7 +184,7 @@ int
 gpudb_held_count(struct db *db, const char *server)
 {
 	sqlite3_stmt *st = db_prepare(db, "SELECT count(DISTINCT gpu) FROM "
-	    "gpus WHERE server = ?");
+	    "gpus WHERE server = ?1 OR server = ''");
 	int n = 0;
 
 	sqlite3_bind_text(st, 1, server, -1, SQLITE_STATIC);

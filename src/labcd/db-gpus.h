@@ -40,7 +40,8 @@ struct gpu_sample_row {
 /*
  * Who else (a container other than ct_id) has GPU gpu of server ("" on
  * one server), exclusively if only_exclusive: 0 and *u filled, or -1 if
- * nobody.
+ * nobody. A row of no server (given before LXD was a cluster) counts on
+ * every server: it may be any member's GPU of that number.
  */
 int	gpudb_holder(struct db *db, long long ct_id, const char *server,
 	    int gpu, int only_exclusive, struct gpu_use *u);

@@ -379,7 +379,7 @@ sample(struct op *op, struct gpu_use *h, size_t nh, int secs, time_t now)
 	 * On a cluster this NVML is one member's: the use of GPUs over
 	 * time (and idle reclaim) is not sampled from the nodes yet.
 	 */
-	if (gpu_on_cluster())
+	if (gpu_on_cluster(op))
 		return;
 	if (nvml_query(cfg->nvml_library, &inv, &ninv, err, sizeof(err)) != 0) {
 		if (!nvml_failing)
@@ -467,7 +467,8 @@ reclaim(struct op *op, const struct gpu_use *h, size_t n, time_t now)
 	long long after = op->srv->cfg.gpu_idle_reclaim;
 	size_t i;
 
-	if (after <= 0)
+	/* Idle clocks come from sample(), which is one machine's NVML. */
+	if (after <= 0 || gpu_on_cluster(op))
 		return;
 	for (i = 0; i < n; i++) {
 		if (!h[i].exempt && h[i].idle_since > 0 &&

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,20 +166,31 @@ parse_any(struct op *op, const char *spec, struct gpu_req *req)
 }
 
 /*
- * Is LXD a cluster (as the view knows it; no LXD request)? GPU numbers
- * here are one machine's NVML indexes, and a container may be on another
- * member: giving GPUs across members (SERVER:N) is not built yet.
+ * Is LXD a cluster? The view's members, else LXD's own word (read at
+ * connect, no request of its own), and once seen, for labcd's life: a
+ * view not live (start-up, LXD restarting) must not make the lab look
+ * like one server, whose GPU numbers are this machine's NVML indexes.
+ * Only where LXD does not answer at all does it say 0 (nothing is given
+ * then: giving needs LXD).
  */
 int
-gpu_on_cluster(void)
+gpu_on_cluster(struct op *op)
 {
+	static atomic_int seen;
 	struct cluster_member *m;
 	size_t n;
+	int r;
 
-	if (view_members(&m, &n) != 0)
-		return 0;
-	free(m);
-	return n > 0;
+	if (seen)
+		return 1;
+	if (view_members(&m, &n) == 0) {
+		free(m);
+		r = n > 0;
+	} else
+		r = op != NULL && lxd_clustered(op_lxd(op)) > 0;
+	if (r)
+		seen = 1;
+	return r;
 }
 
 static int
@@ -199,7 +211,7 @@ parse(struct op *op, const char *server, const char *spec, int exclusive,
 		return PROTO_OK;
 	}
 	/* A cluster's GPU numbers mean nothing without their member. */
-	if (*req->server == '\0' && gpu_on_cluster())
+	if (*req->server == '\0' && gpu_on_cluster(op))
 		return op_usage(op, "this lab has several servers: name the "
 		    "GPUs' server, --gpu SERVER:N (see 'gpus')");
 	if (*req->server != '\0' ? cluster_gpu_inventory(op, req->server,
@@ -1066,7 +1078,7 @@ gpu_spec_server(struct op *op, const char *spec, char server[64],
 {
 	struct buf b = BUF_INIT(0);
 	char *copy, *tok, *save, named[64] = "";
-	int cluster = gpu_on_cluster(), r = PROTO_OK;
+	int cluster = gpu_on_cluster(op), r = PROTO_OK;
 
 	*plain = NULL;
 	*busy = 0;
@@ -1138,7 +1150,7 @@ gpu_request_ct(struct op *op, const char *project, const char *name,
 	int r, busy = 0;
 
 	memset(req, 0, sizeof(*req));
-	if (gpu_on_cluster() && cluster_ct_location(op, project, name,
+	if (gpu_on_cluster(op) && cluster_ct_location(op, project, name,
 	    server) != 0)
 		return op_error(op, "where %s is cannot be told now: %s", name,
 		    op_lxd_error(op));

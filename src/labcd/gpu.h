@@ -89,8 +89,11 @@ int	gpu_quota_allows(struct op *op, long long user_id, const char *spec);
  * holds them) and *total, from its node: or -1 when it cannot be read.
  */
 int	gpu_free_on(struct op *op, const char *server, int *total);
-/* Is LXD a cluster, as the view knows it (no LXD request)? 1 or 0. */
-int	gpu_on_cluster(void);
+/*
+ * Is LXD a cluster? The view's word, else LXD's at connect; once seen,
+ * for labcd's life (fails closed while the view reloads). 1 or 0.
+ */
+int	gpu_on_cluster(struct op *op);
 /*
  * Give the GPUs of req to a container of user_id (project/name, row
  * ct_id): recorded (gpu_reserve), then the LXD devices, plus the host's

@@ -40,6 +40,8 @@
 #include "xmalloc.h"
 
 #define TRUST_FOR	30	/* s a copy of LXD's trust store is used */
+#define TRUST_RETRY	5	/* s between asking LXD again */
+#define SAY_EVERY	10	/* s between two logged refusals */
 #define NODE_CONNS	32
 #define NODE_PER_IP	8
 
@@ -90,6 +92,8 @@ static struct node {
 	pthread_mutex_t	 lock;		/* the trust store copy */
 	json_t		*trusted;	/* fingerprints: true */
 	time_t		 trusted_at;
+	time_t		 tried_at;	/* last asked LXD */
+	time_t		 refused_said;	/* last refusal logged */
 } node = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* Is this fingerprint one LXD trusts now (a copy at most TRUST_FOR old)? */
@@ -103,7 +107,9 @@ trusted(const char *fp)
 	if (strcmp(fp, node.self_fp) == 0)
 		return 1;
 	pthread_mutex_lock(&node.lock);
-	if (node.trusted == NULL || time(NULL) - node.trusted_at > TRUST_FOR) {
+	if ((node.trusted == NULL || time(NULL) - node.trusted_at >
+	    TRUST_FOR) && time(NULL) - node.tried_at >= TRUST_RETRY) {
+		node.tried_at = time(NULL);
 		if (lxd_call(node.lxd, "GET", "/1.0/certificates?recursion=1",
 		    NULL, &list) == 0) {
 			json_decref(node.trusted);
@@ -114,15 +120,26 @@ trusted(const char *fp)
 				const char *type = json_string_value(
 				    json_object_get(c, "type"));
 
+				/* A restricted certificate sees some
+				   projects only: not every container. */
 				if (f != NULL && type != NULL &&
-				    strcmp(type, "client") == 0)
+				    strcmp(type, "client") == 0 &&
+				    !json_is_true(json_object_get(c,
+				    "restricted")))
 					json_object_set_new(node.trusted, f,
 					    json_true());
 			}
 			node.trusted_at = time(NULL);
-		} else
+		} else {
 			log_warn("node: LXD did not list its trusted "
 			    "certificates: %s", lxd_error(node.lxd));
+			/* A copy too old to stand for LXD's word: nobody
+			   but the cluster itself, until LXD answers. */
+			if (time(NULL) - node.trusted_at > 2 * TRUST_FOR) {
+				json_decref(node.trusted);
+				node.trusted = NULL;
+			}
+		}
 		json_decref(list);
 	}
 	ok = json_object_get(node.trusted, fp) != NULL;
@@ -200,8 +217,12 @@ handle(void *cls, struct MHD_Connection *conn, const char *url,
 		return refuse(conn, MHD_HTTP_FORBIDDEN, "a client certificate "
 		    "that LXD trusts is needed");
 	if (!trusted(fp)) {
-		log_warn("node: refused a client whose certificate LXD does "
-		    "not trust (%.16s...)", fp);
+		if (time(NULL) - node.refused_said >= SAY_EVERY) {
+			node.refused_said = time(NULL);
+			log_warn("node: refused a client whose certificate LXD "
+			    "does not trust (%.16s...; said once every %d s)",
+			    fp, SAY_EVERY);
+		}
 		return refuse(conn, MHD_HTTP_FORBIDDEN, "this certificate is "
 		    "not trusted by LXD");
 	}
