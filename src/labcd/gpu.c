@@ -187,7 +187,8 @@ gpu_on_cluster(struct op *op)
 		free(m);
 		r = n > 0;
 	} else
-		r = op != NULL && lxd_clustered(op_lxd(op)) > 0;
+		r = op != NULL && op->lxdp != NULL &&
+		    lxd_clustered(op_lxd(op)) > 0;
 	if (r)
 		seen = 1;
 	return r;
