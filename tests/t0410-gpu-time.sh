@@ -188,6 +188,19 @@ test_expect_success 'a GPU taken out with lxc ends its hold at once: audited, an
 	labc --as bob delete dx >/dev/null
 '
 
+# Taken out while labcd is down: no event of it ever reaches labcd; the
+# holds are compared with what LXD has once the view is loaded.
+labc --as bob create dy --gpu 2 >/dev/null
+stop_labcd
+lxc config device remove dy gpu2 --project ${P}bob >/dev/null
+start_labcd || exit 1
+test_expect_success 'a GPU taken out with lxc while labcd was down ends its hold once labcd is back' '
+	until_ms 20000 no_gpus bob dy
+	measured "taken out while labcd was down: its hold gone $TOOK ms after labcd answered"
+	contains "$(labc --as bob log)" "gpu lease +dy +ok: GPU 2 was taken out of the container outside labcontainers"
+	labc --as bob delete dy >/dev/null
+'
+
 stop_labcd
 conf "gpu_idle_reclaim = 4s" "gpu_idle_util = 5"
 start_labcd || exit 1

@@ -9,6 +9,7 @@
  * owner is told goes to the audit log (their 'log'), to their next labc
  * command (notices), and to the container's terminals (wall).
  */
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -178,6 +179,25 @@ clock_str(time_t t, char *out, size_t outsz)
 
 enum why { WHY_LEASE, WHY_IDLE, WHY_OUTSIDE };
 
+/* LXD's own word that h's gpu device is not in its container now. */
+static int
+gone_in_lxd(struct op *op, const struct gpu_use *h)
+{
+	struct lxd *l = op_lxd(op);
+	char project[PROJECT_MAX];
+	struct view_ct v;
+	json_t *inst = NULL;
+
+	project_of(op, h->user_id, h->user, project);
+	if (l == NULL || lxd_instance_get(l, project, h->name, &inst) != 0) {
+		json_decref(inst);
+		return 0;	/* not known: the hold stays */
+	}
+	view_ct_parse(inst, project, &v);
+	json_decref(inst);
+	return !v.unreachable && !(v.gpus & (1ULL << h->gpu));
+}
+
 static int
 still_due(struct op *op, const struct gpu_use *h, enum why why, time_t now)
 {
@@ -193,6 +213,8 @@ still_due(struct op *op, const struct gpu_use *h, enum why why, time_t now)
 		    u[i].idle_since > 0 && !u[i].exempt : 1;
 	}
 	free(u);
+	if (due && why == WHY_OUTSIDE)
+		due = gone_in_lxd(op, h);
 	return due;
 }
 
@@ -295,39 +317,56 @@ leases(struct op *op, const struct gpu_use *h, size_t n, time_t now)
 }
 
 /*
- * GPU devices LXD took out of a container outside labcontainers ('lxc
- * config device remove'), as the view saw them go: their holds end. Kept
- * here by the view's thread, handled by the watch.
+ * GPU devices taken out of a container outside labcontainers ('lxc config
+ * device remove'): their holds end. The view names the containers to look
+ * at (one that lost a gpu device, one it sees for the first time: it may
+ * have lost it before the view saw it), and after each full load of the
+ * view every hold is compared (what happened while labcd was down, or
+ * while the view was not following LXD). The comparison is of states:
+ * the container's holds against its devices, so no removal is missed for
+ * having come in the same batch of events as the container's creation.
+ * A view behind LXD could show a device labcd just gave as missing:
+ * take_back asks LXD itself before anything ends.
  */
-#define GONE_MAX	64
-static struct gone {
+#define LOOK_MAX	64
+static struct look {
 	char		 project[PROJECT_MAX];
 	char		 name[64];
-	int		 gpu;
-} gone[GONE_MAX];
-static size_t ngone;
+} look[LOOK_MAX];
+static size_t nlook;
+static int look_all;		/* every hold: a load, or look[] was full */
+
+/* Under lock. */
+static void
+look_at(const char *project, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < nlook; i++) {
+		if (strcmp(look[i].project, project) == 0 &&
+		    strcmp(look[i].name, name) == 0)
+			return;
+	}
+	if (nlook == LOOK_MAX) {
+		look_all = 1;
+		return;
+	}
+	snprintf(look[nlook].project, sizeof(look[nlook].project), "%s",
+	    project);
+	snprintf(look[nlook].name, sizeof(look[nlook].name), "%s", name);
+	nlook++;
+}
 
 void
 gpu_watch_on_change(struct server *s, const struct view_ct *before,
     const struct view_ct *after)
 {
-	unsigned long long lost;
-	int g;
-
 	(void)s;
-	if (before == NULL || after == NULL ||
-	    (lost = before->gpus & ~after->gpus) == 0)
+	if (after == NULL ||
+	    (before != NULL && (before->gpus & ~after->gpus) == 0))
 		return;
 	pthread_mutex_lock(&lock);
-	for (g = 0; g < 64; g++) {
-		if (!(lost & (1ULL << g)) || ngone == GONE_MAX)
-			continue;
-		snprintf(gone[ngone].project, sizeof(gone[ngone].project),
-		    "%s", after->project);
-		snprintf(gone[ngone].name, sizeof(gone[ngone].name), "%s",
-		    after->name);
-		gone[ngone++].gpu = g;
-	}
+	look_at(after->project, after->name);
 	kicked = 1;
 	pthread_cond_signal(&wake);
 	pthread_mutex_unlock(&lock);
@@ -336,26 +375,50 @@ gpu_watch_on_change(struct server *s, const struct view_ct *before,
 static void
 outside(struct op *op, const struct gpu_use *h, size_t n, time_t now)
 {
-	struct gone mine[GONE_MAX];
+	static unsigned long loads_seen;
+	struct look mine[LOOK_MAX];
 	char project[PROJECT_MAX];
+	struct view_stats st;
+	unsigned long long has;
 	size_t i, k, nmine;
+	int all, r;
 
+	view_stats(&st);
 	pthread_mutex_lock(&lock);
-	nmine = ngone;
-	memcpy(mine, gone, nmine * sizeof(mine[0]));
-	ngone = 0;
+	nmine = nlook;
+	memcpy(mine, look, nmine * sizeof(mine[0]));
+	nlook = 0;
+	all = look_all;
+	look_all = 0;
+	if (st.live && st.reloads != loads_seen) {
+		loads_seen = st.reloads;
+		all = 1;
+	}
 	pthread_mutex_unlock(&lock);
-	for (k = 0; k < nmine; k++) {
-		for (i = 0; i < n; i++) {
-			if (h[i].gpu != mine[k].gpu ||
-			    strcmp(h[i].name, mine[k].name) != 0)
-				continue;
-			project_of(op, h[i].user_id, h[i].user, project);
-			/* labcd's own take holds the container: not outside. */
-			if (strcmp(project, mine[k].project) == 0 &&
-			    !ct_claimed(h[i].user_id, h[i].name))
-				take_back(op, &h[i], WHY_OUTSIDE, now);
+	if (!all && nmine == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (h[i].gpu < 0 || h[i].gpu >= 64)
+			continue;
+		project_of(op, h[i].user_id, h[i].user, project);
+		for (k = 0; !all && k < nmine; k++) {
+			if (strcmp(mine[k].project, project) == 0 &&
+			    strcmp(mine[k].name, h[i].name) == 0)
+				break;
 		}
+		if (!all && k == nmine)
+			continue;
+		/* labcd's own requests change devices while they hold it;
+		   the view not following LXD: both looked at again later. */
+		if (ct_claimed(h[i].user_id, h[i].name) ||
+		    (r = view_gpus_of(project, h[i].name, &has)) == -EAGAIN) {
+			pthread_mutex_lock(&lock);
+			look_at(project, h[i].name);
+			pthread_mutex_unlock(&lock);
+			continue;
+		}
+		if (r == 0 && !(has & (1ULL << h[i].gpu)))
+			take_back(op, &h[i], WHY_OUTSIDE, now);
 	}
 }
 

@@ -16,8 +16,9 @@ void	gpu_watch_stop(void);
 void	gpu_watch_kick(void);
 
 /*
- * The view saw an instance change (view_change_fn): gpu devices gone
- * from it outside labcontainers end their holds.
+ * The view saw an instance change (view_change_fn): one that lost a gpu
+ * device, or is new to it, has its holds compared with its devices (gpu
+ * devices gone outside labcontainers end their holds).
  */
 void	gpu_watch_on_change(struct server *s, const struct view_ct *before,
 	    const struct view_ct *after);

@@ -1082,6 +1082,23 @@ view_gpu_cards(void)
 }
 
 int
+view_gpus_of(const char *project, const char *name, unsigned long long *gpus)
+{
+	const struct view_ct *v;
+	int r = -EAGAIN;
+
+	pthread_mutex_lock(&lock);
+	if (is_live()) {
+		v = find(project, name);
+		r = v == NULL || v->unreachable ? -ENOENT : 0;
+		if (r == 0)
+			*gpus = v->gpus;
+	}
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
+int
 view_members(struct cluster_member **out, size_t *n)
 {
 	int r = -1;

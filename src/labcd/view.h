@@ -105,6 +105,15 @@ int	view_quota(const char *project, struct view_quota *q);
 json_t	*view_gpu_cards(void);
 
 /*
+ * The gpu devices ("gpuN": bit N) of one instance as the view has it now:
+ * 0; -EAGAIN when the view is not following LXD; -ENOENT when it does not
+ * know the instance, or its member cannot be reached (what it had is not
+ * known now).
+ */
+int	view_gpus_of(const char *project, const char *name,
+	    unsigned long long *gpus);
+
+/*
  * The cluster's members (cluster.h), at most MEMBERS_EVERY old: 0 and a
  * copy (caller frees; n 0 where LXD is not a cluster), or -1 when the
  * view is not following LXD now.
