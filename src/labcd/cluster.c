@@ -70,42 +70,78 @@ url_split(const char *url, char *host, size_t hostsz, int *port)
 	return *port > 0 && *port < 65536 ? 0 : -1;
 }
 
-/* A TCP connect to host:port within PROBE_MS: 0, or why not. */
-static const char *
-probe(const char *host, int port)
+/*
+ * Start a TCP connect to host:port: the socket, or -1 (*err: the errno of
+ * a refusal at once, or 0 where the host is a name: LXD's word alone).
+ */
+static int
+probe_start(const char *host, int port, int *err)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 	    .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *res = NULL;
-	struct pollfd p;
 	char serv[16];
-	const char *why = NULL;
-	int fd, err = 0;
-	socklen_t len = sizeof(err);
+	int fd;
 
+	*err = 0;
 	snprintf(serv, sizeof(serv), "%d", port);
 	if (getaddrinfo(host, serv, &hints, &res) != 0 || res == NULL)
-		return NULL;	/* a name: LXD's word alone */
+		return -1;
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0);
-	if (fd < 0) {
-		freeaddrinfo(res);
-		return NULL;
+	if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0 &&
+	    errno != EINPROGRESS) {
+		*err = errno;
+		close(fd);
+		fd = -1;
 	}
-	if (connect(fd, res->ai_addr, res->ai_addrlen) != 0 &&
-	    errno != EINPROGRESS)
-		why = strerror(errno);
-	else {
-		p.fd = fd;
-		p.events = POLLOUT;
-		if (poll(&p, 1, PROBE_MS) != 1)
-			why = "no answer";
-		else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) !=
-		    0 || err != 0)
-			why = strerror(err != 0 ? err : errno);
-	}
-	close(fd);
 	freeaddrinfo(res);
-	return why;
+	return fd;
+}
+
+/*
+ * The connects of fd[] (-1: none), all at once within PROBE_MS: err[i] 0
+ * when it answered, its errno, or -1 for no answer. Closes them.
+ */
+static void
+probe_wait(int *fd, int *err, size_t n)
+{
+	struct pollfd *p = xcalloc(n + 1, sizeof(*p));
+	long long deadline = mono_ms() + PROBE_MS, wait;
+	size_t i, left = 0;
+
+	for (i = 0; i < n; i++) {
+		p[i].fd = fd[i];	/* poll skips a negative one */
+		p[i].events = POLLOUT;
+		left += fd[i] >= 0;
+	}
+	while (left > 0 && (wait = deadline - mono_ms()) > 0) {
+		int r = poll(p, n, (int)wait);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		for (i = 0; i < n; i++) {
+			socklen_t len = sizeof(err[i]);
+
+			if (p[i].fd < 0 || p[i].revents == 0)
+				continue;
+			if (getsockopt(fd[i], SOL_SOCKET, SO_ERROR, &err[i],
+			    &len) != 0)
+				err[i] = errno;
+			close(fd[i]);
+			fd[i] = p[i].fd = -1;
+			left--;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (fd[i] >= 0) {
+			err[i] = -1;
+			close(fd[i]);
+			fd[i] = -1;
+		}
+	}
+	free(p);
 }
 
 int
@@ -114,16 +150,17 @@ cluster_fetch(struct lxd *l, struct cluster_member **out, size_t *n)
 	json_t *list = NULL, *m;
 	struct cluster_member *v;
 	size_t i;
-	int r;
+	int r, *fd, *err;
 
 	*out = NULL;
 	*n = 0;
 	if ((r = lxd_cluster_members(l, &list)) != 0)
 		return r;
 	v = xcalloc(json_array_size(list) + 1, sizeof(*v));
+	fd = xcalloc(json_array_size(list) + 1, sizeof(*fd));
+	err = xcalloc(json_array_size(list) + 1, sizeof(*err));
 	json_array_foreach(list, i, m) {
 		struct cluster_member *c = &v[*n];
-		const char *why;
 
 		copy(c->name, sizeof(c->name), json_string_value(
 		    json_object_get(m, "server_name")));
@@ -137,16 +174,26 @@ cluster_fetch(struct lxd *l, struct cluster_member **out, size_t *n)
 		    c->addr, sizeof(c->addr), &c->port) != 0)
 			c->addr[0] = '\0';
 		c->up = strcmp(c->status, "Online") == 0;
-		if (c->up && *c->addr != '\0' &&
-		    (why = probe(c->addr, c->port)) != NULL) {
-			c->up = 0;
-			snprintf(c->message, sizeof(c->message), "its LXD at "
-			    "%s:%d does not answer (%s)", c->addr, c->port,
-			    why);
-		}
+		fd[*n] = c->up && *c->addr != '\0' ? probe_start(c->addr,
+		    c->port, &err[*n]) : -1;
 		(*n)++;
 	}
 	json_decref(list);
+	/* Every member's address at once: one dead member costs PROBE_MS,
+	   not one each. */
+	probe_wait(fd, err, *n);
+	for (i = 0; i < *n; i++) {
+		struct cluster_member *c = &v[i];
+
+		if (!c->up || err[i] == 0)
+			continue;
+		c->up = 0;
+		snprintf(c->message, sizeof(c->message), "its LXD at %s:%d "
+		    "does not answer (%s)", c->addr, c->port, err[i] < 0 ?
+		    "no answer" : strerror(err[i]));
+	}
+	free(fd);
+	free(err);
 	*out = v;
 	return 0;
 }
