@@ -140,7 +140,7 @@ ct_create_or_queue(struct ctx *c, const char *name, struct ct_opts *o,
 	/* Made without them; the GPUs wait in the queue. */
 	snprintf(cause, sizeof(cause), "%s", op->cause);
 	if (gpu_lease_for(op, o->gpu_for, &lease) != 0 ||
-	    gpu_quota_allows(op, op->actor->user_id, o->gpu) != 0)
+	    gpu_quota_allows(op, op->actor->user_id, o->server, o->gpu) != 0)
 		return PROTO_FAILED;
 	{
 		struct ct_opts bare = *o;

@@ -14,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "config.h"
 #include "ct.h"
 #include "db-gpus.h"
+#include "db-users.h"
 #include "gpu.h"
 #include "gpu-queue.h"
 #include "gpu-watch.h"
@@ -63,10 +65,26 @@ gpu_queue_add(struct op *op, const struct ct *ct, const char *spec,
 	return PROTO_OK;
 }
 
+/* The member ct is on: "" on one server, or where it cannot be told. */
+static void
+ct_server(struct op *op, const struct ct *ct, char out[MEMBER_NAME_MAX])
+{
+	char project[PROJECT_MAX];
+	struct user_row u;
+
+	out[0] = '\0';
+	if (!gpu_on_cluster(op) || userdb_get_id(op->db, ct->user_id, &u) != 0)
+		return;
+	project_of(op, ct->user_id, u.name, project);
+	if (cluster_ct_location(op, project, ct->name, out) != 0)
+		out[0] = '\0';
+}
+
 int
 gpu_queue_or_refuse(struct ctx *c, const struct ct *ct, const char *spec,
     int exclusive, long long lease, int start, int busy, int r)
 {
+	char server[MEMBER_NAME_MAX];
 	int wait = cmd_opt(c, "wait") != NULL ||
 	    strcmp(c->cmd->name, "gpu request") == 0;
 	size_t pos, total;
@@ -82,7 +100,8 @@ gpu_queue_or_refuse(struct ctx *c, const struct ct *ct, const char *spec,
 		return ctx_error(c, "%s: add --wait to wait for it in the queue "
 		    "('gpu queue' shows who waits)", why);
 	}
-	if (gpu_quota_allows(ctx_op(c), ct->user_id, spec) != 0 ||
+	ct_server(ctx_op(c), ct, server);
+	if (gpu_quota_allows(ctx_op(c), ct->user_id, server, spec) != 0 ||
 	    gpu_queue_add(ctx_op(c), ct, spec, exclusive, lease, start, &pos,
 	    &total) != 0)
 		return ctx_fail(c, ctx_op(c));

@@ -468,7 +468,8 @@ gpu_reserve(struct op *op, long long user_id, long long ct_id,
 }
 
 int
-gpu_quota_allows(struct op *op, long long user_id, const char *spec)
+gpu_quota_allows(struct op *op, long long user_id, const char *server,
+    const char *spec)
 {
 	long long quota = gpudb_user_quota(op->db, user_id);
 	int would;
@@ -478,20 +479,20 @@ gpu_quota_allows(struct op *op, long long user_id, const char *spec)
 	if (strncmp(spec, "any", 3) == 0)
 		would = gpudb_count_with(op->db, user_id, "", "") +
 		    (spec[3] == ':' ? atoi(spec + 4) : 1);
-	else if (strspn(spec, "0123456789,") == strlen(spec))
-		would = gpudb_count_with(op->db, user_id, "", spec);
 	else {
-		/* SERVER:N,...: the numbers of one server. */
-		char server[64] = "", *plain = NULL;
+		/* Numbers of one server: SERVER:N,..., or plain ones of the
+		   server given (on one server, spec as it is). */
+		char srv[64], *plain = NULL;
 		int busy = 0;
 
-		if (gpu_spec_server(op, spec, server, &plain, NULL, 0,
+		snprintf(srv, sizeof(srv), "%s", server != NULL ? server : "");
+		if (gpu_spec_server(op, spec, srv, &plain, NULL, 0,
 		    &busy) != 0 || strspn(plain, "0123456789,") !=
 		    strlen(plain)) {
 			free(plain);
 			return PROTO_OK;	/* said when it is asked for */
 		}
-		would = gpudb_count_with(op->db, user_id, server, plain);
+		would = gpudb_count_with(op->db, user_id, srv, plain);
 		free(plain);
 	}
 	if (would > quota)

@@ -80,10 +80,13 @@ int	gpu_take(struct op *op, const char *project, const char *name,
 	    long long ct_id, int gpu);
 /*
  * Could spec (as --gpu takes it) ever be given to user_id within their
- * GPU quota, counting what they hold now? PROTO_OK, or PROTO_FAILED
- * saying why not (before a request waits for GPUs it could never get).
+ * GPU quota, counting what they hold now? server: the member plain
+ * numbers are of (its container's, --server; "" one server or not known).
+ * PROTO_OK, or PROTO_FAILED saying why not (before a request waits for
+ * GPUs it could never get).
  */
-int	gpu_quota_allows(struct op *op, long long user_id, const char *spec);
+int	gpu_quota_allows(struct op *op, long long user_id, const char *server,
+	    const char *spec);
 /*
  * A cluster member's GPUs free now (a PCI address LXD can use, nobody
  * holds them) and *total, from its node: or -1 when it cannot be read.
