@@ -331,7 +331,7 @@ gpudb_totals(struct db *db, struct gpu_usage_row **out)
 		r->held = sqlite3_column_int64(st, 1);
 		r->used = sqlite3_column_int64(st, 2);
 	}
-	sqlite3_reset(st);
+	sqlite3_finalize(st);
 	return n;
 }
 
@@ -357,7 +357,7 @@ gpudb_util_history(struct db *db, long long since_minute, int step_minutes,
 		(*out)[n].util = sqlite3_column_double(st, 2);
 		n++;
 	}
-	sqlite3_reset(st);
+	sqlite3_finalize(st);
 	return n;
 }
 
