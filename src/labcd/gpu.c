@@ -679,7 +679,9 @@ gpu_of_container(struct op *op, long long ct_id)
 	char until[64];
 
 	for (i = 0; i < n; i++) {
-		buf_printf(&b, "%s%d", b.len ? "," : "", u[i].gpu);
+		/* On several servers as 'gpus' names them: m2:0. */
+		buf_printf(&b, "%s%s%s%d", b.len ? "," : "", u[i].server,
+		    *u[i].server ? ":" : "", u[i].gpu);
 		if (u[i].lease_end > 0)
 			gpu_until("until", u[i].lease_end, until, sizeof(until));
 		if (u[i].exclusive || u[i].lease_end > 0)

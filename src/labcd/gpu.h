@@ -134,8 +134,9 @@ void	gpu_inside(size_t n, char *out, size_t outsz);
 /* "WORD 15:04, in 7h59" (another day: "WORD 2026-12-03 15:04, ..."). */
 void	gpu_until(const char *word, long long end, char *out, size_t outsz);
 /*
- * "0,2" of a container, each with "(exclusive, until 15:04, in 7h59)" as
- * it has them, for details and attach; caller frees.
+ * "0,2" of a container ("m1:0,m1:2" on several servers), each with
+ * "(exclusive, until 15:04, in 7h59)" as it has them, for details and
+ * attach; caller frees.
  */
 char	*gpu_of_container(struct op *op, long long ct_id);
 /*
