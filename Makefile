@@ -168,7 +168,8 @@ $(B)/tests/unit/t-throttle: $(call obj,src/labcd/throttle.c)
 $(B)/tests/unit/t-duration: $(call obj,src/labcd/config.c)
 $(B)/tests/unit/t-config-lxd: $(call obj,src/labcd/config.c)
 $(B)/tests/unit/t-db-store: $(call obj,src/labcd/db.c src/labcd/db-users.c \
-    src/labcd/db-sessions.c src/labcd/db-keys.c src/labcd/db-audit.c)
+    src/labcd/db-sessions.c src/labcd/db-keys.c src/labcd/db-audit.c \
+    src/labcd/db-gpus.c)
 $(B)/tests/unit/t-view: $(call obj,src/labcd/view.c src/labcd/cluster.c src/labcd/leases.c \
     src/labcd/config.c src/labcd/op.c src/labcd/audit.c src/labcd/db.c \
     src/labcd/db-audit.c src/labcd/db-users.c src/labcd/db-keys.c \

@@ -21,7 +21,8 @@ gw_init labct83gw labct83gk 64840
 write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
     "profiles = $LABCT_PROFILE" "ssh_listen = 0.0.0.0" \
     "ssh_ports = 64841-64859" "lxd_socket = $LXD_SOCKET" \
-    "isolate_members = yes" "${GW_CONF[@]}"
+    "isolate_members = yes" "gpu_sample_interval = 1s" \
+    "gpu_idle_reclaim = 4s" "${GW_CONF[@]}"
 start_labcd || exit 1
 gw_setup >/dev/null || exit 1
 gw_start || exit 1
@@ -30,6 +31,9 @@ newkey bk
 for u in alice bob; do labc admin user add $u </dev/null >/dev/null; done
 labc --as alice key add <"$TDIR/ak.pub" >/dev/null
 labc --as bob key add <"$TDIR/bk.pub" >/dev/null
+# Idle reclaim is at 4 s for its own check; elsewhere GPUs stay put.
+labc admin gpu exempt alice >/dev/null
+labc admin gpu exempt bob >/dev/null
 
 # where USER NAME: the member LXD says the container is on.
 where() { lxc query "/1.0/instances/$2?project=$P$1" | jq -r .location; }
@@ -124,9 +128,12 @@ test_expect_success 'ssh reaches containers on both members: by their ports on t
 	! through ak bbox hostname >/dev/null 2>&1
 '
 
+box_proc_shown() { labc gpus | grep -q "^  $1 "; }
 test_expect_success 'gpus shows every member s GPUs as SERVER:N, and whose container runs on each' '
 	pid=$(lxc query "/1.0/instances/box/state?project=${P}alice" | jq -r .pid)
 	echo "proc 0 $pid 512" >>"$TDIR/gpus-m2.txt"
+	# a reading is kept 2 s (sampling reads the nodes every second)
+	until_ms 5000 box_proc_shown "$pid"
 	out=$(labc --as bob gpus)
 	contains "$out" "^GPU m1:0  NVIDIA-A100-SXM4-40GB  0000:3b:00.0  [0-9.]+ GiB / 40.0 GiB  0%$"
 	contains "$out" "^GPU m1:1  NVIDIA-A100-SXM4-40GB  0000:5e:00.0"
@@ -145,6 +152,7 @@ test_expect_success 'GPUs are given on their own member: SERVER:N places the con
 	[ "$(where alice g1)" = m1 ]
 	[ "$(gpu_of alice g1)" = "m1:0 " ]
 	[ "$(lxc config device get g1 gpu0 pci --project ${P}alice)" = 0000:3b:00.0 ]
+	contains "$(labc --as alice details g1)" "^  gpus: +m1:0$"
 	labc --as alice create g2 --server m2 --gpu 0 >/dev/null
 	[ "$(where alice g2)" = m2 ]
 	[ "$(gpu_of alice g2)" = "m2:0 " ]
@@ -165,10 +173,11 @@ test_expect_success 'GPUs are given on their own member: SERVER:N places the con
 	contains "$(labc servers --format csv)" "^m1,up,$M1,[0-9]+,[^,]+,2,0,"
 	contains "$(labc servers --format csv)" "^m2,up,$M2,[0-9]+,[^,]+,1,0,"
 	# gpus shows who was given each, per member
+	# (sampled from the nodes: idle, since nothing runs on them)
 	out=$(labc gpus)
-	contains "$out" "^GPU m1:0  .* given to alice/g1$"
-	contains "$out" "^GPU m2:0  .* given to alice/g2, bob/g5$"
-	contains "$out" "^GPU m1:1  .* given to bob/g3$"
+	contains "$out" "^GPU m1:0  .* given to alice/g1 \(idle [0-9]+s\)$"
+	contains "$out" "^GPU m2:0  .* given to alice/g2 \(idle [0-9]+s\), bob/g5 \(idle [0-9]+s\)$"
+	contains "$out" "^GPU m1:1  .* given to bob/g3 \(idle [0-9]+s\)$"
 	# a GPU of another member cannot be attached
 	out=$(labc --as alice gpu attach g2 m1:1 2>&1) && return 1
 	contains "$out" "GPUs of m1 cannot go to a container on m2"
@@ -185,6 +194,63 @@ test_expect_success 'GPUs are given on their own member: SERVER:N places the con
 	for n in g1 g2; do labc --as alice delete -f $n >/dev/null || return 1; done
 	for n in g3 g5; do labc --as bob delete -f $n >/dev/null || return 1; done
 	labc admin quota set bob gpus=none >/dev/null
+'
+
+# GPU use over time, from the nodes. LXD refuses a stand-in GPU to a
+# running container, so box's hold of m2:0 is written into the database as
+# gpu attach would write it (t0410 does the same on one server).
+ct_id() { sqlite3 "$DB" "SELECT c.id FROM containers c JOIN users u ON u.id = c.user_id WHERE u.name = '$1' AND c.name = '$2'"; }
+hold_box() { sqlite3 "$DB" "INSERT INTO gpus (container_id, gpu, pci, exclusive, since, server) VALUES ($(ct_id alice box), 0, '0000:86:00.0', 0, CAST(strftime('%s', 'now') AS INTEGER), 'm2')"; }
+unhold_box() { sqlite3 "$DB" "DELETE FROM gpus WHERE container_id = $(ct_id alice box)"; }
+idle_of_box() { sqlite3 "$DB" "SELECT idle_since FROM gpus WHERE container_id = $(ct_id alice box)"; }
+box_used() { [ "$(sqlite3 "$DB" "SELECT coalesce(sum(used), 0) FROM gpu_usage WHERE server = 'm2' AND gpu = 0 AND user = 'alice' AND container = 'box'")" -ge 2 ]; }
+box_idle() { [ "$(idle_of_box)" -gt 0 ]; }
+box_not_idle() { [ "$(idle_of_box)" = 0 ]; }
+idle_gone() { [ -z "$(gpu_of bob idle)" ]; }
+lease1_gone() { [ -z "$(gpu_of alice lease1)" ]; }
+m2_gpu() { printf "%s\n" "gpu NVIDIA-H100-80GB 00000000:86:00.0 GPU-0000bbb1 81920 512 $1" "proc 0 $2 512" >"$TDIR/gpus-m2.txt"; }
+test_expect_success 'GPU use on a cluster: sampled from each member s node; idle clocks reset while a member gives no reading; idle reclaim on a member' '
+	pid=$(lxc query "/1.0/instances/box/state?project=${P}alice" | jq -r .pid)
+	m2_gpu 40 "$pid"
+	hold_box
+	until_ms 20000 box_used
+	measured "box s first used second on m2:0 in the history after $TOOK ms"
+	row=$(labc --as alice usage --by gpu --format json | jq -c ".usage[] | select(.server == \"m2\" and .gpu == 0)")
+	[ "$(echo "$row" | jq .held_seconds)" -ge 2 ]
+	# 40 % (a first sample may be of the reading before, at 0 %)
+	util=$(echo "$row" | jq .util_held_pct)
+	[ "$util" -ge 25 ] && [ "$util" -le 40 ]
+	contains "$(labc --as alice usage --by gpu)" "^alice +m2:0 "
+	# nobody holds m1:0: the admin sees its time, as that member s
+	contains "$(labc usage --by gpu --format csv)" "^\(everyone\),,0,.*,m1$"
+	# at 0 % box is idle on m2 (alice is spared from reclaim)
+	m2_gpu 0 "$pid"
+	until_ms 10000 box_idle
+	# m2 s node gives no reading: its idle clocks go back to 0
+	kill $(cat $TDIR/node-m2.pid)
+	until_ms 10000 box_not_idle
+	node_start m2
+	until_ms 10000 node_answers "$M2"
+	until_ms 10000 box_idle
+	unhold_box
+	m2_gpu 0 "$pid"
+	# bob, no longer spared: his idle GPU on m1 is taken back there
+	labc admin gpu exempt bob --off >/dev/null
+	labc --as bob create idle --gpu m1:1 >/dev/null
+	[ "$(gpu_of bob idle)" = "m1:1 " ]
+	until_ms 30000 idle_gone
+	measured "idle reclaim at 4 s on m1: the hold gone after $TOOK ms"
+	! lxc config device show idle --project ${P}bob | grep -q "^gpu1:"
+	contains "$(labc --as bob log)" "gpu reclaim +idle +ok: GPU m1:1 taken back: idle for [0-9]+s \(gpu_idle_reclaim\)"
+	labc admin gpu exempt bob >/dev/null
+	labc --as bob delete idle >/dev/null
+	# a lease ends on its member as on one server
+	labc --as alice create lease1 --gpu m2:0 --for 3s >/dev/null
+	[ "$(gpu_of alice lease1)" = "m2:0 " ]
+	until_ms 20000 lease1_gone
+	! lxc config device show lease1 --project ${P}alice | grep -q "^gpu0:"
+	contains "$(labc --as alice log)" "gpu lease +lease1 +ok: GPU m2:0 taken back: its lease ended"
+	labc --as alice delete lease1 >/dev/null
 '
 
 test_expect_success 'a node answers no one LXD does not trust: no certificate, a stranger s, a local account' '

@@ -15,7 +15,7 @@
 
 static const char *const cols[] = { "user", "container", "gpu#",
 	"held_hours", "used_hours", "util_held_pct#", "held_seconds#",
-	"used_seconds#", "max_memory_mib#", NULL };
+	"used_seconds#", "max_memory_mib#", "server", NULL };
 
 static void
 hours(long long secs, char *out, size_t outsz)
@@ -23,12 +23,23 @@ hours(long long secs, char *out, size_t outsz)
 	snprintf(out, outsz, "%.2f", (double)secs / 3600.0);
 }
 
+/* "2", or "m2:2" on several servers; "" for a row of no GPU. */
+static void
+gpu_str(const struct gpu_usage_row *r, char *out, size_t outsz)
+{
+	*out = '\0';
+	if (r->gpu >= 0)
+		snprintf(out, outsz, "%s%s%d", r->server, *r->server ? ":" : "",
+		    r->gpu);
+}
+
 static void
 add(struct table *t, const struct gpu_usage_row *r, const char *user)
 {
-	char gpu[16] = "", held[32], used[32], util[16] = "", hs[32], us[32],
+	char gpu[16], held[32], used[32], util[16] = "", hs[32], us[32],
 	    mem[32];
 
+	*gpu = '\0';
 	if (r->gpu >= 0)
 		snprintf(gpu, sizeof(gpu), "%d", r->gpu);
 	hours(r->held, held, sizeof(held));
@@ -39,7 +50,8 @@ add(struct table *t, const struct gpu_usage_row *r, const char *user)
 	snprintf(hs, sizeof(hs), "%lld", r->held);
 	snprintf(us, sizeof(us), "%lld", r->used);
 	snprintf(mem, sizeof(mem), "%lld", r->mem);
-	table_add(t, user, r->container, gpu, held, used, util, hs, us, mem);
+	table_add(t, user, r->container, gpu, held, used, util, hs, us, mem,
+	    r->server);
 }
 
 /* Whose a row is: by gpu, an admin's rows are everyone's together. */
@@ -105,20 +117,19 @@ cmd_usage_exec(struct ctx *c)
 	config_duration_str(secs, span, sizeof(span));
 	ctx_printf(c, "GPU use since %s (%s), sampled every %ds:\n", when,
 	    span, c->srv->cfg.gpu_sample_interval);
-	ctx_printf(c, "%-20s %-20s %4s %12s %12s %10s\n", "USER", by ==
+	ctx_printf(c, "%-20s %-20s %6s %12s %12s %10s\n", "USER", by ==
 	    GPU_BY_CONTAINER ? "CONTAINER" : "", by == GPU_BY_GPU ? "GPU" :
 	    "", "HELD GPU-H", "USED GPU-H", "UTIL HELD");
 	n = gpudb_usage(c->db, from, by, admin ? NULL : c->id.user, &rows);
 	for (i = 0; i <= n; i++) {
 		const struct gpu_usage_row *r = i < n ? &rows[i] : &total;
-		char gpu[16] = "", util[16] = "-";
+		char gpu[80], util[16] = "-";
 
-		if (r->gpu >= 0)
-			snprintf(gpu, sizeof(gpu), "%d", r->gpu);
+		gpu_str(r, gpu, sizeof(gpu));
 		if (r->held > 0)
 			snprintf(util, sizeof(util), "%lld%%", (r->util +
 			    r->held / 2) / r->held);
-		ctx_printf(c, "%-20s %-20s %4s %12.2f %12.2f %10s\n", i == n ?
+		ctx_printf(c, "%-20s %-20s %6s %12.2f %12.2f %10s\n", i == n ?
 		    "(lab)" : label(c, r, by, admin), r->container,
 		    gpu, (double)r->held / 3600.0, (double)r->used / 3600.0,
 		    util);

@@ -269,21 +269,24 @@ int
 gpudb_usage_add(struct db *db, const struct gpu_sample_row *r)
 {
 	sqlite3_stmt *st = db_prepare(db, "INSERT INTO gpu_usage (minute, "
-	    "gpu, user, container, held, used, util, mem, secs) VALUES (?1, "
-	    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (minute, gpu, user, "
-	    "container) DO UPDATE SET held = held + ?5, used = used + ?6, "
-	    "util = util + ?7, mem = max(mem, ?8), secs = secs + ?9");
+	    "gpu, user, container, held, used, util, mem, secs, server) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT "
+	    "(minute, server, gpu, user, container) DO UPDATE SET held = "
+	    "held + ?5, used = used + ?6, util = util + ?7, mem = max(mem, "
+	    "?8), secs = secs + ?9");
 
 	int k;
 
 	for (k = 0; k < 2; k++) {
 		if (k == 1)
 			st = db_prepare(db, "INSERT INTO gpu_usage_hour (hour, "
-			    "gpu, user, container, held, used, util, mem) VALUES "
-			    "(?1 / 60, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT "
-			    "(hour, gpu, user, container) DO UPDATE SET held = "
-			    "held + ?5, used = used + ?6, util = util + ?7, mem = "
-			    "max(mem, ?8)");
+			    "gpu, user, container, held, used, util, mem, "
+			    "server) VALUES (?1 / 60, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+			    "?10) ON CONFLICT (hour, server, gpu, user, "
+			    "container) DO UPDATE SET held = held + ?5, used = "
+			    "used + ?6, util = util + ?7, mem = max(mem, ?8)");
+		sqlite3_bind_text(st, 10, r->server != NULL ? r->server : "",
+		    -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 1, r->minute);
 		sqlite3_bind_int(st, 2, r->gpu);
 		sqlite3_bind_text(st, 3, r->user, -1, SQLITE_STATIC);
@@ -340,8 +343,8 @@ gpudb_util_history(struct db *db, long long since_minute, int step_minutes,
     struct gpu_util_point **out)
 {
 	sqlite3_stmt *st = db_prepare(db, "SELECT gpu, (minute - ?1) / ?2, "
-	    "sum(util) * 1.0 / sum(secs) FROM gpu_usage WHERE minute >= ?1 "
-	    "AND secs > 0 GROUP BY 1, 2 ORDER BY 1, 2");
+	    "sum(util) * 1.0 / sum(secs), server FROM gpu_usage WHERE minute "
+	    ">= ?1 AND secs > 0 GROUP BY server, 1, 2 ORDER BY server, 1, 2");
 	size_t n = 0, cap = 0;
 
 	*out = NULL;
@@ -355,6 +358,8 @@ gpudb_util_history(struct db *db, long long since_minute, int step_minutes,
 		(*out)[n].gpu = sqlite3_column_int(st, 0);
 		(*out)[n].bucket = sqlite3_column_int64(st, 1);
 		(*out)[n].util = sqlite3_column_double(st, 2);
+		snprintf((*out)[n].server, sizeof((*out)[n].server), "%s",
+		    (const char *)sqlite3_column_text(st, 3));
 		n++;
 	}
 	sqlite3_finalize(st);
@@ -384,9 +389,9 @@ gpudb_usage(struct db *db, long long since_minute, enum gpu_usage_by by,
     const char *only_user, struct gpu_usage_row **out)
 {
 	static const char *const group[] = {
-		[GPU_BY_USER] = "user, '', -1",
-		[GPU_BY_GPU] = "'', '', gpu",
-		[GPU_BY_CONTAINER] = "user, container, -1",
+		[GPU_BY_USER] = "user, '', '', -1",
+		[GPU_BY_GPU] = "'', '', server, gpu",
+		[GPU_BY_CONTAINER] = "user, container, '', -1",
 	};
 	char sql[1024];
 	sqlite3_stmt *st;
@@ -394,12 +399,12 @@ gpudb_usage(struct db *db, long long since_minute, enum gpu_usage_by by,
 
 	/* The minutes up to the first whole hour, then whole hours. */
 	snprintf(sql, sizeof(sql), "SELECT %s, sum(held), sum(used), "
-	    "sum(util), max(mem) FROM (SELECT gpu, user, container, held, "
-	    "used, util, mem FROM gpu_usage WHERE minute >= ?1 AND minute < "
-	    "(?1 + 59) / 60 * 60 UNION ALL SELECT gpu, user, container, held, "
-	    "used, util, mem FROM gpu_usage_hour WHERE hour >= (?1 + 59) / 60) "
-	    "WHERE (?2 IS NULL OR user = ?2) AND (user != '' OR ?3) GROUP BY "
-	    "1, 2, 3 ORDER BY 1, 2, 3", group[by]);
+	    "sum(util), max(mem) FROM (SELECT server, gpu, user, container, "
+	    "held, used, util, mem FROM gpu_usage WHERE minute >= ?1 AND "
+	    "minute < (?1 + 59) / 60 * 60 UNION ALL SELECT server, gpu, user, "
+	    "container, held, used, util, mem FROM gpu_usage_hour WHERE hour "
+	    ">= (?1 + 59) / 60) WHERE (?2 IS NULL OR user = ?2) AND (user != "
+	    "'' OR ?3) GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4", group[by]);
 	st = db_prepare(db, sql);
 	sqlite3_bind_int64(st, 1, since_minute);
 	if (only_user != NULL)
@@ -419,11 +424,13 @@ gpudb_usage(struct db *db, long long since_minute, enum gpu_usage_by by,
 		    (const char *)sqlite3_column_text(st, 0));
 		snprintf(r->container, sizeof(r->container), "%s",
 		    (const char *)sqlite3_column_text(st, 1));
-		r->gpu = sqlite3_column_int(st, 2);
-		r->held = sqlite3_column_int64(st, 3);
-		r->used = sqlite3_column_int64(st, 4);
-		r->util = sqlite3_column_int64(st, 5);
-		r->mem = sqlite3_column_int64(st, 6);
+		snprintf(r->server, sizeof(r->server), "%s",
+		    (const char *)sqlite3_column_text(st, 2));
+		r->gpu = sqlite3_column_int(st, 3);
+		r->held = sqlite3_column_int64(st, 4);
+		r->used = sqlite3_column_int64(st, 5);
+		r->util = sqlite3_column_int64(st, 6);
+		r->mem = sqlite3_column_int64(st, 7);
 	}
 	sqlite3_finalize(st);
 	return n;

@@ -28,6 +28,8 @@ struct gpu_use {
 /* One sample's worth of a GPU and a container that holds it. */
 struct gpu_sample_row {
 	long long	 minute;	/* unix time / 60 */
+	const char	*server;	/* its cluster member; "" or NULL one
+					   server */
 	int		 gpu;
 	const char	*user;		/* "" and "": nobody holds it */
 	const char	*container;
@@ -88,6 +90,7 @@ enum gpu_usage_by { GPU_BY_USER, GPU_BY_GPU, GPU_BY_CONTAINER };
 struct gpu_usage_row {
 	char		 user[64];	/* "" by gpu, or nobody held it */
 	char		 container[64];	/* "" unless by container */
+	char		 server[64];	/* by gpu: its member, "" one server */
 	int		 gpu;		/* -1 unless by gpu */
 	long long	 held, used;	/* seconds */
 	long long	 util;		/* % x seconds held */
@@ -136,6 +139,7 @@ int	gpuq_served(struct db *db, long long user_id);
 size_t	gpudb_totals(struct db *db, struct gpu_usage_row **out);
 /* A GPU's mean utilisation (%) over one step of its sampled history. */
 struct gpu_util_point {
+	char		 server[64];	/* "" one server */
 	int		 gpu;
 	long long	 bucket;	/* (minute - since) / step */
 	double		 util;

@@ -196,6 +196,45 @@ static const char *const migrations[] = {
 	 * member, so (container_id, gpu) stays the key.
 	 */
 	"ALTER TABLE gpus ADD COLUMN server TEXT NOT NULL DEFAULT '';",
+
+	/*
+	 * 12: GPU use over time on several servers: a GPU of the history is
+	 * its server ('' on one server) and number, as in gpus. SQLite
+	 * cannot change a key: the tables are made again.
+	 */
+	"CREATE TABLE gpu_usage_new ("
+	"  minute INTEGER NOT NULL,"
+	"  server TEXT NOT NULL DEFAULT '',"
+	"  gpu INTEGER NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  container TEXT NOT NULL,"
+	"  held INTEGER NOT NULL DEFAULT 0,"
+	"  used INTEGER NOT NULL DEFAULT 0,"
+	"  util INTEGER NOT NULL DEFAULT 0,"
+	"  mem INTEGER NOT NULL DEFAULT 0,"
+	"  secs INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (minute, server, gpu, user, container)) WITHOUT ROWID;"
+	"INSERT INTO gpu_usage_new (minute, gpu, user, container, held, used, "
+	"  util, mem, secs) SELECT minute, gpu, user, container, held, used, "
+	"  util, mem, secs FROM gpu_usage;"
+	"DROP TABLE gpu_usage;"
+	"ALTER TABLE gpu_usage_new RENAME TO gpu_usage;"
+	"CREATE TABLE gpu_usage_hour_new ("
+	"  hour INTEGER NOT NULL,"
+	"  server TEXT NOT NULL DEFAULT '',"
+	"  gpu INTEGER NOT NULL,"
+	"  user TEXT NOT NULL,"
+	"  container TEXT NOT NULL,"
+	"  held INTEGER NOT NULL DEFAULT 0,"
+	"  used INTEGER NOT NULL DEFAULT 0,"
+	"  util INTEGER NOT NULL DEFAULT 0,"
+	"  mem INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (hour, server, gpu, user, container)) WITHOUT ROWID;"
+	"INSERT INTO gpu_usage_hour_new (hour, gpu, user, container, held, "
+	"  used, util, mem) SELECT hour, gpu, user, container, held, used, "
+	"  util, mem FROM gpu_usage_hour;"
+	"DROP TABLE gpu_usage_hour;"
+	"ALTER TABLE gpu_usage_hour_new RENAME TO gpu_usage_hour;",
 };
 
 /* Record sqlite's message after what; returns -1. */

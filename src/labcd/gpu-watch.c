@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "cluster.h"
 #include "config.h"
 #include "ct.h"
 #include "db-gpus.h"
@@ -218,10 +219,19 @@ still_due(struct op *op, const struct gpu_use *h, enum why why, time_t now)
 	return due;
 }
 
+/* "2", or "m2:2" on several servers: as 'gpus' names it. */
+static void
+label(const struct gpu_use *h, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s%s%d", h->server, *h->server ? ":" : "",
+	    h->gpu);
+}
+
 static void
 take_back(struct op *op, const struct gpu_use *h, enum why why, time_t now)
 {
-	char project[PROJECT_MAX], at[16], idle[32], res[256], text[NOTICE_MAX];
+	char project[PROJECT_MAX], at[16], idle[32], res[256], text[NOTICE_MAX],
+	    lbl[80];
 
 	if (failed_recently(h->ct_id, h->gpu, now))
 		return;
@@ -234,13 +244,14 @@ take_back(struct op *op, const struct gpu_use *h, enum why why, time_t now)
 		return;
 	}
 	project_of(op, h->user_id, h->user, project);
+	label(h, lbl, sizeof(lbl));
 	op->command = why == WHY_IDLE ? "gpu reclaim" : "gpu lease";
 	if (why != WHY_OUTSIDE &&
 	    gpu_take(op, project, h->name, h->ct_id, h->gpu) != PROTO_OK) {
 		ct_release(h->user_id, h->name);
 		failed_note(h->ct_id, h->gpu, now);
-		log_warn("%s/%s: GPU %d is due back (%s) and stays for now: "
-		    "%s; trying again in %d s", h->user, h->name, h->gpu,
+		log_warn("%s/%s: GPU %s is due back (%s) and stays for now: "
+		    "%s; trying again in %d s", h->user, h->name, lbl,
 		    why == WHY_IDLE ? "idle" : "its lease ended", op->cause,
 		    RETRY_AFTER);
 		return;
@@ -252,27 +263,27 @@ take_back(struct op *op, const struct gpu_use *h, enum why why, time_t now)
 	config_duration_str(now - h->idle_since, idle, sizeof(idle));
 	switch (why) {
 	case WHY_LEASE:
-		snprintf(res, sizeof(res), "ok: GPU %d taken back: its lease "
-		    "ended", h->gpu);
-		snprintf(text, sizeof(text), "GPU %d of %s went back to the "
+		snprintf(res, sizeof(res), "ok: GPU %s taken back: its lease "
+		    "ended", lbl);
+		snprintf(text, sizeof(text), "GPU %s of %s went back to the "
 		    "pool at %s: its lease ended. %s keeps running without "
-		    "it; 'labc gpu attach %s any' asks for one again.", h->gpu,
+		    "it; 'labc gpu attach %s any' asks for one again.", lbl,
 		    h->name, at, h->name, h->name);
 		break;
 	case WHY_IDLE:
-		snprintf(res, sizeof(res), "ok: GPU %d taken back: idle for %s "
-		    "(gpu_idle_reclaim)", h->gpu, idle);
-		snprintf(text, sizeof(text), "GPU %d of %s went back to the "
+		snprintf(res, sizeof(res), "ok: GPU %s taken back: idle for %s "
+		    "(gpu_idle_reclaim)", lbl, idle);
+		snprintf(text, sizeof(text), "GPU %s of %s went back to the "
 		    "pool at %s: %s did not use it for %s. %s keeps running "
 		    "without it; 'labc gpu attach %s any' asks for one again.",
-		    h->gpu, h->name, at, h->name, idle, h->name, h->name);
+		    lbl, h->name, at, h->name, idle, h->name, h->name);
 		break;
 	case WHY_OUTSIDE:
-		snprintf(res, sizeof(res), "ok: GPU %d was taken out of the "
-		    "container outside labcontainers: its hold ends", h->gpu);
-		snprintf(text, sizeof(text), "GPU %d of %s was taken out of it "
+		snprintf(res, sizeof(res), "ok: GPU %s was taken out of the "
+		    "container outside labcontainers: its hold ends", lbl);
+		snprintf(text, sizeof(text), "GPU %s of %s was taken out of it "
 		    "outside labcontainers (at %s); it is no longer yours.",
-		    h->gpu, h->name, at);
+		    lbl, h->name, at);
 		break;
 	}
 	log_info("%s/%s: %s", h->user, h->name, res + 4);
@@ -283,19 +294,21 @@ take_back(struct op *op, const struct gpu_use *h, enum why why, time_t now)
 static void
 warn_end(struct op *op, const struct gpu_use *h, time_t now)
 {
-	char project[PROJECT_MAX], at[16], left[32], text[NOTICE_MAX], res[128];
+	char project[PROJECT_MAX], at[16], left[32], text[NOTICE_MAX], res[160],
+	    lbl[80];
 
 	if (gpudb_set_warned(op->db, h->ct_id, h->gpu) != 0)
 		return;		/* said next tick rather than twice */
 	project_of(op, h->user_id, h->user, project);
+	label(h, lbl, sizeof(lbl));
 	clock_str((time_t)h->lease_end, at, sizeof(at));
 	config_duration_str(h->lease_end - now, left, sizeof(left));
-	snprintf(text, sizeof(text), "GPU %d of %s goes back to the pool at "
+	snprintf(text, sizeof(text), "GPU %s of %s goes back to the pool at "
 	    "%s (in %s), when its lease ends: save what runs on it, or 'labc "
-	    "gpu renew %s' to keep it longer.", h->gpu, h->name, at, left,
+	    "gpu renew %s' to keep it longer.", lbl, h->name, at, left,
 	    h->name);
-	snprintf(res, sizeof(res), "ok: GPU %d: its lease ends in %s: owner "
-	    "told", h->gpu, left);
+	snprintf(res, sizeof(res), "ok: GPU %s: its lease ends in %s: owner "
+	    "told", lbl, left);
 	op->command = "gpu lease";
 	tell(op, h, project, res, text);
 }
@@ -424,65 +437,228 @@ outside(struct op *op, const struct gpu_use *h, size_t n, time_t now)
 
 /* --- sampling --- */
 
-struct proc_at {
-	char		 project[128];	/* as gpu_pid_container gives it */
+/*
+ * A GPU as one sample reads it: this machine's NVML on one server, a
+ * member's labcd --node on a cluster (another machine: what it says is
+ * checked as it is read). Whose each process is: the LXD project and
+ * container of its cgroup, "" for the host's.
+ */
+struct seen_proc {
+	char		 project[128];
 	char		 name[64];
+	unsigned long long mem;
+};
+struct seen {
+	char		 server[MEMBER_NAME_MAX];	/* "" one server */
+	int		 index;
+	int		 util;		/* %, -1 unknown */
+	unsigned long long mem_used;
+	size_t		 nprocs;
+	struct seen_proc *procs;
 };
 
 static void
-sample(struct op *op, struct gpu_use *h, size_t nh, int secs, time_t now)
+seen_free(struct seen *v, size_t n)
 {
-	const struct config *cfg = &op->srv->cfg;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].procs);
+	free(v);
+}
+
+/* This machine's GPUs: 0, or -1 (said once while NVML does not answer). */
+static int
+seen_local(const struct config *cfg, struct seen **out, size_t *n)
+{
 	static int nvml_failing;
 	struct nvml_gpu *inv;
-	size_t ninv, i, j, k;
-	char err[256], (*proj)[PROJECT_MAX];
+	size_t ninv, i, k;
+	char err[256];
 
-	/*
-	 * On a cluster this NVML is one member's: the use of GPUs over
-	 * time (and idle reclaim) is not sampled from the nodes yet.
-	 */
-	if (gpu_on_cluster(op))
-		return;
 	if (nvml_query(cfg->nvml_library, &inv, &ninv, err, sizeof(err)) != 0) {
 		if (!nvml_failing)
 			log_info("GPU sampling: %s; nothing is sampled until "
 			    "NVML answers", err);
 		nvml_failing = 1;
-		return;
+		return -1;
 	}
 	nvml_failing = 0;
+	*out = xcalloc(ninv + 1, sizeof(**out));
+	for (i = 0; i < ninv; i++) {
+		struct seen *v = &(*out)[i];
+
+		v->index = inv[i].index;
+		v->util = inv[i].util;
+		v->mem_used = inv[i].mem_used;
+		v->procs = xcalloc(inv[i].nprocs + 1, sizeof(*v->procs));
+		for (k = 0; k < inv[i].nprocs; k++) {
+			/* Whose it is: the cgroup LXC made for it. */
+			if (gpu_pid_container(inv[i].procs[k].pid,
+			    v->procs[k].project, v->procs[k].name) != 1)
+				v->procs[k].name[0] = '\0';
+			v->procs[k].mem = inv[i].procs[k].mem;
+		}
+		v->nprocs = inv[i].nprocs;
+	}
+	*n = ninv;
+	nvml_free(inv, ninv);
+	return 0;
+}
+
+static void
+str_of(json_t *o, const char *key, char *out, size_t outsz)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	snprintf(out, outsz, "%s", v != NULL ? v : "");
+}
+
+/* Member m's GPUs, added to *out: 0, or -1 (no reading of it). */
+static int
+seen_member(struct op *op, const struct cluster_member *m, struct seen **out,
+    size_t *n)
+{
+	json_t *reading, *list, *g, *p;
+	char why[640];
+	size_t i, k;
+
+	if (cluster_node_reading(op, m, &reading, why, sizeof(why)) != 0)
+		return -1;
+	if (json_string_value(json_object_get(reading, "error")) != NULL) {
+		json_decref(reading);
+		return -1;	/* NVML there does not answer */
+	}
+	list = json_object_get(reading, "gpus");
+	*out = xrealloc(*out, (*n + json_array_size(list) + 1) *
+	    sizeof(**out));
+	json_array_foreach(list, i, g) {
+		struct seen *v = &(*out)[(*n)++];
+		json_t *procs = json_object_get(g, "processes");
+		json_int_t used = json_integer_value(json_object_get(g,
+		    "memory_used"));
+
+		memset(v, 0, sizeof(*v));
+		snprintf(v->server, sizeof(v->server), "%s", m->name);
+		v->index = (int)json_integer_value(json_object_get(g, "index"));
+		v->util = (int)json_integer_value(json_object_get(g,
+		    "utilization"));
+		if (v->util > 100 || v->util < -1)
+			v->util = -1;
+		v->mem_used = used > 0 ? (unsigned long long)used : 0;
+		v->procs = xcalloc(json_array_size(procs) + 1,
+		    sizeof(*v->procs));
+		json_array_foreach(procs, k, p) {
+			json_int_t mem = json_integer_value(json_object_get(p,
+			    "memory"));
+
+			str_of(p, "project", v->procs[v->nprocs].project,
+			    sizeof(v->procs[0].project));
+			str_of(p, "container", v->procs[v->nprocs].name,
+			    sizeof(v->procs[0].name));
+			if (*v->procs[v->nprocs].project == '\0')
+				v->procs[v->nprocs].name[0] = '\0';
+			v->procs[v->nprocs++].mem = mem > 0 ?
+			    (unsigned long long)mem : 0;
+		}
+	}
+	json_decref(reading);
+	return 0;
+}
+
+/*
+ * Every member's GPUs. A member that gave no reading (down, its node not
+ * answering, its NVML failing): its holds' idle clocks stop (set back to
+ * 0: not known is not idle), so nothing is taken back for want of a look.
+ */
+static void
+seen_cluster(struct op *op, struct gpu_use *h, size_t nh, time_t now,
+    struct seen **out, size_t *n)
+{
+	static char failing[16][MEMBER_NAME_MAX];
+	struct cluster_member *m;
+	size_t nm, i, j;
+
+	(void)now;
+	*out = xcalloc(1, sizeof(**out));
+	*n = 0;
+	if (cluster_members(op, &m, &nm) != 0)
+		nm = 0, m = NULL;
+	for (i = 0; i < nm; i++) {
+		int ok = seen_member(op, &m[i], out, n) == 0, was = 0;
+		size_t f;
+
+		for (f = 0; f < 16; f++) {
+			if (strcmp(failing[f], m[i].name) == 0) {
+				was = 1;
+				if (ok)
+					failing[f][0] = '\0';
+			}
+		}
+		if (!ok && !was) {
+			log_info("GPU sampling: server %s gave no reading; its "
+			    "GPUs are not sampled and their idle clocks wait "
+			    "until it does", m[i].name);
+			for (f = 0; f < 16 && failing[f][0] != '\0'; f++)
+				;
+			if (f < 16)
+				snprintf(failing[f], sizeof(failing[f]), "%s",
+				    m[i].name);
+		}
+		if (ok)
+			continue;
+		for (j = 0; j < nh; j++) {
+			if (strcmp(h[j].server, m[i].name) != 0 ||
+			    h[j].idle_since == 0)
+				continue;
+			h[j].idle_since = 0;
+			(void)gpudb_set_idle(op->db, h[j].ct_id, h[j].gpu, 0);
+		}
+	}
+	free(m);
+}
+
+static void
+sample(struct op *op, struct gpu_use *h, size_t nh, int secs, time_t now)
+{
+	const struct config *cfg = &op->srv->cfg;
+	struct seen *seen = NULL;
+	size_t nseen = 0, i, j, k;
+	char (*proj)[PROJECT_MAX];
+
+	if (!gpu_on_cluster(op)) {
+		if (seen_local(cfg, &seen, &nseen) != 0)
+			return;
+	} else
+		seen_cluster(op, h, nh, now, &seen, &nseen);
 	proj = xcalloc(nh + 1, sizeof(*proj));
 	for (j = 0; j < nh; j++)
 		project_of(op, h[j].user_id, h[j].user, proj[j]);
 	if (db_begin(op->db) != 0) {
 		free(proj);
-		nvml_free(inv, ninv);
+		seen_free(seen, nseen);
 		return;
 	}
-	for (i = 0; i < ninv; i++) {
-		const struct nvml_gpu *g = &inv[i];
-		struct proc_at *at = xcalloc(g->nprocs + 1, sizeof(*at));
+	for (i = 0; i < nseen; i++) {
+		const struct seen *g = &seen[i];
 		struct gpu_sample_row row = { .minute = now / 60,
-		    .gpu = g->index, .user = "", .container = "" };
+		    .server = g->server, .gpu = g->index, .user = "",
+		    .container = "" };
 		int nheld = 0;
 
-		/* Whose each process is: the cgroup LXC made for it. */
-		for (k = 0; k < g->nprocs; k++) {
-			if (gpu_pid_container(g->procs[k].pid, at[k].project,
-			    at[k].name) != 1)
-				at[k].name[0] = '\0';
-		}
 		for (j = 0; j < nh; j++) {
 			unsigned long long mem = 0;
 			int used = 0, busy;
 
-			if (h[j].gpu != g->index)
+			/* A row of no server on a cluster may be any
+			   member's GPU of that number: not sampled. */
+			if (h[j].gpu != g->index ||
+			    strcmp(h[j].server, g->server) != 0)
 				continue;
 			nheld++;
 			for (k = 0; k < g->nprocs; k++) {
-				if (strcmp(at[k].name, h[j].name) == 0 &&
-				    strcmp(at[k].project, proj[j]) == 0) {
+				if (strcmp(g->procs[k].name, h[j].name) == 0 &&
+				    strcmp(g->procs[k].project, proj[j]) == 0) {
 					used = 1;
 					mem += g->procs[k].mem;
 				}
@@ -514,24 +690,23 @@ sample(struct op *op, struct gpu_use *h, size_t nh, int secs, time_t now)
 			row.mem = (long long)(g->mem_used >> 20);
 			(void)gpudb_usage_add(op->db, &row);
 		}
-		free(at);
 	}
 	if (db_commit(op->db) != 0) {
 		log_warn("GPU sampling: cannot record it: %s", op->db->err);
 		db_rollback(op->db);
 	}
 	free(proj);
-	nvml_free(inv, ninv);
+	seen_free(seen, nseen);
 }
 
+/* Idle clocks come from sample(): every member's on a cluster. */
 static void
 reclaim(struct op *op, const struct gpu_use *h, size_t n, time_t now)
 {
 	long long after = op->srv->cfg.gpu_idle_reclaim;
 	size_t i;
 
-	/* Idle clocks come from sample(), which is one machine's NVML. */
-	if (after <= 0 || gpu_on_cluster(op))
+	if (after <= 0)
 		return;
 	for (i = 0; i < n; i++) {
 		if (!h[i].exempt && h[i].idle_since > 0 &&

@@ -137,8 +137,8 @@ ct_shown(struct names *nm, const char *user, const char *name)
 
 /* The 24 h of each GPU's utilisation, as the snapshot's "history". */
 static json_t *
-history_of(int gpu, const struct gpu_util_point *pts, size_t npts,
-    long long start)
+history_of(const char *server, int gpu, const struct gpu_util_point *pts,
+    size_t npts, long long start)
 {
 	json_t *util = json_array();
 	size_t i, nb = STATUS_HISTORY_SPAN / STATUS_HISTORY_STEP, b;
@@ -146,7 +146,8 @@ history_of(int gpu, const struct gpu_util_point *pts, size_t npts,
 	for (b = 0; b < nb; b++)
 		json_array_append_new(util, json_null());
 	for (i = 0; i < npts; i++) {
-		if (pts[i].gpu != gpu || pts[i].bucket < 0 ||
+		if (pts[i].gpu != gpu || strcmp(pts[i].server, server) != 0 ||
+		    pts[i].bucket < 0 ||
 		    (size_t)pts[i].bucket >= nb)
 			continue;
 		json_array_set_new(util, (size_t)pts[i].bucket,
@@ -176,6 +177,8 @@ gpus_part(struct op *op, struct names *nm, json_t *errors)
 	    &pts);
 	json_array_foreach(gpus, i, g) {
 		json_t *holders = json_array(), *procs = json_array(), *h, *p;
+		const char *server = json_string_value(json_object_get(g,
+		    "server"));
 
 		json_array_foreach(json_object_get(g, "holders"), k, h) {
 			const char *u = json_string_value(json_object_get(h,
@@ -212,8 +215,12 @@ gpus_part(struct op *op, struct names *nm, json_t *errors)
 		    "memory_used", json_object_get(g, "memory_used"),
 		    "utilization", json_object_get(g, "utilization"), "holders",
 		    holders, "processes", procs, "history", history_of(
-		    (int)json_integer_value(json_object_get(g, "index")), pts,
-		    npts, start)));
+		    server != NULL ? server : "", (int)json_integer_value(
+		    json_object_get(g, "index")), pts, npts, start)));
+		if (server != NULL)
+			json_object_set_new(json_array_get(out,
+			    json_array_size(out) - 1), "server",
+			    json_string(server));
 	}
 	free(pts);
 	json_decref(gpus);

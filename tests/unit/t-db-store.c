@@ -3,7 +3,7 @@
  * (db-users.c, db-sessions.c, db-keys.c, db-audit.c) on a fresh database
  * file: rows in and out, the filters each caller relies on (a locked
  * user's keys, an expired session, another user's key), and the cascade
- * when a user goes.
+ * when a user goes; GPU use over time, a GPU being its server and number.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "db-audit.h"
+#include "db-gpus.h"
 #include "db-keys.h"
 #include "db-sessions.h"
 #include "db-users.h"
@@ -240,6 +241,49 @@ user_goes_with_keys_and_sessions(void)
 	CHECK(sessdb_find(db, "hb", 150, user, &uid) == -1);
 }
 
+/* GPU use over time: a GPU is its server and number (several servers). */
+static void
+gpu_usage_per_server(void)
+{
+	static const char *const servers[] = { "", "m1", "m2" };
+	struct gpu_sample_row row = { .minute = 1000, .gpu = 0,
+	    .user = "alice", .container = "box", .held = 10, .used = 5,
+	    .secs = 10 };
+	struct gpu_usage_row *u, t;
+	struct gpu_util_point *pts;
+	size_t n, i;
+
+	for (i = 0; i < 3; i++) {
+		row.server = servers[i];
+		row.util = 100 * (long long)(i + 1);	/* 10, 20, 30 % */
+		CHECK(gpudb_usage_add(db, &row) == 0);
+	}
+	row.server = NULL;			/* NULL: one server, "" */
+	row.util = 100;
+	CHECK(gpudb_usage_add(db, &row) == 0);
+	n = gpudb_usage(db, 999, GPU_BY_GPU, NULL, &u);
+	REQUIRE(n == 3);
+	CHECK(strcmp(u[0].server, "") == 0 && u[0].gpu == 0 &&
+	    u[0].held == 20 && u[0].util == 200);
+	CHECK(strcmp(u[1].server, "m1") == 0 && u[1].held == 10 &&
+	    u[1].util == 200);
+	CHECK(strcmp(u[2].server, "m2") == 0 && u[2].util == 300);
+	free(u);
+	n = gpudb_usage(db, 999, GPU_BY_USER, "alice", &u);
+	CHECK(n == 1 && u[0].held == 40 && u[0].used == 20 &&
+	    strcmp(u[0].server, "") == 0 && u[0].gpu == -1);
+	free(u);
+	CHECK(gpudb_usage_total(db, 999, &t) == 0 && t.held == 40);
+	n = gpudb_util_history(db, 999, 10, &pts);
+	REQUIRE(n == 3);
+	CHECK(strcmp(pts[0].server, "") == 0 && pts[0].util > 9.9 &&
+	    pts[0].util < 10.1);
+	CHECK(strcmp(pts[2].server, "m2") == 0 && pts[2].util > 29.9 &&
+	    pts[2].util < 30.1);
+	free(pts);
+	CHECK(gpudb_usage_prune(db, 2000) == 3);
+}
+
 int
 main(void)
 {
@@ -262,6 +306,7 @@ main(void)
 	RUN(keys);
 	RUN(audit);
 	RUN(user_goes_with_keys_and_sessions);
+	RUN(gpu_usage_per_server);
 	db_close(db);
 	r = t_done();
 	if (r == 0) {
