@@ -485,13 +485,16 @@ static void
 reading_check(json_t *reading)
 {
 	json_t *list = json_object_get(reading, "gpus"), *g;
+	unsigned long long seen = 0;
 	size_t i;
 
 	json_array_foreach(list, i, g) {
 		json_t *ix = json_object_get(g, "index");
 
+		/* A GPU once: twice would be sampled twice. */
 		if (!json_is_integer(ix) || json_integer_value(ix) < 0 ||
 		    json_integer_value(ix) > 63 ||
+		    (seen & (1ULL << json_integer_value(ix))) != 0 ||
 		    !json_is_string(json_object_get(g, "name")) ||
 		    !json_is_string(json_object_get(g, "pci")) ||
 		    !json_is_string(json_object_get(g, "uuid")) ||
@@ -501,7 +504,8 @@ reading_check(json_t *reading)
 		    !json_is_array(json_object_get(g, "processes"))) {
 			json_array_remove(list, i);
 			i--;
-		}
+		} else
+			seen |= 1ULL << json_integer_value(ix);
 	}
 }
 
