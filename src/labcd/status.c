@@ -176,7 +176,8 @@ gpus_part(struct op *op, struct names *nm, json_t *errors)
 	npts = gpudb_util_history(op->db, start / 60, STATUS_HISTORY_STEP / 60,
 	    &pts);
 	json_array_foreach(gpus, i, g) {
-		json_t *holders = json_array(), *procs = json_array(), *h, *p;
+		json_t *holders = json_array(), *procs = json_array(), *h, *p,
+		    *o;
 		const char *server = json_string_value(json_object_get(g,
 		    "server"));
 
@@ -207,7 +208,7 @@ gpus_part(struct op *op, struct names *nm, json_t *errors)
 			    "container", host ? NULL : ct_shown(nm, u, c),
 			    "memory", json_object_get(p, "memory")));
 		}
-		json_array_append_new(out, json_pack("{s:O, s:O, s:O, s:O, s:O, "
+		o = json_pack("{s:O, s:O, s:O, s:O, s:O, "
 		    "s:O, s:O, s:o, s:o, s:o}", "index", json_object_get(g,
 		    "index"), "name", json_object_get(g, "name"), "uuid",
 		    json_object_get(g, "uuid"), "pci", json_object_get(g, "pci"),
@@ -216,11 +217,10 @@ gpus_part(struct op *op, struct names *nm, json_t *errors)
 		    "utilization", json_object_get(g, "utilization"), "holders",
 		    holders, "processes", procs, "history", history_of(
 		    server != NULL ? server : "", (int)json_integer_value(
-		    json_object_get(g, "index")), pts, npts, start)));
-		if (server != NULL)
-			json_object_set_new(json_array_get(out,
-			    json_array_size(out) - 1), "server",
-			    json_string(server));
+		    json_object_get(g, "index")), pts, npts, start));
+		if (o != NULL && server != NULL)
+			json_object_set_new(o, "server", json_string(server));
+		json_array_append_new(out, o);
 	}
 	free(pts);
 	json_decref(gpus);

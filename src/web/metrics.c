@@ -116,7 +116,7 @@ gpu_metrics(struct buf *b, json_t *gpus, long long now)
 {
 	json_t *g, *h, *p;
 	size_t i, k;
-	char idx[16];
+	char idx[96];
 	static const struct {
 		const char *name, *type, *help;
 	} fam[] = {
@@ -143,8 +143,13 @@ gpu_metrics(struct buf *b, json_t *gpus, long long now)
 			const char *uuid = str(g, "uuid");
 			json_t *procs = json_object_get(g, "processes");
 
-			snprintf(idx, sizeof(idx), "%lld",
-			    (long long)num(g, "index"));
+			/* On several servers as 'gpus' names it: m2:0. */
+			if (json_is_string(json_object_get(g, "server")))
+				snprintf(idx, sizeof(idx), "%s:%lld", str(g,
+				    "server"), (long long)num(g, "index"));
+			else
+				snprintf(idx, sizeof(idx), "%lld",
+				    (long long)num(g, "index"));
 			holders_of(g, &user, &ct);
 			switch (f) {
 			case 0:
