@@ -201,6 +201,17 @@ test_expect_success 'a GPU taken out with lxc while labcd was down ends its hold
 	labc --as bob delete dy >/dev/null
 '
 
+test_expect_success 'a restore right after a GPU was taken out with lxc does not put it back' '
+	labc --as bob create dz --gpu 2 >/dev/null
+	labc --as bob snapshot dz s1 >/dev/null
+	lxc config device remove dz gpu2 --project ${P}bob >/dev/null
+	labc --as bob restore dz s1 >/dev/null
+	until_ms 10000 no_gpus bob dz
+	! lxc config device show dz --project ${P}bob | grep -q "^gpu2:"
+	contains "$(labc --as bob log)" "gpu lease +dz +ok: GPU 2 was taken out of the container outside labcontainers"
+	labc --as bob delete dz >/dev/null
+'
+
 stop_labcd
 conf "gpu_idle_reclaim = 4s" "gpu_idle_util = 5"
 start_labcd || exit 1

@@ -227,38 +227,40 @@ label(const struct gpu_use *h, char *out, size_t outsz)
 	    h->gpu);
 }
 
-static void
-take_back(struct op *op, const struct gpu_use *h, enum why why, time_t now)
+/*
+ * Take h back for why, the container claimed (by the caller, who
+ * releases it): 0 done or not due, -1 failed (tried again later).
+ */
+static int
+take_claimed(struct op *op, const struct gpu_use *h, enum why why, time_t now)
 {
 	char project[PROJECT_MAX], at[16], idle[32], res[256], text[NOTICE_MAX],
 	    lbl[80];
 
-	if (failed_recently(h->ct_id, h->gpu, now))
-		return;
-	/* A request changing the container now: at the next tick. */
-	if (ct_claim(h->user_id, h->name) != 0)
-		return;
 	/* Renewed, detached, used again since it was read: not due now. */
-	if (!still_due(op, h, why, now)) {
-		ct_release(h->user_id, h->name);
-		return;
-	}
+	if (!still_due(op, h, why, now))
+		return 0;
 	project_of(op, h->user_id, h->user, project);
 	label(h, lbl, sizeof(lbl));
 	op->command = why == WHY_IDLE ? "gpu reclaim" : "gpu lease";
 	if (why != WHY_OUTSIDE &&
 	    gpu_take(op, project, h->name, h->ct_id, h->gpu) != PROTO_OK) {
-		ct_release(h->user_id, h->name);
 		failed_note(h->ct_id, h->gpu, now);
 		log_warn("%s/%s: GPU %s is due back (%s) and stays for now: "
 		    "%s; trying again in %d s", h->user, h->name, lbl,
 		    why == WHY_IDLE ? "idle" : "its lease ended", op->cause,
 		    RETRY_AFTER);
-		return;
+		return -1;
 	}
-	if (why == WHY_OUTSIDE)
-		(void)gpudb_remove(op->db, h->ct_id, h->gpu);
-	ct_release(h->user_id, h->name);
+	if (why == WHY_OUTSIDE && gpudb_remove(op->db, h->ct_id,
+	    h->gpu) != 0) {
+		/* Told once it is so, not at every look until then. */
+		failed_note(h->ct_id, h->gpu, now);
+		log_warn("%s/%s: GPU %s was taken out outside labcontainers "
+		    "and its hold cannot end now: %s; trying again in %d s",
+		    h->user, h->name, lbl, op->db->err, RETRY_AFTER);
+		return -1;
+	}
 	clock_str(now, at, sizeof(at));
 	config_duration_str(now - h->idle_since, idle, sizeof(idle));
 	switch (why) {
@@ -289,6 +291,34 @@ take_back(struct op *op, const struct gpu_use *h, enum why why, time_t now)
 	log_info("%s/%s: %s", h->user, h->name, res + 4);
 	tell(op, h, project, res, text);
 	gpu_watch_kick();
+	return 0;
+}
+
+static void
+take_back(struct op *op, const struct gpu_use *h, enum why why, time_t now)
+{
+	if (failed_recently(h->ct_id, h->gpu, now))
+		return;
+	/* A request changing the container now: at the next tick. */
+	if (ct_claim(h->user_id, h->name) != 0)
+		return;
+	(void)take_claimed(op, h, why, now);
+	ct_release(h->user_id, h->name);
+}
+
+void
+gpu_watch_outside(struct op *op, long long ct_id)
+{
+	struct gpu_use *u;
+	struct op mine;
+	size_t i, n = gpudb_of_container(op->db, ct_id, &u);
+
+	/* labcd's act, as the watch's: on the caller's LXD connection. */
+	op_init(&mine, op->srv, op->db, op->lxdp, &labcd, "gpu lease");
+	for (i = 0; i < n; i++)
+		(void)take_claimed(&mine, &u[i], WHY_OUTSIDE, time(NULL));
+	op_end(&mine);
+	free(u);
 }
 
 static void
@@ -568,25 +598,28 @@ seen_member(struct op *op, const struct cluster_member *m, struct seen **out,
 
 /*
  * Every member's GPUs. A member that gave no reading (down, its node not
- * answering, its NVML failing): its holds' idle clocks stop (set back to
- * 0: not known is not idle), so nothing is taken back for want of a look.
+ * answering, its NVML failing) is said once in the log; its holds are
+ * not seen, which sample() takes care of.
  */
 static void
-seen_cluster(struct op *op, struct gpu_use *h, size_t nh, time_t now,
-    struct seen **out, size_t *n)
+seen_cluster(struct op *op, struct seen **out, size_t *n)
 {
 	static char failing[16][MEMBER_NAME_MAX];
 	struct cluster_member *m;
-	size_t nm, i, j;
+	size_t nm, i, f;
 
-	(void)now;
 	*out = xcalloc(1, sizeof(**out));
 	*n = 0;
 	if (cluster_members(op, &m, &nm) != 0)
 		nm = 0, m = NULL;
+	/* Members no longer there leave the table. */
+	for (f = 0; f < 16; f++) {
+		if (failing[f][0] != '\0' &&
+		    cluster_find(m, nm, failing[f]) == NULL)
+			failing[f][0] = '\0';
+	}
 	for (i = 0; i < nm; i++) {
 		int ok = seen_member(op, &m[i], out, n) == 0, was = 0;
-		size_t f;
 
 		for (f = 0; f < 16; f++) {
 			if (strcmp(failing[f], m[i].name) == 0) {
@@ -595,25 +628,16 @@ seen_cluster(struct op *op, struct gpu_use *h, size_t nh, time_t now,
 					failing[f][0] = '\0';
 			}
 		}
-		if (!ok && !was) {
-			log_info("GPU sampling: server %s gave no reading; its "
-			    "GPUs are not sampled and their idle clocks wait "
-			    "until it does", m[i].name);
-			for (f = 0; f < 16 && failing[f][0] != '\0'; f++)
-				;
-			if (f < 16)
-				snprintf(failing[f], sizeof(failing[f]), "%s",
-				    m[i].name);
-		}
-		if (ok)
+		if (ok || was)
 			continue;
-		for (j = 0; j < nh; j++) {
-			if (strcmp(h[j].server, m[i].name) != 0 ||
-			    h[j].idle_since == 0)
-				continue;
-			h[j].idle_since = 0;
-			(void)gpudb_set_idle(op->db, h[j].ct_id, h[j].gpu, 0);
-		}
+		log_info("GPU sampling: server %s gave no reading; its GPUs "
+		    "are not sampled and their idle clocks wait until it "
+		    "does", m[i].name);
+		for (f = 0; f < 16 && failing[f][0] != '\0'; f++)
+			;
+		if (f < 16)
+			snprintf(failing[f], sizeof(failing[f]), "%s",
+			    m[i].name);
 	}
 	free(m);
 }
@@ -624,18 +648,20 @@ sample(struct op *op, struct gpu_use *h, size_t nh, int secs, time_t now)
 	const struct config *cfg = &op->srv->cfg;
 	struct seen *seen = NULL;
 	size_t nseen = 0, i, j, k;
-	char (*proj)[PROJECT_MAX];
+	char (*proj)[PROJECT_MAX], *matched;
 
 	if (!gpu_on_cluster(op)) {
 		if (seen_local(cfg, &seen, &nseen) != 0)
-			return;
+			seen = xcalloc(1, sizeof(*seen)), nseen = 0;
 	} else
-		seen_cluster(op, h, nh, now, &seen, &nseen);
+		seen_cluster(op, &seen, &nseen);
+	matched = xcalloc(nh + 1, sizeof(*matched));
 	proj = xcalloc(nh + 1, sizeof(*proj));
 	for (j = 0; j < nh; j++)
 		project_of(op, h[j].user_id, h[j].user, proj[j]);
 	if (db_begin(op->db) != 0) {
 		free(proj);
+		free(matched);
 		seen_free(seen, nseen);
 		return;
 	}
@@ -656,6 +682,7 @@ sample(struct op *op, struct gpu_use *h, size_t nh, int secs, time_t now)
 			    strcmp(h[j].server, g->server) != 0)
 				continue;
 			nheld++;
+			matched[j] = 1;
 			for (k = 0; k < g->nprocs; k++) {
 				if (strcmp(g->procs[k].name, h[j].name) == 0 &&
 				    strcmp(g->procs[k].project, proj[j]) == 0) {
@@ -691,11 +718,25 @@ sample(struct op *op, struct gpu_use *h, size_t nh, int secs, time_t now)
 			(void)gpudb_usage_add(op->db, &row);
 		}
 	}
+	/*
+	 * A hold whose GPU was not in the reading (its member gave none,
+	 * NVML failed or lost the GPU, a row of no server on a cluster):
+	 * its idle clock waits, moved on by the time not seen. Not known is
+	 * not idle, and what it was idle before still counts.
+	 */
+	for (j = 0; j < nh; j++) {
+		if (matched[j] || h[j].idle_since == 0)
+			continue;
+		h[j].idle_since += secs;
+		(void)gpudb_set_idle(op->db, h[j].ct_id, h[j].gpu,
+		    h[j].idle_since);
+	}
 	if (db_commit(op->db) != 0) {
 		log_warn("GPU sampling: cannot record it: %s", op->db->err);
 		db_rollback(op->db);
 	}
 	free(proj);
+	free(matched);
 	seen_free(seen, nseen);
 }
 

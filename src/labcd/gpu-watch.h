@@ -16,6 +16,15 @@ void	gpu_watch_stop(void);
 void	gpu_watch_kick(void);
 
 /*
+ * Before a request changes container ct_id's devices (a restore puts back
+ * the GPUs it holds), its caller holding the claim: holds whose gpu device
+ * LXD no longer has (taken out outside labcontainers) end first, as the
+ * watch would have ended them, so that the request cannot undo it.
+ */
+struct op;
+void	gpu_watch_outside(struct op *op, long long ct_id);
+
+/*
  * The view saw an instance change (view_change_fn): one that lost a gpu
  * device, or is new to it, has its holds compared with its devices (gpu
  * devices gone outside labcontainers end their holds).

@@ -19,6 +19,7 @@
 #include "db-gpus.h"
 #include "db-users.h"
 #include "gpu.h"
+#include "gpu-watch.h"
 #include "log.h"
 #include "lxd.h"
 #include "project.h"
@@ -367,6 +368,8 @@ snap_restore(struct op *op, struct ct *ct, const char *snap, int force,
 	project_for(op, ct, project);
 	if ((r = ct_claim_wait(op, ct, CLAIM_WAIT)) != 0)
 		return r;
+	/* The restore puts back the GPUs held: not one taken out with lxc. */
+	gpu_watch_outside(op, ct->id);
 	if ((r = snap_find(op, project, ct->name, snap, &found)) != 0)
 		goto out;
 	json_decref(found);
