@@ -403,6 +403,10 @@ parse_long(const char *v, long min, long max, long *out)
 	char *end;
 	long n;
 
+	/* Digits only: strtol also takes "+4" and " 4", which LXD and
+	 * the other readers of these values do not. */
+	if (!isdigit((unsigned char)*v))
+		return -1;
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (errno != 0 || end == v || *end != '\0' || n < min || n > max)
@@ -579,7 +583,7 @@ set_number(struct config *c, const struct ckey *k, const char *v, char *err,
 		return 0;
 	case C_PORTS:
 		lo = strtol(v, &end, 10);
-		if (end == v || *end != '-' ||
+		if (!isdigit((unsigned char)*v) || *end != '-' ||
 		    parse_long(end + 1, 1, 65535, &hi) != 0 || lo < 1024 ||
 		    lo > hi) {
 			snprintf(err, errsz, "%s must be a range LOW-HIGH of "

@@ -90,6 +90,32 @@ bad_urls_refused(void)
 	}
 }
 
+/* Numbers are digits: strtol's "+4" (found by fuzz-config) and the like
+ * were taken, and "+4" would have reached LXD as limits.cpu. */
+static void
+signed_numbers_refused(void)
+{
+	static const char *const bad[] = {
+		"default_cpu = +4\n", "quota_cpu = -1\n", "max_clients = +8\n",
+		"ssh_ports = +2000-2100\n", "ssh_ports = 2000-+2100\n",
+		"login_lockout = 0x10\n",
+	};
+	struct config c;
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECKF(load(&c, bad[i], err, sizeof(err)) != 0, "%s taken",
+		    bad[i]);
+		CHECKF(strstr(err, "must be") != NULL, "%s: %s", bad[i], err);
+		config_free(&c);
+	}
+	REQUIREF(load(&c, "default_cpu = 4\nssh_ports = 2000-2100\n", err,
+	    sizeof(err)) == 0, "%s", err);
+	CHECK(strcmp(c.default_cpu, "4") == 0 && c.ssh_port_min == 2000);
+	config_free(&c);
+}
+
 int
 main(void)
 {
@@ -102,6 +128,7 @@ main(void)
 	close(fd);
 	RUN(host_and_ports);
 	RUN(bad_urls_refused);
+	RUN(signed_numbers_refused);
 	unlink(path);
 	return t_done();
 }
