@@ -18,7 +18,6 @@
 #include "config.h"
 #include "ct.h"
 #include "db-gpus.h"
-#include "db-users.h"
 #include "gpu.h"
 #include "gpu-queue.h"
 #include "gpu-watch.h"
@@ -70,12 +69,12 @@ static void
 ct_server(struct op *op, const struct ct *ct, char out[MEMBER_NAME_MAX])
 {
 	char project[PROJECT_MAX];
-	struct user_row u;
 
 	out[0] = '\0';
-	if (!gpu_on_cluster(op) || userdb_get_id(op->db, ct->user_id, &u) != 0)
+	if (!gpu_on_cluster(op))
 		return;
-	project_of(op, ct->user_id, u.name, project);
+	/* As attach and detach name it: the caller is the owner. */
+	project_of(op, ct->user_id, op->actor->user, project);
 	if (cluster_ct_location(op, project, ct->name, out) != 0)
 		out[0] = '\0';
 }
