@@ -262,8 +262,11 @@ step_lxd_running() {
 				fd=${fd##*/}
 				if ((fd > 2)); then exec {fd}>&-; fi
 			done
+			# Appended to: a crash's last words stay after the next start.
+			echo "== lxd started by setup.sh, $(date -u '+%F %T UTC')" \
+				>>"$LXD_LOG_DIR/daemon.out"
 			exec setsid lxd --group "$group" --logfile "$LXD_LOG_DIR/lxd.log" \
-				</dev/null >"$LXD_LOG_DIR/daemon.out" 2>&1
+				</dev/null >>"$LXD_LOG_DIR/daemon.out" 2>&1
 		) &
 	fi
 	lxd waitready --timeout 60 >/dev/null 2>&1 ||

@@ -104,6 +104,8 @@ start_lxd() {
 	# The proxy variables point at a closed loopback port: lxd fetches instance types from
 	# the internet at start-up and daily, and must reach nothing but this machine.
 	# A stale socket file left by a killed daemon is removed by lxd itself.
+	# Appended to: a crash's last words stay after the next start.
+	echo "== lxd started by testbed.sh, $(date -u '+%F %T UTC')" >>"$LXD_OUT"
 	(
 		cd /
 		for fd in "/proc/$BASHPID/fd"/*; do
@@ -113,7 +115,7 @@ start_lxd() {
 		exec setsid "${NSENTER[@]}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
 			LXD_DIR="$LXD_DIR" http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 \
 			no_proxy="$NO_PROXY" \
-			lxd --group root --logfile "$LXD_LOG" </dev/null >"$LXD_OUT" 2>&1
+			lxd --group root --logfile "$LXD_LOG" </dev/null >>"$LXD_OUT" 2>&1
 	) &
 	lxd waitready --timeout 60 >/dev/null 2>&1 ||
 		die "lxd did not become ready in 60 s; see $LXD_LOG and $LXD_OUT"
