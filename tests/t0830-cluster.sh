@@ -285,6 +285,34 @@ test_expect_success 'a node that does not run: gpus and servers say which and wh
 	contains "$(labc gpus)" "^GPU m2:0 "
 '
 
+m2_slow() { labc gpus | grep -q "^Server m2: no GPU reading: .*(asked again within"; }
+m2_read() { labc gpus | grep -q "^GPU m2:0 "; }
+lease2_gone() { [ -z "$(gpu_of alice lease2)" ]; }
+ms_of() { local t0=$(date +%s%3N); "$@" >"$TDIR/ms.out" 2>&1; echo $(( $(date +%s%3N) - t0 )); }
+test_expect_success 'a node that takes connections and never answers: waited for once in 15 s, not at every look; leases elsewhere end on time' '
+	node=$(cat $TDIR/node-m2.pid)
+	at_exit "kill -CONT $node 2>/dev/null"
+	kill -STOP $node
+	until_ms 15000 m2_slow
+	measured "a hung node: said in gpus $TOOK ms after it stopped (a read waits 3 s)"
+	ms=$(ms_of labc gpus)
+	measured "gpus with m2 s node hung: $ms ms"
+	[ "$ms" -lt 2500 ]
+	contains "$(cat $TDIR/ms.out)" "^GPU m1:0 "
+	contains "$(cat $TDIR/ms.out)" "^Server m2: no GPU reading: its labcd --node at https://$M2:8444 took the connection and did not answer within 3 s .*\(asked again within [0-9]+ s\)"
+	ms=$(ms_of labc servers --format csv)
+	[ "$ms" -lt 2500 ]
+	contains "$(cat $TDIR/ms.out)" "^m2,up,$M2,.*no GPU reading: its labcd --node at https://$M2:8444 took the connection"
+	labc --as alice create lease2 --gpu m1:1 --for 3s >/dev/null
+	[ "$(gpu_of alice lease2)" = "m1:1 " ]
+	until_ms 20000 lease2_gone
+	measured "a 3 s lease on m1 taken back $TOOK ms after create returned, m2 s node hung"
+	labc --as alice delete lease2 >/dev/null
+	kill -CONT $node
+	until_ms 25000 m2_read
+	measured "m2 s node read again $TOOK ms after it went on"
+'
+
 test_expect_success 'one member down: its containers unreachable within seconds, launches go to the other, --server it refused, doctor names it' '
 	bash $LABCT_TESTBED private-stop $CL/m2 2>/dev/null
 	t0=$(date +%s%3N)

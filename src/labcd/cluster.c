@@ -428,35 +428,53 @@ node_certs(struct op *op, char **cert, char **key, char **pin)
  * Readings kept READING_FOR ms: a member's 'servers', 'gpus' and GPU
  * requests at once read each node once, and nobody can make labcd knock
  * on a node faster than that. A copy each (jansson's counts are not for
- * threads).
+ * threads). A read that failed after making labcd wait (SLOW_MS or more:
+ * a node that takes connections and does not answer, a route that goes
+ * nowhere) is kept too, NODE_BACKOFF ms: the GPU watch's tick, 'servers'
+ * and 'gpus' would otherwise wait out its timeout at every look. A
+ * refusal is quick and not kept, so a node started again reads at once.
  */
 #define READING_FOR	2000
+#define SLOW_MS		1000
+#define NODE_BACKOFF	15000
 #define READINGS	32
 static pthread_mutex_t readings_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	char		 name[MEMBER_NAME_MAX];
-	json_t		*reading;
+	json_t		*reading;	/* NULL: a slow failure, why */
+	char		 why[640];
 	long long	 at;
 } readings[READINGS];
 
-static json_t *
-reading_kept(const char *name)
+/* 1 and a copy of the reading (or NULL and why) when one is kept, else 0. */
+static int
+reading_kept(const char *name, json_t **out, char *why, size_t whysz)
 {
-	json_t *r = NULL;
+	long long age;
 	size_t i;
+	int r = 0;
 
+	*out = NULL;
 	pthread_mutex_lock(&readings_lock);
-	for (i = 0; i < READINGS; i++)
-		if (readings[i].reading != NULL &&
-		    strcmp(readings[i].name, name) == 0 &&
-		    mono_ms() - readings[i].at < READING_FOR)
-			r = json_deep_copy(readings[i].reading);
+	for (i = 0; i < READINGS && !r; i++) {
+		if (readings[i].at == 0 || strcmp(readings[i].name, name) != 0)
+			continue;
+		age = mono_ms() - readings[i].at;
+		if (readings[i].reading != NULL && age < READING_FOR) {
+			*out = json_deep_copy(readings[i].reading);
+			r = 1;
+		} else if (readings[i].reading == NULL && age < NODE_BACKOFF) {
+			snprintf(why, whysz, "%s (asked again within %lld s)",
+			    readings[i].why, (NODE_BACKOFF - age + 999) / 1000);
+			r = 1;
+		}
+	}
 	pthread_mutex_unlock(&readings_lock);
 	return r;
 }
 
 static void
-reading_keep(const char *name, json_t *reading)
+reading_keep(const char *name, json_t *reading, const char *why)
 {
 	size_t i, slot = 0;
 
@@ -471,7 +489,10 @@ reading_keep(const char *name, json_t *reading)
 	}
 	json_decref(readings[slot].reading);
 	copy(readings[slot].name, sizeof(readings[slot].name), name);
-	readings[slot].reading = json_deep_copy(reading);
+	readings[slot].reading = reading != NULL ? json_deep_copy(reading) :
+	    NULL;
+	copy(readings[slot].why, sizeof(readings[slot].why), why != NULL ?
+	    why : "");
 	readings[slot].at = mono_ms();
 	pthread_mutex_unlock(&readings_lock);
 }
@@ -509,62 +530,156 @@ reading_check(json_t *reading)
 	}
 }
 
+/* One read of a member's node: what a thread is given, and gives back. */
+struct node_read {
+	char		 name[MEMBER_NAME_MAX];
+	char		*url;
+	const char	*cert, *key, *pin;
+	json_t		*reading;	/* NULL: why */
+	char		 why[640];
+	pthread_t	 thread;
+};
+
+/* Its URL, from the member's address and node_port. */
+static void
+node_read_init(struct node_read *r, const struct config *cfg,
+    const struct cluster_member *m, const char *cert, const char *key,
+    const char *pin)
+{
+	memset(r, 0, sizeof(*r));
+	copy(r->name, sizeof(r->name), m->name);
+	r->url = strchr(m->addr, ':') != NULL ? xasprintf("https://[%s]:%d",
+	    m->addr, cfg->node_port) : xasprintf("https://%s:%d", m->addr,
+	    cfg->node_port);
+	r->cert = cert;
+	r->key = key;
+	r->pin = pin;
+}
+
+/* GET /1.0/gpus of the node, checked, and kept (touches no op). */
+static void
+node_read(struct node_read *r)
+{
+	struct lxd_target t = { 0 };
+	struct lxd *l;
+	long long t0 = mono_ms();
+	int rc;
+
+	t.url = r->url;
+	t.cert = r->cert;
+	t.key = r->key;
+	t.server_cert = r->pin;
+	l = lxd_open(&t);
+	lxd_set_timeout(l, 3);
+	rc = lxd_call(l, "GET", "/1.0/gpus", NULL, &r->reading);
+	if (rc == -ECONNREFUSED)
+		snprintf(r->why, sizeof(r->why), "its labcd --node at %s does "
+		    "not answer: run it there (systemctl start labcd-node)",
+		    r->url);
+	else if (rc == -ETIMEDOUT)
+		snprintf(r->why, sizeof(r->why), "its labcd --node at %s took "
+		    "the connection and did not answer within 3 s (stopped, "
+		    "or its machine overloaded?)", r->url);
+	else if (rc != 0)
+		snprintf(r->why, sizeof(r->why), "its labcd --node at %s: %s",
+		    r->url, lxd_error(l));
+	else if (!json_is_array(json_object_get(r->reading, "gpus"))) {
+		snprintf(r->why, sizeof(r->why), "its labcd --node at %s "
+		    "answered without a list of GPUs", r->url);
+		rc = -1;
+	}
+	lxd_free(l);
+	if (rc != 0) {
+		json_decref(r->reading);
+		r->reading = NULL;
+		if (mono_ms() - t0 >= SLOW_MS)
+			reading_keep(r->name, NULL, r->why);
+		return;
+	}
+	reading_check(r->reading);
+	reading_keep(r->name, r->reading, NULL);
+}
+
+static void *
+node_read_main(void *arg)
+{
+	node_read(arg);
+	return NULL;
+}
+
 int
 cluster_node_reading(struct op *op, const struct cluster_member *m,
     json_t **out, char *why, size_t whysz)
 {
-	struct lxd_target t = { 0 };
-	struct lxd *l;
-	char *url, *cert = NULL, *key = NULL, *pin = NULL;
-	int r;
+	struct node_read r;
+	char *cert = NULL, *key = NULL, *pin = NULL;
 
 	*out = NULL;
 	if (!m->up) {
 		snprintf(why, whysz, "the server is down: %s", m->message);
 		return -1;
 	}
-	if ((*out = reading_kept(m->name)) != NULL)
-		return 0;
+	if (reading_kept(m->name, out, why, whysz))
+		return *out != NULL ? 0 : -1;
 	node_certs(op, &cert, &key, &pin);
 	if (cert == NULL || key == NULL || pin == NULL) {
 		snprintf(why, whysz, "labcd has no certificate to read the "
 		    "nodes with (LXD's directory is not known)");
-		r = -1;
-		goto out;
-	}
-	url = strchr(m->addr, ':') != NULL ? xasprintf("https://[%s]:%d",
-	    m->addr, op->srv->cfg.node_port) : xasprintf("https://%s:%d",
-	    m->addr, op->srv->cfg.node_port);
-	t.url = url;
-	t.cert = cert;
-	t.key = key;
-	t.server_cert = pin;
-	l = lxd_open(&t);
-	lxd_set_timeout(l, 3);
-	r = lxd_call(l, "GET", "/1.0/gpus", NULL, out);
-	if (r == -ECONNREFUSED)
-		snprintf(why, whysz, "its labcd --node at %s does not answer: "
-		    "run it there (systemctl start labcd-node)", url);
-	else if (r != 0)
-		snprintf(why, whysz, "its labcd --node at %s: %s", url,
-		    lxd_error(l));
-	else if (!json_is_array(json_object_get(*out, "gpus"))) {
-		snprintf(why, whysz, "its labcd --node at %s answered without "
-		    "a list of GPUs", url);
-		json_decref(*out);
-		*out = NULL;
-		r = -1;
 	} else {
-		reading_check(*out);
-		reading_keep(m->name, *out);
+		node_read_init(&r, &op->srv->cfg, m, cert, key, pin);
+		node_read(&r);
+		*out = r.reading;
+		if (*out == NULL)
+			snprintf(why, whysz, "%s", r.why);
+		free(r.url);
 	}
-	lxd_free(l);
-	free(url);
+	free(cert);
+	free(key);
+	free(pin);
+	return *out != NULL ? 0 : -1;
+}
+
+void
+cluster_read_nodes(struct op *op, const struct cluster_member *m, size_t n)
+{
+	struct node_read *r;
+	char *cert = NULL, *key = NULL, *pin = NULL, why[640];
+	json_t *kept;
+	size_t i;
+	int *started;
+
+	if (n < 2)
+		return;		/* one read needs no thread */
+	node_certs(op, &cert, &key, &pin);
+	if (cert == NULL || key == NULL || pin == NULL)
+		goto out;
+	r = xcalloc(n, sizeof(*r));
+	started = xcalloc(n, sizeof(*started));
+	for (i = 0; i < n; i++) {
+		if (!m[i].up)
+			continue;
+		if (reading_kept(m[i].name, &kept, why, sizeof(why))) {
+			json_decref(kept);
+			continue;
+		}
+		node_read_init(&r[i], &op->srv->cfg, &m[i], cert, key, pin);
+		started[i] = pthread_create(&r[i].thread, NULL, node_read_main,
+		    &r[i]) == 0;
+		if (!started[i])
+			node_read(&r[i]);	/* no thread: in turn */
+	}
+	for (i = 0; i < n; i++) {
+		if (started[i])
+			pthread_join(r[i].thread, NULL);
+		json_decref(r[i].reading);
+		free(r[i].url);
+	}
+	free(started);
+	free(r);
 out:
 	free(cert);
 	free(key);
 	free(pin);
-	return r == 0 ? 0 : -1;
 }
 
 int

@@ -70,10 +70,20 @@ int	cluster_ct_addr(struct op *op, const char *project, const char *name,
 /*
  * What member m's labcd --node (node.c) reads of its GPUs: 0 and the
  * reading ({"gpus": [...], "error": ...}; caller decrefs), or -1 with why
- * (the member is down, its node does not answer or is not trusted).
+ * (the member is down, its node does not answer or is not trusted). A
+ * reading is kept 2 s; a read that failed after a wait (a node that takes
+ * connections and does not answer) 15 s, so nobody waits for it again.
  */
 int	cluster_node_reading(struct op *op, const struct cluster_member *m,
 	    json_t **out, char *why, size_t whysz);
+
+/*
+ * Read the nodes of members m[0..n) at once, each in a thread, so that
+ * cluster_node_reading of each after it finds its reading kept: a look at
+ * every member waits for the slowest node, not for all of them in turn.
+ */
+void	cluster_read_nodes(struct op *op, const struct cluster_member *m,
+	    size_t n);
 
 /*
  * Is the container project/name on a member that is down, as the view

@@ -64,6 +64,7 @@ cmd_servers_exec(struct ctx *c)
 		return ctx_fail(c, ctx_op(c));
 	}
 	t = table_new(cols);
+	cluster_read_nodes(ctx_op(c), m, n);
 	if (n == 0) {
 		/* One LXD: this server. */
 		config_server_name(&c->srv->cfg, name, sizeof(name));

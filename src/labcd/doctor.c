@@ -134,6 +134,7 @@ check_servers(struct checkup *d)
 		    op_lxd_error(checkup_op(d)));
 		return;
 	}
+	cluster_read_nodes(checkup_op(d), m, n);
 	for (i = 0; i < n; i++) {
 		if (m[i].up) {
 			json_t *reading;

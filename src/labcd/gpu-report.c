@@ -251,6 +251,7 @@ gpu_report_all(struct op *op, json_t **out, json_t **unread)
 	}
 	nus = userdb_all(op->db, &us);
 	*out = json_array();
+	cluster_read_nodes(op, m, n);
 	for (i = 0; i < n; i++) {
 		json_t *reading;
 		char why[640];

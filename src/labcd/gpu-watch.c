@@ -618,6 +618,7 @@ seen_cluster(struct op *op, struct seen **out, size_t *n)
 		    cluster_find(m, nm, failing[f]) == NULL)
 			failing[f][0] = '\0';
 	}
+	cluster_read_nodes(op, m, nm);
 	for (i = 0; i < nm; i++) {
 		int ok = seen_member(op, &m[i], out, n) == 0, was = 0;
 

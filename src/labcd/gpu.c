@@ -1052,6 +1052,7 @@ any_server(struct op *op, const char *spec, char server[64], char *why,
 
 	if (cluster_members(op, &m, &n) != 0)
 		return PROTO_FAILED;
+	cluster_read_nodes(op, m, n);
 	for (i = 0; i < n; i++) {
 		if (!m[i].up || (f = gpu_free_on(op, m[i].name, &total)) < 0)
 			continue;
