@@ -60,6 +60,7 @@ struct import {
 	long		 port_start;
 	uint32_t	 ip_start, ip_mask;
 	char		 why[200];	/* why the old port is not kept */
+	unsigned char	*claimed;	/* ssh_ports: an old port of the import */
 	int		 users_new, users_same, users_bad;
 	int		 cts_new, cts_same, cts_listed, cts_bad;
 };
@@ -81,7 +82,33 @@ shown(const unsigned char *s, char out[80])
 	out[o] = '\0';
 }
 
-/* A usable port: the old one if it is, else the first free; 0 if none. */
+/*
+ * A new port: the first free one that is not the old port of a container
+ * still to come in this import (which keeps its own where it can), else
+ * the first free; 0 if none.
+ */
+static int
+new_port(struct import *im)
+{
+	const struct config *cfg = &im->c->srv->cfg;
+	int lo = cfg->ssh_port_min, hi = cfg->ssh_port_max, p, port = 0;
+	unsigned char *used = xcalloc((size_t)(hi - lo + 1), 1);
+
+	ctdb_ports_used(im->c->db, lo, hi, used);
+	for (p = lo; p <= hi && port == 0; p++) {
+		if (!used[p - lo] && (im->claimed == NULL ||
+		    !im->claimed[p - lo]) && (!config_lxd_local(cfg) ||
+		    port_free(cfg->ssh_listen, p)))
+			port = p;
+	}
+	free(used);
+	if (port != 0)
+		return port;
+	return port_pick(im->c->db, lo, hi, config_lxd_local(cfg) ?
+	    cfg->ssh_listen : NULL);
+}
+
+/* A usable port: the old one if it is, else a new one; 0 if none. */
 static int
 choose_port(struct import *im, int old, const char **why)
 {
@@ -106,8 +133,7 @@ choose_port(struct import *im, int old, const char **why)
 		else
 			return old;
 	}
-	return port_pick(im->c->db, cfg->ssh_port_min, cfg->ssh_port_max,
-	    config_lxd_local(cfg) ? cfg->ssh_listen : NULL);
+	return new_port(im);
 }
 
 /* The original tool's port for an IPv4 address, or 0. */
@@ -453,6 +479,37 @@ each_user(void *arg, const unsigned char *name)
 	import_user(arg, name);
 }
 
+/*
+ * The first pass: the old port of each container (the port column, else
+ * from its address), so that a new port given to one is never the old
+ * port another container of the import comes with.
+ */
+static int
+each_claim(void *arg, const unsigned char *name, const unsigned char *owner,
+    int port)
+{
+	struct import *im = arg;
+	const struct config *cfg = &im->c->srv->cfg;
+	json_t *inst = NULL, *state = NULL;
+
+	(void)owner;
+	if (im->c->dead)
+		return 1;
+	if (port <= 0 && name != NULL &&
+	    ct_name_invalid((const char *)name) == NULL &&
+	    lxd_instance_get(ctx_lxd(im->c), im->from, (const char *)name,
+	    &inst) == 0) {
+		(void)lxd_instance_state(ctx_lxd(im->c), im->from,
+		    (const char *)name, &state);
+		port = old_port_of_ip(im, instance_ip(inst, state));
+	}
+	if (port >= cfg->ssh_port_min && port <= cfg->ssh_port_max)
+		im->claimed[port - cfg->ssh_port_min] = 1;
+	json_decref(inst);
+	json_decref(state);
+	return 0;
+}
+
 /* Until the client has gone. */
 static int
 each_container(void *arg, const unsigned char *name,
@@ -541,6 +598,8 @@ cmd_admin_import_exec(struct ctx *c)
 	pcol = legacydb_column(im.old, "lab_containers", cports);
 	if (im.dry)
 		ctx_printf(c, "Dry run: nothing is changed.\n");
+	im.claimed = xcalloc((size_t)(c->srv->cfg.ssh_port_max -
+	    c->srv->cfg.ssh_port_min + 1), 1);
 
 	if (legacydb_users(im.old, ucol, each_user, &im, err,
 	    sizeof(err)) != 0) {
@@ -551,8 +610,9 @@ cmd_admin_import_exec(struct ctx *c)
 	if (ncol == NULL || ocol == NULL)
 		ctx_printf(c, "No containers: %s has no table lab_containers "
 		    "with container_name and belongs_to_username.\n", im.file);
-	else if (legacydb_containers(im.old, ncol, ocol, pcol,
-	    each_container, &im, err, sizeof(err)) != 0) {
+	else if (legacydb_containers(im.old, ncol, ocol, pcol, each_claim,
+	    &im, err, sizeof(err)) != 0 || legacydb_containers(im.old, ncol,
+	    ocol, pcol, each_container, &im, err, sizeof(err)) != 0) {
 		r = ctx_error(c, "%s: %s", im.file, err);
 		goto out;
 	}
@@ -569,6 +629,7 @@ cmd_admin_import_exec(struct ctx *c)
 	r = PROTO_OK;
 out:
 	legacydb_close(im.old);
+	free(im.claimed);
 	free(path);
 	free(ucol);
 	free(ncol);
