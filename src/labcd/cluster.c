@@ -712,14 +712,75 @@ cluster_ct_down(const char *project, const char *name, char *why,
 }
 
 int
+gpu_reading_parse(json_t *reading, struct nvml_gpu **gpus, size_t *n,
+    char *err, size_t errsz)
+{
+	json_t *list = json_object_get(reading, "gpus"), *g, *p;
+	const char *nverr = json_string_value(json_object_get(reading,
+	    "error"));
+	size_t i, k;
+
+	*gpus = NULL;
+	*n = 0;
+	if (nverr != NULL || !json_is_array(list)) {
+		snprintf(err, errsz, "%s", nverr != NULL ? nverr : "the "
+		    "reading has no list of GPUs");
+		return -1;
+	}
+	*gpus = xcalloc(json_array_size(list) + 1, sizeof(**gpus));
+	json_array_foreach(list, i, g) {
+		struct nvml_gpu *v = &(*gpus)[(*n)++];
+		json_t *procs = json_object_get(g, "processes");
+		json_int_t total = json_integer_value(json_object_get(g,
+		    "memory_total")), used = json_integer_value(
+		    json_object_get(g, "memory_used"));
+
+		v->index = (int)json_integer_value(json_object_get(g, "index"));
+		copy(v->name, sizeof(v->name), json_string_value(
+		    json_object_get(g, "name")));
+		copy(v->uuid, sizeof(v->uuid), json_string_value(
+		    json_object_get(g, "uuid")));
+		copy(v->pci, sizeof(v->pci), json_string_value(
+		    json_object_get(g, "pci")));
+		v->mem_total = total > 0 ? (unsigned long long)total : 0;
+		v->mem_used = used > 0 ? (unsigned long long)used : 0;
+		v->util = (int)json_integer_value(json_object_get(g,
+		    "utilization"));
+		if (v->util > 100 || v->util < -1)
+			v->util = -1;
+		v->procs = xcalloc(json_array_size(procs) + 1,
+		    sizeof(*v->procs));
+		json_array_foreach(procs, k, p) {
+			struct nvml_proc *q = &v->procs[v->nprocs++];
+			json_int_t pid = json_integer_value(json_object_get(p,
+			    "pid")), mem = json_integer_value(
+			    json_object_get(p, "memory"));
+
+			q->pid = pid > 0 && pid <= 0x7fffffff ?
+			    (unsigned int)pid : 0;
+			q->mem = mem > 0 ? (unsigned long long)mem : 0;
+			copy(q->project, sizeof(q->project), json_string_value(
+			    json_object_get(p, "project")));
+			/* A container is named only with its project. */
+			if (*q->project != '\0')
+				copy(q->container, sizeof(q->container),
+				    json_string_value(json_object_get(p,
+				    "container")));
+		}
+	}
+	return 0;
+}
+
+int
 cluster_gpu_inventory(struct op *op, const char *server,
     struct nvml_gpu **gpus, size_t *n, char *err, size_t errsz)
 {
 	struct cluster_member *m;
 	const struct cluster_member *at;
-	json_t *reading = NULL, *list, *g, *p;
-	size_t nm, i, k;
-	const char *nverr;
+	json_t *reading = NULL;
+	char why[640];
+	size_t nm;
+	int r;
 
 	*gpus = NULL;
 	*n = 0;
@@ -732,54 +793,18 @@ cluster_gpu_inventory(struct op *op, const char *server,
 		free(m);
 		return -1;
 	}
-	if (cluster_node_reading(op, at, &reading, err, errsz) != 0) {
-		char why[640];
-
-		snprintf(why, sizeof(why), "%s", err);
+	r = cluster_node_reading(op, at, &reading, why, sizeof(why));
+	free(m);
+	if (r != 0) {
 		snprintf(err, errsz, "the GPUs of server %s cannot be read: %s",
 		    server, why);
-		free(m);
 		return -1;
 	}
-	free(m);
-	if ((nverr = json_string_value(json_object_get(reading,
-	    "error"))) != NULL) {
-		snprintf(err, errsz, "server %s: %s", server, nverr);
-		json_decref(reading);
-		return -1;
-	}
-	list = json_object_get(reading, "gpus");
-	*gpus = xcalloc(json_array_size(list) + 1, sizeof(**gpus));
-	json_array_foreach(list, i, g) {
-		struct nvml_gpu *v = &(*gpus)[i];
-		json_t *procs = json_object_get(g, "processes");
-
-		v->index = (int)json_integer_value(json_object_get(g, "index"));
-		copy(v->name, sizeof(v->name), json_string_value(
-		    json_object_get(g, "name")));
-		copy(v->uuid, sizeof(v->uuid), json_string_value(
-		    json_object_get(g, "uuid")));
-		copy(v->pci, sizeof(v->pci), json_string_value(
-		    json_object_get(g, "pci")));
-		v->mem_total = (unsigned long long)json_integer_value(
-		    json_object_get(g, "memory_total"));
-		v->mem_used = (unsigned long long)json_integer_value(
-		    json_object_get(g, "memory_used"));
-		v->util = (int)json_integer_value(json_object_get(g,
-		    "utilization"));
-		v->procs = xcalloc(json_array_size(procs) + 1,
-		    sizeof(*v->procs));
-		json_array_foreach(procs, k, p) {
-			v->procs[k].pid = (unsigned int)json_integer_value(
-			    json_object_get(p, "pid"));
-			v->procs[k].mem = (unsigned long long)
-			    json_integer_value(json_object_get(p, "memory"));
-		}
-		v->nprocs = json_array_size(procs);
-	}
-	*n = json_array_size(list);
+	r = gpu_reading_parse(reading, gpus, n, why, sizeof(why));
 	json_decref(reading);
-	return 0;
+	if (r != 0)
+		snprintf(err, errsz, "server %s: %s", server, why);
+	return r;
 }
 
 int

@@ -100,6 +100,15 @@ int	cluster_ct_down(const char *project, const char *name, char *why,
 struct nvml_gpu;
 int	cluster_gpu_inventory(struct op *op, const char *server,
 	    struct nvml_gpu **gpus, size_t *n, char *err, size_t errsz);
+
+/*
+ * A reading (node_reading's JSON, {"gpus": [...], "error": ...}: this
+ * host's NVML, or a member's labcd --node) as labcd uses it, the one
+ * place it is read: 0 and the GPUs with whose each process is (free with
+ * nvml_free), or -1 with the error NVML gave there.
+ */
+int	gpu_reading_parse(json_t *reading, struct nvml_gpu **gpus, size_t *n,
+	    char *err, size_t errsz);
 /*
  * The member the container project/name is on: the view's, else LXD's;
  * "" where LXD is not a cluster. 0, or -1 (LXD's error on op's

@@ -16,6 +16,7 @@
 #include "db-users.h"
 #include "gpu.h"
 #include "lxd.h"
+#include "node.h"
 #include "nvml.h"
 #include "op.h"
 #include "project.h"
@@ -120,6 +121,7 @@ holders_json(struct op *op, const char *server, int gpu, char holder[160])
 	return holders;
 }
 
+/* Its processes, each named by the lab user whose project it runs in. */
 static json_t *
 procs_json(struct op *op, const struct nvml_gpu *g, const struct user_row *us,
     int nus)
@@ -128,109 +130,82 @@ procs_json(struct op *op, const struct nvml_gpu *g, const struct user_row *us,
 	size_t k;
 
 	for (k = 0; k < g->nprocs; k++) {
-		char project[128], name[64], user[160] = "";
-		int w = gpu_pid_container(g->procs[k].pid, project, name);
+		const struct nvml_proc *p = &g->procs[k];
+		char user[160] = "";
 
-		if (w < 0)
-			continue;	/* ended since NVML said so */
-		if (w == 1)
-			owner_of(op, us, nus, project, user);
-		if (w == 1 && *user == '\0')
-			snprintf(user, sizeof(user), "(LXD project %s)",
-			    project);
+		if (*p->project != '\0') {
+			owner_of(op, us, nus, p->project, user);
+			if (*user == '\0')
+				snprintf(user, sizeof(user), "(LXD project %s)",
+				    p->project);
+		}
 		json_array_append_new(procs, json_pack("{s:i, s:I, s:s?, "
-		    "s:s}", "pid", (int)g->procs[k].pid, "memory",
-		    (json_int_t)g->procs[k].mem, "container", w == 1 ? name :
-		    NULL, "user", w == 0 ? "host" : user));
+		    "s:s}", "pid", (int)p->pid, "memory", (json_int_t)p->mem,
+		    "container", *p->project != '\0' ? p->container : NULL,
+		    "user", *p->project != '\0' ? user : "host"));
 	}
 	return procs;
+}
+
+/*
+ * The GPUs of a reading as gpus shows them: server's (NULL: this host,
+ * one LXD), who was given each (the database), whose each process is,
+ * and on this host whether LXD sees the card (cards; null elsewhere).
+ */
+static void
+report_gpus(struct op *op, const char *server, const struct nvml_gpu *gpus,
+    size_t n, json_t *cards, const struct user_row *us, int nus, json_t *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct nvml_gpu *g = &gpus[i];
+		char holder[160];
+		json_t *holders = holders_json(op, server != NULL ? server : "",
+		    g->index, holder), *o;
+
+		o = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:i, s:s?, s:o, "
+		    "s:o, s:o}", "index", g->index, "name", g->name, "pci",
+		    g->pci, "uuid", g->uuid, "memory_total",
+		    (json_int_t)g->mem_total, "memory_used",
+		    (json_int_t)g->mem_used, "utilization", g->util,
+		    "exclusive_holder", *holder ? holder : NULL, "lxd_sees",
+		    server == NULL && cards != NULL ?
+		    json_boolean(lxd_knows(cards, g)) : json_null(), "holders",
+		    holders, "processes", procs_json(op, g, us, nus));
+		if (o == NULL)
+			continue;
+		if (server != NULL)
+			json_object_set_new(o, "server", json_string(server));
+		json_array_append_new(out, o);
+	}
 }
 
 /* The GPUs of labcd's own host (one LXD, not a cluster). */
 static int
 report_local(struct op *op, json_t **out)
 {
-	const struct config *cfg = &op->srv->cfg;
 	struct nvml_gpu *gpus = NULL;
 	struct user_row *us;
-	json_t *cards;
+	json_t *cards, *reading;
 	char err[512];
-	size_t n = 0, i;
-	int nus;
+	size_t n = 0;
+	int nus, r;
 
 	*out = NULL;
-	if (nvml_query(cfg->nvml_library, &gpus, &n, err, sizeof(err)) != 0)
+	reading = node_reading(op->srv->cfg.nvml_library);
+	r = gpu_reading_parse(reading, &gpus, &n, err, sizeof(err));
+	json_decref(reading);
+	if (r != 0)
 		return op_error(op, "%s", err);
 	cards = lxd_cards(op);
 	nus = userdb_all(op->db, &us);
 	*out = json_array();
-	for (i = 0; i < n; i++) {
-		const struct nvml_gpu *g = &gpus[i];
-		char holder[160];
-		json_t *holders = holders_json(op, "", g->index, holder);
-
-		json_array_append_new(*out, json_pack("{s:i, s:s, s:s, s:s, s:I, "
-		    "s:I, s:i, s:s?, s:o, s:o, s:o}", "index", g->index, "name",
-		    g->name, "pci", g->pci, "uuid", g->uuid, "memory_total",
-		    (json_int_t)g->mem_total, "memory_used",
-		    (json_int_t)g->mem_used, "utilization", g->util,
-		    "exclusive_holder", *holder ? holder : NULL, "lxd_sees",
-		    cards == NULL ? json_null() : json_boolean(lxd_knows(cards,
-		    g)), "holders", holders, "processes", procs_json(op, g, us,
-		    nus)));
-	}
+	report_gpus(op, NULL, gpus, n, cards, us, nus, *out);
 	free(us);
 	json_decref(cards);
 	nvml_free(gpus, n);
 	return 0;
-}
-
-/*
- * A cluster member's GPUs, as its labcd --node read them: the processes'
- * projects named by their owners here, who was given each (the database).
- */
-static void
-report_member(struct op *op, const char *server, json_t *reading,
-    const struct user_row *us, int nus, json_t *out)
-{
-	json_t *g, *p;
-	size_t i, k;
-
-	json_array_foreach(json_object_get(reading, "gpus"), i, g) {
-		json_t *procs = json_array(), *holders;
-		char holder[160];
-
-		json_array_foreach(json_object_get(g, "processes"), k, p) {
-			const char *project = json_string_value(
-			    json_object_get(p, "project"));
-			const char *ct = json_string_value(json_object_get(p,
-			    "container"));
-			char user[160] = "";
-
-			if (project != NULL)
-				owner_of(op, us, nus, project, user);
-			if (project != NULL && *user == '\0')
-				snprintf(user, sizeof(user), "(LXD project %s)",
-				    project);
-			json_array_append_new(procs, json_pack("{s:O, s:O, "
-			    "s:s?, s:s}", "pid", json_object_get(p, "pid"),
-			    "memory", json_object_get(p, "memory"), "container",
-			    project != NULL ? ct : NULL, "user", project ==
-			    NULL ? "host" : user));
-		}
-		holders = holders_json(op, server, (int)json_integer_value(
-		    json_object_get(g, "index")), holder);
-		json_array_append_new(out, json_pack("{s:s, s:O, s:O, s:O, "
-		    "s:O, s:O, s:O, s:O, s:s?, s:n, s:o, s:o}", "server", server,
-		    "index", json_object_get(g, "index"), "name",
-		    json_object_get(g, "name"), "pci", json_object_get(g,
-		    "pci"), "uuid", json_object_get(g, "uuid"), "memory_total",
-		    json_object_get(g, "memory_total"), "memory_used",
-		    json_object_get(g, "memory_used"), "utilization",
-		    json_object_get(g, "utilization"), "exclusive_holder",
-		    *holder ? holder : NULL, "lxd_sees", "holders", holders,
-		    "processes", procs));
-	}
 }
 
 int
@@ -253,9 +228,11 @@ gpu_report_all(struct op *op, json_t **out, json_t **unread)
 	*out = json_array();
 	cluster_read_nodes(op, m, n);
 	for (i = 0; i < n; i++) {
+		struct nvml_gpu *gpus;
 		json_t *reading;
 		char why[640];
-		const char *err;
+		size_t ng;
+		int r;
 
 		if (cluster_node_reading(op, &m[i], &reading, why,
 		    sizeof(why)) != 0) {
@@ -263,12 +240,15 @@ gpu_report_all(struct op *op, json_t **out, json_t **unread)
 			    "server", m[i].name, "why", why));
 			continue;
 		}
-		if ((err = json_string_value(json_object_get(reading,
-		    "error"))) != NULL)
-			json_array_append_new(*unread, json_pack("{s:s, s:s}",
-			    "server", m[i].name, "why", err));
-		report_member(op, m[i].name, reading, us, nus, *out);
+		r = gpu_reading_parse(reading, &gpus, &ng, why, sizeof(why));
 		json_decref(reading);
+		if (r != 0) {
+			json_array_append_new(*unread, json_pack("{s:s, s:s}",
+			    "server", m[i].name, "why", why));
+			continue;
+		}
+		report_gpus(op, m[i].name, gpus, ng, NULL, us, nus, *out);
+		nvml_free(gpus, ng);
 	}
 	free(us);
 	free(m);

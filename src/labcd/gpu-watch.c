@@ -30,6 +30,7 @@
 #include "gpu-watch.h"
 #include "log.h"
 #include "lxd.h"
+#include "node.h"
 #include "nvml.h"
 #include "op.h"
 #include "view.h"
@@ -468,23 +469,14 @@ outside(struct op *op, const struct gpu_use *h, size_t n, time_t now)
 /* --- sampling --- */
 
 /*
- * A GPU as one sample reads it: this machine's NVML on one server, a
- * member's labcd --node on a cluster (another machine: what it says is
- * checked as it is read). Whose each process is: the LXD project and
- * container of its cgroup, "" for the host's.
+ * A GPU as one sample reads it, with its server ("" on one server): a
+ * reading (node_reading's) of this machine's NVML, or of a member's
+ * labcd --node on a cluster (another machine: what it says is checked as
+ * it is read), as gpu_reading_parse gives it.
  */
-struct seen_proc {
-	char		 project[128];
-	char		 name[64];
-	unsigned long long mem;
-};
 struct seen {
-	char		 server[MEMBER_NAME_MAX];	/* "" one server */
-	int		 index;
-	int		 util;		/* %, -1 unknown */
-	unsigned long long mem_used;
-	size_t		 nprocs;
-	struct seen_proc *procs;
+	char		 server[MEMBER_NAME_MAX];
+	struct nvml_gpu	 g;
 };
 
 static void
@@ -493,8 +485,29 @@ seen_free(struct seen *v, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		free(v[i].procs);
+		free(v[i].g.procs);
 	free(v);
+}
+
+/* The GPUs of a reading, added to *out as server's: 0, or -1 with err. */
+static int
+seen_add(json_t *reading, const char *server, struct seen **out, size_t *n,
+    char *err, size_t errsz)
+{
+	struct nvml_gpu *gpus;
+	size_t ng, i;
+
+	if (gpu_reading_parse(reading, &gpus, &ng, err, errsz) != 0)
+		return -1;
+	*out = xrealloc(*out, (*n + ng + 1) * sizeof(**out));
+	for (i = 0; i < ng; i++) {
+		struct seen *v = &(*out)[(*n)++];
+
+		snprintf(v->server, sizeof(v->server), "%s", server);
+		v->g = gpus[i];		/* its procs move with it */
+	}
+	free(gpus);
+	return 0;
 }
 
 /* This machine's GPUs: 0, or -1 (said once while NVML does not answer). */
@@ -502,11 +515,12 @@ static int
 seen_local(const struct config *cfg, struct seen **out, size_t *n)
 {
 	static int nvml_failing;
-	struct nvml_gpu *inv;
-	size_t ninv, i, k;
-	char err[256];
+	json_t *reading = node_reading(cfg->nvml_library);
+	char err[512];
+	int r = seen_add(reading, "", out, n, err, sizeof(err));
 
-	if (nvml_query(cfg->nvml_library, &inv, &ninv, err, sizeof(err)) != 0) {
+	json_decref(reading);
+	if (r != 0) {
 		if (!nvml_failing)
 			log_info("GPU sampling: %s; nothing is sampled until "
 			    "NVML answers", err);
@@ -514,34 +528,7 @@ seen_local(const struct config *cfg, struct seen **out, size_t *n)
 		return -1;
 	}
 	nvml_failing = 0;
-	*out = xcalloc(ninv + 1, sizeof(**out));
-	for (i = 0; i < ninv; i++) {
-		struct seen *v = &(*out)[i];
-
-		v->index = inv[i].index;
-		v->util = inv[i].util;
-		v->mem_used = inv[i].mem_used;
-		v->procs = xcalloc(inv[i].nprocs + 1, sizeof(*v->procs));
-		for (k = 0; k < inv[i].nprocs; k++) {
-			/* Whose it is: the cgroup LXC made for it. */
-			if (gpu_pid_container(inv[i].procs[k].pid,
-			    v->procs[k].project, v->procs[k].name) != 1)
-				v->procs[k].name[0] = '\0';
-			v->procs[k].mem = inv[i].procs[k].mem;
-		}
-		v->nprocs = inv[i].nprocs;
-	}
-	*n = ninv;
-	nvml_free(inv, ninv);
 	return 0;
-}
-
-static void
-str_of(json_t *o, const char *key, char *out, size_t outsz)
-{
-	const char *v = json_string_value(json_object_get(o, key));
-
-	snprintf(out, outsz, "%s", v != NULL ? v : "");
 }
 
 /* Member m's GPUs, added to *out: 0, or -1 (no reading of it). */
@@ -549,51 +536,15 @@ static int
 seen_member(struct op *op, const struct cluster_member *m, struct seen **out,
     size_t *n)
 {
-	json_t *reading, *list, *g, *p;
+	json_t *reading;
 	char why[640];
-	size_t i, k;
+	int r;
 
 	if (cluster_node_reading(op, m, &reading, why, sizeof(why)) != 0)
 		return -1;
-	if (json_string_value(json_object_get(reading, "error")) != NULL) {
-		json_decref(reading);
-		return -1;	/* NVML there does not answer */
-	}
-	list = json_object_get(reading, "gpus");
-	*out = xrealloc(*out, (*n + json_array_size(list) + 1) *
-	    sizeof(**out));
-	json_array_foreach(list, i, g) {
-		struct seen *v = &(*out)[(*n)++];
-		json_t *procs = json_object_get(g, "processes");
-		json_int_t used = json_integer_value(json_object_get(g,
-		    "memory_used"));
-
-		memset(v, 0, sizeof(*v));
-		snprintf(v->server, sizeof(v->server), "%s", m->name);
-		v->index = (int)json_integer_value(json_object_get(g, "index"));
-		v->util = (int)json_integer_value(json_object_get(g,
-		    "utilization"));
-		if (v->util > 100 || v->util < -1)
-			v->util = -1;
-		v->mem_used = used > 0 ? (unsigned long long)used : 0;
-		v->procs = xcalloc(json_array_size(procs) + 1,
-		    sizeof(*v->procs));
-		json_array_foreach(procs, k, p) {
-			json_int_t mem = json_integer_value(json_object_get(p,
-			    "memory"));
-
-			str_of(p, "project", v->procs[v->nprocs].project,
-			    sizeof(v->procs[0].project));
-			str_of(p, "container", v->procs[v->nprocs].name,
-			    sizeof(v->procs[0].name));
-			if (*v->procs[v->nprocs].project == '\0')
-				v->procs[v->nprocs].name[0] = '\0';
-			v->procs[v->nprocs++].mem = mem > 0 ?
-			    (unsigned long long)mem : 0;
-		}
-	}
+	r = seen_add(reading, m->name, out, n, why, sizeof(why));
 	json_decref(reading);
-	return 0;
+	return r;	/* -1: NVML there does not answer */
 }
 
 /*
@@ -651,10 +602,9 @@ sample(struct op *op, struct gpu_use *h, size_t nh, int secs, time_t now)
 	size_t nseen = 0, i, j, k;
 	char (*proj)[PROJECT_MAX], *matched;
 
-	if (!gpu_on_cluster(op)) {
-		if (seen_local(cfg, &seen, &nseen) != 0)
-			seen = xcalloc(1, sizeof(*seen)), nseen = 0;
-	} else
+	if (!gpu_on_cluster(op))
+		(void)seen_local(cfg, &seen, &nseen);
+	else
 		seen_cluster(op, &seen, &nseen);
 	matched = xcalloc(nh + 1, sizeof(*matched));
 	proj = xcalloc(nh + 1, sizeof(*proj));
@@ -667,9 +617,10 @@ sample(struct op *op, struct gpu_use *h, size_t nh, int secs, time_t now)
 		return;
 	}
 	for (i = 0; i < nseen; i++) {
-		const struct seen *g = &seen[i];
+		const struct nvml_gpu *g = &seen[i].g;
+		const char *server = seen[i].server;
 		struct gpu_sample_row row = { .minute = now / 60,
-		    .server = g->server, .gpu = g->index, .user = "",
+		    .server = server, .gpu = g->index, .user = "",
 		    .container = "" };
 		int nheld = 0;
 
@@ -680,12 +631,12 @@ sample(struct op *op, struct gpu_use *h, size_t nh, int secs, time_t now)
 			/* A row of no server on a cluster may be any
 			   member's GPU of that number: not sampled. */
 			if (h[j].gpu != g->index ||
-			    strcmp(h[j].server, g->server) != 0)
+			    strcmp(h[j].server, server) != 0)
 				continue;
 			nheld++;
 			matched[j] = 1;
 			for (k = 0; k < g->nprocs; k++) {
-				if (strcmp(g->procs[k].name, h[j].name) == 0 &&
+				if (strcmp(g->procs[k].container, h[j].name) == 0 &&
 				    strcmp(g->procs[k].project, proj[j]) == 0) {
 					used = 1;
 					mem += g->procs[k].mem;

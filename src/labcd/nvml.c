@@ -288,6 +288,7 @@ add_proc(struct nvml_gpu *g, size_t *cap, size_t ncompute, int graphics,
 		*cap = *cap ? *cap * 2 : 8;
 		g->procs = xrealloc(g->procs, *cap * sizeof(*g->procs));
 	}
+	memset(&g->procs[g->nprocs], 0, sizeof(g->procs[0]));
 	g->procs[g->nprocs].pid = pid;
 	g->procs[g->nprocs++].mem = mem;
 }

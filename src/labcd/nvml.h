@@ -11,6 +11,11 @@
 struct nvml_proc {
 	unsigned int		 pid;		/* host PID */
 	unsigned long long	 mem;		/* GPU memory, bytes (0: unknown) */
+	/* Whose it is, not NVML's word: "" here; gpu_reading_parse fills
+	   them from a reading (the LXD project and container of its
+	   cgroup; project "" for the host's). */
+	char			 project[128];
+	char			 container[64];
 };
 
 struct nvml_gpu {
