@@ -23,6 +23,11 @@ test_expect_success '--disk sets the root disk size, and the pool enforces it' '
 	ssh_in $TDIR/carol $p "dd if=/dev/zero of=/home/ubuntu/ok bs=1M count=200 status=none && sync"
 	out=$(ssh_in $TDIR/carol $p "dd if=/dev/zero of=/home/ubuntu/big bs=1M count=1500 status=none; sync; echo rc=\$?" 2>&1 || true)
 	contains "$out" "Disk quota exceeded|No space left"
+	# btrfs quota groups may let a write run past the size before they
+	# stop it; LXD 5.0.2 then refuses to stop the container ("Invalid
+	# value: 1.5 GiB" for the root size), as seen once in CI. What
+	# follows needs small stopped and deleted: its usage back below.
+	ssh_in $TDIR/carol $p "rm -f /home/ubuntu/big; sync"
 '
 
 test_expect_success 'cpu and memory limits are applied to the container' '
