@@ -82,32 +82,6 @@ shown(const unsigned char *s, char out[80])
 	out[o] = '\0';
 }
 
-/*
- * A new port: the first free one that is not the old port of a container
- * still to come in this import (which keeps its own where it can), else
- * the first free; 0 if none.
- */
-static int
-new_port(struct import *im)
-{
-	const struct config *cfg = &im->c->srv->cfg;
-	int lo = cfg->ssh_port_min, hi = cfg->ssh_port_max, p, port = 0;
-	unsigned char *used = xcalloc((size_t)(hi - lo + 1), 1);
-
-	ctdb_ports_used(im->c->db, lo, hi, used);
-	for (p = lo; p <= hi && port == 0; p++) {
-		if (!used[p - lo] && (im->claimed == NULL ||
-		    !im->claimed[p - lo]) && (!config_lxd_local(cfg) ||
-		    port_free(cfg->ssh_listen, p)))
-			port = p;
-	}
-	free(used);
-	if (port != 0)
-		return port;
-	return port_pick(im->c->db, lo, hi, config_lxd_local(cfg) ?
-	    cfg->ssh_listen : NULL);
-}
-
 /* A usable port: the old one if it is, else a new one; 0 if none. */
 static int
 choose_port(struct import *im, int old, const char **why)
@@ -133,7 +107,9 @@ choose_port(struct import *im, int old, const char **why)
 		else
 			return old;
 	}
-	return new_port(im);
+	/* Not another container's old port, while one is free. */
+	return port_pick(im->c->db, cfg->ssh_port_min, cfg->ssh_port_max,
+	    config_lxd_local(cfg) ? cfg->ssh_listen : NULL, im->claimed);
 }
 
 /* The original tool's port for an IPv4 address, or 0. */

@@ -62,7 +62,7 @@ reserve(struct op *op, const char *name, const char *image, struct ct *ct)
 	}
 	memset(ct, 0, sizeof(*ct));
 	if ((ct->port = port_pick(op->db, lo, hi, config_lxd_local(cfg) ?
-	    cfg->ssh_listen : NULL)) == 0) {
+	    cfg->ssh_listen : NULL, NULL)) == 0) {
 		db_rollback(op->db);
 		return op_error(op, "no free SSH port left in %d-%d: the admin "
 		    "should widen ssh_ports", lo, hi);

@@ -119,16 +119,19 @@ port_holder(int port, char *out, size_t outsz)
 }
 
 int
-port_pick(struct db *db, int lo, int hi, const char *listen_addr)
+port_pick(struct db *db, int lo, int hi, const char *listen_addr,
+    const unsigned char *skip)
 {
 	unsigned char *used = xcalloc((size_t)(hi - lo + 1), 1);
-	int p, port = 0;
+	int p, port = 0, pass;
 
 	ctdb_ports_used(db, lo, hi, used);
-	for (p = lo; p <= hi && port == 0; p++) {
-		if (!used[p - lo] && (listen_addr == NULL ||
-		    port_free(listen_addr, p)))
-			port = p;
+	for (pass = skip != NULL ? 0 : 1; pass < 2 && port == 0; pass++) {
+		for (p = lo; p <= hi && port == 0; p++) {
+			if (!used[p - lo] && (pass == 1 || !skip[p - lo]) &&
+			    (listen_addr == NULL || port_free(listen_addr, p)))
+				port = p;
+		}
 	}
 	free(used);
 	return port;

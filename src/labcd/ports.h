@@ -20,9 +20,12 @@ struct db;
  * The one port picker: the first port of lo..hi that no container row
  * has and nothing on the host holds (port_free); 0 if none is left.
  * listen_addr NULL: LXD is on another host (lxd_url), whose listeners
- * are not seen from here: rows only.
+ * are not seen from here: rows only. skip (NULL, or hi - lo + 1 flags):
+ * ports to pass over while another is free (admin import: other
+ * containers' old ports).
  */
-int	port_pick(struct db *db, int lo, int hi, const char *listen_addr);
+int	port_pick(struct db *db, int lo, int hi, const char *listen_addr,
+	    const unsigned char *skip);
 
 struct checkup;
 /* doctor's check of ssh_ports: those something else holds, and who. */
