@@ -68,7 +68,7 @@ LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -lpthread
 COMMON	:= src/common/xmalloc.c src/common/buf.c src/common/log.c \
 	   src/common/sshkey.c src/common/proto.c src/common/argv.c \
 	   src/common/inert.c src/common/atomicio.c src/common/relay.c \
-	   src/common/clock.c
+	   src/common/clock.c src/common/sshwait.c
 LXD	:= src/lxd/lxd.c src/lxd/lxd-instance.c src/lxd/lxd-files.c \
 	   src/lxd/lxd-image.c src/lxd/lxd-project.c \
 	   src/lxd/lxd-events.c src/lxd/lxd-backup.c src/lxd/lxd-cluster.c

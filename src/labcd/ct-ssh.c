@@ -6,12 +6,9 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cluster.h"
 #include "ct-addr.h"
@@ -19,8 +16,7 @@
 #include "db-containers.h"
 #include "labcd.h"
 #include "project.h"
-
-#define SSH_POLL_MS	50	/* a try is one loopback connect */
+#include "sshwait.h"
 
 /* Is ssh_listen an address only this host reaches? */
 static int
@@ -143,31 +139,14 @@ ct_ssh_device_words(const struct config *cfg, int port, char *out,
 	json_decref(dev);
 }
 
-/* Wait until sshd answers on the container's port: "SSH-" comes first. */
 int
 ct_ssh_answers(const char *listen_addr, int port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
-	double until = (double)time(NULL) + SSH_WAIT;
 
 	sin.sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, listen_addr, &sin.sin_addr) != 1 ||
 	    sin.sin_addr.s_addr == htonl(INADDR_ANY))
 		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	while ((double)time(NULL) < until) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		char banner[4];
-
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&sin,
-		    sizeof(sin)) == 0 && poll(&pfd, 1, 2000) == 1 &&
-		    read(fd, banner, 4) == 4 && memcmp(banner, "SSH-", 4) == 0) {
-			close(fd);
-			return 1;
-		}
-		if (fd >= 0)
-			close(fd);
-		usleep(SSH_POLL_MS * 1000);
-	}
-	return 0;
+	return sshwait(&sin, SSH_WAIT * 1000LL);
 }
