@@ -23,9 +23,9 @@
 #include "clock.h"
 #include "sshwait.h"
 
-#define TRY_MS		100	/* a new connect while the others wait */
-#define REFUSED_MS	50	/* after a refusal: the next try */
-#define INFLIGHT	8	/* connects in flight at most */
+#define TRY_MS		50	/* a new connect while the others wait */
+#define REFUSED_MS	20	/* after a refusal: the next try */
+#define INFLIGHT	16	/* connects in flight at most */
 #define BANNER_MS	2000	/* connected: sshd's first bytes within */
 
 /* Connected: is it an sshd? 1, else 0. */
