@@ -68,7 +68,7 @@ LDLIBS	+= $(shell pkg-config --libs $(PKGS)) -lpthread
 COMMON	:= src/common/xmalloc.c src/common/buf.c src/common/log.c \
 	   src/common/sshkey.c src/common/proto.c src/common/argv.c \
 	   src/common/inert.c src/common/atomicio.c src/common/relay.c \
-	   src/common/clock.c src/common/sshwait.c
+	   src/common/clock.c
 LXD	:= src/lxd/lxd.c src/lxd/lxd-instance.c src/lxd/lxd-files.c \
 	   src/lxd/lxd-image.c src/lxd/lxd-project.c \
 	   src/lxd/lxd-events.c src/lxd/lxd-backup.c src/lxd/lxd-cluster.c
@@ -165,6 +165,7 @@ $(B)/tests/nvml-stub/old/libnvidia-ml.so.1: tests/nvml-stub/nvml-stub.c
 
 $(B)/tests/unit/t-nvml: $(call obj,src/labcd/nvml.c) | $(STUBS)
 $(B)/tests/unit/t-throttle: $(call obj,src/labcd/throttle.c)
+$(B)/tests/unit/t-sshwait: $(call obj,src/labcd/sshwait.c)
 $(B)/tests/unit/t-duration: $(call obj,src/labcd/config.c)
 $(B)/tests/unit/t-config-lxd: $(call obj,src/labcd/config.c)
 $(B)/tests/unit/t-db-store: $(call obj,src/labcd/db.c src/labcd/db-users.c \
