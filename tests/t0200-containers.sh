@@ -248,6 +248,19 @@ test_expect_success 'eight users launch at once: all run, eight distinct ports' 
 	[ "$ports" = 8 ]
 '
 
+# A member is root in her container: had two containers one host key, she
+# could answer as the other's sshd. Each makes its own at its first boot.
+test_expect_success 'the eight containers share no SSH host key' '
+	for i in 1 2 3 4 5 6 7 8; do
+		for t in ed25519 ecdsa; do
+			lxc exec --project ${P}u$i par -- cat /etc/ssh/ssh_host_${t}_key.pub |
+			    awk "{ print \$2 }"
+		done
+	done >$TDIR/hostkeys
+	[ "$(wc -l <$TDIR/hostkeys)" = 16 ]
+	[ "$(sort -u $TDIR/hostkeys | wc -l)" = 16 ]
+'
+
 test_expect_success 'admin user del refuses a user with containers, --purge removes all' '
 	out=$(expect_status 1 labc admin user del u1 2>&1)
 	contains "$out" "u1 has 1 container"
