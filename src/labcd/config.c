@@ -152,6 +152,13 @@ static const struct ckey keys[] = {
 	  "holding the whole range): A.B.C.D/N, N from 8 to 23." },
 	{ "storage_pool", C_STR, O(storage_pool), "", 0, 0,
 	  "Storage pool of the containers' root disks (empty: the profile's)." },
+	{ "seed_containers", C_BOOL, O(seed_containers), "no", 0, 0,
+	  "yes: a new container is a copy of a seed, a stopped container of\n"
+	  "its image on its pool that LXD started once (nothing of the image\n"
+	  "ran), kept in LXD project PREFIX0seeds and made in the background\n"
+	  "after the first create of the image: no remapping of its files at\n"
+	  "its first start, and on btrfs a snapshot for a copy; a launch\n"
+	  "about 0.5 s faster there. Not on a cluster." },
 	{ "container_user", C_NAME, O(container_user), "ubuntu", 0, 0,
 	  "Login user inside containers: exists with sudo, and holds the lab\n"
 	  "user's registered SSH keys." },

@@ -48,6 +48,7 @@ struct config {
 	char	*default_image;
 	char	*profiles;
 	char	*storage_pool;
+	int	 seed_containers;	/* copies of seeds (seed.c) */
 	char	*container_user;
 	char	*ssh_listen;
 	int	 ssh_port_min;

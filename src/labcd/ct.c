@@ -30,6 +30,7 @@
 #include "project.h"
 #include "proto.h"
 #include "reconcile.h"
+#include "seed.h"
 #include "sizes.h"
 #include "snap.h"
 #include "xmalloc.h"
@@ -384,7 +385,37 @@ create_spec(struct op *op, const struct ct_opts *o, const struct make *m,
 	return PROTO_OK;
 }
 
-/* Ask LXD to make it, with the configured profiles. LXD's errno. */
+/*
+ * The seed to copy for a new container of image m->fp (seed.c), with
+ * the root device the copy is to have in *seed_devs (devs and the
+ * profiles' root: else the copy would keep the seed's); 0 if none.
+ */
+static int
+seed_of(struct op *op, const struct make *m, json_t *devs,
+    char project[PROJECT_MAX], char seed[SEED_NAME_MAX], json_t **seed_devs)
+{
+	json_t *root = json_object_get(devs, "root");
+	const char *pool;
+	int r;
+
+	if (!op->srv->cfg.seed_containers || *m->copy_of != '\0' ||
+	    *m->server != '\0' || m->fp == NULL)
+		return 0;	/* not on a cluster: a seed per member */
+	root = root != NULL ? json_incref(root) : pool_profile_root(op);
+	pool = json_string_value(json_object_get(root, "pool"));
+	if ((r = seed_find(op, m->fp, pool, project, seed)) == 1) {
+		*seed_devs = json_deep_copy(devs);
+		json_object_set(*seed_devs, "root", root);
+	}
+	json_decref(root);
+	return r;
+}
+
+/*
+ * Ask LXD to make it, with the configured profiles: a copy of its seed
+ * where there is one, else (or if the copy fails) from the image. LXD's
+ * errno.
+ */
 static int
 create_instance(struct op *op, const char *name, const struct make *m,
     json_t *conf, json_t *devs)
@@ -392,25 +423,52 @@ create_instance(struct op *op, const char *name, const struct make *m,
 	struct lxd_create lc = { .name = name };
 	char *plist = xstrdup(op->srv->cfg.profiles), *save = NULL, *p;
 	char **profiles = xcalloc(strlen(plist) / 2 + 2, sizeof(char *));
+	char sproject[PROJECT_MAX], seed[SEED_NAME_MAX];
+	json_t *sdevs = NULL;
 	size_t np = 0;
 	int r;
 
 	for (p = strtok_r(plist, ", ", &save); p != NULL;
 	    p = strtok_r(NULL, ", ", &save))
 		profiles[np++] = p;
+	lc.profiles = (const char *const *)profiles;
+	lc.config = conf;
+	lc.target = m->server;
+	if (seed_of(op, m, devs, sproject, seed, &sdevs) == 1) {
+		lc.copy_of = seed;
+		lc.copy_project = sproject;
+		lc.devices = sdevs;
+		op_progress(op, "Creating %s", name);
+		r = lxd_instance_create(op_lxd(op), m->project, &lc);
+		if (r == 0 || outcome_unknown(r) || r == -EEXIST ||
+		    r == -EDQUOT || strstr(op_lxd_error(op),
+		    "already defined on another NIC") != NULL) {
+			if (r == 0)
+				log_info("%s/%s: a copy of seed %s/%s",
+				    m->project, name, sproject, seed);
+			json_decref(sdevs);
+			goto out;	/* as it would be from the image */
+		}
+		log_warn("%s/%s: a copy of seed %s/%s failed (%s); made from "
+		    "the image", m->project, name, sproject, seed,
+		    op_lxd_error(op));
+		seed_forget(m->fp, json_string_value(json_object_get(
+		    json_object_get(sdevs, "root"), "pool")));
+		json_decref(sdevs);
+	}
+	lc.copy_of = NULL;
+	lc.copy_project = NULL;
+	lc.devices = devs;
 	if (*m->copy_of != '\0')
 		lc.copy_of = m->copy_of;
 	else
 		lc.image_fingerprint = m->fp;
-	lc.profiles = (const char *const *)profiles;
-	lc.config = conf;
-	lc.devices = devs;
-	lc.target = m->server;
 	if (*m->copy_of != '\0')
 		op_progress(op, "Copying %s to %s", m->copy_of, name);
 	else
 		op_progress(op, "Creating %s", name);
 	r = lxd_instance_create(op_lxd(op), m->project, &lc);
+out:
 	free(profiles);
 	free(plist);
 	return r;

@@ -23,6 +23,7 @@
 #include "reconcile.h"
 #include "view.h"
 #include "run.h"
+#include "seed.h"
 #include "server.h"
 #include "sizes.h"
 #include "version.h"
@@ -247,6 +248,7 @@ main(int argc, char **argv)
 	/* First: it ends a comparison that doctor may be waiting for. */
 	reconcile_stop();
 	gpu_watch_stop();
+	seed_stop();
 	health_stop();
 	view_stop();
 	reconcile_watch_close();

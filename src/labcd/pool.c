@@ -12,31 +12,42 @@
 #include "pool.h"
 #include "xmalloc.h"
 
-char *
-pool_root(struct op *op)
+json_t *
+pool_profile_root(struct op *op)
 {
 	const struct config *cfg = &op->srv->cfg;
-	char *profiles = xstrdup(cfg->profiles), *save = NULL, *p, *pool = NULL;
+	char *profiles = xstrdup(cfg->profiles), *save = NULL, *p;
+	json_t *root = NULL, *prof, *d;
 
-	if (*cfg->storage_pool != '\0') {
-		free(profiles);
-		return xstrdup(cfg->storage_pool);
-	}
 	for (p = strtok_r(profiles, ",", &save); p != NULL;
 	    p = strtok_r(NULL, ",", &save)) {
-		json_t *prof = NULL;
-		const char *v;
-
+		prof = NULL;
 		if (lxd_profile_get(op_lxd(op), p, &prof) == 0 &&
-		    (v = json_string_value(json_object_get(json_object_get(
-		    json_object_get(prof, "devices"), "root"), "pool"))) !=
-		    NULL) {
-			free(pool);
-			pool = xstrdup(v);
+		    json_is_object(d = json_object_get(json_object_get(prof,
+		    "devices"), "root"))) {
+			json_decref(root);
+			root = json_deep_copy(d);
 		}
 		json_decref(prof);
 	}
 	free(profiles);
+	return root;
+}
+
+char *
+pool_root(struct op *op)
+{
+	const struct config *cfg = &op->srv->cfg;
+	json_t *root;
+	const char *v;
+	char *pool = NULL;
+
+	if (*cfg->storage_pool != '\0')
+		return xstrdup(cfg->storage_pool);
+	root = pool_profile_root(op);
+	if ((v = json_string_value(json_object_get(root, "pool"))) != NULL)
+		pool = xstrdup(v);
+	json_decref(root);
 	return pool;
 }
 

@@ -6,6 +6,7 @@
 #define LABCD_POOL_H
 
 #include <stddef.h>
+#include <jansson.h>
 
 struct op;
 struct lxd;
@@ -13,6 +14,9 @@ struct lxd;
 /* The pool of the root disk: storage_pool, else the profiles' root;
    NULL if none. Caller frees. */
 char	*pool_root(struct op *op);
+/* The root disk device of the profiles (the last that has one; a copy,
+   caller decrefs), or NULL. */
+json_t	*pool_profile_root(struct op *op);
 /*
  * Can pool keep a root disk to its size? 1 yes, 0 no (the dir driver: LXD
  * skips the size unless the filesystem under it has project quotas, and

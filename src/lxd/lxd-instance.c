@@ -22,10 +22,13 @@ lxd_instance_create(struct lxd *l, const char *project,
 	    (c->copy_of != NULL) != 1)
 		return lxd_seterr(l, -EINVAL, "create %s: give exactly one of "
 		    "an image alias, fingerprint or instance to copy", c->name);
-	if (c->copy_of != NULL)
+	if (c->copy_of != NULL) {
 		src = json_pack("{s:s, s:s, s:b}", "type", "copy", "source",
 		    c->copy_of, "instance_only", 1);
-	else if (c->image_alias != NULL)
+		if (c->copy_project != NULL)
+			json_object_set_new(src, "project",
+			    json_string(c->copy_project));
+	} else if (c->image_alias != NULL)
 		src = json_pack("{s:s, s:s}", "type", "image", "alias",
 		    c->image_alias);
 	else
@@ -50,6 +53,30 @@ lxd_instance_create(struct lxd *l, const char *project,
 	r = lxd_call(l, "POST", path, body, NULL);
 	free(path);
 	json_decref(body);
+	return r;
+}
+
+int
+lxd_instance_rename(struct lxd *l, const char *project, const char *name,
+    const char *new_name)
+{
+	char *path = lxd_path(project, "/1.0/instances/%s", name);
+	json_t *body = json_pack("{s:s}", "name", new_name);
+	int r = lxd_call(l, "POST", path, body, NULL);
+
+	json_decref(body);
+	free(path);
+	return r;
+}
+
+int
+lxd_instance_metadata(struct lxd *l, const char *project, const char *name,
+    json_t **out)
+{
+	char *path = lxd_path(project, "/1.0/instances/%s/metadata", name);
+	int r = lxd_call(l, "GET", path, NULL, out);
+
+	free(path);
 	return r;
 }
 

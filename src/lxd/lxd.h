@@ -132,6 +132,8 @@ struct lxd_create {
 	const char	*copy_of;		/* an instance of the same project,
 						   or "NAME/SNAPSHOT" (its
 						   snapshots are not copied) */
+	const char	*copy_project;		/* copy_of's project, if not
+						   the same (NULL: the same) */
 	const char	*const *profiles;	/* NULL-terminated, or NULL */
 	json_t		*config;		/* borrowed, may be NULL */
 	json_t		*devices;		/* borrowed, may be NULL */
@@ -170,6 +172,15 @@ int	lxd_instance_delete(struct lxd *l, const char *project,
 /* PATCH: merges config keys and devices. */
 int	lxd_instance_patch(struct lxd *l, const char *project,
 	    const char *name, json_t *patch);
+/* Rename a stopped instance (POST {"name"}). */
+int	lxd_instance_rename(struct lxd *l, const char *project,
+	    const char *name, const char *new_name);
+/*
+ * Its image metadata (GET .../metadata): {"templates": {PATH: {"when":
+ * [...], ...}}, "properties", ...}.
+ */
+int	lxd_instance_metadata(struct lxd *l, const char *project,
+	    const char *name, json_t **out);
 /* Remove a device (PUT with If-Match; retried on a concurrent change). */
 int	lxd_instance_remove_device(struct lxd *l, const char *project,
 	    const char *name, const char *device);
