@@ -165,7 +165,11 @@ case_launch() {
 		figure "launch.$kind.labc_ssh" 2 ratio - "  labc launch ÷ (lxc launch + sshd answers)" \
 			num="launch.$kind.labc" den="launch.$kind.lxcssh" target="ratio <= $goal" goal="≤ $goal× lxc+sshd"
 		figure "launch.$kind.ph1" 2 time ms "  labc launch: until LXD create (project, image, port)"
-		figure "launch.$kind.ph2" 2 time ms "  labc launch: LXD create"
+		if [[ $SEEDS == yes ]]; then
+			figure "launch.$kind.ph2" 2 time ms "  labc launch: LXD create (a copy of the seed)"
+		else
+			figure "launch.$kind.ph2" 2 time ms "  labc launch: LXD create"
+		fi
 		figure "launch.$kind.ph3" 2 time ms "  labc launch: LXD start"
 		if [[ $PORT_MODE == nat ]]; then
 			figure "launch.$kind.ph4" 2 time ms "  labc launch: user + keys (1 exec); the NAT port came with the create"
@@ -186,11 +190,27 @@ case_launch() {
 		say "case 2: launch/delete on $pool ($kind), $R_LAUNCH rounds (+1 untimed)"
 		for ((r = 0; r <= R_LAUNCH; r++)); do
 			retry_round 2 "launch.$kind.labc" launch_round launch_undo "$kind" "$profile" "$proj" "$r"
+			if ((r == 0)) && [[ $SEEDS == yes ]]; then
+				wait_seed "$kind" || die "labcd ($kind) made no seed: see its log"
+			fi
 			((r == 0)) || say "  round $r: labc $(fmt s "$(tail -n1 "$W/s/launch.$kind.labc")") s," \
 				"lxc $(fmt s "$(tail -n1 "$W/s/launch.$kind.lxc")") s," \
 				"lxc+ssh $(fmt s "$(tail -n1 "$W/s/launch.$kind.lxcssh")") s"
 		done
 	done
+}
+
+# wait_seed KIND: until the labcd of KIND has made its seed (60 s), which
+# round 0's launch started making in the background.
+wait_seed() {
+	local i n
+	for ((i = 0; i < 600; i++)); do
+		n=$(lxc query "/1.0/instances?project=${LD_PREFIX[$1]}0seeds&recursion=1" 2>/dev/null |
+			jq '[.[] | select(.status == "Stopped" and (.name | test("^seed-[0-9a-f]+-[0-9a-f]+$")))] | length' 2>/dev/null) || n=0
+		((n > 0)) && { say "  seed ready for $1"; return 0; }
+		sleep 0.1
+	done
+	return 1
 }
 
 # launch_round KIND PROFILE PROJECT R: labc launch + delete, then lxc launch

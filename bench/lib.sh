@@ -450,6 +450,7 @@ start_labcd() {
 	profiles = $profile
 	ssh_listen = $(port_listen)
 	ssh_port_mode = $PORT_MODE
+	seed_containers = $SEEDS
 	ssh_ports = $ports
 	# No default quota: a population may give a user more than 5.
 	quota_containers =
