@@ -112,6 +112,11 @@ test_expect_success 'bob.s launch is a copy of the same seed, in his own project
 	contains "$out" "no container|not found|No such"
 	expect_status 1 labc --as bob delete -f $SEED >/dev/null 2>&1
 	seeds | grep -qx "$SEED Stopped"
+	# Reconciliation and doctor leave labcd.s own project alone.
+	labc admin reconcile >/dev/null 2>&1 || true
+	seeds | grep -qx "$SEED Stopped"
+	out=$(labc admin doctor 2>&1 || true)
+	not_contains "$out" "0seeds|seed-"
 	# The seeds project is no user.s: 0seeds is not a user name.
 	out=$(expect_status 2 labc admin user add 0seeds 2>&1 </dev/null)
 	contains "$out" "cannot be a user name: a user name is 1 to 32 lowercase letters, digits or .-., starting with a letter"
