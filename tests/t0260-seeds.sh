@@ -152,6 +152,37 @@ test_expect_success 'each pool its own seed; an unfinished build left in the pro
 	labc --as alice delete -f six seven >/dev/null
 '
 
+# An image with a template that LXD applies at a create only: a copy of a
+# seed would keep what the seed.s start made of it.
+TP=${P}tpl
+TIMG=${P}tpl-img
+at_exit "lxc image delete $TIMG; lxc delete -f tplsrc --project $TP; lxc project delete $TP"
+test_expect_success 'an image whose template is not applied at a copy gets no seed: said in the log, its containers made from the image' '
+	lxc project create $TP -c features.images=false -c features.profiles=false >/dev/null
+	lxc init $FP tplsrc --project $TP -s $LABCT_POOL_BT >/dev/null
+	lxc config metadata show tplsrc --project $TP |
+	    sed "s|^templates:\$|templates:\n  /etc/labct-once:\n    when:\n    - create\n    template: once.tpl|" >$TDIR/meta.yaml
+	grep -q "^  /etc/labct-once:" $TDIR/meta.yaml
+	lxc config metadata edit tplsrc --project $TP <$TDIR/meta.yaml
+	printf "made for {{ container.name }}\n" | lxc config template create tplsrc once.tpl --project $TP
+	printf "made for {{ container.name }}\n" | lxc config template edit tplsrc once.tpl --project $TP
+	lxc publish tplsrc --project $TP --alias $TIMG --compression none >/dev/null
+	tfp=$(lxc image info $TIMG | sed -n "s/^Fingerprint: //p")
+	TSEED=$(FP=$tfp; seed_of "$LABCT_POOL_DIR")
+	labc --as alice create t1 --image $TIMG >/dev/null
+	for i in $(seq 300); do
+		grep -q "seed $SP/$TSEED (image ${tfp:0:12}, pool $LABCT_POOL_DIR) not made" $LABCD_LOG && break
+		sleep 0.1
+	done
+	contains "$(cat $LABCD_LOG)" "seed $SP/$TSEED \(image ${tfp:0:12}, pool $LABCT_POOL_DIR\) not made: the image.s template for /etc/labct-once is not applied at a copy"
+	! seeds | grep -q "^$TSEED"
+	labc --as alice create t2 --image $TIMG >/dev/null
+	not_contains "$(cat $LABCD_LOG)" "alice/t2: a copy"
+	labc --as alice start t2 >/dev/null
+	[ "$(ssh_in $TDIR/alice1 $(port_of alice t2) cat /etc/labct-once)" = "made for t2" ]
+	labc --as alice delete -f t1 t2 >/dev/null
+'
+
 test_expect_success 'seed_containers = no (the default) makes none and copies none' '
 	stop_labcd
 	write_conf "project_prefix = $P" "default_image = $LABCT_IMAGE" \
