@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "inert.h"
 #include "labcd.h"
 #include "log.h"
 #include "lxd.h"
@@ -21,11 +22,13 @@
 
 #define SEEDS_KNOWN	16
 #define SEED_STOP_WAIT	60	/* seconds for /bin/true to end */
+#define SEED_DESC	"labcd seed, started once at "
 
+/* Seeds that failed: no try again for SEED_RETRY seconds, or ever. */
 struct known {
 	char	 name[SEED_NAME_MAX];	/* "" free */
-	int	 ready;
 	time_t	 failed;		/* when a try failed, 0 none */
+	int	 forever;		/* its image cannot have one */
 };
 
 struct job {
@@ -69,7 +72,8 @@ known_of(const char *name, int make)
 	for (k = known; k < known + SEEDS_KNOWN; k++) {
 		if (strcmp(k->name, name) == 0)
 			return k;
-		if (free_k == NULL && (k->name[0] == '\0' || !k->ready))
+		if (free_k == NULL && (k->name[0] == '\0' || (!k->forever &&
+		    time(NULL) - k->failed >= SEED_RETRY)))
 			free_k = k;
 	}
 	if (!make)
@@ -82,15 +86,48 @@ known_of(const char *name, int make)
 }
 
 static void
-set_known(const char *name, int ready, time_t failed)
+set_failed(const char *name, int forever)
 {
 	struct known *k;
 
 	pthread_mutex_lock(&lock);
 	k = known_of(name, 1);
-	k->ready = ready;
-	k->failed = failed;
+	k->failed = time(NULL);
+	k->forever = forever;
 	pthread_mutex_unlock(&lock);
+}
+
+/* Under lock: 1 if name failed too lately to try again. */
+static int
+failed_lately(const char *name)
+{
+	struct known *k = known_of(name, 0);
+
+	return k != NULL && k->failed != 0 && (k->forever ||
+	    time(NULL) - k->failed < SEED_RETRY);
+}
+
+/*
+ * Is inst (an LXD instance object) a seed of image fp as labcd left it:
+ * stopped, of that image, and not started since (its description names
+ * the one start, LXD's last_used_at)? A seed started by someone else has
+ * booted its image: host keys, machine id, whatever ran.
+ */
+static int
+seed_whole(json_t *inst, const char *fp)
+{
+	const char *st = json_string_value(json_object_get(inst, "status"));
+	const char *img = json_string_value(json_object_get(json_object_get(
+	    inst, "config"), "volatile.base_image"));
+	const char *desc = json_string_value(json_object_get(inst,
+	    "description"));
+	const char *used = json_string_value(json_object_get(inst,
+	    "last_used_at"));
+
+	return st != NULL && strcmp(st, "Stopped") == 0 && img != NULL &&
+	    strcmp(img, fp) == 0 && desc != NULL && used != NULL &&
+	    strncmp(desc, SEED_DESC, strlen(SEED_DESC)) == 0 &&
+	    strcmp(desc + strlen(SEED_DESC), used) == 0;
 }
 
 static int
@@ -182,8 +219,10 @@ template_not_copied(json_t *meta, char *buf, size_t bufsz)
 		json_array_foreach(json_object_get(t, "when"), i, w)
 			copy |= json_is_string(w) &&
 			    strcmp(json_string_value(w), "copy") == 0;
-		if (!copy) {
-			snprintf(buf, bufsz, "%s", path);
+		/* create_only: LXD skips it at a copy if the file exists. */
+		if (!copy || json_is_true(json_object_get(t, "create_only"))) {
+			/* An image's own words: shown inert, not obeyed. */
+			inert_copy(buf, bufsz, path);
 			return buf;
 		}
 	}
@@ -212,9 +251,14 @@ wait_stopped(struct lxd *l, const char *project, const char *name)
 	return -ETIMEDOUT;
 }
 
-/* Make the seed: 0, or why not in why. */
+/*
+ * Make the seed: 0, or why not in why (*forever: its image can have
+ * none). One whole already there (a build of a request that did not see
+ * it yet) is it; one that is not is replaced.
+ */
 static int
-build(struct lxd *l, const struct job *j, char *why, size_t whysz)
+build(struct lxd *l, const struct job *j, char *why, size_t whysz,
+    int *forever)
 {
 	char bname[SEED_NAME_MAX + 2], tpl[256];
 	const char *const none[] = { NULL };
@@ -228,6 +272,23 @@ build(struct lxd *l, const struct job *j, char *why, size_t whysz)
 		return r;
 	}
 	prune(l, j->project);
+	if ((r = lxd_instance_get(l, j->project, j->name, &inst)) == 0) {
+		r = seed_whole(inst, j->fp);
+		json_decref(inst);
+		inst = NULL;
+		if (r)
+			return 0;
+		log_warn("seed %s/%s was started or changed since it was made: "
+		    "made again", j->project, j->name);
+		if (lxd_instance_delete(l, j->project, j->name) != 0 &&
+		    (lxd_instance_set_state(l, j->project, j->name, "stop", 10,
+		    1) != 0 || lxd_instance_delete(l, j->project, j->name) !=
+		    0)) {
+			snprintf(why, whysz, "removing the old one: %s",
+			    lxd_error(l));
+			return -EIO;
+		}
+	}
 	snprintf(bname, sizeof(bname), "%s-b", j->name);
 	conf = json_pack("{s:s}", "raw.lxc", "lxc.init.cmd = /bin/true");
 	devs = json_pack("{s:{s:s, s:s, s:s}}", "root", "type", "disk",
@@ -249,10 +310,11 @@ build(struct lxd *l, const struct job *j, char *why, size_t whysz)
 		goto fail;
 	}
 	if (template_not_copied(meta, tpl, sizeof(tpl)) != NULL) {
-		/* An image's own words, for the log: shown, not obeyed. */
 		snprintf(why, whysz, "the image's template for %.120s is not "
-		    "applied at a copy (its 'when' lacks copy): a copy would "
-		    "keep what the seed's start made of it", tpl);
+		    "applied at a copy (its 'when' lacks copy, or it is "
+		    "create_only): a copy would keep what the seed's start "
+		    "made of it", tpl);
+		*forever = 1;
 		r = -EINVAL;
 		goto fail;
 	}
@@ -266,6 +328,11 @@ build(struct lxd *l, const struct job *j, char *why, size_t whysz)
 		snprintf(why, whysz, "its start did not end%s%s",
 		    r == -ETIMEDOUT ? "" : ": ", r == -ETIMEDOUT ? "" :
 		    lxd_error(l));
+		goto fail;
+	}
+	if (should_stop()) {
+		snprintf(why, whysz, "labcd is stopping");
+		r = -ECANCELED;
 		goto fail;
 	}
 	if (should_stop()) {
@@ -293,7 +360,19 @@ build(struct lxd *l, const struct job *j, char *why, size_t whysz)
 	if (v == NULL || *v == '\0' || strcmp(v, "[]") == 0) {
 		snprintf(why, whysz, "LXD did not map its files (no "
 		    "volatile.last_state.idmap): a copy would gain nothing");
+		*forever = 1;
 		r = -EPROTO;
+		goto fail;
+	}
+	/* Its one start, which seed_whole compares with LXD's. */
+	v = json_string_value(json_object_get(inst, "last_used_at"));
+	patch = json_pack("{s:s+}", "description", SEED_DESC, v != NULL ? v :
+	    "");
+	r = lxd_instance_patch(l, j->project, bname, patch);
+	json_decref(patch);
+	if (r != 0) {
+		snprintf(why, whysz, "writing its description: %s",
+		    lxd_error(l));
 		goto fail;
 	}
 	if ((r = lxd_instance_rename(l, j->project, bname, j->name)) != 0) {
@@ -319,10 +398,10 @@ build_main(void *arg)
 	struct lxd *l = lxd_of_config(&j->cfg);
 	struct timespec t0, t1;
 	char why[400] = "";
-	int r;
+	int r, forever = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = build(l, j, why, sizeof(why));
+	r = build(l, j, why, sizeof(why), &forever);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (r == 0) {
 		log_info("seed %s/%s ready (image %.12s, pool %s) in %lld ms: "
@@ -330,13 +409,19 @@ build_main(void *arg)
 		    j->project, j->name, j->fp, j->pool,
 		    (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
 		    (t1.tv_nsec - t0.tv_nsec) / 1000000);
-		set_known(j->name, 1, 0);
 	} else {
+		char when[64];
+
+		if (forever)
+			snprintf(when, sizeof(when), "no other try until "
+			    "labcd restarts");
+		else
+			snprintf(when, sizeof(when), "the next try in %d "
+			    "minutes", SEED_RETRY / 60);
 		log_warn("seed %s/%s (image %.12s, pool %s) not made: %s; "
-		    "containers of the image are made from it, the next try "
-		    "in %d minutes", j->project, j->name, j->fp, j->pool, why,
-		    SEED_RETRY / 60);
-		set_known(j->name, 0, time(NULL));
+		    "containers of the image are made from it, %s",
+		    j->project, j->name, j->fp, j->pool, why, when);
+		set_failed(j->name, forever);
 	}
 	lxd_free(l);
 	free(j);
@@ -361,9 +446,7 @@ seed_find(struct op *op, const char *fp, const char *pool,
     char project[PROJECT_MAX], char name[SEED_NAME_MAX])
 {
 	const struct config *cfg = &op->srv->cfg;
-	struct known *k;
 	json_t *inst = NULL;
-	const char *st;
 	struct job *j;
 	int r;
 
@@ -373,20 +456,17 @@ seed_find(struct op *op, const char *fp, const char *pool,
 	seed_project(cfg->project_prefix, project);
 	seed_name(fp, pool, name);
 	pthread_mutex_lock(&lock);
-	k = known_of(name, 0);
-	if (k != NULL && (k->ready || (k->failed != 0 &&
-	    time(NULL) - k->failed < SEED_RETRY))) {
-		r = k->ready;
-		pthread_mutex_unlock(&lock);
-		return r;
-	}
+	r = failed_lately(name);
 	pthread_mutex_unlock(&lock);
-	/* Made before (an earlier labcd), or by the build running now. */
+	if (r)
+		return 0;
+	/*
+	 * Asked each time (one GET): a seed someone started since, or
+	 * deleted, is not copied.
+	 */
 	r = lxd_instance_get(op_lxd(op), project, name, &inst);
-	st = json_string_value(json_object_get(inst, "status"));
-	if (r == 0 && st != NULL && strcmp(st, "Stopped") == 0) {
+	if (r == 0 && seed_whole(inst, fp)) {
 		json_decref(inst);
-		set_known(name, 1, 0);
 		return 1;
 	}
 	json_decref(inst);
@@ -395,7 +475,7 @@ seed_find(struct op *op, const char *fp, const char *pool,
 	pthread_mutex_lock(&lock);
 	if (!stopping)
 		reap();	/* else seed_stop joins it */
-	if (!running && !stopping) {
+	if (!running && !stopping && !failed_lately(name)) {
 		j = xcalloc(1, sizeof(*j));
 		j->cfg = *cfg;
 		snprintf(j->fp, sizeof(j->fp), "%s", fp);
@@ -419,13 +499,9 @@ void
 seed_forget(const char *fp, const char *pool)
 {
 	char name[SEED_NAME_MAX];
-	struct known *k;
 
 	seed_name(fp, pool, name);
-	pthread_mutex_lock(&lock);
-	if ((k = known_of(name, 0)) != NULL)
-		k->ready = 0;
-	pthread_mutex_unlock(&lock);
+	set_failed(name, 0);	/* made again at the next try */
 }
 
 void

@@ -31,14 +31,15 @@ void	seed_project(const char *prefix, char project[PROJECT_MAX]);
 void	seed_name(const char *fp, const char *pool, char name[SEED_NAME_MAX]);
 /*
  * 1 with a seed of image fp on pool ready to copy (its project and name
- * written), else 0: none yet (one is made in the background, unless a
- * try failed less than SEED_RETRY seconds ago), seed_containers off, or
- * LXD did not answer.
+ * written; asked of LXD each time: stopped, of that image, not started
+ * since it was made), else 0: none yet (one is made in the background,
+ * unless a try failed less than SEED_RETRY seconds ago, or for good),
+ * seed_containers off, or LXD did not answer.
  */
 #define SEED_RETRY	600
 int	seed_find(struct op *op, const char *fp, const char *pool,
 	    char project[PROJECT_MAX], char name[SEED_NAME_MAX]);
-/* A copy of it failed: ask LXD again next time. */
+/* A copy of it failed: none for SEED_RETRY seconds, then made again. */
 void	seed_forget(const char *fp, const char *pool);
 /* At labcd's end: wait for a seed being made (it stops between steps). */
 void	seed_stop(void);
