@@ -385,6 +385,14 @@ create_spec(struct op *op, const struct ct_opts *o, const struct make *m,
 	return PROTO_OK;
 }
 
+/* LXD refused the NAT address: another NIC has it as a static entry. */
+static int
+addr_taken(struct op *op)
+{
+	return strstr(op_lxd_error(op), "IP address") != NULL &&
+	    strstr(op_lxd_error(op), "already defined on another NIC") != NULL;
+}
+
 /*
  * The seed to copy for a new container of image m->fp (seed.c), with
  * the root device the copy is to have in *seed_devs (devs and the
@@ -441,8 +449,7 @@ create_instance(struct op *op, const char *name, const struct make *m,
 		op_progress(op, "Creating %s", name);
 		r = lxd_instance_create(op_lxd(op), m->project, &lc);
 		if (r == 0 || outcome_unknown(r) || r == -EEXIST ||
-		    r == -EDQUOT || strstr(op_lxd_error(op),
-		    "already defined on another NIC") != NULL) {
+		    r == -EDQUOT || addr_taken(op)) {
 			if (r == 0)
 				log_info("%s/%s: a copy of seed %s/%s",
 				    m->project, name, sproject, seed);
@@ -563,9 +570,7 @@ create(struct op *op, const char *name, const struct ct_opts *o,
 	 * (one labcd did not make, or does not know yet): the next one.
 	 */
 	for (tries = 1; r != 0 && tries < CT_ADDR_TRIES &&
-	    ct_port_nat(cfg, ct) && strstr(op_lxd_error(op), "IP address") !=
-	    NULL && strstr(op_lxd_error(op), "already defined on another "
-	    "NIC") != NULL; tries++) {
+	    ct_port_nat(cfg, ct) && addr_taken(op); tries++) {
 		snprintf(taken[tries - 1], sizeof(taken[0]), "%s", ct->addr);
 		avoid[tries - 1] = taken[tries - 1];
 		log_info("%s/%s: LXD says %s is another NIC's; picking again",

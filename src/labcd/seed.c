@@ -229,6 +229,18 @@ template_not_copied(json_t *meta, char *buf, size_t bufsz)
 	return NULL;
 }
 
+/* Delete a seed or a build, stopping it first if it runs: 0 or LXD's. */
+static int
+remove_seed(struct lxd *l, const char *project, const char *name)
+{
+	int r = lxd_instance_delete(l, project, name);
+
+	if (r != 0 && (r = lxd_instance_set_state(l, project, name, "stop",
+	    10, 1)) == 0)
+		r = lxd_instance_delete(l, project, name);
+	return r;
+}
+
 /* Wait for the seed's init (/bin/true) to end: 0, or -ETIMEDOUT. */
 static int
 wait_stopped(struct lxd *l, const char *project, const char *name)
@@ -280,10 +292,7 @@ build(struct lxd *l, const struct job *j, char *why, size_t whysz,
 			return 0;
 		log_warn("seed %s/%s was started or changed since it was made: "
 		    "made again", j->project, j->name);
-		if (lxd_instance_delete(l, j->project, j->name) != 0 &&
-		    (lxd_instance_set_state(l, j->project, j->name, "stop", 10,
-		    1) != 0 || lxd_instance_delete(l, j->project, j->name) !=
-		    0)) {
+		if (remove_seed(l, j->project, j->name) != 0) {
 			snprintf(why, whysz, "removing the old one: %s",
 			    lxd_error(l));
 			return -EIO;
@@ -385,9 +394,7 @@ build(struct lxd *l, const struct job *j, char *why, size_t whysz,
 fail:
 	json_decref(meta);
 	json_decref(inst);
-	if (lxd_instance_delete(l, j->project, bname) != 0 &&
-	    lxd_instance_set_state(l, j->project, bname, "stop", 10, 1) == 0)
-		lxd_instance_delete(l, j->project, bname);
+	(void)remove_seed(l, j->project, bname);
 	return r;
 }
 
